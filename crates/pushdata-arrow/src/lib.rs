@@ -1,0 +1,1 @@
+//! Arrow adapter (work in progress).

@@ -1,0 +1,2 @@
+//! The pushdata command line (work in progress).
+fn main() {}

@@ -1,0 +1,28 @@
+//! The Push Data API wire format: one definition of every request and response body,
+//! shared by the client and the reference server.
+//!
+//! Parsing is lenient where the docs and real servers vary (the case of data types,
+//! policies and orientations; `index` and publish `status` as number or string);
+//! writing is canonical.
+
+mod auth;
+mod dataset;
+mod error;
+mod model;
+mod types;
+mod upload;
+
+pub use auth::{AUTH_TOKEN_HEADER, LoginRequest, PROJECT_ID_HEADER, Project};
+pub use dataset::{
+    Attribute, ColumnExpression, ColumnHeader, CreateDatasetResponse, DIAttribute, DIExpression,
+    DIForm, DIMetric, DatasetCreator, Form, Metric, TableCreator, TableRef, UPDATE_POLICY_HEADER,
+};
+pub use error::ErrorBody;
+pub use model::{
+    CreateModelResponse, DatasetModel, ModelAttribute, ModelForm, ModelMetric, TableDefinition,
+};
+pub use types::{DataType, LoginMode, Orientation, UnknownVariant, UpdatePolicy};
+pub use upload::{
+    ChunkBody, ChunkBodyWriter, ChunkIndex, ChunkRequest, PublishState, PublishStatus,
+    UploadSessionRequest, UploadSessionResponse, UploadSessionTable,
+};

@@ -1,0 +1,230 @@
+//! Upload sessions, chunks, publish and publish status (the multi-request workflow).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::types::{lenient_i64, lenient_u64};
+use super::{Orientation, UpdatePolicy};
+
+/// One table of an upload session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadSessionTable {
+    /// Table name, as in the model.
+    pub name: String,
+    /// How this table's uploaded rows are applied at publish.
+    pub update_policy: UpdatePolicy,
+    /// Row or column arrays (default ROW).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orientation: Option<Orientation>,
+    /// Column names in the order the chunks carry them (default: the model's order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column_headers: Option<Vec<String>>,
+}
+
+/// Body of `POST /api/datasets/{datasetId}/uploadSessions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadSessionRequest {
+    /// The tables this session uploads to.
+    pub tables: Vec<UploadSessionTable>,
+}
+
+/// Response of `POST /api/datasets/{datasetId}/uploadSessions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadSessionResponse {
+    /// The upload session id.
+    pub upload_session_id: String,
+}
+
+/// A chunk's index within its table. Clients send a number; the docs show a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ChunkIndex(pub u64);
+
+impl<'de> Deserialize<'de> for ChunkIndex {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        lenient_u64(deserializer, "index").map(ChunkIndex)
+    }
+}
+
+impl fmt::Display for ChunkIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Body of `PUT /api/datasets/{datasetId}/uploadSessions/{uploadSessionId}`.
+///
+/// Borrows from the request bytes when deserialized from a slice (base64 needs no
+/// unescaping), so a 100 MB chunk is not copied on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChunkRequest<'a> {
+    /// The table the chunk belongs to.
+    #[serde(borrow)]
+    pub table_name: Cow<'a, str>,
+    /// The chunk's index within the table (re-sending an index replaces it).
+    pub index: ChunkIndex,
+    /// Base64 of the JSON array of rows (ROW) or columns (COLUMN).
+    #[serde(borrow)]
+    pub data: Cow<'a, str>,
+}
+
+/// A ready-to-send chunk body: the serialized [`ChunkRequest`] JSON held as [`Bytes`], so a
+/// retry does not copy it, plus the table and index for error messages.
+///
+/// Built by [`ChunkBodyWriter`], which lets an encoder write base64 straight into the body.
+#[derive(Clone)]
+pub struct ChunkBody {
+    table_name: String,
+    index: u64,
+    body: Bytes,
+}
+
+impl ChunkBody {
+    /// Build a body from base64 bytes already produced (copies them once).
+    pub fn from_base64(table_name: &str, index: u64, base64: &[u8]) -> Self {
+        let mut w = ChunkBodyWriter::new(table_name, index, base64.len());
+        w.buffer().extend_from_slice(base64);
+        w.finish()
+    }
+
+    /// The table name.
+    pub fn table_name(&self) -> &str {
+        &self.table_name
+    }
+
+    /// The chunk index.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// The whole JSON body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// Size of the JSON body in bytes.
+    pub fn len(&self) -> usize {
+        self.body.len()
+    }
+
+    /// Whether the body is empty (never true for a finished body).
+    pub fn is_empty(&self) -> bool {
+        self.body.is_empty()
+    }
+}
+
+impl fmt::Debug for ChunkBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkBody")
+            .field("table_name", &self.table_name)
+            .field("index", &self.index)
+            .field("bytes", &self.body.len())
+            .finish()
+    }
+}
+
+/// Writes a chunk body in place: `{"tableName":…,"index":N,"data":"` + base64 + `"}`.
+///
+/// ```
+/// use pushdata_core::wire::{ChunkBodyWriter, ChunkRequest};
+/// let mut w = ChunkBodyWriter::new("table1", 1, 8);
+/// w.buffer().extend_from_slice(b"W1sxXV0=");
+/// let body = w.finish();
+/// let req: ChunkRequest = serde_json::from_slice(body.body()).unwrap();
+/// assert_eq!(req.table_name, "table1");
+/// assert_eq!(req.index.0, 1);
+/// assert_eq!(req.data, "W1sxXV0=");
+/// ```
+#[derive(Debug)]
+pub struct ChunkBodyWriter {
+    table_name: String,
+    index: u64,
+    buf: Vec<u8>,
+}
+
+impl ChunkBodyWriter {
+    /// Start a body; `base64_capacity` is a hint for the data size.
+    pub fn new(table_name: &str, index: u64, base64_capacity: usize) -> Self {
+        Self::with_buffer(table_name, index, Vec::with_capacity(base64_capacity + 64))
+    }
+
+    /// Start a body in a reused buffer (it is cleared first).
+    pub fn with_buffer(table_name: &str, index: u64, mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        buf.extend_from_slice(b"{\"tableName\":");
+        // Serializing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut buf, table_name);
+        buf.extend_from_slice(b",\"index\":");
+        buf.extend_from_slice(index.to_string().as_bytes());
+        buf.extend_from_slice(b",\"data\":\"");
+        ChunkBodyWriter {
+            table_name: table_name.to_string(),
+            index,
+            buf,
+        }
+    }
+
+    /// The buffer to append base64 bytes to (only base64 characters may be appended).
+    pub fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    /// Close the JSON object and freeze the body.
+    pub fn finish(mut self) -> ChunkBody {
+        self.buf.extend_from_slice(b"\"}");
+        ChunkBody {
+            table_name: self.table_name,
+            index: self.index,
+            body: Bytes::from(self.buf),
+        }
+    }
+}
+
+/// The integer publish status. `1` means done ("result ready").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct PublishState(pub i64);
+
+impl PublishState {
+    /// Publishing finished; the new data is readable.
+    pub const READY: PublishState = PublishState(1);
+    /// Publishing failed; the message says why. (The reference server's failure status.)
+    pub const FAILED: PublishState = PublishState(3);
+    /// Publishing is in progress.
+    pub const RUNNING: PublishState = PublishState(6);
+
+    /// Whether publishing finished successfully.
+    pub fn is_ready(self) -> bool {
+        self == Self::READY
+    }
+
+    /// Whether publishing failed (status 3, or any negative status).
+    pub fn is_failed(self) -> bool {
+        self == Self::FAILED || self.0 < 0
+    }
+}
+
+impl<'de> Deserialize<'de> for PublishState {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        lenient_i64(deserializer, "status").map(PublishState)
+    }
+}
+
+/// Response of `GET /api/datasets/{datasetId}/uploadSessions/{uploadSessionId}/publishStatus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishStatus {
+    /// The upload session.
+    pub upload_session_id: String,
+    /// Status: 1 done, 3 failed, anything else in progress.
+    pub status: PublishState,
+    /// Human readable status ("result ready", or the failure reason).
+    #[serde(default)]
+    pub message: String,
+}

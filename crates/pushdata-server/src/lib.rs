@@ -1,0 +1,1 @@
+//! Reference server (work in progress).
