@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_TYPE};
+use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -84,7 +84,7 @@ impl Call {
         match serde_json::to_vec(value) {
             Ok(v) => Ok(self.body(Bytes::from(v))),
             Err(source) => Err(Error::Encode {
-                endpoint: self.endpoint,
+                endpoint: Box::new(self.endpoint),
                 source,
             }),
         }
@@ -184,7 +184,7 @@ impl Client {
             // Checked at login; a token that cannot be a header value never gets stored.
             let mut value =
                 HeaderValue::from_str(token.expose()).map_err(|_| Error::MissingAuthToken {
-                    endpoint: call.endpoint.clone(),
+                    endpoint: Box::new(call.endpoint.clone()),
                     reason: "the stored token is not a valid header value",
                 })?;
             value.set_sensitive(true);
@@ -197,7 +197,7 @@ impl Client {
                 .project_id
                 .as_deref()
                 .ok_or_else(|| Error::NoProjectSelected {
-                    endpoint: call.endpoint.clone(),
+                    endpoint: Box::new(call.endpoint.clone()),
                 })?;
             Some(HeaderValue::from_str(id).map_err(|_| Error::InvalidInput {
                 what: "project id",
@@ -243,9 +243,9 @@ impl Client {
                 None if call.endpoint.method != Method::GET
                     && call.endpoint.method != Method::DELETE =>
                 {
-                    // An explicit empty body sends `Content-Length: 0`, which some servers
-                    // and proxies require on POST.
-                    request = request.body(Bytes::new());
+                    // Some servers and proxies require a length on POST even without a body
+                    // (411 Length Required); hyper does not add one for an empty body.
+                    request = request.header(CONTENT_LENGTH, "0");
                 }
                 None => {}
             }
@@ -310,13 +310,13 @@ impl Client {
                 self.inner.timeout
             };
             Error::Timeout {
-                endpoint: endpoint.clone(),
+                endpoint: Box::new(endpoint.clone()),
                 timeout,
                 source,
             }
         } else {
             Error::Http {
-                endpoint: endpoint.clone(),
+                endpoint: Box::new(endpoint.clone()),
                 source,
             }
         }
@@ -328,7 +328,7 @@ async fn read_body(response: reqwest::Response, endpoint: &Endpoint) -> Result<B
     response.bytes().await.map_err(|e| {
         let source = e.without_url();
         Error::Http {
-            endpoint: endpoint.clone(),
+            endpoint: Box::new(endpoint.clone()),
             source,
         }
     })
@@ -341,7 +341,7 @@ async fn decode_json<T: DeserializeOwned>(
 ) -> Result<T> {
     let bytes = read_body(response, endpoint).await?;
     serde_json::from_slice(&bytes).map_err(|source| Error::Decode {
-        endpoint: endpoint.clone(),
+        endpoint: Box::new(endpoint.clone()),
         source,
     })
 }
@@ -358,7 +358,7 @@ pub(crate) async fn server_error(response: reqwest::Response, endpoint: &Endpoin
     };
     Error::Server {
         status,
-        endpoint: endpoint.clone(),
+        endpoint: Box::new(endpoint.clone()),
         body,
     }
 }

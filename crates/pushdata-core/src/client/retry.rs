@@ -73,7 +73,14 @@ impl BackoffConfig {
 
 /// How failed requests are retried.
 ///
-/// See the [module documentation](self) for which failures are retried.
+/// - A connection that could not be opened is retried for every call (nothing was sent).
+/// - A timeout, a dropped connection and the statuses 429, 502, 503 and 504 are retried
+///   only for idempotent calls (GET, chunk PUT, DELETE), never for the POST/PATCH calls
+///   that log in, create or publish something.
+/// - `Retry-After` (seconds or HTTP date) replaces the backoff when the server sends it.
+/// - Retrying stops after `max_retries` retries, or when the next wait would end later
+///   than `retry_timeout` after the first attempt.
+/// - A 401 is not retried here: the client logs in again once instead.
 ///
 /// ```
 /// use std::time::Duration;
