@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -20,7 +20,6 @@ const MAX_RAW_ERROR_CHARS: usize = 2000;
 
 /// One API call, ready to be sent (and sent again on retry: the body is [`Bytes`], so a
 /// retry does not copy it).
-#[derive(Debug)]
 pub(crate) struct Call {
     url: Url,
     endpoint: Endpoint,
@@ -34,6 +33,20 @@ pub(crate) struct Call {
     project: bool,
     /// Safe to resend after a timeout, a dropped connection or 429/502/503/504.
     idempotent: bool,
+}
+
+impl std::fmt::Debug for Call {
+    /// Never shows the body: the login body holds the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("endpoint", &self.endpoint)
+            .field("body_bytes", &self.body.as_ref().map(Bytes::len))
+            .field("session", &self.session)
+            .field("relogin", &self.relogin)
+            .field("project", &self.project)
+            .field("idempotent", &self.idempotent)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Call {
@@ -349,6 +362,25 @@ async fn decode_json<T: DeserializeOwned>(
 /// An error response as [`Error::Server`], keeping the server's code, message and ticket.
 pub(crate) async fn server_error(response: reqwest::Response, endpoint: &Endpoint) -> Error {
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or("(no Location header)")
+            .to_string();
+        return Error::Server {
+            status,
+            endpoint: Box::new(endpoint.clone()),
+            body: ErrorBody {
+                message: format!(
+                    "redirected to {location}; redirects are not followed, use the address \
+                     they point to as the base URL"
+                ),
+                ..ErrorBody::default()
+            },
+        };
+    }
     let body = match response.bytes().await {
         Ok(bytes) => parse_error_body(&bytes),
         Err(e) => ErrorBody {

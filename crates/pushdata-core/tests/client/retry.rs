@@ -303,3 +303,61 @@ async fn refused_connection_is_an_http_error_naming_the_call() {
     );
     assert!(!text.contains(PASSWORD));
 }
+
+#[tokio::test]
+async fn tls_failure_is_not_retried() {
+    // A plain-text server behind an https:// URL: the TLS handshake fails for good.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let server = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = socket
+                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let client = pushdata_core::Client::builder(format!("https://127.0.0.1:{port}{BASE}"))
+        .with_retry(fast_retry())
+        .build()
+        .unwrap();
+    let e = client
+        .login(pushdata_core::Credentials::standard(
+            "administrator",
+            PASSWORD,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Http { .. }), "{e}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "{e}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn redirects_are_reported_not_followed() {
+    let elsewhere = MockServer::start().await;
+    let server = MockServer::start().await;
+    let client = logged_in(&server).await;
+    Mock::given(method("GET"))
+        .and(path(api("projects")))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/elsewhere", elsewhere.uri())),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client.projects().await.unwrap_err();
+    assert_eq!(e.status(), Some(302));
+    let message = &e.server_error().unwrap().message;
+    assert!(
+        message.contains(&format!("redirected to {}/elsewhere", elsewhere.uri())),
+        "{message}"
+    );
+    // The token never went to the other host.
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}
