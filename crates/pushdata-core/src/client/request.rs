@@ -173,14 +173,23 @@ impl Client {
     /// Send a call and decode its JSON response.
     pub(crate) async fn execute_json<T: DeserializeOwned>(&self, call: &Call) -> Result<T> {
         let response = self.execute(call).await?;
-        decode_json(response, &call.endpoint).await
+        let bytes = self.read_body(response, &call.endpoint).await?;
+        decode_json(&bytes, &call.endpoint)
     }
 
     /// Send a call whose response body does not matter (it is read, so the connection can
     /// be reused).
     pub(crate) async fn execute_empty(&self, call: &Call) -> Result<()> {
         let response = self.execute(call).await?;
-        read_body(response, &call.endpoint).await.map(drop)
+        self.read_body(response, &call.endpoint).await.map(drop)
+    }
+
+    /// Read a response body (a timeout while reading is an [`Error::Timeout`]).
+    async fn read_body(&self, response: reqwest::Response, endpoint: &Endpoint) -> Result<Bytes> {
+        response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(e, endpoint))
     }
 
     /// Send a call without the 401 handling: retries only. Returns the last response,
@@ -336,24 +345,9 @@ impl Client {
     }
 }
 
-/// Read a response body.
-async fn read_body(response: reqwest::Response, endpoint: &Endpoint) -> Result<Bytes> {
-    response.bytes().await.map_err(|e| {
-        let source = e.without_url();
-        Error::Http {
-            endpoint: Box::new(endpoint.clone()),
-            source,
-        }
-    })
-}
-
-/// Read and decode a JSON response body.
-async fn decode_json<T: DeserializeOwned>(
-    response: reqwest::Response,
-    endpoint: &Endpoint,
-) -> Result<T> {
-    let bytes = read_body(response, endpoint).await?;
-    serde_json::from_slice(&bytes).map_err(|source| Error::Decode {
+/// Decode a JSON response body.
+fn decode_json<T: DeserializeOwned>(bytes: &[u8], endpoint: &Endpoint) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|source| Error::Decode {
         endpoint: Box::new(endpoint.clone()),
         source,
     })
