@@ -41,7 +41,8 @@ impl Resp {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
     pub fn error(&self) -> ErrorBody {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not an ErrorBody ({e}): {}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not an ErrorBody ({e}): {}", self.body))
     }
     /// Assert the status and that the error message contains every needle.
     pub fn assert_error(&self, status: u16, needles: &[&str]) {
@@ -68,14 +69,25 @@ impl Api {
     pub async fn login(handle: &ServerHandle) -> Self {
         let mut api = Api::new(handle);
         let r = api
-            .send(Method::POST, "/api/auth/login", Some(r#"{"loginMode":1,"username":"administrator","password":""}"#), &[])
+            .send(
+                Method::POST,
+                "/api/auth/login",
+                Some(r#"{"loginMode":1,"username":"administrator","password":""}"#),
+                &[],
+            )
             .await;
         assert_eq!(r.status, 204, "{}", r.body);
         api.token = Some(r.headers["x-mstr-authtoken"].to_str().unwrap().to_string());
         api
     }
 
-    pub async fn send(&self, m: Method, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Resp {
+    pub async fn send(
+        &self,
+        m: Method,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut r = self.client.request(m, format!("{}{}", self.base, path));
         if let Some(t) = &self.token {
             r = r.header("X-MSTR-AuthToken", t);
@@ -87,7 +99,9 @@ impl Api {
             r = r.header(*k, *v);
         }
         if let Some(b) = body {
-            r = r.header("Content-Type", "application/json").body(b.to_string());
+            r = r
+                .header("Content-Type", "application/json")
+                .body(b.to_string());
         }
         let resp = r.send().await.unwrap();
         Resp {
@@ -102,7 +116,8 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Resp {
-        self.send(Method::POST, path, Some(&body.to_string()), &[]).await
+        self.send(Method::POST, path, Some(&body.to_string()), &[])
+            .await
     }
 
     /// Server still serving: projects listing works.
@@ -120,13 +135,23 @@ impl Api {
 
     pub async fn open_session(&self, ds: &str, tables: &Value) -> String {
         let r = self
-            .post(&format!("/api/datasets/{ds}/uploadSessions"), &json!({ "tables": tables }))
+            .post(
+                &format!("/api/datasets/{ds}/uploadSessions"),
+                &json!({ "tables": tables }),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         r.json()["uploadSessionId"].as_str().unwrap().to_string()
     }
 
-    pub async fn put_chunk(&self, ds: &str, sid: &str, table: &str, index: u64, data_json: &str) -> Resp {
+    pub async fn put_chunk(
+        &self,
+        ds: &str,
+        sid: &str,
+        table: &str,
+        index: u64,
+        data_json: &str,
+    ) -> Resp {
         let body = json!({ "tableName": table, "index": index, "data": b64(data_json) });
         self.send(
             Method::PUT,
@@ -139,7 +164,12 @@ impl Api {
 
     pub async fn publish_and_wait(&self, ds: &str, sid: &str) -> PublishStatus {
         let r = self
-            .send(Method::POST, &format!("/api/datasets/{ds}/uploadSessions/{sid}/publish"), None, &[])
+            .send(
+                Method::POST,
+                &format!("/api/datasets/{ds}/uploadSessions/{sid}/publish"),
+                None,
+                &[],
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         self.wait(ds, sid).await
@@ -148,7 +178,9 @@ impl Api {
     pub async fn wait(&self, ds: &str, sid: &str) -> PublishStatus {
         for _ in 0..400 {
             let r = self
-                .get(&format!("/api/datasets/{ds}/uploadSessions/{sid}/publishStatus"))
+                .get(&format!(
+                    "/api/datasets/{ds}/uploadSessions/{sid}/publishStatus"
+                ))
                 .await;
             assert_eq!(r.status, 200, "{}", r.body);
             let st: PublishStatus = serde_json::from_str(&r.body).unwrap();
@@ -191,7 +223,12 @@ pub fn rows(batches: &[RecordBatch]) -> Vec<String> {
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap())
             .collect();
         for i in 0..b.num_rows() {
-            out.push(fmts.iter().map(|f| f.value(i).to_string()).collect::<Vec<_>>().join("|"));
+            out.push(
+                fmts.iter()
+                    .map(|f| f.value(i).to_string())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            );
         }
     }
     out

@@ -14,7 +14,10 @@ async fn policy_result(policy: &str) -> Vec<String> {
     let api = Api::login(&h).await;
     let ds = api.create_model(&items_model("p")).await;
     api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
-    assert_eq!(stored(dir.path(), &ds, "items"), vec!["1|a|1.0", "2|b|2.0", "3|c|3.0"]);
+    assert_eq!(
+        stored(dir.path(), &ds, "items"),
+        vec!["1|a|1.0", "2|b|2.0", "3|c|3.0"]
+    );
     api.push(&ds, &[("items", policy, UPLOAD)]).await;
     let out = stored(dir.path(), &ds, "items");
     h.shutdown().await.unwrap();
@@ -59,19 +62,31 @@ async fn multi_table_session_with_different_policies() {
     let h = start(dir.path()).await;
     let api = Api::login(&h).await;
     let ds = api.create_model(&items_model("multi")).await;
-    api.push(&ds, &[("items", "replace", BASE_ROWS), ("plain", "replace", "[[1,1.5]]")])
-        .await;
+    api.push(
+        &ds,
+        &[
+            ("items", "replace", BASE_ROWS),
+            ("plain", "replace", "[[1,1.5]]"),
+        ],
+    )
+    .await;
     // One session: items upsert, plain add (no key: appends).
     api.push(
         &ds,
-        &[("items", "upsert", r#"[[3,"c",30.0],[5,"e",50.0]]"#), ("plain", "add", "[[2,2.5],[1,1.5]]")],
+        &[
+            ("items", "upsert", r#"[[3,"c",30.0],[5,"e",50.0]]"#),
+            ("plain", "add", "[[2,2.5],[1,1.5]]"),
+        ],
     )
     .await;
     assert_eq!(
         stored(dir.path(), &ds, "items"),
         vec!["1|a|1.0", "2|b|2.0", "3|c|30.0", "5|e|50.0"]
     );
-    assert_eq!(stored(dir.path(), &ds, "plain"), vec!["1|1.5", "2|2.5", "1|1.5"]);
+    assert_eq!(
+        stored(dir.path(), &ds, "plain"),
+        vec!["1|1.5", "2|2.5", "1|1.5"]
+    );
     // update/upsert on a table without attribute columns: a clear 400 at session creation.
     let r = api
         .post(
@@ -94,7 +109,10 @@ async fn published_data_survives_a_restart() {
 
     let h = start(dir.path()).await;
     let api = Api::login(&h).await;
-    assert_eq!(stored(dir.path(), &ds, "items"), vec!["1|a|1.0", "2|b|2.0", "3|c|3.0"]);
+    assert_eq!(
+        stored(dir.path(), &ds, "items"),
+        vec!["1|a|1.0", "2|b|2.0", "3|c|3.0"]
+    );
     let def = api.get(&format!("/api/datasets/{ds}?fields=tables")).await;
     assert_eq!(def.status, 200, "{}", def.body);
     assert_eq!(def.json()["tables"][0]["rowCount"], 3);
@@ -119,19 +137,30 @@ async fn publish_interrupted_between_staging_and_swap_keeps_the_old_version() {
     let sid = api
         .open_session(&ds, &json!([{"name": "items", "updatePolicy": "replace"}]))
         .await;
-    assert_eq!(api.put_chunk(&ds, &sid, "items", 1, r#"[[7,"new",7.0]]"#).await.status, 200);
+    assert_eq!(
+        api.put_chunk(&ds, &sid, "items", 1, r#"[[7,"new",7.0]]"#)
+            .await
+            .status,
+        200
+    );
     let st = api.publish_and_wait(&ds, &sid).await;
     assert_eq!(st.status.0, 3, "{st:?}");
     assert!(st.message.contains("interrupted"), "{st:?}");
-    assert_eq!(stored(dir.path(), &ds, "items"), vec!["1|a|1.0", "2|b|2.0", "3|c|3.0"]);
+    assert_eq!(
+        stored(dir.path(), &ds, "items"),
+        vec!["1|a|1.0", "2|b|2.0", "3|c|3.0"]
+    );
     // Single-request PATCH too: error, data unchanged.
     let r = api
         .send(
             Method::PATCH,
             &format!("/api/datasets/{ds}/tables/items"),
-            Some(&json!({"name": "items", "columnHeaders": [
+            Some(
+                &json!({"name": "items", "columnHeaders": [
                 {"name": "id", "dataType": "INTEGER"}, {"name": "name", "dataType": "STRING"},
-                {"name": "value", "dataType": "DOUBLE"}], "data": b64(r#"[[8,"x",8.0]]"#)}).to_string()),
+                {"name": "value", "dataType": "DOUBLE"}], "data": b64(r#"[[8,"x",8.0]]"#)})
+                .to_string(),
+            ),
             &[("updatePolicy", "replace")],
         )
         .await;
@@ -141,14 +170,25 @@ async fn publish_interrupted_between_staging_and_swap_keeps_the_old_version() {
     // "Crash" recovery: restart on the same directory; the old version is intact.
     let h = start(dir.path()).await;
     let api = Api::login(&h).await;
-    assert_eq!(stored(dir.path(), &ds, "items"), vec!["1|a|1.0", "2|b|2.0", "3|c|3.0"]);
+    assert_eq!(
+        stored(dir.path(), &ds, "items"),
+        vec!["1|a|1.0", "2|b|2.0", "3|c|3.0"]
+    );
     let files: Vec<_> = std::fs::read_dir(dir.path().join("datasets").join(&ds).join("tables"))
         .unwrap()
         .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
         .collect();
-    assert_eq!(files.len(), 1, "leftover files of the interrupted publish are removed");
-    api.push(&ds, &[("items", "upsert", r#"[[1,"a",100.0]]"#)]).await;
-    assert_eq!(stored(dir.path(), &ds, "items"), vec!["1|a|100.0", "2|b|2.0", "3|c|3.0"]);
+    assert_eq!(
+        files.len(),
+        1,
+        "leftover files of the interrupted publish are removed"
+    );
+    api.push(&ds, &[("items", "upsert", r#"[[1,"a",100.0]]"#)])
+        .await;
+    assert_eq!(
+        stored(dir.path(), &ds, "items"),
+        vec!["1|a|100.0", "2|b|2.0", "3|c|3.0"]
+    );
     h.shutdown().await.unwrap();
 }
 
@@ -165,14 +205,19 @@ async fn concurrent_publishes_to_one_dataset_are_serialized() {
             .open_session(&ds, &json!([{"name": "items", "updatePolicy": "add"}]))
             .await;
         let data = format!(r#"[[{},"n{i}",{i}.0]]"#, 100 + i);
-        assert_eq!(api.put_chunk(&ds, &sid, "items", 1, &data).await.status, 200);
+        assert_eq!(
+            api.put_chunk(&ds, &sid, "items", 1, &data).await.status,
+            200
+        );
         sessions.push(sid);
     }
     let mut tasks = Vec::new();
     for sid in sessions {
         let api = api.clone();
         let ds = ds.clone();
-        tasks.push(tokio::spawn(async move { api.publish_and_wait(&ds, &sid).await }));
+        tasks.push(tokio::spawn(async move {
+            api.publish_and_wait(&ds, &sid).await
+        }));
     }
     for t in tasks {
         assert!(t.await.unwrap().status.is_ready());

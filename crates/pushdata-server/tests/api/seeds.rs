@@ -19,11 +19,23 @@ async fn single_request_workflow_replays_the_seed_samples() {
     api.project = None;
 
     // Log in with the sample body: 204, token header, session cookie.
-    let r = api.send(Method::POST, "/api/auth/login", Some(LOGIN), &[("Accept", "application/json")]).await;
+    let r = api
+        .send(
+            Method::POST,
+            "/api/auth/login",
+            Some(LOGIN),
+            &[("Accept", "application/json")],
+        )
+        .await;
     assert_eq!(r.status, 204, "{}", r.body);
     let token = r.headers["x-mstr-authtoken"].to_str().unwrap().to_string();
     assert!(token.len() >= 32);
-    assert!(r.headers["set-cookie"].to_str().unwrap().starts_with("JSESSIONID="));
+    assert!(
+        r.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("JSESSIONID=")
+    );
     api.token = Some(token);
 
     // Projects: the sample's project id is listed.
@@ -36,12 +48,17 @@ async fn single_request_workflow_replays_the_seed_samples() {
     api.project = Some(project);
 
     // Create with the sample body (row objects, "string" data type, 1000.00 doubles).
-    let r = api.send(Method::POST, "/api/datasets", Some(CREATE), &[]).await;
+    let r = api
+        .send(Method::POST, "/api/datasets", Some(CREATE), &[])
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let created = r.json();
     let ds = created["datasetId"].as_str().unwrap().to_string();
     assert_eq!(ds.len(), 32);
-    assert!(ds.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
+    assert!(
+        ds.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    );
     assert_eq!(created["name"], "SALES_TABLE");
     assert_eq!(created["tables"][0]["name"], "SALES_TABLE");
     let table_id = created["tables"][0]["id"].as_str().unwrap().to_string();
@@ -91,7 +108,9 @@ async fn single_request_workflow_replays_the_seed_samples() {
     // Log out kills the token.
     let r = api.send(Method::POST, "/api/auth/logout", None, &[]).await;
     assert_eq!(r.status, 204);
-    api.get("/api/projects").await.assert_error(401, &["log in"]);
+    api.get("/api/projects")
+        .await
+        .assert_error(401, &["log in"]);
     h.shutdown().await.unwrap();
 }
 
@@ -101,13 +120,20 @@ async fn multi_request_workflow_replays_the_seed_samples() {
     let h = start(dir.path()).await;
     let api = Api::login(&h).await;
 
-    let r = api.send(Method::POST, "/api/datasets/models", Some(MODEL), &[]).await;
+    let r = api
+        .send(Method::POST, "/api/datasets/models", Some(MODEL), &[])
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let ds = r.json()["id"].as_str().unwrap().to_string();
     assert_eq!(r.json()["name"], "testModel");
 
     let r = api
-        .send(Method::POST, &format!("/api/datasets/{ds}/uploadSessions"), Some(SESSION), &[])
+        .send(
+            Method::POST,
+            &format!("/api/datasets/{ds}/uploadSessions"),
+            Some(SESSION),
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let sid = r.json()["uploadSessionId"].as_str().unwrap().to_string();
@@ -115,7 +141,12 @@ async fn multi_request_workflow_replays_the_seed_samples() {
 
     // The sample chunk: "index": "1", ROW orientation, date "2017-12-4".
     let r = api
-        .send(Method::PUT, &format!("/api/datasets/{ds}/uploadSessions/{sid}"), Some(CHUNK), &[])
+        .send(
+            Method::PUT,
+            &format!("/api/datasets/{ds}/uploadSessions/{sid}"),
+            Some(CHUNK),
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 
@@ -132,19 +163,34 @@ async fn multi_request_workflow_replays_the_seed_samples() {
 
     // The published session takes no more chunks (409), DELETE ends it, then 404.
     let r = api
-        .send(Method::PUT, &format!("/api/datasets/{ds}/uploadSessions/{sid}"), Some(CHUNK), &[])
+        .send(
+            Method::PUT,
+            &format!("/api/datasets/{ds}/uploadSessions/{sid}"),
+            Some(CHUNK),
+            &[],
+        )
         .await;
     r.assert_error(409, &["already published"]);
     let r = api
-        .send(Method::DELETE, &format!("/api/datasets/{ds}/uploadSessions/{sid}"), None, &[])
+        .send(
+            Method::DELETE,
+            &format!("/api/datasets/{ds}/uploadSessions/{sid}"),
+            None,
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    api.get(&format!("/api/datasets/{ds}/uploadSessions/{sid}/publishStatus"))
-        .await
-        .assert_error(404, &[&sid]);
+    api.get(&format!(
+        "/api/datasets/{ds}/uploadSessions/{sid}/publishStatus"
+    ))
+    .await
+    .assert_error(404, &[&sid]);
 
     // The definition lists tables and columns.
-    let def = api.get(&format!("/api/datasets/{ds}?fields=tables&fields=columns")).await.json();
+    let def = api
+        .get(&format!("/api/datasets/{ds}?fields=tables&fields=columns"))
+        .await
+        .json();
     assert_eq!(def["tables"][0]["name"], "table1");
     assert_eq!(def["tables"][0]["rowCount"], 1);
     assert_eq!(def["columns"].as_array().unwrap().len(), 8);
@@ -175,7 +221,10 @@ async fn column_orientation_all_types_and_parallel_chunks() {
         }))
         .await;
     let sid = api
-        .open_session(&ds, &serde_json::json!([{"name": "t", "updatePolicy": "replace", "orientation": "COLUMN"}]))
+        .open_session(
+            &ds,
+            &serde_json::json!([{"name": "t", "updatePolicy": "replace", "orientation": "COLUMN"}]),
+        )
         .await;
     // Chunks sent in parallel and out of order; index 2 is sent twice (the retry wins).
     let c1 = r#"[["x",null],[1,-2],[9007199254740993,null],[true,false],[1.5,null],[-12.340,"18446744073709551615"],["2020-02-29",null],["23:59:59.123456",null],["2020-01-01T00:00:00.000","2020-01-01 10:00:00+02:00"]]"#;
