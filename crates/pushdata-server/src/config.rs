@@ -53,6 +53,10 @@ pub struct ServerConfig {
     /// before the pointer swap (simulates a crash at the worst moment).
     #[doc(hidden)]
     pub fail_publish_after_staging: bool,
+    /// Test hook: every publish of an upload session waits this long before it starts
+    /// (so tests can observe the running status and cancel a running publish).
+    #[doc(hidden)]
+    pub publish_delay: Duration,
 }
 
 /// The default project's id.
@@ -73,6 +77,7 @@ impl Default for ServerConfig {
             token_idle_timeout: Duration::from_secs(30 * 60),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             fail_publish_after_staging: false,
+            publish_delay: Duration::ZERO,
         }
     }
 }
@@ -132,6 +137,13 @@ impl ServerConfig {
     #[doc(hidden)]
     pub fn with_fail_publish_after_staging(mut self, fail: bool) -> Self {
         self.fail_publish_after_staging = fail;
+        self
+    }
+
+    /// Test hook: delay the start of every upload-session publish.
+    #[doc(hidden)]
+    pub fn with_publish_delay(mut self, delay: Duration) -> Self {
+        self.publish_delay = delay;
         self
     }
 

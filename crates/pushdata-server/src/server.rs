@@ -59,6 +59,7 @@ impl Server {
             sessions: RwLock::new(HashMap::new()),
             projects: config.effective_projects(),
             fail_publish_after_staging: config.fail_publish_after_staging,
+            publish_delay: config.publish_delay,
             max_body_bytes: config.max_body_bytes,
         });
         let base = config.normalized_base_path();

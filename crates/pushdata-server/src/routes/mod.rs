@@ -37,6 +37,8 @@ pub struct AppState {
     pub projects: Vec<ProjectConfig>,
     /// Test hook: fail publishes between staging and the swap.
     pub fail_publish_after_staging: bool,
+    /// Test hook: delay before each upload-session publish starts.
+    pub publish_delay: std::time::Duration,
     /// The body limit (for error messages).
     pub max_body_bytes: usize,
 }

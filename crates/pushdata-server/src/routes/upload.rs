@@ -179,8 +179,12 @@ pub async fn publish(
             .collect::<Vec<_>>()
     };
     let fail = s.fail_publish_after_staging;
+    let delay = s.publish_delay;
     let sess2 = sess.clone();
     tokio::spawn(async move {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         let guard = ds.publish_lock.lock().await;
         let ds2 = ds.clone();
         let sess3 = sess2.clone();

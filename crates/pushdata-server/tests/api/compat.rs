@@ -137,3 +137,83 @@ async fn deleting_an_open_session_discards_its_chunks() {
     );
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn publish_is_asynchronous_and_a_running_publish_can_be_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start_with(dir.path(), |c| {
+        c.with_publish_delay(std::time::Duration::from_millis(400))
+    })
+    .await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("async")).await;
+    api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
+
+    // Running: status 6 "sql execution" right after publish returns, then 1.
+    let sid = api
+        .open_session(&ds, &json!([{"name": "items", "updatePolicy": "add"}]))
+        .await;
+    assert_eq!(
+        api.put_chunk(&ds, &sid, "items", 1, r#"[[4,"d",4.0]]"#)
+            .await
+            .status,
+        200
+    );
+    let t0 = std::time::Instant::now();
+    let r = api
+        .send(
+            Method::POST,
+            &format!("/api/datasets/{ds}/uploadSessions/{sid}/publish"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        t0.elapsed() < std::time::Duration::from_millis(300),
+        "publish returns at once"
+    );
+    let st = api
+        .get(&format!(
+            "/api/datasets/{ds}/uploadSessions/{sid}/publishStatus"
+        ))
+        .await
+        .json();
+    assert_eq!(st["status"], 6, "{st}");
+    assert_eq!(st["message"], "sql execution");
+    assert!(api.wait(&ds, &sid).await.status.is_ready());
+    assert_eq!(stored(dir.path(), &ds, "items").len(), 4);
+
+    // Cancelled while running: the swap never happens.
+    let sid = api
+        .open_session(&ds, &json!([{"name": "items", "updatePolicy": "replace"}]))
+        .await;
+    assert_eq!(
+        api.put_chunk(&ds, &sid, "items", 1, r#"[[9,"z",9.0]]"#)
+            .await
+            .status,
+        200
+    );
+    let r = api
+        .send(
+            Method::POST,
+            &format!("/api/datasets/{ds}/uploadSessions/{sid}/publish"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = api
+        .send(
+            Method::DELETE,
+            &format!("/api/datasets/{ds}/uploadSessions/{sid}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(stored(dir.path(), &ds, "items").len(), 4);
+    assert!(!dir.path().join("staging").join(&sid).exists());
+    h.shutdown().await.unwrap();
+}
