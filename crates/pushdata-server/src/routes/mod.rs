@@ -41,6 +41,8 @@ pub struct AppState {
     pub publish_delay: std::time::Duration,
     /// The body limit (for error messages).
     pub max_body_bytes: usize,
+    /// Permits for reading and decoding chunk bodies (bounds memory).
+    pub chunk_slots: tokio::sync::Semaphore,
 }
 
 /// The shared state handle.
