@@ -254,9 +254,14 @@ impl Dataset {
                 version = next.version
             );
             let path = self.dir.join(&rel);
-            if let Some(parent) = path.parent() {
+            if let Some(parent) = path.parent()
+                && !parent.is_dir()
+            {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| ServerError::io(format!("creating {}", parent.display()), e))?;
+                // Make the new directories themselves durable.
+                files::sync_dir(&self.dir.join("tables"))?;
+                files::sync_dir(&self.dir)?;
             }
             written.push(path.clone());
             let mut sink = files::ParquetSink::create(&path, schema.clone())?;
