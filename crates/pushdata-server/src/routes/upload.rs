@@ -29,6 +29,7 @@ pub async fn create_session(
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<UploadSessionResponse>> {
     let (_u, ds) = s.dataset(&headers, &id)?;
+    s.sweep_sessions();
     let bytes = body_bytes(body, s.max_body_bytes)?;
     let req: UploadSessionRequest = parse_json(&bytes, "POST /api/datasets/{id}/uploadSessions")?;
     if req.tables.is_empty() {
