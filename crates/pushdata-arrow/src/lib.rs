@@ -12,9 +12,13 @@
 pub mod encode;
 mod error;
 pub mod model;
+pub mod push;
+pub mod source;
 
 pub use error::{Error, Result};
 pub use model::{
     AttributeModel, ColumnModel, FormModel, MetricModel, Model, ModelOptions, Role, TableModel,
     TableSchema, infer_model,
 };
+pub use push::{ProgressEvent, ProgressSink, Push, PushReport, TableReport, Workflow};
+pub use source::ParquetSource;
