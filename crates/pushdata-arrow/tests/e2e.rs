@@ -24,8 +24,12 @@ struct Env {
 
 impl Env {
     async fn start() -> Env {
+        Self::start_with(|c| c).await
+    }
+
+    async fn start_with(f: impl FnOnce(ServerConfig) -> ServerConfig) -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let server = Server::start(ServerConfig::new(dir.path().join("data"))).await.unwrap();
+        let server = Server::start(f(ServerConfig::new(dir.path().join("data")))).await.unwrap();
         let client = Client::builder(server.base_url()).build().unwrap();
         client.login(Credentials::standard("administrator", "")).await.unwrap();
         client.select_project("MicroStrategy Tutorial").await.unwrap();
@@ -443,5 +447,44 @@ async fn config_errors() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Config(_)));
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
+    let env = Env::start_with(|c| c.with_max_body_bytes(8 * 1024)).await;
+    let b = numbered(0, 2000);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let err = Push::new(env.client.clone())
+        .with_dataset_name("too big")
+        .with_memory_table("t", b.schema(), vec![b])
+        .with_chunk_bytes(64 * 1024)
+        .with_progress(move |e| ev.lock().unwrap().push(e))
+        .execute()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Chunk { table, chunk, rows, .. } => {
+            assert_eq!(table, "t");
+            assert!(*chunk >= 1);
+            assert!(rows.end > rows.start);
+        }
+        e => panic!("{e}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("table \"t\", chunk ") && msg.contains("(rows "), "{msg}");
+    let events = events.lock().unwrap();
+    let dataset_id = events
+        .iter()
+        .find_map(|e| match e {
+            ProgressEvent::DatasetCreated { dataset_id } => Some(dataset_id.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(events.iter().any(|e| matches!(e, ProgressEvent::Cancelled { .. })));
+    assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Publishing { .. })));
+    assert_eq!(rows(&env.read(&dataset_id, "t")), 0);
+    drop(events);
     env.stop().await;
 }
