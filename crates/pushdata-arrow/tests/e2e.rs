@@ -8,10 +8,10 @@ use arrow_array::types::Int32Type;
 use arrow_array::*;
 use arrow_buffer::i256;
 use arrow_schema::{DataType as A, Field, Schema, SchemaRef, TimeUnit};
-use pushdata_core::wire::DataType as D;
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use pushdata_arrow::{Error, ModelOptions, ProgressEvent, Push, Workflow};
+use pushdata_core::wire::DataType as D;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
 use pushdata_core::{Client, Credentials};
 use pushdata_server::{Server, ServerConfig, ServerHandle};
@@ -29,10 +29,18 @@ impl Env {
 
     async fn start_with(f: impl FnOnce(ServerConfig) -> ServerConfig) -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let server = Server::start(f(ServerConfig::new(dir.path().join("data")))).await.unwrap();
+        let server = Server::start(f(ServerConfig::new(dir.path().join("data"))))
+            .await
+            .unwrap();
         let client = Client::builder(server.base_url()).build().unwrap();
-        client.login(Credentials::standard("administrator", "")).await.unwrap();
-        client.select_project("MicroStrategy Tutorial").await.unwrap();
+        client
+            .login(Credentials::standard("administrator", ""))
+            .await
+            .unwrap();
+        client
+            .select_project("MicroStrategy Tutorial")
+            .await
+            .unwrap();
         Env {
             server: Some(server),
             dir,
@@ -91,26 +99,92 @@ fn assert_same(src: &[RecordBatch], got: &[RecordBatch]) {
         };
         let a = column_text(src, c, &cmp_type);
         let b = column_text(got, c, &cmp_type);
-        assert_eq!(a, b, "column {:?} ({} -> {})", sf.name(), sf.data_type(), gf.data_type());
+        assert_eq!(
+            a,
+            b,
+            "column {:?} ({} -> {})",
+            sf.name(),
+            sf.data_type(),
+            gf.data_type()
+        );
     }
 }
 
 fn all_types_batch() -> RecordBatch {
     let n = 5;
-    let dict: DictionaryArray<Int32Type> =
-        vec![Some("a"), None, Some("b"), Some("a"), Some("ü")].into_iter().collect();
-    let big = i256::from_string("-123456789012345678901234567890123456789012345678901234567890").unwrap();
+    let dict: DictionaryArray<Int32Type> = vec![Some("a"), None, Some("b"), Some("a"), Some("ü")]
+        .into_iter()
+        .collect();
+    let big =
+        i256::from_string("-123456789012345678901234567890123456789012345678901234567890").unwrap();
     let cols: Vec<(&str, ArrayRef)> = vec![
-        ("i8", Arc::new(Int8Array::from(vec![Some(-128), Some(0), None, Some(127), Some(1)]))),
-        ("i16", Arc::new(Int16Array::from(vec![i16::MIN, -1, 0, 1, i16::MAX]))),
-        ("i32", Arc::new(Int32Array::from(vec![Some(i32::MIN), None, Some(0), Some(7), Some(i32::MAX)]))),
-        ("i64", Arc::new(Int64Array::from(vec![i64::MIN, -1, 0, 1, i64::MAX]))),
+        (
+            "i8",
+            Arc::new(Int8Array::from(vec![
+                Some(-128),
+                Some(0),
+                None,
+                Some(127),
+                Some(1),
+            ])),
+        ),
+        (
+            "i16",
+            Arc::new(Int16Array::from(vec![i16::MIN, -1, 0, 1, i16::MAX])),
+        ),
+        (
+            "i32",
+            Arc::new(Int32Array::from(vec![
+                Some(i32::MIN),
+                None,
+                Some(0),
+                Some(7),
+                Some(i32::MAX),
+            ])),
+        ),
+        (
+            "i64",
+            Arc::new(Int64Array::from(vec![i64::MIN, -1, 0, 1, i64::MAX])),
+        ),
         ("u8", Arc::new(UInt8Array::from(vec![0u8, 1, 2, 254, 255]))),
-        ("u16", Arc::new(UInt16Array::from(vec![0u16, 1, 2, 3, u16::MAX]))),
-        ("u32", Arc::new(UInt32Array::from(vec![0u32, 1, 2, 3, u32::MAX]))),
-        ("u64", Arc::new(UInt64Array::from(vec![Some(0u64), Some(1), None, Some(3), Some(u64::MAX)]))),
-        ("f32", Arc::new(Float32Array::from(vec![Some(1.1f32), Some(-0.25), None, Some(3.0e-7), Some(1.0e30)]))),
-        ("f64", Arc::new(Float64Array::from(vec![Some(0.1), Some(-1e300), Some(5e-324), None, Some(2.5)]))),
+        (
+            "u16",
+            Arc::new(UInt16Array::from(vec![0u16, 1, 2, 3, u16::MAX])),
+        ),
+        (
+            "u32",
+            Arc::new(UInt32Array::from(vec![0u32, 1, 2, 3, u32::MAX])),
+        ),
+        (
+            "u64",
+            Arc::new(UInt64Array::from(vec![
+                Some(0u64),
+                Some(1),
+                None,
+                Some(3),
+                Some(u64::MAX),
+            ])),
+        ),
+        (
+            "f32",
+            Arc::new(Float32Array::from(vec![
+                Some(1.1f32),
+                Some(-0.25),
+                None,
+                Some(3.0e-7),
+                Some(1.0e30),
+            ])),
+        ),
+        (
+            "f64",
+            Arc::new(Float64Array::from(vec![
+                Some(0.1),
+                Some(-1e300),
+                Some(5e-324),
+                None,
+                Some(2.5),
+            ])),
+        ),
         (
             "dec",
             Arc::new(
@@ -122,9 +196,15 @@ fn all_types_batch() -> RecordBatch {
         (
             "dec256",
             Arc::new(
-                Decimal256Array::from(vec![big, i256::ONE, i256::ZERO, i256::MINUS_ONE, big.wrapping_neg()])
-                    .with_precision_and_scale(76, 10)
-                    .unwrap(),
+                Decimal256Array::from(vec![
+                    big,
+                    i256::ONE,
+                    i256::ZERO,
+                    i256::MINUS_ONE,
+                    big.wrapping_neg(),
+                ])
+                .with_precision_and_scale(76, 10)
+                .unwrap(),
             ),
         ),
         (
@@ -137,16 +217,81 @@ fn all_types_batch() -> RecordBatch {
                 Some(""),
             ])),
         ),
-        ("large_s", Arc::new(LargeStringArray::from(vec!["a", "b", "c", "d", "e"]))),
-        ("view_s", Arc::new(StringViewArray::from(vec!["v1", "a longer view string value", "", "x", "y"]))),
+        (
+            "large_s",
+            Arc::new(LargeStringArray::from(vec!["a", "b", "c", "d", "e"])),
+        ),
+        (
+            "view_s",
+            Arc::new(StringViewArray::from(vec![
+                "v1",
+                "a longer view string value",
+                "",
+                "x",
+                "y",
+            ])),
+        ),
         ("dict", Arc::new(dict)),
-        ("b", Arc::new(BooleanArray::from(vec![Some(true), Some(false), None, Some(true), Some(false)]))),
-        ("d32", Arc::new(Date32Array::from(vec![Some(0), Some(-1), Some(-719_528), None, Some(2_932_896)]))),
-        ("d64", Arc::new(Date64Array::from(vec![0, 86_400_000, -86_400_000, 0, 1_577_836_800_000]))),
-        ("t32", Arc::new(Time32SecondArray::from(vec![0, 1, 3600, 86_399, 43_200]))),
-        ("t32ms", Arc::new(Time32MillisecondArray::from(vec![0, 1, 1500, 86_399_999, 5]))),
-        ("t64", Arc::new(Time64MicrosecondArray::from(vec![Some(0), Some(45_296_000_123), None, Some(1), Some(86_399_999_999)]))),
-        ("t64ns", Arc::new(Time64NanosecondArray::from(vec![0, 1_000, 2_000_000, 3_000_000_000, 86_399_999_999_000]))),
+        (
+            "b",
+            Arc::new(BooleanArray::from(vec![
+                Some(true),
+                Some(false),
+                None,
+                Some(true),
+                Some(false),
+            ])),
+        ),
+        (
+            "d32",
+            Arc::new(Date32Array::from(vec![
+                Some(0),
+                Some(-1),
+                Some(-719_528),
+                None,
+                Some(2_932_896),
+            ])),
+        ),
+        (
+            "d64",
+            Arc::new(Date64Array::from(vec![
+                0,
+                86_400_000,
+                -86_400_000,
+                0,
+                1_577_836_800_000,
+            ])),
+        ),
+        (
+            "t32",
+            Arc::new(Time32SecondArray::from(vec![0, 1, 3600, 86_399, 43_200])),
+        ),
+        (
+            "t32ms",
+            Arc::new(Time32MillisecondArray::from(vec![
+                0, 1, 1500, 86_399_999, 5,
+            ])),
+        ),
+        (
+            "t64",
+            Arc::new(Time64MicrosecondArray::from(vec![
+                Some(0),
+                Some(45_296_000_123),
+                None,
+                Some(1),
+                Some(86_399_999_999),
+            ])),
+        ),
+        (
+            "t64ns",
+            Arc::new(Time64NanosecondArray::from(vec![
+                0,
+                1_000,
+                2_000_000,
+                3_000_000_000,
+                86_399_999_999_000,
+            ])),
+        ),
         (
             "ts",
             Arc::new(TimestampMicrosecondArray::from(vec![
@@ -157,7 +302,16 @@ fn all_types_batch() -> RecordBatch {
                 Some(253_402_300_799_000_000),
             ])),
         ),
-        ("ts_s", Arc::new(TimestampSecondArray::from(vec![0, 1, -1, 1_000_000_000, 2_000_000_000]))),
+        (
+            "ts_s",
+            Arc::new(TimestampSecondArray::from(vec![
+                0,
+                1,
+                -1,
+                1_000_000_000,
+                2_000_000_000,
+            ])),
+        ),
         (
             "ts_zoned",
             Arc::new(
@@ -182,7 +336,11 @@ async fn every_type_survives_both_orientations() {
     for o in [Orientation::Row, Orientation::Column] {
         let report = Push::new(env.client.clone())
             .with_dataset_name(format!("all types {o}"))
-            .with_memory_table("all", batch.schema(), vec![batch.clone(), batch.slice(1, 3)])
+            .with_memory_table(
+                "all",
+                batch.schema(),
+                vec![batch.clone(), batch.slice(1, 3)],
+            )
             .with_orientation(o)
             .with_chunk_bytes(2048)
             .execute()
@@ -196,7 +354,11 @@ async fn every_type_survives_both_orientations() {
         assert_eq!(ty("i8"), A::Int32);
         assert_eq!(ty("i64"), A::Int64);
         assert_eq!(ty("u64"), A::Decimal128(38, 0));
-        assert!(matches!(ty("dec256"), A::Decimal256(76, 10)), "{}", ty("dec256"));
+        assert!(
+            matches!(ty("dec256"), A::Decimal256(76, 10)),
+            "{}",
+            ty("dec256")
+        );
         assert_eq!(ty("f32"), A::Float64);
         assert_eq!(ty("d64"), A::Date32);
         assert_eq!(ty("t32"), A::Time64(TimeUnit::Microsecond));
@@ -261,16 +423,32 @@ async fn multi_table_push_with_shared_attribute_and_progress() {
     assert_same(&[b1], &env.read(&report.dataset_id, "t1"));
     assert_same(&[b2], &env.read(&report.dataset_id, "t2"));
     let events = events.lock().unwrap();
-    assert!(events.iter().any(|e| matches!(e, ProgressEvent::DatasetCreated { .. })));
-    assert!(events.iter().any(|e| matches!(e, ProgressEvent::Published { .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::DatasetCreated { .. }))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::Published { .. }))
+    );
     assert_eq!(
-        events.iter().filter(|e| matches!(e, ProgressEvent::ChunkUploaded { .. })).count(),
+        events
+            .iter()
+            .filter(|e| matches!(e, ProgressEvent::ChunkUploaded { .. }))
+            .count(),
         2
     );
     env.stop().await;
 }
 
-fn write_parquet(path: &std::path::Path, batches: &[RecordBatch], schema: SchemaRef, group_rows: usize) {
+fn write_parquet(
+    path: &std::path::Path,
+    batches: &[RecordBatch],
+    schema: SchemaRef,
+    group_rows: usize,
+) {
     let file = std::fs::File::create(path).unwrap();
     let props = WriterProperties::builder()
         .set_max_row_group_row_count(Some(group_rows))
@@ -291,7 +469,9 @@ fn numbered(start: i64, n: i64) -> RecordBatch {
         ])),
         vec![
             Arc::new(Int64Array::from_iter_values(start..start + n)),
-            Arc::new(StringArray::from_iter_values((start..start + n).map(|i| format!("label {i}")))),
+            Arc::new(StringArray::from_iter_values(
+                (start..start + n).map(|i| format!("label {i}")),
+            )),
             Arc::new(
                 Decimal128Array::from_iter_values((start..start + n).map(|i| i128::from(i) * 101))
                     .with_precision_and_scale(18, 2)
@@ -364,7 +544,10 @@ async fn update_existing_dataset_and_single_request() {
         .execute()
         .await
         .unwrap();
-    assert_same(&[b.clone(), more.clone()], &env.read(&report.dataset_id, "t"));
+    assert_same(
+        &[b.clone(), more.clone()],
+        &env.read(&report.dataset_id, "t"),
+    );
     // Multi request into the same (existing) dataset, replace.
     let again = numbered(100, 5);
     Push::new(env.client.clone())
@@ -404,7 +587,13 @@ async fn a_bad_value_cancels_the_session_and_publishes_nothing() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Value { row: 2, .. }), "{err}");
-    assert!(events.lock().unwrap().iter().any(|e| matches!(e, ProgressEvent::Cancelled { .. })));
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::Cancelled { .. }))
+    );
     // The first dataset is untouched.
     assert_same(&[good], &env.read(&report.dataset_id, "t"));
     env.stop().await;
@@ -430,7 +619,11 @@ async fn a_failing_chunk_names_table_chunk_and_rows() {
 async fn config_errors() {
     let env = Env::start().await;
     let b = numbered(0, 1);
-    let err = Push::new(env.client.clone()).with_dataset_name("x").execute().await.unwrap_err();
+    let err = Push::new(env.client.clone())
+        .with_dataset_name("x")
+        .execute()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Config(_)));
     let err = Push::new(env.client.clone())
         .with_memory_table("t", b.schema(), vec![b.clone()])
@@ -465,7 +658,9 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
         .await
         .unwrap_err();
     match &err {
-        Error::Chunk { table, chunk, rows, .. } => {
+        Error::Chunk {
+            table, chunk, rows, ..
+        } => {
             assert_eq!(table, "t");
             assert!(*chunk >= 1);
             assert!(rows.end > rows.start);
@@ -473,7 +668,10 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
         e => panic!("{e}"),
     }
     let msg = err.to_string();
-    assert!(msg.contains("table \"t\", chunk ") && msg.contains("(rows "), "{msg}");
+    assert!(
+        msg.contains("table \"t\", chunk ") && msg.contains("(rows "),
+        "{msg}"
+    );
     let events = events.lock().unwrap();
     let dataset_id = events
         .iter()
@@ -482,8 +680,16 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
             _ => None,
         })
         .unwrap();
-    assert!(events.iter().any(|e| matches!(e, ProgressEvent::Cancelled { .. })));
-    assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Publishing { .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::Cancelled { .. }))
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::Publishing { .. }))
+    );
     assert_eq!(rows(&env.read(&dataset_id, "t")), 0);
     drop(events);
     env.stop().await;

@@ -44,7 +44,10 @@ const MIN_DAY: i32 = -719_528; // 0000-01-01
 const MAX_DAY: i32 = 2_932_896; // 9999-12-31
 const US_PER_DAY: i64 = 86_400_000_000;
 
-fn v<T: std::fmt::Debug + Clone>(s: impl Strategy<Value = T>, n: usize) -> impl Strategy<Value = Vec<Option<T>>> {
+fn v<T: std::fmt::Debug + Clone>(
+    s: impl Strategy<Value = T>,
+    n: usize,
+) -> impl Strategy<Value = Vec<Option<T>>> {
     prop::collection::vec(prop::option::of(s), n)
 }
 
@@ -90,7 +93,9 @@ fn array(c: &Col) -> ArrayRef {
         Col::F32(x) => Arc::new(Float32Array::from(x.clone())),
         Col::F64(x) => Arc::new(Float64Array::from(x.clone())),
         Col::Dec128(x, s) => Arc::new(
-            Decimal128Array::from(x.clone()).with_precision_and_scale(38, *s).unwrap(),
+            Decimal128Array::from(x.clone())
+                .with_precision_and_scale(38, *s)
+                .unwrap(),
         ),
         Col::Dec256(x, s) => Arc::new(
             Decimal256Array::from(
@@ -103,13 +108,17 @@ fn array(c: &Col) -> ArrayRef {
         ),
         Col::Utf8(x) => Arc::new(StringArray::from(x.clone())),
         Col::LargeUtf8(x) => Arc::new(LargeStringArray::from(x.clone())),
-        Col::View(x) => Arc::new(StringViewArray::from(x.iter().map(|o| o.as_deref()).collect::<Vec<_>>())),
+        Col::View(x) => Arc::new(StringViewArray::from(
+            x.iter().map(|o| o.as_deref()).collect::<Vec<_>>(),
+        )),
         Col::Bool(x) => Arc::new(BooleanArray::from(x.clone())),
         Col::Date(x) => Arc::new(Date32Array::from(x.clone())),
         Col::TimeUs(x) => Arc::new(Time64MicrosecondArray::from(x.clone())),
         Col::TimeMs(x) => Arc::new(Time32MillisecondArray::from(x.clone())),
         Col::TsNs(x) => Arc::new(TimestampNanosecondArray::from(x.clone())),
-        Col::TsUsZoned(x) => Arc::new(TimestampMicrosecondArray::from(x.clone()).with_timezone("+05:30")),
+        Col::TsUsZoned(x) => {
+            Arc::new(TimestampMicrosecondArray::from(x.clone()).with_timezone("+05:30"))
+        }
         Col::Null(n) => Arc::new(NullArray::new(*n)),
     }
 }
@@ -213,12 +222,19 @@ fn check_value(c: &Col, r: usize, tok: &str) {
             }
         }),
         Col::Dec256(x, s) => opt!(x, |v: &(i128, i128)| {
-            assert_eq!(decimal(tok, *s), i256::from_parts(v.0 as u128, v.1), "{tok}")
+            assert_eq!(
+                decimal(tok, *s),
+                i256::from_parts(v.0 as u128, v.1),
+                "{tok}"
+            )
         }),
         Col::Utf8(x) | Col::LargeUtf8(x) | Col::View(x) => {
             opt!(x, |v: &String| assert_eq!(&string(tok), v))
         }
-        Col::Bool(x) => opt!(x, |v: &bool| assert_eq!(tok, if *v { "true" } else { "false" })),
+        Col::Bool(x) => opt!(x, |v: &bool| assert_eq!(
+            tok,
+            if *v { "true" } else { "false" }
+        )),
         Col::Date(x) => opt!(x, |v: &i32| {
             let d = NaiveDate::parse_from_str(&string(tok), "%Y-%m-%d").unwrap();
             let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
@@ -227,13 +243,18 @@ fn check_value(c: &Col, r: usize, tok: &str) {
         }),
         Col::TimeUs(x) => opt!(x, |v: &i64| {
             let t = NaiveTime::parse_from_str(&string(tok), "%H:%M:%S%.f").unwrap();
-            let us = i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(t.nanosecond() / 1000);
+            let us = i64::from(t.num_seconds_from_midnight()) * 1_000_000
+                + i64::from(t.nanosecond() / 1000);
             assert_eq!(us, *v);
-            assert!(!string(tok).ends_with('0') || !string(tok).contains('.'), "{tok}");
+            assert!(
+                !string(tok).ends_with('0') || !string(tok).contains('.'),
+                "{tok}"
+            );
         }),
         Col::TimeMs(x) => opt!(x, |v: &i32| {
             let t = NaiveTime::parse_from_str(&string(tok), "%H:%M:%S%.f").unwrap();
-            let ms = i64::from(t.num_seconds_from_midnight()) * 1000 + i64::from(t.nanosecond() / 1_000_000);
+            let ms = i64::from(t.num_seconds_from_midnight()) * 1000
+                + i64::from(t.nanosecond() / 1_000_000);
             assert_eq!(ms, i64::from(*v));
         }),
         Col::TsNs(x) => opt!(x, |v: &i64| {

@@ -16,8 +16,8 @@ use arrow_schema::{ArrowError, DataType as ArrowType, FieldRef, TimeUnit};
 use super::decimal::{write_i128, write_i256};
 use super::json::write_json_string;
 use super::temporal::{
-    NANOS_PER_SEC, SECS_PER_DAY, parse_fixed_offset, split_timestamp, write_date,
-    write_datetime, write_time,
+    NANOS_PER_SEC, SECS_PER_DAY, parse_fixed_offset, split_timestamp, write_date, write_datetime,
+    write_time,
 };
 use crate::model::ValueText;
 

@@ -87,7 +87,10 @@ impl std::fmt::Debug for Push {
         f.debug_struct("Push")
             .field("dataset_name", &self.dataset_name)
             .field("dataset_id", &self.dataset_id)
-            .field("tables", &self.tables.iter().map(|t| &t.name).collect::<Vec<_>>())
+            .field(
+                "tables",
+                &self.tables.iter().map(|t| &t.name).collect::<Vec<_>>(),
+            )
             .field("policy", &self.policy)
             .field("orientation", &self.orientation)
             .field("chunk_bytes", &self.chunk_bytes)
@@ -149,7 +152,10 @@ impl Push {
     }
 
     /// One table per Parquet file, named after the file stem (`data/sales.parquet` -> `sales`).
-    pub fn with_parquet_files<P: Into<PathBuf>>(mut self, paths: impl IntoIterator<Item = P>) -> Self {
+    pub fn with_parquet_files<P: Into<PathBuf>>(
+        mut self,
+        paths: impl IntoIterator<Item = P>,
+    ) -> Self {
         for p in paths {
             let path: PathBuf = p.into();
             let name = path
@@ -162,7 +168,12 @@ impl Push {
     }
 
     /// A table from an iterator of batches (e.g. any `RecordBatchReader`) of `schema`.
-    pub fn with_batches_table<I>(mut self, name: impl Into<String>, schema: SchemaRef, batches: I) -> Self
+    pub fn with_batches_table<I>(
+        mut self,
+        name: impl Into<String>,
+        schema: SchemaRef,
+        batches: I,
+    ) -> Self
     where
         I: IntoIterator<Item = std::result::Result<RecordBatch, ArrowError>>,
         I::IntoIter: Send + 'static,
@@ -176,7 +187,12 @@ impl Push {
     }
 
     /// A table from an async stream of batches of `schema`.
-    pub fn with_stream_table<S>(mut self, name: impl Into<String>, schema: SchemaRef, stream: S) -> Self
+    pub fn with_stream_table<S>(
+        mut self,
+        name: impl Into<String>,
+        schema: SchemaRef,
+        stream: S,
+    ) -> Self
     where
         S: Stream<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
     {
@@ -278,7 +294,10 @@ impl Push {
     }
 
     fn policy_of(&self, table: &str) -> UpdatePolicy {
-        self.table_policies.get(table).copied().unwrap_or(self.policy)
+        self.table_policies
+            .get(table)
+            .copied()
+            .unwrap_or(self.policy)
     }
 
     /// Run the push.
@@ -312,9 +331,8 @@ impl Push {
                     let (name, batch_rows, par) =
                         (t.name.clone(), this.batch_rows, this.read_parallelism);
                     let ps = tokio::task::spawn_blocking(move || {
-                        ParquetSource::open(&name, path).map(|p| {
-                            p.with_batch_rows(batch_rows).with_read_parallelism(par)
-                        })
+                        ParquetSource::open(&name, path)
+                            .map(|p| p.with_batch_rows(batch_rows).with_read_parallelism(par))
                     })
                     .await
                     .map_err(|e| Error::Internal(format!("reading Parquet metadata: {e}")))??;

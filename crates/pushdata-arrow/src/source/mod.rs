@@ -34,7 +34,12 @@ impl std::fmt::Debug for Source {
             Source::Iter(s, _) => write!(f, "Iter({} columns)", s.fields().len()),
             Source::Stream(s, _) => write!(f, "Stream({} columns)", s.fields().len()),
             Source::Memory(s, b) => {
-                write!(f, "Memory({} columns, {} batches)", s.fields().len(), b.len())
+                write!(
+                    f,
+                    "Memory({} columns, {} batches)",
+                    s.fields().len(),
+                    b.len()
+                )
             }
         }
     }
