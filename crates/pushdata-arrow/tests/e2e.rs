@@ -422,7 +422,7 @@ async fn multi_table_push_with_shared_attribute_and_progress() {
     assert_eq!(report.tables[1].rows, 3);
     assert_same(&[b1], &env.read(&report.dataset_id, "t1"));
     assert_same(&[b2], &env.read(&report.dataset_id, "t2"));
-    let events = events.lock().unwrap();
+    let events = events.lock().unwrap().clone();
     assert!(
         events
             .iter()
@@ -532,7 +532,7 @@ async fn update_existing_dataset_and_single_request() {
         .execute()
         .await
         .unwrap();
-    assert_same(&[b.clone()], &env.read(&report.dataset_id, "t"));
+    assert_same(std::slice::from_ref(&b), &env.read(&report.dataset_id, "t"));
     // Single request: update with add.
     let more = numbered(50, 10);
     Push::new(env.client.clone())
@@ -672,7 +672,7 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
         msg.contains("table \"t\", chunk ") && msg.contains("(rows "),
         "{msg}"
     );
-    let events = events.lock().unwrap();
+    let events = events.lock().unwrap().clone();
     let dataset_id = events
         .iter()
         .find_map(|e| match e {
@@ -691,6 +691,6 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
             .any(|e| matches!(e, ProgressEvent::Publishing { .. }))
     );
     assert_eq!(rows(&env.read(&dataset_id, "t")), 0);
-    drop(events);
+
     env.stop().await;
 }

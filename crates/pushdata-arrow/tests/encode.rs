@@ -324,7 +324,13 @@ fn several_columns_both_orientations() {
     let t = table(&b, &ModelOptions::default());
     let empty = b.slice(0, 0);
     assert_eq!(
-        encode_json(&t, &[empty.clone()], Orientation::Row, ZoneMode::Utc).unwrap(),
+        encode_json(
+            &t,
+            std::slice::from_ref(&empty),
+            Orientation::Row,
+            ZoneMode::Utc
+        )
+        .unwrap(),
         b"[]"
     );
     assert_eq!(
@@ -463,7 +469,7 @@ fn a_row_larger_than_the_target_is_its_own_chunk() {
 fn empty_table_gets_one_empty_chunk() {
     let b = numbered(0, "");
     for (o, want) in [(Orientation::Row, "[]"), (Orientation::Column, "[[],[]]")] {
-        let chunks = chunk_all(&[b.clone()], o, 1000);
+        let chunks = chunk_all(std::slice::from_ref(&b), o, 1000);
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].rows, 0..0);
         assert_eq!(

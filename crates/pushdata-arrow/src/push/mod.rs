@@ -379,7 +379,7 @@ impl Push {
                     .await
                     .map_err(|source| Error::Api {
                         step: format!("create model {:?}", model.name),
-                        source,
+                        source: Box::new(source),
                     })?;
                 (self.progress)(ProgressEvent::DatasetCreated {
                     dataset_id: created.id.clone(),
@@ -404,7 +404,7 @@ impl Push {
             .await
             .map_err(|source| Error::Api {
                 step: format!("open upload session on dataset {dataset_id}"),
-                source,
+                source: Box::new(source),
             })?;
         (self.progress)(ProgressEvent::SessionOpened {
             dataset_id: dataset_id.clone(),
@@ -498,7 +498,7 @@ impl Push {
             .await
             .map_err(|source| Error::Api {
                 step: format!("publish upload session {session_id} of dataset {dataset_id}"),
-                source,
+                source: Box::new(source),
             })?;
         (self.progress)(ProgressEvent::Publishing {
             dataset_id: dataset_id.to_string(),
@@ -508,7 +508,7 @@ impl Push {
             .await
             .map_err(|source| Error::Api {
                 step: format!("wait for publish of dataset {dataset_id}"),
-                source,
+                source: Box::new(source),
             })?;
         (self.progress)(ProgressEvent::Published {
             dataset_id: dataset_id.to_string(),
@@ -621,7 +621,7 @@ impl Push {
                     .await
                     .map_err(|source| Error::Api {
                         step: format!("update table {table:?} of dataset {id} ({policy})"),
-                        source,
+                        source: Box::new(source),
                     })?;
                 id.clone()
             }
@@ -633,7 +633,7 @@ impl Push {
                     .await
                     .map_err(|source| Error::Api {
                         step: format!("create dataset {:?}", model.name),
-                        source,
+                        source: Box::new(source),
                     })?;
                 (self.progress)(ProgressEvent::DatasetCreated {
                     dataset_id: created.dataset_id.clone(),
