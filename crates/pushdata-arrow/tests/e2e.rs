@@ -10,7 +10,7 @@ use arrow_buffer::i256;
 use arrow_schema::{DataType as A, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
-use pushdata_arrow::{Error, ModelOptions, ProgressEvent, Push, Workflow};
+use pushdata_arrow::{Error, ModelOptions, ProgressEvent, Push, PushOptions, Workflow};
 use pushdata_core::wire::DataType as D;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
 use pushdata_core::{Client, Credentials};
@@ -511,11 +511,18 @@ async fn parquet_with_many_row_groups_and_an_empty_file() {
     // Files named after their stem.
     let report = Push::new(env.client.clone())
         .with_dataset_name("by stem")
+        .with_options(
+            PushOptions::default()
+                .with_chunk_bytes(32 * 1024)
+                .with_concurrency(2),
+        )
         .with_parquet_files([&many])
         .execute()
         .await
         .unwrap();
     assert_eq!(report.tables[0].name, "many");
+    assert!(report.chunks > 5, "{report:?}");
+    assert_same(&batches, &env.read(&report.dataset_id, "many"));
     env.stop().await;
 }
 

@@ -22,11 +22,11 @@
 //! groups, default 2) — independent of the input size. The single-request workflow holds
 //! the whole table.
 
+mod options;
 mod pipeline;
 mod progress;
 mod report;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -38,14 +38,15 @@ use pushdata_core::wire::{Orientation, UpdatePolicy, UploadSessionRequest, Uploa
 use pushdata_core::{Client, PublishWait};
 use tokio::sync::mpsc;
 
+pub use options::PushOptions;
 pub use progress::{ProgressEvent, ProgressSink};
 pub use report::{PushReport, TableReport};
 
 use self::pipeline::{Feed, ProduceConfig, UPLOAD_STOPPED, forward_stream, produce, upload};
-use crate::encode::{DEFAULT_CHUNK_BYTES, ZoneMode, encode_base64};
+use crate::encode::{ZoneMode, encode_base64};
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelOptions, TableSchema, infer_model};
-use crate::source::{BatchIter, DEFAULT_BATCH_ROWS, ParquetSource, Source};
+use crate::source::{BatchIter, ParquetSource, Source};
 
 /// Which API workflow a push uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,17 +70,8 @@ pub struct Push {
     dataset_id: Option<String>,
     table_id: Option<String>,
     tables: Vec<TableInput>,
-    policy: UpdatePolicy,
-    table_policies: HashMap<String, UpdatePolicy>,
-    orientation: Orientation,
-    chunk_bytes: usize,
-    concurrency: usize,
-    batch_rows: usize,
-    read_parallelism: usize,
-    model_options: ModelOptions,
-    workflow: Workflow,
+    options: PushOptions,
     progress: ProgressSink,
-    publish_wait: PublishWait,
 }
 
 impl std::fmt::Debug for Push {
@@ -91,11 +83,7 @@ impl std::fmt::Debug for Push {
                 "tables",
                 &self.tables.iter().map(|t| &t.name).collect::<Vec<_>>(),
             )
-            .field("policy", &self.policy)
-            .field("orientation", &self.orientation)
-            .field("chunk_bytes", &self.chunk_bytes)
-            .field("concurrency", &self.concurrency)
-            .field("workflow", &self.workflow)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
@@ -109,17 +97,8 @@ impl Push {
             dataset_id: None,
             table_id: None,
             tables: Vec::new(),
-            policy: UpdatePolicy::Replace,
-            table_policies: HashMap::new(),
-            orientation: Orientation::Row,
-            chunk_bytes: DEFAULT_CHUNK_BYTES,
-            concurrency: 3,
-            batch_rows: DEFAULT_BATCH_ROWS,
-            read_parallelism: 2,
-            model_options: ModelOptions::default(),
-            workflow: Workflow::MultiRequest,
+            options: PushOptions::default(),
             progress: progress::noop(),
-            publish_wait: PublishWait::default(),
         }
     }
 
@@ -219,61 +198,67 @@ impl Push {
 
     /// Update policy of every table (default `replace`).
     pub fn with_policy(mut self, policy: UpdatePolicy) -> Self {
-        self.policy = policy;
+        self.options = self.options.with_policy(policy);
         self
     }
 
     /// Update policy of one table.
     pub fn with_table_policy(mut self, table: impl Into<String>, policy: UpdatePolicy) -> Self {
-        self.table_policies.insert(table.into(), policy);
+        self.options = self.options.with_table_policy(table, policy);
+        self
+    }
+
+    /// Replace all settings at once.
+    pub fn with_options(mut self, options: PushOptions) -> Self {
+        self.options = options;
         self
     }
 
     /// Chunk orientation (default ROW). The single-request workflow always sends rows.
     pub fn with_orientation(mut self, orientation: Orientation) -> Self {
-        self.orientation = orientation;
+        self.options = self.options.with_orientation(orientation);
         self
     }
 
     /// Target size of a chunk's base64 data (default 100 MiB).
     pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
-        self.chunk_bytes = bytes.max(1024);
+        self.options = self.options.with_chunk_bytes(bytes);
         self
     }
 
     /// Chunks uploaded at once (default 3).
     pub fn with_concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
+        self.options = self.options.with_concurrency(n);
         self
     }
 
     /// Rows per batch read from Parquet (default 8192).
     pub fn with_batch_rows(mut self, rows: usize) -> Self {
-        self.batch_rows = rows.max(1);
+        self.options = self.options.with_batch_rows(rows);
         self
     }
 
     /// Parquet row groups decoded at once (default 2).
     pub fn with_read_parallelism(mut self, n: usize) -> Self {
-        self.read_parallelism = n.max(1);
+        self.options = self.options.with_read_parallelism(n);
         self
     }
 
     /// How the model is inferred (roles, forms, time zones, text fallback).
     pub fn with_model_options(mut self, opts: ModelOptions) -> Self {
-        self.model_options = opts;
+        self.options = self.options.with_model_options(opts);
         self
     }
 
     /// Multi-request (default) or single-request workflow.
     pub fn with_workflow(mut self, workflow: Workflow) -> Self {
-        self.workflow = workflow;
+        self.options = self.options.with_workflow(workflow);
         self
     }
 
     /// How long and how often to poll the publish status.
     pub fn with_publish_wait(mut self, wait: PublishWait) -> Self {
-        self.publish_wait = wait;
+        self.options = self.options.with_publish_wait(wait);
         self
     }
 
@@ -294,10 +279,7 @@ impl Push {
     }
 
     fn policy_of(&self, table: &str) -> UpdatePolicy {
-        self.table_policies
-            .get(table)
-            .copied()
-            .unwrap_or(self.policy)
+        self.options.policy_of(table)
     }
 
     /// Run the push.
@@ -311,7 +293,7 @@ impl Push {
                 "give a dataset name (new dataset) or a dataset id (existing dataset)".into(),
             ));
         }
-        for name in self.table_policies.keys() {
+        for name in self.options.table_policies.keys() {
             if !self.tables.iter().any(|t| &t.name == name) {
                 return Err(Error::Config(format!(
                     "a policy is given for table {name:?}, which is not pushed"
@@ -328,8 +310,11 @@ impl Push {
             names.push(t.name.clone());
             let (schema, feed) = match t.source {
                 Source::Parquet(path) => {
-                    let (name, batch_rows, par) =
-                        (t.name.clone(), this.batch_rows, this.read_parallelism);
+                    let (name, batch_rows, par) = (
+                        t.name.clone(),
+                        this.options.batch_rows,
+                        this.options.read_parallelism,
+                    );
                     let ps = tokio::task::spawn_blocking(move || {
                         ParquetSource::open(&name, path)
                             .map(|p| p.with_batch_rows(batch_rows).with_read_parallelism(par))
@@ -349,15 +334,19 @@ impl Push {
             .dataset_name
             .clone()
             .unwrap_or_else(|| names[0].clone());
-        let model = Arc::new(infer_model(&model_name, &schemas, &this.model_options)?);
-        match this.workflow {
+        let model = Arc::new(infer_model(
+            &model_name,
+            &schemas,
+            &this.options.model_options,
+        )?);
+        match this.options.workflow {
             Workflow::MultiRequest => this.multi_request(model, feeds, started).await,
             Workflow::SingleRequest => this.single_request(model, feeds, started).await,
         }
     }
 
     fn zones(&self) -> ZoneMode {
-        if self.model_options.utc() {
+        if self.options.model_options.utc() {
             ZoneMode::Utc
         } else {
             ZoneMode::Local
@@ -394,7 +383,7 @@ impl Push {
                 .map(|t| UploadSessionTable {
                     name: t.name.clone(),
                     update_policy: self.policy_of(&t.name),
-                    orientation: Some(self.orientation),
+                    orientation: Some(self.options.orientation),
                     column_headers: Some(t.columns.iter().map(|c| c.name.clone()).collect()),
                 })
                 .collect(),
@@ -451,9 +440,9 @@ impl Push {
     ) -> Result<(Vec<pipeline::Produced>, pipeline::Uploaded)> {
         let (tx, rx) = mpsc::channel(1);
         let cfg = ProduceConfig {
-            orientation: self.orientation,
+            orientation: self.options.orientation,
             zones: self.zones(),
-            chunk_bytes: self.chunk_bytes,
+            chunk_bytes: self.options.chunk_bytes,
         };
         let producer = {
             let model = model.clone();
@@ -466,7 +455,7 @@ impl Push {
             dataset_id,
             session_id,
             rx,
-            self.concurrency,
+            self.options.concurrency,
             &self.progress,
         )
         .await;
@@ -504,7 +493,7 @@ impl Push {
             dataset_id: dataset_id.to_string(),
         });
         self.client
-            .wait_for_publish(dataset_id, session_id, &self.publish_wait)
+            .wait_for_publish(dataset_id, session_id, &self.options.publish_wait)
             .await
             .map_err(|source| Error::Api {
                 step: format!("wait for publish of dataset {dataset_id}"),
