@@ -256,13 +256,21 @@ fn timestamps_naive_and_zoned() {
         Arc::new(TimestampNanosecondArray::from(vec![1_500_000_000])),
         &["\"1970-01-01T00:00:01.5\""],
     );
+    // Out of range: an error, never a panic.
+    let local = ModelOptions::default().with_utc(false);
+    for zone in ["+02:00", "-02:00"] {
+        let extreme = TimestampSecondArray::from(vec![i64::MAX, i64::MIN]).with_timezone(zone);
+        let b = one("ts", Arc::new(extreme));
+        let t = table(&b, &local);
+        let err = encode_json(&t, &[b], Orientation::Row, ZoneMode::Local).unwrap_err();
+        assert!(matches!(err, Error::Value { row: 0, .. }), "{err}");
+    }
     // Zoned: stored as UTC instants; written in UTC by default.
     let zoned = TimestampMillisecondArray::from(vec![0]).with_timezone("+02:00");
     check(Arc::new(zoned.clone()), &["\"1970-01-01T00:00:00\""]);
     let named = TimestampMillisecondArray::from(vec![0]).with_timezone("America/New_York");
     check(Arc::new(named), &["\"1970-01-01T00:00:00\""]);
     // Local wall time keeps the offset's clock.
-    let local = ModelOptions::default().with_utc(false);
     let b = one("ts", Arc::new(zoned));
     assert_eq!(
         json_with(&b, Orientation::Row, &local),

@@ -403,8 +403,11 @@ where
     #[inline]
     fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
         let (secs, nanos) = split_timestamp(self.array.value(idx), self.unit);
+        let secs = secs
+            .checked_add(self.offset_secs)
+            .ok_or_else(|| format!("timestamp {secs} s is out of range"))?;
         out.push(b'"');
-        write_datetime(secs + self.offset_secs, nanos, out)?;
+        write_datetime(secs, nanos, out)?;
         out.push(b'"');
         Ok(())
     }
