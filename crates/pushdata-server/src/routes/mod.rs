@@ -37,8 +37,12 @@ pub struct AppState {
     pub projects: Vec<ProjectConfig>,
     /// Test hook: fail publishes between staging and the swap.
     pub fail_publish_after_staging: bool,
+    /// Test hook: delay before each upload-session publish starts.
+    pub publish_delay: std::time::Duration,
     /// The body limit (for error messages).
     pub max_body_bytes: usize,
+    /// Permits for reading and decoding chunk bodies (bounds memory).
+    pub chunk_slots: tokio::sync::Semaphore,
 }
 
 /// The shared state handle.

@@ -115,7 +115,10 @@ async fn published_data_survives_a_restart() {
     );
     let def = api.get(&format!("/api/datasets/{ds}?fields=tables")).await;
     assert_eq!(def.status, 200, "{}", def.body);
-    assert_eq!(def.json()["tables"][0]["rowCount"], 3);
+    assert_eq!(
+        def.json()["result"]["definition"]["availableObjects"]["tables"][0]["rowCount"],
+        3
+    );
     // And it can be updated after the restart.
     api.push(&ds, &[("items", "add", r#"[[9,"z",9.0]]"#)]).await;
     assert_eq!(stored(dir.path(), &ds, "items").len(), 4);

@@ -191,9 +191,12 @@ async fn multi_request_workflow_replays_the_seed_samples() {
         .get(&format!("/api/datasets/{ds}?fields=tables&fields=columns"))
         .await
         .json();
-    assert_eq!(def["tables"][0]["name"], "table1");
-    assert_eq!(def["tables"][0]["rowCount"], 1);
-    assert_eq!(def["columns"].as_array().unwrap().len(), 8);
+    let objects = &def["result"]["definition"]["availableObjects"];
+    assert_eq!(objects["tables"][0]["name"], "table1");
+    assert_eq!(objects["tables"][0]["rowCount"], 1);
+    assert_eq!(objects["columns"].as_array().unwrap().len(), 8);
+    assert_eq!(objects["columns"][0]["columnName"], "ID");
+    assert_eq!(objects["columns"][0]["tableName"], "table1");
     h.shutdown().await.unwrap();
 }
 
