@@ -339,6 +339,16 @@ impl Push {
             &schemas,
             &this.options.model_options,
         )?);
+        tracing::info!(
+            dataset = %model_name,
+            dataset_id = this.dataset_id.as_deref().unwrap_or(""),
+            tables = ?names,
+            workflow = ?this.options.workflow,
+            orientation = %this.options.orientation,
+            chunk_bytes = this.options.chunk_bytes,
+            concurrency = this.options.concurrency,
+            "push started"
+        );
         match this.options.workflow {
             Workflow::MultiRequest => this.multi_request(model, feeds, started).await,
             Workflow::SingleRequest => this.single_request(model, feeds, started).await,
@@ -499,6 +509,7 @@ impl Push {
                 step: format!("wait for publish of dataset {dataset_id}"),
                 source: Box::new(source),
             })?;
+        tracing::info!(dataset_id, session_id, "published");
         (self.progress)(ProgressEvent::Published {
             dataset_id: dataset_id.to_string(),
         });
