@@ -701,3 +701,52 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
 
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_fallback_columns_arrive_as_strings() {
+    use arrow_array::builder::{Int32Builder, ListBuilder};
+    let env = Env::start().await;
+    let mut lb = ListBuilder::new(Int32Builder::new());
+    lb.values().append_value(1);
+    lb.values().append_value(2);
+    lb.append(true);
+    lb.append(false);
+    let schema_fields = vec![
+        Field::new("list", A::new_list(A::Int32, true), true),
+        Field::new("bin", A::Binary, true),
+        Field::new("dur", A::Duration(TimeUnit::Second), true),
+    ];
+    let b = RecordBatch::try_new(
+        Arc::new(Schema::new(schema_fields)),
+        vec![
+            Arc::new(lb.finish()),
+            Arc::new(BinaryArray::from(vec![Some(&b"hi!"[..]), None])),
+            Arc::new(DurationSecondArray::from(vec![Some(90), Some(0)])),
+        ],
+    )
+    .unwrap();
+    for o in [Orientation::Row, Orientation::Column] {
+        let report = Push::new(env.client.clone())
+            .with_dataset_name(format!("text {o}"))
+            .with_memory_table("t", b.schema(), vec![b.clone()])
+            .with_model_options(ModelOptions::default().with_text_fallback(true))
+            .with_orientation(o)
+            .execute()
+            .await
+            .unwrap();
+        let got = env.read(&report.dataset_id, "t");
+        assert_eq!(
+            column_text(&got, 0, &A::Utf8),
+            vec![Some("[1,2]".to_string()), None]
+        );
+        assert_eq!(
+            column_text(&got, 1, &A::Utf8),
+            vec![Some("aGkh".to_string()), None]
+        );
+        assert_eq!(
+            column_text(&got, 2, &A::Utf8),
+            vec![Some("PT90S".to_string()), Some("P0D".to_string())]
+        );
+    }
+    env.stop().await;
+}
