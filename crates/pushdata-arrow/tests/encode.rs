@@ -516,3 +516,54 @@ fn schema_mismatch_is_refused() {
     let err = c.push(&other, &mut |_| Ok(())).unwrap_err();
     assert!(matches!(err, Error::SchemaMismatch { .. }), "{err}");
 }
+
+/// Encoding throughput (run with `--release -- --ignored perf_ --nocapture`).
+#[test]
+#[ignore]
+fn perf_encode_throughput() {
+    let n = 1_000_000;
+    let b = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", A::Int64, false),
+            Field::new("name", A::Utf8, true),
+            Field::new("amount", A::Float64, true),
+            Field::new("day", A::Date32, true),
+            Field::new("at", A::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new("price", A::Decimal128(18, 4), true),
+        ])),
+        vec![
+            Arc::new(Int64Array::from_iter_values(0..n)),
+            Arc::new(StringArray::from_iter_values(
+                (0..n).map(|i| format!("customer {i}")),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                (0..n).map(|i| i as f64 * 1.25),
+            )),
+            Arc::new(Date32Array::from_iter_values(
+                (0..n).map(|i| (i % 40_000) as i32),
+            )),
+            Arc::new(TimestampMicrosecondArray::from_iter_values(
+                (0..n).map(|i| i * 1_000_003),
+            )),
+            Arc::new(
+                Decimal128Array::from_iter_values((0..n).map(|i| i128::from(i) * 12_345))
+                    .with_precision_and_scale(18, 4)
+                    .unwrap(),
+            ),
+        ],
+    )
+    .unwrap();
+    for o in [Orientation::Row, Orientation::Column] {
+        let started = std::time::Instant::now();
+        let chunks = chunk_all(std::slice::from_ref(&b), o, 32 * 1024 * 1024);
+        let secs = started.elapsed().as_secs_f64();
+        let bytes: usize = chunks.iter().map(|c| c.json_bytes).sum();
+        println!(
+            "{o}: {n} rows, {} chunks, {:.1} MB JSON in {secs:.2} s = {:.0} MB/s, {:.2} M rows/s",
+            chunks.len(),
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / secs,
+            n as f64 / 1e6 / secs
+        );
+    }
+}
