@@ -156,11 +156,11 @@ pub struct TableSchema {
 }
 
 impl TableSchema {
-    /// A table named `name` with `schema`.
-    pub fn new(name: impl Into<String>, schema: SchemaRef) -> Self {
+    /// A table named `name` with `schema` (a `Schema` or a `SchemaRef`).
+    pub fn new(name: impl Into<String>, schema: impl Into<SchemaRef>) -> Self {
         TableSchema {
             name: name.into(),
-            schema,
+            schema: schema.into(),
         }
     }
 }

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{ArrowError, SchemaRef};
+use arrow_schema::SchemaRef;
 use futures::{Stream, StreamExt};
 use pushdata_core::wire::{Orientation, UpdatePolicy, UploadSessionRequest, UploadSessionTable};
 use pushdata_core::{Client, PublishWait};
@@ -46,7 +46,7 @@ use self::pipeline::{Feed, ProduceConfig, UPLOAD_STOPPED, forward_stream, produc
 use crate::encode::{ZoneMode, encode_base64};
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelOptions, TableSchema, infer_model};
-use crate::source::{BatchIter, ParquetSource, Source};
+use crate::source::{BatchItem, BatchIter, ParquetSource, Source};
 
 /// Which API workflow a push uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -146,18 +146,20 @@ impl Push {
         self
     }
 
-    /// A table from an iterator of batches (e.g. any `RecordBatchReader`) of `schema`.
-    pub fn with_batches_table<I>(
+    /// A table from an iterator of batches of `schema`: `RecordBatch`es, or `Result`s of
+    /// them (any `RecordBatchReader`).
+    pub fn with_batches_table<I, B>(
         mut self,
         name: impl Into<String>,
         schema: SchemaRef,
         batches: I,
     ) -> Self
     where
-        I: IntoIterator<Item = std::result::Result<RecordBatch, ArrowError>>,
+        I: IntoIterator<Item = B>,
         I::IntoIter: Send + 'static,
+        B: BatchItem,
     {
-        let it: BatchIter = Box::new(batches.into_iter());
+        let it: BatchIter = Box::new(batches.into_iter().map(BatchItem::into_batch));
         self.tables.push(TableInput {
             name: name.into(),
             source: Source::Iter(schema, it),
@@ -165,7 +167,8 @@ impl Push {
         self
     }
 
-    /// A table from an async stream of batches of `schema`.
+    /// A table from an async stream of batches of `schema` (`RecordBatch`es or `Result`s
+    /// of them).
     pub fn with_stream_table<S>(
         mut self,
         name: impl Into<String>,
@@ -173,11 +176,12 @@ impl Push {
         stream: S,
     ) -> Self
     where
-        S: Stream<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
+        S: Stream + Send + 'static,
+        S::Item: BatchItem,
     {
         self.tables.push(TableInput {
             name: name.into(),
-            source: Source::Stream(schema, stream.boxed()),
+            source: Source::Stream(schema, stream.map(BatchItem::into_batch).boxed()),
         });
         self
     }
