@@ -517,6 +517,15 @@ impl Push {
         (self.progress)(ProgressEvent::Published {
             dataset_id: dataset_id.to_string(),
         });
+        // The docs end the workflow by deleting the session once it is published. The data
+        // is already published, so a failure here is logged, not returned.
+        if let Err(e) = self
+            .client
+            .cancel_upload_session(dataset_id, session_id)
+            .await
+        {
+            tracing::warn!(dataset_id, session_id, error = %e, "deleting the published upload session failed");
+        }
         Ok((produced, uploaded))
     }
 
