@@ -4,6 +4,5 @@
 mod common;
 mod compat;
 mod errors;
-mod perf;
 mod policies;
 mod seeds;
