@@ -10,6 +10,7 @@ mod compat;
 mod dataset;
 mod error;
 mod model;
+mod names;
 mod types;
 mod upload;
 
@@ -27,6 +28,7 @@ pub use error::ErrorBody;
 pub use model::{
     CreateModelResponse, DatasetModel, ModelAttribute, ModelForm, ModelMetric, TableDefinition,
 };
+pub use names::{FORBIDDEN_CHARS, MAX_NAME_CHARS, NameError, validate_name};
 pub use types::{DataType, LoginMode, Orientation, UnknownVariant, UpdatePolicy};
 pub use upload::{
     ChunkBody, ChunkBodyWriter, ChunkIndex, ChunkRequest, PublishState, PublishStatus,

@@ -168,6 +168,12 @@ impl DatasetDef {
     }
 }
 
+/// Apply the API's name rule (one definition, in `pushdata_core::wire::names`).
+fn check_name(what: &str, name: &str) -> Result<()> {
+    pushdata_core::wire::validate_name(what, name)
+        .map_err(|e| ServerError::bad_request(e.to_string()))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn build(
     name: String,
@@ -179,11 +185,7 @@ fn build(
     project_id: &str,
     owner: &str,
 ) -> Result<DatasetDef> {
-    if name.trim().is_empty() {
-        return Err(ServerError::bad_request(
-            "the dataset name must not be empty",
-        ));
-    }
+    check_name("dataset", &name)?;
     if tables.is_empty() {
         return Err(ServerError::bad_request(format!(
             "dataset {name:?} has no tables; give at least one table with columnHeaders"
@@ -192,9 +194,7 @@ fn build(
     let mut seen = HashSet::new();
     let mut defs = Vec::with_capacity(tables.len());
     for (tname, columns) in tables {
-        if tname.trim().is_empty() {
-            return Err(ServerError::bad_request("a table name must not be empty"));
-        }
+        check_name("table", &tname)?;
         if !seen.insert(tname.to_lowercase()) {
             return Err(ServerError::bad_request(format!(
                 "table {tname:?} is defined twice"
@@ -207,11 +207,7 @@ fn build(
         }
         let mut cols = HashSet::new();
         for c in &columns {
-            if c.name.is_empty() {
-                return Err(ServerError::bad_request(format!(
-                    "table {tname:?} has a column with an empty name"
-                )));
-            }
+            check_name(&format!("column of table {tname:?}"), &c.name)?;
             if !cols.insert(c.name.to_lowercase()) {
                 return Err(ServerError::bad_request(format!(
                     "table {tname:?} has column {:?} twice",
@@ -255,6 +251,7 @@ fn build(
         Ok(())
     };
     for a in &attributes {
+        check_name("attribute", &a.name)?;
         for f in &a.attribute_forms {
             for e in &f.expressions {
                 check(e, &format!("attribute {:?}", a.name), true)?;
@@ -262,6 +259,7 @@ fn build(
         }
     }
     for m in &metrics {
+        check_name("metric", &m.name)?;
         for e in &m.expressions {
             check(e, &format!("metric {:?}", m.name), false)?;
         }

@@ -167,6 +167,23 @@ async fn bad_single_requests_and_headers() {
         )
         .await;
     r.assert_error(400, &["\"U.a\""]);
+    // Names break the API's rule (forbidden characters, control characters): 400 naming it.
+    let r = api
+        .post(
+            "/api/datasets/models",
+            &json!({"name": "x", "tables": [{"name": "T", "columnHeaders": [
+            {"name": "a[1]", "dataType": "INTEGER"}]}]}),
+        )
+        .await;
+    r.assert_error(400, &["column of table \"T\"", "\"a[1]\"", "not allowed"]);
+    let r = api
+        .post(
+            "/api/datasets/models",
+            &json!({"name": "x", "tables": [{"name": "T\u{7}", "columnHeaders": [
+            {"name": "a", "dataType": "INTEGER"}]}]}),
+        )
+        .await;
+    r.assert_error(400, &["table", "control character"]);
 
     // Project header: missing 400, unknown 401.
     api.project = None;
