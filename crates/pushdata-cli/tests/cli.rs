@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::sync::Arc;
 
 use arrow_array::types::Int32Type;
-use arrow_array::{ArrayRef, Int32Array, ListArray, RecordBatch};
+use arrow_array::{ArrayRef, Float64Array, Int32Array, ListArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use assert_cmd::Command;
 use parquet::arrow::ArrowWriter;
@@ -118,6 +118,43 @@ impl Drop for Served {
     }
 }
 
+/// Rows published in `dataset_id`, summed over its tables, read from the reference server's
+/// manifest (`<data_dir>/datasets/<id>/current.json`, see `pushdata_server::storage`).
+fn published_rows(data_dir: &Path, dataset_id: &str) -> u64 {
+    let manifest = data_dir
+        .join("datasets")
+        .join(dataset_id)
+        .join("current.json");
+    let text = std::fs::read_to_string(&manifest)
+        .unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["tables"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|t| t["rows"].as_u64().unwrap())
+        .sum()
+}
+
+/// A file shaped like `data/sales.parquet`: two categories already there, two new ones.
+fn more_sales(path: &Path) {
+    let schema = Schema::new(vec![
+        Field::new("Year", DataType::Int32, false),
+        Field::new("Category_ID", DataType::Int32, false),
+        Field::new("Category_DESC", DataType::Utf8, false),
+        Field::new("Cost", DataType::Float64, false),
+        Field::new("Profit", DataType::Float64, false),
+    ]);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int32Array::from(vec![2016, 2017, 2019, 2020])),
+        Arc::new(Int32Array::from(vec![2, 3, 5, 6])),
+        Arc::new(StringArray::from(vec!["Movies", "Musics", "Games", "Toys"])),
+        Arc::new(Float64Array::from(vec![2500.0, 3500.0, 100.0, 200.0])),
+        Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0, 4.0])),
+    ];
+    write_parquet(path, &RecordBatch::try_new(Arc::new(schema), columns).unwrap());
+}
+
 fn write_parquet(path: &Path, batch: &RecordBatch) {
     let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None)
         .unwrap();
@@ -169,19 +206,28 @@ fn second_push_with_dataset_id_sees_the_first_push() {
     let sales = sales.to_str().unwrap();
     let first = push_json(tmp.path(), &[sales, "--data-dir", dir]);
     let id = first["datasetId"].as_str().unwrap();
+    assert_eq!(published_rows(Path::new(dir), id), 4);
 
-    // The dataset lives on in the data directory: a new embedded server finds it.
+    // The dataset lives on in the data directory: a new embedded server finds it, and
+    // `add` keeps the 4 rows, skips the 2 known categories and inserts the 2 new ones.
+    let more = tmp.path().join("sales.parquet");
+    more_sales(&more);
+    let more = more.to_str().unwrap();
     let second = push_json(
         tmp.path(),
-        &[sales, "--data-dir", dir, "--dataset-id", id, "--policy", "add"],
+        &[more, "--data-dir", dir, "--dataset-id", id, "--policy", "add"],
     );
     assert_eq!(second["datasetId"], id);
     assert_eq!(second["tables"][0]["rows"], 4);
+    assert_eq!(published_rows(Path::new(dir), id), 6);
+
+    // `replace` in COLUMN orientation: back to the 4 rows of the file.
     let third = push_json(
         tmp.path(),
-        &[sales, "--data-dir", dir, "--dataset-id", id, "--policy", "upsert", "--orientation", "column"],
+        &[sales, "--data-dir", dir, "--dataset-id", id, "--policy", "replace", "--orientation", "column"],
     );
     assert_eq!(third["datasetId"], id);
+    assert_eq!(published_rows(Path::new(dir), id), 4);
 
     // A fresh data directory does not know it.
     let other = tmp.path().join("other");
