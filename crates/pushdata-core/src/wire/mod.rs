@@ -31,3 +31,6 @@ pub use upload::{
     ChunkBody, ChunkBodyWriter, ChunkIndex, ChunkRequest, PublishState, PublishStatus,
     UploadSessionRequest, UploadSessionResponse, UploadSessionTable,
 };
+
+#[cfg(test)]
+mod tests;

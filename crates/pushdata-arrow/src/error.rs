@@ -1,0 +1,131 @@
+//! The one error type of this crate: every variant names where it happened (table, column,
+//! row range, chunk index) and wraps lower-level errors without re-wording them.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+/// What can go wrong between an Arrow schema / Parquet file and a published dataset.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A column's Arrow type has no Push Data API type (or needs the text option).
+    #[error("table {table:?}, column {column:?}: Arrow type {arrow_type} is not supported{hint}")]
+    UnsupportedType {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The Arrow type, as Arrow prints it.
+        arrow_type: String,
+        /// How to get past it, if there is a way (starts with "; ").
+        hint: &'static str,
+    },
+
+    /// A table, column, attribute or metric name the server would refuse.
+    #[error("invalid {what} name {name:?}: {reason}")]
+    InvalidName {
+        /// What is named: `table`, `column "x" of table "t"`, `attribute`, `metric`, `dataset`.
+        what: String,
+        /// The name as given (possibly truncated for display by the caller).
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
+
+    /// The model cannot be built as asked (conflicting overrides, unknown column, ...).
+    #[error("model: {0}")]
+    Model(String),
+
+    /// A value cannot be written in the API's text format.
+    #[error("table {table:?}, column {column:?}, row {row}: {message}")]
+    Value {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Row number within the table (0-based, counted over everything pushed to it).
+        row: u64,
+        /// What is wrong with the value.
+        message: String,
+    },
+
+    /// A batch does not match the schema the table was declared with.
+    #[error("table {table:?}: batch does not match the table schema: {message}")]
+    SchemaMismatch {
+        /// The table.
+        table: String,
+        /// What differs.
+        message: String,
+    },
+
+    /// Reading a Parquet file failed.
+    #[error("table {table:?}: reading Parquet file {path:?}: {source}")]
+    Parquet {
+        /// The table.
+        table: String,
+        /// The file.
+        path: PathBuf,
+        /// The Parquet error.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+
+    /// Opening a file failed.
+    #[error("table {table:?}: opening {path:?}: {source}")]
+    Io {
+        /// The table.
+        table: String,
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An Arrow computation failed (reading batches, slicing, formatting nested values).
+    #[error("table {table:?}: {source}")]
+    Arrow {
+        /// The table.
+        table: String,
+        /// The Arrow error.
+        #[source]
+        source: arrow_schema::ArrowError,
+    },
+
+    /// The push options are inconsistent (no tables, both a dataset name and id, ...).
+    #[error("push configuration: {0}")]
+    Config(String),
+
+    /// A chunk could not be uploaded after the client's retries; the upload session was
+    /// cancelled, nothing was published.
+    #[error("table {table:?}, chunk {chunk} (rows {}..{}): {source}", rows.start, rows.end)]
+    Chunk {
+        /// The table.
+        table: String,
+        /// The chunk index (1-based, per table).
+        chunk: u64,
+        /// The rows the chunk carried (0-based, end exclusive).
+        rows: Range<u64>,
+        /// The client error, as the client reported it.
+        #[source]
+        source: pushdata_core::Error,
+    },
+
+    /// A call of the Push Data API failed (login is the caller's; this is model, session,
+    /// publish, ...). The step names the call.
+    #[error("{step}: {source}")]
+    Api {
+        /// Which call failed, e.g. `create model "sales"`.
+        step: String,
+        /// The client error, as the client reported it.
+        #[source]
+        source: pushdata_core::Error,
+    },
+
+    /// An internal task stopped unexpectedly (a panic in an encoder thread or a dropped task).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

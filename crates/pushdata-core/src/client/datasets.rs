@@ -1,0 +1,165 @@
+//! Dataset calls: the single-request create and update, the multi-request model, upload
+//! sessions, chunks, publish, publish status and cancel. All send `X-MSTR-ProjectID`.
+
+use http::{HeaderName, HeaderValue, Method};
+
+use super::Client;
+use super::request::Call;
+use crate::error::{Error, Result};
+use crate::wire::{
+    ChunkBody, CreateDatasetResponse, CreateModelResponse, DatasetCreator, DatasetModel,
+    PublishStatus, TableCreator, UpdatePolicy, UploadSessionRequest, UploadSessionResponse,
+};
+
+/// Reject an empty id before it turns into a confusing 404 on a path like `datasets//...`.
+fn require(what: &'static str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::InvalidInput {
+            what,
+            message: "must not be empty".to_string(),
+        });
+    }
+    Ok(())
+}
+
+impl Client {
+    /// A call under `/api/datasets/...` that sends the project header.
+    fn dataset_call(&self, method: Method, segments: &[&str]) -> Result<Call> {
+        let mut all = Vec::with_capacity(segments.len() + 1);
+        all.push("datasets");
+        all.extend_from_slice(segments);
+        Ok(self.call(method, &all)?.with_project())
+    }
+
+    /// Create and publish a one-table dataset with its data (`POST /api/datasets`).
+    ///
+    /// Not retried on 429/5xx (it is not idempotent).
+    pub async fn create_dataset(&self, dataset: &DatasetCreator) -> Result<CreateDatasetResponse> {
+        let call = self
+            .dataset_call(Method::POST, &[])?
+            .detail(format!("dataset {:?}", dataset.name))
+            .json(dataset)?;
+        self.execute_json(&call).await
+    }
+
+    /// Apply `table`'s data to a table of a dataset made with
+    /// [`create_dataset`](Client::create_dataset)
+    /// (`PATCH /api/datasets/{datasetId}/tables/{tableId}` with the `updatePolicy` header).
+    ///
+    /// `table_id_or_name` is the table id of [`CreateDatasetResponse::tables`] (servers that
+    /// accept it may also take the table name). Not retried on 429/5xx.
+    pub async fn update_table(
+        &self,
+        dataset_id: &str,
+        table_id_or_name: &str,
+        policy: UpdatePolicy,
+        table: &TableCreator,
+    ) -> Result<()> {
+        require("dataset id", dataset_id)?;
+        require("table id", table_id_or_name)?;
+        let call = self
+            .dataset_call(Method::PATCH, &[dataset_id, "tables", table_id_or_name])?
+            .detail(format!("table {:?}, policy {policy}", table.name))
+            .header(
+                // `UPDATE_POLICY_HEADER`; header names are case-insensitive and stored lower case.
+                HeaderName::from_static("updatepolicy"),
+                HeaderValue::from_static(policy.as_str()),
+            )
+            .json(table)?;
+        self.execute_empty(&call).await
+    }
+
+    /// Create the definition of a dataset, without data (`POST /api/datasets/models`).
+    ///
+    /// Not retried on 429/5xx.
+    pub async fn create_model(&self, model: &DatasetModel) -> Result<CreateModelResponse> {
+        let call = self
+            .dataset_call(Method::POST, &["models"])?
+            .detail(format!("dataset {:?}", model.name))
+            .json(model)?;
+        self.execute_json(&call).await
+    }
+
+    /// Open an upload session naming each table's update policy, orientation and column
+    /// order (`POST /api/datasets/{datasetId}/uploadSessions`). Returns the session id.
+    ///
+    /// Not retried on 429/5xx.
+    pub async fn create_upload_session(
+        &self,
+        dataset_id: &str,
+        request: &UploadSessionRequest,
+    ) -> Result<String> {
+        require("dataset id", dataset_id)?;
+        let call = self
+            .dataset_call(Method::POST, &[dataset_id, "uploadSessions"])?
+            .json(request)?;
+        let response: UploadSessionResponse = self.execute_json(&call).await?;
+        Ok(response.upload_session_id)
+    }
+
+    /// Upload one chunk (`PUT /api/datasets/{datasetId}/uploadSessions/{uploadSessionId}`).
+    ///
+    /// The body is sent as is, without a copy; resending an index replaces that chunk, so
+    /// the call is retried on timeouts, dropped connections and 429/502/503/504. Errors
+    /// name the table and chunk index.
+    pub async fn put_chunk(
+        &self,
+        dataset_id: &str,
+        session_id: &str,
+        chunk: &ChunkBody,
+    ) -> Result<()> {
+        require("dataset id", dataset_id)?;
+        require("upload session id", session_id)?;
+        let call = self
+            .dataset_call(Method::PUT, &[dataset_id, "uploadSessions", session_id])?
+            .detail(format!(
+                "table {:?}, chunk {}",
+                chunk.table_name(),
+                chunk.index()
+            ))
+            .body(chunk.body().clone());
+        self.execute_empty(&call).await
+    }
+
+    /// Publish the data uploaded in a session
+    /// (`POST /api/datasets/{datasetId}/uploadSessions/{uploadSessionId}/publish`).
+    ///
+    /// Returns once the server accepted the request; use
+    /// [`wait_for_publish`](Client::wait_for_publish) to wait for the result. Not retried
+    /// on 429/5xx.
+    pub async fn publish(&self, dataset_id: &str, session_id: &str) -> Result<()> {
+        require("dataset id", dataset_id)?;
+        require("upload session id", session_id)?;
+        let call = self.dataset_call(
+            Method::POST,
+            &[dataset_id, "uploadSessions", session_id, "publish"],
+        )?;
+        self.execute_empty(&call).await
+    }
+
+    /// The publish status of a session
+    /// (`GET /api/datasets/{datasetId}/uploadSessions/{uploadSessionId}/publishStatus`).
+    pub async fn publish_status(
+        &self,
+        dataset_id: &str,
+        session_id: &str,
+    ) -> Result<PublishStatus> {
+        require("dataset id", dataset_id)?;
+        require("upload session id", session_id)?;
+        let call = self.dataset_call(
+            Method::GET,
+            &[dataset_id, "uploadSessions", session_id, "publishStatus"],
+        )?;
+        self.execute_json(&call).await
+    }
+
+    /// End an upload session: cancel it, or clean up after publishing
+    /// (`DELETE /api/datasets/{datasetId}/uploadSessions/{uploadSessionId}`).
+    pub async fn cancel_upload_session(&self, dataset_id: &str, session_id: &str) -> Result<()> {
+        require("dataset id", dataset_id)?;
+        require("upload session id", session_id)?;
+        let call =
+            self.dataset_call(Method::DELETE, &[dataset_id, "uploadSessions", session_id])?;
+        self.execute_empty(&call).await
+    }
+}

@@ -1,0 +1,115 @@
+//! Waiting for a publish to finish: [`PublishWait`] and [`Client::wait_for_publish`].
+
+use std::time::{Duration, Instant};
+
+use super::Client;
+use super::retry::{Backoff, BackoffConfig};
+use crate::error::{Error, Result};
+use crate::wire::PublishStatus;
+
+/// How [`Client::wait_for_publish`] polls the publish status.
+///
+/// ```
+/// use std::time::Duration;
+/// use pushdata_core::{BackoffConfig, PublishWait};
+///
+/// let wait = PublishWait::default()
+///     .with_timeout(Duration::from_secs(600))
+///     .with_backoff(BackoffConfig::default().with_max_backoff(Duration::from_secs(2)));
+/// assert_eq!(wait.timeout, Duration::from_secs(600));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishWait {
+    /// The most time to wait for the publish to finish, polls included (default 30 min).
+    pub timeout: Duration,
+    /// The waits between polls (default: 250 ms growing to at most 5 s, with jitter).
+    pub backoff: BackoffConfig,
+}
+
+impl Default for PublishWait {
+    fn default() -> Self {
+        PublishWait {
+            timeout: Duration::from_secs(30 * 60),
+            backoff: BackoffConfig {
+                init_backoff: Duration::from_millis(250),
+                max_backoff: Duration::from_secs(5),
+                base: 2.0,
+            },
+        }
+    }
+}
+
+impl PublishWait {
+    /// Set the most time to wait.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Set the waits between polls.
+    pub fn with_backoff(mut self, backoff: BackoffConfig) -> Self {
+        self.backoff = backoff;
+        self
+    }
+}
+
+impl Client {
+    /// Poll [`publish_status`](Client::publish_status) until the publish is done.
+    ///
+    /// Returns the final status when it is ready (status 1). Fails with
+    /// [`Error::PublishFailed`] when the status reports a failure (3 or negative), with
+    /// [`Error::PublishTimeout`] when `wait.timeout` passes first, and with the poll's error
+    /// when a poll fails (polls are retried per the client's [`RetryConfig`](super::RetryConfig)).
+    pub async fn wait_for_publish(
+        &self,
+        dataset_id: &str,
+        session_id: &str,
+        wait: &PublishWait,
+    ) -> Result<PublishStatus> {
+        let start = Instant::now();
+        let mut backoff = Backoff::new(&wait.backoff);
+        let mut last: Option<PublishStatus> = None;
+        let timed_out = |last: Option<PublishStatus>| Error::PublishTimeout {
+            dataset_id: dataset_id.to_string(),
+            session_id: session_id.to_string(),
+            timeout: wait.timeout,
+            last_status: last.as_ref().map(|s| s.status.0),
+            last_message: last.map(|s| s.message).unwrap_or_default(),
+        };
+        loop {
+            let remaining = wait.timeout.saturating_sub(start.elapsed());
+            let poll = self.publish_status(dataset_id, session_id);
+            let status = match tokio::time::timeout(remaining, poll).await {
+                Ok(status) => status?,
+                Err(_) => return Err(timed_out(last)),
+            };
+            if status.status.is_ready() {
+                tracing::debug!(dataset_id, session_id, "publish finished");
+                return Ok(status);
+            }
+            if status.status.is_failed() {
+                return Err(Error::PublishFailed {
+                    dataset_id: dataset_id.to_string(),
+                    session_id: session_id.to_string(),
+                    status: status.status.0,
+                    message: status.message,
+                });
+            }
+            let remaining = wait.timeout.saturating_sub(start.elapsed());
+            if remaining.is_zero() {
+                return Err(timed_out(Some(status)));
+            }
+            let pause = backoff.next_wait().min(remaining);
+            tracing::debug!(
+                dataset_id,
+                session_id,
+                status = status.status.0,
+                message = %status.message,
+                wait_ms = pause.as_millis() as u64,
+                "publish still running"
+            );
+            last = Some(status);
+            tokio::time::sleep(pause).await;
+        }
+    }
+}

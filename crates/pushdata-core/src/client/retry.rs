@@ -1,0 +1,422 @@
+//! When and how long to wait before trying a request again: [`RetryConfig`],
+//! [`BackoffConfig`] and exponential backoff with decorrelated jitter.
+//!
+//! The policy, in the style of `object_store`'s:
+//! - a connection that could not be opened is retried for every call (nothing was sent);
+//! - a timeout, a dropped connection and the statuses 429, 502, 503 and 504 are retried
+//!   only for idempotent calls (GET, chunk PUT, DELETE), never for POST/PATCH that create
+//!   or publish something;
+//! - `Retry-After` (seconds or HTTP date) replaces the backoff when the server sends it;
+//! - retrying stops after [`RetryConfig::max_retries`] retries or when the next wait would
+//!   end after [`RetryConfig::retry_timeout`] from the first attempt.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use http::{HeaderMap, StatusCode, header::RETRY_AFTER};
+use rand::Rng;
+
+/// Exponential backoff with decorrelated jitter.
+///
+/// The first wait is `init_backoff`; each later wait is drawn uniformly between
+/// `init_backoff` and `base` times the previous wait, and capped at `max_backoff`
+/// (see <https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/>).
+///
+/// ```
+/// use std::time::Duration;
+/// use pushdata_core::BackoffConfig;
+///
+/// let backoff = BackoffConfig::default()
+///     .with_init_backoff(Duration::from_millis(50))
+///     .with_max_backoff(Duration::from_secs(2))
+///     .with_base(3.0);
+/// assert_eq!(backoff.max_backoff, Duration::from_secs(2));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackoffConfig {
+    /// The first wait (default 100 ms).
+    pub init_backoff: Duration,
+    /// The longest wait (default 15 s).
+    pub max_backoff: Duration,
+    /// The growth factor of the upper bound of each wait (default 2).
+    pub base: f64,
+}
+
+impl Default for BackoffConfig {
+    fn default() -> Self {
+        BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(15),
+            base: 2.0,
+        }
+    }
+}
+
+impl BackoffConfig {
+    /// Set the first wait.
+    pub fn with_init_backoff(mut self, init_backoff: Duration) -> Self {
+        self.init_backoff = init_backoff;
+        self
+    }
+
+    /// Set the longest wait.
+    pub fn with_max_backoff(mut self, max_backoff: Duration) -> Self {
+        self.max_backoff = max_backoff;
+        self
+    }
+
+    /// Set the growth factor (values below 1 behave as 1: a constant wait).
+    pub fn with_base(mut self, base: f64) -> Self {
+        self.base = base;
+        self
+    }
+}
+
+/// How failed requests are retried.
+///
+/// - A connection that could not be opened is retried for every call (nothing was sent).
+/// - A timeout, a dropped connection and the statuses 429, 502, 503 and 504 are retried
+///   only for idempotent calls (GET, chunk PUT, DELETE), never for the POST/PATCH calls
+///   that log in, create or publish something.
+/// - `Retry-After` (seconds or HTTP date) replaces the backoff when the server sends it.
+/// - Retrying stops after `max_retries` retries, or when the next wait would end later
+///   than `retry_timeout` after the first attempt.
+/// - A 401 is not retried here: the client logs in again once instead.
+///
+/// ```
+/// use std::time::Duration;
+/// use pushdata_core::{BackoffConfig, RetryConfig};
+///
+/// let retry = RetryConfig::default()
+///     .with_max_retries(5)
+///     .with_retry_timeout(Duration::from_secs(60))
+///     .with_backoff(BackoffConfig::default().with_init_backoff(Duration::from_millis(250)));
+/// assert_eq!(retry.max_retries, 5);
+///
+/// // No retries at all:
+/// assert_eq!(RetryConfig::none().max_retries, 0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryConfig {
+    /// The most retries of one request (0 disables retrying; default 10).
+    pub max_retries: usize,
+    /// No retry starts, and no wait ends, later than this after the first attempt
+    /// (default 3 minutes).
+    pub retry_timeout: Duration,
+    /// The waits between attempts.
+    pub backoff: BackoffConfig,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_retries: 10,
+            retry_timeout: Duration::from_secs(180),
+            backoff: BackoffConfig::default(),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// A configuration that never retries.
+    pub fn none() -> Self {
+        RetryConfig {
+            max_retries: 0,
+            ..RetryConfig::default()
+        }
+    }
+
+    /// Set the most retries of one request.
+    pub fn with_max_retries(mut self, max_retries: usize) -> Self {
+        self.max_retries = max_retries;
+        self
+    }
+
+    /// Set the overall time after which no more retries are made.
+    pub fn with_retry_timeout(mut self, retry_timeout: Duration) -> Self {
+        self.retry_timeout = retry_timeout;
+        self
+    }
+
+    /// Set the waits between attempts.
+    pub fn with_backoff(mut self, backoff: BackoffConfig) -> Self {
+        self.backoff = backoff;
+        self
+    }
+}
+
+/// The successive waits of one [`BackoffConfig`].
+#[derive(Debug, Clone)]
+pub(crate) struct Backoff {
+    init: f64,
+    next: f64,
+    max: f64,
+    base: f64,
+}
+
+impl Backoff {
+    pub(crate) fn new(config: &BackoffConfig) -> Self {
+        let init = config.init_backoff.as_secs_f64();
+        let max = config.max_backoff.as_secs_f64().max(init);
+        let base = if config.base.is_finite() && config.base > 1.0 {
+            config.base
+        } else {
+            1.0
+        };
+        Backoff {
+            init,
+            next: init,
+            max,
+            base,
+        }
+    }
+
+    /// The next wait, with random jitter.
+    pub(crate) fn next_wait(&mut self) -> Duration {
+        let unit: f64 = rand::rng().random();
+        self.next_with(unit)
+    }
+
+    /// The next wait, with `unit` in `[0, 1)` choosing where in the jitter range it lands.
+    pub(crate) fn next_with(&mut self, unit: f64) -> Duration {
+        let hi = self.next * self.base;
+        let drawn = self.init + (hi - self.init) * unit.clamp(0.0, 1.0);
+        let upcoming = if drawn.is_finite() {
+            drawn.min(self.max)
+        } else {
+            self.max
+        };
+        let current = std::mem::replace(&mut self.next, upcoming);
+        Duration::try_from_secs_f64(current).unwrap_or(Duration::MAX)
+    }
+}
+
+/// The retry state of one logical request.
+#[derive(Debug)]
+pub(crate) struct RetryState {
+    backoff: Backoff,
+    retries: usize,
+    max_retries: usize,
+    retry_timeout: Duration,
+    start: Instant,
+}
+
+impl RetryState {
+    pub(crate) fn new(config: &RetryConfig) -> Self {
+        RetryState {
+            backoff: Backoff::new(&config.backoff),
+            retries: 0,
+            max_retries: config.max_retries,
+            retry_timeout: config.retry_timeout,
+            start: Instant::now(),
+        }
+    }
+
+    /// How many retries were made so far.
+    pub(crate) fn retries(&self) -> usize {
+        self.retries
+    }
+
+    /// The wait before the next retry, or `None` when retrying must stop.
+    ///
+    /// `retry_after` (from the server) replaces the backoff when given.
+    pub(crate) fn next_wait(&mut self, retry_after: Option<Duration>) -> Option<Duration> {
+        if self.retries >= self.max_retries {
+            return None;
+        }
+        let wait = match retry_after {
+            Some(w) => w,
+            None => self.backoff.next_wait(),
+        };
+        if self.start.elapsed().saturating_add(wait) > self.retry_timeout {
+            return None;
+        }
+        self.retries += 1;
+        Some(wait)
+    }
+}
+
+/// Statuses that mean "try again later" (only retried for idempotent calls).
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+    )
+}
+
+/// Whether a transport error may be retried: a failed connect always (nothing was sent),
+/// anything else that went wrong while sending or waiting only for idempotent calls.
+///
+/// A TLS failure (bad certificate, not TLS at all) is never retried: it will not heal.
+pub(crate) fn is_retryable_transport(error: &reqwest::Error, idempotent: bool) -> bool {
+    if is_tls_failure(error) {
+        return false;
+    }
+    if error.is_connect() {
+        return true;
+    }
+    idempotent && (error.is_timeout() || error.is_request() || error.is_body())
+}
+
+/// Whether the error chain holds the `InvalidData` I/O error that the TLS layer reports
+/// for handshake and certificate failures.
+fn is_tls_failure(error: &reqwest::Error) -> bool {
+    fn io_invalid_data(io: &std::io::Error) -> bool {
+        io.kind() == std::io::ErrorKind::InvalidData
+            || io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+                .is_some_and(io_invalid_data)
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(io_invalid_data)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// The `Retry-After` header as a wait: delay-seconds, or an HTTP date (relative to `now`).
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use http::HeaderValue;
+
+    fn config(init: f64, max: f64, base: f64) -> BackoffConfig {
+        BackoffConfig {
+            init_backoff: Duration::from_secs_f64(init),
+            max_backoff: Duration::from_secs_f64(max),
+            base,
+        }
+    }
+
+    fn close(a: Duration, b: f64) {
+        assert!((a.as_secs_f64() - b).abs() < 1e-6, "{a:?} != {b}");
+    }
+
+    #[test]
+    fn lowest_jitter_stays_at_init() {
+        let mut b = Backoff::new(&config(1.0, 500.0, 3.0));
+        for _ in 0..20 {
+            close(b.next_with(0.0), 1.0);
+        }
+    }
+
+    #[test]
+    fn highest_jitter_grows_by_base_up_to_max() {
+        let mut b = Backoff::new(&config(1.0, 500.0, 3.0));
+        for i in 0..20 {
+            close(b.next_with(1.0), 3f64.powi(i).min(500.0));
+        }
+    }
+
+    #[test]
+    fn middle_jitter() {
+        let mut b = Backoff::new(&config(1.0, 500.0, 3.0));
+        let mut expected = 1.0_f64;
+        for _ in 0..20 {
+            close(b.next_with(0.5), expected);
+            expected = (1.0 + (expected * 3.0 - 1.0) / 2.0).min(500.0);
+        }
+    }
+
+    #[test]
+    fn random_waits_stay_in_bounds() {
+        let mut b = Backoff::new(&config(0.1, 2.0, 2.0));
+        let mut prev = 0.1;
+        for _ in 0..100 {
+            let w = b.next_wait().as_secs_f64();
+            assert!((0.1 - 1e-9..=2.0 + 1e-9).contains(&w), "{w}");
+            assert!(w <= prev * 2.0 + 1e-9, "{w} > 2 * {prev}");
+            prev = w;
+        }
+    }
+
+    #[test]
+    fn degenerate_configs_do_not_panic() {
+        let mut b = Backoff::new(&config(0.0, 0.0, 2.0));
+        assert_eq!(b.next_wait(), Duration::ZERO);
+        assert_eq!(b.next_wait(), Duration::ZERO);
+        let mut b = Backoff::new(&config(1.0, 0.5, f64::NAN));
+        close(b.next_wait(), 1.0);
+        close(b.next_wait(), 1.0);
+        let mut b = Backoff::new(&config(1.0, 10.0, f64::INFINITY));
+        close(b.next_wait(), 1.0);
+        close(b.next_wait(), 1.0);
+    }
+
+    #[test]
+    fn state_stops_after_max_retries() {
+        let cfg = RetryConfig::default()
+            .with_max_retries(2)
+            .with_backoff(config(0.001, 0.001, 2.0));
+        let mut s = RetryState::new(&cfg);
+        assert!(s.next_wait(None).is_some());
+        assert!(s.next_wait(None).is_some());
+        assert!(s.next_wait(None).is_none());
+        assert_eq!(s.retries(), 2);
+        assert!(
+            RetryState::new(&RetryConfig::none())
+                .next_wait(None)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn state_stops_when_wait_exceeds_retry_timeout() {
+        let cfg = RetryConfig::default().with_retry_timeout(Duration::from_secs(5));
+        let mut s = RetryState::new(&cfg);
+        assert_eq!(
+            s.next_wait(Some(Duration::from_secs(1))),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(s.next_wait(Some(Duration::from_secs(60))), None);
+    }
+
+    #[test]
+    fn retry_after_seconds_and_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_500_000_000);
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h, now), None);
+        h.insert(RETRY_AFTER, HeaderValue::from_static(" 7 "));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        h.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        h.insert(RETRY_AFTER, HeaderValue::from_str(&earlier).unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        for s in [429, 502, 503, 504] {
+            assert!(is_retryable_status(StatusCode::from_u16(s).unwrap()), "{s}");
+        }
+        for s in [200, 400, 401, 404, 409, 500, 501] {
+            assert!(
+                !is_retryable_status(StatusCode::from_u16(s).unwrap()),
+                "{s}"
+            );
+        }
+    }
+}
