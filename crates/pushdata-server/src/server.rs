@@ -53,6 +53,7 @@ impl Server {
         })
         .await
         .map_err(|e| ServerError::storage("opening the data directory", e))??;
+        let cube_instances = crate::cube::Instances::new(catalog.staging_dir().join("cube-instances"));
         let state = Arc::new(AppState {
             auth: Auth::new(users, config.token_idle_timeout),
             catalog,
@@ -60,6 +61,7 @@ impl Server {
             projects: config.effective_projects(),
             fail_publish_after_staging: config.fail_publish_after_staging,
             max_body_bytes: config.max_body_bytes,
+            cube_instances,
         });
         let base = config.normalized_base_path();
         let app = routes::router(state, &base, config.max_body_bytes);
