@@ -17,7 +17,8 @@ mod upload;
 pub use auth::{AUTH_TOKEN_HEADER, LoginRequest, PROJECT_ID_HEADER, Project};
 pub use compat::{
     CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects, DatasetColumn, DatasetDefinition,
-    DatasetTable, IdName, ObjectInfo, ServerStatus, SessionInfo,
+    DatasetDefinitionBody, DatasetDefinitionResult, DatasetObjects, DatasetTable, IdName,
+    ObjectInfo, ServerStatus, SessionInfo,
 };
 pub use cube::{
     CubeInstance, CubeInstanceRequest, Grid, GridAttribute, GridData, GridDefinition, GridElement,
