@@ -1,6 +1,7 @@
 //! The one error type of this crate: every variant names where it happened (table, column,
 //! row range, chunk index) and wraps lower-level errors without re-wording them.
 
+use std::ops::Range;
 use std::path::PathBuf;
 
 /// What can go wrong between an Arrow schema / Parquet file and a published dataset.
@@ -94,6 +95,32 @@ pub enum Error {
     /// The push options are inconsistent (no tables, both a dataset name and id, ...).
     #[error("push configuration: {0}")]
     Config(String),
+
+    /// A chunk could not be uploaded after the client's retries; the upload session was
+    /// cancelled, nothing was published.
+    #[error("table {table:?}, chunk {chunk} (rows {}..{}): {source}", rows.start, rows.end)]
+    Chunk {
+        /// The table.
+        table: String,
+        /// The chunk index (1-based, per table).
+        chunk: u64,
+        /// The rows the chunk carried (0-based, end exclusive).
+        rows: Range<u64>,
+        /// The client error, as the client reported it (boxed: it is large).
+        #[source]
+        source: Box<pushdata_core::Error>,
+    },
+
+    /// A call of the Push Data API failed (login is the caller's; this is model, session,
+    /// publish, ...). The step names the call.
+    #[error("{step}: {source}")]
+    Api {
+        /// Which call failed, e.g. `create model "sales"`.
+        step: String,
+        /// The client error, as the client reported it (boxed: it is large).
+        #[source]
+        source: Box<pushdata_core::Error>,
+    },
 
     /// An internal task stopped unexpectedly (a panic in an encoder thread or a dropped task).
     #[error("internal: {0}")]

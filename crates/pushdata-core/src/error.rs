@@ -52,8 +52,8 @@ pub enum Error {
     Server {
         /// HTTP status code.
         status: u16,
-        /// The call that failed.
-        endpoint: Endpoint,
+        /// The call that failed (boxed to keep `Error` small).
+        endpoint: Box<Endpoint>,
         /// The server's error body (`message` holds the raw body text when it was not JSON).
         body: ErrorBody,
     },
@@ -62,8 +62,8 @@ pub enum Error {
     /// reset, TLS failure, ...), after any retries.
     #[error("{endpoint} failed: {}", ChainText(source))]
     Http {
-        /// The call that failed.
-        endpoint: Endpoint,
+        /// The call that failed (boxed to keep `Error` small).
+        endpoint: Box<Endpoint>,
         /// The transport error.
         #[source]
         source: reqwest::Error,
@@ -73,7 +73,7 @@ pub enum Error {
     #[error("{endpoint} timed out after {timeout:?}")]
     Timeout {
         /// The call that timed out.
-        endpoint: Endpoint,
+        endpoint: Box<Endpoint>,
         /// The per-request timeout that was exceeded.
         timeout: Duration,
         /// The transport error reporting the timeout.
@@ -118,7 +118,7 @@ pub enum Error {
     #[error("cannot decode the response of {endpoint}: {source}")]
     Decode {
         /// The call whose response was malformed.
-        endpoint: Endpoint,
+        endpoint: Box<Endpoint>,
         /// The JSON error (it names the line and column).
         #[source]
         source: serde_json::Error,
@@ -128,7 +128,7 @@ pub enum Error {
     #[error("cannot encode the request body of {endpoint}: {source}")]
     Encode {
         /// The call whose body could not be written.
-        endpoint: Endpoint,
+        endpoint: Box<Endpoint>,
         /// The JSON error.
         #[source]
         source: serde_json::Error,
@@ -164,7 +164,7 @@ pub enum Error {
     )]
     NoProjectSelected {
         /// The call that needed the project.
-        endpoint: Endpoint,
+        endpoint: Box<Endpoint>,
     },
 
     /// [`Client::select_project`](crate::Client::select_project) found no project with
@@ -184,7 +184,7 @@ pub enum Error {
     #[error("{endpoint} returned no usable X-MSTR-AuthToken header: {reason}")]
     MissingAuthToken {
         /// The login call.
-        endpoint: Endpoint,
+        endpoint: Box<Endpoint>,
         /// Whether it was missing or malformed.
         reason: &'static str,
     },
@@ -230,7 +230,7 @@ impl Error {
             | Error::Decode { endpoint, .. }
             | Error::Encode { endpoint, .. }
             | Error::NoProjectSelected { endpoint }
-            | Error::MissingAuthToken { endpoint, .. } => Some(endpoint),
+            | Error::MissingAuthToken { endpoint, .. } => Some(endpoint.as_ref()),
             _ => None,
         }
     }
@@ -360,7 +360,7 @@ mod tests {
     fn server_error_display_names_everything() {
         let e = Error::Server {
             status: 400,
-            endpoint: endpoint(),
+            endpoint: Box::new(endpoint()),
             body: ErrorBody {
                 code: Some("ERR001".into()),
                 message: "bad row 7".into(),
@@ -383,7 +383,7 @@ mod tests {
     fn server_error_with_empty_body() {
         let e = Error::Server {
             status: 599,
-            endpoint: endpoint(),
+            endpoint: Box::new(endpoint()),
             body: ErrorBody::default(),
         };
         assert!(e.to_string().ends_with("failed: HTTP 599"), "{e}");

@@ -431,22 +431,21 @@ pub fn infer_model(name: &str, tables: &[TableSchema], opts: &ModelOptions) -> R
                     reason: "two columns of the table have this name".into(),
                 });
             }
-            let mapping =
-                map_arrow_type(field.data_type(), opts.text_fallback).map_err(|why| {
-                    Error::UnsupportedType {
-                        table: ts.name.clone(),
-                        column: column.to_string(),
-                        arrow_type: field.data_type().to_string(),
-                        hint: match why {
-                            Unmapped::NeedsTextOption => {
-                                "; enable ModelOptions::with_text_fallback(true) to write it as \
+            let mapping = map_arrow_type(field.data_type(), opts.text_fallback).map_err(|why| {
+                Error::UnsupportedType {
+                    table: ts.name.clone(),
+                    column: column.to_string(),
+                    arrow_type: field.data_type().to_string(),
+                    hint: match why {
+                        Unmapped::NeedsTextOption => {
+                            "; enable ModelOptions::with_text_fallback(true) to write it as \
                                  STRING (nested as JSON text, binary as base64, durations and \
                                  intervals as text)"
-                            }
-                            Unmapped::Unsupported => "",
-                        },
-                    }
-                })?;
+                        }
+                        Unmapped::Unsupported => "",
+                    },
+                }
+            })?;
             check_zone(&ts.name, column, field.data_type(), opts.utc)?;
             let role = column_role(opts, &mut used_keys, &ts.name, column, mapping.data_type)?;
             columns.push(ColumnModel {

@@ -147,7 +147,7 @@ impl Client {
             return Err(server_error(response, call.endpoint()).await);
         }
         let missing = |reason| Error::MissingAuthToken {
-            endpoint: call.endpoint().clone(),
+            endpoint: Box::new(call.endpoint().clone()),
             reason,
         };
         let token = match response.headers().get(AUTH_TOKEN_HEADER) {

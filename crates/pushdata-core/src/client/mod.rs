@@ -134,6 +134,10 @@ impl ClientBuilder {
         let mut http = reqwest::Client::builder()
             .use_rustls_tls()
             .cookie_store(true)
+            // Redirects are not followed: the auth token is a custom header that reqwest
+            // would forward to any host, and 301/302 would turn a POST into a GET. A
+            // redirect is reported with its target instead.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent.clone())
@@ -350,6 +354,23 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(matches!(e, Error::Config { .. }), "{e}");
+    }
+
+    #[test]
+    fn valid_pem_root_certificate_is_accepted() {
+        let pem = include_bytes!("../../tests/fixtures/test_ca.pem");
+        let client = Client::builder("https://127.0.0.1:1/lib")
+            .with_root_certificate_pem(pem)
+            .with_accept_invalid_certs(false)
+            .build()
+            .unwrap();
+        assert_eq!(client.base_url().scheme(), "https");
+        // A PEM with no certificate in it is refused.
+        let e = Client::builder("https://127.0.0.1:1/lib")
+            .with_root_certificate_pem(b"")
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("root certificate #1"), "{e}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_TYPE};
+use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -20,7 +20,6 @@ const MAX_RAW_ERROR_CHARS: usize = 2000;
 
 /// One API call, ready to be sent (and sent again on retry: the body is [`Bytes`], so a
 /// retry does not copy it).
-#[derive(Debug)]
 pub(crate) struct Call {
     url: Url,
     endpoint: Endpoint,
@@ -34,6 +33,20 @@ pub(crate) struct Call {
     project: bool,
     /// Safe to resend after a timeout, a dropped connection or 429/502/503/504.
     idempotent: bool,
+}
+
+impl std::fmt::Debug for Call {
+    /// Never shows the body: the login body holds the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("endpoint", &self.endpoint)
+            .field("body_bytes", &self.body.as_ref().map(Bytes::len))
+            .field("session", &self.session)
+            .field("relogin", &self.relogin)
+            .field("project", &self.project)
+            .field("idempotent", &self.idempotent)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Call {
@@ -84,7 +97,7 @@ impl Call {
         match serde_json::to_vec(value) {
             Ok(v) => Ok(self.body(Bytes::from(v))),
             Err(source) => Err(Error::Encode {
-                endpoint: self.endpoint,
+                endpoint: Box::new(self.endpoint),
                 source,
             }),
         }
@@ -160,14 +173,23 @@ impl Client {
     /// Send a call and decode its JSON response.
     pub(crate) async fn execute_json<T: DeserializeOwned>(&self, call: &Call) -> Result<T> {
         let response = self.execute(call).await?;
-        decode_json(response, &call.endpoint).await
+        let bytes = self.read_body(response, &call.endpoint).await?;
+        decode_json(&bytes, &call.endpoint)
     }
 
     /// Send a call whose response body does not matter (it is read, so the connection can
     /// be reused).
     pub(crate) async fn execute_empty(&self, call: &Call) -> Result<()> {
         let response = self.execute(call).await?;
-        read_body(response, &call.endpoint).await.map(drop)
+        self.read_body(response, &call.endpoint).await.map(drop)
+    }
+
+    /// Read a response body (a timeout while reading is an [`Error::Timeout`]).
+    async fn read_body(&self, response: reqwest::Response, endpoint: &Endpoint) -> Result<Bytes> {
+        response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(e, endpoint))
     }
 
     /// Send a call without the 401 handling: retries only. Returns the last response,
@@ -184,7 +206,7 @@ impl Client {
             // Checked at login; a token that cannot be a header value never gets stored.
             let mut value =
                 HeaderValue::from_str(token.expose()).map_err(|_| Error::MissingAuthToken {
-                    endpoint: call.endpoint.clone(),
+                    endpoint: Box::new(call.endpoint.clone()),
                     reason: "the stored token is not a valid header value",
                 })?;
             value.set_sensitive(true);
@@ -197,7 +219,7 @@ impl Client {
                 .project_id
                 .as_deref()
                 .ok_or_else(|| Error::NoProjectSelected {
-                    endpoint: call.endpoint.clone(),
+                    endpoint: Box::new(call.endpoint.clone()),
                 })?;
             Some(HeaderValue::from_str(id).map_err(|_| Error::InvalidInput {
                 what: "project id",
@@ -243,9 +265,9 @@ impl Client {
                 None if call.endpoint.method != Method::GET
                     && call.endpoint.method != Method::DELETE =>
                 {
-                    // An explicit empty body sends `Content-Length: 0`, which some servers
-                    // and proxies require on POST.
-                    request = request.body(Bytes::new());
+                    // Some servers and proxies require a length on POST even without a body
+                    // (411 Length Required); hyper does not add one for an empty body.
+                    request = request.header(CONTENT_LENGTH, "0");
                 }
                 None => {}
             }
@@ -310,38 +332,23 @@ impl Client {
                 self.inner.timeout
             };
             Error::Timeout {
-                endpoint: endpoint.clone(),
+                endpoint: Box::new(endpoint.clone()),
                 timeout,
                 source,
             }
         } else {
             Error::Http {
-                endpoint: endpoint.clone(),
+                endpoint: Box::new(endpoint.clone()),
                 source,
             }
         }
     }
 }
 
-/// Read a response body.
-async fn read_body(response: reqwest::Response, endpoint: &Endpoint) -> Result<Bytes> {
-    response.bytes().await.map_err(|e| {
-        let source = e.without_url();
-        Error::Http {
-            endpoint: endpoint.clone(),
-            source,
-        }
-    })
-}
-
-/// Read and decode a JSON response body.
-async fn decode_json<T: DeserializeOwned>(
-    response: reqwest::Response,
-    endpoint: &Endpoint,
-) -> Result<T> {
-    let bytes = read_body(response, endpoint).await?;
-    serde_json::from_slice(&bytes).map_err(|source| Error::Decode {
-        endpoint: endpoint.clone(),
+/// Decode a JSON response body.
+fn decode_json<T: DeserializeOwned>(bytes: &[u8], endpoint: &Endpoint) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|source| Error::Decode {
+        endpoint: Box::new(endpoint.clone()),
         source,
     })
 }
@@ -349,6 +356,25 @@ async fn decode_json<T: DeserializeOwned>(
 /// An error response as [`Error::Server`], keeping the server's code, message and ticket.
 pub(crate) async fn server_error(response: reqwest::Response, endpoint: &Endpoint) -> Error {
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or("(no Location header)")
+            .to_string();
+        return Error::Server {
+            status,
+            endpoint: Box::new(endpoint.clone()),
+            body: ErrorBody {
+                message: format!(
+                    "redirected to {location}; redirects are not followed, use the address \
+                     they point to as the base URL"
+                ),
+                ..ErrorBody::default()
+            },
+        };
+    }
     let body = match response.bytes().await {
         Ok(bytes) => parse_error_body(&bytes),
         Err(e) => ErrorBody {
@@ -358,7 +384,7 @@ pub(crate) async fn server_error(response: reqwest::Response, endpoint: &Endpoin
     };
     Error::Server {
         status,
-        endpoint: endpoint.clone(),
+        endpoint: Box::new(endpoint.clone()),
         body,
     }
 }

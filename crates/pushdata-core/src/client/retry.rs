@@ -73,7 +73,14 @@ impl BackoffConfig {
 
 /// How failed requests are retried.
 ///
-/// See the [module documentation](self) for which failures are retried.
+/// - A connection that could not be opened is retried for every call (nothing was sent).
+/// - A timeout, a dropped connection and the statuses 429, 502, 503 and 504 are retried
+///   only for idempotent calls (GET, chunk PUT, DELETE), never for the POST/PATCH calls
+///   that log in, create or publish something.
+/// - `Retry-After` (seconds or HTTP date) replaces the backoff when the server sends it.
+/// - Retrying stops after `max_retries` retries, or when the next wait would end later
+///   than `retry_timeout` after the first attempt.
+/// - A 401 is not retried here: the client logs in again once instead.
 ///
 /// ```
 /// use std::time::Duration;
@@ -241,11 +248,38 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
 
 /// Whether a transport error may be retried: a failed connect always (nothing was sent),
 /// anything else that went wrong while sending or waiting only for idempotent calls.
+///
+/// A TLS failure (bad certificate, not TLS at all) is never retried: it will not heal.
 pub(crate) fn is_retryable_transport(error: &reqwest::Error, idempotent: bool) -> bool {
+    if is_tls_failure(error) {
+        return false;
+    }
     if error.is_connect() {
         return true;
     }
     idempotent && (error.is_timeout() || error.is_request() || error.is_body())
+}
+
+/// Whether the error chain holds the `InvalidData` I/O error that the TLS layer reports
+/// for handshake and certificate failures.
+fn is_tls_failure(error: &reqwest::Error) -> bool {
+    fn io_invalid_data(io: &std::io::Error) -> bool {
+        io.kind() == std::io::ErrorKind::InvalidData
+            || io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+                .is_some_and(io_invalid_data)
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(io_invalid_data)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// The `Retry-After` header as a wait: delay-seconds, or an HTTP date (relative to `now`).

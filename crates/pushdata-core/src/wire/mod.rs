@@ -6,6 +6,7 @@
 //! writing is canonical.
 
 mod auth;
+mod compat;
 mod dataset;
 mod error;
 mod model;
@@ -13,6 +14,11 @@ mod types;
 mod upload;
 
 pub use auth::{AUTH_TOKEN_HEADER, LoginRequest, PROJECT_ID_HEADER, Project};
+pub use compat::{
+    CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects, DatasetColumn, DatasetDefinition,
+    DatasetDefinitionBody, DatasetDefinitionResult, DatasetObjects, DatasetTable, IdName,
+    ObjectInfo, ServerStatus, SessionInfo,
+};
 pub use dataset::{
     Attribute, ColumnExpression, ColumnHeader, CreateDatasetResponse, DIAttribute, DIExpression,
     DIForm, DIMetric, DatasetCreator, Form, Metric, TableCreator, TableRef, UPDATE_POLICY_HEADER,

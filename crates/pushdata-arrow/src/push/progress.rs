@@ -1,0 +1,85 @@
+//! Progress events of a push, delivered through a callback or a channel.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Something that happened during a push. Row counts are cumulative per table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProgressEvent {
+    /// The dataset was created (multi-request model, or single-request dataset).
+    DatasetCreated {
+        /// The new dataset id.
+        dataset_id: String,
+    },
+    /// The upload session was opened.
+    SessionOpened {
+        /// Dataset id.
+        dataset_id: String,
+        /// Upload session id.
+        session_id: String,
+    },
+    /// Reading and encoding of a table started.
+    TableStarted {
+        /// Table name.
+        table: String,
+    },
+    /// Rows read from the table's source so far.
+    RowsRead {
+        /// Table name.
+        table: String,
+        /// Rows read so far.
+        rows: u64,
+    },
+    /// Rows encoded into finished chunks so far.
+    RowsEncoded {
+        /// Table name.
+        table: String,
+        /// Rows encoded so far.
+        rows: u64,
+    },
+    /// A chunk was uploaded.
+    ChunkUploaded {
+        /// Table name.
+        table: String,
+        /// Chunk index (1-based).
+        index: u64,
+        /// The rows it carried.
+        rows: Range<u64>,
+        /// Size of the PUT body.
+        bytes: u64,
+    },
+    /// All rows of a table were read and encoded.
+    TableEncoded {
+        /// Table name.
+        table: String,
+        /// Total rows.
+        rows: u64,
+        /// Total chunks.
+        chunks: u64,
+    },
+    /// Publishing was requested.
+    Publishing {
+        /// Dataset id.
+        dataset_id: String,
+    },
+    /// Publishing finished (status 1).
+    Published {
+        /// Dataset id.
+        dataset_id: String,
+    },
+    /// The upload session was cancelled after an error.
+    Cancelled {
+        /// Dataset id.
+        dataset_id: String,
+        /// The session that was deleted.
+        session_id: String,
+    },
+}
+
+/// Where progress events go.
+pub type ProgressSink = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+
+pub(crate) fn noop() -> ProgressSink {
+    Arc::new(|_| {})
+}

@@ -1,0 +1,33 @@
+//! What a finished push reports.
+
+use std::time::Duration;
+
+/// One table of a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableReport {
+    /// Table name.
+    pub name: String,
+    /// Rows pushed.
+    pub rows: u64,
+    /// Chunks uploaded (single request: 1).
+    pub chunks: u64,
+    /// Bytes of request bodies carrying its data.
+    pub bytes: u64,
+}
+
+/// The result of [`Push::execute`](super::Push::execute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushReport {
+    /// The dataset pushed to (created or given).
+    pub dataset_id: String,
+    /// Upload session id (multi-request workflow).
+    pub session_id: Option<String>,
+    /// Per table, in the order given.
+    pub tables: Vec<TableReport>,
+    /// Chunks uploaded in all.
+    pub chunks: u64,
+    /// Bytes of request bodies carrying data, in all.
+    pub bytes: u64,
+    /// Wall time of the push.
+    pub elapsed: Duration,
+}

@@ -1,0 +1,518 @@
+#![allow(clippy::unwrap_used)]
+//! Exact chunk JSON for each type in both orientations, and chunk cutting.
+
+use std::sync::Arc;
+
+use arrow_array::builder::*;
+use arrow_array::types::Int32Type;
+use arrow_array::*;
+use arrow_buffer::i256;
+use arrow_schema::{DataType as A, Field, Schema, TimeUnit};
+use base64::Engine;
+use pushdata_arrow::encode::{Chunker, EncodedChunk, ZoneMode, encode_base64, encode_json};
+use pushdata_arrow::{Error, ModelOptions, TableModel, TableSchema, infer_model};
+use pushdata_core::wire::{ChunkRequest, Orientation};
+
+fn table(batch: &RecordBatch, opts: &ModelOptions) -> TableModel {
+    infer_model("d", &[TableSchema::new("t", batch.schema())], opts)
+        .unwrap()
+        .tables
+        .remove(0)
+}
+
+fn json(batch: &RecordBatch, o: Orientation) -> String {
+    json_with(batch, o, &ModelOptions::default().with_text_fallback(true))
+}
+
+fn json_with(batch: &RecordBatch, o: Orientation, opts: &ModelOptions) -> String {
+    let t = table(batch, opts);
+    let zones = if opts.utc() {
+        ZoneMode::Utc
+    } else {
+        ZoneMode::Local
+    };
+    String::from_utf8(encode_json(&t, std::slice::from_ref(batch), o, zones).unwrap()).unwrap()
+}
+
+fn one(name: &str, array: ArrayRef) -> RecordBatch {
+    RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new(
+            name,
+            array.data_type().clone(),
+            true,
+        )])),
+        vec![array],
+    )
+    .unwrap()
+}
+
+/// Single column: ROW is [[v1],[v2]], COLUMN is [[v1,v2]].
+fn check(array: ArrayRef, values: &[&str]) {
+    let b = one("c", array);
+    let row = format!(
+        "[{}]",
+        values
+            .iter()
+            .map(|v| format!("[{v}]"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let col = format!("[[{}]]", values.join(","));
+    assert_eq!(json(&b, Orientation::Row), row);
+    assert_eq!(json(&b, Orientation::Column), col);
+}
+
+#[test]
+fn integers() {
+    check(
+        Arc::new(Int8Array::from(vec![Some(-128), None, Some(127)])),
+        &["-128", "null", "127"],
+    );
+    check(
+        Arc::new(Int16Array::from(vec![i16::MIN, 0])),
+        &["-32768", "0"],
+    );
+    check(
+        Arc::new(Int32Array::from(vec![i32::MIN, i32::MAX])),
+        &["-2147483648", "2147483647"],
+    );
+    check(
+        Arc::new(Int64Array::from(vec![i64::MIN, i64::MAX])),
+        &["-9223372036854775808", "9223372036854775807"],
+    );
+    check(Arc::new(UInt8Array::from(vec![255u8])), &["255"]);
+    check(Arc::new(UInt16Array::from(vec![65535u16])), &["65535"]);
+    check(Arc::new(UInt32Array::from(vec![u32::MAX])), &["4294967295"]);
+    check(
+        Arc::new(UInt64Array::from(vec![u64::MAX, 0])),
+        &["18446744073709551615", "0"],
+    );
+}
+
+#[test]
+fn floats_nan_inf_to_null() {
+    check(
+        Arc::new(Float64Array::from(vec![
+            Some(1.5),
+            Some(-0.1),
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+            Some(f64::NEG_INFINITY),
+            None,
+            Some(1e300),
+            Some(3.0),
+        ])),
+        &[
+            "1.5", "-0.1", "null", "null", "null", "null", "1e300", "3.0",
+        ],
+    );
+    check(
+        Arc::new(Float32Array::from(vec![1.1f32, f32::NAN])),
+        &["1.1", "null"],
+    );
+    check(
+        arrow_cast::cast(&Float32Array::from(vec![0.5, f32::INFINITY]), &A::Float16).unwrap(),
+        &["0.5", "null"],
+    );
+}
+
+#[test]
+fn decimals_exact() {
+    let d = Decimal128Array::from(vec![Some(-12340), Some(5), None, Some(0)])
+        .with_precision_and_scale(10, 3)
+        .unwrap();
+    check(Arc::new(d), &["-12.340", "0.005", "null", "0.000"]);
+    let d = Decimal128Array::from(vec![123i128])
+        .with_precision_and_scale(10, 0)
+        .unwrap();
+    check(Arc::new(d), &["123"]);
+    let big = i256::from_string(
+        "-1234567890123456789012345678901234567890123456789012345678901234567890",
+    )
+    .unwrap();
+    let d = Decimal256Array::from(vec![big, i256::from_i128(1)])
+        .with_precision_and_scale(76, 20)
+        .unwrap();
+    check(
+        Arc::new(d),
+        &[
+            "-12345678901234567890123456789012345678901234567890.12345678901234567890",
+            "0.00000000000000000001",
+        ],
+    );
+    let d = Decimal64Array::from(vec![-1i64])
+        .with_precision_and_scale(18, 2)
+        .unwrap();
+    check(Arc::new(d), &["-0.01"]);
+    let d = Decimal32Array::from(vec![42i32])
+        .with_precision_and_scale(9, -2)
+        .unwrap();
+    check(Arc::new(d), &["4200"]);
+}
+
+#[test]
+fn strings_escaped() {
+    let s = vec![
+        Some("plain"),
+        Some("quote\" backslash\\ slash/"),
+        Some("ctl\n\r\t\u{1}\u{1f}"),
+        Some("héllo ✓ 😀"),
+        None,
+        Some(""),
+    ];
+    let want = [
+        r#""plain""#,
+        r#""quote\" backslash\\ slash/""#,
+        r#""ctl\n\r\t\u0001\u001f""#,
+        "\"héllo ✓ 😀\"",
+        "null",
+        r#""""#,
+    ];
+    check(Arc::new(StringArray::from(s.clone())), &want);
+    check(Arc::new(LargeStringArray::from(s.clone())), &want);
+    check(Arc::new(StringViewArray::from(s.clone())), &want);
+    let dict: DictionaryArray<Int32Type> = s.into_iter().collect();
+    check(Arc::new(dict), &want);
+    check(Arc::new(NullArray::new(2)), &["null", "null"]);
+}
+
+#[test]
+fn bools() {
+    check(
+        Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)])),
+        &["true", "null", "false"],
+    );
+}
+
+#[test]
+fn dates_including_before_1970() {
+    check(
+        Arc::new(Date32Array::from(vec![0, -1, 18_000, -719_528, 2_932_896])),
+        &[
+            "\"1970-01-01\"",
+            "\"1969-12-31\"",
+            "\"2019-04-14\"",
+            "\"0000-01-01\"",
+            "\"9999-12-31\"",
+        ],
+    );
+    check(
+        Arc::new(Date64Array::from(vec![86_400_000, -86_400_000])),
+        &["\"1970-01-02\"", "\"1969-12-31\""],
+    );
+    let b = one("day", Arc::new(Date32Array::from(vec![0, 2_932_897])));
+    let t = table(&b, &ModelOptions::default());
+    let err = encode_json(&t, &[b], Orientation::Row, ZoneMode::Utc).unwrap_err();
+    assert!(matches!(err, Error::Value { row: 1, .. }));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("\"day\"") && msg.contains("row 1") && msg.contains("10000"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn times_with_fractions() {
+    check(
+        Arc::new(Time32SecondArray::from(vec![0, 86_399])),
+        &["\"00:00:00\"", "\"23:59:59\""],
+    );
+    check(
+        Arc::new(Time32MillisecondArray::from(vec![1_500])),
+        &["\"00:00:01.5\""],
+    );
+    check(
+        Arc::new(Time64MicrosecondArray::from(vec![45_296_000_123])),
+        &["\"12:34:56.000123\""],
+    );
+    check(
+        Arc::new(Time64NanosecondArray::from(vec![1])),
+        &["\"00:00:00.000000001\""],
+    );
+    let b = one("t", Arc::new(Time32SecondArray::from(vec![86_400])));
+    let t = table(&b, &ModelOptions::default());
+    assert!(encode_json(&t, &[b], Orientation::Row, ZoneMode::Utc).is_err());
+}
+
+#[test]
+fn timestamps_naive_and_zoned() {
+    check(
+        Arc::new(TimestampMicrosecondArray::from(vec![
+            0,
+            -1,
+            1_577_836_800_000_000,
+        ])),
+        &[
+            "\"1970-01-01T00:00:00\"",
+            "\"1969-12-31T23:59:59.999999\"",
+            "\"2020-01-01T00:00:00\"",
+        ],
+    );
+    check(
+        Arc::new(TimestampSecondArray::from(vec![1])),
+        &["\"1970-01-01T00:00:01\""],
+    );
+    check(
+        Arc::new(TimestampNanosecondArray::from(vec![1_500_000_000])),
+        &["\"1970-01-01T00:00:01.5\""],
+    );
+    // Out of range: an error, never a panic.
+    let local = ModelOptions::default().with_utc(false);
+    for zone in ["+02:00", "-02:00"] {
+        let extreme = TimestampSecondArray::from(vec![i64::MAX, i64::MIN]).with_timezone(zone);
+        let b = one("ts", Arc::new(extreme));
+        let t = table(&b, &local);
+        let err = encode_json(&t, &[b], Orientation::Row, ZoneMode::Local).unwrap_err();
+        assert!(matches!(err, Error::Value { row: 0, .. }), "{err}");
+    }
+    // Zoned: stored as UTC instants; written in UTC by default.
+    let zoned = TimestampMillisecondArray::from(vec![0]).with_timezone("+02:00");
+    check(Arc::new(zoned.clone()), &["\"1970-01-01T00:00:00\""]);
+    let named = TimestampMillisecondArray::from(vec![0]).with_timezone("America/New_York");
+    check(Arc::new(named), &["\"1970-01-01T00:00:00\""]);
+    // Local wall time keeps the offset's clock.
+    let b = one("ts", Arc::new(zoned));
+    assert_eq!(
+        json_with(&b, Orientation::Row, &local),
+        "[[\"1970-01-01T02:00:00\"]]"
+    );
+    let neg = TimestampSecondArray::from(vec![0]).with_timezone("-05:30");
+    let b = one("ts", Arc::new(neg));
+    assert_eq!(
+        json_with(&b, Orientation::Column, &local),
+        "[[\"1969-12-31T18:30:00\"]]"
+    );
+}
+
+#[test]
+fn text_fallback_nested_binary_duration() {
+    let mut lb = ListBuilder::new(Int32Builder::new());
+    lb.values().append_value(1);
+    lb.values().append_null();
+    lb.append(true);
+    lb.append(false);
+    check(Arc::new(lb.finish()), &[r#""[1,null]""#, "null"]);
+    let bin = BinaryArray::from(vec![Some(&b"hi!"[..]), Some(&[0u8, 255][..]), None]);
+    check(Arc::new(bin), &["\"aGkh\"", "\"AP8=\"", "null"]);
+    let s = StructArray::from(vec![(
+        Arc::new(Field::new("a", A::Utf8, true)),
+        Arc::new(StringArray::from(vec!["x\"y"])) as ArrayRef,
+    )]);
+    check(Arc::new(s), &[r#""{\"a\":\"x\\\"y\"}""#]);
+    check(
+        Arc::new(DurationMillisecondArray::from(vec![1_500])),
+        &["\"PT1.5S\""],
+    );
+}
+
+#[test]
+fn several_columns_both_orientations() {
+    let b = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", A::Int32, false),
+            Field::new("name", A::Utf8, true),
+            Field::new("when", A::Timestamp(TimeUnit::Second, None), true),
+        ])),
+        vec![
+            Arc::new(Int32Array::from(vec![1, 2])),
+            Arc::new(StringArray::from(vec![Some("a"), None])),
+            Arc::new(TimestampSecondArray::from(vec![None, Some(60)])),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        json(&b, Orientation::Row),
+        r#"[[1,"a",null],[2,null,"1970-01-01T00:01:00"]]"#
+    );
+    assert_eq!(
+        json(&b, Orientation::Column),
+        r#"[[1,2],["a",null],[null,"1970-01-01T00:01:00"]]"#
+    );
+    // Empty input.
+    let t = table(&b, &ModelOptions::default());
+    let empty = b.slice(0, 0);
+    assert_eq!(
+        encode_json(
+            &t,
+            std::slice::from_ref(&empty),
+            Orientation::Row,
+            ZoneMode::Utc
+        )
+        .unwrap(),
+        b"[]"
+    );
+    assert_eq!(
+        encode_json(&t, &[empty], Orientation::Column, ZoneMode::Utc).unwrap(),
+        b"[[],[],[]]"
+    );
+    let b64 = encode_base64(&t, &[b.clone(), b], Orientation::Row, ZoneMode::Utc).unwrap();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 4);
+}
+
+fn numbered(rows: i32, text: &str) -> RecordBatch {
+    RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("n", A::Int32, false),
+            Field::new("s", A::Utf8, false),
+        ])),
+        vec![
+            Arc::new(Int32Array::from_iter_values(0..rows)),
+            Arc::new(StringArray::from_iter_values(
+                (0..rows).map(|i| format!("{text}{i}")),
+            )),
+        ],
+    )
+    .unwrap()
+}
+
+fn chunk_all(batches: &[RecordBatch], o: Orientation, target: usize) -> Vec<EncodedChunk> {
+    let t = table(&batches[0], &ModelOptions::default());
+    let mut out = Vec::new();
+    let mut c = Chunker::new(&t, o, ZoneMode::Utc, target);
+    for b in batches {
+        c.push(b, &mut |ch| {
+            out.push(ch);
+            Ok(())
+        })
+        .unwrap();
+    }
+    c.finish(&mut |ch| {
+        out.push(ch);
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+fn decode(ch: &EncodedChunk) -> serde_json::Value {
+    let req: ChunkRequest = serde_json::from_slice(ch.body.body()).unwrap();
+    assert_eq!(req.table_name, "t");
+    assert_eq!(req.index.0, ch.index);
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(req.data.as_bytes())
+        .unwrap();
+    assert_eq!(raw.len(), ch.json_bytes);
+    serde_json::from_slice(&raw).unwrap()
+}
+
+#[test]
+fn chunks_cut_by_size_every_row_once_in_order() {
+    let batches = vec![
+        numbered(5000, "row"),
+        numbered(1, "x"),
+        numbered(7000, "longer-text-"),
+    ];
+    for o in [Orientation::Row, Orientation::Column] {
+        let target = 20_000;
+        let chunks = chunk_all(&batches, o, target);
+        assert!(chunks.len() > 10, "{} chunks", chunks.len());
+        let mut expect_n: Vec<i64> = Vec::new();
+        for b in &batches {
+            expect_n.extend((0..b.num_rows() as i64).collect::<Vec<_>>());
+        }
+        let mut got_n = Vec::new();
+        let mut next_row = 0;
+        for (i, ch) in chunks.iter().enumerate() {
+            assert_eq!(ch.index, i as u64 + 1);
+            assert_eq!(ch.rows.start, next_row);
+            next_row = ch.rows.end;
+            let data_len = ch.json_bytes.div_ceil(3) * 4;
+            assert!(
+                data_len <= target,
+                "chunk {} has {} bytes of data",
+                ch.index,
+                data_len
+            );
+            let v = decode(ch);
+            let rows: Vec<i64> = match o {
+                Orientation::Row => v
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        assert_eq!(r.as_array().unwrap().len(), 2);
+                        r[0].as_i64().unwrap()
+                    })
+                    .collect(),
+                Orientation::Column => {
+                    let cols = v.as_array().unwrap();
+                    assert_eq!(cols.len(), 2);
+                    assert_eq!(
+                        cols[0].as_array().unwrap().len(),
+                        cols[1].as_array().unwrap().len()
+                    );
+                    cols[0]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_i64().unwrap())
+                        .collect()
+                }
+            };
+            assert_eq!(rows.len() as u64, ch.rows.end - ch.rows.start);
+            got_n.extend(rows);
+        }
+        assert_eq!(next_row, 12_001);
+        assert_eq!(got_n, expect_n);
+    }
+}
+
+#[test]
+fn a_row_larger_than_the_target_is_its_own_chunk() {
+    let big = "y".repeat(5000);
+    let b = numbered(3, &big);
+    let chunks = chunk_all(&[b], Orientation::Row, 1000);
+    assert_eq!(chunks.len(), 3);
+    for (i, ch) in chunks.iter().enumerate() {
+        assert_eq!(ch.rows, i as u64..i as u64 + 1);
+        assert_eq!(decode(ch).as_array().unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn empty_table_gets_one_empty_chunk() {
+    let b = numbered(0, "");
+    for (o, want) in [(Orientation::Row, "[]"), (Orientation::Column, "[[],[]]")] {
+        let chunks = chunk_all(std::slice::from_ref(&b), o, 1000);
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].rows, 0..0);
+        assert_eq!(
+            decode(&chunks[0]),
+            serde_json::from_str::<serde_json::Value>(want).unwrap()
+        );
+    }
+}
+
+#[test]
+fn value_error_names_table_column_and_absolute_row() {
+    let good = one("d", Arc::new(Date32Array::from(vec![0; 3000])));
+    let mut vals = vec![0; 100];
+    vals[42] = 3_000_000;
+    let bad = one("d", Arc::new(Date32Array::from(vals)));
+    let t = table(&good, &ModelOptions::default());
+    let mut c = Chunker::new(&t, Orientation::Row, ZoneMode::Utc, 1 << 20);
+    c.push(&good, &mut |_| Ok(())).unwrap();
+    let err = c.push(&bad, &mut |_| Ok(())).unwrap_err();
+    match err {
+        Error::Value {
+            table, column, row, ..
+        } => {
+            assert_eq!((table.as_str(), column.as_str(), row), ("t", "d", 3042));
+        }
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
+fn schema_mismatch_is_refused() {
+    let a = numbered(1, "a");
+    let t = table(&a, &ModelOptions::default());
+    let other = one("n", Arc::new(Int64Array::from(vec![1])));
+    let mut c = Chunker::new(&t, Orientation::Row, ZoneMode::Utc, 1000);
+    let err = c.push(&other, &mut |_| Ok(())).unwrap_err();
+    assert!(matches!(err, Error::SchemaMismatch { .. }), "{err}");
+}

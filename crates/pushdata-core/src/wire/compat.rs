@@ -1,0 +1,208 @@
+//! Bodies of the endpoints that clients such as mstrio-py probe around the Push Data API:
+//! session information, server status, object and folder listings, cube and dataset
+//! definitions.
+
+use serde::{Deserialize, Serialize};
+
+/// Response of `GET /api/sessions` (and `GET /api/sessions/userInfo`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    /// The user's id.
+    #[serde(default)]
+    pub user_id: String,
+    /// The user's login name.
+    #[serde(default)]
+    pub username: String,
+    /// The user's full name.
+    #[serde(default)]
+    pub user_full_name: String,
+    /// Idle timeout of the session in seconds.
+    pub timeout: u64,
+    /// Working set size.
+    #[serde(default)]
+    pub working_set: u32,
+    /// Maximum number of concurrent searches.
+    #[serde(default)]
+    pub max_search: u32,
+    /// Locale id.
+    #[serde(default)]
+    pub locale: u32,
+}
+
+/// Response of `GET /api/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerStatus {
+    /// Library (web) version, e.g. `11.5.0700.0000`.
+    pub web_version: String,
+    /// Intelligence Server version.
+    pub i_server_version: String,
+    /// Whether the Intelligence Server is running.
+    #[serde(default)]
+    pub i_server_running: bool,
+}
+
+/// An owner or other id/name reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdName {
+    /// Object id.
+    pub id: String,
+    /// Object name.
+    pub name: String,
+}
+
+/// Object metadata, as in `GET /api/objects/{id}?type=3` and folder listings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectInfo {
+    /// Object id.
+    pub id: String,
+    /// Object name.
+    pub name: String,
+    /// Object type (3 = report definition / cube).
+    #[serde(rename = "type")]
+    pub object_type: i32,
+    /// Object subtype (776 = cube).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype: Option<i32>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<IdName>,
+    /// Folder that holds the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ancestors: Option<Vec<IdName>>,
+    /// Project id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+}
+
+/// An attribute or metric of a cube definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CubeObject {
+    /// Object id.
+    pub id: String,
+    /// Object name.
+    pub name: String,
+    /// Object type (`Attribute` / `Metric`).
+    #[serde(rename = "type")]
+    pub object_type: String,
+}
+
+/// `availableObjects` of a cube definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CubeObjects {
+    /// Attributes.
+    pub attributes: Vec<CubeObject>,
+    /// Metrics.
+    pub metrics: Vec<CubeObject>,
+}
+
+/// `definition` of a cube.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CubeDefinitionBody {
+    /// The cube's attributes and metrics.
+    pub available_objects: CubeObjects,
+}
+
+/// Response of `GET /api/v2/cubes/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CubeDefinition {
+    /// Cube id.
+    pub id: String,
+    /// Cube name.
+    pub name: String,
+    /// Definition.
+    pub definition: CubeDefinitionBody,
+    /// Number of rows published (sum over tables).
+    #[serde(default)]
+    pub size: u64,
+    /// Status flags (bit 0 = processing, 1 = ready, 2 = loaded...).
+    #[serde(default)]
+    pub status: i64,
+    /// Owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<IdName>,
+    /// Ancestor folders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ancestors: Option<Vec<IdName>>,
+}
+
+/// A column in `GET /api/datasets/{id}?fields=columns`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetColumn {
+    /// Column id.
+    pub id: String,
+    /// Column name.
+    pub column_name: String,
+    /// Name of the table the column belongs to.
+    pub table_name: String,
+    /// Id of the table the column belongs to.
+    pub table_id: String,
+    /// Data type.
+    pub data_type: super::DataType,
+}
+
+/// A table in `GET /api/datasets/{id}?fields=tables`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetTable {
+    /// Table id.
+    pub id: String,
+    /// Table name.
+    pub name: String,
+    /// Number of published rows.
+    #[serde(default)]
+    pub row_count: u64,
+}
+
+/// `availableObjects` of a dataset definition; each list is present when requested with
+/// `fields=`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DatasetObjects {
+    /// Tables (`fields=tables`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<Vec<DatasetTable>>,
+    /// Columns of all tables (`fields=columns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<DatasetColumn>>,
+    /// Attributes (`fields=attributes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Vec<CubeObject>>,
+    /// Metrics (`fields=metrics`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<CubeObject>>,
+}
+
+/// `result.definition` of a dataset definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetDefinitionBody {
+    /// The requested objects.
+    pub available_objects: DatasetObjects,
+}
+
+/// `result` of a dataset definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DatasetDefinitionResult {
+    /// The definition.
+    pub definition: DatasetDefinitionBody,
+}
+
+/// Response of `GET /api/datasets/{id}?fields=tables&fields=columns`:
+/// `{id, name, result: {definition: {availableObjects: {tables, columns, ...}}}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetDefinition {
+    /// Dataset id.
+    pub id: String,
+    /// Dataset name.
+    pub name: String,
+    /// The definition.
+    pub result: DatasetDefinitionResult,
+}

@@ -1,0 +1,363 @@
+//! Retries: which calls, which failures, Retry-After, limits, timeouts, error bodies.
+
+use std::time::{Duration, Instant};
+
+use pushdata_core::wire::{
+    ColumnHeader, DataType, DatasetModel, TableCreator, TableDefinition, UpdatePolicy,
+};
+use pushdata_core::{BackoffConfig, Error, RetryConfig};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::*;
+
+fn model() -> DatasetModel {
+    DatasetModel {
+        name: "m".into(),
+        description: None,
+        folder_id: None,
+        tables: vec![TableDefinition {
+            name: "t".into(),
+            description: None,
+            column_headers: vec![ColumnHeader::new("a", DataType::Integer)],
+        }],
+        metrics: vec![],
+        attributes: vec![],
+    }
+}
+
+#[tokio::test]
+async fn get_is_retried_after_503() {
+    let server = MockServer::start().await;
+    let client = logged_in(&server).await;
+    Mock::given(method("GET"))
+        .and(path(api("projects")))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(api("projects")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(projects_json()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(client.projects().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn chunk_put_honours_retry_after_on_429_and_503() {
+    for status in [429, 503] {
+        let server = MockServer::start().await;
+        // The backoff alone would wait milliseconds; only Retry-After explains a second.
+        let client = logged_in(&server).await;
+        Mock::given(method("PUT"))
+            .and(path(api("datasets/D/uploadSessions/S")))
+            .respond_with(ResponseTemplate::new(status).insert_header("retry-after", "1"))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path(api("datasets/D/uploadSessions/S")))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let chunk = pushdata_core::wire::ChunkBody::from_base64("t", 1, b"W1tdXQ==");
+        let start = Instant::now();
+        client.put_chunk("D", "S", &chunk).await.unwrap();
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_millis(950), "{status}: {waited:?}");
+        assert!(waited < Duration::from_secs(4), "{status}: {waited:?}");
+    }
+}
+
+#[tokio::test]
+async fn retry_after_beyond_the_retry_timeout_is_not_waited_for() {
+    let server = MockServer::start().await;
+    let client = logged_in(&server).await;
+    Mock::given(method("GET"))
+        .and(path(api("projects")))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "3600"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let start = Instant::now();
+    let e = client.projects().await.unwrap_err();
+    assert_eq!(e.status(), Some(503));
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn retries_stop_at_max_retries() {
+    let server = MockServer::start().await;
+    let client = logged_in(&server).await;
+    Mock::given(method("GET"))
+        .and(path(api("datasets/D/uploadSessions/S/publishStatus")))
+        .respond_with(ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"))
+        .expect(4) // the first attempt and max_retries = 3 retries
+        .mount(&server)
+        .await;
+    let e = client.publish_status("D", "S").await.unwrap_err();
+    assert_eq!(e.status(), Some(502));
+    // A non-JSON error body is kept as the message.
+    assert_eq!(
+        e.server_error().unwrap().message,
+        "<html>Bad Gateway</html>"
+    );
+    assert!(e.to_string().contains("HTTP 502 Bad Gateway"), "{e}");
+}
+
+#[tokio::test]
+async fn non_idempotent_posts_are_not_retried_on_503() {
+    let server = MockServer::start().await;
+    let client = logged_in(&server).await;
+    Mock::given(method("POST"))
+        .and(path(api("datasets/models")))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(api("datasets/D/uploadSessions/S/publish")))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(api("datasets/D/tables/T")))
+        .respond_with(ResponseTemplate::new(429))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client.create_model(&model()).await.unwrap_err();
+    assert_eq!(e.status(), Some(503));
+    let e = client.publish("D", "S").await.unwrap_err();
+    assert_eq!(e.status(), Some(503));
+    let table = TableCreator {
+        name: "T".into(),
+        column_headers: vec![],
+        data: "W10=".into(),
+    };
+    let e = client
+        .update_table("D", "T", UpdatePolicy::Add, &table)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(429));
+}
+
+#[tokio::test]
+async fn bad_request_keeps_code_message_and_ticket() {
+    let server = MockServer::start().await;
+    let client = logged_in(&server).await;
+    Mock::given(method("PATCH"))
+        .and(path(api("datasets/D/tables/T")))
+        .respond_with(ResponseTemplate::new(400).set_body_json(error_body(
+            "ERR001",
+            "Column 'Yeer' of table 'SALES_TABLE' is not in the dataset",
+            "7d1f00c2aa",
+        )))
+        .expect(1) // a 400 is never retried
+        .mount(&server)
+        .await;
+    let table = TableCreator {
+        name: "SALES_TABLE".into(),
+        column_headers: vec![ColumnHeader::new("Yeer", DataType::Integer)],
+        data: "W10=".into(),
+    };
+    let e = client
+        .update_table("D", "T", UpdatePolicy::Replace, &table)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(400));
+    assert_eq!(e.code(), Some("ERR001"));
+    assert_eq!(e.ticket_id(), Some("7d1f00c2aa"));
+    let body = e.server_error().unwrap();
+    assert_eq!(
+        body.message,
+        "Column 'Yeer' of table 'SALES_TABLE' is not in the dataset"
+    );
+    assert_eq!(body.i_server_code, Some(-2147072488));
+    match &e {
+        Error::Server { endpoint, .. } => {
+            assert_eq!(endpoint.method, http::Method::PATCH);
+            assert_eq!(endpoint.path, api("datasets/D/tables/T"));
+        }
+        other => panic!("{other}"),
+    }
+    let text = e.to_string();
+    for part in [
+        "PATCH /MicroStrategyLibrary/api/datasets/D/tables/T",
+        "HTTP 400 Bad Request",
+        "ERR001",
+        "Column 'Yeer' of table 'SALES_TABLE' is not in the dataset",
+        "7d1f00c2aa",
+        "-2147072488",
+    ] {
+        assert!(text.contains(part), "{part:?} missing from {text}");
+    }
+}
+
+#[tokio::test]
+async fn request_timeout_is_a_timeout_error() {
+    let server = MockServer::start().await;
+    mount_login(&server, TOKEN).await;
+    Mock::given(method("GET"))
+        .and(path(api("projects")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(projects_json())
+                .set_delay(Duration::from_secs(3)),
+        )
+        .expect(2) // GET is idempotent: one retry after the timeout
+        .mount(&server)
+        .await;
+    let client = pushdata_core::Client::builder(format!("{}{BASE}", server.uri()))
+        .with_timeout(Duration::from_millis(200))
+        .with_retry(
+            RetryConfig::default()
+                .with_max_retries(1)
+                .with_backoff(BackoffConfig::default().with_init_backoff(Duration::from_millis(1))),
+        )
+        .build()
+        .unwrap();
+    client
+        .login(pushdata_core::Credentials::standard("administrator", ""))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let e = client.projects().await.unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    match &e {
+        Error::Timeout {
+            timeout, endpoint, ..
+        } => {
+            assert_eq!(*timeout, Duration::from_millis(200));
+            assert_eq!(endpoint.path, api("projects"));
+        }
+        other => panic!("expected a timeout, got {other}"),
+    }
+    assert!(e.is_timeout());
+    assert!(e.to_string().contains("timed out after 200ms"), "{e}");
+}
+
+#[tokio::test]
+async fn timed_out_post_is_not_retried() {
+    let server = MockServer::start().await;
+    mount_login(&server, TOKEN).await;
+    Mock::given(method("POST"))
+        .and(path(api("datasets/models")))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = pushdata_core::Client::builder(format!("{}{BASE}", server.uri()))
+        .with_timeout(Duration::from_millis(200))
+        .with_retry(fast_retry())
+        .build()
+        .unwrap();
+    client
+        .login(pushdata_core::Credentials::standard("administrator", ""))
+        .await
+        .unwrap();
+    client.set_project_id(PROJECT);
+    let e = client.create_model(&model()).await.unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e}");
+}
+
+#[tokio::test]
+async fn refused_connection_is_an_http_error_naming_the_call() {
+    // A port that was just free on the loopback interface.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = pushdata_core::Client::builder(format!("http://127.0.0.1:{port}{BASE}"))
+        .with_retry(fast_retry())
+        .build()
+        .unwrap();
+    let e = client
+        .login(pushdata_core::Credentials::standard(
+            "administrator",
+            PASSWORD,
+        ))
+        .await
+        .unwrap_err();
+    match &e {
+        Error::Http { endpoint, .. } => assert_eq!(endpoint.path, api("auth/login")),
+        other => panic!("expected an HTTP error, got {other}"),
+    }
+    assert_eq!(e.status(), None);
+    let text = e.to_string();
+    assert!(
+        text.contains("POST /MicroStrategyLibrary/api/auth/login failed"),
+        "{text}"
+    );
+    assert!(!text.contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn tls_failure_is_not_retried() {
+    // A plain-text server behind an https:// URL: the TLS handshake fails for good.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let server = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = socket
+                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let client = pushdata_core::Client::builder(format!("https://127.0.0.1:{port}{BASE}"))
+        .with_retry(fast_retry())
+        .build()
+        .unwrap();
+    let e = client
+        .login(pushdata_core::Credentials::standard(
+            "administrator",
+            PASSWORD,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Http { .. }), "{e}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "{e}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn redirects_are_reported_not_followed() {
+    let elsewhere = MockServer::start().await;
+    let server = MockServer::start().await;
+    let client = logged_in(&server).await;
+    Mock::given(method("GET"))
+        .and(path(api("projects")))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/elsewhere", elsewhere.uri())),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client.projects().await.unwrap_err();
+    assert_eq!(e.status(), Some(302));
+    let message = &e.server_error().unwrap().message;
+    assert!(
+        message.contains(&format!("redirected to {}/elsewhere", elsewhere.uri())),
+        "{message}"
+    );
+    // The token never went to the other host.
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}

@@ -1,0 +1,117 @@
+//! Auth tokens: issued at login, checked on every call, expired after an idle time, killed
+//! at logout.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use pushdata_core::Secret;
+
+use crate::config::UserConfig;
+use crate::error::{Result, ServerError};
+use crate::ids;
+
+/// Name of the session cookie set at login.
+pub const SESSION_COOKIE: &str = "JSESSIONID";
+
+/// A logged-in session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The user name.
+    pub user: String,
+    /// The cookie value issued with the token.
+    pub cookie: String,
+    last_used: Instant,
+}
+
+/// The token store.
+#[derive(Debug)]
+pub struct Auth {
+    users: Vec<UserConfig>,
+    idle: Duration,
+    tokens: Mutex<HashMap<String, Session>>,
+}
+
+/// Constant-time comparison of two byte strings (length is not secret).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Auth {
+    /// A store accepting `users`, expiring tokens after `idle` without use.
+    pub fn new(users: Vec<UserConfig>, idle: Duration) -> Self {
+        Auth {
+            users,
+            idle,
+            tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The idle timeout.
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle
+    }
+
+    /// Check credentials; on success issue a token and a cookie value.
+    pub fn login(
+        &self,
+        username: Option<&str>,
+        password: Option<&Secret>,
+    ) -> Result<(String, Session)> {
+        let name = username.unwrap_or("");
+        let given = password.map(Secret::expose).unwrap_or("");
+        let user = self
+            .users
+            .iter()
+            .find(|u| {
+                u.name.eq_ignore_ascii_case(name)
+                    && same(u.password.expose().as_bytes(), given.as_bytes())
+            })
+            .ok_or_else(|| {
+                ServerError::Unauthorized(format!(
+                    "login failed: wrong user name or password for user {name:?}"
+                ))
+            })?;
+        let token = ids::new_token();
+        let session = Session {
+            user: user.name.clone(),
+            cookie: ids::new_token(),
+            last_used: Instant::now(),
+        };
+        let mut tokens = self.tokens.lock();
+        let idle = self.idle;
+        tokens.retain(|_, s| s.last_used.elapsed() <= idle);
+        tokens.insert(token.clone(), session.clone());
+        Ok((token, session))
+    }
+
+    /// Check a token and refresh its idle timer.
+    pub fn check(&self, token: Option<&str>) -> Result<Session> {
+        let token = token.ok_or_else(|| {
+            ServerError::Unauthorized(
+                "missing X-MSTR-AuthToken header: log in with POST /api/auth/login first".into(),
+            )
+        })?;
+        let mut tokens = self.tokens.lock();
+        match tokens.get_mut(token) {
+            Some(s) if s.last_used.elapsed() <= self.idle => {
+                s.last_used = Instant::now();
+                Ok(s.clone())
+            }
+            Some(_) => {
+                tokens.remove(token);
+                Err(ServerError::Unauthorized(
+                    "the auth token has expired (idle too long); log in again".into(),
+                ))
+            }
+            None => Err(ServerError::Unauthorized(
+                "the auth token is not valid (unknown, logged out or expired); log in again".into(),
+            )),
+        }
+    }
+
+    /// Kill a token.
+    pub fn logout(&self, token: &str) -> bool {
+        self.tokens.lock().remove(token).is_some()
+    }
+}

@@ -1,0 +1,185 @@
+//! Server configuration: a plain struct with `with_*` builders.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pushdata_core::Secret;
+
+/// A user the server accepts at login.
+#[derive(Debug, Clone)]
+pub struct UserConfig {
+    /// User name (compared case-insensitively, as the real server does).
+    pub name: String,
+    /// Password (may be empty; then the server only listens on loopback).
+    pub password: Secret,
+}
+
+/// A project the server serves.
+#[derive(Debug, Clone)]
+pub struct ProjectConfig {
+    /// Project name.
+    pub name: String,
+    /// Project id (32 hex characters).
+    pub id: String,
+}
+
+/// Configuration of a [`Server`](crate::Server).
+///
+/// ```
+/// use pushdata_server::ServerConfig;
+/// let config = ServerConfig::new("/tmp/pushdata-data")
+///     .with_base_path("/MicroStrategyLibrary")
+///     .with_user("administrator", "");
+/// assert_eq!(config.base_path, "/MicroStrategyLibrary");
+/// ```
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Directory where datasets, published tables and staging files live.
+    pub data_dir: PathBuf,
+    /// Address to listen on (default `127.0.0.1:0`).
+    pub addr: SocketAddr,
+    /// Path prefix in front of `/api/...` (default `/MicroStrategyLibrary`).
+    pub base_path: String,
+    /// Users accepted at login (default: `administrator` with an empty password).
+    pub users: Vec<UserConfig>,
+    /// Projects served (default: `MicroStrategy Tutorial`).
+    pub projects: Vec<ProjectConfig>,
+    /// An auth token dies after this long without use (default 30 minutes).
+    pub token_idle_timeout: Duration,
+    /// Largest accepted request body (default 512 MiB).
+    pub max_body_bytes: usize,
+    /// Test hook: make every publish fail after its new files are staged and fsynced, but
+    /// before the pointer swap (simulates a crash at the worst moment).
+    #[doc(hidden)]
+    pub fail_publish_after_staging: bool,
+    /// Test hook: every publish of an upload session waits this long before it starts
+    /// (so tests can observe the running status and cancel a running publish).
+    #[doc(hidden)]
+    pub publish_delay: Duration,
+}
+
+/// The default project's id.
+pub const DEFAULT_PROJECT_ID: &str = "B19DEDCC11D4E0EFC000EB9495D0F44F";
+/// The default project's name.
+pub const DEFAULT_PROJECT_NAME: &str = "MicroStrategy Tutorial";
+/// The default body limit: 512 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            data_dir: PathBuf::from("pushdata-data"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            base_path: "/MicroStrategyLibrary".to_string(),
+            users: Vec::new(),
+            projects: Vec::new(),
+            token_idle_timeout: Duration::from_secs(30 * 60),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            fail_publish_after_staging: false,
+            publish_delay: Duration::ZERO,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// A configuration storing its data under `data_dir`, with all other settings default.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        ServerConfig {
+            data_dir: data_dir.into(),
+            ..ServerConfig::default()
+        }
+    }
+
+    /// Listen on `addr`.
+    pub fn with_addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Serve the API under `base_path` (e.g. `/MicroStrategyLibrary`; `""` or `/` for none).
+    pub fn with_base_path(mut self, base_path: impl Into<String>) -> Self {
+        self.base_path = base_path.into();
+        self
+    }
+
+    /// Accept this user at login. The first call replaces the default user.
+    pub fn with_user(mut self, name: impl Into<String>, password: impl Into<Secret>) -> Self {
+        self.users.push(UserConfig {
+            name: name.into(),
+            password: password.into(),
+        });
+        self
+    }
+
+    /// Serve this project. The first call replaces the default project.
+    pub fn with_project(mut self, name: impl Into<String>, id: impl Into<String>) -> Self {
+        self.projects.push(ProjectConfig {
+            name: name.into(),
+            id: id.into(),
+        });
+        self
+    }
+
+    /// Auth tokens expire after this long without use.
+    pub fn with_token_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.token_idle_timeout = timeout;
+        self
+    }
+
+    /// Refuse request bodies larger than `bytes` with 413.
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Test hook: interrupt every publish between staging and the pointer swap.
+    #[doc(hidden)]
+    pub fn with_fail_publish_after_staging(mut self, fail: bool) -> Self {
+        self.fail_publish_after_staging = fail;
+        self
+    }
+
+    /// Test hook: delay the start of every upload-session publish.
+    #[doc(hidden)]
+    pub fn with_publish_delay(mut self, delay: Duration) -> Self {
+        self.publish_delay = delay;
+        self
+    }
+
+    /// The users in effect (the default user when none was configured).
+    pub fn effective_users(&self) -> Vec<UserConfig> {
+        if self.users.is_empty() {
+            vec![UserConfig {
+                name: "administrator".to_string(),
+                password: Secret::default(),
+            }]
+        } else {
+            self.users.clone()
+        }
+    }
+
+    /// The projects in effect (the default project when none was configured).
+    pub fn effective_projects(&self) -> Vec<ProjectConfig> {
+        if self.projects.is_empty() {
+            vec![ProjectConfig {
+                name: DEFAULT_PROJECT_NAME.to_string(),
+                id: DEFAULT_PROJECT_ID.to_string(),
+            }]
+        } else {
+            self.projects.clone()
+        }
+    }
+
+    /// The base path normalized: empty, or starting with `/` and not ending with one.
+    pub fn normalized_base_path(&self) -> String {
+        let t = self.base_path.trim().trim_end_matches('/');
+        if t.is_empty() {
+            String::new()
+        } else if t.starts_with('/') {
+            t.to_string()
+        } else {
+            format!("/{t}")
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! A small zero-copy tokenizer for the JSON arrays inside chunks.
+//!
+//! It never builds a `serde_json::Value`: scalars come out as [`Token`]s that borrow the
+//! input, and numbers keep their raw text, so BIGDECIMAL values are read exactly.
+
+/// A scalar JSON value, borrowing the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Token<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as its raw text (`-12.340`, `1e5`).
+    Number(&'a str),
+    /// A string, as its raw text between the quotes (escapes not yet resolved).
+    Str(RawStr<'a>),
+}
+
+/// The raw text of a JSON string between its quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawStr<'a> {
+    raw: &'a str,
+    escaped: bool,
+}
+
+impl<'a> RawStr<'a> {
+    /// The string's value: borrowed when it has no escapes, else unescaped into `scratch`.
+    pub fn value<'s>(&self, scratch: &'s mut String) -> Result<&'s str, String>
+    where
+        'a: 's,
+    {
+        if !self.escaped {
+            return Ok(self.raw);
+        }
+        scratch.clear();
+        unescape(self.raw, scratch)?;
+        Ok(scratch.as_str())
+    }
+}
+
+fn hex4(b: &[u8]) -> Result<u32, String> {
+    if b.len() < 4 {
+        return Err("truncated \\u escape".into());
+    }
+    let mut v = 0u32;
+    for &c in &b[..4] {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return Err(format!("bad hex digit {:?} in \\u escape", char::from(c))),
+        };
+        v = v * 16 + u32::from(d);
+    }
+    Ok(v)
+}
+
+fn unescape(raw: &str, out: &mut String) -> Result<(), String> {
+    let b = raw.as_bytes();
+    let mut i = 0;
+    let mut start = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&raw[start..i]);
+        let e = *b.get(i + 1).ok_or("truncated escape")?;
+        i += 2;
+        match e {
+            b'"' => out.push('"'),
+            b'\\' => out.push('\\'),
+            b'/' => out.push('/'),
+            b'b' => out.push('\u{8}'),
+            b'f' => out.push('\u{c}'),
+            b'n' => out.push('\n'),
+            b'r' => out.push('\r'),
+            b't' => out.push('\t'),
+            b'u' => {
+                let hi = hex4(&b[i..])?;
+                i += 4;
+                let cp = if (0xD800..0xDC00).contains(&hi) {
+                    if b.get(i) == Some(&b'\\') && b.get(i + 1) == Some(&b'u') {
+                        let lo = hex4(&b[i + 2..])?;
+                        if !(0xDC00..0xE000).contains(&lo) {
+                            return Err("unpaired surrogate in \\u escape".into());
+                        }
+                        i += 6;
+                        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                    } else {
+                        return Err("unpaired surrogate in \\u escape".into());
+                    }
+                } else {
+                    hi
+                };
+                out.push(char::from_u32(cp).ok_or("invalid code point in \\u escape")?);
+            }
+            other => return Err(format!("invalid escape \\{}", char::from(other))),
+        }
+        start = i;
+    }
+    out.push_str(&raw[start..]);
+    Ok(())
+}
+
+/// A cursor over a JSON text.
+#[derive(Debug)]
+pub struct Lexer<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer at the start of `s`.
+    pub fn new(s: &'a str) -> Self {
+        Lexer { s, pos: 0 }
+    }
+
+    /// The byte offset of the cursor.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    fn skip_ws(&mut self) {
+        let b = self.s.as_bytes();
+        while self.pos < b.len() && matches!(b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
+            self.pos += 1;
+        }
+    }
+
+    /// The next non-whitespace byte, without consuming it.
+    pub fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.s.as_bytes().get(self.pos).copied()
+    }
+
+    /// Consume `c` if it is next.
+    pub fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn found(&self) -> String {
+        match self.s.as_bytes().get(self.pos).copied() {
+            None => "end of data".to_string(),
+            Some(c) if c.is_ascii_graphic() => format!("{:?}", char::from(c)),
+            Some(c) => format!("byte 0x{c:02x}"),
+        }
+    }
+
+    /// Consume `c` or fail saying what was expected.
+    pub fn expect(&mut self, c: u8, what: &str) -> Result<(), String> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected {what} at byte {}, found {}",
+                self.pos,
+                self.found()
+            ))
+        }
+    }
+
+    /// After an element of an array: `,` (returns true, more follow) or `]` (returns false).
+    pub fn array_next(&mut self) -> Result<bool, String> {
+        if self.eat(b',') {
+            Ok(true)
+        } else if self.eat(b']') {
+            Ok(false)
+        } else {
+            Err(format!(
+                "expected ',' or ']' at byte {}, found {}",
+                self.pos,
+                self.found()
+            ))
+        }
+    }
+
+    /// After an element of an object: `,` (returns true) or `}` (returns false).
+    pub fn object_next(&mut self) -> Result<bool, String> {
+        if self.eat(b',') {
+            Ok(true)
+        } else if self.eat(b'}') {
+            Ok(false)
+        } else {
+            Err(format!(
+                "expected ',' or '}}' at byte {}, found {}",
+                self.pos,
+                self.found()
+            ))
+        }
+    }
+
+    /// Only whitespace may remain.
+    pub fn end(&mut self) -> Result<(), String> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(format!(
+                "unexpected {} after the end of the array at byte {}",
+                self.found(),
+                self.pos
+            )),
+        }
+    }
+
+    /// A string (for object keys).
+    pub fn string(&mut self) -> Result<RawStr<'a>, String> {
+        self.expect(b'"', "'\"'")?;
+        self.string_body()
+    }
+
+    fn string_body(&mut self) -> Result<RawStr<'a>, String> {
+        let b = self.s.as_bytes();
+        let start = self.pos;
+        let mut escaped = false;
+        let mut i = self.pos;
+        while i < b.len() {
+            match b[i] {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Ok(RawStr {
+                        raw: &self.s[start..i],
+                        escaped,
+                    });
+                }
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                }
+                c if c < 0x20 => {
+                    return Err(format!(
+                        "unescaped control character 0x{c:02x} in a string at byte {i}"
+                    ));
+                }
+                _ => i += 1,
+            }
+        }
+        Err(format!(
+            "unterminated string starting at byte {}",
+            start - 1
+        ))
+    }
+
+    fn literal(&mut self, word: &str) -> Result<(), String> {
+        if self.s.as_bytes()[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(format!("invalid literal at byte {}", self.pos))
+        }
+    }
+
+    fn number(&mut self) -> Result<&'a str, String> {
+        let b = self.s.as_bytes();
+        let start = self.pos;
+        let mut i = self.pos;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let int_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == int_start {
+            return Err(format!("invalid number at byte {start}"));
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let f = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i == f {
+                return Err(format!(
+                    "invalid number at byte {start}: no digits after '.'"
+                ));
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            let e = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i == e {
+                return Err(format!("invalid number at byte {start}: empty exponent"));
+            }
+        }
+        self.pos = i;
+        Ok(&self.s[start..i])
+    }
+
+    /// A scalar value. Arrays and objects here are an error (cells hold scalars).
+    pub fn scalar(&mut self) -> Result<Token<'a>, String> {
+        match self.peek() {
+            Some(b'"') => {
+                self.pos += 1;
+                self.string_body().map(Token::Str)
+            }
+            Some(b'n') => self.literal("null").map(|_| Token::Null),
+            Some(b't') => self.literal("true").map(|_| Token::Bool(true)),
+            Some(b'f') => self.literal("false").map(|_| Token::Bool(false)),
+            Some(b'-' | b'0'..=b'9') => self.number().map(Token::Number),
+            Some(b'[' | b'{') => Err(format!(
+                "a value must be a scalar, found a nested {} at byte {}",
+                if self.peek() == Some(b'[') {
+                    "array"
+                } else {
+                    "object"
+                },
+                self.pos
+            )),
+            _ => Err(format!(
+                "expected a value at byte {}, found {}",
+                self.pos,
+                self.found()
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn scalars_and_escapes() {
+        let mut l = Lexer::new(r#" [ -12.340 , "a\"b\u00e9\ud83d\ude00", null, true,false ] "#);
+        l.expect(b'[', "[").unwrap();
+        assert_eq!(l.scalar().unwrap(), Token::Number("-12.340"));
+        assert!(l.array_next().unwrap());
+        let Token::Str(s) = l.scalar().unwrap() else {
+            panic!("not a string")
+        };
+        let mut scratch = String::new();
+        assert_eq!(s.value(&mut scratch).unwrap(), "a\"b\u{e9}\u{1F600}");
+        assert!(l.array_next().unwrap());
+        assert_eq!(l.scalar().unwrap(), Token::Null);
+        assert!(l.array_next().unwrap());
+        assert_eq!(l.scalar().unwrap(), Token::Bool(true));
+        assert!(l.array_next().unwrap());
+        assert_eq!(l.scalar().unwrap(), Token::Bool(false));
+        assert!(!l.array_next().unwrap());
+        l.end().unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_offset() {
+        let mut l = Lexer::new("[1,,2]");
+        l.expect(b'[', "[").unwrap();
+        l.scalar().unwrap();
+        l.array_next().unwrap();
+        let e = l.scalar().unwrap_err();
+        assert!(e.contains("byte 3"), "{e}");
+        assert!(
+            Lexer::new("\"abc")
+                .scalar()
+                .unwrap_err()
+                .contains("unterminated")
+        );
+        assert!(Lexer::new("1.").scalar().is_err());
+        assert!(
+            Lexer::new("[1]")
+                .scalar()
+                .unwrap_err()
+                .contains("nested array")
+        );
+    }
+}

@@ -1,0 +1,306 @@
+//! Parsing the value text formats of CONTRACTS.md ("Value text formats") into the numbers
+//! Arrow stores: days, microseconds, exact decimals.
+
+use arrow_buffer::i256;
+
+/// An integer from a JSON integer, a float token with zero fraction (`3.0`) or a string of
+/// digits.
+pub fn parse_i64(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    if let Ok(v) = t.parse::<i64>() {
+        return Ok(v);
+    }
+    // `3.0`, `3.000`, `-2.0`: a whole number written as a float.
+    if let Some((int, frac)) = t.split_once('.')
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b == b'0')
+        && let Ok(v) = int.parse::<i64>()
+    {
+        return Ok(v);
+    }
+    if looks_numeric(t) {
+        Err(format!("{t} is not a whole number in range"))
+    } else {
+        Err(format!("{t:?} is not an integer"))
+    }
+}
+
+fn looks_numeric(t: &str) -> bool {
+    !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+}
+
+/// A double from a number token or a numeric string.
+pub fn parse_f64(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .map_err(|_| format!("{:?} is not a number", text))
+}
+
+/// A boolean from `true`/`false`, `1`/`0`, or those words as strings.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("true") || t == "1" {
+        Ok(true)
+    } else if t.eq_ignore_ascii_case("false") || t == "0" {
+        Ok(false)
+    } else {
+        Err(format!("{t:?} is not a boolean (true/false/1/0)"))
+    }
+}
+
+fn digits(s: &str, min: usize, max: usize, what: &str) -> Result<u32, String> {
+    if s.len() < min || s.len() > max || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("bad {what} {s:?}"));
+    }
+    s.parse::<u32>().map_err(|_| format!("bad {what} {s:?}"))
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if is_leap(y) => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date part `YYYY-M-D` (month and day one or two digits); returns days since epoch.
+fn parse_date_part(s: &str) -> Result<i64, String> {
+    let mut it = s.splitn(3, '-');
+    let (y, m, d) = match (it.next(), it.next(), it.next()) {
+        (Some(y), Some(m), Some(d)) => (y, m, d),
+        _ => return Err(format!("{s:?} is not a date (expected YYYY-MM-DD)")),
+    };
+    let y = i64::from(digits(y, 4, 4, "year")?);
+    let m = digits(m, 1, 2, "month")?;
+    let d = digits(d, 1, 2, "day")?;
+    if !(1..=12).contains(&m) {
+        return Err(format!("month {m} out of range in {s:?}"));
+    }
+    if d < 1 || d > days_in_month(y, m) {
+        return Err(format!("day {d} out of range in {s:?}"));
+    }
+    Ok(days_from_civil(y, m, d))
+}
+
+/// Time of day `h:mm[:ss[.f…]]` in microseconds; fractions finer than a microsecond
+/// must be zero.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    let mut it = s.splitn(3, ':');
+    let h = it.next().unwrap_or("");
+    let m = it
+        .next()
+        .ok_or_else(|| format!("{s:?} is not a time (expected hh:mm:ss)"))?;
+    let sec = it.next().unwrap_or("0");
+    let h = digits(h, 1, 2, "hour")?;
+    let m = digits(m, 1, 2, "minute")?;
+    let (sec, frac) = match sec.split_once('.') {
+        Some((a, b)) => (a, b),
+        None => (sec, ""),
+    };
+    let sec = digits(sec, 1, 2, "second")?;
+    if h > 23 || m > 59 || sec > 60 {
+        return Err(format!("{s:?} is not a valid time of day"));
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("bad fraction of a second in {s:?}"));
+    }
+    let mut micros: i64 = 0;
+    for (i, b) in frac.bytes().enumerate() {
+        let d = i64::from(b - b'0');
+        if i < 6 {
+            micros = micros * 10 + d;
+        } else if d != 0 {
+            return Err(format!(
+                "{s:?} has digits finer than a microsecond; the server stores microseconds and does not truncate"
+            ));
+        }
+    }
+    for _ in frac.len()..6 {
+        micros *= 10;
+    }
+    Ok(((i64::from(h) * 60 + i64::from(m)) * 60 + i64::from(sec)) * 1_000_000 + micros)
+}
+
+/// Split an optional zone suffix (`Z`, `±hh:mm`, `±hhmm`, `±hh`) off a time; returns the
+/// time text and the offset in seconds.
+fn split_zone(t: &str) -> Result<(&str, i64), String> {
+    if let Some(rest) = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')) {
+        return Ok((rest, 0));
+    }
+    if let Some(p) = t.rfind(['+', '-']) {
+        let (time, zone) = t.split_at(p);
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let z = zone[1..].replace(':', "");
+        let (hh, mm) = match z.len() {
+            2 => (digits(&z, 2, 2, "zone hour")?, 0),
+            4 => (
+                digits(&z[..2], 2, 2, "zone hour")?,
+                digits(&z[2..], 2, 2, "zone minute")?,
+            ),
+            _ => return Err(format!("bad time zone {zone:?}")),
+        };
+        return Ok((time, sign * (i64::from(hh) * 3600 + i64::from(mm) * 60)));
+    }
+    Ok((t, 0))
+}
+
+/// A DATE as days since epoch: `YYYY-MM-DD` (single-digit month/day accepted), or a
+/// date-time whose time is midnight.
+pub fn parse_date(s: &str) -> Result<i32, String> {
+    let s = s.trim();
+    let (date, time) = match s.find(['T', ' ']) {
+        Some(p) => (&s[..p], Some(&s[p + 1..])),
+        None => (s, None),
+    };
+    let days = parse_date_part(date)?;
+    if let Some(t) = time {
+        let (t, off) = split_zone(t)?;
+        if parse_time(t)? != 0 || off != 0 {
+            return Err(format!(
+                "{s:?} is not a date (a date-time is accepted only at midnight)"
+            ));
+        }
+    }
+    i32::try_from(days).map_err(|_| format!("{s:?} is out of range"))
+}
+
+/// A DATETIME as microseconds since epoch (UTC when a zone is given).
+pub fn parse_datetime(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let (date, time) = match s.find(['T', ' ']) {
+        Some(p) => (&s[..p], Some(&s[p + 1..])),
+        None => (s, None),
+    };
+    let days = parse_date_part(date)?;
+    let (micros, off) = match time {
+        Some(t) => {
+            let (t, off) = split_zone(t)?;
+            (parse_time(t)?, off)
+        }
+        None => (0, 0),
+    };
+    Ok(days * 86_400_000_000 + micros - off * 1_000_000)
+}
+
+/// An exact decimal: mantissa and scale (digits after the point). Accepts `-12.340`,
+/// `1e3`, `2.5E-2` and strings of those.
+pub fn parse_decimal(text: &str) -> Result<(i256, u8), String> {
+    let t = text.trim();
+    let bad = || format!("{t:?} is not a decimal number");
+    let (neg, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (mant, exp) = match body.find(['e', 'E']) {
+        Some(p) => (&body[..p], body[p + 1..].parse::<i32>().map_err(|_| bad())?),
+        None => (body, 0),
+    };
+    let (int, frac) = match mant.split_once('.') {
+        Some((a, b)) => (a, b),
+        None => (mant, ""),
+    };
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let ten = i256::from_i128(10);
+    let overflow = || format!("{t:?} has more digits than a 76-digit decimal holds");
+    let mut v = i256::ZERO;
+    for b in int.bytes().chain(frac.bytes()) {
+        v = v
+            .checked_mul(ten)
+            .and_then(|x| x.checked_add(i256::from_i128(i128::from(b - b'0'))))
+            .ok_or_else(overflow)?;
+    }
+    let mut scale = i64::try_from(frac.len()).map_err(|_| overflow())? - i64::from(exp);
+    while scale < 0 {
+        v = v.checked_mul(ten).ok_or_else(overflow)?;
+        scale += 1;
+    }
+    if scale > 76 {
+        return Err(format!("{t:?} has more than 76 digits after the point"));
+    }
+    if neg {
+        v = v.checked_neg().ok_or_else(overflow)?;
+    }
+    Ok((v, u8::try_from(scale).map_err(|_| overflow())?))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-01").unwrap(), 0);
+        assert_eq!(parse_date("2017-12-4").unwrap(), 17504);
+        assert_eq!(parse_date("2017-12-04T00:00:00").unwrap(), 17504);
+        assert!(parse_date("2017-12-04T01:00:00").is_err());
+        assert!(parse_date("2017-02-29").is_err());
+        assert_eq!(parse_date("2000-02-29").unwrap(), 11016);
+        assert_eq!(parse_date("0000-01-01").unwrap(), -719528);
+    }
+
+    #[test]
+    fn times_and_datetimes() {
+        assert_eq!(parse_time("11:00:00").unwrap(), 39_600_000_000);
+        assert_eq!(parse_time("00:00:01.5").unwrap(), 1_500_000);
+        assert_eq!(parse_time("00:00:01.123456000").unwrap(), 1_123_456);
+        assert!(parse_time("00:00:01.1234567").is_err());
+        assert_eq!(parse_datetime("1970-01-01T00:00:01").unwrap(), 1_000_000);
+        assert_eq!(parse_datetime("1970-01-01 00:00:01").unwrap(), 1_000_000);
+        assert_eq!(parse_datetime("1970-01-01T01:00:00+01:00").unwrap(), 0);
+        assert_eq!(parse_datetime("1970-01-01T00:00:00Z").unwrap(), 0);
+        assert_eq!(
+            parse_datetime("2020-01-01T00:00:00.000").unwrap(),
+            1_577_836_800_000_000
+        );
+    }
+
+    #[test]
+    fn decimals_exact() {
+        assert_eq!(
+            parse_decimal("-12.340").unwrap(),
+            (i256::from_i128(-12340), 3)
+        );
+        assert_eq!(
+            parse_decimal("18446744073709551615").unwrap(),
+            (i256::from_i128(18446744073709551615), 0)
+        );
+        assert_eq!(parse_decimal("1e3").unwrap(), (i256::from_i128(1000), 0));
+        assert_eq!(parse_decimal("2.5E-2").unwrap(), (i256::from_i128(25), 3));
+        assert!(parse_decimal("abc").is_err());
+    }
+
+    #[test]
+    fn integers_lenient() {
+        assert_eq!(parse_i64("3.0").unwrap(), 3);
+        assert_eq!(parse_i64(" 42 ").unwrap(), 42);
+        assert!(parse_i64("3.5").is_err());
+        assert!(parse_i64("99999999999999999999").is_err());
+        assert!(parse_bool("TRUE").unwrap());
+        assert!(!parse_bool("0").unwrap());
+    }
+}

@@ -1,0 +1,135 @@
+//! Login, logout, projects, and the session/status endpoints clients probe.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pushdata_core::wire::{AUTH_TOKEN_HEADER, LoginRequest, Project, ServerStatus, SessionInfo};
+
+use super::{Shared, body_bytes};
+use crate::auth::SESSION_COOKIE;
+use crate::error::{Result, ServerError};
+
+/// The version this server reports (new enough for mstrio-py's feature checks).
+pub const SERVER_VERSION: &str = "11.5.0700";
+
+fn parse_login(headers: &HeaderMap, bytes: &[u8]) -> Result<LoginRequest> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.starts_with("application/x-www-form-urlencoded") {
+        serde_urlencoded::from_bytes(bytes)
+            .map_err(|e| ServerError::bad_request(format!("invalid form body for login: {e}")))
+    } else if bytes.iter().all(u8::is_ascii_whitespace) {
+        Err(ServerError::bad_request(
+            "login needs a body: {\"loginMode\":1,\"username\":...,\"password\":...}",
+        ))
+    } else {
+        serde_json::from_slice(bytes)
+            .map_err(|e| ServerError::bad_request(format!("invalid JSON body for login: {e}")))
+    }
+}
+
+/// `POST /api/auth/login`: JSON or form body; 204 with `X-MSTR-AuthToken` and a cookie.
+pub async fn login(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Response> {
+    let bytes = body_bytes(body, s.max_body_bytes)?;
+    let req = parse_login(&headers, &bytes)?;
+    let (token, session) = s
+        .auth
+        .login(req.username.as_deref(), req.password.as_ref())?;
+    tracing::info!(user = %session.user, "login");
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        AUTH_TOKEN_HEADER,
+        HeaderValue::from_str(&token).map_err(|e| ServerError::storage("token header", e))?,
+    );
+    h.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&format!(
+            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax",
+            session.cookie
+        ))
+        .map_err(|e| ServerError::storage("cookie header", e))?,
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store, max-age=0, must-revalidate"),
+    );
+    Ok(resp)
+}
+
+/// `POST /api/auth/logout`: kills the token; 204.
+pub async fn logout(State(s): State<Shared>, headers: HeaderMap) -> Result<StatusCode> {
+    s.user(&headers)?;
+    if let Some(t) = headers.get(AUTH_TOKEN_HEADER).and_then(|v| v.to_str().ok()) {
+        s.auth.logout(t.trim());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/projects`.
+pub async fn projects(State(s): State<Shared>, headers: HeaderMap) -> Result<Json<Vec<Project>>> {
+    s.user(&headers)?;
+    Ok(Json(
+        s.projects
+            .iter()
+            .map(|p| Project {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                alias: Some(String::new()),
+                description: Some(String::new()),
+                status: Some(0),
+            })
+            .collect(),
+    ))
+}
+
+fn info_for(s: &Shared, user: &str) -> SessionInfo {
+    SessionInfo {
+        user_id: crate::ids::stable_id(user),
+        username: user.to_string(),
+        user_full_name: user.to_string(),
+        timeout: s.auth.idle_timeout().as_secs(),
+        working_set: 10,
+        max_search: 3,
+        locale: 1033,
+    }
+}
+
+/// `GET /api/sessions`: session information (timeout in seconds, working set, ...).
+pub async fn session_info(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Json<SessionInfo>> {
+    let u = s.user(&headers)?;
+    Ok(Json(info_for(&s, &u.user)))
+}
+
+/// `PUT /api/sessions`: extend the session (checking the token refreshes it); 204.
+pub async fn session_extend(State(s): State<Shared>, headers: HeaderMap) -> Result<StatusCode> {
+    s.user(&headers)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/sessions/userInfo`.
+pub async fn user_info(State(s): State<Shared>, headers: HeaderMap) -> Result<Json<SessionInfo>> {
+    let u = s.user(&headers)?;
+    Ok(Json(info_for(&s, &u.user)))
+}
+
+/// `GET /api/status`: versions (no auth needed).
+pub async fn status() -> Json<ServerStatus> {
+    Json(ServerStatus {
+        web_version: format!("{SERVER_VERSION}.0000"),
+        i_server_version: format!("{SERVER_VERSION}.0000"),
+        i_server_running: true,
+    })
+}

@@ -1,0 +1,122 @@
+//! Starting and stopping the server.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::auth::Auth;
+use crate::config::ServerConfig;
+use crate::error::{Result, ServerError};
+use crate::routes::{self, AppState};
+use crate::storage::Catalog;
+
+/// The reference Push Data API server.
+#[derive(Debug)]
+pub struct Server;
+
+/// A running server: its address, and a way to stop it.
+#[derive(Debug)]
+pub struct ServerHandle {
+    addr: SocketAddr,
+    base_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Open the data directory, bind the address and start serving in the background.
+    ///
+    /// Refuses a non-loopback address while any user has an empty password.
+    pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
+        let users = config.effective_users();
+        if !config.addr.ip().is_loopback()
+            && let Some(u) = users.iter().find(|u| u.password.is_empty())
+        {
+            return Err(ServerError::Config(format!(
+                "refusing to listen on {} (not loopback) while user {:?} has an empty password; set a password or bind 127.0.0.1",
+                config.addr, u.name
+            )));
+        }
+        if config.max_body_bytes == 0 {
+            return Err(ServerError::Config("max_body_bytes must be > 0".into()));
+        }
+        let data_dir = config.data_dir.clone();
+        let catalog = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&data_dir).map_err(|e| {
+                ServerError::io(format!("creating data directory {}", data_dir.display()), e)
+            })?;
+            Catalog::open(&data_dir)
+        })
+        .await
+        .map_err(|e| ServerError::storage("opening the data directory", e))??;
+        let state = Arc::new(AppState {
+            auth: Auth::new(users, config.token_idle_timeout),
+            catalog,
+            sessions: RwLock::new(HashMap::new()),
+            projects: config.effective_projects(),
+            fail_publish_after_staging: config.fail_publish_after_staging,
+            publish_delay: config.publish_delay,
+            max_body_bytes: config.max_body_bytes,
+        });
+        let base = config.normalized_base_path();
+        let app = routes::router(state, &base, config.max_body_bytes);
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(|e| ServerError::io(format!("binding {}", config.addr), e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| ServerError::io("reading the bound address", e))?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+        });
+        let base_url = format!("http://{addr}{base}");
+        tracing::info!(%base_url, data_dir = %config.data_dir.display(), "pushdata server listening");
+        Ok(ServerHandle {
+            addr,
+            base_url,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+}
+
+impl ServerHandle {
+    /// The base URL clients use, e.g. `http://127.0.0.1:PORT/MicroStrategyLibrary`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stop accepting connections, finish in-flight requests, and wait until stopped.
+    pub async fn shutdown(mut self) -> Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.task)
+            .await
+            .map_err(|e| ServerError::storage("server task", e))?
+            .map_err(|e| ServerError::io("serving", e))
+    }
+
+    /// Wait until the server stops (it stops only on [`ServerHandle::shutdown`] or an I/O
+    /// error), e.g. for a CLI that serves until interrupted.
+    pub async fn wait(&mut self) -> Result<()> {
+        (&mut self.task)
+            .await
+            .map_err(|e| ServerError::storage("server task", e))?
+            .map_err(|e| ServerError::io("serving", e))
+    }
+}

@@ -1,0 +1,285 @@
+//! A dataset's stored definition: tables with typed columns, attributes and metrics, and
+//! which columns form each table's row key. Built from either workflow's request.
+
+use std::collections::HashSet;
+
+use pushdata_core::wire::{
+    ColumnExpression, ColumnHeader, DatasetCreator, DatasetModel, ModelAttribute, ModelForm,
+    ModelMetric,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::decode::{find_column, list_columns};
+use crate::error::{Result, ServerError};
+use crate::ids;
+
+/// A table of a dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableDef {
+    /// Table id (32 upper-case hex).
+    pub id: String,
+    /// Table name.
+    pub name: String,
+    /// Columns in order.
+    pub columns: Vec<ColumnHeader>,
+    /// Indexes of the columns that feed attributes (any form): the row key.
+    pub key_columns: Vec<usize>,
+}
+
+/// A dataset's definition, stored as `definition.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetDef {
+    /// Dataset id.
+    pub id: String,
+    /// Dataset name.
+    pub name: String,
+    /// Project the dataset belongs to.
+    pub project_id: String,
+    /// Optional description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Folder id, if one was given.
+    #[serde(default)]
+    pub folder_id: Option<String>,
+    /// Tables.
+    pub tables: Vec<TableDef>,
+    /// Attributes (multi-request form of the expressions).
+    pub attributes: Vec<ModelAttribute>,
+    /// Metrics.
+    pub metrics: Vec<ModelMetric>,
+    /// One id per attribute, same order.
+    pub attribute_ids: Vec<String>,
+    /// One id per metric, same order.
+    pub metric_ids: Vec<String>,
+    /// The user who created it.
+    #[serde(default)]
+    pub owner: String,
+}
+
+impl DatasetDef {
+    /// A table by id (any case) or by name (exact, then any case).
+    pub fn table(&self, id_or_name: &str) -> Option<&TableDef> {
+        self.tables
+            .iter()
+            .find(|t| t.id.eq_ignore_ascii_case(id_or_name))
+            .or_else(|| self.tables.iter().find(|t| t.name == id_or_name))
+            .or_else(|| {
+                self.tables
+                    .iter()
+                    .find(|t| t.name.eq_ignore_ascii_case(id_or_name))
+            })
+    }
+
+    /// `"a", "b"` for error messages.
+    pub fn table_names(&self) -> String {
+        self.tables
+            .iter()
+            .map(|t| format!("{:?}", t.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Build from the multi-request model.
+    pub fn from_model(model: DatasetModel, project_id: &str, owner: &str) -> Result<Self> {
+        let tables = model
+            .tables
+            .into_iter()
+            .map(|t| (t.name, t.column_headers))
+            .collect();
+        build(
+            model.name,
+            model.description,
+            model.folder_id,
+            tables,
+            model.attributes,
+            model.metrics,
+            project_id,
+            owner,
+        )
+    }
+
+    /// Build from the single-request body (its data is decoded separately). Formulas
+    /// `TABLE.column` are resolved against the body's table names.
+    pub fn from_creator(c: &DatasetCreator, project_id: &str, owner: &str) -> Result<Self> {
+        let names: Vec<&str> = c.tables.iter().map(|t| t.name.as_str()).collect();
+        let resolve = |f: &pushdata_core::wire::DIExpression, what: &str| {
+            f.resolve(names.iter().copied())
+                .map(|(t, col)| ColumnExpression::new(t, col))
+                .ok_or_else(|| {
+                    ServerError::bad_request(format!(
+                        "{what}: formula {:?} does not name a table of the dataset ({}); expected TABLE.column",
+                        f.formula,
+                        names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+                    ))
+                })
+        };
+        let mut attributes = Vec::with_capacity(c.attributes.len());
+        for a in &c.attributes {
+            let mut forms = Vec::with_capacity(a.attribute_forms.len());
+            for f in &a.attribute_forms {
+                let exprs = f
+                    .expressions
+                    .iter()
+                    .map(|e| resolve(e, &format!("attribute {:?}", a.name)))
+                    .collect::<Result<Vec<_>>>()?;
+                forms.push(ModelForm {
+                    category: f.category.clone(),
+                    expressions: exprs,
+                    data_type: f.data_type,
+                });
+            }
+            attributes.push(ModelAttribute {
+                name: a.name.clone(),
+                description: a.description.clone(),
+                attribute_forms: forms,
+            });
+        }
+        let mut metrics = Vec::with_capacity(c.metrics.len());
+        for m in &c.metrics {
+            let exprs = m
+                .expressions
+                .iter()
+                .map(|e| resolve(e, &format!("metric {:?}", m.name)))
+                .collect::<Result<Vec<_>>>()?;
+            metrics.push(ModelMetric {
+                name: m.name.clone(),
+                description: m.description.clone(),
+                data_type: m.data_type,
+                expressions: exprs,
+            });
+        }
+        let tables = c
+            .tables
+            .iter()
+            .map(|t| (t.name.clone(), t.column_headers.clone()))
+            .collect();
+        build(
+            c.name.clone(),
+            None,
+            c.folder_id.clone(),
+            tables,
+            attributes,
+            metrics,
+            project_id,
+            owner,
+        )
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build(
+    name: String,
+    description: Option<String>,
+    folder_id: Option<String>,
+    tables: Vec<(String, Vec<ColumnHeader>)>,
+    attributes: Vec<ModelAttribute>,
+    metrics: Vec<ModelMetric>,
+    project_id: &str,
+    owner: &str,
+) -> Result<DatasetDef> {
+    if name.trim().is_empty() {
+        return Err(ServerError::bad_request(
+            "the dataset name must not be empty",
+        ));
+    }
+    if tables.is_empty() {
+        return Err(ServerError::bad_request(format!(
+            "dataset {name:?} has no tables; give at least one table with columnHeaders"
+        )));
+    }
+    let mut seen = HashSet::new();
+    let mut defs = Vec::with_capacity(tables.len());
+    for (tname, columns) in tables {
+        if tname.trim().is_empty() {
+            return Err(ServerError::bad_request("a table name must not be empty"));
+        }
+        if !seen.insert(tname.to_lowercase()) {
+            return Err(ServerError::bad_request(format!(
+                "table {tname:?} is defined twice"
+            )));
+        }
+        if columns.is_empty() {
+            return Err(ServerError::bad_request(format!(
+                "table {tname:?} has no columnHeaders"
+            )));
+        }
+        let mut cols = HashSet::new();
+        for c in &columns {
+            if c.name.is_empty() {
+                return Err(ServerError::bad_request(format!(
+                    "table {tname:?} has a column with an empty name"
+                )));
+            }
+            if !cols.insert(c.name.to_lowercase()) {
+                return Err(ServerError::bad_request(format!(
+                    "table {tname:?} has column {:?} twice",
+                    c.name
+                )));
+            }
+        }
+        defs.push(TableDef {
+            id: ids::new_object_id(),
+            name: tname,
+            columns,
+            key_columns: Vec::new(),
+        });
+    }
+    let mut check = |e: &ColumnExpression, what: &str, key: bool| -> Result<()> {
+        let names = defs
+            .iter()
+            .map(|t| format!("{:?}", t.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let t = defs
+            .iter_mut()
+            .find(|t| t.name == e.table_name)
+            .ok_or_else(|| {
+                ServerError::bad_request(format!(
+                    "{what} refers to unknown table {:?}; the dataset's tables are {names}",
+                    e.table_name
+                ))
+            })?;
+        let i = find_column(&t.columns, &e.column_name).ok_or_else(|| {
+            ServerError::bad_request(format!(
+                "{what} refers to unknown column {:?} of table {:?}; its columns are {}",
+                e.column_name,
+                t.name,
+                list_columns(&t.columns)
+            ))
+        })?;
+        if key && !t.key_columns.contains(&i) {
+            t.key_columns.push(i);
+        }
+        Ok(())
+    };
+    for a in &attributes {
+        for f in &a.attribute_forms {
+            for e in &f.expressions {
+                check(e, &format!("attribute {:?}", a.name), true)?;
+            }
+        }
+    }
+    for m in &metrics {
+        for e in &m.expressions {
+            check(e, &format!("metric {:?}", m.name), false)?;
+        }
+    }
+    for t in &mut defs {
+        t.key_columns.sort_unstable();
+    }
+    Ok(DatasetDef {
+        id: ids::new_object_id(),
+        name,
+        project_id: project_id.to_string(),
+        description,
+        folder_id,
+        tables: defs,
+        attribute_ids: attributes.iter().map(|_| ids::new_object_id()).collect(),
+        metric_ids: metrics.iter().map(|_| ids::new_object_id()).collect(),
+        attributes,
+        metrics,
+        owner: owner.to_string(),
+    })
+}
