@@ -63,7 +63,34 @@ impl Progress {
 
     /// Show one event of the push pipeline.
     pub fn event(&self, event: &ProgressEvent) {
-        let _ = event;
+        match event {
+            ProgressEvent::DatasetCreated { dataset_id } => {
+                self.step(&format!("dataset {dataset_id} created"));
+            }
+            ProgressEvent::SessionOpened { session_id, .. } => {
+                self.step(&format!("upload session {session_id} opened"));
+            }
+            ProgressEvent::TableStarted { table } => self.step(&format!("table {table}: reading")),
+            ProgressEvent::ChunkUploaded {
+                table, rows, bytes, ..
+            } => self.chunk_sent(table, rows.end.saturating_sub(rows.start), *bytes),
+            ProgressEvent::TableEncoded {
+                table,
+                rows,
+                chunks,
+            } => self.step(&format!(
+                "table {table}: {rows} row{} encoded in {chunks} chunk{}",
+                plural(*rows),
+                plural(*chunks)
+            )),
+            ProgressEvent::Publishing { .. } => self.step("publishing"),
+            ProgressEvent::Published { .. } => self.step("published"),
+            ProgressEvent::Cancelled { session_id, .. } => {
+                self.step(&format!("upload session {session_id} cancelled"));
+            }
+            // Read/encode counters: the bar follows uploads, which is what the server has.
+            _ => {}
+        }
     }
 
     /// Account for a chunk that reached the server.
@@ -93,7 +120,7 @@ impl Progress {
                         state.rows,
                         self.inner.total_rows,
                         state.chunks,
-                        if state.chunks == 1 { "" } else { "s" },
+                        plural(state.chunks),
                         human_bytes(state.bytes as f64),
                     );
                 }
@@ -115,4 +142,8 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
