@@ -41,7 +41,12 @@ pub struct ConnectionArgs {
     pub user: Option<String>,
 
     /// Password (default: empty).
-    #[arg(long, env = "PUSHDATA_PASSWORD", hide_env_values = true, value_name = "P")]
+    #[arg(
+        long,
+        env = "PUSHDATA_PASSWORD",
+        hide_env_values = true,
+        value_name = "P"
+    )]
     pub password: Option<String>,
 
     /// Project name or id (default: the user's only project).

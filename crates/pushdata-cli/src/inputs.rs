@@ -101,7 +101,9 @@ pub fn model_options(args: &ModelArgs) -> ModelOptions {
         .attributes
         .iter()
         .fold(ModelOptions::default(), |o, c| o.with_attribute(c.clone()));
-    args.metrics.iter().fold(opts, |o, c| o.with_metric(c.clone()))
+    args.metrics
+        .iter()
+        .fold(opts, |o, c| o.with_metric(c.clone()))
 }
 
 #[cfg(test)]
@@ -111,7 +113,10 @@ mod tests {
 
     #[test]
     fn table_names_come_from_stems() {
-        let files = [PathBuf::from("data/orders.parquet"), PathBuf::from("c.parquet")];
+        let files = [
+            PathBuf::from("data/orders.parquet"),
+            PathBuf::from("c.parquet"),
+        ];
         assert_eq!(table_names(&files, None).unwrap(), ["orders", "c"]);
     }
 

@@ -109,9 +109,7 @@ impl Progress {
                 bar.set_message(speed);
             }
             None => {
-                let due = state
-                    .last_line
-                    .is_none_or(|t| t.elapsed() >= LINE_INTERVAL)
+                let due = state.last_line.is_none_or(|t| t.elapsed() >= LINE_INTERVAL)
                     || state.rows >= self.inner.total_rows;
                 if due {
                     state.last_line = Some(Instant::now());

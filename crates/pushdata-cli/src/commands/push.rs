@@ -93,9 +93,7 @@ async fn push_to(
     inputs: &[InputFile],
 ) -> Result<PushReport> {
     let client = Client::builder(url).build()?;
-    client
-        .login(Credentials::standard(user, password))
-        .await?;
+    client.login(Credentials::standard(user, password)).await?;
     let result = async {
         choose_project(&client, args.connection.project.as_deref()).await?;
         let progress = Progress::new(inputs.iter().map(|i| i.rows).sum());
