@@ -169,7 +169,7 @@ fn customers() -> Result<RecordBatch> {
         Some(99),
         None,
         Some(-1_234),
-        Some(5_000_000_00),
+        Some(500_000_000),
         Some(0),
         Some(123_456_789),
         Some(999_999_999_999),
