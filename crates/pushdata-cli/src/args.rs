@@ -8,7 +8,7 @@ use pushdata_core::wire::{Orientation, UpdatePolicy};
 
 /// Push Parquet files into analytics datasets through the Push Data API.
 #[derive(Debug, Parser)]
-#[command(name = "pushdata", version, about, long_about = None)]
+#[command(name = "pushdata", version)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -44,7 +44,7 @@ impl Progress {
                 ProgressDrawTarget::stderr_with_hz(10),
             );
             let style = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows  {msg}",
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows  {prefix}  {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
@@ -106,7 +106,7 @@ impl Progress {
         match &self.inner.bar {
             Some(bar) => {
                 bar.set_position(state.rows);
-                bar.set_message(speed);
+                bar.set_prefix(speed);
             }
             None => {
                 let due = state.last_line.is_none_or(|t| t.elapsed() >= LINE_INTERVAL)

@@ -658,3 +658,109 @@ fn serve_stops_cleanly_on_sigterm() {
     let exit = served.child.wait().unwrap();
     assert!(exit.success(), "serve exited with {exit:?}");
 }
+
+#[test]
+fn single_request_update_of_an_existing_dataset() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("store");
+    let dir = dir.to_str().unwrap();
+    let first = push_json(
+        tmp.path(),
+        &[
+            sales().to_str().unwrap(),
+            "--data-dir",
+            dir,
+            "--single-request",
+        ],
+    );
+    let id = first["datasetId"].as_str().unwrap();
+    assert_eq!(published_rows(Path::new(dir), id), 4);
+    let more = tmp.path().join("sales.parquet");
+    more_sales(&more);
+    // upsert: Movies and Musics are updated, Games and Toys inserted.
+    push_json(
+        tmp.path(),
+        &[
+            more.to_str().unwrap(),
+            "--data-dir",
+            dir,
+            "--single-request",
+            "--dataset-id",
+            id,
+            "--policy",
+            "upsert",
+        ],
+    );
+    assert_eq!(published_rows(Path::new(dir), id), 6);
+    // update: only existing keys; nothing new.
+    push_json(
+        tmp.path(),
+        &[
+            more.to_str().unwrap(),
+            "--data-dir",
+            dir,
+            "--dataset-id",
+            id,
+            "--policy",
+            "update",
+        ],
+    );
+    assert_eq!(published_rows(Path::new(dir), id), 6);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_push_stops_it_with_one_line() {
+    use arrow_array::Int64Array;
+    let tmp = TempDir::new().unwrap();
+    let n = 2_000_000i64;
+    let schema = Schema::new(vec![
+        Field::new("k", DataType::Int64, false),
+        Field::new("v", DataType::Float64, false),
+    ]);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(0..n)),
+        Arc::new(Float64Array::from_iter_values(
+            (0..n).map(|i| i as f64 * 0.25),
+        )),
+    ];
+    write_parquet(
+        &tmp.path().join("big.parquet"),
+        &RecordBatch::try_new(Arc::new(schema), columns).unwrap(),
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pushdata"))
+        .current_dir(tmp.path())
+        .args([
+            "push",
+            "big.parquet",
+            "--chunk-mb",
+            "1",
+            "--concurrency",
+            "1",
+        ])
+        .env_remove("PUSHDATA_URL")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.starts_with("progress:"), "{first}");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(130), "{first}{rest}");
+    let errors: Vec<&str> = rest.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(
+        errors,
+        ["error: interrupted: the push was stopped before its data was published"]
+    );
+    assert!(!rest.contains("panicked"), "{rest}");
+}

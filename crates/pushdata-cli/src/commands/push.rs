@@ -96,11 +96,13 @@ async fn push_to(
     let result = async {
         choose_project(&client, args.connection.project.as_deref()).await?;
         let progress = Progress::new(inputs.iter().map(|i| i.rows).sum());
-        let report = build_push(&client, args, dataset_name, inputs, &progress)
-            .execute()
-            .await;
+        let push = build_push(&client, args, dataset_name, inputs, &progress).execute();
+        let report = tokio::select! {
+            report = push => report.map_err(CliError::from),
+            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
+        };
         progress.finish(report.is_ok());
-        Ok(report?)
+        report
     }
     .await;
     if let Err(e) = client.logout().await {
