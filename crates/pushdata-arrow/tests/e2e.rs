@@ -407,10 +407,10 @@ async fn multi_table_push_with_shared_attribute_and_progress() {
     .unwrap();
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
-    let stream = futures::stream::iter(vec![Ok(b2.clone())]);
+    let stream = futures::stream::iter(vec![b2.clone()]);
     let report = Push::new(env.client.clone())
         .with_dataset_name("two tables")
-        .with_batches_table("t1", s1, vec![Ok(b1.clone())])
+        .with_batches_table("t1", s1, vec![b1.clone()])
         .with_stream_table("t2", s2, stream)
         .with_model_options(ModelOptions::default().with_attribute("Year"))
         .with_table_policy("t2", UpdatePolicy::Add)
@@ -699,5 +699,91 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
     );
     assert_eq!(rows(&env.read(&dataset_id, "t")), 0);
 
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_fallback_columns_arrive_as_strings() {
+    use arrow_array::builder::{Int32Builder, ListBuilder};
+    let env = Env::start().await;
+    let mut lb = ListBuilder::new(Int32Builder::new());
+    lb.values().append_value(1);
+    lb.values().append_value(2);
+    lb.append(true);
+    lb.append(false);
+    let schema_fields = vec![
+        Field::new("list", A::new_list(A::Int32, true), true),
+        Field::new("bin", A::Binary, true),
+        Field::new("dur", A::Duration(TimeUnit::Second), true),
+    ];
+    let b = RecordBatch::try_new(
+        Arc::new(Schema::new(schema_fields)),
+        vec![
+            Arc::new(lb.finish()),
+            Arc::new(BinaryArray::from(vec![Some(&b"hi!"[..]), None])),
+            Arc::new(DurationSecondArray::from(vec![Some(90), Some(0)])),
+        ],
+    )
+    .unwrap();
+    for o in [Orientation::Row, Orientation::Column] {
+        let report = Push::new(env.client.clone())
+            .with_dataset_name(format!("text {o}"))
+            .with_memory_table("t", b.schema(), vec![b.clone()])
+            .with_model_options(ModelOptions::default().with_text_fallback(true))
+            .with_orientation(o)
+            .execute()
+            .await
+            .unwrap();
+        let got = env.read(&report.dataset_id, "t");
+        assert_eq!(
+            column_text(&got, 0, &A::Utf8),
+            vec![Some("[1,2]".to_string()), None]
+        );
+        assert_eq!(
+            column_text(&got, 1, &A::Utf8),
+            vec![Some("aGkh".to_string()), None]
+        );
+        assert_eq!(
+            column_text(&got, 2, &A::Utf8),
+            vec![Some("PT90S".to_string()), Some("P0D".to_string())]
+        );
+    }
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_error_names_the_table_and_publishes_nothing() {
+    let env = Env::start().await;
+    let b = numbered(0, 10);
+    let items: Vec<Result<RecordBatch, arrow_schema::ArrowError>> = vec![
+        Ok(b.clone()),
+        Err(arrow_schema::ArrowError::ComputeError(
+            "the source broke".into(),
+        )),
+    ];
+    let err = Push::new(env.client.clone())
+        .with_dataset_name("broken source")
+        .with_batches_table("t", b.schema(), items)
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Arrow { table, .. } if table == "t"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("the source broke"), "{err}");
+    let stream = futures::stream::iter(vec![
+        Ok(b.clone()),
+        Err(arrow_schema::ArrowError::ComputeError(
+            "the stream broke".into(),
+        )),
+    ]);
+    let err = Push::new(env.client.clone())
+        .with_dataset_name("broken stream")
+        .with_stream_table("s", b.schema(), stream)
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("the stream broke"), "{err}");
     env.stop().await;
 }

@@ -358,7 +358,28 @@ fn name_validation() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("two columns"), "{err}");
+    let dup_case = schema(vec![
+        Field::new("Region", A::Utf8, true),
+        Field::new("region", A::Utf8, true),
+    ]);
+    let err = infer_model(
+        "d",
+        &[TableSchema::new("t", dup_case)],
+        &ModelOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("ignoring case"), "{err}");
     let s = schema(vec![Field::new("a", A::Int32, true)]);
+    let err = infer_model(
+        "d",
+        &[
+            TableSchema::new("T", s.clone()),
+            TableSchema::new("t", s.clone()),
+        ],
+        &ModelOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("two tables"), "{err}");
     let err = infer_model(
         "d",
         &[

@@ -37,6 +37,8 @@ enum Col {
     TimeMs(Vec<Option<i32>>),
     TsNs(Vec<Option<i64>>),
     TsUsZoned(Vec<Option<i64>>),
+    Dict(Vec<Option<String>>),
+    Date64(Vec<Option<i64>>),
     Null(usize),
 }
 
@@ -75,6 +77,9 @@ fn col(n: usize) -> BoxedStrategy<Col> {
         v(0..86_400_000i32, n).prop_map(Col::TimeMs),
         v(any::<i64>(), n).prop_map(Col::TsNs),
         v(ts_range.prop_map(|u| u - 20 * 3600 * 1_000_000), n).prop_map(Col::TsUsZoned),
+        v("[a-c\"\n]{0,3}", n).prop_map(Col::Dict),
+        v(i64::from(MIN_DAY)..=i64::from(MAX_DAY), n)
+            .prop_map(|d| Col::Date64(d.into_iter().map(|o| o.map(|x| x * 86_400_000)).collect())),
         Just(Col::Null(n)),
     ]
     .boxed()
@@ -119,6 +124,12 @@ fn array(c: &Col) -> ArrayRef {
         Col::TsUsZoned(x) => {
             Arc::new(TimestampMicrosecondArray::from(x.clone()).with_timezone("+05:30"))
         }
+        Col::Dict(x) => Arc::new(
+            x.iter()
+                .map(|o| o.as_deref())
+                .collect::<DictionaryArray<arrow_array::types::Int16Type>>(),
+        ),
+        Col::Date64(x) => Arc::new(Date64Array::from(x.clone())),
         Col::Null(n) => Arc::new(NullArray::new(*n)),
     }
 }
@@ -228,7 +239,7 @@ fn check_value(c: &Col, r: usize, tok: &str) {
                 "{tok}"
             )
         }),
-        Col::Utf8(x) | Col::LargeUtf8(x) | Col::View(x) => {
+        Col::Utf8(x) | Col::LargeUtf8(x) | Col::View(x) | Col::Dict(x) => {
             opt!(x, |v: &String| assert_eq!(&string(tok), v))
         }
         Col::Bool(x) => opt!(x, |v: &bool| assert_eq!(
@@ -240,6 +251,11 @@ fn check_value(c: &Col, r: usize, tok: &str) {
             let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
             assert_eq!((d - epoch).num_days(), i64::from(*v));
             assert_eq!(string(tok).len(), 10);
+        }),
+        Col::Date64(x) => opt!(x, |v: &i64| {
+            let d = NaiveDate::parse_from_str(&string(tok), "%Y-%m-%d").unwrap();
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+            assert_eq!((d - epoch).num_days() * 86_400_000, *v);
         }),
         Col::TimeUs(x) => opt!(x, |v: &i64| {
             let t = NaiveTime::parse_from_str(&string(tok), "%H:%M:%S%.f").unwrap();

@@ -49,6 +49,9 @@ pub struct ServerConfig {
     pub token_idle_timeout: Duration,
     /// Largest accepted request body (default 512 MiB).
     pub max_body_bytes: usize,
+    /// How many chunk bodies are read and decoded at once (default 4); further chunk
+    /// uploads wait, so server memory stays bounded by a few chunks.
+    pub max_concurrent_chunks: usize,
     /// Test hook: make every publish fail after its new files are staged and fsynced, but
     /// before the pointer swap (simulates a crash at the worst moment).
     #[doc(hidden)]
@@ -76,6 +79,7 @@ impl Default for ServerConfig {
             projects: Vec::new(),
             token_idle_timeout: Duration::from_secs(30 * 60),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_concurrent_chunks: 4,
             fail_publish_after_staging: false,
             publish_delay: Duration::ZERO,
         }
@@ -130,6 +134,12 @@ impl ServerConfig {
     /// Refuse request bodies larger than `bytes` with 413.
     pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Read and decode at most `n` chunk bodies at once (at least 1).
+    pub fn with_max_concurrent_chunks(mut self, n: usize) -> Self {
+        self.max_concurrent_chunks = n.max(1);
         self
     }
 

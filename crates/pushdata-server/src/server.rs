@@ -61,6 +61,7 @@ impl Server {
             fail_publish_after_staging: config.fail_publish_after_staging,
             publish_delay: config.publish_delay,
             max_body_bytes: config.max_body_bytes,
+            chunk_slots: tokio::sync::Semaphore::new(config.max_concurrent_chunks.max(1)),
         });
         let base = config.normalized_base_path();
         let app = routes::router(state, &base, config.max_body_bytes);

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{ArrowError, SchemaRef};
+use arrow_schema::SchemaRef;
 use futures::{Stream, StreamExt};
 use pushdata_core::wire::{Orientation, UpdatePolicy, UploadSessionRequest, UploadSessionTable};
 use pushdata_core::{Client, PublishWait};
@@ -46,7 +46,7 @@ use self::pipeline::{Feed, ProduceConfig, UPLOAD_STOPPED, forward_stream, produc
 use crate::encode::{ZoneMode, encode_base64};
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelOptions, TableSchema, infer_model};
-use crate::source::{BatchIter, ParquetSource, Source};
+use crate::source::{BatchItem, BatchIter, ParquetSource, Source};
 
 /// Which API workflow a push uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -146,18 +146,20 @@ impl Push {
         self
     }
 
-    /// A table from an iterator of batches (e.g. any `RecordBatchReader`) of `schema`.
-    pub fn with_batches_table<I>(
+    /// A table from an iterator of batches of `schema`: `RecordBatch`es, or `Result`s of
+    /// them (any `RecordBatchReader`).
+    pub fn with_batches_table<I, B>(
         mut self,
         name: impl Into<String>,
         schema: SchemaRef,
         batches: I,
     ) -> Self
     where
-        I: IntoIterator<Item = std::result::Result<RecordBatch, ArrowError>>,
+        I: IntoIterator<Item = B>,
         I::IntoIter: Send + 'static,
+        B: BatchItem,
     {
-        let it: BatchIter = Box::new(batches.into_iter());
+        let it: BatchIter = Box::new(batches.into_iter().map(BatchItem::into_batch));
         self.tables.push(TableInput {
             name: name.into(),
             source: Source::Iter(schema, it),
@@ -165,7 +167,8 @@ impl Push {
         self
     }
 
-    /// A table from an async stream of batches of `schema`.
+    /// A table from an async stream of batches of `schema` (`RecordBatch`es or `Result`s
+    /// of them).
     pub fn with_stream_table<S>(
         mut self,
         name: impl Into<String>,
@@ -173,11 +176,12 @@ impl Push {
         stream: S,
     ) -> Self
     where
-        S: Stream<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
+        S: Stream + Send + 'static,
+        S::Item: BatchItem,
     {
         self.tables.push(TableInput {
             name: name.into(),
-            source: Source::Stream(schema, stream.boxed()),
+            source: Source::Stream(schema, stream.map(BatchItem::into_batch).boxed()),
         });
         self
     }
@@ -339,6 +343,16 @@ impl Push {
             &schemas,
             &this.options.model_options,
         )?);
+        tracing::info!(
+            dataset = %model_name,
+            dataset_id = this.dataset_id.as_deref().unwrap_or(""),
+            tables = ?names,
+            workflow = ?this.options.workflow,
+            orientation = %this.options.orientation,
+            chunk_bytes = this.options.chunk_bytes,
+            concurrency = this.options.concurrency,
+            "push started"
+        );
         match this.options.workflow {
             Workflow::MultiRequest => this.multi_request(model, feeds, started).await,
             Workflow::SingleRequest => this.single_request(model, feeds, started).await,
@@ -499,9 +513,19 @@ impl Push {
                 step: format!("wait for publish of dataset {dataset_id}"),
                 source: Box::new(source),
             })?;
+        tracing::info!(dataset_id, session_id, "published");
         (self.progress)(ProgressEvent::Published {
             dataset_id: dataset_id.to_string(),
         });
+        // The docs end the workflow by deleting the session once it is published. The data
+        // is already published, so a failure here is logged, not returned.
+        if let Err(e) = self
+            .client
+            .cancel_upload_session(dataset_id, session_id)
+            .await
+        {
+            tracing::warn!(dataset_id, session_id, error = %e, "deleting the published upload session failed");
+        }
         Ok((produced, uploaded))
     }
 

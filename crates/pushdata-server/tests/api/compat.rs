@@ -217,3 +217,35 @@ async fn publish_is_asynchronous_and_a_running_publish_can_be_cancelled() {
     assert!(!dir.path().join("staging").join(&sid).exists());
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn abandoned_sessions_are_dropped_with_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start_with(dir.path(), |c| {
+        c.with_token_idle_timeout(std::time::Duration::from_millis(300))
+    })
+    .await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("abandon")).await;
+    let sid = api
+        .open_session(&ds, &json!([{"name": "items", "updatePolicy": "replace"}]))
+        .await;
+    assert_eq!(
+        api.put_chunk(&ds, &sid, "items", 1, r#"[[9,"z",9.0]]"#)
+            .await
+            .status,
+        200
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let api = Api::login(&h).await;
+    let _other = api
+        .open_session(&ds, &json!([{"name": "items", "updatePolicy": "replace"}]))
+        .await;
+    assert!(!dir.path().join("staging").join(&sid).exists());
+    api.get(&format!(
+        "/api/datasets/{ds}/uploadSessions/{sid}/publishStatus"
+    ))
+    .await
+    .assert_error(404, &[&sid]);
+    h.shutdown().await.unwrap();
+}

@@ -4,5 +4,6 @@
 mod common;
 mod compat;
 mod errors;
+mod perf;
 mod policies;
 mod seeds;
