@@ -169,7 +169,7 @@ fn customers() -> Result<RecordBatch> {
         Some(99),
         None,
         Some(-1_234),
-        Some(5_000_000_00),
+        Some(500_000_000),
         Some(0),
         Some(123_456_789),
         Some(999_999_999_999),
@@ -236,9 +236,7 @@ fn orders() -> Result<RecordBatch> {
         Field::new("paid", DataType::Boolean, true),
         Field::new("note", DataType::Utf8, true),
     ]);
-    let customer = [
-        1, 2, 3, 1, 4, 5, 6, 8, 9, 10, 1, 2, 3, 4, 5, 6, 8, 9, 10, 1,
-    ];
+    let customer = [1, 2, 3, 1, 4, 5, 6, 8, 9, 10, 1, 2, 3, 4, 5, 6, 8, 9, 10, 1];
     let notes = [
         Some("Lieferung nach Zürich"),
         Some("東京へ配送"),
@@ -271,7 +269,11 @@ fn orders() -> Result<RecordBatch> {
     let mut paid = Vec::new();
     for i in 0..20u32 {
         let (month, day) = (1 + i % 12, 1 + (i * 3) % 28);
-        let (h, m, s) = (i64::from(i % 24), i64::from((i * 7) % 60), i64::from((i * 13) % 60));
+        let (h, m, s) = (
+            i64::from(i % 24),
+            i64::from((i * 7) % 60),
+            i64::from((i * 13) % 60),
+        );
         let us = i64::from(i) * 12_345;
         order_date.push(days(2024, month, day));
         order_time.push((i % 5 != 4).then_some(((h * 60 + m) * 60 + s) * 1_000_000 + us));

@@ -22,7 +22,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("reference server at {}", server.base_url());
 
     let client = Client::builder(server.base_url()).build()?;
-    client.login(Credentials::standard("administrator", "")).await?;
+    client
+        .login(Credentials::standard("administrator", ""))
+        .await?;
     for project in client.projects().await? {
         println!("project {:?} ({})", project.name, project.id);
     }

@@ -8,7 +8,7 @@ use pushdata_core::wire::{Orientation, UpdatePolicy};
 
 /// Push Parquet files into analytics datasets through the Push Data API.
 #[derive(Debug, Parser)]
-#[command(name = "pushdata", version, about, long_about = None)]
+#[command(name = "pushdata", version)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -41,7 +41,12 @@ pub struct ConnectionArgs {
     pub user: Option<String>,
 
     /// Password (default: empty).
-    #[arg(long, env = "PUSHDATA_PASSWORD", hide_env_values = true, value_name = "P")]
+    #[arg(
+        long,
+        env = "PUSHDATA_PASSWORD",
+        hide_env_values = true,
+        value_name = "P"
+    )]
     pub password: Option<String>,
 
     /// Project name or id (default: the user's only project).

@@ -41,16 +41,22 @@ pub enum CliError {
         source: std::io::Error,
     },
 
+    /// Ctrl-C arrived during a push.
+    #[error("interrupted: the push was stopped before its data was published")]
+    Interrupted,
+
     /// Writing JSON output failed.
     #[error("writing JSON output: {0}")]
     Json(#[from] serde_json::Error),
 }
 
 impl CliError {
-    /// The process exit code for this error: 2 for usage errors (like clap's), 1 otherwise.
+    /// The process exit code for this error: 2 for usage errors (like clap's), 130 after
+    /// Ctrl-C (like a shell), 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
+            CliError::Interrupted => 130,
             _ => 1,
         }
     }

@@ -2,12 +2,10 @@
 //! footers read (schema and row count) before anything is sent anywhere.
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_schema::SchemaRef;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
-use pushdata_arrow::{ModelOptions, TableSchema};
+use pushdata_arrow::{ModelOptions, ParquetSource, TableSchema};
 
 use crate::args::ModelArgs;
 use crate::error::{CliError, Result};
@@ -81,25 +79,19 @@ pub fn read_inputs(files: &[PathBuf], tables: Vec<String>) -> Result<Vec<InputFi
 }
 
 fn read_footer(path: &Path, table: String) -> Result<InputFile> {
-    let file_error = |message: String| CliError::File {
-        path: path.to_path_buf(),
-        message,
-    };
-    let file = File::open(path).map_err(|e| file_error(format!("cannot open the file: {e}")))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| file_error(format!("cannot read the file's metadata: {e}")))?;
-    if meta.is_dir() {
-        return Err(file_error("is a directory, not a Parquet file".into()));
+    // A directory opens fine on some systems; say what it is before Parquet complains.
+    if path.is_dir() {
+        return Err(CliError::File {
+            path: path.to_path_buf(),
+            message: "is a directory, not a Parquet file".into(),
+        });
     }
-    let reader = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
-        .map_err(|e| file_error(format!("not a readable Parquet file: {e}")))?;
-    let rows = reader.metadata().file_metadata().num_rows();
+    let source = ParquetSource::open(&table, path)?;
     Ok(InputFile {
         path: path.to_path_buf(),
+        schema: source.schema(),
+        rows: source.num_rows(),
         table,
-        schema: reader.schema().clone(),
-        rows: u64::try_from(rows).unwrap_or(0),
     })
 }
 
@@ -109,7 +101,9 @@ pub fn model_options(args: &ModelArgs) -> ModelOptions {
         .attributes
         .iter()
         .fold(ModelOptions::default(), |o, c| o.with_attribute(c.clone()));
-    args.metrics.iter().fold(opts, |o, c| o.with_metric(c.clone()))
+    args.metrics
+        .iter()
+        .fold(opts, |o, c| o.with_metric(c.clone()))
 }
 
 #[cfg(test)]
@@ -119,7 +113,10 @@ mod tests {
 
     #[test]
     fn table_names_come_from_stems() {
-        let files = [PathBuf::from("data/orders.parquet"), PathBuf::from("c.parquet")];
+        let files = [
+            PathBuf::from("data/orders.parquet"),
+            PathBuf::from("c.parquet"),
+        ];
         assert_eq!(table_names(&files, None).unwrap(), ["orders", "c"]);
     }
 

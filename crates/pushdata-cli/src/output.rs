@@ -63,9 +63,20 @@ fn push_text(s: &PushSummary) -> String {
         plural(s.tables.len() as u64),
         s.dataset_id
     );
-    let width = s.tables.iter().map(|t| t.name.chars().count()).max().unwrap_or(0);
+    let width = s
+        .tables
+        .iter()
+        .map(|t| t.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for t in &s.tables {
-        let _ = writeln!(out, "  {:<width$}  {} row{}", t.name, t.rows, plural(t.rows));
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {} row{}",
+            t.name,
+            t.rows,
+            plural(t.rows)
+        );
     }
     let _ = writeln!(
         out,
@@ -140,13 +151,26 @@ fn model_text(model: &Model, inputs: &[InputFile]) -> String {
         let forms: Vec<String> = a
             .forms
             .iter()
-            .map(|f| format!("{} {} = {}", f.category, f.data_type, columns_text(&f.columns)))
+            .map(|f| {
+                format!(
+                    "{} {} = {}",
+                    f.category,
+                    f.data_type,
+                    columns_text(&f.columns)
+                )
+            })
             .collect();
         let _ = writeln!(out, "  {}: {}", a.name, forms.join("; "));
     }
     let _ = writeln!(out, "metrics ({})", model.metrics.len());
     for m in &model.metrics {
-        let _ = writeln!(out, "  {}: {} = {}", m.name, m.data_type, columns_text(&m.columns));
+        let _ = writeln!(
+            out,
+            "  {}: {} = {}",
+            m.name,
+            m.data_type,
+            columns_text(&m.columns)
+        );
     }
     out
 }
@@ -258,9 +282,15 @@ mod tests {
             seconds: 2.0,
         };
         let text = push_text(&s);
-        assert!(text.starts_with("pushed 5 rows in 2 tables to dataset D1\n"), "{text}");
+        assert!(
+            text.starts_with("pushed 5 rows in 2 tables to dataset D1\n"),
+            "{text}"
+        );
         assert!(text.contains("  sales  4 rows\n"), "{text}");
-        assert!(text.contains("2 chunks, 2.0 MB in 2.00 s (1.0 MB/s)"), "{text}");
+        assert!(
+            text.contains("2 chunks, 2.0 MB in 2.00 s (1.0 MB/s)"),
+            "{text}"
+        );
         let json = serde_json::to_value(&s).unwrap_or_default();
         assert_eq!(json["datasetId"], "D1");
         assert_eq!(json["tables"][0]["rows"], 4);

@@ -44,7 +44,7 @@ impl Progress {
                 ProgressDrawTarget::stderr_with_hz(10),
             );
             let style = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows  {msg}",
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows  {prefix}  {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
@@ -63,7 +63,34 @@ impl Progress {
 
     /// Show one event of the push pipeline.
     pub fn event(&self, event: &ProgressEvent) {
-        let _ = event;
+        match event {
+            ProgressEvent::DatasetCreated { dataset_id } => {
+                self.step(&format!("dataset {dataset_id} created"));
+            }
+            ProgressEvent::SessionOpened { session_id, .. } => {
+                self.step(&format!("upload session {session_id} opened"));
+            }
+            ProgressEvent::TableStarted { table } => self.step(&format!("table {table}: reading")),
+            ProgressEvent::ChunkUploaded {
+                table, rows, bytes, ..
+            } => self.chunk_sent(table, rows.end.saturating_sub(rows.start), *bytes),
+            ProgressEvent::TableEncoded {
+                table,
+                rows,
+                chunks,
+            } => self.step(&format!(
+                "table {table}: {rows} row{} encoded in {chunks} chunk{}",
+                plural(*rows),
+                plural(*chunks)
+            )),
+            ProgressEvent::Publishing { .. } => self.step("publishing"),
+            ProgressEvent::Published { .. } => self.step("published"),
+            ProgressEvent::Cancelled { session_id, .. } => {
+                self.step(&format!("upload session {session_id} cancelled"));
+            }
+            // Read/encode counters: the bar follows uploads, which is what the server has.
+            _ => {}
+        }
     }
 
     /// Account for a chunk that reached the server.
@@ -79,12 +106,10 @@ impl Progress {
         match &self.inner.bar {
             Some(bar) => {
                 bar.set_position(state.rows);
-                bar.set_message(speed);
+                bar.set_prefix(speed);
             }
             None => {
-                let due = state
-                    .last_line
-                    .is_none_or(|t| t.elapsed() >= LINE_INTERVAL)
+                let due = state.last_line.is_none_or(|t| t.elapsed() >= LINE_INTERVAL)
                     || state.rows >= self.inner.total_rows;
                 if due {
                     state.last_line = Some(Instant::now());
@@ -93,7 +118,7 @@ impl Progress {
                         state.rows,
                         self.inner.total_rows,
                         state.chunks,
-                        if state.chunks == 1 { "" } else { "s" },
+                        plural(state.chunks),
                         human_bytes(state.bytes as f64),
                     );
                 }
@@ -115,4 +140,8 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }

@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::sync::Arc;
 
 use arrow_array::types::Int32Type;
-use arrow_array::{ArrayRef, Float64Array, Int32Array, ListArray, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, Float64Array, Int32Array, ListArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use assert_cmd::Command;
 use parquet::arrow::ArrowWriter;
@@ -52,7 +52,11 @@ fn push_json(cwd: &Path, args: &[&str]) -> Value {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(out.status.success(), "push {args:?} failed: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stdout.lines().count(), 1, "one JSON line expected: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one JSON line expected: {stdout}"
+    );
     serde_json::from_str(&stdout).unwrap()
 }
 
@@ -61,7 +65,10 @@ fn push_json(cwd: &Path, args: &[&str]) -> Value {
 fn assert_error(cmd: &mut Command, needles: &[&str]) -> String {
     let out = cmd.output().unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(!out.status.success(), "expected a failure, got success: {stderr}");
+    assert!(
+        !out.status.success(),
+        "expected a failure, got success: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("stack backtrace"), "{stderr}");
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
@@ -118,21 +125,13 @@ impl Drop for Served {
     }
 }
 
-/// Rows published in `dataset_id`, summed over its tables, read from the reference server's
-/// manifest (`<data_dir>/datasets/<id>/current.json`, see `pushdata_server::storage`).
-fn published_rows(data_dir: &Path, dataset_id: &str) -> u64 {
-    let manifest = data_dir
-        .join("datasets")
-        .join(dataset_id)
-        .join("current.json");
-    let text = std::fs::read_to_string(&manifest)
-        .unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
-    let v: Value = serde_json::from_str(&text).unwrap();
-    v["tables"]
-        .as_object()
+/// Rows published in table `sales` of `dataset_id`, read from the reference server's data
+/// directory.
+fn published_rows(data_dir: &Path, dataset_id: &str) -> usize {
+    pushdata_server::read_table(data_dir, dataset_id, "sales")
         .unwrap()
-        .values()
-        .map(|t| t["rows"].as_u64().unwrap())
+        .iter()
+        .map(RecordBatch::num_rows)
         .sum()
 }
 
@@ -152,12 +151,15 @@ fn more_sales(path: &Path) {
         Arc::new(Float64Array::from(vec![2500.0, 3500.0, 100.0, 200.0])),
         Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0, 4.0])),
     ];
-    write_parquet(path, &RecordBatch::try_new(Arc::new(schema), columns).unwrap());
+    write_parquet(
+        path,
+        &RecordBatch::try_new(Arc::new(schema), columns).unwrap(),
+    );
 }
 
 fn write_parquet(path: &Path, batch: &RecordBatch) {
-    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None)
-        .unwrap();
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
     w.write(batch).unwrap();
     w.close().unwrap();
 }
@@ -172,7 +174,9 @@ fn push_embedded_prints_summary_and_where_the_data_went() {
         .arg(sales())
         .assert()
         .success()
-        .stdout(predicate::str::contains("pushed 4 rows in 1 table to dataset"))
+        .stdout(predicate::str::contains(
+            "pushed 4 rows in 1 table to dataset",
+        ))
         .stdout(predicate::str::contains("sales  4 rows"))
         .stdout(predicate::str::contains(".pushdata"))
         .stdout(predicate::str::contains("--dataset-id"))
@@ -187,10 +191,17 @@ fn push_json_prints_one_object_with_every_field() {
     let dir = tmp.path().join("store");
     let v = push_json(
         tmp.path(),
-        &[sales().to_str().unwrap(), "--data-dir", dir.to_str().unwrap()],
+        &[
+            sales().to_str().unwrap(),
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ],
     );
     assert!(!v["datasetId"].as_str().unwrap().is_empty(), "{v}");
-    assert_eq!(v["tables"], serde_json::json!([{"name": "sales", "rows": 4}]));
+    assert_eq!(
+        v["tables"],
+        serde_json::json!([{"name": "sales", "rows": 4}])
+    );
     assert!(v["chunks"].as_u64().unwrap() >= 1, "{v}");
     assert!(v["bytes"].as_u64().unwrap() > 0, "{v}");
     assert!(v["seconds"].as_f64().unwrap() >= 0.0, "{v}");
@@ -215,7 +226,15 @@ fn second_push_with_dataset_id_sees_the_first_push() {
     let more = more.to_str().unwrap();
     let second = push_json(
         tmp.path(),
-        &[more, "--data-dir", dir, "--dataset-id", id, "--policy", "add"],
+        &[
+            more,
+            "--data-dir",
+            dir,
+            "--dataset-id",
+            id,
+            "--policy",
+            "add",
+        ],
     );
     assert_eq!(second["datasetId"], id);
     assert_eq!(second["tables"][0]["rows"], 4);
@@ -224,7 +243,17 @@ fn second_push_with_dataset_id_sees_the_first_push() {
     // `replace` in COLUMN orientation: back to the 4 rows of the file.
     let third = push_json(
         tmp.path(),
-        &[sales, "--data-dir", dir, "--dataset-id", id, "--policy", "replace", "--orientation", "column"],
+        &[
+            sales,
+            "--data-dir",
+            dir,
+            "--dataset-id",
+            id,
+            "--policy",
+            "replace",
+            "--orientation",
+            "column",
+        ],
     );
     assert_eq!(third["datasetId"], id);
     assert_eq!(published_rows(Path::new(dir), id), 4);
@@ -323,7 +352,15 @@ fn push_to_a_serve_child_process() {
     // Same server, same dataset.
     let v = push_json(
         tmp.path(),
-        &[sales().to_str().unwrap(), "--url", &served.url, "--dataset-id", &id, "--policy", "update"],
+        &[
+            sales().to_str().unwrap(),
+            "--url",
+            &served.url,
+            "--dataset-id",
+            &id,
+            "--policy",
+            "update",
+        ],
     );
     assert_eq!(v["datasetId"], id.as_str());
 }
@@ -331,7 +368,10 @@ fn push_to_a_serve_child_process() {
 #[test]
 fn connection_settings_come_from_the_environment() {
     let tmp = TempDir::new().unwrap();
-    let served = Served::start(&tmp.path().join("srv"), &["--user", "alice", "--password", "s3cret-pw"]);
+    let served = Served::start(
+        &tmp.path().join("srv"),
+        &["--user", "alice", "--password", "s3cret-pw"],
+    );
     pushdata(tmp.path())
         .arg("push")
         .arg(sales())
@@ -384,7 +424,9 @@ fn schema_prints_headers_and_model() {
         .assert()
         .success()
         .stdout(predicate::str::contains("table sales"))
-        .stdout(predicate::str::is_match(r"Year\s+INTEGER\s+Int32\s+attribute Year \(ID\)").unwrap())
+        .stdout(
+            predicate::str::is_match(r"Year\s+INTEGER\s+Int32\s+attribute Year \(ID\)").unwrap(),
+        )
         .stdout(predicate::str::is_match(r"Category_DESC\s+STRING").unwrap())
         .stdout(predicate::str::is_match(r"Cost\s+DOUBLE\s+Float64\s+metric Cost").unwrap())
         .stdout(predicate::str::contains("4 rows"));
@@ -428,7 +470,7 @@ fn missing_file_is_one_line() {
     let tmp = TempDir::new().unwrap();
     assert_error(
         pushdata(tmp.path()).args(["push", "nope/missing.parquet"]),
-        &["missing.parquet", "cannot open"],
+        &["missing.parquet", "opening"],
     );
     assert_error(
         pushdata(tmp.path()).args(["schema", "missing.parquet"]),
@@ -451,10 +493,14 @@ fn a_directory_is_not_a_file() {
 #[test]
 fn a_file_that_is_not_parquet() {
     let tmp = TempDir::new().unwrap();
-    std::fs::write(tmp.path().join("notes.parquet"), "just some text, no footer\n").unwrap();
+    std::fs::write(
+        tmp.path().join("notes.parquet"),
+        "just some text, no footer\n",
+    )
+    .unwrap();
     assert_error(
         pushdata(tmp.path()).args(["push", "notes.parquet"]),
-        &["notes.parquet", "not a readable Parquet file"],
+        &["notes.parquet", "reading Parquet file"],
     );
 }
 
@@ -474,7 +520,8 @@ fn a_parquet_file_with_corrupt_pages() {
     let tmp = TempDir::new().unwrap();
     let mut bytes = std::fs::read(sales()).unwrap();
     // Keep the magic and the footer, scramble the column chunks in between.
-    let footer_len = u32::from_le_bytes(bytes[bytes.len() - 8..bytes.len() - 4].try_into().unwrap());
+    let footer_len =
+        u32::from_le_bytes(bytes[bytes.len() - 8..bytes.len() - 4].try_into().unwrap());
     let data_end = bytes.len() - 8 - footer_len as usize;
     for (i, b) in bytes[4..data_end].iter_mut().enumerate() {
         *b = (i as u8).wrapping_mul(37) ^ 0x5a;
@@ -489,10 +536,8 @@ fn a_parquet_file_with_corrupt_pages() {
 #[test]
 fn an_unsupported_column_type() {
     let tmp = TempDir::new().unwrap();
-    let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
-        Some(vec![Some(1), Some(2)]),
-        None,
-    ]);
+    let list =
+        ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), Some(2)]), None]);
     let schema = Schema::new(vec![
         Field::new("id", DataType::Int32, false),
         Field::new("tags", list.data_type().clone(), true),
@@ -511,12 +556,19 @@ fn an_unsupported_column_type() {
 #[test]
 fn wrong_credentials() {
     let tmp = TempDir::new().unwrap();
-    let served = Served::start(&tmp.path().join("srv"), &["--user", "bob", "--password", "right"]);
+    let served = Served::start(
+        &tmp.path().join("srv"),
+        &["--user", "bob", "--password", "right"],
+    );
     assert_error(
-        pushdata(tmp.path())
-            .arg("push")
-            .arg(sales())
-            .args(["--url", &served.url, "--user", "bob", "--password", "wrong"]),
+        pushdata(tmp.path()).arg("push").arg(sales()).args([
+            "--url",
+            &served.url,
+            "--user",
+            "bob",
+            "--password",
+            "wrong",
+        ]),
         &["login", "401"],
     );
 }
@@ -537,10 +589,12 @@ fn unknown_project() {
 fn unknown_dataset_shows_the_server_error() {
     let tmp = TempDir::new().unwrap();
     let line = assert_error(
-        pushdata(tmp.path())
-            .arg("push")
-            .arg(sales())
-            .args(["--dataset-id", "0123456789ABCDEF0123456789ABCDEF", "--policy", "add"]),
+        pushdata(tmp.path()).arg("push").arg(sales()).args([
+            "--dataset-id",
+            "0123456789ABCDEF0123456789ABCDEF",
+            "--policy",
+            "add",
+        ]),
         &["0123456789ABCDEF0123456789ABCDEF", "404"],
     );
     // The server's code and ticket id are part of the message.
@@ -557,10 +611,10 @@ fn server_not_reachable() {
         .unwrap()
         .port();
     assert_error(
-        pushdata(tmp.path())
-            .arg("push")
-            .arg(sales())
-            .args(["--url", &format!("http://127.0.0.1:{port}/MicroStrategyLibrary")]),
+        pushdata(tmp.path()).arg("push").arg(sales()).args([
+            "--url",
+            &format!("http://127.0.0.1:{port}/MicroStrategyLibrary"),
+        ]),
         &["login"],
     );
 }
@@ -603,4 +657,110 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(status.success());
     let exit = served.child.wait().unwrap();
     assert!(exit.success(), "serve exited with {exit:?}");
+}
+
+#[test]
+fn single_request_update_of_an_existing_dataset() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("store");
+    let dir = dir.to_str().unwrap();
+    let first = push_json(
+        tmp.path(),
+        &[
+            sales().to_str().unwrap(),
+            "--data-dir",
+            dir,
+            "--single-request",
+        ],
+    );
+    let id = first["datasetId"].as_str().unwrap();
+    assert_eq!(published_rows(Path::new(dir), id), 4);
+    let more = tmp.path().join("sales.parquet");
+    more_sales(&more);
+    // upsert: Movies and Musics are updated, Games and Toys inserted.
+    push_json(
+        tmp.path(),
+        &[
+            more.to_str().unwrap(),
+            "--data-dir",
+            dir,
+            "--single-request",
+            "--dataset-id",
+            id,
+            "--policy",
+            "upsert",
+        ],
+    );
+    assert_eq!(published_rows(Path::new(dir), id), 6);
+    // update: only existing keys; nothing new.
+    push_json(
+        tmp.path(),
+        &[
+            more.to_str().unwrap(),
+            "--data-dir",
+            dir,
+            "--dataset-id",
+            id,
+            "--policy",
+            "update",
+        ],
+    );
+    assert_eq!(published_rows(Path::new(dir), id), 6);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_push_stops_it_with_one_line() {
+    use arrow_array::Int64Array;
+    let tmp = TempDir::new().unwrap();
+    let n = 2_000_000i64;
+    let schema = Schema::new(vec![
+        Field::new("k", DataType::Int64, false),
+        Field::new("v", DataType::Float64, false),
+    ]);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(0..n)),
+        Arc::new(Float64Array::from_iter_values(
+            (0..n).map(|i| i as f64 * 0.25),
+        )),
+    ];
+    write_parquet(
+        &tmp.path().join("big.parquet"),
+        &RecordBatch::try_new(Arc::new(schema), columns).unwrap(),
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pushdata"))
+        .current_dir(tmp.path())
+        .args([
+            "push",
+            "big.parquet",
+            "--chunk-mb",
+            "1",
+            "--concurrency",
+            "1",
+        ])
+        .env_remove("PUSHDATA_URL")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.starts_with("progress:"), "{first}");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(130), "{first}{rest}");
+    let errors: Vec<&str> = rest.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(
+        errors,
+        ["error: interrupted: the push was stopped before its data was published"]
+    );
+    assert!(!rest.contains("panicked"), "{rest}");
 }

@@ -2,7 +2,6 @@
 //! `pushdata-arrow`, against `--url` or an embedded reference server.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use pushdata_arrow::{Push, PushReport, TableSchema, Workflow, infer_model};
 use pushdata_core::{Client, Credentials};
@@ -48,7 +47,7 @@ pub async fn run(args: PushArgs) -> Result<()> {
             let data_dir = absolute(&args.data_dir)?;
             let server = start_embedded(&data_dir, &args, &user, &password).await?;
             let pushed = push_to(
-                &server.base_url(),
+                server.base_url(),
                 &user,
                 &password,
                 &args,
@@ -93,17 +92,17 @@ async fn push_to(
     inputs: &[InputFile],
 ) -> Result<PushReport> {
     let client = Client::builder(url).build()?;
-    client
-        .login(Credentials::standard(user, password))
-        .await?;
+    client.login(Credentials::standard(user, password)).await?;
     let result = async {
         choose_project(&client, args.connection.project.as_deref()).await?;
         let progress = Progress::new(inputs.iter().map(|i| i.rows).sum());
-        let report = build_push(&client, args, dataset_name, inputs, &progress)
-            .execute()
-            .await;
+        let push = build_push(&client, args, dataset_name, inputs, &progress).execute();
+        let report = tokio::select! {
+            report = push => report.map_err(CliError::from),
+            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
+        };
         progress.finish(report.is_ok());
-        Ok(report?)
+        report
     }
     .await;
     if let Err(e) = client.logout().await {
@@ -195,17 +194,13 @@ fn summary(report: &PushReport) -> PushSummary {
             .iter()
             .map(|t| TableSummary {
                 name: t.name.clone(),
-                rows: t.rows as u64,
+                rows: t.rows,
             })
             .collect(),
-        chunks: report.chunks as u64,
-        bytes: report.bytes as u64,
-        seconds: output::seconds(elapsed(report)),
+        chunks: report.chunks,
+        bytes: report.bytes,
+        seconds: output::seconds(report.elapsed),
     }
-}
-
-fn elapsed(report: &PushReport) -> Duration {
-    report.elapsed
 }
 
 /// `dir` made absolute against the current directory, for the message saying where the

@@ -16,37 +16,66 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     if let (Some(user), Some(password)) = (args.user, args.password) {
         config = config.with_user(user, password);
     }
+    let signal = ShutdownSignal::install()?;
     let handle = Server::start(config).await?;
     output::print_line(handle.base_url())?;
     eprintln!(
         "serving data in {} (Ctrl-C to stop)",
         args.data_dir.display()
     );
-    let signal = shutdown_signal().await;
+    let waited = signal.wait().await;
     eprintln!("shutting down");
     let stopped = handle.shutdown().await;
-    signal?;
+    waited?;
     stopped?;
     Ok(())
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM on Unix.
-async fn shutdown_signal() -> Result<()> {
-    let io = |source| CliError::Io {
-        what: "waiting for the shutdown signal".into(),
-        source,
-    };
+struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).map_err(io)?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.map_err(io),
-            _ = term.recv() => Ok(()),
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    /// Install the handlers now, so a signal that arrives before [`ShutdownSignal::wait`]
+    /// is polled still stops the server cleanly.
+    fn install() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(ShutdownSignal {
+                interrupt: signal(SignalKind::interrupt()).map_err(signal_error)?,
+                terminate: signal(SignalKind::terminate()).map_err(signal_error)?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(ShutdownSignal {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.map_err(io)
+
+    async fn wait(mut self) -> Result<()> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => {}
+                _ = self.terminate.recv() => {}
+            }
+            Ok(())
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.map_err(signal_error)
+        }
+    }
+}
+
+fn signal_error(source: std::io::Error) -> CliError {
+    CliError::Io {
+        what: "installing the shutdown signal handler".into(),
+        source,
     }
 }
