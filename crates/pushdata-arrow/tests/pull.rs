@@ -54,7 +54,7 @@ impl Env {
 /// are functions of `id`, numeric metrics; nulls in every column but `id`.
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        Field::new("id", A::Int64, false),
+        Field::new("id", A::Int64, true),
         Field::new("s", A::Utf8, true),
         Field::new("b", A::Boolean, true),
         Field::new("d", A::Date32, true),
@@ -490,10 +490,12 @@ async fn mstrio_to_dataframe_reads_a_pushed_dataset() {
         .unwrap();
     let script = r#"
 import sys, json
+from mstrio import config
+config.verbose = False
 from mstrio.connection import Connection
 from mstrio.project_objects.datasets import SuperCube
-conn = Connection(sys.argv[1], "administrator", "", project_id="B19DEDCC11D4E0EFC000EB9495D0F44F", login_mode=1, ssl_verify=False)
-cube = SuperCube(conn, id=sys.argv[2])
+conn = Connection(sys.argv[1], "administrator", "", project_id="B19DEDCC11D4E0EFC000EB9495D0F44F", login_mode=1)
+cube = SuperCube(connection=conn, id=sys.argv[2], progress_bar=False)
 df = cube.to_dataframe(limit=2)
 rows = sorted([[None if v != v else v for v in r] for r in df[["Region", "Year", "Units", "Score"]].astype(object).values.tolist()], key=repr)
 print(json.dumps({"rows": len(df), "columns": sorted(df.columns.tolist()), "data": rows}, default=str))

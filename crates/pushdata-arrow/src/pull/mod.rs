@@ -107,7 +107,10 @@ impl Pull {
     }
 
     fn api(&self, step: String) -> impl FnOnce(pushdata_core::Error) -> Error {
-        move |source| Error::Api { step, source }
+        move |source| Error::Api {
+            step,
+            source: Box::new(source),
+        }
     }
 
     /// The request body: names resolved to ids with the cube definition.
@@ -296,13 +299,13 @@ impl PullPages {
                 if page.data.paging.current == 0 {
                     return Err(Error::Api {
                         step: format!("cube instance {} of {}", self.instance_id, p.dataset_id),
-                        source: pushdata_core::Error::InvalidInput {
+                        source: Box::new(pushdata_core::Error::InvalidInput {
                             what: "cube page",
                             message: format!(
                                 "the server returned no rows at offset {} of {}",
                                 self.next_offset, self.total
                             ),
-                        },
+                        }),
                     });
                 }
                 self.next_offset += page.data.paging.current;

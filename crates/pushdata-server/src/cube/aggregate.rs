@@ -275,6 +275,24 @@ impl Groups {
     }
 
     fn add(&mut self, batch: &RecordBatch) -> Result<()> {
+        if self.n_keys == 0 {
+            // No key: every row is in the one group (the totals).
+            if batch.num_rows() == 0 {
+                return Ok(());
+            }
+            if self.index.is_empty() {
+                self.index.insert(Box::from(&[][..]), 0);
+                for a in &mut self.accs {
+                    a.push_group();
+                }
+            }
+            let groups = vec![0; batch.num_rows()];
+            for (i, acc) in self.accs.iter_mut().enumerate() {
+                let name = self.schema.field(i).name().clone();
+                acc.update(batch.column(i), &groups, &name)?;
+            }
+            return Ok(());
+        }
         let rows = self
             .keys
             .convert_columns(&batch.columns()[..self.n_keys])
