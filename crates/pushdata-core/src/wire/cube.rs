@@ -12,9 +12,12 @@
 //! `dataType` too, spelled differently, e.g. `Char`, `Real`; see [`parse_cube_data_type`]):
 //! every form and metric carries `dataType` (the column's Push Data API type, e.g.
 //! `BIGDECIMAL`), and BIGDECIMAL ones `precision` and `scale` of the stored values.
-//! Values (`formValues`, `raw`) are typed JSON tokens: numbers as numbers (decimals with
-//! their exact digits), booleans as booleans, text and temporal values as strings
+//! Metric values (`raw`) are typed JSON tokens: numbers as numbers (decimals with their
+//! exact digits), booleans as booleans, text and temporal values as strings
 //! (`YYYY-MM-DD`, `hh:mm:ss[.f]`, `YYYY-MM-DDThh:mm:ss[.f]`), and `null` for null.
+//! Attribute form values (`formValues`) are strings, as real servers send them (mstrio-py
+//! needs one type per column): the same text, exact digits included, and `null` for null.
+//! A reader types both with the form's or metric's `dataType`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -163,7 +166,7 @@ pub struct GridElement {
     /// Element id (`ATTRIBUTE_ID:values`, usable in a view filter).
     #[serde(default)]
     pub id: String,
-    /// One value per form, in the order of [`GridAttribute::forms`].
+    /// One value per form, in the order of [`GridAttribute::forms`]: a string (or `null`).
     pub form_values: Vec<RawCell>,
 }
 

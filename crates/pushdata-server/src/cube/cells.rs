@@ -1,5 +1,6 @@
-//! Values as they appear in the grid JSON: typed JSON tokens (`formValues`, `raw`), display
-//! text (`formatted`), and the text of attribute elements (`ATTRIBUTE_ID:v1;v2` ids).
+//! Values as they appear in the grid JSON: typed JSON tokens (`metricValues.raw`), display
+//! text (`formValues`, `formatted`), and the text of attribute elements
+//! (`ATTRIBUTE_ID:v1;v2` ids).
 //!
 //! Numbers are written with their exact digits (decimals at the stored scale), booleans
 //! as `true`/`false`, text as JSON strings, DATE as `"YYYY-MM-DD"`, TIME as
@@ -86,6 +87,11 @@ impl<'a> TextColumns<'a> {
             });
         }
         Ok(TextColumns { cols })
+    }
+
+    /// Whether column `c` is null at `row`.
+    pub fn is_null(&self, c: usize, row: usize) -> bool {
+        self.cols.get(c).is_none_or(|col| col.array.is_null(row))
     }
 
     /// Append the value of column `c`, row `row` as display text (null: nothing).

@@ -61,8 +61,16 @@ pub fn render(inst: &Instance, offset: u64, limit: u64, formatted: bool) -> Resu
                         let i = elements[ai].len() as u32;
                         let mut form_values = Vec::with_capacity(range.len());
                         for c in range.clone() {
+                            // Form values are text, as real servers send them (mstrio-py's
+                            // parser needs one type per column); null stays null.
                             s.clear();
-                            texts.json(c, row, &mut s);
+                            if texts.is_null(c, row) {
+                                s.push_str("null");
+                            } else {
+                                let mut t = String::new();
+                                texts.text(c, row, &mut t);
+                                super::cells::push_json_str(&mut s, &t);
+                            }
                             form_values.push(raw(s.clone())?);
                         }
                         s.clear();
