@@ -22,6 +22,11 @@ pub enum Command {
     ///
     /// Without --url, an embedded reference server is started with its data in --data-dir.
     Push(PushArgs),
+    /// Read a dataset back (grouped by the attributes read, metrics summed) into a Parquet
+    /// file, page by page through the Cube API.
+    ///
+    /// Without --url, an embedded reference server is started on the data in --data-dir.
+    Pull(PullArgs),
     /// Run the reference server until Ctrl-C; prints its base URL on stdout.
     Serve(ServeArgs),
     /// Show the column headers, attributes and metrics `push` would create for FILE(s).
@@ -113,6 +118,43 @@ pub struct PushArgs {
     /// model + upload session workflow.
     #[arg(long)]
     pub single_request: bool,
+
+    /// Data directory of the embedded server (without --url).
+    #[arg(long, value_name = "DIR", default_value = ".pushdata")]
+    pub data_dir: PathBuf,
+
+    /// Print one JSON object with the result on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pushdata pull`.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The dataset (cube) id, as `push` printed it.
+    #[arg(value_name = "DATASET_ID")]
+    pub dataset_id: String,
+
+    /// The Parquet file to write (replaced if it exists, once the pull is complete).
+    #[arg(short, long, value_name = "FILE.parquet")]
+    pub output: PathBuf,
+
+    /// Server and credentials.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Read this attribute (name or id; repeatable). With no --attribute and no --metric,
+    /// every attribute and metric is read.
+    #[arg(long = "attribute", value_name = "NAME")]
+    pub attributes: Vec<String>,
+
+    /// Read this metric (name or id; repeatable); metrics are summed per group.
+    #[arg(long = "metric", value_name = "NAME")]
+    pub metrics: Vec<String>,
+
+    /// Rows per page (default: the library's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub page_size: Option<u64>,
 
     /// Data directory of the embedded server (without --url).
     #[arg(long, value_name = "DIR", default_value = ".pushdata")]

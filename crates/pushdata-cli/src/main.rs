@@ -38,6 +38,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Push(args) => commands::push::run(args).await,
+            Command::Pull(args) => commands::pull::run(args).await,
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Schema(args) => commands::schema::run(args),
         }

@@ -112,7 +112,7 @@ async fn push_to(
 }
 
 /// `--project`, or the only project the user can see.
-async fn choose_project(client: &Client, project: Option<&str>) -> Result<()> {
+pub(crate) async fn choose_project(client: &Client, project: Option<&str>) -> Result<()> {
     if let Some(project) = project {
         client.select_project(project).await?;
         return Ok(());
