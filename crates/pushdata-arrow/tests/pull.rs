@@ -31,7 +31,10 @@ impl Env {
             .login(Credentials::standard("administrator", ""))
             .await
             .unwrap();
-        client.select_project("MicroStrategy Tutorial").await.unwrap();
+        client
+            .select_project("MicroStrategy Tutorial")
+            .await
+            .unwrap();
         Env {
             server: Some(server),
             _dir: dir,
@@ -72,26 +75,40 @@ fn rows(ids: &[i64], v: i64) -> RecordBatch {
     let n = |i: i64, k: i64| i % k == 0;
     let cols: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from(ids.to_vec())),
-        Arc::new(StringArray::from_iter(ids.iter().map(|&i| {
-            (!n(i, 7)).then(|| format!("s{i} \"q\" ü\n😀"))
-        }))),
+        Arc::new(StringArray::from_iter(
+            ids.iter()
+                .map(|&i| (!n(i, 7)).then(|| format!("s{i} \"q\" ü\n😀"))),
+        )),
         Arc::new(BooleanArray::from_iter(
             ids.iter().map(|&i| (!n(i, 5)).then_some(i % 2 == 0)),
         )),
         Arc::new(Date32Array::from_iter(
-            ids.iter().map(|&i| (!n(i, 6)).then_some(-719_528 + (i as i32) * 997)),
+            ids.iter()
+                .map(|&i| (!n(i, 6)).then_some(-719_528 + (i as i32) * 997)),
         )),
-        Arc::new(Time64MicrosecondArray::from_iter(
-            ids.iter().map(|&i| (!n(i, 4)).then_some((i * 1_234_567_891) % 86_400_000_000)),
-        )),
+        Arc::new(Time64MicrosecondArray::from_iter(ids.iter().map(|&i| {
+            (!n(i, 4)).then_some((i * 1_234_567_891) % 86_400_000_000)
+        }))),
         Arc::new(TimestampMicrosecondArray::from_iter(ids.iter().map(|&i| {
-            (!n(i, 9)).then_some(-62_135_596_800_000_000 + i * 3_155_695_200_123_457 % 315_569_520_000_000_000)
+            (!n(i, 9)).then_some(
+                -62_135_596_800_000_000 + i * 3_155_695_200_123_457 % 315_569_520_000_000_000,
+            )
         }))),
         Arc::new(Int32Array::from_iter(ids.iter().map(|&i| {
-            (!n(i, 3)).then_some(if i == 1 { i32::MAX } else if i == 2 { i32::MIN } else { (i * v) as i32 })
+            (!n(i, 3)).then_some(if i == 1 {
+                i32::MAX
+            } else if i == 2 {
+                i32::MIN
+            } else {
+                (i * v) as i32
+            })
         }))),
         Arc::new(Int64Array::from_iter(ids.iter().map(|&i| {
-            (!n(i, 8)).then_some(if i == 1 { i64::MAX } else { i * 1_000_000_007 * v })
+            (!n(i, 8)).then_some(if i == 1 {
+                i64::MAX
+            } else {
+                i * 1_000_000_007 * v
+            })
         }))),
         Arc::new(Float64Array::from_iter(ids.iter().map(|&i| {
             (!n(i, 10)).then_some(match i {
@@ -217,7 +234,11 @@ async fn paging_across_many_pages_and_to_parquet() {
     let src = rows(&ids, 1);
     let report = Push::new(env.client.clone())
         .with_dataset_name("pages")
-        .with_memory_table("t", schema(), vec![src.slice(0, 1000), src.slice(1000, 1500)])
+        .with_memory_table(
+            "t",
+            schema(),
+            vec![src.slice(0, 1000), src.slice(1000, 1500)],
+        )
         .with_model_options(opts())
         .execute()
         .await
@@ -237,7 +258,7 @@ async fn paging_across_many_pages_and_to_parquet() {
     assert_eq!(sizes.len(), 9);
     assert!(sizes[..8].iter().all(|s| *s == 300));
     assert_eq!(sizes[8], 100);
-    assert_eq!(table(&all), table(&[src.clone()]));
+    assert_eq!(table(&all), table(std::slice::from_ref(&src)));
     // One page past the end of an instance is empty, not an error.
     let page = env
         .client
@@ -288,13 +309,34 @@ fn sales() -> (SchemaRef, RecordBatch) {
                 Some("north"),
             ])),
             Arc::new(Int32Array::from(vec![2020, 2020, 2021, 2021, 2021, 2020])),
-            Arc::new(Int32Array::from(vec![Some(1), Some(2), None, Some(4), Some(5), Some(6)])),
+            Arc::new(Int32Array::from(vec![
+                Some(1),
+                Some(2),
+                None,
+                Some(4),
+                Some(5),
+                Some(6),
+            ])),
             Arc::new(
-                Decimal128Array::from(vec![Some(100), Some(250), Some(1), None, Some(-5), Some(99)])
-                    .with_precision_and_scale(38, 2)
-                    .unwrap(),
+                Decimal128Array::from(vec![
+                    Some(100),
+                    Some(250),
+                    Some(1),
+                    None,
+                    Some(-5),
+                    Some(99),
+                ])
+                .with_precision_and_scale(38, 2)
+                .unwrap(),
             ),
-            Arc::new(Float64Array::from(vec![None, Some(0.5), None, None, Some(1.5), None])),
+            Arc::new(Float64Array::from(vec![
+                None,
+                Some(0.5),
+                None,
+                None,
+                Some(1.5),
+                None,
+            ])),
         ],
     )
     .unwrap();
@@ -331,7 +373,11 @@ async fn grouping_sums_metrics_by_the_attributes_read() {
         .await
         .unwrap();
     assert_eq!(
-        schema.fields().iter().map(|f| f.data_type().clone()).collect::<Vec<_>>(),
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect::<Vec<_>>(),
         vec![A::Utf8, A::Int32, A::Decimal128(38, 2), A::Float64]
     );
     let b = arrow_select::concat::concat_batches(&schema, &got).unwrap();
@@ -360,8 +406,20 @@ async fn grouping_sums_metrics_by_the_attributes_read() {
     assert_eq!(col_text(&got[0], "Revenue"), vec![Some("4.45".into())]);
     // A view filter on attribute elements (ids as the grid hands them out).
     let def = env.client.cube_definition(&id).await.unwrap();
-    let year = def.definition.available_objects.attributes.iter().find(|a| a.name == "Year").unwrap();
-    let units = def.definition.available_objects.metrics.iter().find(|m| m.name == "Units").unwrap();
+    let year = def
+        .definition
+        .available_objects
+        .attributes
+        .iter()
+        .find(|a| a.name == "Year")
+        .unwrap();
+    let units = def
+        .definition
+        .available_objects
+        .metrics
+        .iter()
+        .find(|m| m.name == "Units")
+        .unwrap();
     let mut req = CubeInstanceRequest::with_objects([year.id.clone()], [units.id.clone()]);
     req.view_filter = Some(ViewFilter {
         operator: Some("In".into()),
@@ -373,15 +431,24 @@ async fn grouping_sums_metrics_by_the_attributes_read() {
             },
             ViewFilter {
                 node_type: Some("elements".into()),
-                elements: vec![IdRef { id: format!("{}:2021", year.id) }],
+                elements: vec![IdRef {
+                    id: format!("{}:2021", year.id),
+                }],
                 ..Default::default()
             },
         ],
         ..Default::default()
     });
-    let page = env.client.create_cube_instance(&id, &req, 0, 10).await.unwrap();
+    let page = env
+        .client
+        .create_cube_instance(&id, &req, 0, 10)
+        .await
+        .unwrap();
     assert_eq!(page.data.paging.total, 1);
-    assert_eq!(page.attributes()[0].elements[0].id, format!("{}:2021", year.id));
+    assert_eq!(
+        page.attributes()[0].elements[0].id,
+        format!("{}:2021", year.id)
+    );
     assert_eq!(page.data.metric_values.raw[0][0].get(), "9");
     // Unknown names are errors that list what exists.
     let e = Pull::new(env.client.clone(), &id)
@@ -476,7 +543,9 @@ async fn mstrio_to_dataframe_reads_a_pushed_dataset() {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !ok {
-        println!("skipped: python3 -c \"import mstrio\" failed (pip install mstrio-py to run this test)");
+        println!(
+            "skipped: python3 -c \"import mstrio\" failed (pip install mstrio-py to run this test)"
+        );
         return;
     }
     let env = Env::start().await;

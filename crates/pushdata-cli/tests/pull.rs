@@ -134,11 +134,23 @@ fn pull_errors_are_one_line() {
     let out = tmp.path().join("x.parquet");
     for (args, needle) in [
         (
-            vec!["pull", "0123456789ABCDEF0123456789ABCDEF", "-o", out.to_str().unwrap()],
+            vec![
+                "pull",
+                "0123456789ABCDEF0123456789ABCDEF",
+                "-o",
+                out.to_str().unwrap(),
+            ],
             "0123456789ABCDEF0123456789ABCDEF",
         ),
         (
-            vec!["pull", id.as_str(), "-o", out.to_str().unwrap(), "--attribute", "nope"],
+            vec![
+                "pull",
+                id.as_str(),
+                "-o",
+                out.to_str().unwrap(),
+                "--attribute",
+                "nope",
+            ],
             "nope",
         ),
     ] {
@@ -146,7 +158,11 @@ fn pull_errors_are_one_line() {
         let stderr = String::from_utf8(o.stderr).unwrap();
         assert!(!o.status.success(), "{args:?}");
         assert!(stderr.contains(needle), "{stderr}");
-        assert_eq!(stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{stderr}");
+        assert_eq!(
+            stderr.lines().filter(|l| l.starts_with("error:")).count(),
+            1,
+            "{stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!out.exists());
     }

@@ -56,7 +56,8 @@ impl Server {
         })
         .await
         .map_err(|e| ServerError::storage("opening the data directory", e))??;
-        let cube_instances = crate::cube::Instances::new(catalog.staging_dir().join("cube-instances"));
+        let cube_instances =
+            crate::cube::Instances::new(catalog.staging_dir().join("cube-instances"));
         let state = Arc::new(AppState {
             auth: Auth::new(users, config.token_idle_timeout),
             catalog,

@@ -107,13 +107,28 @@ pub fn page_to_batch(page: &CubeInstance, schema: &SchemaRef, cube: &str) -> Res
             let mut b = StringBuilder::with_capacity(n, n * 8);
             for (row, hr) in page.data.headers.rows.iter().enumerate() {
                 let ei = hr.get(ai).copied().ok_or_else(|| {
-                    err(&name, row, format!("data.headers.rows has no element index for attribute {ai}"))
+                    err(
+                        &name,
+                        row,
+                        format!("data.headers.rows has no element index for attribute {ai}"),
+                    )
                 })?;
                 let el = a.elements.get(ei as usize).ok_or_else(|| {
-                    err(&name, row, format!("element index {ei} is out of range ({} elements)", a.elements.len()))
+                    err(
+                        &name,
+                        row,
+                        format!(
+                            "element index {ei} is out of range ({} elements)",
+                            a.elements.len()
+                        ),
+                    )
                 })?;
                 let cell = el.form_values.get(fi).ok_or_else(|| {
-                    err(&name, row, format!("element {ei} has no value for form {fi}"))
+                    err(
+                        &name,
+                        row,
+                        format!("element {ei} has no value for form {fi}"),
+                    )
                 })?;
                 push_token(&mut b, cell).map_err(|m| err(&name, row, m))?;
             }
@@ -126,7 +141,11 @@ pub fn page_to_batch(page: &CubeInstance, schema: &SchemaRef, cube: &str) -> Res
         for row in 0..n {
             let cell: Option<&RawCell> = raw.get(row).and_then(|r| r.get(mi));
             let cell = cell.ok_or_else(|| {
-                err(&m.name, row, format!("data.metricValues.raw has no value for metric {mi}"))
+                err(
+                    &m.name,
+                    row,
+                    format!("data.metricValues.raw has no value for metric {mi}"),
+                )
             })?;
             push_token(&mut b, cell).map_err(|e| err(&m.name, row, e))?;
         }
@@ -153,16 +172,17 @@ pub fn page_to_batch(page: &CubeInstance, schema: &SchemaRef, cube: &str) -> Res
             cols.push(a);
             continue;
         }
-        let c = arrow_cast::cast_with_options(&a, f.data_type(), &opts).map_err(|e| Error::Value {
-            table: format!("cube {cube}"),
-            column: name.clone(),
-            row: offset,
-            message: format!(
-                "rows {offset}..{}: values do not read as {}: {e}",
-                offset + n as u64,
-                f.data_type()
-            ),
-        })?;
+        let c =
+            arrow_cast::cast_with_options(&a, f.data_type(), &opts).map_err(|e| Error::Value {
+                table: format!("cube {cube}"),
+                column: name.clone(),
+                row: offset,
+                message: format!(
+                    "rows {offset}..{}: values do not read as {}: {e}",
+                    offset + n as u64,
+                    f.data_type()
+                ),
+            })?;
         cols.push(c);
     }
     RecordBatch::try_new_with_options(

@@ -290,7 +290,12 @@ impl PullPages {
                 let p = &self.pull;
                 let page = p
                     .client
-                    .cube_instance_page(&p.dataset_id, &self.instance_id, self.next_offset, p.page_size)
+                    .cube_instance_page(
+                        &p.dataset_id,
+                        &self.instance_id,
+                        self.next_offset,
+                        p.page_size,
+                    )
                     .await
                     .map_err(p.api(format!(
                         "cube instance {} of {}, rows {}..",

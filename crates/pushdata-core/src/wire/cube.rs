@@ -346,7 +346,10 @@ pub fn parse_cube_data_type(text: &str) -> Option<DataType> {
         return Some(t);
     }
     let t = text.trim().to_ascii_lowercase();
-    let t = t.strip_prefix("n").filter(|r| r.contains("char")).unwrap_or(&t);
+    let t = t
+        .strip_prefix("n")
+        .filter(|r| r.contains("char"))
+        .unwrap_or(&t);
     Some(match t {
         "char" | "varchar" | "longvarchar" | "utf8char" | "utf8varchar" | "text" | "memo" => {
             DataType::String
@@ -393,7 +396,10 @@ mod tests {
         assert_eq!(parse_cube_data_type("Char"), Some(DataType::String));
         assert_eq!(parse_cube_data_type("nVarChar"), Some(DataType::String));
         assert_eq!(parse_cube_data_type("Real"), Some(DataType::Double));
-        assert_eq!(parse_cube_data_type("bigdecimal"), Some(DataType::BigDecimal));
+        assert_eq!(
+            parse_cube_data_type("bigdecimal"),
+            Some(DataType::BigDecimal)
+        );
         assert_eq!(parse_cube_data_type("Timestamp"), Some(DataType::DateTime));
         assert_eq!(parse_cube_data_type("geometry"), None);
     }

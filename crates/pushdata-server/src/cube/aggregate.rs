@@ -391,8 +391,8 @@ pub fn aggregate(
     {
         let mut writers = Vec::with_capacity(parts);
         for p in &paths {
-            let f =
-                File::create(p).map_err(|e| ServerError::io(format!("creating {}", p.display()), e))?;
+            let f = File::create(p)
+                .map_err(|e| ServerError::io(format!("creating {}", p.display()), e))?;
             writers.push(
                 arrow_ipc::writer::StreamWriter::try_new(BufWriter::new(f), schema)
                     .map_err(st("writing a spill partition"))?,
@@ -421,8 +421,8 @@ pub fn aggregate(
                     .map(|c| arrow_select::take::take(c, &take, None))
                     .collect::<std::result::Result<Vec<_>, _>>()
                     .map_err(st("partitioning rows"))?;
-                let part = RecordBatch::try_new(schema.clone(), cols)
-                    .map_err(st("partitioning rows"))?;
+                let part =
+                    RecordBatch::try_new(schema.clone(), cols).map_err(st("partitioning rows"))?;
                 writers[p]
                     .write(&part)
                     .map_err(st("writing a spill partition"))?;
@@ -433,7 +433,8 @@ pub fn aggregate(
         }
     }
     for p in &paths {
-        let f = File::open(p).map_err(|e| ServerError::io(format!("opening {}", p.display()), e))?;
+        let f =
+            File::open(p).map_err(|e| ServerError::io(format!("opening {}", p.display()), e))?;
         let r = arrow_ipc::reader::StreamReader::try_new(BufReader::new(f), None)
             .map_err(st("reading a spill partition"))?;
         let mut g = Groups::new(schema, n_keys)?;
@@ -471,7 +472,7 @@ mod tests {
                     }
                 })
                 .collect();
-            let ms: Vec<Option<i32>> = (0..100).map(|i| Some(i)).collect();
+            let ms: Vec<Option<i32>> = (0..100).map(Some).collect();
             batches.push(
                 RecordBatch::try_new(
                     schema.clone(),

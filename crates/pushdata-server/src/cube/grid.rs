@@ -17,8 +17,9 @@ use crate::error::{Result, ServerError};
 pub const METRICS_HEADER_ID: &str = "00000000000000000000000000000000";
 
 fn raw(text: String) -> Result<RawCell> {
-    RawValue::from_string(text)
-        .map_err(|e| ServerError::storage("writing a cube page", format!("invalid JSON value: {e}")))
+    RawValue::from_string(text).map_err(|e| {
+        ServerError::storage("writing a cube page", format!("invalid JSON value: {e}"))
+    })
 }
 
 /// Render rows `offset..offset + limit` of `inst`. `formatted`: include

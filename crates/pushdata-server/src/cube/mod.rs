@@ -99,7 +99,10 @@ impl ResultFile {
             .map_err(|e| ServerError::io(format!("opening {}", self.path.display()), e))?;
         let mut r = arrow_ipc::reader::FileReader::try_new(BufReader::new(f), None)
             .map_err(st("reading a cube instance"))?;
-        let first = self.starts.partition_point(|s| *s <= offset).saturating_sub(1);
+        let first = self
+            .starts
+            .partition_point(|s| *s <= offset)
+            .saturating_sub(1);
         let mut out = Vec::new();
         r.set_index(first).map_err(st("reading a cube instance"))?;
         let mut start = self.starts.get(first).copied().unwrap_or(0);
@@ -191,7 +194,12 @@ impl Instances {
     }
 
     /// Create an instance of `ds` for `req` (blocking: reads and groups the data).
-    pub fn create(&self, ds: &Dataset, owner: &str, req: &CubeInstanceRequest) -> Result<Arc<Instance>> {
+    pub fn create(
+        &self,
+        ds: &Dataset,
+        owner: &str,
+        req: &CubeInstanceRequest,
+    ) -> Result<Arc<Instance>> {
         self.expire();
         let m = ds.manifest();
         let plan = Plan::resolve(ds, &m, req)?;
@@ -221,7 +229,8 @@ impl Instances {
                         if c.data_type() == f.data_type() {
                             Ok(c.clone())
                         } else {
-                            arrow_cast::cast(c, f.data_type()).map_err(st("writing a cube instance"))
+                            arrow_cast::cast(c, f.data_type())
+                                .map_err(st("writing a cube instance"))
                         }
                     })
                     .collect::<Result<Vec<_>>>()?;

@@ -91,6 +91,12 @@ pub struct Plan {
     filter: Option<ViewFilter>,
 }
 
+/// An attribute asked for: its index and the form ids or categories (all when `None`).
+type WantedAttribute = (usize, Option<Vec<String>>);
+
+/// Batches read from a table.
+type Batches = Box<dyn Iterator<Item = Result<RecordBatch>>>;
+
 /// The id of form `f` of attribute `attr_id`.
 pub fn form_id(attr_id: &str, f: usize) -> String {
     crate::ids::stable_id(&format!("{attr_id}/form/{f}"))
@@ -116,7 +122,8 @@ fn stored_decimal(ds: &Dataset, m: &Manifest, table: &TableDef, col: usize) -> O
         return None;
     }
     let tv = m.tables.get(&table.id);
-    let stored = tv.and_then(|tv| crate::storage::files::parquet_schema(&ds.dir().join(&tv.file)).ok());
+    let stored =
+        tv.and_then(|tv| crate::storage::files::parquet_schema(&ds.dir().join(&tv.file)).ok());
     let t = stored
         .as_ref()
         .and_then(|s| s.fields().get(col).map(|f| f.data_type().clone()));
@@ -143,40 +150,44 @@ impl Plan {
                 .position(|a| a.eq_ignore_ascii_case(id))
                 .or_else(|| def.metrics.iter().position(|a| a.name == id))
         };
-        let (attrs, metrics): (Vec<(usize, Option<Vec<String>>)>, Vec<usize>) =
-            match &req.requested_objects {
-                None => (
-                    (0..def.attributes.len()).map(|i| (i, None)).collect(),
-                    (0..def.metrics.len()).collect(),
-                ),
-                Some(ro) => {
-                    let mut a = Vec::new();
-                    for o in &ro.attributes {
-                        let i = find_attr(&o.id).ok_or_else(|| {
+        let (attrs, metrics): (Vec<WantedAttribute>, Vec<usize>) = match &req.requested_objects {
+            None => (
+                (0..def.attributes.len()).map(|i| (i, None)).collect(),
+                (0..def.metrics.len()).collect(),
+            ),
+            Some(ro) => {
+                let mut a = Vec::new();
+                for o in &ro.attributes {
+                    let i = find_attr(&o.id).ok_or_else(|| {
                             ServerError::bad_request(format!(
                                 "requestedObjects.attributes: {:?} is not an attribute of cube {} (see GET /api/v2/cubes/{})",
                                 o.id, def.id, def.id
                             ))
                         })?;
-                        if !a.iter().any(|(x, _)| *x == i) {
-                            a.push((i, o.forms.as_ref().map(|fs| fs.iter().map(|f| f.id.clone()).collect())));
-                        }
+                    if !a.iter().any(|(x, _)| *x == i) {
+                        a.push((
+                            i,
+                            o.forms
+                                .as_ref()
+                                .map(|fs| fs.iter().map(|f| f.id.clone()).collect()),
+                        ));
                     }
-                    let mut ms = Vec::new();
-                    for o in &ro.metrics {
-                        let i = find_metric(&o.id).ok_or_else(|| {
+                }
+                let mut ms = Vec::new();
+                for o in &ro.metrics {
+                    let i = find_metric(&o.id).ok_or_else(|| {
                             ServerError::bad_request(format!(
                                 "requestedObjects.metrics: {:?} is not a metric of cube {} (see GET /api/v2/cubes/{})",
                                 o.id, def.id, def.id
                             ))
                         })?;
-                        if !ms.contains(&i) {
-                            ms.push(i);
-                        }
+                    if !ms.contains(&i) {
+                        ms.push(i);
                     }
-                    (a, ms)
                 }
-            };
+                (a, ms)
+            }
+        };
         let mut attributes = Vec::with_capacity(attrs.len());
         for (ai, wanted) in attrs {
             let a = &def.attributes[ai];
@@ -184,10 +195,13 @@ impl Plan {
             let mut forms = Vec::new();
             for (fi, f) in a.attribute_forms.iter().enumerate() {
                 let fid = form_id(aid, fi);
-                if let Some(w) = &wanted {
-                    if !w.is_empty() && !w.iter().any(|x| x.eq_ignore_ascii_case(&fid) || x.eq_ignore_ascii_case(&f.category)) {
-                        continue;
-                    }
+                if let Some(w) = &wanted
+                    && !w.is_empty()
+                    && !w.iter().any(|x| {
+                        x.eq_ignore_ascii_case(&fid) || x.eq_ignore_ascii_case(&f.category)
+                    })
+                {
+                    continue;
                 }
                 let (t, c) = f
                     .expressions
@@ -202,7 +216,11 @@ impl Plan {
                 forms.push(FormOut {
                     index: fi,
                     id: fid,
-                    name: if f.category.is_empty() { "ID".to_string() } else { f.category.clone() },
+                    name: if f.category.is_empty() {
+                        "ID".to_string()
+                    } else {
+                        f.category.clone()
+                    },
                     data_type: t.columns[c].data_type,
                     decimal: stored_decimal(ds, m, t, c),
                 });
@@ -274,9 +292,15 @@ impl Plan {
                 .tables
                 .iter()
                 .find(|t| t.name == mo.table)
-                .and_then(|t| find_column(&t.columns, &mo.column).map(|c| column_arrow_type(ds, m, t, c)))
+                .and_then(|t| {
+                    find_column(&t.columns, &mo.column).map(|c| column_arrow_type(ds, m, t, c))
+                })
                 .unwrap_or_else(|| pushdata_core::arrow::arrow_type(mo.data_type));
-            fields.push(Field::new(metric_name(mo.index), aggregate::aggregated_type(&t), true));
+            fields.push(Field::new(
+                metric_name(mo.index),
+                aggregate::aggregated_type(&t),
+                true,
+            ));
         }
         Arc::new(Schema::new(fields))
     }
@@ -309,16 +333,18 @@ impl Plan {
         };
         let mut involved: Vec<&TableDef> = Vec::new();
         for mo in &self.metrics {
-            if let Some(t) = def.tables.iter().find(|t| t.name == mo.table) {
-                if !involved.iter().any(|x| x.id == t.id) {
-                    involved.push(t);
-                }
+            if let Some(t) = def.tables.iter().find(|t| t.name == mo.table)
+                && !involved.iter().any(|x| x.id == t.id)
+            {
+                involved.push(t);
             }
         }
         for a in &self.attributes {
             let covered = involved.iter().any(|t| {
                 let present = has_attr(t, a.index);
-                a.forms.iter().all(|f| present.iter().any(|(fi, _)| *fi == f.index))
+                a.forms
+                    .iter()
+                    .all(|f| present.iter().any(|(fi, _)| *fi == f.index))
             });
             if covered {
                 continue;
@@ -328,7 +354,9 @@ impl Plan {
                 .iter()
                 .filter(|t| {
                     let present = has_attr(t, a.index);
-                    a.forms.iter().all(|f| present.iter().any(|(fi, _)| *fi == f.index))
+                    a.forms
+                        .iter()
+                        .all(|f| present.iter().any(|(fi, _)| *fi == f.index))
                 })
                 .collect();
             let shares = |t: &TableDef| {
@@ -357,8 +385,11 @@ impl Plan {
             .iter()
             .flat_map(|a| a.forms.iter().map(|f| key_name(a.index, f.index)))
             .collect();
-        let wanted_metrics: Vec<String> =
-            self.metrics.iter().map(|mo| metric_name(mo.index)).collect();
+        let wanted_metrics: Vec<String> = self
+            .metrics
+            .iter()
+            .map(|mo| metric_name(mo.index))
+            .collect();
         if involved.len() == 1 {
             let t = involved[0];
             let mut cols = Vec::new();
@@ -370,14 +401,18 @@ impl Plan {
                         .find(|(fi, _)| *fi == f.index)
                         .map(|(_, c)| *c)
                         .ok_or_else(|| {
-                            ServerError::storage(format!("attribute {:?}", a.name), "form not in table")
+                            ServerError::storage(
+                                format!("attribute {:?}", a.name),
+                                "form not in table",
+                            )
                         })?;
                     cols.push((key_name(a.index, f.index), c));
                 }
             }
             for mo in &self.metrics {
-                let c = find_column(&t.columns, &mo.column)
-                    .ok_or_else(|| ServerError::storage(format!("metric {:?}", mo.name), "column not in table"))?;
+                let c = find_column(&t.columns, &mo.column).ok_or_else(|| {
+                    ServerError::storage(format!("metric {:?}", mo.name), "column not in table")
+                })?;
                 cols.push((metric_name(mo.index), c));
             }
             let rows = m.tables.get(&t.id).map(|tv| tv.rows).unwrap_or(0);
@@ -442,8 +477,7 @@ impl Plan {
         let names: Vec<String> = involved.iter().map(|t| t.name.clone()).collect();
         let mut joined = reduced.remove(0);
         let mut joined_names = vec![names[0].clone()];
-        let mut rest: Vec<(String, RecordBatch)> =
-            names.into_iter().skip(1).zip(reduced).collect();
+        let mut rest: Vec<(String, RecordBatch)> = names.into_iter().skip(1).zip(reduced).collect();
         while !rest.is_empty() {
             let pos = rest
                 .iter()
@@ -486,14 +520,19 @@ impl Plan {
         m: &Manifest,
         t: &TableDef,
         cols: &[(String, usize)],
-    ) -> Result<(SchemaRef, Box<dyn Iterator<Item = Result<RecordBatch>>>)> {
+    ) -> Result<(SchemaRef, Batches)> {
         // Columns the filter needs: every form of every attribute it names (in this table).
         let mut filter_cols: Vec<(String, usize, Vec<usize>)> = Vec::new();
         if let Some(f) = &self.filter {
             let mut ids = BTreeSet::new();
             filter_attributes(f, &mut ids);
             for id in ids {
-                if let Some(ai) = ds.def.attribute_ids.iter().position(|a| a.eq_ignore_ascii_case(&id)) {
+                if let Some(ai) = ds
+                    .def
+                    .attribute_ids
+                    .iter()
+                    .position(|a| a.eq_ignore_ascii_case(&id))
+                {
                     let mut cs = Vec::new();
                     for fm in &ds.def.attributes[ai].attribute_forms {
                         if let Some(c) = fm
@@ -513,13 +552,7 @@ impl Plan {
         }
         let fields: Vec<Field> = cols
             .iter()
-            .map(|(n, c)| {
-                Field::new(
-                    n,
-                    column_arrow_type(ds, m, t, *c),
-                    true,
-                )
-            })
+            .map(|(n, c)| Field::new(n, column_arrow_type(ds, m, t, *c), true))
             .collect();
         let schema: SchemaRef = Arc::new(Schema::new(fields));
         let Some(tv) = m.tables.get(&t.id) else {
@@ -658,7 +691,9 @@ fn join(left: &RecordBatch, right: &RecordBatch) -> Result<RecordBatch> {
             continue;
         }
         fields.push(f.as_ref().clone());
-        cols.push(arrow_select::take::take(right.column(i), &ri, None).map_err(st("joining tables"))?);
+        cols.push(
+            arrow_select::take::take(right.column(i), &ri, None).map_err(st("joining tables"))?,
+        );
     }
     let opts = arrow_array::RecordBatchOptions::new().with_row_count(Some(li.len()));
     RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), cols, &opts)
@@ -666,10 +701,12 @@ fn join(left: &RecordBatch, right: &RecordBatch) -> Result<RecordBatch> {
 }
 
 fn filter_attributes(f: &ViewFilter, out: &mut BTreeSet<String>) {
-    if f.node_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("attribute")) {
-        if let Some(id) = &f.id {
-            out.insert(id.clone());
-        }
+    if f.node_type
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("attribute"))
+        && let Some(id) = &f.id
+    {
+        out.insert(id.clone());
     }
     for o in &f.operands {
         filter_attributes(o, out);
@@ -689,14 +726,23 @@ fn check_filter(ds: &Dataset, f: &ViewFilter) -> Result<()> {
         }
         "in" | "notin" => {
             let attr = f.operands.iter().find(|o| {
-                o.node_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("attribute"))
+                o.node_type
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("attribute"))
             });
             let elems = f.operands.iter().find(|o| {
-                o.node_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("elements"))
+                o.node_type
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("elements"))
             });
             match (attr.and_then(|a| a.id.as_ref()), elems) {
                 (Some(id), Some(_)) => {
-                    if ds.def.attribute_ids.iter().any(|a| a.eq_ignore_ascii_case(id)) {
+                    if ds
+                        .def
+                        .attribute_ids
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(id))
+                    {
                         Ok(())
                     } else {
                         Err(ServerError::bad_request(format!(
@@ -758,7 +804,13 @@ fn eval_filter(
             let id = f
                 .operands
                 .iter()
-                .find_map(|o| o.id.clone().filter(|_| o.node_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("attribute"))))
+                .find_map(|o| {
+                    o.id.clone().filter(|_| {
+                        o.node_type
+                            .as_deref()
+                            .is_some_and(|t| t.eq_ignore_ascii_case("attribute"))
+                    })
+                })
                 .unwrap_or_default();
             let Some((_, cols)) = attrs.iter().find(|(a, _)| a.eq_ignore_ascii_case(&id)) else {
                 return Ok(BooleanArray::from(vec![true; n]));

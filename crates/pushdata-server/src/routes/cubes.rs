@@ -58,12 +58,11 @@ fn page_params(q: Option<&str>) -> Result<PageParams> {
                     }
                 };
             }
-            "fields" => {
+            "fields"
                 if v.split(',')
-                    .any(|f| f.trim() == "-data.metricValues.formatted")
-                {
-                    p.formatted = false;
-                }
+                    .any(|f| f.trim() == "-data.metricValues.formatted") =>
+            {
+                p.formatted = false;
             }
             _ => {}
         }

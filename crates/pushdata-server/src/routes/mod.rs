@@ -218,7 +218,10 @@ pub fn router(state: Shared, base: &str, max_body_bytes: usize) -> Router {
         )
         .route("/api/v2/cubes/{id}", get(compat::cube_definition))
         .route("/api/v2/cubes/{id}/instances", post(cubes::create_instance))
-        .route("/api/v2/cubes/{id}/instances/{iid}", get(cubes::instance_page))
+        .route(
+            "/api/v2/cubes/{id}/instances/{iid}",
+            get(cubes::instance_page),
+        )
         .route("/api/cubes/{id}", get(compat::cube_definition))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(max_body_bytes))
