@@ -7,7 +7,9 @@
 //! the attributes and metrics come from several tables, each table is first grouped by
 //! its requested attributes plus the attributes it shares with the other tables read,
 //! then the tables are joined (inner) on the shared attributes' forms, then the joined
-//! rows are grouped by the requested attributes.
+//! rows are grouped by the requested attributes. A table that shares no attribute with
+//! the others is crossed with them (its metrics repeat on every row, as a cube shows
+//! metrics unrelated to the attributes; at most [`MAX_CROSS_ROWS`] rows).
 //!
 //! Memory: one table is streamed batch by batch from its Parquet file and grouped with
 //! the bound of [`aggregate`](super::aggregate). A join of several tables holds their
@@ -479,18 +481,24 @@ impl Plan {
         let mut joined_names = vec![names[0].clone()];
         let mut rest: Vec<(String, RecordBatch)> = names.into_iter().skip(1).zip(reduced).collect();
         while !rest.is_empty() {
+            // Prefer a table that shares an attribute; one that shares none is crossed
+            // (its metrics repeat on every row, as a cube shows unrelated metrics).
             let pos = rest
                 .iter()
                 .position(|(_, b)| !shared_keys(&joined, b).is_empty())
-                .ok_or_else(|| {
-                    ServerError::bad_request(format!(
-                        "tables {} share no attribute with tables {}: their rows cannot be combined; ask for attributes and metrics of tables that share an attribute",
-                        rest.iter().map(|(n, _)| format!("{n:?}")).collect::<Vec<_>>().join(", "),
-                        joined_names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
-                    ))
-                })?;
+                .unwrap_or(0);
             let (n, b) = rest.remove(pos);
-            joined = join(&joined, &b)?;
+            joined = join(&joined, &b).map_err(|e| match e {
+                ServerError::BadRequest(m) => ServerError::BadRequest(format!(
+                    "joining table {n:?} to {}: {m}",
+                    joined_names
+                        .iter()
+                        .map(|n| format!("{n:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                other => other,
+            })?;
             joined_names.push(n);
         }
         let schema = joined.schema();
@@ -633,7 +641,11 @@ fn shared_keys(a: &RecordBatch, b: &RecordBatch) -> Vec<String> {
         .collect()
 }
 
-/// Inner hash join of two grouped tables on their shared attribute forms.
+/// The most rows a join of tables that share no attribute may produce.
+pub const MAX_CROSS_ROWS: u64 = 10_000_000;
+
+/// Inner hash join of two grouped tables on their shared attribute forms (a cross join
+/// when they share none).
 fn join(left: &RecordBatch, right: &RecordBatch) -> Result<RecordBatch> {
     let keys = shared_keys(left, right);
     let ls = left.schema();
@@ -661,19 +673,37 @@ fn join(left: &RecordBatch, right: &RecordBatch) -> Result<RecordBatch> {
             .collect(),
     )
     .map_err(st("joining tables"))?;
-    let rrows = conv.convert_columns(&rk).map_err(st("joining tables"))?;
-    let mut index: HashMap<&[u8], Vec<u32>> = HashMap::new();
-    for (i, r) in rrows.iter().enumerate() {
-        index.entry(r.data()).or_default().push(i as u32);
-    }
-    let lrows = conv.convert_columns(&lk).map_err(st("joining tables"))?;
     let mut li = Vec::new();
     let mut ri = Vec::new();
-    for (i, r) in lrows.iter().enumerate() {
-        if let Some(m) = index.get(r.data()) {
-            for j in m {
-                li.push(i as u32);
-                ri.push(*j);
+    if keys.is_empty() {
+        // No shared attribute: every row with every row.
+        let product = (left.num_rows() as u64).saturating_mul(right.num_rows() as u64);
+        if product > MAX_CROSS_ROWS {
+            return Err(ServerError::bad_request(format!(
+                "the tables share no attribute and crossing their {} x {} grouped rows exceeds {MAX_CROSS_ROWS} rows; ask for attributes and metrics of tables that share an attribute",
+                left.num_rows(),
+                right.num_rows()
+            )));
+        }
+        for i in 0..left.num_rows() as u32 {
+            for j in 0..right.num_rows() as u32 {
+                li.push(i);
+                ri.push(j);
+            }
+        }
+    } else {
+        let rrows = conv.convert_columns(&rk).map_err(st("joining tables"))?;
+        let mut index: HashMap<&[u8], Vec<u32>> = HashMap::new();
+        for (i, r) in rrows.iter().enumerate() {
+            index.entry(r.data()).or_default().push(i as u32);
+        }
+        let lrows = conv.convert_columns(&lk).map_err(st("joining tables"))?;
+        for (i, r) in lrows.iter().enumerate() {
+            if let Some(m) = index.get(r.data()) {
+                for j in m {
+                    li.push(i as u32);
+                    ri.push(*j);
+                }
             }
         }
     }
