@@ -278,3 +278,105 @@ impl Instances {
         Ok(inst)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
+    use arrow_array::{Int32Array, Int64Array, StringArray};
+    use arrow_schema::{DataType as A, Field, Schema};
+    use pushdata_core::wire::{DatasetModel, UpdatePolicy};
+
+    use super::*;
+    use crate::storage::{Catalog, DatasetDef, TableUpload, UploadSource};
+
+    /// A dataset with `n` rows: `k` (attribute, n / 3 distinct values), `m` (metric, 1).
+    fn dataset(dir: &Path, n: i64) -> Arc<Dataset> {
+        let model: DatasetModel = serde_json::from_value(serde_json::json!({
+            "name": "d",
+            "tables": [{"name": "t", "columnHeaders": [
+                {"name": "k", "dataType": "STRING"}, {"name": "m", "dataType": "INTEGER"}]}],
+            "attributes": [{"name": "K", "attributeForms": [
+                {"category": "ID", "expressions": [{"tableName": "t", "columnName": "k"}]}]}],
+            "metrics": [{"name": "M", "expressions": [{"tableName": "t", "columnName": "m"}]}]
+        }))
+        .unwrap();
+        let catalog = Catalog::open(dir).unwrap();
+        let def = DatasetDef::from_model(model, "P", "u").unwrap();
+        let ds = catalog.create(def).unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", A::Utf8, true),
+            Field::new("m", A::Int32, true),
+        ]));
+        let b = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("k{}", i / 3)))),
+                Arc::new(Int32Array::from_iter_values((0..n).map(|_| 1))),
+            ],
+        )
+        .unwrap();
+        ds.publish(
+            vec![TableUpload {
+                table_id: ds.def.tables[0].id.clone(),
+                policy: UpdatePolicy::Replace,
+                source: UploadSource::Batches(vec![b]),
+            }],
+            false,
+            &|| false,
+        )
+        .unwrap();
+        ds
+    }
+
+    fn groups(inst: &Instance) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for b in inst.result.read(0, inst.result.total).unwrap() {
+            let k = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+            let m = b.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
+            for i in 0..b.num_rows() {
+                out.push((k.value(i).to_string(), m.value(i)));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn spilled_grouping_equals_in_memory_grouping() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = dataset(dir.path(), 30_000);
+        let mem = Instances::new(dir.path().join("a"));
+        let mut spill = Instances::new(dir.path().join("b"));
+        spill.max_groups_in_memory = 1000; // 30 partitions
+        let req = CubeInstanceRequest::all();
+        let a = mem.create(&ds, "u", &req).unwrap();
+        let b = spill.create(&ds, "u", &req).unwrap();
+        assert_eq!(a.result.total, 10_000);
+        assert!(a.result.starts.len() > 1, "several result batches");
+        let ga = groups(&a);
+        assert_eq!(ga, groups(&b));
+        assert!(ga.iter().all(|(_, m)| *m == 3));
+        // A page in the middle spans two result batches.
+        let page = a.result.read(8190, 5).unwrap();
+        assert_eq!(page.iter().map(RecordBatch::num_rows).sum::<usize>(), 5);
+    }
+
+    #[test]
+    fn instances_expire_and_their_files_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = dataset(dir.path(), 10);
+        let mut inst = Instances::new(dir.path().join("i"));
+        inst.idle_timeout = Duration::from_millis(50);
+        let i = inst.create(&ds, "u", &CubeInstanceRequest::all()).unwrap();
+        let id = i.id.clone();
+        let file_dir = i.dir.clone();
+        drop(i);
+        assert!(inst.get(&ds.def.id, &id).is_ok());
+        std::thread::sleep(Duration::from_millis(80));
+        let e = inst.get(&ds.def.id, &id).unwrap_err().to_string();
+        assert!(e.contains("expired"), "{e}");
+        assert!(!file_dir.exists(), "files of an expired instance are deleted");
+    }
+}
