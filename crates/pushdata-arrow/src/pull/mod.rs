@@ -17,8 +17,9 @@
 //! ```
 //!
 //! A cube groups rows by the attributes read and sums the metrics; with no attribute or
-//! metric named, every attribute and every metric is read. Memory: one page (plus the
-//! Parquet writer's row group buffer when writing a file).
+//! metric named, every attribute and every metric is read. Memory: two pages (the one
+//! being decoded and the next one, fetched meanwhile), plus the Parquet writer's row
+//! group buffer when writing a file.
 
 pub mod decode;
 
@@ -169,6 +170,7 @@ impl Pull {
             instance_id: first.instance_id.clone(),
             next_offset: first.data.paging.current,
             pending: Some(first),
+            inflight: None,
             pull: self,
             schema,
             rows: 0,
@@ -249,6 +251,15 @@ fn names(list: &[CubeObject]) -> String {
         .join(", ")
 }
 
+impl Drop for PullPages {
+    /// A page still being fetched is not needed any more.
+    fn drop(&mut self) {
+        if let Some(h) = self.inflight.take() {
+            h.abort();
+        }
+    }
+}
+
 /// The pages of a cube instance, as batches.
 #[derive(Debug)]
 pub struct PullPages {
@@ -258,6 +269,7 @@ pub struct PullPages {
     total: u64,
     next_offset: u64,
     pending: Option<CubeInstance>,
+    inflight: Option<tokio::task::JoinHandle<pushdata_core::Result<CubeInstance>>>,
     rows: u64,
     pages: u64,
     started: Instant,
@@ -279,7 +291,24 @@ impl PullPages {
         &self.instance_id
     }
 
-    /// The next page as a batch; `None` after the last one.
+    /// Fetch the page at `offset` in the background.
+    fn spawn_fetch(
+        &self,
+        offset: u64,
+    ) -> tokio::task::JoinHandle<pushdata_core::Result<CubeInstance>> {
+        let client = self.pull.client.clone();
+        let cube = self.pull.dataset_id.clone();
+        let instance = self.instance_id.clone();
+        let limit = self.pull.page_size;
+        tokio::spawn(async move {
+            client
+                .cube_instance_page(&cube, &instance, offset, limit)
+                .await
+        })
+    }
+
+    /// The next page as a batch; `None` after the last one. While a page is decoded, the
+    /// next one is already being fetched (so two pages are in memory at most).
     pub async fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
         let page = match self.pending.take() {
             Some(p) => p,
@@ -287,28 +316,30 @@ impl PullPages {
                 if self.next_offset >= self.total {
                     return Ok(None);
                 }
-                let p = &self.pull;
-                let page = p
-                    .client
-                    .cube_instance_page(
-                        &p.dataset_id,
-                        &self.instance_id,
-                        self.next_offset,
-                        p.page_size,
-                    )
+                let offset = self.next_offset;
+                let handle = match self.inflight.take() {
+                    Some(h) => h,
+                    None => self.spawn_fetch(offset),
+                };
+                let step = format!(
+                    "cube instance {} of {}, rows {offset}..",
+                    self.instance_id, self.pull.dataset_id
+                );
+                let page = handle
                     .await
-                    .map_err(p.api(format!(
-                        "cube instance {} of {}, rows {}..",
-                        self.instance_id, p.dataset_id, self.next_offset
-                    )))?;
+                    .map_err(|e| Error::Internal(format!("{step}: page fetch task: {e}")))?
+                    .map_err(|source| Error::Api {
+                        step: step.clone(),
+                        source: Box::new(source),
+                    })?;
                 if page.data.paging.current == 0 {
                     return Err(Error::Api {
-                        step: format!("cube instance {} of {}", self.instance_id, p.dataset_id),
+                        step,
                         source: Box::new(pushdata_core::Error::InvalidInput {
                             what: "cube page",
                             message: format!(
-                                "the server returned no rows at offset {} of {}",
-                                self.next_offset, self.total
+                                "the server returned no rows at offset {offset} of {}",
+                                self.total
                             ),
                         }),
                     });
@@ -317,8 +348,8 @@ impl PullPages {
                 page
             }
         };
-        if page.data.paging.current == 0 && self.pages > 0 {
-            return Ok(None);
+        if self.inflight.is_none() && self.next_offset < self.total {
+            self.inflight = Some(self.spawn_fetch(self.next_offset));
         }
         let batch = page_to_batch(&page, &self.schema, &self.pull.dataset_id)?;
         self.rows += batch.num_rows() as u64;

@@ -312,7 +312,9 @@ mod tests {
         let b = RecordBatch::try_new(
             schema,
             vec![
-                Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("k{}", i / 3)))),
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| format!("k{}", i / 3)),
+                )),
                 Arc::new(Int32Array::from_iter_values((0..n).map(|_| 1))),
             ],
         )
@@ -377,6 +379,9 @@ mod tests {
         std::thread::sleep(Duration::from_millis(80));
         let e = inst.get(&ds.def.id, &id).unwrap_err().to_string();
         assert!(e.contains("expired"), "{e}");
-        assert!(!file_dir.exists(), "files of an expired instance are deleted");
+        assert!(
+            !file_dir.exists(),
+            "files of an expired instance are deleted"
+        );
     }
 }
