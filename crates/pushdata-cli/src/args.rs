@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use pushdata_core::Secret;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
 
 /// Push Parquet files into analytics datasets through the Push Data API.
@@ -50,9 +51,10 @@ pub struct ConnectionArgs {
         long,
         env = "PUSHDATA_PASSWORD",
         hide_env_values = true,
-        value_name = "P"
+        value_name = "P",
+        value_parser = secret
     )]
-    pub password: Option<String>,
+    pub password: Option<Secret>,
 
     /// Project name or id (default: the user's only project).
     #[arg(long, env = "PUSHDATA_PROJECT", value_name = "NAME_OR_ID")]
@@ -181,8 +183,8 @@ pub struct ServeArgs {
     pub user: Option<String>,
 
     /// That user's password.
-    #[arg(long, value_name = "P", requires = "user")]
-    pub password: Option<String>,
+    #[arg(long, value_name = "P", requires = "user", value_parser = secret)]
+    pub password: Option<Secret>,
 }
 
 /// `pushdata schema`.
@@ -199,6 +201,12 @@ pub struct SchemaArgs {
     /// Print the dataset model (POST /api/datasets/models body) as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Passwords are held as [`Secret`]s from the start, so `Debug` of the arguments never
+/// shows them.
+fn secret(value: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(value))
 }
 
 /// `--policy`.
@@ -279,5 +287,16 @@ mod tests {
         assert_eq!(p.orientation, OrientationArg::Row);
         assert_eq!(p.data_dir, PathBuf::from(".pushdata"));
         assert!(!p.single_request && !p.json);
+    }
+
+    #[test]
+    fn passwords_never_reach_debug() {
+        let cli = Cli::try_parse_from(["pushdata", "push", "a.parquet", "--password", "hunter2"])
+            .unwrap();
+        let Command::Push(p) = &cli.command else {
+            panic!("not push")
+        };
+        assert_eq!(p.connection.password.as_ref().unwrap().expose(), "hunter2");
+        assert!(!format!("{cli:?}").contains("hunter2"));
     }
 }

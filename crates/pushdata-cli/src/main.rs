@@ -22,7 +22,11 @@ use crate::error::{CliError, one_line};
 fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(match cli.command {
+        // The server's own events (logins, datasets, publishes) are what `serve` is watched for.
+        Command::Serve(_) => "warn,pushdata_server=info",
+        Command::Push(_) | Command::Schema(_) => "warn",
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -77,13 +81,14 @@ fn install_panic_hook() {
     }));
 }
 
-/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings only).
-fn init_tracing() {
+/// Logs go to stderr, filtered by `RUST_LOG` (else by `default`).
+fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }

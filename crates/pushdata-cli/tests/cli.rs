@@ -180,6 +180,9 @@ fn push_embedded_prints_summary_and_where_the_data_went() {
         .stdout(predicate::str::contains("sales  4 rows"))
         .stdout(predicate::str::contains(".pushdata"))
         .stdout(predicate::str::contains("--dataset-id"))
+        // Not a terminal: plain progress lines from the pipeline's events.
+        .stderr(predicate::str::contains("progress: publishing"))
+        .stderr(predicate::str::contains("progress: 4/4 rows"))
         .stderr(predicate::str::contains("panicked").not());
     // The default data directory is `.pushdata/` in the current directory.
     assert!(tmp.path().join(".pushdata").is_dir());
@@ -430,6 +433,34 @@ fn schema_prints_headers_and_model() {
         .stdout(predicate::str::is_match(r"Category_DESC\s+STRING").unwrap())
         .stdout(predicate::str::is_match(r"Cost\s+DOUBLE\s+Float64\s+metric Cost").unwrap())
         .stdout(predicate::str::contains("4 rows"));
+}
+
+#[test]
+fn schema_of_two_tables_links_them_by_attribute() {
+    let tmp = TempDir::new().unwrap();
+    let out = pushdata(tmp.path())
+        .arg("schema")
+        .arg(data("orders.parquet"))
+        .arg(data("customers.parquet"))
+        .args(["--json", "--attribute", "customer_id"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tables"].as_array().unwrap().len(), 2);
+    let customer = v["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "customer_id")
+        .unwrap();
+    let tables: Vec<&str> = customer["attributeForms"][0]["expressions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["tableName"].as_str().unwrap())
+        .collect();
+    assert_eq!(tables, ["orders", "customers"]);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use pushdata_arrow::{Push, PushReport, TableSchema, Workflow, infer_model};
-use pushdata_core::{Client, Credentials};
+use pushdata_core::{Client, Credentials, Secret};
 use pushdata_server::{Server, ServerConfig, ServerHandle};
 
 use crate::args::PushArgs;
@@ -69,7 +69,7 @@ async fn start_embedded(
     data_dir: &Path,
     args: &PushArgs,
     user: &str,
-    password: &str,
+    password: &Secret,
 ) -> Result<ServerHandle> {
     std::fs::create_dir_all(data_dir).map_err(|source| CliError::Io {
         what: format!("creating the data directory {}", data_dir.display()),
@@ -77,7 +77,7 @@ async fn start_embedded(
     })?;
     let mut config = ServerConfig::new(data_dir.to_path_buf());
     if args.connection.user.is_some() || args.connection.password.is_some() {
-        config = config.with_user(user.to_string(), password.to_string());
+        config = config.with_user(user.to_string(), password.clone());
     }
     Ok(Server::start(config).await?)
 }
@@ -86,13 +86,15 @@ async fn start_embedded(
 async fn push_to(
     url: &str,
     user: &str,
-    password: &str,
+    password: &Secret,
     args: &PushArgs,
     dataset_name: &str,
     inputs: &[InputFile],
 ) -> Result<PushReport> {
     let client = Client::builder(url).build()?;
-    client.login(Credentials::standard(user, password)).await?;
+    client
+        .login(Credentials::standard(user, password.clone()))
+        .await?;
     let result = async {
         choose_project(&client, args.connection.project.as_deref()).await?;
         let progress = Progress::new(inputs.iter().map(|i| i.rows).sum());
