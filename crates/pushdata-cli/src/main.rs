@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     init_tracing(match cli.command {
         // The server's own events (logins, datasets, publishes) are what `serve` is watched for.
         Command::Serve(_) => "warn,pushdata_server=info",
-        Command::Push(_) | Command::Schema(_) => "warn",
+        Command::Push(_) | Command::Pull(_) | Command::Schema(_) => "warn",
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

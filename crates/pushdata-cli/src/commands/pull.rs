@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use pushdata_arrow::{Pull, PullReport};
-use pushdata_core::{Client, Credentials};
+use pushdata_core::{Client, Credentials, Secret};
 use pushdata_server::{Server, ServerConfig};
 use serde::Serialize;
 
@@ -81,9 +81,16 @@ pub async fn run(args: PullArgs) -> Result<()> {
     print_report(&args, &report)
 }
 
-async fn pull_from(url: &str, user: &str, password: &str, args: &PullArgs) -> Result<PullReport> {
+async fn pull_from(
+    url: &str,
+    user: &str,
+    password: &Secret,
+    args: &PullArgs,
+) -> Result<PullReport> {
     let client = Client::builder(url).build()?;
-    client.login(Credentials::standard(user, password)).await?;
+    client
+        .login(Credentials::standard(user, password.clone()))
+        .await?;
     let result = async {
         choose_project(&client, args.connection.project.as_deref()).await?;
         let mut pull = Pull::new(client.clone(), args.dataset_id.clone());
