@@ -530,6 +530,40 @@ async fn tables_sharing_an_attribute_are_read_as_their_join() {
             (Some("bob".into()), Some("2.0".into())),
         ]
     );
+    // A filter on an attribute of the other table restricts the rows (through the join).
+    let def = env
+        .client
+        .cube_definition(&report.dataset_id)
+        .await
+        .unwrap();
+    let objs = &def.definition.available_objects;
+    let name = objs.attributes.iter().find(|a| a.name == "Name").unwrap();
+    let amount = objs.metrics.iter().find(|m| m.name == "Amount").unwrap();
+    let mut req = CubeInstanceRequest::with_objects(Vec::<String>::new(), [amount.id.clone()]);
+    req.view_filter = Some(ViewFilter {
+        operator: Some("In".into()),
+        operands: vec![
+            ViewFilter {
+                node_type: Some("attribute".into()),
+                id: Some(name.id.clone()),
+                ..Default::default()
+            },
+            ViewFilter {
+                node_type: Some("elements".into()),
+                elements: vec![IdRef {
+                    id: format!("{}:ann", name.id),
+                }],
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    });
+    let (_, got) = Pull::new(env.client.clone(), &report.dataset_id)
+        .with_request(req)
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(col_text(&got[0], "Amount"), vec![Some("13.0".into())]);
     env.stop().await;
 }
 

@@ -379,6 +379,42 @@ impl Plan {
                 })?;
             involved.push(*pick);
         }
+        // A filter on an attribute of a table not read yet brings that table in (joined
+        // on the attributes it shares), so the filter restricts the rows.
+        if let Some(f) = &self.filter {
+            let mut ids = BTreeSet::new();
+            filter_attributes(f, &mut ids);
+            for id in ids {
+                let Some(ai) = def
+                    .attribute_ids
+                    .iter()
+                    .position(|a| a.eq_ignore_ascii_case(&id))
+                else {
+                    continue;
+                };
+                if involved.iter().any(|t| !has_attr(t, ai).is_empty()) {
+                    continue;
+                }
+                let holders: Vec<&TableDef> = def
+                    .tables
+                    .iter()
+                    .filter(|t| !has_attr(t, ai).is_empty())
+                    .collect();
+                let shares = |t: &TableDef| {
+                    involved.iter().any(|o| {
+                        (0..def.attributes.len())
+                            .any(|x| !has_attr(t, x).is_empty() && !has_attr(o, x).is_empty())
+                    })
+                };
+                if let Some(t) = holders
+                    .iter()
+                    .find(|t| involved.is_empty() || shares(t))
+                    .or(holders.first())
+                {
+                    involved.push(*t);
+                }
+            }
+        }
         if involved.is_empty() {
             return Ok(());
         }
