@@ -7,8 +7,9 @@
 //! [`pushdata_core::arrow::arrow_type_with_decimal`]:
 //! DATE Date32, DATETIME Timestamp(µs), TIME Time64(µs), BIGDECIMAL Decimal128(p, s),
 //! INTEGER Int32, BIGINTEGER Int64, DOUBLE Float64, BOOL Boolean, STRING Utf8.
-//! A column with an unknown type, or a BIGDECIMAL without a scale, is read as Utf8 (the
-//! exact text).
+//! An attribute form with no known type, or a BIGDECIMAL without a scale, is read as Utf8
+//! (the exact text); a metric with no known type as Float64 (real servers' metric values
+//! are numbers).
 
 use std::sync::Arc;
 
@@ -21,9 +22,14 @@ use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 
-fn column_type(data_type: Option<&str>, precision: Option<u8>, scale: Option<i8>) -> ArrowType {
+fn column_type(
+    data_type: Option<&str>,
+    precision: Option<u8>,
+    scale: Option<i8>,
+    unknown: ArrowType,
+) -> ArrowType {
     match data_type.and_then(parse_cube_data_type) {
-        None => ArrowType::Utf8,
+        None => unknown,
         Some(DataType::BigDecimal) => match scale {
             Some(s) => pushdata_core::arrow::arrow_type_with_decimal(
                 DataType::BigDecimal,
@@ -52,7 +58,12 @@ pub fn page_schema(page: &CubeInstance) -> SchemaRef {
             };
             fields.push(Field::new(
                 name,
-                column_type(f.data_type.as_deref(), f.precision, f.scale),
+                column_type(
+                    f.data_type.as_deref(),
+                    f.precision,
+                    f.scale,
+                    ArrowType::Utf8,
+                ),
                 true,
             ));
         }
@@ -60,7 +71,12 @@ pub fn page_schema(page: &CubeInstance) -> SchemaRef {
     for m in page.metrics() {
         fields.push(Field::new(
             &m.name,
-            column_type(m.data_type.as_deref(), m.precision, m.scale),
+            column_type(
+                m.data_type.as_deref(),
+                m.precision,
+                m.scale,
+                ArrowType::Float64,
+            ),
             true,
         ));
     }
@@ -194,4 +210,61 @@ pub fn page_to_batch(page: &CubeInstance, schema: &SchemaRef, cube: &str) -> Res
         table: format!("cube {cube}"),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Float64Type;
+
+    use super::*;
+
+    /// A page as a real server sends it: form types in its own names, metrics without a
+    /// type, form values as text, a multi-form attribute.
+    #[test]
+    fn a_real_server_page() {
+        let text = r#"{"id":"C","name":"n","instanceId":"I",
+          "definition":{"grid":{"crossTab":false,"metricsPosition":{"axis":"columns","index":0},
+            "rows":[{"name":"Region","id":"A","type":"attribute",
+               "forms":[{"id":"F1","name":"ID","dataType":"Integer"},{"id":"F2","name":"DESC","dataType":"Char"}],
+               "elements":[{"id":"h1;A","formValues":["1","North"]},{"id":"h2;A","formValues":["2","South"]}]}],
+            "columns":[{"name":"Metrics","id":"00000000000000000000000000000000","type":"templateMetrics",
+               "elements":[{"name":"Cost","id":"M","type":"metric"}]}]}},
+          "data":{"paging":{"total":3,"current":3,"offset":0,"limit":10},
+            "headers":{"rows":[[1],[0],[1]],"columns":[[0]]},
+            "metricValues":{"raw":[[1.5],[null],[-2]]}}}"#;
+        let page: CubeInstance = serde_json::from_str(text).unwrap();
+        let schema = page_schema(&page);
+        let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["Region@ID", "Region@DESC", "Cost"]);
+        assert_eq!(schema.field(0).data_type(), &ArrowType::Int32);
+        assert_eq!(schema.field(1).data_type(), &ArrowType::Utf8);
+        assert_eq!(schema.field(2).data_type(), &ArrowType::Float64);
+        let b = page_to_batch(&page, &schema, "C").unwrap();
+        assert_eq!(b.column(1).as_string::<i32>().value(0), "South");
+        let cost = b.column(2).as_primitive::<Float64Type>();
+        assert_eq!(
+            (cost.value(0), cost.is_null(1), cost.value(2)),
+            (1.5, true, -2.0)
+        );
+    }
+
+    #[test]
+    fn a_bad_value_names_column_and_rows() {
+        let text = r#"{"id":"C","name":"n","instanceId":"I",
+          "definition":{"grid":{"rows":[],"columns":[{"name":"Metrics","id":"0","type":"templateMetrics",
+               "elements":[{"name":"Units","id":"M","type":"metric","dataType":"INTEGER"}]}]}},
+          "data":{"paging":{"total":1,"current":1,"offset":40,"limit":10},
+            "headers":{"rows":[[]]},"metricValues":{"raw":[["many"]]}}}"#;
+        let page: CubeInstance = serde_json::from_str(text).unwrap();
+        let e = page_to_batch(&page, &page_schema(&page), "C")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"Units\"") && e.contains("40") && e.contains("Int32"),
+            "{e}"
+        );
+    }
 }
