@@ -7,7 +7,8 @@
 //! - [`encode`]: per-type encoders writing chunk JSON (ROW / COLUMN) and base64 in place,
 //!   cut into chunks of a target size;
 //! - [`source`]: Parquet files and RecordBatch iterators / streams;
-//! - [`push`]: the streaming, bounded push pipeline ([`Push`]).
+//! - [`push`]: the streaming, bounded push pipeline ([`Push`]);
+//! - [`pull`]: getting data out through the Cube API, page by page ([`Pull`]).
 //!
 //! ```no_run
 //! use pushdata_arrow::{ModelOptions, Push, ProgressEvent};
@@ -39,6 +40,7 @@
 pub mod encode;
 mod error;
 pub mod model;
+pub mod pull;
 pub mod push;
 pub mod source;
 
@@ -47,5 +49,6 @@ pub use model::{
     AttributeModel, ColumnModel, FormModel, MetricModel, Model, ModelOptions, Role, TableModel,
     TableSchema, infer_model,
 };
+pub use pull::{Pull, PullPages, PullReport};
 pub use push::{ProgressEvent, ProgressSink, Push, PushOptions, PushReport, TableReport, Workflow};
 pub use source::ParquetSource;

@@ -24,6 +24,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod client;
 pub mod error;
 pub mod secret;

@@ -23,6 +23,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod cube;
 pub mod decode;
 pub mod error;
 pub mod ids;

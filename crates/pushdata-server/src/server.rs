@@ -56,6 +56,8 @@ impl Server {
         })
         .await
         .map_err(|e| ServerError::storage("opening the data directory", e))??;
+        let cube_instances =
+            crate::cube::Instances::new(catalog.staging_dir().join("cube-instances"));
         let state = Arc::new(AppState {
             auth: Auth::new(users, config.token_idle_timeout),
             catalog,
@@ -64,6 +66,7 @@ impl Server {
             fail_publish_after_staging: config.fail_publish_after_staging,
             publish_delay: config.publish_delay,
             max_body_bytes: config.max_body_bytes,
+            cube_instances,
             chunk_slots: tokio::sync::Semaphore::new(config.max_concurrent_chunks.max(1)),
         });
         let base = config.normalized_base_path();

@@ -9,6 +9,7 @@
 //! - `publish`: [`PublishWait`] and waiting for a publish to finish.
 
 mod auth;
+mod cube;
 mod datasets;
 mod publish;
 mod request;

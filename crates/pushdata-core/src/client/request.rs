@@ -86,6 +86,18 @@ impl Call {
         self
     }
 
+    /// Append a query parameter.
+    pub(crate) fn query(mut self, key: &str, value: &str) -> Self {
+        self.url.query_pairs_mut().append_pair(key, value);
+        self
+    }
+
+    /// Mark the call safe to resend (a POST that changes nothing).
+    pub(crate) fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
     /// A JSON body already serialized.
     pub(crate) fn body(mut self, body: Bytes) -> Self {
         self.body = Some(body);

@@ -7,6 +7,7 @@
 
 mod auth;
 mod compat;
+mod cube;
 mod dataset;
 mod error;
 mod model;
@@ -19,6 +20,11 @@ pub use compat::{
     CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects, DatasetColumn, DatasetDefinition,
     DatasetDefinitionBody, DatasetDefinitionResult, DatasetObjects, DatasetTable, IdName,
     ObjectInfo, ServerStatus, SessionInfo,
+};
+pub use cube::{
+    CubeInstance, CubeInstanceRequest, Grid, GridAttribute, GridData, GridDefinition, GridElement,
+    GridForm, GridHeaders, GridMetric, GridMetricsHeader, IdRef, MetricValues, MetricsPosition,
+    Paging, RawCell, RequestedObject, RequestedObjects, ViewFilter, parse_cube_data_type,
 };
 pub use dataset::{
     Attribute, ColumnExpression, ColumnHeader, CreateDatasetResponse, DIAttribute, DIExpression,

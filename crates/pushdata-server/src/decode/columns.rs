@@ -8,26 +8,13 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, Decimal128Array, Decimal256Array};
 use arrow_buffer::i256;
-use arrow_schema::DataType as ArrowType;
 use pushdata_core::wire::DataType;
 
 use super::json::Token;
 use super::values;
 
 /// The Arrow type a column of `t` is stored as (decimals: the scale is decided per batch).
-pub fn arrow_type(t: DataType) -> ArrowType {
-    match t {
-        DataType::String => ArrowType::Utf8,
-        DataType::Integer => ArrowType::Int32,
-        DataType::BigInteger => ArrowType::Int64,
-        DataType::Bool => ArrowType::Boolean,
-        DataType::Double => ArrowType::Float64,
-        DataType::BigDecimal => ArrowType::Decimal128(38, 0),
-        DataType::Date => ArrowType::Date32,
-        DataType::Time => ArrowType::Time64(arrow_schema::TimeUnit::Microsecond),
-        DataType::DateTime => ArrowType::Timestamp(arrow_schema::TimeUnit::Microsecond, None),
-    }
-}
+pub use pushdata_core::arrow::arrow_type;
 
 /// Builds one column of a chunk from tokens.
 #[derive(Debug)]

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod compat;
+pub mod cubes;
 pub mod datasets;
 pub mod upload;
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub publish_delay: std::time::Duration,
     /// The body limit (for error messages).
     pub max_body_bytes: usize,
+    /// Live cube instances.
+    pub cube_instances: crate::cube::Instances,
     /// Permits for reading and decoding chunk bodies (bounds memory).
     pub chunk_slots: tokio::sync::Semaphore,
 }
@@ -214,6 +217,11 @@ pub fn router(state: Shared, base: &str, max_body_bytes: usize) -> Router {
             get(compat::get_object).delete(compat::delete_object),
         )
         .route("/api/v2/cubes/{id}", get(compat::cube_definition))
+        .route("/api/v2/cubes/{id}/instances", post(cubes::create_instance))
+        .route(
+            "/api/v2/cubes/{id}/instances/{iid}",
+            get(cubes::instance_page),
+        )
         .route("/api/cubes/{id}", get(compat::cube_definition))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(max_body_bytes))

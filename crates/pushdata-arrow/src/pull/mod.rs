@@ -1,0 +1,377 @@
+//! Get data out: read a published dataset through the Cube API into Arrow
+//! [`RecordBatch`]es, page by page, and optionally into a Parquet file.
+//!
+//! ```no_run
+//! # async fn demo(client: pushdata_core::Client) -> pushdata_arrow::Result<()> {
+//! use pushdata_arrow::Pull;
+//! let mut pages = Pull::new(client, "DATASET_ID")
+//!     .with_attribute("Region")
+//!     .with_metric("Revenue")
+//!     .with_page_size(50_000)
+//!     .open()
+//!     .await?;
+//! while let Some(batch) = pages.next_batch().await? {
+//!     println!("{} rows", batch.num_rows());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! A cube groups rows by the attributes read and sums the metrics; with no attribute or
+//! metric named, every attribute and every metric is read. Memory: two pages (the one
+//! being decoded and the next one, fetched meanwhile), plus the Parquet writer's row
+//! group buffer when writing a file.
+
+pub mod decode;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use pushdata_core::Client;
+use pushdata_core::wire::{CubeInstance, CubeInstanceRequest, CubeObject};
+
+pub use decode::{page_schema, page_to_batch};
+
+use crate::error::{Error, Result};
+
+/// Rows per page when none is given.
+pub const DEFAULT_PAGE_SIZE: u64 = 50_000;
+
+/// Reads a dataset through the Cube API. Build with [`Pull::new`], then [`Pull::open`]
+/// (pages as batches), [`Pull::collect`] or [`Pull::to_parquet`].
+#[derive(Debug, Clone)]
+pub struct Pull {
+    client: Client,
+    dataset_id: String,
+    attributes: Vec<String>,
+    metrics: Vec<String>,
+    page_size: u64,
+    request: Option<CubeInstanceRequest>,
+}
+
+/// What a pull read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullReport {
+    /// The dataset (cube) id.
+    pub dataset_id: String,
+    /// Rows read.
+    pub rows: u64,
+    /// Pages fetched.
+    pub pages: u64,
+    /// The schema of the batches.
+    pub schema: SchemaRef,
+    /// Time taken.
+    pub elapsed: Duration,
+}
+
+impl Pull {
+    /// A pull of dataset `dataset_id` with `client` (logged in, project selected).
+    pub fn new(client: Client, dataset_id: impl Into<String>) -> Self {
+        Pull {
+            client,
+            dataset_id: dataset_id.into(),
+            attributes: Vec::new(),
+            metrics: Vec::new(),
+            page_size: DEFAULT_PAGE_SIZE,
+            request: None,
+        }
+    }
+
+    /// Read this attribute (name or id); rows are grouped by the attributes read.
+    pub fn with_attribute(mut self, name_or_id: impl Into<String>) -> Self {
+        self.attributes.push(name_or_id.into());
+        self
+    }
+
+    /// Read this metric (name or id); metrics are summed per group.
+    pub fn with_metric(mut self, name_or_id: impl Into<String>) -> Self {
+        self.metrics.push(name_or_id.into());
+        self
+    }
+
+    /// Rows per page (default [`DEFAULT_PAGE_SIZE`]; at least 1).
+    pub fn with_page_size(mut self, rows: u64) -> Self {
+        self.page_size = rows.max(1);
+        self
+    }
+
+    /// Send this request body as is (ids, forms, view filter) instead of resolving the
+    /// names given with [`with_attribute`](Pull::with_attribute) /
+    /// [`with_metric`](Pull::with_metric).
+    pub fn with_request(mut self, request: CubeInstanceRequest) -> Self {
+        self.request = Some(request);
+        self
+    }
+
+    fn api(&self, step: String) -> impl FnOnce(pushdata_core::Error) -> Error {
+        move |source| Error::Api {
+            step,
+            source: Box::new(source),
+        }
+    }
+
+    /// The request body: names resolved to ids with the cube definition.
+    async fn request(&self) -> Result<CubeInstanceRequest> {
+        if let Some(r) = &self.request {
+            return Ok(r.clone());
+        }
+        if self.attributes.is_empty() && self.metrics.is_empty() {
+            return Ok(CubeInstanceRequest::all());
+        }
+        let def = self
+            .client
+            .cube_definition(&self.dataset_id)
+            .await
+            .map_err(self.api(format!("cube definition of {}", self.dataset_id)))?;
+        let find = |what: &str, list: &[CubeObject], wanted: &str| -> Result<String> {
+            list.iter()
+                .find(|o| o.name == wanted || o.id.eq_ignore_ascii_case(wanted))
+                .or_else(|| list.iter().find(|o| o.name.eq_ignore_ascii_case(wanted)))
+                .map(|o| o.id.clone())
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "dataset {}: no {what} {wanted:?}; its {what}s are {}",
+                        self.dataset_id,
+                        names(list)
+                    ))
+                })
+        };
+        let objects = &def.definition.available_objects;
+        let attributes = self
+            .attributes
+            .iter()
+            .map(|a| find("attribute", &objects.attributes, a))
+            .collect::<Result<Vec<_>>>()?;
+        let metrics = self
+            .metrics
+            .iter()
+            .map(|m| find("metric", &objects.metrics, m))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(CubeInstanceRequest::with_objects(attributes, metrics))
+    }
+
+    /// Create the cube instance and read its first page; further pages are read as the
+    /// returned [`PullPages`] is consumed.
+    pub async fn open(self) -> Result<PullPages> {
+        let started = Instant::now();
+        let request = self.request().await?;
+        let first = self
+            .client
+            .create_cube_instance(&self.dataset_id, &request, 0, self.page_size)
+            .await
+            .map_err(self.api(format!("create cube instance of {}", self.dataset_id)))?;
+        let schema = page_schema(&first);
+        Ok(PullPages {
+            total: first.data.paging.total,
+            instance_id: first.instance_id.clone(),
+            next_offset: first.data.paging.current,
+            pending: Some(first),
+            inflight: None,
+            pull: self,
+            schema,
+            rows: 0,
+            pages: 0,
+            started,
+        })
+    }
+
+    /// Read every page into memory.
+    pub async fn collect(self) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let mut pages = self.open().await?;
+        let mut out = Vec::new();
+        while let Some(b) = pages.next_batch().await? {
+            out.push(b);
+        }
+        Ok((pages.schema(), out))
+    }
+
+    /// Write every page to a Parquet file (snappy), one row group per page at most. The
+    /// file is written under a temporary name and renamed into place when complete.
+    pub async fn to_parquet(self, path: impl AsRef<Path>) -> Result<PullReport> {
+        let path = path.as_ref().to_path_buf();
+        let table = format!("cube {}", self.dataset_id);
+        let mut pages = self.open().await?;
+        let tmp = tmp_path(&path);
+        let io = |source: std::io::Error, p: &Path| Error::Io {
+            table: table.clone(),
+            path: p.to_path_buf(),
+            source,
+        };
+        let pq = |source: parquet::errors::ParquetError| Error::Parquet {
+            table: table.clone(),
+            path: path.clone(),
+            source,
+        };
+        let file = std::fs::File::create(&tmp).map_err(|e| io(e, &tmp))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build();
+        let mut writer = ArrowWriter::try_new(file, pages.schema(), Some(props)).map_err(pq)?;
+        let result: Result<()> = async {
+            while let Some(b) = pages.next_batch().await? {
+                writer.write(&b).map_err(pq)?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            drop(writer);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        if let Err(e) = writer.close() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(pq(e));
+        }
+        std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))?;
+        Ok(pages.report())
+    }
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+fn names(list: &[CubeObject]) -> String {
+    if list.is_empty() {
+        return "(none)".to_string();
+    }
+    list.iter()
+        .map(|o| format!("{:?}", o.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Drop for PullPages {
+    /// A page still being fetched is not needed any more.
+    fn drop(&mut self) {
+        if let Some(h) = self.inflight.take() {
+            h.abort();
+        }
+    }
+}
+
+/// The pages of a cube instance, as batches.
+#[derive(Debug)]
+pub struct PullPages {
+    pull: Pull,
+    schema: SchemaRef,
+    instance_id: String,
+    total: u64,
+    next_offset: u64,
+    pending: Option<CubeInstance>,
+    inflight: Option<tokio::task::JoinHandle<pushdata_core::Result<CubeInstance>>>,
+    rows: u64,
+    pages: u64,
+    started: Instant,
+}
+
+impl PullPages {
+    /// The schema of every batch.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Rows of the instance (grouped rows).
+    pub fn total_rows(&self) -> u64 {
+        self.total
+    }
+
+    /// The instance id on the server.
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
+    }
+
+    /// Fetch the page at `offset` in the background.
+    fn spawn_fetch(
+        &self,
+        offset: u64,
+    ) -> tokio::task::JoinHandle<pushdata_core::Result<CubeInstance>> {
+        let client = self.pull.client.clone();
+        let cube = self.pull.dataset_id.clone();
+        let instance = self.instance_id.clone();
+        let limit = self.pull.page_size;
+        tokio::spawn(async move {
+            client
+                .cube_instance_page(&cube, &instance, offset, limit)
+                .await
+        })
+    }
+
+    /// The next page as a batch; `None` after the last one. While a page is decoded, the
+    /// next one is already being fetched (so two pages are in memory at most).
+    pub async fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        let page = match self.pending.take() {
+            Some(p) => p,
+            None => {
+                if self.next_offset >= self.total {
+                    return Ok(None);
+                }
+                let offset = self.next_offset;
+                let handle = match self.inflight.take() {
+                    Some(h) => h,
+                    None => self.spawn_fetch(offset),
+                };
+                let step = format!(
+                    "cube instance {} of {}, rows {offset}..",
+                    self.instance_id, self.pull.dataset_id
+                );
+                let page = handle
+                    .await
+                    .map_err(|e| Error::Internal(format!("{step}: page fetch task: {e}")))?
+                    .map_err(|source| Error::Api {
+                        step: step.clone(),
+                        source: Box::new(source),
+                    })?;
+                if page.data.paging.current == 0 {
+                    return Err(Error::Api {
+                        step,
+                        source: Box::new(pushdata_core::Error::InvalidInput {
+                            what: "cube page",
+                            message: format!(
+                                "the server returned no rows at offset {offset} of {}",
+                                self.total
+                            ),
+                        }),
+                    });
+                }
+                self.next_offset += page.data.paging.current;
+                page
+            }
+        };
+        if self.inflight.is_none() && self.next_offset < self.total {
+            self.inflight = Some(self.spawn_fetch(self.next_offset));
+        }
+        let batch = page_to_batch(&page, &self.schema, &self.pull.dataset_id)?;
+        self.rows += batch.num_rows() as u64;
+        self.pages += 1;
+        Ok(Some(batch))
+    }
+
+    /// The pages as a [`futures::Stream`].
+    pub fn into_stream(self) -> impl futures::Stream<Item = Result<RecordBatch>> {
+        futures::stream::try_unfold(self, |mut p| async move {
+            Ok(p.next_batch().await?.map(|b| (b, p)))
+        })
+    }
+
+    /// What has been read so far.
+    pub fn report(&self) -> PullReport {
+        PullReport {
+            dataset_id: self.pull.dataset_id.clone(),
+            rows: self.rows,
+            pages: self.pages,
+            schema: self.schema.clone(),
+            elapsed: self.started.elapsed(),
+        }
+    }
+}

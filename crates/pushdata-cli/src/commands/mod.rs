@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod pull;
+pub mod push;
+pub mod schema;
+pub mod serve;

@@ -1,0 +1,155 @@
+//! `pushdata pull DATASET_ID -o FILE.parquet`: read a published dataset back through the
+//! Cube API (grouped by the attributes read, metrics summed) into a Parquet file, page by
+//! page, against `--url` or an embedded reference server on `--data-dir`.
+
+use std::path::Path;
+
+use pushdata_arrow::{Pull, PullReport};
+use pushdata_core::{Client, Credentials, Secret};
+use pushdata_server::{Server, ServerConfig};
+use serde::Serialize;
+
+use crate::args::PullArgs;
+use crate::commands::push::choose_project;
+use crate::error::{CliError, Result};
+use crate::output;
+
+/// User name when none is given (the embedded server's default user).
+const DEFAULT_USER: &str = "administrator";
+
+/// The result of a pull, as printed by `pull --json`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullSummary {
+    /// The dataset read.
+    pub dataset_id: String,
+    /// The file written.
+    pub file: String,
+    /// Rows written.
+    pub rows: u64,
+    /// Pages fetched.
+    pub pages: u64,
+    /// Column names and Arrow types, in order.
+    pub columns: Vec<ColumnSummary>,
+    /// Wall-clock time of the pull.
+    pub seconds: f64,
+}
+
+/// One column of the file written.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ColumnSummary {
+    /// Column name.
+    pub name: String,
+    /// Arrow type.
+    pub arrow_type: String,
+}
+
+/// Connect, pull, write the file, print the result.
+pub async fn run(args: PullArgs) -> Result<()> {
+    if args.dataset_id.trim().is_empty() {
+        return Err(CliError::Usage("the dataset id must not be empty".into()));
+    }
+    let user = args
+        .connection
+        .user
+        .clone()
+        .unwrap_or_else(|| DEFAULT_USER.to_string());
+    let password = args.connection.password.clone().unwrap_or_default();
+    let report = match args.connection.url.clone() {
+        Some(url) => pull_from(&url, &user, &password, &args).await?,
+        None => {
+            let data_dir = &args.data_dir;
+            if !data_dir.is_dir() {
+                return Err(CliError::Usage(format!(
+                    "no data directory {} for the embedded server (push something first, or give --url or --data-dir)",
+                    data_dir.display()
+                )));
+            }
+            let mut config = ServerConfig::new(data_dir.to_path_buf());
+            if args.connection.user.is_some() || args.connection.password.is_some() {
+                config = config.with_user(user.clone(), password.clone());
+            }
+            let server = Server::start(config).await?;
+            let pulled = pull_from(server.base_url(), &user, &password, &args).await;
+            let stopped = server.shutdown().await;
+            let report = pulled?;
+            stopped?;
+            report
+        }
+    };
+    print_report(&args, &report)
+}
+
+async fn pull_from(
+    url: &str,
+    user: &str,
+    password: &Secret,
+    args: &PullArgs,
+) -> Result<PullReport> {
+    let client = Client::builder(url).build()?;
+    client
+        .login(Credentials::standard(user, password.clone()))
+        .await?;
+    let result = async {
+        choose_project(&client, args.connection.project.as_deref()).await?;
+        let mut pull = Pull::new(client.clone(), args.dataset_id.clone());
+        for a in &args.attributes {
+            pull = pull.with_attribute(a.clone());
+        }
+        for m in &args.metrics {
+            pull = pull.with_metric(m.clone());
+        }
+        if let Some(n) = args.page_size {
+            pull = pull.with_page_size(n);
+        }
+        tokio::select! {
+            r = pull.to_parquet(&args.output) => r.map_err(CliError::from),
+            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
+        }
+    }
+    .await;
+    if let Err(e) = client.logout().await {
+        tracing::warn!("logging out failed: {e}");
+    }
+    result
+}
+
+fn print_report(args: &PullArgs, report: &PullReport) -> Result<()> {
+    let summary = PullSummary {
+        dataset_id: report.dataset_id.clone(),
+        file: display(&args.output),
+        rows: report.rows,
+        pages: report.pages,
+        columns: report
+            .schema
+            .fields()
+            .iter()
+            .map(|f| ColumnSummary {
+                name: f.name().clone(),
+                arrow_type: f.data_type().to_string(),
+            })
+            .collect(),
+        seconds: output::seconds(report.elapsed),
+    };
+    if args.json {
+        output::print_json(&summary)
+    } else {
+        output::print_line(format!(
+            "pulled {} row{} ({} column{}, {} page{}) from dataset {} into {} in {:.1} s",
+            summary.rows,
+            if summary.rows == 1 { "" } else { "s" },
+            summary.columns.len(),
+            if summary.columns.len() == 1 { "" } else { "s" },
+            summary.pages,
+            if summary.pages == 1 { "" } else { "s" },
+            summary.dataset_id,
+            summary.file,
+            summary.seconds
+        ))
+    }
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -1,0 +1,118 @@
+//! The Cube API's instance endpoints: `POST /api/v2/cubes/{id}/instances` creates an
+//! instance (grouped rows of the requested attributes and metrics) and returns its first
+//! page; `GET /api/v2/cubes/{id}/instances/{instanceId}` returns further pages.
+//!
+//! Query parameters: `offset` (default 0), `limit` (default 1000; `-1` for all rows),
+//! `fields` (`-data.metricValues.formatted` leaves the formatted values out).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use pushdata_core::wire::{CubeInstance, CubeInstanceRequest};
+
+use super::{Shared, blocking, body_bytes, parse_json};
+use crate::cube::grid;
+use crate::error::{Result, ServerError};
+
+/// The page size when the request gives none.
+pub const DEFAULT_LIMIT: u64 = 1000;
+
+struct PageParams {
+    offset: u64,
+    limit: Option<u64>,
+    formatted: bool,
+}
+
+fn page_params(q: Option<&str>) -> Result<PageParams> {
+    let mut p = PageParams {
+        offset: 0,
+        limit: Some(DEFAULT_LIMIT),
+        formatted: true,
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.unwrap_or(""))
+        .map_err(|e| ServerError::bad_request(format!("invalid query string: {e}")))?;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "offset" => {
+                p.offset = v.trim().parse().map_err(|_| {
+                    ServerError::bad_request(format!(
+                        "query parameter offset={v:?} is not a non-negative integer"
+                    ))
+                })?;
+            }
+            "limit" => {
+                let l: i64 = v.trim().parse().map_err(|_| {
+                    ServerError::bad_request(format!(
+                        "query parameter limit={v:?} is not an integer"
+                    ))
+                })?;
+                p.limit = match l {
+                    -1 => None,
+                    l if l > 0 => Some(l as u64),
+                    _ => {
+                        return Err(ServerError::bad_request(format!(
+                            "query parameter limit={l} must be positive (or -1 for all rows)"
+                        )));
+                    }
+                };
+            }
+            "fields"
+                if v.split(',')
+                    .any(|f| f.trim() == "-data.metricValues.formatted") =>
+            {
+                p.formatted = false;
+            }
+            _ => {}
+        }
+    }
+    Ok(p)
+}
+
+/// `POST /api/v2/cubes/{id}/instances`: create an instance, answer its first page (201).
+pub async fn create_instance(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<CubeInstance>)> {
+    let (user, ds) = s.dataset(&headers, &id)?;
+    let params = page_params(q.as_deref())?;
+    let bytes = body_bytes(body, s.max_body_bytes)?;
+    let req: CubeInstanceRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
+        CubeInstanceRequest::default()
+    } else {
+        parse_json(&bytes, &format!("POST /api/v2/cubes/{id}/instances"))?
+    };
+    // Publishes of this dataset wait until the instance is materialized.
+    let locked = ds.clone();
+    let _guard = locked.publish_lock.lock().await;
+    let state = s.clone();
+    let page = blocking(move || {
+        let inst = state.cube_instances.create(&ds, &user.user, &req)?;
+        let limit = params.limit.unwrap_or(inst.result.total.max(1));
+        grid::render(&inst, params.offset, limit, params.formatted)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(page)))
+}
+
+/// `GET /api/v2/cubes/{id}/instances/{instanceId}`: a page of an instance.
+pub async fn instance_page(
+    State(s): State<Shared>,
+    Path((id, instance_id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Json<CubeInstance>> {
+    let (_user, ds) = s.dataset(&headers, &id)?;
+    let params = page_params(q.as_deref())?;
+    let inst = s.cube_instances.get(&ds.def.id, &instance_id)?;
+    let page = blocking(move || {
+        let limit = params.limit.unwrap_or(inst.result.total.max(1));
+        grid::render(&inst, params.offset, limit, params.formatted)
+    })
+    .await?;
+    Ok(Json(page))
+}
