@@ -1,7 +1,14 @@
 //! The behaviour suite of the Push Data API, driven through `pushdata_core::Client`.
 //!
-//! Every test runs against the reference server started on `127.0.0.1:0` with a fresh data
-//! directory. The suite covers both workflows with the seeds' own samples, every update
+//! By default every test runs against the reference server started on `127.0.0.1:0` with a
+//! fresh data directory. Point the behaviour tests at another server (a real Intelligence
+//! Server, say) with `PUSHDATA_CONFORMANCE_URL` (base URL ending in `/MicroStrategyLibrary`),
+//! `PUSHDATA_CONFORMANCE_USER`, `PUSHDATA_CONFORMANCE_PASSWORD` and
+//! `PUSHDATA_CONFORMANCE_PROJECT`; the tests that need to control the server (restart,
+//! token expiry, a failing publish) always use the reference server. Published rows are read
+//! back through the Cube API (`pushdata_arrow::Pull`), so the checks hold on any server.
+//!
+//! The suite covers both workflows with the seeds' own samples, every update
 //! policy on overlapping keys, several tables with different policies in one session,
 //! chunks out of order and re-sent, restart persistence, session expiry with re-login,
 //! a failed publish, and bad input surfacing as `Error::Server` with the server's code,
@@ -16,6 +23,7 @@ use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type};
 use base64::Engine;
+use pushdata::arrow::Pull;
 use pushdata::core::wire::{
     ChunkBody, ColumnExpression, ColumnHeader, CreateDatasetResponse, DataType, DatasetCreator,
     DatasetModel, Form, Metric, Orientation, TableCreator, TableDefinition, UpdatePolicy,
@@ -25,6 +33,9 @@ use pushdata::core::{Client, Credentials, Error};
 use pushdata::server::{Server, ServerConfig, ServerHandle};
 
 const PROJECT: &str = "MicroStrategy Tutorial";
+/// How the seeds' SALES_TABLE is read: attributes Year and category (ID and DESC forms).
+const SALES_ATTRIBUTES: &[&str] = &["Year", "category"];
+const SALES_METRICS: &[&str] = &["Cost", "Profit"];
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -38,51 +49,90 @@ fn b64(json: &str) -> String {
 }
 
 struct Env {
-    dir: tempfile::TempDir,
+    /// The reference server's data directory and handle (None against a remote server).
+    dir: Option<tempfile::TempDir>,
     server: Option<ServerHandle>,
     client: Client,
 }
 
 impl Env {
+    /// The server named by `PUSHDATA_CONFORMANCE_URL`, or else the reference server.
     async fn start() -> Env {
-        Self::start_with(|c| c).await
+        let Ok(url) = std::env::var("PUSHDATA_CONFORMANCE_URL") else {
+            return Self::start_local_with(|c| c).await;
+        };
+        let var = |k: &str, default: &str| std::env::var(k).unwrap_or_else(|_| default.into());
+        let client = Client::builder(url).build().unwrap();
+        client
+            .login(Credentials::standard(
+                var("PUSHDATA_CONFORMANCE_USER", "administrator"),
+                var("PUSHDATA_CONFORMANCE_PASSWORD", ""),
+            ))
+            .await
+            .unwrap();
+        client
+            .select_project(&var("PUSHDATA_CONFORMANCE_PROJECT", PROJECT))
+            .await
+            .unwrap();
+        Env {
+            dir: None,
+            server: None,
+            client,
+        }
     }
 
-    async fn start_with(f: impl Fn(ServerConfig) -> ServerConfig) -> Env {
+    /// The reference server, configured by `f`.
+    async fn start_local_with(f: impl Fn(ServerConfig) -> ServerConfig) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let server = Server::start(f(ServerConfig::new(dir.path())))
             .await
             .unwrap();
         let client = login(server.base_url()).await;
         Env {
-            dir,
+            dir: Some(dir),
             server: Some(server),
             client,
         }
     }
 
-    /// Stop the server and start a new one on the same data directory (and a new port).
-    async fn restart(&mut self) {
-        self.restart_with(|c| c).await;
-    }
-
+    /// Stop the reference server and start a new one on the same data directory (and a
+    /// new port), configured by `f`.
     async fn restart_with(&mut self, f: impl Fn(ServerConfig) -> ServerConfig) {
         if let Some(s) = self.server.take() {
             s.shutdown().await.unwrap();
         }
-        let server = Server::start(f(ServerConfig::new(self.dir.path())))
+        let dir = self
+            .dir
+            .as_ref()
+            .expect("restart needs the reference server");
+        let server = Server::start(f(ServerConfig::new(dir.path())))
             .await
             .unwrap();
         self.client = login(server.base_url()).await;
         self.server = Some(server);
     }
 
-    /// The published rows of a table as sorted text lines `v1|v2|...` (nulls as `∅`).
-    fn rows(&self, dataset_id: &str, table: &str) -> Vec<String> {
-        let batches = pushdata::server::read_table(self.dir.path(), dataset_id, table).unwrap();
+    /// The published rows read through the Cube API, grouped by `attributes` (metrics
+    /// summed), as sorted text lines `v1|v2|...` (nulls as `∅`).
+    async fn rows(&self, dataset_id: &str, attributes: &[&str], metrics: &[&str]) -> Vec<String> {
+        let mut pull = Pull::new(self.client.clone(), dataset_id).with_page_size(2);
+        for a in attributes {
+            pull = pull.with_attribute(*a);
+        }
+        for m in metrics {
+            pull = pull.with_metric(*m);
+        }
+        let (_, batches) = pull.collect().await.unwrap();
         let mut rows = text_rows(&batches);
         rows.sort();
         rows
+    }
+
+    /// The rows of an `items` table (see [`items_model`]).
+    async fn items(&self, dataset_id: &str, table: &str) -> Vec<String> {
+        let n = |c: &str| item_name(table, c);
+        self.rows(dataset_id, &[&n("id"), &n("name")], &[&n("value")])
+            .await
     }
 
     async fn stop(mut self) {
@@ -152,27 +202,27 @@ fn arrow_cast_display(a: &dyn arrow_array::Array) -> Vec<String> {
         .collect()
 }
 
-/// The `items` model: `id` (attribute, the key), `name` (attribute), `value` (metric).
+/// The attribute or metric name of column `column` of an `items` table: the column name
+/// for the table `items`, prefixed with the table name otherwise (so that each table of a
+/// multi-table dataset can be read on its own).
+fn item_name(table: &str, column: &str) -> String {
+    if table == "items" {
+        column.to_string()
+    } else {
+        format!("{table}_{column}")
+    }
+}
+
+/// A model of `items` tables: `id` (attribute, the key), `name` (attribute), `value`
+/// (metric) in each.
 fn items_model(name: &str, tables: &[&str]) -> DatasetModel {
-    let cols = || {
-        vec![
-            ColumnHeader::new("id", DataType::Integer),
-            ColumnHeader::new("name", DataType::String),
-            ColumnHeader::new("value", DataType::Double),
-        ]
-    };
-    let expr = |col: &str| {
-        tables
-            .iter()
-            .map(|t| ColumnExpression::new(*t, col))
-            .collect::<Vec<_>>()
-    };
-    let attr = |col: &str| pushdata::core::wire::ModelAttribute {
-        name: col.to_string(),
+    let expr = |t: &str, col: &str| vec![ColumnExpression::new(t, col)];
+    let attr = |t: &str, col: &str| pushdata::core::wire::ModelAttribute {
+        name: item_name(t, col),
         description: None,
         attribute_forms: vec![Form {
             category: "ID".into(),
-            expressions: expr(col),
+            expressions: expr(t, col),
             data_type: None,
         }],
     };
@@ -185,16 +235,26 @@ fn items_model(name: &str, tables: &[&str]) -> DatasetModel {
             .map(|t| TableDefinition {
                 name: t.to_string(),
                 description: None,
-                column_headers: cols(),
+                column_headers: vec![
+                    ColumnHeader::new("id", DataType::Integer),
+                    ColumnHeader::new("name", DataType::String),
+                    ColumnHeader::new("value", DataType::Double),
+                ],
             })
             .collect(),
-        metrics: vec![Metric {
-            name: "value".into(),
-            description: None,
-            data_type: Some(DataType::Double),
-            expressions: expr("value"),
-        }],
-        attributes: vec![attr("id"), attr("name")],
+        metrics: tables
+            .iter()
+            .map(|t| Metric {
+                name: item_name(t, "value"),
+                description: None,
+                data_type: Some(DataType::Double),
+                expressions: expr(t, "value"),
+            })
+            .collect(),
+        attributes: tables
+            .iter()
+            .flat_map(|t| [attr(t, "id"), attr(t, "name")])
+            .collect(),
     }
 }
 
@@ -247,7 +307,8 @@ async fn single_request_workflow_with_the_seed_samples() {
     assert_eq!(created.dataset_id.len(), 32);
     assert_eq!(created.tables.len(), 1);
     assert_eq!(
-        env.rows(&created.dataset_id, "SALES_TABLE"),
+        env.rows(&created.dataset_id, SALES_ATTRIBUTES, SALES_METRICS)
+            .await,
         [
             "2015|1|Books|1000|2000",
             "2016|2|Movies|2000|3000",
@@ -269,7 +330,8 @@ async fn single_request_workflow_with_the_seed_samples() {
         .await
         .unwrap();
     assert_eq!(
-        env.rows(&created.dataset_id, "SALES_TABLE"),
+        env.rows(&created.dataset_id, SALES_ATTRIBUTES, SALES_METRICS)
+            .await,
         [
             "2015|1|Books|1000|2000",
             "2016|5|Movies|2000|3000",
@@ -294,7 +356,8 @@ async fn single_request_workflow_with_the_seed_samples() {
         .await
         .unwrap();
     assert_eq!(
-        env.rows(&created.dataset_id, "SALES_TABLE"),
+        env.rows(&created.dataset_id, SALES_ATTRIBUTES, SALES_METRICS)
+            .await,
         [
             "2015|1|Books|1|2",
             "2016|5|Movies|2000|3000",
@@ -342,11 +405,16 @@ async fn multi_request_workflow_with_the_seed_samples() {
     assert_eq!(status.message, "result ready");
     // [[1,"2017-12-4","11:00:00","Books",100.52]]: Date32 17504 = 2017-12-04, 11:00 in µs.
     assert_eq!(
-        env.rows(&created.id, "table1"),
+        env.rows(&created.id, &["ID", "Date", "Time", "Category"], &["Cost"])
+            .await,
         ["1|17504|39600000000|Books|100.52"]
     );
     // table2 was in the session with policy add and got no rows.
-    assert!(env.rows(&created.id, "table2").is_empty());
+    assert!(
+        env.rows(&created.id, &["Year", "DateTime"], &["Profit"])
+            .await
+            .is_empty()
+    );
     env.client
         .cancel_upload_session(&created.id, &sid)
         .await
@@ -404,7 +472,11 @@ async fn every_policy_on_overlapping_keys_in_both_orientations() {
             upload(&env.client, &ds, &t(*policy), &[("items", 1, &overlap)])
                 .await
                 .unwrap();
-            assert_eq!(env.rows(&ds, "items"), *rows, "{policy} {orientation}");
+            assert_eq!(
+                env.items(&ds, "items").await,
+                *rows,
+                "{policy} {orientation}"
+            );
         }
     }
     env.stop().await;
@@ -443,10 +515,13 @@ async fn several_tables_with_different_policies_in_one_session() {
     .await
     .unwrap();
     assert_eq!(
-        env.rows(&ds, "t1"),
+        env.items(&ds, "t1").await,
         ["1|a|1.5", "2|b|2.5", "3|c|3.5", "4|d|40.5"]
     );
-    assert_eq!(env.rows(&ds, "t2"), ["1|a|1.5", "2|b|20.5", "3|c|30.5"]);
+    assert_eq!(
+        env.items(&ds, "t2").await,
+        ["1|a|1.5", "2|b|20.5", "3|c|30.5"]
+    );
     env.stop().await;
 }
 
@@ -490,7 +565,7 @@ async fn chunks_out_of_order_concurrent_and_resent() {
         .await
         .unwrap();
     assert_eq!(
-        env.rows(&ds, "items"),
+        env.items(&ds, "items").await,
         ["1|a|1.5", "2|b|2.5", "3|c|3.5", "5|e|5.5"]
     );
     env.stop().await;
@@ -498,7 +573,7 @@ async fn chunks_out_of_order_concurrent_and_resent() {
 
 #[tokio::test]
 async fn published_data_survives_a_restart() {
-    let mut env = Env::start().await;
+    let mut env = Env::start_local_with(|c| c).await;
     let ds = env
         .client
         .create_model(&items_model("durable", &["items"]))
@@ -509,15 +584,18 @@ async fn published_data_survives_a_restart() {
     upload(&env.client, &ds, &row, &[("items", 1, BASE)])
         .await
         .unwrap();
-    env.restart().await;
-    assert_eq!(env.rows(&ds, "items"), ["1|a|1.5", "2|b|2.5", "3|c|3.5"]);
+    env.restart_with(|c| c).await;
+    assert_eq!(
+        env.items(&ds, "items").await,
+        ["1|a|1.5", "2|b|2.5", "3|c|3.5"]
+    );
     // The dataset is still known to the new server process: it accepts an upsert.
     let up = [("items", UpdatePolicy::Upsert, Orientation::Row)];
     upload(&env.client, &ds, &up, &[("items", 1, OVERLAP)])
         .await
         .unwrap();
     assert_eq!(
-        env.rows(&ds, "items"),
+        env.items(&ds, "items").await,
         ["1|a|1.5", "2|b|20.5", "3|c|30.5", "4|d|40.5"]
     );
     env.stop().await;
@@ -525,7 +603,8 @@ async fn published_data_survives_a_restart() {
 
 #[tokio::test]
 async fn an_expired_session_logs_in_again_transparently() {
-    let env = Env::start_with(|c| c.with_token_idle_timeout(Duration::from_millis(300))).await;
+    let env =
+        Env::start_local_with(|c| c.with_token_idle_timeout(Duration::from_millis(300))).await;
     let before = env.client.projects().await.unwrap();
     tokio::time::sleep(Duration::from_millis(700)).await;
     // The token has expired on the server; the client logs in once more and retries.
@@ -542,7 +621,7 @@ async fn an_expired_session_logs_in_again_transparently() {
 
 #[tokio::test]
 async fn wrong_password_is_a_401_without_the_password_in_the_error() {
-    let env = Env::start_with(|c| {
+    let env = Env::start_local_with(|c| {
         c.with_user("administrator", "")
             .with_user("analyst", "correct horse")
     })
@@ -618,13 +697,16 @@ async fn bad_chunks_surface_the_server_error_and_change_nothing() {
     assert!(matches!(err.status(), Some(400 | 404)), "{err}");
     assert!(err.server_error().unwrap().message.contains("nosuch"));
     env.client.cancel_upload_session(&ds, &sid).await.unwrap();
-    assert_eq!(env.rows(&ds, "items"), ["1|a|1.5", "2|b|2.5", "3|c|3.5"]);
+    assert_eq!(
+        env.items(&ds, "items").await,
+        ["1|a|1.5", "2|b|2.5", "3|c|3.5"]
+    );
     env.stop().await;
 }
 
 #[tokio::test]
 async fn a_failed_publish_is_an_error_and_keeps_the_old_version() {
-    let mut env = Env::start().await;
+    let mut env = Env::start_local_with(|c| c).await;
     let ds = env
         .client
         .create_model(&items_model("failing", &["items"]))
@@ -642,6 +724,9 @@ async fn a_failed_publish_is_an_error_and_keeps_the_old_version() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::PublishFailed { .. }), "{err}");
-    assert_eq!(env.rows(&ds, "items"), ["1|a|1.5", "2|b|2.5", "3|c|3.5"]);
+    assert_eq!(
+        env.items(&ds, "items").await,
+        ["1|a|1.5", "2|b|2.5", "3|c|3.5"]
+    );
     env.stop().await;
 }
