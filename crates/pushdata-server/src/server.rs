@@ -19,6 +19,9 @@ use crate::storage::Catalog;
 pub struct Server;
 
 /// A running server: its address, and a way to stop it.
+///
+/// Dropping the handle also stops the server (gracefully, in the background); keep it
+/// alive for as long as the server should run.
 #[derive(Debug)]
 pub struct ServerHandle {
     addr: SocketAddr,

@@ -217,6 +217,7 @@ pub fn router(state: Shared, base: &str, max_body_bytes: usize) -> Router {
         .route("/api/cubes/{id}", get(compat::cube_definition))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
     if base.is_empty() {
         api

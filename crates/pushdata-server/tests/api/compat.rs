@@ -249,3 +249,22 @@ async fn abandoned_sessions_are_dropped_with_their_files() {
     .assert_error(404, &[&sid]);
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn base_path_is_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    for (base, prefix) in [("/", ""), ("custom/lib/", "/custom/lib")] {
+        let h = start_with(dir.path(), |c| c.with_base_path(base)).await;
+        assert_eq!(h.base_url(), format!("http://{}{prefix}", h.addr()));
+        let api = Api::login(&h).await;
+        api.assert_alive().await;
+        let r = reqwest::get(format!(
+            "http://{}/MicroStrategyLibrary/api/status",
+            h.addr()
+        ))
+        .await
+        .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+        h.shutdown().await.unwrap();
+    }
+}
