@@ -41,9 +41,9 @@ pub enum CliError {
         source: std::io::Error,
     },
 
-    /// Ctrl-C arrived during a push.
-    #[error("interrupted: the push was stopped before its data was published")]
-    Interrupted,
+    /// Ctrl-C arrived during a push or a pull; says what was left undone.
+    #[error("interrupted: {0}")]
+    Interrupted(&'static str),
 
     /// Writing JSON output failed.
     #[error("writing JSON output: {0}")]
@@ -56,7 +56,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
-            CliError::Interrupted => 130,
+            CliError::Interrupted(_) => 130,
             _ => 1,
         }
     }

@@ -207,6 +207,9 @@ impl Pull {
             source,
         };
         let file = std::fs::File::create(&tmp).map_err(|e| io(e, &tmp))?;
+        // Removes the partial file on every way out but success, including this future
+        // being dropped (Ctrl-C in the CLI).
+        let mut partial = PartialFile(Some(tmp.clone()));
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .build();
@@ -218,17 +221,22 @@ impl Pull {
             Ok(())
         }
         .await;
-        if let Err(e) = result {
-            drop(writer);
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        if let Err(e) = writer.close() {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(pq(e));
-        }
+        result?;
+        writer.close().map_err(pq)?;
         std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))?;
+        partial.0 = None;
         Ok(pages.report())
+    }
+}
+
+/// A file removed when dropped, unless disarmed by taking its path.
+struct PartialFile(Option<PathBuf>);
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
     }
 }
 

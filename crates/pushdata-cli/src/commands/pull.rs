@@ -105,7 +105,9 @@ async fn pull_from(
         }
         tokio::select! {
             r = pull.to_parquet(&args.output) => r.map_err(CliError::from),
-            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
+            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted(
+                "the pull was stopped; no output file was written",
+            )),
         }
     }
     .await;

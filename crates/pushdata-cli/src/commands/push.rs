@@ -101,7 +101,9 @@ async fn push_to(
         let push = build_push(&client, args, dataset_name, inputs, &progress).execute();
         let report = tokio::select! {
             report = push => report.map_err(CliError::from),
-            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
+            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted(
+                "the push was stopped before its data was published",
+            )),
         };
         progress.finish(report.is_ok());
         report
