@@ -37,8 +37,22 @@ pub use config::{ProjectConfig, ServerConfig, UserConfig};
 pub use error::ServerError;
 pub use server::{Server, ServerHandle};
 
-/// Read a table's published rows from a data directory (table by id or name).
-#[doc(hidden)]
+/// Read a table's published rows straight from a data directory (table by id or name),
+/// without a running server: what a pipeline's test checks after a push.
+///
+/// It reads the version the last successful publish swapped in, so it sees either the old
+/// or the new rows of a publish in progress, never a mix. Through HTTP, the same data is read
+/// with the Cube API (`pushdata_arrow::Pull`).
+///
+/// ```no_run
+/// let batches = pushdata_server::read_table(
+///     std::path::Path::new(".pushdata"),
+///     "9E425B658EDEC0896F5D9602BA0B03EC",
+///     "sales",
+/// )?;
+/// let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+/// # Ok::<(), pushdata_server::ServerError>(())
+/// ```
 pub fn read_table(
     data_dir: &std::path::Path,
     dataset_id: &str,
