@@ -12,7 +12,7 @@
 //! metrics unrelated to the attributes; at most [`MAX_CROSS_ROWS`] rows).
 //!
 //! Memory: one table is streamed batch by batch from its Parquet file and grouped with
-//! the bound of [`aggregate`](super::aggregate). A join of several tables holds their
+//! the bound of [`super::aggregate`]. A join of several tables holds their
 //! grouped rows in memory.
 
 use std::collections::{BTreeSet, HashMap};
