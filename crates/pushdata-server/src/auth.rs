@@ -53,13 +53,20 @@ impl Auth {
     }
 
     /// Check credentials; on success issue a token and a cookie value.
-    pub fn login(&self, username: Option<&str>, password: Option<&Secret>) -> Result<(String, Session)> {
+    pub fn login(
+        &self,
+        username: Option<&str>,
+        password: Option<&Secret>,
+    ) -> Result<(String, Session)> {
         let name = username.unwrap_or("");
         let given = password.map(Secret::expose).unwrap_or("");
         let user = self
             .users
             .iter()
-            .find(|u| u.name.eq_ignore_ascii_case(name) && same(u.password.expose().as_bytes(), given.as_bytes()))
+            .find(|u| {
+                u.name.eq_ignore_ascii_case(name)
+                    && same(u.password.expose().as_bytes(), given.as_bytes())
+            })
             .ok_or_else(|| {
                 ServerError::Unauthorized(format!(
                     "login failed: wrong user name or password for user {name:?}"
@@ -98,8 +105,7 @@ impl Auth {
                 ))
             }
             None => Err(ServerError::Unauthorized(
-                "the auth token is not valid (unknown, logged out or expired); log in again"
-                    .into(),
+                "the auth token is not valid (unknown, logged out or expired); log in again".into(),
             )),
         }
     }

@@ -24,8 +24,8 @@ use std::collections::hash_map::Entry;
 
 use arrow_array::{ArrayRef, RecordBatch, UInt32Array};
 use arrow_row::{RowConverter, SortField};
-use arrow_select::concat::concat_batches;
 use arrow_schema::SchemaRef;
+use arrow_select::concat::concat_batches;
 use pushdata_core::wire::UpdatePolicy;
 
 use crate::error::{Result, ServerError};

@@ -33,13 +33,13 @@ impl Server {
     /// Refuses a non-loopback address while any user has an empty password.
     pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
         let users = config.effective_users();
-        if !config.addr.ip().is_loopback() {
-            if let Some(u) = users.iter().find(|u| u.password.is_empty()) {
-                return Err(ServerError::Config(format!(
-                    "refusing to listen on {} (not loopback) while user {:?} has an empty password; set a password or bind 127.0.0.1",
-                    config.addr, u.name
-                )));
-            }
+        if !config.addr.ip().is_loopback()
+            && let Some(u) = users.iter().find(|u| u.password.is_empty())
+        {
+            return Err(ServerError::Config(format!(
+                "refusing to listen on {} (not loopback) while user {:?} has an empty password; set a password or bind 127.0.0.1",
+                config.addr, u.name
+            )));
         }
         if config.max_body_bytes == 0 {
             return Err(ServerError::Config("max_body_bytes must be > 0".into()));

@@ -74,7 +74,12 @@ pub struct UploadSession {
 
 impl UploadSession {
     /// A new open session.
-    pub fn new(id: String, dataset_id: String, tables: Vec<SessionTable>, dir: PathBuf) -> Arc<Self> {
+    pub fn new(
+        id: String,
+        dataset_id: String,
+        tables: Vec<SessionTable>,
+        dir: PathBuf,
+    ) -> Arc<Self> {
         let n = tables.len();
         Arc::new(UploadSession {
             id,

@@ -75,7 +75,9 @@ impl ColumnBuilder {
             DataType::Double => ColumnBuilder::Float64(Float64Builder::with_capacity(capacity)),
             DataType::BigDecimal => ColumnBuilder::Decimal(Vec::with_capacity(capacity)),
             DataType::Date => ColumnBuilder::Date(Date32Builder::with_capacity(capacity)),
-            DataType::Time => ColumnBuilder::Time(Time64MicrosecondBuilder::with_capacity(capacity)),
+            DataType::Time => {
+                ColumnBuilder::Time(Time64MicrosecondBuilder::with_capacity(capacity))
+            }
             DataType::DateTime => {
                 ColumnBuilder::DateTime(TimestampMicrosecondBuilder::with_capacity(capacity))
             }
@@ -218,7 +220,10 @@ fn finish_decimal(v: Vec<Option<(i256, u8)>>) -> Result<ArrayRef, (usize, String
             None => out.push(None),
             Some((m, s)) => {
                 let r = m.checked_mul(pow10(scale - s)).ok_or_else(|| {
-                    (row, format!("decimal does not fit 76 digits at scale {scale}"))
+                    (
+                        row,
+                        format!("decimal does not fit 76 digits at scale {scale}"),
+                    )
                 })?;
                 let abs = r.checked_abs().unwrap_or(i256::MAX);
                 if abs >= limit76 {

@@ -239,7 +239,10 @@ impl<'a> Lexer<'a> {
                 _ => i += 1,
             }
         }
-        Err(format!("unterminated string starting at byte {}", start - 1))
+        Err(format!(
+            "unterminated string starting at byte {}",
+            start - 1
+        ))
     }
 
     fn literal(&mut self, word: &str) -> Result<(), String> {
@@ -272,7 +275,9 @@ impl<'a> Lexer<'a> {
                 i += 1;
             }
             if i == f {
-                return Err(format!("invalid number at byte {start}: no digits after '.'"));
+                return Err(format!(
+                    "invalid number at byte {start}: no digits after '.'"
+                ));
             }
         }
         if matches!(b.get(i), Some(b'e' | b'E')) {
@@ -305,7 +310,11 @@ impl<'a> Lexer<'a> {
             Some(b'-' | b'0'..=b'9') => self.number().map(Token::Number),
             Some(b'[' | b'{') => Err(format!(
                 "a value must be a scalar, found a nested {} at byte {}",
-                if self.peek() == Some(b'[') { "array" } else { "object" },
+                if self.peek() == Some(b'[') {
+                    "array"
+                } else {
+                    "object"
+                },
                 self.pos
             )),
             _ => Err(format!(
@@ -351,8 +360,18 @@ mod tests {
         l.array_next().unwrap();
         let e = l.scalar().unwrap_err();
         assert!(e.contains("byte 3"), "{e}");
-        assert!(Lexer::new("\"abc").scalar().unwrap_err().contains("unterminated"));
+        assert!(
+            Lexer::new("\"abc")
+                .scalar()
+                .unwrap_err()
+                .contains("unterminated")
+        );
         assert!(Lexer::new("1.").scalar().is_err());
-        assert!(Lexer::new("[1]").scalar().unwrap_err().contains("nested array"));
+        assert!(
+            Lexer::new("[1]")
+                .scalar()
+                .unwrap_err()
+                .contains("nested array")
+        );
     }
 }

@@ -78,10 +78,11 @@ impl ChunkLayout {
 
 /// The index of column `name` (exact match first, then case-insensitive).
 pub fn find_column(columns: &[ColumnHeader], name: &str) -> Option<usize> {
-    columns
-        .iter()
-        .position(|c| c.name == name)
-        .or_else(|| columns.iter().position(|c| c.name.eq_ignore_ascii_case(name)))
+    columns.iter().position(|c| c.name == name).or_else(|| {
+        columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
+    })
 }
 
 /// `"a" (INTEGER), "b" (STRING)` for error messages.
@@ -100,10 +101,7 @@ pub fn decode_base64(data: &[u8], place: &str) -> Result<Vec<u8>> {
             .iter()
             .position(|&b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='));
         let detail = match bad {
-            Some(p) => format!(
-                "invalid character {:?} at offset {p}",
-                char::from(data[p])
-            ),
+            Some(p) => format!("invalid character {:?} at offset {p}", char::from(data[p])),
             None => format!("bad length or padding ({} characters)", data.len()),
         };
         ServerError::bad_request(format!(
@@ -176,7 +174,11 @@ pub fn decode_json(text: &str, layout: &ChunkLayout, place: &str) -> Result<Reco
     let mut fields = Vec::with_capacity(ncols);
     for (i, b) in builders.into_iter().enumerate() {
         let arr = b.finish().map_err(|(row, msg)| ctx.value(row, i, msg))?;
-        fields.push(Field::new(&layout.columns[i].name, arr.data_type().clone(), true));
+        fields.push(Field::new(
+            &layout.columns[i].name,
+            arr.data_type().clone(),
+            true,
+        ));
         arrays.push(arr);
     }
     let schema = Arc::new(Schema::new(fields));
@@ -207,9 +209,9 @@ fn decode_rows(
                 let mut i = 0usize;
                 if !lex.eat(b']') {
                     loop {
-                        let tok = lex.scalar().map_err(|e| {
-                            ctx.syntax(format!("row {} (1-based): {e}", row + 1))
-                        })?;
+                        let tok = lex
+                            .scalar()
+                            .map_err(|e| ctx.syntax(format!("row {} (1-based): {e}", row + 1)))?;
                         let Some(&col) = order.get(i) else {
                             return Err(ctx.shape(format!(
                                 "row {} (1-based) has more than {} values; expected one per column: {}",
@@ -283,9 +285,9 @@ fn decode_rows(
                             )));
                         }
                         lex.expect(b':', "':'").map_err(|e| ctx.syntax(e))?;
-                        let tok = lex.scalar().map_err(|e| {
-                            ctx.syntax(format!("row {} (1-based): {e}", row + 1))
-                        })?;
+                        let tok = lex
+                            .scalar()
+                            .map_err(|e| ctx.syntax(format!("row {} (1-based): {e}", row + 1)))?;
                         builders[col]
                             .push(tok, scratch)
                             .map_err(|m| ctx.value(row, col, m))?;
@@ -341,7 +343,11 @@ fn decode_columns(
                 loop {
                     let row = builders[col].len();
                     let tok = lex.scalar().map_err(|e| {
-                        ctx.syntax(format!("column {:?}, row {}: {e}", columns[col].name, row + 1))
+                        ctx.syntax(format!(
+                            "column {:?}, row {}: {e}",
+                            columns[col].name,
+                            row + 1
+                        ))
                     })?;
                     builders[col]
                         .push(tok, scratch)
@@ -442,17 +448,28 @@ mod tests {
 
     #[test]
     fn errors_name_row_and_column() {
-        let e = decode_json(r#"[[1,"a",1.0,1],[2,"b","x",1]]"#, &layout(Orientation::Row), "table \"t\", chunk 4")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("chunk 4") && e.contains("row 2") && e.contains("\"Cost\""), "{e}");
+        let e = decode_json(
+            r#"[[1,"a",1.0,1],[2,"b","x",1]]"#,
+            &layout(Orientation::Row),
+            "table \"t\", chunk 4",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("chunk 4") && e.contains("row 2") && e.contains("\"Cost\""),
+            "{e}"
+        );
         let e = decode_json(r#"[[1,"a",1.0]]"#, &layout(Orientation::Row), "t")
             .unwrap_err()
             .to_string();
         assert!(e.contains("has 3 values, expected 4"), "{e}");
-        let e = decode_json(r#"[[3000000000,"a",1.0,1]]"#, &layout(Orientation::Row), "t")
-            .unwrap_err()
-            .to_string();
+        let e = decode_json(
+            r#"[[3000000000,"a",1.0,1]]"#,
+            &layout(Orientation::Row),
+            "t",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("out of range") && e.contains("\"Year\""), "{e}");
         let e = decode_json(r#"[[1],[1,2],[1],[1]]"#, &layout(Orientation::Column), "t")
             .unwrap_err()
@@ -469,12 +486,7 @@ mod tests {
             "t",
         )
         .unwrap();
-        let b = decode_json(
-            "[[123456789012345678901234567890123456789.5],[1]]",
-            &l,
-            "t",
-        )
-        .unwrap();
+        let b = decode_json("[[123456789012345678901234567890123456789.5],[1]]", &l, "t").unwrap();
         assert_eq!(
             b.column(0).data_type(),
             &arrow_schema::DataType::Decimal256(76, 1)

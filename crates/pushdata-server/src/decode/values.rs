@@ -106,7 +106,9 @@ fn parse_date_part(s: &str) -> Result<i64, String> {
 pub fn parse_time(s: &str) -> Result<i64, String> {
     let mut it = s.splitn(3, ':');
     let h = it.next().unwrap_or("");
-    let m = it.next().ok_or_else(|| format!("{s:?} is not a time (expected hh:mm:ss)"))?;
+    let m = it
+        .next()
+        .ok_or_else(|| format!("{s:?} is not a time (expected hh:mm:ss)"))?;
     let sec = it.next().unwrap_or("0");
     let h = digits(h, 1, 2, "hour")?;
     let m = digits(m, 1, 2, "minute")?;
@@ -210,10 +212,7 @@ pub fn parse_decimal(text: &str) -> Result<(i256, u8), String> {
         _ => (false, t),
     };
     let (mant, exp) = match body.find(['e', 'E']) {
-        Some(p) => (
-            &body[..p],
-            body[p + 1..].parse::<i32>().map_err(|_| bad())?,
-        ),
+        Some(p) => (&body[..p], body[p + 1..].parse::<i32>().map_err(|_| bad())?),
         None => (body, 0),
     };
     let (int, frac) = match mant.split_once('.') {
@@ -274,12 +273,18 @@ mod tests {
         assert_eq!(parse_datetime("1970-01-01 00:00:01").unwrap(), 1_000_000);
         assert_eq!(parse_datetime("1970-01-01T01:00:00+01:00").unwrap(), 0);
         assert_eq!(parse_datetime("1970-01-01T00:00:00Z").unwrap(), 0);
-        assert_eq!(parse_datetime("2020-01-01T00:00:00.000").unwrap(), 1_577_836_800_000_000);
+        assert_eq!(
+            parse_datetime("2020-01-01T00:00:00.000").unwrap(),
+            1_577_836_800_000_000
+        );
     }
 
     #[test]
     fn decimals_exact() {
-        assert_eq!(parse_decimal("-12.340").unwrap(), (i256::from_i128(-12340), 3));
+        assert_eq!(
+            parse_decimal("-12.340").unwrap(),
+            (i256::from_i128(-12340), 3)
+        );
         assert_eq!(
             parse_decimal("18446744073709551615").unwrap(),
             (i256::from_i128(18446744073709551615), 0)

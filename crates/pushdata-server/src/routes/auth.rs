@@ -6,9 +6,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use pushdata_core::wire::{
-    AUTH_TOKEN_HEADER, LoginRequest, Project, ServerStatus, SessionInfo,
-};
+use pushdata_core::wire::{AUTH_TOKEN_HEADER, LoginRequest, Project, ServerStatus, SessionInfo};
 
 use super::{Shared, body_bytes};
 use crate::auth::SESSION_COOKIE;
@@ -43,7 +41,9 @@ pub async fn login(
 ) -> Result<Response> {
     let bytes = body_bytes(body, s.max_body_bytes)?;
     let req = parse_login(&headers, &bytes)?;
-    let (token, session) = s.auth.login(req.username.as_deref(), req.password.as_ref())?;
+    let (token, session) = s
+        .auth
+        .login(req.username.as_deref(), req.password.as_ref())?;
     tracing::info!(user = %session.user, "login");
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let h = resp.headers_mut();
@@ -59,7 +59,10 @@ pub async fn login(
         ))
         .map_err(|e| ServerError::storage("cookie header", e))?,
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store, max-age=0, must-revalidate"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store, max-age=0, must-revalidate"),
+    );
     Ok(resp)
 }
 
@@ -102,7 +105,10 @@ fn info_for(s: &Shared, user: &str) -> SessionInfo {
 }
 
 /// `GET /api/sessions`: session information (timeout in seconds, working set, ...).
-pub async fn session_info(State(s): State<Shared>, headers: HeaderMap) -> Result<Json<SessionInfo>> {
+pub async fn session_info(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Json<SessionInfo>> {
     let u = s.user(&headers)?;
     Ok(Json(info_for(&s, &u.user)))
 }

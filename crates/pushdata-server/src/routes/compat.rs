@@ -73,7 +73,11 @@ pub async fn predefined_folder(
     let page: Vec<ObjectInfo> = all
         .into_iter()
         .skip(offset)
-        .take(if limit < 0 { usize::MAX } else { usize::try_from(limit).unwrap_or(usize::MAX) })
+        .take(if limit < 0 {
+            usize::MAX
+        } else {
+            usize::try_from(limit).unwrap_or(usize::MAX)
+        })
         .collect();
     let mut resp = Json(page).into_response();
     resp.headers_mut().insert(

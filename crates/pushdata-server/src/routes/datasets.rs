@@ -40,7 +40,11 @@ fn decode_table(table: &TableDef, tc: &TableCreator) -> Result<RecordBatch> {
 }
 
 /// Publish now (single-request workflow), holding the dataset's publish lock.
-pub async fn publish_now(s: &Shared, ds: &Arc<Dataset>, uploads: Vec<TableUpload>) -> Result<Manifest> {
+pub async fn publish_now(
+    s: &Shared,
+    ds: &Arc<Dataset>,
+    uploads: Vec<TableUpload>,
+) -> Result<Manifest> {
     let _guard = ds.publish_lock.lock().await;
     let ds2 = ds.clone();
     let fail = s.fail_publish_after_staging;
@@ -210,7 +214,11 @@ pub async fn definition(
         .split('&')
         .filter_map(|kv| kv.split_once('='))
         .filter(|(k, _)| *k == "fields")
-        .flat_map(|(_, v)| v.split([',', ' ']).map(|x| x.replace("%2C", ",")).collect::<Vec<_>>())
+        .flat_map(|(_, v)| {
+            v.split([',', ' '])
+                .map(|x| x.replace("%2C", ","))
+                .collect::<Vec<_>>()
+        })
         .collect();
     let all = fields.is_empty();
     let tables = all || fields.iter().any(|f| f.eq_ignore_ascii_case("tables"));

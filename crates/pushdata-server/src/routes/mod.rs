@@ -135,7 +135,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
 }
 
 /// Run CPU-heavy or blocking work off the async threads.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ServerError::storage("background task", e))?
@@ -151,24 +153,39 @@ pub fn router(state: Shared, base: &str, max_body_bytes: usize) -> Router {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/projects", get(auth::projects))
-        .route("/api/sessions", get(auth::session_info).put(auth::session_extend))
+        .route(
+            "/api/sessions",
+            get(auth::session_info).put(auth::session_extend),
+        )
         .route("/api/sessions/userInfo", get(auth::user_info))
         .route("/api/status", get(auth::status))
         .route("/api/datasets", post(datasets::create))
         .route("/api/datasets/models", post(datasets::create_model))
         .route("/api/datasets/{id}", get(datasets::definition))
-        .route("/api/datasets/{id}/tables/{table}", patch(datasets::update_table))
-        .route("/api/datasets/{id}/uploadSessions", post(upload::create_session))
+        .route(
+            "/api/datasets/{id}/tables/{table}",
+            patch(datasets::update_table),
+        )
+        .route(
+            "/api/datasets/{id}/uploadSessions",
+            post(upload::create_session),
+        )
         .route(
             "/api/datasets/{id}/uploadSessions/{sid}",
             put(upload::put_chunk).delete(upload::delete_session),
         )
-        .route("/api/datasets/{id}/uploadSessions/{sid}/publish", post(upload::publish))
+        .route(
+            "/api/datasets/{id}/uploadSessions/{sid}/publish",
+            post(upload::publish),
+        )
         .route(
             "/api/datasets/{id}/uploadSessions/{sid}/publishStatus",
             get(upload::publish_status),
         )
-        .route("/api/folders/preDefined/{kind}", get(compat::predefined_folder))
+        .route(
+            "/api/folders/preDefined/{kind}",
+            get(compat::predefined_folder),
+        )
         .route(
             "/api/objects/{id}",
             get(compat::get_object).delete(compat::delete_object),

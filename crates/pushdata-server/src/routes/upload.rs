@@ -30,8 +30,7 @@ pub async fn create_session(
 ) -> Result<Json<UploadSessionResponse>> {
     let (_u, ds) = s.dataset(&headers, &id)?;
     let bytes = body_bytes(body, s.max_body_bytes)?;
-    let req: UploadSessionRequest =
-        parse_json(&bytes, "POST /api/datasets/{id}/uploadSessions")?;
+    let req: UploadSessionRequest = parse_json(&bytes, "POST /api/datasets/{id}/uploadSessions")?;
     if req.tables.is_empty() {
         return Err(ServerError::bad_request(
             "the upload session names no tables; give tables[{name, updatePolicy}]",

@@ -180,7 +180,9 @@ fn build(
     owner: &str,
 ) -> Result<DatasetDef> {
     if name.trim().is_empty() {
-        return Err(ServerError::bad_request("the dataset name must not be empty"));
+        return Err(ServerError::bad_request(
+            "the dataset name must not be empty",
+        ));
     }
     if tables.is_empty() {
         return Err(ServerError::bad_request(format!(

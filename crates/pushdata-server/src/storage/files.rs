@@ -69,8 +69,9 @@ impl ParquetSink {
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .build();
-        let writer = ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema, Some(props))
-            .map_err(|e| ServerError::storage(format!("opening {}", path.display()), e))?;
+        let writer =
+            ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema, Some(props))
+                .map_err(|e| ServerError::storage(format!("opening {}", path.display()), e))?;
         Ok(ParquetSink {
             writer,
             path: path.to_path_buf(),

@@ -155,8 +155,7 @@ pub fn conform(b: RecordBatch, schema: &SchemaRef, table: &str) -> Result<Record
         }
     }
     let opts = arrow_array::RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
-    RecordBatch::try_new_with_options(schema.clone(), cols, &opts)
-        .map_err(st("conforming a batch"))
+    RecordBatch::try_new_with_options(schema.clone(), cols, &opts).map_err(st("conforming a batch"))
 }
 
 impl Dataset {
@@ -249,7 +248,11 @@ impl Dataset {
                 UploadSource::Batches(bs) => schemas.extend(bs.iter().map(|b| b.schema())),
             }
             let schema = target_schema(table, &schemas);
-            let rel = format!("tables/{}/v{version:010}.parquet", table.id, version = next.version);
+            let rel = format!(
+                "tables/{}/v{version:010}.parquet",
+                table.id,
+                version = next.version
+            );
             let path = self.dir.join(&rel);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)
@@ -258,12 +261,13 @@ impl Dataset {
             written.push(path.clone());
             let mut sink = files::ParquetSink::create(&path, schema.clone())?;
             let tname = table.name.clone();
-            let mut existing_iter: Box<dyn Iterator<Item = Result<RecordBatch>>> = match &existing
-            {
+            let mut existing_iter: Box<dyn Iterator<Item = Result<RecordBatch>>> = match &existing {
                 Some(p) => {
                     let s = schema.clone();
                     let t = tname.clone();
-                    Box::new(files::read_parquet(p)?.map(move |b| b.and_then(|b| conform(b, &s, &t))))
+                    Box::new(
+                        files::read_parquet(p)?.map(move |b| b.and_then(|b| conform(b, &s, &t))),
+                    )
                 }
                 None => Box::new(std::iter::empty()),
             };
@@ -292,14 +296,17 @@ impl Dataset {
                 &mut |b| sink.write(&b),
             )
             .map_err(|e| match e {
-                ServerError::BadRequest(m) => ServerError::BadRequest(format!("table {tname:?}: {m}")),
+                ServerError::BadRequest(m) => {
+                    ServerError::BadRequest(format!("table {tname:?}: {m}"))
+                }
                 other => other,
             })?;
             sink.finish()?;
             if let Some(parent) = path.parent() {
                 files::sync_dir(parent)?;
             }
-            next.tables.insert(table.id.clone(), TableVersion { file: rel, rows });
+            next.tables
+                .insert(table.id.clone(), TableVersion { file: rel, rows });
         }
         Ok(())
     }
@@ -329,8 +336,8 @@ fn read_table_at(dir: &Path, m: &Manifest, table_id: &str) -> Result<Vec<RecordB
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let bytes =
-        std::fs::read(path).map_err(|e| ServerError::io(format!("reading {}", path.display()), e))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| ServerError::io(format!("reading {}", path.display()), e))?;
     serde_json::from_slice(&bytes)
         .map_err(|e| ServerError::storage(format!("parsing {}", path.display()), e))
 }
@@ -341,9 +348,9 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
 pub fn read_table(data_dir: &Path, dataset_id: &str, table: &str) -> Result<Vec<RecordBatch>> {
     let dir = data_dir.join("datasets").join(dataset_id);
     let def: DatasetDef = read_json(&dir.join(DEFINITION))?;
-    let t = def
-        .table(table)
-        .ok_or_else(|| ServerError::not_found(format!("dataset {dataset_id} has no table {table:?}")))?;
+    let t = def.table(table).ok_or_else(|| {
+        ServerError::not_found(format!("dataset {dataset_id} has no table {table:?}"))
+    })?;
     let cur = dir.join(CURRENT);
     let m: Manifest = if cur.exists() {
         read_json(&cur)?

@@ -1,0 +1,273 @@
+//! Bad input and auth: status code, message content, server still serving, published data
+//! unchanged.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::*;
+
+const BASE: [&str; 3] = ["1|a|1.0", "2|b|2.0", "3|c|3.0"];
+
+#[tokio::test]
+async fn bad_chunks_are_refused_clearly_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start_with(dir.path(), |c| c.with_max_body_bytes(4096)).await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("bad")).await;
+    api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
+    let sid = api
+        .open_session(&ds, &json!([{"name": "items", "updatePolicy": "replace"}]))
+        .await;
+    let put = |body: String| {
+        let api = api.clone();
+        let path = format!("/api/datasets/{ds}/uploadSessions/{sid}");
+        async move { api.send(Method::PUT, &path, Some(&body), &[]).await }
+    };
+
+    // Malformed base64.
+    put(json!({"tableName": "items", "index": 3, "data": "!!!notbase64"}).to_string())
+        .await
+        .assert_error(400, &["chunk 3", "base64"]);
+    // Malformed JSON inside the base64.
+    api.put_chunk(&ds, &sid, "items", 4, r#"[[1,"a",1.0],[2,"b""#)
+        .await
+        .assert_error(400, &["\"items\"", "chunk 4", "malformed JSON"]);
+    // Wrong column count.
+    api.put_chunk(&ds, &sid, "items", 5, r#"[[1,"a",1.0],[2,"b"]]"#)
+        .await
+        .assert_error(400, &["chunk 5", "row 2", "has 2 values, expected 3"]);
+    // A value that does not fit its column's type.
+    api.put_chunk(&ds, &sid, "items", 6, r#"[[1,"a",1.0],[2,"b","lots"]]"#)
+        .await
+        .assert_error(
+            400,
+            &["chunk 6", "row 2", "\"value\"", "DOUBLE", "not a number"],
+        );
+    api.put_chunk(&ds, &sid, "items", 6, r#"[[3000000000,"a",1.0]]"#)
+        .await
+        .assert_error(400, &["\"id\"", "out of range"]);
+    // Unknown table.
+    api.put_chunk(&ds, &sid, "nope", 1, "[]")
+        .await
+        .assert_error(400, &["\"nope\"", "\"items\""]);
+    // Malformed request JSON.
+    put("{\"tableName\": ".to_string())
+        .await
+        .assert_error(400, &["invalid chunk body"]);
+    // Body over the limit: 413.
+    let big = "x".repeat(5000);
+    put(json!({"tableName": "items", "index": 9, "data": big}).to_string())
+        .await
+        .assert_error(413, &["limit of 4096 bytes"]);
+    // Unknown session.
+    let r = api
+        .send(
+            Method::PUT,
+            &format!("/api/datasets/{ds}/uploadSessions/0123456789ABCDEF0123456789ABCDEF"),
+            Some("{}"),
+            &[],
+        )
+        .await;
+    r.assert_error(404, &["upload session"]);
+    // Unknown dataset.
+    api.get("/api/datasets/0123456789ABCDEF0123456789ABCDEF")
+        .await
+        .assert_error(404, &["dataset"]);
+
+    // The session still works after all that; nothing bad was staged.
+    api.assert_alive().await;
+    assert_eq!(stored(dir.path(), &ds, "items"), BASE);
+    assert_eq!(
+        api.put_chunk(&ds, &sid, "items", 1, r#"[[5,"e",5.0]]"#)
+            .await
+            .status,
+        200
+    );
+    assert!(api.publish_and_wait(&ds, &sid).await.status.is_ready());
+    assert_eq!(stored(dir.path(), &ds, "items"), vec!["5|e|5.0"]);
+    // Finished session: 409, data unchanged.
+    api.put_chunk(&ds, &sid, "items", 2, r#"[[6,"f",6.0]]"#)
+        .await
+        .assert_error(409, &["already published"]);
+    let r = api
+        .send(
+            Method::POST,
+            &format!("/api/datasets/{ds}/uploadSessions/{sid}/publish"),
+            None,
+            &[],
+        )
+        .await;
+    r.assert_error(409, &[&sid]);
+    assert_eq!(stored(dir.path(), &ds, "items"), vec!["5|e|5.0"]);
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_single_requests_and_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let mut api = Api::login(&h).await;
+    let body = |data: &str| {
+        json!({"name": "items", "columnHeaders": [
+            {"name": "id", "dataType": "INTEGER"}, {"name": "name", "dataType": "STRING"},
+            {"name": "value", "dataType": "DOUBLE"}], "data": b64(data)})
+        .to_string()
+    };
+    let ds = api.create_model(&items_model("single")).await;
+    let patch = |api: Api, policy: Option<&'static str>, b: String| {
+        let ds = ds.clone();
+        async move {
+            let h: Vec<(&str, &str)> = policy
+                .map(|p| vec![("updatePolicy", p)])
+                .unwrap_or_default();
+            api.send(
+                Method::PATCH,
+                &format!("/api/datasets/{ds}/tables/items"),
+                Some(&b),
+                &h,
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        patch(api.clone(), Some("replace"), body(BASE_ROWS))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(stored(dir.path(), &ds, "items"), BASE);
+
+    patch(api.clone(), None, body(BASE_ROWS))
+        .await
+        .assert_error(400, &["updatePolicy"]);
+    patch(api.clone(), Some("merge"), body(BASE_ROWS))
+        .await
+        .assert_error(400, &["\"merge\"", "upsert"]);
+    patch(api.clone(), Some("add"), body(r#"[{"id":1,"bogus":2}]"#))
+        .await
+        .assert_error(400, &["unknown column \"bogus\""]);
+    let r = api
+        .send(
+            Method::PATCH,
+            &format!("/api/datasets/{ds}/tables/nosuch"),
+            Some(&body("[]")),
+            &[("updatePolicy", "add")],
+        )
+        .await;
+    r.assert_error(404, &["\"nosuch\"", "\"items\""]);
+    // Create with a formula naming an unknown table: 400, no dataset created.
+    let r = api
+        .post(
+            "/api/datasets",
+            &json!({"name": "x", "tables": [{"name": "T", "columnHeaders": [
+            {"name": "a", "dataType": "INTEGER"}], "data": b64("[[1]]")}],
+            "metrics": [{"name": "a", "expressions": [{"formula": "U.a"}]}]}),
+        )
+        .await;
+    r.assert_error(400, &["\"U.a\""]);
+
+    // Project header: missing 400, unknown 401.
+    api.project = None;
+    api.get(&format!("/api/datasets/{ds}"))
+        .await
+        .assert_error(400, &["X-MSTR-ProjectID"]);
+    api.project = Some("00000000000000000000000000000000".into());
+    api.get(&format!("/api/datasets/{ds}"))
+        .await
+        .assert_error(401, &["00000000000000000000000000000000"]);
+    api.project = Some(PROJECT.into());
+    api.assert_alive().await;
+    assert_eq!(stored(dir.path(), &ds, "items"), BASE);
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn auth_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start_with(dir.path(), |c| {
+        c.with_user("alice", "s3cret")
+            .with_token_idle_timeout(Duration::from_millis(400))
+    })
+    .await;
+    let mut api = Api::new(&h);
+    // No token.
+    api.get("/api/projects")
+        .await
+        .assert_error(401, &["X-MSTR-AuthToken"]);
+    // Bad password; the password never appears in the message.
+    let r = api
+        .post(
+            "/api/auth/login",
+            &json!({"loginMode": 1, "username": "alice", "password": "hunter2-bad"}),
+        )
+        .await;
+    r.assert_error(401, &["login failed"]);
+    assert!(!r.body.contains("hunter2-bad"));
+    // The default user is gone once a user is configured.
+    let r = api
+        .post(
+            "/api/auth/login",
+            &json!({"loginMode": 1, "username": "administrator", "password": ""}),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    // Form-encoded login, as mstrio-py sends it.
+    let resp = api
+        .client
+        .post(format!("{}/api/auth/login", api.base))
+        .form(&[
+            ("username", "alice"),
+            ("password", "s3cret"),
+            ("loginMode", "1"),
+            ("applicationType", "35"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 204);
+    api.token = Some(
+        resp.headers()["x-mstr-authtoken"]
+            .to_str()
+            .unwrap()
+            .to_string(),
+    );
+    api.assert_alive().await;
+    // Session info for clients: integer timeout in seconds.
+    let info = api.get("/api/sessions").await.json();
+    assert!(info["timeout"].is_u64(), "{info}");
+    // Idle expiry.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    api.get("/api/projects")
+        .await
+        .assert_error(401, &["expired"]);
+    // Logout kills the token.
+    let r = api
+        .post(
+            "/api/auth/login",
+            &json!({"username": "alice", "password": "s3cret"}),
+        )
+        .await;
+    api.token = Some(r.headers["x-mstr-authtoken"].to_str().unwrap().to_string());
+    api.assert_alive().await;
+    assert_eq!(
+        api.send(Method::POST, "/api/auth/logout", None, &[])
+            .await
+            .status,
+        204
+    );
+    api.get("/api/projects")
+        .await
+        .assert_error(401, &["not valid"]);
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn refuses_non_loopback_with_an_empty_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        pushdata_server::ServerConfig::new(dir.path()).with_addr("0.0.0.0:0".parse().unwrap());
+    let err = pushdata_server::Server::start(config).await.unwrap_err();
+    assert!(err.to_string().contains("empty password"), "{err}");
+}

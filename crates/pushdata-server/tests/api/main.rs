@@ -1,0 +1,7 @@
+//! Integration tests over real HTTP against `Server::start` on 127.0.0.1:0.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+mod errors;
+mod policies;
+mod seeds;
