@@ -106,9 +106,9 @@ pub enum Error {
         chunk: u64,
         /// The rows the chunk carried (0-based, end exclusive).
         rows: Range<u64>,
-        /// The client error, as the client reported it.
+        /// The client error, as the client reported it (boxed: it is large).
         #[source]
-        source: pushdata_core::Error,
+        source: Box<pushdata_core::Error>,
     },
 
     /// A call of the Push Data API failed (login is the caller's; this is model, session,
@@ -117,9 +117,9 @@ pub enum Error {
     Api {
         /// Which call failed, e.g. `create model "sales"`.
         step: String,
-        /// The client error, as the client reported it.
+        /// The client error, as the client reported it (boxed: it is large).
         #[source]
-        source: pushdata_core::Error,
+        source: Box<pushdata_core::Error>,
     },
 
     /// An internal task stopped unexpectedly (a panic in an encoder thread or a dropped task).

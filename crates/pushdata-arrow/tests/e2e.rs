@@ -8,10 +8,10 @@ use arrow_array::types::Int32Type;
 use arrow_array::*;
 use arrow_buffer::i256;
 use arrow_schema::{DataType as A, Field, Schema, SchemaRef, TimeUnit};
-use pushdata_core::wire::DataType as D;
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
-use pushdata_arrow::{Error, ModelOptions, ProgressEvent, Push, Workflow};
+use pushdata_arrow::{Error, ModelOptions, ProgressEvent, Push, PushOptions, Workflow};
+use pushdata_core::wire::DataType as D;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
 use pushdata_core::{Client, Credentials};
 use pushdata_server::{Server, ServerConfig, ServerHandle};
@@ -29,10 +29,18 @@ impl Env {
 
     async fn start_with(f: impl FnOnce(ServerConfig) -> ServerConfig) -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let server = Server::start(f(ServerConfig::new(dir.path().join("data")))).await.unwrap();
+        let server = Server::start(f(ServerConfig::new(dir.path().join("data"))))
+            .await
+            .unwrap();
         let client = Client::builder(server.base_url()).build().unwrap();
-        client.login(Credentials::standard("administrator", "")).await.unwrap();
-        client.select_project("MicroStrategy Tutorial").await.unwrap();
+        client
+            .login(Credentials::standard("administrator", ""))
+            .await
+            .unwrap();
+        client
+            .select_project("MicroStrategy Tutorial")
+            .await
+            .unwrap();
         Env {
             server: Some(server),
             dir,
@@ -91,26 +99,92 @@ fn assert_same(src: &[RecordBatch], got: &[RecordBatch]) {
         };
         let a = column_text(src, c, &cmp_type);
         let b = column_text(got, c, &cmp_type);
-        assert_eq!(a, b, "column {:?} ({} -> {})", sf.name(), sf.data_type(), gf.data_type());
+        assert_eq!(
+            a,
+            b,
+            "column {:?} ({} -> {})",
+            sf.name(),
+            sf.data_type(),
+            gf.data_type()
+        );
     }
 }
 
 fn all_types_batch() -> RecordBatch {
     let n = 5;
-    let dict: DictionaryArray<Int32Type> =
-        vec![Some("a"), None, Some("b"), Some("a"), Some("ü")].into_iter().collect();
-    let big = i256::from_string("-123456789012345678901234567890123456789012345678901234567890").unwrap();
+    let dict: DictionaryArray<Int32Type> = vec![Some("a"), None, Some("b"), Some("a"), Some("ü")]
+        .into_iter()
+        .collect();
+    let big =
+        i256::from_string("-123456789012345678901234567890123456789012345678901234567890").unwrap();
     let cols: Vec<(&str, ArrayRef)> = vec![
-        ("i8", Arc::new(Int8Array::from(vec![Some(-128), Some(0), None, Some(127), Some(1)]))),
-        ("i16", Arc::new(Int16Array::from(vec![i16::MIN, -1, 0, 1, i16::MAX]))),
-        ("i32", Arc::new(Int32Array::from(vec![Some(i32::MIN), None, Some(0), Some(7), Some(i32::MAX)]))),
-        ("i64", Arc::new(Int64Array::from(vec![i64::MIN, -1, 0, 1, i64::MAX]))),
+        (
+            "i8",
+            Arc::new(Int8Array::from(vec![
+                Some(-128),
+                Some(0),
+                None,
+                Some(127),
+                Some(1),
+            ])),
+        ),
+        (
+            "i16",
+            Arc::new(Int16Array::from(vec![i16::MIN, -1, 0, 1, i16::MAX])),
+        ),
+        (
+            "i32",
+            Arc::new(Int32Array::from(vec![
+                Some(i32::MIN),
+                None,
+                Some(0),
+                Some(7),
+                Some(i32::MAX),
+            ])),
+        ),
+        (
+            "i64",
+            Arc::new(Int64Array::from(vec![i64::MIN, -1, 0, 1, i64::MAX])),
+        ),
         ("u8", Arc::new(UInt8Array::from(vec![0u8, 1, 2, 254, 255]))),
-        ("u16", Arc::new(UInt16Array::from(vec![0u16, 1, 2, 3, u16::MAX]))),
-        ("u32", Arc::new(UInt32Array::from(vec![0u32, 1, 2, 3, u32::MAX]))),
-        ("u64", Arc::new(UInt64Array::from(vec![Some(0u64), Some(1), None, Some(3), Some(u64::MAX)]))),
-        ("f32", Arc::new(Float32Array::from(vec![Some(1.1f32), Some(-0.25), None, Some(3.0e-7), Some(1.0e30)]))),
-        ("f64", Arc::new(Float64Array::from(vec![Some(0.1), Some(-1e300), Some(5e-324), None, Some(2.5)]))),
+        (
+            "u16",
+            Arc::new(UInt16Array::from(vec![0u16, 1, 2, 3, u16::MAX])),
+        ),
+        (
+            "u32",
+            Arc::new(UInt32Array::from(vec![0u32, 1, 2, 3, u32::MAX])),
+        ),
+        (
+            "u64",
+            Arc::new(UInt64Array::from(vec![
+                Some(0u64),
+                Some(1),
+                None,
+                Some(3),
+                Some(u64::MAX),
+            ])),
+        ),
+        (
+            "f32",
+            Arc::new(Float32Array::from(vec![
+                Some(1.1f32),
+                Some(-0.25),
+                None,
+                Some(3.0e-7),
+                Some(1.0e30),
+            ])),
+        ),
+        (
+            "f64",
+            Arc::new(Float64Array::from(vec![
+                Some(0.1),
+                Some(-1e300),
+                Some(5e-324),
+                None,
+                Some(2.5),
+            ])),
+        ),
         (
             "dec",
             Arc::new(
@@ -122,9 +196,15 @@ fn all_types_batch() -> RecordBatch {
         (
             "dec256",
             Arc::new(
-                Decimal256Array::from(vec![big, i256::ONE, i256::ZERO, i256::MINUS_ONE, big.wrapping_neg()])
-                    .with_precision_and_scale(76, 10)
-                    .unwrap(),
+                Decimal256Array::from(vec![
+                    big,
+                    i256::ONE,
+                    i256::ZERO,
+                    i256::MINUS_ONE,
+                    big.wrapping_neg(),
+                ])
+                .with_precision_and_scale(76, 10)
+                .unwrap(),
             ),
         ),
         (
@@ -137,16 +217,81 @@ fn all_types_batch() -> RecordBatch {
                 Some(""),
             ])),
         ),
-        ("large_s", Arc::new(LargeStringArray::from(vec!["a", "b", "c", "d", "e"]))),
-        ("view_s", Arc::new(StringViewArray::from(vec!["v1", "a longer view string value", "", "x", "y"]))),
+        (
+            "large_s",
+            Arc::new(LargeStringArray::from(vec!["a", "b", "c", "d", "e"])),
+        ),
+        (
+            "view_s",
+            Arc::new(StringViewArray::from(vec![
+                "v1",
+                "a longer view string value",
+                "",
+                "x",
+                "y",
+            ])),
+        ),
         ("dict", Arc::new(dict)),
-        ("b", Arc::new(BooleanArray::from(vec![Some(true), Some(false), None, Some(true), Some(false)]))),
-        ("d32", Arc::new(Date32Array::from(vec![Some(0), Some(-1), Some(-719_528), None, Some(2_932_896)]))),
-        ("d64", Arc::new(Date64Array::from(vec![0, 86_400_000, -86_400_000, 0, 1_577_836_800_000]))),
-        ("t32", Arc::new(Time32SecondArray::from(vec![0, 1, 3600, 86_399, 43_200]))),
-        ("t32ms", Arc::new(Time32MillisecondArray::from(vec![0, 1, 1500, 86_399_999, 5]))),
-        ("t64", Arc::new(Time64MicrosecondArray::from(vec![Some(0), Some(45_296_000_123), None, Some(1), Some(86_399_999_999)]))),
-        ("t64ns", Arc::new(Time64NanosecondArray::from(vec![0, 1_000, 2_000_000, 3_000_000_000, 86_399_999_999_000]))),
+        (
+            "b",
+            Arc::new(BooleanArray::from(vec![
+                Some(true),
+                Some(false),
+                None,
+                Some(true),
+                Some(false),
+            ])),
+        ),
+        (
+            "d32",
+            Arc::new(Date32Array::from(vec![
+                Some(0),
+                Some(-1),
+                Some(-719_528),
+                None,
+                Some(2_932_896),
+            ])),
+        ),
+        (
+            "d64",
+            Arc::new(Date64Array::from(vec![
+                0,
+                86_400_000,
+                -86_400_000,
+                0,
+                1_577_836_800_000,
+            ])),
+        ),
+        (
+            "t32",
+            Arc::new(Time32SecondArray::from(vec![0, 1, 3600, 86_399, 43_200])),
+        ),
+        (
+            "t32ms",
+            Arc::new(Time32MillisecondArray::from(vec![
+                0, 1, 1500, 86_399_999, 5,
+            ])),
+        ),
+        (
+            "t64",
+            Arc::new(Time64MicrosecondArray::from(vec![
+                Some(0),
+                Some(45_296_000_123),
+                None,
+                Some(1),
+                Some(86_399_999_999),
+            ])),
+        ),
+        (
+            "t64ns",
+            Arc::new(Time64NanosecondArray::from(vec![
+                0,
+                1_000,
+                2_000_000,
+                3_000_000_000,
+                86_399_999_999_000,
+            ])),
+        ),
         (
             "ts",
             Arc::new(TimestampMicrosecondArray::from(vec![
@@ -157,7 +302,16 @@ fn all_types_batch() -> RecordBatch {
                 Some(253_402_300_799_000_000),
             ])),
         ),
-        ("ts_s", Arc::new(TimestampSecondArray::from(vec![0, 1, -1, 1_000_000_000, 2_000_000_000]))),
+        (
+            "ts_s",
+            Arc::new(TimestampSecondArray::from(vec![
+                0,
+                1,
+                -1,
+                1_000_000_000,
+                2_000_000_000,
+            ])),
+        ),
         (
             "ts_zoned",
             Arc::new(
@@ -182,7 +336,11 @@ async fn every_type_survives_both_orientations() {
     for o in [Orientation::Row, Orientation::Column] {
         let report = Push::new(env.client.clone())
             .with_dataset_name(format!("all types {o}"))
-            .with_memory_table("all", batch.schema(), vec![batch.clone(), batch.slice(1, 3)])
+            .with_memory_table(
+                "all",
+                batch.schema(),
+                vec![batch.clone(), batch.slice(1, 3)],
+            )
             .with_orientation(o)
             .with_chunk_bytes(2048)
             .execute()
@@ -196,7 +354,11 @@ async fn every_type_survives_both_orientations() {
         assert_eq!(ty("i8"), A::Int32);
         assert_eq!(ty("i64"), A::Int64);
         assert_eq!(ty("u64"), A::Decimal128(38, 0));
-        assert!(matches!(ty("dec256"), A::Decimal256(76, 10)), "{}", ty("dec256"));
+        assert!(
+            matches!(ty("dec256"), A::Decimal256(76, 10)),
+            "{}",
+            ty("dec256")
+        );
         assert_eq!(ty("f32"), A::Float64);
         assert_eq!(ty("d64"), A::Date32);
         assert_eq!(ty("t32"), A::Time64(TimeUnit::Microsecond));
@@ -245,10 +407,10 @@ async fn multi_table_push_with_shared_attribute_and_progress() {
     .unwrap();
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
-    let stream = futures::stream::iter(vec![Ok(b2.clone())]);
+    let stream = futures::stream::iter(vec![b2.clone()]);
     let report = Push::new(env.client.clone())
         .with_dataset_name("two tables")
-        .with_batches_table("t1", s1, vec![Ok(b1.clone())])
+        .with_batches_table("t1", s1, vec![b1.clone()])
         .with_stream_table("t2", s2, stream)
         .with_model_options(ModelOptions::default().with_attribute("Year"))
         .with_table_policy("t2", UpdatePolicy::Add)
@@ -260,17 +422,33 @@ async fn multi_table_push_with_shared_attribute_and_progress() {
     assert_eq!(report.tables[1].rows, 3);
     assert_same(&[b1], &env.read(&report.dataset_id, "t1"));
     assert_same(&[b2], &env.read(&report.dataset_id, "t2"));
-    let events = events.lock().unwrap();
-    assert!(events.iter().any(|e| matches!(e, ProgressEvent::DatasetCreated { .. })));
-    assert!(events.iter().any(|e| matches!(e, ProgressEvent::Published { .. })));
+    let events = events.lock().unwrap().clone();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::DatasetCreated { .. }))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::Published { .. }))
+    );
     assert_eq!(
-        events.iter().filter(|e| matches!(e, ProgressEvent::ChunkUploaded { .. })).count(),
+        events
+            .iter()
+            .filter(|e| matches!(e, ProgressEvent::ChunkUploaded { .. }))
+            .count(),
         2
     );
     env.stop().await;
 }
 
-fn write_parquet(path: &std::path::Path, batches: &[RecordBatch], schema: SchemaRef, group_rows: usize) {
+fn write_parquet(
+    path: &std::path::Path,
+    batches: &[RecordBatch],
+    schema: SchemaRef,
+    group_rows: usize,
+) {
     let file = std::fs::File::create(path).unwrap();
     let props = WriterProperties::builder()
         .set_max_row_group_row_count(Some(group_rows))
@@ -291,7 +469,9 @@ fn numbered(start: i64, n: i64) -> RecordBatch {
         ])),
         vec![
             Arc::new(Int64Array::from_iter_values(start..start + n)),
-            Arc::new(StringArray::from_iter_values((start..start + n).map(|i| format!("label {i}")))),
+            Arc::new(StringArray::from_iter_values(
+                (start..start + n).map(|i| format!("label {i}")),
+            )),
             Arc::new(
                 Decimal128Array::from_iter_values((start..start + n).map(|i| i128::from(i) * 101))
                     .with_precision_and_scale(18, 2)
@@ -331,11 +511,18 @@ async fn parquet_with_many_row_groups_and_an_empty_file() {
     // Files named after their stem.
     let report = Push::new(env.client.clone())
         .with_dataset_name("by stem")
+        .with_options(
+            PushOptions::default()
+                .with_chunk_bytes(32 * 1024)
+                .with_concurrency(2),
+        )
         .with_parquet_files([&many])
         .execute()
         .await
         .unwrap();
     assert_eq!(report.tables[0].name, "many");
+    assert!(report.chunks > 5, "{report:?}");
+    assert_same(&batches, &env.read(&report.dataset_id, "many"));
     env.stop().await;
 }
 
@@ -352,7 +539,7 @@ async fn update_existing_dataset_and_single_request() {
         .execute()
         .await
         .unwrap();
-    assert_same(&[b.clone()], &env.read(&report.dataset_id, "t"));
+    assert_same(std::slice::from_ref(&b), &env.read(&report.dataset_id, "t"));
     // Single request: update with add.
     let more = numbered(50, 10);
     Push::new(env.client.clone())
@@ -364,7 +551,10 @@ async fn update_existing_dataset_and_single_request() {
         .execute()
         .await
         .unwrap();
-    assert_same(&[b.clone(), more.clone()], &env.read(&report.dataset_id, "t"));
+    assert_same(
+        &[b.clone(), more.clone()],
+        &env.read(&report.dataset_id, "t"),
+    );
     // Multi request into the same (existing) dataset, replace.
     let again = numbered(100, 5);
     Push::new(env.client.clone())
@@ -404,7 +594,13 @@ async fn a_bad_value_cancels_the_session_and_publishes_nothing() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Value { row: 2, .. }), "{err}");
-    assert!(events.lock().unwrap().iter().any(|e| matches!(e, ProgressEvent::Cancelled { .. })));
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::Cancelled { .. }))
+    );
     // The first dataset is untouched.
     assert_same(&[good], &env.read(&report.dataset_id, "t"));
     env.stop().await;
@@ -430,7 +626,11 @@ async fn a_failing_chunk_names_table_chunk_and_rows() {
 async fn config_errors() {
     let env = Env::start().await;
     let b = numbered(0, 1);
-    let err = Push::new(env.client.clone()).with_dataset_name("x").execute().await.unwrap_err();
+    let err = Push::new(env.client.clone())
+        .with_dataset_name("x")
+        .execute()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Config(_)));
     let err = Push::new(env.client.clone())
         .with_memory_table("t", b.schema(), vec![b.clone()])
@@ -465,7 +665,9 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
         .await
         .unwrap_err();
     match &err {
-        Error::Chunk { table, chunk, rows, .. } => {
+        Error::Chunk {
+            table, chunk, rows, ..
+        } => {
             assert_eq!(table, "t");
             assert!(*chunk >= 1);
             assert!(rows.end > rows.start);
@@ -473,8 +675,11 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
         e => panic!("{e}"),
     }
     let msg = err.to_string();
-    assert!(msg.contains("table \"t\", chunk ") && msg.contains("(rows "), "{msg}");
-    let events = events.lock().unwrap();
+    assert!(
+        msg.contains("table \"t\", chunk ") && msg.contains("(rows "),
+        "{msg}"
+    );
+    let events = events.lock().unwrap().clone();
     let dataset_id = events
         .iter()
         .find_map(|e| match e {
@@ -482,9 +687,103 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
             _ => None,
         })
         .unwrap();
-    assert!(events.iter().any(|e| matches!(e, ProgressEvent::Cancelled { .. })));
-    assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Publishing { .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::Cancelled { .. }))
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::Publishing { .. }))
+    );
     assert_eq!(rows(&env.read(&dataset_id, "t")), 0);
-    drop(events);
+
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_fallback_columns_arrive_as_strings() {
+    use arrow_array::builder::{Int32Builder, ListBuilder};
+    let env = Env::start().await;
+    let mut lb = ListBuilder::new(Int32Builder::new());
+    lb.values().append_value(1);
+    lb.values().append_value(2);
+    lb.append(true);
+    lb.append(false);
+    let schema_fields = vec![
+        Field::new("list", A::new_list(A::Int32, true), true),
+        Field::new("bin", A::Binary, true),
+        Field::new("dur", A::Duration(TimeUnit::Second), true),
+    ];
+    let b = RecordBatch::try_new(
+        Arc::new(Schema::new(schema_fields)),
+        vec![
+            Arc::new(lb.finish()),
+            Arc::new(BinaryArray::from(vec![Some(&b"hi!"[..]), None])),
+            Arc::new(DurationSecondArray::from(vec![Some(90), Some(0)])),
+        ],
+    )
+    .unwrap();
+    for o in [Orientation::Row, Orientation::Column] {
+        let report = Push::new(env.client.clone())
+            .with_dataset_name(format!("text {o}"))
+            .with_memory_table("t", b.schema(), vec![b.clone()])
+            .with_model_options(ModelOptions::default().with_text_fallback(true))
+            .with_orientation(o)
+            .execute()
+            .await
+            .unwrap();
+        let got = env.read(&report.dataset_id, "t");
+        assert_eq!(
+            column_text(&got, 0, &A::Utf8),
+            vec![Some("[1,2]".to_string()), None]
+        );
+        assert_eq!(
+            column_text(&got, 1, &A::Utf8),
+            vec![Some("aGkh".to_string()), None]
+        );
+        assert_eq!(
+            column_text(&got, 2, &A::Utf8),
+            vec![Some("PT90S".to_string()), Some("P0D".to_string())]
+        );
+    }
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_error_names_the_table_and_publishes_nothing() {
+    let env = Env::start().await;
+    let b = numbered(0, 10);
+    let items: Vec<Result<RecordBatch, arrow_schema::ArrowError>> = vec![
+        Ok(b.clone()),
+        Err(arrow_schema::ArrowError::ComputeError(
+            "the source broke".into(),
+        )),
+    ];
+    let err = Push::new(env.client.clone())
+        .with_dataset_name("broken source")
+        .with_batches_table("t", b.schema(), items)
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Arrow { table, .. } if table == "t"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("the source broke"), "{err}");
+    let stream = futures::stream::iter(vec![
+        Ok(b.clone()),
+        Err(arrow_schema::ArrowError::ComputeError(
+            "the stream broke".into(),
+        )),
+    ]);
+    let err = Push::new(env.client.clone())
+        .with_dataset_name("broken stream")
+        .with_stream_table("s", b.schema(), stream)
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("the stream broke"), "{err}");
     env.stop().await;
 }

@@ -26,13 +26,21 @@ fn json(batch: &RecordBatch, o: Orientation) -> String {
 
 fn json_with(batch: &RecordBatch, o: Orientation, opts: &ModelOptions) -> String {
     let t = table(batch, opts);
-    let zones = if opts.utc() { ZoneMode::Utc } else { ZoneMode::Local };
+    let zones = if opts.utc() {
+        ZoneMode::Utc
+    } else {
+        ZoneMode::Local
+    };
     String::from_utf8(encode_json(&t, std::slice::from_ref(batch), o, zones).unwrap()).unwrap()
 }
 
 fn one(name: &str, array: ArrayRef) -> RecordBatch {
     RecordBatch::try_new(
-        Arc::new(Schema::new(vec![Field::new(name, array.data_type().clone(), true)])),
+        Arc::new(Schema::new(vec![Field::new(
+            name,
+            array.data_type().clone(),
+            true,
+        )])),
         vec![array],
     )
     .unwrap()
@@ -43,7 +51,11 @@ fn check(array: ArrayRef, values: &[&str]) {
     let b = one("c", array);
     let row = format!(
         "[{}]",
-        values.iter().map(|v| format!("[{v}]")).collect::<Vec<_>>().join(",")
+        values
+            .iter()
+            .map(|v| format!("[{v}]"))
+            .collect::<Vec<_>>()
+            .join(",")
     );
     let col = format!("[[{}]]", values.join(","));
     assert_eq!(json(&b, Orientation::Row), row);
@@ -52,9 +64,18 @@ fn check(array: ArrayRef, values: &[&str]) {
 
 #[test]
 fn integers() {
-    check(Arc::new(Int8Array::from(vec![Some(-128), None, Some(127)])), &["-128", "null", "127"]);
-    check(Arc::new(Int16Array::from(vec![i16::MIN, 0])), &["-32768", "0"]);
-    check(Arc::new(Int32Array::from(vec![i32::MIN, i32::MAX])), &["-2147483648", "2147483647"]);
+    check(
+        Arc::new(Int8Array::from(vec![Some(-128), None, Some(127)])),
+        &["-128", "null", "127"],
+    );
+    check(
+        Arc::new(Int16Array::from(vec![i16::MIN, 0])),
+        &["-32768", "0"],
+    );
+    check(
+        Arc::new(Int32Array::from(vec![i32::MIN, i32::MAX])),
+        &["-2147483648", "2147483647"],
+    );
     check(
         Arc::new(Int64Array::from(vec![i64::MIN, i64::MAX])),
         &["-9223372036854775808", "9223372036854775807"],
@@ -62,7 +83,10 @@ fn integers() {
     check(Arc::new(UInt8Array::from(vec![255u8])), &["255"]);
     check(Arc::new(UInt16Array::from(vec![65535u16])), &["65535"]);
     check(Arc::new(UInt32Array::from(vec![u32::MAX])), &["4294967295"]);
-    check(Arc::new(UInt64Array::from(vec![u64::MAX, 0])), &["18446744073709551615", "0"]);
+    check(
+        Arc::new(UInt64Array::from(vec![u64::MAX, 0])),
+        &["18446744073709551615", "0"],
+    );
 }
 
 #[test]
@@ -78,9 +102,14 @@ fn floats_nan_inf_to_null() {
             Some(1e300),
             Some(3.0),
         ])),
-        &["1.5", "-0.1", "null", "null", "null", "null", "1e300", "3.0"],
+        &[
+            "1.5", "-0.1", "null", "null", "null", "null", "1e300", "3.0",
+        ],
     );
-    check(Arc::new(Float32Array::from(vec![1.1f32, f32::NAN])), &["1.1", "null"]);
+    check(
+        Arc::new(Float32Array::from(vec![1.1f32, f32::NAN])),
+        &["1.1", "null"],
+    );
     check(
         arrow_cast::cast(&Float32Array::from(vec![0.5, f32::INFINITY]), &A::Float16).unwrap(),
         &["0.5", "null"],
@@ -93,10 +122,14 @@ fn decimals_exact() {
         .with_precision_and_scale(10, 3)
         .unwrap();
     check(Arc::new(d), &["-12.340", "0.005", "null", "0.000"]);
-    let d = Decimal128Array::from(vec![123i128]).with_precision_and_scale(10, 0).unwrap();
-    check(Arc::new(d), &["123"]);
-    let big = i256::from_string("-1234567890123456789012345678901234567890123456789012345678901234567890")
+    let d = Decimal128Array::from(vec![123i128])
+        .with_precision_and_scale(10, 0)
         .unwrap();
+    check(Arc::new(d), &["123"]);
+    let big = i256::from_string(
+        "-1234567890123456789012345678901234567890123456789012345678901234567890",
+    )
+    .unwrap();
     let d = Decimal256Array::from(vec![big, i256::from_i128(1)])
         .with_precision_and_scale(76, 20)
         .unwrap();
@@ -107,9 +140,13 @@ fn decimals_exact() {
             "0.00000000000000000001",
         ],
     );
-    let d = Decimal64Array::from(vec![-1i64]).with_precision_and_scale(18, 2).unwrap();
+    let d = Decimal64Array::from(vec![-1i64])
+        .with_precision_and_scale(18, 2)
+        .unwrap();
     check(Arc::new(d), &["-0.01"]);
-    let d = Decimal32Array::from(vec![42i32]).with_precision_and_scale(9, -2).unwrap();
+    let d = Decimal32Array::from(vec![42i32])
+        .with_precision_and_scale(9, -2)
+        .unwrap();
     check(Arc::new(d), &["4200"]);
 }
 
@@ -141,14 +178,23 @@ fn strings_escaped() {
 
 #[test]
 fn bools() {
-    check(Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)])), &["true", "null", "false"]);
+    check(
+        Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)])),
+        &["true", "null", "false"],
+    );
 }
 
 #[test]
 fn dates_including_before_1970() {
     check(
         Arc::new(Date32Array::from(vec![0, -1, 18_000, -719_528, 2_932_896])),
-        &["\"1970-01-01\"", "\"1969-12-31\"", "\"2019-04-14\"", "\"0000-01-01\"", "\"9999-12-31\""],
+        &[
+            "\"1970-01-01\"",
+            "\"1969-12-31\"",
+            "\"2019-04-14\"",
+            "\"0000-01-01\"",
+            "\"9999-12-31\"",
+        ],
     );
     check(
         Arc::new(Date64Array::from(vec![86_400_000, -86_400_000])),
@@ -159,7 +205,10 @@ fn dates_including_before_1970() {
     let err = encode_json(&t, &[b], Orientation::Row, ZoneMode::Utc).unwrap_err();
     assert!(matches!(err, Error::Value { row: 1, .. }));
     let msg = err.to_string();
-    assert!(msg.contains("\"day\"") && msg.contains("row 1") && msg.contains("10000"), "{msg}");
+    assert!(
+        msg.contains("\"day\"") && msg.contains("row 1") && msg.contains("10000"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -168,9 +217,18 @@ fn times_with_fractions() {
         Arc::new(Time32SecondArray::from(vec![0, 86_399])),
         &["\"00:00:00\"", "\"23:59:59\""],
     );
-    check(Arc::new(Time32MillisecondArray::from(vec![1_500])), &["\"00:00:01.5\""]);
-    check(Arc::new(Time64MicrosecondArray::from(vec![45_296_000_123])), &["\"12:34:56.000123\""]);
-    check(Arc::new(Time64NanosecondArray::from(vec![1])), &["\"00:00:00.000000001\""]);
+    check(
+        Arc::new(Time32MillisecondArray::from(vec![1_500])),
+        &["\"00:00:01.5\""],
+    );
+    check(
+        Arc::new(Time64MicrosecondArray::from(vec![45_296_000_123])),
+        &["\"12:34:56.000123\""],
+    );
+    check(
+        Arc::new(Time64NanosecondArray::from(vec![1])),
+        &["\"00:00:00.000000001\""],
+    );
     let b = one("t", Arc::new(Time32SecondArray::from(vec![86_400])));
     let t = table(&b, &ModelOptions::default());
     assert!(encode_json(&t, &[b], Orientation::Row, ZoneMode::Utc).is_err());
@@ -179,26 +237,51 @@ fn times_with_fractions() {
 #[test]
 fn timestamps_naive_and_zoned() {
     check(
-        Arc::new(TimestampMicrosecondArray::from(vec![0, -1, 1_577_836_800_000_000])),
-        &["\"1970-01-01T00:00:00\"", "\"1969-12-31T23:59:59.999999\"", "\"2020-01-01T00:00:00\""],
+        Arc::new(TimestampMicrosecondArray::from(vec![
+            0,
+            -1,
+            1_577_836_800_000_000,
+        ])),
+        &[
+            "\"1970-01-01T00:00:00\"",
+            "\"1969-12-31T23:59:59.999999\"",
+            "\"2020-01-01T00:00:00\"",
+        ],
     );
-    check(Arc::new(TimestampSecondArray::from(vec![1])), &["\"1970-01-01T00:00:01\""]);
+    check(
+        Arc::new(TimestampSecondArray::from(vec![1])),
+        &["\"1970-01-01T00:00:01\""],
+    );
     check(
         Arc::new(TimestampNanosecondArray::from(vec![1_500_000_000])),
         &["\"1970-01-01T00:00:01.5\""],
     );
+    // Out of range: an error, never a panic.
+    let local = ModelOptions::default().with_utc(false);
+    for zone in ["+02:00", "-02:00"] {
+        let extreme = TimestampSecondArray::from(vec![i64::MAX, i64::MIN]).with_timezone(zone);
+        let b = one("ts", Arc::new(extreme));
+        let t = table(&b, &local);
+        let err = encode_json(&t, &[b], Orientation::Row, ZoneMode::Local).unwrap_err();
+        assert!(matches!(err, Error::Value { row: 0, .. }), "{err}");
+    }
     // Zoned: stored as UTC instants; written in UTC by default.
     let zoned = TimestampMillisecondArray::from(vec![0]).with_timezone("+02:00");
     check(Arc::new(zoned.clone()), &["\"1970-01-01T00:00:00\""]);
     let named = TimestampMillisecondArray::from(vec![0]).with_timezone("America/New_York");
     check(Arc::new(named), &["\"1970-01-01T00:00:00\""]);
     // Local wall time keeps the offset's clock.
-    let local = ModelOptions::default().with_utc(false);
     let b = one("ts", Arc::new(zoned));
-    assert_eq!(json_with(&b, Orientation::Row, &local), "[[\"1970-01-01T02:00:00\"]]");
+    assert_eq!(
+        json_with(&b, Orientation::Row, &local),
+        "[[\"1970-01-01T02:00:00\"]]"
+    );
     let neg = TimestampSecondArray::from(vec![0]).with_timezone("-05:30");
     let b = one("ts", Arc::new(neg));
-    assert_eq!(json_with(&b, Orientation::Column, &local), "[[\"1969-12-31T18:30:00\"]]");
+    assert_eq!(
+        json_with(&b, Orientation::Column, &local),
+        "[[\"1969-12-31T18:30:00\"]]"
+    );
 }
 
 #[test]
@@ -216,7 +299,10 @@ fn text_fallback_nested_binary_duration() {
         Arc::new(StringArray::from(vec!["x\"y"])) as ArrayRef,
     )]);
     check(Arc::new(s), &[r#""{\"a\":\"x\\\"y\"}""#]);
-    check(Arc::new(DurationMillisecondArray::from(vec![1_500])), &["\"PT1.5S\""]);
+    check(
+        Arc::new(DurationMillisecondArray::from(vec![1_500])),
+        &["\"PT1.5S\""],
+    );
 }
 
 #[test]
@@ -234,18 +320,35 @@ fn several_columns_both_orientations() {
         ],
     )
     .unwrap();
-    assert_eq!(json(&b, Orientation::Row), r#"[[1,"a",null],[2,null,"1970-01-01T00:01:00"]]"#);
-    assert_eq!(json(&b, Orientation::Column), r#"[[1,2],["a",null],[null,"1970-01-01T00:01:00"]]"#);
+    assert_eq!(
+        json(&b, Orientation::Row),
+        r#"[[1,"a",null],[2,null,"1970-01-01T00:01:00"]]"#
+    );
+    assert_eq!(
+        json(&b, Orientation::Column),
+        r#"[[1,2],["a",null],[null,"1970-01-01T00:01:00"]]"#
+    );
     // Empty input.
     let t = table(&b, &ModelOptions::default());
     let empty = b.slice(0, 0);
-    assert_eq!(encode_json(&t, &[empty.clone()], Orientation::Row, ZoneMode::Utc).unwrap(), b"[]");
+    assert_eq!(
+        encode_json(
+            &t,
+            std::slice::from_ref(&empty),
+            Orientation::Row,
+            ZoneMode::Utc
+        )
+        .unwrap(),
+        b"[]"
+    );
     assert_eq!(
         encode_json(&t, &[empty], Orientation::Column, ZoneMode::Utc).unwrap(),
         b"[[],[],[]]"
     );
     let b64 = encode_base64(&t, &[b.clone(), b], Orientation::Row, ZoneMode::Utc).unwrap();
-    let raw = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&raw).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 4);
 }
@@ -258,7 +361,9 @@ fn numbered(rows: i32, text: &str) -> RecordBatch {
         ])),
         vec![
             Arc::new(Int32Array::from_iter_values(0..rows)),
-            Arc::new(StringArray::from_iter_values((0..rows).map(|i| format!("{text}{i}")))),
+            Arc::new(StringArray::from_iter_values(
+                (0..rows).map(|i| format!("{text}{i}")),
+            )),
         ],
     )
     .unwrap()
@@ -287,14 +392,20 @@ fn decode(ch: &EncodedChunk) -> serde_json::Value {
     let req: ChunkRequest = serde_json::from_slice(ch.body.body()).unwrap();
     assert_eq!(req.table_name, "t");
     assert_eq!(req.index.0, ch.index);
-    let raw = base64::engine::general_purpose::STANDARD.decode(req.data.as_bytes()).unwrap();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(req.data.as_bytes())
+        .unwrap();
     assert_eq!(raw.len(), ch.json_bytes);
     serde_json::from_slice(&raw).unwrap()
 }
 
 #[test]
 fn chunks_cut_by_size_every_row_once_in_order() {
-    let batches = vec![numbered(5000, "row"), numbered(1, "x"), numbered(7000, "longer-text-")];
+    let batches = vec![
+        numbered(5000, "row"),
+        numbered(1, "x"),
+        numbered(7000, "longer-text-"),
+    ];
     for o in [Orientation::Row, Orientation::Column] {
         let target = 20_000;
         let chunks = chunk_all(&batches, o, target);
@@ -310,7 +421,12 @@ fn chunks_cut_by_size_every_row_once_in_order() {
             assert_eq!(ch.rows.start, next_row);
             next_row = ch.rows.end;
             let data_len = ch.json_bytes.div_ceil(3) * 4;
-            assert!(data_len <= target, "chunk {} has {} bytes of data", ch.index, data_len);
+            assert!(
+                data_len <= target,
+                "chunk {} has {} bytes of data",
+                ch.index,
+                data_len
+            );
             let v = decode(ch);
             let rows: Vec<i64> = match o {
                 Orientation::Row => v
@@ -325,8 +441,16 @@ fn chunks_cut_by_size_every_row_once_in_order() {
                 Orientation::Column => {
                     let cols = v.as_array().unwrap();
                     assert_eq!(cols.len(), 2);
-                    assert_eq!(cols[0].as_array().unwrap().len(), cols[1].as_array().unwrap().len());
-                    cols[0].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect()
+                    assert_eq!(
+                        cols[0].as_array().unwrap().len(),
+                        cols[1].as_array().unwrap().len()
+                    );
+                    cols[0]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_i64().unwrap())
+                        .collect()
                 }
             };
             assert_eq!(rows.len() as u64, ch.rows.end - ch.rows.start);
@@ -353,10 +477,13 @@ fn a_row_larger_than_the_target_is_its_own_chunk() {
 fn empty_table_gets_one_empty_chunk() {
     let b = numbered(0, "");
     for (o, want) in [(Orientation::Row, "[]"), (Orientation::Column, "[[],[]]")] {
-        let chunks = chunk_all(&[b.clone()], o, 1000);
+        let chunks = chunk_all(std::slice::from_ref(&b), o, 1000);
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].rows, 0..0);
-        assert_eq!(decode(&chunks[0]), serde_json::from_str::<serde_json::Value>(want).unwrap());
+        assert_eq!(
+            decode(&chunks[0]),
+            serde_json::from_str::<serde_json::Value>(want).unwrap()
+        );
     }
 }
 
@@ -371,7 +498,9 @@ fn value_error_names_table_column_and_absolute_row() {
     c.push(&good, &mut |_| Ok(())).unwrap();
     let err = c.push(&bad, &mut |_| Ok(())).unwrap_err();
     match err {
-        Error::Value { table, column, row, .. } => {
+        Error::Value {
+            table, column, row, ..
+        } => {
             assert_eq!((table.as_str(), column.as_str(), row), ("t", "d", 3042));
         }
         e => panic!("{e}"),

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use arrow_schema::{DataType as A, Field, Fields, IntervalUnit, Schema, TimeUnit, UnionFields, UnionMode};
+use arrow_schema::{
+    DataType as A, Field, Fields, IntervalUnit, Schema, TimeUnit, UnionFields, UnionMode,
+};
 use pushdata_arrow::model::{ValueText, map_arrow_type, validate_name};
 use pushdata_arrow::{Error, ModelOptions, Role, TableSchema, infer_model};
 use pushdata_core::wire::DataType as D;
@@ -37,7 +39,10 @@ fn mapping_table_for_every_arrow_type() {
         (dict(A::Utf8), D::String),
         (dict(A::LargeUtf8), D::String),
         (dict(A::Utf8View), D::String),
-        (A::Dictionary(Box::new(A::UInt8), Box::new(A::Utf8)), D::String),
+        (
+            A::Dictionary(Box::new(A::UInt8), Box::new(A::Utf8)),
+            D::String,
+        ),
         (dict(A::Int64), D::BigInteger),
         (A::Boolean, D::Bool),
         (A::Date32, D::Date),
@@ -50,8 +55,14 @@ fn mapping_table_for_every_arrow_type() {
         (A::Timestamp(TimeUnit::Millisecond, None), D::DateTime),
         (A::Timestamp(TimeUnit::Microsecond, None), D::DateTime),
         (A::Timestamp(TimeUnit::Nanosecond, None), D::DateTime),
-        (A::Timestamp(TimeUnit::Microsecond, Some("+02:00".into())), D::DateTime),
-        (A::Timestamp(TimeUnit::Microsecond, Some("Europe/Paris".into())), D::DateTime),
+        (
+            A::Timestamp(TimeUnit::Microsecond, Some("+02:00".into())),
+            D::DateTime,
+        ),
+        (
+            A::Timestamp(TimeUnit::Microsecond, Some("Europe/Paris".into())),
+            D::DateTime,
+        ),
         (A::Null, D::String),
     ];
     for (t, want) in native {
@@ -66,7 +77,10 @@ fn mapping_table_for_every_arrow_type() {
         (A::LargeList(item.clone()), ValueText::JsonText),
         (A::FixedSizeList(item.clone(), 2), ValueText::JsonText),
         (A::ListView(item.clone()), ValueText::JsonText),
-        (A::Struct(Fields::from(vec![Field::new("a", A::Int32, true)])), ValueText::JsonText),
+        (
+            A::Struct(Fields::from(vec![Field::new("a", A::Int32, true)])),
+            ValueText::JsonText,
+        ),
         (
             A::Map(
                 Arc::new(Field::new(
@@ -87,11 +101,17 @@ fn mapping_table_for_every_arrow_type() {
         (A::FixedSizeBinary(4), ValueText::Base64),
         (dict(A::Binary), ValueText::Base64),
         (A::Duration(TimeUnit::Millisecond), ValueText::DisplayText),
-        (A::Interval(IntervalUnit::MonthDayNano), ValueText::DisplayText),
+        (
+            A::Interval(IntervalUnit::MonthDayNano),
+            ValueText::DisplayText,
+        ),
         (A::Interval(IntervalUnit::YearMonth), ValueText::DisplayText),
     ];
     for (t, text) in text_only {
-        assert!(map_arrow_type(&t, false).is_err(), "{t} needs the text option");
+        assert!(
+            map_arrow_type(&t, false).is_err(),
+            "{t} needs the text option"
+        );
         let m = map_arrow_type(&t, true).unwrap();
         assert_eq!(m.data_type, D::String, "{t}");
         assert_eq!(m.text, text, "{t}");
@@ -110,11 +130,18 @@ fn unsupported_column_error_names_table_column_and_type() {
         Field::new("ok", A::Int32, true),
         Field::new("blob", A::Binary, true),
     ]);
-    let err = infer_model("d", &[TableSchema::new("t1", s.clone())], &ModelOptions::default())
-        .unwrap_err();
+    let err = infer_model(
+        "d",
+        &[TableSchema::new("t1", s.clone())],
+        &ModelOptions::default(),
+    )
+    .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::UnsupportedType { .. }));
-    assert!(msg.contains("\"t1\"") && msg.contains("\"blob\"") && msg.contains("Binary"), "{msg}");
+    assert!(
+        msg.contains("\"t1\"") && msg.contains("\"blob\"") && msg.contains("Binary"),
+        "{msg}"
+    );
     assert!(msg.contains("with_text_fallback"), "{msg}");
     let m = infer_model(
         "d",
@@ -142,8 +169,12 @@ fn named_zone_with_local_time_is_refused() {
         true,
     )]);
     assert!(
-        infer_model("d", &[TableSchema::new("t", s)], &ModelOptions::default().with_utc(false))
-            .is_ok()
+        infer_model(
+            "d",
+            &[TableSchema::new("t", s)],
+            &ModelOptions::default().with_utc(false)
+        )
+        .is_ok()
     );
 }
 
@@ -160,7 +191,12 @@ fn sales() -> Arc<Schema> {
 
 #[test]
 fn numeric_columns_are_metrics_others_attributes() {
-    let m = infer_model("d", &[TableSchema::new("t", sales())], &ModelOptions::default()).unwrap();
+    let m = infer_model(
+        "d",
+        &[TableSchema::new("t", sales())],
+        &ModelOptions::default(),
+    )
+    .unwrap();
     let metrics: Vec<&str> = m.metrics.iter().map(|x| x.name.as_str()).collect();
     assert_eq!(metrics, ["Year", "Category_ID", "Cost", "Profit"]);
     let attrs: Vec<&str> = m.attributes.iter().map(|x| x.name.as_str()).collect();
@@ -185,7 +221,10 @@ fn overrides_and_forms() {
     assert_eq!(cat.forms[0].category, "ID");
     assert_eq!(cat.forms[0].data_type, D::Integer);
     assert_eq!(cat.forms[1].category, "DESC");
-    assert_eq!(cat.forms[1].columns, vec![("t".to_string(), "Category_DESC".to_string())]);
+    assert_eq!(
+        cat.forms[1].columns,
+        vec![("t".to_string(), "Category_DESC".to_string())]
+    );
     assert_eq!(
         m.tables[0].columns[1].role,
         Role::Attribute {
@@ -217,8 +256,18 @@ fn metric_override_and_conflicts() {
         Field::new("name", A::Utf8, false),
     ]);
     let t = [TableSchema::new("t", s)];
-    let m = infer_model("d", &t, &ModelOptions::default().with_attribute("code").with_metric("t.code"));
-    assert!(m.unwrap_err().to_string().contains("both an attribute and a metric"));
+    let m = infer_model(
+        "d",
+        &t,
+        &ModelOptions::default()
+            .with_attribute("code")
+            .with_metric("t.code"),
+    );
+    assert!(
+        m.unwrap_err()
+            .to_string()
+            .contains("both an attribute and a metric")
+    );
     let m = infer_model("d", &t, &ModelOptions::default().with_metric("name"));
     assert!(m.unwrap_err().to_string().contains("only numeric columns"));
     let m = infer_model("d", &t, &ModelOptions::default().with_attribute("nope"));
@@ -267,36 +316,95 @@ fn attribute_and_metric_of_same_name_conflict() {
         &ModelOptions::default(),
     )
     .unwrap_err();
-    assert!(err.to_string().contains("both an attribute and a metric"), "{err}");
+    assert!(
+        err.to_string().contains("both an attribute and a metric"),
+        "{err}"
+    );
 }
 
 #[test]
 fn name_validation() {
     assert!(validate_name("table", "sales 2024 (€)").is_ok());
-    for bad in ["", "   ", "a[b", "a]b", "a\"b", "a\\b", "tab\there", "nul\u{0}"] {
+    for bad in [
+        "",
+        "   ",
+        "a[b",
+        "a]b",
+        "a\"b",
+        "a\\b",
+        "tab\there",
+        "nul\u{0}",
+    ] {
         let e = validate_name("table", bad).unwrap_err();
         assert!(matches!(e, Error::InvalidName { .. }), "{bad:?}");
     }
     let long = "x".repeat(251);
-    assert!(validate_name("table", &long).unwrap_err().to_string().contains("251 characters"));
+    assert!(
+        validate_name("table", &long)
+            .unwrap_err()
+            .to_string()
+            .contains("251 characters")
+    );
     assert!(validate_name("table", &"é".repeat(250)).is_ok());
 
-    let dup_cols = schema(vec![Field::new("a", A::Int32, true), Field::new("a", A::Int64, true)]);
-    let err = infer_model("d", &[TableSchema::new("t", dup_cols)], &ModelOptions::default())
-        .unwrap_err();
+    let dup_cols = schema(vec![
+        Field::new("a", A::Int32, true),
+        Field::new("a", A::Int64, true),
+    ]);
+    let err = infer_model(
+        "d",
+        &[TableSchema::new("t", dup_cols)],
+        &ModelOptions::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("two columns"), "{err}");
+    let dup_case = schema(vec![
+        Field::new("Region", A::Utf8, true),
+        Field::new("region", A::Utf8, true),
+    ]);
+    let err = infer_model(
+        "d",
+        &[TableSchema::new("t", dup_case)],
+        &ModelOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("ignoring case"), "{err}");
     let s = schema(vec![Field::new("a", A::Int32, true)]);
     let err = infer_model(
         "d",
-        &[TableSchema::new("t", s.clone()), TableSchema::new("t", s.clone())],
+        &[
+            TableSchema::new("T", s.clone()),
+            TableSchema::new("t", s.clone()),
+        ],
+        &ModelOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("two tables"), "{err}");
+    let err = infer_model(
+        "d",
+        &[
+            TableSchema::new("t", s.clone()),
+            TableSchema::new("t", s.clone()),
+        ],
         &ModelOptions::default(),
     )
     .unwrap_err();
     assert!(err.to_string().contains("two tables"), "{err}");
     let bad_col = schema(vec![Field::new("a\"b", A::Int32, true)]);
-    let err = infer_model("d", &[TableSchema::new("t", bad_col)], &ModelOptions::default())
-        .unwrap_err();
+    let err = infer_model(
+        "d",
+        &[TableSchema::new("t", bad_col)],
+        &ModelOptions::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("column of table \"t\""), "{err}");
-    assert!(infer_model("", &[TableSchema::new("t", s.clone())], &ModelOptions::default()).is_err());
+    assert!(
+        infer_model(
+            "",
+            &[TableSchema::new("t", s.clone())],
+            &ModelOptions::default()
+        )
+        .is_err()
+    );
     assert!(infer_model("d", &[], &ModelOptions::default()).is_err());
 }

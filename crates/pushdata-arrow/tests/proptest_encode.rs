@@ -37,6 +37,8 @@ enum Col {
     TimeMs(Vec<Option<i32>>),
     TsNs(Vec<Option<i64>>),
     TsUsZoned(Vec<Option<i64>>),
+    Dict(Vec<Option<String>>),
+    Date64(Vec<Option<i64>>),
     Null(usize),
 }
 
@@ -44,7 +46,10 @@ const MIN_DAY: i32 = -719_528; // 0000-01-01
 const MAX_DAY: i32 = 2_932_896; // 9999-12-31
 const US_PER_DAY: i64 = 86_400_000_000;
 
-fn v<T: std::fmt::Debug + Clone>(s: impl Strategy<Value = T>, n: usize) -> impl Strategy<Value = Vec<Option<T>>> {
+fn v<T: std::fmt::Debug + Clone>(
+    s: impl Strategy<Value = T>,
+    n: usize,
+) -> impl Strategy<Value = Vec<Option<T>>> {
     prop::collection::vec(prop::option::of(s), n)
 }
 
@@ -72,6 +77,9 @@ fn col(n: usize) -> BoxedStrategy<Col> {
         v(0..86_400_000i32, n).prop_map(Col::TimeMs),
         v(any::<i64>(), n).prop_map(Col::TsNs),
         v(ts_range.prop_map(|u| u - 20 * 3600 * 1_000_000), n).prop_map(Col::TsUsZoned),
+        v("[a-c\"\n]{0,3}", n).prop_map(Col::Dict),
+        v(i64::from(MIN_DAY)..=i64::from(MAX_DAY), n)
+            .prop_map(|d| Col::Date64(d.into_iter().map(|o| o.map(|x| x * 86_400_000)).collect())),
         Just(Col::Null(n)),
     ]
     .boxed()
@@ -90,7 +98,9 @@ fn array(c: &Col) -> ArrayRef {
         Col::F32(x) => Arc::new(Float32Array::from(x.clone())),
         Col::F64(x) => Arc::new(Float64Array::from(x.clone())),
         Col::Dec128(x, s) => Arc::new(
-            Decimal128Array::from(x.clone()).with_precision_and_scale(38, *s).unwrap(),
+            Decimal128Array::from(x.clone())
+                .with_precision_and_scale(38, *s)
+                .unwrap(),
         ),
         Col::Dec256(x, s) => Arc::new(
             Decimal256Array::from(
@@ -103,13 +113,23 @@ fn array(c: &Col) -> ArrayRef {
         ),
         Col::Utf8(x) => Arc::new(StringArray::from(x.clone())),
         Col::LargeUtf8(x) => Arc::new(LargeStringArray::from(x.clone())),
-        Col::View(x) => Arc::new(StringViewArray::from(x.iter().map(|o| o.as_deref()).collect::<Vec<_>>())),
+        Col::View(x) => Arc::new(StringViewArray::from(
+            x.iter().map(|o| o.as_deref()).collect::<Vec<_>>(),
+        )),
         Col::Bool(x) => Arc::new(BooleanArray::from(x.clone())),
         Col::Date(x) => Arc::new(Date32Array::from(x.clone())),
         Col::TimeUs(x) => Arc::new(Time64MicrosecondArray::from(x.clone())),
         Col::TimeMs(x) => Arc::new(Time32MillisecondArray::from(x.clone())),
         Col::TsNs(x) => Arc::new(TimestampNanosecondArray::from(x.clone())),
-        Col::TsUsZoned(x) => Arc::new(TimestampMicrosecondArray::from(x.clone()).with_timezone("+05:30")),
+        Col::TsUsZoned(x) => {
+            Arc::new(TimestampMicrosecondArray::from(x.clone()).with_timezone("+05:30"))
+        }
+        Col::Dict(x) => Arc::new(
+            x.iter()
+                .map(|o| o.as_deref())
+                .collect::<DictionaryArray<arrow_array::types::Int16Type>>(),
+        ),
+        Col::Date64(x) => Arc::new(Date64Array::from(x.clone())),
         Col::Null(n) => Arc::new(NullArray::new(*n)),
     }
 }
@@ -213,27 +233,44 @@ fn check_value(c: &Col, r: usize, tok: &str) {
             }
         }),
         Col::Dec256(x, s) => opt!(x, |v: &(i128, i128)| {
-            assert_eq!(decimal(tok, *s), i256::from_parts(v.0 as u128, v.1), "{tok}")
+            assert_eq!(
+                decimal(tok, *s),
+                i256::from_parts(v.0 as u128, v.1),
+                "{tok}"
+            )
         }),
-        Col::Utf8(x) | Col::LargeUtf8(x) | Col::View(x) => {
+        Col::Utf8(x) | Col::LargeUtf8(x) | Col::View(x) | Col::Dict(x) => {
             opt!(x, |v: &String| assert_eq!(&string(tok), v))
         }
-        Col::Bool(x) => opt!(x, |v: &bool| assert_eq!(tok, if *v { "true" } else { "false" })),
+        Col::Bool(x) => opt!(x, |v: &bool| assert_eq!(
+            tok,
+            if *v { "true" } else { "false" }
+        )),
         Col::Date(x) => opt!(x, |v: &i32| {
             let d = NaiveDate::parse_from_str(&string(tok), "%Y-%m-%d").unwrap();
             let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
             assert_eq!((d - epoch).num_days(), i64::from(*v));
             assert_eq!(string(tok).len(), 10);
         }),
+        Col::Date64(x) => opt!(x, |v: &i64| {
+            let d = NaiveDate::parse_from_str(&string(tok), "%Y-%m-%d").unwrap();
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+            assert_eq!((d - epoch).num_days() * 86_400_000, *v);
+        }),
         Col::TimeUs(x) => opt!(x, |v: &i64| {
             let t = NaiveTime::parse_from_str(&string(tok), "%H:%M:%S%.f").unwrap();
-            let us = i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(t.nanosecond() / 1000);
+            let us = i64::from(t.num_seconds_from_midnight()) * 1_000_000
+                + i64::from(t.nanosecond() / 1000);
             assert_eq!(us, *v);
-            assert!(!string(tok).ends_with('0') || !string(tok).contains('.'), "{tok}");
+            assert!(
+                !string(tok).ends_with('0') || !string(tok).contains('.'),
+                "{tok}"
+            );
         }),
         Col::TimeMs(x) => opt!(x, |v: &i32| {
             let t = NaiveTime::parse_from_str(&string(tok), "%H:%M:%S%.f").unwrap();
-            let ms = i64::from(t.num_seconds_from_midnight()) * 1000 + i64::from(t.nanosecond() / 1_000_000);
+            let ms = i64::from(t.num_seconds_from_midnight()) * 1000
+                + i64::from(t.nanosecond() / 1_000_000);
             assert_eq!(ms, i64::from(*v));
         }),
         Col::TsNs(x) => opt!(x, |v: &i64| {

@@ -49,10 +49,17 @@ pub struct ServerConfig {
     pub token_idle_timeout: Duration,
     /// Largest accepted request body (default 512 MiB).
     pub max_body_bytes: usize,
+    /// How many chunk bodies are read and decoded at once (default 4); further chunk
+    /// uploads wait, so server memory stays bounded by a few chunks.
+    pub max_concurrent_chunks: usize,
     /// Test hook: make every publish fail after its new files are staged and fsynced, but
     /// before the pointer swap (simulates a crash at the worst moment).
     #[doc(hidden)]
     pub fail_publish_after_staging: bool,
+    /// Test hook: every publish of an upload session waits this long before it starts
+    /// (so tests can observe the running status and cancel a running publish).
+    #[doc(hidden)]
+    pub publish_delay: Duration,
 }
 
 /// The default project's id.
@@ -72,7 +79,9 @@ impl Default for ServerConfig {
             projects: Vec::new(),
             token_idle_timeout: Duration::from_secs(30 * 60),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_concurrent_chunks: 4,
             fail_publish_after_staging: false,
+            publish_delay: Duration::ZERO,
         }
     }
 }
@@ -128,10 +137,23 @@ impl ServerConfig {
         self
     }
 
+    /// Read and decode at most `n` chunk bodies at once (at least 1).
+    pub fn with_max_concurrent_chunks(mut self, n: usize) -> Self {
+        self.max_concurrent_chunks = n.max(1);
+        self
+    }
+
     /// Test hook: interrupt every publish between staging and the pointer swap.
     #[doc(hidden)]
     pub fn with_fail_publish_after_staging(mut self, fail: bool) -> Self {
         self.fail_publish_after_staging = fail;
+        self
+    }
+
+    /// Test hook: delay the start of every upload-session publish.
+    #[doc(hidden)]
+    pub fn with_publish_delay(mut self, delay: Duration) -> Self {
+        self.publish_delay = delay;
         self
     }
 

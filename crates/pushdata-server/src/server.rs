@@ -19,6 +19,9 @@ use crate::storage::Catalog;
 pub struct Server;
 
 /// A running server: its address, and a way to stop it.
+///
+/// Dropping the handle also stops the server (gracefully, in the background); keep it
+/// alive for as long as the server should run.
 #[derive(Debug)]
 pub struct ServerHandle {
     addr: SocketAddr,
@@ -59,7 +62,9 @@ impl Server {
             sessions: RwLock::new(HashMap::new()),
             projects: config.effective_projects(),
             fail_publish_after_staging: config.fail_publish_after_staging,
+            publish_delay: config.publish_delay,
             max_body_bytes: config.max_body_bytes,
+            chunk_slots: tokio::sync::Semaphore::new(config.max_concurrent_chunks.max(1)),
         });
         let base = config.normalized_base_path();
         let app = routes::router(state, &base, config.max_body_bytes);

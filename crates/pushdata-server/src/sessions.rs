@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use pushdata_core::wire::{PublishState, UpdatePolicy};
@@ -70,6 +71,7 @@ pub struct UploadSession {
     pub state: Mutex<SessionState>,
     /// Set by DELETE; a running publish stops before its swap.
     pub cancelled: AtomicBool,
+    touched: Mutex<Instant>,
 }
 
 impl UploadSession {
@@ -91,6 +93,7 @@ impl UploadSession {
                 chunks: vec![BTreeMap::new(); n],
             }),
             cancelled: AtomicBool::new(false),
+            touched: Mutex::new(Instant::now()),
         })
     }
 
@@ -104,6 +107,17 @@ impl UploadSession {
                     t.table_name.eq_ignore_ascii_case(name) || t.table_id.eq_ignore_ascii_case(name)
                 })
             })
+    }
+
+    /// Record activity (chunk, publish, status poll).
+    pub fn touch(&self) {
+        *self.touched.lock() = Instant::now();
+    }
+
+    /// Whether the session saw no activity for `idle` and is not publishing: it can be
+    /// dropped with its staged files.
+    pub fn is_abandoned(&self, idle: Duration) -> bool {
+        self.touched.lock().elapsed() > idle && self.state.lock().phase != Phase::Publishing
     }
 
     /// Whether DELETE was called.

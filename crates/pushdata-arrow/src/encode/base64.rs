@@ -85,7 +85,9 @@ mod tests {
 
     #[test]
     fn pieces_match_one_shot() {
-        let data: Vec<u8> = (0..(PAR_BLOCK * 2 + 17)).map(|i| (i * 7 % 251) as u8).collect();
+        let data: Vec<u8> = (0..(PAR_BLOCK * 2 + 17))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
         for cuts in [
             vec![0, 1, 2, 3, 4],
             vec![1, 1, 1, 5, 100, 1000],
@@ -102,7 +104,12 @@ mod tests {
             }
             s.write(&data[pos..]);
             s.finish();
-            assert_eq!(out, base64::engine::general_purpose::STANDARD.encode(&data).into_bytes());
+            assert_eq!(
+                out,
+                base64::engine::general_purpose::STANDARD
+                    .encode(&data)
+                    .into_bytes()
+            );
         }
     }
 }

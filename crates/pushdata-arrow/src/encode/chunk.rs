@@ -185,7 +185,10 @@ impl<'m> Chunker<'m> {
             let encoded: Vec<(usize, Result<EncodedRows>)> = slices
                 .into_par_iter()
                 .map(|(off, len, buf)| {
-                    (off, self.encode(&batch.slice(off, len), buf, base + off as u64))
+                    (
+                        off,
+                        self.encode(&batch.slice(off, len), buf, base + off as u64),
+                    )
                 })
                 .collect();
             for (off, enc) in encoded {

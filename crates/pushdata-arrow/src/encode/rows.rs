@@ -52,12 +52,13 @@ pub fn encode_rows(
                 message: "the batch has no such column".into(),
             });
         };
-        let enc =
-            make_encoder(field, array.as_ref(), col.mapping.text, zones).map_err(|e| ValueFault {
+        let enc = make_encoder(field, array.as_ref(), col.mapping.text, zones).map_err(|e| {
+            ValueFault {
                 column: c,
                 row: 0,
                 message: e.to_string(),
-            })?;
+            }
+        })?;
         encoders.push(enc);
     }
     let rows = batch.num_rows();
@@ -143,11 +144,19 @@ pub fn write_chunk_json(
 }
 
 /// The JSON size of a chunk made of parts whose JSON totals `json_bytes`.
-pub fn chunk_json_len(json_bytes: usize, parts: usize, orientation: Orientation, columns: usize) -> usize {
+pub fn chunk_json_len(
+    json_bytes: usize,
+    parts: usize,
+    orientation: Orientation,
+    columns: usize,
+) -> usize {
     match orientation {
         Orientation::Row => json_bytes + 2 + parts.saturating_sub(1),
         Orientation::Column => {
-            json_bytes + 2 + columns * 2 + columns.saturating_sub(1)
+            json_bytes
+                + 2
+                + columns * 2
+                + columns.saturating_sub(1)
                 + columns * parts.saturating_sub(1)
         }
     }

@@ -9,9 +9,15 @@ pub const SECS_PER_DAY: i64 = 86_400;
 /// Nanoseconds per second.
 pub const NANOS_PER_SEC: i64 = 1_000_000_000;
 
+/// Days since the epoch of 0000-01-01.
+pub const MIN_DATE_DAYS: i64 = -719_528;
+/// Days since the epoch of 9999-12-31.
+pub const MAX_DATE_DAYS: i64 = 2_932_896;
+
 /// The civil date `(year, month, day)` of `days` since 1970-01-01 (H. Hinnant's algorithm).
+/// Exact for `|days| < 2^60`; larger values saturate.
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
+    let z = days.clamp(-(1 << 60), 1 << 60) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097; // [0, 146096]
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
@@ -44,12 +50,13 @@ fn two(out: &mut Vec<u8>, v: u32) {
 /// Write `YYYY-MM-DD` (no quotes) for `days` since the epoch; errors outside years 0..=9999.
 #[inline]
 pub fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
-    let (y, m, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
+    if !(MIN_DATE_DAYS..=MAX_DATE_DAYS).contains(&days) {
+        let (y, _, _) = civil_from_days(days);
         return Err(format!(
             "date with year {y} is outside 0000..=9999, which the API's YYYY-MM-DD cannot carry"
         ));
     }
+    let (y, m, d) = civil_from_days(days);
     let y = y as u32;
     two(out, y / 100);
     two(out, y % 100);
@@ -175,6 +182,11 @@ mod tests {
         assert_eq!(date(days_from_civil(9999, 12, 31)), "9999-12-31");
         assert!(write_date(days_from_civil(10000, 1, 1), &mut Vec::new()).is_err());
         assert!(write_date(days_from_civil(-1, 12, 31), &mut Vec::new()).is_err());
+        assert_eq!(days_from_civil(0, 1, 1), MIN_DATE_DAYS);
+        assert_eq!(days_from_civil(9999, 12, 31), MAX_DATE_DAYS);
+        assert!(write_date(i64::MAX, &mut Vec::new()).is_err());
+        assert!(write_date(i64::MIN, &mut Vec::new()).is_err());
+        assert!(write_datetime(i64::MAX, 0, &mut Vec::new()).is_err());
     }
 
     #[test]

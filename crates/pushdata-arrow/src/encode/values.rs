@@ -16,8 +16,8 @@ use arrow_schema::{ArrowError, DataType as ArrowType, FieldRef, TimeUnit};
 use super::decimal::{write_i128, write_i256};
 use super::json::write_json_string;
 use super::temporal::{
-    NANOS_PER_SEC, SECS_PER_DAY, parse_fixed_offset, split_timestamp, write_date,
-    write_datetime, write_time,
+    NANOS_PER_SEC, SECS_PER_DAY, parse_fixed_offset, split_timestamp, write_date, write_datetime,
+    write_time,
 };
 use crate::model::ValueText;
 
@@ -403,8 +403,11 @@ where
     #[inline]
     fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
         let (secs, nanos) = split_timestamp(self.array.value(idx), self.unit);
+        let secs = secs
+            .checked_add(self.offset_secs)
+            .ok_or_else(|| format!("timestamp {secs} s is out of range"))?;
         out.push(b'"');
-        write_datetime(secs + self.offset_secs, nanos, out)?;
+        write_datetime(secs, nanos, out)?;
         out.push(b'"');
         Ok(())
     }

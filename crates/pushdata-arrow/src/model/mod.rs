@@ -32,12 +32,14 @@
 //! Numeric columns (INTEGER, BIGINTEGER, DOUBLE, BIGDECIMAL) become metrics, all others
 //! attributes with one `ID` form; [`ModelOptions`] overrides per column. An attribute or
 //! metric of the same name in several tables is one attribute (metric) with one expression
-//! per table. Names follow the rules in [`names`].
+//! per table. Names follow the rules in [`names`]; table names within the dataset and
+//! column names within a table must be unique ignoring case (as the reference server
+//! compares them).
 
 mod mapping;
 pub mod names;
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use arrow_schema::{DataType as ArrowType, SchemaRef};
 use pushdata_core::wire::{
@@ -154,11 +156,11 @@ pub struct TableSchema {
 }
 
 impl TableSchema {
-    /// A table named `name` with `schema`.
-    pub fn new(name: impl Into<String>, schema: SchemaRef) -> Self {
+    /// A table named `name` with `schema` (a `Schema` or a `SchemaRef`).
+    pub fn new(name: impl Into<String>, schema: impl Into<SchemaRef>) -> Self {
         TableSchema {
             name: name.into(),
-            schema,
+            schema: schema.into(),
         }
     }
 }
@@ -412,41 +414,47 @@ pub fn infer_model(name: &str, tables: &[TableSchema], opts: &ModelOptions) -> R
 
     for (ti, ts) in tables.iter().enumerate() {
         validate_name("table", &ts.name)?;
-        if tables[..ti].iter().any(|o| o.name == ts.name) {
+        if tables[..ti]
+            .iter()
+            .any(|o| o.name.to_lowercase() == ts.name.to_lowercase())
+        {
             return Err(Error::InvalidName {
                 what: "table".into(),
                 name: ts.name.clone(),
-                reason: "two tables of the dataset have this name".into(),
+                reason: "two tables of the dataset have this name (names are compared \
+                         ignoring case)"
+                    .into(),
             });
         }
-        let mut seen: HashMap<&str, ()> = HashMap::new();
+        let mut seen: HashSet<String> = HashSet::new();
         let mut columns = Vec::with_capacity(ts.schema.fields().len());
         for field in ts.schema.fields() {
             let column = field.name().as_str();
             validate_name(&format!("column of table {:?}", ts.name), column)?;
-            if seen.insert(column, ()).is_some() {
+            if !seen.insert(column.to_lowercase()) {
                 return Err(Error::InvalidName {
                     what: format!("column of table {:?}", ts.name),
                     name: column.to_string(),
-                    reason: "two columns of the table have this name".into(),
+                    reason: "two columns of the table have this name (names are compared \
+                             ignoring case)"
+                        .into(),
                 });
             }
-            let mapping =
-                map_arrow_type(field.data_type(), opts.text_fallback).map_err(|why| {
-                    Error::UnsupportedType {
-                        table: ts.name.clone(),
-                        column: column.to_string(),
-                        arrow_type: field.data_type().to_string(),
-                        hint: match why {
-                            Unmapped::NeedsTextOption => {
-                                "; enable ModelOptions::with_text_fallback(true) to write it as \
+            let mapping = map_arrow_type(field.data_type(), opts.text_fallback).map_err(|why| {
+                Error::UnsupportedType {
+                    table: ts.name.clone(),
+                    column: column.to_string(),
+                    arrow_type: field.data_type().to_string(),
+                    hint: match why {
+                        Unmapped::NeedsTextOption => {
+                            "; enable ModelOptions::with_text_fallback(true) to write it as \
                                  STRING (nested as JSON text, binary as base64, durations and \
                                  intervals as text)"
-                            }
-                            Unmapped::Unsupported => "",
-                        },
-                    }
-                })?;
+                        }
+                        Unmapped::Unsupported => "",
+                    },
+                }
+            })?;
             check_zone(&ts.name, column, field.data_type(), opts.utc)?;
             let role = column_role(opts, &mut used_keys, &ts.name, column, mapping.data_type)?;
             columns.push(ColumnModel {
@@ -480,7 +488,7 @@ pub fn infer_model(name: &str, tables: &[TableSchema], opts: &ModelOptions) -> R
     }
     for a in &attributes {
         validate_name("attribute", &a.name)?;
-        if metrics.iter().any(|m| m.name == a.name) {
+        if metrics.iter().any(|m| m.name.eq_ignore_ascii_case(&a.name)) {
             return Err(Error::Model(format!(
                 "{:?} is the name of both an attribute and a metric; rename a column or \
                  override its role",

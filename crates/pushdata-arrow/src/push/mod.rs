@@ -22,30 +22,31 @@
 //! groups, default 2) — independent of the input size. The single-request workflow holds
 //! the whole table.
 
+mod options;
 mod pipeline;
 mod progress;
 mod report;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{ArrowError, SchemaRef};
+use arrow_schema::SchemaRef;
 use futures::{Stream, StreamExt};
 use pushdata_core::wire::{Orientation, UpdatePolicy, UploadSessionRequest, UploadSessionTable};
 use pushdata_core::{Client, PublishWait};
 use tokio::sync::mpsc;
 
+pub use options::PushOptions;
 pub use progress::{ProgressEvent, ProgressSink};
 pub use report::{PushReport, TableReport};
 
 use self::pipeline::{Feed, ProduceConfig, UPLOAD_STOPPED, forward_stream, produce, upload};
-use crate::encode::{DEFAULT_CHUNK_BYTES, ZoneMode, encode_base64};
+use crate::encode::{ZoneMode, encode_base64};
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelOptions, TableSchema, infer_model};
-use crate::source::{BatchIter, DEFAULT_BATCH_ROWS, ParquetSource, Source};
+use crate::source::{BatchItem, BatchIter, ParquetSource, Source};
 
 /// Which API workflow a push uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,17 +70,8 @@ pub struct Push {
     dataset_id: Option<String>,
     table_id: Option<String>,
     tables: Vec<TableInput>,
-    policy: UpdatePolicy,
-    table_policies: HashMap<String, UpdatePolicy>,
-    orientation: Orientation,
-    chunk_bytes: usize,
-    concurrency: usize,
-    batch_rows: usize,
-    read_parallelism: usize,
-    model_options: ModelOptions,
-    workflow: Workflow,
+    options: PushOptions,
     progress: ProgressSink,
-    publish_wait: PublishWait,
 }
 
 impl std::fmt::Debug for Push {
@@ -87,12 +79,11 @@ impl std::fmt::Debug for Push {
         f.debug_struct("Push")
             .field("dataset_name", &self.dataset_name)
             .field("dataset_id", &self.dataset_id)
-            .field("tables", &self.tables.iter().map(|t| &t.name).collect::<Vec<_>>())
-            .field("policy", &self.policy)
-            .field("orientation", &self.orientation)
-            .field("chunk_bytes", &self.chunk_bytes)
-            .field("concurrency", &self.concurrency)
-            .field("workflow", &self.workflow)
+            .field(
+                "tables",
+                &self.tables.iter().map(|t| &t.name).collect::<Vec<_>>(),
+            )
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
@@ -106,17 +97,8 @@ impl Push {
             dataset_id: None,
             table_id: None,
             tables: Vec::new(),
-            policy: UpdatePolicy::Replace,
-            table_policies: HashMap::new(),
-            orientation: Orientation::Row,
-            chunk_bytes: DEFAULT_CHUNK_BYTES,
-            concurrency: 3,
-            batch_rows: DEFAULT_BATCH_ROWS,
-            read_parallelism: 2,
-            model_options: ModelOptions::default(),
-            workflow: Workflow::MultiRequest,
+            options: PushOptions::default(),
             progress: progress::noop(),
-            publish_wait: PublishWait::default(),
         }
     }
 
@@ -149,7 +131,10 @@ impl Push {
     }
 
     /// One table per Parquet file, named after the file stem (`data/sales.parquet` -> `sales`).
-    pub fn with_parquet_files<P: Into<PathBuf>>(mut self, paths: impl IntoIterator<Item = P>) -> Self {
+    pub fn with_parquet_files<P: Into<PathBuf>>(
+        mut self,
+        paths: impl IntoIterator<Item = P>,
+    ) -> Self {
         for p in paths {
             let path: PathBuf = p.into();
             let name = path
@@ -161,13 +146,20 @@ impl Push {
         self
     }
 
-    /// A table from an iterator of batches (e.g. any `RecordBatchReader`) of `schema`.
-    pub fn with_batches_table<I>(mut self, name: impl Into<String>, schema: SchemaRef, batches: I) -> Self
+    /// A table from an iterator of batches of `schema`: `RecordBatch`es, or `Result`s of
+    /// them (any `RecordBatchReader`).
+    pub fn with_batches_table<I, B>(
+        mut self,
+        name: impl Into<String>,
+        schema: SchemaRef,
+        batches: I,
+    ) -> Self
     where
-        I: IntoIterator<Item = std::result::Result<RecordBatch, ArrowError>>,
+        I: IntoIterator<Item = B>,
         I::IntoIter: Send + 'static,
+        B: BatchItem,
     {
-        let it: BatchIter = Box::new(batches.into_iter());
+        let it: BatchIter = Box::new(batches.into_iter().map(BatchItem::into_batch));
         self.tables.push(TableInput {
             name: name.into(),
             source: Source::Iter(schema, it),
@@ -175,14 +167,21 @@ impl Push {
         self
     }
 
-    /// A table from an async stream of batches of `schema`.
-    pub fn with_stream_table<S>(mut self, name: impl Into<String>, schema: SchemaRef, stream: S) -> Self
+    /// A table from an async stream of batches of `schema` (`RecordBatch`es or `Result`s
+    /// of them).
+    pub fn with_stream_table<S>(
+        mut self,
+        name: impl Into<String>,
+        schema: SchemaRef,
+        stream: S,
+    ) -> Self
     where
-        S: Stream<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
+        S: Stream + Send + 'static,
+        S::Item: BatchItem,
     {
         self.tables.push(TableInput {
             name: name.into(),
-            source: Source::Stream(schema, stream.boxed()),
+            source: Source::Stream(schema, stream.map(BatchItem::into_batch).boxed()),
         });
         self
     }
@@ -203,61 +202,67 @@ impl Push {
 
     /// Update policy of every table (default `replace`).
     pub fn with_policy(mut self, policy: UpdatePolicy) -> Self {
-        self.policy = policy;
+        self.options = self.options.with_policy(policy);
         self
     }
 
     /// Update policy of one table.
     pub fn with_table_policy(mut self, table: impl Into<String>, policy: UpdatePolicy) -> Self {
-        self.table_policies.insert(table.into(), policy);
+        self.options = self.options.with_table_policy(table, policy);
+        self
+    }
+
+    /// Replace all settings at once.
+    pub fn with_options(mut self, options: PushOptions) -> Self {
+        self.options = options;
         self
     }
 
     /// Chunk orientation (default ROW). The single-request workflow always sends rows.
     pub fn with_orientation(mut self, orientation: Orientation) -> Self {
-        self.orientation = orientation;
+        self.options = self.options.with_orientation(orientation);
         self
     }
 
     /// Target size of a chunk's base64 data (default 100 MiB).
     pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
-        self.chunk_bytes = bytes.max(1024);
+        self.options = self.options.with_chunk_bytes(bytes);
         self
     }
 
     /// Chunks uploaded at once (default 3).
     pub fn with_concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
+        self.options = self.options.with_concurrency(n);
         self
     }
 
     /// Rows per batch read from Parquet (default 8192).
     pub fn with_batch_rows(mut self, rows: usize) -> Self {
-        self.batch_rows = rows.max(1);
+        self.options = self.options.with_batch_rows(rows);
         self
     }
 
     /// Parquet row groups decoded at once (default 2).
     pub fn with_read_parallelism(mut self, n: usize) -> Self {
-        self.read_parallelism = n.max(1);
+        self.options = self.options.with_read_parallelism(n);
         self
     }
 
     /// How the model is inferred (roles, forms, time zones, text fallback).
     pub fn with_model_options(mut self, opts: ModelOptions) -> Self {
-        self.model_options = opts;
+        self.options = self.options.with_model_options(opts);
         self
     }
 
     /// Multi-request (default) or single-request workflow.
     pub fn with_workflow(mut self, workflow: Workflow) -> Self {
-        self.workflow = workflow;
+        self.options = self.options.with_workflow(workflow);
         self
     }
 
     /// How long and how often to poll the publish status.
     pub fn with_publish_wait(mut self, wait: PublishWait) -> Self {
-        self.publish_wait = wait;
+        self.options = self.options.with_publish_wait(wait);
         self
     }
 
@@ -278,7 +283,7 @@ impl Push {
     }
 
     fn policy_of(&self, table: &str) -> UpdatePolicy {
-        self.table_policies.get(table).copied().unwrap_or(self.policy)
+        self.options.policy_of(table)
     }
 
     /// Run the push.
@@ -292,7 +297,7 @@ impl Push {
                 "give a dataset name (new dataset) or a dataset id (existing dataset)".into(),
             ));
         }
-        for name in self.table_policies.keys() {
+        for name in self.options.table_policies.keys() {
             if !self.tables.iter().any(|t| &t.name == name) {
                 return Err(Error::Config(format!(
                     "a policy is given for table {name:?}, which is not pushed"
@@ -309,12 +314,14 @@ impl Push {
             names.push(t.name.clone());
             let (schema, feed) = match t.source {
                 Source::Parquet(path) => {
-                    let (name, batch_rows, par) =
-                        (t.name.clone(), this.batch_rows, this.read_parallelism);
+                    let (name, batch_rows, par) = (
+                        t.name.clone(),
+                        this.options.batch_rows,
+                        this.options.read_parallelism,
+                    );
                     let ps = tokio::task::spawn_blocking(move || {
-                        ParquetSource::open(&name, path).map(|p| {
-                            p.with_batch_rows(batch_rows).with_read_parallelism(par)
-                        })
+                        ParquetSource::open(&name, path)
+                            .map(|p| p.with_batch_rows(batch_rows).with_read_parallelism(par))
                     })
                     .await
                     .map_err(|e| Error::Internal(format!("reading Parquet metadata: {e}")))??;
@@ -331,15 +338,29 @@ impl Push {
             .dataset_name
             .clone()
             .unwrap_or_else(|| names[0].clone());
-        let model = Arc::new(infer_model(&model_name, &schemas, &this.model_options)?);
-        match this.workflow {
+        let model = Arc::new(infer_model(
+            &model_name,
+            &schemas,
+            &this.options.model_options,
+        )?);
+        tracing::info!(
+            dataset = %model_name,
+            dataset_id = this.dataset_id.as_deref().unwrap_or(""),
+            tables = ?names,
+            workflow = ?this.options.workflow,
+            orientation = %this.options.orientation,
+            chunk_bytes = this.options.chunk_bytes,
+            concurrency = this.options.concurrency,
+            "push started"
+        );
+        match this.options.workflow {
             Workflow::MultiRequest => this.multi_request(model, feeds, started).await,
             Workflow::SingleRequest => this.single_request(model, feeds, started).await,
         }
     }
 
     fn zones(&self) -> ZoneMode {
-        if self.model_options.utc() {
+        if self.options.model_options.utc() {
             ZoneMode::Utc
         } else {
             ZoneMode::Local
@@ -361,7 +382,7 @@ impl Push {
                     .await
                     .map_err(|source| Error::Api {
                         step: format!("create model {:?}", model.name),
-                        source,
+                        source: Box::new(source),
                     })?;
                 (self.progress)(ProgressEvent::DatasetCreated {
                     dataset_id: created.id.clone(),
@@ -376,7 +397,7 @@ impl Push {
                 .map(|t| UploadSessionTable {
                     name: t.name.clone(),
                     update_policy: self.policy_of(&t.name),
-                    orientation: Some(self.orientation),
+                    orientation: Some(self.options.orientation),
                     column_headers: Some(t.columns.iter().map(|c| c.name.clone()).collect()),
                 })
                 .collect(),
@@ -386,7 +407,7 @@ impl Push {
             .await
             .map_err(|source| Error::Api {
                 step: format!("open upload session on dataset {dataset_id}"),
-                source,
+                source: Box::new(source),
             })?;
         (self.progress)(ProgressEvent::SessionOpened {
             dataset_id: dataset_id.clone(),
@@ -433,9 +454,9 @@ impl Push {
     ) -> Result<(Vec<pipeline::Produced>, pipeline::Uploaded)> {
         let (tx, rx) = mpsc::channel(1);
         let cfg = ProduceConfig {
-            orientation: self.orientation,
+            orientation: self.options.orientation,
             zones: self.zones(),
-            chunk_bytes: self.chunk_bytes,
+            chunk_bytes: self.options.chunk_bytes,
         };
         let producer = {
             let model = model.clone();
@@ -448,7 +469,7 @@ impl Push {
             dataset_id,
             session_id,
             rx,
-            self.concurrency,
+            self.options.concurrency,
             &self.progress,
         )
         .await;
@@ -480,21 +501,31 @@ impl Push {
             .await
             .map_err(|source| Error::Api {
                 step: format!("publish upload session {session_id} of dataset {dataset_id}"),
-                source,
+                source: Box::new(source),
             })?;
         (self.progress)(ProgressEvent::Publishing {
             dataset_id: dataset_id.to_string(),
         });
         self.client
-            .wait_for_publish(dataset_id, session_id, &self.publish_wait)
+            .wait_for_publish(dataset_id, session_id, &self.options.publish_wait)
             .await
             .map_err(|source| Error::Api {
                 step: format!("wait for publish of dataset {dataset_id}"),
-                source,
+                source: Box::new(source),
             })?;
+        tracing::info!(dataset_id, session_id, "published");
         (self.progress)(ProgressEvent::Published {
             dataset_id: dataset_id.to_string(),
         });
+        // The docs end the workflow by deleting the session once it is published. The data
+        // is already published, so a failure here is logged, not returned.
+        if let Err(e) = self
+            .client
+            .cancel_upload_session(dataset_id, session_id)
+            .await
+        {
+            tracing::warn!(dataset_id, session_id, error = %e, "deleting the published upload session failed");
+        }
         Ok((produced, uploaded))
     }
 
@@ -603,7 +634,7 @@ impl Push {
                     .await
                     .map_err(|source| Error::Api {
                         step: format!("update table {table:?} of dataset {id} ({policy})"),
-                        source,
+                        source: Box::new(source),
                     })?;
                 id.clone()
             }
@@ -615,7 +646,7 @@ impl Push {
                     .await
                     .map_err(|source| Error::Api {
                         step: format!("create dataset {:?}", model.name),
-                        source,
+                        source: Box::new(source),
                     })?;
                 (self.progress)(ProgressEvent::DatasetCreated {
                     dataset_id: created.dataset_id.clone(),

@@ -160,7 +160,7 @@ pub(crate) async fn upload(
                         table: ch.table,
                         chunk: ch.index,
                         rows: ch.rows,
-                        source,
+                        source: Box::new(source),
                     });
                 }
                 let bytes = ch.body.len() as u64;

@@ -15,6 +15,25 @@ pub type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + 
 /// An async stream of batches.
 pub type BatchStream = BoxStream<'static, Result<RecordBatch, ArrowError>>;
 
+/// An item of a batch iterator or stream: a `RecordBatch`, or a `Result` of one (as a
+/// `RecordBatchReader` yields).
+pub trait BatchItem: Send + 'static {
+    /// The batch, or the error reading it.
+    fn into_batch(self) -> Result<RecordBatch, ArrowError>;
+}
+
+impl BatchItem for RecordBatch {
+    fn into_batch(self) -> Result<RecordBatch, ArrowError> {
+        Ok(self)
+    }
+}
+
+impl BatchItem for Result<RecordBatch, ArrowError> {
+    fn into_batch(self) -> Result<RecordBatch, ArrowError> {
+        self
+    }
+}
+
 /// The batches of one table.
 pub enum Source {
     /// A Parquet file (opened when the push starts).
@@ -34,7 +53,12 @@ impl std::fmt::Debug for Source {
             Source::Iter(s, _) => write!(f, "Iter({} columns)", s.fields().len()),
             Source::Stream(s, _) => write!(f, "Stream({} columns)", s.fields().len()),
             Source::Memory(s, b) => {
-                write!(f, "Memory({} columns, {} batches)", s.fields().len(), b.len())
+                write!(
+                    f,
+                    "Memory({} columns, {} batches)",
+                    s.fields().len(),
+                    b.len()
+                )
             }
         }
     }

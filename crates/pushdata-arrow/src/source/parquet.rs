@@ -38,13 +38,14 @@ impl ParquetSource {
             path: path.clone(),
             source,
         })?;
-        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default()).map_err(
-            |source| Error::Parquet {
-                table: table.to_string(),
-                path: path.clone(),
-                source,
-            },
-        )?;
+        let metadata =
+            ArrowReaderMetadata::load(&file, ArrowReaderOptions::default()).map_err(|source| {
+                Error::Parquet {
+                    table: table.to_string(),
+                    path: path.clone(),
+                    source,
+                }
+            })?;
         Ok(ParquetSource {
             table: table.to_string(),
             path,
@@ -100,11 +101,12 @@ impl ParquetSource {
             path: self.path.clone(),
             source,
         })?;
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
-            .with_row_groups(vec![group])
-            .with_batch_size(self.batch_rows)
-            .build()
-            .map_err(|e| self.parquet_err(e))?;
+        let reader =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
+                .with_row_groups(vec![group])
+                .with_batch_size(self.batch_rows)
+                .build()
+                .map_err(|e| self.parquet_err(e))?;
         reader
             .map(|b| {
                 b.map_err(|source| Error::Arrow {
@@ -120,10 +122,8 @@ impl ParquetSource {
     pub fn read(&self, f: &mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<()> {
         let groups: Vec<usize> = (0..self.num_row_groups()).collect();
         for window in groups.chunks(self.read_parallelism) {
-            let decoded: Vec<Result<Vec<RecordBatch>>> = window
-                .par_iter()
-                .map(|g| self.read_row_group(*g))
-                .collect();
+            let decoded: Vec<Result<Vec<RecordBatch>>> =
+                window.par_iter().map(|g| self.read_row_group(*g)).collect();
             for batches in decoded {
                 for b in batches? {
                     f(b)?;

@@ -133,18 +133,20 @@ pub struct CubeDefinition {
     pub ancestors: Option<Vec<IdName>>,
 }
 
-/// A column in `GET /api/datasets/{id}?fields=tables&fields=columns`.
+/// A column in `GET /api/datasets/{id}?fields=columns`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DatasetColumn {
     /// Column id.
     pub id: String,
     /// Column name.
-    pub name: String,
+    pub column_name: String,
+    /// Name of the table the column belongs to.
+    pub table_name: String,
+    /// Id of the table the column belongs to.
+    pub table_id: String,
     /// Data type.
     pub data_type: super::DataType,
-    /// The table this column belongs to.
-    pub table_id: String,
 }
 
 /// A table in `GET /api/datasets/{id}?fields=tables`.
@@ -158,23 +160,49 @@ pub struct DatasetTable {
     /// Number of published rows.
     #[serde(default)]
     pub row_count: u64,
-    /// The table's columns.
-    #[serde(default)]
-    pub columns: Vec<super::ColumnHeader>,
 }
 
-/// Response of `GET /api/datasets/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `availableObjects` of a dataset definition; each list is present when requested with
+/// `fields=`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DatasetObjects {
+    /// Tables (`fields=tables`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<Vec<DatasetTable>>,
+    /// Columns of all tables (`fields=columns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<DatasetColumn>>,
+    /// Attributes (`fields=attributes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Vec<CubeObject>>,
+    /// Metrics (`fields=metrics`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<CubeObject>>,
+}
+
+/// `result.definition` of a dataset definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+pub struct DatasetDefinitionBody {
+    /// The requested objects.
+    pub available_objects: DatasetObjects,
+}
+
+/// `result` of a dataset definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DatasetDefinitionResult {
+    /// The definition.
+    pub definition: DatasetDefinitionBody,
+}
+
+/// Response of `GET /api/datasets/{id}?fields=tables&fields=columns`:
+/// `{id, name, result: {definition: {availableObjects: {tables, columns, ...}}}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatasetDefinition {
     /// Dataset id.
     pub id: String,
     /// Dataset name.
     pub name: String,
-    /// Tables (with `fields=tables`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tables: Option<Vec<DatasetTable>>,
-    /// Columns of all tables (with `fields=columns`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub columns: Option<Vec<DatasetColumn>>,
+    /// The definition.
+    pub result: DatasetDefinitionResult,
 }

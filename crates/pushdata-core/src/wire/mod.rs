@@ -16,7 +16,8 @@ mod upload;
 pub use auth::{AUTH_TOKEN_HEADER, LoginRequest, PROJECT_ID_HEADER, Project};
 pub use compat::{
     CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects, DatasetColumn, DatasetDefinition,
-    DatasetTable, IdName, ObjectInfo, ServerStatus, SessionInfo,
+    DatasetDefinitionBody, DatasetDefinitionResult, DatasetObjects, DatasetTable, IdName,
+    ObjectInfo, ServerStatus, SessionInfo,
 };
 pub use dataset::{
     Attribute, ColumnExpression, ColumnHeader, CreateDatasetResponse, DIAttribute, DIExpression,

@@ -150,6 +150,9 @@ fn split_zone(t: &str) -> Result<(&str, i64), String> {
         let (time, zone) = t.split_at(p);
         let sign = if zone.starts_with('-') { -1 } else { 1 };
         let z = zone[1..].replace(':', "");
+        if !z.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("bad time zone {zone:?}"));
+        }
         let (hh, mm) = match z.len() {
             2 => (digits(&z, 2, 2, "zone hour")?, 0),
             4 => (
@@ -277,6 +280,10 @@ mod tests {
             parse_datetime("2020-01-01T00:00:00.000").unwrap(),
             1_577_836_800_000_000
         );
+        assert!(parse_datetime("2020-01-01T00:00:00+a\u{e9}1").is_err());
+        assert!(parse_datetime("2020-01-01T\u{e9}\u{e9}:00").is_err());
+        assert!(parse_date("\u{e9}\u{e9}-01-01").is_err());
+        assert!(parse_time("1\u{e9}:00").is_err());
     }
 
     #[test]

@@ -131,6 +131,26 @@ pub async fn cube_definition(
 ) -> Result<Json<CubeDefinition>> {
     let (_u, ds) = s.dataset(&headers, &id)?;
     let m = ds.manifest();
+    let (attributes, metrics) = cube_objects(&ds);
+    let info = object_info(&ds);
+    Ok(Json(CubeDefinition {
+        id: ds.def.id.clone(),
+        name: ds.def.name.clone(),
+        definition: CubeDefinitionBody {
+            available_objects: CubeObjects {
+                attributes,
+                metrics,
+            },
+        },
+        size: m.tables.values().map(|t| t.rows).sum(),
+        status: if m.version > 0 { 1 } else { 0 },
+        owner: info.owner,
+        ancestors: info.ancestors,
+    }))
+}
+
+/// The attributes and metrics of a dataset with their ids.
+pub fn cube_objects(ds: &Dataset) -> (Vec<CubeObject>, Vec<CubeObject>) {
     let attributes = ds
         .def
         .attributes
@@ -153,19 +173,5 @@ pub async fn cube_definition(
             object_type: "Metric".to_string(),
         })
         .collect();
-    let info = object_info(&ds);
-    Ok(Json(CubeDefinition {
-        id: ds.def.id.clone(),
-        name: ds.def.name.clone(),
-        definition: CubeDefinitionBody {
-            available_objects: CubeObjects {
-                attributes,
-                metrics,
-            },
-        },
-        size: m.tables.values().map(|t| t.rows).sum(),
-        status: if m.version > 0 { 1 } else { 0 },
-        owner: info.owner,
-        ancestors: info.ancestors,
-    }))
+    (attributes, metrics)
 }

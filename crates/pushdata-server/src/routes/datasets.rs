@@ -12,8 +12,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use pushdata_core::wire::{
     CreateDatasetResponse, CreateModelResponse, DatasetColumn, DatasetCreator, DatasetDefinition,
-    DatasetModel, DatasetTable, Orientation, TableCreator, TableRef, UPDATE_POLICY_HEADER,
-    UpdatePolicy,
+    DatasetDefinitionBody, DatasetDefinitionResult, DatasetModel, DatasetObjects, DatasetTable,
+    Orientation, TableCreator, TableRef, UPDATE_POLICY_HEADER, UpdatePolicy,
 };
 
 use super::{Shared, blocking, body_bytes, parse_json};
@@ -165,38 +165,53 @@ pub async fn create_model(
     }))
 }
 
-/// The definition body for a dataset.
-pub fn definition_of(ds: &Dataset, tables: bool, columns: bool) -> DatasetDefinition {
+/// The definition body for a dataset, with the requested lists.
+pub fn definition_of(
+    ds: &Dataset,
+    tables: bool,
+    columns: bool,
+    attributes: bool,
+    metrics: bool,
+) -> DatasetDefinition {
     let m = ds.manifest();
+    let (attrs, mets) = super::compat::cube_objects(ds);
     DatasetDefinition {
         id: ds.def.id.clone(),
         name: ds.def.name.clone(),
-        tables: tables.then(|| {
-            ds.def
-                .tables
-                .iter()
-                .map(|t| DatasetTable {
-                    id: t.id.clone(),
-                    name: t.name.clone(),
-                    row_count: m.tables.get(&t.id).map(|v| v.rows).unwrap_or(0),
-                    columns: t.columns.clone(),
-                })
-                .collect()
-        }),
-        columns: columns.then(|| {
-            ds.def
-                .tables
-                .iter()
-                .flat_map(|t| {
-                    t.columns.iter().map(|c| DatasetColumn {
-                        id: crate::ids::stable_id(&format!("{}/{}", t.id, c.name)),
-                        name: c.name.clone(),
-                        data_type: c.data_type,
-                        table_id: t.id.clone(),
-                    })
-                })
-                .collect()
-        }),
+        result: DatasetDefinitionResult {
+            definition: DatasetDefinitionBody {
+                available_objects: DatasetObjects {
+                    tables: tables.then(|| {
+                        ds.def
+                            .tables
+                            .iter()
+                            .map(|t| DatasetTable {
+                                id: t.id.clone(),
+                                name: t.name.clone(),
+                                row_count: m.tables.get(&t.id).map(|v| v.rows).unwrap_or(0),
+                            })
+                            .collect()
+                    }),
+                    columns: columns.then(|| {
+                        ds.def
+                            .tables
+                            .iter()
+                            .flat_map(|t| {
+                                t.columns.iter().map(|c| DatasetColumn {
+                                    id: crate::ids::stable_id(&format!("{}/{}", t.id, c.name)),
+                                    column_name: c.name.clone(),
+                                    table_name: t.name.clone(),
+                                    table_id: t.id.clone(),
+                                    data_type: c.data_type,
+                                })
+                            })
+                            .collect()
+                    }),
+                    attributes: attributes.then_some(attrs),
+                    metrics: metrics.then_some(mets),
+                },
+            },
+        },
     }
 }
 
@@ -220,8 +235,14 @@ pub async fn definition(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let all = fields.is_empty();
-    let tables = all || fields.iter().any(|f| f.eq_ignore_ascii_case("tables"));
-    let columns = all || fields.iter().any(|f| f.eq_ignore_ascii_case("columns"));
-    Ok(Json(definition_of(&ds, tables, columns)))
+    let has = |name: &str| fields.iter().any(|f| f.eq_ignore_ascii_case(name));
+    // Without `fields`, attributes and metrics are returned (as the real server does).
+    let none = fields.is_empty();
+    Ok(Json(definition_of(
+        &ds,
+        has("tables"),
+        has("columns"),
+        none || has("attributes"),
+        none || has("metrics"),
+    )))
 }

@@ -37,8 +37,12 @@ pub struct AppState {
     pub projects: Vec<ProjectConfig>,
     /// Test hook: fail publishes between staging and the swap.
     pub fail_publish_after_staging: bool,
+    /// Test hook: delay before each upload-session publish starts.
+    pub publish_delay: std::time::Duration,
     /// The body limit (for error messages).
     pub max_body_bytes: usize,
+    /// Permits for reading and decoding chunk bodies (bounds memory).
+    pub chunk_slots: tokio::sync::Semaphore,
 }
 
 /// The shared state handle.
@@ -99,14 +103,33 @@ impl AppState {
         Ok((user, ds))
     }
 
+    /// Drop upload sessions idle for longer than the token idle timeout (their owner's
+    /// token has expired too), with their staged files.
+    pub fn sweep_sessions(&self) {
+        let idle = self.auth.idle_timeout();
+        let mut map = self.sessions.write();
+        map.retain(|id, s| {
+            let dead = s.is_abandoned(idle);
+            if dead {
+                tracing::info!(session = %id, "dropping abandoned upload session");
+                s.remove_files();
+            }
+            !dead
+        });
+    }
+
     /// An upload session of `ds`.
     pub fn session(&self, ds: &Dataset, sid: &str) -> Result<Arc<UploadSession>> {
         let map = self.sessions.read();
-        map.get(sid)
+        let found = map
+            .get(sid)
             .or_else(|| map.get(&sid.to_ascii_uppercase()))
             .filter(|s| s.dataset_id == ds.def.id)
-            .cloned()
-            .ok_or_else(|| {
+            .cloned();
+        if let Some(s) = &found {
+            s.touch();
+        }
+        found.ok_or_else(|| {
                 ServerError::not_found(format!(
                     "upload session {sid:?} does not exist for dataset {} (unknown, deleted, or the server restarted)",
                     ds.def.id
@@ -194,6 +217,7 @@ pub fn router(state: Shared, base: &str, max_body_bytes: usize) -> Router {
         .route("/api/cubes/{id}", get(compat::cube_definition))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
     if base.is_empty() {
         api

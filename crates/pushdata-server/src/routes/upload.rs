@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use pushdata_core::wire::{
     ChunkRequest, PublishStatus, UploadSessionRequest, UploadSessionResponse,
 };
@@ -29,6 +29,7 @@ pub async fn create_session(
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<UploadSessionResponse>> {
     let (_u, ds) = s.dataset(&headers, &id)?;
+    s.sweep_sessions();
     let bytes = body_bytes(body, s.max_body_bytes)?;
     let req: UploadSessionRequest = parse_json(&bytes, "POST /api/datasets/{id}/uploadSessions")?;
     if req.tables.is_empty() {
@@ -139,7 +140,7 @@ pub async fn put_chunk(
     State(s): State<Shared>,
     Path((id, sid)): Path<(String, String)>,
     headers: HeaderMap,
-    body: std::result::Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<StatusCode> {
     let (_u, ds) = s.dataset(&headers, &id)?;
     let sess = s.session(&ds, &sid)?;
@@ -149,7 +150,35 @@ pub async fn put_chunk(
             return Err(not_open(&sess, &st.phase));
         }
     }
-    let bytes = body_bytes(body, s.max_body_bytes)?;
+    let limit = s.max_body_bytes;
+    let too_large = || {
+        ServerError::PayloadTooLarge(format!(
+            "request body is larger than the server's limit of {limit} bytes; send smaller chunks"
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    // Read the body only once a decode slot is free: memory stays bounded by a few chunks.
+    let _permit = s
+        .chunk_slots
+        .acquire()
+        .await
+        .map_err(|e| ServerError::storage("chunk slots", e))?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(err) = src {
+            if err.to_string().contains("length limit exceeded") {
+                return too_large();
+            }
+            src = err.source();
+        }
+        ServerError::bad_request(format!("could not read the chunk body: {e}"))
+    })?;
     blocking(move || stage_chunk(&sess, &bytes)).await?;
     Ok(StatusCode::OK)
 }
@@ -179,8 +208,12 @@ pub async fn publish(
             .collect::<Vec<_>>()
     };
     let fail = s.fail_publish_after_staging;
+    let delay = s.publish_delay;
     let sess2 = sess.clone();
     tokio::spawn(async move {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         let guard = ds.publish_lock.lock().await;
         let ds2 = ds.clone();
         let sess3 = sess2.clone();

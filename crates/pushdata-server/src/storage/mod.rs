@@ -29,7 +29,7 @@ pub use definition::{DatasetDef, TableDef};
 
 use crate::decode::columns::arrow_type;
 use crate::error::{Result, ServerError};
-use crate::policy;
+use crate::policy::{self, ChunkSource};
 
 /// The published version of one table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,9 +254,14 @@ impl Dataset {
                 version = next.version
             );
             let path = self.dir.join(&rel);
-            if let Some(parent) = path.parent() {
+            if let Some(parent) = path.parent()
+                && !parent.is_dir()
+            {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| ServerError::io(format!("creating {}", parent.display()), e))?;
+                // Make the new directories themselves durable.
+                files::sync_dir(&self.dir.join("tables"))?;
+                files::sync_dir(&self.dir)?;
             }
             written.push(path.clone());
             let mut sink = files::ParquetSink::create(&path, schema.clone())?;
@@ -271,28 +276,24 @@ impl Dataset {
                 }
                 None => Box::new(std::iter::empty()),
             };
-            let s = schema.clone();
-            let t = tname.clone();
-            let mut uploaded_iter: Box<dyn Iterator<Item = Result<RecordBatch>>> = match up.source {
-                UploadSource::Staged(paths) => Box::new(
-                    paths
-                        .into_iter()
-                        .flat_map(|p| match files::read_ipc(&p) {
-                            Ok((_, bs)) => bs.into_iter().map(Ok).collect::<Vec<_>>(),
-                            Err(e) => vec![Err(e)],
-                        })
-                        .map(move |b| b.and_then(|b| conform(b, &s, &t))),
-                ),
-                UploadSource::Batches(bs) => {
-                    Box::new(bs.into_iter().map(move |b| conform(b, &s, &t)))
-                }
+            let chunks: Box<dyn ChunkSource> = match up.source {
+                UploadSource::Staged(paths) => Box::new(StagedChunks {
+                    paths,
+                    schema: schema.clone(),
+                    table: tname.clone(),
+                }),
+                UploadSource::Batches(batches) => Box::new(MemoryChunks {
+                    batches,
+                    schema: schema.clone(),
+                    table: tname.clone(),
+                }),
             };
             let rows = policy::apply(
                 up.policy,
                 &table.key_columns,
                 &schema,
                 &mut existing_iter,
-                &mut uploaded_iter,
+                chunks.as_ref(),
                 &mut |b| sink.write(&b),
             )
             .map_err(|e| match e {
@@ -325,6 +326,55 @@ impl Dataset {
                 }
             }
         }
+    }
+}
+
+/// Staged chunk files, read one at a time.
+struct StagedChunks {
+    paths: Vec<PathBuf>,
+    schema: SchemaRef,
+    table: String,
+}
+
+impl ChunkSource for StagedChunks {
+    fn len(&self) -> usize {
+        self.paths.len()
+    }
+
+    fn load(&self, i: usize) -> Result<RecordBatch> {
+        let path = self
+            .paths
+            .get(i)
+            .ok_or_else(|| ServerError::storage("staged chunks", format!("no chunk {i}")))?;
+        let (file_schema, mut batches) = files::read_ipc(path)?;
+        let b = match batches.len() {
+            0 => RecordBatch::new_empty(file_schema),
+            1 => batches.swap_remove(0),
+            _ => arrow_select::concat::concat_batches(&file_schema, &batches)
+                .map_err(st("concatenating a staged chunk"))?,
+        };
+        conform(b, &self.schema, &self.table)
+    }
+}
+
+/// Batches decoded in memory (single-request workflow).
+struct MemoryChunks {
+    batches: Vec<RecordBatch>,
+    schema: SchemaRef,
+    table: String,
+}
+
+impl ChunkSource for MemoryChunks {
+    fn len(&self) -> usize {
+        self.batches.len()
+    }
+
+    fn load(&self, i: usize) -> Result<RecordBatch> {
+        let b = self
+            .batches
+            .get(i)
+            .ok_or_else(|| ServerError::storage("uploaded batches", format!("no batch {i}")))?;
+        conform(b.clone(), &self.schema, &self.table)
     }
 }
 

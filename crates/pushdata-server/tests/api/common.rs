@@ -176,7 +176,7 @@ impl Api {
     }
 
     pub async fn wait(&self, ds: &str, sid: &str) -> PublishStatus {
-        for _ in 0..400 {
+        for _ in 0..4800 {
             let r = self
                 .get(&format!(
                     "/api/datasets/{ds}/uploadSessions/{sid}/publishStatus"

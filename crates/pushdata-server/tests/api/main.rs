@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
+mod compat;
 mod errors;
+mod perf;
 mod policies;
 mod seeds;

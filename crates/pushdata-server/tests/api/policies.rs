@@ -34,9 +34,10 @@ async fn add_inserts_new_keys_first_duplicate_wins() {
 
 #[tokio::test]
 async fn update_replaces_existing_keys_last_duplicate_wins() {
+    // Replaced rows move after the kept ones (upload order).
     assert_eq!(
         policy_result("update").await,
-        vec!["1|a|1.0", "2|b|21.0", "3|c|3.0"]
+        vec!["1|a|1.0", "3|c|3.0", "2|b|21.0"]
     );
 }
 
@@ -44,7 +45,9 @@ async fn update_replaces_existing_keys_last_duplicate_wins() {
 async fn upsert_does_both_last_duplicate_wins() {
     assert_eq!(
         policy_result("Upsert").await,
-        vec!["1|a|1.0", "2|b|21.0", "3|c|3.0", "4|d|41.0"]
+        // Kept rows first, then the chosen uploaded rows in upload position order:
+        // (4,d,41) is row 3 of the upload, (2,b,21) row 4.
+        vec!["1|a|1.0", "3|c|3.0", "4|d|41.0", "2|b|21.0"]
     );
 }
 
@@ -115,7 +118,10 @@ async fn published_data_survives_a_restart() {
     );
     let def = api.get(&format!("/api/datasets/{ds}?fields=tables")).await;
     assert_eq!(def.status, 200, "{}", def.body);
-    assert_eq!(def.json()["tables"][0]["rowCount"], 3);
+    assert_eq!(
+        def.json()["result"]["definition"]["availableObjects"]["tables"][0]["rowCount"],
+        3
+    );
     // And it can be updated after the restart.
     api.push(&ds, &[("items", "add", r#"[[9,"z",9.0]]"#)]).await;
     assert_eq!(stored(dir.path(), &ds, "items").len(), 4);
@@ -187,7 +193,7 @@ async fn publish_interrupted_between_staging_and_swap_keeps_the_old_version() {
         .await;
     assert_eq!(
         stored(dir.path(), &ds, "items"),
-        vec!["1|a|100.0", "2|b|2.0", "3|c|3.0"]
+        vec!["2|b|2.0", "3|c|3.0", "1|a|100.0"]
     );
     h.shutdown().await.unwrap();
 }

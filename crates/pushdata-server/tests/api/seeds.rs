@@ -191,9 +191,12 @@ async fn multi_request_workflow_replays_the_seed_samples() {
         .get(&format!("/api/datasets/{ds}?fields=tables&fields=columns"))
         .await
         .json();
-    assert_eq!(def["tables"][0]["name"], "table1");
-    assert_eq!(def["tables"][0]["rowCount"], 1);
-    assert_eq!(def["columns"].as_array().unwrap().len(), 8);
+    let objects = &def["result"]["definition"]["availableObjects"];
+    assert_eq!(objects["tables"][0]["name"], "table1");
+    assert_eq!(objects["tables"][0]["rowCount"], 1);
+    assert_eq!(objects["columns"].as_array().unwrap().len(), 8);
+    assert_eq!(objects["columns"][0]["columnName"], "ID");
+    assert_eq!(objects["columns"][0]["tableName"], "table1");
     h.shutdown().await.unwrap();
 }
 
@@ -245,6 +248,55 @@ async fn column_orientation_all_types_and_parallel_chunks() {
             "x|1|9007199254740993|true|1.5|-12.340|2020-02-29|23:59:59.123456|2020-01-01T00:00:00",
             "|-2||false||18446744073709551615.000|||2020-01-01T08:00:00",
             "y|3|42|false|2.0|100.000|2021-01-02|00:00:01|1999-12-31T23:59:59",
+        ]
+    );
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn big_decimals_stay_exact_across_chunks_and_publishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let api = Api::login(&h).await;
+    let ds = api
+        .create_model(&serde_json::json!({
+            "name": "dec",
+            "tables": [{"name": "t", "columnHeaders": [
+                {"name": "k", "dataType": "INTEGER"},
+                {"name": "amount", "dataType": "BIGDECIMAL"}]}],
+            "attributes": [{"name": "k", "attributeForms": [{"category": "ID",
+                "expressions": [{"tableName": "t", "columnName": "k"}]}]}],
+            "metrics": [{"name": "amount", "expressions": [{"tableName": "t", "columnName": "amount"}]}]
+        }))
+        .await;
+    api.push(&ds, &[("t", "replace", r#"[[1,0.1],[2,"-12.340"]]"#)])
+        .await;
+    let b = pushdata_server::read_table(dir.path(), &ds, "t").unwrap();
+    assert_eq!(
+        b[0].schema().field(1).data_type(),
+        &arrow_schema::DataType::Decimal128(38, 3)
+    );
+    // A 40-digit value in a later upsert widens the column to Decimal256, exactly.
+    api.push(
+        &ds,
+        &[(
+            "t",
+            "upsert",
+            r#"[[3,1234567890123456789012345678901234567890.5],[1,0.25]]"#,
+        )],
+    )
+    .await;
+    let b = pushdata_server::read_table(dir.path(), &ds, "t").unwrap();
+    assert_eq!(
+        b[0].schema().field(1).data_type(),
+        &arrow_schema::DataType::Decimal256(76, 3)
+    );
+    assert_eq!(
+        stored(dir.path(), &ds, "t"),
+        vec![
+            "2|-12.340",
+            "3|1234567890123456789012345678901234567890.500",
+            "1|0.250"
         ]
     );
     h.shutdown().await.unwrap();

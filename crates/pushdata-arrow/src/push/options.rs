@@ -1,0 +1,126 @@
+//! The settings of a push, as a plain struct (for callers that build them apart from the
+//! tables, such as a CLI). [`Push`](super::Push) has the same `with_*` methods.
+
+use std::collections::HashMap;
+
+use pushdata_core::PublishWait;
+use pushdata_core::wire::{Orientation, UpdatePolicy};
+
+use super::Workflow;
+use crate::encode::DEFAULT_CHUNK_BYTES;
+use crate::model::ModelOptions;
+use crate::source::DEFAULT_BATCH_ROWS;
+
+/// How a push runs. Defaults: policy `replace`, ROW orientation, 100 MiB chunks,
+/// 3 uploads in flight, 8192-row Parquet batches, 2 row groups decoded at once,
+/// multi-request workflow, the client's default publish wait.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    /// Update policy of every table without its own.
+    pub policy: UpdatePolicy,
+    /// Update policy per table.
+    pub table_policies: HashMap<String, UpdatePolicy>,
+    /// Chunk orientation (the single-request workflow always sends rows).
+    pub orientation: Orientation,
+    /// Target size of a chunk's base64 data.
+    pub chunk_bytes: usize,
+    /// Chunks uploaded at once.
+    pub concurrency: usize,
+    /// Rows per batch read from Parquet.
+    pub batch_rows: usize,
+    /// Parquet row groups decoded at once.
+    pub read_parallelism: usize,
+    /// How the model is inferred.
+    pub model_options: ModelOptions,
+    /// Multi-request or single-request workflow.
+    pub workflow: Workflow,
+    /// How long and how often to poll the publish status.
+    pub publish_wait: PublishWait,
+}
+
+impl Default for PushOptions {
+    fn default() -> Self {
+        PushOptions {
+            policy: UpdatePolicy::Replace,
+            table_policies: HashMap::new(),
+            orientation: Orientation::Row,
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
+            concurrency: 3,
+            batch_rows: DEFAULT_BATCH_ROWS,
+            read_parallelism: 2,
+            model_options: ModelOptions::default(),
+            workflow: Workflow::MultiRequest,
+            publish_wait: PublishWait::default(),
+        }
+    }
+}
+
+impl PushOptions {
+    /// Update policy of every table (default `replace`).
+    pub fn with_policy(mut self, policy: UpdatePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Update policy of one table.
+    pub fn with_table_policy(mut self, table: impl Into<String>, policy: UpdatePolicy) -> Self {
+        self.table_policies.insert(table.into(), policy);
+        self
+    }
+
+    /// Chunk orientation (default ROW).
+    pub fn with_orientation(mut self, orientation: Orientation) -> Self {
+        self.orientation = orientation;
+        self
+    }
+
+    /// Target size of a chunk's base64 data (default 100 MiB; at least 1 KiB).
+    pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.chunk_bytes = bytes.max(1024);
+        self
+    }
+
+    /// Chunks uploaded at once (default 3; at least 1).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Rows per batch read from Parquet (default 8192).
+    pub fn with_batch_rows(mut self, rows: usize) -> Self {
+        self.batch_rows = rows.max(1);
+        self
+    }
+
+    /// Parquet row groups decoded at once (default 2).
+    pub fn with_read_parallelism(mut self, n: usize) -> Self {
+        self.read_parallelism = n.max(1);
+        self
+    }
+
+    /// How the model is inferred.
+    pub fn with_model_options(mut self, opts: ModelOptions) -> Self {
+        self.model_options = opts;
+        self
+    }
+
+    /// Multi-request (default) or single-request workflow.
+    pub fn with_workflow(mut self, workflow: Workflow) -> Self {
+        self.workflow = workflow;
+        self
+    }
+
+    /// How long and how often to poll the publish status.
+    pub fn with_publish_wait(mut self, wait: PublishWait) -> Self {
+        self.publish_wait = wait;
+        self
+    }
+
+    /// The update policy of `table`.
+    pub fn policy_of(&self, table: &str) -> UpdatePolicy {
+        self.table_policies
+            .get(table)
+            .copied()
+            .unwrap_or(self.policy)
+    }
+}
