@@ -41,12 +41,6 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-#[inline]
-fn two(out: &mut Vec<u8>, v: u32) {
-    out.push(b'0' + (v / 10) as u8);
-    out.push(b'0' + (v % 10) as u8);
-}
-
 /// Write `YYYY-MM-DD` (no quotes) for `days` since the epoch; errors outside years 0..=9999.
 #[inline]
 pub fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
@@ -58,23 +52,38 @@ pub fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
     }
     let (y, m, d) = civil_from_days(days);
     let y = y as u32;
-    two(out, y / 100);
-    two(out, y % 100);
-    out.push(b'-');
-    two(out, m);
-    out.push(b'-');
-    two(out, d);
+    // Built on the stack and appended at once: one capacity check instead of ten.
+    let digit = |v: u32| b'0' + (v % 10) as u8;
+    out.extend_from_slice(&[
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(d / 10),
+        digit(d),
+    ]);
     Ok(())
 }
 
 /// Write `hh:mm:ss[.f]` (no quotes) for a second of the day and a nanosecond fraction.
 #[inline]
 pub fn write_time(secs_of_day: u32, nanos: u32, out: &mut Vec<u8>) {
-    two(out, secs_of_day / 3600);
-    out.push(b':');
-    two(out, secs_of_day / 60 % 60);
-    out.push(b':');
-    two(out, secs_of_day % 60);
+    let (h, m, s) = (secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60);
+    let digit = |v: u32| b'0' + (v % 10) as u8;
+    out.extend_from_slice(&[
+        digit(h / 10),
+        digit(h),
+        b':',
+        digit(m / 10),
+        digit(m),
+        b':',
+        digit(s / 10),
+        digit(s),
+    ]);
     if nanos != 0 {
         out.push(b'.');
         let mut digits = [0u8; 9];
