@@ -13,7 +13,7 @@ use arrow_array::builder::{
     BooleanBuilder, Decimal128Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
     Time64MicrosecondBuilder, TimestampMicrosecondBuilder, TimestampMillisecondBuilder,
 };
-use arrow_array::{ArrayRef, Date32Array, RecordBatch};
+use arrow_array::{ArrayRef, Date32Array, RecordBatch, RecordBatchReader};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
