@@ -1,0 +1,260 @@
+//! The command line grammar (clap derive). Parsing only: no I/O happens here.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pushdata_core::Secret;
+use pushdata_core::wire::{Orientation, UpdatePolicy};
+
+/// Push Parquet files into analytics datasets through the Push Data API.
+#[derive(Debug, Parser)]
+#[command(name = "pushdata", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Push Parquet files into a dataset (one table per file).
+    ///
+    /// Without --url, an embedded reference server is started with its data in --data-dir.
+    Push(PushArgs),
+    /// Run the reference server until Ctrl-C; prints its base URL on stdout.
+    Serve(ServeArgs),
+    /// Show the column headers, attributes and metrics `push` would create for FILE(s).
+    Schema(SchemaArgs),
+}
+
+/// Where to push, and as whom.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// Base URL of the server, e.g. https://host/MicroStrategyLibrary (default: an embedded
+    /// reference server).
+    #[arg(long, env = "PUSHDATA_URL", value_name = "URL")]
+    pub url: Option<String>,
+
+    /// User name (default: administrator).
+    #[arg(long, env = "PUSHDATA_USER", value_name = "U")]
+    pub user: Option<String>,
+
+    /// Password (default: empty).
+    #[arg(
+        long,
+        env = "PUSHDATA_PASSWORD",
+        hide_env_values = true,
+        value_name = "P",
+        value_parser = secret
+    )]
+    pub password: Option<Secret>,
+
+    /// Project name or id (default: the user's only project).
+    #[arg(long, env = "PUSHDATA_PROJECT", value_name = "NAME_OR_ID")]
+    pub project: Option<String>,
+}
+
+/// How a column becomes an attribute or a metric.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Make column COL an attribute even if it is numeric (`COL` or `TABLE.COL`; repeatable).
+    #[arg(long = "attribute", value_name = "COL")]
+    pub attributes: Vec<String>,
+
+    /// Make column COL a metric (`COL` or `TABLE.COL`; repeatable).
+    #[arg(long = "metric", value_name = "COL")]
+    pub metrics: Vec<String>,
+}
+
+/// `pushdata push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Parquet files; each becomes one table of the dataset, named after the file stem.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Server and credentials.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Name of the new dataset (default: the first file's stem).
+    #[arg(long, value_name = "NAME", conflicts_with = "dataset_id")]
+    pub dataset: Option<String>,
+
+    /// Update this existing dataset (with --policy) instead of creating a new one.
+    #[arg(long, value_name = "ID")]
+    pub dataset_id: Option<String>,
+
+    /// Table name (only with a single FILE; default: the file stem).
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
+
+    /// How the rows are applied to the table's existing data.
+    #[arg(long, value_enum, default_value_t = PolicyArg::Replace)]
+    pub policy: PolicyArg,
+
+    /// How rows are arranged in the chunks sent to the server.
+    #[arg(long, value_enum, default_value_t = OrientationArg::Row)]
+    pub orientation: OrientationArg,
+
+    /// Target size of one uploaded chunk, in MiB (default: the library's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub chunk_mb: Option<u64>,
+
+    /// Number of chunk uploads in flight (default: the library's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub concurrency: Option<u64>,
+
+    /// Attribute / metric overrides.
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Create the dataset with one request per table (POST /api/datasets) instead of the
+    /// model + upload session workflow.
+    #[arg(long)]
+    pub single_request: bool,
+
+    /// Data directory of the embedded server (without --url).
+    #[arg(long, value_name = "DIR", default_value = ".pushdata")]
+    pub data_dir: PathBuf,
+
+    /// Print one JSON object with the result on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pushdata serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the URL printed has the real one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Where the datasets are stored.
+    #[arg(long, value_name = "DIR", default_value = ".pushdata")]
+    pub data_dir: PathBuf,
+
+    /// The user allowed to log in (default: administrator).
+    #[arg(long, value_name = "U", requires = "password")]
+    pub user: Option<String>,
+
+    /// That user's password.
+    #[arg(long, value_name = "P", requires = "user", value_parser = secret)]
+    pub password: Option<Secret>,
+}
+
+/// `pushdata schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Parquet files (only their footers are read); one table per file.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Attribute / metric overrides.
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Print the dataset model (POST /api/datasets/models body) as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Passwords are held as [`Secret`]s from the start, so `Debug` of the arguments never
+/// shows them.
+fn secret(value: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(value))
+}
+
+/// `--policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyArg {
+    /// Drop the table's rows, then insert.
+    Replace,
+    /// Insert rows whose key is new; leave existing keys untouched.
+    Add,
+    /// Replace the metrics of existing keys; ignore new keys.
+    Update,
+    /// Update existing keys and insert new ones.
+    Upsert,
+}
+
+impl From<PolicyArg> for UpdatePolicy {
+    fn from(p: PolicyArg) -> Self {
+        match p {
+            PolicyArg::Replace => UpdatePolicy::Replace,
+            PolicyArg::Add => UpdatePolicy::Add,
+            PolicyArg::Update => UpdatePolicy::Update,
+            PolicyArg::Upsert => UpdatePolicy::Upsert,
+        }
+    }
+}
+
+/// `--orientation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrientationArg {
+    /// One JSON array per row.
+    Row,
+    /// One JSON array per column.
+    Column,
+}
+
+impl From<OrientationArg> for Orientation {
+    fn from(o: OrientationArg) -> Self {
+        match o {
+            OrientationArg::Row => Orientation::Row,
+            OrientationArg::Column => Orientation::Column,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dataset_and_dataset_id_conflict() {
+        let r = Cli::try_parse_from([
+            "pushdata",
+            "push",
+            "a.parquet",
+            "--dataset",
+            "x",
+            "--dataset-id",
+            "y",
+        ]);
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn push_defaults() {
+        let cli = Cli::try_parse_from(["pushdata", "push", "a.parquet", "b.parquet"]).unwrap();
+        let Command::Push(p) = cli.command else {
+            panic!("not push")
+        };
+        assert_eq!(p.files.len(), 2);
+        assert_eq!(p.policy, PolicyArg::Replace);
+        assert_eq!(p.orientation, OrientationArg::Row);
+        assert_eq!(p.data_dir, PathBuf::from(".pushdata"));
+        assert!(!p.single_request && !p.json);
+    }
+
+    #[test]
+    fn passwords_never_reach_debug() {
+        let cli = Cli::try_parse_from(["pushdata", "push", "a.parquet", "--password", "hunter2"])
+            .unwrap();
+        let Command::Push(p) = &cli.command else {
+            panic!("not push")
+        };
+        assert_eq!(p.connection.password.as_ref().unwrap().expose(), "hunter2");
+        assert!(!format!("{cli:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod push;
+pub mod schema;
+pub mod serve;

@@ -1,0 +1,215 @@
+//! `pushdata push FILE...`: files -> one dataset, through the push pipeline of
+//! `pushdata-arrow`, against `--url` or an embedded reference server.
+
+use std::path::{Path, PathBuf};
+
+use pushdata_arrow::{Push, PushReport, TableSchema, Workflow, infer_model};
+use pushdata_core::{Client, Credentials, Secret};
+use pushdata_server::{Server, ServerConfig, ServerHandle};
+
+use crate::args::PushArgs;
+use crate::error::{CliError, Result};
+use crate::inputs::{InputFile, file_stem, model_options, read_inputs, table_names};
+use crate::output::{self, PushSummary, TableSummary};
+use crate::progress::Progress;
+
+/// User name when none is given (the embedded server's default user).
+const DEFAULT_USER: &str = "administrator";
+
+/// Check the inputs, connect, push, print the result.
+pub async fn run(args: PushArgs) -> Result<()> {
+    // Everything that can be checked locally is checked before any server is contacted.
+    let tables = table_names(&args.files, args.table.as_deref())?;
+    let dataset_name = match &args.dataset {
+        Some(name) => name.clone(),
+        None => match args.files.first() {
+            Some(first) => file_stem(first)?,
+            None => return Err(CliError::Usage("no input file given".into())),
+        },
+    };
+    let inputs = read_inputs(&args.files, tables)?;
+    let schemas: Vec<TableSchema> = inputs.iter().map(InputFile::table_schema).collect();
+    infer_model(&dataset_name, &schemas, &model_options(&args.model))?;
+
+    let user = args
+        .connection
+        .user
+        .clone()
+        .unwrap_or_else(|| DEFAULT_USER.to_string());
+    let password = args.connection.password.clone().unwrap_or_default();
+
+    match args.connection.url.clone() {
+        Some(url) => {
+            let report = push_to(&url, &user, &password, &args, &dataset_name, &inputs).await?;
+            print_report(&args, &report, None)
+        }
+        None => {
+            let data_dir = absolute(&args.data_dir)?;
+            let server = start_embedded(&data_dir, &args, &user, &password).await?;
+            let pushed = push_to(
+                server.base_url(),
+                &user,
+                &password,
+                &args,
+                &dataset_name,
+                &inputs,
+            )
+            .await;
+            // Stop the server whatever happened; a push error is the one worth reporting.
+            let stopped = server.shutdown().await;
+            let report = pushed?;
+            stopped?;
+            print_report(&args, &report, Some(&data_dir))
+        }
+    }
+}
+
+/// Start the reference server on a free loopback port, storing into `data_dir`.
+async fn start_embedded(
+    data_dir: &Path,
+    args: &PushArgs,
+    user: &str,
+    password: &Secret,
+) -> Result<ServerHandle> {
+    std::fs::create_dir_all(data_dir).map_err(|source| CliError::Io {
+        what: format!("creating the data directory {}", data_dir.display()),
+        source,
+    })?;
+    let mut config = ServerConfig::new(data_dir.to_path_buf());
+    if args.connection.user.is_some() || args.connection.password.is_some() {
+        config = config.with_user(user.to_string(), password.clone());
+    }
+    Ok(Server::start(config).await?)
+}
+
+/// Log in, choose the project, run the push, log out.
+async fn push_to(
+    url: &str,
+    user: &str,
+    password: &Secret,
+    args: &PushArgs,
+    dataset_name: &str,
+    inputs: &[InputFile],
+) -> Result<PushReport> {
+    let client = Client::builder(url).build()?;
+    client
+        .login(Credentials::standard(user, password.clone()))
+        .await?;
+    let result = async {
+        choose_project(&client, args.connection.project.as_deref()).await?;
+        let progress = Progress::new(inputs.iter().map(|i| i.rows).sum());
+        let push = build_push(&client, args, dataset_name, inputs, &progress).execute();
+        let report = tokio::select! {
+            report = push => report.map_err(CliError::from),
+            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
+        };
+        progress.finish(report.is_ok());
+        report
+    }
+    .await;
+    if let Err(e) = client.logout().await {
+        tracing::warn!("logging out failed: {e}");
+    }
+    result
+}
+
+/// `--project`, or the only project the user can see.
+async fn choose_project(client: &Client, project: Option<&str>) -> Result<()> {
+    if let Some(project) = project {
+        client.select_project(project).await?;
+        return Ok(());
+    }
+    let projects = client.projects().await?;
+    match projects.as_slice() {
+        [only] => {
+            client.set_project_id(only.id.clone());
+            Ok(())
+        }
+        [] => Err(CliError::Usage(
+            "the user can see no project to push into".into(),
+        )),
+        many => Err(CliError::Usage(format!(
+            "the user can see {} projects; choose one with --project: {}",
+            many.len(),
+            many.iter()
+                .map(|p| format!("{:?}", p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+fn build_push(
+    client: &Client,
+    args: &PushArgs,
+    dataset_name: &str,
+    inputs: &[InputFile],
+    progress: &Progress,
+) -> Push {
+    let mut push = Push::new(client.clone())
+        .with_policy(args.policy.into())
+        .with_orientation(args.orientation.into())
+        .with_model_options(model_options(&args.model))
+        .with_workflow(if args.single_request {
+            Workflow::SingleRequest
+        } else {
+            Workflow::MultiRequest
+        });
+    push = match &args.dataset_id {
+        Some(id) => push.with_dataset_id(id.clone()),
+        None => push.with_dataset_name(dataset_name.to_string()),
+    };
+    for input in inputs {
+        push = push.with_parquet_table(input.table.clone(), input.path.clone());
+    }
+    if let Some(mb) = args.chunk_mb {
+        push = push.with_chunk_bytes(usize::try_from(mb * 1024 * 1024).unwrap_or(usize::MAX));
+    }
+    if let Some(n) = args.concurrency {
+        push = push.with_concurrency(usize::try_from(n).unwrap_or(1));
+    }
+    let sink = progress.clone();
+    push.with_progress(move |event| sink.event(&event))
+}
+
+fn print_report(args: &PushArgs, report: &PushReport, data_dir: Option<&Path>) -> Result<()> {
+    let summary = summary(report);
+    if args.json {
+        output::print_json(&summary)?;
+        if let Some(dir) = data_dir {
+            eprintln!("{}", output::embedded_note(dir, &summary.dataset_id));
+        }
+    } else {
+        output::print_push(&summary)?;
+        if let Some(dir) = data_dir {
+            output::print_line(output::embedded_note(dir, &summary.dataset_id))?;
+        }
+    }
+    Ok(())
+}
+
+fn summary(report: &PushReport) -> PushSummary {
+    PushSummary {
+        dataset_id: report.dataset_id.clone(),
+        tables: report
+            .tables
+            .iter()
+            .map(|t| TableSummary {
+                name: t.name.clone(),
+                rows: t.rows,
+            })
+            .collect(),
+        chunks: report.chunks,
+        bytes: report.bytes,
+        seconds: output::seconds(report.elapsed),
+    }
+}
+
+/// `dir` made absolute against the current directory, for the message saying where the
+/// data went.
+fn absolute(dir: &Path) -> Result<PathBuf> {
+    std::path::absolute(dir).map_err(|source| CliError::Io {
+        what: format!("resolving the data directory {}", dir.display()),
+        source,
+    })
+}

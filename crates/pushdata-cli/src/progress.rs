@@ -1,0 +1,147 @@
+//! Push progress on stderr: an indicatif bar (rows, MB/s) on a terminal, plain lines
+//! otherwise. Fed by the push pipeline's progress events.
+
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pushdata_arrow::ProgressEvent;
+
+use crate::output::{human_bytes, rate};
+
+/// Plain progress lines are written at most this often (besides the first and the last).
+const LINE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A progress display; cheap to clone (all clones show the same progress).
+#[derive(Clone)]
+pub struct Progress {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    total_rows: u64,
+    started: Instant,
+    bar: Option<ProgressBar>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    rows: u64,
+    bytes: u64,
+    chunks: u64,
+    last_line: Option<Instant>,
+}
+
+impl Progress {
+    /// A bar when stderr is a terminal, plain lines otherwise. `total_rows` is the number of
+    /// rows about to be pushed (from the Parquet footers).
+    pub fn new(total_rows: u64) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(
+                Some(total_rows),
+                ProgressDrawTarget::stderr_with_hz(10),
+            );
+            let style = ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows  {prefix}  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress {
+            inner: Arc::new(Inner {
+                total_rows,
+                started: Instant::now(),
+                bar,
+                state: Mutex::new(State::default()),
+            }),
+        }
+    }
+
+    /// Show one event of the push pipeline.
+    pub fn event(&self, event: &ProgressEvent) {
+        match event {
+            ProgressEvent::DatasetCreated { dataset_id } => {
+                self.step(&format!("dataset {dataset_id} created"));
+            }
+            ProgressEvent::SessionOpened { session_id, .. } => {
+                self.step(&format!("upload session {session_id} opened"));
+            }
+            ProgressEvent::TableStarted { table } => self.step(&format!("table {table}: reading")),
+            ProgressEvent::ChunkUploaded {
+                table, rows, bytes, ..
+            } => self.chunk_sent(table, rows.end.saturating_sub(rows.start), *bytes),
+            ProgressEvent::TableEncoded {
+                table,
+                rows,
+                chunks,
+            } => self.step(&format!(
+                "table {table}: {rows} row{} encoded in {chunks} chunk{}",
+                plural(*rows),
+                plural(*chunks)
+            )),
+            ProgressEvent::Publishing { .. } => self.step("publishing"),
+            ProgressEvent::Published { .. } => self.step("published"),
+            ProgressEvent::Cancelled { session_id, .. } => {
+                self.step(&format!("upload session {session_id} cancelled"));
+            }
+            // Read/encode counters: the bar follows uploads, which is what the server has.
+            _ => {}
+        }
+    }
+
+    /// Account for a chunk that reached the server.
+    fn chunk_sent(&self, table: &str, rows: u64, bytes: u64) {
+        let Ok(mut state) = self.inner.state.lock() else {
+            return;
+        };
+        state.rows += rows;
+        state.bytes += bytes;
+        state.chunks += 1;
+        let secs = self.inner.started.elapsed().as_secs_f64();
+        let speed = format!("{}/s", human_bytes(rate(state.bytes, secs)));
+        match &self.inner.bar {
+            Some(bar) => {
+                bar.set_position(state.rows);
+                bar.set_prefix(speed);
+            }
+            None => {
+                let due = state.last_line.is_none_or(|t| t.elapsed() >= LINE_INTERVAL)
+                    || state.rows >= self.inner.total_rows;
+                if due {
+                    state.last_line = Some(Instant::now());
+                    eprintln!(
+                        "progress: {}/{} rows, {} chunk{} ({}), {speed}; last chunk of table {table}",
+                        state.rows,
+                        self.inner.total_rows,
+                        state.chunks,
+                        plural(state.chunks),
+                        human_bytes(state.bytes as f64),
+                    );
+                }
+            }
+        }
+    }
+
+    /// A step of the workflow (model created, publishing, ...).
+    fn step(&self, text: &str) {
+        match &self.inner.bar {
+            Some(bar) => bar.set_message(text.to_string()),
+            None => eprintln!("progress: {text}"),
+        }
+    }
+
+    /// Remove the bar (the summary is printed after it).
+    pub fn finish(&self, _success: bool) {
+        if let Some(bar) = &self.inner.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
