@@ -73,10 +73,9 @@ fn parse_args() -> Result<Args, BenchError> {
                     "both" => vec!["inprocess".into(), "child".into()],
                     "inprocess" | "child" => vec![m],
                     other => {
-                        return Err(format!(
-                            "--mode {other:?}: expected inprocess, child or both"
-                        )
-                        .into());
+                        return Err(
+                            format!("--mode {other:?}: expected inprocess, child or both").into(),
+                        );
                     }
                 };
             }
@@ -164,7 +163,10 @@ impl ServerChild {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?;
-        let out = child.stdout.take().ok_or("the server child has no stdout")?;
+        let out = child
+            .stdout
+            .take()
+            .ok_or("the server child has no stdout")?;
         let mut stdout = BufReader::new(out);
         let mut line = String::new();
         stdout.read_line(&mut line)?;
@@ -239,7 +241,10 @@ async fn push(base_url: &str, parquet: PathBuf) -> Result<(PushReport, Timeline)
         .execute()
         .await?;
     let _ = client.logout().await;
-    let t = timeline.lock().map_err(|_| "progress lock poisoned")?.clone();
+    let t = timeline
+        .lock()
+        .map_err(|_| "progress lock poisoned")?
+        .clone();
     Ok((report, t))
 }
 
@@ -247,7 +252,11 @@ async fn push(base_url: &str, parquet: PathBuf) -> Result<(PushReport, Timeline)
 fn worker(role: &str, sf: f64) -> Result<(), BenchError> {
     let parquet = data::lineitem_path(sf);
     if !parquet.exists() {
-        return Err(format!("{} is missing (the orchestrator generates it)", parquet.display()).into());
+        return Err(format!(
+            "{} is missing (the orchestrator generates it)",
+            parquet.display()
+        )
+        .into());
     }
     let input_bytes = std::fs::metadata(&parquet)?.len();
     let rt = runtime()?;
@@ -305,7 +314,11 @@ fn run_worker(role: &str, sf: f64) -> Result<Value, BenchError> {
         .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        return Err(format!("the {role} run of SF {sf} failed ({}): {stdout}", out.status).into());
+        return Err(format!(
+            "the {role} run of SF {sf} failed ({}): {stdout}",
+            out.status
+        )
+        .into());
     }
     let line = stdout
         .lines()
@@ -337,7 +350,9 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
             results.push(r);
         }
     }
-    let path = data::target_dir().join("bench-data").join("bulk_load-results.json");
+    let path = data::target_dir()
+        .join("bench-data")
+        .join("bulk_load-results.json");
     std::fs::write(&path, serde_json::to_string_pretty(&results)?)?;
 
     println!();
@@ -359,7 +374,11 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         println!(
             "| {} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.0} | {:.1} | {} | {} | {} | {} |",
             f(r, "sf").unwrap_or(0.0),
-            if r["mode"] == "inprocess" { "same process" } else { "child process" },
+            if r["mode"] == "inprocess" {
+                "same process"
+            } else {
+                "child process"
+            },
             rows,
             f(r, "chunks").unwrap_or(0.0),
             bytes / 1e6,
@@ -385,11 +404,23 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         println!(
             "| {} | {} | {} | {} | {} | {} | {} |",
             f(r, "sf").unwrap_or(0.0),
-            if child { "child process" } else { "same process" },
+            if child {
+                "child process"
+            } else {
+                "same process"
+            },
             fmt_mb(f(r, "peak_rss")),
-            if child { fmt_mb(f(r, "peak_rss")) } else { "(shared)".into() },
+            if child {
+                fmt_mb(f(r, "peak_rss"))
+            } else {
+                "(shared)".into()
+            },
             fmt_mb(server.and_then(|s| f(s, "peak_rss"))),
-            if child { fmt_s(f(r, "cpu_s")) } else { format!("{} (both)", fmt_s(f(r, "cpu_s"))) },
+            if child {
+                fmt_s(f(r, "cpu_s"))
+            } else {
+                format!("{} (both)", fmt_s(f(r, "cpu_s")))
+            },
             fmt_s(server.and_then(|s| f(s, "cpu_s"))),
         );
     }

@@ -35,8 +35,8 @@ use arrow_json::writer::{JsonArray, WriterBuilder};
 use arrow_schema::SchemaRef;
 use base64::Engine;
 use criterion::{Criterion, SamplingMode, Throughput};
-use pushdata::arrow::encode::{Base64Stream, Chunker, DEFAULT_CHUNK_BYTES, EncodedChunk};
 use pushdata::arrow::encode::ZoneMode;
+use pushdata::arrow::encode::{Base64Stream, Chunker, DEFAULT_CHUNK_BYTES, EncodedChunk};
 use pushdata::arrow::{ModelOptions, TableModel, TableSchema, infer_model};
 use pushdata::core::wire::Orientation;
 use rayon::ThreadPool;
@@ -57,7 +57,10 @@ fn mark_ran(group: &str, id: &str) {
 
 fn ran(group: &str, id: &str) -> bool {
     RAN.lock()
-        .map(|r| r.as_ref().is_some_and(|r| r.contains(&format!("{group}/{id}"))))
+        .map(|r| {
+            r.as_ref()
+                .is_some_and(|r| r.contains(&format!("{group}/{id}")))
+        })
         .unwrap_or(false)
 }
 
@@ -88,8 +91,17 @@ fn env_f64(name: &str, default: f64) -> Result<f64, BenchError> {
     }
 }
 
-fn workload(group: &str, title: String, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<Workload, BenchError> {
-    let model = infer_model(group, &[TableSchema::new(group, schema)], &ModelOptions::default())?;
+fn workload(
+    group: &str,
+    title: String,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<Workload, BenchError> {
+    let model = infer_model(
+        group,
+        &[TableSchema::new(group, schema)],
+        &ModelOptions::default(),
+    )?;
     let table = model
         .table(group)
         .ok_or_else(|| format!("the model has no table {group}"))?
@@ -207,8 +219,12 @@ fn sizes(w: &Workload) -> Result<Sizes, BenchError> {
     let (row_json, _) = pushdata_encode(w, Orientation::Row)?;
     let (column_json, _) = pushdata_encode(w, Orientation::Column)?;
     let (aj, _) = arrow_json_base64(&w.batches)?;
-    let row_json_bytes =
-        pushdata::arrow::encode::encode_json(&w.table, &w.batches, Orientation::Row, ZoneMode::Utc)?;
+    let row_json_bytes = pushdata::arrow::encode::encode_json(
+        &w.table,
+        &w.batches,
+        Orientation::Row,
+        ZoneMode::Utc,
+    )?;
     // The chunker's total differs from one-chunk JSON only by the brackets and commas of the
     // extra chunks.
     if row_json_bytes.len().abs_diff(row_json) > 64 {
@@ -244,13 +260,17 @@ fn bench_workload(c: &mut Criterion, w: &Workload, s: &Sizes, pools: &Pools) {
         g.throughput(Throughput::Bytes(s.row_json as u64));
         g.bench_function(&id, |b| {
             mark_ran(group, &id);
-            b.iter(|| pool.install(|| pushdata_encode(w, Orientation::Row).map_err(|e| e.to_string())))
+            b.iter(|| {
+                pool.install(|| pushdata_encode(w, Orientation::Row).map_err(|e| e.to_string()))
+            })
         });
         let id = format!("pushdata_column_{suffix}");
         g.throughput(Throughput::Bytes(s.column_json as u64));
         g.bench_function(&id, |b| {
             mark_ran(group, &id);
-            b.iter(|| pool.install(|| pushdata_encode(w, Orientation::Column).map_err(|e| e.to_string())))
+            b.iter(|| {
+                pool.install(|| pushdata_encode(w, Orientation::Column).map_err(|e| e.to_string()))
+            })
         });
         let id = format!("arrowjson_base64_{suffix}");
         g.throughput(Throughput::Bytes(s.arrow_json as u64));
@@ -333,7 +353,11 @@ fn print_table(dir: &Path, w: &Workload, s: &Sizes, pools: &Pools) {
                 ns / 1e6,
                 json as f64 / 1e6 / secs,
                 w.rows as f64 / 1e6 / secs,
-                if *id == "arrowjson_base64" { "1.00×".into() } else { ratio(base, false) },
+                if *id == "arrowjson_base64" {
+                    "1.00×".into()
+                } else {
+                    ratio(base, false)
+                },
                 ratio(base1, false),
                 ratio(b64, true),
             );
@@ -351,7 +375,12 @@ fn main() -> Result<(), BenchError> {
     };
     let path = data::lineitem_parquet(sf)?;
     let (schema, batches) = data::read_parquet(&path)?;
-    let lineitem = workload("lineitem", format!("TPC-H lineitem SF {sf}"), schema, batches)?;
+    let lineitem = workload(
+        "lineitem",
+        format!("TPC-H lineitem SF {sf}"),
+        schema,
+        batches,
+    )?;
     let (schema, batches) = data::mixed_batches(mixed_rows)?;
     let mixed = workload(
         "mixed",

@@ -58,17 +58,25 @@ pub fn lineitem_parquet(sf: f64) -> Result<PathBuf, BenchError> {
     }
     let dir = path.parent().ok_or("the cache path has no parent")?;
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!("lineitem-sf{sf}.parquet.{}.tmp", std::process::id()));
+    let tmp = dir.join(format!(
+        "lineitem-sf{sf}.parquet.{}.tmp",
+        std::process::id()
+    ));
     eprintln!(
         "generating TPC-H lineitem SF {sf} into {} (once; cached)",
         path.display()
     );
     let started = std::time::Instant::now();
-    let generator = LineItemArrow::new(LineItemGenerator::new(sf, 1, 1)).with_batch_size(BATCH_ROWS);
+    let generator =
+        LineItemArrow::new(LineItemGenerator::new(sf, 1, 1)).with_batch_size(BATCH_ROWS);
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .build();
-    let mut writer = ArrowWriter::try_new(File::create(&tmp)?, LineItemArrow::schema_ref(), Some(props))?;
+    let mut writer = ArrowWriter::try_new(
+        File::create(&tmp)?,
+        LineItemArrow::schema_ref(),
+        Some(props),
+    )?;
     let mut rows = 0usize;
     for batch in generator {
         let batch = batch?;
@@ -117,9 +125,31 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "quote\"d", "back\\slash", "tab\there", "line\nbreak", "café", "naïve",
-    "日本語", "emoji😀", "ctrl\u{1}char", "plain", "words", "of", "text",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "quote\"d",
+    "back\\slash",
+    "tab\there",
+    "line\nbreak",
+    "café",
+    "naïve",
+    "日本語",
+    "emoji😀",
+    "ctrl\u{1}char",
+    "plain",
+    "words",
+    "of",
+    "text",
 ];
 
 fn sentence(rng: &mut Rng, min_len: usize, max_len: usize, out: &mut String) {
@@ -175,8 +205,7 @@ pub fn mixed_batches(rows: usize) -> Result<(SchemaRef, Vec<RecordBatch>), Bench
         let mut amount = Decimal128Builder::with_capacity(n);
         let mut flag = BooleanBuilder::with_capacity(n);
         let mut day = Vec::with_capacity(n);
-        let mut created =
-            TimestampMicrosecondBuilder::with_capacity(n).with_timezone("+02:00");
+        let mut created = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("+02:00");
         let mut updated = TimestampMillisecondBuilder::with_capacity(n);
         let mut at_time = Time64MicrosecondBuilder::with_capacity(n);
         let mut code = StringBuilder::with_capacity(n, n * 8);

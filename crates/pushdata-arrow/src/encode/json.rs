@@ -99,13 +99,19 @@ mod tests {
     #[test]
     fn word_skipping_matches_serde_json() {
         // Escapes at every position relative to the 8-byte words, in long and short strings.
-        let specials = ["\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "😀", "\u{7f}", " "];
+        let specials = [
+            "\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "😀", "\u{7f}", " ",
+        ];
         for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 40] {
             for pos in 0..=len {
                 for sp in specials {
                     let mut text = "a".repeat(len);
                     text.insert_str(pos, sp);
-                    assert_eq!(esc(&text), serde_json::to_string(&text).unwrap(), "{text:?}");
+                    assert_eq!(
+                        esc(&text),
+                        serde_json::to_string(&text).unwrap(),
+                        "{text:?}"
+                    );
                 }
             }
         }

@@ -258,7 +258,10 @@ mod tests {
     #[test]
     fn date_table_matches_arithmetic() {
         assert_eq!(days_from_civil(1900, 1, 1), TABLE_FIRST_DAY);
-        assert_eq!(days_from_civil(2100, 1, 1) - TABLE_FIRST_DAY, TABLE_DAYS as i64);
+        assert_eq!(
+            days_from_civil(2100, 1, 1) - TABLE_FIRST_DAY,
+            TABLE_DAYS as i64
+        );
         for days in (TABLE_FIRST_DAY - 3..TABLE_FIRST_DAY + TABLE_DAYS as i64 + 3).step_by(7) {
             let mut v = Vec::new();
             write_date(days, &mut v).unwrap();
