@@ -435,14 +435,24 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
     ) && large.0 > small.0
     {
         println!();
+        let ratio = large.1 / small.1;
         println!(
-            "Client peak RSS growth: SF {} -> SF {}: {:.0} MB -> {:.0} MB = {:.2}× (target: under 600 MB and under 1.5×)",
+            "Client peak RSS growth: SF {} -> SF {}: {:.0} MB -> {:.0} MB = {:.2}× (targets for SF 1: under 600 MB: {}; under 1.5× the SF 0.1 figure: {}).",
             small.0,
             large.0,
             small.1 / 1e6,
             large.1 / 1e6,
-            large.1 / small.1
+            ratio,
+            if large.1 < 600e6 { "met" } else { "missed" },
+            if ratio < 1.5 { "met" } else { "missed" },
         );
+    }
+    if client.len() > 2 {
+        println!();
+        println!("Client peak RSS by SF:");
+        for (sf, rss) in &client {
+            println!("- SF {sf}: {:.0} MB", rss / 1e6);
+        }
     }
     eprintln!("bulk_load: results written to {}", path.display());
     Ok(())

@@ -365,6 +365,40 @@ fn print_table(dir: &Path, w: &Workload, s: &Sizes, pools: &Pools) {
     }
 }
 
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "missed" }
+}
+
+/// The encoding targets, per workload, with all threads.
+fn print_targets(dir: &Path, workloads: &[Workload]) {
+    println!();
+    println!("#### Encoding targets (all threads)");
+    println!();
+    for w in workloads {
+        let g = w.group.as_str();
+        let t = |id: &str| mean_ns(dir, g, id);
+        for (id, label) in [("pushdata_row", "ROW"), ("pushdata_column", "COLUMN")] {
+            let (Some(ours), Some(base_all), Some(base_one), Some(b64)) = (
+                t(&format!("{id}_tall")),
+                t("arrowjson_base64_tall"),
+                t("arrowjson_base64_t1"),
+                t("base64_only_tall"),
+            ) else {
+                continue;
+            };
+            println!(
+                "- {}, {label}: {:.2}× arrow-json + base64 on one thread, {:.2}× its parallel version (target ≥ 3×: {}); {:.2}× the base64-only pass (target ≤ 4×: {}).",
+                w.title,
+                base_one / ours,
+                base_all / ours,
+                verdict(base_one / ours >= 3.0 && base_all / ours >= 3.0),
+                ours / b64,
+                verdict(ours / b64 <= 4.0),
+            );
+        }
+    }
+}
+
 fn main() -> Result<(), BenchError> {
     let sf = env_f64("PUSHDATA_BENCH_SF", 0.1)?;
     let mixed_rows = env_f64("PUSHDATA_BENCH_MIXED_ROWS", 100_000.0)? as usize;
@@ -411,5 +445,6 @@ fn main() -> Result<(), BenchError> {
     for (w, s) in workloads.iter().zip(&sizes) {
         print_table(&out_dir, w, s, &pools);
     }
+    print_targets(&out_dir, &workloads);
     Ok(())
 }
