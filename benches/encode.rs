@@ -309,6 +309,13 @@ fn mean_ns(dir: &Path, group: &str, id: &str) -> Option<f64> {
 }
 
 fn print_table(dir: &Path, w: &Workload, s: &Sizes, pools: &Pools) {
+    let any = ["t1", "tall"].iter().any(|t| {
+        IDS.iter()
+            .any(|(id, _)| ran(&w.group, &format!("{id}_{t}")))
+    });
+    if !any {
+        return;
+    }
     println!();
     println!(
         "#### {} — {} rows, {} columns; ROW JSON {:.1} MB, COLUMN JSON {:.1} MB, arrow-json JSON {:.1} MB",
@@ -387,11 +394,12 @@ fn print_targets(dir: &Path, workloads: &[Workload]) {
                 continue;
             };
             println!(
-                "- {}, {label}: {:.2}× arrow-json + base64 on one thread, {:.2}× its parallel version (target ≥ 3×: {}); {:.2}× the base64-only pass (target ≤ 4×: {}).",
+                "- {}, {label}: {:.2}× the arrow-json + base64 baseline (one thread, as it runs; target ≥ 3×: {}), {:.2}× its parallelised version (≥ 3×: {}); {:.2}× the base64-only pass (target ≤ 4×: {}).",
                 w.title,
                 base_one / ours,
+                verdict(base_one / ours >= 3.0),
                 base_all / ours,
-                verdict(base_one / ours >= 3.0 && base_all / ours >= 3.0),
+                verdict(base_all / ours >= 3.0),
                 ours / b64,
                 verdict(ours / b64 <= 4.0),
             );
