@@ -429,7 +429,9 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         .filter(|r| r["mode"] == "child")
         .filter_map(|r| Some((f(r, "sf")?, f(r, "peak_rss")?)))
         .collect();
-    if let Some(small) = client.iter().min_by(|a, b| a.0.total_cmp(&b.0)) {
+    if let Some(small) = client.iter().min_by(|a, b| a.0.total_cmp(&b.0))
+        && client.len() > 1
+    {
         println!();
         println!(
             "Client peak RSS (server in a child process), against SF {}:",
