@@ -128,10 +128,10 @@ mod tests {
             .num_threads(3)
             .build()
             .unwrap();
-        let data: Vec<u8> = (0..(PAR_BLOCK * 7 + 5))
+        let data: Vec<u8> = (0..(PAR_BLOCK * 4 + 5))
             .map(|i| (i * 13 % 251) as u8)
             .collect();
-        for piece in [1usize, 2, 1000, 300_001, PAR_BLOCK - 1, PAR_BLOCK * 4] {
+        for piece in [7usize, 1000, 300_001, PAR_BLOCK - 1, PAR_BLOCK * 2] {
             let out = pool.install(|| {
                 let mut out = b"prefix".to_vec();
                 let mut s = Base64Stream::new(&mut out);
