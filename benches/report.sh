@@ -2,14 +2,14 @@
 # Run every benchmark and write the figures, as the benchmarks printed them, into the
 # results section of BENCHMARKS.md (between the `results:begin` / `results:end` markers).
 #
-#   benches/report.sh                 # encode (SF 0.1), bulk_load SF 0.1 and 1, mstrio-py SF 0.1
-#   SFS="0.1 1" MSTRIO_SF=0.1 benches/report.sh
+#   benches/report.sh                 # encode (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1
+#   SFS="0.1 1" MSTRIO_SF=0.1 benches/report.sh   # other scale factors
 #
 # Nothing in the tables is typed by hand: each table is the markdown the bench printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SFS=${SFS:-"0.1 1"}
+SFS=${SFS:-"0.1 1 2"}
 MSTRIO_SF=${MSTRIO_SF:-0.1}
 ENCODE_SF=${PUSHDATA_BENCH_SF:-0.1}
 out=$(mktemp -d)
