@@ -124,6 +124,7 @@ impl Rng {
     }
 }
 
+/// Ordinary words, some non-ASCII.
 const WORDS: &[&str] = &[
     "alpha",
     "beta",
@@ -137,20 +138,27 @@ const WORDS: &[&str] = &[
     "kappa",
     "lambda",
     "mu",
-    "quote\"d",
-    "back\\slash",
-    "tab\there",
-    "line\nbreak",
     "café",
     "naïve",
     "日本語",
     "emoji😀",
-    "ctrl\u{1}char",
     "plain",
     "words",
     "of",
     "text",
 ];
+
+/// Words that need JSON escapes (quotes, backslashes, control characters).
+const ESCAPED: &[&str] = &[
+    "quote\"d",
+    "back\\slash",
+    "tab\there",
+    "line\nbreak",
+    "ctrl\u{1}char",
+];
+
+/// Percent of words drawn from [`ESCAPED`]: about one escape per 200 bytes of text.
+const ESCAPED_PERCENT: u64 = 3;
 
 fn sentence(rng: &mut Rng, min_len: usize, max_len: usize, out: &mut String) {
     out.clear();
@@ -159,7 +167,12 @@ fn sentence(rng: &mut Rng, min_len: usize, max_len: usize, out: &mut String) {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(WORDS[rng.below(WORDS.len() as u64) as usize]);
+        let words = if rng.chance(ESCAPED_PERCENT) {
+            ESCAPED
+        } else {
+            WORDS
+        };
+        out.push_str(words[rng.below(words.len() as u64) as usize]);
     }
 }
 
@@ -189,8 +202,8 @@ pub fn mixed_schema() -> SchemaRef {
 }
 
 /// The mixed synthetic table: `rows` rows in batches of `BATCH_ROWS`; about 10% nulls in
-/// every nullable column, long strings (40..2000 bytes) with quotes, backslashes, control
-/// characters and non-ASCII text.
+/// every nullable column, long strings (40..400 bytes, one in ten up to 2000) with
+/// non-ASCII text and an escaped character (quote, backslash, control) about every 200 bytes.
 pub fn mixed_batches(rows: usize) -> Result<(SchemaRef, Vec<RecordBatch>), BenchError> {
     let schema = mixed_schema();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
