@@ -5,6 +5,7 @@
 //! cargo bench --bench bulk_load -- --sf 0.1            # one scale factor
 //! cargo bench --bench bulk_load -- --sf 0.1 --sf 1     # several, each in its own processes
 //! cargo bench --bench bulk_load -- --sf 1 --mode child # only the client-alone measurement
+//! cargo bench --bench bulk_load -- --sf 1 --chunk-mb 16  # not the default chunk size
 //! ```
 //!
 //! This binary is its own orchestrator: for every scale factor it generates (once, cached
@@ -46,6 +47,8 @@ struct Args {
     modes: Vec<String>,
     /// Worker role: `inprocess`, `child` (client with a server child), `server`.
     role: Option<String>,
+    /// Chunk target in MB instead of the library default (`--chunk-mb`).
+    chunk_mb: Option<usize>,
 }
 
 fn parse_args() -> Result<Args, BenchError> {
@@ -53,6 +56,7 @@ fn parse_args() -> Result<Args, BenchError> {
         sfs: Vec::new(),
         modes: vec!["inprocess".into(), "child".into()],
         role: None,
+        chunk_mb: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -80,6 +84,13 @@ fn parse_args() -> Result<Args, BenchError> {
                 };
             }
             "--role" => args.role = Some(value("--role")?),
+            "--chunk-mb" => {
+                let v = value("--chunk-mb")?;
+                let mb: usize = v
+                    .parse()
+                    .map_err(|e| format!("--chunk-mb {v:?} is not a whole number: {e}"))?;
+                args.chunk_mb = Some(mb.max(1));
+            }
             // `cargo bench` passes `--bench`; a criterion-style filter is ignored too.
             "--bench" => {}
             other if other.starts_with("--") => {
@@ -103,7 +114,7 @@ fn main() {
         Some("server") => serve(),
         Some(role @ ("inprocess" | "child")) => {
             let sf = args.sfs.first().copied().unwrap_or(0.1);
-            worker(role, sf)
+            worker(role, sf, args.chunk_mb)
         }
         Some(other) => Err(format!("unknown role {other:?}").into()),
     });
@@ -211,7 +222,11 @@ struct Timeline {
     published: Option<Duration>,
 }
 
-async fn push(base_url: &str, parquet: PathBuf) -> Result<(PushReport, Timeline), BenchError> {
+async fn push(
+    base_url: &str,
+    parquet: PathBuf,
+    chunk_mb: Option<usize>,
+) -> Result<(PushReport, Timeline), BenchError> {
     let client = Client::builder(base_url).build()?;
     client
         .login(Credentials::standard("administrator", ""))
@@ -220,7 +235,11 @@ async fn push(base_url: &str, parquet: PathBuf) -> Result<(PushReport, Timeline)
     let timeline = Arc::new(Mutex::new(Timeline::default()));
     let started = Instant::now();
     let tl = timeline.clone();
-    let report = Push::new(client.clone())
+    let mut push = Push::new(client.clone());
+    if let Some(mb) = chunk_mb {
+        push = push.with_chunk_bytes(mb * 1024 * 1024);
+    }
+    let report = push
         .with_dataset_name("bench_lineitem")
         .with_parquet_table(TABLE, parquet)
         .with_progress(move |e| {
@@ -249,7 +268,7 @@ async fn push(base_url: &str, parquet: PathBuf) -> Result<(PushReport, Timeline)
 }
 
 /// `--role inprocess|child`: one measured push; prints `RESULT {json}`.
-fn worker(role: &str, sf: f64) -> Result<(), BenchError> {
+fn worker(role: &str, sf: f64, chunk_mb: Option<usize>) -> Result<(), BenchError> {
     let parquet = data::lineitem_path(sf);
     if !parquet.exists() {
         return Err(format!(
@@ -265,14 +284,14 @@ fn worker(role: &str, sf: f64) -> Result<(), BenchError> {
         let dir = tempfile::tempdir()?;
         let (report, timeline) = rt.block_on(async {
             let handle = Server::start(ServerConfig::new(dir.path().to_path_buf())).await?;
-            let out = push(handle.base_url(), parquet.clone()).await;
+            let out = push(handle.base_url(), parquet.clone(), chunk_mb).await;
             handle.shutdown().await?;
             out
         })?;
         (report, timeline, None)
     } else {
         let server = ServerChild::spawn()?;
-        let pushed = rt.block_on(push(&server.base_url.clone(), parquet.clone()));
+        let pushed = rt.block_on(push(&server.base_url.clone(), parquet.clone(), chunk_mb));
         let server_report = server.stop()?;
         let (report, timeline) = pushed?;
         (report, timeline, Some(server_report))
@@ -283,6 +302,7 @@ fn worker(role: &str, sf: f64) -> Result<(), BenchError> {
     let rows: u64 = report.tables.iter().map(|t| t.rows).sum();
     let result = json!({
         "mode": role,
+        "chunk_mb": chunk_mb,
         "sf": sf,
         "rows": rows,
         "chunks": report.chunks,
@@ -305,13 +325,14 @@ fn worker(role: &str, sf: f64) -> Result<(), BenchError> {
 
 // ---- orchestrator ----------------------------------------------------------------------------
 
-fn run_worker(role: &str, sf: f64) -> Result<Value, BenchError> {
+fn run_worker(role: &str, sf: f64, chunk_mb: Option<usize>) -> Result<Value, BenchError> {
     let exe = std::env::current_exe()?;
-    let out = Command::new(exe)
-        .args(["--role", role, "--sf", &sf.to_string()])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["--role", role, "--sf", &sf.to_string()]);
+    if let Some(mb) = chunk_mb {
+        cmd.args(["--chunk-mb", &mb.to_string()]);
+    }
+    let out = cmd.stdin(Stdio::null()).stderr(Stdio::inherit()).output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         return Err(format!(
@@ -345,19 +366,26 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         data::lineitem_parquet(sf)?;
         for mode in &args.modes {
             eprintln!("bulk_load: SF {sf}, {mode} ...");
-            let r = run_worker(mode, sf)?;
+            let r = run_worker(mode, sf, args.chunk_mb)?;
             eprintln!("bulk_load: {r}");
             results.push(r);
         }
     }
     let path = data::target_dir()
         .join("bench-data")
-        .join("bulk_load-results.json");
+        .join(match args.chunk_mb {
+            None => "bulk_load-results.json".to_string(),
+            Some(mb) => format!("bulk_load-results-chunk{mb}mb.json"),
+        });
     std::fs::write(&path, serde_json::to_string_pretty(&results)?)?;
 
     println!();
+    let settings = match args.chunk_mb {
+        None => "default settings".to_string(),
+        Some(mb) => format!("default settings but {mb} MiB chunks"),
+    };
     println!(
-        "### End to end: lineitem Parquet -> reference server (multi-request, default settings; MB = 10^6 bytes)"
+        "### End to end: lineitem Parquet -> reference server (multi-request, {settings}; MB = 10^6 bytes)"
     );
     println!();
     println!(
@@ -392,7 +420,7 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         );
     }
     println!();
-    println!("### Peak resident memory and CPU time (getrusage)");
+    println!("### Peak resident memory and CPU time (getrusage; {settings})");
     println!();
     println!(
         "| SF | server | peak RSS MB (this process) | of which client alone | server process peak RSS MB | client CPU (s) | server CPU (s) |"
