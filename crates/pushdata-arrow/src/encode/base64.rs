@@ -11,24 +11,62 @@ use rayon::prelude::*;
 const PAR_BLOCK: usize = 3 << 20;
 
 /// Appends the base64 of everything written to it to `out`.
+///
+/// With more than one rayon thread, pieces smaller than a parallel block (a chunk's JSON
+/// comes as many slices of a few hundred KB) are first gathered into a staging buffer of
+/// one block per thread, which is then encoded in parallel.
 pub struct Base64Stream<'a> {
     out: &'a mut Vec<u8>,
     carry: [u8; 3],
     carried: usize,
+    staged: Vec<u8>,
+    /// Staging size (0: no staging, one thread).
+    stage_limit: usize,
 }
 
 impl<'a> Base64Stream<'a> {
     /// Start appending to `out`.
     pub fn new(out: &'a mut Vec<u8>) -> Self {
+        let threads = rayon::current_num_threads();
         Base64Stream {
             out,
             carry: [0; 3],
             carried: 0,
+            staged: Vec::new(),
+            stage_limit: if threads > 1 { PAR_BLOCK * threads } else { 0 },
         }
     }
 
     /// Encode more bytes.
-    pub fn write(&mut self, mut data: &[u8]) {
+    pub fn write(&mut self, data: &[u8]) {
+        if self.stage_limit > 0 {
+            if self.staged.len() + data.len() <= self.stage_limit {
+                if self.staged.capacity() == 0 {
+                    self.staged.reserve(self.stage_limit);
+                }
+                self.staged.extend_from_slice(data);
+                return;
+            }
+            self.flush_staged();
+            if data.len() < self.stage_limit {
+                self.staged.extend_from_slice(data);
+                return;
+            }
+        }
+        self.write_direct(data);
+    }
+
+    fn flush_staged(&mut self) {
+        if self.staged.is_empty() {
+            return;
+        }
+        let mut staged = std::mem::take(&mut self.staged);
+        self.write_direct(&staged);
+        staged.clear();
+        self.staged = staged;
+    }
+
+    fn write_direct(&mut self, mut data: &[u8]) {
         if self.carried > 0 {
             while self.carried < 3 {
                 let Some((&b, rest)) = data.split_first() else {
@@ -51,7 +89,8 @@ impl<'a> Base64Stream<'a> {
     }
 
     /// Encode the remaining bytes with padding.
-    pub fn finish(self) {
+    pub fn finish(mut self) {
+        self.flush_staged();
         if self.carried > 0 {
             STANDARD.encode_append(&self.carry[..self.carried], self.out);
         }
@@ -82,6 +121,35 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use base64::Engine;
+
+    #[test]
+    fn staged_pieces_match_one_shot_on_several_threads() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let data: Vec<u8> = (0..(PAR_BLOCK * 4 + 5))
+            .map(|i| (i * 13 % 251) as u8)
+            .collect();
+        for piece in [7usize, 1000, 300_001, PAR_BLOCK - 1, PAR_BLOCK * 2] {
+            let out = pool.install(|| {
+                let mut out = b"prefix".to_vec();
+                let mut s = Base64Stream::new(&mut out);
+                for p in data.chunks(piece) {
+                    s.write(p);
+                }
+                s.finish();
+                out
+            });
+            let mut want = b"prefix".to_vec();
+            want.extend_from_slice(
+                base64::engine::general_purpose::STANDARD
+                    .encode(&data)
+                    .as_bytes(),
+            );
+            assert!(out == want, "piece size {piece}");
+        }
+    }
 
     #[test]
     fn pieces_match_one_shot() {

@@ -28,6 +28,9 @@ pub const DEFAULT_CHUNK_BYTES: usize = 100 * 1024 * 1024;
 /// Rows encoded first to measure the bytes per row.
 const FIRST_SLICE_ROWS: usize = 1024;
 
+/// Fewest rows of a slice cut only to spread a small batch over the threads.
+const MIN_SLICE_ROWS: usize = 512;
+
 /// A finished chunk of one table.
 #[derive(Debug, Clone)]
 pub struct EncodedChunk {
@@ -174,12 +177,22 @@ impl<'m> Chunker<'m> {
         let base = self.rows_in;
         let mut offset = 0;
         while offset < n {
-            let per = self.rows_per_slice();
+            // A batch smaller than a group of slices (a Parquet source yields 8192 rows) is
+            // cut into one slice per thread, so that it is encoded on all threads.
+            let per = self
+                .rows_per_slice()
+                .min(n.div_ceil(rayon::current_num_threads()).max(MIN_SLICE_ROWS));
             let count = if self.seen_rows == 0 { 1 } else { self.group };
+            // Bytes per row seen so far (+1/8), to size each slice's buffer once.
+            let per_row = self.seen_json.div_ceil(self.seen_rows.max(1)) as usize;
+            let per_row = per_row + per_row / 8;
             let mut slices = Vec::with_capacity(count);
             while slices.len() < count && offset < n {
                 let len = per.min(n - offset);
-                slices.push((offset, len, self.pool.pop().unwrap_or_default()));
+                let mut buf = self.pool.pop().unwrap_or_default();
+                buf.clear();
+                buf.reserve(len * per_row);
+                slices.push((offset, len, buf));
                 offset += len;
             }
             let encoded: Vec<(usize, Result<EncodedRows>)> = slices
@@ -265,7 +278,9 @@ impl<'m> Chunker<'m> {
         for p in self.pending.drain(..) {
             self.pool.push(p.json);
         }
-        self.pool.truncate(self.group * 2 + 2);
+        // The pool keeps the buffers of one chunk's parts (at most one chunk of JSON, which
+        // the memory bound counts anyway): reusing them spares the page faults of fresh
+        // allocations for every slice.
         self.chunk_start += self.pending_rows;
         self.pending_rows = 0;
         self.pending_json = 0;

@@ -37,7 +37,12 @@ pub fn write_scaled(negative: bool, digits: &[u8], scale: i8, out: &mut Vec<u8>)
 /// Write an i128 decimal with `scale`.
 #[inline]
 pub fn write_i128(v: i128, scale: i8, buf: &mut itoa::Buffer, out: &mut Vec<u8>) {
-    let digits = buf.format(v.unsigned_abs());
+    let magnitude = v.unsigned_abs();
+    // 64-bit formatting is several times faster than 128-bit; most decimals fit.
+    let digits = match u64::try_from(magnitude) {
+        Ok(m) => buf.format(m),
+        Err(_) => buf.format(magnitude),
+    };
     write_scaled(v < 0, digits.as_bytes(), scale, out);
 }
 

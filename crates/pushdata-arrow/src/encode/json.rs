@@ -23,27 +23,49 @@ static ESCAPE: [u8; 256] = {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Whether any of the 8 bytes of `w` is `"`, `\\` or a control character (SWAR; exact).
+#[inline]
+fn word_needs_escape(w: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
+    let q = w ^ (LO * u64::from(b'"'));
+    let quote = q.wrapping_sub(LO) & !q & HI;
+    let b = w ^ (LO * u64::from(b'\\'));
+    let backslash = b.wrapping_sub(LO) & !b & HI;
+    (control | quote | backslash) != 0
+}
+
 /// Append `s` as a quoted, escaped JSON string.
 #[inline]
 pub fn write_json_string(s: &[u8], out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
-        let e = ESCAPE[b as usize];
-        if e == 0 {
+    let mut i = 0;
+    while i < s.len() {
+        // Skip 8 bytes at a time while none of them needs an escape.
+        if let Some(word) = s.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok())
+            && !word_needs_escape(u64::from_le_bytes(word))
+        {
+            i += 8;
             continue;
         }
-        out.extend_from_slice(&s[start..i]);
-        if e == b'u' {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[(b >> 4) as usize]);
-            out.push(HEX[(b & 0xF) as usize]);
-        } else {
-            out.push(b'\\');
-            out.push(e);
+        let b = s[i];
+        let e = ESCAPE[b as usize];
+        if e != 0 {
+            out.extend_from_slice(&s[start..i]);
+            if e == b'u' {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 0xF) as usize]);
+            } else {
+                out.push(b'\\');
+                out.push(e);
+            }
+            start = i + 1;
         }
-        start = i + 1;
+        i += 1;
     }
     out.extend_from_slice(&s[start..]);
     out.push(b'"');
@@ -71,6 +93,27 @@ mod tests {
         for s in ["x\u{1}y\"z", "\u{7f}", "tab\there"] {
             let back: String = serde_json::from_str(&esc(s)).unwrap();
             assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn word_skipping_matches_serde_json() {
+        // Escapes at every position relative to the 8-byte words, in long and short strings.
+        let specials = [
+            "\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "😀", "\u{7f}", " ",
+        ];
+        for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 40] {
+            for pos in 0..=len {
+                for sp in specials {
+                    let mut text = "a".repeat(len);
+                    text.insert_str(pos, sp);
+                    assert_eq!(
+                        esc(&text),
+                        serde_json::to_string(&text).unwrap(),
+                        "{text:?}"
+                    );
+                }
+            }
         }
     }
 }

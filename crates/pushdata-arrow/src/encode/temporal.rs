@@ -41,12 +41,6 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-#[inline]
-fn two(out: &mut Vec<u8>, v: u32) {
-    out.push(b'0' + (v / 10) as u8);
-    out.push(b'0' + (v % 10) as u8);
-}
-
 /// Write `YYYY-MM-DD` (no quotes) for `days` since the epoch; errors outside years 0..=9999.
 #[inline]
 pub fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
@@ -56,25 +50,66 @@ pub fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
             "date with year {y} is outside 0000..=9999, which the API's YYYY-MM-DD cannot carry"
         ));
     }
+    // Dates of 1900..2100 are copied from a table built once (730 KB, of which only the rows
+    // of the dates that occur are touched), the rest computed.
+    if let Some(text) = usize::try_from(days - TABLE_FIRST_DAY)
+        .ok()
+        .and_then(|i| DATE_TABLE.get(i))
+    {
+        out.extend_from_slice(text);
+        return Ok(());
+    }
+    out.extend_from_slice(&date_text(days));
+    Ok(())
+}
+
+/// Days since the epoch of 1900-01-01, the first day of [`DATE_TABLE`].
+const TABLE_FIRST_DAY: i64 = -25_567;
+/// Days in 1900-01-01..=2099-12-31.
+const TABLE_DAYS: usize = 73_049;
+
+/// `YYYY-MM-DD` of every day of 1900..2100.
+static DATE_TABLE: std::sync::LazyLock<Box<[[u8; 10]]>> = std::sync::LazyLock::new(|| {
+    (0..TABLE_DAYS as i64)
+        .map(|i| date_text(TABLE_FIRST_DAY + i))
+        .collect()
+});
+
+/// `YYYY-MM-DD` of `days` since the epoch, for years 0..=9999.
+#[inline]
+fn date_text(days: i64) -> [u8; 10] {
     let (y, m, d) = civil_from_days(days);
     let y = y as u32;
-    two(out, y / 100);
-    two(out, y % 100);
-    out.push(b'-');
-    two(out, m);
-    out.push(b'-');
-    two(out, d);
-    Ok(())
+    let digit = |v: u32| b'0' + (v % 10) as u8;
+    [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(d / 10),
+        digit(d),
+    ]
 }
 
 /// Write `hh:mm:ss[.f]` (no quotes) for a second of the day and a nanosecond fraction.
 #[inline]
 pub fn write_time(secs_of_day: u32, nanos: u32, out: &mut Vec<u8>) {
-    two(out, secs_of_day / 3600);
-    out.push(b':');
-    two(out, secs_of_day / 60 % 60);
-    out.push(b':');
-    two(out, secs_of_day % 60);
+    let (h, m, s) = (secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60);
+    let digit = |v: u32| b'0' + (v % 10) as u8;
+    out.extend_from_slice(&[
+        digit(h / 10),
+        digit(h),
+        b':',
+        digit(m / 10),
+        digit(m),
+        b':',
+        digit(s / 10),
+        digit(s),
+    ]);
     if nanos != 0 {
         out.push(b'.');
         let mut digits = [0u8; 9];
@@ -218,5 +253,24 @@ mod tests {
         assert_eq!(parse_fixed_offset("+25:00"), None);
         assert_eq!(parse_fixed_offset("+2:00"), None);
         assert_eq!(parse_fixed_offset("+02:0:0"), None);
+    }
+
+    #[test]
+    fn date_table_matches_arithmetic() {
+        assert_eq!(days_from_civil(1900, 1, 1), TABLE_FIRST_DAY);
+        assert_eq!(
+            days_from_civil(2100, 1, 1) - TABLE_FIRST_DAY,
+            TABLE_DAYS as i64
+        );
+        for days in (TABLE_FIRST_DAY - 3..TABLE_FIRST_DAY + TABLE_DAYS as i64 + 3).step_by(7) {
+            let mut v = Vec::new();
+            write_date(days, &mut v).unwrap();
+            assert_eq!(v, date_text(days), "{days}");
+        }
+        let mut v = Vec::new();
+        write_date(days_from_civil(2099, 12, 31), &mut v).unwrap();
+        write_date(days_from_civil(2100, 1, 1), &mut v).unwrap();
+        write_date(days_from_civil(1899, 12, 31), &mut v).unwrap();
+        assert_eq!(v, b"2099-12-312100-01-011899-12-31");
     }
 }

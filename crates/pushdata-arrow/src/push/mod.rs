@@ -16,10 +16,11 @@
 //! # Memory bound
 //!
 //! Tables are read and encoded on one blocking thread (rayon inside), chunks pass through a
-//! channel of capacity 1, and at most `concurrency` (default 3) PUTs are in flight. Peak
-//! memory is therefore about `(concurrency + 2) × chunk_bytes` of chunk bodies, plus about
-//! one chunk of encoded JSON and the batches being read (`read_parallelism` Parquet row
-//! groups, default 2) — independent of the input size. The single-request workflow holds
+//! channel of capacity 1, and at most `concurrency` (default 3) chunk bodies exist at once
+//! (being built, queued or in flight: the producer waits for an upload to end before it
+//! encodes one more). Peak memory is therefore about `concurrency × chunk_bytes` of chunk
+//! bodies, plus about one chunk of encoded JSON and a few decoded batches per Parquet row
+//! group being read (`read_parallelism`, default 2) — independent of the input size. The single-request workflow holds
 //! the whole table.
 
 mod options;
@@ -457,6 +458,7 @@ impl Push {
             orientation: self.options.orientation,
             zones: self.zones(),
             chunk_bytes: self.options.chunk_bytes,
+            concurrency: self.options.concurrency,
         };
         let producer = {
             let model = model.clone();

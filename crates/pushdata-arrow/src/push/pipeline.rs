@@ -6,17 +6,20 @@
 //!   -> uploader (at most `concurrency` PUTs in flight)
 //! ```
 //!
-//! Peak memory, whatever the input size, is about
-//! `(concurrency + 2) × chunk_bytes` of chunk bodies (in flight, waiting in the channel,
-//! being built) plus about one chunk of encoded JSON and the decoded batches of
-//! `read_parallelism` Parquet row groups (or the batches an iterator/stream yields at once).
+//! Peak memory, whatever the input size, is about `concurrency × chunk_bytes` of chunk
+//! bodies (being built, waiting in the channel, in flight: each holds a permit of a
+//! semaphore of `concurrency`, taken before the chunk is encoded) plus about one chunk of
+//! encoded JSON and a few decoded batches per Parquet row group being read (or the batches
+//! an iterator/stream yields at once).
+
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use pushdata_core::Client;
 use pushdata_core::wire::Orientation;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::progress::{ProgressEvent, ProgressSink};
 use crate::encode::{Chunker, EncodedChunk, ZoneMode};
@@ -39,6 +42,21 @@ pub(crate) struct ProduceConfig {
     pub orientation: Orientation,
     pub zones: ZoneMode,
     pub chunk_bytes: usize,
+    /// Chunk bodies that may exist at once (in the channel or being uploaded).
+    pub concurrency: usize,
+}
+
+/// A chunk on its way to the uploader. It holds one of the `concurrency` body permits until
+/// its upload ends, so that at most `concurrency` chunk bodies exist at once.
+pub(crate) struct Outgoing {
+    chunk: EncodedChunk,
+    permit: OwnedSemaphorePermit,
+}
+
+/// Wait (on the producer's blocking thread) for a free body permit.
+fn acquire(bodies: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit> {
+    futures::executor::block_on(bodies.clone().acquire_owned())
+        .map_err(|_| Error::Internal(UPLOAD_STOPPED.into()))
 }
 
 /// Rows and chunks per table, as produced.
@@ -56,10 +74,14 @@ pub(crate) fn produce(
     model: &Model,
     feeds: Vec<Feed>,
     cfg: ProduceConfig,
-    tx: mpsc::Sender<EncodedChunk>,
+    tx: mpsc::Sender<Outgoing>,
     progress: &ProgressSink,
 ) -> Result<Vec<Produced>> {
     let mut out = Vec::with_capacity(feeds.len());
+    // A permit is taken before a chunk is encoded: when `concurrency` chunks are out, the
+    // producer waits for one upload to end instead of building more bodies.
+    let bodies = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
+    let mut permit = Some(acquire(&bodies)?);
     for (table, feed) in model.tables.iter().zip(feeds) {
         progress(ProgressEvent::TableStarted {
             table: table.name.clone(),
@@ -72,8 +94,17 @@ pub(crate) fn produce(
                 table: ch.table.clone(),
                 rows: ch.rows.end,
             });
-            tx.blocking_send(ch)
-                .map_err(|_| Error::Internal(UPLOAD_STOPPED.into()))
+            let held = match permit.take() {
+                Some(p) => p,
+                None => acquire(&bodies)?,
+            };
+            tx.blocking_send(Outgoing {
+                chunk: ch,
+                permit: held,
+            })
+            .map_err(|_| Error::Internal(UPLOAD_STOPPED.into()))?;
+            permit = Some(acquire(&bodies)?);
+            Ok(())
         };
         let arrow_err = |source| Error::Arrow {
             table: table.name.clone(),
@@ -134,7 +165,7 @@ pub(crate) async fn upload(
     model: &Model,
     dataset_id: &str,
     session_id: &str,
-    mut rx: mpsc::Receiver<EncodedChunk>,
+    mut rx: mpsc::Receiver<Outgoing>,
     concurrency: usize,
     progress: &ProgressSink,
 ) -> Result<Uploaded> {
@@ -148,8 +179,9 @@ pub(crate) async fn upload(
     loop {
         tokio::select! {
             next = rx.recv(), if open && in_flight.len() < concurrency => match next {
-                Some(ch) => in_flight.push(async move {
+                Some(Outgoing { chunk: ch, permit }) => in_flight.push(async move {
                     let r = client.put_chunk(dataset_id, session_id, &ch.body).await;
+                    drop(permit);
                     (ch, r)
                 }),
                 None => open = false,

@@ -1,16 +1,20 @@
 //! A Parquet file as a source of record batches, row groups decoded in parallel, in order.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
-use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+
+/// Decoded batches a row group's decoder may run ahead of the consumer.
+const BATCHES_AHEAD: usize = 4;
 
 /// Rows per record batch read from Parquet (default).
 pub const DEFAULT_BATCH_ROWS: usize = 8192;
@@ -18,8 +22,8 @@ pub const DEFAULT_BATCH_ROWS: usize = 8192;
 /// A Parquet file opened for reading: its metadata and Arrow schema are loaded once.
 ///
 /// [`ParquetSource::read`] decodes up to `read_parallelism` row groups at a time in
-/// parallel (rayon) and hands their batches on in file order, so memory holds at most that
-/// many decoded row groups.
+/// parallel and streams their batches on in file order, so memory holds a few decoded
+/// batches per row group being decoded, never whole row groups.
 #[derive(Debug, Clone)]
 pub struct ParquetSource {
     table: String,
@@ -95,41 +99,70 @@ impl ParquetSource {
         }
     }
 
-    fn read_row_group(&self, group: usize) -> Result<Vec<RecordBatch>> {
-        let file = File::open(&self.path).map_err(|source| Error::Io {
-            table: self.table.clone(),
-            path: self.path.clone(),
-            source,
-        })?;
-        let reader =
-            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
-                .with_row_groups(vec![group])
-                .with_batch_size(self.batch_rows)
-                .build()
-                .map_err(|e| self.parquet_err(e))?;
-        reader
-            .map(|b| {
-                b.map_err(|source| Error::Arrow {
-                    table: self.table.clone(),
-                    source,
-                })
+    /// Decode row group `group`, sending its batches one by one to `tx` (blocks while the
+    /// channel is full; stops when the receiver is gone).
+    fn decode_row_group(&self, group: usize, tx: SyncSender<Result<RecordBatch>>) {
+        let reader = File::open(&self.path)
+            .map_err(|source| Error::Io {
+                table: self.table.clone(),
+                path: self.path.clone(),
+                source,
             })
-            .collect()
+            .and_then(|file| {
+                ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
+                    .with_row_groups(vec![group])
+                    .with_batch_size(self.batch_rows)
+                    .build()
+                    .map_err(|e| self.parquet_err(e))
+            });
+        let reader = match reader {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        for b in reader {
+            let b = b.map_err(|source| Error::Arrow {
+                table: self.table.clone(),
+                source,
+            });
+            let stop = b.is_err();
+            if tx.send(b).is_err() || stop {
+                return;
+            }
+        }
     }
 
     /// Read every batch in file order, passing each to `f`; stops at the first error
     /// (including one returned by `f`).
+    ///
+    /// Up to `read_parallelism` row groups are decoded at once, each on its own thread,
+    /// streaming its batches through a channel of [`BATCHES_AHEAD`] batches: decoding
+    /// overlaps the caller's work, and memory holds at most
+    /// `read_parallelism × BATCHES_AHEAD` decoded batches, whatever the row group size.
     pub fn read(&self, f: &mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<()> {
-        let groups: Vec<usize> = (0..self.num_row_groups()).collect();
-        for window in groups.chunks(self.read_parallelism) {
-            let decoded: Vec<Result<Vec<RecordBatch>>> =
-                window.par_iter().map(|g| self.read_row_group(*g)).collect();
-            for batches in decoded {
-                for b in batches? {
-                    f(b)?;
+        let groups = self.num_row_groups();
+        std::thread::scope(|scope| {
+            let mut window: VecDeque<Receiver<Result<RecordBatch>>> = VecDeque::new();
+            let mut next = 0;
+            loop {
+                while window.len() < self.read_parallelism && next < groups {
+                    let (tx, rx) = sync_channel(BATCHES_AHEAD);
+                    let group = next;
+                    scope.spawn(move || self.decode_row_group(group, tx));
+                    window.push_back(rx);
+                    next += 1;
+                }
+                let Some(rx) = window.pop_front() else {
+                    return Ok(());
+                };
+                // On an error, returning drops the receivers: the decoders stop at their
+                // next send and the scope joins them.
+                for b in rx {
+                    f(b?)?;
                 }
             }
-        }
-        Ok(())
+        })
     }
 }

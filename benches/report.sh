@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Run every benchmark and write the figures, as the benchmarks printed them, into the
+# results section of BENCHMARKS.md (between the `results:begin` / `results:end` markers).
+#
+#   benches/report.sh                 # encode (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1
+#   SFS="0.1 1" MSTRIO_SF=0.1 benches/report.sh   # other scale factors
+#
+# Nothing in the tables is typed by hand: each table is the markdown the bench printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SFS=${SFS:-"0.1 1 2"}
+MSTRIO_SF=${MSTRIO_SF:-0.1}
+ENCODE_SF=${PUSHDATA_BENCH_SF:-0.1}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+tables() { sed -n '/^### /,$p' "$1" | grep -vE '^(Gnuplot|Benchmarking|Warning)'; }
+
+cargo build --release -q -p pushdata-cli 2>/dev/null || echo "note: pushdata-cli not built (mstrio-py run will try cargo run)" >&2
+cargo bench --bench encode --no-run -q
+cargo bench --bench bulk_load --no-run -q
+
+load_before=$(uptime)
+date_start=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+PUSHDATA_BENCH_SF=$ENCODE_SF cargo bench -q --bench encode > "$out/encode.txt"
+sf_args=()
+for sf in $SFS; do sf_args+=(--sf "$sf"); done
+cargo bench -q --bench bulk_load -- "${sf_args[@]}" > "$out/bulk.txt"
+# Not the default: smaller chunks, client alone, to show where the time goes.
+cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --chunk-mb "${SMALL_CHUNK_MB:-16}" > "$out/bulk_small.txt"
+python3 benches/mstrio_bulk_load.py --sf "$MSTRIO_SF" > "$out/mstrio.txt" || echo "mstrio-py run failed (exit $?)" > "$out/mstrio.txt"
+
+load_after=$(uptime)
+{
+  echo "<!-- results:begin (written by benches/report.sh; do not edit by hand) -->"
+  echo
+  echo "Run: $date_start, commit $(git rev-parse --short HEAD)$(git diff --quiet || echo ' + uncommitted changes')."
+  echo
+  echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"
+  echo "- memory: $(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
+  echo "- $(rustc --version)"
+  echo "- load before: \`${load_before##*load average: }\`; after: \`${load_after##*load average: }\` (1, 5, 15 min)"
+  echo
+  tables "$out/encode.txt"
+  echo
+  tables "$out/bulk.txt"
+  echo
+  tables "$out/bulk_small.txt"
+  echo
+  if grep -q '^### ' "$out/mstrio.txt"; then tables "$out/mstrio.txt"; else sed 's/^/    /' "$out/mstrio.txt"; fi
+  echo
+  echo "<!-- results:end -->"
+} > "$out/results.md"
+
+python3 - "$out/results.md" <<'EOF'
+import re, sys
+results = open(sys.argv[1]).read().rstrip("\n")
+doc = open("BENCHMARKS.md").read()
+pattern = re.compile(r"<!-- results:begin.*?<!-- results:end -->", re.S)
+if not pattern.search(doc):
+    sys.exit("BENCHMARKS.md has no results markers")
+open("BENCHMARKS.md", "w").write(pattern.sub(lambda _: results, doc))
+EOF
+cat "$out/results.md"
