@@ -138,7 +138,7 @@ impl ParquetSource {
     /// (including one returned by `f`).
     ///
     /// Up to `read_parallelism` row groups are decoded at once, each on its own thread,
-    /// streaming its batches through a channel of [`BATCHES_AHEAD`] batches: decoding
+    /// streaming its batches through a channel of `BATCHES_AHEAD` (4) batches: decoding
     /// overlaps the caller's work, and memory holds at most
     /// `read_parallelism × BATCHES_AHEAD` decoded batches, whatever the row group size.
     pub fn read(&self, f: &mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<()> {
