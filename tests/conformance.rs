@@ -293,6 +293,23 @@ async fn upload(
     Ok(())
 }
 
+/// A new one-table `items` dataset named `name`, published with the [`BASE`] rows.
+async fn items_with_base(client: &Client, name: &str) -> String {
+    let ds = client
+        .create_model(&items_model(name, &["items"]))
+        .await
+        .unwrap()
+        .id;
+    upload(client, &ds, &ROW_REPLACE, &[("items", 1, BASE)])
+        .await
+        .unwrap();
+    ds
+}
+
+/// The `items` table, ROW orientation, policy `replace`.
+const ROW_REPLACE: [(&str, UpdatePolicy, Orientation); 1] =
+    [("items", UpdatePolicy::Replace, Orientation::Row)];
+
 const BASE: &str = r#"[[1,"a",1.5],[2,"b",2.5],[3,"c",3.5]]"#;
 /// Overlaps the base on keys 2 and 3 (new metric values) and adds key 4.
 const OVERLAP: &str = r#"[[2,"b",20.5],[3,"c",30.5],[4,"d",40.5]]"#;
@@ -574,16 +591,7 @@ async fn chunks_out_of_order_concurrent_and_resent() {
 #[tokio::test]
 async fn published_data_survives_a_restart() {
     let mut env = Env::start_local_with(|c| c).await;
-    let ds = env
-        .client
-        .create_model(&items_model("durable", &["items"]))
-        .await
-        .unwrap()
-        .id;
-    let row = [("items", UpdatePolicy::Replace, Orientation::Row)];
-    upload(&env.client, &ds, &row, &[("items", 1, BASE)])
-        .await
-        .unwrap();
+    let ds = items_with_base(&env.client, "durable").await;
     env.restart_with(|c| c).await;
     assert_eq!(
         env.items(&ds, "items").await,
@@ -645,19 +653,10 @@ async fn wrong_password_is_a_401_without_the_password_in_the_error() {
 #[tokio::test]
 async fn bad_chunks_surface_the_server_error_and_change_nothing() {
     let env = Env::start().await;
-    let ds = env
-        .client
-        .create_model(&items_model("bad input", &["items"]))
-        .await
-        .unwrap()
-        .id;
-    let row = [("items", UpdatePolicy::Replace, Orientation::Row)];
-    upload(&env.client, &ds, &row, &[("items", 1, BASE)])
-        .await
-        .unwrap();
+    let ds = items_with_base(&env.client, "bad input").await;
     let sid = env
         .client
-        .create_upload_session(&ds, &session(&row))
+        .create_upload_session(&ds, &session(&ROW_REPLACE))
         .await
         .unwrap();
     let cases: [(Vec<u8>, &[&str]); 4] = [
@@ -707,20 +706,11 @@ async fn bad_chunks_surface_the_server_error_and_change_nothing() {
 #[tokio::test]
 async fn a_failed_publish_is_an_error_and_keeps_the_old_version() {
     let mut env = Env::start_local_with(|c| c).await;
-    let ds = env
-        .client
-        .create_model(&items_model("failing", &["items"]))
-        .await
-        .unwrap()
-        .id;
-    let row = [("items", UpdatePolicy::Replace, Orientation::Row)];
-    upload(&env.client, &ds, &row, &[("items", 1, BASE)])
-        .await
-        .unwrap();
+    let ds = items_with_base(&env.client, "failing").await;
     // Restart with the test hook that fails every publish between staging and the swap.
     env.restart_with(|c| c.with_fail_publish_after_staging(true))
         .await;
-    let err = upload(&env.client, &ds, &row, &[("items", 1, OVERLAP)])
+    let err = upload(&env.client, &ds, &ROW_REPLACE, &[("items", 1, OVERLAP)])
         .await
         .unwrap_err();
     assert!(matches!(err, Error::PublishFailed { .. }), "{err}");
