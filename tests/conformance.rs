@@ -553,10 +553,7 @@ async fn chunks_out_of_order_concurrent_and_resent() {
         .id;
     let sid = env
         .client
-        .create_upload_session(
-            &ds,
-            &session(&[("items", UpdatePolicy::Replace, Orientation::Row)]),
-        )
+        .create_upload_session(&ds, &session(&ROW_REPLACE))
         .await
         .unwrap();
     let chunk = |i: u64, json: &str| ChunkBody::from_base64("items", i, b64(json).as_bytes());
