@@ -4,3 +4,4 @@ pub mod pull;
 pub mod push;
 pub mod schema;
 pub mod serve;
+pub mod session;

@@ -5,12 +5,12 @@
 use std::path::Path;
 
 use pushdata_arrow::{Pull, PullReport};
-use pushdata_core::{Client, Credentials, Secret};
+use pushdata_core::{Client, Secret};
 use pushdata_server::{Server, ServerConfig};
 use serde::Serialize;
 
 use crate::args::PullArgs;
-use crate::commands::push::choose_project;
+use crate::commands::session::with_session;
 use crate::error::{CliError, Result};
 use crate::output;
 
@@ -87,12 +87,8 @@ async fn pull_from(
     password: &Secret,
     args: &PullArgs,
 ) -> Result<PullReport> {
-    let client = Client::builder(url).build()?;
-    client
-        .login(Credentials::standard(user, password.clone()))
-        .await?;
-    let result = async {
-        choose_project(&client, args.connection.project.as_deref()).await?;
+    let project = args.connection.project.as_deref();
+    with_session(url, user, password, project, async |client: &Client| {
         let mut pull = Pull::new(client.clone(), args.dataset_id.clone());
         for a in &args.attributes {
             pull = pull.with_attribute(a.clone());
@@ -109,12 +105,8 @@ async fn pull_from(
                 "the pull was stopped; no output file was written",
             )),
         }
-    }
-    .await;
-    if let Err(e) = client.logout().await {
-        tracing::warn!("logging out failed: {e}");
-    }
-    result
+    })
+    .await
 }
 
 fn print_report(args: &PullArgs, report: &PullReport) -> Result<()> {

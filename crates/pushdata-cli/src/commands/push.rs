@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use pushdata_arrow::{Push, PushReport, TableSchema, Workflow, infer_model};
-use pushdata_core::{Client, Credentials, Secret};
+use pushdata_core::{Client, Secret};
 use pushdata_server::{Server, ServerConfig, ServerHandle};
 
 use crate::args::PushArgs;
+use crate::commands::session::with_session;
 use crate::error::{CliError, Result};
 use crate::inputs::{InputFile, file_stem, model_options, read_inputs, table_names};
 use crate::output::{self, PushSummary, TableSummary};
@@ -82,7 +83,7 @@ async fn start_embedded(
     Ok(Server::start(config).await?)
 }
 
-/// Log in, choose the project, run the push, log out.
+/// Run the push in a session on `url`.
 async fn push_to(
     url: &str,
     user: &str,
@@ -91,14 +92,10 @@ async fn push_to(
     dataset_name: &str,
     inputs: &[InputFile],
 ) -> Result<PushReport> {
-    let client = Client::builder(url).build()?;
-    client
-        .login(Credentials::standard(user, password.clone()))
-        .await?;
-    let result = async {
-        choose_project(&client, args.connection.project.as_deref()).await?;
+    let project = args.connection.project.as_deref();
+    with_session(url, user, password, project, async |client: &Client| {
         let progress = Progress::new(inputs.iter().map(|i| i.rows).sum());
-        let push = build_push(&client, args, dataset_name, inputs, &progress).execute();
+        let push = build_push(client, args, dataset_name, inputs, &progress).execute();
         let report = tokio::select! {
             report = push => report.map_err(CliError::from),
             _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted(
@@ -107,38 +104,8 @@ async fn push_to(
         };
         progress.finish(report.is_ok());
         report
-    }
-    .await;
-    if let Err(e) = client.logout().await {
-        tracing::warn!("logging out failed: {e}");
-    }
-    result
-}
-
-/// `--project`, or the only project the user can see.
-pub(crate) async fn choose_project(client: &Client, project: Option<&str>) -> Result<()> {
-    if let Some(project) = project {
-        client.select_project(project).await?;
-        return Ok(());
-    }
-    let projects = client.projects().await?;
-    match projects.as_slice() {
-        [only] => {
-            client.set_project_id(only.id.clone());
-            Ok(())
-        }
-        [] => Err(CliError::Usage(
-            "the user can see no project to push into".into(),
-        )),
-        many => Err(CliError::Usage(format!(
-            "the user can see {} projects; choose one with --project: {}",
-            many.len(),
-            many.iter()
-                .map(|p| format!("{:?}", p.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
+    })
+    .await
 }
 
 fn build_push(

@@ -1,0 +1,54 @@
+//! A session on a server, shared by the commands that talk to one: log in, choose the
+//! project, do the work, log out (whatever the work's outcome).
+
+use pushdata_core::{Client, Credentials, Secret};
+
+use crate::error::{CliError, Result};
+
+/// Log in to `url`, select `project` (or the user's only project), run `work`, log out.
+/// A failed logout is logged, not returned: the work's result is what matters.
+pub(crate) async fn with_session<T>(
+    url: &str,
+    user: &str,
+    password: &Secret,
+    project: Option<&str>,
+    work: impl AsyncFnOnce(&Client) -> Result<T>,
+) -> Result<T> {
+    let client = Client::builder(url).build()?;
+    client
+        .login(Credentials::standard(user, password.clone()))
+        .await?;
+    let result = async {
+        choose_project(&client, project).await?;
+        work(&client).await
+    }
+    .await;
+    if let Err(e) = client.logout().await {
+        tracing::warn!("logging out failed: {e}");
+    }
+    result
+}
+
+/// `--project`, or the only project the user can see.
+async fn choose_project(client: &Client, project: Option<&str>) -> Result<()> {
+    if let Some(project) = project {
+        client.select_project(project).await?;
+        return Ok(());
+    }
+    let projects = client.projects().await?;
+    match projects.as_slice() {
+        [only] => {
+            client.set_project_id(only.id.clone());
+            Ok(())
+        }
+        [] => Err(CliError::Usage("the user can see no project".into())),
+        many => Err(CliError::Usage(format!(
+            "the user can see {} projects; choose one with --project: {}",
+            many.len(),
+            many.iter()
+                .map(|p| format!("{:?}", p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
