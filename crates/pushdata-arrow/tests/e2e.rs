@@ -13,51 +13,9 @@ use parquet::file::properties::WriterProperties;
 use pushdata_arrow::{Error, ModelOptions, ProgressEvent, Push, PushOptions, Workflow};
 use pushdata_core::wire::DataType as D;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
-use pushdata_core::{Client, Credentials};
-use pushdata_server::{Server, ServerConfig, ServerHandle};
 
-struct Env {
-    server: Option<ServerHandle>,
-    dir: tempfile::TempDir,
-    client: Client,
-}
-
-impl Env {
-    async fn start() -> Env {
-        Self::start_with(|c| c).await
-    }
-
-    async fn start_with(f: impl FnOnce(ServerConfig) -> ServerConfig) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let server = Server::start(f(ServerConfig::new(dir.path().join("data"))))
-            .await
-            .unwrap();
-        let client = Client::builder(server.base_url()).build().unwrap();
-        client
-            .login(Credentials::standard("administrator", ""))
-            .await
-            .unwrap();
-        client
-            .select_project("MicroStrategy Tutorial")
-            .await
-            .unwrap();
-        Env {
-            server: Some(server),
-            dir,
-            client,
-        }
-    }
-
-    fn read(&self, dataset_id: &str, table: &str) -> Vec<RecordBatch> {
-        pushdata_server::read_table(&self.dir.path().join("data"), dataset_id, table).unwrap()
-    }
-
-    async fn stop(mut self) {
-        if let Some(s) = self.server.take() {
-            s.shutdown().await.unwrap();
-        }
-    }
-}
+mod common;
+use common::Env;
 
 fn rows(batches: &[RecordBatch]) -> usize {
     batches.iter().map(|b| b.num_rows()).sum()

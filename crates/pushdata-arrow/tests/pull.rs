@@ -10,48 +10,11 @@ use arrow_array::types::Int64Type;
 use arrow_array::*;
 use arrow_schema::{DataType as A, Field, Schema, SchemaRef, TimeUnit};
 use pushdata_arrow::{ModelOptions, Pull, Push};
+use pushdata_core::Client;
 use pushdata_core::wire::{CubeInstanceRequest, IdRef, Orientation, UpdatePolicy, ViewFilter};
-use pushdata_core::{Client, Credentials};
-use pushdata_server::{Server, ServerConfig, ServerHandle};
 
-struct Env {
-    server: Option<ServerHandle>,
-    _dir: tempfile::TempDir,
-    client: Client,
-}
-
-impl Env {
-    async fn start() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let server = Server::start(ServerConfig::new(dir.path().join("data")))
-            .await
-            .unwrap();
-        let client = Client::builder(server.base_url()).build().unwrap();
-        client
-            .login(Credentials::standard("administrator", ""))
-            .await
-            .unwrap();
-        client
-            .select_project("MicroStrategy Tutorial")
-            .await
-            .unwrap();
-        Env {
-            server: Some(server),
-            _dir: dir,
-            client,
-        }
-    }
-
-    fn base_url(&self) -> String {
-        self.server.as_ref().unwrap().base_url().to_string()
-    }
-
-    async fn stop(mut self) {
-        if let Some(s) = self.server.take() {
-            s.shutdown().await.unwrap();
-        }
-    }
-}
+mod common;
+use common::Env;
 
 /// Every mapped type: `id` (forced attribute, unique), text/bool/temporal attributes that
 /// are functions of `id`, numeric metrics; nulls in every column but `id`.
