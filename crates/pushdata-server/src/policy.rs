@@ -56,6 +56,10 @@ pub trait ChunkSource {
     }
     /// Chunk `i`, already conformed to the table's schema.
     fn load(&self, i: usize) -> Result<RecordBatch>;
+    /// Chunk `i` as the batches it was stored in (no concatenation), conformed.
+    fn load_parts(&self, i: usize) -> Result<Vec<RecordBatch>> {
+        Ok(vec![self.load(i)?])
+    }
 }
 
 /// Merge the uploaded chunks into `existing` under `policy`, passing output batches to
@@ -80,7 +84,9 @@ pub fn apply(
             }
         }
         for c in 0..uploaded.len() {
-            emit(uploaded.load(c)?, sink)?;
+            for b in uploaded.load_parts(c)? {
+                emit(b, sink)?;
+            }
         }
         return Ok(rows);
     }

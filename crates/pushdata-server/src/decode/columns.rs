@@ -30,7 +30,7 @@ pub enum ColumnBuilder {
     /// DOUBLE.
     Float64(Float64Builder),
     /// BIGDECIMAL: mantissa and scale per value; the common scale is chosen at finish.
-    Decimal(Vec<Option<(i256, u8)>>),
+    Decimal(DecimalColumn),
     /// DATE.
     Date(Date32Builder),
     /// TIME.
@@ -60,7 +60,7 @@ impl ColumnBuilder {
             DataType::BigInteger => ColumnBuilder::Int64(Int64Builder::with_capacity(capacity)),
             DataType::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(capacity)),
             DataType::Double => ColumnBuilder::Float64(Float64Builder::with_capacity(capacity)),
-            DataType::BigDecimal => ColumnBuilder::Decimal(Vec::with_capacity(capacity)),
+            DataType::BigDecimal => ColumnBuilder::Decimal(DecimalColumn::with_capacity(capacity)),
             DataType::Date => ColumnBuilder::Date(Date32Builder::with_capacity(capacity)),
             DataType::Time => {
                 ColumnBuilder::Time(Time64MicrosecondBuilder::with_capacity(capacity))
@@ -100,7 +100,7 @@ impl ColumnBuilder {
             ColumnBuilder::Int64(b) => b.append_null(),
             ColumnBuilder::Bool(b) => b.append_null(),
             ColumnBuilder::Float64(b) => b.append_null(),
-            ColumnBuilder::Decimal(v) => v.push(None),
+            ColumnBuilder::Decimal(v) => v.push_null(),
             ColumnBuilder::Date(b) => b.append_null(),
             ColumnBuilder::Time(b) => b.append_null(),
             ColumnBuilder::DateTime(b) => b.append_null(),
@@ -144,7 +144,7 @@ impl ColumnBuilder {
                 if is_bool {
                     return Err(format!("{text} is not a decimal number"));
                 }
-                v.push(Some(values::parse_decimal(text)?));
+                v.push_text(text)?;
             }
             ColumnBuilder::Date(b) => {
                 if !is_string {
@@ -182,8 +182,156 @@ impl ColumnBuilder {
             ColumnBuilder::Date(mut b) => Arc::new(b.finish()),
             ColumnBuilder::Time(mut b) => Arc::new(b.finish()),
             ColumnBuilder::DateTime(mut b) => Arc::new(b.finish()),
-            ColumnBuilder::Decimal(v) => finish_decimal(v)?,
+            ColumnBuilder::Decimal(v) => v.finish()?,
         })
+    }
+}
+
+/// 10^n for n in 0..=38 as i128.
+const POW10_128: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// The values of a BIGDECIMAL column: 128-bit mantissas with a scale each while every
+/// value fits (the common case, and the fast one), else 256-bit ones.
+#[derive(Debug)]
+pub struct DecimalColumn {
+    /// Mantissas (0 for nulls) while every value fits an i128.
+    narrow: Vec<i128>,
+    /// Scale of each value (0 for nulls).
+    scales: Vec<u8>,
+    nulls: arrow_buffer::NullBufferBuilder,
+    max_scale: u8,
+    /// Whether some value has a scale other than `max_scale` so far (rescale at finish).
+    mixed: bool,
+    /// Set once a value does not fit an i128: every value, 256-bit.
+    wide: Option<Vec<Option<(i256, u8)>>>,
+}
+
+impl DecimalColumn {
+    fn with_capacity(capacity: usize) -> Self {
+        DecimalColumn {
+            narrow: Vec::with_capacity(capacity),
+            scales: Vec::with_capacity(capacity),
+            nulls: arrow_buffer::NullBufferBuilder::new(capacity),
+            max_scale: 0,
+            mixed: false,
+            wide: None,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match &self.wide {
+            Some(w) => w.len(),
+            None => self.narrow.len(),
+        }
+    }
+
+    fn push_null(&mut self) {
+        match &mut self.wide {
+            Some(w) => w.push(None),
+            None => {
+                self.narrow.push(0);
+                self.scales.push(0);
+                self.nulls.append_null();
+            }
+        }
+    }
+
+    fn push_text(&mut self, text: &str) -> Result<(), String> {
+        if let Some(w) = &mut self.wide {
+            w.push(Some(values::parse_decimal(text)?));
+            return Ok(());
+        }
+        let (v, s) = match values::plain_number(text.as_bytes()) {
+            Some((v, s)) => (i128::from(v), s),
+            None => {
+                let (big, s) = values::parse_decimal(text)?;
+                match big.to_i128() {
+                    Some(v) => (v, s),
+                    None => {
+                        self.widen();
+                        if let Some(w) = &mut self.wide {
+                            w.push(Some((big, s)));
+                        }
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        if s != self.max_scale && !self.narrow.is_empty() {
+            self.mixed = true;
+        }
+        self.max_scale = self.max_scale.max(s);
+        self.narrow.push(v);
+        self.scales.push(s);
+        self.nulls.append_non_null();
+        Ok(())
+    }
+
+    /// The values so far in the 256-bit representation.
+    fn wide_values(&mut self) -> Vec<Option<(i256, u8)>> {
+        let nulls = self.nulls.finish();
+        let narrow = std::mem::take(&mut self.narrow);
+        let scales = std::mem::take(&mut self.scales);
+        narrow
+            .into_iter()
+            .zip(scales)
+            .enumerate()
+            .map(|(i, (v, s))| {
+                nulls
+                    .as_ref()
+                    .is_none_or(|n| n.is_valid(i))
+                    .then(|| (i256::from_i128(v), s))
+            })
+            .collect()
+    }
+
+    /// Move every value so far to the 256-bit representation.
+    fn widen(&mut self) {
+        let w = self.wide_values();
+        self.wide = Some(w);
+    }
+
+    fn finish(mut self) -> Result<ArrayRef, (usize, String)> {
+        if let Some(w) = self.wide.take() {
+            return finish_decimal(w);
+        }
+        let scale = self.max_scale;
+        if scale > 38 {
+            return finish_decimal(self.wide_values());
+        }
+        let limit = POW10_128[38].unsigned_abs();
+        let rescaled: Option<Vec<i128>> = if self.mixed {
+            self.narrow
+                .iter()
+                .zip(&self.scales)
+                .map(|(&v, &s)| {
+                    v.checked_mul(POW10_128[usize::from(scale - s)])
+                        .filter(|r| r.unsigned_abs() < limit)
+                })
+                .collect()
+        } else if self.narrow.iter().all(|v| v.unsigned_abs() < limit) {
+            Some(std::mem::take(&mut self.narrow))
+        } else {
+            None
+        };
+        let Some(values) = rescaled else {
+            // Some value needs more than 38 digits at the common scale: 256 bits.
+            return finish_decimal(self.wide_values());
+        };
+        let nulls = self.nulls.finish();
+        let s = i8::try_from(scale).map_err(|_| (0, "decimal scale too large".to_string()))?;
+        Decimal128Array::new(values.into(), nulls)
+            .with_precision_and_scale(38, s)
+            .map(|a| Arc::new(a) as ArrayRef)
+            .map_err(|e| (0, e.to_string()))
     }
 }
 

@@ -96,6 +96,28 @@ pub fn list_columns(columns: &[ColumnHeader]) -> String {
 
 /// Decode standard, padded base64 (whitespace is not allowed).
 pub fn decode_base64(data: &[u8], place: &str) -> Result<Vec<u8>> {
+    // Large data is decoded in parallel blocks (whole groups of 4 characters each); on any
+    // error the one-pass decode below finds and describes it.
+    const BLOCK: usize = 4 << 20;
+    if data.len() > 2 * BLOCK
+        && rayon::current_num_threads() > 1
+        && let Ok(n) = base64_simd::STANDARD.decoded_length(data)
+    {
+        use rayon::prelude::*;
+        let mut out = vec![0u8; n];
+        let ok = data
+            .par_chunks(BLOCK)
+            .zip(out.par_chunks_mut(BLOCK / 4 * 3))
+            .all(|(src, dst)| {
+                let want = dst.len();
+                base64_simd::STANDARD
+                    .decode(src, base64_simd::Out::from_slice(dst))
+                    .is_ok_and(|d| d.len() == want)
+            });
+        if ok {
+            return Ok(out);
+        }
+    }
     base64_simd::STANDARD.decode_to_vec(data).map_err(|_| {
         let bad = data
             .iter()
@@ -112,14 +134,185 @@ pub fn decode_base64(data: &[u8], place: &str) -> Result<Vec<u8>> {
 
 /// Decode a chunk's base64 `data` into a batch with the table's columns.
 pub fn decode_chunk(data: &[u8], layout: &ChunkLayout, place: &str) -> Result<RecordBatch> {
+    let mut parts = decode_chunk_parts(data, layout, place)?;
+    if parts.len() == 1 {
+        return Ok(parts.swap_remove(0));
+    }
+    let schema = parts
+        .first()
+        .map(|b| b.schema())
+        .ok_or_else(|| ServerError::storage(place, "no decoded parts"))?;
+    arrow_select::concat::concat_batches(&schema, &parts)
+        .map_err(|e| ServerError::storage(format!("{place}: joining decoded parts"), e))
+}
+
+/// Decode a chunk's base64 `data` into batches (in row order, one schema) with the table's
+/// columns.
+///
+/// A large ROW chunk is decoded on all rayon threads: its text is cut at row boundaries
+/// (`]`, `,`, `[` between two rows) and each part is decoded on its own. A cut can only be
+/// wrong where such a sequence sits inside a string, and then the part that holds the
+/// string's start fails (the string does not end), so on any failure the chunk is decoded
+/// again on one thread, which also gives the exact error (row numbers are counted over the
+/// whole chunk).
+pub fn decode_chunk_parts(
+    data: &[u8],
+    layout: &ChunkLayout,
+    place: &str,
+) -> Result<Vec<RecordBatch>> {
     let bytes = decode_base64(data, place)?;
+    let threads = rayon::current_num_threads();
+    if layout.orientation == Orientation::Row
+        && bytes.len() >= PARALLEL_MIN_BYTES
+        && threads > 1
+        && let Some(ranges) = split_rows(&bytes, threads * 2)
+        && let Some(parts) = decode_row_parts(&bytes, &ranges, layout, place)
+    {
+        return Ok(parts);
+    }
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         ServerError::bad_request(format!(
             "{place}: decoded data is not UTF-8 (at byte {})",
             e.valid_up_to()
         ))
     })?;
-    decode_json(text, layout, place)
+    Ok(vec![decode_json(text, layout, place)?])
+}
+
+/// Chunks whose JSON is smaller than this are decoded on one thread.
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
+/// Cut the rows of a ROW chunk (`[` rows `]`) into about `parts` byte ranges of whole rows,
+/// at `]` ws* `,` ws* `[` sequences. `None` when the text does not look like an array of
+/// array rows or no cut is found.
+fn split_rows(text: &[u8], parts: usize) -> Option<Vec<std::ops::Range<usize>>> {
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let open = text.iter().position(|b| !is_ws(b))?;
+    let close = text.iter().rposition(|b| !is_ws(b))?;
+    if text[open] != b'[' || text[close] != b']' || close <= open + 1 {
+        return None;
+    }
+    let (start, end) = (open + 1, close);
+    let len = end - start;
+    let mut ranges = Vec::with_capacity(parts);
+    let mut from = start;
+    for k in 1..parts {
+        let target = (start + len / parts * k).max(from);
+        let Some(cut) = find_row_cut(&text[target..end]) else {
+            break;
+        };
+        let (row_end, next_start) = (target + cut.0, target + cut.1);
+        ranges.push(from..row_end);
+        from = next_start;
+    }
+    if ranges.is_empty() {
+        return None;
+    }
+    ranges.push(from..end);
+    Some(ranges)
+}
+
+/// In `s`, the first `]` ws* `,` ws* `[`: (the index after the `]`, the index of the `[`).
+fn find_row_cut(s: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while i < s.len() {
+        let p = i + s[i..].iter().position(|&b| b == b']')?;
+        let mut j = p + 1;
+        while j < s.len() && matches!(s[j], b' ' | b'\t' | b'\n' | b'\r') {
+            j += 1;
+        }
+        if s.get(j) == Some(&b',') {
+            j += 1;
+            while j < s.len() && matches!(s[j], b' ' | b'\t' | b'\n' | b'\r') {
+                j += 1;
+            }
+            if s.get(j) == Some(&b'[') {
+                return Some((p + 1, j));
+            }
+        }
+        i = p + 1;
+    }
+    None
+}
+
+/// Decode the row ranges in parallel and give them one schema; `None` on any failure (the
+/// caller then decodes the whole chunk on one thread).
+fn decode_row_parts(
+    bytes: &[u8],
+    ranges: &[std::ops::Range<usize>],
+    layout: &ChunkLayout,
+    place: &str,
+) -> Option<Vec<RecordBatch>> {
+    use rayon::prelude::*;
+    let parts: Vec<RecordBatch> = ranges
+        .par_iter()
+        .map(|r| {
+            let text = std::str::from_utf8(bytes.get(r.clone())?).ok()?;
+            decode_text(text, layout, place, Mode::RowsPart).ok()
+        })
+        .collect::<Option<Vec<_>>>()?;
+    unify(parts)
+}
+
+/// Cast the parts' decimal columns to one type (the largest scale; 256 bits if any part
+/// needs it). `None` when a value does not fit (the one-thread decode then decides).
+fn unify(parts: Vec<RecordBatch>) -> Option<Vec<RecordBatch>> {
+    let first = parts.first()?.schema();
+    if parts.iter().all(|p| p.schema() == first) {
+        return Some(parts);
+    }
+    let mut fields: Vec<Field> = first.fields().iter().map(|f| f.as_ref().clone()).collect();
+    for (i, f) in fields.iter_mut().enumerate() {
+        let mut scale = 0i8;
+        let mut wide = false;
+        let mut decimal = false;
+        for p in &parts {
+            match p.schema().field(i).data_type() {
+                arrow_schema::DataType::Decimal128(_, s) => {
+                    decimal = true;
+                    scale = scale.max(*s);
+                }
+                arrow_schema::DataType::Decimal256(_, s) => {
+                    decimal = true;
+                    wide = true;
+                    scale = scale.max(*s);
+                }
+                _ => {}
+            }
+        }
+        if decimal {
+            let t = if wide || scale > 38 {
+                arrow_schema::DataType::Decimal256(76, scale)
+            } else {
+                arrow_schema::DataType::Decimal128(38, scale)
+            };
+            *f = Field::new(f.name(), t, true);
+        }
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let opts = arrow_cast::CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    parts
+        .into_iter()
+        .map(|p| {
+            let cols = p
+                .columns()
+                .iter()
+                .zip(schema.fields())
+                .map(|(c, f)| {
+                    if c.data_type() == f.data_type() {
+                        Some(c.clone())
+                    } else {
+                        arrow_cast::cast_with_options(c, f.data_type(), &opts).ok()
+                    }
+                })
+                .collect::<Option<Vec<_>>>()?;
+            let o = arrow_array::RecordBatchOptions::new().with_row_count(Some(p.num_rows()));
+            RecordBatch::try_new_with_options(schema.clone(), cols, &o).ok()
+        })
+        .collect()
 }
 
 struct Ctx<'l> {
@@ -148,6 +341,19 @@ impl Ctx<'_> {
 
 /// Decode the JSON text of a chunk into a batch with the table's columns.
 pub fn decode_json(text: &str, layout: &ChunkLayout, place: &str) -> Result<RecordBatch> {
+    decode_text(text, layout, place, Mode::Whole)
+}
+
+/// What a text holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A whole chunk: `[` rows or columns `]`.
+    Whole,
+    /// Some ROW rows without the outer brackets: `[…],[…]`.
+    RowsPart,
+}
+
+fn decode_text(text: &str, layout: &ChunkLayout, place: &str, mode: Mode) -> Result<RecordBatch> {
     let ctx = Ctx { layout, place };
     let ncols = layout.columns.len();
     let width = layout.order.len().max(1);
@@ -161,10 +367,19 @@ pub fn decode_json(text: &str, layout: &ChunkLayout, place: &str) -> Result<Reco
     missing.sort_unstable();
     let mut lex = Lexer::new(text);
     let mut scratch = String::new();
-    lex.expect(b'[', "'[' (the chunk must be a JSON array)")
-        .map_err(|e| ctx.syntax(e))?;
+    if mode == Mode::Whole {
+        lex.expect(b'[', "'[' (the chunk must be a JSON array)")
+            .map_err(|e| ctx.syntax(e))?;
+    }
     let rows = match layout.orientation {
-        Orientation::Row => decode_rows(&mut lex, &ctx, &mut builders, &missing, &mut scratch)?,
+        Orientation::Row => decode_rows(
+            &mut lex,
+            &ctx,
+            &mut builders,
+            &missing,
+            &mut scratch,
+            mode == Mode::RowsPart,
+        )?,
         Orientation::Column => {
             decode_columns(&mut lex, &ctx, &mut builders, &missing, &mut scratch)?
         }
@@ -193,13 +408,14 @@ fn decode_rows(
     builders: &mut [ColumnBuilder],
     missing: &[usize],
     scratch: &mut String,
+    part: bool,
 ) -> Result<usize> {
     let order = &ctx.layout.order;
     let columns = &ctx.layout.columns;
     let mut key_index: Option<HashMap<&str, usize>> = None;
     let mut seen = vec![false; columns.len()];
     let mut row = 0usize;
-    if lex.eat(b']') {
+    if !part && lex.eat(b']') {
         return Ok(0);
     }
     loop {
@@ -312,6 +528,9 @@ fn decode_rows(
             }
         }
         row += 1;
+        if part && lex.peek().is_none() {
+            break;
+        }
         if !lex.array_next().map_err(|e| ctx.syntax(e))? {
             break;
         }
@@ -559,5 +778,128 @@ mod tests {
             }
             let _ = decode_chunk(s.as_bytes(), &layout(Orientation::Row), "t");
         }
+    }
+
+    /// A ROW chunk over the parallel threshold, with strings holding `],[` (false cuts),
+    /// escapes, nulls, and decimals whose scale differs between the parts.
+    fn big_row_chunk(rows: usize) -> String {
+        let mut s = String::from(" [ ");
+        for r in 0..rows {
+            if r > 0 {
+                s.push_str(if r % 7 == 0 { " , " } else { "," });
+            }
+            let name = match (r % 5, r % 997) {
+                (_, 0) => format!("\"a],[b {r}\""),
+                (_, 1) => format!("\"q\\\"],[\\\"x{r}\""),
+                (1, _) => "null".to_string(),
+                _ => format!("\"plain text value {r}\""),
+            };
+            // Late rows get a larger decimal scale than early ones.
+            let amount = if r > rows * 3 / 4 {
+                format!("{r}.12345")
+            } else {
+                format!("-{r}.5")
+            };
+            s.push_str(&format!("[{r},{name},{r}.25,{amount}]"));
+        }
+        s.push_str(" ] ");
+        s
+    }
+
+    fn b64(s: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    #[test]
+    fn parallel_row_decode_matches_one_thread() {
+        let text = big_row_chunk(120_000);
+        assert!(text.len() > PARALLEL_MIN_BYTES);
+        let l = layout(Orientation::Row);
+        let serial = decode_json(&text, &l, "t").unwrap();
+        for threads in [2, 3, 8] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let parts =
+                pool.install(|| decode_chunk_parts(b64(&text).as_bytes(), &l, "t").unwrap());
+            assert!(parts.len() > 1, "{threads} threads: not split");
+            let schema = parts[0].schema();
+            assert!(parts.iter().all(|p| p.schema() == schema));
+            let joined = arrow_select::concat::concat_batches(&schema, &parts).unwrap();
+            assert_eq!(joined, serial, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn a_cut_inside_a_string_falls_back_to_one_thread() {
+        // Around the middle, one row holds a long string made of `],[`: every cut placed
+        // there is inside the string, so a part fails and the chunk is decoded whole.
+        let mut text = big_row_chunk(120_000);
+        let mid = text.len() / 2;
+        let at = mid + text[mid..].find("],[").unwrap() + 2;
+        let trap = format!("[0,\"{}\",0,0],", "],[".repeat(PARALLEL_MIN_BYTES / 3));
+        text.insert_str(at, &trap);
+        let l = layout(Orientation::Row);
+        let serial = decode_json(&text, &l, "t").unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let parts = pool.install(|| decode_chunk_parts(b64(&text).as_bytes(), &l, "t").unwrap());
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0], serial);
+    }
+
+    #[test]
+    fn parallel_row_decode_errors_like_one_thread() {
+        let l = layout(Orientation::Row);
+        let good = big_row_chunk(120_000);
+        // A bad value late in the chunk, a broken string, a missing bracket.
+        let cases = [
+            good.replacen("[100000,", "[100000.5,", 1),
+            good.replacen("\"plain text value 99998\"", "\"unterminated", 1),
+            good.trim_end().trim_end_matches(']').to_string(),
+        ];
+        for bad in cases {
+            let want = decode_json(&bad, &l, "t").unwrap_err().to_string();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(4)
+                .build()
+                .unwrap();
+            let got = pool
+                .install(|| decode_chunk_parts(b64(&bad).as_bytes(), &l, "t"))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn parallel_base64_decode_matches_and_reports_errors() {
+        let data: Vec<u8> = (0..(9 << 20) + 2).map(|i| (i * 31 % 251) as u8).collect();
+        let enc = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(&data)
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        assert_eq!(
+            pool.install(|| decode_base64(enc.as_bytes(), "t")).unwrap(),
+            data
+        );
+        let mut bad = enc.clone().into_bytes();
+        bad[5 << 20] = b'*';
+        let e = pool
+            .install(|| decode_base64(&bad, "t"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!("invalid character '*' at offset {}", 5 << 20)),
+            "{e}"
+        );
     }
 }

@@ -6,6 +6,9 @@ use arrow_buffer::i256;
 /// An integer from a JSON integer, a float token with zero fraction (`3.0`) or a string of
 /// digits.
 pub fn parse_i64(text: &str) -> Result<i64, String> {
+    if let Some((v, 0)) = plain_number(text.as_bytes()) {
+        return Ok(v);
+    }
     let t = text.trim();
     if let Ok(v) = t.parse::<i64>() {
         return Ok(v);
@@ -23,6 +26,44 @@ pub fn parse_i64(text: &str) -> Result<i64, String> {
     } else {
         Err(format!("{t:?} is not an integer"))
     }
+}
+
+/// The fast path of number parsing: `-?\d+(\.\d+)?` with at most 18 digits in all, as a
+/// mantissa and the number of digits after the point. `None` for anything else (more
+/// digits, exponents, signs, spaces), which the general parsers then handle.
+#[inline]
+pub fn plain_number(b: &[u8]) -> Option<(i64, u8)> {
+    let (neg, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    let mut point = None;
+    for (i, &c) in digits.iter().enumerate() {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            v = v * 10 + u64::from(d);
+        } else if c == b'.' && point.is_none() && i > 0 && i + 1 < digits.len() {
+            point = Some(i);
+        } else {
+            return None;
+        }
+    }
+    let scale = match point {
+        Some(p) => digits.len() - p - 1,
+        None => {
+            if digits.len() > 18 {
+                return None;
+            }
+            0
+        }
+    };
+    // At most 18 digits: fits an i64 without overflow.
+    let v = v as i64;
+    Some((if neg { -v } else { v }, scale as u8))
 }
 
 fn looks_numeric(t: &str) -> bool {
@@ -101,6 +142,35 @@ fn parse_date_part(s: &str) -> Result<i64, String> {
     Ok(days_from_civil(y, m, d))
 }
 
+/// The fast path of date parsing: exactly `YYYY-MM-DD`, a valid date; `None` for anything
+/// else (which the general parser handles or rejects with its message).
+#[inline]
+fn plain_date(b: &[u8]) -> Option<i32> {
+    let b: &[u8; 10] = b.try_into().ok()?;
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let mut n = [0u32; 8];
+    for (slot, &c) in n
+        .iter_mut()
+        .zip(b[..4].iter().chain(&b[5..7]).chain(&b[8..10]))
+    {
+        let d = c.wrapping_sub(b'0');
+        if d >= 10 {
+            return None;
+        }
+        *slot = u32::from(d);
+    }
+    let y = n[0] * 1000 + n[1] * 100 + n[2] * 10 + n[3];
+    let m = n[4] * 10 + n[5];
+    let d = n[6] * 10 + n[7];
+    let y = i64::from(y);
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    i32::try_from(days_from_civil(y, m, d)).ok()
+}
+
 /// Time of day `h:mm[:ss[.f…]]` in microseconds; fractions finer than a microsecond
 /// must be zero.
 pub fn parse_time(s: &str) -> Result<i64, String> {
@@ -169,6 +239,9 @@ fn split_zone(t: &str) -> Result<(&str, i64), String> {
 /// A DATE as days since epoch: `YYYY-MM-DD` (single-digit month/day accepted), or a
 /// date-time whose time is midnight.
 pub fn parse_date(s: &str) -> Result<i32, String> {
+    if let Some(days) = plain_date(s.as_bytes()) {
+        return Ok(days);
+    }
     let s = s.trim();
     let (date, time) = match s.find(['T', ' ']) {
         Some(p) => (&s[..p], Some(&s[p + 1..])),
@@ -207,6 +280,9 @@ pub fn parse_datetime(s: &str) -> Result<i64, String> {
 /// An exact decimal: mantissa and scale (digits after the point). Accepts `-12.340`,
 /// `1e3`, `2.5E-2` and strings of those.
 pub fn parse_decimal(text: &str) -> Result<(i256, u8), String> {
+    if let Some((v, s)) = plain_number(text.as_bytes()) {
+        return Ok((i256::from_i128(i128::from(v)), s));
+    }
     let t = text.trim();
     let bad = || format!("{t:?} is not a decimal number");
     let (neg, body) = match t.as_bytes().first() {
@@ -299,6 +375,73 @@ mod tests {
         assert_eq!(parse_decimal("1e3").unwrap(), (i256::from_i128(1000), 0));
         assert_eq!(parse_decimal("2.5E-2").unwrap(), (i256::from_i128(25), 3));
         assert!(parse_decimal("abc").is_err());
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_parsers() {
+        for t in [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "12.5",
+            "-0.001",
+            "123456789012345678",
+            "-123456789012345678",
+            "1234567890123456789",
+            "12345678901234567.8",
+            "1.",
+            ".5",
+            "-",
+            "",
+            "1..2",
+            "1.2.3",
+            "+1",
+            "1e3",
+            " 1",
+            "00012",
+            "9.000",
+        ] {
+            if let Some((v, s)) = plain_number(t.as_bytes()) {
+                let (g, gs) = parse_decimal(&format!(" {t}")).unwrap();
+                assert_eq!((i256::from_i128(i128::from(v)), s), (g, gs), "{t}");
+            }
+        }
+        assert_eq!(
+            plain_number(b"123456789012345678"),
+            Some((123456789012345678, 0))
+        );
+        assert_eq!(plain_number(b"1234567890123456789"), None);
+        assert_eq!(
+            plain_number(b"12345678901234567.8"),
+            Some((123456789012345678, 1))
+        );
+        assert_eq!(plain_number(b"1."), None);
+        assert_eq!(plain_number(b".5"), None);
+        assert_eq!(plain_number(b"-"), None);
+        for d in [
+            "1970-01-01",
+            "2000-02-29",
+            "1999-12-31",
+            "0001-01-01",
+            "9999-12-31",
+        ] {
+            assert_eq!(
+                plain_date(d.as_bytes()).map(i64::from),
+                Some(parse_date_part(d).unwrap())
+            );
+        }
+        for d in [
+            "2001-02-29",
+            "2001-13-01",
+            "2001-00-10",
+            "2001-01-00",
+            "2001-1-01",
+            "abcd-01-01",
+        ] {
+            assert_eq!(plain_date(d.as_bytes()), None, "{d}");
+        }
+        assert!(parse_date("2001-02-29").is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use arrow_array::RecordBatch;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
@@ -14,7 +15,7 @@ use pushdata_core::wire::{
 };
 
 use super::{Shared, blocking, body_bytes, parse_json};
-use crate::decode::{ChunkLayout, decode_chunk};
+use crate::decode::{ChunkLayout, decode_chunk_parts};
 use crate::error::{Result, ServerError};
 use crate::ids;
 use crate::policy::check_policy;
@@ -115,19 +116,19 @@ fn stage_chunk(sess: &UploadSession, bytes: &[u8]) -> Result<()> {
     })?;
     let st = &sess.tables[ti];
     let place = format!("table {:?}, chunk {}", st.table_name, req.index);
-    let batch = decode_chunk(req.data.as_bytes(), &st.layout, &place)?;
+    let parts = decode_chunk_parts(req.data.as_bytes(), &st.layout, &place)?;
     let path = sess.dir.join(format!(
         "t{ti}-c{}-{}.arrow",
         req.index.0,
         &ids::new_token()[..12]
     ));
-    files::write_ipc(&path, &batch)?;
+    files::write_ipc(&path, &parts)?;
     let mut state = sess.state.lock();
     if state.phase != Phase::Open || sess.is_cancelled() {
         let _ = std::fs::remove_file(&path);
         return Err(not_open(sess, &state.phase));
     }
-    let rows = batch.num_rows();
+    let rows = parts.iter().map(RecordBatch::num_rows).sum();
     if let Some(old) = state.chunks[ti].insert(req.index.0, StagedChunk { path, rows }) {
         let _ = std::fs::remove_file(&old.path);
     }

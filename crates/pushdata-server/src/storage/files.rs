@@ -9,8 +9,11 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::Compression;
+use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
 use serde::Serialize;
 
 use crate::error::{Result, ServerError};
@@ -55,9 +58,23 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     sync_dir(dir)
 }
 
+/// Rows of a row group of a table file.
+const ROW_GROUP_ROWS: usize = 1 << 20;
+
 /// Writes a Parquet table file (snappy) and fsyncs it on finish.
+///
+/// The columns of each batch are encoded in parallel on the rayon pool (one
+/// [`ArrowColumnWriter`] per column, as arrow-rs documents for parallel writing); a row
+/// group is closed every [`ROW_GROUP_ROWS`] rows. Memory: the encoded, compressed pages of
+/// the row group being written.
 pub struct ParquetSink {
-    writer: ArrowWriter<BufWriter<File>>,
+    file: SerializedFileWriter<BufWriter<File>>,
+    factory: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    /// The column writers of the open row group.
+    writers: Option<Vec<ArrowColumnWriter>>,
+    group_rows: usize,
+    groups: usize,
     path: std::path::PathBuf,
 }
 
@@ -69,27 +86,110 @@ impl ParquetSink {
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .build();
-        let writer =
-            ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema, Some(props))
-                .map_err(|e| ServerError::storage(format!("opening {}", path.display()), e))?;
+        let err = |e| ServerError::storage(format!("opening {}", path.display()), e);
+        // The high-level writer embeds the Arrow schema in the file's metadata; its parts
+        // are then driven column by column.
+        let (file, factory) = ArrowWriter::try_new(
+            BufWriter::with_capacity(1 << 20, f),
+            schema.clone(),
+            Some(props),
+        )
+        .and_then(|w| w.into_serialized_writer())
+        .map_err(err)?;
         Ok(ParquetSink {
-            writer,
+            file,
+            factory,
+            schema,
+            writers: None,
+            group_rows: 0,
+            groups: 0,
             path: path.to_path_buf(),
         })
     }
 
+    fn err(&self) -> impl Fn(ParquetError) -> ServerError + '_ {
+        move |e| ServerError::storage(format!("writing {}", self.path.display()), e)
+    }
+
     /// Append a batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        self.writer
-            .write(batch)
-            .map_err(|e| ServerError::storage(format!("writing {}", self.path.display()), e))
+        let n = batch.num_rows();
+        let mut offset = 0;
+        while offset < n {
+            let len = (ROW_GROUP_ROWS - self.group_rows).min(n - offset);
+            self.write_to_group(&batch.slice(offset, len))?;
+            offset += len;
+            if self.group_rows >= ROW_GROUP_ROWS {
+                self.close_group()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_to_group(&mut self, batch: &RecordBatch) -> Result<()> {
+        use rayon::prelude::*;
+        let mut leaves = Vec::with_capacity(batch.num_columns());
+        for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
+            leaves.extend(compute_leaves(field, array).map_err(self.err())?);
+        }
+        let writers = match self.writers.take() {
+            Some(w) => w,
+            None => self
+                .factory
+                .create_column_writers(self.groups)
+                .map_err(self.err())?,
+        };
+        let mut writers = writers;
+        if writers.len() != leaves.len() {
+            return Err(ServerError::storage(
+                format!("writing {}", self.path.display()),
+                format!(
+                    "{} column writers for {} leaf columns",
+                    writers.len(),
+                    leaves.len()
+                ),
+            ));
+        }
+        let result = writers
+            .par_iter_mut()
+            .zip(leaves.into_par_iter())
+            .try_for_each(|(w, leaf)| w.write(&leaf));
+        self.writers = Some(writers);
+        result.map_err(self.err())?;
+        self.group_rows += batch.num_rows();
+        Ok(())
+    }
+
+    fn close_group(&mut self) -> Result<()> {
+        use rayon::prelude::*;
+        let Some(writers) = self.writers.take() else {
+            return Ok(());
+        };
+        let chunks = writers
+            .into_par_iter()
+            .map(ArrowColumnWriter::close)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        let path = self.path.display().to_string();
+        let err = |e| ServerError::storage(format!("writing {path}"), e);
+        let mut group = self.file.next_row_group().map_err(err)?;
+        for c in chunks {
+            c.append_to_row_group(&mut group).map_err(err)?;
+        }
+        group.close().map_err(err)?;
+        self.groups += 1;
+        self.group_rows = 0;
+        Ok(())
     }
 
     /// Finish the file and fsync it.
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(mut self) -> Result<()> {
+        if self.group_rows > 0 {
+            self.close_group()?;
+        }
         let path = self.path;
         let buf = self
-            .writer
+            .file
             .into_inner()
             .map_err(|e| ServerError::storage(format!("finishing {}", path.display()), e))?;
         let f = buf
@@ -120,15 +220,22 @@ pub fn parquet_schema(path: &Path) -> Result<SchemaRef> {
     Ok(b.schema().clone())
 }
 
-/// Write one staged chunk as an Arrow IPC file (temp name, then rename into place).
-pub fn write_ipc(path: &Path, batch: &RecordBatch) -> Result<()> {
+/// Write one staged chunk (its batches share one schema) as an Arrow IPC file (temp name,
+/// then rename into place).
+pub fn write_ipc(path: &Path, batches: &[RecordBatch]) -> Result<()> {
     let tmp = path.with_extension("tmp");
+    let schema = batches
+        .first()
+        .map(|b| b.schema())
+        .ok_or_else(|| ServerError::storage(format!("writing {}", tmp.display()), "no batches"))?;
     {
         let f = File::create(&tmp)
             .map_err(|e| ServerError::io(format!("creating {}", tmp.display()), e))?;
-        let mut w = arrow_ipc::writer::FileWriter::try_new(BufWriter::new(f), &batch.schema())
+        let mut w = arrow_ipc::writer::FileWriter::try_new(BufWriter::new(f), &schema)
             .map_err(|e| ServerError::storage(format!("writing {}", tmp.display()), e))?;
-        w.write(batch)
+        batches
+            .iter()
+            .try_for_each(|b| w.write(b))
             .and_then(|_| w.finish())
             .map_err(|e| ServerError::storage(format!("writing {}", tmp.display()), e))?;
         let mut buf = w

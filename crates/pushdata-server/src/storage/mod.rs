@@ -355,6 +355,18 @@ impl ChunkSource for StagedChunks {
         };
         conform(b, &self.schema, &self.table)
     }
+
+    fn load_parts(&self, i: usize) -> Result<Vec<RecordBatch>> {
+        let path = self
+            .paths
+            .get(i)
+            .ok_or_else(|| ServerError::storage("staged chunks", format!("no chunk {i}")))?;
+        let (_, batches) = files::read_ipc(path)?;
+        batches
+            .into_iter()
+            .map(|b| conform(b, &self.schema, &self.table))
+            .collect()
+    }
 }
 
 /// Batches decoded in memory (single-request workflow).
