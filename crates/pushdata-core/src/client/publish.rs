@@ -22,9 +22,10 @@ use crate::wire::PublishStatus;
 pub struct PublishWait {
     /// The most time to wait for the publish to finish, polls included (default 30 min).
     pub timeout: Duration,
-    /// The waits between polls (default: 50 ms growing to at most 1 s, with jitter: a
-    /// publish is seen done within about a second of finishing, for one cheap GET a
-    /// second — mstrio-py polls every second).
+    /// The waits between polls (default: 20 ms growing by 1.5× to at most 500 ms, with
+    /// jitter: a short publish is seen done within a few tens of milliseconds, a long one
+    /// within half a second of finishing, for at most two cheap GETs a second — mstrio-py
+    /// polls every second).
     pub backoff: BackoffConfig,
 }
 
@@ -33,9 +34,9 @@ impl Default for PublishWait {
         PublishWait {
             timeout: Duration::from_secs(30 * 60),
             backoff: BackoffConfig {
-                init_backoff: Duration::from_millis(50),
-                max_backoff: Duration::from_secs(1),
-                base: 2.0,
+                init_backoff: Duration::from_millis(20),
+                max_backoff: Duration::from_millis(500),
+                base: 1.5,
             },
         }
     }
