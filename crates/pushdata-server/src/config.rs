@@ -52,6 +52,11 @@ pub struct ServerConfig {
     /// How many chunk bodies are read and decoded at once (default 4); further chunk
     /// uploads wait, so server memory stays bounded by a few chunks.
     pub max_concurrent_chunks: usize,
+    /// Decoded chunks of open upload sessions are kept in memory up to this many bytes of
+    /// Arrow data in all (default 256 MiB); past it they are staged as Arrow IPC files in
+    /// the data directory. Staged chunks are not durable either way (an upload session does
+    /// not survive a restart); only a publish makes data durable.
+    pub staging_memory_bytes: usize,
     /// Test hook: make every publish fail after its new files are staged and fsynced, but
     /// before the pointer swap (simulates a crash at the worst moment).
     #[doc(hidden)]
@@ -66,6 +71,8 @@ pub struct ServerConfig {
 pub const DEFAULT_PROJECT_ID: &str = "B19DEDCC11D4E0EFC000EB9495D0F44F";
 /// The default project's name.
 pub const DEFAULT_PROJECT_NAME: &str = "MicroStrategy Tutorial";
+/// The default memory for staged chunks: 256 MiB.
+pub const DEFAULT_STAGING_MEMORY_BYTES: usize = 256 * 1024 * 1024;
 /// The default body limit: 512 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
 
@@ -80,6 +87,7 @@ impl Default for ServerConfig {
             token_idle_timeout: Duration::from_secs(30 * 60),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_concurrent_chunks: 4,
+            staging_memory_bytes: DEFAULT_STAGING_MEMORY_BYTES,
             fail_publish_after_staging: false,
             publish_delay: Duration::ZERO,
         }
@@ -140,6 +148,12 @@ impl ServerConfig {
     /// Read and decode at most `n` chunk bodies at once (at least 1).
     pub fn with_max_concurrent_chunks(mut self, n: usize) -> Self {
         self.max_concurrent_chunks = n.max(1);
+        self
+    }
+
+    /// Keep at most `bytes` of decoded chunks in memory (0: stage every chunk as a file).
+    pub fn with_staging_memory_bytes(mut self, bytes: usize) -> Self {
+        self.staging_memory_bytes = bytes;
         self
     }
 

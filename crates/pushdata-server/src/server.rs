@@ -68,6 +68,7 @@ impl Server {
             max_body_bytes: config.max_body_bytes,
             cube_instances,
             chunk_slots: tokio::sync::Semaphore::new(config.max_concurrent_chunks.max(1)),
+            staging_memory: crate::sessions::StagingMemory::new(config.staging_memory_bytes),
         });
         let base = config.normalized_base_path();
         let app = routes::router(state, &base, config.max_body_bytes);

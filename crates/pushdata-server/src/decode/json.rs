@@ -117,7 +117,7 @@ fn word_is_special(w: u64) -> bool {
 }
 
 /// A cursor over a JSON text.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Lexer<'a> {
     s: &'a str,
     pos: usize,
@@ -316,6 +316,73 @@ impl<'a> Lexer<'a> {
         }
         self.pos = i;
         Ok(&self.s[start..i])
+    }
+
+    /// Fast path: the next value if it is `null` (consumed; returns true).
+    #[inline]
+    pub fn fast_null(&mut self) -> bool {
+        self.skip_ws();
+        if self.s.as_bytes()[self.pos..].starts_with(b"null") {
+            self.pos += 4;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Fast path: the next value if it is a number made only of digits, `-` and `.`,
+    /// followed by a delimiter (`,` `]` `}` or whitespace); consumed. `None` (nothing
+    /// consumed) for anything else, which [`Lexer::scalar`] then reads.
+    #[inline]
+    pub fn fast_number(&mut self) -> Option<&'a [u8]> {
+        self.skip_ws();
+        let b = self.s.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'-' || b[i] == b'.') {
+            i += 1;
+        }
+        if i == start
+            || !matches!(
+                b.get(i),
+                Some(b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+            )
+        {
+            return None;
+        }
+        self.pos = i;
+        Some(&b[start..i])
+    }
+
+    /// Fast path: the next value if it is a string without escapes; consumed. `None`
+    /// (nothing consumed) for anything else.
+    #[inline]
+    pub fn fast_string(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        let b = self.s.as_bytes();
+        if b.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let mut i = start;
+        loop {
+            if let Some(w) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok())
+                && !word_is_special(u64::from_le_bytes(w))
+            {
+                i += 8;
+                continue;
+            }
+            match b.get(i) {
+                Some(b'"') => break,
+                Some(b'\\') | None => return None,
+                Some(c) if *c < 0x20 => return None,
+                Some(_) => i += 1,
+            }
+        }
+        // `start` and `i` are next to ASCII quotes, so on character boundaries.
+        let v = self.s.get(start..i)?;
+        self.pos = i + 1;
+        Some(v)
     }
 
     /// A scalar value. Arrays and objects here are an error (cells hold scalars).

@@ -2,6 +2,7 @@
 //! typed Arrow arrays, in one pass with no intermediate JSON values.
 
 pub mod columns;
+pub mod envelope;
 pub mod json;
 pub mod values;
 
@@ -161,16 +162,26 @@ pub fn decode_chunk_parts(
     place: &str,
 ) -> Result<Vec<RecordBatch>> {
     let bytes = decode_base64(data, place)?;
+    decode_json_parts(&bytes, layout, place)
+}
+
+/// Decode a chunk's JSON text (`data` after base64) into batches, as
+/// [`decode_chunk_parts`] does.
+pub fn decode_json_parts(
+    bytes: &[u8],
+    layout: &ChunkLayout,
+    place: &str,
+) -> Result<Vec<RecordBatch>> {
     let threads = rayon::current_num_threads();
     if layout.orientation == Orientation::Row
         && bytes.len() >= PARALLEL_MIN_BYTES
         && threads > 1
-        && let Some(ranges) = split_rows(&bytes, threads * 2)
-        && let Some(parts) = decode_row_parts(&bytes, &ranges, layout, place)
+        && let Some(ranges) = split_rows(bytes, threads * 2)
+        && let Some(parts) = decode_row_parts(bytes, &ranges, layout, place)
     {
         return Ok(parts);
     }
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
         ServerError::bad_request(format!(
             "{place}: decoded data is not UTF-8 (at byte {})",
             e.valid_up_to()
@@ -425,6 +436,15 @@ fn decode_rows(
                 let mut i = 0usize;
                 if !lex.eat(b']') {
                     loop {
+                        if let Some(&col) = order.get(i)
+                            && builders[col].push_fast(lex)
+                        {
+                            i += 1;
+                            if !lex.array_next().map_err(|e| ctx.syntax(e))? {
+                                break;
+                            }
+                            continue;
+                        }
                         let tok = lex
                             .scalar()
                             .map_err(|e| ctx.syntax(format!("row {} (1-based): {e}", row + 1)))?;
@@ -560,6 +580,12 @@ fn decode_columns(
                 .map_err(|e| ctx.syntax(e))?;
             if !lex.eat(b']') {
                 loop {
+                    if builders[col].push_fast(lex) {
+                        if !lex.array_next().map_err(|e| ctx.syntax(e))? {
+                            break;
+                        }
+                        continue;
+                    }
                     let row = builders[col].len();
                     let tok = lex.scalar().map_err(|e| {
                         ctx.syntax(format!(

@@ -145,7 +145,7 @@ fn parse_date_part(s: &str) -> Result<i64, String> {
 /// The fast path of date parsing: exactly `YYYY-MM-DD`, a valid date; `None` for anything
 /// else (which the general parser handles or rejects with its message).
 #[inline]
-fn plain_date(b: &[u8]) -> Option<i32> {
+pub fn plain_date(b: &[u8]) -> Option<i32> {
     let b: &[u8; 10] = b.try_into().ok()?;
     if b[4] != b'-' || b[7] != b'-' {
         return None;

@@ -46,6 +46,8 @@ pub struct AppState {
     pub cube_instances: crate::cube::Instances,
     /// Permits for reading and decoding chunk bodies (bounds memory).
     pub chunk_slots: tokio::sync::Semaphore,
+    /// The memory budget of chunks staged in memory.
+    pub staging_memory: crate::sessions::StagingMemory,
 }
 
 /// The shared state handle.

@@ -1,6 +1,8 @@
 //! The multi-request workflow: upload sessions, chunks, publish, publish status, cancel.
 
 use std::collections::HashSet;
+
+use futures::StreamExt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -15,11 +17,12 @@ use pushdata_core::wire::{
 };
 
 use super::{Shared, blocking, body_bytes, parse_json};
-use crate::decode::{ChunkLayout, decode_chunk_parts};
+use crate::decode::envelope::{ChunkBody, ChunkBodyReader};
+use crate::decode::{ChunkLayout, decode_base64, decode_json_parts};
 use crate::error::{Result, ServerError};
 use crate::ids;
 use crate::policy::check_policy;
-use crate::sessions::{Phase, SessionTable, StagedChunk, UploadSession};
+use crate::sessions::{Phase, SessionTable, StagedChunk, StagedData, StagingMemory, UploadSession};
 use crate::storage::{TableUpload, UploadSource, files};
 
 /// `POST /api/datasets/{id}/uploadSessions`.
@@ -81,6 +84,12 @@ pub async fn create_session(
     }))
 }
 
+/// The envelope of a chunk: which table, which index.
+struct ChunkHead {
+    table_name: String,
+    index: pushdata_core::wire::ChunkIndex,
+}
+
 fn not_open(sess: &UploadSession, phase: &Phase) -> ServerError {
     let what = match phase {
         Phase::Open => "open",
@@ -95,12 +104,26 @@ fn not_open(sess: &UploadSession, phase: &Phase) -> ServerError {
 }
 
 /// Decode a chunk body and stage it (blocking).
-fn stage_chunk(sess: &UploadSession, bytes: &[u8]) -> Result<()> {
-    let req: ChunkRequest<'_> = serde_json::from_slice(bytes).map_err(|e| {
-        ServerError::bad_request(format!(
-            "invalid chunk body (expected {{\"tableName\", \"index\", \"data\"}}): {e}"
-        ))
-    })?;
+fn stage_chunk(sess: &UploadSession, staging: &StagingMemory, body: ChunkBody) -> Result<()> {
+    // A body the streaming reader did not follow is parsed whole, the ordinary way.
+    let (table_name, index, json) = match body {
+        ChunkBody::Decoded {
+            table_name,
+            index,
+            json,
+        } => (table_name, index, json),
+        ChunkBody::Raw(bytes) => {
+            let req: ChunkRequest<'_> = serde_json::from_slice(&bytes).map_err(|e| {
+                ServerError::bad_request(format!(
+                    "invalid chunk body (expected {{\"tableName\", \"index\", \"data\"}}): {e}"
+                ))
+            })?;
+            let place = format!("table {:?}, chunk {}", req.table_name, req.index);
+            let json = decode_base64(req.data.as_bytes(), &place)?;
+            (req.table_name.to_string(), req.index, json)
+        }
+    };
+    let req = ChunkHead { table_name, index };
     let ti = sess.table(&req.table_name).ok_or_else(|| {
         ServerError::bad_request(format!(
             "chunk {} names table {:?}, which is not in upload session {}; its tables are {}",
@@ -116,23 +139,32 @@ fn stage_chunk(sess: &UploadSession, bytes: &[u8]) -> Result<()> {
     })?;
     let st = &sess.tables[ti];
     let place = format!("table {:?}, chunk {}", st.table_name, req.index);
-    let parts = decode_chunk_parts(req.data.as_bytes(), &st.layout, &place)?;
-    let path = sess.dir.join(format!(
-        "t{ti}-c{}-{}.arrow",
-        req.index.0,
-        &ids::new_token()[..12]
-    ));
-    files::write_ipc(&path, &parts)?;
+    let started = std::time::Instant::now();
+    let parts = decode_json_parts(&json, &st.layout, &place)?;
+    let decode_ms = started.elapsed().as_millis();
+    let rows = parts.iter().map(RecordBatch::num_rows).sum();
+    let data = match staging.try_keep(parts) {
+        Ok(kept) => StagedData::Memory(Arc::new(kept)),
+        Err(parts) => {
+            let path = sess.dir.join(format!(
+                "t{ti}-c{}-{}.arrow",
+                req.index.0,
+                &ids::new_token()[..12]
+            ));
+            files::write_ipc(&path, &parts)?;
+            StagedData::File(path)
+        }
+    };
+    let in_memory = matches!(data, StagedData::Memory(_));
     let mut state = sess.state.lock();
     if state.phase != Phase::Open || sess.is_cancelled() {
-        let _ = std::fs::remove_file(&path);
+        data.discard();
         return Err(not_open(sess, &state.phase));
     }
-    let rows = parts.iter().map(RecordBatch::num_rows).sum();
-    if let Some(old) = state.chunks[ti].insert(req.index.0, StagedChunk { path, rows }) {
-        let _ = std::fs::remove_file(&old.path);
+    if let Some(old) = state.chunks[ti].insert(req.index.0, StagedChunk { data, rows }) {
+        old.data.discard();
     }
-    tracing::debug!(session = %sess.id, table = %st.table_name, index = req.index.0, rows, "chunk staged");
+    tracing::debug!(session = %sess.id, table = %st.table_name, index = req.index.0, rows, decode_ms, in_memory, "chunk staged");
     Ok(())
 }
 
@@ -170,17 +202,30 @@ pub async fn put_chunk(
         .acquire()
         .await
         .map_err(|e| ServerError::storage("chunk slots", e))?;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(err) = src {
-            if err.to_string().contains("length limit exceeded") {
-                return too_large();
+    // The body is read frame by frame; the base64 data is decoded as it arrives.
+    let mut reader = ChunkBodyReader::new(declared.and_then(|n| usize::try_from(n).ok()));
+    let mut frames = body.into_data_stream();
+    let mut received = 0usize;
+    while let Some(frame) = frames.next().await {
+        let frame = frame.map_err(|e| {
+            let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(err) = src {
+                if err.to_string().contains("length limit exceeded") {
+                    return too_large();
+                }
+                src = err.source();
             }
-            src = err.source();
+            ServerError::bad_request(format!("could not read the chunk body: {e}"))
+        })?;
+        received += frame.len();
+        if received > limit {
+            return Err(too_large());
         }
-        ServerError::bad_request(format!("could not read the chunk body: {e}"))
-    })?;
-    blocking(move || stage_chunk(&sess, &bytes)).await?;
+        reader.feed(&frame)?;
+    }
+    let body = reader.finish()?;
+    let state = s.clone();
+    blocking(move || stage_chunk(&sess, &state.staging_memory, body)).await?;
     Ok(StatusCode::OK)
 }
 
@@ -204,7 +249,7 @@ pub async fn publish(
             .map(|(t, chunks)| TableUpload {
                 table_id: t.table_id.clone(),
                 policy: t.policy,
-                source: UploadSource::Staged(chunks.values().map(|c| c.path.clone()).collect()),
+                source: UploadSource::Staged(chunks.values().map(|c| c.data.clone()).collect()),
             })
             .collect::<Vec<_>>()
     };

@@ -30,6 +30,7 @@ pub use definition::{DatasetDef, TableDef};
 use crate::decode::columns::arrow_type;
 use crate::error::{Result, ServerError};
 use crate::policy::{self, ChunkSource};
+use crate::sessions::StagedData;
 
 /// The published version of one table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,8 +53,8 @@ pub struct Manifest {
 /// Where an upload's rows come from at publish.
 #[derive(Debug)]
 pub enum UploadSource {
-    /// Staged chunk files, in index order.
-    Staged(Vec<PathBuf>),
+    /// Staged chunks (in memory or files), in index order.
+    Staged(Vec<StagedData>),
     /// Batches decoded in memory (single-request workflow).
     Batches(Vec<RecordBatch>),
 }
@@ -240,9 +241,14 @@ impl Dataset {
                 schemas.push(files::parquet_schema(p)?);
             }
             match &up.source {
-                UploadSource::Staged(paths) => {
-                    for p in paths {
-                        schemas.push(files::ipc_schema(p)?);
+                UploadSource::Staged(chunks) => {
+                    for c in chunks {
+                        match c {
+                            StagedData::File(p) => schemas.push(files::ipc_schema(p)?),
+                            StagedData::Memory(m) => {
+                                schemas.extend(m.batches.first().map(|b| b.schema()))
+                            }
+                        }
                     }
                 }
                 UploadSource::Batches(bs) => schemas.extend(bs.iter().map(|b| b.schema())),
@@ -277,8 +283,8 @@ impl Dataset {
                 None => Box::new(std::iter::empty()),
             };
             let chunks: Box<dyn ChunkSource> = match up.source {
-                UploadSource::Staged(paths) => Box::new(StagedChunks {
-                    paths,
+                UploadSource::Staged(chunks) => Box::new(StagedChunks {
+                    chunks,
                     schema: schema.clone(),
                     table: tname.clone(),
                 }),
@@ -329,24 +335,41 @@ impl Dataset {
     }
 }
 
-/// Staged chunk files, read one at a time.
+/// Staged chunks (files are read one at a time).
 struct StagedChunks {
-    paths: Vec<PathBuf>,
+    chunks: Vec<StagedData>,
     schema: SchemaRef,
     table: String,
 }
 
+impl StagedChunks {
+    /// The stored batches of chunk `i` and their schema.
+    fn batches(&self, i: usize) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        match self.chunks.get(i) {
+            None => Err(ServerError::storage(
+                "staged chunks",
+                format!("no chunk {i}"),
+            )),
+            Some(StagedData::File(path)) => files::read_ipc(path),
+            Some(StagedData::Memory(m)) => {
+                let schema = m
+                    .batches
+                    .first()
+                    .map(|b| b.schema())
+                    .unwrap_or_else(|| self.schema.clone());
+                Ok((schema, m.batches.clone()))
+            }
+        }
+    }
+}
+
 impl ChunkSource for StagedChunks {
     fn len(&self) -> usize {
-        self.paths.len()
+        self.chunks.len()
     }
 
     fn load(&self, i: usize) -> Result<RecordBatch> {
-        let path = self
-            .paths
-            .get(i)
-            .ok_or_else(|| ServerError::storage("staged chunks", format!("no chunk {i}")))?;
-        let (file_schema, mut batches) = files::read_ipc(path)?;
+        let (file_schema, mut batches) = self.batches(i)?;
         let b = match batches.len() {
             0 => RecordBatch::new_empty(file_schema),
             1 => batches.swap_remove(0),
@@ -357,11 +380,7 @@ impl ChunkSource for StagedChunks {
     }
 
     fn load_parts(&self, i: usize) -> Result<Vec<RecordBatch>> {
-        let path = self
-            .paths
-            .get(i)
-            .ok_or_else(|| ServerError::storage("staged chunks", format!("no chunk {i}")))?;
-        let (_, batches) = files::read_ipc(path)?;
+        let (_, batches) = self.batches(i)?;
         batches
             .into_iter()
             .map(|b| conform(b, &self.schema, &self.table))

@@ -90,7 +90,8 @@ async fn compat_endpoints() {
 #[tokio::test]
 async fn deleting_an_open_session_discards_its_chunks() {
     let dir = tempfile::tempdir().unwrap();
-    let h = start(dir.path()).await;
+    // Chunks staged as files (no staging memory), to see them go.
+    let h = start_with(dir.path(), |c| c.with_staging_memory_bytes(0)).await;
     let api = Api::login(&h).await;
     let ds = api.create_model(&items_model("cancel")).await;
     api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;

@@ -8,9 +8,25 @@ use crate::common::*;
 /// Upload with duplicate keys: (2,b) twice, (4,d) twice.
 const UPLOAD: &str = r#"[[2,"b",20.0],[4,"d",40.0],[4,"d",41.0],[2,"b",21.0]]"#;
 
+/// The stored rows after `policy`, the same whether the server keeps staged chunks in
+/// memory (default) or stages them as files (no staging memory).
 async fn policy_result(policy: &str) -> Vec<String> {
+    let in_memory = policy_result_with(policy, None).await;
+    let as_files = policy_result_with(policy, Some(0)).await;
+    assert_eq!(
+        in_memory, as_files,
+        "{policy}: memory and file staging differ"
+    );
+    in_memory
+}
+
+async fn policy_result_with(policy: &str, staging_memory: Option<usize>) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
-    let h = start(dir.path()).await;
+    let h = start_with(dir.path(), |c| match staging_memory {
+        Some(n) => c.with_staging_memory_bytes(n),
+        None => c,
+    })
+    .await;
     let api = Api::login(&h).await;
     let ds = api.create_model(&items_model("p")).await;
     api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
