@@ -22,10 +22,11 @@ use crate::wire::PublishStatus;
 pub struct PublishWait {
     /// The most time to wait for the publish to finish, polls included (default 30 min).
     pub timeout: Duration,
-    /// The waits between polls (default: 20 ms growing by 1.5× to at most 500 ms, with
-    /// jitter: a short publish is seen done within a few tens of milliseconds, a long one
-    /// within half a second of finishing, for at most two cheap GETs a second — mstrio-py
-    /// polls every second).
+    /// The waits between polls (default: from 10 ms, each wait drawn between 10 ms and
+    /// 2.5× the previous one, so they grow about 1.25× a poll, to at most 500 ms: a short
+    /// publish is seen done within tens of milliseconds, a long one within half a second
+    /// of finishing, for about ten cheap GETs in the first second and two a second after
+    /// — mstrio-py polls every second).
     pub backoff: BackoffConfig,
 }
 
@@ -34,9 +35,9 @@ impl Default for PublishWait {
         PublishWait {
             timeout: Duration::from_secs(30 * 60),
             backoff: BackoffConfig {
-                init_backoff: Duration::from_millis(20),
+                init_backoff: Duration::from_millis(10),
                 max_backoff: Duration::from_millis(500),
-                base: 1.5,
+                base: 2.5,
             },
         }
     }

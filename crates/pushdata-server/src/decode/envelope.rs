@@ -141,16 +141,13 @@ impl ChunkBodyReader {
                 None => return frame,
             }
         }
-        let end = frame.iter().position(|&b| b == b'"' || b == b'\\');
+        let end = memchr::memchr2(b'"', b'\\', frame);
         let (chars, rest) = match end {
             Some(p) => frame.split_at(p),
             None => (frame, &frame[frame.len()..]),
         };
         if self.failure.is_none() {
-            self.carry.extend_from_slice(chars);
-            if self.carry.len() >= BLOCK {
-                self.decode(false);
-            }
+            self.take_chars(chars);
         }
         match rest.split_first() {
             None => rest,
@@ -166,6 +163,22 @@ impl ChunkBodyReader {
                 self.phase = Phase::Tail;
                 rest
             }
+        }
+    }
+
+    /// Take data characters: whole groups of 4 straight from `chars` when nothing is
+    /// carried (all but the last group, which may hold the padding), the rest carried.
+    fn take_chars(&mut self, mut chars: &[u8]) {
+        if self.carry.is_empty() && chars.len() >= 2 * BLOCK {
+            let n = (chars.len() / 4 - 1) * 4;
+            if !self.decode_block(&chars[..n], false) {
+                return;
+            }
+            chars = &chars[n..];
+        }
+        self.carry.extend_from_slice(chars);
+        if self.carry.len() >= BLOCK {
+            self.decode(false);
         }
     }
 
@@ -188,33 +201,44 @@ impl ChunkBodyReader {
         if n == 0 {
             return;
         }
+        let carry = std::mem::take(&mut self.carry);
+        let ok = self.decode_block(&carry[..n], last);
+        self.carry = carry;
+        if ok {
+            self.carry.drain(..n);
+        }
+    }
+
+    /// Decode `block` (whole groups of 4) onto the JSON; false (and the failure noted) when
+    /// it is not valid base64.
+    fn decode_block(&mut self, block: &[u8], last: bool) -> bool {
         // Padding may only end the data: a block ending in `=` that is not the last is
         // invalid even though it decodes on its own.
-        let padded_inside = !last && self.carry[n - 1] == b'=';
+        let padded_inside = !last && block.last() == Some(&b'=');
         if padded_inside
             || base64_simd::STANDARD
-                .decode_append(&self.carry[..n], &mut self.json)
+                .decode_append(block, &mut self.json)
                 .is_err()
         {
-            let bad = self.carry[..n]
+            let bad = block
                 .iter()
                 .position(|&b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='));
             let detail = match bad {
                 Some(p) => format!(
                     "invalid character {:?} at offset {}",
-                    char::from(self.carry[p]),
+                    char::from(block[p]),
                     self.decoded_chars + p
                 ),
                 None => format!(
                     "bad length or padding ({} characters)",
-                    self.decoded_chars + self.carry.len()
+                    self.decoded_chars + block.len() + self.carry.len()
                 ),
             };
             self.fail(detail);
-            return;
+            return false;
         }
-        self.decoded_chars += n;
-        self.carry.drain(..n);
+        self.decoded_chars += block.len();
+        true
     }
 
     /// The body is complete.
