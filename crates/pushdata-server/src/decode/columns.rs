@@ -120,7 +120,7 @@ impl ColumnBuilder {
         match self {
             ColumnBuilder::Int64(b) => {
                 let mut probe = lex.clone();
-                match probe.fast_number().and_then(values::plain_number) {
+                match probe.fast_plain_number() {
                     Some((v, 0)) => {
                         b.append_value(v);
                         *lex = probe;
@@ -132,8 +132,7 @@ impl ColumnBuilder {
             ColumnBuilder::Int32(b) => {
                 let mut probe = lex.clone();
                 match probe
-                    .fast_number()
-                    .and_then(values::plain_number)
+                    .fast_plain_number()
                     .and_then(|(v, s)| i32::try_from(v).ok().filter(|_| s == 0))
                 {
                     Some(v) => {
@@ -148,11 +147,9 @@ impl ColumnBuilder {
                 if d.wide.is_some() {
                     return false;
                 }
-                let mut probe = lex.clone();
-                match probe.fast_number().and_then(values::plain_number) {
+                match lex.fast_plain_number() {
                     Some((v, s)) => {
                         d.push_narrow(i128::from(v), s);
-                        *lex = probe;
                         true
                     }
                     None => false,
@@ -182,20 +179,13 @@ impl ColumnBuilder {
                 }
                 None => false,
             },
-            ColumnBuilder::Date(b) => {
-                let mut probe = lex.clone();
-                match probe
-                    .fast_string()
-                    .and_then(|t| values::plain_date(t.as_bytes()))
-                {
-                    Some(days) => {
-                        b.append_value(days);
-                        *lex = probe;
-                        true
-                    }
-                    None => false,
+            ColumnBuilder::Date(b) => match lex.fast_date() {
+                Some(days) => {
+                    b.append_value(days);
+                    true
                 }
-            }
+                None => false,
+            },
             _ => false,
         }
     }

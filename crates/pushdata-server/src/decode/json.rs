@@ -354,6 +354,71 @@ impl<'a> Lexer<'a> {
         Some(&b[start..i])
     }
 
+    /// Fast path: the next value if it is a plain number `-?\d+(\.\d+)?` of at most 18
+    /// digits followed by a delimiter, as (mantissa, digits after the point); consumed.
+    /// `None` (nothing consumed) for anything else. The same as
+    /// [`plain_number`](super::values::plain_number) of the token [`Lexer::scalar`] reads.
+    #[inline]
+    pub fn fast_plain_number(&mut self) -> Option<(i64, u8)> {
+        self.skip_ws();
+        let b = self.s.as_bytes();
+        let mut i = self.pos;
+        let neg = b.get(i) == Some(&b'-');
+        if neg {
+            i += 1;
+        }
+        let mut v: u64 = 0;
+        let int_start = i;
+        while let Some(d) = b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+            i += 1;
+        }
+        let int_digits = i - int_start;
+        if int_digits == 0 {
+            return None;
+        }
+        let mut scale = 0;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let frac_start = i;
+            while let Some(d) = b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+                v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+                i += 1;
+            }
+            scale = i - frac_start;
+            if scale == 0 {
+                return None;
+            }
+        }
+        if int_digits + scale > 18
+            || !matches!(
+                b.get(i),
+                Some(b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+            )
+        {
+            return None;
+        }
+        self.pos = i;
+        // At most 18 digits: no overflow happened, and it fits an i64.
+        let v = v as i64;
+        Some((if neg { -v } else { v }, scale as u8))
+    }
+
+    /// Fast path: the next value if it is a `"YYYY-MM-DD"` string of a valid date, as days
+    /// since 1970-01-01; consumed. `None` (nothing consumed) for anything else.
+    #[inline]
+    pub fn fast_date(&mut self) -> Option<i32> {
+        self.skip_ws();
+        let b = self.s.as_bytes();
+        let p = self.pos;
+        if b.get(p) != Some(&b'"') || b.get(p + 11) != Some(&b'"') {
+            return None;
+        }
+        let days = super::values::plain_date(b.get(p + 1..p + 11)?)?;
+        self.pos = p + 12;
+        Some(days)
+    }
+
     /// Fast path: the next value if it is a string without escapes; consumed. `None`
     /// (nothing consumed) for anything else.
     #[inline]
