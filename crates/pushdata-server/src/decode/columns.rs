@@ -253,8 +253,9 @@ impl ColumnBuilder {
         Ok(())
     }
 
-    /// The finished array. Decimals get the largest scale seen: Decimal128(38, s) when every
-    /// value fits 38 digits, else Decimal256(76, s). Errors name the 0-based row.
+    /// The finished array. Decimals get the largest scale seen: Decimal128(p, s) when every
+    /// value fits 38 digits (p: the digits they need), else Decimal256(76, s). Errors name
+    /// the 0-based row.
     pub fn finish(self) -> Result<ArrayRef, (usize, String)> {
         Ok(match self {
             ColumnBuilder::Utf8(mut b) => Arc::new(b.finish()),
@@ -416,8 +417,17 @@ impl DecimalColumn {
         };
         let nulls = self.nulls.finish();
         let s = i8::try_from(scale).map_err(|_| (0, "decimal scale too large".to_string()))?;
+        // The precision is the digits the values need (at least the scale): storage keeps
+        // narrow decimals as 64-bit Parquet integers. Readers see Decimal128(38, s).
+        let widest = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+        let digits = POW10_128
+            .iter()
+            .position(|p| widest < p.unsigned_abs())
+            .unwrap_or(38)
+            .max(1);
+        let precision = u8::try_from(digits).unwrap_or(38).max(scale).clamp(1, 38);
         Decimal128Array::new(values.into(), nulls)
-            .with_precision_and_scale(38, s)
+            .with_precision_and_scale(precision, s)
             .map(|a| Arc::new(a) as ArrayRef)
             .map_err(|e| (0, e.to_string()))
     }

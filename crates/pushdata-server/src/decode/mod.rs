@@ -274,29 +274,11 @@ fn unify(parts: Vec<RecordBatch>) -> Option<Vec<RecordBatch>> {
     }
     let mut fields: Vec<Field> = first.fields().iter().map(|f| f.as_ref().clone()).collect();
     for (i, f) in fields.iter_mut().enumerate() {
-        let mut scale = 0i8;
-        let mut wide = false;
-        let mut decimal = false;
-        for p in &parts {
-            match p.schema().field(i).data_type() {
-                arrow_schema::DataType::Decimal128(_, s) => {
-                    decimal = true;
-                    scale = scale.max(*s);
-                }
-                arrow_schema::DataType::Decimal256(_, s) => {
-                    decimal = true;
-                    wide = true;
-                    scale = scale.max(*s);
-                }
-                _ => {}
-            }
-        }
-        if decimal {
-            let t = if wide || scale > 38 {
-                arrow_schema::DataType::Decimal256(76, scale)
-            } else {
-                arrow_schema::DataType::Decimal128(38, scale)
-            };
+        let types: Vec<&arrow_schema::DataType> = parts
+            .iter()
+            .map(|p| p.schema_ref().field(i).data_type())
+            .collect();
+        if let Some(t) = crate::storage::common_decimal(types.iter().copied()) {
             *f = Field::new(f.name(), t, true);
         }
     }

@@ -4,9 +4,12 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 
-use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_array::cast::AsArray;
+use arrow_array::types::Decimal128Type;
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType as ArrowType, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
@@ -214,11 +217,68 @@ pub fn read_parquet(path: &Path) -> Result<impl Iterator<Item = Result<RecordBat
         .and_then(|b| b.with_batch_size(64 * 1024).build())
         .map_err(|e| ServerError::storage(format!("reading {}", path.display()), e))?;
     let p = path.display().to_string();
-    Ok(reader.map(move |r| r.map_err(|e| ServerError::storage(format!("reading {p}"), e))))
+    Ok(reader.map(move |r| {
+        r.map_err(|e| ServerError::storage(format!("reading {p}"), e))
+            .and_then(|b| widen_decimals(b, &p))
+    }))
 }
 
-/// The schema of a Parquet file (from its footer).
+/// A schema with every Decimal128 at precision 38, the precision readers see: files keep
+/// the digits the values need (decimals of up to 18 digits are 64-bit integers in Parquet).
+pub fn widen_schema(schema: &Schema) -> Schema {
+    Schema::new_with_metadata(
+        schema
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                ArrowType::Decimal128(_, s) => f
+                    .as_ref()
+                    .clone()
+                    .with_data_type(ArrowType::Decimal128(38, *s)),
+                _ => f.as_ref().clone(),
+            })
+            .collect::<Vec<_>>(),
+        schema.metadata().clone(),
+    )
+}
+
+/// `batch` with its Decimal128 columns at precision 38 (no copy: the values fit).
+pub fn widen_decimals(batch: RecordBatch, place: &str) -> Result<RecordBatch> {
+    let narrow = |t: &ArrowType| matches!(t, ArrowType::Decimal128(p, _) if *p != 38);
+    if !batch
+        .schema_ref()
+        .fields()
+        .iter()
+        .any(|f| narrow(f.data_type()))
+    {
+        return Ok(batch);
+    }
+    let schema = Arc::new(widen_schema(batch.schema_ref()));
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| match c.data_type() {
+            ArrowType::Decimal128(p, s) if *p != 38 => c
+                .as_primitive::<Decimal128Type>()
+                .clone()
+                .with_precision_and_scale(38, *s)
+                .map(|a| Arc::new(a) as ArrayRef),
+            _ => Ok(c.clone()),
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| ServerError::storage(format!("reading {place}"), e))?;
+    RecordBatch::try_new(schema, columns)
+        .map_err(|e| ServerError::storage(format!("reading {place}"), e))
+}
+
+/// The schema of a Parquet file as readers see it (decimals at precision 38, as
+/// [`read_parquet`] gives them).
 pub fn parquet_schema(path: &Path) -> Result<SchemaRef> {
+    Ok(Arc::new(widen_schema(stored_schema(path)?.as_ref())))
+}
+
+/// The schema of a Parquet file as stored (from its footer).
+pub fn stored_schema(path: &Path) -> Result<SchemaRef> {
     let f =
         File::open(path).map_err(|e| ServerError::io(format!("opening {}", path.display()), e))?;
     let b = ParquetRecordBatchReaderBuilder::try_new(f)

@@ -97,23 +97,12 @@ pub fn target_schema(table: &TableDef, inputs: &[SchemaRef]) -> SchemaRef {
         .enumerate()
         .map(|(i, c)| {
             let t = if c.data_type == DataType::BigDecimal {
-                let mut scale = 0i8;
-                let mut wide = false;
-                for s in inputs {
-                    match s.fields().get(i).map(|f| f.data_type()) {
-                        Some(ArrowType::Decimal128(_, sc)) => scale = scale.max(*sc),
-                        Some(ArrowType::Decimal256(_, sc)) => {
-                            wide = true;
-                            scale = scale.max(*sc);
-                        }
-                        _ => {}
-                    }
-                }
-                if wide || scale > 38 {
-                    ArrowType::Decimal256(76, scale)
-                } else {
-                    ArrowType::Decimal128(38, scale)
-                }
+                common_decimal(
+                    inputs
+                        .iter()
+                        .filter_map(|s| s.fields().get(i).map(|f| f.data_type())),
+                )
+                .unwrap_or(ArrowType::Decimal128(38, 0))
             } else {
                 arrow_type(c.data_type)
             };
@@ -121,6 +110,40 @@ pub fn target_schema(table: &TableDef, inputs: &[SchemaRef]) -> SchemaRef {
         })
         .collect::<Vec<_>>();
     Arc::new(Schema::new(fields))
+}
+
+/// The one decimal type values of all `types` fit (`None` when none is a decimal): the
+/// largest scale, and the integer digits the widest needs; 256 bits past 38 digits.
+pub fn common_decimal<'t>(types: impl Iterator<Item = &'t ArrowType>) -> Option<ArrowType> {
+    let mut scale = 0i8;
+    let mut int_digits = 0i16;
+    let mut wide = false;
+    let mut any = false;
+    for t in types {
+        match t {
+            ArrowType::Decimal128(p, s) => {
+                any = true;
+                scale = scale.max(*s);
+                int_digits = int_digits.max(i16::from(*p) - i16::from(*s));
+            }
+            ArrowType::Decimal256(_, s) => {
+                any = true;
+                wide = true;
+                scale = scale.max(*s);
+            }
+            _ => {}
+        }
+    }
+    if !any {
+        return None;
+    }
+    let precision = int_digits + i16::from(scale.max(0));
+    Some(if wide || scale > 38 || precision > 38 {
+        ArrowType::Decimal256(76, scale)
+    } else {
+        let p = u8::try_from(precision.max(1)).unwrap_or(38);
+        ArrowType::Decimal128(p.max(scale.max(0) as u8).clamp(1, 38), scale)
+    })
 }
 
 /// Cast a batch's columns to `schema` (decimal rescaling; other types already match).
@@ -238,7 +261,7 @@ impl Dataset {
             };
             let mut schemas = Vec::new();
             if let Some(p) = &existing {
-                schemas.push(files::parquet_schema(p)?);
+                schemas.push(files::stored_schema(p)?);
             }
             match &up.source {
                 UploadSource::Staged(chunks) => {

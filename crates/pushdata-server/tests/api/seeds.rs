@@ -276,6 +276,25 @@ async fn big_decimals_stay_exact_across_chunks_and_publishes() {
         b[0].schema().field(1).data_type(),
         &arrow_schema::DataType::Decimal128(38, 3)
     );
+    // Stored as the digits the values need (5 at scale 3): a 64-bit Parquet integer.
+    assert_eq!(
+        stored_physical_types(dir.path()),
+        vec![parquet::basic::Type::INT32, parquet::basic::Type::INT32]
+    );
+    // 20 digits no longer fit 64 bits: 16-byte decimals, still exact.
+    api.push(&ds, &[("t", "add", r#"[[4,"12345678901234567.891"]]"#)])
+        .await;
+    assert_eq!(
+        stored_physical_types(dir.path()),
+        vec![
+            parquet::basic::Type::INT32,
+            parquet::basic::Type::FIXED_LEN_BYTE_ARRAY
+        ]
+    );
+    assert_eq!(
+        stored(dir.path(), &ds, "t"),
+        vec!["1|0.100", "2|-12.340", "4|12345678901234567.891"]
+    );
     // A 40-digit value in a later upsert widens the column to Decimal256, exactly.
     api.push(
         &ds,
@@ -295,9 +314,38 @@ async fn big_decimals_stay_exact_across_chunks_and_publishes() {
         stored(dir.path(), &ds, "t"),
         vec![
             "2|-12.340",
+            "4|12345678901234567.891",
             "3|1234567890123456789012345678901234567890.500",
             "1|0.250"
         ]
     );
     h.shutdown().await.unwrap();
+}
+
+/// The Parquet physical types of the columns of the newest table file under `dir`.
+fn stored_physical_types(dir: &std::path::Path) -> Vec<parquet::basic::Type> {
+    use parquet::file::reader::FileReader;
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let newest = files.last().expect("a table file");
+    let r = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(newest).unwrap())
+        .unwrap();
+    r.metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.physical_type())
+        .collect()
 }
