@@ -484,6 +484,62 @@ async fn parquet_with_many_row_groups_and_an_empty_file() {
     env.stop().await;
 }
 
+/// A tiny memory budget with tiny chunks: the producer waits for uploads (and sends the
+/// chunk being built early when the budget is smaller than a chunk), never deadlocks, and
+/// every row arrives once, in both orientations; one row larger than the budget goes
+/// through alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiny_memory_budget_with_tiny_chunks_round_trips() {
+    let env = Env::start().await;
+    let batches: Vec<RecordBatch> = (0..3).map(|i| numbered(i * 700, 700)).collect();
+    for o in [Orientation::Row, Orientation::Column] {
+        // Budget above a chunk (2 KiB), and below it (1 KiB: chunks cut at the budget).
+        for (chunk, budget) in [(2048usize, 5000usize), (2048, 1024)] {
+            let report = Push::new(env.client.clone())
+                .with_dataset_name(format!("tiny budget {o} {budget}"))
+                .with_memory_table("t", batches[0].schema(), batches.clone())
+                .with_orientation(o)
+                .with_chunk_bytes(chunk)
+                .with_max_buffered_bytes(budget)
+                .with_concurrency(3)
+                .execute()
+                .await
+                .unwrap();
+            assert_eq!(report.tables[0].rows, 2100);
+            assert!(report.chunks > 20, "{report:?}");
+            if budget < chunk {
+                // Chunks are cut at about the budget: each body stays under it (+ envelope).
+                assert!(report.bytes / report.chunks < 1024 + 64, "{report:?}");
+            }
+            assert_same(&batches, &env.read(&report.dataset_id, "t"));
+        }
+    }
+    // One row (about 12 KB of base64) larger than both the chunk target and the budget.
+    let big = "x".repeat(9000);
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", A::Int64, false),
+            Field::new("label", A::Utf8, true),
+        ])),
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+            Arc::new(StringArray::from(vec!["small", big.as_str(), "small"])),
+        ],
+    )
+    .unwrap();
+    let report = Push::new(env.client.clone())
+        .with_dataset_name("one big row")
+        .with_memory_table("t", batch.schema(), vec![batch.clone()])
+        .with_chunk_bytes(1024)
+        .with_max_buffered_bytes(2048)
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(report.chunks, 3, "{report:?}");
+    assert_same(&[batch], &env.read(&report.dataset_id, "t"));
+    env.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn update_existing_dataset_and_single_request() {
     let env = Env::start().await;

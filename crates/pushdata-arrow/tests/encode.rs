@@ -389,14 +389,162 @@ fn chunk_all(batches: &[RecordBatch], o: Orientation, target: usize) -> Vec<Enco
 }
 
 fn decode(ch: &EncodedChunk) -> serde_json::Value {
-    let req: ChunkRequest = serde_json::from_slice(ch.body.body()).unwrap();
+    let body = ch.body.to_bytes();
+    assert_eq!(body.len(), ch.body.len());
+    let req: ChunkRequest = serde_json::from_slice(&body).unwrap();
     assert_eq!(req.table_name, "t");
     assert_eq!(req.index.0, ch.index);
     let raw = base64::engine::general_purpose::STANDARD
         .decode(req.data.as_bytes())
         .unwrap();
     assert_eq!(raw.len(), ch.json_bytes);
+    assert_eq!(req.data.len(), ch.json_bytes.div_ceil(3) * 4);
     serde_json::from_slice(&raw).unwrap()
+}
+
+/// A table with nulls, JSON escapes and values of many lengths (so that slices' JSON ends
+/// at every length mod 3); no string ends with a space (see `fused_chunks_...`).
+fn varied(rows: usize, seed: usize) -> RecordBatch {
+    let words = [
+        "a",
+        "quote\"d",
+        "back\\slash",
+        "tab\there",
+        "new\nline",
+        "ctrl\u{1}x",
+        "été",
+        "日本語",
+        "[bracket]",
+        "xy",
+    ];
+    let text: Vec<Option<String>> = (0..rows)
+        .map(|i| {
+            let k = i * 7 + seed;
+            (k % 5 != 0).then(|| {
+                (0..=(k % 4))
+                    .map(|j| words[(k + j) % words.len()])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+        })
+        .collect();
+    let ints: Vec<Option<i64>> = (0..rows)
+        .map(|i| (i % 3 != 1).then_some((i as i64 - 50) * (i as i64 % 11) * 1001))
+        .collect();
+    let floats: Vec<Option<f64>> = (0..rows)
+        .map(|i| match i % 6 {
+            0 => None,
+            1 => Some(f64::NAN),
+            _ => Some(i as f64 / 8.0),
+        })
+        .collect();
+    RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("n", A::Int64, true),
+            Field::new("s", A::Utf8, true),
+            Field::new("f", A::Float64, true),
+        ])),
+        vec![
+            Arc::new(Int64Array::from(ints)),
+            Arc::new(StringArray::from(text)),
+            Arc::new(Float64Array::from(floats)),
+        ],
+    )
+    .unwrap()
+}
+
+/// The fused encoder's chunks (whitespace-padded pieces joined by 3-byte separators)
+/// decode, with base64 and serde_json, to the same JSON value as the unpadded JSON of the
+/// same rows; every data segment decodes on its own (pieces start on 3-byte boundaries);
+/// and the pieces' unpadded JSON lengths take every value mod 3.
+#[test]
+fn fused_chunks_decode_to_the_unpadded_json() {
+    let batches: Vec<RecordBatch> = [1usize, 2, 3, 5, 8, 13, 40, 0, 300, 77]
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| varied(n, i))
+        .collect();
+    let all = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let t = table(&all, &ModelOptions::default());
+    let pools = [1usize, 3].map(|n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+    });
+    let mut residues = std::collections::HashSet::new();
+    let mut one_row_chunks = 0;
+    for o in [Orientation::Row, Orientation::Column] {
+        for target in [64usize, 200, 1000, 5000, 1 << 20] {
+            for pool in &pools {
+                let chunks = pool.install(|| chunk_all(&batches, o, target));
+                let mut next = 0;
+                for ch in &chunks {
+                    assert_eq!(ch.rows.start, next);
+                    next = ch.rows.end;
+                    let got = decode(ch);
+                    let rows = all.slice(
+                        ch.rows.start as usize,
+                        (ch.rows.end - ch.rows.start) as usize,
+                    );
+                    let want: serde_json::Value = serde_json::from_slice(
+                        &encode_json(&t, &[rows], o, ZoneMode::Utc).unwrap(),
+                    )
+                    .unwrap();
+                    assert_eq!(got, want, "{o:?}, target {target}, chunk {}", ch.index);
+                    if ch.rows.end - ch.rows.start == 1 {
+                        one_row_chunks += 1;
+                    }
+                    // Every segment but the end group is a separator + padded JSON, on its own.
+                    let data = ch.body.data();
+                    for seg in &data[..data.len() - 1] {
+                        let raw = base64::engine::general_purpose::STANDARD
+                            .decode(seg)
+                            .unwrap();
+                        assert_eq!(raw.len() % 3, 0);
+                        let sep = std::str::from_utf8(&raw[..3]).unwrap();
+                        assert!(["[  ", ",  ", "[[ ", "],["].contains(&sep), "{sep:?}");
+                        let pad = raw.iter().rev().take_while(|&&b| b == b' ').count();
+                        assert!(pad <= 2, "{pad} spaces of padding");
+                        residues.insert((raw.len() - 3 - pad) % 3);
+                    }
+                }
+                assert_eq!(next, all.num_rows() as u64);
+            }
+        }
+    }
+    assert_eq!(
+        residues.len(),
+        3,
+        "unpadded lengths mod 3 seen: {residues:?}"
+    );
+    assert!(one_row_chunks > 0);
+}
+
+#[test]
+fn empty_and_one_row_tables_as_chunks() {
+    for o in [Orientation::Row, Orientation::Column] {
+        let empty = varied(0, 0);
+        let chunks = chunk_all(std::slice::from_ref(&empty), o, 1 << 20);
+        assert_eq!(chunks.len(), 1);
+        let want = match o {
+            Orientation::Row => serde_json::json!([]),
+            Orientation::Column => serde_json::json!([[], [], []]),
+        };
+        assert_eq!(decode(&chunks[0]), want);
+        for seed in 0..6 {
+            let one_row = varied(1, seed);
+            let t = table(&one_row, &ModelOptions::default());
+            let chunks = chunk_all(std::slice::from_ref(&one_row), o, 1 << 20);
+            assert_eq!(chunks.len(), 1);
+            assert_eq!(chunks[0].rows, 0..1);
+            let want: serde_json::Value = serde_json::from_slice(
+                &encode_json(&t, std::slice::from_ref(&one_row), o, ZoneMode::Utc).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(decode(&chunks[0]), want);
+        }
+    }
 }
 
 #[test]

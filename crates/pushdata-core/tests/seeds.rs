@@ -263,7 +263,7 @@ fn chunk_body_with_string_index() {
     // The client's in-place body says the same thing.
     let body = ChunkBody::from_base64("table1", 1, chunk.data.as_bytes());
     assert_eq!(
-        serde_json::from_slice::<Value>(body.body()).unwrap(),
+        serde_json::from_slice::<Value>(&body.to_bytes()).unwrap(),
         expected
     );
 

@@ -1,8 +1,15 @@
-//! Streaming base64 (standard alphabet, padded) through base64-simd, appended to a buffer.
+//! Base64 (standard alphabet, padded) through base64-simd:
 //!
-//! The chunk JSON comes in pieces (one per encoded slice, plus brackets); the stream carries
-//! up to two bytes between pieces so each piece is encoded in place, large pieces in parallel
-//! blocks with rayon, without first joining the JSON into one buffer.
+//! - [`PieceWriter`]: the fused path of the chunk encoder. A slice's JSON is written into a
+//!   small per-thread scratch and base64-encoded into the slice's piece every
+//!   [`FLUSH_BYTES`] (so the JSON is encoded while it is still in cache, and no chunk-sized
+//!   JSON buffer exists). Each segment's JSON is padded with spaces to a multiple of 3
+//!   bytes, so its base64 starts and ends on a 3-byte boundary of the chunk's JSON and the
+//!   pieces of a chunk can simply be concatenated; each segment starts with a 4-character
+//!   slot for the separator (3 bytes of JSON) chosen when the chunk is assembled.
+//! - [`Base64Stream`]: a stream over JSON that comes in arbitrary pieces (the
+//!   single-request workflow's one-shot encoding); it carries up to two bytes between
+//!   pieces so each piece is encoded in place, large pieces in parallel blocks with rayon.
 
 use base64_simd::{Out, STANDARD};
 use rayon::prelude::*;
@@ -116,6 +123,97 @@ impl<'a> Base64Stream<'a> {
     }
 }
 
+/// JSON bytes gathered in the scratch before they are base64-encoded into the piece (a
+/// multiple of 3, small enough to stay in the core's cache).
+pub(crate) const FLUSH_BYTES: usize = 48 * 1024;
+
+/// Base64 of the 3-byte JSON group `,  ` (a comma and two spaces): the separator slot's
+/// content until the chunk is assembled, and the separator between two pieces of a row
+/// list or of one column.
+pub(crate) const SEP_NEXT: [u8; 4] = *b"LCAg";
+
+/// The encoded output would exceed the piece's cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Overflow;
+
+/// Writes a piece: segments of whitespace-padded JSON, each base64-encoded behind a
+/// 4-byte separator slot, into one buffer that never grows past `cap` bytes.
+///
+/// The JSON is written into [`json`](PieceWriter::json) (the scratch) and moved out by
+/// [`maybe_flush`](PieceWriter::maybe_flush) / [`end_segment`](PieceWriter::end_segment).
+pub(crate) struct PieceWriter<'s> {
+    /// JSON not yet encoded (fewer than [`FLUSH_BYTES`] plus one row or value).
+    pub json: &'s mut Vec<u8>,
+    out: Vec<u8>,
+    cap: usize,
+    /// JSON bytes the piece stands for: padded segments plus 3 per separator slot.
+    json_len: usize,
+    seg_ends: Vec<usize>,
+}
+
+impl<'s> PieceWriter<'s> {
+    /// A piece of at most `cap` bytes of base64, written through `scratch` (cleared).
+    pub fn new(scratch: &'s mut Vec<u8>, cap: usize, segments: usize) -> Self {
+        scratch.clear();
+        PieceWriter {
+            json: scratch,
+            out: Vec::with_capacity(cap),
+            cap,
+            json_len: 0,
+            seg_ends: Vec::with_capacity(segments),
+        }
+    }
+
+    /// Start a segment: its separator slot.
+    pub fn begin_segment(&mut self) -> Result<(), Overflow> {
+        if self.out.len() + SEP_NEXT.len() > self.cap {
+            return Err(Overflow);
+        }
+        self.out.extend_from_slice(&SEP_NEXT);
+        self.json_len += 3;
+        Ok(())
+    }
+
+    /// Encode the scratch's whole 3-byte groups once it holds [`FLUSH_BYTES`] or more.
+    #[inline]
+    pub fn maybe_flush(&mut self) -> Result<(), Overflow> {
+        if self.json.len() >= FLUSH_BYTES {
+            self.encode(self.json.len() / 3 * 3)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// End a segment: pad its JSON with spaces to a multiple of 3 bytes and encode it all.
+    pub fn end_segment(&mut self) -> Result<(), Overflow> {
+        let pad = (3 - self.json.len() % 3) % 3;
+        self.json.extend_from_slice(&b"  "[..pad]);
+        self.encode(self.json.len())?;
+        self.seg_ends.push(self.out.len());
+        Ok(())
+    }
+
+    fn encode(&mut self, n: usize) -> Result<(), Overflow> {
+        if n == 0 {
+            return Ok(());
+        }
+        if self.out.len() + n / 3 * 4 > self.cap {
+            return Err(Overflow);
+        }
+        STANDARD.encode_append(&self.json[..n], &mut self.out);
+        self.json_len += n;
+        let rest = self.json.len() - n;
+        self.json.copy_within(n.., 0);
+        self.json.truncate(rest);
+        Ok(())
+    }
+
+    /// The piece's base64, the end of each segment in it, and the JSON bytes it stands for.
+    pub fn finish(self) -> (Vec<u8>, Vec<usize>, usize) {
+        (self.out, self.seg_ends, self.json_len)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -149,6 +247,44 @@ mod tests {
             );
             assert!(out == want, "piece size {piece}");
         }
+    }
+
+    #[test]
+    fn piece_writer_pads_segments_and_respects_its_cap() {
+        let mut scratch = Vec::new();
+        let mut w = PieceWriter::new(&mut scratch, 1 << 20, 2);
+        let mut want = Vec::new();
+        for (seg, len) in [(0u8, FLUSH_BYTES * 2 + 1), (1, 5)] {
+            w.begin_segment().unwrap();
+            want.extend_from_slice(b",  ");
+            for i in 0..len {
+                let b = b'a' + ((i + seg as usize) % 26) as u8;
+                w.json.push(b);
+                want.push(b);
+                w.maybe_flush().unwrap();
+            }
+            w.end_segment().unwrap();
+            while want.len() % 3 != 0 {
+                want.push(b' ');
+            }
+        }
+        let (out, ends, json_len) = w.finish();
+        assert_eq!(json_len, want.len());
+        assert_eq!(ends.len(), 2);
+        assert_eq!(*ends.last().unwrap(), out.len());
+        assert_eq!(
+            out,
+            base64::engine::general_purpose::STANDARD
+                .encode(&want)
+                .into_bytes()
+        );
+        // The cap is never exceeded: the writer stops with `Overflow` instead.
+        let mut scratch = Vec::new();
+        let mut w = PieceWriter::new(&mut scratch, 100, 1);
+        w.begin_segment().unwrap();
+        w.json.extend_from_slice(&[b'x'; 200]);
+        assert_eq!(w.end_segment(), Err(Overflow));
+        assert!(w.finish().0.len() <= 100);
     }
 
     #[test]

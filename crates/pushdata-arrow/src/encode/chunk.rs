@@ -1,23 +1,51 @@
 //! Cut a table's batches into chunks of a target size, never inside a row.
 //!
 //! Batches are cut into zero-copy slices (`RecordBatch::slice`) of an estimated number of rows
-//! (bytes per row measured on the first slice, then a running average), a group of slices is
-//! encoded in parallel with rayon, and encoded slices are collected until the next one would
-//! take the chunk's base64 data past the target. A slice that alone exceeds the target is
-//! split in halves and re-encoded, down to one row; only a single row larger than the target
-//! makes a chunk larger than the target.
+//! (bytes per row measured on the first slice, then a running average); a group of slices is
+//! encoded in parallel with rayon, each slice straight into a *piece* of the chunk's base64
+//! data (JSON through a small per-thread scratch, see [`encode_piece`]); pieces are
+//! collected until the next one would take the chunk's base64 data past the target. A slice
+//! that alone exceeds the target is split in halves and encoded again, down to one row; only
+//! a single row larger than the target makes a chunk larger than the target.
 //!
-//! Memory: the encoded slices of one chunk (about `target * 3/4` bytes of JSON), one group of
-//! slices being encoded (about half of that), and the chunk body being written
-//! (about `target`). Slice buffers are pooled and reused.
+//! # The chunk's JSON
+//!
+//! Every piece's JSON is padded with spaces (JSON whitespace) to a multiple of 3 bytes, so
+//! its base64 starts on a 3-byte boundary of the chunk's JSON, and the pieces are joined
+//! with fixed 3-byte separators, each 4 base64 characters written into a slot at the start
+//! of the piece when the chunk is assembled:
+//!
+//! - ROW: `[  ` before the first piece, `,  ` before every other one, `]` at the end:
+//!   `[  [1,"a"],[2,"b"] ,  [3,"c"]  ]`;
+//! - COLUMN: one piece per (slice, column): `[[ ` before column 0 of the first slice, `],[`
+//!   before the first slice of every other column, `,  ` before further slices of the same
+//!   column, `]]` at the end.
+//!
+//! An empty chunk is `[]` (ROW) or `[[],[],…]` with one empty array per column (COLUMN).
+//! The body is not copied into one buffer: it goes out as its pieces ([`ChunkBody`]).
+//!
+//! # Memory
+//!
+//! Without a budget: the pieces of the chunk being built (at most `target` bytes), one group
+//! of slices being encoded, and a JSON scratch of about 48 KB per thread. With a
+//! [`MemoryBudget`] ([`Chunker::with_budget`]) the bytes of every piece are reserved before
+//! it is encoded (an estimate from the bytes per row seen; the encoder stops at the reserved
+//! size and the slice is encoded again with a larger reservation if it was too small) and
+//! stay reserved until the chunk holding them is dropped; see [`super::budget`] for the
+//! rules that keep this from deadlocking.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use pushdata_core::wire::{ChunkBody, ChunkBodyWriter, Orientation};
+use bytes::Bytes;
+use pushdata_core::wire::{ChunkBody, Orientation};
 
-use super::base64::Base64Stream;
-use super::rows::{EncodedRows, ValueFault, chunk_json_len, encode_rows, write_chunk_json};
+use super::base64::{Base64Stream, SEP_NEXT};
+use super::budget::{MemoryBudget, Reservation, Reserve};
+use super::rows::{
+    EncodedPiece, EncodedRows, PieceFault, ValueFault, encode_piece, encode_rows, write_chunk_json,
+};
 use super::values::ZoneMode;
 use crate::error::{Error, Result};
 use crate::model::TableModel;
@@ -31,8 +59,23 @@ const FIRST_SLICE_ROWS: usize = 1024;
 /// Fewest rows of a slice cut only to spread a small batch over the threads.
 const MIN_SLICE_ROWS: usize = 512;
 
+/// Guess of the base64 bytes per value before any row was seen (generous: a first slice
+/// that needs more is encoded again with a larger reservation).
+const FIRST_GUESS_PER_VALUE: usize = 48;
+
+/// Base64 of `[  ` (before the first piece of a ROW chunk).
+const SEP_ROW_FIRST: [u8; 4] = *b"WyAg";
+/// Base64 of `[[ ` (before column 0 of the first slice of a COLUMN chunk).
+const SEP_COLUMN_FIRST: [u8; 4] = *b"W1sg";
+/// Base64 of `],[` (before the first slice of every other column of a COLUMN chunk).
+const SEP_COLUMN_NEXT: [u8; 4] = *b"XSxb";
+/// Base64 of `]`, the end of a ROW chunk.
+const END_ROW: &[u8; 4] = b"XQ==";
+/// Base64 of `]]`, the end of a COLUMN chunk.
+const END_COLUMN: &[u8; 4] = b"XV0=";
+
 /// A finished chunk of one table.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct EncodedChunk {
     /// Table name.
     pub table: String,
@@ -40,10 +83,33 @@ pub struct EncodedChunk {
     pub index: u64,
     /// Rows of the table it carries (0-based, end exclusive).
     pub rows: Range<u64>,
-    /// Size of the chunk's JSON before base64.
+    /// Size of the chunk's JSON before base64, including the whitespace that pads every
+    /// piece to a multiple of 3 bytes (the base64 data is `json_bytes.div_ceil(3) * 4`
+    /// bytes).
     pub json_bytes: usize,
-    /// The PUT body, base64 written in place.
+    /// The PUT body: the envelope and the base64 pieces as written, not joined.
     pub body: ChunkBody,
+    /// The chunk's bytes in the chunker's [`MemoryBudget`] (none without one), released
+    /// when the chunk is dropped.
+    pub reservation: Reservation,
+}
+
+/// A piece waiting in the chunk being built, with its reserved bytes.
+#[derive(Debug)]
+struct Piece {
+    enc: EncodedPiece,
+    held: Reservation,
+}
+
+/// A slice to encode: rows `off..off + len` of the batch.
+#[derive(Debug)]
+struct Job {
+    off: usize,
+    len: usize,
+    /// Bytes reserved for its base64.
+    reserve: usize,
+    /// A single row larger than the target: encoded without the target as its cap.
+    uncapped: bool,
 }
 
 /// Cuts one table's batches into chunks. Feed batches with [`Chunker::push`], end with
@@ -52,19 +118,21 @@ pub struct Chunker<'m> {
     table: &'m TableModel,
     orientation: Orientation,
     zones: ZoneMode,
-    /// Target of the JSON size of a chunk (3/4 of the base64 target).
-    json_budget: usize,
-    pending: Vec<EncodedRows>,
-    pending_json: usize,
+    /// Target of the base64 data size of a chunk.
+    target: usize,
+    budget: Option<Arc<MemoryBudget>>,
+    pending: Vec<Piece>,
+    /// Base64 bytes of the pending pieces.
+    pending_data: usize,
     pending_rows: u64,
     /// First row of the pending rows.
     chunk_start: u64,
     /// Rows of the table received so far (start of the next batch).
     rows_in: u64,
     next_index: u64,
-    seen_json: u64,
+    /// Base64 bytes and rows of the pieces accepted so far.
+    seen_data: u64,
     seen_rows: u64,
-    pool: Vec<Vec<u8>>,
     group: usize,
 }
 
@@ -81,18 +149,27 @@ impl<'m> Chunker<'m> {
             table,
             orientation,
             zones,
-            json_budget: (target_bytes / 4 * 3).max(64),
+            target: target_bytes.max(64),
+            budget: None,
             pending: Vec::new(),
-            pending_json: 0,
+            pending_data: 0,
             pending_rows: 0,
             chunk_start: 0,
             rows_in: 0,
             next_index: 1,
-            seen_json: 0,
+            seen_data: 0,
             seen_rows: 0,
-            pool: Vec::new(),
             group,
         }
+    }
+
+    /// Count every piece's bytes in `budget` from before it is encoded until the chunk
+    /// holding it is dropped, waiting (blocking the calling thread) while the budget is
+    /// full. See [`super::budget`] for the rules; with a budget smaller than the target,
+    /// chunks are cut at about the budget.
+    pub fn with_budget(mut self, budget: Arc<MemoryBudget>) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     /// Rows received so far.
@@ -105,14 +182,49 @@ impl<'m> Chunker<'m> {
         self.next_index - 1
     }
 
-    fn rows_per_slice(&self) -> usize {
-        if self.seen_rows == 0 {
-            return FIRST_SLICE_ROWS;
+    /// Segments of a piece (each has a separator slot and up to 2 bytes of padding).
+    fn segments(&self) -> usize {
+        match self.orientation {
+            Orientation::Row => 1,
+            Orientation::Column => self.table.columns.len().max(1),
         }
-        let per_row = (self.seen_json as f64 / self.seen_rows as f64).max(1.0);
-        // A group of slices is about half a chunk.
-        let target = self.json_budget as f64 / 2.0 / self.group as f64;
-        ((target / per_row) as usize).clamp(1, 1 << 20)
+    }
+
+    /// The most base64 bytes of one piece: what fits in an empty chunk.
+    fn piece_cap(&self) -> usize {
+        self.target.saturating_sub(END_ROW.len()).max(16)
+    }
+
+    /// Estimated base64 bytes per row (running average).
+    fn per_row(&self) -> f64 {
+        if self.seen_rows == 0 {
+            (FIRST_GUESS_PER_VALUE * self.table.columns.len().max(1)) as f64
+        } else {
+            (self.seen_data as f64 / self.seen_rows as f64).max(1.0)
+        }
+    }
+
+    /// Bytes to reserve for a slice of `rows` rows: the estimate plus 1/8, plus the
+    /// separator slots and padding.
+    fn estimate(&self, rows: usize) -> usize {
+        let data = rows as f64 * self.per_row() * 1.125;
+        data as usize + self.segments() * 8 + 64
+    }
+
+    fn rows_per_slice(&self) -> usize {
+        let per_row = self.per_row();
+        let rows = if self.seen_rows == 0 {
+            FIRST_SLICE_ROWS
+        } else {
+            // A group of slices is about half a chunk.
+            let target = self.target as f64 / 2.0 / self.group as f64;
+            ((target / per_row) as usize).clamp(1, 1 << 20)
+        };
+        match &self.budget {
+            // And a slice at most a quarter of the budget, so that several fit.
+            Some(b) => rows.min(((b.limit() as f64 / 4.0 / per_row) as usize).max(1)),
+            None => rows,
+        }
     }
 
     fn check_schema(&self, batch: &RecordBatch) -> Result<()> {
@@ -145,24 +257,98 @@ impl<'m> Chunker<'m> {
         Ok(())
     }
 
+    fn value_error(&self, fault: ValueFault, base_row: u64) -> Error {
+        let ValueFault {
+            column,
+            row,
+            message,
+        } = fault;
+        Error::Value {
+            table: self.table.name.clone(),
+            column: self
+                .table
+                .columns
+                .get(column)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            row: base_row + row as u64,
+            message,
+        }
+    }
+
     fn encode(&self, batch: &RecordBatch, buf: Vec<u8>, base_row: u64) -> Result<EncodedRows> {
-        encode_rows(self.table, batch, self.orientation, self.zones, buf).map_err(
-            |ValueFault {
-                 column,
-                 row,
-                 message,
-             }| Error::Value {
-                table: self.table.name.clone(),
-                column: self
-                    .table
-                    .columns
-                    .get(column)
-                    .map(|c| c.name.clone())
-                    .unwrap_or_default(),
-                row: base_row + row as u64,
-                message,
-            },
-        )
+        encode_rows(self.table, batch, self.orientation, self.zones, buf)
+            .map_err(|f| self.value_error(f, base_row))
+    }
+
+    /// Reserve `bytes` for the next slice, waiting while the budget is full; when only the
+    /// chunk being built holds bytes, it is sent first (it cannot be released otherwise).
+    fn reserve_blocking(
+        &mut self,
+        bytes: usize,
+        emit: &mut dyn FnMut(EncodedChunk) -> Result<()>,
+    ) -> Result<Reservation> {
+        let Some(budget) = self.budget.clone() else {
+            return Ok(Reservation::unlimited(bytes));
+        };
+        loop {
+            match budget.reserve(bytes, self.pending_data) {
+                Reserve::Granted(r) => return Ok(r),
+                Reserve::MustFlush => {
+                    tracing::debug!(
+                        table = %self.table.name,
+                        bytes = self.pending_data,
+                        limit = budget.limit(),
+                        "memory budget full with the chunk being built; sending it early"
+                    );
+                    self.flush(emit)?;
+                }
+            }
+        }
+    }
+
+    /// Reserve `bytes` if they fit now.
+    fn try_reserve(&self, bytes: usize) -> Option<Reservation> {
+        match &self.budget {
+            None => Some(Reservation::unlimited(bytes)),
+            Some(b) => b.try_reserve(bytes),
+        }
+    }
+
+    /// What to encode after `job` overflowed its cap.
+    fn retry_after_overflow(&self, job: Job) -> Job {
+        let limit = self.budget.as_ref().map_or(usize::MAX, |b| b.limit());
+        let grow = |reserve: usize| {
+            let doubled = reserve.saturating_mul(2);
+            if reserve < limit {
+                doubled.min(limit)
+            } else {
+                doubled
+            }
+        };
+        if job.uncapped || job.reserve < self.piece_cap() {
+            // The reservation was the cap: the slice is denser than estimated.
+            Job {
+                reserve: grow(job.reserve),
+                ..job
+            }
+        } else if job.len > 1 {
+            // Too big for an empty chunk: split in halves (the second half comes next).
+            let len = job.len / 2;
+            Job {
+                off: job.off,
+                len,
+                reserve: self.estimate(len),
+                uncapped: false,
+            }
+        } else {
+            // One row larger than the target: it makes a chunk of its own.
+            Job {
+                reserve: grow(job.reserve.max(self.piece_cap())),
+                uncapped: true,
+                ..job
+            }
+        }
     }
 
     /// Encode `batch` (rows following the ones pushed before), emitting the chunks it fills.
@@ -176,6 +362,7 @@ impl<'m> Chunker<'m> {
         let n = batch.num_rows();
         let base = self.rows_in;
         let mut offset = 0;
+        let mut retry: Option<Job> = None;
         while offset < n {
             // A batch smaller than a group of slices (a Parquet source yields 8192 rows) is
             // cut into one slice per thread, so that it is encoded on all threads.
@@ -183,131 +370,195 @@ impl<'m> Chunker<'m> {
                 .rows_per_slice()
                 .min(n.div_ceil(rayon::current_num_threads()).max(MIN_SLICE_ROWS));
             let count = if self.seen_rows == 0 { 1 } else { self.group };
-            // Bytes per row seen so far (+1/8), to size each slice's buffer once.
-            let per_row = self.seen_json.div_ceil(self.seen_rows.max(1)) as usize;
-            let per_row = per_row + per_row / 8;
-            let mut slices = Vec::with_capacity(count);
-            while slices.len() < count && offset < n {
+            let first = retry.take().unwrap_or_else(|| {
                 let len = per.min(n - offset);
-                let mut buf = self.pool.pop().unwrap_or_default();
-                buf.clear();
-                buf.reserve(len * per_row);
-                slices.push((offset, len, buf));
-                offset += len;
+                Job {
+                    off: offset,
+                    len,
+                    reserve: self.estimate(len),
+                    uncapped: false,
+                }
+            });
+            // The first slice waits for its bytes; the others join the group only if
+            // theirs are free now.
+            let held = self.reserve_blocking(first.reserve, emit)?;
+            let mut next = first.off + first.len;
+            let mut jobs = vec![(first, held)];
+            while jobs.len() < count && next < n {
+                let len = per.min(n - next);
+                let reserve = self.estimate(len);
+                let Some(held) = self.try_reserve(reserve) else {
+                    break;
+                };
+                jobs.push((
+                    Job {
+                        off: next,
+                        len,
+                        reserve,
+                        uncapped: false,
+                    },
+                    held,
+                ));
+                next += len;
             }
-            let encoded: Vec<(usize, Result<EncodedRows>)> = slices
-                .into_par_iter()
-                .map(|(off, len, buf)| {
-                    (
-                        off,
-                        self.encode(&batch.slice(off, len), buf, base + off as u64),
+            let piece_cap = self.piece_cap();
+            let this = &*self;
+            let encoded: Vec<std::result::Result<EncodedPiece, PieceFault>> = jobs
+                .par_iter()
+                .map(|(job, _)| {
+                    let cap = if job.uncapped {
+                        job.reserve
+                    } else {
+                        job.reserve.min(piece_cap)
+                    };
+                    encode_piece(
+                        this.table,
+                        &batch.slice(job.off, job.len),
+                        this.orientation,
+                        this.zones,
+                        cap,
                     )
                 })
                 .collect();
-            for (off, enc) in encoded {
-                let enc = enc?;
-                self.seen_json += enc.json.len() as u64;
-                self.seen_rows += enc.rows as u64;
-                self.accept(batch, off, enc, emit)?;
+            for ((job, mut held), piece) in jobs.into_iter().zip(encoded) {
+                match piece {
+                    Ok(enc) => {
+                        held.shrink_to(enc.out.len());
+                        offset = job.off + job.len;
+                        self.accept(Piece { enc, held }, emit)?;
+                    }
+                    Err(PieceFault::Value(f)) => {
+                        return Err(self.value_error(f, base + job.off as u64));
+                    }
+                    Err(PieceFault::Overflow) => {
+                        // The slices after this one are dropped (their bytes released) and
+                        // encoded again after it.
+                        drop(held);
+                        retry = Some(self.retry_after_overflow(job));
+                        break;
+                    }
+                }
             }
         }
         self.rows_in += n as u64;
         Ok(())
     }
 
+    /// Whether `extra` more bytes of pieces fit in the chunk being built.
     fn fits(&self, extra: usize) -> bool {
-        chunk_json_len(
-            self.pending_json + extra,
-            self.pending.len() + 1,
-            self.orientation,
-            self.table.columns.len(),
-        ) <= self.json_budget
+        self.pending_data + extra + END_ROW.len() <= self.target
     }
 
-    /// Add encoded rows that start at `slice_start` within `batch`.
+    /// Add an encoded piece (the next rows of the table).
     fn accept(
         &mut self,
-        batch: &RecordBatch,
-        slice_start: usize,
-        enc: EncodedRows,
+        piece: Piece,
         emit: &mut dyn FnMut(EncodedChunk) -> Result<()>,
     ) -> Result<()> {
-        if enc.rows == 0 {
-            self.pool.push(enc.json);
+        let (data, rows) = (piece.enc.out.len(), piece.enc.rows);
+        if rows == 0 {
             return Ok(());
         }
-        if self.fits(enc.json.len()) {
-            self.pending_json += enc.json.len();
-            self.pending_rows += enc.rows as u64;
-            self.pending.push(enc);
-            return Ok(());
-        }
-        if !self.pending.is_empty() {
+        self.seen_data += data as u64;
+        self.seen_rows += rows as u64;
+        if !self.fits(data) && !self.pending.is_empty() {
             self.flush(emit)?;
-            return self.accept(batch, slice_start, enc, emit);
         }
-        if enc.rows == 1 {
-            // One row larger than the target: it makes a chunk of its own.
+        let alone_too_big = !self.fits(data);
+        self.pending_data += data;
+        self.pending_rows += rows as u64;
+        self.pending.push(piece);
+        if alone_too_big {
+            // Only a single row gets here (larger slices are split before).
             tracing::warn!(
                 table = %self.table.name,
                 row = self.chunk_start,
-                bytes = enc.json.len(),
+                rows,
+                bytes = data,
                 "a single row is larger than the chunk target; sending it as its own chunk"
             );
-            self.pending_json += enc.json.len();
-            self.pending_rows += 1;
-            self.pending.push(enc);
-            return self.flush(emit);
+            self.flush(emit)?;
         }
-        // Too big alone: split in halves and encode again.
-        let rows = enc.rows;
-        let base = self.rows_in;
-        let mut buf = enc.json;
-        let half = rows / 2;
-        for (off, len) in [(slice_start, half), (slice_start + half, rows - half)] {
-            let part = self.encode(&batch.slice(off, len), buf, base + off as u64)?;
-            buf = self.pool.pop().unwrap_or_default();
-            self.accept(batch, off, part, emit)?;
-        }
-        self.pool.push(buf);
         Ok(())
     }
 
     fn flush(&mut self, emit: &mut dyn FnMut(EncodedChunk) -> Result<()>) -> Result<()> {
         let chunk = self.build_chunk();
-        for p in self.pending.drain(..) {
-            self.pool.push(p.json);
-        }
-        // The pool keeps the buffers of one chunk's parts (at most one chunk of JSON, which
-        // the memory bound counts anyway): reusing them spares the page faults of fresh
-        // allocations for every slice.
         self.chunk_start += self.pending_rows;
         self.pending_rows = 0;
-        self.pending_json = 0;
+        self.pending_data = 0;
         self.next_index += 1;
         emit(chunk)
     }
 
-    fn build_chunk(&self) -> EncodedChunk {
+    /// Assemble the pending pieces: separators into their slots, pieces frozen as
+    /// [`Bytes`] (no copy), the end group last.
+    fn build_chunk(&mut self) -> EncodedChunk {
+        let pieces = std::mem::take(&mut self.pending);
         let columns = self.table.columns.len();
-        let json_bytes = chunk_json_len(
-            self.pending_json,
-            self.pending.len(),
-            self.orientation,
-            columns,
-        );
-        let mut w = ChunkBodyWriter::new(&self.table.name, self.next_index, json_bytes / 3 * 4 + 4);
-        let mut stream = Base64Stream::new(w.buffer());
-        write_chunk_json(&self.pending, self.orientation, columns, &mut |b| {
-            stream.write(b)
-        });
-        stream.finish();
+        let mut reservation = Reservation::default();
+        let mut json_bytes = 0usize;
+        let mut data: Vec<Bytes> = Vec::new();
+        if pieces.is_empty() {
+            // `[]` or `[[],[],…]`: unpadded, encoded in one go.
+            let json = empty_chunk_json(self.orientation, columns);
+            json_bytes = json.len();
+            data.push(Bytes::from(base64_simd::STANDARD.encode_to_string(&json)));
+        } else {
+            match self.orientation {
+                Orientation::Row => {
+                    data.reserve(pieces.len() + 1);
+                    for (i, p) in pieces.into_iter().enumerate() {
+                        let Piece { mut enc, held } = p;
+                        if i == 0 {
+                            write_slot(&mut enc.out, 0, SEP_ROW_FIRST);
+                        }
+                        json_bytes += enc.json_len;
+                        reservation.absorb(held);
+                        data.push(Bytes::from(enc.out));
+                    }
+                    data.push(Bytes::from_static(END_ROW));
+                    json_bytes += 1;
+                }
+                Orientation::Column => {
+                    let mut frozen: Vec<(Bytes, Vec<usize>)> = Vec::with_capacity(pieces.len());
+                    for (i, p) in pieces.into_iter().enumerate() {
+                        let Piece { mut enc, held } = p;
+                        if i == 0 {
+                            let mut start = 0;
+                            for (c, &end) in enc.seg_ends.iter().enumerate() {
+                                let sep = if c == 0 {
+                                    SEP_COLUMN_FIRST
+                                } else {
+                                    SEP_COLUMN_NEXT
+                                };
+                                write_slot(&mut enc.out, start, sep);
+                                start = end;
+                            }
+                        }
+                        json_bytes += enc.json_len;
+                        reservation.absorb(held);
+                        frozen.push((Bytes::from(enc.out), enc.seg_ends));
+                    }
+                    data.reserve(frozen.len() * columns + 1);
+                    for c in 0..columns {
+                        for (bytes, ends) in &frozen {
+                            let start = if c == 0 { 0 } else { ends[c - 1] };
+                            data.push(bytes.slice(start..ends[c]));
+                        }
+                    }
+                    data.push(Bytes::from_static(END_COLUMN));
+                    json_bytes += 2;
+                }
+            }
+        }
         EncodedChunk {
             table: self.table.name.clone(),
             index: self.next_index,
             rows: self.chunk_start..self.chunk_start + self.pending_rows,
             json_bytes,
-            body: w.finish(),
+            body: ChunkBody::from_segments(&self.table.name, self.next_index, data),
+            reservation,
         }
     }
 
@@ -319,6 +570,23 @@ impl<'m> Chunker<'m> {
         }
         Ok(())
     }
+}
+
+/// Write a separator's 4 base64 characters into the slot at `at` (the slot is always there:
+/// every segment starts with one).
+fn write_slot(out: &mut [u8], at: usize, sep: [u8; 4]) {
+    if let Some(slot) = out.get_mut(at..at + SEP_NEXT.len()) {
+        slot.copy_from_slice(&sep);
+    }
+}
+
+/// The JSON of a chunk without rows: `[]` (ROW) or `[[],[],…]` (COLUMN).
+fn empty_chunk_json(orientation: Orientation, columns: usize) -> Vec<u8> {
+    let mut json = Vec::new();
+    write_chunk_json(&[], orientation, columns, &mut |b| {
+        json.extend_from_slice(b)
+    });
+    json
 }
 
 /// Encode whole batches into one base64 string (the single-request workflow's `data`).

@@ -1,9 +1,14 @@
-//! Encode a batch (usually a zero-copy slice of one) into JSON values, by row or by column.
+//! Encode a batch (usually a zero-copy slice of one) into JSON values, by row or by column:
+//! [`encode_piece`] writes the chunk encoder's base64 pieces directly (fused JSON + base64,
+//! see [`PieceWriter`]); [`encode_rows`] writes plain JSON (the single-request workflow).
+
+use std::cell::RefCell;
 
 use arrow_array::RecordBatch;
 use pushdata_core::wire::Orientation;
 
-use super::values::{ZoneMode, make_encoder};
+use super::base64::{FLUSH_BYTES, Overflow, PieceWriter};
+use super::values::{ColumnEncoder, ZoneMode, make_encoder};
 use crate::model::TableModel;
 
 /// The JSON text of some consecutive rows, ready to be joined into a chunk.
@@ -32,16 +37,13 @@ pub struct ValueFault {
     pub message: String,
 }
 
-/// Encode all rows of `batch` (whose columns follow `table`'s schema) into `buf` (cleared).
-pub fn encode_rows(
+/// One encoder per column of `batch` (whose columns follow `table`'s schema).
+fn make_encoders<'a>(
     table: &TableModel,
-    batch: &RecordBatch,
-    orientation: Orientation,
+    batch: &'a RecordBatch,
+    schema: &'a arrow_schema::Schema,
     zones: ZoneMode,
-    mut buf: Vec<u8>,
-) -> Result<EncodedRows, ValueFault> {
-    buf.clear();
-    let schema = batch.schema();
+) -> Result<Vec<ColumnEncoder<'a>>, ValueFault> {
     let fields = schema.fields();
     let mut encoders = Vec::with_capacity(table.columns.len());
     for (c, col) in table.columns.iter().enumerate() {
@@ -61,12 +63,29 @@ pub fn encode_rows(
         })?;
         encoders.push(enc);
     }
-    let rows = batch.num_rows();
-    let fault = |column: usize, row: usize, message: String| ValueFault {
+    Ok(encoders)
+}
+
+fn fault(column: usize, row: usize, message: String) -> ValueFault {
+    ValueFault {
         column,
         row,
         message,
-    };
+    }
+}
+
+/// Encode all rows of `batch` (whose columns follow `table`'s schema) into `buf` (cleared).
+pub fn encode_rows(
+    table: &TableModel,
+    batch: &RecordBatch,
+    orientation: Orientation,
+    zones: ZoneMode,
+    mut buf: Vec<u8>,
+) -> Result<EncodedRows, ValueFault> {
+    buf.clear();
+    let schema = batch.schema();
+    let mut encoders = make_encoders(table, batch, &schema, zones)?;
+    let rows = batch.num_rows();
     let mut col_ends = Vec::new();
     match orientation {
         Orientation::Row => {
@@ -101,6 +120,135 @@ pub fn encode_rows(
         rows,
         json: buf,
         col_ends,
+    })
+}
+
+/// Some consecutive rows as a piece of a chunk's base64 data (see [`encode_piece`]).
+#[derive(Debug)]
+pub(crate) struct EncodedPiece {
+    /// Number of rows.
+    pub rows: usize,
+    /// The base64: one segment (ROW) or one per column (COLUMN), each starting with a
+    /// 4-character separator slot.
+    pub out: Vec<u8>,
+    /// End of each segment in `out`.
+    pub seg_ends: Vec<usize>,
+    /// JSON bytes the piece stands for (padding and 3 per separator slot included).
+    pub json_len: usize,
+}
+
+/// Why [`encode_piece`] produced no piece.
+#[derive(Debug)]
+pub(crate) enum PieceFault {
+    /// A value cannot be written.
+    Value(ValueFault),
+    /// The base64 would be larger than the cap.
+    Overflow,
+}
+
+impl From<Overflow> for PieceFault {
+    fn from(_: Overflow) -> Self {
+        PieceFault::Overflow
+    }
+}
+
+thread_local! {
+    /// The JSON scratch of the encoding thread, reused by every piece it encodes.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Encode all rows of `batch` into a piece of at most `cap` bytes of base64 (fused: the
+/// JSON goes through a small per-thread scratch, never a slice-sized buffer).
+///
+/// - ROW: one segment, the rows `[v,v],[v,v]` joined by `,`;
+/// - COLUMN: one segment per column, its values `v,v` joined by `,`.
+///
+/// Each segment's JSON is padded with spaces to a multiple of 3 bytes and its base64 starts
+/// with a 4-character slot for the separator that the chunk assembly writes (`[  `, `,  `,
+/// `[[ ` or `],[`). Stops with [`PieceFault::Overflow`] as soon as the piece would exceed
+/// `cap`.
+pub(crate) fn encode_piece(
+    table: &TableModel,
+    batch: &RecordBatch,
+    orientation: Orientation,
+    zones: ZoneMode,
+    cap: usize,
+) -> Result<EncodedPiece, PieceFault> {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let piece = encode_piece_with(table, batch, orientation, zones, cap, &mut scratch);
+            // A huge value may have grown the scratch: do not keep that much per thread.
+            if scratch.capacity() > 8 * FLUSH_BYTES {
+                *scratch = Vec::new();
+            }
+            piece
+        }
+        // Only if encoding re-entered on this thread: a scratch of its own.
+        Err(_) => encode_piece_with(table, batch, orientation, zones, cap, &mut Vec::new()),
+    })
+}
+
+fn encode_piece_with(
+    table: &TableModel,
+    batch: &RecordBatch,
+    orientation: Orientation,
+    zones: ZoneMode,
+    cap: usize,
+    scratch: &mut Vec<u8>,
+) -> Result<EncodedPiece, PieceFault> {
+    let schema = batch.schema();
+    let mut encoders = make_encoders(table, batch, &schema, zones).map_err(PieceFault::Value)?;
+    let rows = batch.num_rows();
+    let segments = match orientation {
+        Orientation::Row => 1,
+        Orientation::Column => encoders.len(),
+    };
+    if scratch.capacity() < FLUSH_BYTES * 2 {
+        scratch.reserve(FLUSH_BYTES * 2);
+    }
+    let mut w = PieceWriter::new(scratch, cap, segments);
+    match orientation {
+        Orientation::Row => {
+            w.begin_segment()?;
+            for r in 0..rows {
+                let json = &mut *w.json;
+                if r > 0 {
+                    json.push(b',');
+                }
+                json.push(b'[');
+                for (c, enc) in encoders.iter_mut().enumerate() {
+                    if c > 0 {
+                        json.push(b',');
+                    }
+                    enc.write(r, json)
+                        .map_err(|m| PieceFault::Value(fault(c, r, m)))?;
+                }
+                json.push(b']');
+                w.maybe_flush()?;
+            }
+            w.end_segment()?;
+        }
+        Orientation::Column => {
+            for (c, enc) in encoders.iter_mut().enumerate() {
+                w.begin_segment()?;
+                for r in 0..rows {
+                    if r > 0 {
+                        w.json.push(b',');
+                    }
+                    enc.write(r, w.json)
+                        .map_err(|m| PieceFault::Value(fault(c, r, m)))?;
+                    w.maybe_flush()?;
+                }
+                w.end_segment()?;
+            }
+        }
+    }
+    let (out, seg_ends, json_len) = w.finish();
+    Ok(EncodedPiece {
+        rows,
+        out,
+        seg_ends,
+        json_len,
     })
 }
 
@@ -141,23 +289,4 @@ pub fn write_chunk_json(
         }
     }
     sink(b"]");
-}
-
-/// The JSON size of a chunk made of parts whose JSON totals `json_bytes`.
-pub fn chunk_json_len(
-    json_bytes: usize,
-    parts: usize,
-    orientation: Orientation,
-    columns: usize,
-) -> usize {
-    match orientation {
-        Orientation::Row => json_bytes + 2 + parts.saturating_sub(1),
-        Orientation::Column => {
-            json_bytes
-                + 2
-                + columns * 2
-                + columns.saturating_sub(1)
-                + columns * parts.saturating_sub(1)
-        }
-    }
 }

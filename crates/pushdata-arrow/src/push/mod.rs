@@ -16,12 +16,15 @@
 //! # Memory bound
 //!
 //! Tables are read and encoded on one blocking thread (rayon inside), chunks pass through a
-//! channel of capacity 1, and at most `concurrency` (default 3) chunk bodies exist at once
-//! (being built, queued or in flight: the producer waits for an upload to end before it
-//! encodes one more). Peak memory is therefore about `concurrency × chunk_bytes` of chunk
-//! bodies, plus about one chunk of encoded JSON and a few decoded batches per Parquet row
-//! group being read (`read_parallelism`, default 2) — independent of the input size. The single-request workflow holds
-//! the whole table.
+//! channel of capacity 1 to the uploader, and the encoded chunk data in memory — the pieces
+//! of the chunk being built, the chunk queued and the chunks being uploaded — never exceeds
+//! [`PushOptions::with_max_buffered_bytes`] (default `2 × chunk_bytes`: one chunk uploads
+//! while the next is built). The encoder reserves a slice's bytes before it encodes it and
+//! waits while the budget is full; a chunk's bytes are released when its upload ends. Peak
+//! memory is therefore about that budget, plus a few decoded batches per Parquet row group
+//! being read (`read_parallelism`, default 2) and a small scratch per encoding thread —
+//! independent of the input size. A single row larger than the budget still goes through
+//! (alone). The single-request workflow holds the whole table.
 
 mod options;
 mod pipeline;
@@ -44,7 +47,7 @@ pub use progress::{ProgressEvent, ProgressSink};
 pub use report::{PushReport, TableReport};
 
 use self::pipeline::{Feed, ProduceConfig, UPLOAD_STOPPED, forward_stream, produce, upload};
-use crate::encode::{ZoneMode, encode_base64};
+use crate::encode::{MemoryBudget, ZoneMode, encode_base64};
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelOptions, TableSchema, infer_model};
 use crate::source::{BatchItem, BatchIter, ParquetSource, Source};
@@ -237,6 +240,13 @@ impl Push {
         self
     }
 
+    /// The most bytes of encoded chunk data in memory at once (default `2 × chunk_bytes`);
+    /// see [`PushOptions::with_max_buffered_bytes`].
+    pub fn with_max_buffered_bytes(mut self, bytes: usize) -> Self {
+        self.options = self.options.with_max_buffered_bytes(bytes);
+        self
+    }
+
     /// Rows per batch read from Parquet (default 8192).
     pub fn with_batch_rows(mut self, rows: usize) -> Self {
         self.options = self.options.with_batch_rows(rows);
@@ -352,6 +362,7 @@ impl Push {
             orientation = %this.options.orientation,
             chunk_bytes = this.options.chunk_bytes,
             concurrency = this.options.concurrency,
+            max_buffered_bytes = this.options.buffered_bytes_limit(),
             "push started"
         );
         match this.options.workflow {
@@ -458,12 +469,13 @@ impl Push {
             orientation: self.options.orientation,
             zones: self.zones(),
             chunk_bytes: self.options.chunk_bytes,
-            concurrency: self.options.concurrency,
         };
+        let budget = MemoryBudget::new(self.options.buffered_bytes_limit());
         let producer = {
             let model = model.clone();
             let progress = self.progress.clone();
-            tokio::task::spawn_blocking(move || produce(&model, feeds, cfg, tx, &progress))
+            let budget = budget.clone();
+            tokio::task::spawn_blocking(move || produce(&model, feeds, cfg, budget, tx, &progress))
         };
         let uploaded = upload(
             &self.client,
@@ -479,6 +491,11 @@ impl Push {
             .await
             .map_err(|e| Error::Internal(format!("the encoder thread failed: {e}")))
             .and_then(|r| r);
+        tracing::debug!(
+            peak = budget.peak(),
+            limit = budget.limit(),
+            "most encoded chunk bytes in memory at once"
+        );
         let (produced, uploaded) = match (produced, uploaded) {
             (_, Err(e)) => return Err(e),
             (Err(e), Ok(_)) => {

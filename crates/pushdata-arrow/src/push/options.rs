@@ -12,8 +12,9 @@ use crate::model::ModelOptions;
 use crate::source::DEFAULT_BATCH_ROWS;
 
 /// How a push runs. Defaults: policy `replace`, ROW orientation, 100 MiB chunks,
-/// 3 uploads in flight, 8192-row Parquet batches, 2 row groups decoded at once,
-/// multi-request workflow, the client's default publish wait.
+/// 3 uploads in flight, at most 2 chunks' worth of encoded data in memory, 8192-row Parquet
+/// batches, 2 row groups decoded at once, multi-request workflow, the client's default
+/// publish wait.
 #[derive(Debug, Clone)]
 pub struct PushOptions {
     /// Update policy of every table without its own.
@@ -26,6 +27,10 @@ pub struct PushOptions {
     pub chunk_bytes: usize,
     /// Chunks uploaded at once.
     pub concurrency: usize,
+    /// The most bytes of encoded chunk data in memory at once (chunk being built, queued and
+    /// uploading); `None`: `2 × chunk_bytes`. See
+    /// [`with_max_buffered_bytes`](PushOptions::with_max_buffered_bytes).
+    pub max_buffered_bytes: Option<usize>,
     /// Rows per batch read from Parquet.
     pub batch_rows: usize,
     /// Parquet row groups decoded at once.
@@ -46,6 +51,7 @@ impl Default for PushOptions {
             orientation: Orientation::Row,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             concurrency: 3,
+            max_buffered_bytes: None,
             batch_rows: DEFAULT_BATCH_ROWS,
             read_parallelism: 2,
             model_options: ModelOptions::default(),
@@ -84,6 +90,30 @@ impl PushOptions {
     pub fn with_concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
         self
+    }
+
+    /// The most bytes of encoded chunk data that exist at once (multi-request workflow):
+    /// the pieces of the chunk being built, the chunk waiting to be uploaded and the chunks
+    /// being uploaded. Default `2 × chunk_bytes`, so that one chunk uploads while the next
+    /// is built; at least 1 KiB.
+    ///
+    /// The encoder waits while encoding more would exceed it; a chunk's bytes are released
+    /// when its upload ends (success or failure). `concurrency` still limits the PUTs in
+    /// flight, but only as many chunks as fit in the budget exist: with the default, at
+    /// most 2 full chunks. A budget smaller than `chunk_bytes` makes chunks of about the
+    /// budget. A single row larger than the budget still goes through, alone (it is then
+    /// the only encoded data in memory). Memory outside the budget: decoded input batches,
+    /// a small scratch per encoding thread and the HTTP client's buffers.
+    pub fn with_max_buffered_bytes(mut self, bytes: usize) -> Self {
+        self.max_buffered_bytes = Some(bytes.max(1024));
+        self
+    }
+
+    /// The memory budget in effect: [`max_buffered_bytes`](PushOptions::max_buffered_bytes)
+    /// or `2 × chunk_bytes`.
+    pub fn buffered_bytes_limit(&self) -> usize {
+        self.max_buffered_bytes
+            .unwrap_or_else(|| self.chunk_bytes.saturating_mul(2))
     }
 
     /// Rows per batch read from Parquet (default 8192).

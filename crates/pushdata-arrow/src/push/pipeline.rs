@@ -6,11 +6,23 @@
 //!   -> uploader (at most `concurrency` PUTs in flight)
 //! ```
 //!
-//! Peak memory, whatever the input size, is about `concurrency × chunk_bytes` of chunk
-//! bodies (being built, waiting in the channel, in flight: each holds a permit of a
-//! semaphore of `concurrency`, taken before the chunk is encoded) plus about one chunk of
-//! encoded JSON and a few decoded batches per Parquet row group being read (or the batches
-//! an iterator/stream yields at once).
+//! # Memory bound
+//!
+//! Encoded chunk data is bounded by a byte budget, `max_buffered_bytes` (default
+//! `2 × chunk_bytes`: one chunk uploads while the next is built): the bytes of the pieces of
+//! the chunk being built, of the chunk waiting in the channel and of the chunks being
+//! uploaded together never exceed it. The encoder reserves a slice's bytes before encoding
+//! it (and never writes more than it reserved); a chunk's bytes are released when its upload
+//! ends, whether it succeeded or failed. When the budget is full the producer thread waits
+//! for an upload to end; when everything in the budget is the chunk being built, that chunk
+//! is sent (smaller than the target) instead of waiting. A single row larger than the
+//! budget still goes through: a reservation is always granted when nothing else is held, so
+//! such a row is then the only encoded data in memory. `concurrency` limits the PUTs in
+//! flight, within the budget.
+//!
+//! Outside the budget: a JSON scratch of about 48 KB per encoding thread, the decoded
+//! batches of the Parquet row groups being read (`read_parallelism`, a few batches each) or
+//! the batches an iterator/stream yields at once, and the HTTP client's buffers.
 
 use std::sync::Arc;
 
@@ -19,10 +31,10 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use pushdata_core::Client;
 use pushdata_core::wire::Orientation;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 use super::progress::{ProgressEvent, ProgressSink};
-use crate::encode::{Chunker, EncodedChunk, ZoneMode};
+use crate::encode::{Chunker, EncodedChunk, MemoryBudget, ZoneMode};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::source::{BatchIter, ParquetSource};
@@ -42,21 +54,6 @@ pub(crate) struct ProduceConfig {
     pub orientation: Orientation,
     pub zones: ZoneMode,
     pub chunk_bytes: usize,
-    /// Chunk bodies that may exist at once (in the channel or being uploaded).
-    pub concurrency: usize,
-}
-
-/// A chunk on its way to the uploader. It holds one of the `concurrency` body permits until
-/// its upload ends, so that at most `concurrency` chunk bodies exist at once.
-pub(crate) struct Outgoing {
-    chunk: EncodedChunk,
-    permit: OwnedSemaphorePermit,
-}
-
-/// Wait (on the producer's blocking thread) for a free body permit.
-fn acquire(bodies: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit> {
-    futures::executor::block_on(bodies.clone().acquire_owned())
-        .map_err(|_| Error::Internal(UPLOAD_STOPPED.into()))
 }
 
 /// Rows and chunks per table, as produced.
@@ -69,24 +66,23 @@ pub(crate) struct Produced {
 /// Marker message of the producer when the uploader went away (its error is the real one).
 pub(crate) const UPLOAD_STOPPED: &str = "the uploader stopped";
 
-/// Read and encode every table in order, sending chunks to `tx` (blocks when it is full).
+/// Read and encode every table in order, sending chunks to `tx` (blocks when it is full),
+/// within `budget` (blocks while it is full).
 pub(crate) fn produce(
     model: &Model,
     feeds: Vec<Feed>,
     cfg: ProduceConfig,
-    tx: mpsc::Sender<Outgoing>,
+    budget: Arc<MemoryBudget>,
+    tx: mpsc::Sender<EncodedChunk>,
     progress: &ProgressSink,
 ) -> Result<Vec<Produced>> {
     let mut out = Vec::with_capacity(feeds.len());
-    // A permit is taken before a chunk is encoded: when `concurrency` chunks are out, the
-    // producer waits for one upload to end instead of building more bodies.
-    let bodies = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
-    let mut permit = Some(acquire(&bodies)?);
     for (table, feed) in model.tables.iter().zip(feeds) {
         progress(ProgressEvent::TableStarted {
             table: table.name.clone(),
         });
-        let mut chunker = Chunker::new(table, cfg.orientation, cfg.zones, cfg.chunk_bytes);
+        let mut chunker = Chunker::new(table, cfg.orientation, cfg.zones, cfg.chunk_bytes)
+            .with_budget(budget.clone());
         let mut chunks = 0u64;
         let mut emit = |ch: EncodedChunk| -> Result<()> {
             chunks += 1;
@@ -94,17 +90,8 @@ pub(crate) fn produce(
                 table: ch.table.clone(),
                 rows: ch.rows.end,
             });
-            let held = match permit.take() {
-                Some(p) => p,
-                None => acquire(&bodies)?,
-            };
-            tx.blocking_send(Outgoing {
-                chunk: ch,
-                permit: held,
-            })
-            .map_err(|_| Error::Internal(UPLOAD_STOPPED.into()))?;
-            permit = Some(acquire(&bodies)?);
-            Ok(())
+            tx.blocking_send(ch)
+                .map_err(|_| Error::Internal(UPLOAD_STOPPED.into()))
         };
         let arrow_err = |source| Error::Arrow {
             table: table.name.clone(),
@@ -158,14 +145,15 @@ pub(crate) struct Uploaded {
     pub chunks: Vec<u64>,
 }
 
-/// Upload every chunk from `rx`, at most `concurrency` at once. Stops at the first chunk
+/// Upload every chunk from `rx`, at most `concurrency` at once. A chunk is dropped (its
+/// bytes released from the budget) as soon as its upload ends. Stops at the first chunk
 /// that fails after the client's retries (dropping `rx`, which stops the producer).
 pub(crate) async fn upload(
     client: &Client,
     model: &Model,
     dataset_id: &str,
     session_id: &str,
-    mut rx: mpsc::Receiver<Outgoing>,
+    mut rx: mpsc::Receiver<EncodedChunk>,
     concurrency: usize,
     progress: &ProgressSink,
 ) -> Result<Uploaded> {
@@ -179,9 +167,8 @@ pub(crate) async fn upload(
     loop {
         tokio::select! {
             next = rx.recv(), if open && in_flight.len() < concurrency => match next {
-                Some(Outgoing { chunk: ch, permit }) => in_flight.push(async move {
+                Some(ch) => in_flight.push(async move {
                     let r = client.put_chunk(dataset_id, session_id, &ch.body).await;
-                    drop(permit);
                     (ch, r)
                 }),
                 None => open = false,
@@ -228,4 +215,122 @@ pub(crate) fn forward_stream(
         }
     });
     rx
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::collections::VecDeque;
+    use std::time::Duration;
+
+    use arrow_array::{Int64Array, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    use super::*;
+    use crate::model::{ModelOptions, TableSchema, infer_model};
+
+    fn batches() -> Vec<RecordBatch> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("text", DataType::Utf8, true),
+        ]));
+        (0..6)
+            .map(|b| {
+                let ids = b * 5000..(b + 1) * 5000;
+                RecordBatch::try_new(
+                    schema.clone(),
+                    vec![
+                        Arc::new(Int64Array::from_iter_values(ids.clone())),
+                        Arc::new(StringArray::from_iter(ids.map(|i| {
+                            (i % 7 != 0)
+                                .then(|| format!("row {i} {}", "x".repeat((i % 50) as usize)))
+                        }))),
+                    ],
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    /// Against a slow consumer that keeps every chunk as long as it can, the bytes reserved
+    /// (which bound the encoded data: nothing is written beyond its reservation) never
+    /// exceed the budget, and the chunks the consumer holds never do either.
+    #[test]
+    fn the_memory_budget_is_honoured_against_a_slow_uploader() {
+        let data = batches();
+        let model = infer_model(
+            "d",
+            &[TableSchema::new("t", data[0].schema())],
+            &ModelOptions::default(),
+        )
+        .unwrap();
+        for (orientation, chunk_bytes, limit) in [
+            (Orientation::Row, 64 * 1024, 128 * 1024),
+            (Orientation::Row, 64 * 1024, 96 * 1024),
+            (Orientation::Column, 64 * 1024, 160 * 1024),
+            (Orientation::Row, 64 * 1024, 40 * 1024),
+        ] {
+            let budget = MemoryBudget::new(limit);
+            let (tx, mut rx) = mpsc::channel::<EncodedChunk>(1);
+            // The "uploader": up to 3 chunks at once, each released 5 ms after it arrived.
+            let consumer = std::thread::spawn(move || {
+                let mut held: VecDeque<(std::time::Instant, EncodedChunk)> = VecDeque::new();
+                let (mut most, mut chunks, mut rows) = (0usize, 0u64, 0u64);
+                let mut open = true;
+                while open || !held.is_empty() {
+                    while held
+                        .front()
+                        .is_some_and(|(at, _)| at.elapsed() >= Duration::from_millis(5))
+                    {
+                        held.pop_front();
+                    }
+                    if open && held.len() < 3 {
+                        match rx.try_recv() {
+                            Ok(ch) => {
+                                assert!(ch.reservation.bytes() + 4 >= ch.body.data_len());
+                                chunks += 1;
+                                rows += ch.rows.end - ch.rows.start;
+                                held.push_back((std::time::Instant::now(), ch));
+                                let live: usize = held.iter().map(|(_, c)| c.body.data_len()).sum();
+                                most = most.max(live);
+                                continue;
+                            }
+                            Err(mpsc::error::TryRecvError::Disconnected) => open = false,
+                            Err(mpsc::error::TryRecvError::Empty) => {}
+                        }
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                (most, chunks, rows)
+            });
+            let cfg = ProduceConfig {
+                orientation,
+                zones: ZoneMode::Utc,
+                chunk_bytes,
+            };
+            let progress: ProgressSink = Arc::new(|_| {});
+            let produced = produce(
+                &model,
+                vec![Feed::Memory(data.clone())],
+                cfg,
+                budget.clone(),
+                tx,
+                &progress,
+            )
+            .unwrap();
+            let (most, chunks, rows) = consumer.join().unwrap();
+            assert_eq!(rows, 30_000);
+            assert_eq!(chunks, produced[0].chunks);
+            assert!(chunks > 10, "{chunks} chunks");
+            assert!(
+                budget.peak() <= limit,
+                "{orientation:?} {limit}: peak {} over the budget",
+                budget.peak()
+            );
+            assert!(most <= limit, "{orientation:?} {limit}: held {most}");
+            // The budget, not the consumer, was what limited the chunks in memory.
+            assert!(budget.peak() > limit / 2, "peak {}", budget.peak());
+            assert_eq!(budget.in_use(), 0, "everything released");
+        }
+    }
 }

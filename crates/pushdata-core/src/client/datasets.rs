@@ -99,9 +99,11 @@ impl Client {
 
     /// Upload one chunk (`PUT /api/datasets/{datasetId}/uploadSessions/{uploadSessionId}`).
     ///
-    /// The body is sent as is, without a copy; resending an index replaces that chunk, so
-    /// the call is retried on timeouts, dropped connections and 429/502/503/504. Errors
-    /// name the table and chunk index.
+    /// The body's segments are sent one after the other, without joining them into one
+    /// buffer, with an exact `Content-Length` (never chunked transfer encoding). Resending
+    /// an index replaces that chunk, so the call is retried on timeouts, dropped
+    /// connections and 429/502/503/504, with the same segments. Errors name the table and
+    /// chunk index.
     pub async fn put_chunk(
         &self,
         dataset_id: &str,
@@ -117,7 +119,7 @@ impl Client {
                 chunk.table_name(),
                 chunk.index()
             ))
-            .body(chunk.body().clone());
+            .body_segments(chunk.segments());
         self.execute_empty(&call).await
     }
 

@@ -1,6 +1,10 @@
 //! Sending one call: URL, headers, body, retries, one re-login on 401, and turning error
 //! responses into [`Error::Server`].
 
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -18,12 +22,85 @@ use crate::wire::{AUTH_TOKEN_HEADER, ErrorBody, PROJECT_ID_HEADER};
 /// The longest raw (non-JSON) error body kept in [`ErrorBody::message`].
 const MAX_RAW_ERROR_CHARS: usize = 2000;
 
-/// One API call, ready to be sent (and sent again on retry: the body is [`Bytes`], so a
-/// retry does not copy it).
+/// A request body: one buffer, or segments sent one after the other (a chunk body).
+/// Either way a retry resends it without copying (cloning [`Bytes`] counts a reference).
+#[derive(Clone)]
+pub(crate) enum CallBody {
+    /// One buffer.
+    Whole(Bytes),
+    /// Segments whose concatenation is the body.
+    Segments(Arc<[Bytes]>),
+}
+
+impl CallBody {
+    fn len(&self) -> usize {
+        match self {
+            CallBody::Whole(b) => b.len(),
+            CallBody::Segments(s) => s.iter().map(Bytes::len).sum(),
+        }
+    }
+
+    /// The body for reqwest. Segments go out as an [`http_body::Body`] of exact size, so
+    /// hyper frames the request with `Content-Length` (not chunked transfer encoding).
+    fn to_reqwest(&self) -> reqwest::Body {
+        match self {
+            CallBody::Whole(b) => reqwest::Body::from(b.clone()),
+            CallBody::Segments(s) => reqwest::Body::wrap(SegmentedBody::new(s.clone())),
+        }
+    }
+}
+
+/// An [`http_body::Body`] that yields its segments in order and knows its exact size.
+pub(crate) struct SegmentedBody {
+    segments: Arc<[Bytes]>,
+    next: usize,
+    remaining: u64,
+}
+
+impl SegmentedBody {
+    fn new(segments: Arc<[Bytes]>) -> Self {
+        let remaining = segments.iter().map(|s| s.len() as u64).sum();
+        SegmentedBody {
+            segments,
+            next: 0,
+            remaining,
+        }
+    }
+}
+
+impl http_body::Body for SegmentedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<http_body::Frame<Bytes>, Infallible>>> {
+        let this = self.get_mut();
+        while let Some(segment) = this.segments.get(this.next) {
+            this.next += 1;
+            if !segment.is_empty() {
+                this.remaining -= segment.len() as u64;
+                return Poll::Ready(Some(Ok(http_body::Frame::data(segment.clone()))));
+            }
+        }
+        Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
+    }
+}
+
+/// One API call, ready to be sent (and sent again on retry without copying the body).
 pub(crate) struct Call {
     url: Url,
     endpoint: Endpoint,
-    body: Option<Bytes>,
+    body: Option<CallBody>,
     headers: Vec<(HeaderName, HeaderValue)>,
     /// Send the auth token (and fail with `NotLoggedIn` without one).
     session: bool,
@@ -40,7 +117,7 @@ impl std::fmt::Debug for Call {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Call")
             .field("endpoint", &self.endpoint)
-            .field("body_bytes", &self.body.as_ref().map(Bytes::len))
+            .field("body_bytes", &self.body.as_ref().map(CallBody::len))
             .field("session", &self.session)
             .field("relogin", &self.relogin)
             .field("project", &self.project)
@@ -100,7 +177,13 @@ impl Call {
 
     /// A JSON body already serialized.
     pub(crate) fn body(mut self, body: Bytes) -> Self {
-        self.body = Some(body);
+        self.body = Some(CallBody::Whole(body));
+        self
+    }
+
+    /// A JSON body in segments, sent one after the other without joining them.
+    pub(crate) fn body_segments(mut self, segments: impl IntoIterator<Item = Bytes>) -> Self {
+        self.body = Some(CallBody::Segments(segments.into_iter().collect()));
         self
     }
 
@@ -270,9 +353,12 @@ impl Client {
             }
             match &call.body {
                 Some(body) => {
+                    // The exact length, also for a segmented body (hyper would derive it
+                    // from the body's size hint; saying it keeps the framing explicit).
                     request = request
                         .header(CONTENT_TYPE, "application/json")
-                        .body(body.clone());
+                        .header(CONTENT_LENGTH, body.len())
+                        .body(body.to_reqwest());
                 }
                 None if call.endpoint.method != Method::GET
                     && call.endpoint.method != Method::DELETE =>

@@ -1,6 +1,7 @@
 //! Lenient parsing and canonical writing of the wire types.
 #![allow(clippy::unwrap_used)]
 
+use bytes::Bytes;
 use serde_json::json;
 
 use super::*;
@@ -180,12 +181,33 @@ fn error_body_with_iserver_code() {
 #[test]
 fn chunk_body_writer_escapes_the_table_name() {
     let body = ChunkBody::from_base64("we\"ird \\ näme", 42, b"W1tudWxsXV0=");
-    let req: ChunkRequest = serde_json::from_slice(body.body()).unwrap();
+    let bytes = body.to_bytes();
+    let req: ChunkRequest = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(req.table_name, "we\"ird \\ näme");
     assert_eq!(req.index, ChunkIndex(42));
     assert_eq!(req.data, "W1tudWxsXV0=");
     assert_eq!(body.table_name(), "we\"ird \\ näme");
     assert_eq!(body.index(), 42);
-    assert_eq!(body.len(), body.body().len());
+    assert_eq!(body.len(), bytes.len());
+    assert_eq!(body.data_len(), 12);
     assert!(!format!("{body:?}").contains("W1tudWxsXV0="));
+}
+
+#[test]
+fn chunk_body_segments_join_to_the_body() {
+    let pieces = vec![
+        Bytes::from_static(b"W1sx"),
+        Bytes::new(),
+        Bytes::from_static(b"XSxb"),
+        Bytes::from_static(b"Ml1d"),
+    ];
+    let body = ChunkBody::from_segments("t", 3, pieces);
+    assert_eq!(body.data_len(), 12);
+    assert_eq!(body.data().len(), 4);
+    let joined: Vec<u8> = body.segments().flat_map(|s| s.to_vec()).collect();
+    assert_eq!(joined, body.to_bytes().to_vec());
+    assert_eq!(joined.len(), body.len());
+    let req: ChunkRequest = serde_json::from_slice(&joined).unwrap();
+    assert_eq!(req.data, "W1sxXSxbMl1d");
+    assert_eq!(req.index, ChunkIndex(3));
 }

@@ -74,23 +74,59 @@ pub struct ChunkRequest<'a> {
     pub data: Cow<'a, str>,
 }
 
-/// A ready-to-send chunk body: the serialized [`ChunkRequest`] JSON held as [`Bytes`], so a
-/// retry does not copy it, plus the table and index for error messages.
+/// A ready-to-send chunk body, `{"tableName":…,"index":N,"data":"` + base64 + `"}`, held
+/// as segments: the envelope's prefix, the base64 data as a list of [`Bytes`] pieces (in
+/// order; their concatenation is the `data` string) and the closing `"}`.
 ///
-/// Built by [`ChunkBodyWriter`], which lets an encoder write base64 straight into the body.
+/// Nothing is copied into one buffer: an encoder hands over the pieces it wrote, the client
+/// sends the segments one after the other with an exact `Content-Length`, and a retry
+/// resends the same segments (cloning a [`Bytes`] only counts a reference).
+///
+/// Built by [`ChunkBody::from_segments`], [`ChunkBody::from_base64`] or
+/// [`ChunkBodyWriter`].
 #[derive(Clone)]
 pub struct ChunkBody {
     table_name: String,
     index: u64,
-    body: Bytes,
+    /// `{"tableName":…,"index":N,"data":"`.
+    prefix: Bytes,
+    /// The base64 data, in pieces.
+    data: Vec<Bytes>,
+    /// Total size of the body (prefix + data + suffix).
+    len: usize,
 }
 
+/// The end of a chunk body, after the data.
+const CHUNK_BODY_SUFFIX: &[u8] = b"\"}";
+
 impl ChunkBody {
+    /// A body whose base64 data is the concatenation of `data` (no copy).
+    ///
+    /// Every piece must hold only base64 characters (the standard alphabet and `=`), and the
+    /// concatenation must be valid base64: nothing else is checked, as the pieces of a
+    /// 100 MB chunk are not scanned again.
+    pub fn from_segments(table_name: &str, index: u64, data: Vec<Bytes>) -> Self {
+        let mut prefix = Vec::with_capacity(table_name.len() + 48);
+        prefix.extend_from_slice(b"{\"tableName\":");
+        // Serializing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut prefix, table_name);
+        prefix.extend_from_slice(b",\"index\":");
+        prefix.extend_from_slice(index.to_string().as_bytes());
+        prefix.extend_from_slice(b",\"data\":\"");
+        let len =
+            prefix.len() + data.iter().map(Bytes::len).sum::<usize>() + CHUNK_BODY_SUFFIX.len();
+        ChunkBody {
+            table_name: table_name.to_string(),
+            index,
+            prefix: Bytes::from(prefix),
+            data,
+            len,
+        }
+    }
+
     /// Build a body from base64 bytes already produced (copies them once).
     pub fn from_base64(table_name: &str, index: u64, base64: &[u8]) -> Self {
-        let mut w = ChunkBodyWriter::new(table_name, index, base64.len());
-        w.buffer().extend_from_slice(base64);
-        w.finish()
+        Self::from_segments(table_name, index, vec![Bytes::copy_from_slice(base64)])
     }
 
     /// The table name.
@@ -103,19 +139,41 @@ impl ChunkBody {
         self.index
     }
 
-    /// The whole JSON body.
-    pub fn body(&self) -> &Bytes {
-        &self.body
+    /// The base64 data, in pieces (their concatenation is the `data` string).
+    pub fn data(&self) -> &[Bytes] {
+        &self.data
+    }
+
+    /// Size of the base64 data in bytes.
+    pub fn data_len(&self) -> usize {
+        self.len - self.prefix.len() - CHUNK_BODY_SUFFIX.len()
+    }
+
+    /// The whole body as segments, in order: prefix, data pieces, suffix (no copy).
+    pub fn segments(&self) -> impl Iterator<Item = Bytes> + '_ {
+        std::iter::once(self.prefix.clone())
+            .chain(self.data.iter().cloned())
+            .chain(std::iter::once(Bytes::from_static(CHUNK_BODY_SUFFIX)))
+    }
+
+    /// The whole JSON body in one buffer. **Copies** every byte: for tests and debugging;
+    /// sending uses [`segments`](ChunkBody::segments).
+    pub fn to_bytes(&self) -> Bytes {
+        let mut out = Vec::with_capacity(self.len);
+        for s in self.segments() {
+            out.extend_from_slice(&s);
+        }
+        Bytes::from(out)
     }
 
     /// Size of the JSON body in bytes.
     pub fn len(&self) -> usize {
-        self.body.len()
+        self.len
     }
 
-    /// Whether the body is empty (never true for a finished body).
+    /// Whether the body is empty (never true: the envelope is always there).
     pub fn is_empty(&self) -> bool {
-        self.body.is_empty()
+        self.len == 0
     }
 }
 
@@ -124,19 +182,25 @@ impl fmt::Debug for ChunkBody {
         f.debug_struct("ChunkBody")
             .field("table_name", &self.table_name)
             .field("index", &self.index)
-            .field("bytes", &self.body.len())
+            .field("bytes", &self.len)
+            .field("segments", &(self.data.len() + 2))
             .finish()
     }
 }
 
-/// Writes a chunk body in place: `{"tableName":…,"index":N,"data":"` + base64 + `"}`.
+/// Writes a chunk body's base64 data into one buffer:
+/// `{"tableName":…,"index":N,"data":"` + base64 + `"}`.
 ///
 /// ```
 /// use pushdata_core::wire::{ChunkBodyWriter, ChunkRequest};
 /// let mut w = ChunkBodyWriter::new("table1", 1, 8);
 /// w.buffer().extend_from_slice(b"W1sxXV0=");
 /// let body = w.finish();
-/// let req: ChunkRequest = serde_json::from_slice(body.body()).unwrap();
+/// assert_eq!(body.data_len(), 8);
+/// // `to_bytes` joins the segments (a copy), here to parse the body back.
+/// let bytes = body.to_bytes();
+/// assert_eq!(bytes.len(), body.len());
+/// let req: ChunkRequest = serde_json::from_slice(&bytes).unwrap();
 /// assert_eq!(req.table_name, "table1");
 /// assert_eq!(req.index.0, 1);
 /// assert_eq!(req.data, "W1sxXV0=");
@@ -151,18 +215,12 @@ pub struct ChunkBodyWriter {
 impl ChunkBodyWriter {
     /// Start a body; `base64_capacity` is a hint for the data size.
     pub fn new(table_name: &str, index: u64, base64_capacity: usize) -> Self {
-        Self::with_buffer(table_name, index, Vec::with_capacity(base64_capacity + 64))
+        Self::with_buffer(table_name, index, Vec::with_capacity(base64_capacity))
     }
 
     /// Start a body in a reused buffer (it is cleared first).
     pub fn with_buffer(table_name: &str, index: u64, mut buf: Vec<u8>) -> Self {
         buf.clear();
-        buf.extend_from_slice(b"{\"tableName\":");
-        // Serializing a &str into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut buf, table_name);
-        buf.extend_from_slice(b",\"index\":");
-        buf.extend_from_slice(index.to_string().as_bytes());
-        buf.extend_from_slice(b",\"data\":\"");
         ChunkBodyWriter {
             table_name: table_name.to_string(),
             index,
@@ -175,14 +233,9 @@ impl ChunkBodyWriter {
         &mut self.buf
     }
 
-    /// Close the JSON object and freeze the body.
-    pub fn finish(mut self) -> ChunkBody {
-        self.buf.extend_from_slice(b"\"}");
-        ChunkBody {
-            table_name: self.table_name,
-            index: self.index,
-            body: Bytes::from(self.buf),
-        }
+    /// Freeze the data (no copy) into a body of one data segment.
+    pub fn finish(self) -> ChunkBody {
+        ChunkBody::from_segments(&self.table_name, self.index, vec![Bytes::from(self.buf)])
     }
 }
 

@@ -1,11 +1,12 @@
 //! Dataset calls: paths, headers and bodies on the wire; responses decoded.
 
-use pushdata_core::Error;
+use bytes::Bytes;
 use pushdata_core::wire::{
     AUTH_TOKEN_HEADER, ChunkBody, ChunkBodyWriter, ColumnExpression, ColumnHeader, DIExpression,
     DataType, DatasetCreator, DatasetModel, Form, Metric, Orientation, PROJECT_ID_HEADER,
     TableCreator, TableDefinition, UpdatePolicy, UploadSessionRequest, UploadSessionTable,
 };
+use pushdata_core::{Client, Credentials, Error};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -182,23 +183,31 @@ async fn put_chunk_sends_exactly_the_chunk_body() {
         .and(header(AUTH_TOKEN_HEADER, TOKEN))
         .and(header("content-type", "application/json"))
         .respond_with(ResponseTemplate::new(200))
-        .expect(2)
+        .expect(3)
         .mount(&server)
         .await;
-    // A chunk written in place, as the encoder does, and one from ready base64.
+    // A chunk written in place, one from ready base64, and one of many segments (as the
+    // encoder hands them over, some empty).
     let mut w = ChunkBodyWriter::new("table1", 7, 64);
     w.buffer().extend_from_slice(
         b"Ww0KCSAgIFsNCgkJICAxLA0KCQkgICIyMDE3LTEyLTQiLA0KCQkgICIxMTowMDowMCIsDQoJCSAgIkJvb2tzIiwNCgkJICAxMDAuNTINCgkgICBdDQoJXQ==",
     );
     let big = vec![b'A'; 3 * 1024 * 1024];
-    let chunks = [w.finish(), ChunkBody::from_base64("t\"2", 8, &big)];
+    let pieces: Vec<Bytes> = (0..200)
+        .map(|i| Bytes::from(vec![b"ABCD"[i % 4]; (i % 7) * 4000]))
+        .collect();
+    let chunks = [
+        w.finish(),
+        ChunkBody::from_base64("t\"2", 8, &big),
+        ChunkBody::from_segments("t3", 9, pieces),
+    ];
     for chunk in &chunks {
         client.put_chunk("D", "S", chunk).await.unwrap();
     }
     let got = requests_to(&server, &api("datasets/D/uploadSessions/S")).await;
-    assert_eq!(got.len(), 2);
+    assert_eq!(got.len(), 3);
     for (request, chunk) in got.iter().zip(&chunks) {
-        assert_eq!(request.body.as_slice(), chunk.body().as_ref());
+        assert_eq!(request.body.as_slice(), chunk.to_bytes().as_ref());
         assert_eq!(
             request
                 .headers
@@ -208,6 +217,156 @@ async fn put_chunk_sends_exactly_the_chunk_body() {
                 .unwrap(),
             chunk.len().to_string()
         );
+        assert!(request.headers.get("transfer-encoding").is_none());
+    }
+}
+
+/// One request as a raw HTTP/1.1 server saw it.
+#[derive(Debug, Clone)]
+struct RawRequest {
+    method: String,
+    path: String,
+    /// Header names in lower case.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl RawRequest {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Read one request (head, then exactly `Content-Length` bytes; a chunked body is read
+/// to its end so the test can report it). `None` when the connection closed.
+async fn read_raw_request(
+    stream: &mut tokio::io::BufReader<tokio::net::TcpStream>,
+) -> Option<RawRequest> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut line = String::new();
+    if stream.read_line(&mut line).await.ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        stream.read_line(&mut h).await.ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (n, v) = h.split_once(':')?;
+        headers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
+    }
+    let mut request = RawRequest {
+        method,
+        path,
+        headers,
+        body: Vec::new(),
+    };
+    if let Some(len) = request.header("content-length") {
+        let mut body = vec![0; len.parse().ok()?];
+        stream.read_exact(&mut body).await.ok()?;
+        request.body = body;
+    } else if request.header("transfer-encoding").is_some() {
+        loop {
+            let mut size = String::new();
+            stream.read_line(&mut size).await.ok()?;
+            let n = usize::from_str_radix(size.trim(), 16).ok()?;
+            let mut data = vec![0; n + 2];
+            stream.read_exact(&mut data).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            request.body.extend_from_slice(&data[..n]);
+        }
+    }
+    Some(request)
+}
+
+/// A raw HTTP/1.1 server on 127.0.0.1:0: logs in with [`TOKEN`], answers the chunk PUTs
+/// with the given statuses in turn (then 200), and records every request.
+async fn raw_server(
+    put_statuses: Vec<u16>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<RawRequest>>>) {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}{BASE}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let statuses = std::sync::Arc::new(std::sync::Mutex::new(put_statuses.into_iter()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let (log, statuses) = (log.clone(), statuses.clone());
+            tokio::spawn(async move {
+                let mut stream = tokio::io::BufReader::new(socket);
+                while let Some(request) = read_raw_request(&mut stream).await {
+                    let response = if request.path.ends_with("/auth/login") {
+                        format!("HTTP/1.1 204 No Content\r\n{AUTH_TOKEN_HEADER}: {TOKEN}\r\n\r\n")
+                    } else {
+                        let status = statuses.lock().unwrap().next().unwrap_or(200);
+                        format!(
+                            "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nretry-after: 0\r\n\r\n"
+                        )
+                    };
+                    log.lock().unwrap().push(request);
+                    if stream
+                        .get_mut()
+                        .write_all(response.as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn put_chunk_streams_segments_with_an_exact_content_length() {
+    // 503 twice: the chunk is sent three times, each time the same bytes.
+    let (url, seen) = raw_server(vec![503, 503]).await;
+    let client = Client::builder(url)
+        .with_retry(fast_retry())
+        .build()
+        .unwrap();
+    client
+        .login(Credentials::standard("administrator", PASSWORD))
+        .await
+        .unwrap();
+    client.set_project_id(PROJECT);
+    let pieces: Vec<Bytes> = (0..300)
+        .map(|i| Bytes::from(vec![b"QUJD"[i % 4]; 4 * (1 + i * 37 % 5000)]))
+        .collect();
+    let chunk = ChunkBody::from_segments("lineitem", 4, pieces);
+    assert!(chunk.len() > 1_000_000);
+    client.put_chunk("D", "S", &chunk).await.unwrap();
+    let seen = seen.lock().unwrap().clone();
+    let puts: Vec<&RawRequest> = seen.iter().filter(|r| r.method == "PUT").collect();
+    assert_eq!(puts.len(), 3);
+    let want = chunk.to_bytes();
+    for put in puts {
+        assert_eq!(put.path, format!("{BASE}/api/datasets/D/uploadSessions/S"));
+        assert_eq!(put.header("transfer-encoding"), None, "{:?}", put.headers);
+        assert_eq!(
+            put.header("content-length"),
+            Some(chunk.len().to_string().as_str())
+        );
+        assert_eq!(put.body.len(), want.len());
+        assert!(put.body == want.as_ref(), "the body arrived altered");
+        let req: pushdata_core::wire::ChunkRequest = serde_json::from_slice(&put.body).unwrap();
+        assert_eq!(req.table_name, "lineitem");
+        assert_eq!(req.index.0, 4);
+        assert_eq!(req.data.len(), chunk.data_len());
     }
 }
 
