@@ -644,7 +644,12 @@ fn value_error_names_table_column_and_absolute_row() {
     let t = table(&good, &ModelOptions::default());
     let mut c = Chunker::new(&t, Orientation::Row, ZoneMode::Utc, 1 << 20);
     c.push(&good, &mut |_| Ok(())).unwrap();
-    let err = c.push(&bad, &mut |_| Ok(())).unwrap_err();
+    // Batches are queued until a group of slices is full: the error may come from a later
+    // `push` or from `finish`, always naming the table row.
+    let err = match c.push(&bad, &mut |_| Ok(())) {
+        Err(e) => e,
+        Ok(()) => c.finish(&mut |_| Ok(())).unwrap_err(),
+    };
     match err {
         Error::Value {
             table, column, row, ..

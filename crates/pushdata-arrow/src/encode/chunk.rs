@@ -56,8 +56,10 @@ pub const DEFAULT_CHUNK_BYTES: usize = 100 * 1024 * 1024;
 /// Rows encoded first to measure the bytes per row.
 const FIRST_SLICE_ROWS: usize = 1024;
 
-/// Fewest rows of a slice cut only to spread a small batch over the threads.
-const MIN_SLICE_ROWS: usize = 512;
+/// The most base64 bytes of one slice: small enough that a group has several slices per
+/// thread (work-stealing evens out the threads), large enough that the per-slice work
+/// (encoders, allocation) does not count.
+const MAX_SLICE_BYTES: usize = 1 << 20;
 
 /// Guess of the base64 bytes per value before any row was seen (generous: a first slice
 /// that needs more is encoded again with a larger reservation).
@@ -101,10 +103,13 @@ struct Piece {
     held: Reservation,
 }
 
-/// A slice to encode: rows `off..off + len` of the batch.
+/// A slice to encode: `len` rows of the table from `row`.
 #[derive(Debug)]
 struct Job {
-    off: usize,
+    /// The rows (a zero-copy slice of a received batch).
+    slice: RecordBatch,
+    /// Table row of its first row.
+    row: u64,
     len: usize,
     /// Bytes reserved for its base64.
     reserve: usize,
@@ -112,8 +117,23 @@ struct Job {
     uncapped: bool,
 }
 
+/// A received batch not yet (entirely) encoded.
+#[derive(Debug)]
+struct Queued {
+    batch: RecordBatch,
+    /// Table row of its first row.
+    row: u64,
+    /// Rows of it already encoded.
+    done: usize,
+}
+
 /// Cuts one table's batches into chunks. Feed batches with [`Chunker::push`], end with
 /// [`Chunker::finish`]; every finished chunk is passed to `emit`, in order.
+///
+/// Batches are queued until there are rows for a whole group of slices (several per
+/// thread), so that small batches are encoded on all threads with few synchronisations; a
+/// value that cannot be encoded is therefore reported by a later `push` or by `finish`
+/// (always naming its table row).
 pub struct Chunker<'m> {
     table: &'m TableModel,
     orientation: Orientation,
@@ -133,7 +153,13 @@ pub struct Chunker<'m> {
     /// Base64 bytes and rows of the pieces accepted so far.
     seen_data: u64,
     seen_rows: u64,
+    /// Slices encoded at once.
     group: usize,
+    /// Batches received, not yet encoded.
+    queue: std::collections::VecDeque<Queued>,
+    queued_rows: usize,
+    /// A slice to encode again first (it overflowed its cap).
+    retry: Option<Job>,
 }
 
 impl<'m> Chunker<'m> {
@@ -144,7 +170,7 @@ impl<'m> Chunker<'m> {
         zones: ZoneMode,
         target_bytes: usize,
     ) -> Self {
-        let group = rayon::current_num_threads().clamp(4, 64);
+        let group = (rayon::current_num_threads() * 4).clamp(4, 64);
         Chunker {
             table,
             orientation,
@@ -160,6 +186,9 @@ impl<'m> Chunker<'m> {
             seen_data: 0,
             seen_rows: 0,
             group,
+            queue: std::collections::VecDeque::new(),
+            queued_rows: 0,
+            retry: None,
         }
     }
 
@@ -216,8 +245,9 @@ impl<'m> Chunker<'m> {
         let rows = if self.seen_rows == 0 {
             FIRST_SLICE_ROWS
         } else {
-            // A group of slices is about half a chunk.
-            let target = self.target as f64 / 2.0 / self.group as f64;
+            // A group of slices is at most about half a chunk, a slice at most
+            // `MAX_SLICE_BYTES`.
+            let target = (self.target as f64 / 2.0 / self.group as f64).min(MAX_SLICE_BYTES as f64);
             ((target / per_row) as usize).clamp(1, 1 << 20)
         };
         match &self.budget {
@@ -336,7 +366,8 @@ impl<'m> Chunker<'m> {
             // Too big for an empty chunk: split in halves (the second half comes next).
             let len = job.len / 2;
             Job {
-                off: job.off,
+                slice: job.slice.slice(0, len),
+                row: job.row,
                 len,
                 reserve: self.estimate(len),
                 uncapped: false,
@@ -351,55 +382,94 @@ impl<'m> Chunker<'m> {
         }
     }
 
-    /// Encode `batch` (rows following the ones pushed before), emitting the chunks it fills.
+    /// Take `batch` (rows following the ones pushed before), encoding and emitting what
+    /// the rows received so far fill.
     pub fn push(
         &mut self,
         batch: &RecordBatch,
         emit: &mut dyn FnMut(EncodedChunk) -> Result<()>,
     ) -> Result<()> {
-        use rayon::prelude::*;
         self.check_schema(batch)?;
         let n = batch.num_rows();
-        let base = self.rows_in;
-        let mut offset = 0;
-        let mut retry: Option<Job> = None;
-        while offset < n {
-            // A batch smaller than a group of slices (a Parquet source yields 8192 rows) is
-            // cut into one slice per thread, so that it is encoded on all threads.
-            let per = self
-                .rows_per_slice()
-                .min(n.div_ceil(rayon::current_num_threads()).max(MIN_SLICE_ROWS));
-            let count = if self.seen_rows == 0 { 1 } else { self.group };
-            let first = retry.take().unwrap_or_else(|| {
-                let len = per.min(n - offset);
-                Job {
-                    off: offset,
-                    len,
-                    reserve: self.estimate(len),
-                    uncapped: false,
-                }
+        if n > 0 {
+            self.queue.push_back(Queued {
+                batch: batch.clone(),
+                row: self.rows_in,
+                done: 0,
             });
+            self.queued_rows += n;
+            self.rows_in += n as u64;
+        }
+        self.encode_queued(false, emit)
+    }
+
+    /// The next slice of at most `per` rows at the queue position `(entry, done)`.
+    fn slice_at(&self, entry: usize, done: usize, per: usize) -> Option<Job> {
+        let q = self.queue.get(entry)?;
+        let len = per.min(q.batch.num_rows() - done);
+        Some(Job {
+            slice: q.batch.slice(done, len),
+            row: q.row + done as u64,
+            len,
+            reserve: self.estimate(len),
+            uncapped: false,
+        })
+    }
+
+    /// Mark the `len` rows at the front of the queue encoded.
+    fn advance(&mut self, len: usize) {
+        if let Some(q) = self.queue.front_mut() {
+            q.done += len;
+            if q.done >= q.batch.num_rows() {
+                self.queue.pop_front();
+            }
+        }
+        self.queued_rows -= len.min(self.queued_rows);
+    }
+
+    /// Encode queued rows in groups of slices, in parallel: while a whole group is queued,
+    /// or (`all`) until the queue is empty.
+    fn encode_queued(
+        &mut self,
+        all: bool,
+        emit: &mut dyn FnMut(EncodedChunk) -> Result<()>,
+    ) -> Result<()> {
+        use rayon::prelude::*;
+        while self.queued_rows > 0 {
+            let per = self.rows_per_slice();
+            let count = if self.seen_rows == 0 { 1 } else { self.group };
+            if !all && self.retry.is_none() && self.queued_rows < per.saturating_mul(count) {
+                break;
+            }
+            let Some(first) = self
+                .retry
+                .take()
+                .or_else(|| self.slice_at(0, self.queue.front().map_or(0, |q| q.done), per))
+            else {
+                break;
+            };
             // The first slice waits for its bytes; the others join the group only if
             // theirs are free now.
             let held = self.reserve_blocking(first.reserve, emit)?;
-            let mut next = first.off + first.len;
+            let (mut entry, mut done) = (0, self.queue.front().map_or(0, |q| q.done) + first.len);
             let mut jobs = vec![(first, held)];
-            while jobs.len() < count && next < n {
-                let len = per.min(n - next);
-                let reserve = self.estimate(len);
-                let Some(held) = self.try_reserve(reserve) else {
+            while jobs.len() < count {
+                if self
+                    .queue
+                    .get(entry)
+                    .is_some_and(|q| done >= q.batch.num_rows())
+                {
+                    entry += 1;
+                    done = 0;
+                }
+                let Some(job) = self.slice_at(entry, done, per) else {
                     break;
                 };
-                jobs.push((
-                    Job {
-                        off: next,
-                        len,
-                        reserve,
-                        uncapped: false,
-                    },
-                    held,
-                ));
-                next += len;
+                let Some(held) = self.try_reserve(job.reserve) else {
+                    break;
+                };
+                done += job.len;
+                jobs.push((job, held));
             }
             let piece_cap = self.piece_cap();
             let this = &*self;
@@ -411,36 +481,29 @@ impl<'m> Chunker<'m> {
                     } else {
                         job.reserve.min(piece_cap)
                     };
-                    encode_piece(
-                        this.table,
-                        &batch.slice(job.off, job.len),
-                        this.orientation,
-                        this.zones,
-                        cap,
-                    )
+                    encode_piece(this.table, &job.slice, this.orientation, this.zones, cap)
                 })
                 .collect();
             for ((job, mut held), piece) in jobs.into_iter().zip(encoded) {
                 match piece {
                     Ok(enc) => {
                         held.shrink_to(enc.out.len());
-                        offset = job.off + job.len;
+                        self.advance(job.len);
                         self.accept(Piece { enc, held }, emit)?;
                     }
                     Err(PieceFault::Value(f)) => {
-                        return Err(self.value_error(f, base + job.off as u64));
+                        return Err(self.value_error(f, job.row));
                     }
                     Err(PieceFault::Overflow) => {
                         // The slices after this one are dropped (their bytes released) and
                         // encoded again after it.
                         drop(held);
-                        retry = Some(self.retry_after_overflow(job));
+                        self.retry = Some(self.retry_after_overflow(job));
                         break;
                     }
                 }
             }
         }
-        self.rows_in += n as u64;
         Ok(())
     }
 
@@ -565,6 +628,7 @@ impl<'m> Chunker<'m> {
     /// Emit the last chunk. A table that received no rows gets one empty chunk, so the
     /// upload session sees the table (an empty `replace` empties it).
     pub fn finish(mut self, emit: &mut dyn FnMut(EncodedChunk) -> Result<()>) -> Result<()> {
+        self.encode_queued(true, emit)?;
         if !self.pending.is_empty() || self.next_index == 1 {
             self.flush(emit)?;
         }

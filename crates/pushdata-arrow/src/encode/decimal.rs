@@ -40,10 +40,111 @@ pub fn write_i128(v: i128, scale: i8, buf: &mut itoa::Buffer, out: &mut Vec<u8>)
     let magnitude = v.unsigned_abs();
     // 64-bit formatting is several times faster than 128-bit; most decimals fit.
     let digits = match u64::try_from(magnitude) {
-        Ok(m) => buf.format(m),
+        Ok(m) => {
+            if (1..=MAX_FAST_SCALE).contains(&scale) {
+                write_u64_scaled(v < 0, m, scale as usize, out);
+                return;
+            }
+            buf.format(m)
+        }
         Err(_) => buf.format(magnitude),
     };
     write_scaled(v < 0, digits.as_bytes(), scale, out);
+}
+
+/// The two digits of every number 0..100.
+static DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
+/// Powers of ten that fit a u64.
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// The largest scale of the 64-bit fast path (`10^scale` fits a u64).
+const MAX_FAST_SCALE: i8 = 19;
+
+/// Room for a formatted number: sign, 20 digits, point, 19 digits.
+const NUM_BUF: usize = 48;
+
+/// Digits of `v` in `buf[..end]`, the last one at `end - 1`, exactly `width` of them
+/// (zero-padded; `v` must have at most `width` digits).
+#[inline(always)]
+fn put_digits(buf: &mut [u8; NUM_BUF], mut v: u64, end: usize, width: usize) {
+    let mut pos = end;
+    let stop = end - width;
+    while pos >= stop + 2 {
+        let pair = DIGIT_PAIRS[(v % 100) as usize];
+        v /= 100;
+        buf[pos - 2] = pair[0];
+        buf[pos - 1] = pair[1];
+        pos -= 2;
+    }
+    if pos > stop {
+        buf[pos - 1] = b'0' + (v % 10) as u8;
+    }
+}
+
+/// Number of decimal digits of `v` (1 for 0).
+#[inline(always)]
+fn digit_count(v: u64) -> usize {
+    v.checked_ilog10().map_or(1, |l| l as usize + 1)
+}
+
+/// Append `len` bytes written by `f` into [`NUM_BUF`] bytes appended to `out` (fixed-size
+/// writes straight into the output: no `memcpy` call for a few bytes, and no stack buffer
+/// read back right after its bytes were stored, which stalls store forwarding).
+#[inline(always)]
+fn append_with(out: &mut Vec<u8>, len: usize, f: impl FnOnce(&mut [u8; NUM_BUF])) {
+    let at = out.len();
+    out.extend_from_slice(&[0; NUM_BUF]);
+    if let Some(dst) = out
+        .get_mut(at..at + NUM_BUF)
+        .and_then(|d| <&mut [u8; NUM_BUF]>::try_from(d).ok())
+    {
+        f(dst);
+    }
+    out.truncate(at + len);
+}
+
+/// Append the integer `-`(if `negative` and non-zero) `magnitude`.
+#[inline]
+pub fn write_u64_signed(negative: bool, magnitude: u64, out: &mut Vec<u8>) {
+    let sign = usize::from(negative && magnitude != 0);
+    let digits = digit_count(magnitude);
+    append_with(out, sign + digits, |buf| {
+        buf[0] = b'-';
+        put_digits(buf, magnitude, sign + digits, digits);
+    });
+}
+
+/// Append `magnitude` with `scale` (1..=19) fraction digits: `12340`, 3 -> `12.340`.
+#[inline]
+fn write_u64_scaled(negative: bool, magnitude: u64, scale: usize, out: &mut Vec<u8>) {
+    let p = POW10[scale];
+    let (int, frac) = (magnitude / p, magnitude % p);
+    let sign = usize::from(negative && magnitude != 0);
+    let int_digits = digit_count(int);
+    let len = sign + int_digits + 1 + scale;
+    append_with(out, len, |buf| {
+        buf[0] = b'-';
+        put_digits(buf, int, sign + int_digits, int_digits);
+        buf[sign + int_digits] = b'.';
+        put_digits(buf, frac, len, scale);
+    });
 }
 
 /// Write an i256 decimal with `scale` (digits by long division, no allocation).
@@ -108,6 +209,33 @@ mod tests {
         let mut out = Vec::new();
         write_i256(v, s, &mut out);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn fast_paths_match_the_general_one() {
+        let mut values: Vec<i128> = vec![0, 1, -1, 9, 10, 99, 100, 101, -100, 12345, -5];
+        for p in 0..20u32 {
+            let v = 10i128.pow(p);
+            values.extend([v - 1, v, v + 1, -(v - 1), -v, 7 * v / 3]);
+        }
+        values.extend([u64::MAX as i128, -(u64::MAX as i128), i64::MIN as i128]);
+        for v in values {
+            for s in [-3i8, 0, 1, 2, 3, 9, 18, 19, 20, 25] {
+                let mut general = Vec::new();
+                let m = v.unsigned_abs();
+                write_scaled(v < 0, m.to_string().as_bytes(), s, &mut general);
+                assert_eq!(
+                    d128(v, s),
+                    String::from_utf8(general).unwrap(),
+                    "{v} scale {s}"
+                );
+            }
+            if let Ok(m) = u64::try_from(v.unsigned_abs()) {
+                let mut out = b"x".to_vec();
+                write_u64_signed(v < 0, m, &mut out);
+                assert_eq!(String::from_utf8(out).unwrap(), format!("x{v}"));
+            }
+        }
     }
 
     #[test]

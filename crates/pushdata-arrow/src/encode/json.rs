@@ -25,7 +25,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Whether any of the 8 bytes of `w` is `"`, `\\` or a control character (SWAR; exact).
 #[inline]
-fn word_needs_escape(w: u64) -> bool {
+pub(crate) fn word_needs_escape(w: u64) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let control = w.wrapping_sub(LO * 0x20) & !w & HI;
@@ -36,11 +36,56 @@ fn word_needs_escape(w: u64) -> bool {
     (control | quote | backslash) != 0
 }
 
+/// Whether any byte of `s` needs an escape (8 bytes at a time, then the tail).
+#[inline]
+fn needs_escape(s: &[u8]) -> bool {
+    let words = s.chunks_exact(8);
+    let tail = words.remainder();
+    words
+        .map(|w| <[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes))
+        .any(word_needs_escape)
+        || tail.iter().any(|&b| ESCAPE[b as usize] != 0)
+}
+
+/// Append the text of a Utf8View value stored inline in its view (`len` <= 12 bytes, at
+/// bytes 4..16 of the little-endian view) as a JSON string, with fixed-size copies, if it
+/// needs no escape. Returns false (and writes nothing) if it does.
+#[inline]
+pub(crate) fn write_inline_view(view: u128, len: usize, out: &mut Vec<u8>) -> bool {
+    const FILLER: u128 = 0x6161_6161_6161_6161_6161_6161; // "aaaaaaaaaaaa": needs no escape
+    let keep: u128 = if len >= 12 {
+        (1u128 << 96) - 1
+    } else {
+        (1u128 << (8 * len)) - 1
+    };
+    let data = ((view >> 32) & keep) | (FILLER & !keep);
+    if word_needs_escape(data as u64)
+        || word_needs_escape((data >> 64) as u64 | (0x6161_6161 << 32))
+    {
+        return false;
+    }
+    // `"` + the text + `"` (and garbage after it, cut off), as one 16-byte value written
+    // straight into the output.
+    let quote_at = 8 * (1 + len.min(12));
+    let text = ((view >> 32) << 8) | u128::from(b'"');
+    let text = (text & !(0xFF << quote_at)) | (u128::from(b'"') << quote_at);
+    let at = out.len();
+    out.extend_from_slice(&text.to_le_bytes());
+    out.truncate(at + len.min(12) + 2);
+    true
+}
+
 /// Append `s` as a quoted, escaped JSON string.
 #[inline]
 pub fn write_json_string(s: &[u8], out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
+    if !needs_escape(s) {
+        // The common case: one copy.
+        out.extend_from_slice(s);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     let mut i = 0;
     while i < s.len() {
@@ -80,6 +125,46 @@ mod tests {
         let mut v = Vec::new();
         write_json_string(s.as_bytes(), &mut v);
         String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn inline_views_match_the_general_writer() {
+        for text in [
+            "",
+            "a",
+            "N",
+            "TRUCK",
+            "12 chars ok!",
+            "tab\there",
+            "q\"",
+            "\\",
+            "été",
+            "\u{1}",
+            "exactly12chr",
+            "ctrl\u{1f}end",
+        ] {
+            let b = text.as_bytes();
+            if b.len() > 12 {
+                continue;
+            }
+            let mut bytes = [0u8; 16];
+            bytes[..4].copy_from_slice(&(b.len() as u32).to_le_bytes());
+            bytes[4..4 + b.len()].copy_from_slice(b);
+            // Garbage after the text must not matter.
+            for x in &mut bytes[4 + b.len()..] {
+                *x = b'"';
+            }
+            let view = u128::from_le_bytes(bytes);
+            let mut fast = b"x".to_vec();
+            let mut general = b"x".to_vec();
+            write_json_string(b, &mut general);
+            if write_inline_view(view, b.len(), &mut fast) {
+                assert_eq!(fast, general, "{text:?}");
+            } else {
+                assert!(needs_escape(b), "{text:?} refused");
+                assert_eq!(fast, b"x");
+            }
+        }
     }
 
     #[test]

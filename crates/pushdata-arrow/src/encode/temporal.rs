@@ -63,6 +63,32 @@ pub fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
     Ok(())
 }
 
+/// Write `"YYYY-MM-DD"` (with the quotes) for `days` since the epoch, in one copy for the
+/// dates of [`DATE_TABLE`]; errors outside years 0..=9999.
+#[inline]
+pub fn write_date_quoted(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
+    let text = match usize::try_from(days - TABLE_FIRST_DAY)
+        .ok()
+        .and_then(|i| DATE_TABLE.get(i))
+    {
+        Some(text) => *text,
+        None => {
+            if !(MIN_DATE_DAYS..=MAX_DATE_DAYS).contains(&days) {
+                let (y, _, _) = civil_from_days(days);
+                return Err(format!(
+                    "date with year {y} is outside 0000..=9999, which the API's YYYY-MM-DD \
+                     cannot carry"
+                ));
+            }
+            date_text(days)
+        }
+    };
+    out.push(b'"');
+    out.extend_from_slice(&text);
+    out.push(b'"');
+    Ok(())
+}
+
 /// Days since the epoch of 1900-01-01, the first day of [`DATE_TABLE`].
 const TABLE_FIRST_DAY: i64 = -25_567;
 /// Days in 1900-01-01..=2099-12-31.

@@ -13,11 +13,11 @@ use arrow_array::{
 use arrow_buffer::NullBuffer;
 use arrow_schema::{ArrowError, DataType as ArrowType, FieldRef, TimeUnit};
 
-use super::decimal::{write_i128, write_i256};
-use super::json::write_json_string;
+use super::decimal::{write_i128, write_i256, write_u64_signed};
+use super::json::{write_inline_view, write_json_string};
 use super::temporal::{
-    NANOS_PER_SEC, SECS_PER_DAY, parse_fixed_offset, split_timestamp, write_date, write_datetime,
-    write_time,
+    NANOS_PER_SEC, SECS_PER_DAY, parse_fixed_offset, split_timestamp, write_date,
+    write_date_quoted, write_datetime, write_time,
 };
 use crate::model::ValueText;
 
@@ -166,24 +166,26 @@ fn native_encoder<'a>(
 
 // ---- integers -------------------------------------------------------------------------
 
-struct IntEncoder<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>, itoa::Buffer);
+struct IntEncoder<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
 
 fn int<'a, T>(array: &'a dyn Array) -> Box<dyn ValueEncoder + 'a>
 where
     T: ArrowPrimitiveType,
-    T::Native: itoa::Integer,
+    T::Native: Into<i128>,
 {
-    Box::new(IntEncoder::<T>(array.as_primitive(), itoa::Buffer::new()))
+    Box::new(IntEncoder::<T>(array.as_primitive()))
 }
 
 impl<T> ValueEncoder for IntEncoder<'_, T>
 where
     T: ArrowPrimitiveType,
-    T::Native: itoa::Integer,
+    T::Native: Into<i128>,
 {
     #[inline]
     fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
-        out.extend_from_slice(self.1.format(self.0.value(idx)).as_bytes());
+        let v: i128 = self.0.value(idx).into();
+        // Every integer type up to 64 bits has a magnitude that fits a u64.
+        write_u64_signed(v < 0, v.unsigned_abs() as u64, out);
         Ok(())
     }
 }
@@ -290,6 +292,13 @@ struct StringViewEncoder<'a>(&'a arrow_array::StringViewArray);
 impl ValueEncoder for StringViewEncoder<'_> {
     #[inline]
     fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+        // Short strings live in the view itself: copied without a call to `memcpy`.
+        if let Some(&view) = self.0.views().get(idx) {
+            let len = view as u32 as usize;
+            if len <= 12 && write_inline_view(view, len, out) {
+                return Ok(());
+            }
+        }
         write_json_string(self.0.value(idx).as_bytes(), out);
         Ok(())
     }
@@ -321,10 +330,7 @@ struct Date32Encoder<'a>(&'a PrimitiveArray<Date32Type>);
 impl ValueEncoder for Date32Encoder<'_> {
     #[inline]
     fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
-        out.push(b'"');
-        write_date(i64::from(self.0.value(idx)), out)?;
-        out.push(b'"');
-        Ok(())
+        write_date_quoted(i64::from(self.0.value(idx)), out)
     }
 }
 
