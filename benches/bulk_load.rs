@@ -6,6 +6,7 @@
 //! cargo bench --bench bulk_load -- --sf 0.1 --sf 1     # several, each in its own processes
 //! cargo bench --bench bulk_load -- --sf 1 --mode child # only the client-alone measurement
 //! cargo bench --bench bulk_load -- --sf 1 --chunk-mb 16  # not the default chunk size
+//! cargo bench --bench bulk_load -- --sf 1 --max-buffered-mb 150  # not the default memory budget
 //! ```
 //!
 //! This binary is its own orchestrator: for every scale factor it generates (once, cached
@@ -49,6 +50,59 @@ struct Args {
     role: Option<String>,
     /// Chunk target in MB instead of the library default (`--chunk-mb`).
     chunk_mb: Option<usize>,
+    /// Memory budget for encoded chunk data in MB (MiB) instead of the library default
+    /// of two chunks (`--max-buffered-mb`).
+    max_buffered_mb: Option<usize>,
+}
+
+/// The push settings a run changes from the library defaults.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    chunk_mb: Option<usize>,
+    max_buffered_mb: Option<usize>,
+}
+
+impl Settings {
+    /// Worker arguments that pass these settings on.
+    fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(mb) = self.chunk_mb {
+            args.extend(["--chunk-mb".to_string(), mb.to_string()]);
+        }
+        if let Some(mb) = self.max_buffered_mb {
+            args.extend(["--max-buffered-mb".to_string(), mb.to_string()]);
+        }
+        args
+    }
+
+    /// How the settings read in the tables' titles.
+    fn describe(&self) -> String {
+        let mut changes = Vec::new();
+        if let Some(mb) = self.chunk_mb {
+            changes.push(format!("{mb} MiB chunks"));
+        }
+        if let Some(mb) = self.max_buffered_mb {
+            changes.push(format!("a {mb} MiB memory budget"));
+        }
+        if changes.is_empty() {
+            "default settings".to_string()
+        } else {
+            format!("default settings but {}", changes.join(" and "))
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        self.chunk_mb.is_none() && self.max_buffered_mb.is_none()
+    }
+}
+
+impl Args {
+    fn settings(&self) -> Settings {
+        Settings {
+            chunk_mb: self.chunk_mb,
+            max_buffered_mb: self.max_buffered_mb,
+        }
+    }
 }
 
 fn parse_args() -> Result<Args, BenchError> {
@@ -57,6 +111,7 @@ fn parse_args() -> Result<Args, BenchError> {
         modes: vec!["inprocess".into(), "child".into()],
         role: None,
         chunk_mb: None,
+        max_buffered_mb: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -91,11 +146,19 @@ fn parse_args() -> Result<Args, BenchError> {
                     .map_err(|e| format!("--chunk-mb {v:?} is not a whole number: {e}"))?;
                 args.chunk_mb = Some(mb.max(1));
             }
+            "--max-buffered-mb" => {
+                let v = value("--max-buffered-mb")?;
+                let mb: usize = v
+                    .parse()
+                    .map_err(|e| format!("--max-buffered-mb {v:?} is not a whole number: {e}"))?;
+                args.max_buffered_mb = Some(mb.max(1));
+            }
             // `cargo bench` passes `--bench`; a criterion-style filter is ignored too.
             "--bench" => {}
             other if other.starts_with("--") => {
                 return Err(format!(
-                    "unknown option {other:?} (options: --sf X[,Y], --mode inprocess|child|both)"
+                    "unknown option {other:?} (options: --sf X[,Y], --mode inprocess|child|both, \
+                     --chunk-mb N, --max-buffered-mb N)"
                 )
                 .into());
             }
@@ -114,7 +177,7 @@ fn main() {
         Some("server") => serve(),
         Some(role @ ("inprocess" | "child")) => {
             let sf = args.sfs.first().copied().unwrap_or(0.1);
-            worker(role, sf, args.chunk_mb)
+            worker(role, sf, args.settings())
         }
         Some(other) => Err(format!("unknown role {other:?}").into()),
     });
@@ -225,7 +288,7 @@ struct Timeline {
 async fn push(
     base_url: &str,
     parquet: PathBuf,
-    chunk_mb: Option<usize>,
+    settings: Settings,
 ) -> Result<(PushReport, Timeline), BenchError> {
     let client = Client::builder(base_url).build()?;
     client
@@ -236,8 +299,11 @@ async fn push(
     let started = Instant::now();
     let tl = timeline.clone();
     let mut push = Push::new(client.clone());
-    if let Some(mb) = chunk_mb {
+    if let Some(mb) = settings.chunk_mb {
         push = push.with_chunk_bytes(mb * 1024 * 1024);
+    }
+    if let Some(mb) = settings.max_buffered_mb {
+        push = push.with_max_buffered_bytes(mb * 1024 * 1024);
     }
     let report = push
         .with_dataset_name("bench_lineitem")
@@ -268,7 +334,7 @@ async fn push(
 }
 
 /// `--role inprocess|child`: one measured push; prints `RESULT {json}`.
-fn worker(role: &str, sf: f64, chunk_mb: Option<usize>) -> Result<(), BenchError> {
+fn worker(role: &str, sf: f64, settings: Settings) -> Result<(), BenchError> {
     let parquet = data::lineitem_path(sf);
     if !parquet.exists() {
         return Err(format!(
@@ -284,14 +350,14 @@ fn worker(role: &str, sf: f64, chunk_mb: Option<usize>) -> Result<(), BenchError
         let dir = tempfile::tempdir()?;
         let (report, timeline) = rt.block_on(async {
             let handle = Server::start(ServerConfig::new(dir.path().to_path_buf())).await?;
-            let out = push(handle.base_url(), parquet.clone(), chunk_mb).await;
+            let out = push(handle.base_url(), parquet.clone(), settings).await;
             handle.shutdown().await?;
             out
         })?;
         (report, timeline, None)
     } else {
         let server = ServerChild::spawn()?;
-        let pushed = rt.block_on(push(&server.base_url.clone(), parquet.clone(), chunk_mb));
+        let pushed = rt.block_on(push(&server.base_url.clone(), parquet.clone(), settings));
         let server_report = server.stop()?;
         let (report, timeline) = pushed?;
         (report, timeline, Some(server_report))
@@ -302,7 +368,8 @@ fn worker(role: &str, sf: f64, chunk_mb: Option<usize>) -> Result<(), BenchError
     let rows: u64 = report.tables.iter().map(|t| t.rows).sum();
     let result = json!({
         "mode": role,
-        "chunk_mb": chunk_mb,
+        "chunk_mb": settings.chunk_mb,
+        "max_buffered_mb": settings.max_buffered_mb,
         "sf": sf,
         "rows": rows,
         "chunks": report.chunks,
@@ -325,13 +392,11 @@ fn worker(role: &str, sf: f64, chunk_mb: Option<usize>) -> Result<(), BenchError
 
 // ---- orchestrator ----------------------------------------------------------------------------
 
-fn run_worker(role: &str, sf: f64, chunk_mb: Option<usize>) -> Result<Value, BenchError> {
+fn run_worker(role: &str, sf: f64, settings: Settings) -> Result<Value, BenchError> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
     cmd.args(["--role", role, "--sf", &sf.to_string()]);
-    if let Some(mb) = chunk_mb {
-        cmd.args(["--chunk-mb", &mb.to_string()]);
-    }
+    cmd.args(settings.args());
     let out = cmd.stdin(Stdio::null()).stderr(Stdio::inherit()).output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
@@ -366,24 +431,25 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         data::lineitem_parquet(sf)?;
         for mode in &args.modes {
             eprintln!("bulk_load: SF {sf}, {mode} ...");
-            let r = run_worker(mode, sf, args.chunk_mb)?;
+            let r = run_worker(mode, sf, args.settings())?;
             eprintln!("bulk_load: {r}");
             results.push(r);
         }
     }
+    let mut name = "bulk_load-results".to_string();
+    if let Some(mb) = args.chunk_mb {
+        name.push_str(&format!("-chunk{mb}mb"));
+    }
+    if let Some(mb) = args.max_buffered_mb {
+        name.push_str(&format!("-buffered{mb}mb"));
+    }
     let path = data::target_dir()
         .join("bench-data")
-        .join(match args.chunk_mb {
-            None => "bulk_load-results.json".to_string(),
-            Some(mb) => format!("bulk_load-results-chunk{mb}mb.json"),
-        });
+        .join(format!("{name}.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&results)?)?;
 
     println!();
-    let settings = match args.chunk_mb {
-        None => "default settings".to_string(),
-        Some(mb) => format!("default settings but {mb} MiB chunks"),
-    };
+    let settings = args.settings().describe();
     println!(
         "### End to end: lineitem Parquet -> reference server (multi-request, {settings}; MB = 10^6 bytes)"
     );
@@ -468,7 +534,7 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         println!();
         for large in client.iter().filter(|c| c.0 > small.0) {
             let ratio = large.1 / small.1;
-            let targets = if large.0 == 1.0 && small.0 == 0.1 && args.chunk_mb.is_none() {
+            let targets = if large.0 == 1.0 && small.0 == 0.1 && args.settings().is_default() {
                 format!(
                     " (targets for SF 1: under 600 MB: {}; under 1.5× the SF 0.1 figure: {})",
                     if large.1 < 600e6 { "met" } else { "missed" },

@@ -144,7 +144,7 @@ pub(crate) struct Overflow;
 pub(crate) struct PieceWriter<'s> {
     /// JSON not yet encoded (fewer than [`FLUSH_BYTES`] plus one row or value).
     pub json: &'s mut Vec<u8>,
-    out: Vec<u8>,
+    out: &'s mut Vec<u8>,
     cap: usize,
     /// JSON bytes the piece stands for: padded segments plus 3 per separator slot.
     json_len: usize,
@@ -152,12 +152,19 @@ pub(crate) struct PieceWriter<'s> {
 }
 
 impl<'s> PieceWriter<'s> {
-    /// A piece of at most `cap` bytes of base64, written through `scratch` (cleared).
-    pub fn new(scratch: &'s mut Vec<u8>, cap: usize, segments: usize) -> Self {
+    /// A piece of at most `cap` bytes of base64 written into `out` (cleared; give it that
+    /// capacity so it never grows), through `scratch` (cleared).
+    pub fn new(
+        scratch: &'s mut Vec<u8>,
+        out: &'s mut Vec<u8>,
+        cap: usize,
+        segments: usize,
+    ) -> Self {
         scratch.clear();
+        out.clear();
         PieceWriter {
             json: scratch,
-            out: Vec::with_capacity(cap),
+            out,
             cap,
             json_len: 0,
             seg_ends: Vec::with_capacity(segments),
@@ -200,7 +207,7 @@ impl<'s> PieceWriter<'s> {
         if self.out.len() + n / 3 * 4 > self.cap {
             return Err(Overflow);
         }
-        STANDARD.encode_append(&self.json[..n], &mut self.out);
+        STANDARD.encode_append(&self.json[..n], &mut *self.out);
         self.json_len += n;
         let rest = self.json.len() - n;
         self.json.copy_within(n.., 0);
@@ -208,9 +215,9 @@ impl<'s> PieceWriter<'s> {
         Ok(())
     }
 
-    /// The piece's base64, the end of each segment in it, and the JSON bytes it stands for.
-    pub fn finish(self) -> (Vec<u8>, Vec<usize>, usize) {
-        (self.out, self.seg_ends, self.json_len)
+    /// The end of each segment in the piece, and the JSON bytes it stands for.
+    pub fn finish(self) -> (Vec<usize>, usize) {
+        (self.seg_ends, self.json_len)
     }
 }
 
@@ -252,7 +259,8 @@ mod tests {
     #[test]
     fn piece_writer_pads_segments_and_respects_its_cap() {
         let mut scratch = Vec::new();
-        let mut w = PieceWriter::new(&mut scratch, 1 << 20, 2);
+        let mut out = Vec::new();
+        let mut w = PieceWriter::new(&mut scratch, &mut out, 1 << 20, 2);
         let mut want = Vec::new();
         for (seg, len) in [(0u8, FLUSH_BYTES * 2 + 1), (1, 5)] {
             w.begin_segment().unwrap();
@@ -268,7 +276,7 @@ mod tests {
                 want.push(b' ');
             }
         }
-        let (out, ends, json_len) = w.finish();
+        let (ends, json_len) = w.finish();
         assert_eq!(json_len, want.len());
         assert_eq!(ends.len(), 2);
         assert_eq!(*ends.last().unwrap(), out.len());
@@ -280,11 +288,13 @@ mod tests {
         );
         // The cap is never exceeded: the writer stops with `Overflow` instead.
         let mut scratch = Vec::new();
-        let mut w = PieceWriter::new(&mut scratch, 100, 1);
+        let mut out = Vec::new();
+        let mut w = PieceWriter::new(&mut scratch, &mut out, 100, 1);
         w.begin_segment().unwrap();
         w.json.extend_from_slice(&[b'x'; 200]);
         assert_eq!(w.end_segment(), Err(Overflow));
-        assert!(w.finish().0.len() <= 100);
+        drop(w);
+        assert!(out.len() <= 100);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Cut a table's batches into chunks of a target size, never inside a row.
 //!
-//! Batches are cut into zero-copy slices (`RecordBatch::slice`) of an estimated number of rows
-//! (bytes per row measured on the first slice, then a running average); a group of slices is
-//! encoded in parallel with rayon, each slice straight into a *piece* of the chunk's base64
-//! data (JSON through a small per-thread scratch, see [`encode_piece`]); pieces are
-//! collected until the next one would take the chunk's base64 data past the target. A slice
-//! that alone exceeds the target is split in halves and encoded again, down to one row; only
-//! a single row larger than the target makes a chunk larger than the target.
+//! Batches are queued until there are rows for a group of slices (several per thread);
+//! the group is cut into zero-copy slices (`RecordBatch::slice`) of an estimated number of
+//! rows (bytes per row measured on the first slice, then a running average) and encoded in
+//! parallel with rayon, each slice straight into a *piece* of the chunk's base64 data (JSON
+//! through a small per-thread scratch, see [`encode_piece`]); pieces are collected until the
+//! next one would take the chunk past the target. A slice that alone exceeds the target is
+//! split in halves and encoded again, down to one row; only a single row larger than the
+//! target makes a chunk larger than the target.
 //!
 //! # The chunk's JSON
 //!
@@ -27,12 +28,15 @@
 //! # Memory
 //!
 //! Without a budget: the pieces of the chunk being built (at most `target` bytes), one group
-//! of slices being encoded, and a JSON scratch of about 48 KB per thread. With a
-//! [`MemoryBudget`] ([`Chunker::with_budget`]) the bytes of every piece are reserved before
-//! it is encoded (an estimate from the bytes per row seen; the encoder stops at the reserved
-//! size and the slice is encoded again with a larger reservation if it was too small) and
-//! stay reserved until the chunk holding them is dropped; see [`super::budget`] for the
-//! rules that keep this from deadlocking.
+//! of slices being encoded (each piece's buffer sized from the estimate), the queued
+//! batches of one group, and a JSON scratch of about 48 KB per thread. With a
+//! [`MemoryBudget`] ([`Chunker::with_budget`]) every piece is written into a buffer taken
+//! from the budget before the slice is encoded (sized from the bytes per row seen, plus
+//! 1/16; the encoder never writes past it, and a slice that needs more is encoded again
+//! with a larger buffer); a piece then takes the room of its buffer in the chunk (so two
+//! chunks fit in a budget of two chunks), and the buffer goes back to the budget, for
+//! reuse, when the chunk's body is dropped. See [`super::budget`] for the rules that keep
+//! this from deadlocking.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -42,7 +46,7 @@ use bytes::Bytes;
 use pushdata_core::wire::{ChunkBody, Orientation};
 
 use super::base64::{Base64Stream, SEP_NEXT};
-use super::budget::{MemoryBudget, Reservation, Reserve};
+use super::budget::{MemoryBudget, PieceBuf, Reserve};
 use super::rows::{
     EncodedPiece, EncodedRows, PieceFault, ValueFault, encode_piece, encode_rows, write_chunk_json,
 };
@@ -89,18 +93,17 @@ pub struct EncodedChunk {
     /// piece to a multiple of 3 bytes (the base64 data is `json_bytes.div_ceil(3) * 4`
     /// bytes).
     pub json_bytes: usize,
-    /// The PUT body: the envelope and the base64 pieces as written, not joined.
+    /// The PUT body: the envelope and the base64 pieces as written, not joined. With a
+    /// [`MemoryBudget`] the pieces' buffers go back to it when the last of their bytes is
+    /// dropped.
     pub body: ChunkBody,
-    /// The chunk's bytes in the chunker's [`MemoryBudget`] (none without one), released
-    /// when the chunk is dropped.
-    pub reservation: Reservation,
 }
 
-/// A piece waiting in the chunk being built, with its reserved bytes.
+/// A piece waiting in the chunk being built, in its buffer.
 #[derive(Debug)]
 struct Piece {
     enc: EncodedPiece,
-    held: Reservation,
+    buf: PieceBuf,
 }
 
 /// A slice to encode: `len` rows of the table from `row`.
@@ -144,6 +147,11 @@ pub struct Chunker<'m> {
     pending: Vec<Piece>,
     /// Base64 bytes of the pending pieces.
     pending_data: usize,
+    /// Room the pending pieces take in the chunk: their bytes, or with a budget their
+    /// buffers' capacity.
+    pending_size: usize,
+    /// Bytes counted in the budget for the pending pieces' buffers.
+    pending_counted: usize,
     pending_rows: u64,
     /// First row of the pending rows.
     chunk_start: u64,
@@ -179,6 +187,8 @@ impl<'m> Chunker<'m> {
             budget: None,
             pending: Vec::new(),
             pending_data: 0,
+            pending_size: 0,
+            pending_counted: 0,
             pending_rows: 0,
             chunk_start: 0,
             rows_in: 0,
@@ -233,10 +243,10 @@ impl<'m> Chunker<'m> {
         }
     }
 
-    /// Bytes to reserve for a slice of `rows` rows: the estimate plus 1/8, plus the
-    /// separator slots and padding.
+    /// Bytes to reserve for a slice of `rows` rows: the estimate plus 1/16, plus the
+    /// separator slots and padding. (A slice that needs more is encoded again.)
     fn estimate(&self, rows: usize) -> usize {
-        let data = rows as f64 * self.per_row() * 1.125;
+        let data = rows as f64 * self.per_row() * 1.0625;
         data as usize + self.segments() * 8 + 64
     }
 
@@ -311,19 +321,20 @@ impl<'m> Chunker<'m> {
             .map_err(|f| self.value_error(f, base_row))
     }
 
-    /// Reserve `bytes` for the next slice, waiting while the budget is full; when only the
-    /// chunk being built holds bytes, it is sent first (it cannot be released otherwise).
+    /// A buffer of `bytes` for the next slice, waiting while the budget is full; when only
+    /// the chunk being built holds bytes, it is sent first (it cannot be released
+    /// otherwise).
     fn reserve_blocking(
         &mut self,
         bytes: usize,
         emit: &mut dyn FnMut(EncodedChunk) -> Result<()>,
-    ) -> Result<Reservation> {
+    ) -> Result<PieceBuf> {
         let Some(budget) = self.budget.clone() else {
-            return Ok(Reservation::unlimited(bytes));
+            return Ok(PieceBuf::unlimited(bytes));
         };
         loop {
-            match budget.reserve(bytes, self.pending_data) {
-                Reserve::Granted(r) => return Ok(r),
+            match budget.reserve(bytes, self.pending_counted) {
+                Reserve::Granted(b) => return Ok(b),
                 Reserve::MustFlush => {
                     tracing::debug!(
                         table = %self.table.name,
@@ -337,10 +348,10 @@ impl<'m> Chunker<'m> {
         }
     }
 
-    /// Reserve `bytes` if they fit now.
-    fn try_reserve(&self, bytes: usize) -> Option<Reservation> {
+    /// A buffer of `bytes` if one can be had now.
+    fn try_reserve(&self, bytes: usize) -> Option<PieceBuf> {
         match &self.budget {
-            None => Some(Reservation::unlimited(bytes)),
+            None => Some(PieceBuf::unlimited(bytes)),
             Some(b) => b.try_reserve(bytes),
         }
     }
@@ -356,10 +367,16 @@ impl<'m> Chunker<'m> {
                 doubled
             }
         };
-        if job.uncapped || job.reserve < self.piece_cap() {
-            // The reservation was the cap: the slice is denser than estimated.
+        if job.uncapped {
+            // One row larger than the target, denser than its buffer.
             Job {
                 reserve: grow(job.reserve),
+                ..job
+            }
+        } else if job.reserve < self.piece_cap() {
+            // The buffer was the cap: the slice is denser than estimated.
+            Job {
+                reserve: grow(job.reserve).min(self.piece_cap()),
                 ..job
             }
         } else if job.len > 1 {
@@ -369,7 +386,7 @@ impl<'m> Chunker<'m> {
                 slice: job.slice.slice(0, len),
                 row: job.row,
                 len,
-                reserve: self.estimate(len),
+                reserve: self.estimate(len).min(self.piece_cap()),
                 uncapped: false,
             }
         } else {
@@ -403,15 +420,17 @@ impl<'m> Chunker<'m> {
         self.encode_queued(false, emit)
     }
 
-    /// The next slice of at most `per` rows at the queue position `(entry, done)`.
+    /// The next slice of at most `per` rows at the queue position `(entry, done)`; the rest
+    /// of a batch is cut into slices of equal size (so their buffers are alike and reused).
     fn slice_at(&self, entry: usize, done: usize, per: usize) -> Option<Job> {
         let q = self.queue.get(entry)?;
-        let len = per.min(q.batch.num_rows() - done);
+        let rest = q.batch.num_rows() - done;
+        let len = rest.div_ceil(rest.div_ceil(per.max(1)).max(1));
         Some(Job {
             slice: q.batch.slice(done, len),
             row: q.row + done as u64,
             len,
-            reserve: self.estimate(len),
+            reserve: self.estimate(len).min(self.piece_cap()),
             uncapped: false,
         })
     }
@@ -450,9 +469,9 @@ impl<'m> Chunker<'m> {
             };
             // The first slice waits for its bytes; the others join the group only if
             // theirs are free now.
-            let held = self.reserve_blocking(first.reserve, emit)?;
+            let buf = self.reserve_blocking(first.reserve, emit)?;
             let (mut entry, mut done) = (0, self.queue.front().map_or(0, |q| q.done) + first.len);
-            let mut jobs = vec![(first, held)];
+            let mut jobs = vec![(first, buf)];
             while jobs.len() < count {
                 if self
                     .queue
@@ -465,39 +484,48 @@ impl<'m> Chunker<'m> {
                 let Some(job) = self.slice_at(entry, done, per) else {
                     break;
                 };
-                let Some(held) = self.try_reserve(job.reserve) else {
+                let Some(buf) = self.try_reserve(job.reserve) else {
                     break;
                 };
                 done += job.len;
-                jobs.push((job, held));
+                jobs.push((job, buf));
             }
             let piece_cap = self.piece_cap();
             let this = &*self;
             let encoded: Vec<std::result::Result<EncodedPiece, PieceFault>> = jobs
-                .par_iter()
-                .map(|(job, _)| {
+                .par_iter_mut()
+                .map(|(job, buf)| {
+                    // Never past the buffer's capacity: that is what the budget counts.
+                    let room = buf.vec().capacity();
                     let cap = if job.uncapped {
-                        job.reserve
+                        room
                     } else {
-                        job.reserve.min(piece_cap)
+                        room.min(piece_cap)
                     };
-                    encode_piece(this.table, &job.slice, this.orientation, this.zones, cap)
+                    encode_piece(
+                        this.table,
+                        &job.slice,
+                        this.orientation,
+                        this.zones,
+                        buf.vec(),
+                        cap,
+                    )
                 })
                 .collect();
-            for ((job, mut held), piece) in jobs.into_iter().zip(encoded) {
+            for ((mut job, mut buf), piece) in jobs.into_iter().zip(encoded) {
                 match piece {
                     Ok(enc) => {
-                        held.shrink_to(enc.out.len());
                         self.advance(job.len);
-                        self.accept(Piece { enc, held }, emit)?;
+                        self.accept(Piece { enc, buf }, emit)?;
                     }
                     Err(PieceFault::Value(f)) => {
                         return Err(self.value_error(f, job.row));
                     }
                     Err(PieceFault::Overflow) => {
-                        // The slices after this one are dropped (their bytes released) and
-                        // encoded again after it.
-                        drop(held);
+                        // The slices after this one are dropped (their buffers given back)
+                        // and encoded again after it.
+                        job.reserve = job.reserve.max(buf.vec().capacity());
+                        drop(buf);
                         self.retry = Some(self.retry_after_overflow(job));
                         break;
                     }
@@ -509,7 +537,7 @@ impl<'m> Chunker<'m> {
 
     /// Whether `extra` more bytes of pieces fit in the chunk being built.
     fn fits(&self, extra: usize) -> bool {
-        self.pending_data + extra + END_ROW.len() <= self.target
+        self.pending_size + extra + END_ROW.len() <= self.target
     }
 
     /// Add an encoded piece (the next rows of the table).
@@ -518,28 +546,39 @@ impl<'m> Chunker<'m> {
         piece: Piece,
         emit: &mut dyn FnMut(EncodedChunk) -> Result<()>,
     ) -> Result<()> {
-        let (data, rows) = (piece.enc.out.len(), piece.enc.rows);
+        let (data, rows) = (piece.buf.len(), piece.enc.rows);
         if rows == 0 {
             return Ok(());
         }
+        // With a budget a piece takes the room of its buffer, so that two chunks fit in a
+        // budget of two chunks (double buffering) whatever the buffers' slack.
+        let size = if self.budget.is_some() {
+            piece.buf.counted().max(data)
+        } else {
+            data
+        };
         self.seen_data += data as u64;
         self.seen_rows += rows as u64;
-        if !self.fits(data) && !self.pending.is_empty() {
+        if !self.fits(size) && !self.pending.is_empty() {
             self.flush(emit)?;
         }
-        let alone_too_big = !self.fits(data);
+        let alone_too_big = !self.fits(size);
         self.pending_data += data;
+        self.pending_size += size;
+        self.pending_counted += piece.buf.counted();
         self.pending_rows += rows as u64;
         self.pending.push(piece);
         if alone_too_big {
-            // Only a single row gets here (larger slices are split before).
-            tracing::warn!(
-                table = %self.table.name,
-                row = self.chunk_start,
-                rows,
-                bytes = data,
-                "a single row is larger than the chunk target; sending it as its own chunk"
-            );
+            if !self.fits(data) {
+                // Only a single row gets here (larger slices are split before).
+                tracing::warn!(
+                    table = %self.table.name,
+                    row = self.chunk_start,
+                    rows,
+                    bytes = data,
+                    "a single row is larger than the chunk target; sending it as its own chunk"
+                );
+            }
             self.flush(emit)?;
         }
         Ok(())
@@ -550,6 +589,8 @@ impl<'m> Chunker<'m> {
         self.chunk_start += self.pending_rows;
         self.pending_rows = 0;
         self.pending_data = 0;
+        self.pending_size = 0;
+        self.pending_counted = 0;
         self.next_index += 1;
         emit(chunk)
     }
@@ -559,7 +600,6 @@ impl<'m> Chunker<'m> {
     fn build_chunk(&mut self) -> EncodedChunk {
         let pieces = std::mem::take(&mut self.pending);
         let columns = self.table.columns.len();
-        let mut reservation = Reservation::default();
         let mut json_bytes = 0usize;
         let mut data: Vec<Bytes> = Vec::new();
         if pieces.is_empty() {
@@ -572,13 +612,12 @@ impl<'m> Chunker<'m> {
                 Orientation::Row => {
                     data.reserve(pieces.len() + 1);
                     for (i, p) in pieces.into_iter().enumerate() {
-                        let Piece { mut enc, held } = p;
+                        let Piece { enc, mut buf } = p;
                         if i == 0 {
-                            write_slot(&mut enc.out, 0, SEP_ROW_FIRST);
+                            write_slot(buf.vec(), 0, SEP_ROW_FIRST);
                         }
                         json_bytes += enc.json_len;
-                        reservation.absorb(held);
-                        data.push(Bytes::from(enc.out));
+                        data.push(buf.into_bytes());
                     }
                     data.push(Bytes::from_static(END_ROW));
                     json_bytes += 1;
@@ -586,7 +625,7 @@ impl<'m> Chunker<'m> {
                 Orientation::Column => {
                     let mut frozen: Vec<(Bytes, Vec<usize>)> = Vec::with_capacity(pieces.len());
                     for (i, p) in pieces.into_iter().enumerate() {
-                        let Piece { mut enc, held } = p;
+                        let Piece { enc, mut buf } = p;
                         if i == 0 {
                             let mut start = 0;
                             for (c, &end) in enc.seg_ends.iter().enumerate() {
@@ -595,13 +634,12 @@ impl<'m> Chunker<'m> {
                                 } else {
                                     SEP_COLUMN_NEXT
                                 };
-                                write_slot(&mut enc.out, start, sep);
+                                write_slot(buf.vec(), start, sep);
                                 start = end;
                             }
                         }
                         json_bytes += enc.json_len;
-                        reservation.absorb(held);
-                        frozen.push((Bytes::from(enc.out), enc.seg_ends));
+                        frozen.push((buf.into_bytes(), enc.seg_ends));
                     }
                     data.reserve(frozen.len() * columns + 1);
                     for c in 0..columns {
@@ -621,7 +659,6 @@ impl<'m> Chunker<'m> {
             rows: self.chunk_start..self.chunk_start + self.pending_rows,
             json_bytes,
             body: ChunkBody::from_segments(&self.table.name, self.next_index, data),
-            reservation,
         }
     }
 

@@ -15,7 +15,7 @@ pub mod temporal;
 mod values;
 
 pub use base64::Base64Stream;
-pub use budget::{MemoryBudget, Reservation};
+pub use budget::MemoryBudget;
 pub use chunk::{Chunker, DEFAULT_CHUNK_BYTES, EncodedChunk, encode_base64, encode_json};
 pub use json::write_json_string;
 pub use rows::{EncodedRows, ValueFault, encode_rows, write_chunk_json};

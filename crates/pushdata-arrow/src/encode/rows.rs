@@ -123,15 +123,14 @@ pub fn encode_rows(
     })
 }
 
-/// Some consecutive rows as a piece of a chunk's base64 data (see [`encode_piece`]).
+/// Some consecutive rows as a piece of a chunk's base64 data (see [`encode_piece`]); the
+/// base64 is in the buffer given to it: one segment (ROW) or one per column (COLUMN), each
+/// starting with a 4-character separator slot.
 #[derive(Debug)]
 pub(crate) struct EncodedPiece {
     /// Number of rows.
     pub rows: usize,
-    /// The base64: one segment (ROW) or one per column (COLUMN), each starting with a
-    /// 4-character separator slot.
-    pub out: Vec<u8>,
-    /// End of each segment in `out`.
+    /// End of each segment in the buffer.
     pub seg_ends: Vec<usize>,
     /// JSON bytes the piece stands for (padding and 3 per separator slot included).
     pub json_len: usize,
@@ -157,8 +156,8 @@ thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Encode all rows of `batch` into a piece of at most `cap` bytes of base64 (fused: the
-/// JSON goes through a small per-thread scratch, never a slice-sized buffer).
+/// Encode all rows of `batch` into `out`, a piece of at most `cap` bytes of base64 (fused:
+/// the JSON goes through a small per-thread scratch, never a slice-sized buffer).
 ///
 /// - ROW: one segment, the rows `[v,v],[v,v]` joined by `,`;
 /// - COLUMN: one segment per column, its values `v,v` joined by `,`.
@@ -172,11 +171,12 @@ pub(crate) fn encode_piece(
     batch: &RecordBatch,
     orientation: Orientation,
     zones: ZoneMode,
+    out: &mut Vec<u8>,
     cap: usize,
 ) -> Result<EncodedPiece, PieceFault> {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut scratch) => {
-            let piece = encode_piece_with(table, batch, orientation, zones, cap, &mut scratch);
+            let piece = encode_piece_with(table, batch, orientation, zones, out, cap, &mut scratch);
             // A huge value may have grown the scratch: do not keep that much per thread.
             if scratch.capacity() > 8 * FLUSH_BYTES {
                 *scratch = Vec::new();
@@ -184,7 +184,7 @@ pub(crate) fn encode_piece(
             piece
         }
         // Only if encoding re-entered on this thread: a scratch of its own.
-        Err(_) => encode_piece_with(table, batch, orientation, zones, cap, &mut Vec::new()),
+        Err(_) => encode_piece_with(table, batch, orientation, zones, out, cap, &mut Vec::new()),
     })
 }
 
@@ -193,6 +193,7 @@ fn encode_piece_with(
     batch: &RecordBatch,
     orientation: Orientation,
     zones: ZoneMode,
+    out: &mut Vec<u8>,
     cap: usize,
     scratch: &mut Vec<u8>,
 ) -> Result<EncodedPiece, PieceFault> {
@@ -206,7 +207,7 @@ fn encode_piece_with(
     if scratch.capacity() < FLUSH_BYTES * 2 {
         scratch.reserve(FLUSH_BYTES * 2);
     }
-    let mut w = PieceWriter::new(scratch, cap, segments);
+    let mut w = PieceWriter::new(scratch, out, cap, segments);
     match orientation {
         Orientation::Row => {
             w.begin_segment()?;
@@ -243,10 +244,9 @@ fn encode_piece_with(
             }
         }
     }
-    let (out, seg_ends, json_len) = w.finish();
+    let (seg_ends, json_len) = w.finish();
     Ok(EncodedPiece {
         rows,
-        out,
         seg_ends,
         json_len,
     })

@@ -19,8 +19,9 @@
 //! channel of capacity 1 to the uploader, and the encoded chunk data in memory — the pieces
 //! of the chunk being built, the chunk queued and the chunks being uploaded — never exceeds
 //! [`PushOptions::with_max_buffered_bytes`] (default `2 × chunk_bytes`: one chunk uploads
-//! while the next is built). The encoder reserves a slice's bytes before it encodes it and
-//! waits while the budget is full; a chunk's bytes are released when its upload ends. Peak
+//! while the next is built). The encoder takes the buffer of a slice's base64 from the
+//! budget before it encodes it and waits while the budget is full; a chunk's buffers come
+//! back (and are reused) when its upload ends. Peak
 //! memory is therefore about that budget, plus a few decoded batches per Parquet row group
 //! being read (`read_parallelism`, default 2) and a small scratch per encoding thread —
 //! independent of the input size. A single row larger than the budget still goes through

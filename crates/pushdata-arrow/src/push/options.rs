@@ -93,9 +93,9 @@ impl PushOptions {
     }
 
     /// The most bytes of encoded chunk data that exist at once (multi-request workflow):
-    /// the pieces of the chunk being built, the chunk waiting to be uploaded and the chunks
-    /// being uploaded. Default `2 × chunk_bytes`, so that one chunk uploads while the next
-    /// is built; at least 1 KiB.
+    /// the buffers of the base64 pieces of the chunk being built, of the chunk waiting to
+    /// be uploaded and of the chunks being uploaded (and buffers kept for reuse). Default
+    /// `2 × chunk_bytes`, so that one chunk uploads while the next is built; at least 1 KiB.
     ///
     /// The encoder waits while encoding more would exceed it; a chunk's bytes are released
     /// when its upload ends (success or failure). `concurrency` still limits the PUTs in
