@@ -420,7 +420,7 @@ fn varied(rows: usize, seed: usize) -> RecordBatch {
     let text: Vec<Option<String>> = (0..rows)
         .map(|i| {
             let k = i * 7 + seed;
-            (k % 5 != 0).then(|| {
+            (!k.is_multiple_of(5)).then(|| {
                 (0..=(k % 4))
                     .map(|j| words[(k + j) % words.len()])
                     .collect::<Vec<_>>()

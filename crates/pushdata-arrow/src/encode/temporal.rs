@@ -63,8 +63,8 @@ pub fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
     Ok(())
 }
 
-/// Write `"YYYY-MM-DD"` (with the quotes) for `days` since the epoch, in one copy for the
-/// dates of [`DATE_TABLE`]; errors outside years 0..=9999.
+/// Write `"YYYY-MM-DD"` (with the quotes) for `days` since the epoch (the dates of
+/// 1900..2100 come from a table built once); errors outside years 0..=9999.
 #[inline]
 pub fn write_date_quoted(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
     let text = match usize::try_from(days - TABLE_FIRST_DAY)
