@@ -6,7 +6,7 @@
 //! cargo bench --bench bulk_load -- --sf 0.1 --sf 1     # several, each in its own processes
 //! cargo bench --bench bulk_load -- --sf 1 --mode child # only the client-alone measurement
 //! cargo bench --bench bulk_load -- --sf 1 --chunk-mb 16  # not the default chunk size
-//! cargo bench --bench bulk_load -- --sf 1 --max-buffered-mb 150  # not the default memory budget
+//! cargo bench --bench bulk_load -- --sf 1 --max-buffered-mb 200  # not the default memory budget
 //! ```
 //!
 //! This binary is its own orchestrator: for every scale factor it generates (once, cached
@@ -51,7 +51,7 @@ struct Args {
     /// Chunk target in MB instead of the library default (`--chunk-mb`).
     chunk_mb: Option<usize>,
     /// Memory budget for encoded chunk data in MB (MiB) instead of the library default
-    /// of two chunks (`--max-buffered-mb`).
+    /// of 1.5 chunks (`--max-buffered-mb`).
     max_buffered_mb: Option<usize>,
 }
 

@@ -30,6 +30,8 @@ for sf in $SFS; do sf_args+=(--sf "$sf"); done
 cargo bench -q --bench bulk_load -- "${sf_args[@]}" > "$out/bulk.txt"
 # Not the default: smaller chunks, client alone, to show where the time goes.
 cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --chunk-mb "${SMALL_CHUNK_MB:-16}" > "$out/bulk_small.txt"
+# Not the default: a memory budget of two whole chunks (double buffering), client alone.
+cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --max-buffered-mb 200 > "$out/bulk_budget.txt"
 python3 benches/mstrio_bulk_load.py --sf "$MSTRIO_SF" > "$out/mstrio.txt" || echo "mstrio-py run failed (exit $?)" > "$out/mstrio.txt"
 
 load_after=$(uptime)
@@ -48,6 +50,8 @@ load_after=$(uptime)
   tables "$out/bulk.txt"
   echo
   tables "$out/bulk_small.txt"
+  echo
+  tables "$out/bulk_budget.txt"
   echo
   if grep -q '^### ' "$out/mstrio.txt"; then tables "$out/mstrio.txt"; else sed 's/^/    /' "$out/mstrio.txt"; fi
   echo

@@ -18,8 +18,8 @@
 //! Tables are read and encoded on one blocking thread (rayon inside), chunks pass through a
 //! channel of capacity 1 to the uploader, and the encoded chunk data in memory — the pieces
 //! of the chunk being built, the chunk queued and the chunks being uploaded — never exceeds
-//! [`PushOptions::with_max_buffered_bytes`] (default `2 × chunk_bytes`: one chunk uploads
-//! while the next is built). The encoder takes the buffer of a slice's base64 from the
+//! [`PushOptions::with_max_buffered_bytes`] (default `chunk_bytes × 3 / 2`: one chunk uploads
+//! while half of the next is encoded ahead). The encoder takes the buffer of a slice's base64 from the
 //! budget before it encodes it and waits while the budget is full; a chunk's buffers come
 //! back (and are reused) when its upload ends. Peak
 //! memory is therefore about that budget, plus a few decoded batches per Parquet row group
@@ -241,7 +241,7 @@ impl Push {
         self
     }
 
-    /// The most bytes of encoded chunk data in memory at once (default `2 × chunk_bytes`);
+    /// The most bytes of encoded chunk data in memory at once (default `chunk_bytes × 3 / 2`);
     /// see [`PushOptions::with_max_buffered_bytes`].
     pub fn with_max_buffered_bytes(mut self, bytes: usize) -> Self {
         self.options = self.options.with_max_buffered_bytes(bytes);

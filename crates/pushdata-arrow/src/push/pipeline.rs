@@ -9,7 +9,7 @@
 //! # Memory bound
 //!
 //! Encoded chunk data is bounded by a byte budget, `max_buffered_bytes` (default
-//! `2 × chunk_bytes`: one chunk uploads while the next is built). What is counted is the
+//! `chunk_bytes × 3 / 2`: one chunk uploads while half of the next is encoded ahead). What is counted is the
 //! capacity of the buffers the base64 pieces are written into: those of the chunk being
 //! built, of the chunk waiting in the channel, of the chunks being uploaded, and those given
 //! back and kept for reuse; together they never exceed the budget, so it bounds real memory
