@@ -68,7 +68,7 @@ const ROW_GROUP_ROWS: usize = 1 << 20;
 ///
 /// The columns of each batch are encoded in parallel on the rayon pool (one
 /// [`ArrowColumnWriter`] per column, as arrow-rs documents for parallel writing); a row
-/// group is closed every [`ROW_GROUP_ROWS`] rows. Memory: the encoded, compressed pages of
+/// group is closed every 1 Mi rows. Memory: the encoded, compressed pages of
 /// the row group being written.
 pub struct ParquetSink {
     file: SerializedFileWriter<BufWriter<File>>,
