@@ -112,6 +112,11 @@ pub struct PushArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: Option<u64>,
 
+    /// Most encoded chunk data held in memory at once, in MiB (default: the library's,
+    /// 1.5 chunks).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub max_buffered_mb: Option<u64>,
+
     /// Attribute / metric overrides.
     #[command(flatten)]
     pub model: ModelArgs,
@@ -185,6 +190,11 @@ pub struct ServeArgs {
     /// That user's password.
     #[arg(long, value_name = "P", requires = "user", value_parser = secret)]
     pub password: Option<Secret>,
+
+    /// Decoded chunks of open upload sessions kept in memory, in MiB, before they are
+    /// staged as files (default: the server's, 256).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=1048576))]
+    pub staging_memory_mb: Option<u64>,
 }
 
 /// `pushdata schema`.

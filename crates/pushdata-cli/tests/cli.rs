@@ -322,6 +322,8 @@ fn push_options_single_request_table_name_and_chunks() {
             "1",
             "--concurrency",
             "2",
+            "--max-buffered-mb",
+            "1",
             "--orientation",
             "column",
             "--policy",
@@ -336,7 +338,8 @@ fn push_options_single_request_table_name_and_chunks() {
 #[test]
 fn push_to_a_serve_child_process() {
     let tmp = TempDir::new().unwrap();
-    let served = Served::start(&tmp.path().join("srv"), &[]);
+    // No staging memory: the server stages every chunk as a file.
+    let served = Served::start(&tmp.path().join("srv"), &["--staging-memory-mb", "0"]);
     let v = push_json(
         tmp.path(),
         &[

@@ -137,6 +137,10 @@ fn build_push(
     if let Some(n) = args.concurrency {
         push = push.with_concurrency(usize::try_from(n).unwrap_or(1));
     }
+    if let Some(mb) = args.max_buffered_mb {
+        push =
+            push.with_max_buffered_bytes(usize::try_from(mb * 1024 * 1024).unwrap_or(usize::MAX));
+    }
     let sink = progress.clone();
     push.with_progress(move |event| sink.event(&event))
 }

@@ -16,6 +16,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     if let (Some(user), Some(password)) = (args.user, args.password) {
         config = config.with_user(user, password);
     }
+    if let Some(mb) = args.staging_memory_mb {
+        config = config
+            .with_staging_memory_bytes(usize::try_from(mb * 1024 * 1024).unwrap_or(usize::MAX));
+    }
     let signal = ShutdownSignal::install()?;
     let handle = Server::start(config).await?;
     output::print_line(handle.base_url())?;
