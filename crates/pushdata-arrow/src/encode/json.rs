@@ -23,18 +23,7 @@ static ESCAPE: [u8; 256] = {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Whether any of the 8 bytes of `w` is `"`, `\\` or a control character (SWAR; exact).
-#[inline]
-pub(crate) fn word_needs_escape(w: u64) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
-    let q = w ^ (LO * u64::from(b'"'));
-    let quote = q.wrapping_sub(LO) & !q & HI;
-    let b = w ^ (LO * u64::from(b'\\'));
-    let backslash = b.wrapping_sub(LO) & !b & HI;
-    (control | quote | backslash) != 0
-}
+pub(crate) use pushdata_core::wire::word_needs_escape;
 
 /// Whether any byte of `s` needs an escape (8 bytes at a time, then the tail).
 #[inline]

@@ -10,6 +10,7 @@ mod compat;
 mod cube;
 mod dataset;
 mod error;
+mod escape;
 mod model;
 mod names;
 mod types;
@@ -31,6 +32,7 @@ pub use dataset::{
     DIForm, DIMetric, DatasetCreator, Form, Metric, TableCreator, TableRef, UPDATE_POLICY_HEADER,
 };
 pub use error::ErrorBody;
+pub use escape::word_needs_escape;
 pub use model::{
     CreateModelResponse, DatasetModel, ModelAttribute, ModelForm, ModelMetric, TableDefinition,
 };

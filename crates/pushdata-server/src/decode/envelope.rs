@@ -220,20 +220,11 @@ impl ChunkBodyReader {
                 .decode_append(block, &mut self.json)
                 .is_err()
         {
-            let bad = block
-                .iter()
-                .position(|&b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='));
-            let detail = match bad {
-                Some(p) => format!(
-                    "invalid character {:?} at offset {}",
-                    char::from(block[p]),
-                    self.decoded_chars + p
-                ),
-                None => format!(
-                    "bad length or padding ({} characters)",
-                    self.decoded_chars + block.len() + self.carry.len()
-                ),
-            };
+            let detail = super::base64_fault(
+                block,
+                self.decoded_chars,
+                self.decoded_chars + block.len() + self.carry.len(),
+            );
             self.fail(detail);
             return false;
         }

@@ -103,18 +103,7 @@ fn unescape(raw: &str, out: &mut String) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether any of the 8 bytes of `w` is `"`, `\\` or a control character (SWAR; exact).
-#[inline]
-fn word_is_special(w: u64) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
-    let q = w ^ (LO * u64::from(b'"'));
-    let quote = q.wrapping_sub(LO) & !q & HI;
-    let b = w ^ (LO * u64::from(b'\\'));
-    let backslash = b.wrapping_sub(LO) & !b & HI;
-    (control | quote | backslash) != 0
-}
+use pushdata_core::wire::word_needs_escape;
 
 /// A cursor over a JSON text.
 #[derive(Debug, Clone)]
@@ -235,7 +224,7 @@ impl<'a> Lexer<'a> {
             // Skip 8 bytes at a time while none of them ends the string, starts an escape
             // or is a control character.
             if let Some(w) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok())
-                && !word_is_special(u64::from_le_bytes(w))
+                && !word_needs_escape(u64::from_le_bytes(w))
             {
                 i += 8;
                 continue;
@@ -432,7 +421,7 @@ impl<'a> Lexer<'a> {
         let mut i = start;
         loop {
             if let Some(w) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok())
-                && !word_is_special(u64::from_le_bytes(w))
+                && !word_needs_escape(u64::from_le_bytes(w))
             {
                 i += 8;
                 continue;

@@ -120,17 +120,28 @@ pub fn decode_base64(data: &[u8], place: &str) -> Result<Vec<u8>> {
         }
     }
     base64_simd::STANDARD.decode_to_vec(data).map_err(|_| {
-        let bad = data
-            .iter()
-            .position(|&b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='));
-        let detail = match bad {
-            Some(p) => format!("invalid character {:?} at offset {p}", char::from(data[p])),
-            None => format!("bad length or padding ({} characters)", data.len()),
-        };
         ServerError::bad_request(format!(
-            "{place}: data is not valid base64 (standard alphabet, padded): {detail}"
+            "{place}: data is not valid base64 (standard alphabet, padded): {}",
+            base64_fault(data, 0, data.len())
         ))
     })
+}
+
+/// What is wrong with base64 `data` that did not decode, which starts at character
+/// `offset` of the whole data of `total` characters: the first character outside the
+/// alphabet, else the length or padding.
+pub fn base64_fault(data: &[u8], offset: usize, total: usize) -> String {
+    let bad = data
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='));
+    match bad {
+        Some(p) => format!(
+            "invalid character {:?} at offset {}",
+            char::from(data[p]),
+            offset + p
+        ),
+        None => format!("bad length or padding ({total} characters)"),
+    }
 }
 
 /// Decode a chunk's base64 `data` into a batch with the table's columns.

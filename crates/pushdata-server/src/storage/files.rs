@@ -141,14 +141,13 @@ impl ParquetSink {
         for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
             leaves.extend(compute_leaves(field, array).map_err(self.err())?);
         }
-        let writers = match self.writers.take() {
+        let mut writers = match self.writers.take() {
             Some(w) => w,
             None => self
                 .factory
                 .create_column_writers(self.groups)
                 .map_err(self.err())?,
         };
-        let mut writers = writers;
         if writers.len() != leaves.len() {
             return Err(ServerError::storage(
                 format!("writing {}", self.path.display()),
@@ -209,18 +208,39 @@ impl ParquetSink {
     }
 }
 
-/// Batches of a Parquet file, read lazily.
+/// Batches of a Parquet file, read lazily, as readers see them (decimals at precision 38).
 pub fn read_parquet(path: &Path) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
+    let p = path.display().to_string();
+    Ok(read_stored_parquet(path)?.map(move |b| b.and_then(|b| widen_decimals(b, &p))))
+}
+
+/// Batches of a Parquet file, read lazily, with the types as stored.
+pub fn read_stored_parquet(
+    path: &Path,
+) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
     let f =
         File::open(path).map_err(|e| ServerError::io(format!("opening {}", path.display()), e))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(f)
         .and_then(|b| b.with_batch_size(64 * 1024).build())
         .map_err(|e| ServerError::storage(format!("reading {}", path.display()), e))?;
     let p = path.display().to_string();
-    Ok(reader.map(move |r| {
-        r.map_err(|e| ServerError::storage(format!("reading {p}"), e))
-            .and_then(|b| widen_decimals(b, &p))
-    }))
+    Ok(reader.map(move |r| r.map_err(|e| ServerError::storage(format!("reading {p}"), e))))
+}
+
+/// `column` relabelled as `target` without a copy, when both are Decimal128 of one scale
+/// and `target` has at least the column's precision (every value fits as it is).
+pub fn relabel_decimal(column: &ArrayRef, target: &ArrowType) -> Option<ArrayRef> {
+    match (column.data_type(), target) {
+        (ArrowType::Decimal128(p, s), ArrowType::Decimal128(tp, ts)) if s == ts && tp >= p => {
+            column
+                .as_primitive::<Decimal128Type>()
+                .clone()
+                .with_precision_and_scale(*tp, *ts)
+                .ok()
+                .map(|a| Arc::new(a) as ArrayRef)
+        }
+        _ => None,
+    }
 }
 
 /// A schema with every Decimal128 at precision 38, the precision readers see: files keep
@@ -244,29 +264,16 @@ pub fn widen_schema(schema: &Schema) -> Schema {
 
 /// `batch` with its Decimal128 columns at precision 38 (no copy: the values fit).
 pub fn widen_decimals(batch: RecordBatch, place: &str) -> Result<RecordBatch> {
-    let narrow = |t: &ArrowType| matches!(t, ArrowType::Decimal128(p, _) if *p != 38);
-    if !batch
-        .schema_ref()
-        .fields()
-        .iter()
-        .any(|f| narrow(f.data_type()))
-    {
+    let schema = Arc::new(widen_schema(batch.schema_ref()));
+    if schema.as_ref() == batch.schema_ref().as_ref() {
         return Ok(batch);
     }
-    let schema = Arc::new(widen_schema(batch.schema_ref()));
     let columns = batch
         .columns()
         .iter()
-        .map(|c| match c.data_type() {
-            ArrowType::Decimal128(p, s) if *p != 38 => c
-                .as_primitive::<Decimal128Type>()
-                .clone()
-                .with_precision_and_scale(38, *s)
-                .map(|a| Arc::new(a) as ArrayRef),
-            _ => Ok(c.clone()),
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| ServerError::storage(format!("reading {place}"), e))?;
+        .zip(schema.fields())
+        .map(|(c, f)| relabel_decimal(c, f.data_type()).unwrap_or_else(|| c.clone()))
+        .collect();
     RecordBatch::try_new(schema, columns)
         .map_err(|e| ServerError::storage(format!("reading {place}"), e))
 }

@@ -167,6 +167,8 @@ pub fn conform(b: RecordBatch, schema: &SchemaRef, table: &str) -> Result<Record
         let c = b.column(i);
         if c.data_type() == f.data_type() {
             cols.push(c.clone());
+        } else if let Some(relabelled) = files::relabel_decimal(c, f.data_type()) {
+            cols.push(relabelled);
         } else {
             let cast = arrow_cast::cast_with_options(c, f.data_type(), &opts).map_err(|e| {
                 ServerError::bad_request(format!(
@@ -300,7 +302,8 @@ impl Dataset {
                     let s = schema.clone();
                     let t = tname.clone();
                     Box::new(
-                        files::read_parquet(p)?.map(move |b| b.and_then(|b| conform(b, &s, &t))),
+                        files::read_stored_parquet(p)?
+                            .map(move |b| b.and_then(|b| conform(b, &s, &t))),
                     )
                 }
                 None => Box::new(std::iter::empty()),
