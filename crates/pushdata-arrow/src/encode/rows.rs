@@ -66,6 +66,24 @@ fn make_encoders<'a>(
     Ok(encoders)
 }
 
+/// Write row `r` as a JSON array `[v,v,…]`.
+#[inline]
+fn write_row(
+    encoders: &mut [ColumnEncoder<'_>],
+    r: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), ValueFault> {
+    out.push(b'[');
+    for (c, enc) in encoders.iter_mut().enumerate() {
+        if c > 0 {
+            out.push(b',');
+        }
+        enc.write(r, out).map_err(|m| fault(c, r, m))?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
 fn fault(column: usize, row: usize, message: String) -> ValueFault {
     ValueFault {
         column,
@@ -93,14 +111,7 @@ pub fn encode_rows(
                 if r > 0 {
                     buf.push(b',');
                 }
-                buf.push(b'[');
-                for (c, enc) in encoders.iter_mut().enumerate() {
-                    if c > 0 {
-                        buf.push(b',');
-                    }
-                    enc.write(r, &mut buf).map_err(|m| fault(c, r, m))?;
-                }
-                buf.push(b']');
+                write_row(&mut encoders, r, &mut buf)?;
             }
         }
         Orientation::Column => {
@@ -216,15 +227,7 @@ fn encode_piece_with(
                 if r > 0 {
                     json.push(b',');
                 }
-                json.push(b'[');
-                for (c, enc) in encoders.iter_mut().enumerate() {
-                    if c > 0 {
-                        json.push(b',');
-                    }
-                    enc.write(r, json)
-                        .map_err(|m| PieceFault::Value(fault(c, r, m)))?;
-                }
-                json.push(b']');
+                write_row(&mut encoders, r, json).map_err(PieceFault::Value)?;
                 w.maybe_flush()?;
             }
             w.end_segment()?;
