@@ -77,6 +77,25 @@ pub fn validate_name(what: &str, name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// The position of the item named `name`: the exact name first, then the first name equal
+/// to it without regard to ASCII case. The one lookup rule for tables, columns and upload
+/// session tables, on the client and on the server.
+///
+/// ```
+/// use pushdata_core::wire::position_by_name;
+/// let names = ["Year", "year", "Sales"];
+/// assert_eq!(position_by_name(&names, "year", |n| n), Some(1));
+/// assert_eq!(position_by_name(&names, "YEAR", |n| n), Some(0));
+/// assert_eq!(position_by_name(&names, "cost", |n| n), None);
+/// ```
+pub fn position_by_name<T>(items: &[T], name: &str, name_of: impl Fn(&T) -> &str) -> Option<usize> {
+    items.iter().position(|t| name_of(t) == name).or_else(|| {
+        items
+            .iter()
+            .position(|t| name_of(t).eq_ignore_ascii_case(name))
+    })
+}
+
 fn shorten(name: &str) -> String {
     if name.chars().count() > 60 {
         let head: String = name.chars().take(57).collect();
