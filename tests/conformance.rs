@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_array::RecordBatch;
@@ -30,7 +31,7 @@ use pushdata::core::wire::{
     UploadSessionRequest, UploadSessionTable,
 };
 use pushdata::core::{Client, Credentials, Error};
-use pushdata::server::{Server, ServerConfig, ServerHandle};
+use pushdata::server::{HookError, PublishHook, Server, ServerConfig, ServerHandle};
 
 const PROJECT: &str = "MicroStrategy Tutorial";
 /// How the seeds' SALES_TABLE is read: attributes Year and category (ID and DESC forms).
@@ -46,6 +47,16 @@ fn fixture(name: &str) -> String {
 
 fn b64(json: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(json)
+}
+
+/// Fails every publish between writing its files and the swap (a crash at the worst moment).
+#[derive(Debug)]
+struct FailBeforeSwap;
+
+impl PublishHook for FailBeforeSwap {
+    fn before_swap(&self, _dataset_id: &str, _version: u64) -> Result<(), HookError> {
+        Err(HookError::new("fault injection"))
+    }
 }
 
 struct Env {
@@ -96,8 +107,8 @@ impl Env {
     }
 
     /// Stop the reference server and start a new one on the same data directory (and a
-    /// new port), configured by `f`.
-    async fn restart_with(&mut self, f: impl Fn(ServerConfig) -> ServerConfig) {
+    /// new port), its publishes running `hook` when one is given.
+    async fn restart_with(&mut self, hook: Option<Arc<dyn PublishHook>>) {
         if let Some(s) = self.server.take() {
             s.shutdown().await.unwrap();
         }
@@ -105,9 +116,12 @@ impl Env {
             .dir
             .as_ref()
             .expect("restart needs the reference server");
-        let server = Server::start(f(ServerConfig::new(dir.path())))
-            .await
-            .unwrap();
+        let config = ServerConfig::new(dir.path());
+        let server = match hook {
+            Some(hook) => Server::start_with_hook(config, hook).await,
+            None => Server::start(config).await,
+        }
+        .unwrap();
         self.client = login(server.base_url()).await;
         self.server = Some(server);
     }
@@ -589,7 +603,7 @@ async fn chunks_out_of_order_concurrent_and_resent() {
 async fn published_data_survives_a_restart() {
     let mut env = Env::start_local_with(|c| c).await;
     let ds = items_with_base(&env.client, "durable").await;
-    env.restart_with(|c| c).await;
+    env.restart_with(None).await;
     assert_eq!(
         env.items(&ds, "items").await,
         ["1|a|1.5", "2|b|2.5", "3|c|3.5"]
@@ -704,9 +718,8 @@ async fn bad_chunks_surface_the_server_error_and_change_nothing() {
 async fn a_failed_publish_is_an_error_and_keeps_the_old_version() {
     let mut env = Env::start_local_with(|c| c).await;
     let ds = items_with_base(&env.client, "failing").await;
-    // Restart with the test hook that fails every publish between staging and the swap.
-    env.restart_with(|c| c.with_fail_publish_after_staging(true))
-        .await;
+    // Restart with a hook that fails every publish between staging and the swap.
+    env.restart_with(Some(Arc::new(FailBeforeSwap))).await;
     let err = upload(&env.client, &ds, &ROW_REPLACE, &[("items", 1, OVERLAP)])
         .await
         .unwrap_err();

@@ -57,14 +57,6 @@ pub struct ServerConfig {
     /// the data directory. Staged chunks are not durable either way (an upload session does
     /// not survive a restart); only a publish makes data durable.
     pub staging_memory_bytes: usize,
-    /// Test hook: make every publish fail after its new files are staged and fsynced, but
-    /// before the pointer swap (simulates a crash at the worst moment).
-    #[doc(hidden)]
-    pub fail_publish_after_staging: bool,
-    /// Test hook: every publish of an upload session waits this long before it starts
-    /// (so tests can observe the running status and cancel a running publish).
-    #[doc(hidden)]
-    pub publish_delay: Duration,
 }
 
 /// The default project's id.
@@ -88,8 +80,6 @@ impl Default for ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_concurrent_chunks: 4,
             staging_memory_bytes: DEFAULT_STAGING_MEMORY_BYTES,
-            fail_publish_after_staging: false,
-            publish_delay: Duration::ZERO,
         }
     }
 }
@@ -154,20 +144,6 @@ impl ServerConfig {
     /// Keep at most `bytes` of decoded chunks in memory (0: stage every chunk as a file).
     pub fn with_staging_memory_bytes(mut self, bytes: usize) -> Self {
         self.staging_memory_bytes = bytes;
-        self
-    }
-
-    /// Test hook: interrupt every publish between staging and the pointer swap.
-    #[doc(hidden)]
-    pub fn with_fail_publish_after_staging(mut self, fail: bool) -> Self {
-        self.fail_publish_after_staging = fail;
-        self
-    }
-
-    /// Test hook: delay the start of every upload-session publish.
-    #[doc(hidden)]
-    pub fn with_publish_delay(mut self, delay: Duration) -> Self {
-        self.publish_delay = delay;
         self
     }
 

@@ -15,27 +15,22 @@ fn hex(bytes: &[u8], upper: bool) -> String {
 }
 
 /// A new object id: 128 random bits as 32 upper-case hex digits.
-pub fn new_object_id() -> String {
+pub(crate) fn new_object_id() -> String {
     let mut b = [0u8; 16];
     rand::rng().fill_bytes(&mut b);
     hex(&b, true)
 }
 
 /// A new auth token or cookie value: 160 random bits as 40 lower-case hex digits.
-pub fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut b = [0u8; 20];
     rand::rng().fill_bytes(&mut b);
     hex(&b, false)
 }
 
-/// Whether `s` looks like an object id (32 hex digits, any case).
-pub fn is_object_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 /// A stable 32-hex id derived from a name (for objects the server does not store, such
 /// as users). Not random: the same name always gives the same id.
-pub fn stable_id(name: &str) -> String {
+pub(crate) fn stable_id(name: &str) -> String {
     // FNV-1a, twice with different offsets, for 128 bits.
     let mut a: u64 = 0xcbf2_9ce4_8422_2325;
     let mut b: u64 = 0x8422_2325_cbf2_9ce4;

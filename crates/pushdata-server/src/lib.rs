@@ -6,11 +6,17 @@
 //! - Single-request workflow (`POST /api/datasets`, `PATCH .../tables/{table}`) and the
 //!   multi-request workflow (models, upload sessions, chunks, asynchronous publish).
 //! - Chunks are decoded as they arrive (SIMD base64, a zero-copy JSON tokenizer, typed
-//!   Arrow builders) and spilled to Arrow IPC staging files, so memory stays bounded by
-//!   the chunks in flight.
+//!   Arrow builders) and staged in memory up to a budget, then as Arrow IPC files.
 //! - Published data is stored as Parquet (snappy), one file per table version; publishing
 //!   swaps a manifest atomically, so a crash leaves the previous version readable.
-//! - Update policies `add`, `update`, `upsert`, `replace` are exact (see [`policy`]).
+//! - Update policies `add`, `update`, `upsert`, `replace` are exact (see the README's
+//!   policy table).
+//! - One server per data directory: a second one on the same directory refuses to start
+//!   ([`ServerError::DataDirLocked`]).
+//!
+//! Inside, a table store that knows nothing of the API (datasets of typed tables, staging,
+//! a keyed merge, the atomic versioned commit, the data-directory lock) carries the Push
+//! Data API service (auth, upload sessions, chunk decoding, publish, cube instances).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), pushdata_server::ServerError> {
@@ -21,20 +27,21 @@
 //! # Ok(()) }
 //! ```
 
-pub mod auth;
-pub mod config;
-pub mod cube;
-pub mod decode;
-pub mod error;
-pub mod ids;
-pub mod policy;
-pub mod routes;
-pub mod server;
-pub mod sessions;
-pub mod storage;
+mod config;
+mod decode;
+mod error;
+mod hook;
+mod ids;
+mod mstr;
+mod server;
+mod store;
 
-pub use config::{ProjectConfig, ServerConfig, UserConfig};
-pub use error::ServerError;
+pub use config::{
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_PROJECT_ID, DEFAULT_PROJECT_NAME, DEFAULT_STAGING_MEMORY_BYTES,
+    ProjectConfig, ServerConfig, UserConfig,
+};
+pub use error::{Result, ServerError};
+pub use hook::{HookError, PublishHook};
 pub use server::{Server, ServerHandle};
 
 /// Read a table's published rows straight from a data directory (table by id or name),
@@ -57,6 +64,10 @@ pub fn read_table(
     data_dir: &std::path::Path,
     dataset_id: &str,
     table: &str,
-) -> Result<Vec<arrow_array::RecordBatch>, ServerError> {
-    storage::read_table(data_dir, dataset_id, table)
+) -> Result<Vec<arrow_array::RecordBatch>> {
+    Ok(store::read_table(
+        &data_dir.join(mstr::DATASETS_DIR),
+        dataset_id,
+        table,
+    )?)
 }

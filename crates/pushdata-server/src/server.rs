@@ -2,19 +2,20 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::auth::Auth;
 use crate::config::ServerConfig;
 use crate::error::{Result, ServerError};
-use crate::routes::{self, AppState};
-use crate::storage::Catalog;
+use crate::hook::{NoHook, PublishHook};
+use crate::mstr::{self, Auth, Instances, Service};
+use crate::store::{self, Catalog, DirLock, StagingMemory};
 
-/// The reference Push Data API server.
+/// The reference server: the Push Data API on a table store in a data directory.
 #[derive(Debug)]
 pub struct Server;
 
@@ -28,50 +29,45 @@ pub struct ServerHandle {
     base_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The data directory stays locked until the handle is dropped.
+    _lock: DirLock,
 }
 
 impl Server {
     /// Open the data directory, bind the address and start serving in the background.
     ///
-    /// Refuses a non-loopback address while any user has an empty password.
+    /// Refuses a non-loopback address while any user has an empty password, and a data
+    /// directory another server uses ([`ServerError::DataDirLocked`]).
     pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
-        let users = config.effective_users();
-        if !config.addr.ip().is_loopback()
-            && let Some(u) = users.iter().find(|u| u.password.is_empty())
-        {
-            return Err(ServerError::Config(format!(
-                "refusing to listen on {} (not loopback) while user {:?} has an empty password; set a password or bind 127.0.0.1",
-                config.addr, u.name
-            )));
-        }
-        if config.max_body_bytes == 0 {
-            return Err(ServerError::Config("max_body_bytes must be > 0".into()));
-        }
+        Self::start_with_hook(config, Arc::new(NoHook)).await
+    }
+
+    /// [`Server::start`], with `hook` run at fixed points of every publish: the seam through
+    /// which tests inject faults and delays (see [`PublishHook`]).
+    pub async fn start_with_hook(
+        config: ServerConfig,
+        hook: Arc<dyn PublishHook>,
+    ) -> Result<ServerHandle> {
+        check_config(&config)?;
         let data_dir = config.data_dir.clone();
-        let catalog = tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&data_dir).map_err(|e| {
-                ServerError::io(format!("creating data directory {}", data_dir.display()), e)
-            })?;
-            Catalog::open(&data_dir)
-        })
-        .await
-        .map_err(|e| ServerError::storage("opening the data directory", e))??;
-        let cube_instances =
-            crate::cube::Instances::new(catalog.staging_dir().join("cube-instances"));
-        let state = Arc::new(AppState {
-            auth: Auth::new(users, config.token_idle_timeout),
+        let (lock, catalog, staging_dir) =
+            tokio::task::spawn_blocking(move || open_data_dir(&data_dir))
+                .await
+                .map_err(ServerError::Task)??;
+        let service = Arc::new(Service {
+            auth: Auth::new(config.effective_users(), config.token_idle_timeout),
             catalog,
             sessions: RwLock::new(HashMap::new()),
             projects: config.effective_projects(),
-            fail_publish_after_staging: config.fail_publish_after_staging,
-            publish_delay: config.publish_delay,
+            hook,
             max_body_bytes: config.max_body_bytes,
-            cube_instances,
+            cube_instances: Instances::new(staging_dir.join("cube-instances")),
             chunk_slots: tokio::sync::Semaphore::new(config.max_concurrent_chunks.max(1)),
-            staging_memory: crate::sessions::StagingMemory::new(config.staging_memory_bytes),
+            staging_memory: StagingMemory::new(config.staging_memory_bytes),
+            staging_dir,
         });
         let base = config.normalized_base_path();
-        let app = routes::router(state, &base, config.max_body_bytes);
+        let app = mstr::router(service, &base, config.max_body_bytes);
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|e| ServerError::io(format!("binding {}", config.addr), e))?;
@@ -93,8 +89,39 @@ impl Server {
             base_url,
             shutdown: Some(tx),
             task,
+            _lock: lock,
         })
     }
+}
+
+/// Refuse configurations the server does not run with.
+fn check_config(config: &ServerConfig) -> Result<()> {
+    if !config.addr.ip().is_loopback()
+        && let Some(u) = config
+            .effective_users()
+            .iter()
+            .find(|u| u.password.is_empty())
+    {
+        return Err(ServerError::Config(format!(
+            "refusing to listen on {} (not loopback) while user {:?} has an empty password; set a password or bind 127.0.0.1",
+            config.addr, u.name
+        )));
+    }
+    if config.max_body_bytes == 0 {
+        return Err(ServerError::Config("max_body_bytes must be > 0".into()));
+    }
+    Ok(())
+}
+
+/// Create and lock the data directory, clear its staging area and load the datasets.
+fn open_data_dir(data_dir: &Path) -> Result<(DirLock, Catalog<mstr::DatasetDef>, PathBuf)> {
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        ServerError::io(format!("creating data directory {}", data_dir.display()), e)
+    })?;
+    let lock = DirLock::acquire(data_dir)?;
+    let staging = store::reset_dir(data_dir)?;
+    let catalog = Catalog::open(&data_dir.join(mstr::DATASETS_DIR))?;
+    Ok((lock, catalog, staging))
 }
 
 impl ServerHandle {
@@ -115,7 +142,7 @@ impl ServerHandle {
         }
         (&mut self.task)
             .await
-            .map_err(|e| ServerError::storage("server task", e))?
+            .map_err(ServerError::Task)?
             .map_err(|e| ServerError::io("serving", e))
     }
 
@@ -124,7 +151,7 @@ impl ServerHandle {
     pub async fn wait(&mut self) -> Result<()> {
         (&mut self.task)
             .await
-            .map_err(|e| ServerError::storage("server task", e))?
+            .map_err(ServerError::Task)?
             .map_err(|e| ServerError::io("serving", e))
     }
 }

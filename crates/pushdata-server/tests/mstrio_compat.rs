@@ -34,7 +34,7 @@ async fn mstrio_supercube_create_update_publish() {
     let base = handle.base_url().to_string();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("python3")
-            .args([script, &base, pushdata_server::config::DEFAULT_PROJECT_ID])
+            .args([script, &base, pushdata_server::DEFAULT_PROJECT_ID])
             .output()
             .unwrap()
     })

@@ -11,7 +11,7 @@
 
 use pushdata_core::wire::ChunkRequest;
 
-use crate::error::{Result, ServerError};
+use crate::mstr::error::{ApiError as ServerError, Result};
 
 /// Base64 characters gathered before a decode (a multiple of 4).
 const BLOCK: usize = 256 * 1024;

@@ -13,7 +13,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::{Field, Schema};
 use pushdata_core::wire::{ColumnHeader, Orientation};
 
-use crate::error::{Result, ServerError};
+use crate::mstr::error::{ApiError as ServerError, Result};
 use columns::ColumnBuilder;
 use json::Lexer;
 
@@ -153,9 +153,9 @@ pub fn decode_chunk(data: &[u8], layout: &ChunkLayout, place: &str) -> Result<Re
     let schema = parts
         .first()
         .map(|b| b.schema())
-        .ok_or_else(|| ServerError::storage(place, "no decoded parts"))?;
+        .ok_or_else(|| ServerError::internal(place, "no decoded parts"))?;
     arrow_select::concat::concat_batches(&schema, &parts)
-        .map_err(|e| ServerError::storage(format!("{place}: joining decoded parts"), e))
+        .map_err(|e| ServerError::internal(format!("{place}: joining decoded parts"), e))
 }
 
 /// Decode a chunk's base64 `data` into batches (in row order, one schema) with the table's
@@ -289,7 +289,7 @@ fn unify(parts: Vec<RecordBatch>) -> Option<Vec<RecordBatch>> {
             .iter()
             .map(|p| p.schema_ref().field(i).data_type())
             .collect();
-        if let Some(t) = crate::storage::common_decimal(types.iter().copied()) {
+        if let Some(t) = crate::store::common_decimal(types.iter().copied()) {
             *f = Field::new(f.name(), t, true);
         }
     }
@@ -403,7 +403,7 @@ fn decode_text(text: &str, layout: &ChunkLayout, place: &str, mode: Mode) -> Res
     let schema = Arc::new(Schema::new(fields));
     let opts = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
     RecordBatch::try_new_with_options(schema, arrays, &opts)
-        .map_err(|e| ServerError::storage(format!("{place}: building the batch"), e))
+        .map_err(|e| ServerError::internal(format!("{place}: building the batch"), e))
 }
 
 fn decode_rows(

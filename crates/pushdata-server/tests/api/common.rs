@@ -7,7 +7,7 @@ use arrow_array::RecordBatch;
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use base64::Engine;
 use pushdata_core::wire::{ErrorBody, PublishStatus};
-use pushdata_server::{Server, ServerConfig, ServerHandle};
+use pushdata_server::{HookError, PublishHook, Server, ServerConfig, ServerHandle};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -20,6 +20,35 @@ pub async fn start(dir: &Path) -> ServerHandle {
 pub async fn start_with(dir: &Path, f: impl FnOnce(ServerConfig) -> ServerConfig) -> ServerHandle {
     let config = f(ServerConfig::new(dir).with_addr("127.0.0.1:0".parse().unwrap()));
     Server::start(config).await.unwrap()
+}
+
+/// A server whose publishes run `hook` (the seam for faults and delays).
+pub async fn start_with_hook(dir: &Path, hook: impl PublishHook) -> ServerHandle {
+    let config = ServerConfig::new(dir).with_addr("127.0.0.1:0".parse().unwrap());
+    Server::start_with_hook(config, std::sync::Arc::new(hook))
+        .await
+        .unwrap()
+}
+
+/// Fails every publish after its files are written, before the swap (a crash at the
+/// worst moment).
+#[derive(Debug)]
+pub struct FailBeforeSwap;
+
+impl PublishHook for FailBeforeSwap {
+    fn before_swap(&self, _dataset_id: &str, _version: u64) -> Result<(), HookError> {
+        Err(HookError::new("fault injection"))
+    }
+}
+
+/// Delays the start of every upload-session publish.
+#[derive(Debug)]
+pub struct DelayPublish(pub std::time::Duration);
+
+impl PublishHook for DelayPublish {
+    fn before_publish(&self, _dataset_id: &str) {
+        std::thread::sleep(self.0);
+    }
 }
 
 #[derive(Clone)]

@@ -142,9 +142,10 @@ async fn deleting_an_open_session_discards_its_chunks() {
 #[tokio::test]
 async fn publish_is_asynchronous_and_a_running_publish_can_be_cancelled() {
     let dir = tempfile::tempdir().unwrap();
-    let h = start_with(dir.path(), |c| {
-        c.with_publish_delay(std::time::Duration::from_millis(400))
-    })
+    let h = start_with_hook(
+        dir.path(),
+        DelayPublish(std::time::Duration::from_millis(400)),
+    )
     .await;
     let api = Api::login(&h).await;
     let ds = api.create_model(&items_model("async")).await;

@@ -154,7 +154,7 @@ async fn publish_interrupted_between_staging_and_swap_keeps_the_old_version() {
     h.shutdown().await.unwrap();
 
     // A server whose publishes stop after the new files are written and fsynced.
-    let h = start_with(dir.path(), |c| c.with_fail_publish_after_staging(true)).await;
+    let h = start_with_hook(dir.path(), FailBeforeSwap).await;
     let api = Api::login(&h).await;
     let sid = api
         .open_session(&ds, &json!([{"name": "items", "updatePolicy": "replace"}]))

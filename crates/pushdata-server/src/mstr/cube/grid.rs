@@ -11,15 +11,14 @@ use serde_json::value::RawValue;
 
 use super::Instance;
 use super::cells::TextColumns;
-use crate::error::{Result, ServerError};
+use crate::mstr::error::{ApiError, Result};
 
 /// The id of the metrics header, as real servers send it.
 pub const METRICS_HEADER_ID: &str = "00000000000000000000000000000000";
 
 fn raw(text: String) -> Result<RawCell> {
-    RawValue::from_string(text).map_err(|e| {
-        ServerError::storage("writing a cube page", format!("invalid JSON value: {e}"))
-    })
+    RawValue::from_string(text)
+        .map_err(|e| ApiError::internal("writing a cube page", format!("invalid JSON value: {e}")))
 }
 
 /// Render rows `offset..offset + limit` of `inst`. `formatted`: include

@@ -5,75 +5,95 @@ use std::collections::HashSet;
 
 use pushdata_core::wire::{
     ColumnExpression, ColumnHeader, DatasetCreator, DatasetModel, ModelAttribute, ModelForm,
-    ModelMetric,
+    ModelMetric, UpdatePolicy, position_by_name,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{find_column, list_columns};
-use crate::error::{Result, ServerError};
 use crate::ids;
-
-/// A table of a dataset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TableDef {
-    /// Table id (32 upper-case hex).
-    pub id: String,
-    /// Table name.
-    pub name: String,
-    /// Columns in order.
-    pub columns: Vec<ColumnHeader>,
-    /// Indexes of the columns that feed attributes (any form): the row key.
-    pub key_columns: Vec<usize>,
-}
+use crate::mstr::error::{ApiError, Result};
+use crate::store::{Definition, MergePolicy, TableDef};
 
 /// A dataset's definition, stored as `definition.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DatasetDef {
+pub(crate) struct DatasetDef {
     /// Dataset id.
-    pub id: String,
+    pub(crate) id: String,
     /// Dataset name.
-    pub name: String,
+    pub(crate) name: String,
     /// Project the dataset belongs to.
-    pub project_id: String,
+    pub(crate) project_id: String,
     /// Optional description.
     #[serde(default)]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// Folder id, if one was given.
     #[serde(default)]
-    pub folder_id: Option<String>,
+    pub(crate) folder_id: Option<String>,
     /// Tables.
-    pub tables: Vec<TableDef>,
+    pub(crate) tables: Vec<TableDef>,
     /// Attributes (multi-request form of the expressions).
-    pub attributes: Vec<ModelAttribute>,
+    pub(crate) attributes: Vec<ModelAttribute>,
     /// Metrics.
-    pub metrics: Vec<ModelMetric>,
+    pub(crate) metrics: Vec<ModelMetric>,
     /// One id per attribute, same order.
-    pub attribute_ids: Vec<String>,
+    pub(crate) attribute_ids: Vec<String>,
     /// One id per metric, same order.
-    pub metric_ids: Vec<String>,
+    pub(crate) metric_ids: Vec<String>,
     /// The user who created it.
     #[serde(default)]
-    pub owner: String,
+    pub(crate) owner: String,
+}
+
+impl Definition for DatasetDef {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn tables(&self) -> &[TableDef] {
+        &self.tables
+    }
+}
+
+/// How an update policy of the Push Data API merges into the store: the row key is the
+/// columns that feed attributes; `add` on a table without one appends.
+pub(crate) fn merge_policy(policy: UpdatePolicy) -> MergePolicy {
+    match policy {
+        UpdatePolicy::Replace => MergePolicy::Replace,
+        UpdatePolicy::Add => MergePolicy::InsertNew,
+        UpdatePolicy::Update => MergePolicy::Update,
+        UpdatePolicy::Upsert => MergePolicy::Upsert,
+    }
+}
+
+/// Whether `policy` can be applied to `table` (`update` and `upsert` need a row key).
+pub(crate) fn check_policy(policy: UpdatePolicy, table: &TableDef) -> Result<()> {
+    if table.key_columns.is_empty() && merge_policy(policy).needs_key() {
+        return Err(ApiError::bad_request(format!(
+            "update policy {policy} needs a row key, but table {:?} has no columns that feed attributes; use add or replace, or map a column to an attribute",
+            table.name
+        )));
+    }
+    Ok(())
 }
 
 impl DatasetDef {
     /// A table by id (any case) or by name (exact, then any case).
-    pub fn table(&self, id_or_name: &str) -> Option<&TableDef> {
+    pub(crate) fn table(&self, id_or_name: &str) -> Option<&TableDef> {
         self.tables
             .iter()
             .find(|t| t.id.eq_ignore_ascii_case(id_or_name))
-            .or_else(|| self.tables.iter().find(|t| t.name == id_or_name))
             .or_else(|| {
-                self.tables
-                    .iter()
-                    .find(|t| t.name.eq_ignore_ascii_case(id_or_name))
+                position_by_name(&self.tables, id_or_name, |t| &t.name).map(|i| &self.tables[i])
             })
     }
 
     /// `"a", "b"` for error messages.
-    pub fn table_names(&self) -> String {
+    pub(crate) fn table_names(&self) -> String {
         self.tables
             .iter()
             .map(|t| format!("{:?}", t.name))
@@ -82,7 +102,7 @@ impl DatasetDef {
     }
 
     /// Build from the multi-request model.
-    pub fn from_model(model: DatasetModel, project_id: &str, owner: &str) -> Result<Self> {
+    pub(crate) fn from_model(model: DatasetModel, project_id: &str, owner: &str) -> Result<Self> {
         let tables = model
             .tables
             .into_iter()
@@ -102,13 +122,13 @@ impl DatasetDef {
 
     /// Build from the single-request body (its data is decoded separately). Formulas
     /// `TABLE.column` are resolved against the body's table names.
-    pub fn from_creator(c: &DatasetCreator, project_id: &str, owner: &str) -> Result<Self> {
+    pub(crate) fn from_creator(c: &DatasetCreator, project_id: &str, owner: &str) -> Result<Self> {
         let names: Vec<&str> = c.tables.iter().map(|t| t.name.as_str()).collect();
         let resolve = |f: &pushdata_core::wire::DIExpression, what: &str| {
             f.resolve(names.iter().copied())
                 .map(|(t, col)| ColumnExpression::new(t, col))
                 .ok_or_else(|| {
-                    ServerError::bad_request(format!(
+                    ApiError::bad_request(format!(
                         "{what}: formula {:?} does not name a table of the dataset ({}); expected TABLE.column",
                         f.formula,
                         names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
@@ -170,8 +190,7 @@ impl DatasetDef {
 
 /// Apply the API's name rule (one definition, in `pushdata_core::wire::names`).
 fn check_name(what: &str, name: &str) -> Result<()> {
-    pushdata_core::wire::validate_name(what, name)
-        .map_err(|e| ServerError::bad_request(e.to_string()))
+    pushdata_core::wire::validate_name(what, name).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -187,7 +206,7 @@ fn build(
 ) -> Result<DatasetDef> {
     check_name("dataset", &name)?;
     if tables.is_empty() {
-        return Err(ServerError::bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "dataset {name:?} has no tables; give at least one table with columnHeaders"
         )));
     }
@@ -196,12 +215,12 @@ fn build(
     for (tname, columns) in tables {
         check_name("table", &tname)?;
         if !seen.insert(tname.to_lowercase()) {
-            return Err(ServerError::bad_request(format!(
+            return Err(ApiError::bad_request(format!(
                 "table {tname:?} is defined twice"
             )));
         }
         if columns.is_empty() {
-            return Err(ServerError::bad_request(format!(
+            return Err(ApiError::bad_request(format!(
                 "table {tname:?} has no columnHeaders"
             )));
         }
@@ -209,7 +228,7 @@ fn build(
         for c in &columns {
             check_name(&format!("column of table {tname:?}"), &c.name)?;
             if !cols.insert(c.name.to_lowercase()) {
-                return Err(ServerError::bad_request(format!(
+                return Err(ApiError::bad_request(format!(
                     "table {tname:?} has column {:?} twice",
                     c.name
                 )));
@@ -232,13 +251,13 @@ fn build(
             .iter_mut()
             .find(|t| t.name == e.table_name)
             .ok_or_else(|| {
-                ServerError::bad_request(format!(
+                ApiError::bad_request(format!(
                     "{what} refers to unknown table {:?}; the dataset's tables are {names}",
                     e.table_name
                 ))
             })?;
         let i = find_column(&t.columns, &e.column_name).ok_or_else(|| {
-            ServerError::bad_request(format!(
+            ApiError::bad_request(format!(
                 "{what} refers to unknown column {:?} of table {:?}; its columns are {}",
                 e.column_name,
                 t.name,

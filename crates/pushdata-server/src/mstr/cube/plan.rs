@@ -30,11 +30,12 @@ use pushdata_core::wire::{ColumnExpression, CubeInstanceRequest, DataType, ViewF
 use super::aggregate;
 use super::cells;
 use crate::decode::find_column;
-use crate::error::{Result, ServerError};
-use crate::storage::{Dataset, Manifest, TableDef};
+use crate::mstr::Dataset;
+use crate::mstr::error::{ApiError, Result};
+use crate::store::{Snapshot, TableDef};
 
-fn st(ctx: &'static str) -> impl Fn(arrow_schema::ArrowError) -> ServerError {
-    move |e| ServerError::storage(ctx, e)
+fn st(ctx: &'static str) -> impl Fn(arrow_schema::ArrowError) -> ApiError {
+    move |e| ApiError::internal(ctx, e)
 }
 
 /// A form read.
@@ -118,19 +119,14 @@ fn table_of<'d>(ds: &'d Dataset, e: &ColumnExpression) -> Option<(&'d TableDef, 
     Some((t, c))
 }
 
-/// The stored decimal precision/scale of a column (from the table's current file).
-fn stored_decimal(ds: &Dataset, m: &Manifest, table: &TableDef, col: usize) -> Option<(u8, i8)> {
+/// The stored decimal precision/scale of a column, as readers see it.
+fn stored_decimal(snap: &Snapshot, table: &TableDef, col: usize) -> Option<(u8, i8)> {
     if table.columns.get(col)?.data_type != DataType::BigDecimal {
         return None;
     }
-    let tv = m.tables.get(&table.id);
-    let stored =
-        tv.and_then(|tv| crate::storage::files::parquet_schema(&ds.dir().join(&tv.file)).ok());
-    let t = stored
-        .as_ref()
-        .and_then(|s| s.fields().get(col).map(|f| f.data_type().clone()));
     Some(
-        t.as_ref()
+        snap.column_type(table, col)
+            .as_ref()
             .and_then(pushdata_core::arrow::decimal_precision_scale)
             .unwrap_or((38, 0)),
     )
@@ -138,7 +134,7 @@ fn stored_decimal(ds: &Dataset, m: &Manifest, table: &TableDef, col: usize) -> O
 
 impl Plan {
     /// Resolve `req` against the dataset (400 naming the unknown id).
-    pub fn resolve(ds: &Dataset, m: &Manifest, req: &CubeInstanceRequest) -> Result<Plan> {
+    pub fn resolve(ds: &Dataset, snap: &Snapshot, req: &CubeInstanceRequest) -> Result<Plan> {
         let def = &ds.def;
         let find_attr = |id: &str| {
             def.attribute_ids
@@ -161,7 +157,7 @@ impl Plan {
                 let mut a = Vec::new();
                 for o in &ro.attributes {
                     let i = find_attr(&o.id).ok_or_else(|| {
-                            ServerError::bad_request(format!(
+                            ApiError::bad_request(format!(
                                 "requestedObjects.attributes: {:?} is not an attribute of cube {} (see GET /api/v2/cubes/{})",
                                 o.id, def.id, def.id
                             ))
@@ -178,7 +174,7 @@ impl Plan {
                 let mut ms = Vec::new();
                 for o in &ro.metrics {
                     let i = find_metric(&o.id).ok_or_else(|| {
-                            ServerError::bad_request(format!(
+                            ApiError::bad_request(format!(
                                 "requestedObjects.metrics: {:?} is not a metric of cube {} (see GET /api/v2/cubes/{})",
                                 o.id, def.id, def.id
                             ))
@@ -210,7 +206,7 @@ impl Plan {
                     .iter()
                     .find_map(|e| table_of(ds, e))
                     .ok_or_else(|| {
-                        ServerError::storage(
+                        ApiError::internal(
                             format!("attribute {:?}", a.name),
                             "a form has no expression naming a column of the dataset",
                         )
@@ -224,11 +220,11 @@ impl Plan {
                         f.category.clone()
                     },
                     data_type: t.columns[c].data_type,
-                    decimal: stored_decimal(ds, m, t, c),
+                    decimal: stored_decimal(snap, t, c),
                 });
             }
             if forms.is_empty() {
-                return Err(ServerError::bad_request(format!(
+                return Err(ApiError::bad_request(format!(
                     "requestedObjects.attributes: none of the forms asked for exist in attribute {:?}",
                     a.name
                 )));
@@ -248,7 +244,7 @@ impl Plan {
                 .iter()
                 .find_map(|e| table_of(ds, e))
                 .ok_or_else(|| {
-                    ServerError::storage(
+                    ApiError::internal(
                         format!("metric {:?}", md.name),
                         "no expression names a column of the dataset",
                     )
@@ -258,7 +254,7 @@ impl Plan {
                 id: def.metric_ids[mi].clone(),
                 name: md.name.clone(),
                 data_type: t.columns[c].data_type,
-                decimal: stored_decimal(ds, m, t, c),
+                decimal: stored_decimal(snap, t, c),
                 table: t.name.clone(),
                 column: t.columns[c].name.clone(),
             });
@@ -275,7 +271,7 @@ impl Plan {
 
     /// The schema of the grouped rows: the forms' stored types, then the metrics' summed
     /// types (integers as Int64, decimals as Decimal256(76, scale)).
-    pub fn result_schema(&self, ds: &Dataset, m: &Manifest) -> SchemaRef {
+    pub fn result_schema(&self, ds: &Dataset, snap: &Snapshot) -> SchemaRef {
         let def = &ds.def;
         let mut fields = Vec::new();
         for a in &self.attributes {
@@ -284,7 +280,7 @@ impl Plan {
                 let t = forms
                     .get(f.index)
                     .and_then(|fm| fm.expressions.iter().find_map(|e| table_of(ds, e)))
-                    .map(|(t, c)| column_arrow_type(ds, m, t, c))
+                    .map(|(t, c)| column_arrow_type(snap, t, c))
                     .unwrap_or_else(|| pushdata_core::arrow::arrow_type(f.data_type));
                 fields.push(Field::new(key_name(a.index, f.index), t, true));
             }
@@ -295,7 +291,7 @@ impl Plan {
                 .iter()
                 .find(|t| t.name == mo.table)
                 .and_then(|t| {
-                    find_column(&t.columns, &mo.column).map(|c| column_arrow_type(ds, m, t, c))
+                    find_column(&t.columns, &mo.column).map(|c| column_arrow_type(snap, t, c))
                 })
                 .unwrap_or_else(|| pushdata_core::arrow::arrow_type(mo.data_type));
             fields.push(Field::new(
@@ -312,7 +308,7 @@ impl Plan {
     pub fn execute(
         &self,
         ds: &Dataset,
-        m: &Manifest,
+        snap: &Snapshot,
         max_groups: usize,
         spill_dir: &Path,
         sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
@@ -372,7 +368,7 @@ impl Plan {
                 .find(|t| involved.is_empty() || shares(t))
                 .or(candidates.first())
                 .ok_or_else(|| {
-                    ServerError::bad_request(format!(
+                    ApiError::bad_request(format!(
                         "attribute {:?}: no table holds all the forms asked for",
                         a.name
                     ))
@@ -439,7 +435,7 @@ impl Plan {
                         .find(|(fi, _)| *fi == f.index)
                         .map(|(_, c)| *c)
                         .ok_or_else(|| {
-                            ServerError::storage(
+                            ApiError::internal(
                                 format!("attribute {:?}", a.name),
                                 "form not in table",
                             )
@@ -449,12 +445,17 @@ impl Plan {
             }
             for mo in &self.metrics {
                 let c = find_column(&t.columns, &mo.column).ok_or_else(|| {
-                    ServerError::storage(format!("metric {:?}", mo.name), "column not in table")
+                    ApiError::internal(format!("metric {:?}", mo.name), "column not in table")
                 })?;
                 cols.push((metric_name(mo.index), c));
             }
-            let rows = m.tables.get(&t.id).map(|tv| tv.rows).unwrap_or(0);
-            let (schema, mut input) = self.read_table(ds, m, t, &cols)?;
+            let rows = snap
+                .manifest()
+                .tables
+                .get(&t.id)
+                .map(|tv| tv.rows)
+                .unwrap_or(0);
+            let (schema, mut input) = self.read_table(ds, snap, t, &cols)?;
             return aggregate::aggregate(
                 &schema,
                 wanted_keys.len(),
@@ -491,8 +492,13 @@ impl Plan {
                     cols.push((metric_name(mo.index), c));
                 }
             }
-            let rows = m.tables.get(&t.id).map(|tv| tv.rows).unwrap_or(0);
-            let (schema, mut input) = self.read_table(ds, m, t, &cols)?;
+            let rows = snap
+                .manifest()
+                .tables
+                .get(&t.id)
+                .map(|tv| tv.rows)
+                .unwrap_or(0);
+            let (schema, mut input) = self.read_table(ds, snap, t, &cols)?;
             let mut parts = Vec::new();
             aggregate::aggregate(
                 &schema,
@@ -525,7 +531,7 @@ impl Plan {
                 .unwrap_or(0);
             let (n, b) = rest.remove(pos);
             joined = join(&joined, &b).map_err(|e| match e {
-                ServerError::BadRequest(m) => ServerError::BadRequest(format!(
+                ApiError::BadRequest(m) => ApiError::BadRequest(format!(
                     "joining table {n:?} to {}: {m}",
                     joined_names
                         .iter()
@@ -561,7 +567,7 @@ impl Plan {
     fn read_table(
         &self,
         ds: &Dataset,
-        m: &Manifest,
+        snap: &Snapshot,
         t: &TableDef,
         cols: &[(String, usize)],
     ) -> Result<(SchemaRef, Batches)> {
@@ -596,13 +602,12 @@ impl Plan {
         }
         let fields: Vec<Field> = cols
             .iter()
-            .map(|(n, c)| Field::new(n, column_arrow_type(ds, m, t, *c), true))
+            .map(|(n, c)| Field::new(n, column_arrow_type(snap, t, *c), true))
             .collect();
         let schema: SchemaRef = Arc::new(Schema::new(fields));
-        let Some(tv) = m.tables.get(&t.id) else {
+        let Some(path) = snap.table_file(&t.id) else {
             return Ok((schema, Box::new(std::iter::empty())));
         };
-        let path = ds.dir().join(&tv.file);
         let mut needed: Vec<usize> = cols.iter().map(|(_, c)| *c).collect();
         for (_, _, cs) in &filter_cols {
             needed.extend(cs);
@@ -610,15 +615,15 @@ impl Plan {
         needed.sort_unstable();
         needed.dedup();
         let f = File::open(&path)
-            .map_err(|e| ServerError::io(format!("opening {}", path.display()), e))?;
+            .map_err(|e| ApiError::io(format!("opening {}", path.display()), e))?;
         let b = ParquetRecordBatchReaderBuilder::try_new(f)
-            .map_err(|e| ServerError::storage(format!("reading {}", path.display()), e))?;
+            .map_err(|e| ApiError::internal(format!("reading {}", path.display()), e))?;
         let mask = ProjectionMask::roots(b.parquet_schema(), needed.iter().copied());
         let reader = b
             .with_projection(mask)
             .with_batch_size(64 * 1024)
             .build()
-            .map_err(|e| ServerError::storage(format!("reading {}", path.display()), e))?;
+            .map_err(|e| ApiError::internal(format!("reading {}", path.display()), e))?;
         let pos = |c: usize| needed.iter().position(|x| *x == c).unwrap_or(0);
         let out_idx: Vec<usize> = cols.iter().map(|(_, c)| pos(*c)).collect();
         let filter_idx: Vec<(String, Vec<usize>)> = filter_cols
@@ -630,7 +635,7 @@ impl Plan {
         let tname = t.name.clone();
         let p = path.display().to_string();
         let iter = reader.map(move |r| {
-            let b = r.map_err(|e| ServerError::storage(format!("reading {p}"), e))?;
+            let b = r.map_err(|e| ApiError::internal(format!("reading {p}"), e))?;
             let b = match &filter {
                 Some(f) => {
                     let mask = eval_filter(f, &b, &filter_idx, &tname)?;
@@ -659,12 +664,9 @@ impl Plan {
     }
 }
 
-fn column_arrow_type(ds: &Dataset, m: &Manifest, t: &TableDef, c: usize) -> ArrowType {
-    let dt = t.columns[c].data_type;
-    match stored_decimal(ds, m, t, c) {
-        Some((p, s)) => pushdata_core::arrow::arrow_type_with_decimal(dt, p, s),
-        None => pushdata_core::arrow::arrow_type(dt),
-    }
+fn column_arrow_type(snap: &Snapshot, t: &TableDef, c: usize) -> ArrowType {
+    snap.column_type(t, c)
+        .unwrap_or_else(|| pushdata_core::arrow::arrow_type(t.columns[c].data_type))
 }
 
 fn shared_keys(a: &RecordBatch, b: &RecordBatch) -> Vec<String> {
@@ -715,7 +717,7 @@ fn join(left: &RecordBatch, right: &RecordBatch) -> Result<RecordBatch> {
         // No shared attribute: every row with every row.
         let product = (left.num_rows() as u64).saturating_mul(right.num_rows() as u64);
         if product > MAX_CROSS_ROWS {
-            return Err(ServerError::bad_request(format!(
+            return Err(ApiError::bad_request(format!(
                 "the tables share no attribute and crossing their {} x {} grouped rows exceeds {MAX_CROSS_ROWS} rows; ask for attributes and metrics of tables that share an attribute",
                 left.num_rows(),
                 right.num_rows()
@@ -784,7 +786,7 @@ fn check_filter(ds: &Dataset, f: &ViewFilter) -> Result<()> {
     match op.to_ascii_lowercase().as_str() {
         "and" | "or" | "not" => {
             if f.operands.is_empty() {
-                return Err(ServerError::bad_request(format!(
+                return Err(ApiError::bad_request(format!(
                     "viewFilter: operator {op:?} has no operands"
                 )));
             }
@@ -811,18 +813,18 @@ fn check_filter(ds: &Dataset, f: &ViewFilter) -> Result<()> {
                     {
                         Ok(())
                     } else {
-                        Err(ServerError::bad_request(format!(
+                        Err(ApiError::bad_request(format!(
                             "viewFilter: {id:?} is not an attribute of cube {}",
                             ds.def.id
                         )))
                     }
                 }
-                _ => Err(ServerError::bad_request(format!(
+                _ => Err(ApiError::bad_request(format!(
                     "viewFilter: operator {op:?} needs an operand of type \"attribute\" with an id and one of type \"elements\""
                 ))),
             }
         }
-        _ => Err(ServerError::bad_request(format!(
+        _ => Err(ApiError::bad_request(format!(
             "viewFilter: unsupported operator {op:?}; this server understands And, Or, Not, In and NotIn on attribute elements"
         ))),
     }

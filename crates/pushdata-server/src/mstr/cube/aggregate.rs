@@ -29,13 +29,13 @@ use arrow_buffer::i256;
 use arrow_row::{OwnedRow, RowConverter, Rows, SortField};
 use arrow_schema::{DataType as ArrowType, Field, Schema, SchemaRef};
 
-use crate::error::{Result, ServerError};
+use crate::mstr::error::{ApiError, Result};
 
 /// Groups held in memory at once before the input is partitioned (about 1M rows).
 pub const MAX_GROUPS_IN_MEMORY: usize = 1 << 20;
 
-fn st(ctx: &'static str) -> impl Fn(arrow_schema::ArrowError) -> ServerError {
-    move |e| ServerError::storage(ctx, e)
+fn st(ctx: &'static str) -> impl Fn(arrow_schema::ArrowError) -> ApiError {
+    move |e| ApiError::internal(ctx, e)
 }
 
 /// How one metric column is aggregated.
@@ -83,7 +83,7 @@ impl Acc {
     /// Add `col[rows[i]]` into group `groups[i]`.
     fn update(&mut self, col: &ArrayRef, groups: &[usize], name: &str) -> Result<()> {
         let overflow = || {
-            ServerError::bad_request(format!(
+            ApiError::bad_request(format!(
                 "metric {name:?}: the sum overflows while grouping rows"
             ))
         };
@@ -135,7 +135,7 @@ impl Acc {
                         col.as_primitive::<Decimal256Type>().iter().collect()
                     }
                     other => {
-                        return Err(ServerError::storage(
+                        return Err(ApiError::internal(
                             format!("metric {name:?}"),
                             format!("expected a decimal of scale {scale}, found {other}"),
                         ));
@@ -180,7 +180,7 @@ impl Acc {
                     out.push(match x {
                         None => None,
                         Some(x) => Some(i64::try_from(x).map_err(|_| {
-                            ServerError::bad_request(format!(
+                            ApiError::bad_request(format!(
                                 "metric {name:?}: the sum {x} does not fit a 64-bit integer"
                             ))
                         })?),
@@ -205,7 +205,7 @@ impl Acc {
                 });
                 let mut cols = conv.convert_rows(rows).map_err(st("grouping rows"))?;
                 cols.pop().ok_or_else(|| {
-                    ServerError::storage("grouping rows", "no column converted back")
+                    ApiError::internal("grouping rows", "no column converted back")
                 })?
             }
         })
@@ -383,7 +383,7 @@ pub fn aggregate(
         "grouping with spill partitions"
     );
     std::fs::create_dir_all(spill_dir)
-        .map_err(|e| ServerError::io(format!("creating {}", spill_dir.display()), e))?;
+        .map_err(|e| ApiError::io(format!("creating {}", spill_dir.display()), e))?;
     let conv = key_converter(schema, n_keys)?;
     let paths: Vec<_> = (0..parts)
         .map(|p| spill_dir.join(format!("part-{p:05}.arrows")))
@@ -392,7 +392,7 @@ pub fn aggregate(
         let mut writers = Vec::with_capacity(parts);
         for p in &paths {
             let f = File::create(p)
-                .map_err(|e| ServerError::io(format!("creating {}", p.display()), e))?;
+                .map_err(|e| ApiError::io(format!("creating {}", p.display()), e))?;
             writers.push(
                 arrow_ipc::writer::StreamWriter::try_new(BufWriter::new(f), schema)
                     .map_err(st("writing a spill partition"))?,
@@ -433,8 +433,7 @@ pub fn aggregate(
         }
     }
     for p in &paths {
-        let f =
-            File::open(p).map_err(|e| ServerError::io(format!("opening {}", p.display()), e))?;
+        let f = File::open(p).map_err(|e| ApiError::io(format!("opening {}", p.display()), e))?;
         let r = arrow_ipc::reader::StreamReader::try_new(BufReader::new(f), None)
             .map_err(st("reading a spill partition"))?;
         let mut g = Groups::new(schema, n_keys)?;

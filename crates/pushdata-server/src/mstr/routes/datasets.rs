@@ -2,8 +2,6 @@
 //! model of the multi-request workflow (`POST /api/datasets/models`) and the dataset
 //! definition (`GET /api/datasets/{id}`).
 
-use std::sync::Arc;
-
 use arrow_array::RecordBatch;
 use axum::Json;
 use axum::body::Bytes;
@@ -16,11 +14,14 @@ use pushdata_core::wire::{
     Orientation, TableCreator, TableRef, UPDATE_POLICY_HEADER, UpdatePolicy,
 };
 
-use super::{Shared, blocking, body_bytes, parse_json};
+use super::extract::{InDataset, InProject};
+use super::{Shared, body_bytes, parse_json};
 use crate::decode::{ChunkLayout, decode_chunk};
-use crate::error::{Result, ServerError};
-use crate::policy::check_policy;
-use crate::storage::{Dataset, DatasetDef, Manifest, TableDef, TableUpload, UploadSource};
+use crate::mstr::Dataset;
+use crate::mstr::definition::{DatasetDef, check_policy, merge_policy};
+use crate::mstr::error::{ApiError, Result};
+use crate::mstr::publish::blocking;
+use crate::store::{MergePolicy, TableDef, TableUpload, UploadSource};
 
 /// Decode a single-request table body against the stored table.
 fn decode_table(table: &TableDef, tc: &TableCreator) -> Result<RecordBatch> {
@@ -39,26 +40,12 @@ fn decode_table(table: &TableDef, tc: &TableCreator) -> Result<RecordBatch> {
     )
 }
 
-/// Publish now (single-request workflow), holding the dataset's publish lock.
-pub async fn publish_now(
-    s: &Shared,
-    ds: &Arc<Dataset>,
-    uploads: Vec<TableUpload>,
-) -> Result<Manifest> {
-    let _guard = ds.publish_lock.lock().await;
-    let ds2 = ds.clone();
-    let fail = s.fail_publish_after_staging;
-    blocking(move || ds2.publish(uploads, fail, &|| false)).await
-}
-
 /// `POST /api/datasets`: create a dataset and publish its data in one request.
-pub async fn create(
+pub(crate) async fn create(
     State(s): State<Shared>,
-    headers: HeaderMap,
+    InProject { user, project }: InProject,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<CreateDatasetResponse>> {
-    let user = s.user(&headers)?;
-    let project = s.project(&headers)?.clone();
     let bytes = body_bytes(body, s.max_body_bytes)?;
     let def = blocking(move || {
         let creator: DatasetCreator = parse_json(&bytes, "POST /api/datasets")?;
@@ -68,7 +55,7 @@ pub async fn create(
             let batch = decode_table(t, tc)?;
             uploads.push(TableUpload {
                 table_id: t.id.clone(),
-                policy: UpdatePolicy::Replace,
+                policy: MergePolicy::Replace,
                 source: UploadSource::Batches(vec![batch]),
             });
         }
@@ -77,7 +64,7 @@ pub async fn create(
     .await?;
     let (def, uploads) = def;
     let ds = s.catalog.create(def)?;
-    if let Err(e) = publish_now(&s, &ds, uploads).await {
+    if let Err(e) = s.commit(&ds, uploads, || false).await {
         let _ = s.catalog.delete(&ds.def.id);
         return Err(e);
     }
@@ -99,15 +86,15 @@ pub async fn create(
 
 /// `PATCH /api/datasets/{id}/tables/{table}`: apply one table's data under the
 /// `updatePolicy` header and republish. The table is named by id or by name.
-pub async fn update_table(
+pub(crate) async fn update_table(
     State(s): State<Shared>,
-    Path((id, table)): Path<(String, String)>,
+    InDataset { ds }: InDataset,
+    Path((_, table)): Path<(String, String)>,
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode> {
-    let (_user, ds) = s.dataset(&headers, &id)?;
     let t = ds.def.table(&table).cloned().ok_or_else(|| {
-        ServerError::not_found(format!(
+        ApiError::not_found(format!(
             "dataset {} has no table {table:?}; its tables are {}",
             ds.def.id,
             ds.def.table_names()
@@ -117,14 +104,14 @@ pub async fn update_table(
         .get(UPDATE_POLICY_HEADER)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| {
-            ServerError::bad_request(
+            ApiError::bad_request(
                 "missing updatePolicy header: one of add, update, upsert, replace",
             )
         })?;
     let policy: UpdatePolicy = policy_text
         .parse()
-        .map_err(|e| ServerError::bad_request(format!("updatePolicy header: {e}")))?;
-    check_policy(policy, &t.key_columns, &t.name)?;
+        .map_err(|e| ApiError::bad_request(format!("updatePolicy header: {e}")))?;
+    check_policy(policy, &t)?;
     let bytes = body_bytes(body, s.max_body_bytes)?;
     let t2 = t.clone();
     let batch = blocking(move || {
@@ -132,28 +119,22 @@ pub async fn update_table(
         decode_table(&t2, &tc)
     })
     .await?;
-    publish_now(
-        &s,
-        &ds,
-        vec![TableUpload {
-            table_id: t.id.clone(),
-            policy,
-            source: UploadSource::Batches(vec![batch]),
-        }],
-    )
-    .await?;
+    let upload = TableUpload {
+        table_id: t.id.clone(),
+        policy: merge_policy(policy),
+        source: UploadSource::Batches(vec![batch]),
+    };
+    s.commit(&ds, vec![upload], || false).await?;
     tracing::info!(dataset = %ds.def.id, table = %t.name, %policy, "table updated (single request)");
     Ok(StatusCode::OK)
 }
 
 /// `POST /api/datasets/models`: create a dataset definition (no data yet).
-pub async fn create_model(
+pub(crate) async fn create_model(
     State(s): State<Shared>,
-    headers: HeaderMap,
+    InProject { user, project }: InProject,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<CreateModelResponse>> {
-    let user = s.user(&headers)?;
-    let project = s.project(&headers)?.clone();
     let bytes = body_bytes(body, s.max_body_bytes)?;
     let model: DatasetModel = parse_json(&bytes, "POST /api/datasets/models")?;
     let def = DatasetDef::from_model(model, &project.id, &user.user)?;
@@ -166,7 +147,7 @@ pub async fn create_model(
 }
 
 /// The definition body for a dataset, with the requested lists.
-pub fn definition_of(
+fn definition_of(
     ds: &Dataset,
     tables: bool,
     columns: bool,
@@ -216,13 +197,10 @@ pub fn definition_of(
 }
 
 /// `GET /api/datasets/{id}?fields=tables&fields=columns`.
-pub async fn definition(
-    State(s): State<Shared>,
-    Path(id): Path<String>,
+pub(crate) async fn definition(
+    InDataset { ds }: InDataset,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
 ) -> Result<Json<DatasetDefinition>> {
-    let (_u, ds) = s.dataset(&headers, &id)?;
     let fields: Vec<String> = q
         .as_deref()
         .unwrap_or("")

@@ -8,12 +8,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pushdata_core::wire::{AUTH_TOKEN_HEADER, LoginRequest, Project, ServerStatus, SessionInfo};
 
+use super::extract::Caller;
 use super::{Shared, body_bytes};
-use crate::auth::SESSION_COOKIE;
-use crate::error::{Result, ServerError};
+use crate::mstr::auth::SESSION_COOKIE;
+use crate::mstr::error::{ApiError, Result};
 
 /// The version this server reports (new enough for mstrio-py's feature checks).
-pub const SERVER_VERSION: &str = "11.5.0700";
+const SERVER_VERSION: &str = "11.5.0700";
 
 fn parse_login(headers: &HeaderMap, bytes: &[u8]) -> Result<LoginRequest> {
     let ct = headers
@@ -22,19 +23,19 @@ fn parse_login(headers: &HeaderMap, bytes: &[u8]) -> Result<LoginRequest> {
         .unwrap_or("");
     if ct.starts_with("application/x-www-form-urlencoded") {
         serde_urlencoded::from_bytes(bytes)
-            .map_err(|e| ServerError::bad_request(format!("invalid form body for login: {e}")))
+            .map_err(|e| ApiError::bad_request(format!("invalid form body for login: {e}")))
     } else if bytes.iter().all(u8::is_ascii_whitespace) {
-        Err(ServerError::bad_request(
+        Err(ApiError::bad_request(
             "login needs a body: {\"loginMode\":1,\"username\":...,\"password\":...}",
         ))
     } else {
         serde_json::from_slice(bytes)
-            .map_err(|e| ServerError::bad_request(format!("invalid JSON body for login: {e}")))
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body for login: {e}")))
     }
 }
 
 /// `POST /api/auth/login`: JSON or form body; 204 with `X-MSTR-AuthToken` and a cookie.
-pub async fn login(
+pub(crate) async fn login(
     State(s): State<Shared>,
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
@@ -49,7 +50,7 @@ pub async fn login(
     let h = resp.headers_mut();
     h.insert(
         AUTH_TOKEN_HEADER,
-        HeaderValue::from_str(&token).map_err(|e| ServerError::storage("token header", e))?,
+        HeaderValue::from_str(&token).map_err(|e| ApiError::internal("token header", e))?,
     );
     h.insert(
         header::SET_COOKIE,
@@ -57,7 +58,7 @@ pub async fn login(
             "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax",
             session.cookie
         ))
-        .map_err(|e| ServerError::storage("cookie header", e))?,
+        .map_err(|e| ApiError::internal("cookie header", e))?,
     );
     h.insert(
         header::CACHE_CONTROL,
@@ -67,8 +68,11 @@ pub async fn login(
 }
 
 /// `POST /api/auth/logout`: kills the token; 204.
-pub async fn logout(State(s): State<Shared>, headers: HeaderMap) -> Result<StatusCode> {
-    s.user(&headers)?;
+pub(crate) async fn logout(
+    State(s): State<Shared>,
+    _caller: Caller,
+    headers: HeaderMap,
+) -> Result<StatusCode> {
     if let Some(t) = headers.get(AUTH_TOKEN_HEADER).and_then(|v| v.to_str().ok()) {
         s.auth.logout(t.trim());
     }
@@ -76,8 +80,10 @@ pub async fn logout(State(s): State<Shared>, headers: HeaderMap) -> Result<Statu
 }
 
 /// `GET /api/projects`.
-pub async fn projects(State(s): State<Shared>, headers: HeaderMap) -> Result<Json<Vec<Project>>> {
-    s.user(&headers)?;
+pub(crate) async fn projects(
+    State(s): State<Shared>,
+    _caller: Caller,
+) -> Result<Json<Vec<Project>>> {
     Ok(Json(
         s.projects
             .iter()
@@ -105,28 +111,28 @@ fn info_for(s: &Shared, user: &str) -> SessionInfo {
 }
 
 /// `GET /api/sessions`: session information (timeout in seconds, working set, ...).
-pub async fn session_info(
+pub(crate) async fn session_info(
     State(s): State<Shared>,
-    headers: HeaderMap,
+    Caller(u): Caller,
 ) -> Result<Json<SessionInfo>> {
-    let u = s.user(&headers)?;
     Ok(Json(info_for(&s, &u.user)))
 }
 
 /// `PUT /api/sessions`: extend the session (checking the token refreshes it); 204.
-pub async fn session_extend(State(s): State<Shared>, headers: HeaderMap) -> Result<StatusCode> {
-    s.user(&headers)?;
-    Ok(StatusCode::NO_CONTENT)
+pub(crate) async fn session_extend(_caller: Caller) -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 /// `GET /api/sessions/userInfo`.
-pub async fn user_info(State(s): State<Shared>, headers: HeaderMap) -> Result<Json<SessionInfo>> {
-    let u = s.user(&headers)?;
+pub(crate) async fn user_info(
+    State(s): State<Shared>,
+    Caller(u): Caller,
+) -> Result<Json<SessionInfo>> {
     Ok(Json(info_for(&s, &u.user)))
 }
 
 /// `GET /api/status`: versions (no auth needed).
-pub async fn status() -> Json<ServerStatus> {
+pub(crate) async fn status() -> Json<ServerStatus> {
     Json(ServerStatus {
         web_version: format!("{SERVER_VERSION}.0000"),
         i_server_version: format!("{SERVER_VERSION}.0000"),

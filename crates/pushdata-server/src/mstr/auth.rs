@@ -8,25 +8,25 @@ use parking_lot::Mutex;
 use pushdata_core::Secret;
 
 use crate::config::UserConfig;
-use crate::error::{Result, ServerError};
 use crate::ids;
+use crate::mstr::error::{ApiError, Result};
 
 /// Name of the session cookie set at login.
-pub const SESSION_COOKIE: &str = "JSESSIONID";
+pub(crate) const SESSION_COOKIE: &str = "JSESSIONID";
 
 /// A logged-in session.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub(crate) struct Session {
     /// The user name.
-    pub user: String,
+    pub(crate) user: String,
     /// The cookie value issued with the token.
-    pub cookie: String,
+    pub(crate) cookie: String,
     last_used: Instant,
 }
 
 /// The token store.
 #[derive(Debug)]
-pub struct Auth {
+pub(crate) struct Auth {
     users: Vec<UserConfig>,
     idle: Duration,
     tokens: Mutex<HashMap<String, Session>>,
@@ -39,7 +39,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 impl Auth {
     /// A store accepting `users`, expiring tokens after `idle` without use.
-    pub fn new(users: Vec<UserConfig>, idle: Duration) -> Self {
+    pub(crate) fn new(users: Vec<UserConfig>, idle: Duration) -> Self {
         Auth {
             users,
             idle,
@@ -48,12 +48,12 @@ impl Auth {
     }
 
     /// The idle timeout.
-    pub fn idle_timeout(&self) -> Duration {
+    pub(crate) fn idle_timeout(&self) -> Duration {
         self.idle
     }
 
     /// Check credentials; on success issue a token and a cookie value.
-    pub fn login(
+    pub(crate) fn login(
         &self,
         username: Option<&str>,
         password: Option<&Secret>,
@@ -68,7 +68,7 @@ impl Auth {
                     && same(u.password.expose().as_bytes(), given.as_bytes())
             })
             .ok_or_else(|| {
-                ServerError::Unauthorized(format!(
+                ApiError::Unauthorized(format!(
                     "login failed: wrong user name or password for user {name:?}"
                 ))
             })?;
@@ -86,9 +86,9 @@ impl Auth {
     }
 
     /// Check a token and refresh its idle timer.
-    pub fn check(&self, token: Option<&str>) -> Result<Session> {
+    pub(crate) fn check(&self, token: Option<&str>) -> Result<Session> {
         let token = token.ok_or_else(|| {
-            ServerError::Unauthorized(
+            ApiError::Unauthorized(
                 "missing X-MSTR-AuthToken header: log in with POST /api/auth/login first".into(),
             )
         })?;
@@ -100,18 +100,18 @@ impl Auth {
             }
             Some(_) => {
                 tokens.remove(token);
-                Err(ServerError::Unauthorized(
+                Err(ApiError::Unauthorized(
                     "the auth token has expired (idle too long); log in again".into(),
                 ))
             }
-            None => Err(ServerError::Unauthorized(
+            None => Err(ApiError::Unauthorized(
                 "the auth token is not valid (unknown, logged out or expired); log in again".into(),
             )),
         }
     }
 
     /// Kill a token.
-    pub fn logout(&self, token: &str) -> bool {
+    pub(crate) fn logout(&self, token: &str) -> bool {
         self.tokens.lock().remove(token).is_some()
     }
 }

@@ -15,7 +15,7 @@ use arrow_array::{Array, ArrayRef};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::DataType as ArrowType;
 
-use crate::error::{Result, ServerError};
+use crate::mstr::error::{ApiError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -79,7 +79,7 @@ impl<'a> TextColumns<'a> {
                 _ => Kind::Plain,
             };
             let fmt = ArrayFormatter::try_new(a.as_ref(), &OPTIONS)
-                .map_err(|e| ServerError::storage("formatting values", e))?;
+                .map_err(|e| ApiError::internal("formatting values", e))?;
             cols.push(Col {
                 array: a,
                 kind,

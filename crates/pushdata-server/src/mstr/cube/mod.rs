@@ -29,8 +29,8 @@ use arrow_schema::SchemaRef;
 use parking_lot::Mutex;
 use pushdata_core::wire::CubeInstanceRequest;
 
-use crate::error::{Result, ServerError};
-use crate::storage::Dataset;
+use crate::mstr::Dataset;
+use crate::mstr::error::{ApiError, Result};
 pub use plan::Plan;
 
 /// An instance unused for this long expires.
@@ -40,8 +40,8 @@ pub const MAX_INSTANCES: usize = 256;
 /// Rows per batch of an instance's result file (the unit a page read skips by).
 pub const RESULT_BATCH_ROWS: usize = 8192;
 
-fn st(ctx: &'static str) -> impl Fn(arrow_schema::ArrowError) -> ServerError {
-    move |e| ServerError::storage(ctx, e)
+fn st(ctx: &'static str) -> impl Fn(arrow_schema::ArrowError) -> ApiError {
+    move |e| ApiError::internal(ctx, e)
 }
 
 /// The grouped rows of an instance, in an Arrow IPC file.
@@ -62,7 +62,7 @@ impl ResultFile {
         fill: impl FnOnce(&mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<()>,
     ) -> Result<Self> {
         let f = File::create(path)
-            .map_err(|e| ServerError::io(format!("creating {}", path.display()), e))?;
+            .map_err(|e| ApiError::io(format!("creating {}", path.display()), e))?;
         let mut w = arrow_ipc::writer::FileWriter::try_new(BufWriter::new(f), schema)
             .map_err(st("writing a cube instance"))?;
         let mut starts = Vec::new();
@@ -96,7 +96,7 @@ impl ResultFile {
             return Ok(Vec::new());
         }
         let f = File::open(&self.path)
-            .map_err(|e| ServerError::io(format!("opening {}", self.path.display()), e))?;
+            .map_err(|e| ApiError::io(format!("opening {}", self.path.display()), e))?;
         let mut r = arrow_ipc::reader::FileReader::try_new(BufReader::new(f), None)
             .map_err(st("reading a cube instance"))?;
         let first = self
@@ -130,10 +130,6 @@ pub struct Instance {
     pub cube_id: String,
     /// The cube name.
     pub cube_name: String,
-    /// The project of the cube.
-    pub project_id: String,
-    /// The user who created it.
-    pub owner: String,
     /// What it reads.
     pub plan: Plan,
     /// Its rows.
@@ -170,11 +166,6 @@ impl Instances {
         }
     }
 
-    /// How long an unused instance lives.
-    pub fn idle_timeout(&self) -> Duration {
-        self.idle_timeout
-    }
-
     fn expire(&self) {
         let now = Instant::now();
         let mut map = self.map.lock();
@@ -194,17 +185,12 @@ impl Instances {
     }
 
     /// Create an instance of `ds` for `req` (blocking: reads and groups the data).
-    pub fn create(
-        &self,
-        ds: &Dataset,
-        owner: &str,
-        req: &CubeInstanceRequest,
-    ) -> Result<Arc<Instance>> {
+    pub fn create(&self, ds: &Dataset, req: &CubeInstanceRequest) -> Result<Arc<Instance>> {
         self.expire();
-        let m = ds.manifest();
-        let plan = Plan::resolve(ds, &m, req)?;
+        let snap = ds.snapshot();
+        let plan = Plan::resolve(ds, &snap, req)?;
         if plan.attributes.is_empty() && plan.metrics.is_empty() {
-            return Err(ServerError::bad_request(format!(
+            return Err(ApiError::bad_request(format!(
                 "requestedObjects names no attribute and no metric of cube {}; ask for at least one",
                 ds.def.id
             )));
@@ -212,15 +198,15 @@ impl Instances {
         let id = crate::ids::new_object_id();
         let dir = self.root.join(&id);
         std::fs::create_dir_all(&dir)
-            .map_err(|e| ServerError::io(format!("creating {}", dir.display()), e))?;
-        let cleanup = |e: ServerError| {
+            .map_err(|e| ApiError::io(format!("creating {}", dir.display()), e))?;
+        let cleanup = |e: ApiError| {
             let _ = std::fs::remove_dir_all(&dir);
             e
         };
-        let schema = plan.result_schema(ds, &m);
+        let schema = plan.result_schema(ds, &snap);
         let spill = dir.join("spill");
         let result = ResultFile::write(&dir.join("rows.arrow"), &schema, |sink| {
-            plan.execute(ds, &m, self.max_groups_in_memory, &spill, &mut |b| {
+            plan.execute(ds, &snap, self.max_groups_in_memory, &spill, &mut |b| {
                 let cols = b
                     .columns()
                     .iter()
@@ -247,8 +233,6 @@ impl Instances {
             id: id.clone(),
             cube_id: ds.def.id.clone(),
             cube_name: ds.def.name.clone(),
-            project_id: ds.def.project_id.clone(),
-            owner: owner.to_string(),
             plan,
             result,
             dir,
@@ -269,7 +253,7 @@ impl Instances {
             .filter(|i| i.cube_id.eq_ignore_ascii_case(cube_id))
             .cloned()
             .ok_or_else(|| {
-                ServerError::not_found(format!(
+                ApiError::not_found(format!(
                     "cube instance {instance_id:?} of cube {cube_id} does not exist or has expired (instances expire after {} s unused and do not survive a restart); create a new one with POST /api/v2/cubes/{cube_id}/instances",
                     self.idle_timeout.as_secs()
                 ))
@@ -286,10 +270,12 @@ mod tests {
 
     use arrow_array::{Int32Array, Int64Array, StringArray};
     use arrow_schema::{DataType as A, Field, Schema};
-    use pushdata_core::wire::{DatasetModel, UpdatePolicy};
+    use pushdata_core::wire::DatasetModel;
 
     use super::*;
-    use crate::storage::{Catalog, DatasetDef, TableUpload, UploadSource};
+    use crate::hook::NoHook;
+    use crate::mstr::DatasetDef;
+    use crate::store::{Catalog, CommitControl, MergePolicy, TableUpload, UploadSource};
 
     /// A dataset with `n` rows: `k` (attribute, n / 3 distinct values), `m` (metric, 1).
     fn dataset(dir: &Path, n: i64) -> Arc<Dataset> {
@@ -319,14 +305,17 @@ mod tests {
             ],
         )
         .unwrap();
-        ds.publish(
+        let control = CommitControl {
+            hook: &NoHook,
+            cancelled: &|| false,
+        };
+        ds.commit(
             vec![TableUpload {
                 table_id: ds.def.tables[0].id.clone(),
-                policy: UpdatePolicy::Replace,
+                policy: MergePolicy::Replace,
                 source: UploadSource::Batches(vec![b]),
             }],
-            false,
-            &|| false,
+            control,
         )
         .unwrap();
         ds
@@ -353,8 +342,8 @@ mod tests {
         let mut spill = Instances::new(dir.path().join("b"));
         spill.max_groups_in_memory = 1000; // 30 partitions
         let req = CubeInstanceRequest::all();
-        let a = mem.create(&ds, "u", &req).unwrap();
-        let b = spill.create(&ds, "u", &req).unwrap();
+        let a = mem.create(&ds, &req).unwrap();
+        let b = spill.create(&ds, &req).unwrap();
         assert_eq!(a.result.total, 10_000);
         assert!(a.result.starts.len() > 1, "several result batches");
         let ga = groups(&a);
@@ -371,7 +360,7 @@ mod tests {
         let ds = dataset(dir.path(), 10);
         let mut inst = Instances::new(dir.path().join("i"));
         inst.idle_timeout = Duration::from_millis(50);
-        let i = inst.create(&ds, "u", &CubeInstanceRequest::all()).unwrap();
+        let i = inst.create(&ds, &CubeInstanceRequest::all()).unwrap();
         let id = i.id.clone();
         let file_dir = i.dir.clone();
         drop(i);

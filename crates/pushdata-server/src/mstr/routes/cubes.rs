@@ -9,15 +9,17 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use pushdata_core::wire::{CubeInstance, CubeInstanceRequest};
 
-use super::{Shared, blocking, body_bytes, parse_json};
-use crate::cube::grid;
-use crate::error::{Result, ServerError};
+use super::extract::InDataset;
+use super::{Shared, body_bytes, parse_json};
+use crate::mstr::cube::grid;
+use crate::mstr::error::{ApiError, Result};
+use crate::mstr::publish::blocking;
 
 /// The page size when the request gives none.
-pub const DEFAULT_LIMIT: u64 = 1000;
+const DEFAULT_LIMIT: u64 = 1000;
 
 struct PageParams {
     offset: u64,
@@ -32,27 +34,25 @@ fn page_params(q: Option<&str>) -> Result<PageParams> {
         formatted: true,
     };
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.unwrap_or(""))
-        .map_err(|e| ServerError::bad_request(format!("invalid query string: {e}")))?;
+        .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))?;
     for (k, v) in pairs {
         match k.as_str() {
             "offset" => {
                 p.offset = v.trim().parse().map_err(|_| {
-                    ServerError::bad_request(format!(
+                    ApiError::bad_request(format!(
                         "query parameter offset={v:?} is not a non-negative integer"
                     ))
                 })?;
             }
             "limit" => {
                 let l: i64 = v.trim().parse().map_err(|_| {
-                    ServerError::bad_request(format!(
-                        "query parameter limit={v:?} is not an integer"
-                    ))
+                    ApiError::bad_request(format!("query parameter limit={v:?} is not an integer"))
                 })?;
                 p.limit = match l {
                     -1 => None,
                     l if l > 0 => Some(l as u64),
                     _ => {
-                        return Err(ServerError::bad_request(format!(
+                        return Err(ApiError::bad_request(format!(
                             "query parameter limit={l} must be positive (or -1 for all rows)"
                         )));
                     }
@@ -71,14 +71,13 @@ fn page_params(q: Option<&str>) -> Result<PageParams> {
 }
 
 /// `POST /api/v2/cubes/{id}/instances`: create an instance, answer its first page (201).
-pub async fn create_instance(
+pub(crate) async fn create_instance(
     State(s): State<Shared>,
-    Path(id): Path<String>,
+    InDataset { ds }: InDataset,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<CubeInstance>)> {
-    let (user, ds) = s.dataset(&headers, &id)?;
+    let id = ds.def.id.clone();
     let params = page_params(q.as_deref())?;
     let bytes = body_bytes(body, s.max_body_bytes)?;
     let req: CubeInstanceRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -91,7 +90,7 @@ pub async fn create_instance(
     let _guard = locked.publish_lock.lock().await;
     let state = s.clone();
     let page = blocking(move || {
-        let inst = state.cube_instances.create(&ds, &user.user, &req)?;
+        let inst = state.cube_instances.create(&ds, &req)?;
         let limit = params.limit.unwrap_or(inst.result.total.max(1));
         grid::render(&inst, params.offset, limit, params.formatted)
     })
@@ -100,13 +99,12 @@ pub async fn create_instance(
 }
 
 /// `GET /api/v2/cubes/{id}/instances/{instanceId}`: a page of an instance.
-pub async fn instance_page(
+pub(crate) async fn instance_page(
     State(s): State<Shared>,
-    Path((id, instance_id)): Path<(String, String)>,
+    InDataset { ds }: InDataset,
+    Path((_, instance_id)): Path<(String, String)>,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
 ) -> Result<Json<CubeInstance>> {
-    let (_user, ds) = s.dataset(&headers, &id)?;
     let params = page_params(q.as_deref())?;
     let inst = s.cube_instances.get(&ds.def.id, &instance_id)?;
     let page = blocking(move || {

@@ -5,20 +5,21 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pushdata_core::wire::{
     CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects, IdName, ObjectInfo,
 };
 
 use super::Shared;
-use crate::error::{Result, ServerError};
-use crate::storage::Dataset;
+use super::extract::{InDataset, InProject};
+use crate::mstr::Dataset;
+use crate::mstr::error::{ApiError, Result};
 
 /// Object type of datasets (report definitions / cubes).
-pub const TYPE_CUBE: i32 = 3;
+const TYPE_CUBE: i32 = 3;
 /// Subtype of super cubes.
-pub const SUBTYPE_SUPER_CUBE: i32 = 779;
+const SUBTYPE_SUPER_CUBE: i32 = 779;
 
 fn my_reports(user: &str) -> IdName {
     IdName {
@@ -52,14 +53,13 @@ fn object_info(ds: &Dataset) -> ObjectInfo {
 
 /// `GET /api/folders/preDefined/{kind}`: the datasets in the project (offset/limit),
 /// with `X-MSTR-Total-Count`.
-pub async fn predefined_folder(
+pub(crate) async fn predefined_folder(
     State(s): State<Shared>,
     Path(_kind): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    InProject { project, .. }: InProject,
 ) -> Result<Response> {
-    s.user(&headers)?;
-    let project = s.project(&headers)?.id.clone();
+    let project = project.id;
     let all: Vec<ObjectInfo> = s
         .catalog
         .list()
@@ -82,7 +82,7 @@ pub async fn predefined_folder(
     let mut resp = Json(page).into_response();
     resp.headers_mut().insert(
         "X-MSTR-Total-Count",
-        HeaderValue::from_str(&total.to_string()).map_err(|e| ServerError::storage("header", e))?,
+        HeaderValue::from_str(&total.to_string()).map_err(|e| ApiError::internal("header", e))?,
     );
     Ok(resp)
 }
@@ -90,33 +90,30 @@ pub async fn predefined_folder(
 fn check_type(q: &HashMap<String, String>) -> Result<()> {
     match q.get("type").map(|t| t.parse::<i32>()) {
         None | Some(Ok(TYPE_CUBE)) => Ok(()),
-        Some(_) => Err(ServerError::bad_request(
+        Some(_) => Err(ApiError::bad_request(
             "this server stores only datasets: use type=3",
         )),
     }
 }
 
 /// `GET /api/objects/{id}?type=3`.
-pub async fn get_object(
-    State(s): State<Shared>,
-    Path(id): Path<String>,
+pub(crate) async fn get_object(
+    InDataset { ds }: InDataset,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
 ) -> Result<Json<ObjectInfo>> {
     check_type(&q)?;
-    let (_u, ds) = s.dataset(&headers, &id)?;
+
     Ok(Json(object_info(&ds)))
 }
 
 /// `DELETE /api/objects/{id}?type=3`: delete a dataset and its data; 204.
-pub async fn delete_object(
+pub(crate) async fn delete_object(
     State(s): State<Shared>,
-    Path(id): Path<String>,
+    InDataset { ds }: InDataset,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
 ) -> Result<StatusCode> {
     check_type(&q)?;
-    let (_u, ds) = s.dataset(&headers, &id)?;
+
     let _guard = ds.publish_lock.lock().await;
     s.catalog.delete(&ds.def.id)?;
     tracing::info!(dataset = %ds.def.id, "dataset deleted");
@@ -124,12 +121,7 @@ pub async fn delete_object(
 }
 
 /// `GET /api/v2/cubes/{id}`: the cube definition (attributes and metrics with ids).
-pub async fn cube_definition(
-    State(s): State<Shared>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<CubeDefinition>> {
-    let (_u, ds) = s.dataset(&headers, &id)?;
+pub(crate) async fn cube_definition(InDataset { ds }: InDataset) -> Result<Json<CubeDefinition>> {
     let m = ds.manifest();
     let (attributes, metrics) = cube_objects(&ds);
     let info = object_info(&ds);
@@ -150,7 +142,7 @@ pub async fn cube_definition(
 }
 
 /// The attributes and metrics of a dataset with their ids.
-pub fn cube_objects(ds: &Dataset) -> (Vec<CubeObject>, Vec<CubeObject>) {
+pub(crate) fn cube_objects(ds: &Dataset) -> (Vec<CubeObject>, Vec<CubeObject>) {
     let attributes = ds
         .def
         .attributes

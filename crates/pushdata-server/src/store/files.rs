@@ -4,12 +4,9 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
-use std::sync::Arc;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::Decimal128Type;
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType as ArrowType, Schema, SchemaRef};
+use arrow_array::RecordBatch;
+use arrow_schema::{ArrowError, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
@@ -19,16 +16,16 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use serde::Serialize;
 
-use crate::error::{Result, ServerError};
+use super::error::{Result, StoreError};
+use super::schema::widen_decimals;
 
 /// fsync a directory so a rename inside it is durable.
-pub fn sync_dir(dir: &Path) -> Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {
-        let d = File::open(dir)
-            .map_err(|e| ServerError::io(format!("opening {} to fsync", dir.display()), e))?;
+        let d = File::open(dir).map_err(|e| StoreError::io("opening to fsync", dir, e))?;
         d.sync_all()
-            .map_err(|e| ServerError::io(format!("fsync of {}", dir.display()), e))?;
+            .map_err(|e| StoreError::io("fsync of", dir, e))?;
     }
     #[cfg(not(unix))]
     let _ = dir;
@@ -37,27 +34,25 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 
 /// Write `value` as JSON to `path` atomically: a crash leaves either the old or the new
 /// file, never a torn one.
-pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+pub(crate) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let dir = path
         .parent()
-        .ok_or_else(|| ServerError::Config(format!("{} has no parent", path.display())))?;
+        .ok_or_else(|| StoreError::io("writing", path, std::io::ErrorKind::InvalidInput.into()))?;
     let tmp = path.with_extension(format!("tmp-{}", crate::ids::new_token()));
-    let bytes = serde_json::to_vec_pretty(value)
-        .map_err(|e| ServerError::storage(format!("serializing {}", path.display()), e))?;
-    {
-        let mut f = File::create(&tmp)
-            .map_err(|e| ServerError::io(format!("creating {}", tmp.display()), e))?;
-        f.write_all(&bytes)
-            .map_err(|e| ServerError::io(format!("writing {}", tmp.display()), e))?;
-        f.sync_all()
-            .map_err(|e| ServerError::io(format!("fsync of {}", tmp.display()), e))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        ServerError::io(
-            format!("renaming {} to {}", tmp.display(), path.display()),
-            e,
-        )
+    let bytes = serde_json::to_vec_pretty(value).map_err(|source| StoreError::Json {
+        op: "serializing",
+        path: path.to_path_buf(),
+        source,
     })?;
+    {
+        let mut f = File::create(&tmp).map_err(|e| StoreError::io("creating", &tmp, e))?;
+        f.write_all(&bytes)
+            .map_err(|e| StoreError::io("writing", &tmp, e))?;
+        f.sync_all()
+            .map_err(|e| StoreError::io("fsync of", &tmp, e))?;
+    }
+    std::fs::rename(&tmp, path)
+        .map_err(|e| StoreError::io("renaming a new version onto", path, e))?;
     sync_dir(dir)
 }
 
@@ -70,7 +65,7 @@ const ROW_GROUP_ROWS: usize = 1 << 20;
 /// [`ArrowColumnWriter`] per column, as arrow-rs documents for parallel writing); a row
 /// group is closed every 1 Mi rows. Memory: the encoded, compressed pages of
 /// the row group being written.
-pub struct ParquetSink {
+pub(crate) struct ParquetSink {
     file: SerializedFileWriter<BufWriter<File>>,
     factory: ArrowRowGroupWriterFactory,
     schema: SchemaRef,
@@ -83,9 +78,8 @@ pub struct ParquetSink {
 
 impl ParquetSink {
     /// Create `path` for batches of `schema`.
-    pub fn create(path: &Path, schema: SchemaRef) -> Result<Self> {
-        let f = File::create(path)
-            .map_err(|e| ServerError::io(format!("creating {}", path.display()), e))?;
+    pub(crate) fn create(path: &Path, schema: SchemaRef) -> Result<Self> {
+        let f = File::create(path).map_err(|e| StoreError::io("creating", path, e))?;
         // Chosen for publish speed (measured with `benches/bulk_load.rs`): no dictionary
         // encoding (hashing every value was the largest single cost of a publish) and no
         // statistics (a comparison per value; this server reads whole files). Snappy
@@ -95,7 +89,7 @@ impl ParquetSink {
             .set_dictionary_enabled(false)
             .set_statistics_enabled(EnabledStatistics::None)
             .build();
-        let err = |e| ServerError::storage(format!("opening {}", path.display()), e);
+        let err = |e| StoreError::parquet("opening", path, e);
         // The high-level writer embeds the Arrow schema in the file's metadata; its parts
         // are then driven column by column.
         let (file, factory) = ArrowWriter::try_new(
@@ -116,12 +110,12 @@ impl ParquetSink {
         })
     }
 
-    fn err(&self) -> impl Fn(ParquetError) -> ServerError + '_ {
-        move |e| ServerError::storage(format!("writing {}", self.path.display()), e)
+    fn err(&self) -> impl Fn(ParquetError) -> StoreError + '_ {
+        move |e| StoreError::parquet("writing", &self.path, e)
     }
 
     /// Append a batch.
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let n = batch.num_rows();
         let mut offset = 0;
         while offset < n {
@@ -149,13 +143,14 @@ impl ParquetSink {
                 .map_err(self.err())?,
         };
         if writers.len() != leaves.len() {
-            return Err(ServerError::storage(
-                format!("writing {}", self.path.display()),
-                format!(
+            return Err(StoreError::parquet(
+                "writing",
+                &self.path,
+                ParquetError::General(format!(
                     "{} column writers for {} leaf columns",
                     writers.len(),
                     leaves.len()
-                ),
+                )),
             ));
         }
         let result = writers
@@ -178,8 +173,8 @@ impl ParquetSink {
             .map(ArrowColumnWriter::close)
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(self.err())?;
-        let path = self.path.display().to_string();
-        let err = |e| ServerError::storage(format!("writing {path}"), e);
+        let path = self.path.clone();
+        let err = |e| StoreError::parquet("writing", &path, e);
         let mut group = self.file.next_row_group().map_err(err)?;
         for c in chunks {
             c.append_to_row_group(&mut group).map_err(err)?;
@@ -191,7 +186,7 @@ impl ParquetSink {
     }
 
     /// Finish the file and fsync it.
-    pub fn finish(mut self) -> Result<()> {
+    pub(crate) fn finish(mut self) -> Result<()> {
         if self.group_rows > 0 {
             self.close_group()?;
         }
@@ -199,146 +194,86 @@ impl ParquetSink {
         let buf = self
             .file
             .into_inner()
-            .map_err(|e| ServerError::storage(format!("finishing {}", path.display()), e))?;
+            .map_err(|e| StoreError::parquet("finishing", &path, e))?;
         let f = buf
             .into_inner()
-            .map_err(|e| ServerError::io(format!("flushing {}", path.display()), e.into_error()))?;
+            .map_err(|e| StoreError::io("flushing", &path, e.into_error()))?;
         f.sync_all()
-            .map_err(|e| ServerError::io(format!("fsync of {}", path.display()), e))
+            .map_err(|e| StoreError::io("fsync of", path, e))
     }
 }
 
 /// Batches of a Parquet file, read lazily, as readers see them (decimals at precision 38).
-pub fn read_parquet(path: &Path) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
+pub(crate) fn read_parquet(
+    path: &Path,
+) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
     let p = path.display().to_string();
     Ok(read_stored_parquet(path)?.map(move |b| b.and_then(|b| widen_decimals(b, &p))))
 }
 
 /// Batches of a Parquet file, read lazily, with the types as stored.
-pub fn read_stored_parquet(
+pub(crate) fn read_stored_parquet(
     path: &Path,
 ) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
-    let f =
-        File::open(path).map_err(|e| ServerError::io(format!("opening {}", path.display()), e))?;
+    let f = File::open(path).map_err(|e| StoreError::io("opening", path, e))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(f)
         .and_then(|b| b.with_batch_size(64 * 1024).build())
-        .map_err(|e| ServerError::storage(format!("reading {}", path.display()), e))?;
-    let p = path.display().to_string();
-    Ok(reader.map(move |r| r.map_err(|e| ServerError::storage(format!("reading {p}"), e))))
-}
-
-/// `column` relabelled as `target` without a copy, when both are Decimal128 of one scale
-/// and `target` has at least the column's precision (every value fits as it is).
-pub fn relabel_decimal(column: &ArrayRef, target: &ArrowType) -> Option<ArrayRef> {
-    match (column.data_type(), target) {
-        (ArrowType::Decimal128(p, s), ArrowType::Decimal128(tp, ts)) if s == ts && tp >= p => {
-            column
-                .as_primitive::<Decimal128Type>()
-                .clone()
-                .with_precision_and_scale(*tp, *ts)
-                .ok()
-                .map(|a| Arc::new(a) as ArrayRef)
-        }
-        _ => None,
-    }
-}
-
-/// A schema with every Decimal128 at precision 38, the precision readers see: files keep
-/// the digits the values need (decimals of up to 18 digits are 64-bit integers in Parquet).
-pub fn widen_schema(schema: &Schema) -> Schema {
-    Schema::new_with_metadata(
-        schema
-            .fields()
-            .iter()
-            .map(|f| match f.data_type() {
-                ArrowType::Decimal128(_, s) => f
-                    .as_ref()
-                    .clone()
-                    .with_data_type(ArrowType::Decimal128(38, *s)),
-                _ => f.as_ref().clone(),
-            })
-            .collect::<Vec<_>>(),
-        schema.metadata().clone(),
-    )
-}
-
-/// `batch` with its Decimal128 columns at precision 38 (no copy: the values fit).
-pub fn widen_decimals(batch: RecordBatch, place: &str) -> Result<RecordBatch> {
-    let schema = Arc::new(widen_schema(batch.schema_ref()));
-    if schema.as_ref() == batch.schema_ref().as_ref() {
-        return Ok(batch);
-    }
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(c, f)| relabel_decimal(c, f.data_type()).unwrap_or_else(|| c.clone()))
-        .collect();
-    RecordBatch::try_new(schema, columns)
-        .map_err(|e| ServerError::storage(format!("reading {place}"), e))
-}
-
-/// The schema of a Parquet file as readers see it (decimals at precision 38, as
-/// [`read_parquet`] gives them).
-pub fn parquet_schema(path: &Path) -> Result<SchemaRef> {
-    Ok(Arc::new(widen_schema(stored_schema(path)?.as_ref())))
+        .map_err(|e| StoreError::parquet("reading", path, e))?;
+    let p = path.to_path_buf();
+    Ok(reader.map(move |r| r.map_err(StoreError::arrow(format!("reading {}", p.display())))))
 }
 
 /// The schema of a Parquet file as stored (from its footer).
-pub fn stored_schema(path: &Path) -> Result<SchemaRef> {
-    let f =
-        File::open(path).map_err(|e| ServerError::io(format!("opening {}", path.display()), e))?;
+pub(crate) fn stored_schema(path: &Path) -> Result<SchemaRef> {
+    let f = File::open(path).map_err(|e| StoreError::io("opening", path, e))?;
     let b = ParquetRecordBatchReaderBuilder::try_new(f)
-        .map_err(|e| ServerError::storage(format!("reading {}", path.display()), e))?;
+        .map_err(|e| StoreError::parquet("reading", path, e))?;
     Ok(b.schema().clone())
 }
 
 /// Write one staged chunk (its batches share one schema) as an Arrow IPC file (temp name,
 /// then rename into place).
-pub fn write_ipc(path: &Path, batches: &[RecordBatch]) -> Result<()> {
+pub(crate) fn write_ipc(path: &Path, batches: &[RecordBatch]) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    let schema = batches
-        .first()
-        .map(|b| b.schema())
-        .ok_or_else(|| ServerError::storage(format!("writing {}", tmp.display()), "no batches"))?;
+    let schema = batches.first().map(|b| b.schema()).ok_or_else(|| {
+        StoreError::arrow(format!("writing {}", tmp.display()))(ArrowError::InvalidArgumentError(
+            "a staged chunk has no batches".into(),
+        ))
+    })?;
     {
-        let f = File::create(&tmp)
-            .map_err(|e| ServerError::io(format!("creating {}", tmp.display()), e))?;
+        let f = File::create(&tmp).map_err(|e| StoreError::io("creating", &tmp, e))?;
         let mut w = arrow_ipc::writer::FileWriter::try_new(BufWriter::new(f), &schema)
-            .map_err(|e| ServerError::storage(format!("writing {}", tmp.display()), e))?;
+            .map_err(StoreError::arrow(format!("writing {}", tmp.display())))?;
         batches
             .iter()
             .try_for_each(|b| w.write(b))
             .and_then(|_| w.finish())
-            .map_err(|e| ServerError::storage(format!("writing {}", tmp.display()), e))?;
+            .map_err(StoreError::arrow(format!("writing {}", tmp.display())))?;
         let mut buf = w
             .into_inner()
-            .map_err(|e| ServerError::storage(format!("writing {}", tmp.display()), e))?;
+            .map_err(StoreError::arrow(format!("writing {}", tmp.display())))?;
         buf.flush()
-            .map_err(|e| ServerError::io(format!("writing {}", tmp.display()), e))?;
+            .map_err(|e| StoreError::io("writing", &tmp, e))?;
     }
-    std::fs::rename(&tmp, path)
-        .map_err(|e| ServerError::io(format!("renaming {}", tmp.display()), e))
+    std::fs::rename(&tmp, path).map_err(|e| StoreError::io("renaming", &tmp, e))
 }
 
 /// The schema and batches of a staged chunk.
-pub fn read_ipc(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let f =
-        File::open(path).map_err(|e| ServerError::io(format!("opening {}", path.display()), e))?;
+pub(crate) fn read_ipc(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let f = File::open(path).map_err(|e| StoreError::io("opening", path, e))?;
     let r = arrow_ipc::reader::FileReader::try_new(BufReader::new(f), None)
-        .map_err(|e| ServerError::storage(format!("reading {}", path.display()), e))?;
+        .map_err(|e| StoreError::arrow(format!("reading {}", path.display()))(e))?;
     let schema = r.schema();
     let batches = r
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| ServerError::storage(format!("reading {}", path.display()), e))?;
+        .map_err(|e| StoreError::arrow(format!("reading {}", path.display()))(e))?;
     Ok((schema, batches))
 }
 
 /// The schema of a staged chunk, without reading its data.
-pub fn ipc_schema(path: &Path) -> Result<SchemaRef> {
-    let f =
-        File::open(path).map_err(|e| ServerError::io(format!("opening {}", path.display()), e))?;
+pub(crate) fn ipc_schema(path: &Path) -> Result<SchemaRef> {
+    let f = File::open(path).map_err(|e| StoreError::io("opening", path, e))?;
     let r = arrow_ipc::reader::FileReader::try_new(BufReader::new(f), None)
-        .map_err(|e| ServerError::storage(format!("reading {}", path.display()), e))?;
+        .map_err(|e| StoreError::arrow(format!("reading {}", path.display()))(e))?;
     Ok(r.schema())
 }

@@ -1,0 +1,142 @@
+//! The errors of Push Data API requests and their HTTP answers: the one place that decides
+//! the status, the `ERR00x` code and the message of every error the service returns.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use pushdata_core::wire::ErrorBody;
+
+use crate::store::StoreError;
+
+/// Why a request of the Push Data API failed.
+///
+/// The message-only variants carry the service's own words (what was wrong and where);
+/// errors of other layers keep their source as a value.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ApiError {
+    /// The request is malformed or its data does not fit the dataset (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Missing, unknown or expired auth token, or bad credentials (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The named dataset, table, upload session or object does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the state of a resource, e.g. a finished session (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request body is larger than the configured limit (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The table store refused or failed (status by the store's error).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A file-system call of the service failed (500).
+    #[error("{context}: {source}")]
+    Io {
+        /// What the service was doing.
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Anything else the service did not expect: Arrow on its own data, a panicked task (500).
+    #[error("{context}: {source}")]
+    Internal {
+        /// What the service was doing.
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// `Result` of the Push Data API service.
+pub(crate) type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+impl ApiError {
+    /// A 400 error.
+    pub(crate) fn bad_request(msg: impl Into<String>) -> Self {
+        ApiError::BadRequest(msg.into())
+    }
+
+    /// A 404 error.
+    pub(crate) fn not_found(msg: impl Into<String>) -> Self {
+        ApiError::NotFound(msg.into())
+    }
+
+    /// A file-system error while doing `context`.
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        ApiError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// An unexpected error while doing `context`.
+    pub(crate) fn internal(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        ApiError::Internal {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Store(e) => store_status(e),
+            ApiError::Io { .. } | ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The error code in the body (`ERR001`-style, as the real server uses).
+    fn code(&self) -> &'static str {
+        match self.status() {
+            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => "ERR004",
+            StatusCode::UNAUTHORIZED => "ERR003",
+            StatusCode::CONFLICT => "ERR006",
+            StatusCode::PAYLOAD_TOO_LARGE => "ERR007",
+            _ => "ERR001",
+        }
+    }
+
+    /// The wire body for this error, with a fresh ticket id.
+    fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: Some(self.code().to_string()),
+            message: self.to_string(),
+            ticket_id: Some(crate::ids::new_object_id().to_lowercase()),
+            i_server_code: None,
+        }
+    }
+}
+
+/// The status of a store error: the caller's data (400), a missing table (404), a
+/// cancelled commit (409), the server's own failure (500).
+fn store_status(e: &StoreError) -> StatusCode {
+    match e {
+        StoreError::DoesNotFit { .. } | StoreError::NoKey { .. } => StatusCode::BAD_REQUEST,
+        StoreError::UnknownTable { .. } => StatusCode::NOT_FOUND,
+        StoreError::Cancelled => StatusCode::CONFLICT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = self.body();
+        if status.is_server_error() {
+            tracing::error!(ticket = ?body.ticket_id, "{}", body.message);
+        } else {
+            tracing::debug!(status = status.as_u16(), "{}", body.message);
+        }
+        (status, axum::Json(body)).into_response()
+    }
+}

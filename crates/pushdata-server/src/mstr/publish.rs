@@ -1,0 +1,85 @@
+//! The publish lifecycle of the Push Data API: an upload session's publish runs in the
+//! background (the status endpoint reports it), a single request publishes at once; both
+//! commit through the store under the dataset's publish lock.
+
+use std::sync::Arc;
+
+use super::Dataset;
+use super::error::{ApiError, Result};
+use super::service::Service;
+use super::sessions::{Phase, UploadSession};
+use crate::store::{CommitControl, Manifest, TableUpload};
+
+/// Run `f` on a blocking thread.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal("background task", e))?
+}
+
+impl Service {
+    /// Start publishing `sess` in the background; returns at once (409 unless open).
+    pub(crate) fn start_publish(
+        self: &Arc<Self>,
+        ds: Arc<Dataset>,
+        sess: Arc<UploadSession>,
+    ) -> Result<()> {
+        let uploads = sess.begin_publish()?;
+        let service = self.clone();
+        tokio::spawn(async move {
+            let outcome = service.run_publish(&ds, &sess, uploads).await;
+            let phase = match outcome {
+                Ok(m) => {
+                    tracing::info!(dataset = %ds.def.id, session = %sess.id, version = m.version, "published");
+                    Phase::Published
+                }
+                Err(e) => {
+                    tracing::warn!(dataset = %ds.def.id, session = %sess.id, "publish failed: {e}");
+                    Phase::Failed(format!("publish failed: {e}"))
+                }
+            };
+            sess.end_publish(phase);
+        });
+        Ok(())
+    }
+
+    async fn run_publish(
+        &self,
+        ds: &Arc<Dataset>,
+        sess: &Arc<UploadSession>,
+        uploads: Vec<TableUpload>,
+    ) -> Result<Manifest> {
+        let hook = self.hook.clone();
+        let id = ds.def.id.clone();
+        blocking(move || {
+            hook.before_publish(&id);
+            Ok(())
+        })
+        .await?;
+        let s = sess.clone();
+        self.commit(ds, uploads, move || s.is_cancelled()).await
+    }
+
+    /// Commit `uploads` to `ds` now, holding the dataset's publish lock (single-request
+    /// workflow, and the end of an upload session's publish).
+    pub(crate) async fn commit(
+        &self,
+        ds: &Arc<Dataset>,
+        uploads: Vec<TableUpload>,
+        cancelled: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> Result<Manifest> {
+        let _guard = ds.publish_lock.lock().await;
+        let ds = ds.clone();
+        let hook = self.hook.clone();
+        blocking(move || {
+            let control = CommitControl {
+                hook: hook.as_ref(),
+                cancelled: &cancelled,
+            };
+            Ok(ds.commit(uploads, control)?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,111 @@
+//! HTTP routes, one module per API area, and the state they share.
+
+mod auth;
+mod compat;
+mod cubes;
+mod datasets;
+mod extract;
+mod upload;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{Method, StatusCode, Uri};
+use axum::routing::{get, patch, post, put};
+use serde::de::DeserializeOwned;
+
+use super::Service;
+use super::error::{ApiError, Result};
+
+/// The shared state handle.
+pub(crate) type Shared = Arc<Service>;
+
+/// The body, or 413 / 400 with an error body.
+pub(crate) fn body_bytes(
+    body: std::result::Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Bytes> {
+    body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(format!(
+                "request body is larger than the server's limit of {limit} bytes; send smaller chunks"
+            ))
+        } else {
+            ApiError::bad_request(format!("could not read the request body: {r}"))
+        }
+    })
+}
+
+/// Parse a JSON body, naming the endpoint in the error.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body for {what}: {e}")))
+}
+
+async fn fallback(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no endpoint {method} {}", uri.path()))
+}
+
+/// All routes under `base` (e.g. `/MicroStrategyLibrary`).
+pub(crate) fn router(state: Shared, base: &str, max_body_bytes: usize) -> Router {
+    let api = Router::new()
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/projects", get(auth::projects))
+        .route(
+            "/api/sessions",
+            get(auth::session_info).put(auth::session_extend),
+        )
+        .route("/api/sessions/userInfo", get(auth::user_info))
+        .route("/api/status", get(auth::status))
+        .route("/api/datasets", post(datasets::create))
+        .route("/api/datasets/models", post(datasets::create_model))
+        .route("/api/datasets/{id}", get(datasets::definition))
+        .route(
+            "/api/datasets/{id}/tables/{table}",
+            patch(datasets::update_table),
+        )
+        .route(
+            "/api/datasets/{id}/uploadSessions",
+            post(upload::create_session),
+        )
+        .route(
+            "/api/datasets/{id}/uploadSessions/{sid}",
+            put(upload::put_chunk).delete(upload::delete_session),
+        )
+        .route(
+            "/api/datasets/{id}/uploadSessions/{sid}/publish",
+            post(upload::publish),
+        )
+        .route(
+            "/api/datasets/{id}/uploadSessions/{sid}/publishStatus",
+            get(upload::publish_status),
+        )
+        .route(
+            "/api/folders/preDefined/{kind}",
+            get(compat::predefined_folder),
+        )
+        .route(
+            "/api/objects/{id}",
+            get(compat::get_object).delete(compat::delete_object),
+        )
+        .route("/api/v2/cubes/{id}", get(compat::cube_definition))
+        .route("/api/v2/cubes/{id}/instances", post(cubes::create_instance))
+        .route(
+            "/api/v2/cubes/{id}/instances/{iid}",
+            get(cubes::instance_page),
+        )
+        .route("/api/cubes/{id}", get(compat::cube_definition))
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state);
+    if base.is_empty() {
+        api
+    } else {
+        Router::new().nest(base, api).fallback(fallback)
+    }
+}

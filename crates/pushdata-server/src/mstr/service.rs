@@ -1,0 +1,213 @@
+//! The state every request of the Push Data API shares, and the service's operations that
+//! outlive or go beyond one HTTP exchange: upload sessions and their chunks (publishing is
+//! in [`publish`](super::publish)).
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use pushdata_core::wire::{ChunkIndex, UploadSessionRequest};
+
+use super::Dataset;
+use super::auth::{Auth, Session};
+use super::cube::Instances;
+use super::definition::{DatasetDef, check_policy};
+use super::error::{ApiError, Result};
+use super::sessions::{Phase, SessionTable, UploadSession};
+use crate::config::ProjectConfig;
+use crate::decode::ChunkLayout;
+use crate::hook::PublishHook;
+use crate::ids;
+use crate::store::{Catalog, StagedData, StagingMemory};
+
+/// The Push Data API service: its datasets in the store, tokens, sessions, cube instances
+/// and the limits requests run under.
+#[derive(Debug)]
+pub(crate) struct Service {
+    pub(crate) auth: Auth,
+    pub(crate) catalog: Catalog<DatasetDef>,
+    /// Upload sessions by id (open, publishing or finished).
+    pub(crate) sessions: RwLock<HashMap<String, Arc<UploadSession>>>,
+    pub(crate) projects: Vec<ProjectConfig>,
+    /// Run at fixed points of every publish (tests bring faults and delays through it).
+    pub(crate) hook: Arc<dyn PublishHook>,
+    /// The body limit (for error messages).
+    pub(crate) max_body_bytes: usize,
+    pub(crate) cube_instances: Instances,
+    /// Permits for reading and decoding chunk bodies (bounds memory).
+    pub(crate) chunk_slots: tokio::sync::Semaphore,
+    /// The memory budget of chunks staged in memory.
+    pub(crate) staging_memory: StagingMemory,
+    /// Where upload sessions stage chunks that do not fit the memory budget.
+    pub(crate) staging_dir: PathBuf,
+}
+
+impl Service {
+    /// The project with id `id` (401 when unknown).
+    pub(crate) fn project(&self, id: &str) -> Result<&ProjectConfig> {
+        self.projects
+            .iter()
+            .find(|p| p.id.eq_ignore_ascii_case(id))
+            .ok_or_else(|| {
+                ApiError::Unauthorized(format!(
+                    "project {id:?} (X-MSTR-ProjectID) does not exist or is not accessible; known projects: {}",
+                    self.projects
+                        .iter()
+                        .map(|p| format!("{} ({:?})", p.id, p.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
+    /// The dataset `id` of `project` (404 otherwise).
+    pub(crate) fn dataset(&self, project: &ProjectConfig, id: &str) -> Result<Arc<Dataset>> {
+        self.catalog
+            .get(id)
+            .filter(|d| d.def.project_id.eq_ignore_ascii_case(&project.id))
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "dataset {id:?} does not exist in project {}",
+                    project.id
+                ))
+            })
+    }
+
+    /// Check a session token (and refresh its idle timer).
+    pub(crate) fn user(&self, token: Option<&str>) -> Result<Session> {
+        self.auth.check(token)
+    }
+
+    /// Drop upload sessions idle for longer than the token idle timeout (their owner's
+    /// token has expired too), with their staged files.
+    fn sweep_sessions(&self) {
+        let idle = self.auth.idle_timeout();
+        let mut map = self.sessions.write();
+        map.retain(|id, s| {
+            let dead = s.is_abandoned(idle);
+            if dead {
+                tracing::info!(session = %id, "dropping abandoned upload session");
+                s.remove_files();
+            }
+            !dead
+        });
+    }
+
+    /// An upload session of `ds`.
+    pub(crate) fn session(&self, ds: &Dataset, sid: &str) -> Result<Arc<UploadSession>> {
+        let map = self.sessions.read();
+        let found = map
+            .get(sid)
+            .or_else(|| map.get(&sid.to_ascii_uppercase()))
+            .filter(|s| s.dataset_id == ds.def.id)
+            .cloned();
+        if let Some(s) = &found {
+            s.touch();
+        }
+        found.ok_or_else(|| {
+            ApiError::not_found(format!(
+                "upload session {sid:?} does not exist for dataset {} (unknown, deleted, or the server restarted)",
+                ds.def.id
+            ))
+        })
+    }
+
+    /// Open an upload session on `ds` for the tables, policies and layouts of `req`.
+    pub(crate) fn create_session(
+        &self,
+        ds: &Dataset,
+        req: &UploadSessionRequest,
+    ) -> Result<String> {
+        self.sweep_sessions();
+        let tables = session_tables(ds, req)?;
+        let sid = ids::new_object_id();
+        let dir = self.staging_dir.join(&sid);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ApiError::io(format!("creating {}", dir.display()), e))?;
+        let session = UploadSession::new(sid.clone(), ds.def.id.clone(), tables, dir);
+        self.sessions.write().insert(sid.clone(), session);
+        tracing::info!(dataset = %ds.def.id, session = %sid, "upload session created");
+        Ok(sid)
+    }
+
+    /// End an upload session; a running publish is cancelled if it has not swapped yet.
+    pub(crate) fn delete_session(&self, sess: &UploadSession) {
+        sess.cancel();
+        self.sessions.write().remove(&sess.id);
+        if sess.phase() != Phase::Publishing {
+            sess.remove_files();
+        }
+        tracing::info!(session = %sess.id, "upload session deleted");
+    }
+
+    /// Decode chunk JSON of table `table_name` and stage it in `sess` (blocking). Re-sending
+    /// an index replaces the chunk.
+    pub(crate) fn stage_chunk(
+        &self,
+        sess: &UploadSession,
+        table_name: &str,
+        index: ChunkIndex,
+        json: &[u8],
+    ) -> Result<()> {
+        let ti = sess.table_index(table_name, index)?;
+        let st = &sess.tables[ti];
+        let place = format!("table {:?}, chunk {}", st.table_name, index);
+        let started = std::time::Instant::now();
+        let parts = crate::decode::decode_json_parts(json, &st.layout, &place)?;
+        let decode_ms = started.elapsed().as_millis();
+        let rows: usize = parts.iter().map(arrow_array::RecordBatch::num_rows).sum();
+        let data = StagedData::keep(&self.staging_memory, parts, || {
+            sess.dir.join(format!(
+                "t{ti}-c{}-{}.arrow",
+                index.0,
+                &ids::new_token()[..12]
+            ))
+        })?;
+        let in_memory = matches!(data, StagedData::Memory(_));
+        sess.add_chunk(ti, index, data)?;
+        tracing::debug!(session = %sess.id, table = %st.table_name, index = index.0, rows, decode_ms, in_memory, "chunk staged");
+        Ok(())
+    }
+}
+
+/// The tables of an upload session request, checked against the dataset.
+fn session_tables(ds: &Dataset, req: &UploadSessionRequest) -> Result<Vec<SessionTable>> {
+    if req.tables.is_empty() {
+        return Err(ApiError::bad_request(
+            "the upload session names no tables; give tables[{name, updatePolicy}]",
+        ));
+    }
+    let mut tables = Vec::with_capacity(req.tables.len());
+    let mut seen = HashSet::new();
+    for t in &req.tables {
+        let td = ds.def.table(&t.name).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "dataset {} has no table {:?}; its tables are {}",
+                ds.def.id,
+                t.name,
+                ds.def.table_names()
+            ))
+        })?;
+        if !seen.insert(td.id.clone()) {
+            return Err(ApiError::bad_request(format!(
+                "table {:?} appears twice in the upload session",
+                td.name
+            )));
+        }
+        check_policy(t.update_policy, td)?;
+        let layout = ChunkLayout::new(
+            td.columns.clone(),
+            t.column_headers.as_deref(),
+            t.orientation.unwrap_or_default(),
+            &td.name,
+        )?;
+        tables.push(SessionTable {
+            table_id: td.id.clone(),
+            table_name: td.name.clone(),
+            policy: t.update_policy,
+            layout,
+        });
+    }
+    Ok(tables)
+}

@@ -1,0 +1,219 @@
+//! Upload sessions of the multi-request workflow: per table its policy and chunk layout,
+//! the staged chunks by index, and where the session is in its life.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use pushdata_core::wire::{ChunkIndex, PublishState, UpdatePolicy, position_by_name};
+
+use super::definition::merge_policy;
+use super::error::{ApiError, Result};
+use crate::decode::ChunkLayout;
+use crate::store::{StagedData, TableUpload, UploadSource};
+
+/// One table of an upload session.
+#[derive(Debug)]
+pub(crate) struct SessionTable {
+    pub(crate) table_id: String,
+    pub(crate) table_name: String,
+    /// Policy applied at publish.
+    pub(crate) policy: UpdatePolicy,
+    /// How chunk values map onto the table's columns.
+    pub(crate) layout: ChunkLayout,
+}
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Accepting chunks.
+    Open,
+    /// Publish running.
+    Publishing,
+    /// Published.
+    Published,
+    /// Publish failed, with the reason.
+    Failed(String),
+}
+
+#[derive(Debug)]
+struct SessionState {
+    phase: Phase,
+    /// Per table (same order as [`UploadSession::tables`]): chunk index -> staged rows.
+    chunks: Vec<BTreeMap<u64, StagedData>>,
+}
+
+/// An upload session.
+#[derive(Debug)]
+pub(crate) struct UploadSession {
+    pub(crate) id: String,
+    pub(crate) dataset_id: String,
+    pub(crate) tables: Vec<SessionTable>,
+    /// The staging directory of this session.
+    pub(crate) dir: PathBuf,
+    state: Mutex<SessionState>,
+    /// Set by DELETE; a running publish stops before its swap.
+    cancelled: AtomicBool,
+    touched: Mutex<Instant>,
+}
+
+impl UploadSession {
+    /// A new open session.
+    pub(crate) fn new(
+        id: String,
+        dataset_id: String,
+        tables: Vec<SessionTable>,
+        dir: PathBuf,
+    ) -> Arc<Self> {
+        let n = tables.len();
+        Arc::new(UploadSession {
+            id,
+            dataset_id,
+            tables,
+            dir,
+            state: Mutex::new(SessionState {
+                phase: Phase::Open,
+                chunks: vec![BTreeMap::new(); n],
+            }),
+            cancelled: AtomicBool::new(false),
+            touched: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// The table chunk `index` names, by name (exact, then any case) or id.
+    pub(crate) fn table_index(&self, name: &str, index: ChunkIndex) -> Result<usize> {
+        position_by_name(&self.tables, name, |t| &t.table_name)
+            .or_else(|| {
+                self.tables
+                    .iter()
+                    .position(|t| t.table_id.eq_ignore_ascii_case(name))
+            })
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "chunk {index} names table {name:?}, which is not in upload session {}; its tables are {}",
+                    self.id,
+                    self.tables
+                        .iter()
+                        .map(|t| format!("{:?}", t.table_name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
+    /// The phase now.
+    pub(crate) fn phase(&self) -> Phase {
+        self.state.lock().phase.clone()
+    }
+
+    /// 409 unless the session still accepts chunks and a publish.
+    pub(crate) fn ensure_open(&self) -> Result<()> {
+        let st = self.state.lock();
+        if st.phase != Phase::Open {
+            return Err(self.not_open(&st.phase));
+        }
+        Ok(())
+    }
+
+    fn not_open(&self, phase: &Phase) -> ApiError {
+        let what = match phase {
+            Phase::Open => "open",
+            Phase::Publishing => "being published",
+            Phase::Published => "already published",
+            Phase::Failed(_) => "finished (its publish failed)",
+        };
+        ApiError::Conflict(format!(
+            "upload session {} is {what}; it accepts no more chunks or publishes (create a new upload session)",
+            self.id
+        ))
+    }
+
+    /// Keep a decoded chunk (replacing one staged at the same index), unless the session
+    /// stopped accepting chunks meanwhile: then the chunk is discarded (409).
+    pub(crate) fn add_chunk(
+        &self,
+        table: usize,
+        index: ChunkIndex,
+        chunk: StagedData,
+    ) -> Result<()> {
+        let mut state = self.state.lock();
+        if state.phase != Phase::Open || self.is_cancelled() {
+            chunk.discard();
+            return Err(self.not_open(&state.phase));
+        }
+        if let Some(old) = state.chunks[table].insert(index.0, chunk) {
+            old.discard();
+        }
+        Ok(())
+    }
+
+    /// Move to `Publishing` and hand out the staged chunks, per table in index order.
+    pub(crate) fn begin_publish(&self) -> Result<Vec<TableUpload>> {
+        let mut st = self.state.lock();
+        if st.phase != Phase::Open {
+            return Err(self.not_open(&st.phase));
+        }
+        st.phase = Phase::Publishing;
+        Ok(self
+            .tables
+            .iter()
+            .zip(&st.chunks)
+            .map(|(t, chunks)| TableUpload {
+                table_id: t.table_id.clone(),
+                policy: merge_policy(t.policy),
+                source: UploadSource::Staged(chunks.values().cloned().collect()),
+            })
+            .collect())
+    }
+
+    /// Record the publish outcome and drop the staged chunks and files.
+    pub(crate) fn end_publish(&self, phase: Phase) {
+        let mut st = self.state.lock();
+        st.phase = phase;
+        st.chunks.iter_mut().for_each(BTreeMap::clear);
+        drop(st);
+        self.remove_files();
+    }
+
+    /// Record activity (chunk, publish, status poll).
+    pub(crate) fn touch(&self) {
+        *self.touched.lock() = Instant::now();
+    }
+
+    /// Whether the session saw no activity for `idle` and is not publishing: it can be
+    /// dropped with its staged files.
+    pub(crate) fn is_abandoned(&self, idle: Duration) -> bool {
+        self.touched.lock().elapsed() > idle && self.state.lock().phase != Phase::Publishing
+    }
+
+    /// Cancel: a running publish stops before its swap; no more chunks are taken.
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether DELETE was called.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// The publish status: (state, message).
+    pub(crate) fn status(&self) -> (PublishState, String) {
+        match &self.state.lock().phase {
+            Phase::Open => (
+                PublishState(0),
+                "upload session open: waiting for publish".to_string(),
+            ),
+            Phase::Publishing => (PublishState::RUNNING, "sql execution".to_string()),
+            Phase::Published => (PublishState::READY, "result ready".to_string()),
+            Phase::Failed(m) => (PublishState::FAILED, m.clone()),
+        }
+    }
+
+    /// Remove the staging directory.
+    pub(crate) fn remove_files(&self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

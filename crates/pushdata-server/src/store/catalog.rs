@@ -1,0 +1,281 @@
+//! The datasets of one service under its directory: each a definition the service owns,
+//! the manifest of its published version, and its publish lock.
+//!
+//! ```text
+//! <root>/<DATASET_ID>/definition.json      the service's definition (tables, key columns, ...)
+//! <root>/<DATASET_ID>/current.json         the manifest: version + one file per table
+//! <root>/<DATASET_ID>/tables/<TABLE_ID>/v<version>.parquet
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::DataType as ArrowType;
+use parking_lot::RwLock;
+use pushdata_core::wire::ColumnHeader;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::error::{Result, StoreError};
+use super::files;
+use super::schema::read_type;
+
+/// What a service stores about a dataset: its tables, and whatever else it needs (the store
+/// keeps it in `definition.json` and never looks inside).
+pub(crate) trait Definition:
+    Serialize + DeserializeOwned + fmt::Debug + Send + Sync + 'static
+{
+    /// The dataset id (32 upper-case hex digits).
+    fn id(&self) -> &str;
+    /// The dataset name, for listings.
+    fn name(&self) -> &str;
+    /// The tables, in order.
+    fn tables(&self) -> &[TableDef];
+}
+
+/// A table as the store keeps it: typed columns, and which of them form the row key of a
+/// keyed merge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TableDef {
+    /// Table id (32 upper-case hex).
+    pub(crate) id: String,
+    /// Table name.
+    pub(crate) name: String,
+    /// Columns in order, with their API types.
+    pub(crate) columns: Vec<ColumnHeader>,
+    /// Indexes of the key columns, ascending.
+    pub(crate) key_columns: Vec<usize>,
+}
+
+/// The published version of one table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TableVersion {
+    /// The Parquet file, relative to the dataset directory.
+    pub(crate) file: String,
+    /// Number of rows in it.
+    pub(crate) rows: u64,
+}
+
+/// The pointer to a dataset's published data (`current.json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Manifest {
+    /// Increases by one per publish.
+    pub(crate) version: u64,
+    /// Table id -> its published file. Tables never published are absent.
+    pub(crate) tables: BTreeMap<String, TableVersion>,
+}
+
+/// A dataset: its definition, its current manifest and its publish lock.
+#[derive(Debug)]
+pub(crate) struct Dataset<D> {
+    /// The service's definition.
+    pub(crate) def: D,
+    pub(super) dir: PathBuf,
+    pub(super) manifest: RwLock<Arc<Manifest>>,
+    /// Held for the whole of a publish: publishes to one dataset are serialized.
+    pub(crate) publish_lock: tokio::sync::Mutex<()>,
+}
+
+pub(super) const DEFINITION: &str = "definition.json";
+pub(super) const CURRENT: &str = "current.json";
+
+/// One published version of a dataset, pinned: what it reads stays the same whatever is
+/// published meanwhile.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    dir: PathBuf,
+    manifest: Arc<Manifest>,
+}
+
+impl Snapshot {
+    /// The manifest of this version.
+    pub(crate) fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The published file of table `table_id` (`None`: never published).
+    pub(crate) fn table_file(&self, table_id: &str) -> Option<PathBuf> {
+        self.manifest
+            .tables
+            .get(table_id)
+            .map(|tv| self.dir.join(&tv.file))
+    }
+
+    /// The Arrow type readers see for column `col` of `table`.
+    pub(crate) fn column_type(&self, table: &TableDef, col: usize) -> Option<ArrowType> {
+        let c = table.columns.get(col)?;
+        let stored = self
+            .table_file(&table.id)
+            .and_then(|p| files::stored_schema(&p).ok());
+        let stored_type = stored
+            .as_ref()
+            .and_then(|s| s.fields().get(col).map(|f| f.data_type().clone()));
+        Some(read_type(c.data_type, stored_type.as_ref()))
+    }
+
+    /// All rows of a table as readers see them (empty when never published).
+    pub(crate) fn read_table(&self, table_id: &str) -> Result<Vec<RecordBatch>> {
+        match self.table_file(table_id) {
+            None => Ok(Vec::new()),
+            Some(p) => files::read_parquet(&p)?.collect(),
+        }
+    }
+}
+
+impl<D: Definition> Dataset<D> {
+    /// The current manifest (a snapshot: readers see one version throughout).
+    pub(crate) fn manifest(&self) -> Arc<Manifest> {
+        self.manifest.read().clone()
+    }
+
+    /// The current version, pinned for reading.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            dir: self.dir.clone(),
+            manifest: self.manifest(),
+        }
+    }
+
+    /// A table by id.
+    pub(crate) fn table(&self, table_id: &str) -> Option<&TableDef> {
+        self.def.tables().iter().find(|t| t.id == table_id)
+    }
+}
+
+pub(super) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = std::fs::read(path).map_err(|e| StoreError::io("reading", path, e))?;
+    serde_json::from_slice(&bytes).map_err(|source| StoreError::Json {
+        op: "parsing",
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let cur = dir.join(CURRENT);
+    if cur.is_file() {
+        read_json(&cur)
+    } else {
+        Ok(Manifest::default())
+    }
+}
+
+/// The tables of any service's definition (the rest of the file is not read).
+#[derive(Deserialize)]
+struct TablesOnly {
+    tables: Vec<TableDef>,
+}
+
+/// Read a table's published rows straight from a dataset directory under `root` (no
+/// server needed). `table` is the table id or name (exact, then any case).
+pub(crate) fn read_table(root: &Path, dataset_id: &str, table: &str) -> Result<Vec<RecordBatch>> {
+    let dir = root.join(dataset_id);
+    let def: TablesOnly = read_json(&dir.join(DEFINITION))?;
+    let t = def
+        .tables
+        .iter()
+        .find(|t| t.id.eq_ignore_ascii_case(table))
+        .or_else(|| {
+            pushdata_core::wire::position_by_name(&def.tables, table, |t| &t.name)
+                .map(|i| &def.tables[i])
+        })
+        .ok_or_else(|| StoreError::UnknownTable {
+            dataset: dataset_id.to_string(),
+            table: format!("{table:?}"),
+        })?;
+    Snapshot {
+        manifest: Arc::new(read_manifest(&dir)?),
+        dir,
+    }
+    .read_table(&t.id)
+}
+
+/// All datasets of one service, loaded from its directory at start.
+#[derive(Debug)]
+pub(crate) struct Catalog<D> {
+    root: PathBuf,
+    datasets: RwLock<HashMap<String, Arc<Dataset<D>>>>,
+}
+
+impl<D: Definition> Catalog<D> {
+    /// Open (or create) the service's directory: load every dataset and remove table files
+    /// that no manifest points to (leftovers of interrupted publishes).
+    pub(crate) fn open(root: &Path) -> Result<Self> {
+        std::fs::create_dir_all(root).map_err(|e| StoreError::io("creating", root, e))?;
+        let mut datasets = HashMap::new();
+        let rd = std::fs::read_dir(root).map_err(|e| StoreError::io("listing", root, e))?;
+        for e in rd.flatten() {
+            let dir = e.path();
+            let def_path = dir.join(DEFINITION);
+            if !def_path.is_file() {
+                continue;
+            }
+            let def: D = read_json(&def_path)?;
+            let manifest = read_manifest(&dir)?;
+            let ds = Dataset {
+                def,
+                dir,
+                manifest: RwLock::new(Arc::new(manifest.clone())),
+                publish_lock: tokio::sync::Mutex::new(()),
+            };
+            ds.remove_unreferenced_files(&manifest);
+            datasets.insert(ds.def.id().to_string(), Arc::new(ds));
+        }
+        tracing::info!(datasets = datasets.len(), dir = %root.display(), "opened datasets");
+        Ok(Catalog {
+            root: root.to_path_buf(),
+            datasets: RwLock::new(datasets),
+        })
+    }
+
+    /// Store a new dataset definition (with an empty manifest).
+    pub(crate) fn create(&self, def: D) -> Result<Arc<Dataset<D>>> {
+        let dir = self.root.join(def.id());
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io("creating", &dir, e))?;
+        files::write_json_atomic(&dir.join(CURRENT), &Manifest::default())?;
+        files::write_json_atomic(&dir.join(DEFINITION), &def)?;
+        files::sync_dir(&self.root)?;
+        let ds = Arc::new(Dataset {
+            def,
+            dir,
+            manifest: RwLock::new(Arc::new(Manifest::default())),
+            publish_lock: tokio::sync::Mutex::new(()),
+        });
+        self.datasets
+            .write()
+            .insert(ds.def.id().to_string(), ds.clone());
+        Ok(ds)
+    }
+
+    /// A dataset by id (any case).
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<Dataset<D>>> {
+        let map = self.datasets.read();
+        map.get(id)
+            .or_else(|| map.get(&id.to_ascii_uppercase()))
+            .cloned()
+    }
+
+    /// All datasets, by name.
+    pub(crate) fn list(&self) -> Vec<Arc<Dataset<D>>> {
+        let mut v: Vec<_> = self.datasets.read().values().cloned().collect();
+        v.sort_by(|a, b| a.def.name().cmp(b.def.name()));
+        v
+    }
+
+    /// Delete a dataset and its files. Returns whether it existed.
+    pub(crate) fn delete(&self, id: &str) -> Result<bool> {
+        let Some(ds) = self.get(id) else {
+            return Ok(false);
+        };
+        self.datasets.write().remove(ds.def.id());
+        let def = ds.dir.join(DEFINITION);
+        std::fs::remove_file(&def).map_err(|e| StoreError::io("removing", &def, e))?;
+        files::sync_dir(&ds.dir)?;
+        std::fs::remove_dir_all(&ds.dir).map_err(|e| StoreError::io("removing", &ds.dir, e))?;
+        Ok(true)
+    }
+}

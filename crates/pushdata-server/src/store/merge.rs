@@ -1,0 +1,446 @@
+//! Merging an upload into a table's stored rows under a [`MergePolicy`], streaming: the
+//! memory used is the uploaded rows' keys plus one batch at a time, whatever the sizes of
+//! the upload and of the table.
+//!
+//! The key of a row is the values of the table's key columns (the caller says which);
+//! the other columns are the payload. Keys are compared as `arrow-row` rows (one byte
+//! string per key, no per-value allocation).
+//!
+//! | policy | stored row whose key is uploaded | uploaded row with a new key |
+//! |---|---|---|
+//! | `Replace` | dropped (all stored rows are) | inserted (every uploaded row, duplicates kept) |
+//! | `Append` | kept | inserted (every uploaded row; no key needed) |
+//! | `InsertNew` | kept unchanged | inserted |
+//! | `Update` | replaced by the uploaded row | ignored |
+//! | `Upsert` | replaced by the uploaded row | inserted |
+//! | `Delete` | dropped | ignored (uploaded rows only name keys) |
+//!
+//! Duplicate keys inside one upload: `InsertNew` uses the FIRST uploaded row of a key;
+//! `Update` and `Upsert` use the LAST uploaded row of a key (upload order = chunk order,
+//! then row order). `Replace` and `Append` keep all rows.
+//! A table without key columns: `InsertNew` appends every row; `Update`, `Upsert` and
+//! `Delete` are refused.
+//!
+//! Output order: the stored rows that stay, in their order, then the uploaded rows that
+//! are written (replacements and insertions), in upload order.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use arrow_array::{ArrayRef, BooleanArray, RecordBatch, UInt32Array};
+use arrow_row::{RowConverter, Rows, SortField};
+use arrow_schema::SchemaRef;
+
+use super::commit::UploadSource;
+use super::error::{Result, StoreError};
+use super::files;
+use super::schema::conform;
+use super::staging::StagedData;
+
+/// How uploaded rows are merged into a table's stored rows (see the module table).
+///
+/// `Append` and `Delete` have no Push Data API policy; they are here for the Veracity
+/// ingest service (its Append and Delete operations), which comes next on this store.
+#[cfg_attr(not(test), allow(dead_code))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MergePolicy {
+    /// The upload becomes the table.
+    Replace,
+    /// Every uploaded row is added.
+    Append,
+    /// Uploaded rows whose key is not stored are added.
+    InsertNew,
+    /// Stored rows whose key is uploaded take the uploaded values.
+    Update,
+    /// `Update`, and uploaded rows with a new key are added.
+    Upsert,
+    /// Stored rows whose key is uploaded are removed.
+    Delete,
+}
+
+impl MergePolicy {
+    /// The policy's name, for errors.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            MergePolicy::Replace => "replace",
+            MergePolicy::Append => "append",
+            MergePolicy::InsertNew => "insert-new",
+            MergePolicy::Update => "update",
+            MergePolicy::Upsert => "upsert",
+            MergePolicy::Delete => "delete",
+        }
+    }
+
+    /// Whether the merge reads the stored rows (all but `Replace`).
+    pub(crate) fn keeps_stored_rows(self) -> bool {
+        self != MergePolicy::Replace
+    }
+
+    /// Whether the merge compares keys (it needs key columns).
+    pub(crate) fn needs_key(self) -> bool {
+        matches!(
+            self,
+            MergePolicy::Update | MergePolicy::Upsert | MergePolicy::Delete
+        )
+    }
+}
+
+/// The uploaded rows of one table, as chunks that can be read more than once (in upload
+/// order), conformed to the table's stored schema as they are read.
+#[derive(Debug)]
+pub(crate) struct Uploaded {
+    source: UploadSource,
+    schema: SchemaRef,
+    table: String,
+}
+
+impl Uploaded {
+    /// `source`'s rows, to be read with `schema`.
+    pub(crate) fn new(source: UploadSource, schema: SchemaRef, table: String) -> Self {
+        Uploaded {
+            source,
+            schema,
+            table,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match &self.source {
+            UploadSource::Staged(c) => c.len(),
+            UploadSource::Batches(b) => b.len(),
+        }
+    }
+
+    /// Chunk `i` as the batches it was kept in, conformed.
+    fn parts(&self, i: usize) -> Result<Vec<RecordBatch>> {
+        let batches = match &self.source {
+            UploadSource::Batches(b) => b.get(i).cloned().into_iter().collect(),
+            UploadSource::Staged(chunks) => match chunks.get(i) {
+                None => Vec::new(),
+                Some(StagedData::File(path)) => files::read_ipc(path)?.1,
+                Some(StagedData::Memory(m)) => m.batches.clone(),
+            },
+        };
+        batches
+            .into_iter()
+            .map(|b| conform(b, &self.schema, &self.table))
+            .collect()
+    }
+
+    /// Chunk `i` as one batch, conformed.
+    fn load(&self, i: usize) -> Result<RecordBatch> {
+        let mut parts = self.parts(i)?;
+        match parts.len() {
+            0 => Ok(RecordBatch::new_empty(self.schema.clone())),
+            1 => Ok(parts.swap_remove(0)),
+            _ => arrow_select::concat::concat_batches(&self.schema, &parts)
+                .map_err(StoreError::arrow("concatenating a staged chunk")),
+        }
+    }
+}
+
+/// Where the output batches of a merge go.
+type Sink<'s> = dyn FnMut(RecordBatch) -> Result<()> + 's;
+
+/// Counts the rows passed on to the sink (empty batches are not passed on).
+struct Counted<'a, 's> {
+    sink: &'a mut Sink<'s>,
+    rows: u64,
+}
+
+impl Counted<'_, '_> {
+    fn emit(&mut self, b: RecordBatch) -> Result<()> {
+        self.rows += b.num_rows() as u64;
+        if b.num_rows() > 0 {
+            (self.sink)(b)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Merge the uploaded chunks into `existing` under `policy`, passing output batches to
+/// `sink`. Returns the number of output rows. Stored batches must already have `schema`.
+pub(crate) fn apply(
+    policy: MergePolicy,
+    key_columns: &[usize],
+    table: &str,
+    schema: &SchemaRef,
+    existing: &mut dyn Iterator<Item = Result<RecordBatch>>,
+    uploaded: &Uploaded,
+    sink: &mut Sink<'_>,
+) -> Result<u64> {
+    let mut out = Counted { sink, rows: 0 };
+    let unkeyed = key_columns.is_empty() && policy == MergePolicy::InsertNew;
+    if matches!(policy, MergePolicy::Replace | MergePolicy::Append) || unkeyed {
+        if policy != MergePolicy::Replace {
+            for b in existing {
+                out.emit(b?)?;
+            }
+        }
+        for c in 0..uploaded.len() {
+            for b in uploaded.parts(c)? {
+                out.emit(b)?;
+            }
+        }
+        return Ok(out.rows);
+    }
+    if key_columns.is_empty() {
+        return Err(StoreError::NoKey {
+            table: table.to_string(),
+            policy: policy.name(),
+        });
+    }
+    let keys = Keys::new(schema, key_columns)?;
+    let upload = UploadKeys::collect(&keys, uploaded)?;
+    let chosen = upload.chosen(policy)?;
+    let mut matched = upload.unmatched();
+    for b in existing {
+        out.emit(filter_stored(policy, &keys, &chosen, b?, &mut matched)?)?;
+    }
+    upload.write_chosen(policy, &chosen, uploaded, &matched, &mut out)?;
+    Ok(out.rows)
+}
+
+/// Turns the key columns of batches into comparable rows.
+struct Keys<'k> {
+    conv: RowConverter,
+    columns: &'k [usize],
+}
+
+impl<'k> Keys<'k> {
+    fn new(schema: &SchemaRef, columns: &'k [usize]) -> Result<Self> {
+        let fields = columns
+            .iter()
+            .map(|&i| SortField::new(schema.field(i).data_type().clone()))
+            .collect::<Vec<_>>();
+        let conv = RowConverter::new(fields).map_err(StoreError::arrow("comparing row keys"))?;
+        Ok(Keys { conv, columns })
+    }
+
+    fn of(&self, b: &RecordBatch) -> Result<Rows> {
+        let cols: Vec<ArrayRef> = self.columns.iter().map(|&i| b.column(i).clone()).collect();
+        self.conv
+            .convert_columns(&cols)
+            .map_err(StoreError::arrow("comparing row keys"))
+    }
+}
+
+/// The keys of every uploaded row (per chunk), and the (chunk, row) chosen for each key.
+struct UploadKeys {
+    chunks: Vec<Rows>,
+}
+
+/// A row of the upload: (chunk, row).
+type At = (u32, u32);
+
+/// The uploaded row chosen for each key.
+type Chosen<'k> = HashMap<&'k [u8], At>;
+
+fn index(i: usize) -> Result<u32> {
+    u32::try_from(i).map_err(|_| {
+        StoreError::arrow("indexing uploaded rows")(arrow_schema::ArrowError::ComputeError(
+            format!("{i} is past the 2^32 rows an upload may have"),
+        ))
+    })
+}
+
+impl UploadKeys {
+    /// Pass 1: the keys of every uploaded row.
+    fn collect(keys: &Keys<'_>, uploaded: &Uploaded) -> Result<Self> {
+        let mut chunks = Vec::with_capacity(uploaded.len());
+        for c in 0..uploaded.len() {
+            chunks.push(keys.of(&uploaded.load(c)?)?);
+        }
+        Ok(UploadKeys { chunks })
+    }
+
+    /// Which uploaded row represents each key: the first for `InsertNew`, else the last.
+    fn chosen(&self, policy: MergePolicy) -> Result<Chosen<'_>> {
+        let total: usize = self.chunks.iter().map(Rows::num_rows).sum();
+        let mut chosen: Chosen<'_> = HashMap::with_capacity(total);
+        for (c, keys) in self.chunks.iter().enumerate() {
+            let c = index(c)?;
+            for r in 0..keys.num_rows() {
+                let at = (c, index(r)?);
+                match chosen.entry(keys.row(r).data()) {
+                    Entry::Occupied(mut o) => {
+                        if policy != MergePolicy::InsertNew {
+                            o.insert(at);
+                        }
+                    }
+                    Entry::Vacant(v) => {
+                        v.insert(at);
+                    }
+                }
+            }
+        }
+        Ok(chosen)
+    }
+
+    fn unmatched(&self) -> Vec<Vec<bool>> {
+        self.chunks
+            .iter()
+            .map(|k| vec![false; k.num_rows()])
+            .collect()
+    }
+
+    /// Pass 3: stream the uploaded chunks again; write the chosen rows the policy asks for.
+    fn write_chosen(
+        &self,
+        policy: MergePolicy,
+        chosen: &Chosen<'_>,
+        uploaded: &Uploaded,
+        matched: &[Vec<bool>],
+        out: &mut Counted<'_, '_>,
+    ) -> Result<()> {
+        if policy == MergePolicy::Delete {
+            return Ok(());
+        }
+        for (c, keys) in self.chunks.iter().enumerate() {
+            let take: UInt32Array = (0..keys.num_rows())
+                .filter(|&r| {
+                    let is_chosen = chosen
+                        .get(keys.row(r).data())
+                        .is_some_and(|&(cc, rr)| cc as usize == c && rr as usize == r);
+                    is_chosen
+                        && match policy {
+                            MergePolicy::InsertNew => !matched[c][r],
+                            MergePolicy::Update => matched[c][r],
+                            _ => true,
+                        }
+                })
+                .filter_map(|r| u32::try_from(r).ok())
+                .collect();
+            if take.is_empty() {
+                continue;
+            }
+            let b = uploaded.load(c)?;
+            let rows = if take.len() == b.num_rows() {
+                b
+            } else {
+                arrow_select::take::take_record_batch(&b, &take)
+                    .map_err(StoreError::arrow("selecting uploaded rows"))?
+            };
+            out.emit(rows)?;
+        }
+        Ok(())
+    }
+}
+
+/// Pass 2: a stored batch without the rows the upload replaces or deletes; marks the
+/// uploaded rows whose key was found.
+fn filter_stored(
+    policy: MergePolicy,
+    keys: &Keys<'_>,
+    chosen: &Chosen<'_>,
+    b: RecordBatch,
+    matched: &mut [Vec<bool>],
+) -> Result<RecordBatch> {
+    let stored = keys.of(&b)?;
+    let keep_matched = policy == MergePolicy::InsertNew;
+    let mut keep = Vec::with_capacity(b.num_rows());
+    let mut dropped = false;
+    for j in 0..b.num_rows() {
+        match chosen.get(stored.row(j).data()) {
+            Some(&(c, r)) => {
+                matched[c as usize][r as usize] = true;
+                dropped |= !keep_matched;
+                keep.push(keep_matched);
+            }
+            None => keep.push(true),
+        }
+    }
+    if !dropped {
+        return Ok(b);
+    }
+    arrow_select::filter::filter_record_batch(&b, &BooleanArray::from(keep))
+        .map_err(StoreError::arrow("filtering stored rows"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
+    use arrow_array::{Int64Array, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, true),
+            Field::new("v", DataType::Int64, true),
+        ]))
+    }
+
+    fn batch(rows: &[(&str, i64)]) -> RecordBatch {
+        RecordBatch::try_new(
+            schema(),
+            vec![
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn merge(policy: MergePolicy, keys: &[usize], upload: &[(&str, i64)]) -> Result<Vec<String>> {
+        let stored = batch(&[("a", 1), ("b", 2), ("c", 3)]);
+        let uploaded = Uploaded::new(
+            UploadSource::Batches(vec![batch(upload)]),
+            schema(),
+            "t".into(),
+        );
+        let mut out = Vec::new();
+        let rows = apply(
+            policy,
+            keys,
+            "t",
+            &schema(),
+            &mut std::iter::once(Ok(stored)),
+            &uploaded,
+            &mut |b| {
+                let k = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+                let v = b.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
+                out.extend((0..b.num_rows()).map(|i| format!("{}={}", k.value(i), v.value(i))));
+                Ok(())
+            },
+        )?;
+        assert_eq!(rows as usize, out.len());
+        Ok(out)
+    }
+
+    #[test]
+    fn every_policy_follows_the_table() {
+        let up = [("b", 20), ("d", 40)];
+        let keyed = |p| merge(p, &[0], &up).unwrap();
+        assert_eq!(keyed(MergePolicy::Replace), ["b=20", "d=40"]);
+        assert_eq!(
+            keyed(MergePolicy::Append),
+            ["a=1", "b=2", "c=3", "b=20", "d=40"]
+        );
+        assert_eq!(keyed(MergePolicy::InsertNew), ["a=1", "b=2", "c=3", "d=40"]);
+        assert_eq!(keyed(MergePolicy::Update), ["a=1", "c=3", "b=20"]);
+        assert_eq!(keyed(MergePolicy::Upsert), ["a=1", "c=3", "b=20", "d=40"]);
+        assert_eq!(keyed(MergePolicy::Delete), ["a=1", "c=3"]);
+    }
+
+    #[test]
+    fn keyed_merges_need_key_columns() {
+        for p in [
+            MergePolicy::Update,
+            MergePolicy::Upsert,
+            MergePolicy::Delete,
+        ] {
+            let err = merge(p, &[], &[("a", 1)]).unwrap_err();
+            assert!(matches!(err, StoreError::NoKey { .. }), "{p:?}: {err}");
+        }
+        // Without a key every row is new.
+        assert_eq!(
+            merge(MergePolicy::InsertNew, &[], &[("a", 9)]).unwrap(),
+            ["a=1", "b=2", "c=3", "a=9"]
+        );
+    }
+}

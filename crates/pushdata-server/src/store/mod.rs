@@ -1,0 +1,33 @@
+//! The table store: datasets of typed tables kept as Parquet under a data directory,
+//! with nothing of either API service in it. A service defines its datasets
+//! ([`Definition`]), stages uploaded rows ([`StagedData`]), and commits them with a keyed
+//! merge ([`MergePolicy`]) into a new version that is swapped in atomically.
+//!
+//! ```text
+//! <data_dir>/.lock                  held by the one server using the directory (lock)
+//! <data_dir>/staging/               staged uploads and cube results; cleared at start (staging)
+//! <data_dir>/datasets/<DATASET_ID>/ a Push Data API dataset (catalog, commit)
+//! ```
+//!
+//! Files, one job each: `catalog` (datasets, manifests, pinned snapshots), `commit` (the
+//! atomic versioned commit and garbage collection), `merge` (the keyed merge), `schema`
+//! (the one place for stored column types and the decimal rule), `staging` (uploaded rows
+//! before a commit, under a memory budget), `files` (durable file primitives), `lock` (the
+//! data-directory lock), `error`.
+
+mod catalog;
+mod commit;
+mod error;
+mod files;
+mod lock;
+mod merge;
+mod schema;
+mod staging;
+
+pub(crate) use catalog::{Catalog, Dataset, Definition, Manifest, Snapshot, TableDef, read_table};
+pub(crate) use commit::{CommitControl, TableUpload, UploadSource};
+pub(crate) use error::StoreError;
+pub(crate) use lock::DirLock;
+pub(crate) use merge::MergePolicy;
+pub(crate) use schema::common_decimal;
+pub(crate) use staging::{StagedData, StagingMemory, reset_dir};
