@@ -108,16 +108,15 @@ impl DatasetDef {
             .into_iter()
             .map(|t| (t.name, t.column_headers))
             .collect();
-        build(
-            model.name,
-            model.description,
-            model.folder_id,
+        Draft {
+            name: model.name,
+            description: model.description,
+            folder_id: model.folder_id,
             tables,
-            model.attributes,
-            model.metrics,
-            project_id,
-            owner,
-        )
+            attributes: model.attributes,
+            metrics: model.metrics,
+        }
+        .build(project_id, owner)
     }
 
     /// Build from the single-request body (its data is decoded separately). Formulas
@@ -175,16 +174,15 @@ impl DatasetDef {
             .iter()
             .map(|t| (t.name.clone(), t.column_headers.clone()))
             .collect();
-        build(
-            c.name.clone(),
-            None,
-            c.folder_id.clone(),
+        Draft {
+            name: c.name.clone(),
+            description: None,
+            folder_id: c.folder_id.clone(),
             tables,
             attributes,
             metrics,
-            project_id,
-            owner,
-        )
+        }
+        .build(project_id, owner)
     }
 }
 
@@ -193,110 +191,140 @@ fn check_name(what: &str, name: &str) -> Result<()> {
     pushdata_core::wire::validate_name(what, name).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn build(
+/// A dataset as either workflow's request describes it, before it is checked.
+struct Draft {
     name: String,
     description: Option<String>,
     folder_id: Option<String>,
     tables: Vec<(String, Vec<ColumnHeader>)>,
     attributes: Vec<ModelAttribute>,
     metrics: Vec<ModelMetric>,
-    project_id: &str,
-    owner: &str,
-) -> Result<DatasetDef> {
-    check_name("dataset", &name)?;
-    if tables.is_empty() {
+}
+
+impl Draft {
+    /// Check names and references, mark the key columns, and give everything an id.
+    fn build(self, project_id: &str, owner: &str) -> Result<DatasetDef> {
+        check_name("dataset", &self.name)?;
+        if self.tables.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "dataset {:?} has no tables; give at least one table with columnHeaders",
+                self.name
+            )));
+        }
+        let mut seen = HashSet::new();
+        let mut defs = Vec::with_capacity(self.tables.len());
+        for (name, columns) in self.tables {
+            defs.push(table_def(name, columns, &mut seen)?);
+        }
+        mark_keys(&mut defs, &self.attributes, &self.metrics)?;
+        Ok(DatasetDef {
+            id: ids::new_object_id(),
+            name: self.name,
+            project_id: project_id.to_string(),
+            description: self.description,
+            folder_id: self.folder_id,
+            tables: defs,
+            attribute_ids: self
+                .attributes
+                .iter()
+                .map(|_| ids::new_object_id())
+                .collect(),
+            metric_ids: self.metrics.iter().map(|_| ids::new_object_id()).collect(),
+            attributes: self.attributes,
+            metrics: self.metrics,
+            owner: owner.to_string(),
+        })
+    }
+}
+
+/// A checked table: a valid name not used before (any case), at least one column, column
+/// names valid and distinct (any case).
+fn table_def(
+    name: String,
+    columns: Vec<ColumnHeader>,
+    seen: &mut HashSet<String>,
+) -> Result<TableDef> {
+    check_name("table", &name)?;
+    if !seen.insert(name.to_lowercase()) {
         return Err(ApiError::bad_request(format!(
-            "dataset {name:?} has no tables; give at least one table with columnHeaders"
+            "table {name:?} is defined twice"
         )));
     }
-    let mut seen = HashSet::new();
-    let mut defs = Vec::with_capacity(tables.len());
-    for (tname, columns) in tables {
-        check_name("table", &tname)?;
-        if !seen.insert(tname.to_lowercase()) {
+    if columns.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "table {name:?} has no columnHeaders"
+        )));
+    }
+    let mut cols = HashSet::new();
+    for c in &columns {
+        check_name(&format!("column of table {name:?}"), &c.name)?;
+        if !cols.insert(c.name.to_lowercase()) {
             return Err(ApiError::bad_request(format!(
-                "table {tname:?} is defined twice"
+                "table {name:?} has column {:?} twice",
+                c.name
             )));
         }
-        if columns.is_empty() {
-            return Err(ApiError::bad_request(format!(
-                "table {tname:?} has no columnHeaders"
-            )));
-        }
-        let mut cols = HashSet::new();
-        for c in &columns {
-            check_name(&format!("column of table {tname:?}"), &c.name)?;
-            if !cols.insert(c.name.to_lowercase()) {
-                return Err(ApiError::bad_request(format!(
-                    "table {tname:?} has column {:?} twice",
-                    c.name
-                )));
-            }
-        }
-        defs.push(TableDef {
-            id: ids::new_object_id(),
-            name: tname,
-            columns,
-            key_columns: Vec::new(),
-        });
     }
-    let mut check = |e: &ColumnExpression, what: &str, key: bool| -> Result<()> {
-        let names = defs
-            .iter()
-            .map(|t| format!("{:?}", t.name))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let t = defs
-            .iter_mut()
-            .find(|t| t.name == e.table_name)
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "{what} refers to unknown table {:?}; the dataset's tables are {names}",
-                    e.table_name
-                ))
-            })?;
-        let i = find_column(&t.columns, &e.column_name).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "{what} refers to unknown column {:?} of table {:?}; its columns are {}",
-                e.column_name,
-                t.name,
-                list_columns(&t.columns)
-            ))
-        })?;
-        if key && !t.key_columns.contains(&i) {
-            t.key_columns.push(i);
-        }
-        Ok(())
-    };
-    for a in &attributes {
-        check_name("attribute", &a.name)?;
-        for f in &a.attribute_forms {
-            for e in &f.expressions {
-                check(e, &format!("attribute {:?}", a.name), true)?;
-            }
-        }
-    }
-    for m in &metrics {
-        check_name("metric", &m.name)?;
-        for e in &m.expressions {
-            check(e, &format!("metric {:?}", m.name), false)?;
-        }
-    }
-    for t in &mut defs {
-        t.key_columns.sort_unstable();
-    }
-    Ok(DatasetDef {
+    Ok(TableDef {
         id: ids::new_object_id(),
         name,
-        project_id: project_id.to_string(),
-        description,
-        folder_id,
-        tables: defs,
-        attribute_ids: attributes.iter().map(|_| ids::new_object_id()).collect(),
-        metric_ids: metrics.iter().map(|_| ids::new_object_id()).collect(),
-        attributes,
-        metrics,
-        owner: owner.to_string(),
+        columns,
+        key_columns: Vec::new(),
     })
+}
+
+/// Check that every attribute and metric expression names a column of a table, and make
+/// the columns that feed attributes (any form) the tables' row keys.
+fn mark_keys(
+    defs: &mut [TableDef],
+    attributes: &[ModelAttribute],
+    metrics: &[ModelMetric],
+) -> Result<()> {
+    for a in attributes {
+        check_name("attribute", &a.name)?;
+        let what = format!("attribute {:?}", a.name);
+        for e in a.attribute_forms.iter().flat_map(|f| &f.expressions) {
+            let (t, c) = resolve_column(defs, e, &what)?;
+            if !defs[t].key_columns.contains(&c) {
+                defs[t].key_columns.push(c);
+            }
+        }
+    }
+    for m in metrics {
+        check_name("metric", &m.name)?;
+        for e in &m.expressions {
+            resolve_column(defs, e, &format!("metric {:?}", m.name))?;
+        }
+    }
+    for t in defs {
+        t.key_columns.sort_unstable();
+    }
+    Ok(())
+}
+
+/// The (table, column) an expression names; `what` names the expression's owner.
+fn resolve_column(defs: &[TableDef], e: &ColumnExpression, what: &str) -> Result<(usize, usize)> {
+    let t = defs
+        .iter()
+        .position(|t| t.name == e.table_name)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{what} refers to unknown table {:?}; the dataset's tables are {}",
+                e.table_name,
+                defs.iter()
+                    .map(|t| format!("{:?}", t.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+    let table = &defs[t];
+    let c = find_column(&table.columns, &e.column_name).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "{what} refers to unknown column {:?} of table {:?}; its columns are {}",
+            e.column_name,
+            table.name,
+            list_columns(&table.columns)
+        ))
+    })?;
+    Ok((t, c))
 }
