@@ -288,3 +288,36 @@ async fn refuses_non_loopback_with_an_empty_password() {
     let err = pushdata_server::Server::start(config).await.unwrap_err();
     assert!(err.to_string().contains("empty password"), "{err}");
 }
+
+#[tokio::test]
+async fn a_second_server_on_one_data_directory_is_refused_and_the_first_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("locked")).await;
+    api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
+
+    // A second server on the same directory would clear the first one's staging and
+    // collect files it has not swapped in yet: it must not start.
+    let err = pushdata_server::Server::start(pushdata_server::ServerConfig::new(dir.path()))
+        .await
+        .unwrap_err();
+    match &err {
+        pushdata_server::ServerError::DataDirLocked { dir: d, holder } => {
+            assert_eq!(d, dir.path());
+            assert!(holder.contains(&format!("pid {}", std::process::id())), "{holder}");
+        }
+        other => panic!("expected DataDirLocked, got {other:?}"),
+    }
+    assert!(err.to_string().contains(&dir.path().display().to_string()), "{err}");
+
+    // The first server is untouched: its data and a new push work.
+    api.push(&ds, &[("items", "add", r#"[[9,"z",9.0]]"#)]).await;
+    assert_eq!(stored(dir.path(), &ds, "items").len(), 4);
+    h.shutdown().await.unwrap();
+
+    // Once it has stopped, the directory can be opened again.
+    let h = start(dir.path()).await;
+    assert_eq!(stored(dir.path(), &ds, "items").len(), 4);
+    h.shutdown().await.unwrap();
+}
