@@ -118,6 +118,16 @@ impl ServerError {
     }
 }
 
+impl From<crate::decode::DecodeError> for ServerError {
+    fn from(e: crate::decode::DecodeError) -> Self {
+        use crate::decode::DecodeError;
+        match e {
+            DecodeError::Batch { place, source } => ServerError::storage(place.to_string(), source),
+            e => ServerError::BadRequest(e.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let status = self.status();

@@ -24,7 +24,7 @@ pub struct SessionTable {
     /// Policy applied at publish.
     pub policy: UpdatePolicy,
     /// How chunk values map onto the table's columns.
-    pub layout: ChunkLayout,
+    pub(crate) layout: ChunkLayout,
 }
 
 /// Where a session is in its life.

@@ -10,15 +10,15 @@ use arrow_array::{ArrayRef, Decimal128Array, Decimal256Array};
 use arrow_buffer::i256;
 use pushdata_core::wire::DataType;
 
-use super::json::{Lexer, Token};
+use super::lexer::{Lexer, Token};
 use super::values;
 
 /// The Arrow type a column of `t` is stored as (decimals: the scale is decided per batch).
-pub use pushdata_core::arrow::arrow_type;
+pub(crate) use pushdata_core::arrow::arrow_type;
 
 /// Builds one column of a chunk from tokens.
 #[derive(Debug)]
-pub enum ColumnBuilder {
+pub(crate) enum ColumnBuilder {
     /// STRING.
     Utf8(StringBuilder),
     /// INTEGER.
@@ -51,7 +51,7 @@ fn token_text<'t>(tok: &'t Token<'_>, scratch: &'t mut String) -> Result<&'t str
 
 impl ColumnBuilder {
     /// A builder for `t` with room for `capacity` values.
-    pub fn new(t: DataType, capacity: usize) -> Self {
+    pub(crate) fn new(t: DataType, capacity: usize) -> Self {
         match t {
             DataType::String => {
                 ColumnBuilder::Utf8(StringBuilder::with_capacity(capacity, capacity * 8))
@@ -72,7 +72,7 @@ impl ColumnBuilder {
     }
 
     /// Number of values appended so far.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         use arrow_array::builder::ArrayBuilder;
         match self {
             ColumnBuilder::Utf8(b) => b.len(),
@@ -87,13 +87,8 @@ impl ColumnBuilder {
         }
     }
 
-    /// Whether no value was appended.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Append a null.
-    pub fn push_null(&mut self) {
+    pub(crate) fn push_null(&mut self) {
         match self {
             ColumnBuilder::Utf8(b) => b.append_null(),
             ColumnBuilder::Int32(b) => b.append_null(),
@@ -112,7 +107,7 @@ impl ColumnBuilder {
     /// return true; else consume nothing and return false, and the caller reads the value
     /// with [`Lexer::scalar`] and [`ColumnBuilder::push`]. The result is the same as theirs.
     #[inline]
-    pub fn push_fast(&mut self, lex: &mut Lexer<'_>) -> bool {
+    pub(crate) fn push_fast(&mut self, lex: &mut Lexer<'_>) -> bool {
         if lex.fast_null() {
             self.push_null();
             return true;
@@ -191,7 +186,7 @@ impl ColumnBuilder {
     }
 
     /// Append one value; the error says why it does not fit (the caller adds where).
-    pub fn push(&mut self, tok: Token<'_>, scratch: &mut String) -> Result<(), String> {
+    pub(crate) fn push(&mut self, tok: Token<'_>, scratch: &mut String) -> Result<(), String> {
         if tok == Token::Null {
             self.push_null();
             return Ok(());
@@ -256,7 +251,7 @@ impl ColumnBuilder {
     /// The finished array. Decimals get the largest scale seen: Decimal128(p, s) when every
     /// value fits 38 digits (p: the digits they need), else Decimal256(76, s). Errors name
     /// the 0-based row.
-    pub fn finish(self) -> Result<ArrayRef, (usize, String)> {
+    pub(crate) fn finish(self) -> Result<ArrayRef, (usize, String)> {
         Ok(match self {
             ColumnBuilder::Utf8(mut b) => Arc::new(b.finish()),
             ColumnBuilder::Int32(mut b) => Arc::new(b.finish()),
@@ -285,7 +280,7 @@ const POW10_128: [i128; 39] = {
 /// The values of a BIGDECIMAL column: 128-bit mantissas with a scale each while every
 /// value fits (the common case, and the fast one), else 256-bit ones.
 #[derive(Debug)]
-pub struct DecimalColumn {
+pub(crate) struct DecimalColumn {
     /// Mantissas (0 for nulls) while every value fits an i128.
     narrow: Vec<i128>,
     /// Scale of each value (0 for nulls).

@@ -17,7 +17,7 @@ use pushdata_core::wire::{
 };
 
 use super::{Shared, blocking, body_bytes, parse_json};
-use crate::decode::{ChunkLayout, decode_chunk};
+use crate::decode::{ChunkLayout, Place, decode_chunk};
 use crate::error::{Result, ServerError};
 use crate::policy::check_policy;
 use crate::storage::{Dataset, DatasetDef, Manifest, TableDef, TableUpload, UploadSource};
@@ -32,11 +32,11 @@ fn decode_table(table: &TableDef, tc: &TableCreator) -> Result<RecordBatch> {
         Orientation::Row,
         &table.name,
     )?;
-    decode_chunk(
+    Ok(decode_chunk(
         tc.data.as_bytes(),
         &layout,
-        &format!("table {:?}", table.name),
-    )
+        &Place::table(&table.name),
+    )?)
 }
 
 /// Publish now (single-request workflow), holding the dataset's publish lock.

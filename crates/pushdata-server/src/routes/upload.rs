@@ -12,13 +12,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use pushdata_core::wire::{
-    ChunkRequest, PublishStatus, UploadSessionRequest, UploadSessionResponse,
-};
+use pushdata_core::wire::{PublishStatus, UploadSessionRequest, UploadSessionResponse};
 
 use super::{Shared, blocking, body_bytes, parse_json};
-use crate::decode::envelope::{ChunkBody, ChunkBodyReader};
-use crate::decode::{ChunkLayout, decode_base64, decode_json_parts};
+use crate::decode::{ChunkBodyReader, ChunkLayout, Place, ReceivedChunk, decode_json_parts};
 use crate::error::{Result, ServerError};
 use crate::ids;
 use crate::policy::check_policy;
@@ -84,12 +81,6 @@ pub async fn create_session(
     }))
 }
 
-/// The envelope of a chunk: which table, which index.
-struct ChunkHead {
-    table_name: String,
-    index: pushdata_core::wire::ChunkIndex,
-}
-
 fn not_open(sess: &UploadSession, phase: &Phase) -> ServerError {
     let what = match phase {
         Phase::Open => "open",
@@ -103,27 +94,8 @@ fn not_open(sess: &UploadSession, phase: &Phase) -> ServerError {
     ))
 }
 
-/// Decode a chunk body and stage it (blocking).
-fn stage_chunk(sess: &UploadSession, staging: &StagingMemory, body: ChunkBody) -> Result<()> {
-    // A body the streaming reader did not follow is parsed whole, the ordinary way.
-    let (table_name, index, json) = match body {
-        ChunkBody::Decoded {
-            table_name,
-            index,
-            json,
-        } => (table_name, index, json),
-        ChunkBody::Raw(bytes) => {
-            let req: ChunkRequest<'_> = serde_json::from_slice(&bytes).map_err(|e| {
-                ServerError::bad_request(format!(
-                    "invalid chunk body (expected {{\"tableName\", \"index\", \"data\"}}): {e}"
-                ))
-            })?;
-            let place = format!("table {:?}, chunk {}", req.table_name, req.index);
-            let json = decode_base64(req.data.as_bytes(), &place)?;
-            (req.table_name.to_string(), req.index, json)
-        }
-    };
-    let req = ChunkHead { table_name, index };
+/// Decode a received chunk and stage it (blocking).
+fn stage_chunk(sess: &UploadSession, staging: &StagingMemory, req: ReceivedChunk) -> Result<()> {
     let ti = sess.table(&req.table_name).ok_or_else(|| {
         ServerError::bad_request(format!(
             "chunk {} names table {:?}, which is not in upload session {}; its tables are {}",
@@ -138,9 +110,9 @@ fn stage_chunk(sess: &UploadSession, staging: &StagingMemory, body: ChunkBody) -
         ))
     })?;
     let st = &sess.tables[ti];
-    let place = format!("table {:?}, chunk {}", st.table_name, req.index);
+    let place = Place::chunk(&st.table_name, req.index);
     let started = std::time::Instant::now();
-    let parts = decode_json_parts(&json, &st.layout, &place)?;
+    let parts = decode_json_parts(&req.json, &st.layout, &place)?;
     let decode_ms = started.elapsed().as_millis();
     let rows = parts.iter().map(RecordBatch::num_rows).sum();
     let data = match staging.try_keep(parts) {
@@ -223,9 +195,9 @@ pub async fn put_chunk(
         }
         reader.feed(&frame)?;
     }
-    let body = reader.finish()?;
     let state = s.clone();
-    blocking(move || stage_chunk(&sess, &state.staging_memory, body)).await?;
+    // Finishing may parse and decode a raw body whole: on the blocking pool too.
+    blocking(move || stage_chunk(&sess, &state.staging_memory, reader.finish()?)).await?;
     Ok(StatusCode::OK)
 }
 
