@@ -49,6 +49,66 @@ fn token_text<'t>(tok: &'t Token<'_>, scratch: &'t mut String) -> Result<&'t str
     }
 }
 
+/// `{text} is not {what}` when `refused`.
+fn refuse_if(refused: bool, text: &str, what: &str) -> Result<(), String> {
+    if refused {
+        Err(format!("{text} is not {what}"))
+    } else {
+        Ok(())
+    }
+}
+
+/// [`ColumnBuilder::push_fast`] for BIGINTEGER: a plain whole number.
+#[inline]
+fn fast_i64(b: &mut Int64Builder, lex: &mut Lexer<'_>) -> bool {
+    let mut probe = lex.clone();
+    match probe.fast_plain_number() {
+        Some((v, 0)) => {
+            b.append_value(v);
+            *lex = probe;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// [`ColumnBuilder::push_fast`] for INTEGER: a plain whole number in range.
+#[inline]
+fn fast_i32(b: &mut Int32Builder, lex: &mut Lexer<'_>) -> bool {
+    let mut probe = lex.clone();
+    match probe
+        .fast_plain_number()
+        .and_then(|(v, s)| i32::try_from(v).ok().filter(|_| s == 0))
+    {
+        Some(v) => {
+            b.append_value(v);
+            *lex = probe;
+            true
+        }
+        None => false,
+    }
+}
+
+/// [`ColumnBuilder::push_fast`] for DOUBLE: a number of digits, `-` and `.` in JSON syntax.
+#[inline]
+fn fast_f64(b: &mut Float64Builder, lex: &mut Lexer<'_>) -> bool {
+    let mut probe = lex.clone();
+    match probe
+        .fast_number()
+        // JSON number syntax (Rust's parser also takes `1.` and `.5`).
+        .filter(|t| values::plain_number(t).is_some())
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .and_then(|t| t.parse::<f64>().ok())
+    {
+        Some(v) => {
+            b.append_value(v);
+            *lex = probe;
+            true
+        }
+        None => false,
+    }
+}
+
 impl ColumnBuilder {
     /// A builder for `t` with room for `capacity` values.
     pub(crate) fn new(t: DataType, capacity: usize) -> Self {
@@ -113,60 +173,10 @@ impl ColumnBuilder {
             return true;
         }
         match self {
-            ColumnBuilder::Int64(b) => {
-                let mut probe = lex.clone();
-                match probe.fast_plain_number() {
-                    Some((v, 0)) => {
-                        b.append_value(v);
-                        *lex = probe;
-                        true
-                    }
-                    _ => false,
-                }
-            }
-            ColumnBuilder::Int32(b) => {
-                let mut probe = lex.clone();
-                match probe
-                    .fast_plain_number()
-                    .and_then(|(v, s)| i32::try_from(v).ok().filter(|_| s == 0))
-                {
-                    Some(v) => {
-                        b.append_value(v);
-                        *lex = probe;
-                        true
-                    }
-                    None => false,
-                }
-            }
-            ColumnBuilder::Decimal(d) => {
-                if d.wide.is_some() {
-                    return false;
-                }
-                match lex.fast_plain_number() {
-                    Some((v, s)) => {
-                        d.push_narrow(i128::from(v), s);
-                        true
-                    }
-                    None => false,
-                }
-            }
-            ColumnBuilder::Float64(b) => {
-                let mut probe = lex.clone();
-                match probe
-                    .fast_number()
-                    // JSON number syntax (Rust's parser also takes `1.` and `.5`).
-                    .filter(|t| values::plain_number(t).is_some())
-                    .and_then(|t| std::str::from_utf8(t).ok())
-                    .and_then(|t| t.parse::<f64>().ok())
-                {
-                    Some(v) => {
-                        b.append_value(v);
-                        *lex = probe;
-                        true
-                    }
-                    None => false,
-                }
-            }
+            ColumnBuilder::Int64(b) => fast_i64(b, lex),
+            ColumnBuilder::Int32(b) => fast_i32(b, lex),
+            ColumnBuilder::Decimal(d) => d.push_fast(lex),
+            ColumnBuilder::Float64(b) => fast_f64(b, lex),
             ColumnBuilder::Utf8(b) => match lex.fast_string() {
                 Some(v) => {
                     b.append_value(v);
@@ -197,51 +207,39 @@ impl ColumnBuilder {
         match self {
             ColumnBuilder::Utf8(b) => b.append_value(text),
             ColumnBuilder::Int32(b) => {
-                if is_bool {
-                    return Err(format!("{text} is not an integer"));
-                }
+                refuse_if(is_bool, text, "an integer")?;
                 let v = values::parse_i64(text)?;
                 let v = i32::try_from(v)
                     .map_err(|_| format!("{v} is out of range for INTEGER (32-bit)"))?;
                 b.append_value(v);
             }
             ColumnBuilder::Int64(b) => {
-                if is_bool {
-                    return Err(format!("{text} is not an integer"));
-                }
+                refuse_if(is_bool, text, "an integer")?;
                 b.append_value(values::parse_i64(text)?);
             }
             ColumnBuilder::Bool(b) => b.append_value(values::parse_bool(text)?),
             ColumnBuilder::Float64(b) => {
-                if is_bool {
-                    return Err(format!("{text} is not a number"));
-                }
+                refuse_if(is_bool, text, "a number")?;
                 b.append_value(values::parse_f64(text)?);
             }
             ColumnBuilder::Decimal(v) => {
-                if is_bool {
-                    return Err(format!("{text} is not a decimal number"));
-                }
+                refuse_if(is_bool, text, "a decimal number")?;
                 v.push_text(text)?;
             }
             ColumnBuilder::Date(b) => {
-                if !is_string {
-                    return Err(format!("{text} is not a date string (\"YYYY-MM-DD\")"));
-                }
+                refuse_if(!is_string, text, "a date string (\"YYYY-MM-DD\")")?;
                 b.append_value(values::parse_date(text)?);
             }
             ColumnBuilder::Time(b) => {
-                if !is_string {
-                    return Err(format!("{text} is not a time string (\"hh:mm:ss\")"));
-                }
+                refuse_if(!is_string, text, "a time string (\"hh:mm:ss\")")?;
                 b.append_value(values::parse_time(text)?);
             }
             ColumnBuilder::DateTime(b) => {
-                if !is_string {
-                    return Err(format!(
-                        "{text} is not a date-time string (\"YYYY-MM-DDThh:mm:ss\")"
-                    ));
-                }
+                refuse_if(
+                    !is_string,
+                    text,
+                    "a date-time string (\"YYYY-MM-DDThh:mm:ss\")",
+                )?;
                 b.append_value(values::parse_datetime(text)?);
             }
         }
@@ -346,6 +344,22 @@ impl DecimalColumn {
         };
         self.push_narrow(v, s);
         Ok(())
+    }
+
+    /// [`ColumnBuilder::push_fast`] for BIGDECIMAL: a plain number, while every value
+    /// fits 128 bits.
+    #[inline]
+    fn push_fast(&mut self, lex: &mut Lexer<'_>) -> bool {
+        if self.wide.is_some() {
+            return false;
+        }
+        match lex.fast_plain_number() {
+            Some((v, s)) => {
+                self.push_narrow(i128::from(v), s);
+                true
+            }
+            None => false,
+        }
     }
 
     #[inline]

@@ -51,6 +51,7 @@ impl<'l> Decoder<'_, 'l> {
     }
 
     /// The values of row array `row` (0-based) after its `[`.
+    #[inline]
     fn row_array(&mut self, row: usize) -> Result<(), DecodeError> {
         let layout = self.ctx.layout;
         let order = &layout.order;
@@ -101,6 +102,7 @@ impl<'l> Decoder<'_, 'l> {
     }
 
     /// The members of row object `row` (0-based) after its `{`.
+    #[inline]
     fn row_object(&mut self, objects: &mut RowObjects<'l>, row: usize) -> Result<(), DecodeError> {
         objects.seen.fill(false);
         if !self.lex.eat(b'}') {
@@ -120,6 +122,7 @@ impl<'l> Decoder<'_, 'l> {
     }
 
     /// One `key: value` member of row object `row` (0-based).
+    #[inline]
     fn member(&mut self, objects: &mut RowObjects<'l>, row: usize) -> Result<(), DecodeError> {
         let ctx = self.ctx;
         let key = self
