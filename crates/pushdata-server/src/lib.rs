@@ -28,7 +28,6 @@
 //! ```
 
 mod config;
-mod decode;
 mod error;
 mod hook;
 mod ids;

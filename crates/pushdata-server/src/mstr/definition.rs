@@ -9,8 +9,8 @@ use pushdata_core::wire::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{find_column, list_columns};
 use crate::ids;
+use crate::mstr::decode::{find_column, list_columns};
 use crate::mstr::error::{ApiError, Result};
 use crate::store::{Definition, MergePolicy, TableDef};
 

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pushdata_core::wire::ErrorBody;
 
+use super::decode::DecodeError;
 use crate::store::StoreError;
 
 /// Why a request of the Push Data API failed.
@@ -28,6 +29,10 @@ pub(crate) enum ApiError {
     /// The request body is larger than the configured limit (413).
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A chunk or a single-request body could not be decoded (400; 500 when the decoded
+    /// parts cannot be joined, which is the server's fault).
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
     /// The table store refused or failed (status by the store's error).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -91,6 +96,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Store(e) => store_status(e),
+            ApiError::Decode(DecodeError::Batch { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Decode(_) => StatusCode::BAD_REQUEST,
             ApiError::Io { .. } | ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

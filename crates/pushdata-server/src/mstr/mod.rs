@@ -10,6 +10,7 @@
 
 mod auth;
 mod cube;
+mod decode;
 mod definition;
 pub(crate) mod error;
 mod publish;

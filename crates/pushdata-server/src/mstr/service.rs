@@ -7,16 +7,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use pushdata_core::wire::{ChunkIndex, UploadSessionRequest};
+use pushdata_core::wire::UploadSessionRequest;
 
 use super::Dataset;
 use super::auth::{Auth, Session};
 use super::cube::Instances;
+use super::decode::{ChunkLayout, Place, ReceivedChunk, decode_json_parts};
 use super::definition::{DatasetDef, check_policy};
 use super::error::{ApiError, Result};
 use super::sessions::{Phase, SessionTable, UploadSession};
 use crate::config::ProjectConfig;
-use crate::decode::ChunkLayout;
 use crate::hook::PublishHook;
 use crate::ids;
 use crate::store::{Catalog, StagedData, StagingMemory};
@@ -141,20 +141,15 @@ impl Service {
         tracing::info!(session = %sess.id, "upload session deleted");
     }
 
-    /// Decode chunk JSON of table `table_name` and stage it in `sess` (blocking). Re-sending
-    /// an index replaces the chunk.
-    pub(crate) fn stage_chunk(
-        &self,
-        sess: &UploadSession,
-        table_name: &str,
-        index: ChunkIndex,
-        json: &[u8],
-    ) -> Result<()> {
-        let ti = sess.table_index(table_name, index)?;
+    /// Decode a received chunk and stage it in `sess` (blocking). Re-sending an index
+    /// replaces the chunk.
+    pub(crate) fn stage_chunk(&self, sess: &UploadSession, chunk: ReceivedChunk) -> Result<()> {
+        let index = chunk.index;
+        let ti = sess.table_index(&chunk.table_name, index)?;
         let st = &sess.tables[ti];
-        let place = format!("table {:?}, chunk {}", st.table_name, index);
+        let place = Place::chunk(&st.table_name, index);
         let started = std::time::Instant::now();
-        let parts = crate::decode::decode_json_parts(json, &st.layout, &place)?;
+        let parts = decode_json_parts(&chunk.json, &st.layout, &place)?;
         let decode_ms = started.elapsed().as_millis();
         let rows: usize = parts.iter().map(arrow_array::RecordBatch::num_rows).sum();
         let data = StagedData::keep(&self.staging_memory, parts, || {

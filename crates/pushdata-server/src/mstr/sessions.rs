@@ -12,7 +12,7 @@ use pushdata_core::wire::{ChunkIndex, PublishState, UpdatePolicy, position_by_na
 
 use super::definition::merge_policy;
 use super::error::{ApiError, Result};
-use crate::decode::ChunkLayout;
+use crate::mstr::decode::ChunkLayout;
 use crate::store::{StagedData, TableUpload, UploadSource};
 
 /// One table of an upload session.

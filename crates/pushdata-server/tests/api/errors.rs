@@ -305,11 +305,17 @@ async fn a_second_server_on_one_data_directory_is_refused_and_the_first_keeps_se
     match &err {
         pushdata_server::ServerError::DataDirLocked { dir: d, holder } => {
             assert_eq!(d, dir.path());
-            assert!(holder.contains(&format!("pid {}", std::process::id())), "{holder}");
+            assert!(
+                holder.contains(&format!("pid {}", std::process::id())),
+                "{holder}"
+            );
         }
         other => panic!("expected DataDirLocked, got {other:?}"),
     }
-    assert!(err.to_string().contains(&dir.path().display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&dir.path().display().to_string()),
+        "{err}"
+    );
 
     // The first server is untouched: its data and a new push work.
     api.push(&ds, &[("items", "add", r#"[[9,"z",9.0]]"#)]).await;

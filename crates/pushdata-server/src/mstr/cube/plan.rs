@@ -29,8 +29,8 @@ use pushdata_core::wire::{ColumnExpression, CubeInstanceRequest, DataType, ViewF
 
 use super::aggregate;
 use super::cells;
-use crate::decode::find_column;
 use crate::mstr::Dataset;
+use crate::mstr::decode::find_column;
 use crate::mstr::error::{ApiError, Result};
 use crate::store::{Snapshot, TableDef};
 

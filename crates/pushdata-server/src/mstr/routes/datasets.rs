@@ -16,8 +16,8 @@ use pushdata_core::wire::{
 
 use super::extract::{InDataset, InProject};
 use super::{Shared, body_bytes, parse_json};
-use crate::decode::{ChunkLayout, decode_chunk};
 use crate::mstr::Dataset;
+use crate::mstr::decode::{ChunkLayout, Place, decode_chunk};
 use crate::mstr::definition::{DatasetDef, check_policy, merge_policy};
 use crate::mstr::error::{ApiError, Result};
 use crate::mstr::publish::blocking;
@@ -33,11 +33,11 @@ fn decode_table(table: &TableDef, tc: &TableCreator) -> Result<RecordBatch> {
         Orientation::Row,
         &table.name,
     )?;
-    decode_chunk(
+    Ok(decode_chunk(
         tc.data.as_bytes(),
         &layout,
-        &format!("table {:?}", table.name),
-    )
+        &Place::table(&table.name),
+    )?)
 }
 
 /// `POST /api/datasets`: create a dataset and publish its data in one request.

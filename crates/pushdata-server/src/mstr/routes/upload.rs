@@ -9,14 +9,11 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use futures::StreamExt;
-use pushdata_core::wire::{
-    ChunkIndex, ChunkRequest, PublishStatus, UploadSessionRequest, UploadSessionResponse,
-};
+use pushdata_core::wire::{PublishStatus, UploadSessionRequest, UploadSessionResponse};
 
 use super::extract::InDataset;
 use super::{Shared, body_bytes, parse_json};
-use crate::decode::decode_base64;
-use crate::decode::envelope::{ChunkBody, ChunkBodyReader};
+use crate::mstr::decode::ChunkBodyReader;
 use crate::mstr::error::{ApiError, Result};
 use crate::mstr::publish::blocking;
 
@@ -95,36 +92,10 @@ pub(crate) async fn put_chunk(
         }
         reader.feed(&frame)?;
     }
-    let chunk = reader.finish()?;
     let service = s.clone();
-    blocking(move || {
-        let (table_name, index, json) = chunk_parts(chunk)?;
-        service.stage_chunk(&sess, &table_name, index, &json)
-    })
-    .await?;
+    // Finishing may parse an unusual body whole: CPU work, off the async threads.
+    blocking(move || service.stage_chunk(&sess, reader.finish()?)).await?;
     Ok(StatusCode::OK)
-}
-
-/// The table, index and chunk JSON of a received body (a body the streaming reader did not
-/// follow is parsed whole, the ordinary way).
-fn chunk_parts(body: ChunkBody) -> Result<(String, ChunkIndex, Vec<u8>)> {
-    match body {
-        ChunkBody::Decoded {
-            table_name,
-            index,
-            json,
-        } => Ok((table_name, index, json)),
-        ChunkBody::Raw(bytes) => {
-            let req: ChunkRequest<'_> = serde_json::from_slice(&bytes).map_err(|e| {
-                ApiError::bad_request(format!(
-                    "invalid chunk body (expected {{\"tableName\", \"index\", \"data\"}}): {e}"
-                ))
-            })?;
-            let place = format!("table {:?}, chunk {}", req.table_name, req.index);
-            let json = decode_base64(req.data.as_bytes(), &place)?;
-            Ok((req.table_name.to_string(), req.index, json))
-        }
-    }
 }
 
 /// `POST .../publish`: starts publishing in the background and returns at once.

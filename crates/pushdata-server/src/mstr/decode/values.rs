@@ -5,7 +5,7 @@ use arrow_buffer::i256;
 
 /// An integer from a JSON integer, a float token with zero fraction (`3.0`) or a string of
 /// digits.
-pub fn parse_i64(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_i64(text: &str) -> Result<i64, String> {
     if let Some((v, 0)) = plain_number(text.as_bytes()) {
         return Ok(v);
     }
@@ -32,7 +32,7 @@ pub fn parse_i64(text: &str) -> Result<i64, String> {
 /// mantissa and the number of digits after the point. `None` for anything else (more
 /// digits, exponents, signs, spaces), which the general parsers then handle.
 #[inline]
-pub fn plain_number(b: &[u8]) -> Option<(i64, u8)> {
+pub(crate) fn plain_number(b: &[u8]) -> Option<(i64, u8)> {
     let (neg, digits) = match b.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, b),
@@ -73,14 +73,14 @@ fn looks_numeric(t: &str) -> bool {
 }
 
 /// A double from a number token or a numeric string.
-pub fn parse_f64(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_f64(text: &str) -> Result<f64, String> {
     text.trim()
         .parse::<f64>()
         .map_err(|_| format!("{:?} is not a number", text))
 }
 
 /// A boolean from `true`/`false`, `1`/`0`, or those words as strings.
-pub fn parse_bool(text: &str) -> Result<bool, String> {
+pub(crate) fn parse_bool(text: &str) -> Result<bool, String> {
     let t = text.trim();
     if t.eq_ignore_ascii_case("true") || t == "1" {
         Ok(true)
@@ -112,7 +112,7 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;
@@ -145,7 +145,7 @@ fn parse_date_part(s: &str) -> Result<i64, String> {
 /// The fast path of date parsing: exactly `YYYY-MM-DD`, a valid date; `None` for anything
 /// else (which the general parser handles or rejects with its message).
 #[inline]
-pub fn plain_date(b: &[u8]) -> Option<i32> {
+pub(crate) fn plain_date(b: &[u8]) -> Option<i32> {
     let b: &[u8; 10] = b.try_into().ok()?;
     if b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -173,7 +173,7 @@ pub fn plain_date(b: &[u8]) -> Option<i32> {
 
 /// Time of day `h:mm[:ss[.f…]]` in microseconds; fractions finer than a microsecond
 /// must be zero.
-pub fn parse_time(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_time(s: &str) -> Result<i64, String> {
     let mut it = s.splitn(3, ':');
     let h = it.next().unwrap_or("");
     let m = it
@@ -238,7 +238,7 @@ fn split_zone(t: &str) -> Result<(&str, i64), String> {
 
 /// A DATE as days since epoch: `YYYY-MM-DD` (single-digit month/day accepted), or a
 /// date-time whose time is midnight.
-pub fn parse_date(s: &str) -> Result<i32, String> {
+pub(crate) fn parse_date(s: &str) -> Result<i32, String> {
     if let Some(days) = plain_date(s.as_bytes()) {
         return Ok(days);
     }
@@ -260,7 +260,7 @@ pub fn parse_date(s: &str) -> Result<i32, String> {
 }
 
 /// A DATETIME as microseconds since epoch (UTC when a zone is given).
-pub fn parse_datetime(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_datetime(s: &str) -> Result<i64, String> {
     let s = s.trim();
     let (date, time) = match s.find(['T', ' ']) {
         Some(p) => (&s[..p], Some(&s[p + 1..])),
@@ -279,7 +279,7 @@ pub fn parse_datetime(s: &str) -> Result<i64, String> {
 
 /// An exact decimal: mantissa and scale (digits after the point). Accepts `-12.340`,
 /// `1e3`, `2.5E-2` and strings of those.
-pub fn parse_decimal(text: &str) -> Result<(i256, u8), String> {
+pub(crate) fn parse_decimal(text: &str) -> Result<(i256, u8), String> {
     if let Some((v, s)) = plain_number(text.as_bytes()) {
         return Ok((i256::from_i128(i128::from(v)), s));
     }

@@ -1,11 +1,11 @@
-//! A small zero-copy tokenizer for the JSON arrays inside chunks.
+//! A small zero-copy lexer for chunk JSON.
 //!
 //! It never builds a `serde_json::Value`: scalars come out as [`Token`]s that borrow the
 //! input, and numbers keep their raw text, so BIGDECIMAL values are read exactly.
 
 /// A scalar JSON value, borrowing the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Token<'a> {
+pub(crate) enum Token<'a> {
     /// `null`.
     Null,
     /// `true` or `false`.
@@ -18,14 +18,14 @@ pub enum Token<'a> {
 
 /// The raw text of a JSON string between its quotes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RawStr<'a> {
+pub(crate) struct RawStr<'a> {
     raw: &'a str,
     escaped: bool,
 }
 
 impl<'a> RawStr<'a> {
     /// The string's value: borrowed when it has no escapes, else unescaped into `scratch`.
-    pub fn value<'s>(&self, scratch: &'s mut String) -> Result<&'s str, String>
+    pub(crate) fn value<'s>(&self, scratch: &'s mut String) -> Result<&'s str, String>
     where
         'a: 's,
     {
@@ -107,19 +107,19 @@ use pushdata_core::wire::word_needs_escape;
 
 /// A cursor over a JSON text.
 #[derive(Debug, Clone)]
-pub struct Lexer<'a> {
+pub(crate) struct Lexer<'a> {
     s: &'a str,
     pos: usize,
 }
 
 impl<'a> Lexer<'a> {
     /// A lexer at the start of `s`.
-    pub fn new(s: &'a str) -> Self {
+    pub(crate) fn new(s: &'a str) -> Self {
         Lexer { s, pos: 0 }
     }
 
     /// The byte offset of the cursor.
-    pub fn offset(&self) -> usize {
+    pub(crate) fn offset(&self) -> usize {
         self.pos
     }
 
@@ -131,13 +131,13 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next non-whitespace byte, without consuming it.
-    pub fn peek(&mut self) -> Option<u8> {
+    pub(crate) fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
         self.s.as_bytes().get(self.pos).copied()
     }
 
     /// Consume `c` if it is next.
-    pub fn eat(&mut self, c: u8) -> bool {
+    pub(crate) fn eat(&mut self, c: u8) -> bool {
         if self.peek() == Some(c) {
             self.pos += 1;
             true
@@ -155,7 +155,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Consume `c` or fail saying what was expected.
-    pub fn expect(&mut self, c: u8, what: &str) -> Result<(), String> {
+    pub(crate) fn expect(&mut self, c: u8, what: &str) -> Result<(), String> {
         if self.eat(c) {
             Ok(())
         } else {
@@ -168,7 +168,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// After an element of an array: `,` (returns true, more follow) or `]` (returns false).
-    pub fn array_next(&mut self) -> Result<bool, String> {
+    pub(crate) fn array_next(&mut self) -> Result<bool, String> {
         if self.eat(b',') {
             Ok(true)
         } else if self.eat(b']') {
@@ -183,7 +183,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// After an element of an object: `,` (returns true) or `}` (returns false).
-    pub fn object_next(&mut self) -> Result<bool, String> {
+    pub(crate) fn object_next(&mut self) -> Result<bool, String> {
         if self.eat(b',') {
             Ok(true)
         } else if self.eat(b'}') {
@@ -198,7 +198,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Only whitespace may remain.
-    pub fn end(&mut self) -> Result<(), String> {
+    pub(crate) fn end(&mut self) -> Result<(), String> {
         match self.peek() {
             None => Ok(()),
             Some(_) => Err(format!(
@@ -210,7 +210,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A string (for object keys).
-    pub fn string(&mut self) -> Result<RawStr<'a>, String> {
+    pub(crate) fn string(&mut self) -> Result<RawStr<'a>, String> {
         self.expect(b'"', "'\"'")?;
         self.string_body()
     }
@@ -309,7 +309,7 @@ impl<'a> Lexer<'a> {
 
     /// Fast path: the next value if it is `null` (consumed; returns true).
     #[inline]
-    pub fn fast_null(&mut self) -> bool {
+    pub(crate) fn fast_null(&mut self) -> bool {
         self.skip_ws();
         if self.s.as_bytes()[self.pos..].starts_with(b"null") {
             self.pos += 4;
@@ -323,7 +323,7 @@ impl<'a> Lexer<'a> {
     /// followed by a delimiter (`,` `]` `}` or whitespace); consumed. `None` (nothing
     /// consumed) for anything else, which [`Lexer::scalar`] then reads.
     #[inline]
-    pub fn fast_number(&mut self) -> Option<&'a [u8]> {
+    pub(crate) fn fast_number(&mut self) -> Option<&'a [u8]> {
         self.skip_ws();
         let b = self.s.as_bytes();
         let start = self.pos;
@@ -348,7 +348,7 @@ impl<'a> Lexer<'a> {
     /// `None` (nothing consumed) for anything else. The same as
     /// [`plain_number`](super::values::plain_number) of the token [`Lexer::scalar`] reads.
     #[inline]
-    pub fn fast_plain_number(&mut self) -> Option<(i64, u8)> {
+    pub(crate) fn fast_plain_number(&mut self) -> Option<(i64, u8)> {
         self.skip_ws();
         let b = self.s.as_bytes();
         let mut i = self.pos;
@@ -396,7 +396,7 @@ impl<'a> Lexer<'a> {
     /// Fast path: the next value if it is a `"YYYY-MM-DD"` string of a valid date, as days
     /// since 1970-01-01; consumed. `None` (nothing consumed) for anything else.
     #[inline]
-    pub fn fast_date(&mut self) -> Option<i32> {
+    pub(crate) fn fast_date(&mut self) -> Option<i32> {
         self.skip_ws();
         let b = self.s.as_bytes();
         let p = self.pos;
@@ -411,7 +411,7 @@ impl<'a> Lexer<'a> {
     /// Fast path: the next value if it is a string without escapes; consumed. `None`
     /// (nothing consumed) for anything else.
     #[inline]
-    pub fn fast_string(&mut self) -> Option<&'a str> {
+    pub(crate) fn fast_string(&mut self) -> Option<&'a str> {
         self.skip_ws();
         let b = self.s.as_bytes();
         if b.get(self.pos) != Some(&b'"') {
@@ -440,7 +440,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A scalar value. Arrays and objects here are an error (cells hold scalars).
-    pub fn scalar(&mut self) -> Result<Token<'a>, String> {
+    pub(crate) fn scalar(&mut self) -> Result<Token<'a>, String> {
         match self.peek() {
             Some(b'"') => {
                 self.pos += 1;

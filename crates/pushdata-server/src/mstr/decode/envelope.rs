@@ -1,17 +1,19 @@
-//! A chunk request body (`{"tableName": …, "index": …, "data": "<base64>"}`) read as it
-//! streams in: the base64 `data` is decoded block by block into the chunk's JSON text while
-//! the body is still arriving, so the body itself is never held whole, copied into one
-//! buffer, or scanned twice.
+//! A chunk's body, the envelope `{"tableName": …, "index": …, "data": "<base64>"}`, read
+//! as it streams in: the base64 data is decoded block by block into chunk JSON while the
+//! body is still arriving, so the body itself is never held whole, copied into one buffer,
+//! or scanned twice.
 //!
-//! The members before `data` are read with a small tokenizer; anything it does not expect
+//! The members before `data` are read with a small scanner; anything it does not expect
 //! there (a nested value, an escaped key, a `data` that is not a string, a long prefix)
 //! switches the reader to collecting the raw body, which is then parsed the ordinary way,
 //! with the ordinary error messages. The envelope without its data (`…"data":""…`) is
 //! parsed with serde at the end, so its other members are checked exactly as before.
+//! Either way the reader hands back one [`ReceivedChunk`].
 
-use pushdata_core::wire::ChunkRequest;
+use pushdata_core::wire::{ChunkIndex, ChunkRequest};
 
-use crate::mstr::error::{ApiError as ServerError, Result};
+use super::data::{base64_fault, decode_base64};
+use super::error::{Base64Fault, DecodeError, Place};
 
 /// Base64 characters gathered before a decode (a multiple of 4).
 const BLOCK: usize = 256 * 1024;
@@ -20,20 +22,13 @@ const BLOCK: usize = 256 * 1024;
 /// path.
 const MAX_HEAD: usize = 64 * 1024;
 
-/// What a finished body holds.
+/// A received chunk: the envelope's table and index, and its data decoded into chunk JSON.
 #[derive(Debug)]
-pub enum ChunkBody {
-    /// The envelope's table and index, and the decoded JSON of the data.
-    Decoded {
-        /// `tableName`.
-        table_name: String,
-        /// `index`.
-        index: pushdata_core::wire::ChunkIndex,
-        /// The chunk's JSON text (base64-decoded `data`).
-        json: Vec<u8>,
-    },
-    /// The whole raw body, for the ordinary parse.
-    Raw(Vec<u8>),
+pub(crate) struct ReceivedChunk {
+    pub(crate) table_name: String,
+    pub(crate) index: ChunkIndex,
+    /// The chunk JSON (base64-decoded `data`).
+    pub(crate) json: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +45,7 @@ enum Phase {
 
 /// Feeds on the body's frames; see the module docs.
 #[derive(Debug)]
-pub struct ChunkBodyReader {
+pub(crate) struct ChunkBodyReader {
     phase: Phase,
     /// The body before the data (through its opening quote), or the raw body.
     head: Vec<u8>,
@@ -62,15 +57,16 @@ pub struct ChunkBodyReader {
     escape: bool,
     /// Base64 characters decoded so far (error offsets).
     decoded_chars: usize,
-    /// What is wrong with the data, once something is: the rest of the data is skipped and
-    /// the error is given at the end, when the envelope names the table and chunk.
-    failure: Option<String>,
+    /// What is wrong with the data, once something is (and the decoder's error, if it was
+    /// the one to refuse): the rest of the data is skipped and the error is given at the
+    /// end, when the envelope names the table and chunk.
+    failure: Option<(Base64Fault, Option<base64_simd::Error>)>,
     json: Vec<u8>,
 }
 
 impl ChunkBodyReader {
     /// A reader for a body of about `expected` bytes (its Content-Length, if known).
-    pub fn new(expected: Option<usize>) -> Self {
+    pub(crate) fn new(expected: Option<usize>) -> Self {
         ChunkBodyReader {
             phase: Phase::Head,
             head: Vec::new(),
@@ -84,7 +80,7 @@ impl ChunkBodyReader {
     }
 
     /// Take the next frame of the body.
-    pub fn feed(&mut self, mut frame: &[u8]) -> Result<()> {
+    pub(crate) fn feed(&mut self, mut frame: &[u8]) -> Result<(), DecodeError> {
         while !frame.is_empty() {
             match self.phase {
                 Phase::Raw => {
@@ -95,30 +91,31 @@ impl ChunkBodyReader {
                     self.tail.extend_from_slice(frame);
                     return Ok(());
                 }
-                Phase::Head => {
-                    let before = self.head.len();
-                    self.head.extend_from_slice(frame);
-                    match scan_head(&self.head) {
-                        Head::NeedMore if self.head.len() <= MAX_HEAD => return Ok(()),
-                        Head::NeedMore | Head::Unusual => {
-                            self.phase = Phase::Raw;
-                            self.json = Vec::new();
-                            return Ok(());
-                        }
-                        Head::DataAt(at) => {
-                            // The rest of this frame is data (and maybe the tail).
-                            frame = &frame[at - before..];
-                            self.head.truncate(at);
-                            self.phase = Phase::Data;
-                        }
-                    }
-                }
-                Phase::Data => {
-                    frame = self.data(frame);
-                }
+                Phase::Head => frame = self.head_frame(frame),
+                Phase::Data => frame = self.data(frame),
             }
         }
         Ok(())
+    }
+
+    /// Take head bytes from `frame`; returns what follows the head in it (the data), if
+    /// the data string starts there.
+    fn head_frame<'f>(&mut self, frame: &'f [u8]) -> &'f [u8] {
+        let before = self.head.len();
+        self.head.extend_from_slice(frame);
+        match scan_head(&self.head) {
+            Ok(at) => {
+                self.head.truncate(at);
+                self.phase = Phase::Data;
+                &frame[at - before..]
+            }
+            Err(Stop::NeedMore) if self.head.len() <= MAX_HEAD => &[],
+            Err(Stop::NeedMore | Stop::Unusual) => {
+                self.phase = Phase::Raw;
+                self.json = Vec::new();
+                &[]
+            }
+        }
     }
 
     /// Take data characters from `frame`; returns what follows the data in it.
@@ -131,11 +128,11 @@ impl ChunkBodyReader {
                     frame = rest;
                 }
                 Some((&c, rest)) => {
-                    self.fail(format!(
-                        "escape \\{} at character {}",
-                        char::from(c),
-                        self.decoded_chars + self.carry.len()
-                    ));
+                    let at = self.decoded_chars + self.carry.len();
+                    self.fail(Base64Fault::Escape {
+                        found: char::from(c),
+                        at,
+                    });
                     frame = rest;
                 }
                 None => return frame,
@@ -182,9 +179,13 @@ impl ChunkBodyReader {
         }
     }
 
-    fn fail(&mut self, detail: String) {
+    fn fail(&mut self, fault: Base64Fault) {
+        self.fail_with(fault, None);
+    }
+
+    fn fail_with(&mut self, fault: Base64Fault, source: Option<base64_simd::Error>) {
         if self.failure.is_none() {
-            self.failure = Some(detail);
+            self.failure = Some((fault, source));
         }
         self.carry = Vec::new();
         self.json = Vec::new();
@@ -215,69 +216,85 @@ impl ChunkBodyReader {
         // Padding may only end the data: a block ending in `=` that is not the last is
         // invalid even though it decodes on its own.
         let padded_inside = !last && block.last() == Some(&b'=');
-        if padded_inside
-            || base64_simd::STANDARD
+        let decoded = if padded_inside {
+            Err(None)
+        } else {
+            base64_simd::STANDARD
                 .decode_append(block, &mut self.json)
-                .is_err()
-        {
-            let detail = super::base64_fault(
-                block,
-                self.decoded_chars,
-                self.decoded_chars + block.len() + self.carry.len(),
-            );
-            self.fail(detail);
-            return false;
+                .map_err(Some)
+        };
+        match decoded {
+            Ok(()) => {
+                self.decoded_chars += block.len();
+                true
+            }
+            Err(source) => {
+                let fault = base64_fault(
+                    block,
+                    self.decoded_chars,
+                    self.decoded_chars + block.len() + self.carry.len(),
+                );
+                self.fail_with(fault, source);
+                false
+            }
         }
-        self.decoded_chars += block.len();
-        true
     }
 
-    /// The body is complete.
-    pub fn finish(mut self) -> Result<ChunkBody> {
+    /// The body is complete: the chunk it holds, whichever way it was read.
+    pub(crate) fn finish(self) -> Result<ReceivedChunk, DecodeError> {
         match self.phase {
-            Phase::Raw | Phase::Head | Phase::Data => {
-                // Let the ordinary parse describe what is wrong (or read an unusual body).
-                if self.phase == Phase::Data {
-                    return Err(ServerError::bad_request(
-                        "invalid chunk body (expected {\"tableName\", \"index\", \"data\"}): the body ends inside the data string",
-                    ));
-                }
-                Ok(ChunkBody::Raw(self.head))
-            }
-            Phase::Tail => {
-                // The envelope with an empty data string: `…"data":` + `""` + `…}`.
-                self.head.extend_from_slice(&self.tail);
-                let req: ChunkRequest<'_> = serde_json::from_slice(&self.head).map_err(|e| {
-                    ServerError::bad_request(format!(
-                        "invalid chunk body (expected {{\"tableName\", \"index\", \"data\"}}): {e}"
-                    ))
-                })?;
-                if let Some(detail) = self.failure {
-                    return Err(ServerError::bad_request(format!(
-                        "table {:?}, chunk {}: data is not valid base64 (standard alphabet, padded): {detail}",
-                        req.table_name, req.index
-                    )));
-                }
-                Ok(ChunkBody::Decoded {
-                    table_name: req.table_name.to_string(),
-                    index: req.index,
-                    json: self.json,
-                })
-            }
+            Phase::Data => Err(DecodeError::BodyEndsInData),
+            // Let the ordinary parse read an unusual body (or describe what is wrong).
+            Phase::Raw | Phase::Head => parse_whole(&self.head),
+            Phase::Tail => self.finish_streamed(),
         }
+    }
+
+    /// The envelope with an empty data string (`…"data":` + `""` + `…}`) parsed, and the
+    /// data decoded so far.
+    fn finish_streamed(mut self) -> Result<ReceivedChunk, DecodeError> {
+        self.head.extend_from_slice(&self.tail);
+        let req: ChunkRequest<'_> = serde_json::from_slice(&self.head)
+            .map_err(|source| DecodeError::Envelope { source })?;
+        if let Some((fault, source)) = self.failure {
+            return Err(DecodeError::Base64 {
+                place: Place::chunk(&req.table_name, req.index),
+                fault,
+                source,
+            });
+        }
+        Ok(ReceivedChunk {
+            table_name: req.table_name.to_string(),
+            index: req.index,
+            json: self.json,
+        })
     }
 }
 
-/// Where the head scan got.
+/// A body the streaming reader did not follow, parsed whole the ordinary way.
+fn parse_whole(body: &[u8]) -> Result<ReceivedChunk, DecodeError> {
+    let req: ChunkRequest<'_> =
+        serde_json::from_slice(body).map_err(|source| DecodeError::Envelope { source })?;
+    let place = Place::chunk(&req.table_name, req.index);
+    let json = decode_base64(req.data.as_bytes(), &place)?;
+    Ok(ReceivedChunk {
+        table_name: req.table_name.to_string(),
+        index: req.index,
+        json,
+    })
+}
+
+/// Why the head scan stopped before the data string.
 #[derive(Debug, PartialEq, Eq)]
-enum Head {
-    /// The data string starts at this offset (after its opening quote).
-    DataAt(usize),
+enum Stop {
     /// The head ends before the data string.
     NeedMore,
     /// Not a shape this reader follows: collect the raw body.
     Unusual,
 }
+
+/// A step of the head scan: the offset after what it read.
+type Step = Result<usize, Stop>;
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
@@ -286,72 +303,71 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Follow `{ "key": value, … "data": "` over `b`.
-fn scan_head(b: &[u8]) -> Head {
-    let mut i = skip_ws(b, 0);
-    match b.get(i) {
-        None => return Head::NeedMore,
-        Some(b'{') => i += 1,
-        Some(_) => return Head::Unusual,
-    }
+/// Follow `{ "key": value, … "data": "` over `b`: the offset where the data string starts
+/// (after its opening quote).
+fn scan_head(b: &[u8]) -> Step {
+    let mut i = byte(b, 0, b'{')?;
     loop {
-        i = skip_ws(b, i);
-        match b.get(i) {
-            None => return Head::NeedMore,
-            Some(b'"') => i += 1,
-            Some(_) => return Head::Unusual,
-        }
-        // The key (no escapes).
-        let Some(len) = b[i..].iter().position(|&c| c == b'"' || c == b'\\') else {
-            return Head::NeedMore;
-        };
-        if b[i + len] == b'\\' {
-            return Head::Unusual;
-        }
-        let key = &b[i..i + len];
-        i = skip_ws(b, i + len + 1);
-        match b.get(i) {
-            None => return Head::NeedMore,
-            Some(b':') => i = skip_ws(b, i + 1),
-            Some(_) => return Head::Unusual,
-        }
+        let (key, after) = key(b, i)?;
+        i = skip_ws(b, byte(b, after, b':')?);
         let Some(&first) = b.get(i) else {
-            return Head::NeedMore;
+            return Err(Stop::NeedMore);
         };
         if key == b"data" {
             return if first == b'"' {
-                Head::DataAt(i + 1)
+                Ok(i + 1)
             } else {
-                Head::Unusual
+                Err(Stop::Unusual)
             };
         }
-        // Skip another member's value: a string, a number or a literal.
-        if first == b'"' {
+        i = skip_value(b, i)?;
+        // The object ending without a data string is unusual: the ordinary parse says so.
+        i = byte(b, i, b',')?;
+    }
+}
+
+/// `want` after whitespace.
+fn byte(b: &[u8], i: usize, want: u8) -> Step {
+    let i = skip_ws(b, i);
+    match b.get(i) {
+        None => Err(Stop::NeedMore),
+        Some(&c) if c == want => Ok(i + 1),
+        Some(_) => Err(Stop::Unusual),
+    }
+}
+
+/// A member's key (without escapes) after whitespace, and the offset after it.
+fn key(b: &[u8], i: usize) -> Result<(&[u8], usize), Stop> {
+    let i = byte(b, i, b'"')?;
+    let Some(len) = b[i..].iter().position(|&c| c == b'"' || c == b'\\') else {
+        return Err(Stop::NeedMore);
+    };
+    if b[i + len] == b'\\' {
+        return Err(Stop::Unusual);
+    }
+    Ok((&b[i..i + len], i + len + 1))
+}
+
+/// Skip another member's value starting at `i`: a string, a number or a literal.
+fn skip_value(b: &[u8], mut i: usize) -> Step {
+    match b.get(i) {
+        Some(b'"') => {
             i += 1;
             loop {
                 match b.get(i) {
-                    None => return Head::NeedMore,
+                    None => return Err(Stop::NeedMore),
                     Some(b'\\') => i += 2,
-                    Some(b'"') => {
-                        i += 1;
-                        break;
-                    }
+                    Some(b'"') => return Ok(i + 1),
                     Some(_) => i += 1,
                 }
             }
-        } else if first == b'{' || first == b'[' {
-            return Head::Unusual;
-        } else {
+        }
+        Some(b'{' | b'[') => Err(Stop::Unusual),
+        _ => {
             while i < b.len() && !matches!(b[i], b',' | b'}' | b' ' | b'\t' | b'\n' | b'\r') {
                 i += 1;
             }
-        }
-        i = skip_ws(b, i);
-        match b.get(i) {
-            None => return Head::NeedMore,
-            Some(b',') => i += 1,
-            // The object ends without a data string: the ordinary parse says so.
-            Some(_) => return Head::Unusual,
+            Ok(i)
         }
     }
 }
@@ -362,12 +378,21 @@ mod tests {
     use super::*;
     use base64::Engine;
 
-    fn read(body: &[u8], frame: usize) -> Result<ChunkBody> {
+    fn feed_all(body: &[u8], frame: usize) -> ChunkBodyReader {
         let mut r = ChunkBodyReader::new(Some(body.len()));
         for f in body.chunks(frame.max(1)) {
-            r.feed(f)?;
+            r.feed(f).unwrap();
         }
-        r.finish()
+        r
+    }
+
+    fn read(body: &[u8], frame: usize) -> Result<ReceivedChunk, DecodeError> {
+        feed_all(body, frame).finish()
+    }
+
+    /// The raw body collected for the ordinary parse, if the reader took that path.
+    fn collected_raw(r: &ChunkBodyReader) -> Option<&[u8]> {
+        matches!(r.phase, Phase::Raw | Phase::Head).then_some(r.head.as_slice())
     }
 
     fn b64(data: &[u8]) -> String {
@@ -394,18 +419,18 @@ mod tests {
         ];
         for body in &bodies {
             for frame in [1, 3, 4, 5, 1000, BLOCK + 1, body.len()] {
-                match read(body.as_bytes(), frame).unwrap() {
-                    ChunkBody::Decoded {
-                        table_name,
-                        index,
-                        json: got,
-                    } => {
-                        assert_eq!(table_name, "t\"1");
-                        assert_eq!(index.0, 3);
-                        assert!(got == json, "frame {frame}");
-                    }
-                    ChunkBody::Raw(_) => panic!("raw for {frame}"),
+                let r = feed_all(body.as_bytes(), frame);
+                if collected_raw(&r).is_some() {
+                    panic!("raw for {frame}");
                 }
+                let ReceivedChunk {
+                    table_name,
+                    index,
+                    json: got,
+                } = r.finish().unwrap();
+                assert_eq!(table_name, "t\"1");
+                assert_eq!(index.0, 3);
+                assert!(got == json, "frame {frame}");
             }
         }
     }
@@ -421,9 +446,10 @@ mod tests {
             "",
         ] {
             for frame in [1, 7, 100] {
-                match read(body.as_bytes(), frame).unwrap() {
-                    ChunkBody::Raw(raw) => assert_eq!(raw, body.as_bytes()),
-                    other => panic!("{body}: {other:?}"),
+                let r = feed_all(body.as_bytes(), frame);
+                match collected_raw(&r) {
+                    Some(raw) => assert_eq!(raw, body.as_bytes()),
+                    None => panic!("{body}: {r:?}"),
                 }
             }
         }

@@ -10,15 +10,13 @@ use arrow_array::{ArrayRef, Decimal128Array, Decimal256Array};
 use arrow_buffer::i256;
 use pushdata_core::wire::DataType;
 
-use super::json::{Lexer, Token};
+use super::lexer::{Lexer, Token};
 use super::values;
 
-/// The Arrow type a column of `t` is stored as (decimals: the scale is decided per batch).
-pub use pushdata_core::arrow::arrow_type;
 
 /// Builds one column of a chunk from tokens.
 #[derive(Debug)]
-pub enum ColumnBuilder {
+pub(crate) enum ColumnBuilder {
     /// STRING.
     Utf8(StringBuilder),
     /// INTEGER.
@@ -49,9 +47,69 @@ fn token_text<'t>(tok: &'t Token<'_>, scratch: &'t mut String) -> Result<&'t str
     }
 }
 
+/// `{text} is not {what}` when `refused`.
+fn refuse_if(refused: bool, text: &str, what: &str) -> Result<(), String> {
+    if refused {
+        Err(format!("{text} is not {what}"))
+    } else {
+        Ok(())
+    }
+}
+
+/// [`ColumnBuilder::push_fast`] for BIGINTEGER: a plain whole number.
+#[inline]
+fn fast_i64(b: &mut Int64Builder, lex: &mut Lexer<'_>) -> bool {
+    let mut probe = lex.clone();
+    match probe.fast_plain_number() {
+        Some((v, 0)) => {
+            b.append_value(v);
+            *lex = probe;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// [`ColumnBuilder::push_fast`] for INTEGER: a plain whole number in range.
+#[inline]
+fn fast_i32(b: &mut Int32Builder, lex: &mut Lexer<'_>) -> bool {
+    let mut probe = lex.clone();
+    match probe
+        .fast_plain_number()
+        .and_then(|(v, s)| i32::try_from(v).ok().filter(|_| s == 0))
+    {
+        Some(v) => {
+            b.append_value(v);
+            *lex = probe;
+            true
+        }
+        None => false,
+    }
+}
+
+/// [`ColumnBuilder::push_fast`] for DOUBLE: a number of digits, `-` and `.` in JSON syntax.
+#[inline]
+fn fast_f64(b: &mut Float64Builder, lex: &mut Lexer<'_>) -> bool {
+    let mut probe = lex.clone();
+    match probe
+        .fast_number()
+        // JSON number syntax (Rust's parser also takes `1.` and `.5`).
+        .filter(|t| values::plain_number(t).is_some())
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .and_then(|t| t.parse::<f64>().ok())
+    {
+        Some(v) => {
+            b.append_value(v);
+            *lex = probe;
+            true
+        }
+        None => false,
+    }
+}
+
 impl ColumnBuilder {
     /// A builder for `t` with room for `capacity` values.
-    pub fn new(t: DataType, capacity: usize) -> Self {
+    pub(crate) fn new(t: DataType, capacity: usize) -> Self {
         match t {
             DataType::String => {
                 ColumnBuilder::Utf8(StringBuilder::with_capacity(capacity, capacity * 8))
@@ -72,7 +130,7 @@ impl ColumnBuilder {
     }
 
     /// Number of values appended so far.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         use arrow_array::builder::ArrayBuilder;
         match self {
             ColumnBuilder::Utf8(b) => b.len(),
@@ -87,13 +145,8 @@ impl ColumnBuilder {
         }
     }
 
-    /// Whether no value was appended.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Append a null.
-    pub fn push_null(&mut self) {
+    pub(crate) fn push_null(&mut self) {
         match self {
             ColumnBuilder::Utf8(b) => b.append_null(),
             ColumnBuilder::Int32(b) => b.append_null(),
@@ -112,66 +165,16 @@ impl ColumnBuilder {
     /// return true; else consume nothing and return false, and the caller reads the value
     /// with [`Lexer::scalar`] and [`ColumnBuilder::push`]. The result is the same as theirs.
     #[inline]
-    pub fn push_fast(&mut self, lex: &mut Lexer<'_>) -> bool {
+    pub(crate) fn push_fast(&mut self, lex: &mut Lexer<'_>) -> bool {
         if lex.fast_null() {
             self.push_null();
             return true;
         }
         match self {
-            ColumnBuilder::Int64(b) => {
-                let mut probe = lex.clone();
-                match probe.fast_plain_number() {
-                    Some((v, 0)) => {
-                        b.append_value(v);
-                        *lex = probe;
-                        true
-                    }
-                    _ => false,
-                }
-            }
-            ColumnBuilder::Int32(b) => {
-                let mut probe = lex.clone();
-                match probe
-                    .fast_plain_number()
-                    .and_then(|(v, s)| i32::try_from(v).ok().filter(|_| s == 0))
-                {
-                    Some(v) => {
-                        b.append_value(v);
-                        *lex = probe;
-                        true
-                    }
-                    None => false,
-                }
-            }
-            ColumnBuilder::Decimal(d) => {
-                if d.wide.is_some() {
-                    return false;
-                }
-                match lex.fast_plain_number() {
-                    Some((v, s)) => {
-                        d.push_narrow(i128::from(v), s);
-                        true
-                    }
-                    None => false,
-                }
-            }
-            ColumnBuilder::Float64(b) => {
-                let mut probe = lex.clone();
-                match probe
-                    .fast_number()
-                    // JSON number syntax (Rust's parser also takes `1.` and `.5`).
-                    .filter(|t| values::plain_number(t).is_some())
-                    .and_then(|t| std::str::from_utf8(t).ok())
-                    .and_then(|t| t.parse::<f64>().ok())
-                {
-                    Some(v) => {
-                        b.append_value(v);
-                        *lex = probe;
-                        true
-                    }
-                    None => false,
-                }
-            }
+            ColumnBuilder::Int64(b) => fast_i64(b, lex),
+            ColumnBuilder::Int32(b) => fast_i32(b, lex),
+            ColumnBuilder::Decimal(d) => d.push_fast(lex),
+            ColumnBuilder::Float64(b) => fast_f64(b, lex),
             ColumnBuilder::Utf8(b) => match lex.fast_string() {
                 Some(v) => {
                     b.append_value(v);
@@ -191,7 +194,7 @@ impl ColumnBuilder {
     }
 
     /// Append one value; the error says why it does not fit (the caller adds where).
-    pub fn push(&mut self, tok: Token<'_>, scratch: &mut String) -> Result<(), String> {
+    pub(crate) fn push(&mut self, tok: Token<'_>, scratch: &mut String) -> Result<(), String> {
         if tok == Token::Null {
             self.push_null();
             return Ok(());
@@ -202,51 +205,39 @@ impl ColumnBuilder {
         match self {
             ColumnBuilder::Utf8(b) => b.append_value(text),
             ColumnBuilder::Int32(b) => {
-                if is_bool {
-                    return Err(format!("{text} is not an integer"));
-                }
+                refuse_if(is_bool, text, "an integer")?;
                 let v = values::parse_i64(text)?;
                 let v = i32::try_from(v)
                     .map_err(|_| format!("{v} is out of range for INTEGER (32-bit)"))?;
                 b.append_value(v);
             }
             ColumnBuilder::Int64(b) => {
-                if is_bool {
-                    return Err(format!("{text} is not an integer"));
-                }
+                refuse_if(is_bool, text, "an integer")?;
                 b.append_value(values::parse_i64(text)?);
             }
             ColumnBuilder::Bool(b) => b.append_value(values::parse_bool(text)?),
             ColumnBuilder::Float64(b) => {
-                if is_bool {
-                    return Err(format!("{text} is not a number"));
-                }
+                refuse_if(is_bool, text, "a number")?;
                 b.append_value(values::parse_f64(text)?);
             }
             ColumnBuilder::Decimal(v) => {
-                if is_bool {
-                    return Err(format!("{text} is not a decimal number"));
-                }
+                refuse_if(is_bool, text, "a decimal number")?;
                 v.push_text(text)?;
             }
             ColumnBuilder::Date(b) => {
-                if !is_string {
-                    return Err(format!("{text} is not a date string (\"YYYY-MM-DD\")"));
-                }
+                refuse_if(!is_string, text, "a date string (\"YYYY-MM-DD\")")?;
                 b.append_value(values::parse_date(text)?);
             }
             ColumnBuilder::Time(b) => {
-                if !is_string {
-                    return Err(format!("{text} is not a time string (\"hh:mm:ss\")"));
-                }
+                refuse_if(!is_string, text, "a time string (\"hh:mm:ss\")")?;
                 b.append_value(values::parse_time(text)?);
             }
             ColumnBuilder::DateTime(b) => {
-                if !is_string {
-                    return Err(format!(
-                        "{text} is not a date-time string (\"YYYY-MM-DDThh:mm:ss\")"
-                    ));
-                }
+                refuse_if(
+                    !is_string,
+                    text,
+                    "a date-time string (\"YYYY-MM-DDThh:mm:ss\")",
+                )?;
                 b.append_value(values::parse_datetime(text)?);
             }
         }
@@ -256,7 +247,7 @@ impl ColumnBuilder {
     /// The finished array. Decimals get the largest scale seen: Decimal128(p, s) when every
     /// value fits 38 digits (p: the digits they need), else Decimal256(76, s). Errors name
     /// the 0-based row.
-    pub fn finish(self) -> Result<ArrayRef, (usize, String)> {
+    pub(crate) fn finish(self) -> Result<ArrayRef, (usize, String)> {
         Ok(match self {
             ColumnBuilder::Utf8(mut b) => Arc::new(b.finish()),
             ColumnBuilder::Int32(mut b) => Arc::new(b.finish()),
@@ -285,7 +276,7 @@ const POW10_128: [i128; 39] = {
 /// The values of a BIGDECIMAL column: 128-bit mantissas with a scale each while every
 /// value fits (the common case, and the fast one), else 256-bit ones.
 #[derive(Debug)]
-pub struct DecimalColumn {
+pub(crate) struct DecimalColumn {
     /// Mantissas (0 for nulls) while every value fits an i128.
     narrow: Vec<i128>,
     /// Scale of each value (0 for nulls).
@@ -351,6 +342,22 @@ impl DecimalColumn {
         };
         self.push_narrow(v, s);
         Ok(())
+    }
+
+    /// [`ColumnBuilder::push_fast`] for BIGDECIMAL: a plain number, while every value
+    /// fits 128 bits.
+    #[inline]
+    fn push_fast(&mut self, lex: &mut Lexer<'_>) -> bool {
+        if self.wide.is_some() {
+            return false;
+        }
+        match lex.fast_plain_number() {
+            Some((v, s)) => {
+                self.push_narrow(i128::from(v), s);
+                true
+            }
+            None => false,
+        }
     }
 
     #[inline]
