@@ -15,7 +15,7 @@ use crate::mstr::error::{ApiError, Result};
 pub(crate) const SESSION_COOKIE: &str = "JSESSIONID";
 
 /// A logged-in session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Session {
     /// The user name.
     pub(crate) user: String,
@@ -25,11 +25,30 @@ pub(crate) struct Session {
 }
 
 /// The token store.
-#[derive(Debug)]
 pub(crate) struct Auth {
     users: Vec<UserConfig>,
     idle: Duration,
     tokens: Mutex<HashMap<String, Session>>,
+}
+
+/// Shows the user, never the cookie value.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shows how many tokens are live, never the tokens (nor the cookies of their sessions).
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("users", &self.users)
+            .field("idle", &self.idle)
+            .field("live_tokens", &self.tokens.lock().len())
+            .finish()
+    }
 }
 
 /// Constant-time comparison of two byte strings (length is not secret).
@@ -113,5 +132,35 @@ impl Auth {
     /// Kill a token.
     pub(crate) fn logout(&self, token: &str) -> bool {
         self.tokens.lock().remove(token).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_token_cookie_or_password() {
+        let auth = Auth::new(
+            vec![UserConfig {
+                name: "ann".into(),
+                password: Secret::from("pw-hunter2"),
+            }],
+            Duration::from_secs(60),
+        );
+        let (token, session) = auth
+            .login(Some("ann"), Some(&Secret::from("pw-hunter2")))
+            .unwrap();
+        let shown = format!("{auth:?}");
+        assert!(!shown.contains(&token), "{shown}");
+        assert!(!shown.contains(&session.cookie), "{shown}");
+        assert!(!shown.contains("pw-hunter2"), "{shown}");
+        assert!(shown.contains("live_tokens: 1"), "{shown}");
+        let shown = format!("{session:?}");
+        assert!(
+            shown.contains("ann") && !shown.contains(&session.cookie),
+            "{shown}"
+        );
     }
 }

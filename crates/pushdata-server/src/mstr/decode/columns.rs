@@ -13,7 +13,6 @@ use pushdata_core::wire::DataType;
 use super::lexer::{Lexer, Token};
 use super::values;
 
-
 /// Builds one column of a chunk from tokens.
 #[derive(Debug)]
 pub(crate) enum ColumnBuilder {

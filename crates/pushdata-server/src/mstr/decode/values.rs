@@ -313,6 +313,14 @@ pub(crate) fn parse_decimal(text: &str) -> Result<(i256, u8), String> {
             .ok_or_else(overflow)?;
     }
     let mut scale = i64::try_from(frac.len()).map_err(|_| overflow())? - i64::from(exp);
+    // Bound the exponent before the loop: zero is zero whatever its exponent, and any other
+    // value more than 76 places to the left overflows (a 13-byte `0e2147483647` must not
+    // cost 2^31 multiplications).
+    if scale < 0 && v == i256::ZERO {
+        scale = 0;
+    } else if scale < -76 {
+        return Err(overflow());
+    }
     while scale < 0 {
         v = v.checked_mul(ten).ok_or_else(overflow)?;
         scale += 1;
@@ -360,6 +368,24 @@ mod tests {
         assert!(parse_datetime("2020-01-01T\u{e9}\u{e9}:00").is_err());
         assert!(parse_date("\u{e9}\u{e9}-01-01").is_err());
         assert!(parse_time("1\u{e9}:00").is_err());
+    }
+
+    #[test]
+    fn huge_exponents_are_bounded_before_any_loop() {
+        // Before the bound, the first of these took 2^31 multiplications (seconds).
+        assert_eq!(parse_decimal("0e2147483647").unwrap(), (i256::ZERO, 0));
+        assert_eq!(parse_decimal("-0.000e2147483647").unwrap(), (i256::ZERO, 0));
+        assert!(
+            parse_decimal("1e2147483647")
+                .unwrap_err()
+                .contains("76-digit")
+        );
+        assert!(
+            parse_decimal("1e-2147483648")
+                .unwrap_err()
+                .contains("after the point")
+        );
+        assert_eq!(parse_decimal("12e3").unwrap(), (i256::from_i128(12_000), 0));
     }
 
     #[test]
