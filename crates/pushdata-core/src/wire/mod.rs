@@ -40,7 +40,7 @@ pub use names::{FORBIDDEN_CHARS, MAX_NAME_CHARS, NameError, position_by_name, va
 pub use types::{DataType, LoginMode, Orientation, UnknownVariant, UpdatePolicy};
 pub use upload::{
     ChunkBody, ChunkBodyWriter, ChunkIndex, ChunkRequest, PublishState, PublishStatus,
-    UploadSessionRequest, UploadSessionResponse, UploadSessionTable,
+    PublishedTable, UploadSessionRequest, UploadSessionResponse, UploadSessionTable,
 };
 
 #[cfg(test)]

@@ -280,4 +280,21 @@ pub struct PublishStatus {
     /// Human readable status ("result ready", or the failure reason).
     #[serde(default)]
     pub message: String,
+    /// What the publish did per table, once it is done: an extension of pushdata's
+    /// reference server (absent from other servers' answers, then empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<PublishedTable>,
+}
+
+/// What a finished publish did to one table (pushdata's reference server only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedTable {
+    /// The table name.
+    pub name: String,
+    /// Rows in the table's new version.
+    pub rows: u64,
+    /// Uploaded rows the update policy did not write: `add` skips the rows whose key was
+    /// already stored, `update` the rows whose key was not.
+    pub rows_skipped: u64,
 }

@@ -81,6 +81,33 @@ pub(crate) fn check_policy(policy: UpdatePolicy, table: &TableDef) -> Result<()>
     Ok(())
 }
 
+/// Whether uploads to `table` under `policy` that give values only for `missing`'s
+/// complement carry every key column: a keyed policy whose rows lack a key column would
+/// match them all on null and collapse them.
+pub(crate) fn check_key_columns(
+    policy: UpdatePolicy,
+    table: &TableDef,
+    missing: &[usize],
+) -> Result<()> {
+    if policy == UpdatePolicy::Replace {
+        return Ok(());
+    }
+    let absent: Vec<String> = table
+        .key_columns
+        .iter()
+        .filter(|c| missing.contains(c))
+        .map(|&c| format!("{:?}", table.columns[c].name))
+        .collect();
+    if absent.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "update policy {policy} matches rows of table {:?} on its key columns, but columnHeaders omit {}; send every key column (or use replace)",
+        table.name,
+        absent.join(", ")
+    )))
+}
+
 impl DatasetDef {
     /// A table by id (any case) or by name (exact, then any case).
     pub(crate) fn table(&self, id_or_name: &str) -> Option<&TableDef> {
@@ -274,7 +301,9 @@ fn table_def(
 }
 
 /// Check that every attribute and metric expression names a column of a table, and make
-/// the columns that feed attributes (any form) the tables' row keys.
+/// the tables' row keys: in each table, the columns of the attributes' ID forms (an
+/// attribute without an ID form in a table is keyed there by its other forms). A DESC
+/// form is a description of the key, not part of it: renaming it updates the row.
 fn mark_keys(
     defs: &mut [TableDef],
     attributes: &[ModelAttribute],
@@ -283,10 +312,21 @@ fn mark_keys(
     for a in attributes {
         check_name("attribute", &a.name)?;
         let what = format!("attribute {:?}", a.name);
-        for e in a.attribute_forms.iter().flat_map(|f| &f.expressions) {
-            let (t, c) = resolve_column(defs, e, &what)?;
-            if !defs[t].key_columns.contains(&c) {
-                defs[t].key_columns.push(c);
+        // Per table: (ID form columns, other form columns).
+        let mut per_table: Vec<(Vec<usize>, Vec<usize>)> = vec![Default::default(); defs.len()];
+        for f in &a.attribute_forms {
+            let is_id = f.category.eq_ignore_ascii_case("ID");
+            for e in &f.expressions {
+                let (t, c) = resolve_column(defs, e, &what)?;
+                let (ids, others) = &mut per_table[t];
+                if is_id { ids.push(c) } else { others.push(c) }
+            }
+        }
+        for (t, (ids, others)) in per_table.into_iter().enumerate() {
+            for c in if ids.is_empty() { others } else { ids } {
+                if !defs[t].key_columns.contains(&c) {
+                    defs[t].key_columns.push(c);
+                }
             }
         }
     }

@@ -8,7 +8,9 @@ use super::Dataset;
 use super::error::{ApiError, Result};
 use super::service::Service;
 use super::sessions::{Phase, UploadSession};
-use crate::store::{CommitControl, Manifest, TableUpload};
+use pushdata_core::wire::PublishedTable;
+
+use crate::store::{CommitControl, Committed, TableUpload};
 
 /// Run `f` on a blocking thread.
 pub(crate) async fn blocking<T: Send + 'static>(
@@ -31,9 +33,9 @@ impl Service {
         tokio::spawn(async move {
             let outcome = service.run_publish(&ds, &sess, uploads).await;
             let phase = match outcome {
-                Ok(m) => {
-                    tracing::info!(dataset = %ds.def.id, session = %sess.id, version = m.version, "published");
-                    Phase::Published
+                Ok(c) => {
+                    tracing::info!(dataset = %ds.def.id, session = %sess.id, version = c.manifest.version, "published");
+                    Phase::Published(published_tables(&ds, &c))
                 }
                 Err(e) => {
                     tracing::warn!(dataset = %ds.def.id, session = %sess.id, "publish failed: {e}");
@@ -50,7 +52,7 @@ impl Service {
         ds: &Arc<Dataset>,
         sess: &Arc<UploadSession>,
         uploads: Vec<TableUpload>,
-    ) -> Result<Manifest> {
+    ) -> Result<Committed> {
         let hook = self.hook.clone();
         let id = ds.def.id.clone();
         blocking(move || {
@@ -69,7 +71,7 @@ impl Service {
         ds: &Arc<Dataset>,
         uploads: Vec<TableUpload>,
         cancelled: impl Fn() -> bool + Send + Sync + 'static,
-    ) -> Result<Manifest> {
+    ) -> Result<Committed> {
         let _guard = ds.publish_lock.lock().await;
         let ds = ds.clone();
         let hook = self.hook.clone();
@@ -82,4 +84,19 @@ impl Service {
         })
         .await
     }
+}
+
+/// Per table, what a publish wrote and skipped (for the publish status).
+fn published_tables(ds: &Dataset, c: &Committed) -> Vec<PublishedTable> {
+    c.tables
+        .iter()
+        .map(|(id, merged)| PublishedTable {
+            name: ds
+                .table(id)
+                .map(|t| t.name.clone())
+                .unwrap_or_else(|| id.clone()),
+            rows: merged.rows,
+            rows_skipped: merged.skipped,
+        })
+        .collect()
 }

@@ -13,7 +13,7 @@ use super::Dataset;
 use super::auth::{Auth, Session};
 use super::cube::Instances;
 use super::decode::{ChunkLayout, Place, ReceivedChunk, decode_json_parts};
-use super::definition::{DatasetDef, check_policy};
+use super::definition::{DatasetDef, check_key_columns, check_policy};
 use super::error::{ApiError, Result};
 use super::sessions::{Phase, SessionTable, UploadSession};
 use crate::config::ProjectConfig;
@@ -197,6 +197,7 @@ fn session_tables(ds: &Dataset, req: &UploadSessionRequest) -> Result<Vec<Sessio
             t.orientation.unwrap_or_default(),
             &td.name,
         )?;
+        check_key_columns(t.update_policy, td, &layout.missing())?;
         tables.push(SessionTable {
             table_id: td.id.clone(),
             table_name: td.name.clone(),

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use pushdata_core::wire::{ChunkIndex, PublishState, UpdatePolicy, position_by_name};
+use pushdata_core::wire::{
+    ChunkIndex, PublishState, PublishStatus, PublishedTable, UpdatePolicy, position_by_name,
+};
 
 use super::definition::merge_policy;
 use super::error::{ApiError, Result};
@@ -33,8 +35,8 @@ pub(crate) enum Phase {
     Open,
     /// Publish running.
     Publishing,
-    /// Published.
-    Published,
+    /// Published, with what the publish did per table.
+    Published(Vec<PublishedTable>),
     /// Publish failed, with the reason.
     Failed(String),
 }
@@ -122,7 +124,7 @@ impl UploadSession {
         let what = match phase {
             Phase::Open => "open",
             Phase::Publishing => "being published",
-            Phase::Published => "already published",
+            Phase::Published(_) => "already published",
             Phase::Failed(_) => "finished (its publish failed)",
         };
         ApiError::Conflict(format!(
@@ -199,16 +201,31 @@ impl UploadSession {
         self.cancelled.load(Ordering::SeqCst)
     }
 
-    /// The publish status: (state, message).
-    pub(crate) fn status(&self) -> (PublishState, String) {
-        match &self.state.lock().phase {
+    /// The publish status.
+    pub(crate) fn status(&self) -> PublishStatus {
+        let (status, message, tables) = match &self.state.lock().phase {
             Phase::Open => (
                 PublishState(0),
                 "upload session open: waiting for publish".to_string(),
+                Vec::new(),
             ),
-            Phase::Publishing => (PublishState::RUNNING, "sql execution".to_string()),
-            Phase::Published => (PublishState::READY, "result ready".to_string()),
-            Phase::Failed(m) => (PublishState::FAILED, m.clone()),
+            Phase::Publishing => (
+                PublishState::RUNNING,
+                "sql execution".to_string(),
+                Vec::new(),
+            ),
+            Phase::Published(tables) => (
+                PublishState::READY,
+                "result ready".to_string(),
+                tables.clone(),
+            ),
+            Phase::Failed(m) => (PublishState::FAILED, m.clone(), Vec::new()),
+        };
+        PublishStatus {
+            upload_session_id: self.id.clone(),
+            status,
+            message,
+            tables,
         }
     }
 

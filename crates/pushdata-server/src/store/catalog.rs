@@ -155,7 +155,7 @@ pub(super) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     })
 }
 
-fn read_manifest(dir: &Path) -> Result<Manifest> {
+pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
     let cur = dir.join(CURRENT);
     if cur.is_file() {
         read_json(&cur)

@@ -8,10 +8,14 @@ use std::path::PathBuf;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use super::catalog::{CURRENT, Dataset, Definition, Manifest, TableDef, TableVersion};
+use std::sync::Arc;
+
+use super::catalog::{
+    CURRENT, Dataset, Definition, Manifest, TableDef, TableVersion, read_manifest,
+};
 use super::error::{Result, StoreError};
 use super::files::{self, ParquetSink};
-use super::merge::{self, MergePolicy, Uploaded};
+use super::merge::{self, MergePolicy, Merged, Uploaded};
 use super::schema::{conform, stored_schema_for};
 use super::staging::StagedData;
 use crate::hook::PublishHook;
@@ -34,6 +38,14 @@ pub(crate) struct TableUpload {
     pub(crate) policy: MergePolicy,
     /// The rows.
     pub(crate) source: UploadSource,
+}
+
+/// What a commit did: the new manifest, and per table what its merge wrote.
+#[derive(Debug)]
+pub(crate) struct Committed {
+    pub(crate) manifest: Manifest,
+    /// Per upload, in order: the table id and its merge's counts.
+    pub(crate) tables: Vec<(String, Merged)>,
 }
 
 /// What a commit is told besides its uploads: the hook to run before the swap, and
@@ -59,24 +71,49 @@ impl<D: Definition> Dataset<D> {
         &self,
         uploads: Vec<TableUpload>,
         control: CommitControl<'_>,
-    ) -> Result<Manifest> {
+    ) -> Result<Committed> {
         let cur = self.manifest();
         let mut next = (*cur).clone();
         next.version = cur.version + 1;
         let mut written: Vec<PathBuf> = Vec::new();
         let result = self
             .write_versions(&cur, &mut next, uploads, &mut written)
-            .and_then(|()| self.check_before_swap(&next, &control));
-        if let Err(e) = result {
-            for p in &written {
-                let _ = std::fs::remove_file(p);
+            .and_then(|tables| self.check_before_swap(&next, &control).map(|()| tables));
+        let tables = match result {
+            Ok(tables) => tables,
+            Err(e) => {
+                remove_all(&written);
+                return Err(e);
             }
+        };
+        if let Err(e) = files::write_json_atomic(&self.dir.join(CURRENT), &next) {
+            self.reconcile_after_failed_swap(&next, &written);
             return Err(e);
         }
-        files::write_json_atomic(&self.dir.join(CURRENT), &next)?;
-        *self.manifest.write() = std::sync::Arc::new(next.clone());
+        *self.manifest.write() = Arc::new(next.clone());
         self.collect_garbage(&cur, &next);
-        Ok(next)
+        Ok(Committed {
+            manifest: next,
+            tables,
+        })
+    }
+
+    /// After the manifest swap failed, believe the disk: the rename may have happened
+    /// before a later step (the directory fsync) failed. Memory takes the manifest on disk;
+    /// the new files are removed only if that manifest does not point to them.
+    fn reconcile_after_failed_swap(&self, next: &Manifest, written: &[PathBuf]) {
+        match read_manifest(&self.dir) {
+            Ok(on_disk) => {
+                let swapped = on_disk == *next;
+                *self.manifest.write() = Arc::new(on_disk);
+                if !swapped {
+                    remove_all(written);
+                }
+            }
+            Err(e) => {
+                tracing::error!(dataset = %self.def.id(), "manifest unreadable after a failed swap; keeping every file: {e}");
+            }
+        }
     }
 
     fn check_before_swap(&self, next: &Manifest, control: &CommitControl<'_>) -> Result<()> {
@@ -100,20 +137,22 @@ impl<D: Definition> Dataset<D> {
         next: &mut Manifest,
         uploads: Vec<TableUpload>,
         written: &mut Vec<PathBuf>,
-    ) -> Result<()> {
+    ) -> Result<Vec<(String, Merged)>> {
+        let mut tables = Vec::with_capacity(uploads.len());
         for up in uploads {
             let plan = self.plan_table(cur, next.version, &up)?;
             written.push(plan.path.clone());
-            let rows = self.write_table(&plan, up)?;
+            let merged = self.write_table(&plan, up)?;
             next.tables.insert(
                 plan.table.id.clone(),
                 TableVersion {
                     file: plan.rel,
-                    rows,
+                    rows: merged.rows,
                 },
             );
+            tables.push((plan.table.id.clone(), merged));
         }
-        Ok(())
+        Ok(tables)
     }
 
     /// Decide the new file of a table and the schema everything merged into it fits.
@@ -140,7 +179,13 @@ impl<D: Definition> Dataset<D> {
             }
             UploadSource::Batches(bs) => schemas.extend(bs.iter().map(|b| b.schema())),
         }
-        let rel = format!("tables/{}/v{version:010}.parquet", table.id);
+        // A file name is never used twice, even for one version number: a file a manifest on
+        // disk points to is never truncated by a later publish.
+        let rel = format!(
+            "tables/{}/v{version:010}-{}.parquet",
+            table.id,
+            &crate::ids::new_token()[..12]
+        );
         let path = self.dir.join(&rel);
         Ok(TablePlan {
             table,
@@ -151,8 +196,8 @@ impl<D: Definition> Dataset<D> {
         })
     }
 
-    /// Merge the stored rows and the upload into the plan's new file; its row count.
-    fn write_table(&self, plan: &TablePlan<'_>, up: TableUpload) -> Result<u64> {
+    /// Merge the stored rows and the upload into the plan's new file.
+    fn write_table(&self, plan: &TablePlan<'_>, up: TableUpload) -> Result<Merged> {
         self.create_table_dir(&plan.path)?;
         let mut sink = ParquetSink::create(&plan.path, plan.schema.clone())?;
         let mut existing: Box<dyn Iterator<Item = Result<RecordBatch>>> = match &plan.existing {
@@ -166,7 +211,7 @@ impl<D: Definition> Dataset<D> {
             None => Box::new(std::iter::empty()),
         };
         let uploaded = Uploaded::new(up.source, plan.schema.clone(), plan.table.name.clone());
-        let rows = merge::apply(
+        let merged = merge::apply(
             up.policy,
             &plan.table.key_columns,
             &plan.table.name,
@@ -179,7 +224,7 @@ impl<D: Definition> Dataset<D> {
         if let Some(parent) = plan.path.parent() {
             files::sync_dir(parent)?;
         }
-        Ok(rows)
+        Ok(merged)
     }
 
     /// Create the directory of a table's version files (and make it durable) if needed.
@@ -220,5 +265,104 @@ impl<D: Definition> Dataset<D> {
                 let _ = std::fs::remove_dir_all(self.dir.join("tables").join(&t.id));
             }
         }
+    }
+}
+
+fn remove_all(paths: &[PathBuf]) {
+    for p in paths {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use arrow_array::Int32Array;
+    use arrow_schema::{DataType as A, Field, Schema};
+    use pushdata_core::wire::{ColumnHeader, DataType};
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+    use crate::hook::NoHook;
+    use crate::store::{Catalog, Snapshot};
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Def {
+        id: String,
+        tables: Vec<TableDef>,
+    }
+
+    impl Definition for Def {
+        fn id(&self) -> &str {
+            &self.id
+        }
+        fn name(&self) -> &str {
+            "d"
+        }
+        fn tables(&self) -> &[TableDef] {
+            &self.tables
+        }
+    }
+
+    fn upload(values: &[i32]) -> TableUpload {
+        let schema = Arc::new(Schema::new(vec![Field::new("v", A::Int32, true)]));
+        let b = RecordBatch::try_new(
+            schema,
+            vec![Arc::new(Int32Array::from_iter_values(
+                values.iter().copied(),
+            ))],
+        )
+        .unwrap();
+        TableUpload {
+            table_id: "T".into(),
+            policy: MergePolicy::Replace,
+            source: UploadSource::Batches(vec![b]),
+        }
+    }
+
+    fn values(snap: &Snapshot) -> Vec<i32> {
+        snap.read_table("T")
+            .unwrap()
+            .iter()
+            .flat_map(|b| {
+                let a = b.column(0).as_any().downcast_ref::<Int32Array>().unwrap();
+                a.values().to_vec()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_version_file_name_is_never_used_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog: Catalog<Def> = Catalog::open(dir.path()).unwrap();
+        let ds = catalog
+            .create(Def {
+                id: "D".into(),
+                tables: vec![TableDef {
+                    id: "T".into(),
+                    name: "t".into(),
+                    columns: vec![ColumnHeader::new("v", DataType::Integer)],
+                    key_columns: vec![],
+                }],
+            })
+            .unwrap();
+        let control = || CommitControl {
+            hook: &NoHook,
+            cancelled: &|| false,
+        };
+        ds.commit(vec![upload(&[1, 2])], control()).unwrap();
+        let on_disk = ds.snapshot();
+        // Planning the same version twice (as a commit did when memory had fallen out of
+        // step with the manifest on disk) never picks the same file: a file a manifest
+        // points to is never truncated by a later publish.
+        let up = upload(&[3]);
+        let cur = Manifest::default();
+        let a = ds.plan_table(&cur, 1, &up).unwrap();
+        let b = ds.plan_table(&cur, 1, &up).unwrap();
+        assert_ne!(a.rel, b.rel);
+        assert_ne!(a.rel, on_disk.manifest().tables["T"].file);
+        ds.commit(vec![up], control()).unwrap();
+        assert_eq!(values(&on_disk), [1, 2], "the previous version is kept");
+        assert_eq!(values(&ds.snapshot()), [3]);
     }
 }

@@ -6,26 +6,24 @@
 //! the other columns are the payload. Keys are compared as `arrow-row` rows (one byte
 //! string per key, no per-value allocation).
 //!
-//! | policy | stored row whose key is uploaded | uploaded row with a new key |
+//! | policy | stored rows of a key that is uploaded | uploaded rows of a key that is not stored |
 //! |---|---|---|
-//! | `Replace` | dropped (all stored rows are) | inserted (every uploaded row, duplicates kept) |
+//! | `Replace` | dropped (all stored rows are) | inserted (every uploaded row) |
 //! | `Append` | kept | inserted (every uploaded row; no key needed) |
-//! | `InsertNew` | kept unchanged | inserted |
-//! | `Update` | replaced by the uploaded row | ignored |
-//! | `Upsert` | replaced by the uploaded row | inserted |
+//! | `InsertNew` | kept unchanged; the uploaded rows of that key are skipped | all inserted |
+//! | `Update` | replaced by all the uploaded rows of that key | skipped |
+//! | `Upsert` | replaced by all the uploaded rows of that key | all inserted |
 //! | `Delete` | dropped | ignored (uploaded rows only name keys) |
 //!
-//! Duplicate keys inside one upload: `InsertNew` uses the FIRST uploaded row of a key;
-//! `Update` and `Upsert` use the LAST uploaded row of a key (upload order = chunk order,
-//! then row order). `Replace` and `Append` keep all rows.
+//! Uploaded rows are never de-duplicated: two uploaded rows with one key are both written
+//! (or both skipped). The rows `InsertNew` and `Update` skip are counted ([`Merged`]).
 //! A table without key columns: `InsertNew` appends every row; `Update`, `Upsert` and
 //! `Delete` are refused.
 //!
 //! Output order: the stored rows that stay, in their order, then the uploaded rows that
-//! are written (replacements and insertions), in upload order.
+//! are written, in upload order (chunk order, then row order).
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 
 use arrow_array::{ArrayRef, BooleanArray, RecordBatch, UInt32Array};
 use arrow_row::{RowConverter, Rows, SortField};
@@ -159,8 +157,18 @@ impl Counted<'_, '_> {
     }
 }
 
+/// What a merge wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Merged {
+    /// Rows of the new version.
+    pub(crate) rows: u64,
+    /// Uploaded rows the policy did not write (`InsertNew`: their key was stored;
+    /// `Update`: it was not).
+    pub(crate) skipped: u64,
+}
+
 /// Merge the uploaded chunks into `existing` under `policy`, passing output batches to
-/// `sink`. Returns the number of output rows. Stored batches must already have `schema`.
+/// `sink`. Stored batches must already have `schema`.
 pub(crate) fn apply(
     policy: MergePolicy,
     key_columns: &[usize],
@@ -169,7 +177,7 @@ pub(crate) fn apply(
     existing: &mut dyn Iterator<Item = Result<RecordBatch>>,
     uploaded: &Uploaded,
     sink: &mut Sink<'_>,
-) -> Result<u64> {
+) -> Result<Merged> {
     let mut out = Counted { sink, rows: 0 };
     let unkeyed = key_columns.is_empty() && policy == MergePolicy::InsertNew;
     if matches!(policy, MergePolicy::Replace | MergePolicy::Append) || unkeyed {
@@ -183,7 +191,10 @@ pub(crate) fn apply(
                 out.emit(b)?;
             }
         }
-        return Ok(out.rows);
+        return Ok(Merged {
+            rows: out.rows,
+            skipped: 0,
+        });
     }
     if key_columns.is_empty() {
         return Err(StoreError::NoKey {
@@ -193,13 +204,15 @@ pub(crate) fn apply(
     }
     let keys = Keys::new(schema, key_columns)?;
     let upload = UploadKeys::collect(&keys, uploaded)?;
-    let chosen = upload.chosen(policy)?;
-    let mut matched = upload.unmatched();
+    let mut stored = upload.key_set();
     for b in existing {
-        out.emit(filter_stored(policy, &keys, &chosen, b?, &mut matched)?)?;
+        out.emit(filter_stored(policy, &keys, &mut stored, b?)?)?;
     }
-    upload.write_chosen(policy, &chosen, uploaded, &matched, &mut out)?;
-    Ok(out.rows)
+    let skipped = upload.write(policy, &stored, uploaded, &mut out)?;
+    Ok(Merged {
+        rows: out.rows,
+        skipped,
+    })
 }
 
 /// Turns the key columns of batches into comparable rows.
@@ -226,24 +239,13 @@ impl<'k> Keys<'k> {
     }
 }
 
-/// The keys of every uploaded row (per chunk), and the (chunk, row) chosen for each key.
+/// The keys of every uploaded row, per chunk.
 struct UploadKeys {
     chunks: Vec<Rows>,
 }
 
-/// A row of the upload: (chunk, row).
-type At = (u32, u32);
-
-/// The uploaded row chosen for each key.
-type Chosen<'k> = HashMap<&'k [u8], At>;
-
-fn index(i: usize) -> Result<u32> {
-    u32::try_from(i).map_err(|_| {
-        StoreError::arrow("indexing uploaded rows")(arrow_schema::ArrowError::ComputeError(
-            format!("{i} is past the 2^32 rows an upload may have"),
-        ))
-    })
-}
+/// Each uploaded key, and whether a stored row has it.
+type KeySet<'k> = HashMap<&'k [u8], bool>;
 
 impl UploadKeys {
     /// Pass 1: the keys of every uploaded row.
@@ -255,60 +257,42 @@ impl UploadKeys {
         Ok(UploadKeys { chunks })
     }
 
-    /// Which uploaded row represents each key: the first for `InsertNew`, else the last.
-    fn chosen(&self, policy: MergePolicy) -> Result<Chosen<'_>> {
+    /// Every uploaded key, none found among the stored rows yet.
+    fn key_set(&self) -> KeySet<'_> {
         let total: usize = self.chunks.iter().map(Rows::num_rows).sum();
-        let mut chosen: Chosen<'_> = HashMap::with_capacity(total);
-        for (c, keys) in self.chunks.iter().enumerate() {
-            let c = index(c)?;
+        let mut set = HashMap::with_capacity(total);
+        for keys in &self.chunks {
             for r in 0..keys.num_rows() {
-                let at = (c, index(r)?);
-                match chosen.entry(keys.row(r).data()) {
-                    Entry::Occupied(mut o) => {
-                        if policy != MergePolicy::InsertNew {
-                            o.insert(at);
-                        }
-                    }
-                    Entry::Vacant(v) => {
-                        v.insert(at);
-                    }
-                }
+                set.insert(keys.row(r).data(), false);
             }
         }
-        Ok(chosen)
+        set
     }
 
-    fn unmatched(&self) -> Vec<Vec<bool>> {
-        self.chunks
-            .iter()
-            .map(|k| vec![false; k.num_rows()])
-            .collect()
-    }
-
-    /// Pass 3: stream the uploaded chunks again; write the chosen rows the policy asks for.
-    fn write_chosen(
+    /// Pass 3: stream the uploaded chunks again and write the rows the policy asks for;
+    /// returns how many it skipped.
+    fn write(
         &self,
         policy: MergePolicy,
-        chosen: &Chosen<'_>,
+        stored: &KeySet<'_>,
         uploaded: &Uploaded,
-        matched: &[Vec<bool>],
         out: &mut Counted<'_, '_>,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         if policy == MergePolicy::Delete {
-            return Ok(());
+            return Ok(0);
         }
+        let mut skipped = 0u64;
         for (c, keys) in self.chunks.iter().enumerate() {
             let take: UInt32Array = (0..keys.num_rows())
                 .filter(|&r| {
-                    let is_chosen = chosen
-                        .get(keys.row(r).data())
-                        .is_some_and(|&(cc, rr)| cc as usize == c && rr as usize == r);
-                    is_chosen
-                        && match policy {
-                            MergePolicy::InsertNew => !matched[c][r],
-                            MergePolicy::Update => matched[c][r],
-                            _ => true,
-                        }
+                    let found = stored.get(keys.row(r).data()).copied().unwrap_or(false);
+                    let write = match policy {
+                        MergePolicy::InsertNew => !found,
+                        MergePolicy::Update => found,
+                        _ => true,
+                    };
+                    skipped += u64::from(!write);
+                    write
                 })
                 .filter_map(|r| u32::try_from(r).ok())
                 .collect();
@@ -324,27 +308,26 @@ impl UploadKeys {
             };
             out.emit(rows)?;
         }
-        Ok(())
+        Ok(skipped)
     }
 }
 
 /// Pass 2: a stored batch without the rows the upload replaces or deletes; marks the
-/// uploaded rows whose key was found.
+/// uploaded keys found among the stored rows.
 fn filter_stored(
     policy: MergePolicy,
     keys: &Keys<'_>,
-    chosen: &Chosen<'_>,
+    uploaded_keys: &mut KeySet<'_>,
     b: RecordBatch,
-    matched: &mut [Vec<bool>],
 ) -> Result<RecordBatch> {
     let stored = keys.of(&b)?;
     let keep_matched = policy == MergePolicy::InsertNew;
     let mut keep = Vec::with_capacity(b.num_rows());
     let mut dropped = false;
     for j in 0..b.num_rows() {
-        match chosen.get(stored.row(j).data()) {
-            Some(&(c, r)) => {
-                matched[c as usize][r as usize] = true;
+        match uploaded_keys.get_mut(stored.row(j).data()) {
+            Some(found) => {
+                *found = true;
                 dropped |= !keep_matched;
                 keep.push(keep_matched);
             }
@@ -387,6 +370,14 @@ mod tests {
     }
 
     fn merge(policy: MergePolicy, keys: &[usize], upload: &[(&str, i64)]) -> Result<Vec<String>> {
+        merge_counted(policy, keys, upload).map(|(rows, _)| rows)
+    }
+
+    fn merge_counted(
+        policy: MergePolicy,
+        keys: &[usize],
+        upload: &[(&str, i64)],
+    ) -> Result<(Vec<String>, u64)> {
         let stored = batch(&[("a", 1), ("b", 2), ("c", 3)]);
         let uploaded = Uploaded::new(
             UploadSource::Batches(vec![batch(upload)]),
@@ -394,7 +385,7 @@ mod tests {
             "t".into(),
         );
         let mut out = Vec::new();
-        let rows = apply(
+        let merged = apply(
             policy,
             keys,
             "t",
@@ -408,23 +399,52 @@ mod tests {
                 Ok(())
             },
         )?;
-        assert_eq!(rows as usize, out.len());
-        Ok(out)
+        assert_eq!(merged.rows as usize, out.len());
+        Ok((out, merged.skipped))
     }
 
     #[test]
     fn every_policy_follows_the_table() {
-        let up = [("b", 20), ("d", 40)];
+        let up = [("b", 20), ("d", 40), ("d", 41), ("b", 21)];
         let keyed = |p| merge(p, &[0], &up).unwrap();
-        assert_eq!(keyed(MergePolicy::Replace), ["b=20", "d=40"]);
+        assert_eq!(
+            keyed(MergePolicy::Replace),
+            ["b=20", "d=40", "d=41", "b=21"]
+        );
         assert_eq!(
             keyed(MergePolicy::Append),
-            ["a=1", "b=2", "c=3", "b=20", "d=40"]
+            ["a=1", "b=2", "c=3", "b=20", "d=40", "d=41", "b=21"]
         );
-        assert_eq!(keyed(MergePolicy::InsertNew), ["a=1", "b=2", "c=3", "d=40"]);
-        assert_eq!(keyed(MergePolicy::Update), ["a=1", "c=3", "b=20"]);
-        assert_eq!(keyed(MergePolicy::Upsert), ["a=1", "c=3", "b=20", "d=40"]);
+        // Uploaded rows are never de-duplicated: both rows of the new key d go in.
+        assert_eq!(
+            keyed(MergePolicy::InsertNew),
+            ["a=1", "b=2", "c=3", "d=40", "d=41"]
+        );
+        // The stored rows of b are replaced by all the uploaded rows of b.
+        assert_eq!(keyed(MergePolicy::Update), ["a=1", "c=3", "b=20", "b=21"]);
+        assert_eq!(
+            keyed(MergePolicy::Upsert),
+            ["a=1", "c=3", "b=20", "d=40", "d=41", "b=21"]
+        );
         assert_eq!(keyed(MergePolicy::Delete), ["a=1", "c=3"]);
+    }
+
+    #[test]
+    fn skipped_rows_are_counted() {
+        let up = [("b", 20), ("d", 40), ("d", 41), ("b", 21)];
+        let skipped = |p| merge_counted(p, &[0], &up).unwrap().1;
+        assert_eq!(
+            skipped(MergePolicy::InsertNew),
+            2,
+            "both rows of the stored key b"
+        );
+        assert_eq!(
+            skipped(MergePolicy::Update),
+            2,
+            "both rows of the new key d"
+        );
+        assert_eq!(skipped(MergePolicy::Upsert), 0);
+        assert_eq!(skipped(MergePolicy::Replace), 0);
     }
 
     #[test]

@@ -24,8 +24,8 @@ mod merge;
 mod schema;
 mod staging;
 
-pub(crate) use catalog::{Catalog, Dataset, Definition, Manifest, Snapshot, TableDef, read_table};
-pub(crate) use commit::{CommitControl, TableUpload, UploadSource};
+pub(crate) use catalog::{Catalog, Dataset, Definition, Snapshot, TableDef, read_table};
+pub(crate) use commit::{CommitControl, Committed, TableUpload, UploadSource};
 pub(crate) use error::StoreError;
 pub(crate) use lock::DirLock;
 pub(crate) use merge::MergePolicy;

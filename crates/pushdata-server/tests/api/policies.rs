@@ -41,30 +41,120 @@ async fn policy_result_with(policy: &str, staging_memory: Option<usize>) -> Vec<
 }
 
 #[tokio::test]
-async fn add_inserts_new_keys_first_duplicate_wins() {
+async fn add_inserts_every_row_of_a_new_key_and_skips_stored_keys() {
+    // Incoming rows are never de-duplicated: both rows of the new key 4 go in; both rows
+    // of the stored key 2 are skipped.
     assert_eq!(
         policy_result("add").await,
-        vec!["1|a|1.0", "2|b|2.0", "3|c|3.0", "4|d|40.0"]
+        vec!["1|a|1.0", "2|b|2.0", "3|c|3.0", "4|d|40.0", "4|d|41.0"]
     );
 }
 
 #[tokio::test]
-async fn update_replaces_existing_keys_last_duplicate_wins() {
-    // Replaced rows move after the kept ones (upload order).
+async fn update_replaces_a_stored_key_by_all_its_uploaded_rows() {
+    // Replaced rows move after the kept ones (upload order); the new key 4 is skipped.
     assert_eq!(
         policy_result("update").await,
-        vec!["1|a|1.0", "3|c|3.0", "2|b|21.0"]
+        vec!["1|a|1.0", "3|c|3.0", "2|b|20.0", "2|b|21.0"]
     );
 }
 
 #[tokio::test]
-async fn upsert_does_both_last_duplicate_wins() {
+async fn upsert_replaces_stored_keys_and_inserts_new_ones_keeping_every_row() {
     assert_eq!(
         policy_result("Upsert").await,
-        // Kept rows first, then the chosen uploaded rows in upload position order:
-        // (4,d,41) is row 3 of the upload, (2,b,21) row 4.
-        vec!["1|a|1.0", "3|c|3.0", "4|d|41.0", "2|b|21.0"]
+        // Kept rows first, then every uploaded row in upload order.
+        vec![
+            "1|a|1.0", "3|c|3.0", "2|b|20.0", "4|d|40.0", "4|d|41.0", "2|b|21.0"
+        ]
     );
+}
+
+#[tokio::test]
+async fn the_publish_status_counts_the_rows_a_policy_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let api = Api::login(&h).await;
+    // Each policy on the base rows 1, 2, 3 with UPLOAD (keys 2, 4, 4, 2).
+    for (policy, rows, skipped) in [("add", 5, 2), ("update", 4, 2), ("upsert", 6, 0)] {
+        let ds = api.create_model(&items_model(policy)).await;
+        api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
+        let sid = api
+            .open_session(&ds, &json!([{"name": "items", "updatePolicy": policy}]))
+            .await;
+        let r = api.put_chunk(&ds, &sid, "items", 1, UPLOAD).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let st = api.publish_and_wait(&ds, &sid).await;
+        assert_eq!(st.status.0, 1, "{policy}: {}", st.message);
+        assert_eq!(st.tables.len(), 1, "{policy}");
+        assert_eq!(st.tables[0].name, "items");
+        assert_eq!(
+            (st.tables[0].rows, st.tables[0].rows_skipped),
+            (rows, skipped),
+            "{policy}"
+        );
+    }
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_key_is_the_id_form_so_a_renamed_desc_updates_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("rename")).await;
+    api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
+    // Item 2 renamed from "b" to "bee": one element for ID 2, not two.
+    api.push(&ds, &[("items", "upsert", r#"[[2,"bee",2.5]]"#)])
+        .await;
+    assert_eq!(
+        stored(dir.path(), &ds, "items"),
+        vec!["1|a|1.0", "3|c|3.0", "2|bee|2.5"]
+    );
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn keyed_policies_refuse_column_headers_without_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("headers")).await;
+    api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
+    for policy in ["add", "update", "upsert"] {
+        let r = api
+            .post(
+                &format!("/api/datasets/{ds}/uploadSessions"),
+                &json!({"tables": [{"name": "items", "updatePolicy": policy,
+                    "columnHeaders": ["name", "value"]}]}),
+            )
+            .await;
+        r.assert_error(400, &["\"items\"", "omit", "\"id\"", policy]);
+    }
+    // The single-request PATCH too.
+    let r = api
+        .send(
+            Method::PATCH,
+            &format!("/api/datasets/{ds}/tables/items"),
+            Some(
+                &json!({"name": "items", "columnHeaders": [{"name": "value", "dataType": "DOUBLE"}],
+                    "data": b64(r#"[[9.0]]"#)})
+                .to_string(),
+            ),
+            &[("updatePolicy", "upsert")],
+        )
+        .await;
+    r.assert_error(400, &["omit", "\"id\""]);
+    // Replace needs no key: the other columns become null.
+    let sid = api
+        .open_session(
+            &ds,
+            &json!([{"name": "items", "updatePolicy": "replace", "columnHeaders": ["name", "value"]}]),
+        )
+        .await;
+    assert!(!sid.is_empty());
+    assert_eq!(stored(dir.path(), &ds, "items").len(), 3, "nothing changed");
+    h.shutdown().await.unwrap();
 }
 
 #[tokio::test]

@@ -18,13 +18,13 @@ use super::extract::{InDataset, InProject};
 use super::{Shared, body_bytes, parse_json};
 use crate::mstr::Dataset;
 use crate::mstr::decode::{ChunkLayout, Place, decode_chunk};
-use crate::mstr::definition::{DatasetDef, check_policy, merge_policy};
+use crate::mstr::definition::{DatasetDef, check_key_columns, check_policy, merge_policy};
 use crate::mstr::error::{ApiError, Result};
 use crate::mstr::publish::blocking;
 use crate::store::{MergePolicy, TableDef, TableUpload, UploadSource};
 
 /// Decode a single-request table body against the stored table.
-fn decode_table(table: &TableDef, tc: &TableCreator) -> Result<RecordBatch> {
+fn decode_table(table: &TableDef, tc: &TableCreator, policy: UpdatePolicy) -> Result<RecordBatch> {
     let names: Vec<String> = tc.column_headers.iter().map(|c| c.name.clone()).collect();
     let names = if names.is_empty() { None } else { Some(names) };
     let layout = ChunkLayout::new(
@@ -33,6 +33,7 @@ fn decode_table(table: &TableDef, tc: &TableCreator) -> Result<RecordBatch> {
         Orientation::Row,
         &table.name,
     )?;
+    check_key_columns(policy, table, &layout.missing())?;
     Ok(decode_chunk(
         tc.data.as_bytes(),
         &layout,
@@ -52,7 +53,7 @@ pub(crate) async fn create(
         let def = DatasetDef::from_creator(&creator, &project.id, &user.user)?;
         let mut uploads = Vec::with_capacity(creator.tables.len());
         for (t, tc) in def.tables.iter().zip(&creator.tables) {
-            let batch = decode_table(t, tc)?;
+            let batch = decode_table(t, tc, UpdatePolicy::Replace)?;
             uploads.push(TableUpload {
                 table_id: t.id.clone(),
                 policy: MergePolicy::Replace,
@@ -116,7 +117,7 @@ pub(crate) async fn update_table(
     let t2 = t.clone();
     let batch = blocking(move || {
         let tc: TableCreator = parse_json(&bytes, "PATCH /api/datasets/{id}/tables/{table}")?;
-        decode_table(&t2, &tc)
+        decode_table(&t2, &tc, policy)
     })
     .await?;
     let upload = TableUpload {

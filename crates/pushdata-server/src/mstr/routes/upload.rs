@@ -116,13 +116,7 @@ pub(crate) async fn publish_status(
     InDataset { ds }: InDataset,
     Path((_, sid)): Path<(String, String)>,
 ) -> Result<Json<PublishStatus>> {
-    let sess = s.session(&ds, &sid)?;
-    let (status, message) = sess.status();
-    Ok(Json(PublishStatus {
-        upload_session_id: sess.id.clone(),
-        status,
-        message,
-    }))
+    Ok(Json(s.session(&ds, &sid)?.status()))
 }
 
 /// `DELETE /api/datasets/{id}/uploadSessions/{sid}`: end the session; a running publish
