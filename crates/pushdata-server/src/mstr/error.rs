@@ -129,7 +129,7 @@ impl ApiError {
 fn store_status(e: &StoreError) -> StatusCode {
     match e {
         StoreError::DoesNotFit { .. } | StoreError::NoKey { .. } => StatusCode::BAD_REQUEST,
-        StoreError::UnknownTable { .. } => StatusCode::NOT_FOUND,
+        StoreError::UnknownTable { .. } | StoreError::Deleted { .. } => StatusCode::NOT_FOUND,
         StoreError::Cancelled => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -131,6 +131,30 @@ impl Service {
         Ok(sid)
     }
 
+    /// Delete a dataset with its files, after any publish running on it; its upload
+    /// sessions fail (a publish waiting for the lock fails too) and their staging goes.
+    pub(crate) async fn delete_dataset(&self, ds: &Dataset) -> Result<()> {
+        let _guard = ds.publish_lock.lock().await;
+        self.catalog.delete(&ds.def.id)?;
+        let sessions: Vec<Arc<UploadSession>> = {
+            let mut map = self.sessions.write();
+            let ids: Vec<String> = map
+                .iter()
+                .filter(|(_, s)| s.dataset_id == ds.def.id)
+                .map(|(id, _)| id.clone())
+                .collect();
+            ids.iter().filter_map(|id| map.remove(id)).collect()
+        };
+        for sess in &sessions {
+            sess.cancel();
+            if sess.phase() == Phase::Open {
+                sess.end_publish(Phase::Failed(format!("dataset {} was deleted", ds.def.id)));
+            }
+        }
+        tracing::info!(dataset = %ds.def.id, sessions = sessions.len(), "dataset deleted");
+        Ok(())
+    }
+
     /// End an upload session; a running publish is cancelled if it has not swapped yet.
     pub(crate) fn delete_session(&self, sess: &UploadSession) {
         sess.cancel();

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow_array::RecordBatch;
 use arrow_schema::DataType as ArrowType;
@@ -78,6 +79,9 @@ pub(crate) struct Dataset<D> {
     pub(super) manifest: RwLock<Arc<Manifest>>,
     /// Held for the whole of a publish: publishes to one dataset are serialized.
     pub(crate) publish_lock: tokio::sync::Mutex<()>,
+    /// Set when the dataset is deleted: a commit that was waiting for the lock fails
+    /// instead of recreating its directory.
+    pub(super) deleted: AtomicBool,
 }
 
 pub(super) const DEFINITION: &str = "definition.json";
@@ -140,9 +144,61 @@ impl<D: Definition> Dataset<D> {
         }
     }
 
+    /// Whether the dataset was deleted (it only lives on in the hands of earlier callers).
+    pub(crate) fn is_deleted(&self) -> bool {
+        self.deleted.load(Ordering::SeqCst)
+    }
+
     /// A table by id.
     pub(crate) fn table(&self, table_id: &str) -> Option<&TableDef> {
         self.def.tables().iter().find(|t| t.id == table_id)
+    }
+}
+
+impl<D: Definition> Dataset<D> {
+    /// Load a dataset directory and remove what its manifest does not point to.
+    fn load(dir: PathBuf) -> Result<Self> {
+        let def: D = read_json(&dir.join(DEFINITION))?;
+        let manifest = read_manifest(&dir)?;
+        for tv in manifest.tables.values() {
+            let f = dir.join(&tv.file);
+            if !f.is_file() {
+                return Err(StoreError::io(
+                    "finding the published file",
+                    f,
+                    std::io::ErrorKind::NotFound.into(),
+                ));
+            }
+        }
+        let ds = Dataset {
+            def,
+            dir,
+            manifest: RwLock::new(Arc::new(manifest.clone())),
+            publish_lock: tokio::sync::Mutex::new(()),
+            deleted: AtomicBool::new(false),
+        };
+        ds.remove_unreferenced_files(&manifest);
+        Ok(ds)
+    }
+}
+
+/// Move a dataset directory that cannot be loaded out of the way, so that the server
+/// starts with the others; nothing is deleted.
+fn quarantine(root: &Path, dir: &Path, err: &StoreError) {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let target_dir = root.parent().unwrap_or(root).join("quarantine");
+    let target = target_dir.join(format!("{name}-{}", &crate::ids::new_token()[..8]));
+    let moved = std::fs::create_dir_all(&target_dir).and_then(|()| std::fs::rename(dir, &target));
+    match moved {
+        Ok(()) => {
+            tracing::error!(dataset = %name, moved_to = %target.display(), "dataset cannot be loaded and was quarantined: {err}")
+        }
+        Err(e) => {
+            tracing::error!(dataset = %name, "dataset cannot be loaded ({err}) and could not be quarantined ({e}); it is skipped")
+        }
     }
 }
 
@@ -203,27 +259,29 @@ pub(crate) struct Catalog<D> {
 
 impl<D: Definition> Catalog<D> {
     /// Open (or create) the service's directory: load every dataset and remove table files
-    /// that no manifest points to (leftovers of interrupted publishes).
+    /// that no manifest points to (leftovers of interrupted publishes), directories without
+    /// a definition (leftovers of deletes) and temporary files. A dataset whose files cannot
+    /// be read is moved aside to `<root>/../quarantine/` and logged; the others load.
     pub(crate) fn open(root: &Path) -> Result<Self> {
         std::fs::create_dir_all(root).map_err(|e| StoreError::io("creating", root, e))?;
         let mut datasets = HashMap::new();
         let rd = std::fs::read_dir(root).map_err(|e| StoreError::io("listing", root, e))?;
         for e in rd.flatten() {
             let dir = e.path();
-            let def_path = dir.join(DEFINITION);
-            if !def_path.is_file() {
+            if !dir.is_dir() {
                 continue;
             }
-            let def: D = read_json(&def_path)?;
-            let manifest = read_manifest(&dir)?;
-            let ds = Dataset {
-                def,
-                dir,
-                manifest: RwLock::new(Arc::new(manifest.clone())),
-                publish_lock: tokio::sync::Mutex::new(()),
-            };
-            ds.remove_unreferenced_files(&manifest);
-            datasets.insert(ds.def.id().to_string(), Arc::new(ds));
+            if !dir.join(DEFINITION).is_file() {
+                tracing::info!(dir = %dir.display(), "removing a dataset directory without a definition (an interrupted delete)");
+                let _ = std::fs::remove_dir_all(&dir);
+                continue;
+            }
+            match Dataset::<D>::load(dir.clone()) {
+                Ok(ds) => {
+                    datasets.insert(ds.def.id().to_string(), Arc::new(ds));
+                }
+                Err(err) => quarantine(root, &dir, &err),
+            }
         }
         tracing::info!(datasets = datasets.len(), dir = %root.display(), "opened datasets");
         Ok(Catalog {
@@ -233,6 +291,9 @@ impl<D: Definition> Catalog<D> {
     }
 
     /// Store a new dataset definition (with an empty manifest).
+    ///
+    /// The directory appears complete or not at all: the manifest is written first, the
+    /// definition last (a directory without a definition is removed at start-up).
     pub(crate) fn create(&self, def: D) -> Result<Arc<Dataset<D>>> {
         let dir = self.root.join(def.id());
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::io("creating", &dir, e))?;
@@ -244,6 +305,7 @@ impl<D: Definition> Catalog<D> {
             dir,
             manifest: RwLock::new(Arc::new(Manifest::default())),
             publish_lock: tokio::sync::Mutex::new(()),
+            deleted: AtomicBool::new(false),
         });
         self.datasets
             .write()
@@ -266,16 +328,24 @@ impl<D: Definition> Catalog<D> {
         v
     }
 
-    /// Delete a dataset and its files. Returns whether it existed.
+    /// Delete a dataset and its files; call it holding the dataset's publish lock. Returns
+    /// whether it existed.
+    ///
+    /// The definition goes first (durably): from then on the dataset is gone for a
+    /// restarted server too, and it is forgotten here. The rest of its directory is removed
+    /// now, or at the next start if that fails.
     pub(crate) fn delete(&self, id: &str) -> Result<bool> {
         let Some(ds) = self.get(id) else {
             return Ok(false);
         };
-        self.datasets.write().remove(ds.def.id());
         let def = ds.dir.join(DEFINITION);
         std::fs::remove_file(&def).map_err(|e| StoreError::io("removing", &def, e))?;
         files::sync_dir(&ds.dir)?;
-        std::fs::remove_dir_all(&ds.dir).map_err(|e| StoreError::io("removing", &ds.dir, e))?;
+        ds.deleted.store(true, Ordering::SeqCst);
+        self.datasets.write().remove(ds.def.id());
+        if let Err(e) = std::fs::remove_dir_all(&ds.dir) {
+            tracing::warn!(dir = %ds.dir.display(), "removing a deleted dataset's files failed (retried at the next start): {e}");
+        }
         Ok(true)
     }
 }

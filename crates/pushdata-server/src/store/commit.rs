@@ -72,6 +72,11 @@ impl<D: Definition> Dataset<D> {
         uploads: Vec<TableUpload>,
         control: CommitControl<'_>,
     ) -> Result<Committed> {
+        if self.is_deleted() {
+            return Err(StoreError::Deleted {
+                dataset: self.def.id().to_string(),
+            });
+        }
         let cur = self.manifest();
         let mut next = (*cur).clone();
         next.version = cur.version + 1;
@@ -117,6 +122,11 @@ impl<D: Definition> Dataset<D> {
     }
 
     fn check_before_swap(&self, next: &Manifest, control: &CommitControl<'_>) -> Result<()> {
+        if self.is_deleted() {
+            return Err(StoreError::Deleted {
+                dataset: self.def.id().to_string(),
+            });
+        }
         control
             .hook
             .before_swap(self.def.id(), next.version)
@@ -257,8 +267,15 @@ impl<D: Definition> Dataset<D> {
     }
 
     /// At start: remove the files of interrupted publishes, keeping only what `manifest`
-    /// points to.
+    /// points to, and temporary files of interrupted manifest writes.
     pub(super) fn remove_unreferenced_files(&self, manifest: &Manifest) {
+        if let Ok(rd) = std::fs::read_dir(&self.dir) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy().contains(".tmp-") {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
         self.collect_garbage(manifest, manifest);
         for t in self.def.tables() {
             if !manifest.tables.contains_key(&t.id) {

@@ -86,6 +86,12 @@ pub(crate) enum StoreError {
         /// The table id.
         table: String,
     },
+    /// The dataset was deleted while the commit waited or ran; nothing was written.
+    #[error("dataset {dataset} was deleted; its publish was not applied")]
+    Deleted {
+        /// The dataset id.
+        dataset: String,
+    },
     /// The caller cancelled the commit before its swap; nothing changed.
     #[error("the upload session was cancelled before its publish finished")]
     Cancelled,

@@ -44,15 +44,22 @@ pub(crate) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<
         path: path.to_path_buf(),
         source,
     })?;
-    {
-        let mut f = File::create(&tmp).map_err(|e| StoreError::io("creating", &tmp, e))?;
-        f.write_all(&bytes)
-            .map_err(|e| StoreError::io("writing", &tmp, e))?;
-        f.sync_all()
-            .map_err(|e| StoreError::io("fsync of", &tmp, e))?;
+    let written = File::create(&tmp)
+        .map_err(|e| StoreError::io("creating", &tmp, e))
+        .and_then(|mut f| {
+            f.write_all(&bytes)
+                .map_err(|e| StoreError::io("writing", &tmp, e))?;
+            f.sync_all()
+                .map_err(|e| StoreError::io("fsync of", &tmp, e))
+        })
+        .and_then(|()| {
+            std::fs::rename(&tmp, path)
+                .map_err(|e| StoreError::io("renaming a new version onto", path, e))
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    std::fs::rename(&tmp, path)
-        .map_err(|e| StoreError::io("renaming a new version onto", path, e))?;
     sync_dir(dir)
 }
 

@@ -4,5 +4,6 @@
 mod common;
 mod compat;
 mod errors;
+mod lifecycle;
 mod policies;
 mod seeds;

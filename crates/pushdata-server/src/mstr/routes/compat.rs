@@ -114,9 +114,7 @@ pub(crate) async fn delete_object(
 ) -> Result<StatusCode> {
     check_type(&q)?;
 
-    let _guard = ds.publish_lock.lock().await;
-    s.catalog.delete(&ds.def.id)?;
-    tracing::info!(dataset = %ds.def.id, "dataset deleted");
+    s.delete_dataset(&ds).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

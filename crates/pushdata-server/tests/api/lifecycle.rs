@@ -1,0 +1,107 @@
+//! A dataset's life on disk: deletes racing publishes, start-up after interrupted work.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn a_publish_racing_a_delete_fails_and_leaves_no_orphan() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every upload-session publish waits 400 ms before it takes the dataset's lock.
+    let h = start_with_hook(dir.path(), DelayPublish(Duration::from_millis(400))).await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("doomed")).await;
+    let sid = api
+        .open_session(&ds, &json!([{"name": "items", "updatePolicy": "replace"}]))
+        .await;
+    let r = api.put_chunk(&ds, &sid, "items", 1, BASE_ROWS).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api
+        .send(
+            Method::POST,
+            &format!("/api/datasets/{ds}/uploadSessions/{sid}/publish"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A second session, still open when the dataset goes.
+    let open = api
+        .open_session(&ds, &json!([{"name": "items", "updatePolicy": "add"}]))
+        .await;
+    let r = api
+        .send(
+            Method::DELETE,
+            &format!("/api/objects/{ds}?type=3"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+
+    // The publish that was waiting fails instead of recreating the dataset's directory.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let dataset_dir = dir.path().join("datasets").join(&ds);
+    assert!(
+        !dataset_dir.exists(),
+        "orphan left at {}",
+        dataset_dir.display()
+    );
+    api.get(&format!("/api/datasets/{ds}"))
+        .await
+        .assert_error(404, &["dataset"]);
+    let r = api.put_chunk(&ds, &open, "items", 1, BASE_ROWS).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    api.assert_alive().await;
+    h.shutdown().await.unwrap();
+
+    // A restart finds nothing of it.
+    let h = start(dir.path()).await;
+    let api = Api::login(&h).await;
+    api.get(&format!("/api/datasets/{ds}"))
+        .await
+        .assert_error(404, &["dataset"]);
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn start_up_cleans_leftovers_and_quarantines_a_damaged_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let api = Api::login(&h).await;
+    let good = api.create_model(&items_model("good")).await;
+    api.push(&good, &[("items", "replace", BASE_ROWS)]).await;
+    let bad = api.create_model(&items_model("bad")).await;
+    h.shutdown().await.unwrap();
+
+    let datasets = dir.path().join("datasets");
+    // A delete interrupted after the definition went: no definition, some files.
+    let orphan = datasets.join("0123456789ABCDEF0123456789ABCDEF");
+    std::fs::create_dir_all(orphan.join("tables")).unwrap();
+    // A manifest write interrupted before its rename.
+    let tmp = datasets.join(&good).join("current.tmp-0badc0ffee");
+    std::fs::write(&tmp, b"{\"version\":").unwrap();
+    // A definition damaged on disk.
+    std::fs::write(datasets.join(&bad).join("definition.json"), b"{not json").unwrap();
+
+    let h = start(dir.path()).await;
+    let api = Api::login(&h).await;
+    assert!(!orphan.exists(), "the orphan directory is removed");
+    assert!(!tmp.exists(), "the temporary manifest is removed");
+    // The damaged dataset is moved aside, not deleted, and the others serve.
+    assert!(!datasets.join(&bad).exists());
+    let quarantined: Vec<String> = std::fs::read_dir(dir.path().join("quarantine"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(quarantined.len(), 1);
+    assert!(quarantined[0].starts_with(&bad), "{quarantined:?}");
+    assert_eq!(stored(dir.path(), &good, "items").len(), 3);
+    api.push(&good, &[("items", "add", r#"[[9,"z",9.0]]"#)])
+        .await;
+    assert_eq!(stored(dir.path(), &good, "items").len(), 4);
+    h.shutdown().await.unwrap();
+}
