@@ -57,6 +57,10 @@ pub struct ServerConfig {
     /// the data directory. Staged chunks are not durable either way (an upload session does
     /// not survive a restart); only a publish makes data durable.
     pub staging_memory_bytes: usize,
+    /// Host names (besides the bound address and loopback names) that requests may name
+    /// in their `Host` header, e.g. the machine's name when serving a network. Requests
+    /// naming any other host are refused (DNS-rebinding protection).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// The default project's id.
@@ -80,6 +84,7 @@ impl Default for ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_concurrent_chunks: 4,
             staging_memory_bytes: DEFAULT_STAGING_MEMORY_BYTES,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -144,6 +149,12 @@ impl ServerConfig {
     /// Keep at most `bytes` of decoded chunks in memory (0: stage every chunk as a file).
     pub fn with_staging_memory_bytes(mut self, bytes: usize) -> Self {
         self.staging_memory_bytes = bytes;
+        self
+    }
+
+    /// Also answer requests whose `Host` is `name` (with any port).
+    pub fn with_allowed_host(mut self, name: impl Into<String>) -> Self {
+        self.allowed_hosts.push(name.into());
         self
     }
 

@@ -67,13 +67,13 @@ impl Server {
             staging_dir,
         });
         let base = config.normalized_base_path();
-        let app = mstr::router(service, &base, config.max_body_bytes);
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|e| ServerError::io(format!("binding {}", config.addr), e))?;
         let addr = listener
             .local_addr()
             .map_err(|e| ServerError::io("reading the bound address", e))?;
+        let app = mstr::router(service, &base, addr, config.allowed_hosts.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)

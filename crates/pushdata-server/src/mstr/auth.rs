@@ -11,6 +11,16 @@ use crate::config::UserConfig;
 use crate::ids;
 use crate::mstr::error::{ApiError, Result};
 
+/// The most live tokens kept; a login past it ends the least recently used session.
+const MAX_TOKENS: usize = 10_000;
+/// Failed logins of one user name allowed within [`FAILURE_WINDOW`]; further attempts
+/// are refused (429) until the window has passed.
+const MAX_FAILURES: usize = 5;
+/// The window failed logins are counted in.
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// The most user names whose failures are remembered (the oldest are forgotten first).
+const MAX_FAILING_NAMES: usize = 10_000;
+
 /// Name of the session cookie set at login.
 pub(crate) const SESSION_COOKIE: &str = "JSESSIONID";
 
@@ -29,6 +39,8 @@ pub(crate) struct Auth {
     users: Vec<UserConfig>,
     idle: Duration,
     tokens: Mutex<HashMap<String, Session>>,
+    /// Recent failed logins per lower-cased user name.
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
 /// Shows the user, never the cookie value.
@@ -63,6 +75,7 @@ impl Auth {
             users,
             idle,
             tokens: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
         }
     }
 
@@ -79,18 +92,17 @@ impl Auth {
     ) -> Result<(String, Session)> {
         let name = username.unwrap_or("");
         let given = password.map(Secret::expose).unwrap_or("");
-        let user = self
-            .users
-            .iter()
-            .find(|u| {
-                u.name.eq_ignore_ascii_case(name)
-                    && same(u.password.expose().as_bytes(), given.as_bytes())
-            })
-            .ok_or_else(|| {
-                ApiError::Unauthorized(format!(
-                    "login failed: wrong user name or password for user {name:?}"
-                ))
-            })?;
+        self.check_throttle(name)?;
+        let Some(user) = self.users.iter().find(|u| {
+            u.name.eq_ignore_ascii_case(name)
+                && same(u.password.expose().as_bytes(), given.as_bytes())
+        }) else {
+            self.record_failure(name);
+            return Err(ApiError::Unauthorized(format!(
+                "login failed: wrong user name or password for user {name:?}"
+            )));
+        };
+        self.failures.lock().remove(&name.to_lowercase());
         let token = ids::new_token();
         let session = Session {
             user: user.name.clone(),
@@ -100,8 +112,46 @@ impl Auth {
         let mut tokens = self.tokens.lock();
         let idle = self.idle;
         tokens.retain(|_, s| s.last_used.elapsed() <= idle);
+        if tokens.len() >= MAX_TOKENS
+            && let Some(oldest) = tokens
+                .iter()
+                .min_by_key(|(_, s)| s.last_used)
+                .map(|(t, _)| t.clone())
+        {
+            tokens.remove(&oldest);
+        }
         tokens.insert(token.clone(), session.clone());
         Ok((token, session))
+    }
+
+    /// 429 while `name` has had too many failed logins within the window.
+    fn check_throttle(&self, name: &str) -> Result<()> {
+        let mut failures = self.failures.lock();
+        let Some(times) = failures.get_mut(&name.to_lowercase()) else {
+            return Ok(());
+        };
+        times.retain(|t| t.elapsed() < FAILURE_WINDOW);
+        if times.len() >= MAX_FAILURES {
+            return Err(ApiError::TooManyRequests(format!(
+                "too many failed logins for user {name:?}: try again in {} s",
+                FAILURE_WINDOW.as_secs()
+            )));
+        }
+        Ok(())
+    }
+
+    fn record_failure(&self, name: &str) {
+        let mut failures = self.failures.lock();
+        if failures.len() >= MAX_FAILING_NAMES {
+            failures.retain(|_, times| times.iter().any(|t| t.elapsed() < FAILURE_WINDOW));
+            if failures.len() >= MAX_FAILING_NAMES {
+                failures.clear();
+            }
+        }
+        failures
+            .entry(name.to_lowercase())
+            .or_default()
+            .push(Instant::now());
     }
 
     /// Check a token and refresh its idle timer.
@@ -139,6 +189,30 @@ impl Auth {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn repeated_failed_logins_are_throttled_per_user_name() {
+        let auth = Auth::new(
+            vec![UserConfig {
+                name: "ann".into(),
+                password: Secret::from("right"),
+            }],
+            Duration::from_secs(60),
+        );
+        let wrong = Secret::from("wrong");
+        for _ in 0..MAX_FAILURES {
+            let e = auth.login(Some("Ann"), Some(&wrong)).unwrap_err();
+            assert!(matches!(e, ApiError::Unauthorized(_)), "{e}");
+        }
+        // Even the right password is refused while the name is throttled.
+        let e = auth
+            .login(Some("ann"), Some(&Secret::from("right")))
+            .unwrap_err();
+        assert!(matches!(e, ApiError::TooManyRequests(_)), "{e}");
+        // Other names are not affected.
+        let e = auth.login(Some("bob"), Some(&wrong)).unwrap_err();
+        assert!(matches!(e, ApiError::Unauthorized(_)), "{e}");
+    }
 
     #[test]
     fn debug_shows_no_token_cookie_or_password() {

@@ -23,6 +23,12 @@ pub(crate) enum ApiError {
     /// The named dataset, table, upload session or object does not exist (404).
     #[error("{0}")]
     NotFound(String),
+    /// The request is refused whoever sends it, e.g. a `Host` that is not this server (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts (failed logins); try again later (429).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The request conflicts with the state of a resource, e.g. a finished session (409).
     #[error("{0}")]
     Conflict(String),
@@ -94,6 +100,8 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Store(e) => store_status(e),
             ApiError::Decode(DecodeError::Batch { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -106,7 +114,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self.status() {
             StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => "ERR004",
-            StatusCode::UNAUTHORIZED => "ERR003",
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "ERR003",
             StatusCode::CONFLICT => "ERR006",
             StatusCode::PAYLOAD_TOO_LARGE => "ERR007",
             _ => "ERR001",

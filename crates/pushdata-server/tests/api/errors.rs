@@ -327,3 +327,84 @@ async fn a_second_server_on_one_data_directory_is_refused_and_the_first_keeps_se
     assert_eq!(stored(dir.path(), &ds, "items").len(), 4);
     h.shutdown().await.unwrap();
 }
+
+/// Send a raw HTTP/1.1 request head (no body follows) and read the status line, or
+/// `None` if the server answered nothing within `wait`.
+async fn raw_status(addr: std::net::SocketAddr, head: &str, wait: Duration) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 256];
+    let n = tokio::time::timeout(wait, s.read(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    let line = String::from_utf8_lossy(&buf[..n]).to_string();
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::test]
+async fn the_token_is_checked_before_any_body_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let addr = h.addr();
+    // Announces 200 MB and sends none of it: answered at once from the headers alone.
+    for path in [
+        "/api/datasets/models",
+        "/api/datasets",
+        "/api/datasets/X/uploadSessions",
+    ] {
+        let head = format!(
+            "POST /MicroStrategyLibrary{path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 200000000\r\n\r\n"
+        );
+        let status = raw_status(addr, &head, Duration::from_secs(5)).await;
+        assert_eq!(status, Some(401), "{path}");
+    }
+    // Logged in, a control endpoint refuses a body over its small limit (1 MiB).
+    let api = Api::login(&h).await;
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(2 << 20));
+    api.send(Method::POST, "/api/datasets/models", Some(&big), &[])
+        .await
+        .assert_error(413, &["limit of 1048576 bytes"]);
+    api.assert_alive().await;
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn requests_naming_another_host_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let addr = h.addr();
+    let head = |host: &str| {
+        format!(
+            "GET /MicroStrategyLibrary/api/status HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let wait = Duration::from_secs(5);
+    // A page on evil.example whose name resolves to 127.0.0.1 (DNS rebinding).
+    assert_eq!(
+        raw_status(addr, &head("evil.example"), wait).await,
+        Some(403)
+    );
+    assert_eq!(
+        raw_status(addr, &head(&format!("evil.example:{}", addr.port())), wait).await,
+        Some(403)
+    );
+    for ok in [
+        addr.to_string(),
+        format!("localhost:{}", addr.port()),
+        format!("[::1]:{}", addr.port()),
+    ] {
+        assert_eq!(raw_status(addr, &head(&ok), wait).await, Some(200), "{ok}");
+    }
+    h.shutdown().await.unwrap();
+
+    // A name the configuration allows.
+    let h = start_with(dir.path(), |c| c.with_allowed_host("pushdata.internal")).await;
+    let addr = h.addr();
+    assert_eq!(
+        raw_status(addr, &head("pushdata.internal:1234"), wait).await,
+        Some(200)
+    );
+    h.shutdown().await.unwrap();
+}

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use pushdata_core::wire::{AUTH_TOKEN_HEADER, LoginRequest, Project, ServerStatus, SessionInfo};
 
 use super::extract::Caller;
-use super::{Shared, body_bytes};
+use super::{CONTROL_BODY_BYTES, Shared, body_bytes};
 use crate::mstr::auth::SESSION_COOKIE;
 use crate::mstr::error::{ApiError, Result};
 
@@ -40,7 +40,7 @@ pub(crate) async fn login(
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Response> {
-    let bytes = body_bytes(body, s.max_body_bytes)?;
+    let bytes = body_bytes(body, CONTROL_BODY_BYTES)?;
     let req = parse_login(&headers, &bytes)?;
     let (token, session) = s
         .auth

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use pushdata_core::wire::{CubeInstance, CubeInstanceRequest};
 
 use super::extract::InDataset;
-use super::{Shared, body_bytes, parse_json};
+use super::{CONTROL_BODY_BYTES, Shared, body_bytes, parse_json};
 use crate::mstr::cube::grid;
 use crate::mstr::error::{ApiError, Result};
 use crate::mstr::publish::blocking;
@@ -79,7 +79,7 @@ pub(crate) async fn create_instance(
 ) -> Result<(StatusCode, Json<CubeInstance>)> {
     let id = ds.def.id.clone();
     let params = page_params(q.as_deref())?;
-    let bytes = body_bytes(body, s.max_body_bytes)?;
+    let bytes = body_bytes(body, CONTROL_BODY_BYTES)?;
     let req: CubeInstanceRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
         CubeInstanceRequest::default()
     } else {

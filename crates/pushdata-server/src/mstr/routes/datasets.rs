@@ -15,7 +15,7 @@ use pushdata_core::wire::{
 };
 
 use super::extract::{InDataset, InProject};
-use super::{Shared, body_bytes, parse_json};
+use super::{CONTROL_BODY_BYTES, Shared, body_bytes, parse_json};
 use crate::mstr::Dataset;
 use crate::mstr::decode::{ChunkLayout, Place, decode_chunk};
 use crate::mstr::definition::{DatasetDef, check_key_columns, check_policy, merge_policy};
@@ -136,7 +136,7 @@ pub(crate) async fn create_model(
     InProject { user, project }: InProject,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<CreateModelResponse>> {
-    let bytes = body_bytes(body, s.max_body_bytes)?;
+    let bytes = body_bytes(body, CONTROL_BODY_BYTES)?;
     let model: DatasetModel = parse_json(&bytes, "POST /api/datasets/models")?;
     let def = DatasetDef::from_model(model, &project.id, &user.user)?;
     let ds = s.catalog.create(def)?;

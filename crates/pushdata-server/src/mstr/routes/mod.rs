@@ -5,6 +5,7 @@ mod compat;
 mod cubes;
 mod datasets;
 mod extract;
+mod hosts;
 mod upload;
 
 use std::sync::Arc;
@@ -49,8 +50,20 @@ async fn fallback(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("no endpoint {method} {}", uri.path()))
 }
 
-/// All routes under `base` (e.g. `/MicroStrategyLibrary`).
-pub(crate) fn router(state: Shared, base: &str, max_body_bytes: usize) -> Router {
+/// The body limit of requests that carry no table data (login, models, sessions, cube
+/// requests): a model of thousands of columns fits.
+pub(crate) const CONTROL_BODY_BYTES: usize = 1 << 20;
+
+/// All routes under `base` (e.g. `/MicroStrategyLibrary`), answering only requests whose
+/// `Host` names `bound` (or a loopback name, or one of `allowed_hosts`).
+pub(crate) fn router(
+    state: Shared,
+    base: &str,
+    bound: std::net::SocketAddr,
+    allowed_hosts: Vec<String>,
+) -> Router {
+    let data_limit = DefaultBodyLimit::max(state.max_body_bytes);
+    let hosts = Arc::new(hosts::HostPolicy::new(bound, allowed_hosts));
     let api = Router::new()
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
@@ -61,12 +74,15 @@ pub(crate) fn router(state: Shared, base: &str, max_body_bytes: usize) -> Router
         )
         .route("/api/sessions/userInfo", get(auth::user_info))
         .route("/api/status", get(auth::status))
-        .route("/api/datasets", post(datasets::create))
+        .route(
+            "/api/datasets",
+            post(datasets::create).layer(data_limit.clone()),
+        )
         .route("/api/datasets/models", post(datasets::create_model))
         .route("/api/datasets/{id}", get(datasets::definition))
         .route(
             "/api/datasets/{id}/tables/{table}",
-            patch(datasets::update_table),
+            patch(datasets::update_table).layer(data_limit),
         )
         .route(
             "/api/datasets/{id}/uploadSessions",
@@ -100,12 +116,16 @@ pub(crate) fn router(state: Shared, base: &str, max_body_bytes: usize) -> Router
         )
         .route("/api/cubes/{id}", get(compat::cube_definition))
         .fallback(fallback)
-        .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(DefaultBodyLimit::max(CONTROL_BODY_BYTES))
         .with_state(state);
-    if base.is_empty() {
+    let app = if base.is_empty() {
         api
     } else {
         Router::new().nest(base, api).fallback(fallback)
-    }
+    };
+    app.layer(axum::middleware::from_fn_with_state(
+        hosts,
+        hosts::check_host,
+    ))
+    .layer(tower_http::trace::TraceLayer::new_for_http())
 }

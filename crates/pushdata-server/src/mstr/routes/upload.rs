@@ -12,7 +12,7 @@ use futures::StreamExt;
 use pushdata_core::wire::{PublishStatus, UploadSessionRequest, UploadSessionResponse};
 
 use super::extract::InDataset;
-use super::{Shared, body_bytes, parse_json};
+use super::{CONTROL_BODY_BYTES, Shared, body_bytes, parse_json};
 use crate::mstr::decode::ChunkBodyReader;
 use crate::mstr::error::{ApiError, Result};
 use crate::mstr::publish::blocking;
@@ -23,7 +23,7 @@ pub(crate) async fn create_session(
     InDataset { ds }: InDataset,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<UploadSessionResponse>> {
-    let bytes = body_bytes(body, s.max_body_bytes)?;
+    let bytes = body_bytes(body, CONTROL_BODY_BYTES)?;
     let req: UploadSessionRequest = parse_json(&bytes, "POST /api/datasets/{id}/uploadSessions")?;
     let sid = s.create_session(&ds, &req)?;
     Ok(Json(UploadSessionResponse {
