@@ -76,7 +76,7 @@ pub(crate) fn router(
         .route("/api/status", get(auth::status))
         .route(
             "/api/datasets",
-            post(datasets::create).layer(data_limit.clone()),
+            post(datasets::create).layer(data_limit),
         )
         .route("/api/datasets/models", post(datasets::create_model))
         .route("/api/datasets/{id}", get(datasets::definition))
