@@ -50,7 +50,8 @@ pub struct ServerConfig {
     /// Largest accepted request body (default 512 MiB).
     pub max_body_bytes: usize,
     /// How many chunk bodies are read and decoded at once (default 4); further chunk
-    /// uploads wait, so server memory stays bounded by a few chunks.
+    /// uploads wait, so server memory stays bounded by a few chunks. One user holds at most
+    /// all but one of them (at least one), so that another user is never locked out.
     pub max_concurrent_chunks: usize,
     /// Decoded chunks of open upload sessions are kept in memory up to this many bytes of
     /// Arrow data in all (default 256 MiB); past it they are staged as Arrow IPC files in
@@ -61,6 +62,9 @@ pub struct ServerConfig {
     /// in their `Host` header, e.g. the machine's name when serving a network. Requests
     /// naming any other host are refused (DNS-rebinding protection).
     pub allowed_hosts: Vec<String>,
+    /// A request body that sends nothing for this long is abandoned (default 30 s): a
+    /// stalled client cannot hold a decode slot or its memory.
+    pub body_idle_timeout: Duration,
 }
 
 /// The default project's id.
@@ -85,6 +89,7 @@ impl Default for ServerConfig {
             max_concurrent_chunks: 4,
             staging_memory_bytes: DEFAULT_STAGING_MEMORY_BYTES,
             allowed_hosts: Vec::new(),
+            body_idle_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -149,6 +154,12 @@ impl ServerConfig {
     /// Keep at most `bytes` of decoded chunks in memory (0: stage every chunk as a file).
     pub fn with_staging_memory_bytes(mut self, bytes: usize) -> Self {
         self.staging_memory_bytes = bytes;
+        self
+    }
+
+    /// Abandon a request body that sends nothing for `timeout`.
+    pub fn with_body_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.body_idle_timeout = timeout;
         self
     }
 

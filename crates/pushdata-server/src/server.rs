@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use crate::config::ServerConfig;
 use crate::error::{Result, ServerError};
 use crate::hook::{NoHook, PublishHook};
-use crate::mstr::{self, Auth, Instances, Service};
+use crate::mstr::{self, Auth, ChunkSlots, Instances, Service};
 use crate::store::{self, Catalog, DirLock, StagingMemory};
 
 /// The reference server: the Push Data API on a table store in a data directory.
@@ -61,8 +61,9 @@ impl Server {
             projects: config.effective_projects(),
             hook,
             max_body_bytes: config.max_body_bytes,
+            body_idle_timeout: config.body_idle_timeout,
             cube_instances: Instances::new(staging_dir.join("cube-instances")),
-            chunk_slots: tokio::sync::Semaphore::new(config.max_concurrent_chunks.max(1)),
+            chunk_slots: ChunkSlots::new(config.max_concurrent_chunks),
             staging_memory: StagingMemory::new(config.staging_memory_bytes),
             staging_dir,
         });
@@ -73,7 +74,13 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| ServerError::io("reading the bound address", e))?;
-        let app = mstr::router(service, &base, addr, config.allowed_hosts.clone());
+        let app = mstr::router(
+            service,
+            &base,
+            addr,
+            config.allowed_hosts.clone(),
+            config.body_idle_timeout,
+        );
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)

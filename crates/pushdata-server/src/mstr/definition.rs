@@ -119,6 +119,12 @@ impl DatasetDef {
             })
     }
 
+    /// Whether `user` may see the dataset: its owner (any case). Datasets stored without an
+    /// owner are everyone's.
+    pub(crate) fn is_visible_to(&self, user: &str) -> bool {
+        self.owner.is_empty() || self.owner.eq_ignore_ascii_case(user)
+    }
+
     /// `"a", "b"` for error messages.
     pub(crate) fn table_names(&self) -> String {
         self.tables

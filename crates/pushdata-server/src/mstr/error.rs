@@ -26,6 +26,9 @@ pub(crate) enum ApiError {
     /// The request is refused whoever sends it, e.g. a `Host` that is not this server (403).
     #[error("{0}")]
     Forbidden(String),
+    /// The request body stalled past the idle timeout (408).
+    #[error("{0}")]
+    RequestTimeout(String),
     /// Too many attempts (failed logins); try again later (429).
     #[error("{0}")]
     TooManyRequests(String),
@@ -101,6 +104,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Store(e) => store_status(e),

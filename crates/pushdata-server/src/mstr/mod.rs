@@ -22,7 +22,7 @@ pub(crate) use auth::Auth;
 pub(crate) use cube::Instances;
 pub(crate) use definition::DatasetDef;
 pub(crate) use routes::router;
-pub(crate) use service::Service;
+pub(crate) use service::{ChunkSlots, Service};
 
 /// A dataset of this service in the store.
 type Dataset = crate::store::Dataset<definition::DatasetDef>;

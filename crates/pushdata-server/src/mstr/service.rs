@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use pushdata_core::wire::UploadSessionRequest;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Dataset;
 use super::auth::{Auth, Session};
@@ -34,13 +35,62 @@ pub(crate) struct Service {
     pub(crate) hook: Arc<dyn PublishHook>,
     /// The body limit (for error messages).
     pub(crate) max_body_bytes: usize,
+    /// How long a request body may send nothing (for error messages).
+    pub(crate) body_idle_timeout: std::time::Duration,
     pub(crate) cube_instances: Instances,
     /// Permits for reading and decoding chunk bodies (bounds memory).
-    pub(crate) chunk_slots: tokio::sync::Semaphore,
+    pub(crate) chunk_slots: ChunkSlots,
     /// The memory budget of chunks staged in memory.
     pub(crate) staging_memory: StagingMemory,
     /// Where upload sessions stage chunks that do not fit the memory budget.
     pub(crate) staging_dir: PathBuf,
+}
+
+/// The slots for reading and decoding chunk bodies: a few for the whole server (they bound
+/// its memory), of which one user holds at most all but one.
+#[derive(Debug)]
+pub(crate) struct ChunkSlots {
+    all: Arc<Semaphore>,
+    per_user: usize,
+    users: parking_lot::Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// A held chunk slot (the user's and the server's), given back on drop.
+#[derive(Debug)]
+pub(crate) struct ChunkSlot {
+    _user: OwnedSemaphorePermit,
+    _all: OwnedSemaphorePermit,
+}
+
+impl ChunkSlots {
+    /// `n` slots in all (at least 1).
+    pub(crate) fn new(n: usize) -> Self {
+        let n = n.max(1);
+        ChunkSlots {
+            all: Arc::new(Semaphore::new(n)),
+            per_user: (n - 1).max(1),
+            users: parking_lot::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Wait for a slot of `user` and one of the server.
+    pub(crate) async fn acquire(&self, user: &str) -> Result<ChunkSlot> {
+        let mine = {
+            let mut users = self.users.lock();
+            users.retain(|_, s| Arc::strong_count(s) > 1 || s.available_permits() < self.per_user);
+            users
+                .entry(user.to_lowercase())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_user)))
+                .clone()
+        };
+        let closed = |e| ApiError::internal("chunk slots", e);
+        let user = mine.acquire_owned().await.map_err(closed)?;
+        let all = self.all.clone().acquire_owned().await.map_err(closed)?;
+        Ok(ChunkSlot {
+            _user: user,
+            _all: all,
+        })
+    }
 }
 
 impl Service {
@@ -61,11 +111,18 @@ impl Service {
             })
     }
 
-    /// The dataset `id` of `project` (404 otherwise).
-    pub(crate) fn dataset(&self, project: &ProjectConfig, id: &str) -> Result<Arc<Dataset>> {
+    /// The dataset `id` of `project` owned by `user` (404 otherwise: another user's
+    /// datasets, their sessions and cube instances do not exist for them).
+    pub(crate) fn dataset(
+        &self,
+        project: &ProjectConfig,
+        user: &Session,
+        id: &str,
+    ) -> Result<Arc<Dataset>> {
         self.catalog
             .get(id)
             .filter(|d| d.def.project_id.eq_ignore_ascii_case(&project.id))
+            .filter(|d| d.def.is_visible_to(&user.user))
             .ok_or_else(|| {
                 ApiError::not_found(format!(
                     "dataset {id:?} does not exist in project {}",

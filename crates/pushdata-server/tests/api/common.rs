@@ -96,14 +96,15 @@ impl Api {
 
     /// A logged-in API (administrator, empty password).
     pub async fn login(handle: &ServerHandle) -> Self {
+        Api::login_as(handle, "administrator", "").await
+    }
+
+    /// A logged-in API for `user`.
+    pub async fn login_as(handle: &ServerHandle, user: &str, password: &str) -> Self {
         let mut api = Api::new(handle);
+        let body = json!({"loginMode": 1, "username": user, "password": password}).to_string();
         let r = api
-            .send(
-                Method::POST,
-                "/api/auth/login",
-                Some(r#"{"loginMode":1,"username":"administrator","password":""}"#),
-                &[],
-            )
+            .send(Method::POST, "/api/auth/login", Some(&body), &[])
             .await;
         assert_eq!(r.status, 204, "{}", r.body);
         api.token = Some(r.headers["x-mstr-authtoken"].to_str().unwrap().to_string());

@@ -4,6 +4,7 @@
 mod common;
 mod compat;
 mod errors;
+mod isolation;
 mod lifecycle;
 mod policies;
 mod seeds;

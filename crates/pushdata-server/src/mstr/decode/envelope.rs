@@ -62,7 +62,13 @@ pub(crate) struct ChunkBodyReader {
     /// end, when the envelope names the table and chunk.
     failure: Option<(Base64Fault, Option<base64_simd::Error>)>,
     json: Vec<u8>,
+    /// The JSON size the declared body length implies (a hint from the client: memory is
+    /// reserved from it only as bytes actually arrive).
+    expected_json: usize,
 }
+
+/// The JSON reserved before any data has arrived, whatever the body claims.
+const INITIAL_RESERVE: usize = 4 << 20;
 
 impl ChunkBodyReader {
     /// A reader for a body of about `expected` bytes (its Content-Length, if known).
@@ -75,7 +81,8 @@ impl ChunkBodyReader {
             escape: false,
             decoded_chars: 0,
             failure: None,
-            json: Vec::with_capacity(expected.map_or(0, |n| n / 4 * 3)),
+            json: Vec::new(),
+            expected_json: expected.map_or(0, |n| n / 4 * 3),
         }
     }
 
@@ -210,12 +217,32 @@ impl ChunkBodyReader {
         }
     }
 
+    /// Make room for `more` bytes of JSON. The buffer grows fourfold at a time, up to the
+    /// size the declared length implies, so a body of the declared size costs at most two
+    /// moves; but memory follows the bytes that arrived, never the length a client claims.
+    #[inline]
+    fn reserve_for(&mut self, more: usize) {
+        let need = self.json.len() + more;
+        if need <= self.json.capacity() {
+            return;
+        }
+        let cap = self.json.capacity();
+        let grown = if self.expected_json > 0 {
+            (cap * 4).max(INITIAL_RESERVE).min(self.expected_json)
+        } else {
+            cap * 2
+        };
+        let target = grown.max(need);
+        self.json.reserve_exact(target - self.json.len());
+    }
+
     /// Decode `block` (whole groups of 4) onto the JSON; false (and the failure noted) when
     /// it is not valid base64.
     fn decode_block(&mut self, block: &[u8], last: bool) -> bool {
         // Padding may only end the data: a block ending in `=` that is not the last is
         // invalid even though it decodes on its own.
         let padded_inside = !last && block.last() == Some(&b'=');
+        self.reserve_for(block.len() / 4 * 3);
         let decoded = if padded_inside {
             Err(None)
         } else {

@@ -57,7 +57,7 @@ pub(crate) async fn predefined_folder(
     State(s): State<Shared>,
     Path(_kind): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-    InProject { project, .. }: InProject,
+    InProject { user, project }: InProject,
 ) -> Result<Response> {
     let project = project.id;
     let all: Vec<ObjectInfo> = s
@@ -65,6 +65,7 @@ pub(crate) async fn predefined_folder(
         .list()
         .iter()
         .filter(|d| d.def.project_id.eq_ignore_ascii_case(&project))
+        .filter(|d| d.def.is_visible_to(&user.user))
         .map(|d| object_info(d))
         .collect();
     let total = all.len();
@@ -98,7 +99,7 @@ fn check_type(q: &HashMap<String, String>) -> Result<()> {
 
 /// `GET /api/objects/{id}?type=3`.
 pub(crate) async fn get_object(
-    InDataset { ds }: InDataset,
+    InDataset { ds, .. }: InDataset,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<ObjectInfo>> {
     check_type(&q)?;
@@ -109,7 +110,7 @@ pub(crate) async fn get_object(
 /// `DELETE /api/objects/{id}?type=3`: delete a dataset and its data; 204.
 pub(crate) async fn delete_object(
     State(s): State<Shared>,
-    InDataset { ds }: InDataset,
+    InDataset { ds, .. }: InDataset,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<StatusCode> {
     check_type(&q)?;
@@ -119,7 +120,9 @@ pub(crate) async fn delete_object(
 }
 
 /// `GET /api/v2/cubes/{id}`: the cube definition (attributes and metrics with ids).
-pub(crate) async fn cube_definition(InDataset { ds }: InDataset) -> Result<Json<CubeDefinition>> {
+pub(crate) async fn cube_definition(
+    InDataset { ds, .. }: InDataset,
+) -> Result<Json<CubeDefinition>> {
     let m = ds.manifest();
     let (attributes, metrics) = cube_objects(&ds);
     let info = object_info(&ds);

@@ -73,7 +73,7 @@ fn page_params(q: Option<&str>) -> Result<PageParams> {
 /// `POST /api/v2/cubes/{id}/instances`: create an instance, answer its first page (201).
 pub(crate) async fn create_instance(
     State(s): State<Shared>,
-    InDataset { ds }: InDataset,
+    InDataset { ds, .. }: InDataset,
     RawQuery(q): RawQuery,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<CubeInstance>)> {
@@ -101,7 +101,7 @@ pub(crate) async fn create_instance(
 /// `GET /api/v2/cubes/{id}/instances/{instanceId}`: a page of an instance.
 pub(crate) async fn instance_page(
     State(s): State<Shared>,
-    InDataset { ds }: InDataset,
+    InDataset { ds, .. }: InDataset,
     Path((_, instance_id)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<CubeInstance>> {

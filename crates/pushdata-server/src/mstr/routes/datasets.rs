@@ -89,7 +89,7 @@ pub(crate) async fn create(
 /// `updatePolicy` header and republish. The table is named by id or by name.
 pub(crate) async fn update_table(
     State(s): State<Shared>,
-    InDataset { ds }: InDataset,
+    InDataset { ds, .. }: InDataset,
     Path((_, table)): Path<(String, String)>,
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
@@ -199,7 +199,7 @@ fn definition_of(
 
 /// `GET /api/datasets/{id}?fields=tables&fields=columns`.
 pub(crate) async fn definition(
-    InDataset { ds }: InDataset,
+    InDataset { ds, .. }: InDataset,
     RawQuery(q): RawQuery,
 ) -> Result<Json<DatasetDefinition>> {
     let fields: Vec<String> = q

@@ -59,10 +59,11 @@ impl FromRequestParts<Shared> for InProject {
     }
 }
 
-/// The dataset of the `{id}` path segment in the authenticated caller's project (404
-/// when it is not there).
+/// The authenticated caller and the dataset of the `{id}` path segment, in their project
+/// and theirs (404 when it is not there, or another user's).
 #[derive(Debug)]
 pub(crate) struct InDataset {
+    pub(crate) user: Session,
     pub(crate) ds: Arc<Dataset>,
 }
 
@@ -70,7 +71,7 @@ impl FromRequestParts<Shared> for InDataset {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &Shared) -> Result<Self, ApiError> {
-        let InProject { project, .. } = InProject::from_request_parts(parts, s).await?;
+        let InProject { user, project } = InProject::from_request_parts(parts, s).await?;
         let params = RawPathParams::from_request_parts(parts, s)
             .await
             .map_err(|e| ApiError::bad_request(format!("invalid path: {e}")))?;
@@ -79,7 +80,7 @@ impl FromRequestParts<Shared> for InDataset {
             .find(|(k, _)| *k == "id")
             .map(|(_, v)| v.to_string())
             .ok_or_else(|| ApiError::not_found("no dataset id in the path"))?;
-        let ds = s.dataset(&project, &id)?;
-        Ok(InDataset { ds })
+        let ds = s.dataset(&project, &user, &id)?;
+        Ok(InDataset { user, ds })
     }
 }

@@ -61,6 +61,7 @@ pub(crate) fn router(
     base: &str,
     bound: std::net::SocketAddr,
     allowed_hosts: Vec<String>,
+    body_idle_timeout: std::time::Duration,
 ) -> Router {
     let data_limit = DefaultBodyLimit::max(state.max_body_bytes);
     let hosts = Arc::new(hosts::HostPolicy::new(bound, allowed_hosts));
@@ -74,10 +75,7 @@ pub(crate) fn router(
         )
         .route("/api/sessions/userInfo", get(auth::user_info))
         .route("/api/status", get(auth::status))
-        .route(
-            "/api/datasets",
-            post(datasets::create).layer(data_limit),
-        )
+        .route("/api/datasets", post(datasets::create).layer(data_limit))
         .route("/api/datasets/models", post(datasets::create_model))
         .route("/api/datasets/{id}", get(datasets::definition))
         .route(
@@ -117,6 +115,9 @@ pub(crate) fn router(
         .route("/api/cubes/{id}", get(compat::cube_definition))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(CONTROL_BODY_BYTES))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            body_idle_timeout,
+        ))
         .with_state(state);
     let app = if base.is_empty() {
         api

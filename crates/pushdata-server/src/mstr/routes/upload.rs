@@ -20,7 +20,7 @@ use crate::mstr::publish::blocking;
 /// `POST /api/datasets/{id}/uploadSessions`.
 pub(crate) async fn create_session(
     State(s): State<Shared>,
-    InDataset { ds }: InDataset,
+    InDataset { ds, .. }: InDataset,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<UploadSessionResponse>> {
     let bytes = body_bytes(body, CONTROL_BODY_BYTES)?;
@@ -50,10 +50,22 @@ fn is_length_limit(e: &axum::Error) -> bool {
     false
 }
 
+/// Whether a body read failed because the body sent nothing for the idle timeout.
+fn is_timeout(e: &axum::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = src {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        src = err.source();
+    }
+    false
+}
+
 /// `PUT /api/datasets/{id}/uploadSessions/{sid}`: one chunk. Re-sending an index replaces it.
 pub(crate) async fn put_chunk(
     State(s): State<Shared>,
-    InDataset { ds }: InDataset,
+    InDataset { user, ds }: InDataset,
     Path((_, sid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -69,11 +81,7 @@ pub(crate) async fn put_chunk(
         return Err(too_large(limit));
     }
     // Read the body only once a decode slot is free: memory stays bounded by a few chunks.
-    let _permit = s
-        .chunk_slots
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal("chunk slots", e))?;
+    let _slot = s.chunk_slots.acquire(&user.user).await?;
     // The body is read frame by frame; the base64 data is decoded as it arrives.
     let mut reader = ChunkBodyReader::new(declared.and_then(|n| usize::try_from(n).ok()));
     let mut frames = body.into_data_stream();
@@ -82,6 +90,11 @@ pub(crate) async fn put_chunk(
         let frame = frame.map_err(|e| {
             if is_length_limit(&e) {
                 too_large(limit)
+            } else if is_timeout(&e) {
+                ApiError::RequestTimeout(format!(
+                    "the chunk body stalled: nothing arrived for {} s",
+                    s.body_idle_timeout.as_secs()
+                ))
             } else {
                 ApiError::bad_request(format!("could not read the chunk body: {e}"))
             }
@@ -101,7 +114,7 @@ pub(crate) async fn put_chunk(
 /// `POST .../publish`: starts publishing in the background and returns at once.
 pub(crate) async fn publish(
     State(s): State<Shared>,
-    InDataset { ds }: InDataset,
+    InDataset { ds, .. }: InDataset,
     Path((_, sid)): Path<(String, String)>,
 ) -> Result<StatusCode> {
     let sess = s.session(&ds, &sid)?;
@@ -113,7 +126,7 @@ pub(crate) async fn publish(
 /// 3 with the reason when failed.
 pub(crate) async fn publish_status(
     State(s): State<Shared>,
-    InDataset { ds }: InDataset,
+    InDataset { ds, .. }: InDataset,
     Path((_, sid)): Path<(String, String)>,
 ) -> Result<Json<PublishStatus>> {
     Ok(Json(s.session(&ds, &sid)?.status()))
@@ -123,7 +136,7 @@ pub(crate) async fn publish_status(
 /// is cancelled if it has not swapped yet.
 pub(crate) async fn delete_session(
     State(s): State<Shared>,
-    InDataset { ds }: InDataset,
+    InDataset { ds, .. }: InDataset,
     Path((_, sid)): Path<(String, String)>,
 ) -> Result<StatusCode> {
     let sess: Arc<_> = s.session(&ds, &sid)?;
