@@ -125,12 +125,42 @@ impl ApiError {
         }
     }
 
+    /// Whether the message may name the server's files (paths of the data directory)
+    /// or echo another layer's internals: such errors are logged in full and answered
+    /// without the details.
+    fn is_internal_detail(&self) -> bool {
+        match self {
+            ApiError::Io { .. } | ApiError::Internal { .. } => true,
+            ApiError::Store(e) => matches!(
+                e,
+                StoreError::Io { .. }
+                    | StoreError::Parquet { .. }
+                    | StoreError::Json { .. }
+                    | StoreError::Arrow { .. }
+                    | StoreError::Shape { .. }
+                    | StoreError::Locked { .. }
+            ),
+            ApiError::Decode(e) => matches!(e, DecodeError::Batch { .. }),
+            _ => false,
+        }
+    }
+
+    /// The message a client sees: the error itself, or for the server's own failures
+    /// the ticket under which the server's log has it.
+    pub(crate) fn public_message(&self, ticket: &str) -> String {
+        if self.is_internal_detail() {
+            format!("internal server error; the server's log has the details under ticket {ticket}")
+        } else {
+            self.to_string()
+        }
+    }
+
     /// The wire body for this error, with a fresh ticket id.
-    fn body(&self) -> ErrorBody {
+    fn body(&self, ticket: &str) -> ErrorBody {
         ErrorBody {
             code: Some(self.code().to_string()),
-            message: self.to_string(),
-            ticket_id: Some(crate::ids::new_object_id().to_lowercase()),
+            message: self.public_message(ticket),
+            ticket_id: Some(ticket.to_string()),
             i_server_code: None,
         }
     }
@@ -150,9 +180,10 @@ fn store_status(e: &StoreError) -> StatusCode {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let body = self.body();
+        let ticket = crate::ids::new_object_id().to_lowercase();
+        let body = self.body(&ticket);
         if status.is_server_error() {
-            tracing::error!(ticket = ?body.ticket_id, "{}", body.message);
+            tracing::error!(%ticket, "{self}");
         } else {
             tracing::debug!(status = status.as_u16(), "{}", body.message);
         }

@@ -38,8 +38,9 @@ impl Service {
                     Phase::Published(published_tables(&ds, &c))
                 }
                 Err(e) => {
-                    tracing::warn!(dataset = %ds.def.id, session = %sess.id, "publish failed: {e}");
-                    Phase::Failed(format!("publish failed: {e}"))
+                    let ticket = crate::ids::new_object_id().to_lowercase();
+                    tracing::warn!(dataset = %ds.def.id, session = %sess.id, %ticket, "publish failed: {e}");
+                    Phase::Failed(format!("publish failed: {}", e.public_message(&ticket)))
                 }
             };
             sess.end_publish(phase);

@@ -105,3 +105,41 @@ async fn start_up_cleans_leftovers_and_quarantines_a_damaged_dataset() {
     assert_eq!(stored(dir.path(), &good, "items").len(), 4);
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn server_failures_are_answered_without_server_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("lost")).await;
+    api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
+    // The published file disappears behind the server's back.
+    let tables = dir.path().join("datasets").join(&ds).join("tables");
+    std::fs::remove_dir_all(&tables).unwrap();
+    let r = api
+        .post(&format!("/api/v2/cubes/{ds}/instances"), &json!({}))
+        .await;
+    r.assert_error(500, &["internal server error", "ticket"]);
+    let e = r.error();
+    let dir_text = dir.path().display().to_string();
+    assert!(!e.message.contains(&dir_text), "{}", e.message);
+    assert!(
+        e.message.contains(e.ticket_id.as_deref().unwrap()),
+        "{}",
+        e.message
+    );
+    // A publish that fails the same way says so in its status, without the path either.
+    let sid = api
+        .open_session(&ds, &json!([{"name": "items", "updatePolicy": "add"}]))
+        .await;
+    let r = api
+        .put_chunk(&ds, &sid, "items", 1, r#"[[9,"z",9.0]]"#)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let st = api.publish_and_wait(&ds, &sid).await;
+    assert_eq!(st.status.0, 3, "{st:?}");
+    assert!(st.message.contains("ticket"), "{st:?}");
+    assert!(!st.message.contains(&dir_text), "{st:?}");
+    api.assert_alive().await;
+    h.shutdown().await.unwrap();
+}
