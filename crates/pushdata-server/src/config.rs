@@ -58,6 +58,9 @@ pub struct ServerConfig {
     /// the data directory. Staged chunks are not durable either way (an upload session does
     /// not survive a restart); only a publish makes data durable.
     pub staging_memory_bytes: usize,
+    /// Staged chunk files of open upload sessions may take this many bytes of disk in all
+    /// (default 64 GiB); a chunk past it is refused with 507 and the session stays usable.
+    pub staging_disk_bytes: usize,
     /// Host names (besides the bound address and loopback names) that requests may name
     /// in their `Host` header, e.g. the machine's name when serving a network. Requests
     /// naming any other host are refused (DNS-rebinding protection).
@@ -65,6 +68,11 @@ pub struct ServerConfig {
     /// A request body that sends nothing for this long is abandoned (default 30 s): a
     /// stalled client cannot hold a decode slot or its memory.
     pub body_idle_timeout: Duration,
+    /// The most upload sessions open or publishing at once (default 1024); a new one past
+    /// it is refused with 429.
+    pub max_upload_sessions: usize,
+    /// The most upload sessions one user has open or publishing (default 128).
+    pub max_upload_sessions_per_user: usize,
 }
 
 /// The default project's id.
@@ -73,6 +81,8 @@ pub const DEFAULT_PROJECT_ID: &str = "B19DEDCC11D4E0EFC000EB9495D0F44F";
 pub const DEFAULT_PROJECT_NAME: &str = "MicroStrategy Tutorial";
 /// The default memory for staged chunks: 256 MiB.
 pub const DEFAULT_STAGING_MEMORY_BYTES: usize = 256 * 1024 * 1024;
+/// The default disk quota of staged chunk files: 64 GiB.
+pub const DEFAULT_STAGING_DISK_BYTES: usize = 64 << 30;
 /// The default body limit: 512 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
 
@@ -88,8 +98,11 @@ impl Default for ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_concurrent_chunks: 4,
             staging_memory_bytes: DEFAULT_STAGING_MEMORY_BYTES,
+            staging_disk_bytes: DEFAULT_STAGING_DISK_BYTES,
             allowed_hosts: Vec::new(),
             body_idle_timeout: Duration::from_secs(30),
+            max_upload_sessions: 1024,
+            max_upload_sessions_per_user: 128,
         }
     }
 }
@@ -133,6 +146,12 @@ impl ServerConfig {
         self
     }
 
+    /// Let staged chunk files take at most `bytes` of disk in all.
+    pub fn with_staging_disk_bytes(mut self, bytes: usize) -> Self {
+        self.staging_disk_bytes = bytes;
+        self
+    }
+
     /// Auth tokens expire after this long without use.
     pub fn with_token_idle_timeout(mut self, timeout: Duration) -> Self {
         self.token_idle_timeout = timeout;
@@ -154,6 +173,14 @@ impl ServerConfig {
     /// Keep at most `bytes` of decoded chunks in memory (0: stage every chunk as a file).
     pub fn with_staging_memory_bytes(mut self, bytes: usize) -> Self {
         self.staging_memory_bytes = bytes;
+        self
+    }
+
+    /// Allow at most `total` live upload sessions, `per_user` of them for one user (each at
+    /// least 1).
+    pub fn with_max_upload_sessions(mut self, total: usize, per_user: usize) -> Self {
+        self.max_upload_sessions = total.max(1);
+        self.max_upload_sessions_per_user = per_user.max(1);
         self
     }
 

@@ -36,8 +36,8 @@ mod server;
 mod store;
 
 pub use config::{
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_PROJECT_ID, DEFAULT_PROJECT_NAME, DEFAULT_STAGING_MEMORY_BYTES,
-    ProjectConfig, ServerConfig, UserConfig,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_PROJECT_ID, DEFAULT_PROJECT_NAME, DEFAULT_STAGING_DISK_BYTES,
+    DEFAULT_STAGING_MEMORY_BYTES, ProjectConfig, ServerConfig, UserConfig,
 };
 pub use error::{Result, ServerError};
 pub use hook::{HookError, PublishHook};

@@ -13,7 +13,7 @@ use crate::config::ServerConfig;
 use crate::error::{Result, ServerError};
 use crate::hook::{NoHook, PublishHook};
 use crate::mstr::{self, Auth, ChunkSlots, Instances, Service};
-use crate::store::{self, Catalog, DirLock, StagingMemory};
+use crate::store::{self, Catalog, DirLock, Staging};
 
 /// The reference server: the Push Data API on a table store in a data directory.
 #[derive(Debug)]
@@ -62,11 +62,16 @@ impl Server {
             hook,
             max_body_bytes: config.max_body_bytes,
             body_idle_timeout: config.body_idle_timeout,
+            session_caps: (
+                config.max_upload_sessions,
+                config.max_upload_sessions_per_user,
+            ),
             cube_instances: Instances::new(staging_dir.join("cube-instances")),
             chunk_slots: ChunkSlots::new(config.max_concurrent_chunks),
-            staging_memory: StagingMemory::new(config.staging_memory_bytes),
+            staging: Staging::new(config.staging_memory_bytes, config.staging_disk_bytes),
             staging_dir,
         });
+        spawn_sweeper(&service, config.token_idle_timeout);
         let base = config.normalized_base_path();
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
@@ -99,6 +104,27 @@ impl Server {
             _lock: lock,
         })
     }
+}
+
+/// Sweep abandoned upload sessions on a timer (a quarter of the idle timeout, at most a
+/// minute) for as long as the service lives.
+fn spawn_sweeper(service: &Arc<Service>, idle: std::time::Duration) {
+    let every = (idle / 4).clamp(
+        std::time::Duration::from_millis(50),
+        std::time::Duration::from_secs(60),
+    );
+    let weak = Arc::downgrade(service);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(service) = weak.upgrade() else {
+                return;
+            };
+            service.sweep_sessions();
+        }
+    });
 }
 
 /// Refuse configurations the server does not run with.

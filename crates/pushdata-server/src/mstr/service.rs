@@ -20,7 +20,7 @@ use super::sessions::{Phase, SessionTable, UploadSession};
 use crate::config::ProjectConfig;
 use crate::hook::PublishHook;
 use crate::ids;
-use crate::store::{Catalog, StagedData, StagingMemory};
+use crate::store::{Catalog, StagedData, Staging};
 
 /// The Push Data API service: its datasets in the store, tokens, sessions, cube instances
 /// and the limits requests run under.
@@ -35,13 +35,15 @@ pub(crate) struct Service {
     pub(crate) hook: Arc<dyn PublishHook>,
     /// The body limit (for error messages).
     pub(crate) max_body_bytes: usize,
+    /// The most live upload sessions: in all, and per user.
+    pub(crate) session_caps: (usize, usize),
     /// How long a request body may send nothing (for error messages).
     pub(crate) body_idle_timeout: std::time::Duration,
     pub(crate) cube_instances: Instances,
     /// Permits for reading and decoding chunk bodies (bounds memory).
     pub(crate) chunk_slots: ChunkSlots,
-    /// The memory budget of chunks staged in memory.
-    pub(crate) staging_memory: StagingMemory,
+    /// Staged chunks: memory up to a budget, then files up to a disk quota.
+    pub(crate) staging: Staging,
     /// Where upload sessions stage chunks that do not fit the memory budget.
     pub(crate) staging_dir: PathBuf,
 }
@@ -137,8 +139,8 @@ impl Service {
     }
 
     /// Drop upload sessions idle for longer than the token idle timeout (their owner's
-    /// token has expired too), with their staged files.
-    fn sweep_sessions(&self) {
+    /// token has expired too), with their staged files. Runs on a timer.
+    pub(crate) fn sweep_sessions(&self) {
         let idle = self.auth.idle_timeout();
         let mut map = self.sessions.write();
         map.retain(|id, s| {
@@ -170,20 +172,31 @@ impl Service {
         })
     }
 
-    /// Open an upload session on `ds` for the tables, policies and layouts of `req`.
+    /// Open an upload session on `ds` for the tables, policies and layouts of `req`,
+    /// within the caps of live sessions (429 past them).
     pub(crate) fn create_session(
         &self,
         ds: &Dataset,
+        user: &str,
         req: &UploadSessionRequest,
     ) -> Result<String> {
-        self.sweep_sessions();
         let tables = session_tables(ds, req)?;
         let sid = ids::new_object_id();
         let dir = self.staging_dir.join(&sid);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| ApiError::io(format!("creating {}", dir.display()), e))?;
-        let session = UploadSession::new(sid.clone(), ds.def.id.clone(), tables, dir);
-        self.sessions.write().insert(sid.clone(), session);
+        let session = UploadSession::new(
+            sid.clone(),
+            ds.def.id.clone(),
+            user.to_string(),
+            tables,
+            dir.clone(),
+        );
+        {
+            let mut map = self.sessions.write();
+            self.check_session_caps(&map, user)?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| ApiError::io(format!("creating {}", dir.display()), e))?;
+            map.insert(sid.clone(), session);
+        }
         tracing::info!(dataset = %ds.def.id, session = %sid, "upload session created");
         Ok(sid)
     }
@@ -212,6 +225,32 @@ impl Service {
         Ok(())
     }
 
+    /// 429 when a new session would pass the server's or the user's cap of live sessions.
+    fn check_session_caps(
+        &self,
+        map: &HashMap<String, Arc<UploadSession>>,
+        user: &str,
+    ) -> Result<()> {
+        let live: Vec<&Arc<UploadSession>> = map.values().filter(|s| s.is_live()).collect();
+        let (total, per_user) = self.session_caps;
+        let mine = live
+            .iter()
+            .filter(|s| s.owner.eq_ignore_ascii_case(user))
+            .count();
+        if mine >= per_user {
+            return Err(ApiError::TooManyRequests(format!(
+                "user {user:?} has {mine} open upload sessions, the most this server allows per user; publish or delete some first"
+            )));
+        }
+        if live.len() >= total {
+            return Err(ApiError::TooManyRequests(format!(
+                "the server has {} open upload sessions, the most it allows; try again later",
+                live.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// End an upload session; a running publish is cancelled if it has not swapped yet.
     pub(crate) fn delete_session(&self, sess: &UploadSession) {
         sess.cancel();
@@ -233,7 +272,7 @@ impl Service {
         let parts = decode_json_parts(&chunk.json, &st.layout, &place)?;
         let decode_ms = started.elapsed().as_millis();
         let rows: usize = parts.iter().map(arrow_array::RecordBatch::num_rows).sum();
-        let data = StagedData::keep(&self.staging_memory, parts, || {
+        let data = StagedData::keep(&self.staging, parts, || {
             sess.dir.join(format!(
                 "t{ti}-c{}-{}.arrow",
                 index.0,

@@ -53,6 +53,8 @@ struct SessionState {
 pub(crate) struct UploadSession {
     pub(crate) id: String,
     pub(crate) dataset_id: String,
+    /// The user who opened it.
+    pub(crate) owner: String,
     pub(crate) tables: Vec<SessionTable>,
     /// The staging directory of this session.
     pub(crate) dir: PathBuf,
@@ -67,6 +69,7 @@ impl UploadSession {
     pub(crate) fn new(
         id: String,
         dataset_id: String,
+        owner: String,
         tables: Vec<SessionTable>,
         dir: PathBuf,
     ) -> Arc<Self> {
@@ -74,6 +77,7 @@ impl UploadSession {
         Arc::new(UploadSession {
             id,
             dataset_id,
+            owner,
             tables,
             dir,
             state: Mutex::new(SessionState {
@@ -143,12 +147,10 @@ impl UploadSession {
     ) -> Result<()> {
         let mut state = self.state.lock();
         if state.phase != Phase::Open || self.is_cancelled() {
-            chunk.discard();
+            // Dropping the chunk frees its memory or removes its file.
             return Err(self.not_open(&state.phase));
         }
-        if let Some(old) = state.chunks[table].insert(index.0, chunk) {
-            old.discard();
-        }
+        state.chunks[table].insert(index.0, chunk);
         Ok(())
     }
 
@@ -178,6 +180,11 @@ impl UploadSession {
         st.chunks.iter_mut().for_each(BTreeMap::clear);
         drop(st);
         self.remove_files();
+    }
+
+    /// Whether the session still takes chunks or is publishing (it counts on the caps).
+    pub(crate) fn is_live(&self) -> bool {
+        matches!(self.state.lock().phase, Phase::Open | Phase::Publishing)
     }
 
     /// Record activity (chunk, publish, status poll).

@@ -92,6 +92,14 @@ pub(crate) enum StoreError {
         /// The dataset id.
         dataset: String,
     },
+    /// Staging the upload would pass the disk quota of staged files.
+    #[error(
+        "the server's staging area is full (quota {quota} bytes of staged chunks); publish or delete open upload sessions, or try again later"
+    )]
+    DiskQuota {
+        /// The quota in bytes.
+        quota: usize,
+    },
     /// The caller cancelled the commit before its swap; nothing changed.
     #[error("the upload session was cancelled before its publish finished")]
     Cancelled,

@@ -31,9 +31,7 @@ use arrow_schema::SchemaRef;
 
 use super::commit::UploadSource;
 use super::error::{Result, StoreError};
-use super::files;
 use super::schema::conform;
-use super::staging::StagedData;
 
 /// How uploaded rows are merged into a table's stored rows (see the module table).
 ///
@@ -115,8 +113,7 @@ impl Uploaded {
             UploadSource::Batches(b) => b.get(i).cloned().into_iter().collect(),
             UploadSource::Staged(chunks) => match chunks.get(i) {
                 None => Vec::new(),
-                Some(StagedData::File(path)) => files::read_ipc(path)?.1,
-                Some(StagedData::Memory(m)) => m.batches.clone(),
+                Some(staged) => staged.batches()?,
             },
         };
         batches

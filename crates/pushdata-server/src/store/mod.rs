@@ -30,4 +30,4 @@ pub(crate) use error::StoreError;
 pub(crate) use lock::DirLock;
 pub(crate) use merge::MergePolicy;
 pub(crate) use schema::common_decimal;
-pub(crate) use staging::{StagedData, StagingMemory, reset_dir};
+pub(crate) use staging::{StagedData, Staging, reset_dir};

@@ -26,43 +26,64 @@ pub(crate) fn reset_dir(data_dir: &std::path::Path) -> Result<PathBuf> {
 /// Where a staged chunk's decoded rows are kept until publish.
 #[derive(Debug, Clone)]
 pub(crate) enum StagedData {
-    /// In memory, counted against the server's [`StagingMemory`] until the last clone is
+    /// In memory, counted against the server's memory budget until the last clone is
     /// dropped.
     Memory(Arc<MemoryChunk>),
-    /// An Arrow IPC file in the session's staging directory.
-    File(PathBuf),
+    /// An Arrow IPC file in the session's staging directory, counted against the disk
+    /// quota and removed when the last clone is dropped.
+    File(Arc<SpilledFile>),
 }
 
 impl StagedData {
     /// The schema of the staged batches (`None` for an empty chunk kept in memory).
     pub(crate) fn schema(&self) -> Result<Option<SchemaRef>> {
         match self {
-            StagedData::File(p) => files::ipc_schema(p).map(Some),
+            StagedData::File(f) => files::ipc_schema(&f.path).map(Some),
             StagedData::Memory(m) => Ok(m.batches.first().map(|b| b.schema())),
         }
     }
 
-    /// Stage `batches`: in memory when they fit `budget`, else as an Arrow IPC file at
-    /// `path`.
-    pub(crate) fn keep(
-        budget: &StagingMemory,
-        batches: Vec<RecordBatch>,
-        path: impl FnOnce() -> PathBuf,
-    ) -> Result<Self> {
-        match budget.try_keep(batches) {
-            Ok(kept) => Ok(StagedData::Memory(Arc::new(kept))),
-            Err(batches) => {
-                let path = path();
-                files::write_ipc(&path, &batches)?;
-                Ok(StagedData::File(path))
-            }
+    /// The staged batches.
+    pub(crate) fn batches(&self) -> Result<Vec<RecordBatch>> {
+        match self {
+            StagedData::File(f) => Ok(files::read_ipc(&f.path)?.1),
+            StagedData::Memory(m) => Ok(m.batches.clone()),
         }
     }
 
-    /// Remove the file (nothing to do for memory: dropping frees it).
-    pub(crate) fn discard(&self) {
-        if let StagedData::File(p) = self {
-            let _ = std::fs::remove_file(p);
+    /// Stage `batches`: in memory when they fit the memory budget, else as an Arrow IPC
+    /// file at `path` when it fits the disk quota (else [`StoreError::DiskQuota`]).
+    pub(crate) fn keep(
+        staging: &Staging,
+        batches: Vec<RecordBatch>,
+        path: impl FnOnce() -> PathBuf,
+    ) -> Result<Self> {
+        let bytes: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
+        if let Some(charge) = staging.memory.try_charge(bytes) {
+            return Ok(StagedData::Memory(Arc::new(MemoryChunk {
+                batches,
+                _charge: charge,
+            })));
+        }
+        let path = path();
+        files::write_ipc(&path, &batches)?;
+        let size = std::fs::metadata(&path)
+            .map(|m| usize::try_from(m.len()).unwrap_or(usize::MAX))
+            .map_err(|e| StoreError::io("reading the size of", &path, e));
+        let charge = size.and_then(|size| {
+            staging.disk.try_charge(size).ok_or(StoreError::DiskQuota {
+                quota: staging.disk.limit,
+            })
+        });
+        match charge {
+            Ok(charge) => Ok(StagedData::File(Arc::new(SpilledFile {
+                path,
+                _charge: charge,
+            }))),
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                Err(e)
+            }
         }
     }
 }
@@ -72,64 +93,89 @@ impl StagedData {
 pub(crate) struct MemoryChunk {
     /// The batches, in row order, one schema.
     pub(crate) batches: Vec<RecordBatch>,
-    _charge: MemoryCharge,
+    _charge: Charge,
 }
 
-/// The budget of decoded chunks kept in memory, shared by all sessions of a server.
+/// A staged chunk's file, with its charge on the disk quota; removed on drop.
 #[derive(Debug)]
-pub(crate) struct StagingMemory {
+pub(crate) struct SpilledFile {
+    path: PathBuf,
+    _charge: Charge,
+}
+
+impl Drop for SpilledFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Where uploads wait for their commit, shared by all sessions of a server: memory up to
+/// one budget, then files up to a disk quota.
+#[derive(Debug)]
+pub(crate) struct Staging {
+    memory: Budget,
+    disk: Budget,
+}
+
+impl Staging {
+    /// `memory` bytes of decoded batches in memory, `disk` bytes of spilled files.
+    pub(crate) fn new(memory: usize, disk: usize) -> Self {
+        Staging {
+            memory: Budget::new(memory),
+            disk: Budget::new(disk),
+        }
+    }
+
+    /// Bytes of memory in use.
+    #[cfg(test)]
+    pub(crate) fn memory_used(&self) -> usize {
+        self.memory.used.load(Ordering::SeqCst)
+    }
+
+    /// Bytes of files in use.
+    #[cfg(test)]
+    pub(crate) fn disk_used(&self) -> usize {
+        self.disk.used.load(Ordering::SeqCst)
+    }
+}
+
+/// A number of bytes that may be in use at once.
+#[derive(Debug)]
+struct Budget {
     limit: usize,
     used: Arc<AtomicUsize>,
 }
 
-impl StagingMemory {
-    /// A budget of `limit` bytes.
-    pub(crate) fn new(limit: usize) -> Self {
-        StagingMemory {
+impl Budget {
+    fn new(limit: usize) -> Self {
+        Budget {
             limit,
             used: Arc::new(AtomicUsize::new(0)),
         }
     }
 
-    /// Bytes in use.
-    #[cfg(test)]
-    pub(crate) fn used(&self) -> usize {
-        self.used.load(Ordering::SeqCst)
-    }
-
-    /// Keep `batches` in memory if they fit the budget; else give them back.
-    pub(crate) fn try_keep(
-        &self,
-        batches: Vec<RecordBatch>,
-    ) -> std::result::Result<MemoryChunk, Vec<RecordBatch>> {
-        let bytes: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
-        let fits = self
-            .used
+    /// Charge `bytes` if they fit.
+    fn try_charge(&self, bytes: usize) -> Option<Charge> {
+        self.used
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |u| {
                 u.checked_add(bytes).filter(|n| *n <= self.limit)
             })
-            .is_ok();
-        if !fits {
-            return Err(batches);
-        }
-        Ok(MemoryChunk {
-            batches,
-            _charge: MemoryCharge {
-                bytes,
-                used: self.used.clone(),
-            },
+            .ok()?;
+        Some(Charge {
+            bytes,
+            used: self.used.clone(),
         })
     }
 }
 
-/// Bytes charged on a [`StagingMemory`], given back on drop.
+/// Bytes charged on a [`Budget`], given back on drop.
 #[derive(Debug)]
-struct MemoryCharge {
+struct Charge {
     bytes: usize,
     used: Arc<AtomicUsize>,
 }
 
-impl Drop for MemoryCharge {
+impl Drop for Charge {
     fn drop(&mut self) {
         self.used.fetch_sub(self.bytes, Ordering::SeqCst);
     }
@@ -148,21 +194,49 @@ mod tests {
 
     #[test]
     fn staging_memory_is_bounded_and_given_back() {
+        let dir = tempfile::tempdir().unwrap();
         let one = batch(1000).get_array_memory_size();
-        let mem = StagingMemory::new(one * 2);
-        let a = mem.try_keep(vec![batch(1000)]).unwrap();
-        let b = mem.try_keep(vec![batch(1000)]).unwrap();
-        assert_eq!(mem.used(), one * 2);
-        // Over budget: the batches come back to be staged as a file.
-        let back = mem.try_keep(vec![batch(1000)]).unwrap_err();
-        assert_eq!(back[0].num_rows(), 1000);
-        let shared = StagedData::Memory(Arc::new(a));
-        let clone = shared.clone();
-        drop(shared);
-        assert_eq!(mem.used(), one * 2, "a clone still holds the rows");
+        let staging = Staging::new(one * 2, 0);
+        let path = |n: &str| {
+            let p = dir.path().join(n);
+            move || p
+        };
+        let a = StagedData::keep(&staging, vec![batch(1000)], path("a")).unwrap();
+        let b = StagedData::keep(&staging, vec![batch(1000)], path("b")).unwrap();
+        assert_eq!(staging.memory_used(), one * 2);
+        // Over the memory budget it would be a file; over the disk quota (0) it is refused
+        // and leaves no file behind.
+        let err = StagedData::keep(&staging, vec![batch(1000)], path("c")).unwrap_err();
+        assert!(matches!(err, StoreError::DiskQuota { .. }), "{err}");
+        assert!(!dir.path().join("c").exists());
+        let clone = a.clone();
+        drop(a);
+        assert_eq!(
+            staging.memory_used(),
+            one * 2,
+            "a clone still holds the rows"
+        );
         drop(clone);
         drop(b);
-        assert_eq!(mem.used(), 0);
-        assert!(StagingMemory::new(0).try_keep(vec![batch(1)]).is_err());
+        assert_eq!(staging.memory_used(), 0);
+    }
+
+    #[test]
+    fn spilled_files_count_on_the_disk_quota_and_go_with_their_last_clone() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = Staging::new(0, 1 << 20);
+        let p = dir.path().join("s.arrow");
+        let q = p.clone();
+        let f = StagedData::keep(&staging, vec![batch(100)], move || q).unwrap();
+        assert!(matches!(f, StagedData::File(_)));
+        assert!(p.exists());
+        assert!(staging.disk_used() > 0);
+        assert_eq!(f.batches().unwrap()[0].num_rows(), 100);
+        let clone = f.clone();
+        drop(f);
+        assert!(p.exists(), "a clone still needs the file");
+        drop(clone);
+        assert!(!p.exists());
+        assert_eq!(staging.disk_used(), 0);
     }
 }

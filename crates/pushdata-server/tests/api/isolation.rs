@@ -86,7 +86,7 @@ async fn a_user_cannot_see_or_touch_another_users_dataset() {
 }
 
 /// Open a PUT of a chunk that announces `len` bytes and sends only its first few.
-async fn stalled_put(
+pub(crate) async fn stalled_put(
     api: &Api,
     h: &pushdata_server::ServerHandle,
     ds: &str,

@@ -6,5 +6,6 @@ mod compat;
 mod errors;
 mod isolation;
 mod lifecycle;
+mod limits;
 mod policies;
 mod seeds;

@@ -4,7 +4,7 @@
 
 use arrow_array::RecordBatch;
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -15,7 +15,7 @@ use pushdata_core::wire::{
 };
 
 use super::extract::{InDataset, InProject};
-use super::{CONTROL_BODY_BYTES, Shared, body_bytes, parse_json};
+use super::{CONTROL_BODY_BYTES, Shared, body_bytes, parse_json, read_data_body};
 use crate::mstr::Dataset;
 use crate::mstr::decode::{ChunkLayout, Place, decode_chunk};
 use crate::mstr::definition::{DatasetDef, check_key_columns, check_policy, merge_policy};
@@ -45,9 +45,10 @@ fn decode_table(table: &TableDef, tc: &TableCreator, policy: UpdatePolicy) -> Re
 pub(crate) async fn create(
     State(s): State<Shared>,
     InProject { user, project }: InProject,
-    body: std::result::Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Json<CreateDatasetResponse>> {
-    let bytes = body_bytes(body, s.max_body_bytes)?;
+    // The decoded data stays in memory until it is published: the slot is held till then.
+    let (_slot, bytes) = read_data_body(&s, &user.user, body).await?;
     let def = blocking(move || {
         let creator: DatasetCreator = parse_json(&bytes, "POST /api/datasets")?;
         let def = DatasetDef::from_creator(&creator, &project.id, &user.user)?;
@@ -89,10 +90,10 @@ pub(crate) async fn create(
 /// `updatePolicy` header and republish. The table is named by id or by name.
 pub(crate) async fn update_table(
     State(s): State<Shared>,
-    InDataset { ds, .. }: InDataset,
+    InDataset { user, ds }: InDataset,
     Path((_, table)): Path<(String, String)>,
     headers: HeaderMap,
-    body: std::result::Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<StatusCode> {
     let t = ds.def.table(&table).cloned().ok_or_else(|| {
         ApiError::not_found(format!(
@@ -113,7 +114,7 @@ pub(crate) async fn update_table(
         .parse()
         .map_err(|e| ApiError::bad_request(format!("updatePolicy header: {e}")))?;
     check_policy(policy, &t)?;
-    let bytes = body_bytes(body, s.max_body_bytes)?;
+    let (_slot, bytes) = read_data_body(&s, &user.user, body).await?;
     let t2 = t.clone();
     let batch = blocking(move || {
         let tc: TableCreator = parse_json(&bytes, "PATCH /api/datasets/{id}/tables/{table}")?;

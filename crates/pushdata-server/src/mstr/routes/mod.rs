@@ -40,6 +40,67 @@ pub(crate) fn body_bytes(
     })
 }
 
+/// 413 naming the limit.
+pub(crate) fn too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "request body is larger than the server's limit of {limit} bytes; send smaller chunks"
+    ))
+}
+
+/// Whether a body read failed because the body limit was hit (axum's `LengthLimitError`
+/// somewhere in the error's source chain).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = src {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        src = err.source();
+    }
+    false
+}
+
+/// Whether a body read failed because the body sent nothing for the idle timeout.
+fn is_timeout(e: &axum::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = src {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        src = err.source();
+    }
+    false
+}
+
+/// The answer to a body that could not be read: 413 past the limit, 408 when it stalled,
+/// else 400.
+pub(crate) fn body_error(e: &axum::Error, limit: usize, idle: std::time::Duration) -> ApiError {
+    if is_length_limit(e) {
+        too_large(limit)
+    } else if is_timeout(e) {
+        ApiError::RequestTimeout(format!(
+            "the request body stalled: nothing arrived for {} s",
+            idle.as_secs()
+        ))
+    } else {
+        ApiError::bad_request(format!("could not read the request body: {e}"))
+    }
+}
+
+/// Read a data-carrying body once a decode slot of `user` is held: such bodies count on
+/// the same memory bound as chunks. Returns the slot with the bytes.
+pub(crate) async fn read_data_body(
+    s: &Shared,
+    user: &str,
+    body: axum::body::Body,
+) -> Result<(crate::mstr::service::ChunkSlot, Bytes)> {
+    let slot = s.chunk_slots.acquire(user).await?;
+    let bytes = axum::body::to_bytes(body, s.max_body_bytes)
+        .await
+        .map_err(|e| body_error(&e, s.max_body_bytes, s.body_idle_timeout))?;
+    Ok((slot, bytes))
+}
+
 /// Parse a JSON body, naming the endpoint in the error.
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     serde_json::from_slice(bytes)
@@ -63,7 +124,6 @@ pub(crate) fn router(
     allowed_hosts: Vec<String>,
     body_idle_timeout: std::time::Duration,
 ) -> Router {
-    let data_limit = DefaultBodyLimit::max(state.max_body_bytes);
     let hosts = Arc::new(hosts::HostPolicy::new(bound, allowed_hosts));
     let api = Router::new()
         .route("/api/auth/login", post(auth::login))
@@ -75,12 +135,12 @@ pub(crate) fn router(
         )
         .route("/api/sessions/userInfo", get(auth::user_info))
         .route("/api/status", get(auth::status))
-        .route("/api/datasets", post(datasets::create).layer(data_limit))
+        .route("/api/datasets", post(datasets::create))
         .route("/api/datasets/models", post(datasets::create_model))
         .route("/api/datasets/{id}", get(datasets::definition))
         .route(
             "/api/datasets/{id}/tables/{table}",
-            patch(datasets::update_table).layer(data_limit),
+            patch(datasets::update_table),
         )
         .route(
             "/api/datasets/{id}/uploadSessions",

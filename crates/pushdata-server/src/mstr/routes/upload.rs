@@ -12,54 +12,23 @@ use futures::StreamExt;
 use pushdata_core::wire::{PublishStatus, UploadSessionRequest, UploadSessionResponse};
 
 use super::extract::InDataset;
-use super::{CONTROL_BODY_BYTES, Shared, body_bytes, parse_json};
+use super::{CONTROL_BODY_BYTES, Shared, body_bytes, body_error, parse_json, too_large};
 use crate::mstr::decode::ChunkBodyReader;
-use crate::mstr::error::{ApiError, Result};
+use crate::mstr::error::Result;
 use crate::mstr::publish::blocking;
 
 /// `POST /api/datasets/{id}/uploadSessions`.
 pub(crate) async fn create_session(
     State(s): State<Shared>,
-    InDataset { ds, .. }: InDataset,
+    InDataset { user, ds }: InDataset,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<UploadSessionResponse>> {
     let bytes = body_bytes(body, CONTROL_BODY_BYTES)?;
     let req: UploadSessionRequest = parse_json(&bytes, "POST /api/datasets/{id}/uploadSessions")?;
-    let sid = s.create_session(&ds, &req)?;
+    let sid = s.create_session(&ds, &user.user, &req)?;
     Ok(Json(UploadSessionResponse {
         upload_session_id: sid,
     }))
-}
-
-fn too_large(limit: usize) -> ApiError {
-    ApiError::PayloadTooLarge(format!(
-        "request body is larger than the server's limit of {limit} bytes; send smaller chunks"
-    ))
-}
-
-/// Whether a body read failed because the body limit was hit (axum's `LengthLimitError`
-/// somewhere in the error's source chain).
-fn is_length_limit(e: &axum::Error) -> bool {
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = src {
-        if err.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        src = err.source();
-    }
-    false
-}
-
-/// Whether a body read failed because the body sent nothing for the idle timeout.
-fn is_timeout(e: &axum::Error) -> bool {
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = src {
-        if err.is::<tower_http::timeout::TimeoutError>() {
-            return true;
-        }
-        src = err.source();
-    }
-    false
 }
 
 /// `PUT /api/datasets/{id}/uploadSessions/{sid}`: one chunk. Re-sending an index replaces it.
@@ -87,18 +56,7 @@ pub(crate) async fn put_chunk(
     let mut frames = body.into_data_stream();
     let mut received = 0usize;
     while let Some(frame) = frames.next().await {
-        let frame = frame.map_err(|e| {
-            if is_length_limit(&e) {
-                too_large(limit)
-            } else if is_timeout(&e) {
-                ApiError::RequestTimeout(format!(
-                    "the chunk body stalled: nothing arrived for {} s",
-                    s.body_idle_timeout.as_secs()
-                ))
-            } else {
-                ApiError::bad_request(format!("could not read the chunk body: {e}"))
-            }
-        })?;
+        let frame = frame.map_err(|e| body_error(&e, limit, s.body_idle_timeout))?;
         received += frame.len();
         if received > limit {
             return Err(too_large(limit));
