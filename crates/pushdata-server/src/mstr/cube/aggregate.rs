@@ -22,8 +22,7 @@ use arrow_ipc::writer::StreamWriter;
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{Field, Schema, SchemaRef};
 
-use super::accumulate::Acc;
-pub(crate) use super::accumulate::aggregated_type;
+use super::accumulate::{Acc, aggregated_type};
 use super::error::{CubeError, Result};
 
 /// Groups held in memory at once before the input is partitioned (about 1M rows).
@@ -57,7 +56,7 @@ pub(crate) fn output_schema(schema: &SchemaRef, n_keys: usize) -> SchemaRef {
 
 /// Groups held in memory: each distinct key's row and its metrics' accumulators.
 struct Groups {
-    /// The input schema.
+    /// The schema of the input batches (keys first).
     schema: SchemaRef,
     /// Key columns at the start of the input.
     n_keys: usize,

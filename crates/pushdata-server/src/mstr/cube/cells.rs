@@ -32,11 +32,11 @@ enum Kind {
 
 /// A column with its formatter.
 struct Col<'a> {
-    /// The values.
+    /// The column.
     array: &'a ArrayRef,
     /// How they are written as JSON.
     kind: Kind,
-    /// Their display text.
+    /// Arrow's display formatter for it.
     fmt: ArrayFormatter<'a>,
 }
 

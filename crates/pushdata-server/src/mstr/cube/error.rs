@@ -100,7 +100,6 @@ pub(crate) enum CubeError {
         table: String,
         /// The tables joined before it, in order.
         joined: Vec<String>,
-        /// Why.
         #[source]
         source: Box<CubeError>,
     },
@@ -115,7 +114,7 @@ pub(crate) enum CubeError {
     SumTooLarge {
         /// The metric's column name in the grouped rows.
         metric: String,
-        /// The sum.
+        /// The sum reached.
         sum: i128,
     },
     /// The cube instance does not exist (or expired).
@@ -179,7 +178,7 @@ pub(crate) enum CubeError {
     /// Reading a stored Parquet file failed.
     #[error("reading {}: {source}", path.display())]
     Parquet {
-        /// The file.
+        /// The Parquet file.
         path: PathBuf,
         /// Parquet's error.
         #[source]
@@ -188,7 +187,7 @@ pub(crate) enum CubeError {
     /// Reading a batch of a stored Parquet file failed.
     #[error("reading {}: {source}", path.display())]
     ReadBatch {
-        /// The file.
+        /// The Parquet file.
         path: PathBuf,
         /// The reader's error.
         #[source]

@@ -33,7 +33,7 @@ pub(crate) type Sink<'a> = &'a mut dyn FnMut(RecordBatch) -> Result<()>;
 pub(crate) struct Execution<'a> {
     /// What to read.
     pub(crate) plan: &'a Plan,
-    /// The dataset.
+    /// The dataset the plan was resolved against.
     pub(crate) ds: &'a Dataset,
     /// The snapshot read (pinned for the whole run).
     pub(crate) snap: &'a Snapshot,

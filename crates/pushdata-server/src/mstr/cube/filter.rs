@@ -17,7 +17,7 @@ use crate::mstr::DatasetDef;
 /// The batch columns holding the forms of one attribute a filter names.
 #[derive(Debug)]
 pub(crate) struct FilterColumns {
-    /// The attribute id.
+    /// The attribute's id, as the filter's element ids start with it.
     pub(crate) attribute_id: String,
     /// The columns of its forms (table column indices, or batch positions once read).
     pub(crate) columns: Vec<usize>,

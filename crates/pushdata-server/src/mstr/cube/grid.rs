@@ -82,7 +82,7 @@ pub(crate) fn render(
 /// The elements of one attribute a page shows, each once, in order of first appearance.
 #[derive(Debug, Default, Clone)]
 struct Elements {
-    /// The elements.
+    /// The elements, in order of first appearance.
     list: Vec<GridElement>,
     /// Index in `list` by the element's form values as JSON tokens.
     seen: HashMap<String, u32>,

@@ -30,11 +30,11 @@ pub(crate) const MAX_INSTANCES: usize = 256;
 /// One cube instance.
 #[derive(Debug)]
 pub(crate) struct Instance {
-    /// Instance id.
+    /// The `instanceId` clients page with.
     pub(crate) id: String,
     /// The cube (dataset) id.
     pub(crate) cube_id: String,
-    /// The cube name.
+    /// The cube name, echoed in every page.
     pub(crate) cube_name: String,
     /// What it reads.
     pub(crate) plan: Plan,

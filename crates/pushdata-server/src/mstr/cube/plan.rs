@@ -13,7 +13,7 @@ use pushdata_core::wire::{
     ColumnExpression, CubeInstanceRequest, DataType, RequestedObject, ViewFilter,
 };
 
-use super::aggregate;
+use super::accumulate;
 use super::error::{CubeError, Result};
 use super::filter;
 use crate::decode::find_column;
@@ -40,9 +40,9 @@ pub(crate) struct FormOut {
 pub(crate) struct AttrOut {
     /// Index in the dataset definition.
     pub(crate) index: usize,
-    /// Attribute id.
+    /// Attribute id, as the cube definition lists it (element ids start with it).
     pub(crate) id: String,
-    /// Attribute name.
+    /// Attribute name, as the grid headers show it.
     pub(crate) name: String,
     /// The forms read, in definition order.
     pub(crate) forms: Vec<FormOut>,
@@ -53,9 +53,9 @@ pub(crate) struct AttrOut {
 pub(crate) struct MetricOut {
     /// Index in the dataset definition.
     pub(crate) index: usize,
-    /// Metric id.
+    /// Metric id, as the cube definition lists it.
     pub(crate) id: String,
-    /// Metric name.
+    /// Metric name, as the grid headers show it.
     pub(crate) name: String,
     /// The column's type.
     pub(crate) data_type: DataType,
@@ -212,7 +212,7 @@ impl Plan {
                 .unwrap_or_else(|| pushdata_core::arrow::arrow_type(mo.data_type));
             fields.push(Field::new(
                 metric_name(mo.index),
-                aggregate::aggregated_type(&t),
+                accumulate::aggregated_type(&t),
                 true,
             ));
         }

@@ -123,13 +123,13 @@ fn open_projected(path: &Path, needed: &[usize]) -> Result<ParquetRecordBatchRea
 /// How a batch as read becomes a batch as grouped: filtered, then its output columns
 /// picked and cast to the schema.
 struct Shape {
-    /// The view filter.
+    /// The view filter, evaluated on each batch.
     filter: Option<ViewFilter>,
     /// The batch positions of the forms of the attributes the filter names.
     filter_cols: Vec<FilterColumns>,
     /// The batch position of each output column.
     out_idx: Vec<usize>,
-    /// The output schema.
+    /// The schema of the batches handed out.
     schema: SchemaRef,
 }
 

@@ -24,7 +24,7 @@ const READING: &str = "reading a cube instance";
 /// The grouped rows of an instance, in an Arrow IPC file.
 #[derive(Debug)]
 pub(crate) struct ResultFile {
-    /// The file.
+    /// The Arrow IPC file.
     path: PathBuf,
     /// Row offset of each batch.
     pub(super) starts: Vec<u64>,

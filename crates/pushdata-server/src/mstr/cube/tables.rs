@@ -28,7 +28,7 @@ pub(crate) struct ReadColumn {
 /// A table to read: its key columns (the first `n_keys`), then its metric columns.
 #[derive(Debug)]
 pub(crate) struct TableRead<'d> {
-    /// The table.
+    /// The table read.
     pub(crate) table: &'d TableDef,
     /// Keys, then metrics.
     pub(crate) columns: Vec<ReadColumn>,
