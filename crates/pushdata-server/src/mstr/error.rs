@@ -178,6 +178,39 @@ fn store_status(e: &StoreError) -> StatusCode {
     }
 }
 
+/// The answer to a Cube API error: the request's faults are 400 (a failed join is its
+/// cause's), an unknown or expired instance is 404, anything else is 500 with the error
+/// kept as the source.
+impl From<crate::mstr::cube::CubeError> for ApiError {
+    fn from(e: crate::mstr::cube::CubeError) -> Self {
+        use crate::mstr::cube::CubeError as E;
+        /// Whether `e` is the request's fault.
+        fn bad_request(e: &E) -> bool {
+            match e {
+                E::UnknownAttribute { .. }
+                | E::UnknownMetric { .. }
+                | E::NoSuchForms { .. }
+                | E::NothingRequested { .. }
+                | E::NoTableHoldsForms { .. }
+                | E::FilterWithoutOperands { .. }
+                | E::FilterUnknownAttribute { .. }
+                | E::FilterOperands { .. }
+                | E::FilterOperator { .. }
+                | E::CrossTooLarge { .. }
+                | E::SumOverflow { .. }
+                | E::SumTooLarge { .. } => true,
+                E::Join { source, .. } => bad_request(source),
+                _ => false,
+            }
+        }
+        match e {
+            e if bad_request(&e) => ApiError::BadRequest(e.to_string()),
+            e @ E::InstanceNotFound { .. } => ApiError::NotFound(e.to_string()),
+            e => ApiError::internal("reading a cube", e),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();

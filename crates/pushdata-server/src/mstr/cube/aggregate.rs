@@ -1,9 +1,7 @@
-//! Grouping: rows in, one row per distinct key out, metrics summed.
+//! Grouping: rows in, one row per distinct key out, metrics aggregated
+//! ([`super::accumulate`]).
 //!
 //! Input batches have the key columns first (`n_keys` of them), then the metric columns.
-//! Numeric metrics are summed (SQL semantics: nulls are skipped, all-null is null;
-//! integers in 128 bits, decimals in 256 bits at the input's scale); other metrics take
-//! the largest value (in Arrow row order).
 //!
 //! Memory: the groups held at once. When the input has more rows than
 //! `max_groups_in_memory`, it is first spilled to `ceil(rows / max_groups_in_memory)`
@@ -16,219 +14,31 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{BufReader, BufWriter};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Decimal128Type, Decimal256Type, Int32Type, Int64Type};
-use arrow_array::{
-    Array, ArrayRef, Decimal256Array, Float64Array, Int64Array, RecordBatch, RecordBatchOptions,
-    UInt32Array,
-};
-use arrow_buffer::i256;
-use arrow_row::{OwnedRow, RowConverter, Rows, SortField};
-use arrow_schema::{DataType as ArrowType, Field, Schema, SchemaRef};
+use arrow_array::{RecordBatch, RecordBatchOptions, UInt32Array};
+use arrow_ipc::writer::StreamWriter;
+use arrow_row::{RowConverter, Rows, SortField};
+use arrow_schema::{Field, Schema, SchemaRef};
 
-use crate::mstr::error::{ApiError, Result};
+use super::accumulate::{Acc, aggregated_type};
+use super::error::{CubeError, Result};
 
 /// Groups held in memory at once before the input is partitioned (about 1M rows).
-pub const MAX_GROUPS_IN_MEMORY: usize = 1 << 20;
+pub(crate) const MAX_GROUPS_IN_MEMORY: usize = 1 << 20;
 
-fn st(ctx: &'static str) -> impl Fn(arrow_schema::ArrowError) -> ApiError {
-    move |e| ApiError::internal(ctx, e)
-}
+/// The most spill partitions.
+const MAX_PARTITIONS: usize = 4096;
 
-/// How one metric column is aggregated.
-#[derive(Debug)]
-enum Acc {
-    /// Sum of Int32/Int64 values.
-    Int(Vec<Option<i128>>),
-    /// Sum of Float64 values.
-    Float(Vec<Option<f64>>),
-    /// Sum of decimals at one scale.
-    Dec(i8, Vec<Option<i256>>),
-    /// Largest value of any other type.
-    Max(RowConverter, Vec<Option<OwnedRow>>),
-}
+/// What an Arrow error of grouping is wrapped with.
+const GROUPING: &str = "grouping rows";
 
-impl Acc {
-    fn new(t: &ArrowType) -> Result<Self> {
-        Ok(match t {
-            ArrowType::Int8
-            | ArrowType::Int16
-            | ArrowType::Int32
-            | ArrowType::Int64
-            | ArrowType::UInt8
-            | ArrowType::UInt16
-            | ArrowType::UInt32 => Acc::Int(Vec::new()),
-            ArrowType::Float64 => Acc::Float(Vec::new()),
-            ArrowType::Decimal128(_, s) | ArrowType::Decimal256(_, s) => Acc::Dec(*s, Vec::new()),
-            other => Acc::Max(
-                RowConverter::new(vec![SortField::new(other.clone())])
-                    .map_err(st("grouping rows"))?,
-                Vec::new(),
-            ),
-        })
-    }
-
-    fn push_group(&mut self) {
-        match self {
-            Acc::Int(v) => v.push(None),
-            Acc::Float(v) => v.push(None),
-            Acc::Dec(_, v) => v.push(None),
-            Acc::Max(_, v) => v.push(None),
-        }
-    }
-
-    /// Add `col[rows[i]]` into group `groups[i]`.
-    fn update(&mut self, col: &ArrayRef, groups: &[usize], name: &str) -> Result<()> {
-        let overflow = || {
-            ApiError::bad_request(format!(
-                "metric {name:?}: the sum overflows while grouping rows"
-            ))
-        };
-        match self {
-            Acc::Int(v) => {
-                let vals: Vec<Option<i128>> = match col.data_type() {
-                    ArrowType::Int32 => col
-                        .as_primitive::<Int32Type>()
-                        .iter()
-                        .map(|x| x.map(i128::from))
-                        .collect(),
-                    ArrowType::Int64 => col
-                        .as_primitive::<Int64Type>()
-                        .iter()
-                        .map(|x| x.map(i128::from))
-                        .collect(),
-                    _ => {
-                        let c = arrow_cast::cast(col, &ArrowType::Int64)
-                            .map_err(st("grouping rows"))?;
-                        c.as_primitive::<Int64Type>()
-                            .iter()
-                            .map(|x| x.map(i128::from))
-                            .collect()
-                    }
-                };
-                for (g, x) in groups.iter().zip(vals) {
-                    if let Some(x) = x {
-                        let cur = v[*g].unwrap_or(0);
-                        v[*g] = Some(cur.checked_add(x).ok_or_else(overflow)?);
-                    }
-                }
-            }
-            Acc::Float(v) => {
-                let a = col.as_primitive::<arrow_array::types::Float64Type>();
-                for (g, x) in groups.iter().zip(a.iter()) {
-                    if let Some(x) = x {
-                        v[*g] = Some(v[*g].unwrap_or(0.0) + x);
-                    }
-                }
-            }
-            Acc::Dec(scale, v) => {
-                let vals: Vec<Option<i256>> = match col.data_type() {
-                    ArrowType::Decimal128(_, s) if s == scale => col
-                        .as_primitive::<Decimal128Type>()
-                        .iter()
-                        .map(|x| x.map(i256::from_i128))
-                        .collect(),
-                    ArrowType::Decimal256(_, s) if s == scale => {
-                        col.as_primitive::<Decimal256Type>().iter().collect()
-                    }
-                    other => {
-                        return Err(ApiError::internal(
-                            format!("metric {name:?}"),
-                            format!("expected a decimal of scale {scale}, found {other}"),
-                        ));
-                    }
-                };
-                for (g, x) in groups.iter().zip(vals) {
-                    if let Some(x) = x {
-                        let cur = v[*g].unwrap_or(i256::ZERO);
-                        v[*g] = Some(cur.checked_add(x).ok_or_else(overflow)?);
-                    }
-                }
-            }
-            Acc::Max(conv, v) => {
-                let rows = conv
-                    .convert_columns(std::slice::from_ref(col))
-                    .map_err(st("grouping rows"))?;
-                for (i, g) in groups.iter().enumerate() {
-                    if col.is_null(i) {
-                        continue;
-                    }
-                    let r = rows.row(i);
-                    let bigger = match &v[*g] {
-                        None => true,
-                        Some(cur) => r > cur.row(),
-                    };
-                    if bigger {
-                        v[*g] = Some(r.owned());
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The aggregated column, and its type.
-    fn finish(self, field: &Field) -> Result<ArrayRef> {
-        let name = field.name();
-        Ok(match self {
-            Acc::Int(v) => {
-                let mut out = Vec::with_capacity(v.len());
-                for x in v {
-                    out.push(match x {
-                        None => None,
-                        Some(x) => Some(i64::try_from(x).map_err(|_| {
-                            ApiError::bad_request(format!(
-                                "metric {name:?}: the sum {x} does not fit a 64-bit integer"
-                            ))
-                        })?),
-                    });
-                }
-                Arc::new(Int64Array::from(out))
-            }
-            Acc::Float(v) => Arc::new(Float64Array::from(v)),
-            Acc::Dec(scale, v) => Arc::new(
-                Decimal256Array::from(v)
-                    .with_precision_and_scale(76, scale)
-                    .map_err(st("grouping rows"))?,
-            ),
-            Acc::Max(conv, v) => {
-                // Nulls: a row converted from a one-null array stands for them.
-                let null_row = conv
-                    .convert_columns(&[arrow_array::new_null_array(field.data_type(), 1)])
-                    .map_err(st("grouping rows"))?;
-                let rows = v.iter().map(|r| match r {
-                    Some(r) => r.row(),
-                    None => null_row.row(0),
-                });
-                let mut cols = conv.convert_rows(rows).map_err(st("grouping rows"))?;
-                cols.pop().ok_or_else(|| {
-                    ApiError::internal("grouping rows", "no column converted back")
-                })?
-            }
-        })
-    }
-}
-
-/// The output type of an aggregated metric column of type `t`.
-pub fn aggregated_type(t: &ArrowType) -> ArrowType {
-    match t {
-        ArrowType::Int8
-        | ArrowType::Int16
-        | ArrowType::Int32
-        | ArrowType::Int64
-        | ArrowType::UInt8
-        | ArrowType::UInt16
-        | ArrowType::UInt32 => ArrowType::Int64,
-        ArrowType::Decimal128(_, s) | ArrowType::Decimal256(_, s) => ArrowType::Decimal256(76, *s),
-        other => other.clone(),
-    }
-}
+/// What an Arrow error of writing a partition is wrapped with.
+const WRITING_PARTITION: &str = "writing a spill partition";
 
 /// The schema of the grouped output of input `schema`.
-pub fn output_schema(schema: &SchemaRef, n_keys: usize) -> SchemaRef {
+pub(crate) fn output_schema(schema: &SchemaRef, n_keys: usize) -> SchemaRef {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
@@ -244,17 +54,24 @@ pub fn output_schema(schema: &SchemaRef, n_keys: usize) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// Groups held in memory.
+/// Groups held in memory: each distinct key's row and its metrics' accumulators.
 struct Groups {
+    /// The schema of the input batches (keys first).
     schema: SchemaRef,
+    /// Key columns at the start of the input.
     n_keys: usize,
+    /// Converts keys to comparable rows.
     keys: RowConverter,
+    /// Group number by key row.
     index: HashMap<Box<[u8]>, usize>,
+    /// The key row of each group, in group order.
     key_rows: Rows,
+    /// One accumulator per metric column.
     accs: Vec<Acc>,
 }
 
 impl Groups {
+    /// No groups yet, for input of `schema`.
     fn new(schema: &SchemaRef, n_keys: usize) -> Result<Self> {
         let keys = key_converter(schema, n_keys)?;
         let key_rows = keys.empty_rows(1024, 64 * 1024);
@@ -274,60 +91,65 @@ impl Groups {
         })
     }
 
+    /// Add a batch's rows to their groups.
     fn add(&mut self, batch: &RecordBatch) -> Result<()> {
-        if self.n_keys == 0 {
+        let groups = if self.n_keys == 0 {
             // No key: every row is in the one group (the totals).
             if batch.num_rows() == 0 {
                 return Ok(());
             }
             if self.index.is_empty() {
-                self.index.insert(Box::from(&[][..]), 0);
-                for a in &mut self.accs {
-                    a.push_group();
-                }
+                self.new_group(&[]);
             }
-            let groups = vec![0; batch.num_rows()];
-            for (i, acc) in self.accs.iter_mut().enumerate() {
-                let name = self.schema.field(i).name().clone();
-                acc.update(batch.column(i), &groups, &name)?;
-            }
-            return Ok(());
-        }
-        let rows = self
-            .keys
-            .convert_columns(&batch.columns()[..self.n_keys])
-            .map_err(st("grouping rows"))?;
-        let mut groups = Vec::with_capacity(batch.num_rows());
-        for r in rows.iter() {
-            let bytes = r.as_ref();
-            let g = match self.index.get(bytes) {
-                Some(g) => *g,
-                None => {
-                    let g = self.index.len();
-                    self.index.insert(bytes.into(), g);
-                    self.key_rows.push(r);
-                    for a in &mut self.accs {
-                        a.push_group();
-                    }
-                    g
-                }
-            };
-            groups.push(g);
-        }
+            vec![0; batch.num_rows()]
+        } else {
+            self.key_groups(batch)?
+        };
         for (i, acc) in self.accs.iter_mut().enumerate() {
-            let name = self.schema.field(self.n_keys + i).name().clone();
-            acc.update(batch.column(self.n_keys + i), &groups, &name)?;
+            let c = self.n_keys + i;
+            acc.update(batch.column(c), &groups, self.schema.field(c).name())?;
         }
         Ok(())
     }
 
+    /// The group of each row of `batch` by its key (new keys get new groups).
+    fn key_groups(&mut self, batch: &RecordBatch) -> Result<Vec<usize>> {
+        let rows = self
+            .keys
+            .convert_columns(&batch.columns()[..self.n_keys])
+            .map_err(CubeError::arrow(GROUPING))?;
+        let mut groups = Vec::with_capacity(batch.num_rows());
+        for r in rows.iter() {
+            let g = match self.index.get(r.as_ref()) {
+                Some(g) => *g,
+                None => {
+                    self.key_rows.push(r);
+                    self.new_group(r.as_ref())
+                }
+            };
+            groups.push(g);
+        }
+        Ok(groups)
+    }
+
+    /// Number a new group with key row `key`, with empty accumulators.
+    fn new_group(&mut self, key: &[u8]) -> usize {
+        let g = self.index.len();
+        self.index.insert(key.into(), g);
+        for a in &mut self.accs {
+            a.push_group();
+        }
+        g
+    }
+
+    /// The grouped rows: the keys, then the aggregated metrics.
     fn finish(self) -> Result<RecordBatch> {
         let out_schema = output_schema(&self.schema, self.n_keys);
         let n = self.index.len();
         let mut cols = if self.n_keys > 0 {
             self.keys
                 .convert_rows(self.key_rows.iter())
-                .map_err(st("grouping rows"))?
+                .map_err(CubeError::arrow(GROUPING))?
         } else {
             Vec::new()
         };
@@ -335,10 +157,12 @@ impl Groups {
             cols.push(acc.finish(self.schema.field(self.n_keys + i))?);
         }
         let opts = RecordBatchOptions::new().with_row_count(Some(n));
-        RecordBatch::try_new_with_options(out_schema, cols, &opts).map_err(st("grouping rows"))
+        RecordBatch::try_new_with_options(out_schema, cols, &opts)
+            .map_err(CubeError::arrow(GROUPING))
     }
 }
 
+/// A row converter for the first `n_keys` columns of `schema`.
 fn key_converter(schema: &SchemaRef, n_keys: usize) -> Result<RowConverter> {
     RowConverter::new(
         schema
@@ -348,13 +172,13 @@ fn key_converter(schema: &SchemaRef, n_keys: usize) -> Result<RowConverter> {
             .map(|f| SortField::new(f.data_type().clone()))
             .collect(),
     )
-    .map_err(st("grouping rows"))
+    .map_err(CubeError::arrow(GROUPING))
 }
 
 /// Group `input` (of `schema`, `rows_hint` rows in all) by its first `n_keys` columns and
 /// hand the grouped batches to `sink`. With no key columns, the output is one row (the
 /// totals) even for no input rows... unless there are no metrics either.
-pub fn aggregate(
+pub(crate) fn aggregate(
     schema: &SchemaRef,
     n_keys: usize,
     input: &mut dyn Iterator<Item = Result<RecordBatch>>,
@@ -366,85 +190,112 @@ pub fn aggregate(
     let max = max_groups_in_memory.max(1) as u64;
     let parts = rows_hint.div_ceil(max).max(1);
     if parts == 1 || n_keys == 0 {
-        let mut g = Groups::new(schema, n_keys)?;
-        for b in input {
-            g.add(&b?)?;
-        }
-        let out = g.finish()?;
-        if out.num_rows() > 0 {
-            sink(out)?;
-        }
-        return Ok(());
+        return group(schema, n_keys, input, sink);
     }
-    let parts = usize::try_from(parts).unwrap_or(usize::MAX).min(4096);
+    let parts = usize::try_from(parts)
+        .unwrap_or(usize::MAX)
+        .min(MAX_PARTITIONS);
     tracing::debug!(
         rows = rows_hint,
         partitions = parts,
         "grouping with spill partitions"
     );
-    std::fs::create_dir_all(spill_dir)
-        .map_err(|e| ApiError::io(format!("creating {}", spill_dir.display()), e))?;
+    let paths = spill(schema, n_keys, input, parts, spill_dir)?;
+    for p in &paths {
+        let f = File::open(p).map_err(CubeError::io("opening", p))?;
+        let r = arrow_ipc::reader::StreamReader::try_new(BufReader::new(f), None)
+            .map_err(CubeError::arrow("reading a spill partition"))?;
+        let mut batches = r.map(|b| b.map_err(CubeError::arrow("reading a spill partition")));
+        group(schema, n_keys, &mut batches, sink)?;
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
+}
+
+/// Group all of `input` in memory and hand the groups (if any) to `sink`.
+fn group(
+    schema: &SchemaRef,
+    n_keys: usize,
+    input: &mut dyn Iterator<Item = Result<RecordBatch>>,
+    sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
+) -> Result<()> {
+    let mut g = Groups::new(schema, n_keys)?;
+    for b in input {
+        g.add(&b?)?;
+    }
+    let out = g.finish()?;
+    if out.num_rows() > 0 {
+        sink(out)?;
+    }
+    Ok(())
+}
+
+/// Write `input` to `parts` partition files under `spill_dir` by a hash of its key; their
+/// paths.
+fn spill(
+    schema: &SchemaRef,
+    n_keys: usize,
+    input: &mut dyn Iterator<Item = Result<RecordBatch>>,
+    parts: usize,
+    spill_dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(spill_dir).map_err(CubeError::io("creating", spill_dir))?;
     let conv = key_converter(schema, n_keys)?;
-    let paths: Vec<_> = (0..parts)
+    let paths: Vec<PathBuf> = (0..parts)
         .map(|p| spill_dir.join(format!("part-{p:05}.arrows")))
         .collect();
-    {
-        let mut writers = Vec::with_capacity(parts);
-        for p in &paths {
-            let f = File::create(p)
-                .map_err(|e| ApiError::io(format!("creating {}", p.display()), e))?;
-            writers.push(
-                arrow_ipc::writer::StreamWriter::try_new(BufWriter::new(f), schema)
-                    .map_err(st("writing a spill partition"))?,
-            );
-        }
-        for b in input {
-            let b = b?;
-            let rows = conv
-                .convert_columns(&b.columns()[..n_keys])
-                .map_err(st("grouping rows"))?;
-            let mut idx: Vec<Vec<u32>> = vec![Vec::new(); parts];
-            for (i, r) in rows.iter().enumerate() {
-                let mut h = std::hash::DefaultHasher::new();
-                r.as_ref().hash(&mut h);
-                let p = (h.finish() % parts as u64) as usize;
-                idx[p].push(i as u32);
-            }
-            for (p, rows) in idx.into_iter().enumerate() {
-                if rows.is_empty() {
-                    continue;
-                }
-                let take = UInt32Array::from(rows);
-                let cols = b
-                    .columns()
-                    .iter()
-                    .map(|c| arrow_select::take::take(c, &take, None))
-                    .collect::<std::result::Result<Vec<_>, _>>()
-                    .map_err(st("partitioning rows"))?;
-                let part =
-                    RecordBatch::try_new(schema.clone(), cols).map_err(st("partitioning rows"))?;
-                writers[p]
-                    .write(&part)
-                    .map_err(st("writing a spill partition"))?;
-            }
-        }
-        for w in &mut writers {
-            w.finish().map_err(st("writing a spill partition"))?;
-        }
-    }
+    let mut writers = Vec::with_capacity(parts);
     for p in &paths {
-        let f = File::open(p).map_err(|e| ApiError::io(format!("opening {}", p.display()), e))?;
-        let r = arrow_ipc::reader::StreamReader::try_new(BufReader::new(f), None)
-            .map_err(st("reading a spill partition"))?;
-        let mut g = Groups::new(schema, n_keys)?;
-        for b in r {
-            g.add(&b.map_err(st("reading a spill partition"))?)?;
+        let f = File::create(p).map_err(CubeError::io("creating", p))?;
+        writers.push(
+            StreamWriter::try_new(BufWriter::new(f), schema)
+                .map_err(CubeError::arrow(WRITING_PARTITION))?,
+        );
+    }
+    for b in input {
+        partition(schema, &conv, &b?, n_keys, &mut writers)?;
+    }
+    for w in &mut writers {
+        w.finish().map_err(CubeError::arrow(WRITING_PARTITION))?;
+    }
+    Ok(paths)
+}
+
+/// Write each row of `b` (of `schema`) to the partition of its key's hash.
+fn partition(
+    schema: &SchemaRef,
+    conv: &RowConverter,
+    b: &RecordBatch,
+    n_keys: usize,
+    writers: &mut [StreamWriter<BufWriter<File>>],
+) -> Result<()> {
+    let parts = writers.len();
+    let rows = conv
+        .convert_columns(&b.columns()[..n_keys])
+        .map_err(CubeError::arrow(GROUPING))?;
+    let mut idx: Vec<Vec<u32>> = vec![Vec::new(); parts];
+    for (i, r) in rows.iter().enumerate() {
+        let mut h = std::hash::DefaultHasher::new();
+        r.as_ref().hash(&mut h);
+        let p = (h.finish() % parts as u64) as usize;
+        idx[p].push(i as u32);
+    }
+    for (p, rows) in idx.into_iter().enumerate() {
+        if rows.is_empty() {
+            continue;
         }
-        let out = g.finish()?;
-        if out.num_rows() > 0 {
-            sink(out)?;
-        }
-        let _ = std::fs::remove_file(p);
+        let take = UInt32Array::from(rows);
+        let cols = b
+            .columns()
+            .iter()
+            .map(|c| arrow_select::take::take(c, &take, None))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(CubeError::arrow("partitioning rows"))?;
+        let part = RecordBatch::try_new(schema.clone(), cols)
+            .map_err(CubeError::arrow("partitioning rows"))?;
+        writers[p]
+            .write(&part)
+            .map_err(CubeError::arrow(WRITING_PARTITION))?;
     }
     Ok(())
 }
@@ -453,7 +304,10 @@ pub fn aggregate(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use arrow_array::{Int32Array, StringArray};
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Int64Type;
+    use arrow_array::{Array, Int32Array, StringArray};
+    use arrow_schema::DataType as ArrowType;
 
     fn input() -> (SchemaRef, Vec<RecordBatch>) {
         let schema = Arc::new(Schema::new(vec![

@@ -15,8 +15,9 @@ use arrow_array::{Array, ArrayRef};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::DataType as ArrowType;
 
-use crate::mstr::error::{ApiError, Result};
+use super::error::{CubeError, Result};
 
+/// How a column's values are written as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// Utf8: a JSON string.
@@ -29,19 +30,23 @@ enum Kind {
     Plain,
 }
 
+/// A column with its formatter.
 struct Col<'a> {
+    /// The column.
     array: &'a ArrayRef,
+    /// How they are written as JSON.
     kind: Kind,
+    /// Arrow's display formatter for it.
     fmt: ArrayFormatter<'a>,
 }
 
 /// Formatters for some columns of a batch.
-pub struct TextColumns<'a> {
+pub(crate) struct TextColumns<'a> {
     cols: Vec<Col<'a>>,
 }
 
 /// Append `s` as a JSON string.
-pub fn push_json_str(out: &mut String, s: &str) {
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -59,12 +64,13 @@ pub fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Arrow's default display options.
 static OPTIONS: std::sync::LazyLock<FormatOptions<'static>> =
     std::sync::LazyLock::new(FormatOptions::default);
 
 impl<'a> TextColumns<'a> {
     /// Formatters for `arrays`.
-    pub fn new(arrays: &[&'a ArrayRef]) -> Result<Self> {
+    pub(crate) fn new(arrays: &[&'a ArrayRef]) -> Result<Self> {
         let mut cols = Vec::with_capacity(arrays.len());
         for a in arrays {
             let a: &'a ArrayRef = a;
@@ -79,7 +85,7 @@ impl<'a> TextColumns<'a> {
                 _ => Kind::Plain,
             };
             let fmt = ArrayFormatter::try_new(a.as_ref(), &OPTIONS)
-                .map_err(|e| ApiError::internal("formatting values", e))?;
+                .map_err(CubeError::arrow("formatting values"))?;
             cols.push(Col {
                 array: a,
                 kind,
@@ -90,12 +96,12 @@ impl<'a> TextColumns<'a> {
     }
 
     /// Whether column `c` is null at `row`.
-    pub fn is_null(&self, c: usize, row: usize) -> bool {
+    pub(crate) fn is_null(&self, c: usize, row: usize) -> bool {
         self.cols.get(c).is_none_or(|col| col.array.is_null(row))
     }
 
     /// Append the value of column `c`, row `row` as display text (null: nothing).
-    pub fn text(&self, c: usize, row: usize, out: &mut String) {
+    pub(crate) fn text(&self, c: usize, row: usize, out: &mut String) {
         let Some(col) = self.cols.get(c) else { return };
         if col.array.is_null(row) {
             return;
@@ -109,7 +115,7 @@ impl<'a> TextColumns<'a> {
     }
 
     /// Append the value of column `c`, row `row` as a JSON token.
-    pub fn json(&self, c: usize, row: usize, out: &mut String) {
+    pub(crate) fn json(&self, c: usize, row: usize, out: &mut String) {
         let Some(col) = self.cols.get(c) else {
             out.push_str("null");
             return;
@@ -145,7 +151,7 @@ impl<'a> TextColumns<'a> {
     }
 
     /// Append the element text of a row: the columns' display texts joined by `;`.
-    pub fn element_text(&self, row: usize, out: &mut String) {
+    pub(crate) fn element_text(&self, row: usize, out: &mut String) {
         for c in 0..self.cols.len() {
             if c > 0 {
                 out.push(';');

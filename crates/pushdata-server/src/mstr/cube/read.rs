@@ -1,0 +1,164 @@
+//! Reading one table of a pinned snapshot: only the columns asked for plus those the view
+//! filter needs (a Parquet projection mask), batch by batch, filtered, as the stored types
+//! the grouped rows expect.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_schema::{Field, Schema, SchemaRef};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use pushdata_core::wire::ViewFilter;
+
+use super::error::{CubeError, Result};
+use super::filter::{self, FilterColumns};
+use super::plan::column_arrow_type;
+use super::tables::TableRead;
+use crate::mstr::DatasetDef;
+use crate::mstr::decode::find_column;
+use crate::store::{Snapshot, TableDef};
+
+/// Rows per batch read from Parquet.
+const READ_BATCH_ROWS: usize = 64 * 1024;
+
+/// Batches read from a table.
+pub(crate) type Batches = Box<dyn Iterator<Item = Result<RecordBatch>>>;
+
+/// Stream the rows of `read.table` in `snap`: its columns (named as in `read`), filtered
+/// by `filter`. Returns their schema and the batches (none when the table has no data).
+pub(crate) fn read_table(
+    def: &DatasetDef,
+    snap: &Snapshot,
+    read: &TableRead<'_>,
+    filter: Option<&ViewFilter>,
+) -> Result<(SchemaRef, Batches)> {
+    let t = read.table;
+    let fields: Vec<Field> = read
+        .columns
+        .iter()
+        .map(|c| Field::new(&c.name, column_arrow_type(snap, t, c.column), true))
+        .collect();
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let Some(path) = snap.table_file(&t.id) else {
+        return Ok((schema, Box::new(std::iter::empty())));
+    };
+    let mut filter_cols = filter
+        .map(|f| filter_columns(def, f, t))
+        .unwrap_or_default();
+    let mut needed: Vec<usize> = read.columns.iter().map(|c| c.column).collect();
+    needed.extend(filter_cols.iter().flat_map(|a| a.columns.iter().copied()));
+    needed.sort_unstable();
+    needed.dedup();
+    let reader = open_projected(&path, &needed)?;
+    // Columns come out of the reader in table order, one per needed column.
+    let pos = |c: usize| needed.iter().position(|x| *x == c).unwrap_or(0);
+    for a in &mut filter_cols {
+        a.columns.iter_mut().for_each(|c| *c = pos(*c));
+    }
+    let shape = Shape {
+        filter: filter.cloned(),
+        filter_cols,
+        out_idx: read.columns.iter().map(|c| pos(c.column)).collect(),
+        schema: schema.clone(),
+    };
+    let iter = reader.map(move |r| {
+        let b = r.map_err(|source| CubeError::ReadBatch {
+            path: path.clone(),
+            source,
+        })?;
+        shape.apply(b)
+    });
+    Ok((schema, Box::new(iter)))
+}
+
+/// Per attribute the filter names, the columns of `t` holding its forms (attributes `t`
+/// does not hold are left out: they leave rows in).
+fn filter_columns(def: &DatasetDef, f: &ViewFilter, t: &TableDef) -> Vec<FilterColumns> {
+    let mut out = Vec::new();
+    for id in filter::named_attributes(f) {
+        let Some(ai) = def
+            .attribute_ids
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case(&id))
+        else {
+            continue;
+        };
+        let columns: Vec<usize> = def.attributes[ai]
+            .attribute_forms
+            .iter()
+            .filter_map(|fm| {
+                fm.expressions
+                    .iter()
+                    .find(|e| e.table_name == t.name)
+                    .and_then(|e| find_column(&t.columns, &e.column_name))
+            })
+            .collect();
+        if !columns.is_empty() {
+            out.push(FilterColumns {
+                attribute_id: def.attribute_ids[ai].clone(),
+                columns,
+            });
+        }
+    }
+    out
+}
+
+/// A reader of the Parquet file at `path` giving only the columns `needed` (sorted).
+fn open_projected(path: &Path, needed: &[usize]) -> Result<ParquetRecordBatchReader> {
+    let parquet_err = |source| CubeError::Parquet {
+        path: PathBuf::from(path),
+        source,
+    };
+    let f = File::open(path).map_err(CubeError::io("opening", path))?;
+    let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(parquet_err)?;
+    let mask = ProjectionMask::roots(b.parquet_schema(), needed.iter().copied());
+    b.with_projection(mask)
+        .with_batch_size(READ_BATCH_ROWS)
+        .build()
+        .map_err(parquet_err)
+}
+
+/// How a batch as read becomes a batch as grouped: filtered, then its output columns
+/// picked and cast to the schema.
+struct Shape {
+    /// The view filter, evaluated on each batch.
+    filter: Option<ViewFilter>,
+    /// The batch positions of the forms of the attributes the filter names.
+    filter_cols: Vec<FilterColumns>,
+    /// The batch position of each output column.
+    out_idx: Vec<usize>,
+    /// The schema of the batches handed out.
+    schema: SchemaRef,
+}
+
+impl Shape {
+    /// Filter and reshape one batch read.
+    fn apply(&self, b: RecordBatch) -> Result<RecordBatch> {
+        let b = match &self.filter {
+            Some(f) => {
+                let mask = filter::evaluate(f, &b, &self.filter_cols)?;
+                arrow_select::filter::filter_record_batch(&b, &mask)
+                    .map_err(CubeError::arrow("filtering rows"))?
+            }
+            None => b,
+        };
+        let cols: Vec<ArrayRef> = self
+            .out_idx
+            .iter()
+            .zip(self.schema.fields())
+            .map(|(i, f)| {
+                let c = b.column(*i);
+                if c.data_type() == f.data_type() {
+                    Ok(c.clone())
+                } else {
+                    arrow_cast::cast(c, f.data_type()).map_err(CubeError::arrow("reading a table"))
+                }
+            })
+            .collect::<Result<_>>()?;
+        let opts = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+        RecordBatch::try_new_with_options(self.schema.clone(), cols, &opts)
+            .map_err(CubeError::arrow("reading a table"))
+    }
+}
