@@ -298,7 +298,7 @@ async fn push(
     let timeline = Arc::new(Mutex::new(Timeline::default()));
     let started = Instant::now();
     let tl = timeline.clone();
-    let mut push = Push::new(client.clone());
+    let mut push = Push::create(client.clone(), "bench_lineitem");
     if let Some(mb) = settings.chunk_mb {
         push = push.with_chunk_bytes(mb * 1024 * 1024);
     }
@@ -306,7 +306,6 @@ async fn push(
         push = push.with_max_buffered_bytes(mb * 1024 * 1024);
     }
     let report = push
-        .with_dataset_name("bench_lineitem")
         .with_parquet_table(TABLE, parquet)
         .with_progress(move |e| {
             let at = started.elapsed();

@@ -122,7 +122,22 @@ pub enum Error {
         source: Box<pushdata_core::Error>,
     },
 
-    /// An internal task stopped unexpectedly (a panic in an encoder thread or a dropped task).
+    /// A task of the push or pull stopped unexpectedly: it panicked or was cancelled.
+    #[error("internal: {task}: {source}")]
+    Task {
+        /// What the task was doing, e.g. `the encoder thread failed`.
+        task: String,
+        /// Why it stopped, as the runtime reported it.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+
+    /// The uploader went away while the encoder still had chunks to send (its own error,
+    /// if it had one, is the one reported).
+    #[error("internal: the uploader stopped before all chunks were sent")]
+    UploaderStopped,
+
+    /// An internal invariant does not hold (our own message; never a wrapped error).
     #[error("internal: {0}")]
     Internal(String),
 }

@@ -23,13 +23,13 @@ use crate::model::ValueText;
 
 /// Writes one non-null value. An `Err` is a message about that value (column and row are
 /// added by the caller).
-pub trait ValueEncoder {
+pub(crate) trait ValueEncoder {
     /// Write the JSON token of the (non-null) value at `idx`.
     fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String>;
 }
 
 /// A value encoder plus the column's logical nulls.
-pub struct ColumnEncoder<'a> {
+pub(crate) struct ColumnEncoder<'a> {
     inner: Box<dyn ValueEncoder + 'a>,
     nulls: Option<NullBuffer>,
 }
@@ -37,7 +37,7 @@ pub struct ColumnEncoder<'a> {
 impl ColumnEncoder<'_> {
     /// Write the value at `idx`, or `null`.
     #[inline]
-    pub fn write(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    pub(crate) fn write(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
         if self.nulls.as_ref().is_some_and(|n| n.is_null(idx)) {
             out.extend_from_slice(b"null");
             Ok(())
@@ -49,7 +49,7 @@ impl ColumnEncoder<'_> {
 
 /// How zoned timestamps are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ZoneMode {
+pub(crate) enum ZoneMode {
     /// Convert to UTC.
     Utc,
     /// Keep the zone's local wall time (fixed offsets only).
@@ -63,7 +63,7 @@ static DISPLAY_OPTIONS: LazyLock<arrow_cast::display::FormatOptions<'static>> =
     LazyLock::new(arrow_cast::display::FormatOptions::default);
 
 /// Build the encoder for `array` (a column of `field`), writing values as `text` says.
-pub fn make_encoder<'a>(
+pub(crate) fn make_encoder<'a>(
     field: &'a FieldRef,
     array: &'a dyn Array,
     text: ValueText,

@@ -32,12 +32,13 @@
 //! Numeric columns (INTEGER, BIGINTEGER, DOUBLE, BIGDECIMAL) become metrics, all others
 //! attributes with one `ID` form; [`ModelOptions`] overrides per column. An attribute or
 //! metric of the same name in several tables is one attribute (metric) with one expression
-//! per table. Names follow the rules in [`names`]; table names within the dataset and
+//! per table. Names follow the rules of [`validate_name`] (the one definition is
+//! [`pushdata_core::wire::validate_name`]); table names within the dataset and
 //! column names within a table must be unique ignoring case (as the reference server
 //! compares them).
 
 mod mapping;
-pub mod names;
+mod names;
 
 use std::collections::HashSet;
 

@@ -43,7 +43,7 @@ fn column_type(
 }
 
 /// The Arrow schema of an instance's pages (from any of its pages).
-pub fn page_schema(page: &CubeInstance) -> SchemaRef {
+pub(crate) fn page_schema(page: &CubeInstance) -> SchemaRef {
     let mut fields = Vec::new();
     for a in page.attributes() {
         let many = a.forms.len() > 1;
@@ -100,7 +100,11 @@ fn push_token(b: &mut StringBuilder, cell: &RawValue) -> std::result::Result<(),
 
 /// Decode one page into a batch of `schema` (from [`page_schema`]). `cube` names the
 /// dataset in errors.
-pub fn page_to_batch(page: &CubeInstance, schema: &SchemaRef, cube: &str) -> Result<RecordBatch> {
+pub(crate) fn page_to_batch(
+    page: &CubeInstance,
+    schema: &SchemaRef,
+    cube: &str,
+) -> Result<RecordBatch> {
     let n = page.data.headers.rows.len();
     let raw = &page.data.metric_values.raw;
     let offset = page.data.paging.offset;
