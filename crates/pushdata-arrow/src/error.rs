@@ -49,6 +49,40 @@ pub enum Error {
         message: String,
     },
 
+    /// A cell of a cube page is a JSON string that does not decode.
+    #[error("table {table:?}, column {column:?}, row {row}: invalid string: {source}")]
+    Cell {
+        /// The table (`cube <id>`).
+        table: String,
+        /// The column.
+        column: String,
+        /// Row within the cube instance (0-based).
+        row: u64,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// Values read from a cube page do not convert to their column's type.
+    #[error(
+        "table {table:?}, column {column:?}, rows {}..{}: values do not read as {data_type}: {source}",
+        rows.start,
+        rows.end
+    )]
+    Cast {
+        /// The table (`cube <id>`).
+        table: String,
+        /// The column.
+        column: String,
+        /// The rows of the page (0-based within the cube instance, end exclusive).
+        rows: Range<u64>,
+        /// The Arrow type the values were read as.
+        data_type: String,
+        /// The Arrow error.
+        #[source]
+        source: arrow_schema::ArrowError,
+    },
+
     /// A batch does not match the schema the table was declared with.
     #[error("table {table:?}: batch does not match the table schema: {message}")]
     SchemaMismatch {

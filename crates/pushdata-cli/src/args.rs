@@ -113,7 +113,7 @@ pub(crate) struct PushArgs {
     pub(crate) concurrency: Option<u64>,
 
     /// Most encoded chunk data held in memory at once, in MiB (default: the library's,
-    /// 1.5 chunks).
+    /// 1.5 chunks; see "Memory bound" in the docs of pushdata_arrow::Push).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub(crate) max_buffered_mb: Option<u64>,
 
