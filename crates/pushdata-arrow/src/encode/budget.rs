@@ -121,7 +121,6 @@ impl MemoryBudget {
         })
     }
 
-    /// The limit in bytes.
     pub(crate) fn limit(&self) -> usize {
         self.limit
     }
@@ -290,7 +289,6 @@ impl PieceBuf {
         &mut self.vec
     }
 
-    /// Bytes written.
     pub(crate) fn len(&self) -> usize {
         self.vec.len()
     }

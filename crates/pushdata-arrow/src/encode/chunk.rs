@@ -74,7 +74,6 @@ const FIRST_GUESS_PER_VALUE: usize = 48;
 /// A finished chunk of one table.
 #[derive(Debug)]
 pub(crate) struct EncodedChunk {
-    /// Table name.
     pub(crate) table: String,
     /// Chunk index within the table (1-based).
     pub(crate) index: u64,

@@ -20,7 +20,6 @@ use crate::model::TableModel;
 /// - COLUMN: one segment per column, its values `v,v` joined by `,`.
 #[derive(Debug, Default)]
 pub(crate) struct JsonPiece {
-    /// Number of rows.
     pub(crate) rows: usize,
     /// The JSON text of the segments.
     pub(crate) json: Vec<u8>,
@@ -214,7 +213,6 @@ pub(crate) fn encode_json_piece(
 /// starting with a 4-character separator slot.
 #[derive(Debug)]
 pub(crate) struct EncodedPiece {
-    /// Number of rows.
     pub(crate) rows: usize,
     /// End of each segment in the buffer.
     pub(crate) seg_ends: Vec<usize>,

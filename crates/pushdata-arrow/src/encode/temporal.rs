@@ -4,7 +4,6 @@
 //! - TIME `hh:mm:ss[.f]`, fraction trimmed of trailing zeros, up to 9 digits;
 //! - DATETIME `YYYY-MM-DDThh:mm:ss[.f]`, no zone.
 
-/// Seconds per day.
 pub(crate) const SECS_PER_DAY: i64 = 86_400;
 /// Nanoseconds per second.
 pub(crate) const NANOS_PER_SEC: i64 = 1_000_000_000;

@@ -74,6 +74,14 @@ struct TableInput {
 /// # Ok(()) }
 /// ```
 ///
+/// A table id to update belongs to an existing dataset only; a new dataset has none:
+///
+/// ```compile_fail
+/// # fn demo(client: pushdata_core::Client) {
+/// let push = pushdata_arrow::Push::create(client, "sales").with_table_id("T1");
+/// # }
+/// ```
+///
 /// # Workflows
 ///
 /// **Multi-request** (default, [`Workflow::MultiRequest`]): create the model
