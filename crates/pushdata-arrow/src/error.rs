@@ -37,7 +37,10 @@ pub enum Error {
     Model(String),
 
     /// A value cannot be written in the API's text format.
-    #[error("table {table:?}, column {column:?}, row {row}: {message}")]
+    #[error(
+        "table {table:?}, column {column:?}, row {row}: {message}{}",
+        colon_then(source)
+    )]
     Value {
         /// The table.
         table: String,
@@ -47,6 +50,9 @@ pub enum Error {
         row: u64,
         /// What is wrong with the value.
         message: String,
+        /// The Arrow error, when Arrow could not format the value.
+        #[source]
+        source: Option<arrow_schema::ArrowError>,
     },
 
     /// A cell of a cube page is a JSON string that does not decode.
@@ -174,6 +180,14 @@ pub enum Error {
     /// An internal invariant does not hold (our own message; never a wrapped error).
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// `: {error}`, or nothing.
+fn colon_then(source: &Option<arrow_schema::ArrowError>) -> String {
+    source
+        .as_ref()
+        .map(|e| format!(": {e}"))
+        .unwrap_or_default()
 }
 
 /// `Result` with this crate's [`Error`].

@@ -52,7 +52,7 @@ use super::rows::{
     EncodedPiece, JsonPiece, PieceFault, ValueFault, encode_json_piece, encode_piece,
     write_chunk_json,
 };
-use super::values::ZoneMode;
+use super::values::{ValueError, ZoneMode};
 use crate::error::{Error, Result};
 use crate::model::TableModel;
 
@@ -283,11 +283,11 @@ impl<'m> Chunker<'m> {
     }
 
     fn value_error(&self, fault: ValueFault, base_row: u64) -> Error {
-        let ValueFault {
-            column,
-            row,
-            message,
-        } = fault;
+        let ValueFault { column, row, error } = fault;
+        let (message, source) = match error {
+            ValueError::Invalid(message) => (message, None),
+            ValueError::Arrow(e) => ("the value cannot be written as text".to_string(), Some(e)),
+        };
         Error::Value {
             table: self.table.name.clone(),
             column: self
@@ -298,6 +298,7 @@ impl<'m> Chunker<'m> {
                 .unwrap_or_default(),
             row: base_row + row as u64,
             message,
+            source,
         }
     }
 

@@ -11,7 +11,7 @@ use pushdata_core::wire::Orientation;
 
 use super::base64::{FLUSH_BYTES, Overflow, PieceWriter};
 use super::framing::{Framing, VALUE_SEPARATOR};
-use super::values::{ColumnEncoder, ZoneMode, make_encoder};
+use super::values::{ColumnEncoder, ValueError, ZoneMode, make_encoder};
 use crate::model::TableModel;
 
 /// A piece as plain JSON: the segments of some consecutive rows, one after the other.
@@ -36,14 +36,14 @@ impl JsonPiece {
 }
 
 /// A value that cannot be written: column index and row within the encoded batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct ValueFault {
     /// Column index in the table.
     pub(crate) column: usize,
     /// Row within the batch that was encoded.
     pub(crate) row: usize,
     /// What is wrong.
-    pub(crate) message: String,
+    pub(crate) error: ValueError,
 }
 
 /// One encoder per column of `batch` (whose columns follow `table`'s schema).
@@ -60,14 +60,14 @@ fn make_encoders<'a>(
             return Err(ValueFault {
                 column: c,
                 row: 0,
-                message: "the batch has no such column".into(),
+                error: ValueError::Invalid("the batch has no such column".into()),
             });
         };
         let enc = make_encoder(field, array.as_ref(), col.mapping.text, zones).map_err(|e| {
             ValueFault {
                 column: c,
                 row: 0,
-                message: e.to_string(),
+                error: ValueError::Arrow(e),
             }
         })?;
         encoders.push(enc);
@@ -93,12 +93,8 @@ fn write_row(
     Ok(())
 }
 
-fn fault(column: usize, row: usize, message: String) -> ValueFault {
-    ValueFault {
-        column,
-        row,
-        message,
-    }
+fn fault(column: usize, row: usize, error: ValueError) -> ValueFault {
+    ValueFault { column, row, error }
 }
 
 /// Where [`write_segments`] writes a piece's segments.

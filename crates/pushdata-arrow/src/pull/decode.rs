@@ -126,6 +126,7 @@ impl PageDecoder<'_> {
             column: column.to_string(),
             row: self.offset + row as u64,
             message,
+            source: None,
         }
     }
 

@@ -347,7 +347,10 @@ impl PullPages {
                 );
                 let page = handle
                     .await
-                    .map_err(|e| Error::Internal(format!("{step}: page fetch task: {e}")))?
+                    .map_err(|source| Error::Task {
+                        task: format!("{step}: page fetch task"),
+                        source,
+                    })?
                     .map_err(|source| Error::Api {
                         step: step.clone(),
                         source: Box::new(source),
