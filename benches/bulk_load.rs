@@ -298,7 +298,7 @@ async fn push(
     let timeline = Arc::new(Mutex::new(Timeline::default()));
     let started = Instant::now();
     let tl = timeline.clone();
-    let mut push = Push::new(client.clone());
+    let mut push = Push::create(client.clone(), "bench_lineitem");
     if let Some(mb) = settings.chunk_mb {
         push = push.with_chunk_bytes(mb * 1024 * 1024);
     }
@@ -306,7 +306,6 @@ async fn push(
         push = push.with_max_buffered_bytes(mb * 1024 * 1024);
     }
     let report = push
-        .with_dataset_name("bench_lineitem")
         .with_parquet_table(TABLE, parquet)
         .with_progress(move |e| {
             let at = started.elapsed();
@@ -426,6 +425,18 @@ fn fmt_mb(v: Option<f64>) -> String {
 }
 
 fn orchestrate(args: &Args) -> Result<(), BenchError> {
+    let results = run_all(args)?;
+    let path = write_results(args, &results)?;
+    let settings = args.settings().describe();
+    print_throughput_table(&results, &settings);
+    print_resources_table(&results, &settings);
+    print_client_scaling(&results, args.settings().is_default());
+    eprintln!("bulk_load: results written to {}", path.display());
+    Ok(())
+}
+
+/// One worker per scale factor and mode, in order.
+fn run_all(args: &Args) -> Result<Vec<serde_json::Value>, BenchError> {
     let mut results = Vec::new();
     for &sf in &args.sfs {
         data::lineitem_parquet(sf)?;
@@ -436,6 +447,11 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
             results.push(r);
         }
     }
+    Ok(results)
+}
+
+/// Write the results as JSON under `target/bench-data`; returns the file.
+fn write_results(args: &Args, results: &[serde_json::Value]) -> Result<PathBuf, BenchError> {
     let mut name = "bulk_load-results".to_string();
     if let Some(mb) = args.chunk_mb {
         name.push_str(&format!("-chunk{mb}mb"));
@@ -447,9 +463,12 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         .join("bench-data")
         .join(format!("{name}.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&results)?)?;
+    Ok(path)
+}
 
+/// The end-to-end table: rows, chunks, payload, wall time and its phases.
+fn print_throughput_table(results: &[serde_json::Value], settings: &str) {
     println!();
-    let settings = args.settings().describe();
     println!(
         "### End to end: lineitem Parquet -> reference server (multi-request, {settings}; MB = 10^6 bytes)"
     );
@@ -458,7 +477,7 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         "| SF | server | rows | chunks | payload MB | wall (s) | rows/s | payload MB/s | setup (s) | streaming (s) | publish + wait (s) | encoding done at (s) |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for r in &results {
+    for r in results {
         let wall = f(r, "wall_s").unwrap_or(f64::NAN);
         let rows = f(r, "rows").unwrap_or(0.0);
         let bytes = f(r, "payload_bytes").unwrap_or(0.0);
@@ -485,6 +504,10 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
             fmt_s(f(r, "encoded_s")),
         );
     }
+}
+
+/// Peak resident memory and CPU time of client and server.
+fn print_resources_table(results: &[serde_json::Value], settings: &str) {
     println!();
     println!("### Peak resident memory and CPU time (getrusage; {settings})");
     println!();
@@ -492,7 +515,7 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         "| SF | server | peak RSS MB (this process) | of which client alone | server process peak RSS MB | client CPU (s) | server CPU (s) |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|");
-    for r in &results {
+    for r in results {
         let child = r["mode"] == "child";
         let server = r.get("server").filter(|s| !s.is_null());
         println!(
@@ -518,41 +541,46 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
             fmt_s(server.and_then(|s| f(s, "cpu_s"))),
         );
     }
+}
+
+/// How the client's peak RSS grows with the scale factor (server in a child process);
+/// `default_settings`: whether the targets for the default settings apply.
+fn print_client_scaling(results: &[serde_json::Value], default_settings: bool) {
     let client: Vec<(f64, f64)> = results
         .iter()
         .filter(|r| r["mode"] == "child")
         .filter_map(|r| Some((f(r, "sf")?, f(r, "peak_rss")?)))
         .collect();
-    if let Some(small) = client.iter().min_by(|a, b| a.0.total_cmp(&b.0))
-        && client.len() > 1
-    {
-        println!();
-        println!(
-            "Client peak RSS (server in a child process), against SF {}:",
-            small.0
-        );
-        println!();
-        for large in client.iter().filter(|c| c.0 > small.0) {
-            let ratio = large.1 / small.1;
-            let targets = if large.0 == 1.0 && small.0 == 0.1 && args.settings().is_default() {
-                format!(
-                    " (targets for SF 1: under 600 MB: {}; under 1.5× the SF 0.1 figure: {})",
-                    if large.1 < 600e6 { "met" } else { "missed" },
-                    if ratio < 1.5 { "met" } else { "missed" },
-                )
-            } else {
-                String::new()
-            };
-            println!(
-                "- SF {} -> SF {}: {:.0} MB -> {:.0} MB = {:.2}×{targets}.",
-                small.0,
-                large.0,
-                small.1 / 1e6,
-                large.1 / 1e6,
-                ratio,
-            );
-        }
+    let Some(small) = client.iter().min_by(|a, b| a.0.total_cmp(&b.0)) else {
+        return;
+    };
+    if client.len() < 2 {
+        return;
     }
-    eprintln!("bulk_load: results written to {}", path.display());
-    Ok(())
+    println!();
+    println!(
+        "Client peak RSS (server in a child process), against SF {}:",
+        small.0
+    );
+    println!();
+    for large in client.iter().filter(|c| c.0 > small.0) {
+        let ratio = large.1 / small.1;
+        let targets = if large.0 == 1.0 && small.0 == 0.1 && default_settings {
+            format!(
+                " (targets for SF 1: under 600 MB: {}; under 1.5× the SF 0.1 figure: {})",
+                if large.1 < 600e6 { "met" } else { "missed" },
+                if ratio < 1.5 { "met" } else { "missed" },
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "- SF {} -> SF {}: {:.0} MB -> {:.0} MB = {:.2}×{targets}.",
+            small.0,
+            large.0,
+            small.1 / 1e6,
+            large.1 / 1e6,
+            ratio,
+        );
+    }
 }

@@ -4,9 +4,9 @@
 //! synthetic table) and for a rayon pool of 1 thread and the default pool (all cores):
 //!
 //! - `pushdata_row` / `pushdata_column`: the project's encoder as the push pipeline runs it
-//!   (`pushdata_arrow::encode::Chunker`, 100 MB chunks: each parallel slice task writes its
-//!   JSON through a small scratch straight into base64 pieces; the PUT body is the pieces,
-//!   not copied into one buffer);
+//!   (`pushdata_arrow::encoding::encode_chunks`, 100 MB chunks: each parallel slice task
+//!   writes its JSON through a small scratch straight into base64 pieces; the PUT body is
+//!   the pieces, not copied into one buffer);
 //! - `arrowjson_base64`: the obvious alternative, arrow-json's `ArrayWriter` with
 //!   `StructMode::ListOnly` (rows written as JSON arrays, explicit nulls) into one buffer,
 //!   then the `base64` crate's `STANDARD.encode`. With all threads the batches are split
@@ -38,8 +38,7 @@ use arrow_json::writer::{JsonArray, WriterBuilder};
 use arrow_schema::SchemaRef;
 use base64::Engine;
 use criterion::{Criterion, SamplingMode, Throughput};
-use pushdata::arrow::encode::ZoneMode;
-use pushdata::arrow::encode::{Base64Stream, Chunker, DEFAULT_CHUNK_BYTES, EncodedChunk};
+use pushdata::arrow::encoding::{self, DEFAULT_CHUNK_BYTES, base64_append, encode_chunks};
 use pushdata::arrow::{ModelOptions, TableModel, TableSchema, infer_model};
 use pushdata::core::wire::Orientation;
 use rayon::ThreadPool;
@@ -123,32 +122,17 @@ fn workload(
 struct Encoded {
     /// JSON bytes the chunks stand for, whitespace padding included.
     json: usize,
-    /// PUT body bytes.
-    body: usize,
-    /// Base64 data segments (pieces) of all chunks.
+    /// Buffers the chunks' data is sent as (segments, and each chunk's end).
     segments: usize,
 }
 
 /// The project's encoder, as the push pipeline drives it.
 fn pushdata_encode(w: &Workload, orientation: Orientation) -> Result<Encoded, BenchError> {
-    let mut chunker = Chunker::new(&w.table, orientation, ZoneMode::Utc, DEFAULT_CHUNK_BYTES);
-    let mut out = Encoded {
-        json: 0,
-        body: 0,
-        segments: 0,
-    };
-    let mut emit = |ch: EncodedChunk| -> pushdata::arrow::Result<()> {
-        out.json += ch.json_bytes;
-        out.body += ch.body.len();
-        out.segments += ch.body.data().len();
-        std::hint::black_box(&ch.body);
-        Ok(())
-    };
-    for b in &w.batches {
-        chunker.push(b, &mut emit)?;
-    }
-    chunker.finish(&mut emit)?;
-    Ok(out)
+    let sizes = encode_chunks(&w.table, &w.batches, orientation, DEFAULT_CHUNK_BYTES)?;
+    Ok(Encoded {
+        json: sizes.json_bytes,
+        segments: sizes.data_buffers,
+    })
 }
 
 fn arrow_json_writer(out: &mut Vec<u8>) -> arrow_json::Writer<&mut Vec<u8>, JsonArray> {
@@ -218,9 +202,7 @@ fn arrow_json_base64_parallel(batches: &[RecordBatch]) -> Result<(usize, usize),
 /// Only the base64 pass of the project's encoder over `json`.
 fn base64_only(json: &[u8]) -> usize {
     let mut out = Vec::with_capacity(json.len() / 3 * 4 + 4);
-    let mut stream = Base64Stream::new(&mut out);
-    stream.write(json);
-    stream.finish();
+    base64_append(json, &mut out);
     out.len()
 }
 
@@ -242,7 +224,7 @@ fn sizes(w: &Workload) -> Result<Sizes, BenchError> {
         .enumerate()
     {
         let chunked = pushdata_encode(w, o)?;
-        let json = pushdata::arrow::encode::encode_json(&w.table, &w.batches, o, ZoneMode::Utc)?;
+        let json = encoding::encode_json(&w.table, &w.batches, o)?;
         // The chunker's JSON differs from one-chunk JSON only by the whitespace padding of
         // its pieces (at most 2 bytes each), the 3-byte separators and the brackets of the
         // extra chunks.

@@ -81,7 +81,7 @@ fn sales() -> Result<RecordBatch> {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days(y: i32, m: u32, d: u32) -> i32 {
+const fn days(y: i32, m: u32, d: u32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;
@@ -93,14 +93,147 @@ fn days(y: i32, m: u32, d: u32) -> i32 {
 }
 
 /// Microseconds since the epoch of a UTC date and time.
-fn micros(y: i32, mo: u32, d: u32, h: i64, mi: i64, s: i64, us: i64) -> i64 {
-    (i64::from(days(y, mo, d)) * 86_400 + h * 3600 + mi * 60 + s) * 1_000_000 + us
+const fn micros(y: i32, mo: u32, d: u32, h: i64, mi: i64, s: i64, us: i64) -> i64 {
+    ((days(y, mo, d) as i64) * 86_400 + h * 3600 + mi * 60 + s) * 1_000_000 + us
 }
 
-/// Ten customers; `customer_id` is the key shared with `orders`.
-fn customers() -> Result<RecordBatch> {
-    let utc = Some(Arc::<str>::from("UTC"));
-    let schema = Schema::new(vec![
+/// One row of `customers` (its `customer_id` is its position + 1).
+struct Customer {
+    name: &'static str,
+    city: Option<&'static str>,
+    country: Option<&'static str>,
+    /// Days since the epoch.
+    signup: Option<i32>,
+    /// Decimal(12, 2): the value in cents.
+    credit: Option<i128>,
+    vip: Option<bool>,
+    /// Microseconds since the epoch (UTC).
+    created: Option<i64>,
+}
+
+/// A customer with every field set.
+const fn customer(
+    name: &'static str,
+    city: &'static str,
+    country: &'static str,
+    signup: i32,
+    credit: i128,
+    vip: bool,
+    created: i64,
+) -> Customer {
+    Customer {
+        name,
+        city: Some(city),
+        country: Some(country),
+        signup: Some(signup),
+        credit: Some(credit),
+        vip: Some(vip),
+        created: Some(created),
+    }
+}
+
+/// The ten customers, with nulls and non-ASCII text.
+const CUSTOMERS: [Customer; 10] = [
+    customer(
+        "Zoë Müller",
+        "Zürich",
+        "CH",
+        days(2019, 1, 15),
+        1_000_000,
+        true,
+        micros(2019, 1, 15, 8, 30, 0, 0),
+    ),
+    customer(
+        "山田 太郎",
+        "東京",
+        "JP",
+        days(2019, 3, 2),
+        250_050,
+        false,
+        micros(2019, 3, 2, 23, 59, 59, 999_999),
+    ),
+    customer(
+        "João Gonçalves",
+        "São Paulo",
+        "BR",
+        days(2020, 2, 29),
+        99,
+        false,
+        micros(2020, 2, 29, 12, 0, 0, 500_000),
+    ),
+    Customer {
+        name: "Ørjan Åsen",
+        city: Some("Tromsø"),
+        country: Some("NO"),
+        signup: None,
+        credit: None,
+        vip: None,
+        created: None,
+    },
+    customer(
+        "Łukasz Żółć",
+        "Kraków",
+        "PL",
+        days(2021, 7, 4),
+        -1_234,
+        true,
+        micros(2021, 7, 4, 0, 0, 0, 0),
+    ),
+    customer(
+        "Émilie Dubois",
+        "Montréal",
+        "CA",
+        days(2021, 12, 31),
+        500_000_000,
+        false,
+        micros(2021, 12, 31, 23, 0, 0, 0),
+    ),
+    Customer {
+        city: None,
+        ..customer(
+            "Ahmed Al-Farsi",
+            "",
+            "AE",
+            days(2022, 6, 1),
+            0,
+            true,
+            micros(2022, 6, 1, 6, 15, 30, 250),
+        )
+    },
+    customer(
+        "Nguyễn Văn An",
+        "Hà Nội",
+        "VN",
+        days(2023, 1, 1),
+        123_456_789,
+        false,
+        micros(2023, 1, 1, 0, 0, 1, 0),
+    ),
+    customer(
+        "Rocket Co 🚀",
+        "Cape Canaveral",
+        "US",
+        days(1999, 12, 31),
+        999_999_999_999,
+        true,
+        micros(1999, 12, 31, 23, 59, 59, 0),
+    ),
+    Customer {
+        country: None,
+        ..customer(
+            "O'Brien & \"Sons\"",
+            "Dublin",
+            "",
+            days(2024, 10, 10),
+            10,
+            false,
+            micros(2024, 10, 10, 10, 10, 10, 101_010),
+        )
+    },
+];
+
+fn customers_schema() -> Schema {
+    Schema::new(vec![
         Field::new("customer_id", DataType::Int64, false),
         Field::new("name", DataType::Utf8, false),
         Field::new("city", DataType::Utf8, true),
@@ -110,119 +243,120 @@ fn customers() -> Result<RecordBatch> {
         Field::new("vip", DataType::Boolean, true),
         Field::new(
             "created_at",
-            DataType::Timestamp(TimeUnit::Microsecond, utc.clone()),
+            DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC"))),
             true,
         ),
-    ]);
-    let names = [
-        "Zoë Müller",
-        "山田 太郎",
-        "João Gonçalves",
-        "Ørjan Åsen",
-        "Łukasz Żółć",
-        "Émilie Dubois",
-        "Ahmed Al-Farsi",
-        "Nguyễn Văn An",
-        "Rocket Co 🚀",
-        "O'Brien & \"Sons\"",
-    ];
-    let cities = [
-        Some("Zürich"),
-        Some("東京"),
-        Some("São Paulo"),
-        Some("Tromsø"),
-        Some("Kraków"),
-        Some("Montréal"),
-        None,
-        Some("Hà Nội"),
-        Some("Cape Canaveral"),
-        Some("Dublin"),
-    ];
-    let countries = [
-        Some("CH"),
-        Some("JP"),
-        Some("BR"),
-        Some("NO"),
-        Some("PL"),
-        Some("CA"),
-        Some("AE"),
-        Some("VN"),
-        Some("US"),
-        None,
-    ];
-    let signup = [
-        Some(days(2019, 1, 15)),
-        Some(days(2019, 3, 2)),
-        Some(days(2020, 2, 29)),
-        None,
-        Some(days(2021, 7, 4)),
-        Some(days(2021, 12, 31)),
-        Some(days(2022, 6, 1)),
-        Some(days(2023, 1, 1)),
-        Some(days(1999, 12, 31)),
-        Some(days(2024, 10, 10)),
-    ];
-    // Decimal(12, 2): the values are in cents.
-    let credit = [
-        Some(1_000_000),
-        Some(250_050),
-        Some(99),
-        None,
-        Some(-1_234),
-        Some(500_000_000),
-        Some(0),
-        Some(123_456_789),
-        Some(999_999_999_999),
-        Some(10),
-    ];
-    let vip = [
-        Some(true),
-        Some(false),
-        Some(false),
-        None,
-        Some(true),
-        Some(false),
-        Some(true),
-        Some(false),
-        Some(true),
-        Some(false),
-    ];
-    let created = [
-        Some(micros(2019, 1, 15, 8, 30, 0, 0)),
-        Some(micros(2019, 3, 2, 23, 59, 59, 999_999)),
-        Some(micros(2020, 2, 29, 12, 0, 0, 500_000)),
-        None,
-        Some(micros(2021, 7, 4, 0, 0, 0, 0)),
-        Some(micros(2021, 12, 31, 23, 0, 0, 0)),
-        Some(micros(2022, 6, 1, 6, 15, 30, 250)),
-        Some(micros(2023, 1, 1, 0, 0, 1, 0)),
-        Some(micros(1999, 12, 31, 23, 59, 59, 0)),
-        Some(micros(2024, 10, 10, 10, 10, 10, 101_010)),
-    ];
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from_iter_values(1..=10)),
-        Arc::new(StringArray::from(names.to_vec())),
-        Arc::new(StringArray::from(cities.to_vec())),
-        Arc::new(StringArray::from(countries.to_vec())),
-        Arc::new(Date32Array::from(signup.to_vec())),
-        Arc::new(Decimal128Array::from(credit.to_vec()).with_precision_and_scale(12, 2)?),
-        Arc::new(BooleanArray::from(vip.to_vec())),
-        Arc::new(TimestampMicrosecondArray::from(created.to_vec()).with_timezone_opt(utc)),
-    ];
-    Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
+    ])
 }
 
-/// Twenty orders of the ten customers (customer 7 has none, customer 1 has four).
-fn orders() -> Result<RecordBatch> {
-    let utc = Some(Arc::<str>::from("UTC"));
-    let schema = Schema::new(vec![
+/// Ten customers; `customer_id` is the key shared with `orders`.
+fn customers() -> Result<RecordBatch> {
+    let rows = &CUSTOMERS;
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(1..=10)),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|c| c.name))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|c| c.city))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|c| c.country))),
+        Arc::new(Date32Array::from_iter(rows.iter().map(|c| c.signup))),
+        Arc::new(
+            Decimal128Array::from_iter(rows.iter().map(|c| c.credit))
+                .with_precision_and_scale(12, 2)?,
+        ),
+        Arc::new(BooleanArray::from_iter(rows.iter().map(|c| c.vip))),
+        Arc::new(
+            TimestampMicrosecondArray::from_iter(rows.iter().map(|c| c.created))
+                .with_timezone("UTC"),
+        ),
+    ];
+    Ok(RecordBatch::try_new(Arc::new(customers_schema()), columns)?)
+}
+
+/// The customer of each order (customer 7 has none, customer 1 has four).
+const ORDER_CUSTOMERS: [i64; 20] = [1, 2, 3, 1, 4, 5, 6, 8, 9, 10, 1, 2, 3, 4, 5, 6, 8, 9, 10, 1];
+
+/// The note of each order.
+const ORDER_NOTES: [Option<&str>; 20] = [
+    Some("Lieferung nach Zürich"),
+    Some("東京へ配送"),
+    None,
+    Some("gift 🎁"),
+    Some("fragile ⚠️"),
+    Some(""),
+    Some("tab\there"),
+    Some("line\nbreak"),
+    Some("🚀🚀🚀"),
+    Some("\"quoted\""),
+    None,
+    Some("お急ぎ便"),
+    Some("naïve café"),
+    Some("back\\slash"),
+    None,
+    Some("Ελληνικά"),
+    Some("Русский"),
+    Some("עברית"),
+    Some("العربية"),
+    Some("last one 👋"),
+];
+
+/// One row of `orders` (its `order_id` is 1001 + its position).
+struct Order {
+    customer: i64,
+    /// Days since the epoch.
+    date: i32,
+    /// Microseconds since midnight.
+    time: Option<i64>,
+    /// Microseconds since the epoch (UTC).
+    ordered_at: i64,
+    /// Milliseconds since the epoch, local wall-clock time (no zone).
+    shipped_at: Option<i64>,
+    quantity: Option<i32>,
+    /// Decimal(10, 3): thousandths.
+    unit_price: Option<i128>,
+    discount: Option<f64>,
+    paid: Option<bool>,
+    note: Option<&'static str>,
+}
+
+/// Order `i` (0-based), its values derived from `i`.
+fn order(i: u32) -> Order {
+    let (month, day) = (1 + i % 12, 1 + (i * 3) % 28);
+    let (h, m, s) = (
+        i64::from(i % 24),
+        i64::from((i * 7) % 60),
+        i64::from((i * 13) % 60),
+    );
+    let us = i64::from(i) * 12_345;
+    let at = i as usize;
+    Order {
+        customer: ORDER_CUSTOMERS[at],
+        date: days(2024, month, day),
+        time: (i % 5 != 4).then_some(((h * 60 + m) * 60 + s) * 1_000_000 + us),
+        ordered_at: micros(2024, month, day, h, m, s, us),
+        // Shipped two days later, except every sixth order.
+        shipped_at: (i % 6 != 5).then_some(micros(2024, month, day + 2, 9, 0, 0, 0) / 1000),
+        quantity: (i % 7 != 6).then_some(1 + (i as i32 * 5) % 9),
+        unit_price: (i % 9 != 8)
+            .then_some(i128::from(1_999 + i64::from(i) * 1_250_125 % 10_000_000)),
+        discount: match i % 4 {
+            0 => None,
+            1 => Some(0.05),
+            2 => Some(0.1),
+            _ => Some(1.0 / 3.0),
+        },
+        paid: (i % 10 != 3).then_some(!i.is_multiple_of(3)),
+        note: ORDER_NOTES[at],
+    }
+}
+
+fn orders_schema() -> Schema {
+    Schema::new(vec![
         Field::new("order_id", DataType::Int64, false),
         Field::new("customer_id", DataType::Int64, false),
         Field::new("order_date", DataType::Date32, false),
         Field::new("order_time", DataType::Time64(TimeUnit::Microsecond), true),
         Field::new(
             "ordered_at",
-            DataType::Timestamp(TimeUnit::Microsecond, utc.clone()),
+            DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC"))),
             false,
         ),
         Field::new(
@@ -235,82 +369,36 @@ fn orders() -> Result<RecordBatch> {
         Field::new("discount", DataType::Float64, true),
         Field::new("paid", DataType::Boolean, true),
         Field::new("note", DataType::Utf8, true),
-    ]);
-    let customer = [1, 2, 3, 1, 4, 5, 6, 8, 9, 10, 1, 2, 3, 4, 5, 6, 8, 9, 10, 1];
-    let notes = [
-        Some("Lieferung nach Zürich"),
-        Some("東京へ配送"),
-        None,
-        Some("gift 🎁"),
-        Some("fragile ⚠️"),
-        Some(""),
-        Some("tab\there"),
-        Some("line\nbreak"),
-        Some("🚀🚀🚀"),
-        Some("\"quoted\""),
-        None,
-        Some("お急ぎ便"),
-        Some("naïve café"),
-        Some("back\\slash"),
-        None,
-        Some("Ελληνικά"),
-        Some("Русский"),
-        Some("עברית"),
-        Some("العربية"),
-        Some("last one 👋"),
-    ];
-    let mut order_date = Vec::new();
-    let mut order_time = Vec::new();
-    let mut ordered_at = Vec::new();
-    let mut shipped_at = Vec::new();
-    let mut quantity = Vec::new();
-    let mut unit_price = Vec::new();
-    let mut discount = Vec::new();
-    let mut paid = Vec::new();
-    for i in 0..20u32 {
-        let (month, day) = (1 + i % 12, 1 + (i * 3) % 28);
-        let (h, m, s) = (
-            i64::from(i % 24),
-            i64::from((i * 7) % 60),
-            i64::from((i * 13) % 60),
-        );
-        let us = i64::from(i) * 12_345;
-        order_date.push(days(2024, month, day));
-        order_time.push((i % 5 != 4).then_some(((h * 60 + m) * 60 + s) * 1_000_000 + us));
-        ordered_at.push(micros(2024, month, day, h, m, s, us));
-        // Shipped two days later (local wall-clock time, no zone), except every sixth order.
-        shipped_at.push((i % 6 != 5).then_some(micros(2024, month, day + 2, 9, 0, 0, 0) / 1000));
-        quantity.push((i % 7 != 6).then_some(1 + (i as i32 * 5) % 9));
-        // Decimal(10, 3): thousandths.
-        unit_price.push((i % 9 != 8).then_some(1_999 + i64::from(i) * 1_250_125 % 10_000_000));
-        discount.push(match i % 4 {
-            0 => None,
-            1 => Some(0.05),
-            2 => Some(0.1),
-            _ => Some(1.0 / 3.0),
-        });
-        paid.push((i % 10 != 3).then_some(i % 3 != 0));
-    }
+    ])
+}
+
+/// Twenty orders of the ten customers.
+fn orders() -> Result<RecordBatch> {
+    let rows: Vec<Order> = (0..20).map(order).collect();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(1001..=1020)),
-        Arc::new(Int64Array::from(customer.to_vec())),
-        Arc::new(Date32Array::from(order_date)),
-        Arc::new(Time64MicrosecondArray::from(order_time)),
-        Arc::new(TimestampMicrosecondArray::from(ordered_at).with_timezone_opt(utc)),
-        Arc::new(TimestampMillisecondArray::from(shipped_at)),
-        Arc::new(Int32Array::from(quantity)),
+        Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|o| o.customer),
+        )),
+        Arc::new(Date32Array::from_iter_values(rows.iter().map(|o| o.date))),
+        Arc::new(Time64MicrosecondArray::from_iter(
+            rows.iter().map(|o| o.time),
+        )),
         Arc::new(
-            Decimal128Array::from(
-                unit_price
-                    .into_iter()
-                    .map(|v| v.map(i128::from))
-                    .collect::<Vec<_>>(),
-            )
-            .with_precision_and_scale(10, 3)?,
+            TimestampMicrosecondArray::from_iter_values(rows.iter().map(|o| o.ordered_at))
+                .with_timezone("UTC"),
         ),
-        Arc::new(Float64Array::from(discount)),
-        Arc::new(BooleanArray::from(paid)),
-        Arc::new(StringArray::from(notes.to_vec())),
+        Arc::new(TimestampMillisecondArray::from_iter(
+            rows.iter().map(|o| o.shipped_at),
+        )),
+        Arc::new(Int32Array::from_iter(rows.iter().map(|o| o.quantity))),
+        Arc::new(
+            Decimal128Array::from_iter(rows.iter().map(|o| o.unit_price))
+                .with_precision_and_scale(10, 3)?,
+        ),
+        Arc::new(Float64Array::from_iter(rows.iter().map(|o| o.discount))),
+        Arc::new(BooleanArray::from_iter(rows.iter().map(|o| o.paid))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|o| o.note))),
     ];
-    Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
+    Ok(RecordBatch::try_new(Arc::new(orders_schema()), columns)?)
 }

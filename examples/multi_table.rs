@@ -30,8 +30,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let model = ModelOptions::default()
         .with_attribute("customer_id")
         .with_attribute("order_id");
-    let report = Push::new(client.clone())
-        .with_dataset_name("orders and customers")
+    let report = Push::create(client.clone(), "orders and customers")
         .with_parquet_files([data.join("orders.parquet"), data.join("customers.parquet")])
         .with_orientation(Orientation::Column)
         .with_model_options(model)

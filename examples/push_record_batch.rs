@@ -59,8 +59,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
 
     // Any iterator of `Result<RecordBatch, ArrowError>` (e.g. a RecordBatchReader) works.
-    let report = Push::new(client.clone())
-        .with_dataset_name("stores")
+    let report = Push::create(client.clone(), "stores")
         .with_batches_table("stores", schema, vec![Ok(batch)])
         .with_policy(UpdatePolicy::Replace)
         .with_model_options(ModelOptions::default().with_attribute("store_id"))

@@ -47,14 +47,12 @@ async fn main() -> Result<()> {
     println!("before: apple 1, banana 2, cherry 3; pushed: banana 20, cherry 30, durian 40");
     for (policy, expected) in cases {
         // A fresh dataset holding the first rows...
-        let created = Push::new(client.clone())
-            .with_dataset_name(format!("fruit {policy}"))
+        let created = Push::create(client.clone(), format!("fruit {policy}"))
             .with_memory_table("fruit", schema.clone(), vec![first.clone()])
             .execute()
             .await?;
         // ...then the overlapping rows with the policy.
-        Push::new(client.clone())
-            .with_dataset_id(created.dataset_id.clone())
+        Push::into_dataset(client.clone(), created.dataset_id.clone())
             .with_memory_table("fruit", schema.clone(), vec![second.clone()])
             .with_policy(policy)
             .execute()

@@ -23,13 +23,13 @@ use tpchgen::generators::LineItemGenerator;
 use tpchgen_arrow::LineItemArrow;
 
 /// Boxed error of the bench harnesses (they report and exit; no panics on I/O errors).
-pub type BenchError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Rows per generated / read batch (the Parquet source's default, 8192).
-pub const BATCH_ROWS: usize = 8192;
+pub(crate) const BATCH_ROWS: usize = 8192;
 
 /// The cargo target directory (`CARGO_TARGET_DIR`, else `<workspace>/target`).
-pub fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(d) => PathBuf::from(d),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
@@ -37,7 +37,7 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// Path of the cached `lineitem` Parquet file of scale factor `sf`.
-pub fn lineitem_path(sf: f64) -> PathBuf {
+pub(crate) fn lineitem_path(sf: f64) -> PathBuf {
     target_dir()
         .join("bench-data")
         .join(format!("lineitem-sf{sf}.parquet"))
@@ -48,7 +48,7 @@ pub fn lineitem_path(sf: f64) -> PathBuf {
 ///
 /// Written with arrow-rs' default writer properties (row groups of up to 1Mi rows) and
 /// snappy compression, the way a Parquet file typically arrives.
-pub fn lineitem_parquet(sf: f64) -> Result<PathBuf, BenchError> {
+pub(crate) fn lineitem_parquet(sf: f64) -> Result<PathBuf, BenchError> {
     if !(sf > 0.0 && sf <= 100.0) {
         return Err(format!("scale factor {sf} is outside (0, 100]").into());
     }
@@ -93,7 +93,7 @@ pub fn lineitem_parquet(sf: f64) -> Result<PathBuf, BenchError> {
 }
 
 /// All batches of a Parquet file, `BATCH_ROWS` rows each.
-pub fn read_parquet(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>), BenchError> {
+pub(crate) fn read_parquet(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>), BenchError> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?
         .with_batch_size(BATCH_ROWS)
         .build()?;
@@ -177,7 +177,7 @@ fn sentence(rng: &mut Rng, min_len: usize, max_len: usize, out: &mut String) {
 }
 
 /// Schema of the mixed synthetic table.
-pub fn mixed_schema() -> SchemaRef {
+pub(crate) fn mixed_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("id", DataType::Int64, false),
         Field::new("qty", DataType::Int32, true),
@@ -204,7 +204,7 @@ pub fn mixed_schema() -> SchemaRef {
 /// The mixed synthetic table: `rows` rows in batches of `BATCH_ROWS`; about 10% nulls in
 /// every nullable column, long strings (40..400 bytes, one in ten up to 2000) with
 /// non-ASCII text and an escaped character (quote, backslash, control) about every 200 bytes.
-pub fn mixed_batches(rows: usize) -> Result<(SchemaRef, Vec<RecordBatch>), BenchError> {
+pub(crate) fn mixed_batches(rows: usize) -> Result<(SchemaRef, Vec<RecordBatch>), BenchError> {
     let schema = mixed_schema();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut batches = Vec::new();
@@ -297,18 +297,18 @@ pub fn mixed_batches(rows: usize) -> Result<(SchemaRef, Vec<RecordBatch>), Bench
 }
 
 /// Peak resident set size of this process so far, in bytes (`getrusage(RUSAGE_SELF)`).
-pub fn peak_rss_self() -> u64 {
+pub(crate) fn peak_rss_self() -> u64 {
     rusage(libc::RUSAGE_SELF).0
 }
 
 /// Peak resident set size of the largest waited-for child, in bytes
 /// (`getrusage(RUSAGE_CHILDREN)`).
-pub fn peak_rss_children() -> u64 {
+pub(crate) fn peak_rss_children() -> u64 {
     rusage(libc::RUSAGE_CHILDREN).0
 }
 
 /// CPU time (user + system) of this process so far, in seconds.
-pub fn cpu_self() -> f64 {
+pub(crate) fn cpu_self() -> f64 {
     rusage(libc::RUSAGE_SELF).1
 }
 

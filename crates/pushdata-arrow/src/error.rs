@@ -37,7 +37,10 @@ pub enum Error {
     Model(String),
 
     /// A value cannot be written in the API's text format.
-    #[error("table {table:?}, column {column:?}, row {row}: {message}")]
+    #[error(
+        "table {table:?}, column {column:?}, row {row}: {message}{}",
+        colon_then(source)
+    )]
     Value {
         /// The table.
         table: String,
@@ -47,6 +50,43 @@ pub enum Error {
         row: u64,
         /// What is wrong with the value.
         message: String,
+        /// The Arrow error, when Arrow could not format the value.
+        #[source]
+        source: Option<arrow_schema::ArrowError>,
+    },
+
+    /// A cell of a cube page is a JSON string that does not decode.
+    #[error("table {table:?}, column {column:?}, row {row}: invalid string: {source}")]
+    Cell {
+        /// The table (`cube <id>`).
+        table: String,
+        /// The column.
+        column: String,
+        /// Row within the cube instance (0-based).
+        row: u64,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// Values read from a cube page do not convert to their column's type.
+    #[error(
+        "table {table:?}, column {column:?}, rows {}..{}: values do not read as {data_type}: {source}",
+        rows.start,
+        rows.end
+    )]
+    Cast {
+        /// The table (`cube <id>`).
+        table: String,
+        /// The column.
+        column: String,
+        /// The rows of the page (0-based within the cube instance, end exclusive).
+        rows: Range<u64>,
+        /// The Arrow type the values were read as.
+        data_type: String,
+        /// The Arrow error.
+        #[source]
+        source: arrow_schema::ArrowError,
     },
 
     /// A batch does not match the schema the table was declared with.
@@ -122,9 +162,32 @@ pub enum Error {
         source: Box<pushdata_core::Error>,
     },
 
-    /// An internal task stopped unexpectedly (a panic in an encoder thread or a dropped task).
+    /// A task of the push or pull stopped unexpectedly: it panicked or was cancelled.
+    #[error("internal: {task}: {source}")]
+    Task {
+        /// What the task was doing, e.g. `the encoder thread failed`.
+        task: String,
+        /// Why it stopped, as the runtime reported it.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+
+    /// The uploader went away while the encoder still had chunks to send (its own error,
+    /// if it had one, is the one reported).
+    #[error("internal: the uploader stopped before all chunks were sent")]
+    UploaderStopped,
+
+    /// An internal invariant does not hold (our own message; never a wrapped error).
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// `: {error}`, or nothing.
+fn colon_then(source: &Option<arrow_schema::ArrowError>) -> String {
+    source
+        .as_ref()
+        .map(|e| format!(": {e}"))
+        .unwrap_or_default()
 }
 
 /// `Result` with this crate's [`Error`].

@@ -1,17 +1,18 @@
 //! # pushdata-arrow
 //!
-//! Push Apache Arrow and Parquet data into datasets through the Push Data API:
+//! Push Apache Arrow and Parquet data into datasets through the Push Data API, and read
+//! them back:
 //!
-//! - [`model`]: Arrow schemas -> column headers, attributes and metrics
-//!   ([`infer_model`], with the type mapping table);
-//! - [`encode`]: per-type encoders writing chunk JSON (ROW / COLUMN) and base64 in place,
-//!   cut into chunks of a target size;
-//! - [`source`]: Parquet files and RecordBatch iterators / streams;
-//! - [`push`]: the streaming, bounded push pipeline ([`Push`]);
-//! - [`pull`]: getting data out through the Cube API, page by page ([`Pull`]).
+//! - [`Push`]: a new dataset ([`Push::create`]) or an existing one ([`Push::into_dataset`]),
+//!   tables from Parquet files, batch iterators, async streams or memory, pushed through a
+//!   streaming, bounded pipeline; awaiting it gives a [`PushReport`];
+//! - [`Pull`]: a dataset read through the Cube API, page by page, as Arrow batches or into a
+//!   Parquet file;
+//! - [`model`]: how Arrow schemas become column headers, attributes and metrics
+//!   ([`infer_model`], with the type mapping table), steered by [`ModelOptions`].
 //!
 //! ```no_run
-//! use pushdata_arrow::{ModelOptions, Push, ProgressEvent};
+//! use pushdata_arrow::{ModelOptions, ProgressEvent, Push};
 //! use pushdata_core::wire::{Orientation, UpdatePolicy};
 //! use pushdata_core::{Client, Credentials};
 //!
@@ -19,36 +20,40 @@
 //! let client = Client::builder("http://127.0.0.1:8080/MicroStrategyLibrary").build()?;
 //! client.login(Credentials::standard("administrator", "")).await?;
 //! client.select_project("MicroStrategy Tutorial").await?;
-//! let report = Push::new(client.clone())
-//!     .with_dataset_name("sales")
+//! let report = Push::create(client.clone(), "sales")
 //!     .with_parquet_table("sales", "data/sales.parquet")
 //!     .with_policy(UpdatePolicy::Replace)
 //!     .with_orientation(Orientation::Column)
 //!     .with_model_options(ModelOptions::default().with_attribute("Year"))
 //!     .with_progress(|e: ProgressEvent| tracing::info!(?e, "push progress"))
-//!     .execute()
 //!     .await?;
 //! println!("{} rows in {} chunks", report.tables[0].rows, report.chunks);
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! Peak memory of a push is bounded whatever the input size: about
-//! `(concurrency + 2) × chunk_bytes` of chunk bodies plus one chunk of encoded JSON and the
-//! batches being read (see [`push`]).
+//! Peak memory of a push is bounded whatever the input size, by a byte budget for encoded
+//! chunk data (default 1.5 chunks) plus a few decoded batches: see the
+//! [memory bound](Push#memory-bound).
+//!
+//! The [`encoding`] module is an entry point into the chunk encoder for benchmarks and
+//! conformance tests; pushing data does not need it.
 
-pub mod encode;
+mod encode;
+pub mod encoding;
 mod error;
 pub mod model;
-pub mod pull;
-pub mod push;
-pub mod source;
+mod pull;
+mod push;
+mod source;
 
 pub use error::{Error, Result};
 pub use model::{
     AttributeModel, ColumnModel, FormModel, MetricModel, Model, ModelOptions, Role, TableModel,
     TableSchema, infer_model,
 };
-pub use pull::{Pull, PullPages, PullReport};
-pub use push::{ProgressEvent, ProgressSink, Push, PushOptions, PushReport, TableReport, Workflow};
-pub use source::ParquetSource;
+pub use pull::{DEFAULT_PAGE_SIZE, Pull, PullPages, PullReport};
+pub use push::{
+    ExistingDataset, NewDataset, ProgressEvent, Push, PushReport, TableReport, Workflow,
+};
+pub use source::{BatchItem, ParquetSource};

@@ -10,7 +10,7 @@ use arrow_buffer::i256;
 use arrow_schema::{DataType as A, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
-use pushdata_arrow::{Error, ModelOptions, ProgressEvent, Push, PushOptions, Workflow};
+use pushdata_arrow::{Error, ModelOptions, ProgressEvent, Push, Workflow};
 use pushdata_core::wire::DataType as D;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
 
@@ -292,8 +292,7 @@ async fn every_type_survives_both_orientations() {
     let env = Env::start().await;
     let batch = all_types_batch();
     for o in [Orientation::Row, Orientation::Column] {
-        let report = Push::new(env.client.clone())
-            .with_dataset_name(format!("all types {o}"))
+        let report = Push::create(env.client.clone(), format!("all types {o}"))
             .with_memory_table(
                 "all",
                 batch.schema(),
@@ -366,8 +365,7 @@ async fn multi_table_push_with_shared_attribute_and_progress() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
     let stream = futures::stream::iter(vec![b2.clone()]);
-    let report = Push::new(env.client.clone())
-        .with_dataset_name("two tables")
+    let report = Push::create(env.client.clone(), "two tables")
         .with_batches_table("t1", s1, vec![b1.clone()])
         .with_stream_table("t2", s2, stream)
         .with_model_options(ModelOptions::default().with_attribute("Year"))
@@ -449,8 +447,7 @@ async fn parquet_with_many_row_groups_and_an_empty_file() {
     let empty = env.dir.path().join("empty.parquet");
     write_parquet(&empty, &[], batches[0].schema(), 700);
     for o in [Orientation::Row, Orientation::Column] {
-        let report = Push::new(env.client.clone())
-            .with_dataset_name(format!("parquet {o}"))
+        let report = Push::create(env.client.clone(), format!("parquet {o}"))
             .with_parquet_table("many", &many)
             .with_parquet_table("empty", &empty)
             .with_orientation(o)
@@ -467,13 +464,9 @@ async fn parquet_with_many_row_groups_and_an_empty_file() {
         assert_eq!(rows(&env.read(&report.dataset_id, "empty")), 0);
     }
     // Files named after their stem.
-    let report = Push::new(env.client.clone())
-        .with_dataset_name("by stem")
-        .with_options(
-            PushOptions::default()
-                .with_chunk_bytes(32 * 1024)
-                .with_concurrency(2),
-        )
+    let report = Push::create(env.client.clone(), "by stem")
+        .with_chunk_bytes(32 * 1024)
+        .with_concurrency(2)
         .with_parquet_files([&many])
         .execute()
         .await
@@ -495,8 +488,7 @@ async fn a_tiny_memory_budget_with_tiny_chunks_round_trips() {
     for o in [Orientation::Row, Orientation::Column] {
         // Budget above a chunk (2 KiB), and below it (1 KiB: chunks cut at the budget).
         for (chunk, budget) in [(2048usize, 5000usize), (2048, 1024)] {
-            let report = Push::new(env.client.clone())
-                .with_dataset_name(format!("tiny budget {o} {budget}"))
+            let report = Push::create(env.client.clone(), format!("tiny budget {o} {budget}"))
                 .with_memory_table("t", batches[0].schema(), batches.clone())
                 .with_orientation(o)
                 .with_chunk_bytes(chunk)
@@ -527,8 +519,7 @@ async fn a_tiny_memory_budget_with_tiny_chunks_round_trips() {
         ],
     )
     .unwrap();
-    let report = Push::new(env.client.clone())
-        .with_dataset_name("one big row")
+    let report = Push::create(env.client.clone(), "one big row")
         .with_memory_table("t", batch.schema(), vec![batch.clone()])
         .with_chunk_bytes(1024)
         .with_max_buffered_bytes(2048)
@@ -545,8 +536,7 @@ async fn update_existing_dataset_and_single_request() {
     let env = Env::start().await;
     let b = numbered(0, 50);
     // Single request: create.
-    let report = Push::new(env.client.clone())
-        .with_dataset_name("single")
+    let report = Push::create(env.client.clone(), "single")
         .with_memory_table("t", b.schema(), vec![b.clone()])
         .with_model_options(ModelOptions::default().with_attribute("id"))
         .with_workflow(Workflow::SingleRequest)
@@ -556,8 +546,7 @@ async fn update_existing_dataset_and_single_request() {
     assert_same(std::slice::from_ref(&b), &env.read(&report.dataset_id, "t"));
     // Single request: update with add.
     let more = numbered(50, 10);
-    Push::new(env.client.clone())
-        .with_dataset_id(&report.dataset_id)
+    Push::into_dataset(env.client.clone(), &report.dataset_id)
         .with_memory_table("t", more.schema(), vec![more.clone()])
         .with_model_options(ModelOptions::default().with_attribute("id"))
         .with_workflow(Workflow::SingleRequest)
@@ -571,8 +560,7 @@ async fn update_existing_dataset_and_single_request() {
     );
     // Multi request into the same (existing) dataset, replace.
     let again = numbered(100, 5);
-    Push::new(env.client.clone())
-        .with_dataset_id(&report.dataset_id)
+    Push::into_dataset(env.client.clone(), &report.dataset_id)
         .with_memory_table("t", again.schema(), vec![again.clone()])
         .with_model_options(ModelOptions::default().with_attribute("id"))
         .execute()
@@ -586,8 +574,7 @@ async fn update_existing_dataset_and_single_request() {
 async fn a_bad_value_cancels_the_session_and_publishes_nothing() {
     let env = Env::start().await;
     let good = numbered(0, 10);
-    let report = Push::new(env.client.clone())
-        .with_dataset_name("cancel")
+    let report = Push::create(env.client.clone(), "cancel")
         .with_memory_table("t", good.schema(), vec![good.clone()])
         .execute()
         .await
@@ -600,8 +587,7 @@ async fn a_bad_value_cancels_the_session_and_publishes_nothing() {
     .unwrap();
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
-    let err = Push::new(env.client.clone())
-        .with_dataset_name("bad")
+    let err = Push::create(env.client.clone(), "bad")
         .with_memory_table("t", schema, vec![bad])
         .with_progress(move |e| ev.lock().unwrap().push(e))
         .execute()
@@ -625,8 +611,7 @@ async fn a_failing_chunk_names_table_chunk_and_rows() {
     let env = Env::start().await;
     let b = numbered(0, 10);
     // A dataset id that does not exist: the model step is skipped, the session fails.
-    let err = Push::new(env.client.clone())
-        .with_dataset_id("0123456789ABCDEF0123456789ABCDEF")
+    let err = Push::into_dataset(env.client.clone(), "0123456789ABCDEF0123456789ABCDEF")
         .with_memory_table("t", b.schema(), vec![b])
         .execute()
         .await
@@ -640,20 +625,14 @@ async fn a_failing_chunk_names_table_chunk_and_rows() {
 async fn config_errors() {
     let env = Env::start().await;
     let b = numbered(0, 1);
-    let err = Push::new(env.client.clone())
-        .with_dataset_name("x")
+    let err = Push::create(env.client.clone(), "x")
         .execute()
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Config(_)));
-    let err = Push::new(env.client.clone())
-        .with_memory_table("t", b.schema(), vec![b.clone()])
-        .execute()
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::Config(_)));
-    let err = Push::new(env.client.clone())
-        .with_dataset_name("x")
+    // A push with neither a dataset name nor a dataset id cannot be written any more:
+    // `Push::create` and `Push::into_dataset` are the only ways to make one.
+    let err = Push::create(env.client.clone(), "x")
         .with_memory_table("t", b.schema(), vec![b.clone()])
         .with_memory_table("u", b.schema(), vec![b.clone()])
         .with_workflow(Workflow::SingleRequest)
@@ -670,8 +649,7 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
     let b = numbered(0, 2000);
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
-    let err = Push::new(env.client.clone())
-        .with_dataset_name("too big")
+    let err = Push::create(env.client.clone(), "too big")
         .with_memory_table("t", b.schema(), vec![b])
         .with_chunk_bytes(64 * 1024)
         .with_progress(move |e| ev.lock().unwrap().push(e))
@@ -740,8 +718,7 @@ async fn text_fallback_columns_arrive_as_strings() {
     )
     .unwrap();
     for o in [Orientation::Row, Orientation::Column] {
-        let report = Push::new(env.client.clone())
-            .with_dataset_name(format!("text {o}"))
+        let report = Push::create(env.client.clone(), format!("text {o}"))
             .with_memory_table("t", b.schema(), vec![b.clone()])
             .with_model_options(ModelOptions::default().with_text_fallback(true))
             .with_orientation(o)
@@ -775,8 +752,7 @@ async fn a_source_error_names_the_table_and_publishes_nothing() {
             "the source broke".into(),
         )),
     ];
-    let err = Push::new(env.client.clone())
-        .with_dataset_name("broken source")
+    let err = Push::create(env.client.clone(), "broken source")
         .with_batches_table("t", b.schema(), items)
         .execute()
         .await
@@ -792,8 +768,7 @@ async fn a_source_error_names_the_table_and_publishes_nothing() {
             "the stream broke".into(),
         )),
     ]);
-    let err = Push::new(env.client.clone())
-        .with_dataset_name("broken stream")
+    let err = Push::create(env.client.clone(), "broken stream")
         .with_stream_table("s", b.schema(), stream)
         .execute()
         .await

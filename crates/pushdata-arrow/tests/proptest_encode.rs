@@ -10,7 +10,7 @@ use arrow_schema::{Field, Schema};
 use base64::Engine;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use proptest::prelude::*;
-use pushdata_arrow::encode::{ZoneMode, encode_base64};
+use pushdata_arrow::encoding::encode_base64;
 use pushdata_arrow::{ModelOptions, TableSchema, infer_model};
 use pushdata_core::wire::Orientation;
 
@@ -306,7 +306,7 @@ proptest! {
         let cut = split.min(rows);
         let parts = [batch.slice(0, cut), batch.slice(cut, rows - cut)];
         for o in [Orientation::Row, Orientation::Column] {
-            let b64 = encode_base64(t, &parts, o, ZoneMode::Utc).unwrap();
+            let b64 = encode_base64(t, &parts, o).unwrap();
             let json = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
             let parsed: serde_json::Value = serde_json::from_slice(&json).unwrap();
             prop_assert!(parsed.is_array());

@@ -136,8 +136,7 @@ async fn every_type_round_trips_through_each_policy_and_orientation() {
     let env = Env::start().await;
     for o in [Orientation::Row, Orientation::Column] {
         let first: Vec<i64> = (1..=40).collect();
-        let report = Push::new(env.client.clone())
-            .with_dataset_name(format!("round trip {o}"))
+        let report = Push::create(env.client.clone(), format!("round trip {o}"))
             .with_memory_table("t", schema(), vec![rows(&first, 1)])
             .with_model_options(opts())
             .with_orientation(o)
@@ -159,8 +158,7 @@ async fn every_type_round_trips_through_each_policy_and_orientation() {
         ];
         for (policy, ids, v) in steps {
             let b = rows(&ids, v);
-            Push::new(env.client.clone())
-                .with_dataset_id(&id)
+            Push::into_dataset(env.client.clone(), &id)
                 .with_memory_table("t", schema(), vec![b.clone()])
                 .with_model_options(opts())
                 .with_orientation(o)
@@ -195,8 +193,7 @@ async fn paging_across_many_pages_and_to_parquet() {
     let env = Env::start().await;
     let ids: Vec<i64> = (0..2500).collect();
     let src = rows(&ids, 1);
-    let report = Push::new(env.client.clone())
-        .with_dataset_name("pages")
+    let report = Push::create(env.client.clone(), "pages")
         .with_memory_table(
             "t",
             schema(),
@@ -318,8 +315,7 @@ fn col_text(b: &RecordBatch, name: &str) -> Vec<Option<String>> {
 async fn grouping_sums_metrics_by_the_attributes_read() {
     let env = Env::start().await;
     let (s, b) = sales();
-    let report = Push::new(env.client.clone())
-        .with_dataset_name("sales")
+    let report = Push::create(env.client.clone(), "sales")
         .with_memory_table("sales", s, vec![b])
         .with_model_options(ModelOptions::default().with_attribute("Year"))
         .execute()
@@ -461,8 +457,7 @@ async fn tables_sharing_an_attribute_are_read_as_their_join() {
         ],
     )
     .unwrap();
-    let report = Push::new(env.client.clone())
-        .with_dataset_name("join")
+    let report = Push::create(env.client.clone(), "join")
         .with_memory_table("customers", customers, vec![c])
         .with_memory_table("orders", orders, vec![o])
         .with_model_options(
@@ -547,8 +542,7 @@ async fn mstrio_to_dataframe_reads_a_pushed_dataset() {
     }
     let env = Env::start().await;
     let (s, b) = sales();
-    let report = Push::new(env.client.clone())
-        .with_dataset_name("mstrio read")
+    let report = Push::create(env.client.clone(), "mstrio read")
         .with_memory_table("sales", s, vec![b])
         .with_model_options(ModelOptions::default().with_attribute("Year"))
         .execute()

@@ -81,8 +81,7 @@ async fn push(server: &MockServer, concurrency: usize) -> (u64, Duration) {
     client.set_project_id("P1");
     let b = batch();
     let started = Instant::now();
-    let report = Push::new(client)
-        .with_dataset_name("x")
+    let report = Push::create(client, "x")
         .with_memory_table("t", b.schema(), vec![b])
         .with_chunk_bytes(16 * 1024)
         .with_concurrency(concurrency)

@@ -10,15 +10,15 @@ use pushdata_core::wire::{Orientation, UpdatePolicy};
 /// Push Parquet files into analytics datasets through the Push Data API.
 #[derive(Debug, Parser)]
 #[command(name = "pushdata", version)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Push Parquet files into a dataset (one table per file).
     ///
     /// Without --url, an embedded reference server is started with its data in --data-dir.
@@ -36,15 +36,15 @@ pub enum Command {
 
 /// Where to push, and as whom.
 #[derive(Debug, Args)]
-pub struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     /// Base URL of the server, e.g. https://host/MicroStrategyLibrary (default: an embedded
     /// reference server).
     #[arg(long, env = "PUSHDATA_URL", value_name = "URL")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 
     /// User name (default: administrator).
     #[arg(long, env = "PUSHDATA_USER", value_name = "U")]
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
 
     /// Password (default: empty).
     #[arg(
@@ -54,163 +54,163 @@ pub struct ConnectionArgs {
         value_name = "P",
         value_parser = secret
     )]
-    pub password: Option<Secret>,
+    pub(crate) password: Option<Secret>,
 
     /// Project name or id (default: the user's only project).
     #[arg(long, env = "PUSHDATA_PROJECT", value_name = "NAME_OR_ID")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
 }
 
 /// How a column becomes an attribute or a metric.
 #[derive(Debug, Args)]
-pub struct ModelArgs {
+pub(crate) struct ModelArgs {
     /// Make column COL an attribute even if it is numeric (`COL` or `TABLE.COL`; repeatable).
     #[arg(long = "attribute", value_name = "COL")]
-    pub attributes: Vec<String>,
+    pub(crate) attributes: Vec<String>,
 
     /// Make column COL a metric (`COL` or `TABLE.COL`; repeatable).
     #[arg(long = "metric", value_name = "COL")]
-    pub metrics: Vec<String>,
+    pub(crate) metrics: Vec<String>,
 }
 
 /// `pushdata push`.
 #[derive(Debug, Args)]
-pub struct PushArgs {
+pub(crate) struct PushArgs {
     /// Parquet files; each becomes one table of the dataset, named after the file stem.
     #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
 
     /// Server and credentials.
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
 
     /// Name of the new dataset (default: the first file's stem).
     #[arg(long, value_name = "NAME", conflicts_with = "dataset_id")]
-    pub dataset: Option<String>,
+    pub(crate) dataset: Option<String>,
 
     /// Update this existing dataset (with --policy) instead of creating a new one.
     #[arg(long, value_name = "ID")]
-    pub dataset_id: Option<String>,
+    pub(crate) dataset_id: Option<String>,
 
     /// Table name (only with a single FILE; default: the file stem).
     #[arg(long, value_name = "NAME")]
-    pub table: Option<String>,
+    pub(crate) table: Option<String>,
 
     /// How the rows are applied to the table's existing data.
     #[arg(long, value_enum, default_value_t = PolicyArg::Replace)]
-    pub policy: PolicyArg,
+    pub(crate) policy: PolicyArg,
 
     /// How rows are arranged in the chunks sent to the server.
     #[arg(long, value_enum, default_value_t = OrientationArg::Row)]
-    pub orientation: OrientationArg,
+    pub(crate) orientation: OrientationArg,
 
     /// Target size of one uploaded chunk, in MiB (default: the library's).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
-    pub chunk_mb: Option<u64>,
+    pub(crate) chunk_mb: Option<u64>,
 
     /// Number of chunk uploads in flight (default: the library's).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
-    pub concurrency: Option<u64>,
+    pub(crate) concurrency: Option<u64>,
 
     /// Most encoded chunk data held in memory at once, in MiB (default: the library's,
-    /// 1.5 chunks).
+    /// 1.5 chunks; see "Memory bound" in the docs of pushdata_arrow::Push).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
-    pub max_buffered_mb: Option<u64>,
+    pub(crate) max_buffered_mb: Option<u64>,
 
     /// Attribute / metric overrides.
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub(crate) model: ModelArgs,
 
     /// Create the dataset with one request per table (POST /api/datasets) instead of the
     /// model + upload session workflow.
     #[arg(long)]
-    pub single_request: bool,
+    pub(crate) single_request: bool,
 
     /// Data directory of the embedded server (without --url).
     #[arg(long, value_name = "DIR", default_value = ".pushdata")]
-    pub data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
 
     /// Print one JSON object with the result on stdout.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// `pushdata pull`.
 #[derive(Debug, Args)]
-pub struct PullArgs {
+pub(crate) struct PullArgs {
     /// The dataset (cube) id, as `push` printed it.
     #[arg(value_name = "DATASET_ID")]
-    pub dataset_id: String,
+    pub(crate) dataset_id: String,
 
     /// The Parquet file to write (replaced if it exists, once the pull is complete).
     #[arg(short, long, value_name = "FILE.parquet")]
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
 
     /// Server and credentials.
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
 
     /// Read this attribute (name or id; repeatable). With no --attribute and no --metric,
     /// every attribute and metric is read.
     #[arg(long = "attribute", value_name = "NAME")]
-    pub attributes: Vec<String>,
+    pub(crate) attributes: Vec<String>,
 
     /// Read this metric (name or id; repeatable); metrics are summed per group.
     #[arg(long = "metric", value_name = "NAME")]
-    pub metrics: Vec<String>,
+    pub(crate) metrics: Vec<String>,
 
     /// Rows per page (default: the library's).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub page_size: Option<u64>,
+    pub(crate) page_size: Option<u64>,
 
     /// Data directory of the embedded server (without --url).
     #[arg(long, value_name = "DIR", default_value = ".pushdata")]
-    pub data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
 
     /// Print one JSON object with the result on stdout.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// `pushdata serve`.
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the URL printed has the real one).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
 
     /// Where the datasets are stored.
     #[arg(long, value_name = "DIR", default_value = ".pushdata")]
-    pub data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
 
     /// The user allowed to log in (default: administrator).
     #[arg(long, value_name = "U", requires = "password")]
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
 
     /// That user's password.
     #[arg(long, value_name = "P", requires = "user", value_parser = secret)]
-    pub password: Option<Secret>,
+    pub(crate) password: Option<Secret>,
 
     /// Decoded chunks of open upload sessions kept in memory, in MiB, before they are
     /// staged as files (default: the server's, 256).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=1048576))]
-    pub staging_memory_mb: Option<u64>,
+    pub(crate) staging_memory_mb: Option<u64>,
 }
 
 /// `pushdata schema`.
 #[derive(Debug, Args)]
-pub struct SchemaArgs {
+pub(crate) struct SchemaArgs {
     /// Parquet files (only their footers are read); one table per file.
     #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
 
     /// Attribute / metric overrides.
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub(crate) model: ModelArgs,
 
     /// Print the dataset model (POST /api/datasets/models body) as JSON.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// Passwords are held as [`Secret`]s from the start, so `Debug` of the arguments never
@@ -221,7 +221,7 @@ fn secret(value: &str) -> Result<Secret, std::convert::Infallible> {
 
 /// `--policy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PolicyArg {
+pub(crate) enum PolicyArg {
     /// Drop the table's rows, then insert.
     Replace,
     /// Insert rows whose key is new; leave existing keys untouched.
@@ -245,7 +245,7 @@ impl From<PolicyArg> for UpdatePolicy {
 
 /// `--orientation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OrientationArg {
+pub(crate) enum OrientationArg {
     /// One JSON array per row.
     Row,
     /// One JSON array per column.

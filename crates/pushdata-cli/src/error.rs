@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// Everything a `pushdata` command can fail with.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// The arguments are inconsistent in a way clap cannot express.
     #[error("{0}")]
     Usage(String),
@@ -53,7 +53,7 @@ pub enum CliError {
 impl CliError {
     /// The process exit code for this error: 2 for usage errors (like clap's), 130 after
     /// Ctrl-C (like a shell), 1 otherwise.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
             CliError::Interrupted(_) => 130,
@@ -62,18 +62,18 @@ impl CliError {
     }
 
     /// The message on a single line (embedded newlines and runs of spaces are folded).
-    pub fn one_line(&self) -> String {
+    pub(crate) fn one_line(&self) -> String {
         one_line(&self.to_string())
     }
 }
 
 /// Fold a message onto one line.
-pub fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `Result` with [`CliError`].
-pub type Result<T, E = CliError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {

@@ -12,27 +12,27 @@ use crate::error::{CliError, Result};
 
 /// One input file: its path, table name, Arrow schema and row count (from the footer).
 #[derive(Debug, Clone)]
-pub struct InputFile {
+pub(crate) struct InputFile {
     /// The path as given.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The table it becomes.
-    pub table: String,
+    pub(crate) table: String,
     /// The Arrow schema stored in (or derived from) the Parquet footer.
-    pub schema: SchemaRef,
+    pub(crate) schema: SchemaRef,
     /// Rows in the file, from the footer.
-    pub rows: u64,
+    pub(crate) rows: u64,
 }
 
 impl InputFile {
     /// The model's view of this file.
-    pub fn table_schema(&self) -> TableSchema {
+    pub(crate) fn table_schema(&self) -> TableSchema {
         TableSchema::new(self.table.clone(), self.schema.clone())
     }
 }
 
 /// Table names for `files`: `table` for a single file, else each file's stem. Two files
 /// that would become the same table are an error.
-pub fn table_names(files: &[PathBuf], table: Option<&str>) -> Result<Vec<String>> {
+pub(crate) fn table_names(files: &[PathBuf], table: Option<&str>) -> Result<Vec<String>> {
     if let Some(table) = table {
         if files.len() != 1 {
             return Err(CliError::Usage(format!(
@@ -59,7 +59,7 @@ pub fn table_names(files: &[PathBuf], table: Option<&str>) -> Result<Vec<String>
 }
 
 /// The file name without its extension, as the default table (and dataset) name.
-pub fn file_stem(path: &Path) -> Result<String> {
+pub(crate) fn file_stem(path: &Path) -> Result<String> {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .filter(|s| !s.is_empty())
@@ -70,7 +70,7 @@ pub fn file_stem(path: &Path) -> Result<String> {
 }
 
 /// Check that every file exists and is a readable Parquet file, and read its footer.
-pub fn read_inputs(files: &[PathBuf], tables: Vec<String>) -> Result<Vec<InputFile>> {
+pub(crate) fn read_inputs(files: &[PathBuf], tables: Vec<String>) -> Result<Vec<InputFile>> {
     files
         .iter()
         .zip(tables)
@@ -96,7 +96,7 @@ fn read_footer(path: &Path, table: String) -> Result<InputFile> {
 }
 
 /// `--attribute` / `--metric` as model options.
-pub fn model_options(args: &ModelArgs) -> ModelOptions {
+pub(crate) fn model_options(args: &ModelArgs) -> ModelOptions {
     let opts = args
         .attributes
         .iter()

@@ -14,41 +14,41 @@ use crate::inputs::InputFile;
 /// The result of a push, as printed by `push --json`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PushSummary {
+pub(crate) struct PushSummary {
     /// The dataset that was created or updated.
-    pub dataset_id: String,
+    pub(crate) dataset_id: String,
     /// Rows sent per table.
-    pub tables: Vec<TableSummary>,
+    pub(crate) tables: Vec<TableSummary>,
     /// Chunks uploaded.
-    pub chunks: u64,
+    pub(crate) chunks: u64,
     /// Bytes of chunk data (base64) uploaded.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Wall-clock time of the push.
-    pub seconds: f64,
+    pub(crate) seconds: f64,
 }
 
 /// Rows sent to one table.
 #[derive(Debug, Clone, Serialize)]
-pub struct TableSummary {
+pub(crate) struct TableSummary {
     /// Table name.
-    pub name: String,
+    pub(crate) name: String,
     /// Rows sent.
-    pub rows: u64,
+    pub(crate) rows: u64,
 }
 
 /// Print `value` as one line of JSON on stdout.
-pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<()> {
     let text = serde_json::to_string(value)?;
     write_stdout(&format!("{text}\n"))
 }
 
 /// Print one line on stdout (flushed at once, for readers waiting on it).
-pub fn print_line(text: impl std::fmt::Display) -> Result<()> {
+pub(crate) fn print_line(text: impl std::fmt::Display) -> Result<()> {
     write_stdout(&format!("{text}\n"))
 }
 
 /// Print a push summary as text.
-pub fn print_push(summary: &PushSummary) -> Result<()> {
+pub(crate) fn print_push(summary: &PushSummary) -> Result<()> {
     write_stdout(&push_text(summary))
 }
 
@@ -91,7 +91,7 @@ fn push_text(s: &PushSummary) -> String {
 }
 
 /// Where an embedded push stored its data, and how to push to the same dataset again.
-pub fn embedded_note(data_dir: &Path, dataset_id: &str) -> String {
+pub(crate) fn embedded_note(data_dir: &Path, dataset_id: &str) -> String {
     format!(
         "data stored by the embedded server in {} (dataset id {dataset_id}); \
          add to it with: pushdata push FILE --dataset-id {dataset_id} --policy add",
@@ -100,7 +100,7 @@ pub fn embedded_note(data_dir: &Path, dataset_id: &str) -> String {
 }
 
 /// Print the model `push` would create, as text.
-pub fn print_model(model: &Model, inputs: &[InputFile]) -> Result<()> {
+pub(crate) fn print_model(model: &Model, inputs: &[InputFile]) -> Result<()> {
     write_stdout(&model_text(model, inputs))
 }
 
@@ -208,7 +208,7 @@ fn table_lines<const N: usize>(out: &mut String, header: &[String; N], rows: &[[
 }
 
 /// `1.5 MB`, `512 B` (decimal units, like the MB/s of the progress bar).
-pub fn human_bytes(bytes: f64) -> String {
+pub(crate) fn human_bytes(bytes: f64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut value = bytes;
     let mut unit = 0;
@@ -224,7 +224,7 @@ pub fn human_bytes(bytes: f64) -> String {
 }
 
 /// Bytes per second, 0 for an instant.
-pub fn rate(bytes: u64, seconds: f64) -> f64 {
+pub(crate) fn rate(bytes: u64, seconds: f64) -> f64 {
     if seconds > 0.0 {
         bytes as f64 / seconds
     } else {
@@ -233,7 +233,7 @@ pub fn rate(bytes: u64, seconds: f64) -> f64 {
 }
 
 /// Seconds as a float, for JSON.
-pub fn seconds(d: Duration) -> f64 {
+pub(crate) fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 

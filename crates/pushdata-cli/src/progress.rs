@@ -15,7 +15,7 @@ const LINE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A progress display; cheap to clone (all clones show the same progress).
 #[derive(Clone)]
-pub struct Progress {
+pub(crate) struct Progress {
     inner: Arc<Inner>,
 }
 
@@ -37,7 +37,7 @@ struct State {
 impl Progress {
     /// A bar when stderr is a terminal, plain lines otherwise. `total_rows` is the number of
     /// rows about to be pushed (from the Parquet footers).
-    pub fn new(total_rows: u64) -> Self {
+    pub(crate) fn new(total_rows: u64) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(
                 Some(total_rows),
@@ -62,7 +62,7 @@ impl Progress {
     }
 
     /// Show one event of the push pipeline.
-    pub fn event(&self, event: &ProgressEvent) {
+    pub(crate) fn event(&self, event: &ProgressEvent) {
         match event {
             ProgressEvent::DatasetCreated { dataset_id } => {
                 self.step(&format!("dataset {dataset_id} created"));
@@ -135,7 +135,7 @@ impl Progress {
     }
 
     /// Remove the bar (the summary is printed after it).
-    pub fn finish(&self, _success: bool) {
+    pub(crate) fn finish(&self, _success: bool) {
         if let Some(bar) = &self.inner.bar {
             bar.finish_and_clear();
         }

@@ -14,6 +14,8 @@
 use base64_simd::{Out, STANDARD};
 use rayon::prelude::*;
 
+use super::framing::NEXT_PIECE_SLOT;
+
 /// Input block size of one parallel base64 task (a multiple of 3).
 const PAR_BLOCK: usize = 3 << 20;
 
@@ -22,7 +24,7 @@ const PAR_BLOCK: usize = 3 << 20;
 /// With more than one rayon thread, pieces smaller than a parallel block (a chunk's JSON
 /// comes as many slices of a few hundred KB) are first gathered into a staging buffer of
 /// one block per thread, which is then encoded in parallel.
-pub struct Base64Stream<'a> {
+pub(crate) struct Base64Stream<'a> {
     out: &'a mut Vec<u8>,
     carry: [u8; 3],
     carried: usize,
@@ -33,7 +35,7 @@ pub struct Base64Stream<'a> {
 
 impl<'a> Base64Stream<'a> {
     /// Start appending to `out`.
-    pub fn new(out: &'a mut Vec<u8>) -> Self {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
         let threads = rayon::current_num_threads();
         Base64Stream {
             out,
@@ -45,7 +47,7 @@ impl<'a> Base64Stream<'a> {
     }
 
     /// Encode more bytes.
-    pub fn write(&mut self, data: &[u8]) {
+    pub(crate) fn write(&mut self, data: &[u8]) {
         if self.stage_limit > 0 {
             if self.staged.len() + data.len() <= self.stage_limit {
                 if self.staged.capacity() == 0 {
@@ -96,7 +98,7 @@ impl<'a> Base64Stream<'a> {
     }
 
     /// Encode the remaining bytes with padding.
-    pub fn finish(mut self) {
+    pub(crate) fn finish(mut self) {
         self.flush_staged();
         if self.carried > 0 {
             STANDARD.encode_append(&self.carry[..self.carried], self.out);
@@ -127,11 +129,6 @@ impl<'a> Base64Stream<'a> {
 /// multiple of 3, small enough to stay in the core's cache).
 pub(crate) const FLUSH_BYTES: usize = 48 * 1024;
 
-/// Base64 of the 3-byte JSON group `,  ` (a comma and two spaces): the separator slot's
-/// content until the chunk is assembled, and the separator between two pieces of a row
-/// list or of one column.
-pub(crate) const SEP_NEXT: [u8; 4] = *b"LCAg";
-
 /// The encoded output would exceed the piece's cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Overflow;
@@ -143,7 +140,7 @@ pub(crate) struct Overflow;
 /// [`maybe_flush`](PieceWriter::maybe_flush) / [`end_segment`](PieceWriter::end_segment).
 pub(crate) struct PieceWriter<'s> {
     /// JSON not yet encoded (fewer than [`FLUSH_BYTES`] plus one row or value).
-    pub json: &'s mut Vec<u8>,
+    pub(crate) json: &'s mut Vec<u8>,
     out: &'s mut Vec<u8>,
     cap: usize,
     /// JSON bytes the piece stands for: padded segments plus 3 per separator slot.
@@ -154,7 +151,7 @@ pub(crate) struct PieceWriter<'s> {
 impl<'s> PieceWriter<'s> {
     /// A piece of at most `cap` bytes of base64 written into `out` (cleared; give it that
     /// capacity so it never grows), through `scratch` (cleared).
-    pub fn new(
+    pub(crate) fn new(
         scratch: &'s mut Vec<u8>,
         out: &'s mut Vec<u8>,
         cap: usize,
@@ -172,18 +169,18 @@ impl<'s> PieceWriter<'s> {
     }
 
     /// Start a segment: its separator slot.
-    pub fn begin_segment(&mut self) -> Result<(), Overflow> {
-        if self.out.len() + SEP_NEXT.len() > self.cap {
+    pub(crate) fn begin_segment(&mut self) -> Result<(), Overflow> {
+        if self.out.len() + NEXT_PIECE_SLOT.len() > self.cap {
             return Err(Overflow);
         }
-        self.out.extend_from_slice(&SEP_NEXT);
+        self.out.extend_from_slice(&NEXT_PIECE_SLOT);
         self.json_len += 3;
         Ok(())
     }
 
     /// Encode the scratch's whole 3-byte groups once it holds [`FLUSH_BYTES`] or more.
     #[inline]
-    pub fn maybe_flush(&mut self) -> Result<(), Overflow> {
+    pub(crate) fn maybe_flush(&mut self) -> Result<(), Overflow> {
         if self.json.len() >= FLUSH_BYTES {
             self.encode(self.json.len() / 3 * 3)
         } else {
@@ -192,7 +189,7 @@ impl<'s> PieceWriter<'s> {
     }
 
     /// End a segment: pad its JSON with spaces to a multiple of 3 bytes and encode it all.
-    pub fn end_segment(&mut self) -> Result<(), Overflow> {
+    pub(crate) fn end_segment(&mut self) -> Result<(), Overflow> {
         let pad = (3 - self.json.len() % 3) % 3;
         self.json.extend_from_slice(&b"  "[..pad]);
         self.encode(self.json.len())?;
@@ -216,7 +213,7 @@ impl<'s> PieceWriter<'s> {
     }
 
     /// The end of each segment in the piece, and the JSON bytes it stands for.
-    pub fn finish(self) -> (Vec<usize>, usize) {
+    pub(crate) fn finish(self) -> (Vec<usize>, usize) {
         (self.seg_ends, self.json_len)
     }
 }

@@ -29,7 +29,7 @@ use bytes::Bytes;
 /// The most bytes of encoded chunk data (piece buffers) that may exist at once. Shared (in
 /// an [`Arc`]) by the encoder, which takes buffers, and the chunks' bodies, which give them
 /// back when dropped.
-pub struct MemoryBudget {
+pub(crate) struct MemoryBudget {
     limit: usize,
     state: Mutex<BudgetState>,
     returned: Condvar,
@@ -113,7 +113,7 @@ enum Source {
 
 impl MemoryBudget {
     /// A budget of `limit` bytes (at least 1).
-    pub fn new(limit: usize) -> Arc<Self> {
+    pub(crate) fn new(limit: usize) -> Arc<Self> {
         Arc::new(MemoryBudget {
             limit: limit.max(1),
             state: Mutex::new(BudgetState::default()),
@@ -121,25 +121,26 @@ impl MemoryBudget {
         })
     }
 
-    /// The limit in bytes.
-    pub fn limit(&self) -> usize {
+    pub(crate) fn limit(&self) -> usize {
         self.limit
     }
 
     /// Bytes counted now: the capacity of every piece buffer that exists, in use or kept
     /// for reuse.
-    pub fn in_use(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn in_use(&self) -> usize {
         self.lock().used
     }
 
     /// Bytes of the buffers kept for reuse (part of [`in_use`](MemoryBudget::in_use)).
-    pub fn kept(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn kept(&self) -> usize {
         self.lock().kept.iter().map(Vec::capacity).sum()
     }
 
     /// The most bytes counted at once since the budget was made: a bound on the encoded
     /// chunk data that existed at any moment.
-    pub fn peak(&self) -> usize {
+    pub(crate) fn peak(&self) -> usize {
         self.lock().peak
     }
 
@@ -275,7 +276,7 @@ pub(crate) struct PieceBuf {
 
 impl PieceBuf {
     /// A buffer of `bytes` outside any budget.
-    pub fn unlimited(bytes: usize) -> Self {
+    pub(crate) fn unlimited(bytes: usize) -> Self {
         PieceBuf {
             vec: Vec::with_capacity(bytes),
             counted: 0,
@@ -284,23 +285,22 @@ impl PieceBuf {
     }
 
     /// The buffer (write only up to its capacity: that is what is counted).
-    pub fn vec(&mut self) -> &mut Vec<u8> {
+    pub(crate) fn vec(&mut self) -> &mut Vec<u8> {
         &mut self.vec
     }
 
-    /// Bytes written.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.vec.len()
     }
 
     /// Bytes counted for it (its capacity when it was handed out).
-    pub fn counted(&self) -> usize {
+    pub(crate) fn counted(&self) -> usize {
         self.counted
     }
 
     /// Freeze into [`Bytes`] (no copy); the buffer goes back to its budget when the last of
     /// those bytes (and their slices) is dropped.
-    pub fn into_bytes(mut self) -> Bytes {
+    pub(crate) fn into_bytes(mut self) -> Bytes {
         let vec = std::mem::take(&mut self.vec);
         match self.budget.take() {
             None => Bytes::from(vec),

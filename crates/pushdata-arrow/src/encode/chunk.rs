@@ -45,17 +45,19 @@ use arrow_array::RecordBatch;
 use bytes::Bytes;
 use pushdata_core::wire::{ChunkBody, Orientation};
 
-use super::base64::{Base64Stream, SEP_NEXT};
+use super::base64::Base64Stream;
 use super::budget::{MemoryBudget, PieceBuf, Reserve};
+use super::framing::{Framing, SLOT_LEN};
 use super::rows::{
-    EncodedPiece, EncodedRows, PieceFault, ValueFault, encode_piece, encode_rows, write_chunk_json,
+    EncodedPiece, JsonPiece, PieceFault, ValueFault, encode_json_piece, encode_piece,
+    write_chunk_json,
 };
-use super::values::ZoneMode;
+use super::values::{ValueError, ZoneMode};
 use crate::error::{Error, Result};
 use crate::model::TableModel;
 
 /// Default chunk target: 100 MB of base64 data, the API's recommended chunk size.
-pub const DEFAULT_CHUNK_BYTES: usize = 100 * 1024 * 1024;
+pub(crate) const DEFAULT_CHUNK_BYTES: usize = 100 * 1024 * 1024;
 
 /// Rows encoded first to measure the bytes per row.
 const FIRST_SLICE_ROWS: usize = 1024;
@@ -69,34 +71,22 @@ const MAX_SLICE_BYTES: usize = 1 << 20;
 /// that needs more is encoded again with a larger reservation).
 const FIRST_GUESS_PER_VALUE: usize = 48;
 
-/// Base64 of `[  ` (before the first piece of a ROW chunk).
-const SEP_ROW_FIRST: [u8; 4] = *b"WyAg";
-/// Base64 of `[[ ` (before column 0 of the first slice of a COLUMN chunk).
-const SEP_COLUMN_FIRST: [u8; 4] = *b"W1sg";
-/// Base64 of `],[` (before the first slice of every other column of a COLUMN chunk).
-const SEP_COLUMN_NEXT: [u8; 4] = *b"XSxb";
-/// Base64 of `]`, the end of a ROW chunk.
-const END_ROW: &[u8; 4] = b"XQ==";
-/// Base64 of `]]`, the end of a COLUMN chunk.
-const END_COLUMN: &[u8; 4] = b"XV0=";
-
 /// A finished chunk of one table.
 #[derive(Debug)]
-pub struct EncodedChunk {
-    /// Table name.
-    pub table: String,
+pub(crate) struct EncodedChunk {
+    pub(crate) table: String,
     /// Chunk index within the table (1-based).
-    pub index: u64,
+    pub(crate) index: u64,
     /// Rows of the table it carries (0-based, end exclusive).
-    pub rows: Range<u64>,
+    pub(crate) rows: Range<u64>,
     /// Size of the chunk's JSON before base64, including the whitespace that pads every
     /// piece to a multiple of 3 bytes (the base64 data is `json_bytes.div_ceil(3) * 4`
     /// bytes).
-    pub json_bytes: usize,
+    pub(crate) json_bytes: usize,
     /// The PUT body: the envelope and the base64 pieces as written, not joined. With a
     /// [`MemoryBudget`] the pieces' buffers go back to it when the last of their bytes is
     /// dropped.
-    pub body: ChunkBody,
+    pub(crate) body: ChunkBody,
 }
 
 /// A piece waiting in the chunk being built, in its buffer.
@@ -137,7 +127,7 @@ struct Queued {
 /// thread), so that small batches are encoded on all threads with few synchronisations; a
 /// value that cannot be encoded is therefore reported by a later `push` or by `finish`
 /// (always naming its table row).
-pub struct Chunker<'m> {
+pub(crate) struct Chunker<'m> {
     table: &'m TableModel,
     orientation: Orientation,
     zones: ZoneMode,
@@ -172,7 +162,7 @@ pub struct Chunker<'m> {
 
 impl<'m> Chunker<'m> {
     /// A chunker for `table`; `target_bytes` is the target size of a chunk's base64 data.
-    pub fn new(
+    pub(crate) fn new(
         table: &'m TableModel,
         orientation: Orientation,
         zones: ZoneMode,
@@ -206,19 +196,14 @@ impl<'m> Chunker<'m> {
     /// holding it is dropped, waiting (blocking the calling thread) while the budget is
     /// full. See [`super::budget`] for the rules; with a budget smaller than the target,
     /// chunks are cut at about the budget.
-    pub fn with_budget(mut self, budget: Arc<MemoryBudget>) -> Self {
+    pub(crate) fn with_budget(mut self, budget: Arc<MemoryBudget>) -> Self {
         self.budget = Some(budget);
         self
     }
 
     /// Rows received so far.
-    pub fn rows_in(&self) -> u64 {
+    pub(crate) fn rows_in(&self) -> u64 {
         self.rows_in
-    }
-
-    /// Chunks emitted so far.
-    pub fn chunks_out(&self) -> u64 {
-        self.next_index - 1
     }
 
     /// Segments of a piece (each has a separator slot and up to 2 bytes of padding).
@@ -231,7 +216,7 @@ impl<'m> Chunker<'m> {
 
     /// The most base64 bytes of one piece: what fits in an empty chunk.
     fn piece_cap(&self) -> usize {
-        self.target.saturating_sub(END_ROW.len()).max(16)
+        self.target.saturating_sub(SLOT_LEN).max(16)
     }
 
     /// Estimated base64 bytes per row (running average).
@@ -298,11 +283,11 @@ impl<'m> Chunker<'m> {
     }
 
     fn value_error(&self, fault: ValueFault, base_row: u64) -> Error {
-        let ValueFault {
-            column,
-            row,
-            message,
-        } = fault;
+        let ValueFault { column, row, error } = fault;
+        let (message, source) = match error {
+            ValueError::Invalid(message) => (message, None),
+            ValueError::Arrow(e) => ("the value cannot be written as text".to_string(), Some(e)),
+        };
         Error::Value {
             table: self.table.name.clone(),
             column: self
@@ -313,11 +298,12 @@ impl<'m> Chunker<'m> {
                 .unwrap_or_default(),
             row: base_row + row as u64,
             message,
+            source,
         }
     }
 
-    fn encode(&self, batch: &RecordBatch, buf: Vec<u8>, base_row: u64) -> Result<EncodedRows> {
-        encode_rows(self.table, batch, self.orientation, self.zones, buf)
+    fn encode(&self, batch: &RecordBatch, buf: Vec<u8>, base_row: u64) -> Result<JsonPiece> {
+        encode_json_piece(self.table, batch, self.orientation, self.zones, buf)
             .map_err(|f| self.value_error(f, base_row))
     }
 
@@ -401,7 +387,7 @@ impl<'m> Chunker<'m> {
 
     /// Take `batch` (rows following the ones pushed before), encoding and emitting what
     /// the rows received so far fill.
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         batch: &RecordBatch,
         emit: &mut dyn FnMut(EncodedChunk) -> Result<()>,
@@ -537,7 +523,7 @@ impl<'m> Chunker<'m> {
 
     /// Whether `extra` more bytes of pieces fit in the chunk being built.
     fn fits(&self, extra: usize) -> bool {
-        self.pending_size + extra + END_ROW.len() <= self.target
+        self.pending_size + extra + SLOT_LEN <= self.target
     }
 
     /// Add an encoded piece (the next rows of the table).
@@ -595,64 +581,20 @@ impl<'m> Chunker<'m> {
         emit(chunk)
     }
 
-    /// Assemble the pending pieces: separators into their slots, pieces frozen as
-    /// [`Bytes`] (no copy), the end group last.
+    /// Assemble the pending pieces: separators into the slots of the first piece's
+    /// segments (the others keep the next-piece separator they were written with), pieces
+    /// frozen as [`Bytes`] (no copy), every piece's segment 0 first, the end last.
     fn build_chunk(&mut self) -> EncodedChunk {
         let pieces = std::mem::take(&mut self.pending);
-        let columns = self.table.columns.len();
-        let mut json_bytes = 0usize;
-        let mut data: Vec<Bytes> = Vec::new();
-        if pieces.is_empty() {
+        let framing = Framing::new(self.orientation);
+        let (data, json_bytes) = if pieces.is_empty() {
             // `[]` or `[[],[],…]`: unpadded, encoded in one go.
-            let json = empty_chunk_json(self.orientation, columns);
-            json_bytes = json.len();
-            data.push(Bytes::from(base64_simd::STANDARD.encode_to_string(&json)));
+            let json = framing.empty(self.table.columns.len());
+            let data = Bytes::from(base64_simd::STANDARD.encode_to_string(&json));
+            (vec![data], json.len())
         } else {
-            match self.orientation {
-                Orientation::Row => {
-                    data.reserve(pieces.len() + 1);
-                    for (i, p) in pieces.into_iter().enumerate() {
-                        let Piece { enc, mut buf } = p;
-                        if i == 0 {
-                            write_slot(buf.vec(), 0, SEP_ROW_FIRST);
-                        }
-                        json_bytes += enc.json_len;
-                        data.push(buf.into_bytes());
-                    }
-                    data.push(Bytes::from_static(END_ROW));
-                    json_bytes += 1;
-                }
-                Orientation::Column => {
-                    let mut frozen: Vec<(Bytes, Vec<usize>)> = Vec::with_capacity(pieces.len());
-                    for (i, p) in pieces.into_iter().enumerate() {
-                        let Piece { enc, mut buf } = p;
-                        if i == 0 {
-                            let mut start = 0;
-                            for (c, &end) in enc.seg_ends.iter().enumerate() {
-                                let sep = if c == 0 {
-                                    SEP_COLUMN_FIRST
-                                } else {
-                                    SEP_COLUMN_NEXT
-                                };
-                                write_slot(buf.vec(), start, sep);
-                                start = end;
-                            }
-                        }
-                        json_bytes += enc.json_len;
-                        frozen.push((buf.into_bytes(), enc.seg_ends));
-                    }
-                    data.reserve(frozen.len() * columns + 1);
-                    for c in 0..columns {
-                        for (bytes, ends) in &frozen {
-                            let start = if c == 0 { 0 } else { ends[c - 1] };
-                            data.push(bytes.slice(start..ends[c]));
-                        }
-                    }
-                    data.push(Bytes::from_static(END_COLUMN));
-                    json_bytes += 2;
-                }
-            }
-        }
+            assemble(pieces, framing)
+        };
         EncodedChunk {
             table: self.table.name.clone(),
             index: self.next_index,
@@ -664,7 +606,7 @@ impl<'m> Chunker<'m> {
 
     /// Emit the last chunk. A table that received no rows gets one empty chunk, so the
     /// upload session sees the table (an empty `replace` empties it).
-    pub fn finish(mut self, emit: &mut dyn FnMut(EncodedChunk) -> Result<()>) -> Result<()> {
+    pub(crate) fn finish(mut self, emit: &mut dyn FnMut(EncodedChunk) -> Result<()>) -> Result<()> {
         self.encode_queued(true, emit)?;
         if !self.pending.is_empty() || self.next_index == 1 {
             self.flush(emit)?;
@@ -673,68 +615,94 @@ impl<'m> Chunker<'m> {
     }
 }
 
-/// Write a separator's 4 base64 characters into the slot at `at` (the slot is always there:
-/// every segment starts with one).
-fn write_slot(out: &mut [u8], at: usize, sep: [u8; 4]) {
-    if let Some(slot) = out.get_mut(at..at + SEP_NEXT.len()) {
-        slot.copy_from_slice(&sep);
+/// The data of a chunk of (at least one) `pieces`, and the JSON bytes it stands for.
+fn assemble(pieces: Vec<Piece>, framing: Framing) -> (Vec<Bytes>, usize) {
+    let mut json_bytes = 0usize;
+    let mut frozen: Vec<(Bytes, Vec<usize>)> = Vec::with_capacity(pieces.len());
+    for (p, Piece { enc, mut buf }) in pieces.into_iter().enumerate() {
+        if p == 0 {
+            let mut start = 0;
+            for (s, &end) in enc.seg_ends.iter().enumerate() {
+                write_slot(buf.vec(), start, framing.separator_slot(s, p));
+                start = end;
+            }
+        }
+        json_bytes += enc.json_len;
+        frozen.push((buf.into_bytes(), enc.seg_ends));
+    }
+    let segments = frozen.first().map_or(0, |(_, ends)| ends.len());
+    let mut data = Vec::with_capacity(frozen.len() * segments + 1);
+    for s in 0..segments {
+        for (bytes, ends) in &frozen {
+            let start = if s == 0 { 0 } else { ends[s - 1] };
+            data.push(bytes.slice(start..ends[s]));
+        }
+    }
+    data.push(Bytes::from_static(framing.end_base64()));
+    json_bytes += framing.end().len();
+    (data, json_bytes)
+}
+
+/// Write a separator's base64 into the slot at `at` (the slot is always there: every
+/// segment starts with one).
+fn write_slot(out: &mut [u8], at: usize, slot: [u8; SLOT_LEN]) {
+    if let Some(dst) = out.get_mut(at..at + SLOT_LEN) {
+        dst.copy_from_slice(&slot);
     }
 }
 
-/// The JSON of a chunk without rows: `[]` (ROW) or `[[],[],…]` (COLUMN).
-fn empty_chunk_json(orientation: Orientation, columns: usize) -> Vec<u8> {
-    let mut json = Vec::new();
-    write_chunk_json(&[], orientation, columns, &mut |b| {
-        json.extend_from_slice(b)
-    });
-    json
-}
-
 /// Encode whole batches into one base64 string (the single-request workflow's `data`).
-pub fn encode_base64(
+pub(crate) fn encode_base64(
     table: &TableModel,
     batches: &[RecordBatch],
     orientation: Orientation,
     zones: ZoneMode,
 ) -> Result<String> {
-    let parts = encode_parts(table, batches, orientation, zones)?;
+    let pieces = encode_json_pieces(table, batches, orientation, zones)?;
     let mut out = Vec::new();
     let mut stream = Base64Stream::new(&mut out);
-    write_chunk_json(&parts, orientation, table.columns.len(), &mut |b| {
+    write_chunk_json(&pieces, orientation, table.columns.len(), &mut |b| {
         stream.write(b)
     });
     stream.finish();
-    String::from_utf8(out).map_err(|e| Error::Internal(format!("base64 is not ASCII: {e}")))
+    String::from_utf8(out).map_err(|e| {
+        Error::Internal(format!(
+            "the base64 of table {:?} is not ASCII from byte {}",
+            table.name,
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Encode whole batches into the chunk JSON (before base64), as one chunk.
-pub fn encode_json(
+pub(crate) fn encode_json(
     table: &TableModel,
     batches: &[RecordBatch],
     orientation: Orientation,
     zones: ZoneMode,
 ) -> Result<Vec<u8>> {
-    let parts = encode_parts(table, batches, orientation, zones)?;
+    let pieces = encode_json_pieces(table, batches, orientation, zones)?;
     let mut out = Vec::new();
-    write_chunk_json(&parts, orientation, table.columns.len(), &mut |b| {
+    write_chunk_json(&pieces, orientation, table.columns.len(), &mut |b| {
         out.extend_from_slice(b)
     });
     Ok(out)
 }
 
-fn encode_parts(
+/// One plain JSON piece per batch.
+fn encode_json_pieces(
     table: &TableModel,
     batches: &[RecordBatch],
     orientation: Orientation,
     zones: ZoneMode,
-) -> Result<Vec<EncodedRows>> {
+) -> Result<Vec<JsonPiece>> {
     let chunker = Chunker::new(table, orientation, zones, usize::MAX);
     let mut base = 0u64;
-    let mut parts = Vec::with_capacity(batches.len());
+    let mut pieces = Vec::with_capacity(batches.len());
     for b in batches {
         chunker.check_schema(b)?;
-        parts.push(chunker.encode(b, Vec::new(), base)?);
+        pieces.push(chunker.encode(b, Vec::new(), base)?);
         base += b.num_rows() as u64;
     }
-    Ok(parts)
+    Ok(pieces)
 }

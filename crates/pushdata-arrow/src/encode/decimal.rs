@@ -5,7 +5,7 @@ use arrow_buffer::i256;
 /// Write `digits` (the magnitude, ASCII, no leading zeros unless it is `0`) with `scale`
 /// fraction digits: `12340`, scale 3 -> `12.340`; scale -2 -> `1234000`.
 #[inline]
-pub fn write_scaled(negative: bool, digits: &[u8], scale: i8, out: &mut Vec<u8>) {
+pub(crate) fn write_scaled(negative: bool, digits: &[u8], scale: i8, out: &mut Vec<u8>) {
     let zero = digits == b"0";
     if negative && !zero {
         out.push(b'-');
@@ -36,7 +36,7 @@ pub fn write_scaled(negative: bool, digits: &[u8], scale: i8, out: &mut Vec<u8>)
 
 /// Write an i128 decimal with `scale`.
 #[inline]
-pub fn write_i128(v: i128, scale: i8, buf: &mut itoa::Buffer, out: &mut Vec<u8>) {
+pub(crate) fn write_i128(v: i128, scale: i8, buf: &mut itoa::Buffer, out: &mut Vec<u8>) {
     let magnitude = v.unsigned_abs();
     // 64-bit formatting is several times faster than 128-bit; most decimals fit.
     let digits = match u64::try_from(magnitude) {
@@ -122,7 +122,7 @@ fn append_with(out: &mut Vec<u8>, len: usize, f: impl FnOnce(&mut [u8; NUM_BUF])
 
 /// Append the integer `-`(if `negative` and non-zero) `magnitude`.
 #[inline]
-pub fn write_u64_signed(negative: bool, magnitude: u64, out: &mut Vec<u8>) {
+pub(crate) fn write_u64_signed(negative: bool, magnitude: u64, out: &mut Vec<u8>) {
     let sign = usize::from(negative && magnitude != 0);
     let digits = digit_count(magnitude);
     append_with(out, sign + digits, |buf| {
@@ -149,7 +149,7 @@ fn write_u64_scaled(negative: bool, magnitude: u64, scale: usize, out: &mut Vec<
 
 /// Write an i256 decimal with `scale` (digits by long division, no allocation).
 #[inline]
-pub fn write_i256(v: i256, scale: i8, out: &mut Vec<u8>) {
+pub(crate) fn write_i256(v: i256, scale: i8, out: &mut Vec<u8>) {
     let negative = v < i256::ZERO;
     let (lo, hi) = v.to_parts();
     let mut limbs = [

@@ -66,7 +66,7 @@ pub(crate) fn write_inline_view(view: u128, len: usize, out: &mut Vec<u8>) -> bo
 
 /// Append `s` as a quoted, escaped JSON string.
 #[inline]
-pub fn write_json_string(s: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn write_json_string(s: &[u8], out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     if !needs_escape(s) {

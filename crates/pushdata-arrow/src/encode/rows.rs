@@ -1,6 +1,8 @@
-//! Encode a batch (usually a zero-copy slice of one) into JSON values, by row or by column:
+//! Encode a batch (usually a zero-copy slice of one) into a piece, by row or by column:
 //! [`encode_piece`] writes the chunk encoder's base64 pieces directly (fused JSON + base64,
-//! see [`PieceWriter`]); [`encode_rows`] writes plain JSON (the single-request workflow).
+//! see [`PieceWriter`]); [`encode_json_piece`] writes plain JSON (the one-shot encoders).
+//! Both write their segments with [`write_segments`]; [`write_chunk_json`] joins plain
+//! pieces into a chunk. The tokens between segments are the [`Framing`]'s.
 
 use std::cell::RefCell;
 
@@ -8,33 +10,40 @@ use arrow_array::RecordBatch;
 use pushdata_core::wire::Orientation;
 
 use super::base64::{FLUSH_BYTES, Overflow, PieceWriter};
-use super::values::{ColumnEncoder, ZoneMode, make_encoder};
+use super::framing::{Framing, VALUE_SEPARATOR};
+use super::values::{ColumnEncoder, ValueError, ZoneMode, make_encoder};
 use crate::model::TableModel;
 
-/// The JSON text of some consecutive rows, ready to be joined into a chunk.
+/// A piece as plain JSON: the segments of some consecutive rows, one after the other.
 ///
-/// - ROW: the rows `[v,v],[v,v]` joined by `,` (no outer brackets);
-/// - COLUMN: for each column its values `v,v` joined by `,`, one after the other;
-///   `col_ends[c]` is where column `c` ends in `json`.
+/// - ROW: one segment, the rows `[v,v],[v,v]` joined by `,`;
+/// - COLUMN: one segment per column, its values `v,v` joined by `,`.
 #[derive(Debug, Default)]
-pub struct EncodedRows {
-    /// Number of rows.
-    pub rows: usize,
-    /// The JSON text.
-    pub json: Vec<u8>,
-    /// COLUMN orientation: end offset of each column's values in `json`.
-    pub col_ends: Vec<usize>,
+pub(crate) struct JsonPiece {
+    pub(crate) rows: usize,
+    /// The JSON text of the segments.
+    pub(crate) json: Vec<u8>,
+    /// End offset of each segment in `json`.
+    pub(crate) seg_ends: Vec<usize>,
+}
+
+impl JsonPiece {
+    /// The JSON of segment `s`.
+    fn segment(&self, s: usize) -> &[u8] {
+        let start = if s == 0 { 0 } else { self.seg_ends[s - 1] };
+        &self.json[start..self.seg_ends[s]]
+    }
 }
 
 /// A value that cannot be written: column index and row within the encoded batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValueFault {
+#[derive(Debug)]
+pub(crate) struct ValueFault {
     /// Column index in the table.
-    pub column: usize,
+    pub(crate) column: usize,
     /// Row within the batch that was encoded.
-    pub row: usize,
+    pub(crate) row: usize,
     /// What is wrong.
-    pub message: String,
+    pub(crate) error: ValueError,
 }
 
 /// One encoder per column of `batch` (whose columns follow `table`'s schema).
@@ -51,14 +60,14 @@ fn make_encoders<'a>(
             return Err(ValueFault {
                 column: c,
                 row: 0,
-                message: "the batch has no such column".into(),
+                error: ValueError::Invalid("the batch has no such column".into()),
             });
         };
         let enc = make_encoder(field, array.as_ref(), col.mapping.text, zones).map_err(|e| {
             ValueFault {
                 column: c,
                 row: 0,
-                message: e.to_string(),
+                error: ValueError::Arrow(e),
             }
         })?;
         encoders.push(enc);
@@ -76,7 +85,7 @@ fn write_row(
     out.push(b'[');
     for (c, enc) in encoders.iter_mut().enumerate() {
         if c > 0 {
-            out.push(b',');
+            out.push(VALUE_SEPARATOR);
         }
         enc.write(r, out).map_err(|m| fault(c, r, m))?;
     }
@@ -84,53 +93,114 @@ fn write_row(
     Ok(())
 }
 
-fn fault(column: usize, row: usize, message: String) -> ValueFault {
-    ValueFault {
-        column,
-        row,
-        message,
+fn fault(column: usize, row: usize, error: ValueError) -> ValueFault {
+    ValueFault { column, row, error }
+}
+
+/// Where [`write_segments`] writes a piece's segments.
+trait SegmentSink {
+    /// Why writing stops.
+    type Fault: From<ValueFault>;
+    /// The buffer the next values' JSON goes into.
+    fn json(&mut self) -> &mut Vec<u8>;
+    /// A segment starts.
+    fn begin_segment(&mut self) -> Result<(), Self::Fault>;
+    /// A row (ROW) or a value (COLUMN) was written.
+    fn after_value(&mut self) -> Result<(), Self::Fault>;
+    /// The segment ends.
+    fn end_segment(&mut self) -> Result<(), Self::Fault>;
+}
+
+/// Write the `rows` rows of `encoders` as the segments of one piece: ROW one segment, the
+/// rows `[v,v]` joined by `,`; COLUMN one segment per column, its values joined by `,`.
+#[inline]
+fn write_segments<S: SegmentSink>(
+    encoders: &mut [ColumnEncoder<'_>],
+    rows: usize,
+    orientation: Orientation,
+    sink: &mut S,
+) -> Result<(), S::Fault> {
+    match orientation {
+        Orientation::Row => {
+            sink.begin_segment()?;
+            for r in 0..rows {
+                let json = sink.json();
+                if r > 0 {
+                    json.push(VALUE_SEPARATOR);
+                }
+                write_row(encoders, r, json)?;
+                sink.after_value()?;
+            }
+            sink.end_segment()?;
+        }
+        Orientation::Column => {
+            for (c, enc) in encoders.iter_mut().enumerate() {
+                sink.begin_segment()?;
+                for r in 0..rows {
+                    let json = sink.json();
+                    if r > 0 {
+                        json.push(VALUE_SEPARATOR);
+                    }
+                    enc.write(r, json).map_err(|m| fault(c, r, m))?;
+                    sink.after_value()?;
+                }
+                sink.end_segment()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Plain JSON segments in one buffer.
+struct JsonSink<'a> {
+    json: &'a mut Vec<u8>,
+    seg_ends: Vec<usize>,
+}
+
+impl SegmentSink for JsonSink<'_> {
+    type Fault = ValueFault;
+
+    fn json(&mut self) -> &mut Vec<u8> {
+        self.json
+    }
+
+    fn begin_segment(&mut self) -> Result<(), ValueFault> {
+        Ok(())
+    }
+
+    fn after_value(&mut self) -> Result<(), ValueFault> {
+        Ok(())
+    }
+
+    fn end_segment(&mut self) -> Result<(), ValueFault> {
+        self.seg_ends.push(self.json.len());
+        Ok(())
     }
 }
 
-/// Encode all rows of `batch` (whose columns follow `table`'s schema) into `buf` (cleared).
-pub fn encode_rows(
+/// Encode all rows of `batch` (whose columns follow `table`'s schema) into a plain JSON
+/// piece written into `buf` (cleared).
+pub(crate) fn encode_json_piece(
     table: &TableModel,
     batch: &RecordBatch,
     orientation: Orientation,
     zones: ZoneMode,
     mut buf: Vec<u8>,
-) -> Result<EncodedRows, ValueFault> {
+) -> Result<JsonPiece, ValueFault> {
     buf.clear();
     let schema = batch.schema();
     let mut encoders = make_encoders(table, batch, &schema, zones)?;
     let rows = batch.num_rows();
-    let mut col_ends = Vec::new();
-    match orientation {
-        Orientation::Row => {
-            for r in 0..rows {
-                if r > 0 {
-                    buf.push(b',');
-                }
-                write_row(&mut encoders, r, &mut buf)?;
-            }
-        }
-        Orientation::Column => {
-            col_ends.reserve(encoders.len());
-            for (c, enc) in encoders.iter_mut().enumerate() {
-                for r in 0..rows {
-                    if r > 0 {
-                        buf.push(b',');
-                    }
-                    enc.write(r, &mut buf).map_err(|m| fault(c, r, m))?;
-                }
-                col_ends.push(buf.len());
-            }
-        }
-    }
-    Ok(EncodedRows {
+    let mut sink = JsonSink {
+        json: &mut buf,
+        seg_ends: Vec::with_capacity(Framing::new(orientation).segments(encoders.len())),
+    };
+    write_segments(&mut encoders, rows, orientation, &mut sink)?;
+    let seg_ends = sink.seg_ends;
+    Ok(JsonPiece {
         rows,
         json: buf,
-        col_ends,
+        seg_ends,
     })
 }
 
@@ -139,12 +209,11 @@ pub fn encode_rows(
 /// starting with a 4-character separator slot.
 #[derive(Debug)]
 pub(crate) struct EncodedPiece {
-    /// Number of rows.
-    pub rows: usize,
+    pub(crate) rows: usize,
     /// End of each segment in the buffer.
-    pub seg_ends: Vec<usize>,
+    pub(crate) seg_ends: Vec<usize>,
     /// JSON bytes the piece stands for (padding and 3 per separator slot included).
-    pub json_len: usize,
+    pub(crate) json_len: usize,
 }
 
 /// Why [`encode_piece`] produced no piece.
@@ -156,9 +225,36 @@ pub(crate) enum PieceFault {
     Overflow,
 }
 
+impl From<ValueFault> for PieceFault {
+    fn from(fault: ValueFault) -> Self {
+        PieceFault::Value(fault)
+    }
+}
+
 impl From<Overflow> for PieceFault {
     fn from(_: Overflow) -> Self {
         PieceFault::Overflow
+    }
+}
+
+impl SegmentSink for PieceWriter<'_> {
+    type Fault = PieceFault;
+
+    fn json(&mut self) -> &mut Vec<u8> {
+        self.json
+    }
+
+    fn begin_segment(&mut self) -> Result<(), PieceFault> {
+        Ok(PieceWriter::begin_segment(self)?)
+    }
+
+    #[inline]
+    fn after_value(&mut self) -> Result<(), PieceFault> {
+        Ok(PieceWriter::maybe_flush(self)?)
+    }
+
+    fn end_segment(&mut self) -> Result<(), PieceFault> {
+        Ok(PieceWriter::end_segment(self)?)
     }
 }
 
@@ -211,42 +307,12 @@ fn encode_piece_with(
     let schema = batch.schema();
     let mut encoders = make_encoders(table, batch, &schema, zones).map_err(PieceFault::Value)?;
     let rows = batch.num_rows();
-    let segments = match orientation {
-        Orientation::Row => 1,
-        Orientation::Column => encoders.len(),
-    };
+    let segments = Framing::new(orientation).segments(encoders.len());
     if scratch.capacity() < FLUSH_BYTES * 2 {
         scratch.reserve(FLUSH_BYTES * 2);
     }
     let mut w = PieceWriter::new(scratch, out, cap, segments);
-    match orientation {
-        Orientation::Row => {
-            w.begin_segment()?;
-            for r in 0..rows {
-                let json = &mut *w.json;
-                if r > 0 {
-                    json.push(b',');
-                }
-                write_row(&mut encoders, r, json).map_err(PieceFault::Value)?;
-                w.maybe_flush()?;
-            }
-            w.end_segment()?;
-        }
-        Orientation::Column => {
-            for (c, enc) in encoders.iter_mut().enumerate() {
-                w.begin_segment()?;
-                for r in 0..rows {
-                    if r > 0 {
-                        w.json.push(b',');
-                    }
-                    enc.write(r, w.json)
-                        .map_err(|m| PieceFault::Value(fault(c, r, m)))?;
-                    w.maybe_flush()?;
-                }
-                w.end_segment()?;
-            }
-        }
-    }
+    write_segments(&mut encoders, rows, orientation, &mut w)?;
     let (seg_ends, json_len) = w.finish();
     Ok(EncodedPiece {
         rows,
@@ -255,41 +321,27 @@ fn encode_piece_with(
     })
 }
 
-/// Write the chunk JSON made of `parts` (in order) through `sink`.
-///
-/// ROW: `[` rows `]`; COLUMN: `[[` column 1 `],[` column 2 `]]`. With no parts (or no rows)
-/// this is `[]` (ROW) or `[[],[],…]` with one empty array per column (COLUMN).
-pub fn write_chunk_json(
-    parts: &[EncodedRows],
+/// Write the chunk JSON made of `pieces` (in order) through `sink`, framed as the
+/// [`Framing`] of `orientation` says; pieces without rows are left out, and with no rows at
+/// all this is the framing's empty chunk.
+pub(crate) fn write_chunk_json(
+    pieces: &[JsonPiece],
     orientation: Orientation,
     columns: usize,
     sink: &mut impl FnMut(&[u8]),
 ) {
-    let parts = parts.iter().filter(|p| p.rows > 0);
-    sink(b"[");
-    match orientation {
-        Orientation::Row => {
-            for (i, p) in parts.enumerate() {
-                if i > 0 {
-                    sink(b",");
-                }
-                sink(&p.json);
-            }
-        }
-        Orientation::Column => {
-            let parts: Vec<&EncodedRows> = parts.collect();
-            for c in 0..columns {
-                sink(if c > 0 { b",[" } else { b"[" });
-                for (i, p) in parts.iter().enumerate() {
-                    if i > 0 {
-                        sink(b",");
-                    }
-                    let start = if c == 0 { 0 } else { p.col_ends[c - 1] };
-                    sink(&p.json[start..p.col_ends[c]]);
-                }
-                sink(b"]");
-            }
+    let framing = Framing::new(orientation);
+    let pieces: Vec<&JsonPiece> = pieces.iter().filter(|p| p.rows > 0).collect();
+    let segments = framing.segments(columns);
+    if pieces.is_empty() || segments == 0 {
+        sink(&framing.empty(columns));
+        return;
+    }
+    for s in 0..segments {
+        for (p, piece) in pieces.iter().enumerate() {
+            sink(framing.separator(s, p));
+            sink(piece.segment(s));
         }
     }
-    sink(b"]");
+    sink(framing.end());
 }

@@ -4,19 +4,18 @@
 //! - TIME `hh:mm:ss[.f]`, fraction trimmed of trailing zeros, up to 9 digits;
 //! - DATETIME `YYYY-MM-DDThh:mm:ss[.f]`, no zone.
 
-/// Seconds per day.
-pub const SECS_PER_DAY: i64 = 86_400;
+pub(crate) const SECS_PER_DAY: i64 = 86_400;
 /// Nanoseconds per second.
-pub const NANOS_PER_SEC: i64 = 1_000_000_000;
+pub(crate) const NANOS_PER_SEC: i64 = 1_000_000_000;
 
 /// Days since the epoch of 0000-01-01.
-pub const MIN_DATE_DAYS: i64 = -719_528;
+pub(crate) const MIN_DATE_DAYS: i64 = -719_528;
 /// Days since the epoch of 9999-12-31.
-pub const MAX_DATE_DAYS: i64 = 2_932_896;
+pub(crate) const MAX_DATE_DAYS: i64 = 2_932_896;
 
 /// The civil date `(year, month, day)` of `days` since 1970-01-01 (H. Hinnant's algorithm).
 /// Exact for `|days| < 2^60`; larger values saturate.
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days.clamp(-(1 << 60), 1 << 60) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097; // [0, 146096]
@@ -30,7 +29,8 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// Days since 1970-01-01 of a civil date (inverse of [`civil_from_days`]).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+#[cfg(test)]
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -43,7 +43,7 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// Write `YYYY-MM-DD` (no quotes) for `days` since the epoch; errors outside years 0..=9999.
 #[inline]
-pub fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
+pub(crate) fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
     if !(MIN_DATE_DAYS..=MAX_DATE_DAYS).contains(&days) {
         let (y, _, _) = civil_from_days(days);
         return Err(format!(
@@ -66,7 +66,7 @@ pub fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
 /// Write `"YYYY-MM-DD"` (with the quotes) for `days` since the epoch (the dates of
 /// 1900..2100 come from a table built once); errors outside years 0..=9999.
 #[inline]
-pub fn write_date_quoted(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
+pub(crate) fn write_date_quoted(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
     let text = match usize::try_from(days - TABLE_FIRST_DAY)
         .ok()
         .and_then(|i| DATE_TABLE.get(i))
@@ -123,7 +123,7 @@ fn date_text(days: i64) -> [u8; 10] {
 
 /// Write `hh:mm:ss[.f]` (no quotes) for a second of the day and a nanosecond fraction.
 #[inline]
-pub fn write_time(secs_of_day: u32, nanos: u32, out: &mut Vec<u8>) {
+pub(crate) fn write_time(secs_of_day: u32, nanos: u32, out: &mut Vec<u8>) {
     let (h, m, s) = (secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60);
     let digit = |v: u32| b'0' + (v % 10) as u8;
     out.extend_from_slice(&[
@@ -154,7 +154,7 @@ pub fn write_time(secs_of_day: u32, nanos: u32, out: &mut Vec<u8>) {
 
 /// Write `YYYY-MM-DDThh:mm:ss[.f]` (no quotes) for seconds since the epoch plus nanoseconds.
 #[inline]
-pub fn write_datetime(secs: i64, nanos: u32, out: &mut Vec<u8>) -> Result<(), String> {
+pub(crate) fn write_datetime(secs: i64, nanos: u32, out: &mut Vec<u8>) -> Result<(), String> {
     let days = secs.div_euclid(SECS_PER_DAY);
     let sod = secs.rem_euclid(SECS_PER_DAY) as u32;
     write_date(days, out)?;
@@ -165,7 +165,7 @@ pub fn write_datetime(secs: i64, nanos: u32, out: &mut Vec<u8>) -> Result<(), St
 
 /// Split a timestamp of `unit` into whole seconds and nanoseconds (floor division).
 #[inline]
-pub fn split_timestamp(v: i64, unit: arrow_schema::TimeUnit) -> (i64, u32) {
+pub(crate) fn split_timestamp(v: i64, unit: arrow_schema::TimeUnit) -> (i64, u32) {
     use arrow_schema::TimeUnit as U;
     let per_sec: i64 = match unit {
         U::Second => return (v, 0),
@@ -182,7 +182,7 @@ pub fn split_timestamp(v: i64, unit: arrow_schema::TimeUnit) -> (i64, u32) {
 ///
 /// Accepts `UTC`, `Z`, `GMT`, `Etc/UTC`, `Etc/GMT` (any case) and `±hh:mm`, `±hhmm`, `±hh`.
 /// Returns `None` for anything else (named IANA zones).
-pub fn parse_fixed_offset(zone: &str) -> Option<i32> {
+pub(crate) fn parse_fixed_offset(zone: &str) -> Option<i32> {
     let z = zone.trim();
     if ["UTC", "Z", "GMT", "Etc/UTC", "Etc/GMT", "+00:00", "-00:00"]
         .iter()

@@ -21,15 +21,29 @@ use super::temporal::{
 };
 use crate::model::ValueText;
 
-/// Writes one non-null value. An `Err` is a message about that value (column and row are
-/// added by the caller).
-pub trait ValueEncoder {
+/// Why a value (or a column) cannot be written; column and row are added by the caller.
+#[derive(Debug)]
+pub(crate) enum ValueError {
+    /// Our own description of what is wrong with the value.
+    Invalid(String),
+    /// Arrow could not format the value (or make the column's formatter).
+    Arrow(ArrowError),
+}
+
+impl From<String> for ValueError {
+    fn from(message: String) -> Self {
+        ValueError::Invalid(message)
+    }
+}
+
+/// Writes one non-null value. An `Err` says what is wrong with that value.
+pub(crate) trait ValueEncoder {
     /// Write the JSON token of the (non-null) value at `idx`.
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String>;
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError>;
 }
 
 /// A value encoder plus the column's logical nulls.
-pub struct ColumnEncoder<'a> {
+pub(crate) struct ColumnEncoder<'a> {
     inner: Box<dyn ValueEncoder + 'a>,
     nulls: Option<NullBuffer>,
 }
@@ -37,7 +51,7 @@ pub struct ColumnEncoder<'a> {
 impl ColumnEncoder<'_> {
     /// Write the value at `idx`, or `null`.
     #[inline]
-    pub fn write(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    pub(crate) fn write(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         if self.nulls.as_ref().is_some_and(|n| n.is_null(idx)) {
             out.extend_from_slice(b"null");
             Ok(())
@@ -49,7 +63,7 @@ impl ColumnEncoder<'_> {
 
 /// How zoned timestamps are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ZoneMode {
+pub(crate) enum ZoneMode {
     /// Convert to UTC.
     Utc,
     /// Keep the zone's local wall time (fixed offsets only).
@@ -63,7 +77,7 @@ static DISPLAY_OPTIONS: LazyLock<arrow_cast::display::FormatOptions<'static>> =
     LazyLock::new(arrow_cast::display::FormatOptions::default);
 
 /// Build the encoder for `array` (a column of `field`), writing values as `text` says.
-pub fn make_encoder<'a>(
+pub(crate) fn make_encoder<'a>(
     field: &'a FieldRef,
     array: &'a dyn Array,
     text: ValueText,
@@ -182,7 +196,7 @@ where
     T::Native: Into<i128>,
 {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         let v: i128 = self.0.value(idx).into();
         // Every integer type up to 64 bits has a magnitude that fits a u64.
         write_u64_signed(v < 0, v.unsigned_abs() as u64, out);
@@ -198,7 +212,7 @@ struct Float64Encoder<'a>(&'a PrimitiveArray<Float64Type>, ryu::Buffer);
 
 impl ValueEncoder for Float16Encoder<'_> {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         let v = self.0.value(idx).to_f32();
         if v.is_finite() {
             out.extend_from_slice(self.1.format_finite(v).as_bytes());
@@ -211,7 +225,7 @@ impl ValueEncoder for Float16Encoder<'_> {
 
 impl ValueEncoder for Float32Encoder<'_> {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         let v = self.0.value(idx);
         if v.is_finite() {
             out.extend_from_slice(self.1.format_finite(v).as_bytes());
@@ -224,7 +238,7 @@ impl ValueEncoder for Float32Encoder<'_> {
 
 impl ValueEncoder for Float64Encoder<'_> {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         let v = self.0.value(idx);
         if v.is_finite() {
             out.extend_from_slice(self.1.format_finite(v).as_bytes());
@@ -259,7 +273,7 @@ where
     T::Native: Into<i128>,
 {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         write_i128(self.array.value(idx).into(), self.scale, &mut self.buf, out);
         Ok(())
     }
@@ -269,7 +283,7 @@ struct Decimal256Encoder<'a>(&'a PrimitiveArray<Decimal256Type>, i8);
 
 impl ValueEncoder for Decimal256Encoder<'_> {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         write_i256(self.0.value(idx), self.1, out);
         Ok(())
     }
@@ -281,7 +295,7 @@ struct StringEncoder<'a, O: OffsetSizeTrait>(&'a GenericStringArray<O>);
 
 impl<O: OffsetSizeTrait> ValueEncoder for StringEncoder<'_, O> {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         write_json_string(self.0.value(idx).as_bytes(), out);
         Ok(())
     }
@@ -291,7 +305,7 @@ struct StringViewEncoder<'a>(&'a arrow_array::StringViewArray);
 
 impl ValueEncoder for StringViewEncoder<'_> {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         // Short strings live in the view itself: copied without a call to `memcpy`.
         if let Some(&view) = self.0.views().get(idx) {
             let len = view as u32 as usize;
@@ -308,7 +322,7 @@ struct BoolEncoder<'a>(&'a BooleanArray);
 
 impl ValueEncoder for BoolEncoder<'_> {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         out.extend_from_slice(if self.0.value(idx) { b"true" } else { b"false" });
         Ok(())
     }
@@ -317,7 +331,7 @@ impl ValueEncoder for BoolEncoder<'_> {
 struct NullEncoder;
 
 impl ValueEncoder for NullEncoder {
-    fn encode(&mut self, _idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, _idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         out.extend_from_slice(b"null");
         Ok(())
     }
@@ -329,8 +343,8 @@ struct Date32Encoder<'a>(&'a PrimitiveArray<Date32Type>);
 
 impl ValueEncoder for Date32Encoder<'_> {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
-        write_date_quoted(i64::from(self.0.value(idx)), out)
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        Ok(write_date_quoted(i64::from(self.0.value(idx)), out)?)
     }
 }
 
@@ -338,7 +352,7 @@ struct Date64Encoder<'a>(&'a PrimitiveArray<Date64Type>);
 
 impl ValueEncoder for Date64Encoder<'_> {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         out.push(b'"');
         write_date(self.0.value(idx).div_euclid(SECS_PER_DAY * 1000), out)?;
         out.push(b'"');
@@ -368,13 +382,13 @@ where
     T::Native: Into<i64>,
 {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         let v: i64 = self.array.value(idx).into();
         if v < 0 || v >= SECS_PER_DAY * self.per_sec {
-            return Err(format!(
+            return Err(ValueError::Invalid(format!(
                 "time value {v} (units of 1/{} s) is outside one day",
                 self.per_sec
-            ));
+            )));
         }
         let secs = (v / self.per_sec) as u32;
         let nanos = ((v % self.per_sec) * (NANOS_PER_SEC / self.per_sec)) as u32;
@@ -407,7 +421,7 @@ where
     T: ArrowPrimitiveType<Native = i64>,
 {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         let (secs, nanos) = split_timestamp(self.array.value(idx), self.unit);
         let secs = secs
             .checked_add(self.offset_secs)
@@ -442,7 +456,7 @@ fn dict<'a, K: ArrowDictionaryKeyType>(
 
 impl<K: ArrowDictionaryKeyType> ValueEncoder for DictEncoder<'_, K> {
     #[inline]
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         let key = self.keys.value(idx);
         let k = arrow_buffer::ArrowNativeType::as_usize(key);
         self.values.write(k, out)
@@ -457,7 +471,7 @@ struct JsonTextEncoder<'a> {
 }
 
 impl ValueEncoder for JsonTextEncoder<'_> {
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         self.scratch.clear();
         self.enc.encode(idx, &mut self.scratch);
         write_json_string(&self.scratch, out);
@@ -471,12 +485,12 @@ struct DisplayTextEncoder<'a> {
 }
 
 impl ValueEncoder for DisplayTextEncoder<'_> {
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
         self.scratch.clear();
         self.fmt
             .value(idx)
             .write(&mut self.scratch)
-            .map_err(|e| e.to_string())?;
+            .map_err(ValueError::Arrow)?;
         write_json_string(self.scratch.as_bytes(), out);
         Ok(())
     }
@@ -490,7 +504,7 @@ macro_rules! b64_impl {
     ($t:ty $(, $g:ident)?) => {
         impl<$($g: OffsetSizeTrait)?> ValueEncoder for $t {
             #[inline]
-            fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), String> {
+            fn encode(&mut self, idx: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
                 out.push(b'"');
                 base64_simd::STANDARD.encode_append(self.0.value(idx), out);
                 out.push(b'"');

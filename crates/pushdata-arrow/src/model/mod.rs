@@ -32,12 +32,13 @@
 //! Numeric columns (INTEGER, BIGINTEGER, DOUBLE, BIGDECIMAL) become metrics, all others
 //! attributes with one `ID` form; [`ModelOptions`] overrides per column. An attribute or
 //! metric of the same name in several tables is one attribute (metric) with one expression
-//! per table. Names follow the rules in [`names`]; table names within the dataset and
+//! per table. Names follow the rules of [`validate_name`] (the one definition is
+//! [`pushdata_core::wire::validate_name`]); table names within the dataset and
 //! column names within a table must be unique ignoring case (as the reference server
 //! compares them).
 
 mod mapping;
-pub mod names;
+mod names;
 
 use std::collections::HashSet;
 
@@ -411,82 +412,127 @@ pub fn infer_model(name: &str, tables: &[TableSchema], opts: &ModelOptions) -> R
     let mut table_models = Vec::with_capacity(tables.len());
     let mut attributes: Vec<AttributeModel> = Vec::new();
     let mut metrics: Vec<MetricModel> = Vec::new();
-
     for (ti, ts) in tables.iter().enumerate() {
-        validate_name("table", &ts.name)?;
-        if tables[..ti]
-            .iter()
-            .any(|o| o.name.to_lowercase() == ts.name.to_lowercase())
-        {
+        check_table_name(ts, &tables[..ti])?;
+        let table = table_model(ts, opts, &mut used_keys)?;
+        for c in &table.columns {
+            add_role(&mut attributes, &mut metrics, &ts.name, c)?;
+        }
+        table_models.push(table);
+    }
+    check_overrides_used(opts, &used_keys)?;
+    check_attributes_and_metrics(&attributes, &metrics)?;
+    Ok(Model {
+        name: name.to_string(),
+        description: opts.description.clone(),
+        tables: table_models,
+        attributes,
+        metrics,
+        utc: opts.utc,
+    })
+}
+
+/// A valid table name, unique (ignoring case) among the tables `before` it.
+fn check_table_name(ts: &TableSchema, before: &[TableSchema]) -> Result<()> {
+    validate_name("table", &ts.name)?;
+    if before
+        .iter()
+        .any(|o| o.name.to_lowercase() == ts.name.to_lowercase())
+    {
+        return Err(Error::InvalidName {
+            what: "table".into(),
+            name: ts.name.clone(),
+            reason: "two tables of the dataset have this name (names are compared \
+                     ignoring case)"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// The model of one table: every column's name checked, type mapped and role chosen
+/// (marking in `used_keys` the overrides that name it).
+fn table_model(
+    ts: &TableSchema,
+    opts: &ModelOptions,
+    used_keys: &mut [bool],
+) -> Result<TableModel> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut columns = Vec::with_capacity(ts.schema.fields().len());
+    for field in ts.schema.fields() {
+        let column = field.name().as_str();
+        validate_name(&format!("column of table {:?}", ts.name), column)?;
+        if !seen.insert(column.to_lowercase()) {
             return Err(Error::InvalidName {
-                what: "table".into(),
-                name: ts.name.clone(),
-                reason: "two tables of the dataset have this name (names are compared \
+                what: format!("column of table {:?}", ts.name),
+                name: column.to_string(),
+                reason: "two columns of the table have this name (names are compared \
                          ignoring case)"
                     .into(),
             });
         }
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut columns = Vec::with_capacity(ts.schema.fields().len());
-        for field in ts.schema.fields() {
-            let column = field.name().as_str();
-            validate_name(&format!("column of table {:?}", ts.name), column)?;
-            if !seen.insert(column.to_lowercase()) {
-                return Err(Error::InvalidName {
-                    what: format!("column of table {:?}", ts.name),
-                    name: column.to_string(),
-                    reason: "two columns of the table have this name (names are compared \
-                             ignoring case)"
-                        .into(),
-                });
-            }
-            let mapping = map_arrow_type(field.data_type(), opts.text_fallback).map_err(|why| {
-                Error::UnsupportedType {
-                    table: ts.name.clone(),
-                    column: column.to_string(),
-                    arrow_type: field.data_type().to_string(),
-                    hint: match why {
-                        Unmapped::NeedsTextOption => {
-                            "; enable ModelOptions::with_text_fallback(true) to write it as \
-                                 STRING (nested as JSON text, binary as base64, durations and \
-                                 intervals as text)"
-                        }
-                        Unmapped::Unsupported => "",
-                    },
-                }
-            })?;
-            check_zone(&ts.name, column, field.data_type(), opts.utc)?;
-            let role = column_role(opts, &mut used_keys, &ts.name, column, mapping.data_type)?;
-            columns.push(ColumnModel {
-                name: column.to_string(),
-                arrow_type: field.data_type().clone(),
-                mapping,
-                role,
-            });
-        }
-        for c in &columns {
-            add_role(&mut attributes, &mut metrics, &ts.name, c)?;
-        }
-        table_models.push(TableModel {
-            name: ts.name.clone(),
-            schema: ts.schema.clone(),
-            columns,
+        let mapping = column_mapping(&ts.name, column, field.data_type(), opts)?;
+        check_zone(&ts.name, column, field.data_type(), opts.utc)?;
+        let role = column_role(opts, used_keys, &ts.name, column, mapping.data_type)?;
+        columns.push(ColumnModel {
+            name: column.to_string(),
+            arrow_type: field.data_type().clone(),
+            mapping,
+            role,
         });
     }
+    Ok(TableModel {
+        name: ts.name.clone(),
+        schema: ts.schema.clone(),
+        columns,
+    })
+}
 
+/// The API type of a column, or why it has none.
+fn column_mapping(
+    table: &str,
+    column: &str,
+    t: &ArrowType,
+    opts: &ModelOptions,
+) -> Result<Mapping> {
+    map_arrow_type(t, opts.text_fallback).map_err(|why| Error::UnsupportedType {
+        table: table.to_string(),
+        column: column.to_string(),
+        arrow_type: t.to_string(),
+        hint: match why {
+            Unmapped::NeedsTextOption => {
+                "; enable ModelOptions::with_text_fallback(true) to write it as \
+                     STRING (nested as JSON text, binary as base64, durations and \
+                     intervals as text)"
+            }
+            Unmapped::Unsupported => "",
+        },
+    })
+}
+
+/// Every column override names a column of some table.
+fn check_overrides_used(opts: &ModelOptions, used_keys: &[bool]) -> Result<()> {
     let keys = opts
         .attributes
         .iter()
         .chain(&opts.metrics)
         .chain(opts.forms.iter().map(|f| &f.column));
-    for (key, used) in keys.zip(&used_keys) {
+    for (key, used) in keys.zip(used_keys) {
         if !used {
             return Err(Error::Model(format!(
                 "the override for column {key:?} names no column of any table"
             )));
         }
     }
-    for a in &attributes {
+    Ok(())
+}
+
+/// Valid attribute and metric names, no name both an attribute and a metric.
+fn check_attributes_and_metrics(
+    attributes: &[AttributeModel],
+    metrics: &[MetricModel],
+) -> Result<()> {
+    for a in attributes {
         validate_name("attribute", &a.name)?;
         if metrics.iter().any(|m| m.name.eq_ignore_ascii_case(&a.name)) {
             return Err(Error::Model(format!(
@@ -496,17 +542,10 @@ pub fn infer_model(name: &str, tables: &[TableSchema], opts: &ModelOptions) -> R
             )));
         }
     }
-    for m in &metrics {
+    for m in metrics {
         validate_name("metric", &m.name)?;
     }
-    Ok(Model {
-        name: name.to_string(),
-        description: opts.description.clone(),
-        tables: table_models,
-        attributes,
-        metrics,
-        utc: opts.utc,
-    })
+    Ok(())
 }
 
 fn check_zone(table: &str, column: &str, t: &ArrowType, utc: bool) -> Result<()> {

@@ -2,8 +2,6 @@
 //! [`pushdata_core::wire::validate_name`], with its error turned into this crate's
 //! [`Error::InvalidName`].
 
-pub use pushdata_core::wire::{FORBIDDEN_CHARS, MAX_NAME_CHARS};
-
 use crate::error::Error;
 
 /// Check a name; `what` says what is named, for the error.

@@ -43,7 +43,7 @@ fn column_type(
 }
 
 /// The Arrow schema of an instance's pages (from any of its pages).
-pub fn page_schema(page: &CubeInstance) -> SchemaRef {
+pub(crate) fn page_schema(page: &CubeInstance) -> SchemaRef {
     let mut fields = Vec::new();
     for a in page.attributes() {
         let many = a.forms.len() > 1;
@@ -85,12 +85,12 @@ pub fn page_schema(page: &CubeInstance) -> SchemaRef {
 
 /// Append a JSON token's value as text: strings unquoted, `null` as null, numbers and
 /// booleans as written.
-fn push_token(b: &mut StringBuilder, cell: &RawValue) -> std::result::Result<(), String> {
+fn push_token(b: &mut StringBuilder, cell: &RawValue) -> serde_json::Result<()> {
     let t = cell.get().trim();
     if t == "null" {
         b.append_null();
     } else if t.starts_with('"') {
-        let s: String = serde_json::from_str(t).map_err(|e| format!("invalid string {t}: {e}"))?;
+        let s: String = serde_json::from_str(t)?;
         b.append_value(s);
     } else {
         b.append_value(t);
@@ -98,116 +98,171 @@ fn push_token(b: &mut StringBuilder, cell: &RawValue) -> std::result::Result<(),
     Ok(())
 }
 
-/// Decode one page into a batch of `schema` (from [`page_schema`]). `cube` names the
-/// dataset in errors.
-pub fn page_to_batch(page: &CubeInstance, schema: &SchemaRef, cube: &str) -> Result<RecordBatch> {
-    let n = page.data.headers.rows.len();
-    let raw = &page.data.metric_values.raw;
-    let offset = page.data.paging.offset;
-    let err = |column: &str, row: usize, message: String| Error::Value {
-        table: format!("cube {cube}"),
-        column: column.to_string(),
-        row: offset + row as u64,
-        message,
-    };
-    let mut texts: Vec<(String, StringBuilder)> = Vec::with_capacity(schema.fields().len());
-    let mut col = 0usize;
-    for (ai, a) in page.attributes().iter().enumerate() {
-        let nforms = a.forms.len().max(1);
-        for fi in 0..nforms {
-            let name = schema
-                .fields()
-                .get(col)
-                .map(|f| f.name().clone())
-                .unwrap_or_default();
-            let mut b = StringBuilder::with_capacity(n, n * 8);
-            for (row, hr) in page.data.headers.rows.iter().enumerate() {
-                let ei = hr.get(ai).copied().ok_or_else(|| {
-                    err(
-                        &name,
-                        row,
-                        format!("data.headers.rows has no element index for attribute {ai}"),
-                    )
-                })?;
-                let el = a.elements.get(ei as usize).ok_or_else(|| {
-                    err(
-                        &name,
-                        row,
-                        format!(
+/// One column of a page, as the text of its cells.
+struct TextColumn {
+    name: String,
+    values: StringBuilder,
+}
+
+/// One page being decoded; `cube` names the dataset in errors.
+struct PageDecoder<'a> {
+    page: &'a CubeInstance,
+    cube: &'a str,
+    /// Rows of the page.
+    rows: usize,
+    /// Row of the instance the page starts at.
+    offset: u64,
+}
+
+impl PageDecoder<'_> {
+    fn table(&self) -> String {
+        format!("cube {}", self.cube)
+    }
+
+    /// A malformed page, at `row` of the page.
+    fn malformed(&self, column: &str, row: usize, message: String) -> Error {
+        Error::Value {
+            table: self.table(),
+            column: column.to_string(),
+            row: self.offset + row as u64,
+            message,
+            source: None,
+        }
+    }
+
+    /// Append the text of `cell` (at `row` of the page) to `column`.
+    fn push_cell(&self, column: &mut TextColumn, row: usize, cell: &RawValue) -> Result<()> {
+        push_token(&mut column.values, cell).map_err(|source| Error::Cell {
+            table: self.table(),
+            column: column.name.clone(),
+            row: self.offset + row as u64,
+            source,
+        })
+    }
+
+    /// Every attribute form's column (one column for an attribute without forms), named as
+    /// in `schema`.
+    fn attribute_columns(&self, schema: &SchemaRef, out: &mut Vec<TextColumn>) -> Result<()> {
+        for (ai, a) in self.page.attributes().iter().enumerate() {
+            for fi in 0..a.forms.len().max(1) {
+                let name = schema
+                    .fields()
+                    .get(out.len())
+                    .map(|f| f.name().clone())
+                    .unwrap_or_default();
+                let mut column = TextColumn {
+                    name,
+                    values: StringBuilder::with_capacity(self.rows, self.rows * 8),
+                };
+                for (row, hr) in self.page.data.headers.rows.iter().enumerate() {
+                    let ei = hr.get(ai).copied().ok_or_else(|| {
+                        let message =
+                            format!("data.headers.rows has no element index for attribute {ai}");
+                        self.malformed(&column.name, row, message)
+                    })?;
+                    let el = a.elements.get(ei as usize).ok_or_else(|| {
+                        let message = format!(
                             "element index {ei} is out of range ({} elements)",
                             a.elements.len()
-                        ),
-                    )
-                })?;
-                let cell = el.form_values.get(fi).ok_or_else(|| {
-                    err(
-                        &name,
-                        row,
-                        format!("element {ei} has no value for form {fi}"),
-                    )
-                })?;
-                push_token(&mut b, cell).map_err(|m| err(&name, row, m))?;
+                        );
+                        self.malformed(&column.name, row, message)
+                    })?;
+                    let cell = el.form_values.get(fi).ok_or_else(|| {
+                        let message = format!("element {ei} has no value for form {fi}");
+                        self.malformed(&column.name, row, message)
+                    })?;
+                    self.push_cell(&mut column, row, cell)?;
+                }
+                out.push(column);
             }
-            texts.push((name, b));
-            col += 1;
         }
+        Ok(())
     }
-    for (mi, m) in page.metrics().iter().enumerate() {
-        let mut b = StringBuilder::with_capacity(n, n * 8);
-        for row in 0..n {
-            let cell: Option<&RawCell> = raw.get(row).and_then(|r| r.get(mi));
-            let cell = cell.ok_or_else(|| {
-                err(
-                    &m.name,
-                    row,
-                    format!("data.metricValues.raw has no value for metric {mi}"),
-                )
-            })?;
-            push_token(&mut b, cell).map_err(|e| err(&m.name, row, e))?;
+
+    /// Every metric's column.
+    fn metric_columns(&self, out: &mut Vec<TextColumn>) -> Result<()> {
+        let raw = &self.page.data.metric_values.raw;
+        for (mi, m) in self.page.metrics().iter().enumerate() {
+            let mut column = TextColumn {
+                name: m.name.clone(),
+                values: StringBuilder::with_capacity(self.rows, self.rows * 8),
+            };
+            for row in 0..self.rows {
+                let cell: Option<&RawCell> = raw.get(row).and_then(|r| r.get(mi));
+                let cell = cell.ok_or_else(|| {
+                    let message = format!("data.metricValues.raw has no value for metric {mi}");
+                    self.malformed(&m.name, row, message)
+                })?;
+                self.push_cell(&mut column, row, cell)?;
+            }
+            out.push(column);
         }
-        texts.push((m.name.clone(), b));
+        Ok(())
     }
-    if texts.len() != schema.fields().len() {
-        return Err(Error::SchemaMismatch {
-            table: format!("cube {cube}"),
-            message: format!(
-                "page at offset {offset} has {} columns, the first page {}",
-                texts.len(),
-                schema.fields().len()
-            ),
-        });
-    }
-    let opts = CastOptions {
-        safe: false,
-        ..Default::default()
-    };
-    let mut cols: Vec<ArrayRef> = Vec::with_capacity(texts.len());
-    for ((name, mut b), f) in texts.into_iter().zip(schema.fields()) {
-        let a: ArrayRef = Arc::new(b.finish());
-        if f.data_type() == &ArrowType::Utf8 {
-            cols.push(a);
-            continue;
-        }
-        let c =
-            arrow_cast::cast_with_options(&a, f.data_type(), &opts).map_err(|e| Error::Value {
-                table: format!("cube {cube}"),
-                column: name.clone(),
-                row: offset,
+
+    /// The text columns converted to `schema`'s types.
+    fn typed_columns(&self, texts: Vec<TextColumn>, schema: &SchemaRef) -> Result<Vec<ArrayRef>> {
+        if texts.len() != schema.fields().len() {
+            return Err(Error::SchemaMismatch {
+                table: self.table(),
                 message: format!(
-                    "rows {offset}..{}: values do not read as {}: {e}",
-                    offset + n as u64,
-                    f.data_type()
+                    "page at offset {} has {} columns, the first page {}",
+                    self.offset,
+                    texts.len(),
+                    schema.fields().len()
                 ),
+            });
+        }
+        let opts = CastOptions {
+            safe: false,
+            ..Default::default()
+        };
+        let mut cols: Vec<ArrayRef> = Vec::with_capacity(texts.len());
+        for (mut text, f) in texts.into_iter().zip(schema.fields()) {
+            let a: ArrayRef = Arc::new(text.values.finish());
+            if f.data_type() == &ArrowType::Utf8 {
+                cols.push(a);
+                continue;
+            }
+            let c = arrow_cast::cast_with_options(&a, f.data_type(), &opts).map_err(|source| {
+                Error::Cast {
+                    table: self.table(),
+                    column: text.name.clone(),
+                    rows: self.offset..self.offset + self.rows as u64,
+                    data_type: f.data_type().to_string(),
+                    source,
+                }
             })?;
-        cols.push(c);
+            cols.push(c);
+        }
+        Ok(cols)
     }
+}
+
+/// Decode one page into a batch of `schema` (from [`page_schema`]). `cube` names the
+/// dataset in errors.
+pub(crate) fn page_to_batch(
+    page: &CubeInstance,
+    schema: &SchemaRef,
+    cube: &str,
+) -> Result<RecordBatch> {
+    let decoder = PageDecoder {
+        page,
+        cube,
+        rows: page.data.headers.rows.len(),
+        offset: page.data.paging.offset,
+    };
+    let mut texts = Vec::with_capacity(schema.fields().len());
+    decoder.attribute_columns(schema, &mut texts)?;
+    decoder.metric_columns(&mut texts)?;
+    let cols = decoder.typed_columns(texts, schema)?;
     RecordBatch::try_new_with_options(
         schema.clone(),
         cols,
-        &RecordBatchOptions::new().with_row_count(Some(n)),
+        &RecordBatchOptions::new().with_row_count(Some(decoder.rows)),
     )
     .map_err(|source| Error::Arrow {
-        table: format!("cube {cube}"),
+        table: decoder.table(),
         source,
     })
 }

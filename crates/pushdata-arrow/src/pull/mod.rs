@@ -21,7 +21,7 @@
 //! being decoded and the next one, fetched meanwhile), plus the Parquet writer's row
 //! group buffer when writing a file.
 
-pub mod decode;
+mod decode;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -32,17 +32,18 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use pushdata_core::Client;
-use pushdata_core::wire::{CubeInstance, CubeInstanceRequest, CubeObject};
+use pushdata_core::wire::{CubeInstance, CubeInstanceRequest, CubeObject, position_by_name};
 
-pub use decode::{page_schema, page_to_batch};
+use decode::{page_schema, page_to_batch};
 
 use crate::error::{Error, Result};
 
 /// Rows per page when none is given.
 pub const DEFAULT_PAGE_SIZE: u64 = 50_000;
 
-/// Reads a dataset through the Cube API. Build with [`Pull::new`], then [`Pull::open`]
-/// (pages as batches), [`Pull::collect`] or [`Pull::to_parquet`].
+/// Reads a dataset through the Cube API. Build with [`Pull::new`], then `.await` it or call
+/// [`Pull::open`] (pages as batches, [`PullPages`]), [`Pull::collect`] or
+/// [`Pull::to_parquet`].
 #[derive(Debug, Clone)]
 pub struct Pull {
     client: Client,
@@ -55,6 +56,7 @@ pub struct Pull {
 
 /// What a pull read.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PullReport {
     /// The dataset (cube) id.
     pub dataset_id: String,
@@ -128,9 +130,9 @@ impl Pull {
             .await
             .map_err(self.api(format!("cube definition of {}", self.dataset_id)))?;
         let find = |what: &str, list: &[CubeObject], wanted: &str| -> Result<String> {
-            list.iter()
-                .find(|o| o.name == wanted || o.id.eq_ignore_ascii_case(wanted))
-                .or_else(|| list.iter().find(|o| o.name.eq_ignore_ascii_case(wanted)))
+            position_by_name(list, wanted, |o| &o.name)
+                .or_else(|| list.iter().position(|o| o.id.eq_ignore_ascii_case(wanted)))
+                .and_then(|i| list.get(i))
                 .map(|o| o.id.clone())
                 .ok_or_else(|| {
                     Error::Config(format!(
@@ -226,6 +228,16 @@ impl Pull {
         std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))?;
         partial.0 = None;
         Ok(pages.report())
+    }
+}
+
+impl std::future::IntoFuture for Pull {
+    type Output = Result<PullPages>;
+    type IntoFuture = futures::future::BoxFuture<'static, Result<PullPages>>;
+
+    /// The same as [`Pull::open`].
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.open())
     }
 }
 
@@ -335,7 +347,10 @@ impl PullPages {
                 );
                 let page = handle
                     .await
-                    .map_err(|e| Error::Internal(format!("{step}: page fetch task: {e}")))?
+                    .map_err(|source| Error::Task {
+                        task: format!("{step}: page fetch task"),
+                        source,
+                    })?
                     .map_err(|source| Error::Api {
                         step: step.clone(),
                         source: Box::new(source),

@@ -1,5 +1,5 @@
-//! The settings of a push, as a plain struct (for callers that build them apart from the
-//! tables, such as a CLI). [`Push`](super::Push) has the same `with_*` methods.
+//! The settings of a push, owned by the builder ([`Push`](super::Push) sets them with its
+//! `with_*` methods; this struct only holds them and the rules derived from them).
 
 use std::collections::HashMap;
 
@@ -7,45 +7,32 @@ use pushdata_core::PublishWait;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
 
 use super::Workflow;
-use crate::encode::DEFAULT_CHUNK_BYTES;
+use crate::encode::{DEFAULT_CHUNK_BYTES, ZoneMode};
 use crate::model::ModelOptions;
-use crate::source::DEFAULT_BATCH_ROWS;
+use crate::source::{DEFAULT_BATCH_ROWS, ReadOptions};
 
-/// How a push runs. Defaults: policy `replace`, ROW orientation, 100 MiB chunks,
-/// 3 uploads in flight, at most 1.5 chunks' worth of encoded data in memory, 8192-row Parquet
-/// batches, 2 row groups decoded at once, multi-request workflow, the client's default
-/// publish wait.
+/// Defaults: policy `replace`, ROW orientation, 100 MiB chunks, 3 uploads in flight, the
+/// memory budget of [`Push`](super::Push#memory-bound), 8192-row Parquet batches, 2 row
+/// groups decoded at once, multi-request workflow, the client's default publish wait.
 #[derive(Debug, Clone)]
-pub struct PushOptions {
-    /// Update policy of every table without its own.
-    pub policy: UpdatePolicy,
-    /// Update policy per table.
-    pub table_policies: HashMap<String, UpdatePolicy>,
-    /// Chunk orientation (the single-request workflow always sends rows).
-    pub orientation: Orientation,
-    /// Target size of a chunk's base64 data.
-    pub chunk_bytes: usize,
-    /// Chunks uploaded at once.
-    pub concurrency: usize,
-    /// The most bytes of encoded chunk data in memory at once (chunk being built, queued and
-    /// uploading); `None`: `chunk_bytes × 3 / 2`. See
-    /// [`with_max_buffered_bytes`](PushOptions::with_max_buffered_bytes).
-    pub max_buffered_bytes: Option<usize>,
-    /// Rows per batch read from Parquet.
-    pub batch_rows: usize,
-    /// Parquet row groups decoded at once.
-    pub read_parallelism: usize,
-    /// How the model is inferred.
-    pub model_options: ModelOptions,
-    /// Multi-request or single-request workflow.
-    pub workflow: Workflow,
-    /// How long and how often to poll the publish status.
-    pub publish_wait: PublishWait,
+pub(crate) struct Settings {
+    pub(crate) policy: UpdatePolicy,
+    pub(crate) table_policies: HashMap<String, UpdatePolicy>,
+    pub(crate) orientation: Orientation,
+    pub(crate) chunk_bytes: usize,
+    pub(crate) concurrency: usize,
+    /// `None`: the default budget, [`default_budget`].
+    pub(crate) max_buffered_bytes: Option<usize>,
+    pub(crate) batch_rows: usize,
+    pub(crate) read_parallelism: usize,
+    pub(crate) model_options: ModelOptions,
+    pub(crate) workflow: Workflow,
+    pub(crate) publish_wait: PublishWait,
 }
 
-impl Default for PushOptions {
+impl Default for Settings {
     fn default() -> Self {
-        PushOptions {
+        Settings {
             policy: UpdatePolicy::Replace,
             table_policies: HashMap::new(),
             orientation: Orientation::Row,
@@ -61,100 +48,41 @@ impl Default for PushOptions {
     }
 }
 
-impl PushOptions {
-    /// Update policy of every table (default `replace`).
-    pub fn with_policy(mut self, policy: UpdatePolicy) -> Self {
-        self.policy = policy;
-        self
-    }
+/// The default memory budget for chunks of `chunk_bytes`: one and a half chunks (why: see
+/// [`Push`](super::Push#memory-bound)).
+pub(crate) fn default_budget(chunk_bytes: usize) -> usize {
+    (chunk_bytes / 2).saturating_mul(3)
+}
 
-    /// Update policy of one table.
-    pub fn with_table_policy(mut self, table: impl Into<String>, policy: UpdatePolicy) -> Self {
-        self.table_policies.insert(table.into(), policy);
-        self
-    }
-
-    /// Chunk orientation (default ROW).
-    pub fn with_orientation(mut self, orientation: Orientation) -> Self {
-        self.orientation = orientation;
-        self
-    }
-
-    /// Target size of a chunk's base64 data (default 100 MiB; at least 1 KiB).
-    pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
-        self.chunk_bytes = bytes.max(1024);
-        self
-    }
-
-    /// Chunks uploaded at once (default 3; at least 1).
-    pub fn with_concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
-    /// The most bytes of encoded chunk data that exist at once (multi-request workflow):
-    /// the buffers of the base64 pieces of the chunk being built, of the chunk waiting to
-    /// be uploaded and of the chunks being uploaded (and buffers kept for reuse). Default
-    /// `chunk_bytes × 3 / 2`: one chunk uploads while half of the next is encoded ahead (the
-    /// encoder is several times faster than an upload, so it finishes that chunk while the
-    /// server still works on the first; measured on `benches/bulk_load.rs`, SF 1 pushes
-    /// took about 5% longer than with two whole chunks, for about 50 MB less client
-    /// memory); at least 1 KiB.
-    ///
-    /// The encoder waits while encoding more would exceed it; a chunk's bytes are released
-    /// when its upload ends (success or failure). `concurrency` still limits the PUTs in
-    /// flight, but only as many chunks as fit in the budget exist: with the default, one
-    /// full chunk and half of the next. A budget smaller than `chunk_bytes` makes chunks of about the
-    /// budget. A single row larger than the budget still goes through, alone (it is then
-    /// the only encoded data in memory). Memory outside the budget: decoded input batches,
-    /// a small scratch per encoding thread and the HTTP client's buffers.
-    pub fn with_max_buffered_bytes(mut self, bytes: usize) -> Self {
-        self.max_buffered_bytes = Some(bytes.max(1024));
-        self
-    }
-
-    /// The memory budget in effect: [`max_buffered_bytes`](PushOptions::max_buffered_bytes)
-    /// or `chunk_bytes × 3 / 2`.
-    pub fn buffered_bytes_limit(&self) -> usize {
-        self.max_buffered_bytes
-            .unwrap_or_else(|| (self.chunk_bytes / 2).saturating_mul(3))
-    }
-
-    /// Rows per batch read from Parquet (default 8192).
-    pub fn with_batch_rows(mut self, rows: usize) -> Self {
-        self.batch_rows = rows.max(1);
-        self
-    }
-
-    /// Parquet row groups decoded at once (default 2).
-    pub fn with_read_parallelism(mut self, n: usize) -> Self {
-        self.read_parallelism = n.max(1);
-        self
-    }
-
-    /// How the model is inferred.
-    pub fn with_model_options(mut self, opts: ModelOptions) -> Self {
-        self.model_options = opts;
-        self
-    }
-
-    /// Multi-request (default) or single-request workflow.
-    pub fn with_workflow(mut self, workflow: Workflow) -> Self {
-        self.workflow = workflow;
-        self
-    }
-
-    /// How long and how often to poll the publish status.
-    pub fn with_publish_wait(mut self, wait: PublishWait) -> Self {
-        self.publish_wait = wait;
-        self
-    }
-
+impl Settings {
     /// The update policy of `table`.
-    pub fn policy_of(&self, table: &str) -> UpdatePolicy {
+    pub(crate) fn policy_of(&self, table: &str) -> UpdatePolicy {
         self.table_policies
             .get(table)
             .copied()
             .unwrap_or(self.policy)
+    }
+
+    /// The memory budget in effect.
+    pub(crate) fn buffered_bytes_limit(&self) -> usize {
+        self.max_buffered_bytes
+            .unwrap_or_else(|| default_budget(self.chunk_bytes))
+    }
+
+    /// How zoned timestamps are written.
+    pub(crate) fn zones(&self) -> ZoneMode {
+        if self.model_options.utc() {
+            ZoneMode::Utc
+        } else {
+            ZoneMode::Local
+        }
+    }
+
+    /// How Parquet sources are read.
+    pub(crate) fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            batch_rows: self.batch_rows,
+            read_parallelism: self.read_parallelism,
+        }
     }
 }

@@ -6,27 +6,8 @@
 //!   -> uploader (at most `concurrency` PUTs in flight)
 //! ```
 //!
-//! # Memory bound
-//!
-//! Encoded chunk data is bounded by a byte budget, `max_buffered_bytes` (default
-//! `chunk_bytes × 3 / 2`: one chunk uploads while half of the next is encoded ahead). What is counted is the
-//! capacity of the buffers the base64 pieces are written into: those of the chunk being
-//! built, of the chunk waiting in the channel, of the chunks being uploaded, and those given
-//! back and kept for reuse; together they never exceed the budget, so it bounds real memory
-//! (and buffers are reused rather than freed and allocated again). The encoder takes a
-//! slice's buffer before encoding it and never writes past it; a chunk's buffers come back
-//! when its upload ends, whether it succeeded or failed. When the budget is full the
-//! producer thread waits for an upload to end; when everything in the budget is the chunk
-//! being built, that chunk is sent (smaller than the target) instead of waiting. A single
-//! row larger than the budget still goes through: a buffer is always granted when nothing
-//! else is counted, so such a row is then the only encoded data in memory. `concurrency`
-//! limits the PUTs in flight, within the budget (with the default budget, at most two full
-//! chunks exist, so at most two PUTs of full chunks are in flight).
-//!
-//! Outside the budget: a JSON scratch of about 48 KB per encoding thread, the batches queued
-//! for one group of slices, the decoded batches of the Parquet row groups being read
-//! (`read_parallelism`, a few batches and the pages they point into each) or the batches an
-//! iterator/stream yields at once, and the HTTP client's buffers.
+//! Encoded chunk data is bounded by the memory budget ([`MemoryBudget`]); what it counts and
+//! what stays outside it is the [memory bound](super::Push#memory-bound) of a push.
 
 use std::sync::Arc;
 
@@ -41,47 +22,35 @@ use super::progress::{ProgressEvent, ProgressSink};
 use crate::encode::{Chunker, EncodedChunk, MemoryBudget, ZoneMode};
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::source::{BatchIter, ParquetSource};
-
-/// A table's batches, ready for the blocking producer thread.
-pub(crate) enum Feed {
-    Parquet(ParquetSource),
-    Iter(BatchIter),
-    /// Batches forwarded from an async stream by a task.
-    Channel(mpsc::Receiver<std::result::Result<RecordBatch, arrow_schema::ArrowError>>),
-    Memory(Vec<RecordBatch>),
-}
+use crate::source::TableReader;
 
 /// Encoding settings of the producer.
 #[derive(Clone, Copy)]
 pub(crate) struct ProduceConfig {
-    pub orientation: Orientation,
-    pub zones: ZoneMode,
-    pub chunk_bytes: usize,
+    pub(crate) orientation: Orientation,
+    pub(crate) zones: ZoneMode,
+    pub(crate) chunk_bytes: usize,
 }
 
 /// Rows and chunks per table, as produced.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Produced {
-    pub rows: u64,
-    pub chunks: u64,
+    pub(crate) rows: u64,
+    pub(crate) chunks: u64,
 }
-
-/// Marker message of the producer when the uploader went away (its error is the real one).
-pub(crate) const UPLOAD_STOPPED: &str = "the uploader stopped";
 
 /// Read and encode every table in order, sending chunks to `tx` (blocks when it is full),
 /// within `budget` (blocks while it is full).
 pub(crate) fn produce(
     model: &Model,
-    feeds: Vec<Feed>,
+    readers: Vec<TableReader>,
     cfg: ProduceConfig,
     budget: Arc<MemoryBudget>,
     tx: mpsc::Sender<EncodedChunk>,
     progress: &ProgressSink,
 ) -> Result<Vec<Produced>> {
-    let mut out = Vec::with_capacity(feeds.len());
-    for (table, feed) in model.tables.iter().zip(feeds) {
+    let mut out = Vec::with_capacity(readers.len());
+    for (table, reader) in model.tables.iter().zip(readers) {
         progress(ProgressEvent::TableStarted {
             table: table.name.clone(),
         });
@@ -94,41 +63,18 @@ pub(crate) fn produce(
                 table: ch.table.clone(),
                 rows: ch.rows.end,
             });
-            tx.blocking_send(ch)
-                .map_err(|_| Error::Internal(UPLOAD_STOPPED.into()))
-        };
-        let arrow_err = |source| Error::Arrow {
-            table: table.name.clone(),
-            source,
+            tx.blocking_send(ch).map_err(|_| Error::UploaderStopped)
         };
         {
             let mut rows_read = 0u64;
-            let mut feed_batch = |b: RecordBatch| -> Result<()> {
+            reader.read(&table.name, &mut |b: RecordBatch| -> Result<()> {
                 rows_read += b.num_rows() as u64;
                 progress(ProgressEvent::RowsRead {
                     table: table.name.clone(),
                     rows: rows_read,
                 });
                 chunker.push(&b, &mut emit)
-            };
-            match feed {
-                Feed::Parquet(p) => p.read(&mut feed_batch)?,
-                Feed::Iter(it) => {
-                    for b in it {
-                        feed_batch(b.map_err(arrow_err)?)?;
-                    }
-                }
-                Feed::Channel(mut rx) => {
-                    while let Some(b) = rx.blocking_recv() {
-                        feed_batch(b.map_err(arrow_err)?)?;
-                    }
-                }
-                Feed::Memory(batches) => {
-                    for b in batches {
-                        feed_batch(b)?;
-                    }
-                }
-            }
+            })?;
         }
         let rows = chunker.rows_in();
         chunker.finish(&mut emit)?;
@@ -145,8 +91,8 @@ pub(crate) fn produce(
 /// Uploaded bytes and chunks per table index.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Uploaded {
-    pub bytes: Vec<u64>,
-    pub chunks: Vec<u64>,
+    pub(crate) bytes: Vec<u64>,
+    pub(crate) chunks: Vec<u64>,
 }
 
 /// Upload every chunk from `rx`, at most `concurrency` at once. A chunk is dropped (its
@@ -203,22 +149,6 @@ pub(crate) async fn upload(
         }
     }
     Ok(totals)
-}
-
-/// Forward an async stream into a bounded channel the producer thread reads.
-pub(crate) fn forward_stream(
-    mut stream: crate::source::BatchStream,
-) -> mpsc::Receiver<std::result::Result<RecordBatch, arrow_schema::ArrowError>> {
-    let (tx, rx) = mpsc::channel(2);
-    tokio::spawn(async move {
-        while let Some(item) = stream.next().await {
-            let stop = item.is_err();
-            if tx.send(item).await.is_err() || stop {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 #[cfg(test)]
@@ -315,7 +245,9 @@ mod tests {
             let progress: ProgressSink = Arc::new(|_| {});
             let produced = produce(
                 &model,
-                vec![Feed::Memory(data.clone())],
+                vec![TableReader::Batches(Box::new(
+                    data.clone().into_iter().map(Ok),
+                ))],
                 cfg,
                 budget.clone(),
                 tx,

@@ -78,7 +78,7 @@ pub enum ProgressEvent {
 }
 
 /// Where progress events go.
-pub type ProgressSink = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+pub(crate) type ProgressSink = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
 
 pub(crate) fn noop() -> ProgressSink {
     Arc::new(|_| {})

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 /// One table of a push.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TableReport {
     /// Table name.
     pub name: String,
@@ -15,8 +16,9 @@ pub struct TableReport {
     pub bytes: u64,
 }
 
-/// The result of [`Push::execute`](super::Push::execute).
+/// What a finished [`Push`](super::Push) reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PushReport {
     /// The dataset pushed to (created or given).
     pub dataset_id: String,

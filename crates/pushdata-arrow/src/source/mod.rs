@@ -3,17 +3,24 @@
 
 mod parquet;
 
+use std::path::PathBuf;
+
 use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, SchemaRef};
+use futures::StreamExt;
 use futures::stream::BoxStream;
+use tokio::sync::mpsc;
 
-pub use self::parquet::{DEFAULT_BATCH_ROWS, ParquetSource};
+use crate::error::Error;
+
+pub(crate) use self::parquet::DEFAULT_BATCH_ROWS;
+pub use self::parquet::ParquetSource;
 
 /// An iterator of batches, as a `RecordBatchReader` yields them.
-pub type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
+pub(crate) type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
 
 /// An async stream of batches.
-pub type BatchStream = BoxStream<'static, Result<RecordBatch, ArrowError>>;
+pub(crate) type BatchStream = BoxStream<'static, Result<RecordBatch, ArrowError>>;
 
 /// An item of a batch iterator or stream: a `RecordBatch`, or a `Result` of one (as a
 /// `RecordBatchReader` yields).
@@ -34,10 +41,10 @@ impl BatchItem for Result<RecordBatch, ArrowError> {
     }
 }
 
-/// The batches of one table.
-pub enum Source {
+/// Where one table's batches come from, as given to the push builder.
+pub(crate) enum Source {
     /// A Parquet file (opened when the push starts).
-    Parquet(std::path::PathBuf),
+    Parquet(PathBuf),
     /// A blocking iterator of batches, with their schema.
     Iter(SchemaRef, BatchIter),
     /// An async stream of batches, with their schema.
@@ -62,4 +69,106 @@ impl std::fmt::Debug for Source {
             }
         }
     }
+}
+
+/// How a Parquet source is read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadOptions {
+    /// Rows per batch.
+    pub(crate) batch_rows: usize,
+    /// Row groups decoded at once.
+    pub(crate) read_parallelism: usize,
+}
+
+impl Source {
+    /// Open the source of table `table` for reading on a blocking thread: its schema and
+    /// its batches. A Parquet file's metadata is read here (off the async threads); a
+    /// stream is forwarded by a task into a bounded channel the reader receives from.
+    pub(crate) async fn open(
+        self,
+        table: &str,
+        options: ReadOptions,
+    ) -> Result<(SchemaRef, TableReader), Error> {
+        Ok(match self {
+            Source::Parquet(path) => {
+                let name = table.to_string();
+                let file = tokio::task::spawn_blocking(move || {
+                    ParquetSource::open(&name, path).map(|p| {
+                        p.with_batch_rows(options.batch_rows)
+                            .with_read_parallelism(options.read_parallelism)
+                    })
+                })
+                .await
+                .map_err(|source| Error::Task {
+                    task: "reading Parquet metadata".into(),
+                    source,
+                })??;
+                (file.schema(), TableReader::Parquet(file))
+            }
+            Source::Iter(schema, batches) => (schema, TableReader::Batches(batches)),
+            Source::Stream(schema, stream) => {
+                let mut rx = forward_stream(stream);
+                let batches: BatchIter = Box::new(std::iter::from_fn(move || rx.blocking_recv()));
+                (schema, TableReader::Batches(batches))
+            }
+            Source::Memory(schema, batches) => (
+                schema,
+                TableReader::Batches(Box::new(batches.into_iter().map(Ok))),
+            ),
+        })
+    }
+}
+
+/// An opened [`Source`]: read it with [`TableReader::read`] on a blocking thread.
+pub(crate) enum TableReader {
+    /// Row groups decoded in parallel, in file order.
+    Parquet(ParquetSource),
+    /// Batches from an iterator, an async stream (through a channel) or memory.
+    Batches(BatchIter),
+}
+
+impl std::fmt::Debug for TableReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TableReader::Parquet(p) => f.debug_tuple("Parquet").field(&p.path()).finish(),
+            TableReader::Batches(_) => f.write_str("Batches"),
+        }
+    }
+}
+
+impl TableReader {
+    /// Pass every batch of table `table` to `f`, in order; stops at the first error
+    /// (including one returned by `f`). Blocks: call it off the async threads.
+    pub(crate) fn read(
+        self,
+        table: &str,
+        f: &mut dyn FnMut(RecordBatch) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        match self {
+            TableReader::Parquet(p) => p.read(f),
+            TableReader::Batches(batches) => {
+                for b in batches {
+                    f(b.map_err(|source| Error::Arrow {
+                        table: table.to_string(),
+                        source,
+                    })?)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Forward an async stream into a bounded channel that a blocking thread receives from.
+fn forward_stream(mut stream: BatchStream) -> mpsc::Receiver<Result<RecordBatch, ArrowError>> {
+    let (tx, rx) = mpsc::channel(2);
+    tokio::spawn(async move {
+        while let Some(item) = stream.next().await {
+            let stop = item.is_err();
+            if tx.send(item).await.is_err() || stop {
+                break;
+            }
+        }
+    });
+    rx
 }

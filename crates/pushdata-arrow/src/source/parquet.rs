@@ -17,13 +17,15 @@ use crate::error::{Error, Result};
 const BATCHES_AHEAD: usize = 4;
 
 /// Rows per record batch read from Parquet (default).
-pub const DEFAULT_BATCH_ROWS: usize = 8192;
+pub(crate) const DEFAULT_BATCH_ROWS: usize = 8192;
 
-/// A Parquet file opened for reading: its metadata and Arrow schema are loaded once.
+/// A Parquet file opened for reading: its metadata and Arrow schema are loaded once. Use it
+/// to see a file's schema and row count before pushing it (for example to check its model
+/// with [`infer_model`](crate::infer_model)).
 ///
-/// [`ParquetSource::read`] decodes up to `read_parallelism` row groups at a time in
-/// parallel and streams their batches on in file order, so memory holds a few decoded
-/// batches per row group being decoded, never whole row groups.
+/// A push reads it by decoding up to `read_parallelism` row groups at a time in parallel
+/// and streaming their batches on in file order, so memory holds a few decoded batches per
+/// row group being decoded, never whole row groups.
 #[derive(Debug, Clone)]
 pub struct ParquetSource {
     table: String,
@@ -60,13 +62,13 @@ impl ParquetSource {
     }
 
     /// Rows per batch (default [`DEFAULT_BATCH_ROWS`]).
-    pub fn with_batch_rows(mut self, rows: usize) -> Self {
+    pub(crate) fn with_batch_rows(mut self, rows: usize) -> Self {
         self.batch_rows = rows.max(1);
         self
     }
 
     /// Row groups decoded at once (default 2).
-    pub fn with_read_parallelism(mut self, n: usize) -> Self {
+    pub(crate) fn with_read_parallelism(mut self, n: usize) -> Self {
         self.read_parallelism = n.max(1);
         self
     }
@@ -141,7 +143,7 @@ impl ParquetSource {
     /// streaming its batches through a channel of `BATCHES_AHEAD` (4) batches: decoding
     /// overlaps the caller's work, and memory holds at most
     /// `read_parallelism × BATCHES_AHEAD` decoded batches, whatever the row group size.
-    pub fn read(&self, f: &mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<()> {
+    pub(crate) fn read(&self, f: &mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<()> {
         let groups = self.num_row_groups();
         std::thread::scope(|scope| {
             let mut window: VecDeque<Receiver<Result<RecordBatch>>> = VecDeque::new();

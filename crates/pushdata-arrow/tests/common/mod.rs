@@ -7,7 +7,7 @@ use pushdata_core::{Client, Credentials};
 use pushdata_server::{Server, ServerConfig, ServerHandle};
 
 /// A running reference server, its temporary directory and a client logged in to it.
-pub struct Env {
+pub(crate) struct Env {
     pub server: Option<ServerHandle>,
     pub dir: tempfile::TempDir,
     pub client: Client,
@@ -15,12 +15,12 @@ pub struct Env {
 
 impl Env {
     /// The reference server with default settings.
-    pub async fn start() -> Env {
+    pub(crate) async fn start() -> Env {
         Self::start_with(|c| c).await
     }
 
     /// The reference server configured by `f`, data under `dir/data`.
-    pub async fn start_with(f: impl FnOnce(ServerConfig) -> ServerConfig) -> Env {
+    pub(crate) async fn start_with(f: impl FnOnce(ServerConfig) -> ServerConfig) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let server = Server::start(f(ServerConfig::new(dir.path().join("data"))))
             .await
@@ -42,16 +42,16 @@ impl Env {
     }
 
     /// The server's base URL.
-    pub fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         self.server.as_ref().unwrap().base_url().to_string()
     }
 
     /// The published rows of a table, read from the server's data directory.
-    pub fn read(&self, dataset_id: &str, table: &str) -> Vec<RecordBatch> {
+    pub(crate) fn read(&self, dataset_id: &str, table: &str) -> Vec<RecordBatch> {
         pushdata_server::read_table(&self.dir.path().join("data"), dataset_id, table).unwrap()
     }
 
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(s) = self.server.take() {
             s.shutdown().await.unwrap();
         }

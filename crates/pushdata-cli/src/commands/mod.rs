@@ -1,7 +1,7 @@
 //! One module per subcommand.
 
-pub mod pull;
-pub mod push;
-pub mod schema;
-pub mod serve;
-pub mod session;
+pub(crate) mod pull;
+pub(crate) mod push;
+pub(crate) mod schema;
+pub(crate) mod serve;
+pub(crate) mod session;

@@ -20,33 +20,33 @@ const DEFAULT_USER: &str = "administrator";
 /// The result of a pull, as printed by `pull --json`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PullSummary {
+pub(crate) struct PullSummary {
     /// The dataset read.
-    pub dataset_id: String,
+    pub(crate) dataset_id: String,
     /// The file written.
-    pub file: String,
+    pub(crate) file: String,
     /// Rows written.
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// Pages fetched.
-    pub pages: u64,
+    pub(crate) pages: u64,
     /// Column names and Arrow types, in order.
-    pub columns: Vec<ColumnSummary>,
+    pub(crate) columns: Vec<ColumnSummary>,
     /// Wall-clock time of the pull.
-    pub seconds: f64,
+    pub(crate) seconds: f64,
 }
 
 /// One column of the file written.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ColumnSummary {
+pub(crate) struct ColumnSummary {
     /// Column name.
-    pub name: String,
+    pub(crate) name: String,
     /// Arrow type.
-    pub arrow_type: String,
+    pub(crate) arrow_type: String,
 }
 
 /// Connect, pull, write the file, print the result.
-pub async fn run(args: PullArgs) -> Result<()> {
+pub(crate) async fn run(args: PullArgs) -> Result<()> {
     if args.dataset_id.trim().is_empty() {
         return Err(CliError::Usage("the dataset id must not be empty".into()));
     }

@@ -1,6 +1,7 @@
 //! `pushdata push FILE...`: files -> one dataset, through the push pipeline of
 //! `pushdata-arrow`, against `--url` or an embedded reference server.
 
+use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
 
 use pushdata_arrow::{Push, PushReport, TableSchema, Workflow, infer_model};
@@ -18,7 +19,7 @@ use crate::progress::Progress;
 const DEFAULT_USER: &str = "administrator";
 
 /// Check the inputs, connect, push, print the result.
-pub async fn run(args: PushArgs) -> Result<()> {
+pub(crate) async fn run(args: PushArgs) -> Result<()> {
     // Everything that can be checked locally is checked before any server is contacted.
     let tables = table_names(&args.files, args.table.as_deref())?;
     let dataset_name = match &args.dataset {
@@ -95,7 +96,16 @@ async fn push_to(
     let project = args.connection.project.as_deref();
     with_session(url, user, password, project, async |client: &Client| {
         let progress = Progress::new(inputs.iter().map(|i| i.rows).sum());
-        let push = build_push(client, args, dataset_name, inputs, &progress).execute();
+        let push = match &args.dataset_id {
+            Some(id) => {
+                let push = Push::into_dataset(client.clone(), id.clone());
+                configure(push, args, inputs, &progress).into_future()
+            }
+            None => {
+                let push = Push::create(client.clone(), dataset_name.to_string());
+                configure(push, args, inputs, &progress).into_future()
+            }
+        };
         let report = tokio::select! {
             report = push => report.map_err(CliError::from),
             _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted(
@@ -108,14 +118,14 @@ async fn push_to(
     .await
 }
 
-fn build_push(
-    client: &Client,
+/// The push's tables and settings from the command line.
+fn configure<D>(
+    push: Push<D>,
     args: &PushArgs,
-    dataset_name: &str,
     inputs: &[InputFile],
     progress: &Progress,
-) -> Push {
-    let mut push = Push::new(client.clone())
+) -> Push<D> {
+    let mut push = push
         .with_policy(args.policy.into())
         .with_orientation(args.orientation.into())
         .with_model_options(model_options(&args.model))
@@ -124,10 +134,6 @@ fn build_push(
         } else {
             Workflow::MultiRequest
         });
-    push = match &args.dataset_id {
-        Some(id) => push.with_dataset_id(id.clone()),
-        None => push.with_dataset_name(dataset_name.to_string()),
-    };
     for input in inputs {
         push = push.with_parquet_table(input.table.clone(), input.path.clone());
     }

@@ -8,7 +8,7 @@ use crate::inputs::{file_stem, model_options, read_inputs, table_names};
 use crate::output;
 
 /// Read the footers, infer the model with the same options `push` uses, print it.
-pub fn run(args: SchemaArgs) -> Result<()> {
+pub(crate) fn run(args: SchemaArgs) -> Result<()> {
     let tables = table_names(&args.files, None)?;
     let dataset = match args.files.first() {
         Some(first) => file_stem(first)?,

@@ -7,7 +7,7 @@ use crate::error::{CliError, Result};
 use crate::output;
 
 /// Start the server, print its base URL on stdout, wait for a shutdown signal, stop cleanly.
-pub async fn run(args: ServeArgs) -> Result<()> {
+pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data_dir).map_err(|source| CliError::Io {
         what: format!("creating the data directory {}", args.data_dir.display()),
         source,

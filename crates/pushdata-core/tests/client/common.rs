@@ -9,21 +9,21 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The base path of the API on the mock server.
-pub const BASE: &str = "/MicroStrategyLibrary";
+pub(crate) const BASE: &str = "/MicroStrategyLibrary";
 /// A token the mock login hands out.
-pub const TOKEN: &str = "tok-4c1d9e7a2b";
+pub(crate) const TOKEN: &str = "tok-4c1d9e7a2b";
 /// A password distinctive enough to search for in Debug output and logs.
-pub const PASSWORD: &str = "Zebra-Quokka-91!pw";
+pub(crate) const PASSWORD: &str = "Zebra-Quokka-91!pw";
 /// The default project id.
-pub const PROJECT: &str = "B19DEDCC11D4E0EFC000EB9495D0F44F";
+pub(crate) const PROJECT: &str = "B19DEDCC11D4E0EFC000EB9495D0F44F";
 
 /// `/MicroStrategyLibrary/api/{rest}`.
-pub fn api(rest: &str) -> String {
+pub(crate) fn api(rest: &str) -> String {
     format!("{BASE}/api/{rest}")
 }
 
 /// Retries that do not slow the tests down.
-pub fn fast_retry() -> RetryConfig {
+pub(crate) fn fast_retry() -> RetryConfig {
     RetryConfig::default()
         .with_max_retries(3)
         .with_retry_timeout(Duration::from_secs(10))
@@ -35,12 +35,12 @@ pub fn fast_retry() -> RetryConfig {
 }
 
 /// A client for `server` with fast retries.
-pub fn client(server: &MockServer) -> Client {
+pub(crate) fn client(server: &MockServer) -> Client {
     client_with(server, fast_retry())
 }
 
 /// A client for `server` with the given retries.
-pub fn client_with(server: &MockServer, retry: RetryConfig) -> Client {
+pub(crate) fn client_with(server: &MockServer, retry: RetryConfig) -> Client {
     Client::builder(format!("{}{BASE}", server.uri()))
         .with_timeout(Duration::from_secs(5))
         .with_connect_timeout(Duration::from_secs(2))
@@ -50,14 +50,14 @@ pub fn client_with(server: &MockServer, retry: RetryConfig) -> Client {
 }
 
 /// A successful login response carrying `token` and a session cookie.
-pub fn login_ok(token: &str) -> ResponseTemplate {
+pub(crate) fn login_ok(token: &str) -> ResponseTemplate {
     ResponseTemplate::new(204)
         .insert_header(AUTH_TOKEN_HEADER, token)
         .insert_header("set-cookie", "JSESSIONID=cookie-1; Path=/")
 }
 
 /// Mount a login that always hands out `token`.
-pub async fn mount_login(server: &MockServer, token: &str) {
+pub(crate) async fn mount_login(server: &MockServer, token: &str) {
     Mock::given(method("POST"))
         .and(path(api("auth/login")))
         .respond_with(login_ok(token))
@@ -66,7 +66,7 @@ pub async fn mount_login(server: &MockServer, token: &str) {
 }
 
 /// A client logged in as administrator (with [`PASSWORD`]) with [`PROJECT`] selected.
-pub async fn logged_in(server: &MockServer) -> Client {
+pub(crate) async fn logged_in(server: &MockServer) -> Client {
     mount_login(server, TOKEN).await;
     let client = client(server);
     client
@@ -78,7 +78,7 @@ pub async fn logged_in(server: &MockServer) -> Client {
 }
 
 /// The requests received on `path`, in order.
-pub async fn requests_to(server: &MockServer, p: &str) -> Vec<wiremock::Request> {
+pub(crate) async fn requests_to(server: &MockServer, p: &str) -> Vec<wiremock::Request> {
     server
         .received_requests()
         .await
@@ -89,12 +89,12 @@ pub async fn requests_to(server: &MockServer, p: &str) -> Vec<wiremock::Request>
 }
 
 /// An error body like the server's.
-pub fn error_body(code: &str, message: &str, ticket: &str) -> Value {
+pub(crate) fn error_body(code: &str, message: &str, ticket: &str) -> Value {
     json!({"code": code, "message": message, "ticketId": ticket, "iServerCode": -2147072488})
 }
 
 /// The projects of the seeds.
-pub fn projects_json() -> Value {
+pub(crate) fn projects_json() -> Value {
     json!([
         {"id": PROJECT, "name": "MicroStrategy Tutorial", "alias": "", "description": "d", "status": 0},
         {"id": "AF09B3E3458F78B4FBE4DEB68528BF7B", "name": "Human Resources Analysis Module", "alias": "", "status": 0}

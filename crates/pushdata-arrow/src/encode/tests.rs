@@ -1,16 +1,17 @@
 #![allow(clippy::unwrap_used)]
-//! Exact chunk JSON for each type in both orientations, and chunk cutting.
+//! Exact chunk JSON for each type in both orientations, and chunk cutting (unit tests: they
+//! drive the encoder's internals, [`Chunker`] and [`EncodedChunk`], directly).
 
 use std::sync::Arc;
 
+use super::{Chunker, EncodedChunk, ZoneMode, encode_base64, encode_json};
+use crate::{Error, ModelOptions, TableModel, TableSchema, infer_model};
 use arrow_array::builder::*;
 use arrow_array::types::Int32Type;
 use arrow_array::*;
 use arrow_buffer::i256;
 use arrow_schema::{DataType as A, Field, Schema, TimeUnit};
 use base64::Engine;
-use pushdata_arrow::encode::{Chunker, EncodedChunk, ZoneMode, encode_base64, encode_json};
-use pushdata_arrow::{Error, ModelOptions, TableModel, TableSchema, infer_model};
 use pushdata_core::wire::{ChunkRequest, Orientation};
 
 fn table(batch: &RecordBatch, opts: &ModelOptions) -> TableModel {

@@ -1,0 +1,129 @@
+//! The single-request workflow: one table, encoded whole, sent in one request.
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use pushdata_core::wire::Orientation;
+
+use super::{Opened, ProgressEvent, ProgressSink, PushReport, Run, TableReport, Target};
+use crate::encode::{ZoneMode, encode_base64};
+use crate::error::{Error, Result};
+use crate::model::{Model, TableModel};
+use crate::source::TableReader;
+
+/// The table of a single-request push, encoded.
+struct Encoded {
+    /// Its base64 data (ROW orientation).
+    data: String,
+    rows: u64,
+}
+
+impl Run {
+    /// Read and encode the one table, then create the dataset or update the table.
+    pub(super) async fn single_request(self, opened: Opened) -> Result<PushReport> {
+        let Opened { model, mut readers } = opened;
+        if model.tables.len() != 1 {
+            return Err(Error::Config(format!(
+                "the single-request workflow pushes one table; {} were given",
+                model.tables.len()
+            )));
+        }
+        let reader = readers
+            .pop()
+            .ok_or_else(|| Error::Config("no tables to push".into()))?;
+        let encoded = self.encode(&model, reader).await?;
+        let (rows, bytes) = (encoded.rows, encoded.data.len() as u64);
+        let dataset_id = self.send(&model, encoded.data).await?;
+        (self.progress)(ProgressEvent::Published {
+            dataset_id: dataset_id.clone(),
+        });
+        Ok(PushReport {
+            dataset_id,
+            session_id: None,
+            tables: vec![TableReport {
+                name: model.tables[0].name.clone(),
+                rows,
+                chunks: 1,
+                bytes,
+            }],
+            chunks: 1,
+            bytes,
+            elapsed: self.started.elapsed(),
+        })
+    }
+
+    /// Read the whole table and encode it, on a blocking thread.
+    async fn encode(&self, model: &Arc<Model>, reader: TableReader) -> Result<Encoded> {
+        let model = model.clone();
+        let zones = self.settings.zones();
+        let progress = self.progress.clone();
+        tokio::task::spawn_blocking(move || {
+            encode_whole_table(&model.tables[0], reader, zones, &progress)
+        })
+        .await
+        .map_err(|source| Error::Task {
+            task: "the encoder thread failed".into(),
+            source,
+        })?
+    }
+
+    /// `POST /api/datasets` (new dataset) or `PATCH` the table (existing dataset); returns
+    /// the dataset id.
+    async fn send(&self, model: &Model, data: String) -> Result<String> {
+        let table = &model.tables[0].name;
+        match &self.target {
+            Target::Existing { id, table_id } => {
+                let creator = model.to_table_creator(table, data)?;
+                let table_ref = table_id.as_ref().unwrap_or(table);
+                let policy = self.settings.policy_of(table);
+                self.client
+                    .update_table(id, table_ref, policy, &creator)
+                    .await
+                    .map_err(Run::api(format!(
+                        "update table {table:?} of dataset {id} ({policy})"
+                    )))?;
+                Ok(id.clone())
+            }
+            Target::New { .. } => {
+                let creator = model.to_dataset_creator(vec![data])?;
+                let created = self
+                    .client
+                    .create_dataset(&creator)
+                    .await
+                    .map_err(Run::api(format!("create dataset {:?}", model.name)))?;
+                (self.progress)(ProgressEvent::DatasetCreated {
+                    dataset_id: created.dataset_id.clone(),
+                });
+                Ok(created.dataset_id)
+            }
+        }
+    }
+}
+
+/// Read every batch of `table` and encode them into one ROW body (blocking).
+fn encode_whole_table(
+    table: &TableModel,
+    reader: TableReader,
+    zones: ZoneMode,
+    progress: &ProgressSink,
+) -> Result<Encoded> {
+    progress(ProgressEvent::TableStarted {
+        table: table.name.clone(),
+    });
+    let mut batches: Vec<RecordBatch> = Vec::new();
+    reader.read(&table.name, &mut |b| {
+        batches.push(b);
+        Ok(())
+    })?;
+    let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+    progress(ProgressEvent::RowsRead {
+        table: table.name.clone(),
+        rows,
+    });
+    let data = encode_base64(table, &batches, Orientation::Row, zones)?;
+    progress(ProgressEvent::RowsEncoded {
+        table: table.name.clone(),
+        rows,
+    });
+    Ok(Encoded { data, rows })
+}
