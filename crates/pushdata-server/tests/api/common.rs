@@ -11,19 +11,22 @@ use pushdata_server::{HookError, PublishHook, Server, ServerConfig, ServerHandle
 use reqwest::Method;
 use serde_json::{Value, json};
 
-pub const PROJECT: &str = "B19DEDCC11D4E0EFC000EB9495D0F44F";
+pub(crate) const PROJECT: &str = "B19DEDCC11D4E0EFC000EB9495D0F44F";
 
-pub async fn start(dir: &Path) -> ServerHandle {
+pub(crate) async fn start(dir: &Path) -> ServerHandle {
     start_with(dir, |c| c).await
 }
 
-pub async fn start_with(dir: &Path, f: impl FnOnce(ServerConfig) -> ServerConfig) -> ServerHandle {
+pub(crate) async fn start_with(
+    dir: &Path,
+    f: impl FnOnce(ServerConfig) -> ServerConfig,
+) -> ServerHandle {
     let config = f(ServerConfig::new(dir).with_addr("127.0.0.1:0".parse().unwrap()));
     Server::start(config).await.unwrap()
 }
 
 /// A server whose publishes run `hook` (the seam for faults and delays).
-pub async fn start_with_hook(dir: &Path, hook: impl PublishHook) -> ServerHandle {
+pub(crate) async fn start_with_hook(dir: &Path, hook: impl PublishHook) -> ServerHandle {
     let config = ServerConfig::new(dir).with_addr("127.0.0.1:0".parse().unwrap());
     Server::start_with_hook(config, std::sync::Arc::new(hook))
         .await
@@ -33,7 +36,7 @@ pub async fn start_with_hook(dir: &Path, hook: impl PublishHook) -> ServerHandle
 /// Fails every publish after its files are written, before the swap (a crash at the
 /// worst moment).
 #[derive(Debug)]
-pub struct FailBeforeSwap;
+pub(crate) struct FailBeforeSwap;
 
 impl PublishHook for FailBeforeSwap {
     fn before_swap(&self, _dataset_id: &str, _version: u64) -> Result<(), HookError> {
@@ -43,7 +46,7 @@ impl PublishHook for FailBeforeSwap {
 
 /// Delays the start of every upload-session publish.
 #[derive(Debug)]
-pub struct DelayPublish(pub std::time::Duration);
+pub(crate) struct DelayPublish(pub std::time::Duration);
 
 impl PublishHook for DelayPublish {
     fn before_publish(&self, _dataset_id: &str) {
@@ -52,29 +55,29 @@ impl PublishHook for DelayPublish {
 }
 
 #[derive(Clone)]
-pub struct Api {
-    pub client: reqwest::Client,
-    pub base: String,
-    pub token: Option<String>,
-    pub project: Option<String>,
+pub(crate) struct Api {
+    pub(crate) client: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) token: Option<String>,
+    pub(crate) project: Option<String>,
 }
 
-pub struct Resp {
-    pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: String,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Resp {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
-    pub fn error(&self) -> ErrorBody {
+    pub(crate) fn error(&self) -> ErrorBody {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("not an ErrorBody ({e}): {}", self.body))
     }
     /// Assert the status and that the error message contains every needle.
-    pub fn assert_error(&self, status: u16, needles: &[&str]) {
+    pub(crate) fn assert_error(&self, status: u16, needles: &[&str]) {
         assert_eq!(self.status, status, "body: {}", self.body);
         let e = self.error();
         assert!(e.code.is_some() && e.ticket_id.is_some(), "{e:?}");
@@ -85,7 +88,7 @@ impl Resp {
 }
 
 impl Api {
-    pub fn new(handle: &ServerHandle) -> Self {
+    pub(crate) fn new(handle: &ServerHandle) -> Self {
         Api {
             client: reqwest::Client::new(),
             base: handle.base_url().to_string(),
@@ -95,12 +98,12 @@ impl Api {
     }
 
     /// A logged-in API (administrator, empty password).
-    pub async fn login(handle: &ServerHandle) -> Self {
+    pub(crate) async fn login(handle: &ServerHandle) -> Self {
         Api::login_as(handle, "administrator", "").await
     }
 
     /// A logged-in API for `user`.
-    pub async fn login_as(handle: &ServerHandle, user: &str, password: &str) -> Self {
+    pub(crate) async fn login_as(handle: &ServerHandle, user: &str, password: &str) -> Self {
         let mut api = Api::new(handle);
         let body = json!({"loginMode": 1, "username": user, "password": password}).to_string();
         let r = api
@@ -111,7 +114,7 @@ impl Api {
         api
     }
 
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         m: Method,
         path: &str,
@@ -141,29 +144,29 @@ impl Api {
         }
     }
 
-    pub async fn get(&self, path: &str) -> Resp {
+    pub(crate) async fn get(&self, path: &str) -> Resp {
         self.send(Method::GET, path, None, &[]).await
     }
 
-    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> Resp {
         self.send(Method::POST, path, Some(&body.to_string()), &[])
             .await
     }
 
     /// Server still serving: projects listing works.
-    pub async fn assert_alive(&self) {
+    pub(crate) async fn assert_alive(&self) {
         let r = self.get("/api/projects").await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
 
     /// Create a model; returns (dataset id).
-    pub async fn create_model(&self, model: &Value) -> String {
+    pub(crate) async fn create_model(&self, model: &Value) -> String {
         let r = self.post("/api/datasets/models", model).await;
         assert_eq!(r.status, 200, "{}", r.body);
         r.json()["id"].as_str().unwrap().to_string()
     }
 
-    pub async fn open_session(&self, ds: &str, tables: &Value) -> String {
+    pub(crate) async fn open_session(&self, ds: &str, tables: &Value) -> String {
         let r = self
             .post(
                 &format!("/api/datasets/{ds}/uploadSessions"),
@@ -174,7 +177,7 @@ impl Api {
         r.json()["uploadSessionId"].as_str().unwrap().to_string()
     }
 
-    pub async fn put_chunk(
+    pub(crate) async fn put_chunk(
         &self,
         ds: &str,
         sid: &str,
@@ -192,7 +195,7 @@ impl Api {
         .await
     }
 
-    pub async fn publish_and_wait(&self, ds: &str, sid: &str) -> PublishStatus {
+    pub(crate) async fn publish_and_wait(&self, ds: &str, sid: &str) -> PublishStatus {
         let r = self
             .send(
                 Method::POST,
@@ -205,7 +208,7 @@ impl Api {
         self.wait(ds, sid).await
     }
 
-    pub async fn wait(&self, ds: &str, sid: &str) -> PublishStatus {
+    pub(crate) async fn wait(&self, ds: &str, sid: &str) -> PublishStatus {
         for _ in 0..4800 {
             let r = self
                 .get(&format!(
@@ -223,7 +226,7 @@ impl Api {
     }
 
     /// One session, one chunk per table, publish, wait; asserts success.
-    pub async fn push(&self, ds: &str, tables: &[(&str, &str, &str)]) {
+    pub(crate) async fn push(&self, ds: &str, tables: &[(&str, &str, &str)]) {
         let spec: Vec<Value> = tables
             .iter()
             .map(|(t, p, _)| json!({ "name": t, "updatePolicy": p }))
@@ -238,12 +241,12 @@ impl Api {
     }
 }
 
-pub fn b64(s: &str) -> String {
+pub(crate) fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
 }
 
 /// Rows as `a|b|c` strings (nulls empty).
-pub fn rows(batches: &[RecordBatch]) -> Vec<String> {
+pub(crate) fn rows(batches: &[RecordBatch]) -> Vec<String> {
     let opts = FormatOptions::default();
     let mut out = Vec::new();
     for b in batches {
@@ -264,14 +267,14 @@ pub fn rows(batches: &[RecordBatch]) -> Vec<String> {
     out
 }
 
-pub fn stored(dir: &Path, ds: &str, table: &str) -> Vec<String> {
+pub(crate) fn stored(dir: &Path, ds: &str, table: &str) -> Vec<String> {
     rows(&pushdata_server::read_table(dir, ds, table).unwrap())
 }
 
 /// A model with one table `items(id INTEGER, name STRING, value DOUBLE)` keyed by the
 /// attribute Item (ID form id, DESC form name), metric value; and a second table
 /// `plain(x INTEGER, y DOUBLE)` with only metrics (no key).
-pub fn items_model(name: &str) -> Value {
+pub(crate) fn items_model(name: &str) -> Value {
     json!({
         "name": name,
         "tables": [
@@ -296,4 +299,4 @@ pub fn items_model(name: &str) -> Value {
     })
 }
 
-pub const BASE_ROWS: &str = r#"[[1,"a",1.0],[2,"b",2.0],[3,"c",3.0]]"#;
+pub(crate) const BASE_ROWS: &str = r#"[[1,"a",1.0],[2,"b",2.0],[3,"c",3.0]]"#;
