@@ -16,33 +16,106 @@ use crate::store::{Definition, MergePolicy, TableDef};
 
 /// A dataset's definition, stored as `definition.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(from = "DefinitionFile", into = "DefinitionFile")]
 pub(crate) struct DatasetDef {
-    /// Dataset id.
     pub(crate) id: String,
-    /// Dataset name.
     pub(crate) name: String,
-    /// Project the dataset belongs to.
+    /// The project the dataset belongs to.
     pub(crate) project_id: String,
-    /// Optional description.
-    #[serde(default)]
     pub(crate) description: Option<String>,
-    /// Folder id, if one was given.
-    #[serde(default)]
+    /// The folder id, if one was given.
     pub(crate) folder_id: Option<String>,
-    /// Tables.
     pub(crate) tables: Vec<TableDef>,
-    /// Attributes (multi-request form of the expressions).
-    pub(crate) attributes: Vec<ModelAttribute>,
-    /// Metrics.
-    pub(crate) metrics: Vec<ModelMetric>,
-    /// One id per attribute, same order.
-    pub(crate) attribute_ids: Vec<String>,
-    /// One id per metric, same order.
-    pub(crate) metric_ids: Vec<String>,
-    /// The user who created it.
-    #[serde(default)]
+    /// Attributes with their ids (multi-request form of the expressions).
+    pub(crate) attributes: Vec<WithId<ModelAttribute>>,
+    /// Metrics with their ids.
+    pub(crate) metrics: Vec<WithId<ModelMetric>>,
+    /// The user who created it (empty in files written before owners were kept).
     pub(crate) owner: String,
+}
+
+/// An object of the dataset (attribute or metric) and the id the server gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WithId<T> {
+    pub(crate) id: String,
+    pub(crate) item: T,
+}
+
+impl<T> std::ops::Deref for WithId<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.item
+    }
+}
+
+/// `definition.json` as it is written: the ids beside the objects, in lists of the same
+/// order (the layout of files written by earlier versions, kept readable).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DefinitionFile {
+    id: String,
+    name: String,
+    project_id: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    folder_id: Option<String>,
+    tables: Vec<TableDef>,
+    attributes: Vec<ModelAttribute>,
+    metrics: Vec<ModelMetric>,
+    attribute_ids: Vec<String>,
+    metric_ids: Vec<String>,
+    #[serde(default)]
+    owner: String,
+}
+
+/// Pair objects with their ids; an object without one (a damaged file) gets a new id.
+fn with_ids<T>(items: Vec<T>, ids: Vec<String>) -> Vec<WithId<T>> {
+    let mut ids = ids.into_iter();
+    items
+        .into_iter()
+        .map(|item| WithId {
+            id: ids.next().unwrap_or_else(ids::new_object_id),
+            item,
+        })
+        .collect()
+}
+
+impl From<DefinitionFile> for DatasetDef {
+    fn from(f: DefinitionFile) -> Self {
+        DatasetDef {
+            id: f.id,
+            name: f.name,
+            project_id: f.project_id,
+            description: f.description,
+            folder_id: f.folder_id,
+            tables: f.tables,
+            attributes: with_ids(f.attributes, f.attribute_ids),
+            metrics: with_ids(f.metrics, f.metric_ids),
+            owner: f.owner,
+        }
+    }
+}
+
+impl From<DatasetDef> for DefinitionFile {
+    fn from(d: DatasetDef) -> Self {
+        let (attribute_ids, attributes) = d.attributes.into_iter().map(|a| (a.id, a.item)).unzip();
+        let (metric_ids, metrics) = d.metrics.into_iter().map(|m| (m.id, m.item)).unzip();
+        DefinitionFile {
+            id: d.id,
+            name: d.name,
+            project_id: d.project_id,
+            description: d.description,
+            folder_id: d.folder_id,
+            tables: d.tables,
+            attributes,
+            metrics,
+            attribute_ids,
+            metric_ids,
+            owner: d.owner,
+        }
+    }
 }
 
 impl Definition for DatasetDef {
@@ -257,14 +330,8 @@ impl Draft {
             description: self.description,
             folder_id: self.folder_id,
             tables: defs,
-            attribute_ids: self
-                .attributes
-                .iter()
-                .map(|_| ids::new_object_id())
-                .collect(),
-            metric_ids: self.metrics.iter().map(|_| ids::new_object_id()).collect(),
-            attributes: self.attributes,
-            metrics: self.metrics,
+            attributes: with_ids(self.attributes, Vec::new()),
+            metrics: with_ids(self.metrics, Vec::new()),
             owner: owner.to_string(),
         })
     }

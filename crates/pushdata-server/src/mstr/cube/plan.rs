@@ -105,18 +105,18 @@ pub(crate) fn metric_name(m: usize) -> String {
 
 /// The index of the attribute with id (any case) or name `id`.
 fn find_attribute(def: &DatasetDef, id: &str) -> Option<usize> {
-    def.attribute_ids
+    def.attributes
         .iter()
-        .position(|a| a.eq_ignore_ascii_case(id))
+        .position(|a| a.id.eq_ignore_ascii_case(id))
         .or_else(|| def.attributes.iter().position(|a| a.name == id))
 }
 
 /// The index of the metric with id (any case) or name `id`.
 fn find_metric(def: &DatasetDef, id: &str) -> Option<usize> {
-    def.metric_ids
+    def.metrics
         .iter()
-        .position(|a| a.eq_ignore_ascii_case(id))
-        .or_else(|| def.metrics.iter().position(|a| a.name == id))
+        .position(|m| m.id.eq_ignore_ascii_case(id))
+        .or_else(|| def.metrics.iter().position(|m| m.name == id))
 }
 
 /// The first table (and column index) an expression of `exprs` names.
@@ -260,7 +260,7 @@ fn requested_metrics(def: &DatasetDef, objects: &[RequestedObject]) -> Result<Ve
 /// The forms of an attribute asked for, typed by the column that holds each.
 fn resolve_attribute(ds: &Dataset, snap: &Snapshot, w: &WantedAttribute) -> Result<AttrOut> {
     let a = &ds.def.attributes[w.index];
-    let aid = &ds.def.attribute_ids[w.index];
+    let aid = &a.id;
     let mut forms = Vec::new();
     for (fi, f) in a.attribute_forms.iter().enumerate() {
         let fid = form_id(aid, fi);
@@ -310,7 +310,7 @@ fn resolve_metric(ds: &Dataset, snap: &Snapshot, mi: usize) -> Result<MetricOut>
         })?;
     Ok(MetricOut {
         index: mi,
-        id: ds.def.metric_ids[mi].clone(),
+        id: md.id.clone(),
         name: md.name.clone(),
         data_type: t.columns[c].data_type,
         decimal: stored_decimal(snap, t, c),

@@ -79,9 +79,9 @@ fn filter_columns(def: &DatasetDef, f: &ViewFilter, t: &TableDef) -> Vec<FilterC
     let mut out = Vec::new();
     for id in filter::named_attributes(f) {
         let Some(ai) = def
-            .attribute_ids
+            .attributes
             .iter()
-            .position(|a| a.eq_ignore_ascii_case(&id))
+            .position(|a| a.id.eq_ignore_ascii_case(&id))
         else {
             continue;
         };
@@ -97,7 +97,7 @@ fn filter_columns(def: &DatasetDef, f: &ViewFilter, t: &TableDef) -> Vec<FilterC
             .collect();
         if !columns.is_empty() {
             out.push(FilterColumns {
-                attribute_id: def.attribute_ids[ai].clone(),
+                attribute_id: def.attributes[ai].id.clone(),
                 columns,
             });
         }

@@ -121,9 +121,9 @@ fn add_filter_tables<'d>(
 ) {
     for id in filter::named_attributes(f) {
         let Some(ai) = def
-            .attribute_ids
+            .attributes
             .iter()
-            .position(|a| a.eq_ignore_ascii_case(&id))
+            .position(|a| a.id.eq_ignore_ascii_case(&id))
         else {
             continue;
         };

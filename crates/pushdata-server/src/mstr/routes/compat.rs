@@ -148,9 +148,8 @@ pub(crate) fn cube_objects(ds: &Dataset) -> (Vec<CubeObject>, Vec<CubeObject>) {
         .def
         .attributes
         .iter()
-        .zip(&ds.def.attribute_ids)
-        .map(|(a, id)| CubeObject {
-            id: id.clone(),
+        .map(|a| CubeObject {
+            id: a.id.clone(),
             name: a.name.clone(),
             object_type: "Attribute".to_string(),
         })
@@ -159,9 +158,8 @@ pub(crate) fn cube_objects(ds: &Dataset) -> (Vec<CubeObject>, Vec<CubeObject>) {
         .def
         .metrics
         .iter()
-        .zip(&ds.def.metric_ids)
-        .map(|(a, id)| CubeObject {
-            id: id.clone(),
+        .map(|a| CubeObject {
+            id: a.id.clone(),
             name: a.name.clone(),
             object_type: "Metric".to_string(),
         })
