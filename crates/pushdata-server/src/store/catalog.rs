@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow_array::RecordBatch;
 use arrow_schema::DataType as ArrowType;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use pushdata_core::wire::ColumnHeader;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -82,17 +82,41 @@ pub(crate) struct Dataset<D> {
     /// Set when the dataset is deleted: a commit that was waiting for the lock fails
     /// instead of recreating its directory.
     pub(super) deleted: AtomicBool,
+    /// Version files readers have pinned (file -> readers): garbage collection keeps them.
+    pub(super) pins: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 pub(super) const DEFINITION: &str = "definition.json";
 pub(super) const CURRENT: &str = "current.json";
 
 /// One published version of a dataset, pinned: what it reads stays the same whatever is
-/// published meanwhile.
+/// published meanwhile (its files are not collected while it lives).
 #[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
     dir: PathBuf,
     manifest: Arc<Manifest>,
+    _pin: Option<Arc<Pin>>,
+}
+
+/// Keeps a version's files from garbage collection until dropped.
+#[derive(Debug)]
+struct Pin {
+    files: Vec<String>,
+    pins: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        let mut pins = self.pins.lock();
+        for f in &self.files {
+            if let Some(n) = pins.get_mut(f) {
+                *n -= 1;
+                if *n == 0 {
+                    pins.remove(f);
+                }
+            }
+        }
+    }
 }
 
 impl Snapshot {
@@ -136,12 +160,34 @@ impl<D: Definition> Dataset<D> {
         self.manifest.read().clone()
     }
 
-    /// The current version, pinned for reading.
+    /// The current version, pinned for reading: its files stay until the snapshot (and
+    /// every clone of it) is dropped, whatever is published meanwhile.
     pub(crate) fn snapshot(&self) -> Snapshot {
+        // Pin under the manifest's read lock: a commit swaps the manifest under its write
+        // lock before it collects garbage, so it sees the pins of every version it replaces.
+        let current = self.manifest.read();
+        let manifest = current.clone();
+        let files: Vec<String> = manifest.tables.values().map(|t| t.file.clone()).collect();
+        {
+            let mut pins = self.pins.lock();
+            for f in &files {
+                *pins.entry(f.clone()).or_insert(0) += 1;
+            }
+        }
+        drop(current);
         Snapshot {
             dir: self.dir.clone(),
-            manifest: self.manifest(),
+            manifest,
+            _pin: Some(Arc::new(Pin {
+                files,
+                pins: self.pins.clone(),
+            })),
         }
+    }
+
+    /// Whether a reader has pinned the version file `rel`.
+    pub(super) fn is_pinned(&self, rel: &str) -> bool {
+        self.pins.lock().contains_key(rel)
     }
 
     /// Whether the dataset was deleted (it only lives on in the hands of earlier callers).
@@ -176,6 +222,7 @@ impl<D: Definition> Dataset<D> {
             manifest: RwLock::new(Arc::new(manifest.clone())),
             publish_lock: tokio::sync::Mutex::new(()),
             deleted: AtomicBool::new(false),
+            pins: Arc::default(),
         };
         ds.remove_unreferenced_files(&manifest);
         Ok(ds)
@@ -246,6 +293,7 @@ pub(crate) fn read_table(root: &Path, dataset_id: &str, table: &str) -> Result<V
     Snapshot {
         manifest: Arc::new(read_manifest(&dir)?),
         dir,
+        _pin: None,
     }
     .read_table(&t.id)
 }
@@ -306,6 +354,7 @@ impl<D: Definition> Catalog<D> {
             manifest: RwLock::new(Arc::new(Manifest::default())),
             publish_lock: tokio::sync::Mutex::new(()),
             deleted: AtomicBool::new(false),
+            pins: Arc::default(),
         });
         self.datasets
             .write()

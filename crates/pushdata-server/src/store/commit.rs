@@ -259,7 +259,7 @@ impl<D: Definition> Dataset<D> {
             };
             for e in rd.flatten() {
                 let rel = format!("tables/{tid}/{}", e.file_name().to_string_lossy());
-                if rel != tv.file && Some(&rel) != keep_prev.as_ref() {
+                if rel != tv.file && Some(&rel) != keep_prev.as_ref() && !self.is_pinned(&rel) {
                     let _ = std::fs::remove_file(e.path());
                 }
             }
@@ -346,6 +346,44 @@ mod tests {
                 a.values().to_vec()
             })
             .collect()
+    }
+
+    #[test]
+    fn a_pinned_snapshot_reads_its_version_whatever_is_published_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog: Catalog<Def> = Catalog::open(dir.path()).unwrap();
+        let ds = catalog.create(def()).unwrap();
+        let control = || CommitControl {
+            hook: &NoHook,
+            cancelled: &|| false,
+        };
+        ds.commit(vec![upload(&[1])], control()).unwrap();
+        let pinned = ds.snapshot();
+        // Two publishes: without the pin, the second collects version 1's file.
+        ds.commit(vec![upload(&[2])], control()).unwrap();
+        ds.commit(vec![upload(&[3])], control()).unwrap();
+        assert_eq!(values(&pinned), [1]);
+        assert_eq!(values(&ds.snapshot()), [3]);
+        // Unpinned, it goes at the next publish.
+        let file = dir
+            .path()
+            .join("D")
+            .join(&pinned.manifest().tables["T"].file);
+        drop(pinned);
+        ds.commit(vec![upload(&[4])], control()).unwrap();
+        assert!(!file.exists());
+    }
+
+    fn def() -> Def {
+        Def {
+            id: "D".into(),
+            tables: vec![TableDef {
+                id: "T".into(),
+                name: "t".into(),
+                columns: vec![ColumnHeader::new("v", DataType::Integer)],
+                key_columns: vec![],
+            }],
+        }
     }
 
     #[test]

@@ -147,3 +147,34 @@ async fn single_request_bodies_wait_for_a_decode_slot_like_chunks() {
     assert_eq!(stored(dir.path(), &ds, "items").len(), 3);
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_cube_page_is_capped_whatever_the_limit_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("big")).await;
+    let rows = 100_001;
+    let data = format!(
+        "[{}]",
+        (0..rows)
+            .map(|i| format!("[{i},\"n\",1.0]"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    api.push(&ds, &[("items", "replace", &data)]).await;
+    for limit in ["-1", "1000000"] {
+        let r = api
+            .post(
+                &format!("/api/v2/cubes/{ds}/instances?limit={limit}"),
+                &json!({"requestedObjects": {
+                    "attributes": [{"id": "Item"}], "metrics": [{"id": "value"}]}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", &r.body[..r.body.len().min(300)]);
+        let paging = &r.json()["data"]["paging"];
+        assert_eq!(paging["total"], rows, "{paging}");
+        assert_eq!(paging["current"], 100_000, "{paging}");
+    }
+    h.shutdown().await.unwrap();
+}

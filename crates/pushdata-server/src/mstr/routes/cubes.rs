@@ -2,7 +2,8 @@
 //! instance (grouped rows of the requested attributes and metrics) and returns its first
 //! page; `GET /api/v2/cubes/{id}/instances/{instanceId}` returns further pages.
 //!
-//! Query parameters: `offset` (default 0), `limit` (default 1000; `-1` for all rows),
+//! Query parameters: `offset` (default 0), `limit` (default 1000; `-1` for as many rows as
+//! a page may have, [`MAX_PAGE_ROWS`]; larger limits are capped there too),
 //! `fields` (`-data.metricValues.formatted` leaves the formatted values out).
 
 use axum::Json;
@@ -19,12 +20,22 @@ use crate::mstr::error::{ApiError, Result};
 use crate::mstr::publish::blocking;
 
 /// The page size when the request gives none.
+/// The most rows one page renders, whatever the request asks: a page is built in memory.
+pub(crate) const MAX_PAGE_ROWS: u64 = 100_000;
+
 const DEFAULT_LIMIT: u64 = 1000;
 
 struct PageParams {
     offset: u64,
     limit: Option<u64>,
     formatted: bool,
+}
+
+impl PageParams {
+    /// The rows this page renders: the limit asked, at most [`MAX_PAGE_ROWS`].
+    fn rows(&self) -> u64 {
+        self.limit.unwrap_or(MAX_PAGE_ROWS).min(MAX_PAGE_ROWS)
+    }
 }
 
 fn page_params(q: Option<&str>) -> Result<PageParams> {
@@ -85,14 +96,11 @@ pub(crate) async fn create_instance(
     } else {
         parse_json(&bytes, &format!("POST /api/v2/cubes/{id}/instances"))?
     };
-    // Publishes of this dataset wait until the instance is materialized.
-    let locked = ds.clone();
-    let _guard = locked.publish_lock.lock().await;
+    // The instance reads a pinned snapshot: publishes of the dataset go on meanwhile.
     let state = s.clone();
     let page = blocking(move || {
         let inst = state.cube_instances.create(&ds, &req)?;
-        let limit = params.limit.unwrap_or(inst.result.total.max(1));
-        grid::render(&inst, params.offset, limit, params.formatted)
+        grid::render(&inst, params.offset, params.rows(), params.formatted)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(page)))
@@ -107,10 +115,8 @@ pub(crate) async fn instance_page(
 ) -> Result<Json<CubeInstance>> {
     let params = page_params(q.as_deref())?;
     let inst = s.cube_instances.get(&ds.def.id, &instance_id)?;
-    let page = blocking(move || {
-        let limit = params.limit.unwrap_or(inst.result.total.max(1));
-        grid::render(&inst, params.offset, limit, params.formatted)
-    })
-    .await?;
+    let page =
+        blocking(move || grid::render(&inst, params.offset, params.rows(), params.formatted))
+            .await?;
     Ok(Json(page))
 }
