@@ -23,7 +23,10 @@ fn a_second_server_on_a_data_directory_exits_non_zero_naming_it_and_its_holder()
     BufReader::new(serve.stdout.take().unwrap())
         .read_line(&mut url)
         .unwrap();
-    assert!(url.starts_with("http://127.0.0.1:"), "serve printed {url:?}");
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "serve printed {url:?}"
+    );
 
     let sales = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sales.parquet");
     for args in [

@@ -195,7 +195,8 @@ impl Api {
         .await
     }
 
-    pub(crate) async fn publish_and_wait(&self, ds: &str, sid: &str) -> PublishStatus {
+    /// Ask for the publish of an upload session (it runs in the background).
+    pub(crate) async fn publish(&self, ds: &str, sid: &str) {
         let r = self
             .send(
                 Method::POST,
@@ -205,6 +206,23 @@ impl Api {
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    /// Delete a dataset the way mstrio-py does (204).
+    pub(crate) async fn delete_dataset(&self, ds: &str) {
+        let r = self
+            .send(
+                Method::DELETE,
+                &format!("/api/objects/{ds}?type=3"),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+
+    pub(crate) async fn publish_and_wait(&self, ds: &str, sid: &str) -> PublishStatus {
+        self.publish(ds, sid).await;
         self.wait(ds, sid).await
     }
 

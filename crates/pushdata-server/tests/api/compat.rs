@@ -69,15 +69,7 @@ async fn compat_endpoints() {
     );
 
     // Delete the dataset: gone from listings, files removed.
-    let r = api
-        .send(
-            Method::DELETE,
-            &format!("/api/objects/{ds}?type=3"),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, 204, "{}", r.body);
+    api.delete_dataset(&ds).await;
     api.get(&format!("/api/v2/cubes/{ds}"))
         .await
         .assert_error(404, &[&ds]);

@@ -19,28 +19,12 @@ async fn a_publish_racing_a_delete_fails_and_leaves_no_orphan() {
         .await;
     let r = api.put_chunk(&ds, &sid, "items", 1, BASE_ROWS).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = api
-        .send(
-            Method::POST,
-            &format!("/api/datasets/{ds}/uploadSessions/{sid}/publish"),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    api.publish(&ds, &sid).await;
     // A second session, still open when the dataset goes.
     let open = api
         .open_session(&ds, &json!([{"name": "items", "updatePolicy": "add"}]))
         .await;
-    let r = api
-        .send(
-            Method::DELETE,
-            &format!("/api/objects/{ds}?type=3"),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, 204, "{}", r.body);
+    api.delete_dataset(&ds).await;
 
     // The publish that was waiting fails instead of recreating the dataset's directory.
     tokio::time::sleep(Duration::from_millis(800)).await;
