@@ -101,7 +101,11 @@ fn make_dataset(dir: &Path) -> String {
             ],
         )
         .unwrap();
-        let first = orders(vec![10, 10, 20], vec!["pen", "pen", "ink"], vec![1.0, 1.0, 2.0]);
+        let first = orders(
+            vec![10, 10, 20],
+            vec!["pen", "pen", "ink"],
+            vec![1.0, 1.0, 2.0],
+        );
         let report = Push::create(client.clone(), "shops")
             .with_memory_table("Shops", shops_schema, vec![shops])
             .with_memory_table("Orders", orders_schema(), vec![first])
@@ -114,7 +118,11 @@ fn make_dataset(dir: &Path) -> String {
             .await
             .unwrap();
         Push::into_dataset(client.clone(), &report.dataset_id)
-            .with_memory_table("Orders", orders_schema(), vec![orders(vec![40], vec!["cup"], vec![8.0])])
+            .with_memory_table(
+                "Orders",
+                orders_schema(),
+                vec![orders(vec![40], vec!["cup"], vec![8.0])],
+            )
             .with_model_options(ModelOptions::default().with_form("shop", "shop_id", "ID"))
             .with_policy(UpdatePolicy::Upsert)
             .execute()
@@ -178,7 +186,11 @@ fn pull_table_writes_every_stored_row() {
             "3",
         ],
     );
-    assert_eq!((v["rows"].as_u64(), v["pages"].as_u64()), (Some(4), Some(2)), "{v}");
+    assert_eq!(
+        (v["rows"].as_u64(), v["pages"].as_u64()),
+        (Some(4), Some(2)),
+        "{v}"
+    );
     assert_eq!(
         v["columns"],
         serde_json::json!([
@@ -206,7 +218,15 @@ fn pull_table_writes_every_stored_row() {
     assert_eq!(rows, stored);
     // --table with --attribute is a usage error.
     pushdata(tmp.path())
-        .args(["pull", &id, "--table", "Orders", "--attribute", "shop", "-o"])
+        .args([
+            "pull",
+            &id,
+            "--table",
+            "Orders",
+            "--attribute",
+            "shop",
+            "-o",
+        ])
         .arg(tmp.path().join("x.parquet"))
         .assert()
         .code(2);

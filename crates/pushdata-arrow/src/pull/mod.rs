@@ -71,8 +71,8 @@ pub struct Pull {
 /// A page fetched: of a cube instance, or of a table's rows.
 #[derive(Debug)]
 enum Page {
-    /// A cube instance page.
-    Cube(CubeInstance),
+    /// A cube instance page (boxed: it is large).
+    Cube(Box<CubeInstance>),
     /// A table rows page.
     Table(TableRowsPage),
 }
@@ -218,7 +218,7 @@ impl Pull {
             instance_id: first.instance_id.clone(),
             version: None,
             next_offset: 0,
-            pending: Some(Page::Cube(first)),
+            pending: Some(Page::Cube(Box::new(first))),
             inflight: None,
             pull: self,
             schema,
@@ -416,7 +416,7 @@ impl PullPages {
                 None => client
                     .cube_instance_page(&cube, &instance, offset, limit)
                     .await
-                    .map(Page::Cube),
+                    .map(|p| Page::Cube(Box::new(p))),
             }
         })
     }

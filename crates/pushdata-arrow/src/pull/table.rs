@@ -37,7 +37,9 @@ pub(super) fn page_to_batch(
         source,
     };
     let reader = StreamReader::try_new(Cursor::new(page.ipc.clone()), None).map_err(ipc)?;
-    let batches = reader.collect::<std::result::Result<Vec<_>, _>>().map_err(ipc)?;
+    let batches = reader
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(ipc)?;
     arrow_select::concat::concat_batches(schema, &batches).map_err(ipc)
 }
 

@@ -118,7 +118,10 @@ pub(crate) enum CubeError {
         sum: i128,
     },
     /// The table asked for (by id or name) is not a table of the dataset.
-    #[error("dataset {dataset} has no table {table:?}; its tables are {}", quoted_list(tables))]
+    #[error(
+        "dataset {dataset} has no table {table:?}; its tables are {}",
+        quoted_list(tables)
+    )]
     UnknownTable {
         /// The dataset id.
         dataset: String,

@@ -69,7 +69,11 @@ pub(crate) fn keep_present(joined: RecordBatch, required: &[Vec<usize>]) -> Resu
     for group in required {
         let cols = group
             .iter()
-            .map(|ti| schema.index_of(&presence_name(*ti)).map(|i| joined.column(i)))
+            .map(|ti| {
+                schema
+                    .index_of(&presence_name(*ti))
+                    .map(|i| joined.column(i))
+            })
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(CubeError::arrow(JOINING))?;
         for (r, k) in keep.iter_mut().enumerate() {

@@ -17,11 +17,11 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::http::{HeaderName, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use pushdata_core::wire::{CubeInstance, CubeInstanceRequest};
 
 use super::extract::InDataset;
@@ -164,7 +164,9 @@ fn rows_params(q: Option<&str>) -> Result<PageRequest> {
             "limit" => {
                 p.limit = number("limit")?;
                 if p.limit == 0 {
-                    return Err(ApiError::bad_request("query parameter limit must be positive"));
+                    return Err(ApiError::bad_request(
+                        "query parameter limit must be positive",
+                    ));
                 }
             }
             "version" => p.version = Some(v),
