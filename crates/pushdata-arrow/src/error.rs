@@ -162,6 +162,32 @@ pub enum Error {
         source: Box<pushdata_core::Error>,
     },
 
+    /// An exact table read ([`Pull::table`](crate::Pull::table)) was refused with 404, 405
+    /// or 501: the server lacks the pushdata table rows extension (MicroStrategy servers
+    /// do), or the dataset or table does not exist (the server's message says which).
+    #[error(
+        "{step}: {source}; exact table reads use {extension}, an extension of the pushdata reference server that MicroStrategy servers do not have (or the dataset or table does not exist)"
+    )]
+    NoTableRowsExtension {
+        /// Which call failed.
+        step: String,
+        /// The extension's endpoint.
+        extension: &'static str,
+        /// The client error (boxed: it is large).
+        #[source]
+        source: Box<pushdata_core::Error>,
+    },
+
+    /// A page of an exact table read is not a valid Arrow IPC stream.
+    #[error("{step}: the page is not a valid Arrow IPC stream: {source}")]
+    TableRowsPage {
+        /// Which page.
+        step: String,
+        /// Arrow's error.
+        #[source]
+        source: arrow_schema::ArrowError,
+    },
+
     /// A task of the push or pull stopped unexpectedly: it panicked or was cancelled.
     #[error("internal: {task}: {source}")]
     Task {

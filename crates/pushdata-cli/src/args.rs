@@ -159,6 +159,12 @@ pub(crate) struct PullArgs {
     #[arg(long = "metric", value_name = "NAME")]
     pub(crate) metrics: Vec<String>,
 
+    /// Read the stored rows of this table (name or id) exactly: every row, in stored
+    /// order, no grouping and no join. Uses an extension of the pushdata reference server
+    /// that MicroStrategy servers do not have.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["attributes", "metrics"])]
+    pub(crate) table: Option<String>,
+
     /// Rows per page (default: the library's).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) page_size: Option<u64>,

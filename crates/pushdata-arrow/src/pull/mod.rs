@@ -17,11 +17,21 @@
 //! ```
 //!
 //! A cube groups rows by the attributes read and sums the metrics; with no attribute or
-//! metric named, every attribute and every metric is read. Memory: two pages (the one
-//! being decoded and the next one, fetched meanwhile), plus the Parquet writer's row
-//! group buffer when writing a file.
+//! metric named, every attribute and every metric is read. The tables of a multi-table
+//! dataset are joined as MicroStrategy documents it (the elements of a shared attribute
+//! are the union of its tables', forms and metrics a table lacks are null).
+//!
+//! [`Pull::table`] reads one table's stored rows exactly instead: no grouping (equal rows
+//! stay apart), no join, stored order and types. It uses an extension of the pushdata
+//! reference server (`GET /api/datasets/{id}/tables/{table}/rows`, see
+//! [`pushdata_core::wire::TableRowsPage`]); other servers answer
+//! [`Error::NoTableRowsExtension`].
+//!
+//! Memory: two pages (the one being decoded and the next one, fetched meanwhile), plus the
+//! Parquet writer's row group buffer when writing a file.
 
 mod decode;
+mod table;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -32,7 +42,9 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use pushdata_core::Client;
-use pushdata_core::wire::{CubeInstance, CubeInstanceRequest, CubeObject, position_by_name};
+use pushdata_core::wire::{
+    CubeInstance, CubeInstanceRequest, CubeObject, TableRowsPage, position_by_name,
+};
 
 use decode::{page_schema, page_to_batch};
 
@@ -41,9 +53,9 @@ use crate::error::{Error, Result};
 /// Rows per page when none is given.
 pub const DEFAULT_PAGE_SIZE: u64 = 50_000;
 
-/// Reads a dataset through the Cube API. Build with [`Pull::new`], then `.await` it or call
-/// [`Pull::open`] (pages as batches, [`PullPages`]), [`Pull::collect`] or
-/// [`Pull::to_parquet`].
+/// Reads a dataset through the Cube API (or one table exactly, [`Pull::table`]). Build with
+/// [`Pull::new`], then `.await` it or call [`Pull::open`] (pages as batches,
+/// [`PullPages`]), [`Pull::collect`] or [`Pull::to_parquet`].
 #[derive(Debug, Clone)]
 pub struct Pull {
     client: Client,
@@ -52,6 +64,17 @@ pub struct Pull {
     metrics: Vec<String>,
     page_size: u64,
     request: Option<CubeInstanceRequest>,
+    /// The table read exactly, for [`Pull::table`].
+    table: Option<String>,
+}
+
+/// A page fetched: of a cube instance, or of a table's rows.
+#[derive(Debug)]
+enum Page {
+    /// A cube instance page (boxed: it is large).
+    Cube(Box<CubeInstance>),
+    /// A table rows page.
+    Table(TableRowsPage),
 }
 
 /// What a pull read.
@@ -80,7 +103,26 @@ impl Pull {
             metrics: Vec::new(),
             page_size: DEFAULT_PAGE_SIZE,
             request: None,
+            table: None,
         }
+    }
+
+    /// A read of the stored rows of table `table` (name or id) of dataset `dataset_id`,
+    /// exactly: every stored row (equal rows stay apart; a cube would group them), in
+    /// stored order, with the stored types, and no join with the dataset's other tables.
+    /// Pages of [`with_page_size`](Pull::with_page_size) rows (the server gives at most
+    /// 100,000 a page); they all come from one published version of the table (a publish
+    /// meanwhile fails the read with HTTP 409 rather than mixing versions).
+    ///
+    /// This uses an extension of the pushdata reference server,
+    /// `GET /api/datasets/{id}/tables/{table}/rows` (see
+    /// [`pushdata_core::wire::TableRowsPage`]); MicroStrategy servers do not have it and
+    /// the read fails with [`Error::NoTableRowsExtension`]. Attributes, metrics and
+    /// requests do not apply ([`open`](Pull::open) refuses them).
+    pub fn table(client: Client, dataset_id: impl Into<String>, table: impl Into<String>) -> Self {
+        let mut pull = Pull::new(client, dataset_id);
+        pull.table = Some(table.into());
+        pull
     }
 
     /// Read this attribute (name or id); rows are grouped by the attributes read.
@@ -156,9 +198,13 @@ impl Pull {
         Ok(CubeInstanceRequest::with_objects(attributes, metrics))
     }
 
-    /// Create the cube instance and read its first page; further pages are read as the
-    /// returned [`PullPages`] is consumed.
+    /// Create the cube instance (or, for [`Pull::table`], ask for the table's first rows)
+    /// and read its first page; further pages are read as the returned [`PullPages`] is
+    /// consumed.
     pub async fn open(self) -> Result<PullPages> {
+        if let Some(table) = self.table.clone() {
+            return self.open_table(table).await;
+        }
         let started = Instant::now();
         let request = self.request().await?;
         let first = self
@@ -170,8 +216,40 @@ impl Pull {
         Ok(PullPages {
             total: first.data.paging.total,
             instance_id: first.instance_id.clone(),
-            next_offset: first.data.paging.current,
-            pending: Some(first),
+            version: None,
+            next_offset: 0,
+            pending: Some(Page::Cube(Box::new(first))),
+            inflight: None,
+            pull: self,
+            schema,
+            rows: 0,
+            pages: 0,
+            started,
+        })
+    }
+
+    /// [`open`](Pull::open) of an exact table read.
+    async fn open_table(self, table: String) -> Result<PullPages> {
+        let started = Instant::now();
+        if !self.attributes.is_empty() || !self.metrics.is_empty() || self.request.is_some() {
+            return Err(Error::Config(format!(
+                "table {table:?} of dataset {}: an exact table read takes no attributes, metrics or cube request",
+                self.dataset_id
+            )));
+        }
+        let step = table_step(&table, &self.dataset_id, 0);
+        let first = self
+            .client
+            .table_rows(&self.dataset_id, &table, 0, self.page_size, None)
+            .await
+            .map_err(|e| table::call_error(step.clone(), e))?;
+        let schema = table::page_schema(&first, &step)?;
+        Ok(PullPages {
+            total: first.total_rows,
+            instance_id: String::new(),
+            version: Some(first.version.clone()),
+            next_offset: 0,
+            pending: Some(Page::Table(first)),
             inflight: None,
             pull: self,
             schema,
@@ -195,7 +273,10 @@ impl Pull {
     /// file is written under a temporary name and renamed into place when complete.
     pub async fn to_parquet(self, path: impl AsRef<Path>) -> Result<PullReport> {
         let path = path.as_ref().to_path_buf();
-        let table = format!("cube {}", self.dataset_id);
+        let table = match &self.table {
+            Some(t) => format!("table {t:?} of {}", self.dataset_id),
+            None => format!("cube {}", self.dataset_id),
+        };
         let mut pages = self.open().await?;
         let tmp = tmp_path(&path);
         let io = |source: std::io::Error, p: &Path| Error::Io {
@@ -261,6 +342,11 @@ fn tmp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// The step of a table rows call, for errors.
+fn table_step(table: &str, dataset_id: &str, offset: u64) -> String {
+    format!("rows of table {table:?} of dataset {dataset_id}, from row {offset}")
+}
+
 fn names(list: &[CubeObject]) -> String {
     if list.is_empty() {
         return "(none)".to_string();
@@ -280,16 +366,18 @@ impl Drop for PullPages {
     }
 }
 
-/// The pages of a cube instance, as batches.
+/// The pages of a cube instance (or of a table's rows, [`Pull::table`]), as batches.
 #[derive(Debug)]
 pub struct PullPages {
     pull: Pull,
     schema: SchemaRef,
     instance_id: String,
+    /// The table's version, for an exact table read.
+    version: Option<String>,
     total: u64,
     next_offset: u64,
-    pending: Option<CubeInstance>,
-    inflight: Option<tokio::task::JoinHandle<pushdata_core::Result<CubeInstance>>>,
+    pending: Option<Page>,
+    inflight: Option<tokio::task::JoinHandle<pushdata_core::Result<Page>>>,
     rows: u64,
     pages: u64,
     started: Instant,
@@ -301,83 +389,127 @@ impl PullPages {
         self.schema.clone()
     }
 
-    /// Rows of the instance (grouped rows).
+    /// Rows of the instance (grouped rows), or of the table for [`Pull::table`].
     pub fn total_rows(&self) -> u64 {
         self.total
     }
 
-    /// The instance id on the server.
+    /// The instance id on the server (empty for [`Pull::table`]).
     pub fn instance_id(&self) -> &str {
         &self.instance_id
     }
 
     /// Fetch the page at `offset` in the background.
-    fn spawn_fetch(
-        &self,
-        offset: u64,
-    ) -> tokio::task::JoinHandle<pushdata_core::Result<CubeInstance>> {
+    fn spawn_fetch(&self, offset: u64) -> tokio::task::JoinHandle<pushdata_core::Result<Page>> {
         let client = self.pull.client.clone();
         let cube = self.pull.dataset_id.clone();
         let instance = self.instance_id.clone();
         let limit = self.pull.page_size;
+        let table = self.pull.table.clone();
+        let version = self.version.clone();
         tokio::spawn(async move {
-            client
-                .cube_instance_page(&cube, &instance, offset, limit)
-                .await
+            match table {
+                Some(t) => client
+                    .table_rows(&cube, &t, offset, limit, version.as_deref())
+                    .await
+                    .map(Page::Table),
+                None => client
+                    .cube_instance_page(&cube, &instance, offset, limit)
+                    .await
+                    .map(|p| Page::Cube(Box::new(p))),
+            }
         })
+    }
+
+    /// The step of the page at `offset`, for errors.
+    fn step(&self, offset: u64) -> String {
+        match &self.pull.table {
+            Some(t) => table_step(t, &self.pull.dataset_id, offset),
+            None => format!(
+                "cube instance {} of {}, rows {offset}..",
+                self.instance_id, self.pull.dataset_id
+            ),
+        }
+    }
+
+    /// Wait for the page at `offset` (fetched in the background, or now).
+    async fn fetch(&mut self, offset: u64) -> Result<Page> {
+        let handle = match self.inflight.take() {
+            Some(h) => h,
+            None => self.spawn_fetch(offset),
+        };
+        let step = self.step(offset);
+        handle
+            .await
+            .map_err(|source| Error::Task {
+                task: format!("{step}: page fetch task"),
+                source,
+            })?
+            .map_err(|source| Error::Api {
+                step,
+                source: Box::new(source),
+            })
+    }
+
+    /// A page as a batch of the pull's schema.
+    fn decode(&self, page: &Page, offset: u64) -> Result<RecordBatch> {
+        match page {
+            Page::Cube(p) => page_to_batch(p, &self.schema, &self.pull.dataset_id),
+            Page::Table(p) => table::page_to_batch(p, &self.schema, &self.step(offset)),
+        }
     }
 
     /// The next page as a batch; `None` after the last one. While a page is decoded, the
     /// next one is already being fetched (so two pages are in memory at most).
     pub async fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
-        let page = match self.pending.take() {
-            Some(p) => p,
+        let offset = self.next_offset;
+        let (page, first) = match self.pending.take() {
+            Some(p) => (p, true),
             None => {
-                if self.next_offset >= self.total {
+                if offset >= self.total {
                     return Ok(None);
                 }
-                let offset = self.next_offset;
-                let handle = match self.inflight.take() {
-                    Some(h) => h,
-                    None => self.spawn_fetch(offset),
-                };
-                let step = format!(
-                    "cube instance {} of {}, rows {offset}..",
-                    self.instance_id, self.pull.dataset_id
-                );
-                let page = handle
-                    .await
-                    .map_err(|source| Error::Task {
-                        task: format!("{step}: page fetch task"),
-                        source,
-                    })?
-                    .map_err(|source| Error::Api {
-                        step: step.clone(),
-                        source: Box::new(source),
-                    })?;
-                if page.data.paging.current == 0 {
-                    return Err(Error::Api {
-                        step,
-                        source: Box::new(pushdata_core::Error::InvalidInput {
-                            what: "cube page",
-                            message: format!(
-                                "the server returned no rows at offset {offset} of {}",
-                                self.total
-                            ),
-                        }),
-                    });
-                }
-                self.next_offset += page.data.paging.current;
-                page
+                (self.fetch(offset).await?, false)
             }
         };
-        if self.inflight.is_none() && self.next_offset < self.total {
-            self.inflight = Some(self.spawn_fetch(self.next_offset));
+        // A cube page says how many rows it has: the next fetch starts before decoding.
+        let known = match &page {
+            Page::Cube(p) => Some(p.data.paging.current),
+            Page::Table(_) => None,
+        };
+        if let Some(n) = known {
+            self.advance(offset, n, first)?;
         }
-        let batch = page_to_batch(&page, &self.schema, &self.pull.dataset_id)?;
+        let batch = self.decode(&page, offset)?;
+        drop(page);
+        if known.is_none() {
+            self.advance(offset, batch.num_rows() as u64, first)?;
+        }
         self.rows += batch.num_rows() as u64;
         self.pages += 1;
         Ok(Some(batch))
+    }
+
+    /// Move past the `n` rows of the page at `offset` (`first`: the page read when the
+    /// pull was opened, which may be empty) and start fetching the next page, if any.
+    fn advance(&mut self, offset: u64, n: u64, first: bool) -> Result<()> {
+        if n == 0 && !first {
+            return Err(Error::Api {
+                step: self.step(offset),
+                source: Box::new(pushdata_core::Error::InvalidInput {
+                    what: "page",
+                    message: format!(
+                        "the server returned no rows at offset {offset} of {}",
+                        self.total
+                    ),
+                }),
+            });
+        }
+        self.next_offset += n;
+        if self.inflight.is_none() && self.next_offset < self.total {
+            self.inflight = Some(self.spawn_fetch(self.next_offset));
+        }
+        Ok(())
     }
 
     /// The pages as a [`futures::Stream`].

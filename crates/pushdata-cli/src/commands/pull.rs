@@ -1,6 +1,8 @@
 //! `pushdata pull DATASET_ID -o FILE.parquet`: read a published dataset back through the
-//! Cube API (grouped by the attributes read, metrics summed) into a Parquet file, page by
-//! page, against `--url` or an embedded reference server on `--data-dir`.
+//! Cube API (grouped by the attributes read, metrics summed; tables joined as MicroStrategy
+//! joins multi-table datasets) into a Parquet file, page by page, against `--url` or an
+//! embedded reference server on `--data-dir`. With `--table NAME`, one table's stored rows
+//! exactly instead (the reference server's table rows extension).
 
 use std::path::Path;
 
@@ -89,7 +91,10 @@ async fn pull_from(
 ) -> Result<PullReport> {
     let project = args.connection.project.as_deref();
     with_session(url, user, password, project, async |client: &Client| {
-        let mut pull = Pull::new(client.clone(), args.dataset_id.clone());
+        let mut pull = match &args.table {
+            Some(t) => Pull::table(client.clone(), args.dataset_id.clone(), t.clone()),
+            None => Pull::new(client.clone(), args.dataset_id.clone()),
+        };
         for a in &args.attributes {
             pull = pull.with_attribute(a.clone());
         }

@@ -6,7 +6,10 @@ use http::Method;
 
 use super::Client;
 use crate::error::{Error, Result};
-use crate::wire::{CubeDefinition, CubeInstance, CubeInstanceRequest};
+use crate::wire::{
+    CubeDefinition, CubeInstance, CubeInstanceRequest, TABLE_VERSION_HEADER, TOTAL_ROWS_HEADER,
+    TableRowsPage,
+};
 
 /// The `fields` parameter sent with instance calls: the formatted values and extras are
 /// left out (the pull reads the raw values only), as mstrio-py does.
@@ -81,5 +84,60 @@ impl Client {
                 "cube {cube_id}, instance {instance_id}, rows {offset}.. (limit {limit})"
             ));
         self.execute_json(&call).await
+    }
+
+    /// A page of one table's stored rows, exactly (no grouping, no join):
+    /// `GET /api/datasets/{id}/tables/{table}/rows?offset=&limit=[&version=]`, a
+    /// **pushdata reference-server extension** (see [`TableRowsPage`]); MicroStrategy
+    /// servers answer it with an error status (404). `table` is the table's name or id;
+    /// `version` is the [`TableRowsPage::version`] of an earlier page, if any.
+    pub async fn table_rows(
+        &self,
+        dataset_id: &str,
+        table: &str,
+        offset: u64,
+        limit: u64,
+        version: Option<&str>,
+    ) -> Result<TableRowsPage> {
+        require("dataset id", dataset_id)?;
+        require("table name", table)?;
+        let mut call = self
+            .call(
+                Method::GET,
+                &["datasets", dataset_id, "tables", table, "rows"],
+            )?
+            .with_project()
+            .query("offset", &offset.to_string())
+            .query("limit", &limit.to_string())
+            .detail(format!(
+                "table {table:?} of dataset {dataset_id}, rows {offset}.. (limit {limit})"
+            ));
+        if let Some(v) = version {
+            call = call.query("version", v);
+        }
+        let response = self.execute(&call).await?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let total_rows = header(TOTAL_ROWS_HEADER)
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| Error::InvalidInput {
+                what: "table rows response",
+                message: format!("no numeric {TOTAL_ROWS_HEADER} header"),
+            })?;
+        let version = header(TABLE_VERSION_HEADER).unwrap_or_default();
+        let ipc = response.bytes().await.map_err(|source| Error::Http {
+            endpoint: Box::new(call.endpoint().clone()),
+            source,
+        })?;
+        Ok(TableRowsPage {
+            ipc,
+            total_rows,
+            version,
+        })
     }
 }

@@ -364,6 +364,37 @@ pub fn parse_cube_data_type(text: &str) -> Option<DataType> {
     })
 }
 
+/// The header of a table rows page giving the rows the table has (pushdata extension,
+/// see [`TableRowsPage`]).
+pub const TOTAL_ROWS_HEADER: &str = "X-Pushdata-Total-Rows";
+
+/// The header of a table rows page giving the table's published version (pushdata
+/// extension, see [`TableRowsPage`]).
+pub const TABLE_VERSION_HEADER: &str = "X-Pushdata-Table-Version";
+
+/// The path of the table rows extension, for messages.
+pub const TABLE_ROWS_EXTENSION: &str = "GET /api/datasets/{id}/tables/{table}/rows";
+
+/// One page of a table's stored rows, exactly (no grouping, no join): the answer of
+/// `GET /api/datasets/{id}/tables/{table}/rows?offset=&limit=&version=`, a **pushdata
+/// reference-server extension** that MicroStrategy servers do not have.
+///
+/// The body is an Arrow IPC stream (`application/vnd.apache.arrow.stream`: the table's
+/// schema, then rows `offset..offset + limit` in stored order, with the stored types); the
+/// headers [`TOTAL_ROWS_HEADER`] and [`TABLE_VERSION_HEADER`] give the table's rows and
+/// its published version. Passing that version back with the next page makes the server
+/// answer 409 once the table has been published again (pages never mix two versions).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TableRowsPage {
+    /// The Arrow IPC stream.
+    pub ipc: bytes::Bytes,
+    /// Rows the table has (in this version).
+    pub total_rows: u64,
+    /// The table's published version (opaque).
+    pub version: String,
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

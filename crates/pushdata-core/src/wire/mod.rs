@@ -25,7 +25,8 @@ pub use compat::{
 pub use cube::{
     CubeInstance, CubeInstanceRequest, Grid, GridAttribute, GridData, GridDefinition, GridElement,
     GridForm, GridHeaders, GridMetric, GridMetricsHeader, IdRef, MetricValues, MetricsPosition,
-    Paging, RawCell, RequestedObject, RequestedObjects, ViewFilter, parse_cube_data_type,
+    Paging, RawCell, RequestedObject, RequestedObjects, TABLE_ROWS_EXTENSION, TABLE_VERSION_HEADER,
+    TOTAL_ROWS_HEADER, TableRowsPage, ViewFilter, parse_cube_data_type,
 };
 pub use dataset::{
     Attribute, ColumnExpression, ColumnHeader, CreateDatasetResponse, DIAttribute, DIExpression,

@@ -205,7 +205,10 @@ impl From<crate::mstr::cube::CubeError> for ApiError {
         }
         match e {
             e if bad_request(&e) => ApiError::BadRequest(e.to_string()),
-            e @ E::InstanceNotFound { .. } => ApiError::NotFound(e.to_string()),
+            e @ (E::InstanceNotFound { .. } | E::UnknownTable { .. }) => {
+                ApiError::NotFound(e.to_string())
+            }
+            e @ E::TableChanged { .. } => ApiError::Conflict(e.to_string()),
             e => ApiError::internal("reading a cube", e),
         }
     }

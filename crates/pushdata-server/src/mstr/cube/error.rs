@@ -117,6 +117,34 @@ pub(crate) enum CubeError {
         /// The sum reached.
         sum: i128,
     },
+    /// The table asked for (by id or name) is not a table of the dataset.
+    #[error(
+        "dataset {dataset} has no table {table:?}; its tables are {}",
+        quoted_list(tables)
+    )]
+    UnknownTable {
+        /// The dataset id.
+        dataset: String,
+        /// The table id or name asked for.
+        table: String,
+        /// The names of the dataset's tables.
+        tables: Vec<String>,
+    },
+    /// A page of a table's rows was asked for a version of the table that is no longer the
+    /// published one.
+    #[error(
+        "table {table:?} of dataset {dataset} was published again since version {asked:?} (now {current:?}); read it again from offset 0"
+    )]
+    TableChanged {
+        /// The dataset id.
+        dataset: String,
+        /// The table's name.
+        table: String,
+        /// The version the earlier pages were read from.
+        asked: String,
+        /// The version published now.
+        current: String,
+    },
     /// The cube instance does not exist (or expired).
     #[error(
         "cube instance {instance:?} of cube {cube} does not exist or has expired (instances expire after {idle_secs} s unused and do not survive a restart); create a new one with POST /api/v2/cubes/{cube}/instances"

@@ -7,6 +7,26 @@
 //! the other tables read, then the tables are joined ([`super::join`]) on the shared
 //! attributes' forms, then the joined rows are grouped by the requested attributes.
 //!
+//! The join follows MicroStrategy's documented behaviour for multi-table datasets
+//! (Knowledge Base KB254996, "How data is joined and handled when using the new
+//! Multi-Table Data Import feature in MicroStrategy 10",
+//! <https://community.strategy.com/article/KB254996-How-data-is-joined-and-handled-when-using-the-new-Multi>):
+//! - an attribute shared by several tables is read from all of them with "a full outer
+//!   join ... to get a full set of elements" (its elements are the union of the tables');
+//!   forms a table lacks (a DESC only one table has) are null on the elements only the
+//!   other tables have;
+//! - metrics are outer joined: a metric is null on the elements its table lacks;
+//! - "attributes not shared between the tables will eliminate rows from the result set
+//!   where they do not possess a value": a row is kept only when each attribute requested
+//!   (or named by the view filter) has a value from some table holding it
+//!   ([`tables::presence_groups`], [`join::keep_present`]); a value stored as null counts as
+//!   a value.
+//!
+//! The KB does not say how a row is matched when tables share several attributes, nor
+//! what a filter on an attribute of one table does to the rows of another: here rows are
+//! matched on every shared form, and a filtered attribute is treated like a shown one (a
+//! row needs a value of it that passes the filter).
+//!
 //! Memory: one table is streamed batch by batch from its Parquet file and grouped with
 //! the bound of [`super::aggregate`]. A join of several tables holds their grouped rows in
 //! memory.
@@ -86,11 +106,13 @@ impl Execution<'_> {
         let mut grouped = (0..involved.len())
             .map(|ti| {
                 let read = tables::joined(self.plan, &self.ds.def, involved, ti);
-                self.group_in_memory(&read)
+                self.group_in_memory(&read, ti)
             })
             .collect::<Result<Vec<_>>>()?;
         let first = grouped.remove(0);
         let joined = join::join_all(first, grouped)?;
+        let required = tables::presence_groups(self.plan, &self.ds.def, involved);
+        let joined = join::keep_present(joined, &required)?;
         let projected = self.requested_columns(&joined)?;
         let rows = projected.num_rows() as u64;
         let schema = projected.schema();
@@ -106,8 +128,8 @@ impl Execution<'_> {
         )
     }
 
-    /// Read and group one table entirely in memory (a side of a join).
-    fn group_in_memory(&self, read: &TableRead<'_>) -> Result<Grouped> {
+    /// Read and group one table, the `ti`-th read, entirely in memory (a side of a join).
+    fn group_in_memory(&self, read: &TableRead<'_>, ti: usize) -> Result<Grouped> {
         let mut parts = Vec::new();
         let schema = self.group_table(read, usize::MAX, &mut |b| {
             parts.push(b);
@@ -116,10 +138,7 @@ impl Execution<'_> {
         let out_schema = aggregate::output_schema(&schema, read.n_keys);
         let rows = arrow_select::concat::concat_batches(&out_schema, &parts)
             .map_err(CubeError::arrow("joining tables"))?;
-        Ok(Grouped {
-            table: read.table.name.clone(),
-            rows,
-        })
+        Grouped::new(read.table.name.clone(), rows, ti)
     }
 
     /// The requested forms (request order), then the metrics, of the joined rows.

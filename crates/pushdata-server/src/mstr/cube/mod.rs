@@ -12,6 +12,11 @@
 //! `<data_dir>/staging/cube-instances/<instanceId>/`. A page reads only the result batches
 //! it covers and renders them as the grid JSON ([`grid`], values by [`cells`]).
 //!
+//! Tables of a multi-table dataset are joined as MicroStrategy documents for multi-table
+//! datasets (KB254996): the elements of a shared attribute are the union of its tables'
+//! (a full outer join on the shared forms), forms and metrics a table lacks are null, and
+//! rows without a value of an attribute shown or filtered are left out; see [`execute`].
+//!
 //! Files, one job each:
 //! - `instances`: the live instances (create, find, expire; their files go with them);
 //! - `plan`: the request resolved to attributes, forms, metrics, columns and types;
@@ -25,6 +30,8 @@
 //! - `result`: the instance's result file (write once, read pages);
 //! - `grid`: a page as the v2 grid JSON;
 //! - `cells`: values as JSON tokens and display text;
+//! - `rows`: one table's stored rows exactly, a page at a time (a pushdata extension, not
+//!   a cube instance: no grouping, no join);
 //! - `error`: the cube's errors ([`CubeError`], answered by `crate::mstr::error`).
 //!
 //! Instances expire after [`instances::INSTANCE_IDLE_TIMEOUT`] without use (their files
@@ -46,6 +53,7 @@ mod join;
 mod plan;
 mod read;
 mod result;
+pub(crate) mod rows;
 mod tables;
 
 pub(crate) use error::CubeError;

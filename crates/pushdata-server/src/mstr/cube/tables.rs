@@ -2,8 +2,10 @@
 //!
 //! The tables of the metrics come first; then, per requested attribute not held whole by
 //! those, a table holding all its forms (preferring one that shares an attribute with the
-//! tables chosen); then, per attribute the view filter names that no chosen table holds,
-//! a table holding it (so the filter restricts the rows).
+//! tables chosen), and every other table holding its ID form (the elements of an attribute
+//! are the union of its tables', as MicroStrategy's multi-table datasets have them: see
+//! `super::execute`); then, per attribute the view filter names that no chosen table
+//! holds, a table holding it (so the filter restricts the rows).
 //!
 //! Read alone, a table gives the requested forms then the metrics. Read with others, a table
 //! gives every form of each attribute it holds that is requested or shared with another
@@ -97,20 +99,68 @@ pub(crate) fn involved<'d>(plan: &Plan, def: &'d DatasetDef) -> Result<Vec<&'d T
         }
     }
     for a in &plan.attributes {
-        if chosen.iter().any(|t| holds_all(def, t, a)) {
-            continue;
+        if !chosen.iter().any(|t| holds_all(def, t, a)) {
+            let candidates: Vec<&TableDef> =
+                def.tables.iter().filter(|t| holds_all(def, t, a)).collect();
+            let t =
+                pick(def, &candidates, &chosen).ok_or_else(|| CubeError::NoTableHoldsForms {
+                    attribute: a.name.clone(),
+                })?;
+            chosen.push(t);
         }
-        let candidates: Vec<&TableDef> =
-            def.tables.iter().filter(|t| holds_all(def, t, a)).collect();
-        let t = pick(def, &candidates, &chosen).ok_or_else(|| CubeError::NoTableHoldsForms {
-            attribute: a.name.clone(),
-        })?;
-        chosen.push(t);
+        let id_form = id_form(def, a.index);
+        for t in &def.tables {
+            if !chosen.iter().any(|x| x.id == t.id)
+                && forms_in(def, t, a.index).any(|(fi, _)| fi == id_form)
+            {
+                chosen.push(t);
+            }
+        }
     }
     if let Some(f) = &plan.filter {
         add_filter_tables(def, f, &mut chosen);
     }
     Ok(chosen)
+}
+
+/// The index of the ID form of attribute `ai` (its first form of category `ID`, else its
+/// first form).
+fn id_form(def: &DatasetDef, ai: usize) -> usize {
+    def.attributes[ai]
+        .attribute_forms
+        .iter()
+        .position(|f| f.category.is_empty() || f.category.eq_ignore_ascii_case("ID"))
+        .unwrap_or(0)
+}
+
+/// Per attribute shown (requested) or filtered, the indices in `involved` of the tables
+/// holding it: a joined row is kept only when, for each of these groups, some table of
+/// the group has a row in it (see `super::execute`). Groups every table is in are left
+/// out (every row passes them).
+pub(crate) fn presence_groups(
+    plan: &Plan,
+    def: &DatasetDef,
+    involved: &[&TableDef],
+) -> Vec<Vec<usize>> {
+    let mut attrs: Vec<usize> = plan.attributes.iter().map(|a| a.index).collect();
+    if let Some(f) = &plan.filter {
+        attrs.extend(filter::named_attributes(f).iter().filter_map(|id| {
+            def.attributes
+                .iter()
+                .position(|a| a.id.eq_ignore_ascii_case(id))
+        }));
+    }
+    attrs.sort_unstable();
+    attrs.dedup();
+    attrs
+        .into_iter()
+        .map(|ai| {
+            (0..involved.len())
+                .filter(|ti| holds(def, involved[*ti], ai))
+                .collect::<Vec<_>>()
+        })
+        .filter(|g| g.len() < involved.len())
+        .collect()
 }
 
 /// Add a table for each attribute the filter names that no table of `chosen` holds.

@@ -5,17 +5,29 @@
 //! Query parameters: `offset` (default 0), `limit` (default 1000; `-1` for as many rows as
 //! a page may have, [`MAX_PAGE_ROWS`]; larger limits are capped there too),
 //! `fields` (`-data.metricValues.formatted` leaves the formatted values out).
+//!
+//! Also here, as a **pushdata reference-server extension** (MicroStrategy servers do not
+//! have it): `GET /api/datasets/{id}/tables/{table}/rows?offset=&limit=&version=`, one
+//! table's stored rows exactly (no grouping, no join; see [`crate::mstr::cube::rows`]).
+//! `{table}` is the table's name or id; `offset` defaults to 0, `limit` to (and at most)
+//! [`MAX_TABLE_PAGE_ROWS`]; `version` is the `X-Pushdata-Table-Version` of an earlier
+//! page (409 once the table was published again). The answer is
+//! `application/vnd.apache.arrow.stream` (the schema, then the rows in stored order) with
+//! the headers `X-Pushdata-Total-Rows` (rows in the table) and `X-Pushdata-Table-Version`.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use pushdata_core::wire::{CubeInstance, CubeInstanceRequest};
 
 use super::extract::InDataset;
 use super::{CONTROL_BODY_BYTES, Shared, body_bytes, parse_json};
 use crate::mstr::cube::grid;
+use crate::mstr::cube::rows::{self, MAX_TABLE_PAGE_ROWS, PageRequest};
 use crate::mstr::error::{ApiError, Result};
 use crate::mstr::publish::blocking;
 
@@ -119,4 +131,69 @@ pub(crate) async fn instance_page(
         blocking(move || grid::render(&inst, params.offset, params.rows(), params.formatted))
             .await?;
     Ok(Json(page))
+}
+
+/// The media type of an Arrow IPC stream.
+const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
+
+/// The header with the rows a table has (table rows extension).
+const TOTAL_ROWS_HEADER: HeaderName = HeaderName::from_static("x-pushdata-total-rows");
+
+/// The header with the table's published version (table rows extension).
+const TABLE_VERSION_HEADER: HeaderName = HeaderName::from_static("x-pushdata-table-version");
+
+/// The query of a table rows page: `offset`, `limit`, `version`.
+fn rows_params(q: Option<&str>) -> Result<PageRequest> {
+    let mut p = PageRequest {
+        offset: 0,
+        limit: MAX_TABLE_PAGE_ROWS,
+        version: None,
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))?;
+    for (k, v) in pairs {
+        let number = |name: &str| -> Result<u64> {
+            v.trim().parse().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "query parameter {name}={v:?} is not a non-negative integer"
+                ))
+            })
+        };
+        match k.as_str() {
+            "offset" => p.offset = number("offset")?,
+            "limit" => {
+                p.limit = number("limit")?;
+                if p.limit == 0 {
+                    return Err(ApiError::bad_request(
+                        "query parameter limit must be positive",
+                    ));
+                }
+            }
+            "version" => p.version = Some(v),
+            _ => {}
+        }
+    }
+    Ok(p)
+}
+
+/// `GET /api/datasets/{id}/tables/{table}/rows` (pushdata extension): a page of one
+/// table's stored rows as an Arrow IPC stream.
+pub(crate) async fn table_rows(
+    InDataset { ds, .. }: InDataset,
+    Path((_, table)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Result<Response> {
+    let page = rows_params(q.as_deref())?;
+    let rows = blocking(move || Ok(rows::read(&ds, &table, &page)?)).await?;
+    let version = HeaderValue::from_str(&rows.version)
+        .map_err(|e| ApiError::internal("writing the table version header", e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(ARROW_STREAM)),
+            (TOTAL_ROWS_HEADER, HeaderValue::from(rows.total)),
+            (TABLE_VERSION_HEADER, version),
+        ],
+        rows.ipc,
+    )
+        .into_response())
 }

@@ -143,6 +143,10 @@ pub(crate) fn router(
             patch(datasets::update_table),
         )
         .route(
+            "/api/datasets/{id}/tables/{table}/rows",
+            get(cubes::table_rows),
+        )
+        .route(
             "/api/datasets/{id}/uploadSessions",
             post(upload::create_session),
         )
