@@ -96,6 +96,23 @@ pub enum Error {
         message: String,
     },
 
+    /// The publish status reported a value that is neither done (1), in progress (6) nor a
+    /// failure (3, negative): the wait ends there instead of polling it until its timeout.
+    /// Whether the data was published is not known.
+    #[error(
+        "publishing upload session {session_id} of dataset {dataset_id} reported status {status}, which is neither done, in progress nor failed: {message}"
+    )]
+    PublishUnexpectedStatus {
+        /// Dataset id.
+        dataset_id: String,
+        /// Upload session id.
+        session_id: String,
+        /// The publish status value.
+        status: i64,
+        /// The server's message with it.
+        message: String,
+    },
+
     /// Publishing did not finish within [`PublishWait::timeout`](crate::PublishWait::timeout).
     #[error(
         "publishing upload session {session_id} of dataset {dataset_id} did not finish within {timeout:?}{}",
