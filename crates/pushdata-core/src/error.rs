@@ -257,6 +257,18 @@ impl Error {
         matches!(self, Error::Timeout { .. } | Error::PublishTimeout { .. })
     }
 
+    /// Whether the call may have been carried out by the server although it failed: it
+    /// timed out or its connection broke after the request was sent (a connection that
+    /// could not be opened sent nothing), or a gateway answered 504. A call that the
+    /// server answered with any other error status was not carried out.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Timeout { source, .. } | Error::Http { source, .. } => !source.is_connect(),
+            Error::Server { status, .. } => *status == 504,
+            _ => false,
+        }
+    }
+
     /// Whether the server rejected the session or the credentials (HTTP 401).
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(401) || matches!(self, Error::NotLoggedIn)
