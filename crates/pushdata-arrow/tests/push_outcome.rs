@@ -126,7 +126,10 @@ fn record(seen: &Arc<Mutex<Seen>>) -> impl Fn(ProgressEvent) + Send + Sync + 'st
 }
 
 /// A table source that yields a 1-row batch every 20 ms for up to 10 s (a slow reader).
-fn slow_batches() -> (Arc<Schema>, impl Iterator<Item = RecordBatch> + Send + 'static) {
+fn slow_batches() -> (
+    Arc<Schema>,
+    impl Iterator<Item = RecordBatch> + Send + 'static,
+) {
     let b = batch(&["a"]);
     let schema = b.schema();
     let it = (0..500).map(move |_| {
@@ -156,7 +159,10 @@ async fn a_failed_create_push_deletes_the_dataset_it_created() {
     let seen = seen.lock().unwrap().clone();
     let id = seen.dataset.clone().unwrap();
     assert!(seen.cancelled && seen.deleted, "{seen:?}");
-    assert!(!exists(&env.client, &id).await, "dataset {id} was left behind");
+    assert!(
+        !exists(&env.client, &id).await,
+        "dataset {id} was left behind"
+    );
     env.server.shutdown().await.unwrap();
 }
 
@@ -197,7 +203,10 @@ async fn a_failed_publish_deletes_the_dataset_the_push_created() {
     assert!(!err.is_publish_outcome_unknown(), "{err}");
     assert!(err.to_string().contains("injected failure"), "{err}");
     let id = seen.lock().unwrap().dataset.clone().unwrap();
-    assert!(!exists(&env.client, &id).await, "dataset {id} was left behind");
+    assert!(
+        !exists(&env.client, &id).await,
+        "dataset {id} was left behind"
+    );
     env.server.shutdown().await.unwrap();
 }
 
@@ -330,7 +339,10 @@ async fn dropping_a_push_cancels_its_session_and_deletes_its_dataset() {
     // The cleanup runs in the background.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while exists(&env.client, &id).await {
-        assert!(tokio::time::Instant::now() < deadline, "dataset {id} left behind");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "dataset {id} left behind"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(!session_open(&env.client, &id, &session).await);

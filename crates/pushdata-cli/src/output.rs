@@ -74,7 +74,13 @@ fn push_text(s: &PushSummary) -> String {
         .max()
         .unwrap_or(0);
     for t in &s.tables {
-        let _ = write!(out, "  {:<width$}  {} row{}", t.name, t.rows, plural(t.rows));
+        let _ = write!(
+            out,
+            "  {:<width$}  {} row{}",
+            t.name,
+            t.rows,
+            plural(t.rows)
+        );
         if let Some(n) = t.rows_skipped.filter(|n| *n > 0) {
             let _ = write!(
                 out,
@@ -296,7 +302,9 @@ mod tests {
         );
         assert!(text.contains("  sales  4 rows\n"), "{text}");
         assert!(
-            text.contains("  x      1 row, skipped 1 row (add keeps stored keys; update ignores new keys)\n"),
+            text.contains(
+                "  x      1 row, skipped 1 row (add keeps stored keys; update ignores new keys)\n"
+            ),
             "{text}"
         );
         assert!(

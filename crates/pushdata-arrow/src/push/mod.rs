@@ -496,13 +496,11 @@ impl Run {
             Err(e) => {
                 let stage = self.tracker.stage();
                 let e = match e {
-                    Error::Interrupted if stage.publish_requested => {
-                        Error::PublishOutcomeUnknown {
-                            dataset_id: stage.dataset_id,
-                            session_id: stage.session_id,
-                            source: None,
-                        }
-                    }
+                    Error::Interrupted if stage.publish_requested => Error::PublishOutcomeUnknown {
+                        dataset_id: stage.dataset_id,
+                        session_id: stage.session_id,
+                        source: None,
+                    },
                     e => e,
                 };
                 let keep_dataset = e.is_publish_outcome_unknown();

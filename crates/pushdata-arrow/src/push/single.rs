@@ -91,15 +91,15 @@ impl Run {
             Target::New { .. } => {
                 let creator = model.to_dataset_creator(vec![data])?;
                 self.tracker.publish_requested();
-                let created = self
-                    .client
-                    .create_dataset(&creator)
-                    .await
-                    .map_err(self.maybe_published(
-                        format!("create dataset {:?}", model.name),
-                        None,
-                        None,
-                    ))?;
+                let created =
+                    self.client
+                        .create_dataset(&creator)
+                        .await
+                        .map_err(self.maybe_published(
+                            format!("create dataset {:?}", model.name),
+                            None,
+                            None,
+                        ))?;
                 (self.progress)(ProgressEvent::DatasetCreated {
                     dataset_id: created.dataset_id.clone(),
                 });

@@ -167,8 +167,7 @@ mod tests {
     #[test]
     fn users_file_lines() {
         let p = Path::new("users.txt");
-        let users =
-            parse_users(p, "# team\n\nalice:s3cret:with:colons\r\n  bob :\n").unwrap();
+        let users = parse_users(p, "# team\n\nalice:s3cret:with:colons\r\n  bob :\n").unwrap();
         assert_eq!(users.len(), 2);
         assert_eq!(users[0].0, "alice");
         assert_eq!(users[0].1.expose(), "s3cret:with:colons");
