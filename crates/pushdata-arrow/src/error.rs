@@ -188,6 +188,36 @@ pub enum Error {
         source: arrow_schema::ArrowError,
     },
 
+    /// The push was stopped by its [stop signal](crate::Push::with_stop_signal) before the
+    /// publish was requested: nothing was published. The upload session was cancelled and a
+    /// dataset the push created was deleted (both best effort, logged when they fail).
+    #[error("the push was stopped before its data was published")]
+    Interrupted,
+
+    /// The publish was requested, but whether it happened is not known: the wait for its
+    /// status failed (timeout, a poll that failed, a status the client does not know), the
+    /// publish request itself got no answer, or the push was stopped after the request.
+    /// The data may be published (the server may finish the publish after this). The upload
+    /// session was cancelled (best effort: a server may stop a publish that has not finished)
+    /// and a dataset the push created was kept. Check the dataset before pushing again.
+    ///
+    /// Every other error of a push means nothing was published.
+    #[error(
+        "the publish of dataset {}{} was requested; the outcome is unknown: {}",
+        dataset_id.as_deref().unwrap_or("(id not known)"),
+        session_id.as_ref().map(|s| format!(" (upload session {s})")).unwrap_or_default(),
+        source.as_ref().map_or_else(|| "the push was stopped".to_string(), ToString::to_string)
+    )]
+    PublishOutcomeUnknown {
+        /// The dataset, when known (a single-request create that got no answer has none).
+        dataset_id: Option<String>,
+        /// The upload session (multi-request workflow).
+        session_id: Option<String>,
+        /// Why the outcome is unknown: the client error, or `None` when the push was stopped.
+        #[source]
+        source: Option<Box<pushdata_core::Error>>,
+    },
+
     /// A task of the push or pull stopped unexpectedly: it panicked or was cancelled.
     #[error("internal: {task}: {source}")]
     Task {
@@ -206,6 +236,14 @@ pub enum Error {
     /// An internal invariant does not hold (our own message; never a wrapped error).
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl Error {
+    /// Whether the push may have published its data: `true` only for
+    /// [`Error::PublishOutcomeUnknown`]. After any other error nothing was published.
+    pub fn is_publish_outcome_unknown(&self) -> bool {
+        matches!(self, Error::PublishOutcomeUnknown { .. })
+    }
 }
 
 /// `: {error}`, or nothing.

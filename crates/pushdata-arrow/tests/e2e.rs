@@ -689,7 +689,14 @@ async fn a_chunk_the_server_refuses_cancels_and_names_table_chunk_rows() {
             .iter()
             .any(|e| matches!(e, ProgressEvent::Publishing { .. }))
     );
-    assert_eq!(rows(&env.read(&dataset_id, "t")), 0);
+    // Nothing was published, so the dataset the push created is deleted (issue 12, #16;
+    // it used to stay behind, empty).
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::DatasetDeleted { .. }))
+    );
+    assert!(pushdata_server::read_table(&env.dir.path().join("data"), &dataset_id, "t").is_err());
 
     env.stop().await;
 }

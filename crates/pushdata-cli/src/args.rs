@@ -189,13 +189,30 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "DIR", default_value = ".pushdata")]
     pub(crate) data_dir: PathBuf,
 
-    /// The user allowed to log in (default: administrator).
-    #[arg(long, value_name = "U", requires = "password")]
+    /// The user allowed to log in (default: administrator with an empty password). Its
+    /// password comes from --password-file, else --password, else PUSHDATA_PASSWORD.
+    #[arg(long, value_name = "U", conflicts_with = "users_file")]
     pub(crate) user: Option<String>,
 
-    /// That user's password.
+    /// That user's password on the command line, where `ps` shows it: prefer
+    /// PUSHDATA_PASSWORD or --password-file.
     #[arg(long, value_name = "P", requires = "user", value_parser = secret)]
     pub(crate) password: Option<Secret>,
+
+    /// A file whose first line is the password of --user.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "user",
+        conflicts_with = "password"
+    )]
+    pub(crate) password_file: Option<PathBuf>,
+
+    /// The users allowed to log in, one `name:password` per line (the password is the rest
+    /// of the line after the first `:`); blank lines and lines starting with `#` are
+    /// skipped. Each user sees only their own datasets.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) users_file: Option<PathBuf>,
 
     /// Decoded chunks of open upload sessions kept in memory, in MiB, before they are
     /// staged as files (default: the server's, 256).
@@ -303,6 +320,21 @@ mod tests {
         assert_eq!(p.orientation, OrientationArg::Row);
         assert_eq!(p.data_dir, PathBuf::from(".pushdata"));
         assert!(!p.single_request && !p.json);
+    }
+
+    #[test]
+    fn serve_user_sources() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["pushdata", "serve"];
+            all.extend_from_slice(args);
+            Cli::try_parse_from(all)
+        };
+        assert!(parse(&["--user", "u"]).is_ok());
+        assert!(parse(&["--password", "p"]).is_err());
+        assert!(parse(&["--password-file", "f"]).is_err());
+        assert!(parse(&["--user", "u", "--password", "p", "--password-file", "f"]).is_err());
+        assert!(parse(&["--user", "u", "--users-file", "f"]).is_err());
+        assert!(parse(&["--users-file", "f"]).is_ok());
     }
 
     #[test]

@@ -45,17 +45,26 @@ pub(crate) enum CliError {
     #[error("interrupted: {0}")]
     Interrupted(&'static str),
 
+    /// Ctrl-C arrived after a push requested its publish: whether the data was published is
+    /// not known (the error is [`pushdata_arrow::Error::PublishOutcomeUnknown`]).
+    #[error("interrupted: {0}")]
+    InterruptedAfterPublish(#[source] pushdata_arrow::Error),
+
     /// Writing JSON output failed.
     #[error("writing JSON output: {0}")]
     Json(#[from] serde_json::Error),
 }
 
 impl CliError {
-    /// The process exit code for this error: 2 for usage errors (like clap's), 130 after
-    /// Ctrl-C (like a shell), 1 otherwise.
+    /// The process exit code for this error: 2 for usage errors (like clap's), 3 when a
+    /// push requested its publish and cannot tell whether it happened (after a failed wait
+    /// or Ctrl-C), 130 after Ctrl-C otherwise (like a shell; nothing was published), 1
+    /// otherwise (nothing was published).
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
+            CliError::InterruptedAfterPublish(_) => 3,
+            CliError::Arrow(e) if e.is_publish_outcome_unknown() => 3,
             CliError::Interrupted(_) => 130,
             _ => 1,
         }
@@ -88,5 +97,12 @@ mod tests {
         assert_eq!(e.one_line(), "a b.parquet: first second third");
         assert_eq!(e.exit_code(), 1);
         assert_eq!(CliError::Usage("x".into()).exit_code(), 2);
+        let unknown = pushdata_arrow::Error::PublishOutcomeUnknown {
+            dataset_id: Some("D".into()),
+            session_id: Some("S".into()),
+            source: None,
+        };
+        assert_eq!(CliError::Arrow(unknown).exit_code(), 3);
+        assert_eq!(CliError::Interrupted("x").exit_code(), 130);
     }
 }

@@ -34,6 +34,10 @@ pub(crate) struct TableSummary {
     pub(crate) name: String,
     /// Rows sent.
     pub(crate) rows: u64,
+    /// Rows the update policy skipped, when the server said (`rowsSkipped`; absent when
+    /// it did not).
+    #[serde(rename = "rowsSkipped", skip_serializing_if = "Option::is_none")]
+    pub(crate) rows_skipped: Option<u64>,
 }
 
 /// Print `value` as one line of JSON on stdout.
@@ -70,13 +74,21 @@ fn push_text(s: &PushSummary) -> String {
         .max()
         .unwrap_or(0);
     for t in &s.tables {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "  {:<width$}  {} row{}",
             t.name,
             t.rows,
             plural(t.rows)
         );
+        if let Some(n) = t.rows_skipped.filter(|n| *n > 0) {
+            let _ = write!(
+                out,
+                ", skipped {n} row{} (add keeps stored keys; update ignores new keys)",
+                plural(n)
+            );
+        }
+        out.push('\n');
     }
     let _ = writeln!(
         out,
@@ -271,10 +283,12 @@ mod tests {
                 TableSummary {
                     name: "sales".into(),
                     rows: 4,
+                    rows_skipped: None,
                 },
                 TableSummary {
                     name: "x".into(),
                     rows: 1,
+                    rows_skipped: Some(1),
                 },
             ],
             chunks: 2,
@@ -287,6 +301,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("  sales  4 rows\n"), "{text}");
+        assert!(
+            text.contains(
+                "  x      1 row, skipped 1 row (add keeps stored keys; update ignores new keys)\n"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains("2 chunks, 2.0 MB in 2.00 s (1.0 MB/s)"),
             "{text}"

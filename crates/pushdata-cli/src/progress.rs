@@ -88,6 +88,11 @@ impl Progress {
             ProgressEvent::Cancelled { session_id, .. } => {
                 self.step(&format!("upload session {session_id} cancelled"));
             }
+            ProgressEvent::DatasetDeleted { dataset_id } => {
+                self.step(&format!(
+                    "dataset {dataset_id} deleted (the push created it and published nothing)"
+                ));
+            }
             // Read/encode counters: the bar follows uploads, which is what the server has.
             _ => {}
         }

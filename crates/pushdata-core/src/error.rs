@@ -96,6 +96,23 @@ pub enum Error {
         message: String,
     },
 
+    /// The publish status reported a value that is neither done (1), in progress (6) nor a
+    /// failure (3, negative): the wait ends there instead of polling it until its timeout.
+    /// Whether the data was published is not known.
+    #[error(
+        "publishing upload session {session_id} of dataset {dataset_id} reported status {status}, which is neither done, in progress nor failed: {message}"
+    )]
+    PublishUnexpectedStatus {
+        /// Dataset id.
+        dataset_id: String,
+        /// Upload session id.
+        session_id: String,
+        /// The publish status value.
+        status: i64,
+        /// The server's message with it.
+        message: String,
+    },
+
     /// Publishing did not finish within [`PublishWait::timeout`](crate::PublishWait::timeout).
     #[error(
         "publishing upload session {session_id} of dataset {dataset_id} did not finish within {timeout:?}{}",
@@ -238,6 +255,18 @@ impl Error {
     /// Whether this is a timeout (of one request, or of waiting for a publish).
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. } | Error::PublishTimeout { .. })
+    }
+
+    /// Whether the call may have been carried out by the server although it failed: it
+    /// timed out or its connection broke after the request was sent (a connection that
+    /// could not be opened sent nothing), or a gateway answered 504. A call that the
+    /// server answered with any other error status was not carried out.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Timeout { source, .. } | Error::Http { source, .. } => !source.is_connect(),
+            Error::Server { status, .. } => *status == 504,
+            _ => false,
+        }
     }
 
     /// Whether the server rejected the session or the credentials (HTTP 401).

@@ -1,5 +1,6 @@
 //! Push tables into a dataset: the [`Push`] builder, its two workflows and its reports.
 
+mod cleanup;
 mod multi;
 mod options;
 mod pipeline;
@@ -15,7 +16,7 @@ use std::time::Instant;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use futures::future::BoxFuture;
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use pushdata_core::wire::{Orientation, UpdatePolicy};
 use pushdata_core::{Client, PublishWait};
 use tokio::sync::mpsc;
@@ -24,6 +25,7 @@ pub use progress::ProgressEvent;
 pub(crate) use progress::ProgressSink;
 pub use report::{PushReport, TableReport};
 
+use self::cleanup::{DropGuard, Tracker};
 use self::options::Settings;
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelOptions, TableSchema, infer_model};
@@ -92,6 +94,26 @@ struct TableInput {
 /// (`DELETE`) and returns an error naming the table, chunk index and rows: nothing is
 /// published.
 ///
+/// # Failures, stops and drops
+///
+/// Every error of a push means nothing was published, except
+/// [`Error::PublishOutcomeUnknown`]: the publish was requested and then the wait for its
+/// status failed (timeout, a failed poll, a status the client does not know) or the push was
+/// stopped; the data may be published. Either way the push cleans up after itself, best
+/// effort (a failure to clean up is logged, not returned):
+///
+/// - the open upload session is cancelled (`DELETE .../uploadSessions/{id}`);
+/// - a dataset the push created ([`Push::create`]) is deleted
+///   (`DELETE /api/objects/{id}?type=3`) when nothing was published, so a failed push does
+///   not leave an empty dataset behind; it is kept when the outcome is unknown. A dataset
+///   given to [`Push::into_dataset`] is never deleted.
+///
+/// [`with_stop_signal`](Push::with_stop_signal) stops a push cleanly (the CLI's Ctrl-C):
+/// it cleans up as above and returns [`Error::Interrupted`] (nothing published) or
+/// [`Error::PublishOutcomeUnknown`]. A push whose future is dropped before it finishes does
+/// the same cleanup in a task spawned on the current Tokio runtime (it may not run if the
+/// runtime shuts down at once).
+///
 /// **Single-request** ([`Workflow::SingleRequest`], for small one-table data): the whole
 /// table is encoded (ROW orientation) into one body and sent with `POST /api/datasets`
 /// (new dataset) or `PATCH /api/datasets/{id}/tables/{table}` with the update policy
@@ -134,6 +156,7 @@ pub struct Push<D> {
     tables: Vec<TableInput>,
     settings: Settings,
     progress: ProgressSink,
+    stop: Option<BoxFuture<'static, ()>>,
 }
 
 impl<D: std::fmt::Debug> std::fmt::Debug for Push<D> {
@@ -145,6 +168,7 @@ impl<D: std::fmt::Debug> std::fmt::Debug for Push<D> {
                 &self.tables.iter().map(|t| &t.name).collect::<Vec<_>>(),
             )
             .field("settings", &self.settings)
+            .field("stop_signal", &self.stop.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -190,8 +214,8 @@ impl IntoFuture for Push<NewDataset> {
     type IntoFuture = BoxFuture<'static, Result<PushReport>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let (run, tables) = self.into_run(|d| Target::New { name: d.name });
-        Box::pin(run.execute(tables))
+        let (run, tables, stop) = self.into_run(|d| Target::New { name: d.name });
+        Box::pin(run.execute(tables, stop))
     }
 }
 
@@ -200,11 +224,11 @@ impl IntoFuture for Push<ExistingDataset> {
     type IntoFuture = BoxFuture<'static, Result<PushReport>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let (run, tables) = self.into_run(|d| Target::Existing {
+        let (run, tables, stop) = self.into_run(|d| Target::Existing {
             id: d.id,
             table_id: d.table_id,
         });
-        Box::pin(run.execute(tables))
+        Box::pin(run.execute(tables, stop))
     }
 }
 
@@ -216,18 +240,36 @@ impl<D> Push<D> {
             tables: Vec::new(),
             settings: Settings::default(),
             progress: progress::noop(),
+            stop: None,
         }
     }
 
-    fn into_run(self, target: impl FnOnce(D) -> Target) -> (Run, Vec<TableInput>) {
+    fn into_run(
+        self,
+        target: impl FnOnce(D) -> Target,
+    ) -> (Run, Vec<TableInput>, Option<BoxFuture<'static, ()>>) {
         let run = Run {
             client: self.client,
             target: target(self.dataset),
             settings: self.settings,
             progress: self.progress,
             started: Instant::now(),
+            tracker: Tracker::default(),
         };
-        (run, self.tables)
+        (run, self.tables, self.stop)
+    }
+
+    /// Stop the push when `signal` completes (e.g. on Ctrl-C): the push cancels its upload
+    /// session, deletes a dataset it created if nothing was published, and returns
+    /// [`Error::Interrupted`] (stopped before the publish was requested: nothing was
+    /// published) or [`Error::PublishOutcomeUnknown`] (stopped after it). See
+    /// [failures, stops and drops](Push#failures-stops-and-drops).
+    pub fn with_stop_signal<F>(mut self, signal: F) -> Self
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.stop = Some(signal.boxed());
+        self
     }
 
     fn with_source(mut self, name: impl Into<String>, source: Source) -> Self {
@@ -402,6 +444,8 @@ struct Run {
     settings: Settings,
     progress: ProgressSink,
     started: Instant,
+    /// How far the push got on the server (for the cleanup).
+    tracker: Tracker,
 }
 
 /// The tables of a push, opened: the model and one reader per table, in model order.
@@ -411,13 +455,72 @@ struct Opened {
 }
 
 impl Run {
-    /// Check the tables, open their sources, infer the model, run the workflow.
-    async fn execute(self, tables: Vec<TableInput>) -> Result<PushReport> {
+    /// Check the tables, open their sources, infer the model, run the workflow (until
+    /// `stop` completes, if given); clean up after a failure, a stop or a drop.
+    async fn execute(
+        self,
+        tables: Vec<TableInput>,
+        stop: Option<BoxFuture<'static, ()>>,
+    ) -> Result<PushReport> {
         self.check(&tables)?;
-        let opened = self.open(tables).await?;
-        match self.settings.workflow {
-            Workflow::MultiRequest => self.multi_request(opened).await,
-            Workflow::SingleRequest => self.single_request(opened).await,
+        let mut guard = DropGuard::new(
+            self.client.clone(),
+            self.tracker.clone(),
+            self.progress.clone(),
+        );
+        if let Target::Existing { id, .. } = &self.target {
+            self.tracker.dataset(id, false);
+        }
+        let work = async {
+            let opened = self.open(tables).await?;
+            match self.settings.workflow {
+                Workflow::MultiRequest => self.multi_request(opened).await,
+                Workflow::SingleRequest => self.single_request(opened).await,
+            }
+        };
+        let result = match stop {
+            Some(stop) => tokio::select! {
+                result = work => result,
+                () = stop => Err(Error::Interrupted),
+            },
+            None => work.await,
+        };
+        let result = match result {
+            Ok(report) => {
+                if let Some(session_id) = &report.session_id {
+                    self.close_published_session(&report.dataset_id, session_id)
+                        .await;
+                }
+                Ok(report)
+            }
+            Err(e) => {
+                let stage = self.tracker.stage();
+                let e = match e {
+                    Error::Interrupted if stage.publish_requested => Error::PublishOutcomeUnknown {
+                        dataset_id: stage.dataset_id,
+                        session_id: stage.session_id,
+                        source: None,
+                    },
+                    e => e,
+                };
+                let keep_dataset = e.is_publish_outcome_unknown();
+                cleanup::undo(&self.client, &self.tracker, &self.progress, keep_dataset).await;
+                Err(e)
+            }
+        };
+        guard.disarm();
+        result
+    }
+
+    /// The docs end the workflow by deleting the session once it is published. The data
+    /// is already published, so a failure here is logged, not returned.
+    async fn close_published_session(&self, dataset_id: &str, session_id: &str) {
+        if let Err(e) = self
+            .client
+            .cancel_upload_session(dataset_id, session_id)
+            .await
+        {
+            tracing::warn!(dataset_id, session_id, error = %e, "deleting the published upload session failed");
         }
     }
 
@@ -467,6 +570,27 @@ impl Run {
             model: Arc::new(model),
             readers,
         })
+    }
+
+    /// A failed call that may have been carried out (the publish, or a single request):
+    /// its outcome is unknown; any other failure is a failed API call naming the step.
+    fn maybe_published(
+        &self,
+        step: String,
+        dataset_id: Option<String>,
+        session_id: Option<String>,
+    ) -> impl FnOnce(pushdata_core::Error) -> Error {
+        move |source| {
+            if source.outcome_unknown() {
+                Error::PublishOutcomeUnknown {
+                    dataset_id,
+                    session_id,
+                    source: Some(Box::new(source)),
+                }
+            } else {
+                Run::api(step)(source)
+            }
+        }
     }
 
     /// A failed API call, naming the step.

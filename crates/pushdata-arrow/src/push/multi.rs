@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use pushdata_core::wire::{UploadSessionRequest, UploadSessionTable};
+use pushdata_core::wire::{PublishStatus, UploadSessionRequest, UploadSessionTable};
 use tokio::sync::mpsc;
 
 use super::pipeline::{ProduceConfig, Produced, Uploaded, produce, upload};
@@ -13,27 +13,17 @@ use crate::model::Model;
 use crate::source::TableReader;
 
 impl Run {
-    /// Create the model (new dataset), open the upload session, stream and publish; the
-    /// session is cancelled if anything fails after it is opened.
-    pub(super) async fn multi_request(self, opened: Opened) -> Result<PushReport> {
+    /// Create the model (new dataset), open the upload session, stream, publish and wait
+    /// for the publish; the caller cleans up after an error (see `cleanup`) and deletes the
+    /// published session.
+    pub(super) async fn multi_request(&self, opened: Opened) -> Result<PushReport> {
         let Opened { model, readers } = opened;
         let dataset_id = self.dataset_id(&model).await?;
         let session_id = self.open_session(&model, &dataset_id).await?;
-        let streamed = self.stream(&model, readers, &dataset_id, &session_id).await;
-        let published = match streamed {
-            Ok(counts) => self
-                .publish(&dataset_id, &session_id)
-                .await
-                .map(|()| counts),
-            Err(e) => Err(e),
-        };
-        let (produced, uploaded) = match published {
-            Ok(v) => v,
-            Err(e) => {
-                self.cancel(&dataset_id, &session_id).await;
-                return Err(e);
-            }
-        };
+        let (produced, uploaded) = self
+            .stream(&model, readers, &dataset_id, &session_id)
+            .await?;
+        let status = self.publish(&dataset_id, &session_id).await?;
         let tables: Vec<TableReport> = model
             .tables
             .iter()
@@ -43,6 +33,11 @@ impl Run {
                 rows: produced.get(i).map_or(0, |p| p.rows),
                 chunks: uploaded.chunks.get(i).copied().unwrap_or(0),
                 bytes: uploaded.bytes.get(i).copied().unwrap_or(0),
+                rows_skipped: status
+                    .tables
+                    .iter()
+                    .find(|p| p.name == t.name)
+                    .map(|p| p.rows_skipped),
             })
             .collect();
         Ok(PushReport {
@@ -65,6 +60,7 @@ impl Run {
                     .create_model(&model.to_dataset_model())
                     .await
                     .map_err(Run::api(format!("create model {:?}", model.name)))?;
+                self.tracker.dataset(&created.id, true);
                 (self.progress)(ProgressEvent::DatasetCreated {
                     dataset_id: created.id.clone(),
                 });
@@ -94,6 +90,7 @@ impl Run {
             .map_err(Run::api(format!(
                 "open upload session on dataset {dataset_id}"
             )))?;
+        self.tracker.session_opened(&session_id);
         (self.progress)(ProgressEvent::SessionOpened {
             dataset_id: dataset_id.to_string(),
             session_id: session_id.clone(),
@@ -160,56 +157,45 @@ impl Run {
         Ok((produced, uploaded))
     }
 
-    /// Publish the session, wait for it, and delete the published session.
-    async fn publish(&self, dataset_id: &str, session_id: &str) -> Result<()> {
+    /// Publish the session and wait for it; returns the final status. A failure after the
+    /// publish may have started is [`Error::PublishOutcomeUnknown`]; a publish refused or
+    /// reported failed (status 3 or negative) is an [`Error::Api`]: nothing was published.
+    async fn publish(&self, dataset_id: &str, session_id: &str) -> Result<PublishStatus> {
+        self.tracker.publish_requested();
+        let ids = || (Some(dataset_id.to_string()), Some(session_id.to_string()));
+        let (d, s) = ids();
         self.client
             .publish(dataset_id, session_id)
             .await
-            .map_err(Run::api(format!(
-                "publish upload session {session_id} of dataset {dataset_id}"
-            )))?;
+            .map_err(self.maybe_published(
+                format!("publish upload session {session_id} of dataset {dataset_id}"),
+                d,
+                s,
+            ))?;
         (self.progress)(ProgressEvent::Publishing {
             dataset_id: dataset_id.to_string(),
         });
-        self.client
+        let status = self
+            .client
             .wait_for_publish(dataset_id, session_id, &self.settings.publish_wait)
             .await
-            .map_err(Run::api(format!(
-                "wait for publish of dataset {dataset_id}"
-            )))?;
+            .map_err(|e| match e {
+                pushdata_core::Error::PublishFailed { .. } => {
+                    Run::api(format!("wait for publish of dataset {dataset_id}"))(e)
+                }
+                e => {
+                    let (dataset_id, session_id) = ids();
+                    Error::PublishOutcomeUnknown {
+                        dataset_id,
+                        session_id,
+                        source: Some(Box::new(e)),
+                    }
+                }
+            })?;
         tracing::info!(dataset_id, session_id, "published");
         (self.progress)(ProgressEvent::Published {
             dataset_id: dataset_id.to_string(),
         });
-        // The docs end the workflow by deleting the session once it is published. The data
-        // is already published, so a failure here is logged, not returned.
-        if let Err(e) = self
-            .client
-            .cancel_upload_session(dataset_id, session_id)
-            .await
-        {
-            tracing::warn!(dataset_id, session_id, error = %e, "deleting the published upload session failed");
-        }
-        Ok(())
-    }
-
-    /// Cancel the upload session after an error (a failure to cancel is logged).
-    async fn cancel(&self, dataset_id: &str, session_id: &str) {
-        match self
-            .client
-            .cancel_upload_session(dataset_id, session_id)
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(dataset_id, session_id, "upload session cancelled");
-                (self.progress)(ProgressEvent::Cancelled {
-                    dataset_id: dataset_id.to_string(),
-                    session_id: session_id.to_string(),
-                });
-            }
-            Err(e) => {
-                tracing::warn!(dataset_id, session_id, error = %e, "cancelling the upload session failed");
-            }
-        }
+        Ok(status)
     }
 }

@@ -68,6 +68,12 @@ pub enum ProgressEvent {
         /// Dataset id.
         dataset_id: String,
     },
+    /// A dataset the push had created was deleted, because the push failed or was stopped
+    /// before anything was published.
+    DatasetDeleted {
+        /// The deleted dataset's id.
+        dataset_id: String,
+    },
     /// The upload session was cancelled after an error.
     Cancelled {
         /// Dataset id.

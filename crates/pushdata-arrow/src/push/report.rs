@@ -14,6 +14,11 @@ pub struct TableReport {
     pub chunks: u64,
     /// Bytes of request bodies carrying its data.
     pub bytes: u64,
+    /// Uploaded rows the update policy did not write (`add` skips rows whose key is stored,
+    /// `update` rows whose key is not), as the server reported in the publish status
+    /// (`tables[].rowsSkipped`, an extension of pushdata's reference server); `None` when
+    /// the server did not say (other servers, the single-request workflow).
+    pub rows_skipped: Option<u64>,
 }
 
 /// What a finished [`Push`](super::Push) reports.

@@ -20,7 +20,7 @@ struct Encoded {
 
 impl Run {
     /// Read and encode the one table, then create the dataset or update the table.
-    pub(super) async fn single_request(self, opened: Opened) -> Result<PushReport> {
+    pub(super) async fn single_request(&self, opened: Opened) -> Result<PushReport> {
         let Opened { model, mut readers } = opened;
         if model.tables.len() != 1 {
             return Err(Error::Config(format!(
@@ -45,6 +45,7 @@ impl Run {
                 rows,
                 chunks: 1,
                 bytes,
+                rows_skipped: None,
             }],
             chunks: 1,
             bytes,
@@ -76,21 +77,29 @@ impl Run {
                 let creator = model.to_table_creator(table, data)?;
                 let table_ref = table_id.as_ref().unwrap_or(table);
                 let policy = self.settings.policy_of(table);
+                self.tracker.publish_requested();
                 self.client
                     .update_table(id, table_ref, policy, &creator)
                     .await
-                    .map_err(Run::api(format!(
-                        "update table {table:?} of dataset {id} ({policy})"
-                    )))?;
+                    .map_err(self.maybe_published(
+                        format!("update table {table:?} of dataset {id} ({policy})"),
+                        Some(id.clone()),
+                        None,
+                    ))?;
                 Ok(id.clone())
             }
             Target::New { .. } => {
                 let creator = model.to_dataset_creator(vec![data])?;
-                let created = self
-                    .client
-                    .create_dataset(&creator)
-                    .await
-                    .map_err(Run::api(format!("create dataset {:?}", model.name)))?;
+                self.tracker.publish_requested();
+                let created =
+                    self.client
+                        .create_dataset(&creator)
+                        .await
+                        .map_err(self.maybe_published(
+                            format!("create dataset {:?}", model.name),
+                            None,
+                            None,
+                        ))?;
                 (self.progress)(ProgressEvent::DatasetCreated {
                     dataset_id: created.dataset_id.clone(),
                 });

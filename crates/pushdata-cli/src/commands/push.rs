@@ -106,12 +106,17 @@ async fn push_to(
                 configure(push, args, inputs, &progress).into_future()
             }
         };
-        let report = tokio::select! {
-            report = push => report.map_err(CliError::from),
-            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted(
-                "the push was stopped before its data was published",
-            )),
-        };
+        // On Ctrl-C the push stops itself: it cancels its upload session and deletes a
+        // dataset it created, before this session logs out.
+        let report = push.await.map_err(|e| match e {
+            pushdata_arrow::Error::Interrupted => {
+                CliError::Interrupted("the push was stopped before its data was published")
+            }
+            e @ pushdata_arrow::Error::PublishOutcomeUnknown { source: None, .. } => {
+                CliError::InterruptedAfterPublish(e)
+            }
+            e => CliError::from(e),
+        });
         progress.finish(report.is_ok());
         report
     })
@@ -149,6 +154,12 @@ fn configure<D>(
     }
     let sink = progress.clone();
     push.with_progress(move |event| sink.event(&event))
+        .with_stop_signal(async {
+            // A handler that cannot be installed never fires (it must not stop the push).
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
 }
 
 fn print_report(args: &PushArgs, report: &PushReport, data_dir: Option<&Path>) -> Result<()> {
@@ -176,6 +187,7 @@ fn summary(report: &PushReport) -> PushSummary {
             .map(|t| TableSummary {
                 name: t.name.clone(),
                 rows: t.rows,
+                rows_skipped: t.rows_skipped,
             })
             .collect(),
         chunks: report.chunks,

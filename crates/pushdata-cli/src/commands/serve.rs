@@ -1,19 +1,26 @@
 //! `pushdata serve`: run the reference server until Ctrl-C (or SIGTERM).
 
+use std::path::Path;
+
+use pushdata_core::Secret;
 use pushdata_server::{Server, ServerConfig};
 
 use crate::args::ServeArgs;
 use crate::error::{CliError, Result};
 use crate::output;
 
+/// The environment variable `--user`'s password is read from (as for `push`).
+const PASSWORD_ENV: &str = "PUSHDATA_PASSWORD";
+
 /// Start the server, print its base URL on stdout, wait for a shutdown signal, stop cleanly.
 pub(crate) async fn run(args: ServeArgs) -> Result<()> {
+    let users = users(&args)?;
     std::fs::create_dir_all(&args.data_dir).map_err(|source| CliError::Io {
         what: format!("creating the data directory {}", args.data_dir.display()),
         source,
     })?;
     let mut config = ServerConfig::new(args.data_dir.clone()).with_addr(args.addr);
-    if let (Some(user), Some(password)) = (args.user, args.password) {
+    for (user, password) in users {
         config = config.with_user(user, password);
     }
     if let Some(mb) = args.staging_memory_mb {
@@ -35,6 +42,73 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
+/// The users to configure: `--users-file`, or `--user` with its password (from
+/// `--password-file`, `--password` or `PUSHDATA_PASSWORD`), or none (the server's default
+/// user).
+fn users(args: &ServeArgs) -> Result<Vec<(String, Secret)>> {
+    if let Some(path) = &args.users_file {
+        return parse_users(path, &read_file(path, "the users file")?);
+    }
+    let Some(user) = &args.user else {
+        return Ok(Vec::new());
+    };
+    let password = if let Some(path) = &args.password_file {
+        let text = read_file(path, "the password file")?;
+        Secret::new(text.lines().next().unwrap_or_default())
+    } else if let Some(password) = &args.password {
+        password.clone()
+    } else if let Some(password) = std::env::var_os(PASSWORD_ENV) {
+        let password = password
+            .into_string()
+            .map_err(|_| CliError::Usage(format!("{PASSWORD_ENV} is not valid UTF-8")))?;
+        Secret::new(password)
+    } else {
+        return Err(CliError::Usage(format!(
+            "--user {user} needs a password: --password-file FILE, {PASSWORD_ENV} or --password"
+        )));
+    };
+    Ok(vec![(user.clone(), password)])
+}
+
+fn read_file(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        what: format!("reading {what} {}", path.display()),
+        source,
+    })
+}
+
+/// `name:password` lines; `#` comments and blank lines skipped. Errors name the file and
+/// the line number, never the line (it holds a password).
+fn parse_users(path: &Path, text: &str) -> Result<Vec<(String, Secret)>> {
+    let mut users: Vec<(String, Secret)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let bad = |message: &str| CliError::File {
+            path: path.to_path_buf(),
+            message: format!("line {}: {message}", i + 1),
+        };
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let Some((name, password)) = line.split_once(':') else {
+            return Err(bad("expected name:password"));
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(bad("the user name is empty"));
+        }
+        if users.iter().any(|(u, _)| u.eq_ignore_ascii_case(name)) {
+            return Err(bad(&format!("user {name:?} appears twice")));
+        }
+        users.push((name.to_string(), Secret::new(password)));
+    }
+    if users.is_empty() {
+        return Err(CliError::File {
+            path: path.to_path_buf(),
+            message: "names no user (one name:password per line)".into(),
+        });
+    }
+    Ok(users)
+}
 /// Resolves on Ctrl-C, or on SIGTERM on Unix.
 struct ShutdownSignal {
     #[cfg(unix)]
@@ -81,5 +155,29 @@ fn signal_error(source: std::io::Error) -> CliError {
     CliError::Io {
         what: "installing the shutdown signal handler".into(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn users_file_lines() {
+        let p = Path::new("users.txt");
+        let users = parse_users(p, "# team\n\nalice:s3cret:with:colons\r\n  bob :\n").unwrap();
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[0].0, "alice");
+        assert_eq!(users[0].1.expose(), "s3cret:with:colons");
+        assert_eq!((users[1].0.as_str(), users[1].1.expose()), ("bob", ""));
+        let e = parse_users(p, "alice hunter2\n").unwrap_err();
+        assert_eq!(e.to_string(), "users.txt: line 1: expected name:password");
+        let e = parse_users(p, "a:hunter2\nA:hunter3\n").unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+        assert!(!e.to_string().contains("hunter"), "{e}");
+        assert!(parse_users(p, "# nobody\n").is_err());
+        assert!(parse_users(p, ":pw\n").is_err());
     }
 }

@@ -155,6 +155,17 @@ impl Client {
         self.execute_json(&call).await
     }
 
+    /// Delete a dataset and its data (`DELETE /api/objects/{datasetId}?type=3`, as
+    /// mstrio-py does; the reference server implements it). Retried like every DELETE.
+    pub async fn delete_dataset(&self, dataset_id: &str) -> Result<()> {
+        require("dataset id", dataset_id)?;
+        let call = self
+            .call(Method::DELETE, &["objects", dataset_id])?
+            .with_project()
+            .query("type", "3");
+        self.execute_empty(&call).await
+    }
+
     /// End an upload session: cancel it, or clean up after publishing
     /// (`DELETE /api/datasets/{datasetId}/uploadSessions/{uploadSessionId}`).
     pub async fn cancel_upload_session(&self, dataset_id: &str, session_id: &str) -> Result<()> {

@@ -60,10 +60,14 @@ impl PublishWait {
 impl Client {
     /// Poll [`publish_status`](Client::publish_status) until the publish is done.
     ///
-    /// Returns the final status when it is ready (status 1). Fails with
-    /// [`Error::PublishFailed`] when the status reports a failure (3 or negative), with
-    /// [`Error::PublishTimeout`] when `wait.timeout` passes first, and with the poll's error
-    /// when a poll fails (polls are retried per the client's [`RetryConfig`](super::RetryConfig)).
+    /// Returns the final status when it is ready (status 1), with what the server said about
+    /// each table ([`PublishStatus::tables`], e.g. rows skipped by the update policy). Polls
+    /// again only while the status is in progress (6). Fails with [`Error::PublishFailed`]
+    /// when the status reports a failure (3 or negative), with
+    /// [`Error::PublishUnexpectedStatus`] on any other status (carrying its value and
+    /// message), with [`Error::PublishTimeout`] when `wait.timeout` passes first, and with
+    /// the poll's error when a poll fails (polls are retried per the client's
+    /// [`RetryConfig`](super::RetryConfig)).
     pub async fn wait_for_publish(
         &self,
         dataset_id: &str,
@@ -93,6 +97,14 @@ impl Client {
             }
             if status.status.is_failed() {
                 return Err(Error::PublishFailed {
+                    dataset_id: dataset_id.to_string(),
+                    session_id: session_id.to_string(),
+                    status: status.status.0,
+                    message: status.message,
+                });
+            }
+            if !status.status.is_in_progress() {
+                return Err(Error::PublishUnexpectedStatus {
                     dataset_id: dataset_id.to_string(),
                     session_id: session_id.to_string(),
                     status: status.status.0,

@@ -8,7 +8,8 @@
 //!   or publish something;
 //! - `Retry-After` (seconds or HTTP date) replaces the backoff when the server sends it;
 //! - retrying stops after [`RetryConfig::max_retries`] retries or when the next wait would
-//!   end after [`RetryConfig::retry_timeout`] from the first attempt.
+//!   end after [`RetryConfig::retry_timeout`] from the end of the first failed attempt (so a
+//!   request that timed out is retried whatever the per-request timeout).
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -79,7 +80,10 @@ impl BackoffConfig {
 ///   that log in, create or publish something.
 /// - `Retry-After` (seconds or HTTP date) replaces the backoff when the server sends it.
 /// - Retrying stops after `max_retries` retries, or when the next wait would end later
-///   than `retry_timeout` after the first attempt.
+///   than `retry_timeout` after the end of the first failed attempt. The budget starts when
+///   that attempt ends, not when it starts, so it is independent of the per-request timeout:
+///   with the defaults (300 s per request, 180 s budget) a request that timed out is retried
+///   once more (a second timeout ends 300 s later, past the budget).
 /// - A 401 is not retried here: the client logs in again once instead.
 ///
 /// ```
@@ -99,8 +103,8 @@ impl BackoffConfig {
 pub struct RetryConfig {
     /// The most retries of one request (0 disables retrying; default 10).
     pub max_retries: usize,
-    /// No retry starts, and no wait ends, later than this after the first attempt
-    /// (default 3 minutes).
+    /// No retry starts, and no wait ends, later than this after the end of the first
+    /// failed attempt (default 3 minutes).
     pub retry_timeout: Duration,
     /// The waits between attempts.
     pub backoff: BackoffConfig,
@@ -131,7 +135,8 @@ impl RetryConfig {
         self
     }
 
-    /// Set the overall time after which no more retries are made.
+    /// Set the time, from the end of the first failed attempt, after which no more retries
+    /// are made.
     pub fn with_retry_timeout(mut self, retry_timeout: Duration) -> Self {
         self.retry_timeout = retry_timeout;
         self
@@ -197,7 +202,8 @@ pub(crate) struct RetryState {
     retries: usize,
     max_retries: usize,
     retry_timeout: Duration,
-    start: Instant,
+    /// When the first failed attempt ended (the first call of `next_wait`).
+    first_failure: Option<Instant>,
 }
 
 impl RetryState {
@@ -207,7 +213,7 @@ impl RetryState {
             retries: 0,
             max_retries: config.max_retries,
             retry_timeout: config.retry_timeout,
-            start: Instant::now(),
+            first_failure: None,
         }
     }
 
@@ -216,10 +222,12 @@ impl RetryState {
         self.retries
     }
 
-    /// The wait before the next retry, or `None` when retrying must stop.
+    /// The wait before the next retry, or `None` when retrying must stop; called when an
+    /// attempt has just failed.
     ///
     /// `retry_after` (from the server) replaces the backoff when given.
     pub(crate) fn next_wait(&mut self, retry_after: Option<Duration>) -> Option<Duration> {
+        let first_failure = *self.first_failure.get_or_insert_with(Instant::now);
         if self.retries >= self.max_retries {
             return None;
         }
@@ -227,7 +235,7 @@ impl RetryState {
             Some(w) => w,
             None => self.backoff.next_wait(),
         };
-        if self.start.elapsed().saturating_add(wait) > self.retry_timeout {
+        if first_failure.elapsed().saturating_add(wait) > self.retry_timeout {
             return None;
         }
         self.retries += 1;
@@ -388,6 +396,20 @@ mod tests {
             Some(Duration::from_secs(1))
         );
         assert_eq!(s.next_wait(Some(Duration::from_secs(60))), None);
+    }
+
+    #[test]
+    fn budget_starts_when_the_first_attempt_fails() {
+        let cfg = RetryConfig::default()
+            .with_retry_timeout(Duration::from_millis(50))
+            .with_backoff(config(0.001, 0.001, 2.0));
+        let mut s = RetryState::new(&cfg);
+        // A first attempt that took longer than the whole budget (a timeout) is retried.
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(s.next_wait(None).is_some());
+        // The budget then runs from that failure.
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(s.next_wait(None).is_none());
     }
 
     #[test]

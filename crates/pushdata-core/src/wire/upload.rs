@@ -239,7 +239,11 @@ impl ChunkBodyWriter {
     }
 }
 
-/// The integer publish status. `1` means done ("result ready").
+/// The integer publish status. `1` means done ("result ready"), `6` in progress ("sql
+/// execution", the one in-progress value the API documents); `3` and negative values are
+/// failures. Any other value is not understood: [`Client::wait_for_publish`](crate::Client::wait_for_publish)
+/// ends with [`Error::PublishUnexpectedStatus`](crate::Error::PublishUnexpectedStatus)
+/// rather than polling it until its timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct PublishState(pub i64);
@@ -261,6 +265,11 @@ impl PublishState {
     pub fn is_failed(self) -> bool {
         self == Self::FAILED || self.0 < 0
     }
+
+    /// Whether publishing is still in progress (status 6).
+    pub fn is_in_progress(self) -> bool {
+        self == Self::RUNNING
+    }
 }
 
 impl<'de> Deserialize<'de> for PublishState {
@@ -275,7 +284,7 @@ impl<'de> Deserialize<'de> for PublishState {
 pub struct PublishStatus {
     /// The upload session.
     pub upload_session_id: String,
-    /// Status: 1 done, 3 failed, anything else in progress.
+    /// Status: 1 done, 6 in progress, 3 or negative failed (see [`PublishState`]).
     pub status: PublishState,
     /// Human readable status ("result ready", or the failure reason).
     #[serde(default)]

@@ -155,3 +155,64 @@ async fn a_hanging_poll_does_not_outlast_the_wait() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_status_ends_the_wait_with_its_value_and_message() {
+    for (value, message) in [("0", "upload session open"), ("2", "something new")] {
+        let server = MockServer::start().await;
+        let client = logged_in(&server).await;
+        Mock::given(method("GET"))
+            .and(path(api("datasets/D/uploadSessions/S/publishStatus")))
+            .respond_with(status("6", "sql execution"))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(api("datasets/D/uploadSessions/S/publishStatus")))
+            .respond_with(status(value, message))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let start = Instant::now();
+        let e = client
+            .wait_for_publish("D", "S", &fast_wait(Duration::from_secs(3)))
+            .await
+            .unwrap_err();
+        assert!(start.elapsed() < Duration::from_secs(2), "{value}: {e}");
+        match &e {
+            Error::PublishUnexpectedStatus {
+                dataset_id,
+                session_id,
+                status,
+                message: m,
+            } => {
+                assert_eq!((dataset_id.as_str(), session_id.as_str()), ("D", "S"));
+                assert_eq!(status.to_string(), value);
+                assert_eq!(m, message);
+            }
+            other => panic!("{value}: expected PublishUnexpectedStatus, got {other}"),
+        }
+        assert!(e.to_string().contains(message), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn the_final_status_carries_the_tables() {
+    let server = MockServer::start().await;
+    let client = logged_in(&server).await;
+    Mock::given(method("GET"))
+        .and(path(api("datasets/D/uploadSessions/S/publishStatus")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "uploadSessionId": "S", "status": 1, "message": "result ready",
+            "tables": [{"name": "t", "rows": 10, "rowsSkipped": 2}]
+        })))
+        .mount(&server)
+        .await;
+    let s = client
+        .wait_for_publish("D", "S", &fast_wait(Duration::from_secs(3)))
+        .await
+        .unwrap();
+    assert_eq!(s.tables.len(), 1);
+    assert_eq!((s.tables[0].rows, s.tables[0].rows_skipped), (10, 2));
+}

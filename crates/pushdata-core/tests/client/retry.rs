@@ -361,3 +361,92 @@ async fn redirects_are_reported_not_followed() {
     // The token never went to the other host.
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
 }
+
+/// A client whose requests time out after 300 ms and whose retry budget (100 ms) is shorter
+/// than one timed-out attempt: the proportions of the defaults (300 s and 180 s).
+async fn short_timeout_client(server: &MockServer) -> pushdata_core::Client {
+    let client = pushdata_core::Client::builder(format!("{}{BASE}", server.uri()))
+        .with_timeout(Duration::from_millis(300))
+        .with_retry(
+            RetryConfig::default()
+                .with_max_retries(3)
+                .with_retry_timeout(Duration::from_millis(100))
+                .with_backoff(BackoffConfig::default().with_init_backoff(Duration::from_millis(1))),
+        )
+        .build()
+        .unwrap();
+    client
+        .login(pushdata_core::Credentials::standard("administrator", ""))
+        .await
+        .unwrap();
+    client.set_project_id(PROJECT);
+    client
+}
+
+#[tokio::test]
+async fn timed_out_get_is_retried_when_the_attempt_outlasts_the_retry_budget() {
+    let server = MockServer::start().await;
+    mount_login(&server, TOKEN).await;
+    Mock::given(method("GET"))
+        .and(path(api("projects")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(projects_json())
+                .set_delay(Duration::from_secs(3)),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(api("projects")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(projects_json()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = short_timeout_client(&server).await;
+    assert_eq!(client.projects().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn timed_out_chunk_put_is_retried_when_the_attempt_outlasts_the_retry_budget() {
+    let server = MockServer::start().await;
+    mount_login(&server, TOKEN).await;
+    Mock::given(method("PUT"))
+        .and(path(api("datasets/D/uploadSessions/S")))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(api("datasets/D/uploadSessions/S")))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = short_timeout_client(&server).await;
+    let chunk = pushdata_core::wire::ChunkBody::from_base64("t", 1, b"W1tdXQ==");
+    client.put_chunk("D", "S", &chunk).await.unwrap();
+    // The same body both times.
+    let puts = requests_to(&server, &api("datasets/D/uploadSessions/S")).await;
+    assert_eq!(puts.len(), 2);
+    assert_eq!(puts[0].body, puts[1].body);
+}
+
+#[tokio::test]
+async fn a_second_timeout_past_the_budget_is_returned() {
+    let server = MockServer::start().await;
+    mount_login(&server, TOKEN).await;
+    Mock::given(method("GET"))
+        .and(path(api("projects")))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .expect(2) // the first attempt and one retry; the second timeout ends past the budget
+        .mount(&server)
+        .await;
+    let client = short_timeout_client(&server).await;
+    let e = client.projects().await.unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e}");
+}
