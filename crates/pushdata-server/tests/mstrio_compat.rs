@@ -5,6 +5,9 @@
 //! `tests/python/`; they check what mstrio-py reads back and fail on anything mstrio-py logs
 //! as a warning or an error, and these tests also check the stored tables.
 //!
+//! `mstrio_endpoints_as_mstrio_reads_them` checks the same endpoints over plain HTTP, so
+//! that they stay covered where mstrio-py is not installed.
+//!
 //! The Python interpreter is `$PUSHDATA_PYTHON`, else the `mstrio-venv` that `.ci/run`
 //! creates in the cargo target directory, else `python3`. When it cannot run or cannot
 //! import mstrio-py and pandas, the tests print why and pass (skip).
@@ -15,7 +18,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
-use pushdata_server::{Server, ServerConfig};
+use pushdata_server::{DEFAULT_PROJECT_ID, Server, ServerConfig};
+use serde_json::{Value, json};
 
 /// How long one script may run before the test fails.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -50,7 +54,12 @@ fn mstrio_python() -> Result<PathBuf, String> {
         Ok(o) => Err(format!(
             "{} cannot import mstrio-py: {}",
             py.display(),
-            String::from_utf8_lossy(&o.stderr).trim()
+            // the traceback's last line says what is missing
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
         )),
         Err(e) => Err(format!("{} is not runnable: {e}", py.display())),
     }
@@ -185,10 +194,7 @@ async fn mstrio_connection_forms() {
     let Some((_dir, run)) = run_against_server("mstrio_connection.py").await else {
         return;
     };
-    let want = format!(
-        "{} MicroStrategy Tutorial",
-        pushdata_server::DEFAULT_PROJECT_ID
-    );
+    let want = format!("{} MicroStrategy Tutorial", DEFAULT_PROJECT_ID);
     for how in [
         "project_id",
         "project_name",
@@ -248,4 +254,182 @@ async fn mstrio_multitable_supercube() {
         stored_rows(dir.path(), forms, "Sales"),
         vec!["1|TV|400", "2|Books|200", "3|Accessories|100", "5|Toys|50"]
     );
+}
+
+/// A logged-in HTTP caller of a test server.
+struct Http {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Http {
+    async fn login(base: &str) -> Http {
+        let client = reqwest::Client::new();
+        let resp = client
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"loginMode": 1, "username": "administrator", "password": ""}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 204);
+        let token = resp.headers()["X-MSTR-AuthToken"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        Http {
+            client,
+            base: base.to_string(),
+            token,
+        }
+    }
+
+    /// `GET path` with the token (when `auth`) and the default project: (status, JSON body).
+    async fn get(&self, path: &str, auth: bool) -> (u16, Value) {
+        let mut req = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("X-MSTR-ProjectID", DEFAULT_PROJECT_ID);
+        if auth {
+            req = req.header("X-MSTR-AuthToken", &self.token);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("X-MSTR-ProjectID", DEFAULT_PROJECT_ID)
+            .header("X-MSTR-AuthToken", &self.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// The endpoints mstrio-py calls when it selects a project and around SuperCube, with the
+/// fields it reads, over plain HTTP (runs without Python).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mstrio_endpoints_as_mstrio_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let handle = Server::start(ServerConfig::new(dir.path())).await.unwrap();
+    let http = Http::login(handle.base_url()).await;
+    let pid = DEFAULT_PROJECT_ID;
+
+    // the project as an object (what `Project(conn, id=...)` fetches first)
+    let (status, body) = http
+        .get(&format!("/api/objects/{pid}?type=32&comments=true"), true)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"], pid);
+    assert_eq!(body["name"], "MicroStrategy Tutorial");
+    assert_eq!(body["type"], 32);
+    assert_eq!(body["subtype"], 8192);
+    let lower = pid.to_lowercase();
+    let (status, _) = http
+        .get(&format!("/api/objects/{lower}?type=32"), true)
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = http
+        .get(&format!("/api/objects/{pid}?type=32"), false)
+        .await;
+    assert_eq!(status, 401, "{body}");
+    let other = "0123456789ABCDEF0123456789ABCDEF";
+    let (status, body) = http
+        .get(&format!("/api/objects/{other}?type=32"), true)
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["code"], "ERR004");
+    let (status, body) = http.get(&format!("/api/objects/{pid}?type=8"), true).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = http.get(&format!("/api/objects/{pid}?type=x"), true).await;
+    assert_eq!(status, 400, "{body}");
+
+    // one project, by id or by name (mstrio-py reads status and alias by name)
+    for key in [pid, "MicroStrategy%20Tutorial"] {
+        let (status, body) = http.get(&format!("/api/projects/{key}"), true).await;
+        assert_eq!(status, 200, "{key}: {body}");
+        assert_eq!(body["id"], pid);
+        assert_eq!(body["name"], "MicroStrategy Tutorial");
+        assert_eq!(body["status"], 0);
+        assert_eq!(body["alias"], "");
+    }
+    let (status, _) = http.get("/api/projects/No%20Such%20Project", true).await;
+    assert_eq!(status, 404);
+    let (status, _) = http.get(&format!("/api/projects/{pid}"), false).await;
+    assert_eq!(status, 401);
+
+    // the cluster's nodes, with the project loaded (what `Project.is_loaded()` reads)
+    let (status, body) = http.get("/api/monitors/iServer/nodes", true).await;
+    assert_eq!(status, 200, "{body}");
+    let nodes = body["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 1, "{body}");
+    assert_eq!(nodes[0]["status"], "running");
+    assert_eq!(nodes[0]["address"], "127.0.0.1");
+    assert_eq!(nodes[0]["projects"][0]["id"], pid);
+    assert_eq!(nodes[0]["projects"][0]["status"], "loaded");
+    let (_, body) = http
+        .get(
+            &format!("/api/monitors/iServer/nodes?projects.id={pid}"),
+            true,
+        )
+        .await;
+    assert_eq!(body["nodes"][0]["projects"].as_array().unwrap().len(), 1);
+    let (_, body) = http
+        .get(
+            &format!("/api/monitors/iServer/nodes?projects.id={other}"),
+            true,
+        )
+        .await;
+    assert_eq!(body["nodes"][0]["projects"], json!([]));
+    let (_, body) = http
+        .get("/api/monitors/iServer/nodes?name=elsewhere", true)
+        .await;
+    assert_eq!(body["nodes"], json!([]));
+    let (status, _) = http.get("/api/monitors/iServer/nodes", false).await;
+    assert_eq!(status, 401);
+
+    // who is logged in (`conn.user_id`, `user_full_name`, `user_initials`)
+    let (status, body) = http.get("/api/sessions/userInfo", true).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"].as_str().unwrap().len(), 32);
+    assert_eq!(body["fullName"], "administrator");
+    assert_eq!(body["initials"], "A");
+
+    // mstrio-py models a column two tables share as one attribute per table, by the
+    // column's name: the dataset has one attribute, in both tables
+    let attr = |table: &str| {
+        json!({"name": "store_id", "attributeForms": [{"category": "ID",
+            "expressions": [{"tableName": table, "columnName": "store_id"}]}]})
+    };
+    let model = json!({
+        "name": "shared", "description": "", "folderId": "",
+        "tables": [
+            {"name": "Stores", "columnHeaders": [{"name": "store_id", "dataType": "INTEGER"}]},
+            {"name": "Sales", "columnHeaders": [
+                {"name": "store_id", "dataType": "INTEGER"},
+                {"name": "sales", "dataType": "DOUBLE"}]}
+        ],
+        "attributes": [attr("Stores"), attr("Sales")],
+        "metrics": [{"name": "sales", "expressions": [{"tableName": "Sales", "columnName": "sales"}]}]
+    });
+    let (status, body) = http.post("/api/datasets/models", &model).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let (status, body) = http.get(&format!("/api/v2/cubes/{id}"), true).await;
+    assert_eq!(status, 200, "{body}");
+    let attributes = body["definition"]["availableObjects"]["attributes"]
+        .as_array()
+        .unwrap();
+    assert_eq!(attributes.len(), 1, "{body}");
+    assert_eq!(attributes[0]["name"], "store_id");
+
+    handle.shutdown().await.unwrap();
 }
