@@ -1,6 +1,6 @@
 //! Bodies of the endpoints that clients such as mstrio-py probe around the Push Data API:
-//! session information, server status, object and folder listings, cube and dataset
-//! definitions.
+//! session information, server status, projects and the cluster nodes they are on, object
+//! and folder listings, cube and dataset definitions.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,6 +8,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionInfo {
+    /// The user's id, under the name MicroStrategy's answers use (mstrio-py reads
+    /// `id`, `fullName` and `initials` of `GET /api/sessions/userInfo`).
+    #[serde(default)]
+    pub id: String,
+    /// The user's full name.
+    #[serde(default)]
+    pub full_name: String,
+    /// The user's initials.
+    #[serde(default)]
+    pub initials: String,
     /// The user's id.
     #[serde(default)]
     pub user_id: String,
@@ -205,4 +215,53 @@ pub struct DatasetDefinition {
     pub name: String,
     /// The definition.
     pub result: DatasetDefinitionResult,
+}
+
+/// A project as a cluster node lists it, in [`ClusterNode::projects`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeProject {
+    /// Project id.
+    pub id: String,
+    /// Project name.
+    pub name: String,
+    /// Alias, often empty.
+    #[serde(default)]
+    pub alias: String,
+    /// Free text description.
+    #[serde(default)]
+    pub description: String,
+    /// The project's state on the node: `loaded`, `unloaded`, `request_idle`, ...
+    pub status: String,
+}
+
+/// An Intelligence Server node of the cluster, in [`ClusterNodes`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterNode {
+    /// Node name.
+    pub name: String,
+    /// Host name or address of the node.
+    pub address: String,
+    /// Port of the node.
+    pub port: u16,
+    /// The node's state: `running`, `stopped`, ...
+    pub status: String,
+    /// Load of the node (number of jobs).
+    #[serde(default)]
+    pub load: u64,
+    /// The projects on the node and their state there.
+    #[serde(default)]
+    pub projects: Vec<NodeProject>,
+    /// Whether this is the node new sessions go to by default.
+    #[serde(default)]
+    pub default: bool,
+}
+
+/// Response of `GET /api/monitors/iServer/nodes`: the cluster's nodes, each with the
+/// projects on it (clients such as mstrio-py read a project's state from it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ClusterNodes {
+    /// The nodes.
+    pub nodes: Vec<ClusterNode>,
 }

@@ -18,9 +18,9 @@ mod upload;
 
 pub use auth::{AUTH_TOKEN_HEADER, LoginRequest, PROJECT_ID_HEADER, Project};
 pub use compat::{
-    CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects, DatasetColumn, DatasetDefinition,
-    DatasetDefinitionBody, DatasetDefinitionResult, DatasetObjects, DatasetTable, IdName,
-    ObjectInfo, ServerStatus, SessionInfo,
+    ClusterNode, ClusterNodes, CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects,
+    DatasetColumn, DatasetDefinition, DatasetDefinitionBody, DatasetDefinitionResult,
+    DatasetObjects, DatasetTable, IdName, NodeProject, ObjectInfo, ServerStatus, SessionInfo,
 };
 pub use cube::{
     CubeInstance, CubeInstanceRequest, Grid, GridAttribute, GridData, GridDefinition, GridElement,

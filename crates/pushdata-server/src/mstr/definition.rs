@@ -322,7 +322,8 @@ impl Draft {
         for (name, columns) in self.tables {
             defs.push(table_def(name, columns, &mut seen)?);
         }
-        mark_keys(&mut defs, &self.attributes, &self.metrics)?;
+        let attributes = merge_same_named(self.attributes);
+        mark_keys(&mut defs, &attributes, &self.metrics)?;
         Ok(DatasetDef {
             id: ids::new_object_id(),
             name: self.name,
@@ -330,11 +331,52 @@ impl Draft {
             description: self.description,
             folder_id: self.folder_id,
             tables: defs,
-            attributes: with_ids(self.attributes, Vec::new()),
+            attributes: with_ids(attributes, Vec::new()),
             metrics: with_ids(self.metrics, Vec::new()),
             owner: owner.to_string(),
         })
     }
+}
+
+/// Attributes of the same name (any case) made one: the attribute of a column name that
+/// several tables have, as MicroStrategy links them (and as clients such as mstrio-py model
+/// a multi-table dataset: one attribute per table and column, with the column's name).
+/// Forms of the same category are merged (their expressions added); the first
+/// description wins.
+fn merge_same_named(attributes: Vec<ModelAttribute>) -> Vec<ModelAttribute> {
+    let mut merged: Vec<ModelAttribute> = Vec::with_capacity(attributes.len());
+    for a in attributes {
+        let Some(into) = merged
+            .iter_mut()
+            .find(|m| m.name.eq_ignore_ascii_case(&a.name))
+        else {
+            merged.push(a);
+            continue;
+        };
+        if into.description.is_none() {
+            into.description = a.description;
+        }
+        for form in a.attribute_forms {
+            match into
+                .attribute_forms
+                .iter_mut()
+                .find(|f| f.category.eq_ignore_ascii_case(&form.category))
+            {
+                Some(f) => {
+                    for e in form.expressions {
+                        if !f.expressions.contains(&e) {
+                            f.expressions.push(e);
+                        }
+                    }
+                    if f.data_type.is_none() {
+                        f.data_type = form.data_type;
+                    }
+                }
+                None => into.attribute_forms.push(form),
+            }
+        }
+    }
+    merged
 }
 
 /// A checked table: a valid name not used before (any case), at least one column, column

@@ -2,14 +2,15 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pushdata_core::wire::{AUTH_TOKEN_HEADER, LoginRequest, Project, ServerStatus, SessionInfo};
 
 use super::extract::Caller;
 use super::{CONTROL_BODY_BYTES, Shared, body_bytes};
+use crate::config::ProjectConfig;
 use crate::mstr::auth::SESSION_COOKIE;
 use crate::mstr::error::{ApiError, Result};
 
@@ -79,28 +80,66 @@ pub(crate) async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A project as `GET /api/projects` and `GET /api/projects/{id}` answer it (every project
+/// of this server is active).
+fn project_body(p: &ProjectConfig) -> Project {
+    Project {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        alias: Some(String::new()),
+        description: Some(String::new()),
+        status: Some(0),
+    }
+}
+
+/// The project with id `id` (any case), 404 otherwise: for endpoints that name the project
+/// in their path, where an unknown one is an object that does not exist.
+pub(super) fn project_by_id<'s>(s: &'s Shared, id: &str) -> Result<&'s ProjectConfig> {
+    s.projects
+        .iter()
+        .find(|p| p.id.eq_ignore_ascii_case(id.trim()))
+        .ok_or_else(|| ApiError::not_found(format!("project {id:?} does not exist")))
+}
+
+/// The project whose id (any case) or else name is `key`, 404 otherwise.
+fn project_by_id_or_name<'s>(s: &'s Shared, key: &str) -> Result<&'s ProjectConfig> {
+    project_by_id(s, key).or_else(|e| s.projects.iter().find(|p| p.name == key).ok_or(e))
+}
+
 /// `GET /api/projects`.
 pub(crate) async fn projects(
     State(s): State<Shared>,
     _caller: Caller,
 ) -> Result<Json<Vec<Project>>> {
-    Ok(Json(
-        s.projects
-            .iter()
-            .map(|p| Project {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                alias: Some(String::new()),
-                description: Some(String::new()),
-                status: Some(0),
-            })
-            .collect(),
-    ))
+    Ok(Json(s.projects.iter().map(project_body).collect()))
+}
+
+/// `GET /api/projects/{id}`: one project, by id or name (mstrio-py reads a project's
+/// status and alias from it, naming the project by its name).
+pub(crate) async fn project(
+    State(s): State<Shared>,
+    _caller: Caller,
+    Path(key): Path<String>,
+) -> Result<Json<Project>> {
+    Ok(Json(project_body(project_by_id_or_name(&s, &key)?)))
+}
+
+/// The initials of a user name: the first letter of each word, upper case (`jane doe` ->
+/// `JD`).
+fn initials(name: &str) -> String {
+    name.split(|c: char| c.is_whitespace() || c == '.' || c == '_' || c == '-')
+        .filter_map(|w| w.chars().next())
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 fn info_for(s: &Shared, user: &str) -> SessionInfo {
+    let id = crate::ids::stable_id(user);
     SessionInfo {
-        user_id: crate::ids::stable_id(user),
+        id: id.clone(),
+        full_name: user.to_string(),
+        initials: initials(user),
+        user_id: id,
         username: user.to_string(),
         user_full_name: user.to_string(),
         timeout: s.auth.idle_timeout().as_secs(),

@@ -1,18 +1,23 @@
-//! Compatibility endpoints that mstrio-py calls around its SuperCube workflow: folder
-//! listings, object info and delete, cube definitions.
+//! Compatibility endpoints that mstrio-py calls around its SuperCube workflow and when it
+//! selects a project: folder listings, object info (datasets and projects) and delete,
+//! cube definitions, the cluster's nodes.
 
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pushdata_core::wire::{
-    CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects, IdName, ObjectInfo,
+    ClusterNode, ClusterNodes, CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects, IdName,
+    NodeProject, ObjectInfo,
 };
 
 use super::Shared;
-use super::extract::{InDataset, InProject};
+use super::auth::project_by_id;
+use super::extract::{Caller, InDataset, InProject};
+use crate::config::ProjectConfig;
 use crate::mstr::Dataset;
 use crate::mstr::error::{ApiError, Result};
 
@@ -20,6 +25,12 @@ use crate::mstr::error::{ApiError, Result};
 const TYPE_CUBE: i32 = 3;
 /// Subtype of super cubes.
 const SUBTYPE_SUPER_CUBE: i32 = 779;
+/// Object type of projects.
+const TYPE_PROJECT: i32 = 32;
+/// Subtype of projects.
+const SUBTYPE_PROJECT: i32 = 8192;
+/// The name of the one node of this server's "cluster".
+const NODE_NAME: &str = "pushdata";
 
 fn my_reports(user: &str) -> IdName {
     IdName {
@@ -97,14 +108,108 @@ fn check_type(q: &HashMap<String, String>) -> Result<()> {
     }
 }
 
-/// `GET /api/objects/{id}?type=3`.
-pub(crate) async fn get_object(
-    InDataset { ds, .. }: InDataset,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<ObjectInfo>> {
-    check_type(&q)?;
+/// The object type of `?type=` (a dataset when absent).
+fn object_type(q: &HashMap<String, String>) -> Result<i32> {
+    match q.get("type") {
+        None => Ok(TYPE_CUBE),
+        Some(t) => t.trim().parse::<i32>().map_err(|_| {
+            ApiError::bad_request(format!(
+                "invalid object type {t:?}: use type=3 (datasets) or type=32 (projects)"
+            ))
+        }),
+    }
+}
 
-    Ok(Json(object_info(&ds)))
+/// A project as an object (`GET /api/objects/{id}?type=32`).
+fn project_info(p: &ProjectConfig) -> ObjectInfo {
+    ObjectInfo {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        object_type: TYPE_PROJECT,
+        subtype: Some(SUBTYPE_PROJECT),
+        description: Some(String::new()),
+        owner: None,
+        ancestors: None,
+        project_id: None,
+    }
+}
+
+/// `GET /api/objects/{id}?type=3`: a dataset of the caller in the `X-MSTR-ProjectID`
+/// project; `?type=32`: the project `{id}` (mstrio-py loads the project it selects this
+/// way). Other types are not stored here (400).
+pub(crate) async fn get_object(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    mut parts: Parts,
+) -> Result<Json<ObjectInfo>> {
+    // authenticate before looking at anything else
+    Caller::from_request_parts(&mut parts, &s).await?;
+    match object_type(&q)? {
+        TYPE_CUBE => {
+            let InDataset { ds, .. } = InDataset::from_request_parts(&mut parts, &s).await?;
+            Ok(Json(object_info(&ds)))
+        }
+        TYPE_PROJECT => Ok(Json(project_info(project_by_id(&s, &id)?))),
+        t => Err(ApiError::bad_request(format!(
+            "this server stores only datasets (type=3) and projects (type=32), not type={t}"
+        ))),
+    }
+}
+
+/// Host name and port of the `Host` header (what the caller used to reach this server).
+fn host_and_port(headers: &HeaderMap) -> (String, u16) {
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
+        .map(|a| (a.host().to_string(), a.port_u16().unwrap_or(80)))
+        .unwrap_or_else(|| ("localhost".to_string(), 80))
+}
+
+/// `GET /api/monitors/iServer/nodes[?projects.id=ID][&name=NODE]`: this server as the only
+/// node of its cluster, running, with every project loaded on it (mstrio-py reads whether
+/// a project is loaded from it). `projects.id` keeps only that project in the node's list;
+/// `name` keeps only the node of that name.
+pub(crate) async fn cluster_nodes(
+    State(s): State<Shared>,
+    _caller: Caller,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Json<ClusterNodes> {
+    let project_filter = q
+        .get("projects.id")
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty());
+    let name_filter = q.get("name").map(|v| v.trim()).filter(|v| !v.is_empty());
+    let projects = s
+        .projects
+        .iter()
+        .filter(|p| project_filter.is_none_or(|id| p.id.eq_ignore_ascii_case(id)))
+        .map(|p| NodeProject {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            alias: String::new(),
+            description: String::new(),
+            status: "loaded".to_string(),
+        })
+        .collect();
+    let (address, port) = host_and_port(&headers);
+    let node = ClusterNode {
+        name: NODE_NAME.to_string(),
+        address,
+        port,
+        status: "running".to_string(),
+        load: 0,
+        projects,
+        default: true,
+    };
+    let nodes = if name_filter.is_none_or(|n| n.eq_ignore_ascii_case(NODE_NAME)) {
+        vec![node]
+    } else {
+        Vec::new()
+    };
+    Json(ClusterNodes { nodes })
 }
 
 /// `DELETE /api/objects/{id}?type=3`: delete a dataset and its data; 204.

@@ -129,6 +129,8 @@ pub(crate) fn router(
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/projects", get(auth::projects))
+        .route("/api/projects/{id}", get(auth::project))
+        .route("/api/monitors/iServer/nodes", get(compat::cluster_nodes))
         .route(
             "/api/sessions",
             get(auth::session_info).put(auth::session_extend),
