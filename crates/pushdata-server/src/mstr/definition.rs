@@ -198,6 +198,13 @@ impl DatasetDef {
         self.owner.is_empty() || self.owner.eq_ignore_ascii_case(user)
     }
 
+    /// The index of the attribute with id `id` (any case).
+    pub(crate) fn attribute_index(&self, id: &str) -> Option<usize> {
+        self.attributes
+            .iter()
+            .position(|a| a.id.eq_ignore_ascii_case(id))
+    }
+
     /// `"a", "b"` for error messages.
     pub(crate) fn table_names(&self) -> String {
         self.tables

@@ -73,7 +73,7 @@ fn check_membership(def: &DatasetDef, f: &ViewFilter, op: &str) -> Result<()> {
     let elems = f.operands.iter().find(|o| is_operand(o, "elements"));
     match (attr.and_then(|a| a.id.as_ref()), elems) {
         (Some(id), Some(_)) => {
-            if def.attributes.iter().any(|a| a.id.eq_ignore_ascii_case(id)) {
+            if def.attribute_index(id).is_some() {
                 Ok(())
             } else {
                 Err(CubeError::FilterUnknownAttribute {

@@ -105,9 +105,7 @@ pub(crate) fn metric_name(m: usize) -> String {
 
 /// The index of the attribute with id (any case) or name `id`.
 fn find_attribute(def: &DatasetDef, id: &str) -> Option<usize> {
-    def.attributes
-        .iter()
-        .position(|a| a.id.eq_ignore_ascii_case(id))
+    def.attribute_index(id)
         .or_else(|| def.attributes.iter().position(|a| a.name == id))
 }
 

@@ -78,11 +78,7 @@ pub(crate) fn read_table(
 fn filter_columns(def: &DatasetDef, f: &ViewFilter, t: &TableDef) -> Vec<FilterColumns> {
     let mut out = Vec::new();
     for id in filter::named_attributes(f) {
-        let Some(ai) = def
-            .attributes
-            .iter()
-            .position(|a| a.id.eq_ignore_ascii_case(&id))
-        else {
+        let Some(ai) = def.attribute_index(&id) else {
             continue;
         };
         let columns: Vec<usize> = def.attributes[ai]

@@ -144,11 +144,11 @@ pub(crate) fn presence_groups(
 ) -> Vec<Vec<usize>> {
     let mut attrs: Vec<usize> = plan.attributes.iter().map(|a| a.index).collect();
     if let Some(f) = &plan.filter {
-        attrs.extend(filter::named_attributes(f).iter().filter_map(|id| {
-            def.attributes
+        attrs.extend(
+            filter::named_attributes(f)
                 .iter()
-                .position(|a| a.id.eq_ignore_ascii_case(id))
-        }));
+                .filter_map(|id| def.attribute_index(id)),
+        );
     }
     attrs.sort_unstable();
     attrs.dedup();
@@ -170,11 +170,7 @@ fn add_filter_tables<'d>(
     chosen: &mut Vec<&'d TableDef>,
 ) {
     for id in filter::named_attributes(f) {
-        let Some(ai) = def
-            .attributes
-            .iter()
-            .position(|a| a.id.eq_ignore_ascii_case(&id))
-        else {
+        let Some(ai) = def.attribute_index(&id) else {
             continue;
         };
         if chosen.iter().any(|t| holds(def, t, ai)) {
