@@ -32,7 +32,10 @@ cargo bench -q --bench bulk_load -- "${sf_args[@]}" > "$out/bulk.txt"
 cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --chunk-mb "${SMALL_CHUNK_MB:-16}" > "$out/bulk_small.txt"
 # Not the default: a memory budget of two whole chunks (double buffering), client alone.
 cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --max-buffered-mb 200 > "$out/bulk_budget.txt"
-python3 benches/mstrio_bulk_load.py --sf "$MSTRIO_SF" > "$out/mstrio.txt" || echo "mstrio-py run failed (exit $?)" > "$out/mstrio.txt"
+# mstrio-py lives in the virtual environment .ci/run makes (PUSHDATA_PYTHON overrides).
+mstrio_python=${PUSHDATA_PYTHON:-${CARGO_TARGET_DIR:-target}/mstrio-venv/bin/python3}
+[ -x "$mstrio_python" ] || mstrio_python=python3
+"$mstrio_python" benches/mstrio_bulk_load.py --sf "$MSTRIO_SF" > "$out/mstrio.txt" || echo "mstrio-py run failed (exit $?)" > "$out/mstrio.txt"
 
 load_after=$(uptime)
 {
