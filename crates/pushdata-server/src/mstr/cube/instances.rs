@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow_array::{RecordBatch, RecordBatchOptions};
-use arrow_schema::SchemaRef;
 use parking_lot::Mutex;
 use pushdata_core::wire::CubeInstanceRequest;
 
@@ -17,6 +15,7 @@ use super::aggregate;
 use super::error::{CubeError, Result};
 use super::execute::Execution;
 use super::plan::Plan;
+use super::read::cast_to;
 use super::result::ResultFile;
 use crate::mstr::Dataset;
 use crate::mstr::error::Result as ApiResult;
@@ -152,7 +151,7 @@ impl Instances {
             spill_dir: &spill,
         };
         let result = ResultFile::write(&dir.join("rows.arrow"), &schema, |sink| {
-            run.run(&mut |b| sink(conform(&b, &schema)?))
+            run.run(&mut |b| sink(cast_to(&b, &schema, "writing a cube instance")?))
         })?;
         let _ = std::fs::remove_dir_all(&spill);
         Ok(result)
@@ -177,32 +176,12 @@ impl Instances {
     }
 }
 
-/// Batch `b` with its columns cast to the types of `schema` (same order).
-fn conform(b: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
-    let cols = b
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(c.clone())
-            } else {
-                arrow_cast::cast(c, f.data_type())
-                    .map_err(CubeError::arrow("writing a cube instance"))
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let opts = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
-    RecordBatch::try_new_with_options(schema.clone(), cols, &opts)
-        .map_err(CubeError::arrow("writing a cube instance"))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use std::sync::Arc;
 
-    use arrow_array::{Int32Array, Int64Array, StringArray};
+    use arrow_array::{Int32Array, Int64Array, RecordBatch, StringArray};
     use arrow_schema::{DataType as A, Field, Schema};
     use pushdata_core::wire::DatasetModel;
 

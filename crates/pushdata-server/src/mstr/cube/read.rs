@@ -140,21 +140,33 @@ impl Shape {
             }
             None => b,
         };
-        let cols: Vec<ArrayRef> = self
-            .out_idx
-            .iter()
-            .zip(self.schema.fields())
-            .map(|(i, f)| {
-                let c = b.column(*i);
-                if c.data_type() == f.data_type() {
-                    Ok(c.clone())
-                } else {
-                    arrow_cast::cast(c, f.data_type()).map_err(CubeError::arrow("reading a table"))
-                }
-            })
-            .collect::<Result<_>>()?;
-        let opts = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
-        RecordBatch::try_new_with_options(self.schema.clone(), cols, &opts)
-            .map_err(CubeError::arrow("reading a table"))
+        let picked = b
+            .project(&self.out_idx)
+            .map_err(CubeError::arrow("reading a table"))?;
+        cast_to(&picked, &self.schema, "reading a table")
     }
+}
+
+/// `b` with its columns cast to the types of `schema` (same order and count): the types
+/// readers see, wherever a batch leaves the cube code.
+pub(super) fn cast_to(
+    b: &RecordBatch,
+    schema: &SchemaRef,
+    context: &'static str,
+) -> Result<RecordBatch> {
+    let cols = b
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                arrow_cast::cast(c, f.data_type()).map_err(CubeError::arrow(context))
+            }
+        })
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    let opts = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+    RecordBatch::try_new_with_options(schema.clone(), cols, &opts)
+        .map_err(CubeError::arrow(context))
 }

@@ -16,13 +16,13 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::error::{CubeError, Result};
 use super::plan::column_arrow_type;
+use super::read::cast_to;
 use crate::mstr::Dataset;
 use crate::store::{Snapshot, TableDef};
 
@@ -152,27 +152,8 @@ fn write_page(
             path: path.to_path_buf(),
             source,
         })?;
-        w.write(&as_schema(b, schema)?)
+        w.write(&cast_to(&b, schema, READING)?)
             .map_err(CubeError::arrow(READING))?;
     }
     Ok(())
-}
-
-/// `b` with its columns cast to the types of `schema` (the types readers see).
-fn as_schema(b: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
-    let cols = b
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(c.clone())
-            } else {
-                arrow_cast::cast(c, f.data_type()).map_err(CubeError::arrow(READING))
-            }
-        })
-        .collect::<Result<Vec<ArrayRef>>>()?;
-    let opts = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
-    RecordBatch::try_new_with_options(schema.clone(), cols, &opts)
-        .map_err(CubeError::arrow(READING))
 }
