@@ -1,42 +1,4 @@
-//! Arrow batches → the CSV file of a Veracity ingest job, cut into parts of bounded size
-//! and encoded in parallel on rayon.
-//!
-//! # The file
-//!
-//! - a header row with every column name, then one line per row, fields separated by `,`,
-//!   every line (the last included) ended by `\n` (LF; Veracity's Spark and .NET readers
-//!   accept LF and CRLF alike);
-//! - RFC 4180 quoting: a field is put in double quotes when it contains `,`, `"`, CR or LF,
-//!   or starts or ends with a space or tab (so readers that trim unquoted fields keep it); a
-//!   `"` inside is doubled;
-//! - **a null is an empty field; an empty string is `""`**, so the two stay apart for
-//!   readers that tell them apart (Spark's default `nullValue` is the empty field, its
-//!   `emptyValue` the quoted one);
-//! - integers in decimal; floats as the shortest text that reads back to the same value
-//!   (`1.5`, `1e20`), non-finite ones as `NaN`, `Infinity`, `-Infinity`; decimals exact, with
-//!   the column's scale (`12.340`, never through a float); booleans `true` / `false`;
-//! - dates `YYYY-MM-DD`; timestamps in UTC with milliseconds, `2024-05-01T12:34:56.789Z`
-//!   (Veracity keeps milliseconds for uploaded files): finer units are truncated toward
-//!   the past; a zoned timestamp is converted to UTC (Arrow stores it as UTC already); a
-//!   timestamp without a zone is taken to be UTC. Years outside 0000..=9999 are refused.
-//!
-//! Column types are the ones [`schema_columns`](super::schema_columns) maps; any other is
-//! refused when the encoder is made.
-//!
-//! # Parts and memory
-//!
-//! [`CsvParts`] queues batches until there are rows for a group of slices (several per
-//! thread), encodes the slices in parallel (each into its own buffer, with the end of every
-//! row noted) and copies them in order into the part being built. A part is emitted when the
-//! next row would take it past `part_bytes`, so parts end at row ends, are at most
-//! `part_bytes` (a single row larger than that makes a part of its own), and only the first
-//! starts with the header. The bytes written do not depend on the number of threads.
-//!
-//! Held at once: the part being built (at most `part_bytes`, allocated when it starts), one
-//! group of encoded slices (at most about `part_bytes / 2`, and 1 MiB per slice), and the
-//! batches queued for one group (shared with the caller, not copied). A part handed to
-//! `emit` is the caller's: the upload appends it while the next one is encoded, so memory
-//! stays flat in the file size.
+//! Arrow batches → the CSV file of a Veracity ingest job, in parts ([`CsvParts`]).
 
 use std::collections::VecDeque;
 
@@ -96,14 +58,50 @@ struct Piece {
 }
 
 /// Encodes a table's batches into the CSV file of a Veracity ingest job, cut into parts of
-/// at most `part_bytes` that end at row ends (see the [module docs](self) for the format
-/// and the memory held). Feed batches with [`push`](CsvParts::push), end with
-/// [`finish`](CsvParts::finish); every finished part is passed to `emit`, in order, the first
+/// at most `part_bytes` that end at row ends (format and memory below). Feed batches with
+/// [`push`](CsvParts::push), end with [`finish`](CsvParts::finish); every finished part is passed to `emit`, in order, the first
 /// starting with the header.
 ///
 /// Batches are queued until there are rows for a group of slices, so a value that cannot be
 /// written may be reported by a later `push` or by `finish` (always naming its column and
 /// file row).
+///
+/// # The file
+///
+/// - a header row with every column name, then one line per row, fields separated by `,`,
+///   every line (the last included) ended by `\n` (LF; Veracity's Spark and .NET readers
+///   accept LF and CRLF alike);
+/// - RFC 4180 quoting: a field is put in double quotes when it contains `,`, `"`, CR or LF,
+///   or starts or ends with a space or tab (so readers that trim unquoted fields keep it); a
+///   `"` inside is doubled;
+/// - **a null is an empty field; an empty string is `""`**, so the two stay apart for
+///   readers that tell them apart (Spark's default `nullValue` is the empty field, its
+///   `emptyValue` the quoted one);
+/// - integers in decimal; floats as the shortest text that reads back to the same value
+///   (`1.5`, `1e20`), non-finite ones as `NaN`, `Infinity`, `-Infinity`; decimals exact, with
+///   the column's scale (`12.340`, never through a float); booleans `true` / `false`;
+/// - dates `YYYY-MM-DD`; timestamps in UTC with milliseconds, `2024-05-01T12:34:56.789Z`
+///   (Veracity keeps milliseconds for uploaded files): finer units are truncated toward
+///   the past; a zoned timestamp is converted to UTC (Arrow stores it as UTC already); a
+///   timestamp without a zone is taken to be UTC. Years outside 0000..=9999 are refused.
+///
+/// Column types are the ones [`schema_columns`](super::schema_columns) maps; any other is
+/// refused when the encoder is made.
+///
+/// # Parts and memory
+///
+/// [`CsvParts`] queues batches until there are rows for a group of slices (several per
+/// thread), encodes the slices in parallel (each into its own buffer, with the end of every
+/// row noted) and copies them in order into the part being built. A part is emitted when the
+/// next row would take it past `part_bytes`, so parts end at row ends, are at most
+/// `part_bytes` (a single row larger than that makes a part of its own), and only the first
+/// starts with the header. The bytes written do not depend on the number of threads.
+///
+/// Held at once: the part being built (at most `part_bytes`, allocated when it starts), one
+/// group of encoded slices (at most about `part_bytes / 2`, and 1 MiB per slice), and the
+/// batches queued for one group (shared with the caller, not copied). A part handed to
+/// `emit` is the caller's: the upload appends it while the next one is encoded, so memory
+/// stays flat in the file size.
 #[derive(Debug)]
 pub struct CsvParts {
     schema: SchemaRef,

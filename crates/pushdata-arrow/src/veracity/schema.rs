@@ -1,24 +1,5 @@
-//! Veracity schema columns, and their mapping to and from Arrow types.
-//!
-//! | Arrow type | Veracity type | CSV text |
-//! |---|---|---|
-//! | Int8, Int16, Int32, UInt8, UInt16 | `Int32` | decimal integer |
-//! | Int64, UInt32 | `Int64` | decimal integer |
-//! | Float16, Float32, Float64 | `Double` | shortest round-trip text (`1.5`, `1e20`), `NaN`, `Infinity`, `-Infinity` |
-//! | Decimal32/64/128, Decimal256 with precision ≤ 38 | `Decimal` | exact digits with the column's scale (`12.340`) |
-//! | Boolean | `Boolean` | `true` / `false` |
-//! | Utf8, LargeUtf8, Utf8View, Dictionary of them | `String` | RFC 4180 quoting when needed |
-//! | Date32, Date64 | `DateOnly` | `YYYY-MM-DD` |
-//! | Timestamp (any unit, any or no zone) | `DateTime` | `YYYY-MM-DDThh:mm:ss.fffZ` in UTC |
-//!
-//! Refused (naming the column and its Arrow type): UInt64 (may not fit Int64), Decimal256
-//! with precision > 38, time of day, durations, intervals, binary, nested and null columns.
-//!
-//! Back from Veracity to Arrow (for pulls): `Int32` → Int32, `Int64` → Int64, `Decimal` →
-//! Decimal128(38, 18) (the precision/scale of a Veracity decimal is not published; 38, 18 is
-//! Spark's system default, which Veracity's delta tables likely use), `Double` → Float64,
-//! `Boolean` → Boolean, `String` → Utf8, `DateOnly` → Date32, `DateTime` →
-//! Timestamp(Millisecond, "UTC") (Veracity keeps milliseconds for uploaded files).
+//! Veracity schema columns, and their mapping to and from Arrow types (the table is in the
+//! [module docs](super)).
 
 use std::fmt;
 use std::str::FromStr;
@@ -78,7 +59,7 @@ impl ColumnType {
         }
     }
 
-    /// The Arrow type a pull reads this column as (see the [module docs](self)).
+    /// The Arrow type a pull reads this column as (see the [module docs](super)).
     pub fn arrow_type(self) -> DataType {
         match self {
             ColumnType::Int32 => DataType::Int32,
@@ -212,7 +193,7 @@ pub(crate) fn column_type_of(
 }
 
 /// The Veracity schema columns of an Arrow schema, in its order: every column mapped by the
-/// table in the [module docs](self), required when the field is not nullable, none a key.
+/// table in the [module docs](super), required when the field is not nullable, none a key.
 /// The first column that does not map is refused, naming it and its Arrow type; so are two
 /// names that differ only in case.
 pub fn schema_columns(schema: &Schema) -> Result<Vec<SchemaColumn>, VeracityError> {
