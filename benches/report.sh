@@ -2,7 +2,7 @@
 # Run every benchmark and write the figures, as the benchmarks printed them, into the
 # results section of BENCHMARKS.md (between the `results:begin` / `results:end` markers).
 #
-#   benches/report.sh                 # encode (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1
+#   benches/report.sh                 # encode and csv (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1
 #   SFS="0.1 1" MSTRIO_SF=0.1 benches/report.sh   # other scale factors
 #
 # Nothing in the tables is typed by hand: each table is the markdown the bench printed.
@@ -20,11 +20,13 @@ tables() { sed -n '/^### /,$p' "$1" | grep -vE '^(Gnuplot|Benchmarking|Warning)'
 cargo build --release -q -p pushdata-cli 2>/dev/null || echo "note: pushdata-cli not built (mstrio-py run will try cargo run)" >&2
 cargo bench --bench encode --no-run -q
 cargo bench --bench bulk_load --no-run -q
+cargo bench --bench csv --no-run -q
 
 load_before=$(uptime)
 date_start=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 PUSHDATA_BENCH_SF=$ENCODE_SF cargo bench -q --bench encode > "$out/encode.txt"
+PUSHDATA_BENCH_SF=$ENCODE_SF cargo bench -q --bench csv > "$out/csv.txt"
 sf_args=()
 for sf in $SFS; do sf_args+=(--sf "$sf"); done
 cargo bench -q --bench bulk_load -- "${sf_args[@]}" > "$out/bulk.txt"
@@ -49,6 +51,8 @@ load_after=$(uptime)
   echo "- load before: \`${load_before##*load average: }\`; after: \`${load_after##*load average: }\` (1, 5, 15 min)"
   echo
   tables "$out/encode.txt"
+  echo
+  tables "$out/csv.txt"
   echo
   tables "$out/bulk.txt"
   echo

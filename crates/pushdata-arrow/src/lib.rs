@@ -36,6 +36,10 @@
 //! chunk data (default 1.5 chunks) plus a few decoded batches: see the
 //! [memory bound](Push#memory-bound).
 //!
+//! [`veracity`]: Veracity Data Workbench ingest: the CSV file encoded from Arrow in parallel
+//! parts, the Arrow ↔ Veracity column type mapping and the operation rules checked before
+//! an upload.
+//!
 //! The [`encoding`] module is an entry point into the chunk encoder for benchmarks and
 //! conformance tests; pushing data does not need it.
 
@@ -46,6 +50,7 @@ pub mod model;
 mod pull;
 mod push;
 mod source;
+pub mod veracity;
 
 pub use error::{Error, Result};
 pub use model::{

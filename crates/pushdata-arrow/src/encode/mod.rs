@@ -29,7 +29,7 @@
 mod base64;
 pub(crate) mod budget;
 mod chunk;
-mod decimal;
+pub(crate) mod decimal;
 mod framing;
 mod json;
 mod rows;

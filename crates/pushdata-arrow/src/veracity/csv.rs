@@ -1,0 +1,631 @@
+//! Arrow batches → the CSV file of a Veracity ingest job, in parts ([`CsvParts`]).
+
+use std::collections::VecDeque;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+};
+use arrow_buffer::{NullBuffer, i256};
+use arrow_schema::{DataType, SchemaRef, TimeUnit};
+use bytes::Bytes;
+
+use super::error::VeracityError;
+use super::schema::{SchemaColumn, schema_columns};
+use crate::encode::decimal::{write_i128, write_i256};
+use crate::encode::temporal::{SECS_PER_DAY, split_timestamp, write_date};
+
+/// The default size of a part: 32 MiB.
+pub const DEFAULT_PART_BYTES: usize = 32 * 1024 * 1024;
+
+/// Rows encoded first, alone, to measure the bytes per row.
+const FIRST_SLICE_ROWS: usize = 1024;
+
+/// The most bytes of one slice.
+const MAX_SLICE_BYTES: usize = 1 << 20;
+
+/// Guess of the bytes per value before any row was seen.
+const FIRST_GUESS_PER_VALUE: usize = 16;
+
+/// What [`CsvParts::finish`] reports about the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CsvSummary {
+    /// Data rows (the header not counted).
+    pub rows: u64,
+    /// Parts emitted (at least 1: a file without rows is its header).
+    pub parts: u64,
+    /// Bytes of the file (all parts).
+    pub bytes: u64,
+}
+
+/// A received batch not yet (entirely) encoded.
+#[derive(Debug)]
+struct Queued {
+    batch: RecordBatch,
+    /// File row of its first row.
+    row: u64,
+    /// Rows of it already encoded.
+    done: usize,
+}
+
+/// An encoded slice: its CSV lines, and the end of every line in it.
+#[derive(Debug, Default)]
+struct Piece {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// Encodes a table's batches into the CSV file of a Veracity ingest job, cut into parts of
+/// at most `part_bytes` that end at row ends (format and memory below). Feed batches with
+/// [`push`](CsvParts::push), end with [`finish`](CsvParts::finish); every finished part is passed to `emit`, in order, the first
+/// starting with the header.
+///
+/// Batches are queued until there are rows for a group of slices, so a value that cannot be
+/// written may be reported by a later `push` or by `finish` (always naming its column and
+/// file row).
+///
+/// # The file
+///
+/// - a header row with every column name, then one line per row, fields separated by `,`,
+///   every line (the last included) ended by `\n` (LF; Veracity's Spark and .NET readers
+///   accept LF and CRLF alike);
+/// - RFC 4180 quoting: a field is put in double quotes when it contains `,`, `"`, CR or LF,
+///   or starts or ends with a space or tab (so readers that trim unquoted fields keep it); a
+///   `"` inside is doubled;
+/// - **a null is an empty field; an empty string is `""`**, so the two stay apart for
+///   readers that tell them apart (Spark's default `nullValue` is the empty field, its
+///   `emptyValue` the quoted one);
+/// - integers in decimal; floats as the shortest text that reads back to the same value
+///   (`1.5`, `1e20`), non-finite ones as `NaN`, `Infinity`, `-Infinity`; decimals exact, with
+///   the column's scale (`12.340`, never through a float); booleans `true` / `false`;
+/// - dates `YYYY-MM-DD`; timestamps in UTC with milliseconds, `2024-05-01T12:34:56.789Z`
+///   (Veracity keeps milliseconds for uploaded files): finer units are truncated toward
+///   the past; a zoned timestamp is converted to UTC (Arrow stores it as UTC already); a
+///   timestamp without a zone is taken to be UTC. Years outside 0000..=9999 are refused.
+///
+/// Column types are the ones [`schema_columns`](super::schema_columns) maps; any other is
+/// refused when the encoder is made.
+///
+/// # Parts and memory
+///
+/// [`CsvParts`] queues batches until there are rows for a group of slices (several per
+/// thread), encodes the slices in parallel (each into its own buffer, with the end of every
+/// row noted) and copies them in order into the part being built. A part is emitted when the
+/// next row would take it past `part_bytes`, so parts end at row ends, are at most
+/// `part_bytes` (a single row larger than that makes a part of its own), and only the first
+/// starts with the header. The bytes written do not depend on the number of threads.
+///
+/// Held at once: the part being built (at most `part_bytes`, allocated when it starts), one
+/// group of encoded slices (at most about `part_bytes / 2`, and 1 MiB per slice), and the
+/// batches queued for one group (shared with the caller, not copied). A part handed to
+/// `emit` is the caller's: the upload appends it while the next one is encoded, so memory
+/// stays flat in the file size.
+#[derive(Debug)]
+pub struct CsvParts {
+    schema: SchemaRef,
+    columns: Vec<SchemaColumn>,
+    part_bytes: usize,
+    /// The part being built (the header, until the first part is emitted).
+    part: Vec<u8>,
+    part_rows: u64,
+    parts: u64,
+    bytes_out: u64,
+    rows_in: u64,
+    rows_out: u64,
+    /// Bytes and rows encoded so far (the estimate of bytes per row).
+    seen_bytes: u64,
+    seen_rows: u64,
+    group: usize,
+    queue: VecDeque<Queued>,
+    queued_rows: usize,
+    /// Buffers of encoded slices, for reuse.
+    spare: Vec<Piece>,
+}
+
+impl CsvParts {
+    /// An encoder of batches of `schema` into parts of at most `part_bytes` (at least 1 KiB;
+    /// a single row larger than that makes a part of its own). Refuses a schema with a column
+    /// that has no Veracity type (see [`schema_columns`]), naming it.
+    pub fn new(schema: SchemaRef, part_bytes: usize) -> Result<Self, VeracityError> {
+        let columns = schema_columns(&schema)?;
+        let part_bytes = part_bytes.max(1024);
+        let mut header = Vec::new();
+        for (i, f) in schema.fields().iter().enumerate() {
+            if i > 0 {
+                header.push(b',');
+            }
+            write_text(f.name().as_bytes(), &mut header);
+        }
+        header.push(b'\n');
+        let group = (rayon::current_num_threads() * 4).clamp(4, 64);
+        Ok(CsvParts {
+            schema,
+            columns,
+            part_bytes,
+            part: header,
+            part_rows: 0,
+            parts: 0,
+            bytes_out: 0,
+            rows_in: 0,
+            rows_out: 0,
+            seen_bytes: 0,
+            seen_rows: 0,
+            group,
+            queue: VecDeque::new(),
+            queued_rows: 0,
+            spare: Vec::new(),
+        })
+    }
+
+    /// The file's columns, as a Veracity schema would declare them (none a key), for the
+    /// checks of [`check_upload`](super::check_upload).
+    pub fn columns(&self) -> &[SchemaColumn] {
+        &self.columns
+    }
+
+    /// Take `batch` (rows following the ones pushed before), encoding the rows received so
+    /// far and emitting the parts they fill. `emit`'s error stops the encoding and is
+    /// returned as is.
+    pub fn push<E: From<VeracityError>>(
+        &mut self,
+        batch: &RecordBatch,
+        mut emit: impl FnMut(Bytes) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.check_schema(batch)?;
+        let n = batch.num_rows();
+        if n > 0 {
+            self.queue.push_back(Queued {
+                batch: batch.clone(),
+                row: self.rows_in,
+                done: 0,
+            });
+            self.queued_rows += n;
+            self.rows_in += n as u64;
+        }
+        self.encode_queued(false, &mut emit)
+    }
+
+    /// Encode what is queued and emit the last part (a file without rows is one part, its
+    /// header).
+    pub fn finish<E: From<VeracityError>>(
+        mut self,
+        mut emit: impl FnMut(Bytes) -> Result<(), E>,
+    ) -> Result<CsvSummary, E> {
+        self.encode_queued(true, &mut emit)?;
+        if self.part_rows > 0 || self.parts == 0 {
+            self.flush(&mut emit)?;
+        }
+        Ok(CsvSummary {
+            rows: self.rows_out,
+            parts: self.parts,
+            bytes: self.bytes_out,
+        })
+    }
+
+    fn check_schema(&self, batch: &RecordBatch) -> Result<(), VeracityError> {
+        let got = batch.schema();
+        if got.fields().len() != self.schema.fields().len() {
+            return Err(VeracityError::SchemaMismatch {
+                message: format!(
+                    "{} columns, the file has {}",
+                    got.fields().len(),
+                    self.schema.fields().len()
+                ),
+            });
+        }
+        for (g, w) in got.fields().iter().zip(self.schema.fields()) {
+            if g.name() != w.name() || g.data_type() != w.data_type() {
+                return Err(VeracityError::SchemaMismatch {
+                    message: format!(
+                        "column {:?} {} where the file has {:?} {}",
+                        g.name(),
+                        g.data_type(),
+                        w.name(),
+                        w.data_type()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Estimated bytes per row (running average).
+    fn per_row(&self) -> f64 {
+        if self.seen_rows == 0 {
+            (FIRST_GUESS_PER_VALUE * self.columns.len().max(1)) as f64
+        } else {
+            (self.seen_bytes as f64 / self.seen_rows as f64).max(1.0)
+        }
+    }
+
+    fn rows_per_slice(&self) -> usize {
+        if self.seen_rows == 0 {
+            return FIRST_SLICE_ROWS;
+        }
+        // A group of slices is at most about half a part, a slice at most MAX_SLICE_BYTES.
+        let target = (self.part_bytes as f64 / 2.0 / self.group as f64).min(MAX_SLICE_BYTES as f64);
+        ((target / self.per_row()) as usize).clamp(1, 1 << 20)
+    }
+
+    /// Encode queued rows in groups of slices, in parallel: while a whole group is queued,
+    /// or (`all`) until the queue is empty.
+    fn encode_queued<E: From<VeracityError>>(
+        &mut self,
+        all: bool,
+        emit: &mut impl FnMut(Bytes) -> Result<(), E>,
+    ) -> Result<(), E> {
+        use rayon::prelude::*;
+        while self.queued_rows > 0 {
+            let per = self.rows_per_slice();
+            let count = if self.seen_rows == 0 { 1 } else { self.group };
+            if !all && self.queued_rows < per.saturating_mul(count) {
+                break;
+            }
+            // Cut up to `count` slices of `per` rows off the queue front.
+            let mut jobs: Vec<(RecordBatch, u64, Piece)> = Vec::with_capacity(count);
+            let (mut entry, mut done) = (0, self.queue.front().map_or(0, |q| q.done));
+            while jobs.len() < count {
+                let Some(q) = self.queue.get(entry) else {
+                    break;
+                };
+                if done >= q.batch.num_rows() {
+                    entry += 1;
+                    done = 0;
+                    continue;
+                }
+                let len = per.min(q.batch.num_rows() - done);
+                let piece = self.spare.pop().unwrap_or_default();
+                jobs.push((q.batch.slice(done, len), q.row + done as u64, piece));
+                done += len;
+            }
+            let capacity = (per as f64 * self.per_row() * 1.0625) as usize + 64;
+            let results: Vec<Result<(), VeracityError>> = jobs
+                .par_iter_mut()
+                .map(|(slice, row, piece)| {
+                    piece.bytes.clear();
+                    piece.ends.clear();
+                    piece.bytes.reserve(capacity);
+                    encode_slice(slice, *row, &self.columns, piece)
+                })
+                .collect();
+            for ((slice, _, piece), result) in jobs.into_iter().zip(results) {
+                result?;
+                self.advance(slice.num_rows());
+                self.seen_bytes += piece.bytes.len() as u64;
+                self.seen_rows += slice.num_rows() as u64;
+                self.accept(&piece, emit)?;
+                self.spare.push(piece);
+            }
+            // Keep the buffers of one group at most.
+            self.spare.truncate(self.group);
+        }
+        Ok(())
+    }
+
+    /// Mark the `len` rows at the front of the queue encoded.
+    fn advance(&mut self, len: usize) {
+        if let Some(q) = self.queue.front_mut() {
+            q.done += len;
+            if q.done >= q.batch.num_rows() {
+                self.queue.pop_front();
+            }
+        }
+        self.queued_rows -= len.min(self.queued_rows);
+    }
+
+    /// Copy the rows of `piece` (the next rows of the file) into parts.
+    fn accept<E: From<VeracityError>>(
+        &mut self,
+        piece: &Piece,
+        emit: &mut impl FnMut(Bytes) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (bytes, ends) = (&piece.bytes, &piece.ends);
+        // Row index (into `ends`) and byte offset of the next row to copy.
+        let (mut next, mut start) = (0usize, 0usize);
+        while next < ends.len() {
+            let room = self.part_bytes.saturating_sub(self.part.len());
+            // Rows next..fit end within the room.
+            let fit = next + ends[next..].partition_point(|&e| e - start <= room);
+            let take = if fit > next {
+                fit
+            } else if self.part_rows == 0 {
+                // One row larger than a part (with the header, if first): a part of its own.
+                next + 1
+            } else {
+                self.flush(emit)?;
+                continue;
+            };
+            if self.part.capacity() == 0 {
+                self.part.reserve_exact(self.part_bytes);
+            }
+            let end = ends[take - 1];
+            self.part.extend_from_slice(&bytes[start..end]);
+            self.part_rows += (take - next) as u64;
+            next = take;
+            start = end;
+            if self.part.len() >= self.part_bytes {
+                self.flush(emit)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush<E>(&mut self, emit: &mut impl FnMut(Bytes) -> Result<(), E>) -> Result<(), E> {
+        let part = std::mem::take(&mut self.part);
+        self.parts += 1;
+        self.bytes_out += part.len() as u64;
+        self.rows_out += self.part_rows;
+        self.part_rows = 0;
+        emit(Bytes::from(part))
+    }
+}
+
+// ---- one slice ----------------------------------------------------------------------------
+
+/// A column of a slice, ready to write values of.
+enum Col<'a> {
+    I8(&'a [i8]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+    F16(&'a [<Float16Type as arrow_array::ArrowPrimitiveType>::Native]),
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+    D32(&'a [i32], i8),
+    D64(&'a [i64], i8),
+    D128(&'a [i128], i8),
+    D256(&'a [i256], i8),
+    Bool(&'a BooleanArray),
+    Str(&'a StringArray),
+    LargeStr(&'a LargeStringArray),
+    View(&'a StringViewArray),
+    Date32(&'a [i32]),
+    Date64(&'a [i64]),
+    Ts(&'a [i64], TimeUnit),
+}
+
+/// Scratch of the number formatters.
+struct Fmt {
+    int: itoa::Buffer,
+    float: ryu::Buffer,
+}
+
+impl Col<'_> {
+    /// Write the (non-null) value at `i`.
+    #[inline]
+    fn write(&self, i: usize, f: &mut Fmt, out: &mut Vec<u8>) -> Result<(), String> {
+        match self {
+            Col::I8(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
+            Col::I16(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
+            Col::I32(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
+            Col::I64(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
+            Col::U8(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
+            Col::U16(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
+            Col::U32(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
+            Col::F16(v) => write_float(f64::from(v[i].to_f32()), &mut f.float, out),
+            Col::F32(v) => {
+                let x = v[i];
+                if x.is_finite() {
+                    out.extend_from_slice(f.float.format_finite(x).as_bytes());
+                } else {
+                    write_float(f64::from(x), &mut f.float, out);
+                }
+            }
+            Col::F64(v) => write_float(v[i], &mut f.float, out),
+            Col::D32(v, s) => write_i128(i128::from(v[i]), *s, &mut f.int, out),
+            Col::D64(v, s) => write_i128(i128::from(v[i]), *s, &mut f.int, out),
+            Col::D128(v, s) => write_i128(v[i], *s, &mut f.int, out),
+            Col::D256(v, s) => write_i256(v[i], *s, out),
+            Col::Bool(a) => out.extend_from_slice(if a.value(i) { b"true" } else { b"false" }),
+            Col::Str(a) => write_text(a.value(i).as_bytes(), out),
+            Col::LargeStr(a) => write_text(a.value(i).as_bytes(), out),
+            Col::View(a) => write_text(a.value(i).as_bytes(), out),
+            Col::Date32(v) => write_date(i64::from(v[i]), out)?,
+            Col::Date64(v) => write_date(v[i].div_euclid(SECS_PER_DAY * 1000), out)?,
+            Col::Ts(v, unit) => write_timestamp(v[i], *unit, out)?,
+        }
+        Ok(())
+    }
+}
+
+/// The writer of `array` (a column of a type [`schema_columns`] maps; dictionaries are
+/// decoded into `owned` first by [`decode_dictionary`]).
+fn column(array: &dyn Array) -> Option<Col<'_>> {
+    use DataType as A;
+    Some(match array.data_type() {
+        A::Int8 => Col::I8(array.as_primitive::<Int8Type>().values()),
+        A::Int16 => Col::I16(array.as_primitive::<Int16Type>().values()),
+        A::Int32 => Col::I32(array.as_primitive::<Int32Type>().values()),
+        A::Int64 => Col::I64(array.as_primitive::<Int64Type>().values()),
+        A::UInt8 => Col::U8(array.as_primitive::<UInt8Type>().values()),
+        A::UInt16 => Col::U16(array.as_primitive::<UInt16Type>().values()),
+        A::UInt32 => Col::U32(array.as_primitive::<UInt32Type>().values()),
+        A::Float16 => Col::F16(array.as_primitive::<Float16Type>().values()),
+        A::Float32 => Col::F32(array.as_primitive::<Float32Type>().values()),
+        A::Float64 => Col::F64(array.as_primitive::<Float64Type>().values()),
+        A::Decimal32(_, s) => Col::D32(array.as_primitive::<Decimal32Type>().values(), *s),
+        A::Decimal64(_, s) => Col::D64(array.as_primitive::<Decimal64Type>().values(), *s),
+        A::Decimal128(_, s) => Col::D128(array.as_primitive::<Decimal128Type>().values(), *s),
+        A::Decimal256(_, s) => Col::D256(array.as_primitive::<Decimal256Type>().values(), *s),
+        A::Boolean => Col::Bool(array.as_boolean()),
+        A::Utf8 => Col::Str(array.as_string::<i32>()),
+        A::LargeUtf8 => Col::LargeStr(array.as_string::<i64>()),
+        A::Utf8View => Col::View(array.as_string_view()),
+        A::Date32 => Col::Date32(array.as_primitive::<Date32Type>().values()),
+        A::Date64 => Col::Date64(array.as_primitive::<Date64Type>().values()),
+        A::Timestamp(unit, _) => {
+            // Every timestamp array's values are i64, whatever its unit.
+            let values = match unit {
+                TimeUnit::Second => array.as_primitive::<TimestampSecondType>().values(),
+                TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().values(),
+                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().values(),
+                TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().values(),
+            };
+            Col::Ts(values, *unit)
+        }
+        _ => return None,
+    })
+}
+
+/// A dictionary column's values, decoded (the writers read plain string arrays).
+fn decode_dictionary(array: &ArrayRef) -> Result<Option<ArrayRef>, arrow_schema::ArrowError> {
+    match array.data_type() {
+        DataType::Dictionary(_, v) => arrow_cast::cast(array, v).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Encode the rows of `slice` (file rows from `row0`) into `piece`, noting every row's end.
+fn encode_slice(
+    slice: &RecordBatch,
+    row0: u64,
+    columns: &[SchemaColumn],
+    piece: &mut Piece,
+) -> Result<(), VeracityError> {
+    let name = |c: usize| columns.get(c).map(|c| c.name.clone()).unwrap_or_default();
+    let decoded = slice
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(c, a)| {
+            decode_dictionary(a).map_err(|e| VeracityError::Value {
+                column: name(c),
+                row: row0,
+                message: "the dictionary column cannot be decoded".into(),
+                source: Some(e),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let arrays: Vec<&dyn Array> = slice
+        .columns()
+        .iter()
+        .zip(&decoded)
+        .map(|(a, d)| d.as_deref().unwrap_or(a.as_ref()))
+        .collect();
+    let cols = arrays
+        .iter()
+        .enumerate()
+        .map(|(c, a)| {
+            column(*a).ok_or_else(|| VeracityError::UnsupportedType {
+                column: name(c),
+                arrow_type: a.data_type().to_string(),
+                hint: "",
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let nulls: Vec<Option<&NullBuffer>> = arrays.iter().map(|a| a.nulls()).collect();
+    let mut f = Fmt {
+        int: itoa::Buffer::new(),
+        float: ryu::Buffer::new(),
+    };
+    let out = &mut piece.bytes;
+    for i in 0..slice.num_rows() {
+        for (c, (col, nulls)) in cols.iter().zip(&nulls).enumerate() {
+            if c > 0 {
+                out.push(b',');
+            }
+            if nulls.is_some_and(|n| n.is_null(i)) {
+                continue;
+            }
+            col.write(i, &mut f, out)
+                .map_err(|message| VeracityError::Value {
+                    column: name(c),
+                    row: row0 + i as u64,
+                    message,
+                    source: None,
+                })?;
+        }
+        out.push(b'\n');
+        piece.ends.push(out.len());
+    }
+    Ok(())
+}
+
+// ---- values -------------------------------------------------------------------------------
+
+/// Bytes that make a field need quotes anywhere in it.
+static NEEDS_QUOTES: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
+
+/// Write a text field: as is, or quoted (RFC 4180) when it contains `,`, `"`, CR or LF,
+/// starts or ends with a space or tab, or is empty (so that it differs from a null).
+#[inline]
+fn write_text(s: &[u8], out: &mut Vec<u8>) {
+    let (Some(&first), Some(&last)) = (s.first(), s.last()) else {
+        out.extend_from_slice(b"\"\"");
+        return;
+    };
+    let edge = |b: u8| b == b' ' || b == b'\t';
+    if !edge(first) && !edge(last) && !s.iter().any(|&b| NEEDS_QUOTES[b as usize]) {
+        out.extend_from_slice(s);
+        return;
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    for q in memchr::memchr_iter(b'"', s) {
+        out.extend_from_slice(&s[start..=q]);
+        out.push(b'"');
+        start = q + 1;
+    }
+    out.extend_from_slice(&s[start..]);
+    out.push(b'"');
+}
+
+/// Write a float: the shortest round-trip text, or `NaN`, `Infinity`, `-Infinity`.
+#[inline]
+fn write_float(v: f64, buf: &mut ryu::Buffer, out: &mut Vec<u8>) {
+    if v.is_finite() {
+        out.extend_from_slice(buf.format_finite(v).as_bytes());
+    } else if v.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else if v > 0.0 {
+        out.extend_from_slice(b"Infinity");
+    } else {
+        out.extend_from_slice(b"-Infinity");
+    }
+}
+
+/// Write `YYYY-MM-DDThh:mm:ss.fffZ` for a timestamp `v` of `unit` (UTC; truncated to the
+/// millisecond, toward the past).
+#[inline]
+fn write_timestamp(v: i64, unit: TimeUnit, out: &mut Vec<u8>) -> Result<(), String> {
+    let (secs, nanos) = split_timestamp(v, unit);
+    write_date(secs.div_euclid(SECS_PER_DAY), out)?;
+    let sod = secs.rem_euclid(SECS_PER_DAY) as u32;
+    let ms = nanos / 1_000_000;
+    let (h, m, s) = (sod / 3600, sod / 60 % 60, sod % 60);
+    let d = |v: u32| b'0' + (v % 10) as u8;
+    out.extend_from_slice(&[
+        b'T',
+        d(h / 10),
+        d(h),
+        b':',
+        d(m / 10),
+        d(m),
+        b':',
+        d(s / 10),
+        d(s),
+        b'.',
+        d(ms / 100),
+        d(ms / 10),
+        d(ms),
+        b'Z',
+    ]);
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "csv_tests.rs"]
+mod tests;

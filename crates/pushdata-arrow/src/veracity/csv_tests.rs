@@ -1,0 +1,329 @@
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use arrow_array::builder::StringDictionaryBuilder;
+use arrow_array::types::Int8Type;
+use arrow_array::*;
+use arrow_buffer::i256;
+use arrow_schema::{DataType, Field, Schema};
+
+use super::*;
+
+fn batch(cols: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    RecordBatch::try_from_iter(cols).unwrap()
+}
+
+/// The parts of `batches` with `part_bytes`.
+fn parts(batches: &[RecordBatch], part_bytes: usize) -> (Vec<Bytes>, CsvSummary) {
+    let mut enc = CsvParts::new(batches[0].schema(), part_bytes).unwrap();
+    let mut out = Vec::new();
+    for b in batches {
+        enc.push(b, |p| {
+            out.push(p);
+            Ok::<_, VeracityError>(())
+        })
+        .unwrap();
+    }
+    let summary = enc
+        .finish(|p| {
+            out.push(p);
+            Ok::<_, VeracityError>(())
+        })
+        .unwrap();
+    (out, summary)
+}
+
+fn csv(batches: &[RecordBatch]) -> String {
+    let (p, _) = parts(batches, DEFAULT_PART_BYTES);
+    String::from_utf8(p.concat()).unwrap()
+}
+
+#[test]
+fn quoting() {
+    let s: ArrayRef = Arc::new(StringArray::from(vec![
+        "plain",
+        "a,b",
+        "say \"hi\"",
+        "line\nbreak",
+        "cr\rhere",
+        " lead",
+        "trail ",
+        "\ttab",
+        "in side",
+        "\"",
+    ]));
+    assert_eq!(
+        csv(&[batch(vec![("s", s)])]),
+        "s\nplain\n\"a,b\"\n\"say \"\"hi\"\"\"\n\"line\nbreak\"\n\"cr\rhere\"\n\" lead\"\n\"trail \"\n\"\ttab\"\nin side\n\"\"\"\"\n"
+    );
+}
+
+#[test]
+fn header_names_are_quoted_too() {
+    let a: ArrayRef = Arc::new(Int32Array::from(vec![1]));
+    let b: ArrayRef = Arc::new(Int32Array::from(vec![2]));
+    assert_eq!(
+        csv(&[batch(vec![("a,1", a), ("b", b)])]),
+        "\"a,1\",b\n1,2\n"
+    );
+}
+
+#[test]
+fn nulls_are_empty_fields_and_empty_strings_are_quoted() {
+    let s: ArrayRef = Arc::new(StringArray::from(vec![Some(""), None, Some("x")]));
+    let l: ArrayRef = Arc::new(LargeStringArray::from(vec![None, Some(""), Some("y")]));
+    let v: ArrayRef = Arc::new(StringViewArray::from(vec![Some(""), None, Some("z")]));
+    let i: ArrayRef = Arc::new(Int64Array::from(vec![None, Some(1), None]));
+    assert_eq!(
+        csv(&[batch(vec![("s", s), ("l", l), ("v", v), ("i", i)])]),
+        "s,l,v,i\n\"\",,\"\",\n,\"\",,1\nx,y,z,\n"
+    );
+}
+
+#[test]
+fn dictionary_strings() {
+    let mut b = StringDictionaryBuilder::<Int8Type>::new();
+    b.append_value("a,b");
+    b.append_null();
+    b.append_value("");
+    let d: ArrayRef = Arc::new(b.finish());
+    assert_eq!(csv(&[batch(vec![("d", d)])]), "d\n\"a,b\"\n\n\"\"\n");
+}
+
+#[test]
+fn dates_timestamps_decimals_booleans_numbers() {
+    // 2024-05-01T12:34:56.789Z
+    let ms = 1_714_566_896_789i64;
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        ("d32", Arc::new(Date32Array::from(vec![19_844, -1]))),
+        ("d64", Arc::new(Date64Array::from(vec![ms, -1]))),
+        (
+            "ts_ms",
+            Arc::new(TimestampMillisecondArray::from(vec![ms, -1]).with_timezone("UTC")),
+        ),
+        (
+            "ts_ns_paris",
+            Arc::new(
+                TimestampNanosecondArray::from(vec![ms * 1_000_000 + 999_999, 0])
+                    .with_timezone("Europe/Paris"),
+            ),
+        ),
+        (
+            "ts_s",
+            Arc::new(TimestampSecondArray::from(vec![ms / 1000, 0])),
+        ),
+        (
+            "dec",
+            Arc::new(
+                Decimal128Array::from(vec![123_456_789_012_345_678_901_234_567i128, -5])
+                    .with_precision_and_scale(38, 4)
+                    .unwrap(),
+            ),
+        ),
+        (
+            "dec256",
+            Arc::new(
+                Decimal256Array::from(vec![i256::from_i128(-1234), i256::from_i128(0)])
+                    .with_precision_and_scale(20, 2)
+                    .unwrap(),
+            ),
+        ),
+        (
+            "d32dec",
+            Arc::new(
+                Decimal32Array::from(vec![1, -100])
+                    .with_precision_and_scale(9, 2)
+                    .unwrap(),
+            ),
+        ),
+        ("b", Arc::new(BooleanArray::from(vec![true, false]))),
+        ("f", Arc::new(Float64Array::from(vec![0.1, f64::NAN]))),
+        (
+            "f32",
+            Arc::new(Float32Array::from(vec![0.1f32, f32::NEG_INFINITY])),
+        ),
+        ("u8", Arc::new(UInt8Array::from(vec![255u8, 0]))),
+        ("i8", Arc::new(Int8Array::from(vec![-128i8, 1]))),
+    ];
+    assert_eq!(
+        csv(&[batch(cols)]),
+        "d32,d64,ts_ms,ts_ns_paris,ts_s,dec,dec256,d32dec,b,f,f32,u8,i8\n\
+         2024-05-01,2024-05-01,2024-05-01T12:34:56.789Z,2024-05-01T12:34:56.789Z,2024-05-01T12:34:56.000Z,12345678901234567890123.4567,-12.34,0.01,true,0.1,0.1,255,-128\n\
+         1969-12-31,1969-12-31,1969-12-31T23:59:59.999Z,1970-01-01T00:00:00.000Z,1970-01-01T00:00:00.000Z,-0.0005,0.00,-1.00,false,NaN,-Infinity,0,1\n"
+    );
+}
+
+#[test]
+fn out_of_range_date_names_column_and_row() {
+    let ok: ArrayRef = Arc::new(Int32Array::from(vec![1, 2, 3]));
+    let d: ArrayRef = Arc::new(Date32Array::from(vec![0, 0, 3_000_000]));
+    let b = batch(vec![("ok", ok), ("when", d)]);
+    let mut enc = CsvParts::new(b.schema(), 4096).unwrap();
+    let sink = |_: Bytes| Ok::<_, VeracityError>(());
+    enc.push(&b, sink).unwrap();
+    let err = enc
+        .push(&b, sink)
+        .and_then(|()| enc.finish(sink).map(|_| ()));
+    match err {
+        Err(VeracityError::Value { column, row, .. }) => {
+            assert_eq!(column, "when");
+            assert_eq!(row, 2);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unsupported_columns_are_refused_when_made() {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("ok", DataType::Int32, true),
+        Field::new("blob", DataType::Binary, true),
+    ]));
+    match CsvParts::new(schema, 1024) {
+        Err(VeracityError::UnsupportedType {
+            column, arrow_type, ..
+        }) => {
+            assert_eq!(column, "blob");
+            assert_eq!(arrow_type, "Binary");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn batches_of_another_schema_are_refused() {
+    let a: ArrayRef = Arc::new(Int32Array::from(vec![1]));
+    let b: ArrayRef = Arc::new(Int64Array::from(vec![1]));
+    let mut enc = CsvParts::new(batch(vec![("a", a)]).schema(), 1024).unwrap();
+    let r = enc.push(&batch(vec![("a", b)]), |_| Ok::<_, VeracityError>(()));
+    assert!(
+        matches!(r, Err(VeracityError::SchemaMismatch { .. })),
+        "{r:?}"
+    );
+}
+
+/// Rows of varied width (some with quoted newlines) over several batches.
+fn varied(rows: usize, batches: usize) -> Vec<RecordBatch> {
+    (0..batches)
+        .map(|b| {
+            let ids: Vec<i64> = (0..rows).map(|i| (b * rows + i) as i64).collect();
+            let text: Vec<Option<String>> = ids
+                .iter()
+                .map(|i| match i % 7 {
+                    0 => None,
+                    1 => Some(String::new()),
+                    2 => Some(format!("multi\nline \"{i}\"")),
+                    _ => Some("x".repeat((*i as usize * 13) % 90)),
+                })
+                .collect();
+            batch(vec![
+                ("id", Arc::new(Int64Array::from(ids)) as ArrayRef),
+                ("text", Arc::new(StringArray::from(text)) as ArrayRef),
+            ])
+        })
+        .collect()
+}
+
+#[test]
+fn parts_end_at_row_ends_and_only_the_first_has_the_header() {
+    let batches = varied(3000, 4);
+    let whole = csv(&batches);
+    let lines_of = |s: &str| s.matches('\n').count();
+    let part_bytes = 4096;
+    let (ps, summary) = parts(&batches, part_bytes);
+    assert!(ps.len() > 10, "{}", ps.len());
+    assert_eq!(summary.parts, ps.len() as u64);
+    assert_eq!(summary.rows, 12_000);
+    assert_eq!(summary.bytes, whole.len() as u64);
+    assert_eq!(String::from_utf8(ps.concat()).unwrap(), whole);
+    // Where every row of the whole file ends.
+    let mut row_ends = std::collections::HashSet::new();
+    let mut quoted = false;
+    for (i, b) in whole.bytes().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => {
+                row_ends.insert(i + 1);
+            }
+            _ => {}
+        }
+    }
+    let mut at = 0;
+    for (i, p) in ps.iter().enumerate() {
+        assert!(p.len() <= part_bytes, "part {i}: {} bytes", p.len());
+        at += p.len();
+        assert!(row_ends.contains(&at), "part {i} ends inside a row");
+        let text = std::str::from_utf8(p).unwrap();
+        assert_eq!(text.starts_with("id,text\n"), i == 0, "part {i}");
+        // A full part: the next row would not have fit.
+        if i + 1 < ps.len() {
+            assert!(
+                p.len() + 200 > part_bytes,
+                "part {i} is only {} bytes",
+                p.len()
+            );
+        }
+    }
+    assert!(lines_of(&whole) > 12_000);
+}
+
+#[test]
+fn a_row_larger_than_a_part_is_a_part_of_its_own() {
+    let big = "y".repeat(3000);
+    let s: ArrayRef = Arc::new(StringArray::from(vec!["a", big.as_str(), "b", "c"]));
+    let (ps, summary) = parts(&[batch(vec![("s", s)])], 1024);
+    let texts: Vec<String> = ps
+        .iter()
+        .map(|p| String::from_utf8(p.to_vec()).unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        vec!["s\na\n".to_string(), format!("{big}\n"), "b\nc\n".into()]
+    );
+    assert_eq!(summary.rows, 4);
+}
+
+#[test]
+fn no_rows_is_the_header_alone() {
+    let a: ArrayRef = Arc::new(Int32Array::from(Vec::<i32>::new()));
+    let (ps, summary) = parts(&[batch(vec![("a", a)])], 1024);
+    assert_eq!(ps, vec![Bytes::from_static(b"a\n")]);
+    assert_eq!((summary.rows, summary.parts), (0, 1));
+}
+
+#[test]
+fn parallel_output_is_the_one_thread_output() {
+    let batches = varied(5000, 6);
+    let run = |threads: usize, part_bytes: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| parts(&batches, part_bytes).0)
+    };
+    for part_bytes in [2048, 1 << 16, DEFAULT_PART_BYTES] {
+        let one = run(1, part_bytes);
+        let four = run(4, part_bytes);
+        assert_eq!(one, four, "part_bytes {part_bytes}");
+    }
+}
+
+#[test]
+fn emit_errors_stop_the_encoding() {
+    #[derive(Debug)]
+    enum Upload {
+        Failed,
+        Csv(#[allow(dead_code)] VeracityError),
+    }
+    impl From<VeracityError> for Upload {
+        fn from(e: VeracityError) -> Self {
+            Upload::Csv(e)
+        }
+    }
+    let batches = varied(3000, 2);
+    let mut enc = CsvParts::new(batches[0].schema(), 2048).unwrap();
+    let r = enc.push(&batches[0], |_| Err(Upload::Failed));
+    let r = r.and_then(|()| enc.finish(|_| Err(Upload::Failed)).map(|_| ()));
+    assert!(matches!(r, Err(Upload::Failed)), "{r:?}");
+}
