@@ -795,3 +795,100 @@ fn call_futures_are_send() {
     };
     assert_send(c.upload(&ingest, "a.csv", Bytes::new()));
 }
+
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Trace logs of a token refresh on 401, a retried status poll and a retried append hold
+/// neither the client secret, the subscription key, the tokens nor the SAS signature.
+#[tokio::test]
+async fn logs_hide_secrets() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth2/token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_body("tok-old-1f2e", json!("3599"))),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_token(&server, "tok-new-9a8b", json!("3599")).await;
+    Mock::given(method("GET"))
+        .and(header("authorization", "Bearer tok-old-1f2e"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/workspaces/ws1/ingest/job/job1/status"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_status_sequence(&server, vec![status_body("Completed")]).await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(201))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(query_param("action", "append"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(202))
+        .mount(&server)
+        .await;
+
+    let c = client(&server);
+    c.wait_for_job("job1", &quick_wait()).await.unwrap();
+    c.upload(&ingest_for(&server), "a.csv", Bytes::from_static(b"a\n1\n"))
+        .await
+        .unwrap();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("veracity call"), "{logs}");
+    assert!(logs.contains("data lake call"), "{logs}");
+    for secret in [
+        SECRET,
+        API_KEY,
+        "tok-old-1f2e",
+        "tok-new-9a8b",
+        "sig=",
+        "abc%2Bdef",
+        "abc+def",
+    ] {
+        assert!(!logs.contains(secret), "logs leak {secret:?}: {logs}");
+    }
+}
+
+/// A Veracity error converts into the crate's error (for callers that use both clients).
+#[test]
+fn converts_into_the_crate_error() {
+    let e: pushdata_core::Error = Error::InvalidInput {
+        what: "job id",
+        message: "it is empty".into(),
+    }
+    .into();
+    assert!(matches!(e, pushdata_core::Error::Veracity(_)));
+    assert!(e.to_string().contains("job id"));
+}
