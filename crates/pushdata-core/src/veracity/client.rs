@@ -918,8 +918,8 @@ impl Client {
     }
 }
 
-/// 429 always (the request was refused, not processed); 502/503/504 (and for storage
-/// calls 408/500) only for idempotent calls.
+/// Gateway and token calls: 429 always (the request was refused, not processed);
+/// 502/503/504 only for idempotent calls. (Data Lake calls have their own list.)
 pub(crate) fn is_retryable_status(status: StatusCode, idempotent: bool) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS
         || (idempotent
