@@ -29,6 +29,7 @@ pub mod arrow;
 pub mod client;
 pub mod error;
 pub mod secret;
+pub mod veracity;
 pub mod wire;
 
 pub use client::{BackoffConfig, Client, ClientBuilder, Credentials, PublishWait, RetryConfig};
