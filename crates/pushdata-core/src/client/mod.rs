@@ -13,7 +13,7 @@ mod cube;
 mod datasets;
 mod publish;
 mod request;
-mod retry;
+pub(crate) mod retry;
 
 use std::fmt;
 use std::sync::Arc;

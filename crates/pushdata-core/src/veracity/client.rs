@@ -11,7 +11,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::backoff::{Backoff, RetryState, is_retryable_transport, retry_after};
 use super::error::{CallContext, Error, Result, Service};
 use super::upload::DataLakeUpload;
 use super::wire::{
@@ -20,6 +19,7 @@ use super::wire::{
     IdResponse, IngestResponse, JobStatus, QueryPage, QueryRequest, SUBSCRIPTION_KEY_HEADER,
     Schema, SchemaVersion, TokenErrorBody, TokenRequest, TokenResponse, UpdateDatasetRequest,
 };
+use crate::client::retry::{Backoff, RetryState, is_retryable_transport, retry_after};
 use crate::client::{BackoffConfig, RetryConfig};
 use crate::secret::Secret;
 
@@ -463,7 +463,10 @@ impl Client {
             };
             let status = response.status();
             if is_retryable_status(status, true)
-                && let Some(wait) = retry.next_wait(retry_after(response.headers()))
+                && let Some(wait) = retry.next_wait(retry_after(
+                    response.headers(),
+                    std::time::SystemTime::now(),
+                ))
             {
                 tokio::time::sleep(wait).await;
                 continue;
@@ -573,7 +576,10 @@ impl Client {
                 continue;
             }
             if is_retryable_status(status, call.idempotent)
-                && let Some(wait) = retry.next_wait(retry_after(response.headers()))
+                && let Some(wait) = retry.next_wait(retry_after(
+                    response.headers(),
+                    std::time::SystemTime::now(),
+                ))
             {
                 tokio::time::sleep(wait).await;
                 continue;

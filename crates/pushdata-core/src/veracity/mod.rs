@@ -12,7 +12,6 @@
 //! Schemas ([`Client::add_schema`], [`Client::schema`]) and dataset queries
 //! ([`Client::query`], page by page) complete it. Errors are this module's [`Error`].
 
-mod backoff;
 mod client;
 mod error;
 mod upload;

@@ -10,13 +10,13 @@ use http::{Method, StatusCode};
 use rand::Rng;
 use url::Url;
 
-use super::backoff::{RetryState, is_retryable_transport, retry_after};
 use super::client::{Client, http_error, raw_text};
 use super::error::{CallContext, Error, Result, Service};
 use super::wire::{
     MS_CLIENT_REQUEST_ID_HEADER, MS_DATE_HEADER, MS_ERROR_CODE_HEADER, MS_REQUEST_ID_HEADER,
     MS_VERSION_HEADER, STORAGE_API_VERSION, StorageErrorBody, StorageErrorDetail,
 };
+use crate::client::retry::{RetryState, is_retryable_transport, retry_after};
 use crate::secret::Secret;
 
 /// The streaming upload of one file into the folder of a SAS URI.
@@ -201,7 +201,10 @@ impl DataLakeUpload {
                 return Ok(());
             }
             if is_retryable_storage_status(status)
-                && let Some(wait) = retry.next_wait(retry_after(response.headers()))
+                && let Some(wait) = retry.next_wait(retry_after(
+                    response.headers(),
+                    std::time::SystemTime::now(),
+                ))
             {
                 tokio::time::sleep(wait).await;
                 continue;
