@@ -111,6 +111,12 @@ async fn fallback(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("no endpoint {method} {}", uri.path()))
 }
 
+/// The span of a request: method and path only. The query string is left out: a Data
+/// Lake call carries its SAS signature there, and secrets never reach the log.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+}
+
 /// The body limit of requests that carry no table data (login, models, sessions, cube
 /// requests): a model of thousands of columns fits.
 pub(crate) const CONTROL_BODY_BYTES: usize = 1 << 20;
@@ -202,5 +208,5 @@ pub(crate) fn router(
         hosts,
         hosts::check_host,
     ))
-    .layer(tower_http::trace::TraceLayer::new_for_http())
+    .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
 }
