@@ -205,6 +205,17 @@ pub enum Error {
         /// Whether it was missing or malformed.
         reason: &'static str,
     },
+
+    /// A call of the Veracity Data Workbench client failed; the boxed error keeps its
+    /// context (workspace, dataset, job, position) and parsed error body.
+    #[error(transparent)]
+    Veracity(Box<crate::veracity::Error>),
+}
+
+impl From<crate::veracity::Error> for Error {
+    fn from(e: crate::veracity::Error) -> Self {
+        Error::Veracity(Box::new(e))
+    }
 }
 
 impl Error {
@@ -215,6 +226,7 @@ impl Error {
             Error::Http { source, .. } | Error::Timeout { source, .. } => {
                 source.status().map(|s| s.as_u16())
             }
+            Error::Veracity(e) => e.status(),
             _ => None,
         }
     }
