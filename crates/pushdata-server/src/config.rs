@@ -73,6 +73,16 @@ pub struct ServerConfig {
     pub max_upload_sessions: usize,
     /// The most upload sessions one user has open or publishing (default 128).
     pub max_upload_sessions_per_user: usize,
+    /// The Veracity emulation's service account (client id) accepted at its token
+    /// endpoint (default [`DEFAULT_VERACITY_CLIENT_ID`]).
+    pub veracity_client_id: String,
+    /// The Veracity service account's secret (default [`DEFAULT_VERACITY_CLIENT_SECRET`]).
+    pub veracity_client_secret: Secret,
+    /// The Veracity gateway's `Ocp-Apim-Subscription-Key` (default
+    /// [`DEFAULT_VERACITY_SUBSCRIPTION_KEY`]).
+    pub veracity_subscription_key: Secret,
+    /// How long a Veracity ingest SAS URI stays valid (default 1 hour).
+    pub veracity_sas_lifetime: Duration,
 }
 
 /// The default project's id.
@@ -83,6 +93,12 @@ pub const DEFAULT_PROJECT_NAME: &str = "MicroStrategy Tutorial";
 pub const DEFAULT_STAGING_MEMORY_BYTES: usize = 256 * 1024 * 1024;
 /// The default disk quota of staged chunk files: 64 GiB.
 pub const DEFAULT_STAGING_DISK_BYTES: usize = 64 << 30;
+/// The default Veracity service account (client id) of the emulation.
+pub const DEFAULT_VERACITY_CLIENT_ID: &str = "pushdata-veracity-client";
+/// The default Veracity service account secret of the emulation (local use only).
+pub const DEFAULT_VERACITY_CLIENT_SECRET: &str = "pushdata-veracity-secret";
+/// The default Veracity subscription key (`Ocp-Apim-Subscription-Key`) of the emulation.
+pub const DEFAULT_VERACITY_SUBSCRIPTION_KEY: &str = "pushdata-veracity-key";
 /// The default body limit: 512 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
 
@@ -103,6 +119,10 @@ impl Default for ServerConfig {
             body_idle_timeout: Duration::from_secs(30),
             max_upload_sessions: 1024,
             max_upload_sessions_per_user: 128,
+            veracity_client_id: DEFAULT_VERACITY_CLIENT_ID.to_string(),
+            veracity_client_secret: Secret::new(DEFAULT_VERACITY_CLIENT_SECRET),
+            veracity_subscription_key: Secret::new(DEFAULT_VERACITY_SUBSCRIPTION_KEY),
+            veracity_sas_lifetime: Duration::from_secs(60 * 60),
         }
     }
 }
@@ -193,6 +213,30 @@ impl ServerConfig {
     /// Also answer requests whose `Host` is `name` (with any port).
     pub fn with_allowed_host(mut self, name: impl Into<String>) -> Self {
         self.allowed_hosts.push(name.into());
+        self
+    }
+
+    /// Accept this Veracity service account (client id and secret) at the emulated token
+    /// endpoint, instead of the defaults.
+    pub fn with_veracity_client(
+        mut self,
+        id: impl Into<String>,
+        secret: impl Into<Secret>,
+    ) -> Self {
+        self.veracity_client_id = id.into();
+        self.veracity_client_secret = secret.into();
+        self
+    }
+
+    /// Require this `Ocp-Apim-Subscription-Key` on the emulated Veracity gateway.
+    pub fn with_veracity_subscription_key(mut self, key: impl Into<Secret>) -> Self {
+        self.veracity_subscription_key = key.into();
+        self
+    }
+
+    /// Issue Veracity ingest SAS URIs valid for `lifetime`.
+    pub fn with_veracity_sas_lifetime(mut self, lifetime: Duration) -> Self {
+        self.veracity_sas_lifetime = lifetime;
         self
     }
 

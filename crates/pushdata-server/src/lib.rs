@@ -34,10 +34,12 @@ mod ids;
 mod mstr;
 mod server;
 mod store;
+mod veracity;
 
 pub use config::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_PROJECT_ID, DEFAULT_PROJECT_NAME, DEFAULT_STAGING_DISK_BYTES,
-    DEFAULT_STAGING_MEMORY_BYTES, ProjectConfig, ServerConfig, UserConfig,
+    DEFAULT_STAGING_MEMORY_BYTES, DEFAULT_VERACITY_CLIENT_ID, DEFAULT_VERACITY_CLIENT_SECRET,
+    DEFAULT_VERACITY_SUBSCRIPTION_KEY, ProjectConfig, ServerConfig, UserConfig,
 };
 pub use error::{Result, ServerError};
 pub use hook::{HookError, PublishHook};

@@ -14,6 +14,7 @@ use crate::error::{Result, ServerError};
 use crate::hook::{NoHook, PublishHook};
 use crate::mstr::{self, Auth, ChunkSlots, Instances, Service};
 use crate::store::{self, Catalog, DirLock, Staging};
+use crate::veracity::{self, SasKey, VAuth, VService};
 
 /// The reference server: the Push Data API on a table store in a data directory.
 #[derive(Debug)]
@@ -50,7 +51,7 @@ impl Server {
     ) -> Result<ServerHandle> {
         check_config(&config)?;
         let data_dir = config.data_dir.clone();
-        let (lock, catalog, staging_dir) =
+        let (lock, catalog, staging_dir, vstored) =
             tokio::task::spawn_blocking(move || open_data_dir(&data_dir))
                 .await
                 .map_err(ServerError::Task)??;
@@ -59,7 +60,7 @@ impl Server {
             catalog,
             sessions: RwLock::new(HashMap::new()),
             projects: config.effective_projects(),
-            hook,
+            hook: hook.clone(),
             max_body_bytes: config.max_body_bytes,
             body_idle_timeout: config.body_idle_timeout,
             session_caps: (
@@ -79,12 +80,14 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| ServerError::io("reading the bound address", e))?;
+        let vservice = veracity_service(&config, vstored, addr, hook);
         let app = mstr::router(
             service,
             &base,
             addr,
             config.allowed_hosts.clone(),
             config.body_idle_timeout,
+            veracity::router(vservice),
         );
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -146,15 +149,52 @@ fn check_config(config: &ServerConfig) -> Result<()> {
     Ok(())
 }
 
+/// The Veracity emulation's state: its stored datasets and schemas, the configured
+/// credentials, a fresh SAS key, SAS URIs pointing at `addr`.
+fn veracity_service(
+    config: &ServerConfig,
+    stored: veracity::Stored,
+    addr: SocketAddr,
+    hook: Arc<dyn PublishHook>,
+) -> Arc<VService> {
+    Arc::new(VService {
+        auth: VAuth::new(
+            config.veracity_client_id.clone(),
+            config.veracity_client_secret.clone(),
+            config.veracity_subscription_key.clone(),
+        ),
+        sas: SasKey::generate(),
+        catalog: stored.catalog,
+        schemas: stored.schemas,
+        jobs: RwLock::new(HashMap::new()),
+        staging_dir: stored.staging_dir,
+        public_url: format!("http://{addr}"),
+        sas_lifetime_secs: i64::try_from(config.veracity_sas_lifetime.as_secs())
+            .unwrap_or(i64::MAX),
+        max_body_bytes: config.max_body_bytes,
+        hook,
+    })
+}
+
+/// What opening the data directory gives: its lock, the Push Data API's datasets, the
+/// staging directory, and the Veracity emulation's stored state.
+type Opened = (
+    DirLock,
+    Catalog<mstr::DatasetDef>,
+    PathBuf,
+    veracity::Stored,
+);
+
 /// Create and lock the data directory, clear its staging area and load the datasets.
-fn open_data_dir(data_dir: &Path) -> Result<(DirLock, Catalog<mstr::DatasetDef>, PathBuf)> {
+fn open_data_dir(data_dir: &Path) -> Result<Opened> {
     std::fs::create_dir_all(data_dir).map_err(|e| {
         ServerError::io(format!("creating data directory {}", data_dir.display()), e)
     })?;
     let lock = DirLock::acquire(data_dir)?;
     let staging = store::reset_dir(data_dir)?;
     let catalog = Catalog::open(&data_dir.join(mstr::DATASETS_DIR))?;
-    Ok((lock, catalog, staging))
+    let vstored = veracity::open(data_dir, &staging)?;
+    Ok((lock, catalog, staging, vstored))
 }
 
 impl ServerHandle {

@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{Method, StatusCode, Uri};
-use axum::routing::{get, patch, post, put};
+use axum::routing::{any, get, patch, post, put};
 use serde::de::DeserializeOwned;
 
 use super::Service;
@@ -111,18 +111,26 @@ async fn fallback(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("no endpoint {method} {}", uri.path()))
 }
 
+/// The span of a request: method and path only. The query string is left out: a Data
+/// Lake call carries its SAS signature there, and secrets never reach the log.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+}
+
 /// The body limit of requests that carry no table data (login, models, sessions, cube
 /// requests): a model of thousands of columns fits.
 pub(crate) const CONTROL_BODY_BYTES: usize = 1 << 20;
 
-/// All routes under `base` (e.g. `/MicroStrategyLibrary`), answering only requests whose
-/// `Host` names `bound` (or a loopback name, or one of `allowed_hosts`).
+/// All routes under `base` (e.g. `/MicroStrategyLibrary`), with `others` (other services'
+/// routes at the server root) merged in, answering only requests whose `Host` names
+/// `bound` (or a loopback name, or one of `allowed_hosts`).
 pub(crate) fn router(
     state: Shared,
     base: &str,
     bound: std::net::SocketAddr,
     allowed_hosts: Vec<String>,
     body_idle_timeout: std::time::Duration,
+    others: Router,
 ) -> Router {
     let hosts = Arc::new(hosts::HostPolicy::new(bound, allowed_hosts));
     let api = Router::new()
@@ -186,13 +194,19 @@ pub(crate) fn router(
         ))
         .with_state(state);
     let app = if base.is_empty() {
-        api
+        api.merge(others)
     } else {
-        Router::new().nest(base, api).fallback(fallback)
+        // Every path under the base is this API's, also unknown ones: without this route
+        // they would reach the other services' root routes (`/{filesystem}/{*path}`).
+        let api = api.route("/{*rest}", any(fallback));
+        Router::new()
+            .nest(base, api)
+            .merge(others)
+            .fallback(fallback)
     };
     app.layer(axum::middleware::from_fn_with_state(
         hosts,
         hosts::check_host,
     ))
-    .layer(tower_http::trace::TraceLayer::new_for_http())
+    .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
 }

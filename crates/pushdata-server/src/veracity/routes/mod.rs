@@ -1,0 +1,129 @@
+//! HTTP routes of the Veracity emulation: the token endpoint and the Data Lake path calls
+//! at the server root (the file system is the first path segment), the gateway under
+//! [`GATEWAY_BASE`]. Handlers translate HTTP only; the service does the work.
+
+mod gateway;
+mod lake;
+mod token;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::routing::{any, get, post, put};
+use serde::de::DeserializeOwned;
+
+use super::error::{Result, VeracityError};
+use super::service::VService;
+
+/// The shared state handle.
+pub(crate) type Shared = Arc<VService>;
+
+/// Where the gateway's v2 API is served.
+pub(crate) const GATEWAY_BASE: &str = "/veracity/dw/gateway/api/v2";
+
+/// Largest gateway request body (schemas, register and query requests).
+const CONTROL_BODY_BYTES: usize = 1 << 20;
+
+/// A caller API Management let through (subscription key and bearer token checked), and
+/// the workspace of the path.
+#[derive(Debug)]
+pub(crate) struct Caller {
+    /// The workspace id (a UUID, lower case).
+    pub(crate) workspace: String,
+}
+
+impl FromRequestParts<Shared> for Caller {
+    type Rejection = VeracityError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &Shared) -> Result<Self> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        s.auth.check_gateway(
+            header(pushdata_core::veracity::wire::SUBSCRIPTION_KEY_HEADER),
+            header("authorization"),
+        )?;
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, s)
+            .await
+            .map_err(|e| VeracityError::bad_request(format!("invalid path: {e}")))?;
+        let ws = params
+            .iter()
+            .find(|(k, _)| k == "ws")
+            .map(|(_, v)| v.to_ascii_lowercase())
+            .unwrap_or_default();
+        if !super::time::is_uuid(&ws) {
+            return Err(VeracityError::not_found(format!(
+                "workspace {ws:?} not found (workspace ids are UUIDs)"
+            )));
+        }
+        Ok(Caller { workspace: ws })
+    }
+}
+
+/// Parse a JSON body, naming the endpoint in the error.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| VeracityError::bad_request(format!("invalid JSON body for {what}: {e}")))
+}
+
+/// Unknown gateway paths: 404 (after API Management's checks, as the real gateway).
+async fn gateway_fallback(
+    axum::extract::State(s): axum::extract::State<Shared>,
+    headers: axum::http::HeaderMap,
+) -> VeracityError {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match s.auth.check_gateway(
+        header(pushdata_core::veracity::wire::SUBSCRIPTION_KEY_HEADER),
+        header("authorization"),
+    ) {
+        Err(e) => e,
+        Ok(()) => VeracityError::not_found("no such gateway endpoint"),
+    }
+}
+
+/// The emulation's routes, to be merged at the server root.
+pub(crate) fn router(state: Shared) -> Router {
+    let ws = "/workspaces/{ws}";
+    let gateway = Router::new()
+        .route(&format!("{ws}/schemas/add"), post(gateway::add_schema))
+        .route(
+            &format!("{ws}/schemas/schemaversions/add"),
+            post(gateway::add_schema_version),
+        )
+        .route(
+            &format!("{ws}/schemas/{{schema}}"),
+            get(gateway::get_schema),
+        )
+        .route(
+            &format!("{ws}/ingest/dataset"),
+            post(gateway::register_create),
+        )
+        .route(
+            &format!("{ws}/ingest/dataset/{{id}}"),
+            put(gateway::register_update),
+        )
+        .route(
+            &format!("{ws}/ingest/job/{{job}}/start"),
+            post(gateway::start_job),
+        )
+        .route(
+            &format!("{ws}/ingest/job/{{job}}/status"),
+            get(gateway::job_status),
+        )
+        .route(&format!("{ws}/datasets/{{id}}/query"), post(gateway::query))
+        .route("/{*rest}", any(gateway_fallback))
+        .layer(axum::extract::DefaultBodyLimit::max(CONTROL_BODY_BYTES));
+    Router::new()
+        .nest(GATEWAY_BASE, gateway)
+        .route(
+            "/{fs}/oauth2/token",
+            post(token::token).fallback(lake::other_method),
+        )
+        .route(
+            "/{fs}/{*path}",
+            put(lake::put_path)
+                .patch(lake::patch_path)
+                .fallback(lake::other_method),
+        )
+        .with_state(state)
+}

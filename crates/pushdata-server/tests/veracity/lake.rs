@@ -1,0 +1,134 @@
+//! The Data Lake upload leg: positions, SAS scope, expiry, tampering, missing paths.
+
+use std::time::Duration;
+
+use pushdata_core::veracity::wire::IngestResponse;
+
+use crate::common::{FileUrl, To, V, keyed_columns, send, start, start_with};
+
+const CSV: &str = "Id,Name,Value,TS,Ok\n1,a,1.5,2024-05-01T10:00:00,true\n";
+
+async fn job(v: &V) -> IngestResponse {
+    let id = v.dataset(keyed_columns(), CSV).await;
+    let r = v.register(To::Existing(&id), "Upsert", false).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).unwrap()
+}
+
+#[tokio::test]
+async fn sas_uri_is_a_folder_on_this_server_with_a_directory_sas() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = start(dir.path()).await;
+    let reg = job(&v).await;
+    let uri = reg.sas_token.expose();
+    assert!(
+        uri.starts_with(&format!("{}/ingest/{}?", v.root, reg.job_id)),
+        "{uri}"
+    );
+    for p in ["sv=", "se=", "sr=d", "sdd=1", "sp=racwl", "sig="] {
+        assert!(uri.contains(p), "{p} in {uri}");
+    }
+    assert!(
+        !format!("{reg:?}").contains("sig="),
+        "the SAS is a secret in Debug"
+    );
+}
+
+#[tokio::test]
+async fn positions_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = start(dir.path()).await;
+    let reg = job(&v).await;
+    let f = FileUrl::new(reg.sas_token.expose(), "ImportData.csv");
+    f.append(&v, 0, b"x".to_vec())
+        .await
+        .assert_lake(404, "PathNotFound");
+    f.flush(&v, 0).await.assert_lake(404, "PathNotFound");
+    let created = f.create(&v).await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.headers["x-ms-version"], "2023-05-03");
+    assert!(
+        created.headers["etag"]
+            .to_str()
+            .unwrap()
+            .starts_with("\"0x")
+    );
+    assert_eq!(f.append(&v, 0, CSV.as_bytes().to_vec()).await.status, 202);
+    f.append(&v, 5, b"more".to_vec())
+        .await
+        .assert_lake(400, "InvalidFlushPosition");
+    f.flush(&v, CSV.len() + 1)
+        .await
+        .assert_lake(400, "InvalidFlushPosition");
+    f.flush(&v, 3)
+        .await
+        .assert_lake(400, "InvalidFlushPosition");
+    let with_body = send(
+        v.client
+            .patch(format!(
+                "{}?{}&action=flush&position={}",
+                f.base,
+                f.sas,
+                CSV.len()
+            ))
+            .body("x"),
+    )
+    .await;
+    with_body.assert_lake(400, "ContentLengthMustBeZero");
+    assert_eq!(f.flush(&v, CSV.len()).await.status, 200);
+    let other_name = FileUrl::new(reg.sas_token.expose(), "Other.csv");
+    other_name.create(&v).await.assert_lake(404, "PathNotFound");
+    v.start_job(&reg.job_id).await;
+    let s = v.wait(&reg.job_id).await;
+    assert!(s.status.is_success(), "{s:?}");
+    f.create(&v)
+        .await
+        .assert_lake(409, "OperationNotAllowedOnThePath");
+}
+
+#[tokio::test]
+async fn a_sas_works_only_on_its_own_folder_and_unaltered() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = start(dir.path()).await;
+    let a = job(&v).await;
+    let b = job(&v).await;
+    let (_, sas_a) = a.sas_token.expose().split_once('?').unwrap();
+    let cross = FileUrl {
+        base: format!("{}/ingest/{}/ImportData.csv", v.root, b.job_id),
+        sas: sas_a.to_string(),
+    };
+    cross
+        .create(&v)
+        .await
+        .assert_lake(403, "AuthenticationFailed");
+    let f = FileUrl::new(a.sas_token.expose(), "ImportData.csv");
+    let tampered = FileUrl {
+        base: f.base.clone(),
+        sas: f.sas.replace("sp=racwl", "sp=racwdl"),
+    };
+    tampered
+        .create(&v)
+        .await
+        .assert_lake(403, "AuthenticationFailed");
+    let unsigned = FileUrl {
+        base: f.base.clone(),
+        sas: f.sas.split("&sig=").next().unwrap().to_string(),
+    };
+    unsigned
+        .create(&v)
+        .await
+        .assert_lake(403, "AuthenticationFailed");
+    let none = send(v.client.put(format!("{}?resource=file", f.base))).await;
+    none.assert_lake(403, "AuthenticationFailed");
+    assert_eq!(f.create(&v).await.status, 201, "the right folder works");
+}
+
+#[tokio::test]
+async fn an_expired_sas_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = start_with(dir.path(), |c| c.with_veracity_sas_lifetime(Duration::ZERO)).await;
+    let reg = job(&v).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let f = FileUrl::new(reg.sas_token.expose(), "ImportData.csv");
+    f.create(&v).await.assert_lake(403, "AuthenticationFailed");
+}
