@@ -218,6 +218,33 @@ pub(crate) struct ServeArgs {
     /// staged as files (default: the server's, 256).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=1048576))]
     pub(crate) staging_memory_mb: Option<u64>,
+
+    /// The Veracity emulation's service account (client id) accepted at its token endpoint
+    /// (default: pushdata-veracity-client).
+    #[arg(long, env = "PUSHDATA_VERACITY_CLIENT_ID", value_name = "ID")]
+    pub(crate) veracity_client_id: Option<String>,
+
+    /// That account's secret (default: pushdata-veracity-secret); prefer the environment
+    /// variable to the command line, where `ps` shows it.
+    #[arg(
+        long,
+        env = "PUSHDATA_VERACITY_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "S",
+        value_parser = secret
+    )]
+    pub(crate) veracity_client_secret: Option<Secret>,
+
+    /// The Veracity gateway's subscription key, `Ocp-Apim-Subscription-Key` (default:
+    /// pushdata-veracity-key).
+    #[arg(
+        long,
+        env = "PUSHDATA_VERACITY_SUBSCRIPTION_KEY",
+        hide_env_values = true,
+        value_name = "KEY",
+        value_parser = secret
+    )]
+    pub(crate) veracity_subscription_key: Option<Secret>,
 }
 
 /// `pushdata schema`.

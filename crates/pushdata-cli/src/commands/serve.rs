@@ -27,6 +27,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         config = config
             .with_staging_memory_bytes(usize::try_from(mb * 1024 * 1024).unwrap_or(usize::MAX));
     }
+    let veracity = VeracityCredentials::from_args(&args);
+    config = veracity.configure(config);
     let signal = ShutdownSignal::install()?;
     let handle = Server::start(config).await?;
     output::print_line(handle.base_url())?;
@@ -34,6 +36,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         "serving data in {} (Ctrl-C to stop)",
         args.data_dir.display()
     );
+    veracity.announce(handle.addr());
     let waited = signal.wait().await;
     eprintln!("shutting down");
     let stopped = handle.shutdown().await;
@@ -109,6 +112,61 @@ fn parse_users(path: &Path, text: &str) -> Result<Vec<(String, Secret)>> {
     }
     Ok(users)
 }
+/// The Veracity emulation's credentials: as given, or the documented defaults.
+struct VeracityCredentials {
+    client_id: String,
+    secret: Option<Secret>,
+    key: Option<Secret>,
+}
+
+impl VeracityCredentials {
+    fn from_args(args: &ServeArgs) -> Self {
+        VeracityCredentials {
+            client_id: args
+                .veracity_client_id
+                .clone()
+                .unwrap_or_else(|| pushdata_server::DEFAULT_VERACITY_CLIENT_ID.to_string()),
+            secret: args.veracity_client_secret.clone(),
+            key: args.veracity_subscription_key.clone(),
+        }
+    }
+
+    fn configure(&self, config: ServerConfig) -> ServerConfig {
+        let secret = self
+            .secret
+            .clone()
+            .unwrap_or_else(|| Secret::new(pushdata_server::DEFAULT_VERACITY_CLIENT_SECRET));
+        let key = self
+            .key
+            .clone()
+            .unwrap_or_else(|| Secret::new(pushdata_server::DEFAULT_VERACITY_SUBSCRIPTION_KEY));
+        config
+            .with_veracity_client(self.client_id.clone(), secret)
+            .with_veracity_subscription_key(key)
+    }
+
+    /// Where the emulation listens and with which credentials; a secret is shown only when
+    /// it is the public default.
+    fn announce(&self, addr: std::net::SocketAddr) {
+        let shown = |given: &Option<Secret>, default: &str| match given {
+            Some(_) => "(as given)".to_string(),
+            None => format!("{default} (the default)"),
+        };
+        eprintln!(
+            "veracity emulation: token http://{addr}/<tenant>/oauth2/token, gateway http://{addr}/veracity/dw/gateway/api/v2; client id {}, client secret {}, subscription key {}",
+            self.client_id,
+            shown(
+                &self.secret,
+                pushdata_server::DEFAULT_VERACITY_CLIENT_SECRET
+            ),
+            shown(
+                &self.key,
+                pushdata_server::DEFAULT_VERACITY_SUBSCRIPTION_KEY
+            ),
+        );
+    }
+}
+
 /// Resolves on Ctrl-C, or on SIGTERM on Unix.
 struct ShutdownSignal {
     #[cfg(unix)]
