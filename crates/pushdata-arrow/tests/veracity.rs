@@ -281,3 +281,61 @@ async fn upsert_on_a_keyless_schema_is_refused_before_upload() {
     );
     assert_eq!(rows(&env, &id, false).await, [(1, 1.0), (2, 2.0)]);
 }
+
+#[tokio::test]
+async fn parquet_input_schema_fetched_by_id_and_parquet_output() {
+    let env = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("wind.parquet");
+    let file = std::fs::File::create(&input).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema(), None).unwrap();
+    writer.write(&batch(&[1, 2, 3], 0.5)).unwrap();
+    writer.close().unwrap();
+    let report = VeracityPush::create(env.client.clone(), "Wind")
+        .with_parquet(&input)
+        .with_job_wait(wait())
+        .await
+        .unwrap();
+    let schema_id = report.schema_id.clone().unwrap();
+    // The fetched (keyless) schema refuses an Upsert before any upload.
+    let err = VeracityPush::into_dataset(env.client.clone(), &report.dataset_id, Operation::Upsert)
+        .with_parquet(&input)
+        .with_key("Id")
+        .with_schema_id(&schema_id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TransferError::Check {
+                source: VeracityError::KeysRequired { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let output = dir.path().join("back.parquet");
+    let rows = VeracityPull::new(env.client.clone(), &report.dataset_id)
+        .with_schema_id(&schema_id)
+        .write_parquet(&output)
+        .await
+        .unwrap();
+    assert_eq!(rows, 3);
+    let back = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&output).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap()
+    .map(Result::unwrap)
+    .collect::<Vec<_>>();
+    let back = concat_batches(&back[0].schema(), &back).unwrap();
+    let want = batch(&[1, 2, 3], 0.5);
+    for i in 0..3 {
+        assert_eq!(
+            back.column(i).to_data(),
+            want.column(i).to_data(),
+            "column {i}"
+        );
+    }
+}

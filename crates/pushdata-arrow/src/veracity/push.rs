@@ -148,6 +148,9 @@ pub struct VeracityPushReport {
     pub dataset_id: String,
     /// The ingest job.
     pub job_id: String,
+    /// The schema made for the dataset (`create` without `with_schema_version` only): what
+    /// `with_schema_id` of later pushes and pulls takes.
+    pub schema_id: Option<String>,
     /// The schema version the dataset was created with (`create` only).
     pub schema_version_id: Option<String>,
     /// The operation the job applied.
@@ -619,24 +622,14 @@ impl VeracityPush<NewVeracityDataset> {
     async fn run(mut self) -> Result<VeracityPushReport, TransferError> {
         let started = Instant::now();
         let (reader, parts, columns) = self.open().await?;
-        let schema_version_id = match self.dataset.schema_version_id.clone() {
-            Some(id) => id,
-            None => self.add_schema(&columns).await?,
+        let (schema_id, schema_version_id) = match self.dataset.schema_version_id.clone() {
+            Some(id) => (None, id),
+            None => {
+                let (schema, version) = self.add_schema(&columns).await?;
+                (Some(schema), version)
+            }
         };
-        let request = CreateDatasetRequest {
-            dataset_name: self.dataset.name.clone(),
-            dataset_description: self.dataset.description.clone(),
-            schema_version_id: schema_version_id.clone(),
-            files: ingest_file(&self.settings.file_name, FileOperation::Create),
-            tags: Vec::new(),
-            provider: None,
-            start_automatically: self.settings.start_automatically,
-        };
-        let ingest = self
-            .client
-            .create_dataset(&request)
-            .await
-            .map_err(self.service("register"))?;
+        let ingest = self.register(&schema_version_id).await?;
         let (summary, status) = self.transfer(&ingest, reader, parts).await?;
         let dataset_id = status
             .dataset_id
@@ -645,19 +638,41 @@ impl VeracityPush<NewVeracityDataset> {
                 table: self.table.clone(),
                 job_id: ingest.job_id.clone(),
             })?;
-        Ok(report(
+        let mut report = report(
             dataset_id,
-            Some(schema_version_id),
             Operation::Create,
             &ingest,
             summary,
             status,
             started,
-        ))
+        );
+        report.schema_id = schema_id;
+        report.schema_version_id = Some(schema_version_id);
+        Ok(report)
     }
 
-    /// A new schema of `columns`, named as the dataset; its first version's id.
-    async fn add_schema(&self, columns: &[SchemaColumn]) -> Result<String, TransferError> {
+    /// Register the Create job with schema version `schema_version_id`.
+    async fn register(&self, schema_version_id: &str) -> Result<IngestResponse, TransferError> {
+        let request = CreateDatasetRequest {
+            dataset_name: self.dataset.name.clone(),
+            dataset_description: self.dataset.description.clone(),
+            schema_version_id: schema_version_id.to_string(),
+            files: ingest_file(&self.settings.file_name, FileOperation::Create),
+            tags: Vec::new(),
+            provider: None,
+            start_automatically: self.settings.start_automatically,
+        };
+        self.client
+            .create_dataset(&request)
+            .await
+            .map_err(self.service("register"))
+    }
+
+    /// A new schema of `columns`, named as the dataset; its id and its first version's.
+    async fn add_schema(
+        &self,
+        columns: &[SchemaColumn],
+    ) -> Result<(String, String), TransferError> {
         let request = AddSchemaRequest {
             name: self.dataset.name.clone(),
             short_name: None,
@@ -672,7 +687,7 @@ impl VeracityPush<NewVeracityDataset> {
             .map_err(self.service("add schema"))?;
         schema
             .current_version()
-            .map(|v| v.id.clone())
+            .map(|v| (schema.id.clone(), v.id.clone()))
             .ok_or_else(|| TransferError::Config(format!("schema {} has no version", schema.id)))
     }
 }
@@ -699,9 +714,7 @@ impl VeracityPush<ExistingVeracityDataset> {
             .map_err(self.service("register"))?;
         let (summary, status) = self.transfer(&ingest, reader, parts).await?;
         let id = self.dataset.id.clone();
-        Ok(report(
-            id, None, operation, &ingest, summary, status, started,
-        ))
+        Ok(report(id, operation, &ingest, summary, status, started))
     }
 
     /// The operation rules against the dataset's schema when known, else the key rules
@@ -735,7 +748,6 @@ impl VeracityPush<ExistingVeracityDataset> {
 
 fn report(
     dataset_id: String,
-    schema_version_id: Option<String>,
     operation: Operation,
     ingest: &IngestResponse,
     summary: CsvSummary,
@@ -745,7 +757,8 @@ fn report(
     VeracityPushReport {
         dataset_id,
         job_id: ingest.job_id.clone(),
-        schema_version_id,
+        schema_id: None,
+        schema_version_id: None,
         operation,
         rows: summary.rows,
         bytes: summary.bytes,
