@@ -18,7 +18,7 @@ use super::schema::{SchemaColumn, arrow_schema};
 pub const DEFAULT_QUERY_PAGE_SIZE: u64 = 1000;
 
 /// Reads a Veracity dataset as Arrow batches, one per query page (1-based `pageIndex`),
-/// typed by the dataset's schema ([`arrow_schema`]).
+/// typed by the dataset's schema ([`arrow_schema()`](super::arrow_schema())).
 ///
 /// The schema comes from [`with_schema_id`](Self::with_schema_id) (its current version is
 /// fetched) or [`with_columns`](Self::with_columns); without either, the pull fails with

@@ -193,6 +193,15 @@ struct Settings {
 ///   [`with_dataset_columns`](VeracityPush::with_dataset_columns)); otherwise the key rules
 ///   are checked against the [`with_key`](VeracityPush::with_key) columns.
 ///
+/// # Failures
+///
+/// Checks that fail before the job is registered leave nothing behind. A failure after it
+/// (encoding a value, an append, the job itself) leaves the registered job unstarted or
+/// failed, and for `create` the schema made for it; a failed job leaves the dataset's
+/// rows unchanged. The error names the table (the Parquet path, the dataset name, or
+/// `dataset <id>`), the column and row when a value is at fault, and for a failed job its
+/// id and validation messages ([`TransferError::Service`] with step `job`).
+///
 /// # Memory
 ///
 /// An encoding thread cuts the CSV file into parts of `part_bytes` (default
