@@ -36,9 +36,12 @@
 //! chunk data (default 1.5 chunks) plus a few decoded batches: see the
 //! [memory bound](Push#memory-bound).
 //!
-//! [`veracity`]: Veracity Data Workbench ingest: the CSV file encoded from Arrow in parallel
-//! parts, the Arrow ↔ Veracity column type mapping and the operation rules checked before
-//! an upload.
+//! [`veracity`]: Veracity Data Workbench ingest: [`VeracityPush`] (a Parquet file or
+//! batches into a new dataset or an existing one with Upsert / Delete / Overwrite / Append,
+//! the CSV file encoded in parallel parts while the previous part is uploaded, then the job
+//! started and waited for) and [`VeracityPull`] (a dataset back as Arrow batches, page by
+//! page), over the Arrow ↔ Veracity column type mapping and the operation rules checked
+//! before an upload.
 //!
 //! The [`encoding`] module is an entry point into the chunk encoder for benchmarks and
 //! conformance tests; pushing data does not need it.
@@ -62,3 +65,4 @@ pub use push::{
     ExistingDataset, NewDataset, ProgressEvent, Push, PushReport, TableReport, Workflow,
 };
 pub use source::{BatchItem, ParquetSource};
+pub use veracity::{VeracityPull, VeracityPush, VeracityPushReport};

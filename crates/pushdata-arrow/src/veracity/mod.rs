@@ -13,7 +13,10 @@
 //!   (refusing what does not map, naming the column) and back (table below);
 //! - [`check_operation`], [`check_file_columns`], [`check_upload`]: the rules of the
 //!   operations (Upsert and Delete need key columns, Append a schema without keys) and of
-//!   the file's columns against the schema's.
+//!   the file's columns against the schema's;
+//! - [`VeracityPush`]: a Parquet file or batches into a new or existing dataset, encoded
+//!   while uploaded, then the job started and waited for ([`VeracityPushReport`]);
+//! - [`VeracityPull`]: a dataset back as Arrow batches, page by page.
 //!
 //! # Type mapping
 //!
@@ -80,10 +83,17 @@
 
 mod csv;
 mod error;
+mod pull;
+mod push;
 mod rules;
 mod schema;
 
 pub use csv::{CsvParts, CsvSummary, DEFAULT_PART_BYTES};
 pub use error::VeracityError;
+pub use pull::{DEFAULT_QUERY_PAGE_SIZE, VeracityPull};
+pub use push::{
+    DEFAULT_FILE_NAME, ExistingVeracityDataset, NewVeracityDataset, TransferError, VeracityPush,
+    VeracityPushReport,
+};
 pub use rules::{Operation, check_file_columns, check_operation, check_upload};
 pub use schema::{ColumnType, SchemaColumn, arrow_schema, schema_columns};

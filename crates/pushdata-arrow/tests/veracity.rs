@@ -1,0 +1,341 @@
+//! Veracity push and pull over real HTTP against the reference server's emulation.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_select::concat::concat_batches;
+use pushdata_arrow::veracity::{
+    ColumnType, Operation, SchemaColumn, TransferError, VeracityError, VeracityPull, VeracityPush,
+};
+use pushdata_core::BackoffConfig;
+use pushdata_core::veracity::{Client, Error as CoreError, JobWait};
+use pushdata_server::{
+    DEFAULT_VERACITY_CLIENT_ID, DEFAULT_VERACITY_CLIENT_SECRET, DEFAULT_VERACITY_SUBSCRIPTION_KEY,
+    Server, ServerConfig, ServerHandle,
+};
+
+const WS: &str = "5f1c2d3e-0000-4000-a000-000000000001";
+const GATEWAY: &str = "/veracity/dw/gateway/api/v2";
+
+struct Env {
+    client: Client,
+    _handle: ServerHandle,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig::new(dir.path()).with_addr("127.0.0.1:0".parse().unwrap());
+    let handle = Server::start(config).await.unwrap();
+    let root = format!("http://{}", handle.addr());
+    let client = Client::builder(WS)
+        .with_base_url(format!("{root}{GATEWAY}"))
+        .with_token_url(format!("{root}/tenant/oauth2/token"))
+        .with_credentials(DEFAULT_VERACITY_CLIENT_ID, DEFAULT_VERACITY_CLIENT_SECRET)
+        .with_subscription_key(DEFAULT_VERACITY_SUBSCRIPTION_KEY)
+        .build()
+        .unwrap();
+    Env {
+        client,
+        _handle: handle,
+        _dir: dir,
+    }
+}
+
+fn wait() -> JobWait {
+    JobWait::default().with_poll(
+        BackoffConfig::default()
+            .with_init_backoff(Duration::from_millis(10))
+            .with_max_backoff(Duration::from_millis(50)),
+    )
+}
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("Id", DataType::Int64, false),
+        Field::new("Name", DataType::Utf8, true),
+        Field::new("Speed", DataType::Float64, true),
+    ]))
+}
+
+fn batch(ids: &[i64], speed: f64) -> RecordBatch {
+    let names: Vec<Option<String>> = ids.iter().map(|i| Some(format!("n{i}"))).collect();
+    let speeds: Vec<f64> = ids.iter().map(|&i| i as f64 + speed).collect();
+    RecordBatch::try_new(
+        schema(),
+        vec![
+            Arc::new(Int64Array::from(ids.to_vec())),
+            Arc::new(StringArray::from(names)),
+            Arc::new(Float64Array::from(speeds)),
+        ],
+    )
+    .unwrap()
+}
+
+fn columns(keyed: bool) -> Vec<SchemaColumn> {
+    vec![
+        SchemaColumn::new("Id", ColumnType::Int64).with_key(keyed),
+        SchemaColumn::new("Name", ColumnType::String),
+        SchemaColumn::new("Speed", ColumnType::Double),
+    ]
+}
+
+/// Create a dataset from `batches`, keyed on Id or not; its id.
+async fn create(env: &Env, batches: Vec<RecordBatch>, keyed: bool) -> String {
+    let mut push = VeracityPush::create(env.client.clone(), "Wind")
+        .with_batches(schema(), batches)
+        .with_job_wait(wait());
+    if keyed {
+        push = push.with_key("Id");
+    }
+    let report = push.await.unwrap();
+    assert_eq!(report.operation, Operation::Create);
+    report.dataset_id
+}
+
+/// The dataset's rows as (id, speed), sorted by id.
+async fn rows(env: &Env, dataset_id: &str, keyed: bool) -> Vec<(i64, f64)> {
+    let (_, batches) = VeracityPull::new(env.client.clone(), dataset_id)
+        .with_columns(columns(keyed))
+        .with_page_size(3)
+        .collect()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for b in &batches {
+        let ids = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        let speeds = b.column(2).as_any().downcast_ref::<Float64Array>().unwrap();
+        out.extend((0..b.num_rows()).map(|i| (ids.value(i), speeds.value(i))));
+    }
+    out.sort_by_key(|r| r.0);
+    out
+}
+
+async fn apply(env: &Env, id: &str, op: Operation, ids: &[i64], speed: f64) {
+    let report = VeracityPush::into_dataset(env.client.clone(), id, op)
+        .with_memory(schema(), vec![batch(ids, speed)])
+        .with_dataset_columns(columns(op != Operation::Append))
+        .with_job_wait(wait())
+        .await
+        .unwrap();
+    assert_eq!(report.rows, ids.len() as u64);
+    assert_eq!(report.dataset_id, id);
+}
+
+#[tokio::test]
+async fn create_from_batches_reads_back_equal() {
+    let env = start().await;
+    let input = vec![batch(&[1, 2, 3], 0.5), batch(&[4, 5], 0.5)];
+    let report = VeracityPush::create(env.client.clone(), "Wind")
+        .with_batches(schema(), input.clone())
+        .with_key("Id")
+        .with_job_wait(wait())
+        .await
+        .unwrap();
+    assert_eq!((report.rows, report.parts), (5, 1));
+    assert!(report.status.is_success());
+    let (got_schema, got) = VeracityPull::new(env.client.clone(), &report.dataset_id)
+        .with_columns(columns(true))
+        .with_page_size(2)
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 3, "5 rows in pages of 2");
+    let got = concat_batches(&got_schema, &got).unwrap();
+    let want = concat_batches(&schema(), &input).unwrap();
+    assert_eq!(got.num_rows(), 5);
+    for i in 0..3 {
+        assert_eq!(
+            got.column(i).to_data(),
+            want.column(i).to_data(),
+            "column {i}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn upsert_delete_overwrite_on_overlapping_keys() {
+    let env = start().await;
+    let id = create(&env, vec![batch(&[1, 2, 3], 0.0)], true).await;
+    apply(&env, &id, Operation::Upsert, &[3, 4], 0.5).await;
+    assert_eq!(
+        rows(&env, &id, true).await,
+        [(1, 1.0), (2, 2.0), (3, 3.5), (4, 4.5)]
+    );
+    apply(&env, &id, Operation::Delete, &[2, 4, 9], 0.0).await;
+    assert_eq!(rows(&env, &id, true).await, [(1, 1.0), (3, 3.5)]);
+    apply(&env, &id, Operation::Overwrite, &[7, 8], 0.25).await;
+    assert_eq!(rows(&env, &id, true).await, [(7, 7.25), (8, 8.25)]);
+}
+
+#[tokio::test]
+async fn append_to_a_keyless_dataset_keeps_duplicates() {
+    let env = start().await;
+    let id = create(&env, vec![batch(&[1, 2], 0.0)], false).await;
+    apply(&env, &id, Operation::Append, &[2, 3], 0.5).await;
+    assert_eq!(
+        rows(&env, &id, false).await,
+        [(1, 1.0), (2, 2.0), (2, 2.5), (3, 3.5)]
+    );
+}
+
+#[tokio::test]
+async fn tiny_parts_make_several_appends() {
+    let env = start().await;
+    let ids: Vec<i64> = (0..2000).collect();
+    let input: Vec<RecordBatch> = ids.chunks(300).map(|c| batch(c, 0.5)).collect();
+    let report = VeracityPush::create(env.client.clone(), "Wind")
+        .with_batches(schema(), input)
+        .with_key("Id")
+        .with_part_bytes(1024)
+        .with_job_wait(wait())
+        .await
+        .unwrap();
+    assert!(report.parts > 5, "{} parts", report.parts);
+    assert_eq!(report.rows, 2000);
+    let (_, got) = VeracityPull::new(env.client.clone(), &report.dataset_id)
+        .with_columns(columns(true))
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(got.iter().map(RecordBatch::num_rows).sum::<usize>(), 2000);
+}
+
+#[tokio::test]
+async fn failed_job_names_its_validation_and_leaves_data() {
+    let env = start().await;
+    let id = create(&env, vec![batch(&[1, 2], 0.0)], true).await;
+    // Speed as text: the local checks (keys only, no schema given) let it through.
+    let bad_schema = Arc::new(Schema::new(vec![
+        Field::new("Id", DataType::Int64, false),
+        Field::new("Name", DataType::Utf8, true),
+        Field::new("Speed", DataType::Utf8, true),
+    ]));
+    let bad = RecordBatch::try_new(
+        bad_schema.clone(),
+        vec![
+            Arc::new(Int64Array::from(vec![2, 3])),
+            Arc::new(StringArray::from(vec!["x", "y"])),
+            Arc::new(StringArray::from(vec!["fast", "1.5"])),
+        ],
+    )
+    .unwrap();
+    let err = VeracityPush::into_dataset(env.client.clone(), &id, Operation::Upsert)
+        .with_memory(bad_schema, vec![bad])
+        .with_key("Id")
+        .with_job_wait(wait())
+        .await
+        .unwrap_err();
+    let TransferError::Service {
+        step: "job",
+        source,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    let CoreError::JobFailed {
+        job_id,
+        validation_errors,
+        ..
+    } = source.as_ref()
+    else {
+        panic!("{err:?}");
+    };
+    assert!(!job_id.is_empty());
+    assert!(
+        validation_errors.iter().any(|v| v
+            .column
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("Speed"))),
+        "{validation_errors:?}"
+    );
+    assert_eq!(rows(&env, &id, true).await, [(1, 1.0), (2, 2.0)]);
+}
+
+#[tokio::test]
+async fn upsert_on_a_keyless_schema_is_refused_before_upload() {
+    let env = start().await;
+    let id = create(&env, vec![batch(&[1, 2], 0.0)], false).await;
+    let err = VeracityPush::into_dataset(env.client.clone(), &id, Operation::Upsert)
+        .with_memory(schema(), vec![batch(&[2, 3], 0.5)])
+        .with_dataset_columns(columns(false))
+        .with_job_wait(wait())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TransferError::Check {
+                source: VeracityError::KeysRequired {
+                    operation: Operation::Upsert
+                },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(rows(&env, &id, false).await, [(1, 1.0), (2, 2.0)]);
+}
+
+#[tokio::test]
+async fn parquet_input_schema_fetched_by_id_and_parquet_output() {
+    let env = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("wind.parquet");
+    let file = std::fs::File::create(&input).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema(), None).unwrap();
+    writer.write(&batch(&[1, 2, 3], 0.5)).unwrap();
+    writer.close().unwrap();
+    let report = VeracityPush::create(env.client.clone(), "Wind")
+        .with_parquet(&input)
+        .with_job_wait(wait())
+        .await
+        .unwrap();
+    let schema_id = report.schema_id.clone().unwrap();
+    // The fetched (keyless) schema refuses an Upsert before any upload.
+    let err = VeracityPush::into_dataset(env.client.clone(), &report.dataset_id, Operation::Upsert)
+        .with_parquet(&input)
+        .with_key("Id")
+        .with_schema_id(&schema_id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TransferError::Check {
+                source: VeracityError::KeysRequired { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let output = dir.path().join("back.parquet");
+    let rows = VeracityPull::new(env.client.clone(), &report.dataset_id)
+        .with_schema_id(&schema_id)
+        .write_parquet(&output)
+        .await
+        .unwrap();
+    assert_eq!(rows, 3);
+    let back = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&output).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap()
+    .map(Result::unwrap)
+    .collect::<Vec<_>>();
+    let back = concat_batches(&back[0].schema(), &back).unwrap();
+    let want = batch(&[1, 2, 3], 0.5);
+    for i in 0..3 {
+        assert_eq!(
+            back.column(i).to_data(),
+            want.column(i).to_data(),
+            "column {i}"
+        );
+    }
+}
