@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use pushdata_arrow::veracity::Operation;
 use pushdata_core::Secret;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
 
@@ -32,6 +33,11 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Show the column headers, attributes and metrics `push` would create for FILE(s).
     Schema(SchemaArgs),
+    /// Push a Parquet file into a Veracity Data Workbench dataset, or pull one back.
+    ///
+    /// Without --url, an embedded reference server (its Veracity emulation) is started with
+    /// its data in --data-dir.
+    Veracity(VeracityArgs),
 }
 
 /// Where to push, and as whom.
@@ -263,6 +269,173 @@ pub(crate) struct SchemaArgs {
     pub(crate) json: bool,
 }
 
+/// `pushdata veracity`.
+#[derive(Debug, Args)]
+pub(crate) struct VeracityArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: VeracityCommand,
+}
+
+/// The Veracity subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum VeracityCommand {
+    /// Push one Parquet file as one ingest job: create a dataset (--create) or apply
+    /// --operation to an existing one (--dataset-id).
+    Push(VeracityPushArgs),
+    /// Read a dataset through the query API, page by page, into a Parquet file typed by the
+    /// dataset's schema (--schema-id).
+    Pull(VeracityPullArgs),
+}
+
+/// Which Veracity service, which workspace, and as whom.
+#[derive(Debug, Args)]
+pub(crate) struct VeracityConnectionArgs {
+    /// The workspace id.
+    #[arg(long, env = "PUSHDATA_VERACITY_WORKSPACE", value_name = "WS")]
+    pub(crate) workspace: String,
+
+    /// Root URL of the service, e.g. https://api.veracity.com; the gateway is
+    /// ROOT/veracity/dw/gateway/api/v2 unless ROOT already ends in a gateway path
+    /// (default: an embedded reference server).
+    #[arg(long, env = "PUSHDATA_VERACITY_URL", value_name = "ROOT")]
+    pub(crate) url: Option<String>,
+
+    /// OAuth2 token URL (default with --url: the Veracity Azure AD one).
+    #[arg(long, env = "PUSHDATA_VERACITY_TOKEN_URL", value_name = "URL")]
+    pub(crate) token_url: Option<String>,
+
+    /// The service account's client id (default without --url: the embedded server's).
+    #[arg(long, env = "PUSHDATA_VERACITY_CLIENT_ID", value_name = "ID")]
+    pub(crate) client_id: Option<String>,
+
+    /// The service account's secret; prefer the environment variable to the command line,
+    /// where `ps` shows it.
+    #[arg(
+        long,
+        env = "PUSHDATA_VERACITY_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "S",
+        value_parser = secret
+    )]
+    pub(crate) client_secret: Option<Secret>,
+
+    /// The gateway's subscription key (`Ocp-Apim-Subscription-Key`).
+    #[arg(
+        long,
+        env = "PUSHDATA_VERACITY_SUBSCRIPTION_KEY",
+        hide_env_values = true,
+        value_name = "K",
+        value_parser = secret
+    )]
+    pub(crate) subscription_key: Option<Secret>,
+
+    /// Data directory of the embedded server (without --url).
+    #[arg(long, value_name = "DIR", default_value = ".pushdata")]
+    pub(crate) data_dir: PathBuf,
+
+    /// Print one JSON object with the result on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `pushdata veracity push`.
+#[derive(Debug, Args)]
+pub(crate) struct VeracityPushArgs {
+    /// The Parquet file.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+
+    /// Create a new dataset of this name (operation Create).
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "dataset_id",
+        conflicts_with_all = ["dataset_id", "operation", "schema_id"]
+    )]
+    pub(crate) create: Option<String>,
+
+    /// A key column (repeatable): of the new schema with --create; with --dataset-id and no
+    /// --schema-id, the keys --operation is checked against.
+    #[arg(long = "key", value_name = "COL")]
+    pub(crate) keys: Vec<String>,
+
+    /// Create the dataset with this existing schema version instead of a schema made from
+    /// the file.
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "create",
+        conflicts_with = "dataset_id"
+    )]
+    pub(crate) schema_version: Option<String>,
+
+    /// Apply --operation to this existing dataset.
+    #[arg(long, value_name = "ID", requires = "operation")]
+    pub(crate) dataset_id: Option<String>,
+
+    /// How the file's rows are applied to the dataset.
+    #[arg(long, value_enum, requires = "dataset_id")]
+    pub(crate) operation: Option<OperationArg>,
+
+    /// The dataset's schema id: the operation and the file's columns are checked against
+    /// its current version before anything is uploaded.
+    #[arg(long, value_name = "ID", requires = "dataset_id")]
+    pub(crate) schema_id: Option<String>,
+
+    /// Service, workspace and credentials.
+    #[command(flatten)]
+    pub(crate) connection: VeracityConnectionArgs,
+}
+
+/// `pushdata veracity pull`.
+#[derive(Debug, Args)]
+pub(crate) struct VeracityPullArgs {
+    /// The dataset id, as `veracity push` printed it.
+    #[arg(value_name = "DATASET_ID")]
+    pub(crate) dataset_id: String,
+
+    /// The dataset's schema id (its current version types the columns).
+    #[arg(long, value_name = "ID")]
+    pub(crate) schema_id: String,
+
+    /// The Parquet file to write (replaced if it exists).
+    #[arg(short, long, value_name = "FILE.parquet")]
+    pub(crate) output: PathBuf,
+
+    /// Rows per query page (default: the library's, 1000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) page_size: Option<u64>,
+
+    /// Service, workspace and credentials.
+    #[command(flatten)]
+    pub(crate) connection: VeracityConnectionArgs,
+}
+
+/// `--operation` of `veracity push`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OperationArg {
+    /// Update rows whose keys match, insert the others (needs key columns).
+    Upsert,
+    /// Delete rows whose keys match the file's (needs key columns).
+    Delete,
+    /// Replace the dataset's rows.
+    Overwrite,
+    /// Add the file's rows (only on a schema without key columns).
+    Append,
+}
+
+impl From<OperationArg> for Operation {
+    fn from(o: OperationArg) -> Self {
+        match o {
+            OperationArg::Upsert => Operation::Upsert,
+            OperationArg::Delete => Operation::Delete,
+            OperationArg::Overwrite => Operation::Overwrite,
+            OperationArg::Append => Operation::Append,
+        }
+    }
+}
+
 /// Passwords are held as [`Secret`]s from the start, so `Debug` of the arguments never
 /// shows them.
 fn secret(value: &str) -> Result<Secret, std::convert::Infallible> {
@@ -362,6 +535,87 @@ mod tests {
         assert!(parse(&["--user", "u", "--password", "p", "--password-file", "f"]).is_err());
         assert!(parse(&["--user", "u", "--users-file", "f"]).is_err());
         assert!(parse(&["--users-file", "f"]).is_ok());
+    }
+
+    #[test]
+    fn veracity_push_modes() {
+        let parse = |args: &[&str]| {
+            let mut all = vec![
+                "pushdata",
+                "veracity",
+                "push",
+                "a.parquet",
+                "--workspace",
+                "w",
+            ];
+            all.extend_from_slice(args);
+            Cli::try_parse_from(all)
+        };
+        assert!(parse(&["--create", "x", "--key", "Id", "--key", "Name"]).is_ok());
+        assert!(parse(&["--dataset-id", "d", "--operation", "upsert"]).is_ok());
+        assert!(
+            parse(&[
+                "--dataset-id",
+                "d",
+                "--operation",
+                "append",
+                "--schema-id",
+                "s"
+            ])
+            .is_ok()
+        );
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["--operation", "upsert"]).is_err());
+        assert!(parse(&["--dataset-id", "d"]).is_err());
+        assert!(
+            parse(&[
+                "--create",
+                "x",
+                "--dataset-id",
+                "d",
+                "--operation",
+                "upsert"
+            ])
+            .is_err()
+        );
+        assert!(parse(&["--create", "x", "--schema-id", "s"]).is_err());
+        assert!(
+            parse(&[
+                "--dataset-id",
+                "d",
+                "--operation",
+                "upsert",
+                "--schema-version",
+                "v"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn veracity_secrets_never_reach_debug() {
+        let cli = Cli::try_parse_from([
+            "pushdata",
+            "veracity",
+            "pull",
+            "d",
+            "--workspace",
+            "w",
+            "--schema-id",
+            "s",
+            "-o",
+            "out.parquet",
+            "--client-secret",
+            "hunter2",
+            "--subscription-key",
+            "k3y-value",
+        ])
+        .unwrap();
+        let text = format!("{cli:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("k3y-value"),
+            "{text}"
+        );
     }
 
     #[test]

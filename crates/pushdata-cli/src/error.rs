@@ -27,6 +27,15 @@ pub(crate) enum CliError {
     #[error(transparent)]
     Client(#[from] pushdata_core::Error),
 
+    /// A Veracity push or pull failed: the error names the file or dataset, the column and
+    /// row of a bad value, and for a failed job its id and validation messages.
+    #[error(transparent)]
+    Veracity(#[from] pushdata_arrow::veracity::TransferError),
+
+    /// Building the Veracity client failed (a URL or credential that cannot be used).
+    #[error("veracity: {0}")]
+    VeracityClient(#[from] pushdata_core::veracity::Error),
+
     /// The reference server could not be started or stopped.
     #[error("reference server: {0}")]
     Server(#[from] pushdata_server::ServerError),

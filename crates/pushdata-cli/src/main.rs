@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     init_tracing(match cli.command {
         // The server's own events (logins, datasets, publishes) are what `serve` is watched for.
         Command::Serve(_) => "warn,pushdata_server=info",
-        Command::Push(_) | Command::Pull(_) | Command::Schema(_) => "warn",
+        Command::Push(_) | Command::Pull(_) | Command::Schema(_) | Command::Veracity(_) => "warn",
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -45,6 +45,7 @@ fn main() -> ExitCode {
             Command::Pull(args) => commands::pull::run(args).await,
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Schema(args) => commands::schema::run(args),
+            Command::Veracity(args) => commands::veracity::run(args).await,
         }
     });
     // Do not wait for stray blocking tasks (e.g. a file reader of a cancelled push).

@@ -5,3 +5,4 @@ pub(crate) mod push;
 pub(crate) mod schema;
 pub(crate) mod serve;
 pub(crate) mod session;
+pub(crate) mod veracity;

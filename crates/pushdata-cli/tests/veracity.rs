@@ -1,0 +1,336 @@
+//! `pushdata veracity push|pull` end to end against the embedded reference server's
+//! Veracity emulation: create with keys, upsert, pull to Parquet, a failed job's validation
+//! message, usage errors and missing credentials.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use assert_cmd::Command;
+use parquet::arrow::ArrowWriter;
+use predicates::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+const WS: &str = "5f1c2d3e-0000-4000-a000-000000000001";
+
+fn sales() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sales.parquet")
+}
+
+/// `pushdata veracity ...` run in `cwd`, with no PUSHDATA_* or RUST_LOG from the test
+/// environment.
+fn veracity(cwd: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("pushdata").unwrap();
+    cmd.current_dir(cwd).arg("veracity");
+    for var in [
+        "URL",
+        "TOKEN_URL",
+        "CLIENT_ID",
+        "CLIENT_SECRET",
+        "SUBSCRIPTION_KEY",
+        "WORKSPACE",
+    ] {
+        cmd.env_remove(format!("PUSHDATA_VERACITY_{var}"));
+    }
+    cmd.env_remove("RUST_LOG")
+        .timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+/// Run `args` with `--json` in `cwd`; the one line of stdout, parsed.
+fn run_json(cwd: &Path, args: &[&str]) -> Value {
+    let out = veracity(cwd).args(args).arg("--json").output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{args:?} failed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one JSON line expected: {stdout}"
+    );
+    serde_json::from_str(&stdout).unwrap()
+}
+
+fn parquet_rows(path: &Path) -> i64 {
+    let file = std::fs::File::open(path).unwrap();
+    let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+    parquet::file::reader::FileReader::metadata(&reader)
+        .file_metadata()
+        .num_rows()
+}
+
+/// A Parquet file of (Id, Name, Speed) rows; `speed_as_text` makes Speed a string column.
+fn wind(path: &Path, ids: &[i64], speeds: &[&str], speed_as_text: bool) {
+    let speed_type = if speed_as_text {
+        DataType::Utf8
+    } else {
+        DataType::Float64
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Id", DataType::Int64, false),
+        Field::new("Name", DataType::Utf8, true),
+        Field::new("Speed", speed_type, true),
+    ]));
+    let names: Vec<String> = ids.iter().map(|i| format!("n{i}")).collect();
+    let speed: ArrayRef = if speed_as_text {
+        Arc::new(StringArray::from(speeds.to_vec()))
+    } else {
+        let values: Vec<f64> = speeds.iter().map(|s| s.parse().unwrap()).collect();
+        Arc::new(Float64Array::from(values))
+    };
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int64Array::from(ids.to_vec())),
+            Arc::new(StringArray::from(names)),
+            speed,
+        ],
+    )
+    .unwrap();
+    let mut writer =
+        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+fn text(value: &Value, field: &str) -> String {
+    value[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {field} in {value}"))
+        .to_string()
+}
+
+#[test]
+fn create_upsert_and_pull_sales() {
+    let tmp = TempDir::new().unwrap();
+    let file = sales();
+    let file = file.to_str().unwrap();
+    let created = run_json(
+        tmp.path(),
+        &[
+            "push",
+            file,
+            "--workspace",
+            WS,
+            "--create",
+            "Sales",
+            "--key",
+            "Year",
+            "--key",
+            "Category_ID",
+        ],
+    );
+    assert_eq!(created["rows"], 4, "{created}");
+    assert_eq!(created["status"], "Completed", "{created}");
+    assert!(created["bytes"].as_u64().unwrap() > 0, "{created}");
+    assert!(created["seconds"].as_f64().is_some(), "{created}");
+    let dataset = text(&created, "datasetId");
+    let schema = text(&created, "schemaId");
+    assert!(!text(&created, "jobId").is_empty());
+
+    // An upsert of the same rows, checked against the schema first: still 4 rows.
+    veracity(tmp.path())
+        .args(["push", file, "--workspace", WS, "--dataset-id", &dataset])
+        .args(["--operation", "upsert", "--schema-id", &schema])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(format!(
+            "pushed 4 rows to dataset {dataset} (job "
+        )))
+        .stdout(predicate::str::contains(", Completed)"));
+
+    let pulled = run_json(
+        tmp.path(),
+        &[
+            "pull",
+            &dataset,
+            "--workspace",
+            WS,
+            "--schema-id",
+            &schema,
+            "-o",
+            "copy.parquet",
+        ],
+    );
+    assert_eq!(pulled["rows"], 4, "{pulled}");
+    assert_eq!(pulled["datasetId"], dataset.as_str());
+    assert_eq!(pulled["file"], "copy.parquet");
+    assert_eq!(parquet_rows(&tmp.path().join("copy.parquet")), 4);
+    assert_eq!(parquet_rows(&sales()), 4);
+    assert!(!tmp.path().join("copy.parquet.partial").exists());
+}
+
+#[test]
+fn upsert_adds_new_keys_and_a_failed_job_says_why() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    wind(&dir.join("wind.parquet"), &[1, 2], &["1.0", "2.0"], false);
+    let created = run_json(
+        dir,
+        &[
+            "push",
+            "wind.parquet",
+            "--workspace",
+            WS,
+            "--create",
+            "Wind",
+            "--key",
+            "Id",
+        ],
+    );
+    let dataset = text(&created, "datasetId");
+    let schema = text(&created, "schemaId");
+
+    wind(&dir.join("more.parquet"), &[2, 3], &["2.5", "3.5"], false);
+    let upserted = run_json(
+        dir,
+        &[
+            "push",
+            "more.parquet",
+            "--workspace",
+            WS,
+            "--dataset-id",
+            &dataset,
+            "--operation",
+            "upsert",
+            "--key",
+            "Id",
+        ],
+    );
+    assert_eq!(upserted["operation"], "Upsert", "{upserted}");
+    assert_eq!(upserted["rows"], 2, "{upserted}");
+
+    // Speed as text: no --schema-id, so only the keys are checked locally; the job fails.
+    wind(&dir.join("bad.parquet"), &[3, 4], &["fast", "1.5"], true);
+    let out = veracity(dir)
+        .args([
+            "push",
+            "bad.parquet",
+            "--workspace",
+            WS,
+            "--dataset-id",
+            &dataset,
+        ])
+        .args(["--operation", "upsert", "--key", "Id"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let line = errors[0];
+    assert!(line.contains("bad.parquet"), "{line}");
+    assert!(line.contains("job"), "{line}");
+    assert!(line.to_lowercase().contains("speed"), "{line}");
+    assert!(String::from_utf8(out.stdout).unwrap().is_empty());
+
+    // The failed job left the upserted rows: 1, 2 and 3.
+    let pulled = run_json(
+        dir,
+        &[
+            "pull",
+            &dataset,
+            "--workspace",
+            WS,
+            "--schema-id",
+            &schema,
+            "-o",
+            "w.parquet",
+            "--page-size",
+            "2",
+        ],
+    );
+    assert_eq!(pulled["rows"], 3, "{pulled}");
+    assert_eq!(parquet_rows(&dir.join("w.parquet")), 3);
+}
+
+#[test]
+fn operation_without_dataset_id_is_a_usage_error() {
+    let tmp = TempDir::new().unwrap();
+    let file = sales();
+    veracity(tmp.path())
+        .arg("push")
+        .arg(&file)
+        .args(["--workspace", WS, "--operation", "upsert"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error:"))
+        .stderr(predicate::str::contains("--dataset-id"));
+    // Neither --create nor --dataset-id.
+    veracity(tmp.path())
+        .arg("push")
+        .arg(&file)
+        .args(["--workspace", WS])
+        .assert()
+        .code(2);
+    // Upsert with neither --schema-id nor --key: the keys are unknown.
+    veracity(tmp.path())
+        .arg("push")
+        .arg(&file)
+        .args([
+            "--workspace",
+            WS,
+            "--dataset-id",
+            "d",
+            "--operation",
+            "upsert",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--schema-id"));
+    // No workspace.
+    veracity(tmp.path())
+        .arg("push")
+        .arg(&file)
+        .args(["--create", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--workspace"));
+    assert!(!tmp.path().join(".pushdata").exists());
+}
+
+#[test]
+fn url_without_credentials_is_a_usage_error_and_secrets_stay_hidden() {
+    let tmp = TempDir::new().unwrap();
+    veracity(tmp.path())
+        .arg("push")
+        .arg(sales())
+        .args([
+            "--workspace",
+            WS,
+            "--create",
+            "x",
+            "--url",
+            "http://127.0.0.1:9",
+        ])
+        .args(["--client-id", "id"])
+        .env("PUSHDATA_VERACITY_CLIENT_SECRET", "s3cret-value")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--subscription-key"))
+        .stderr(predicate::str::contains("s3cret-value").not());
+    veracity(tmp.path())
+        .args(["push", "--help"])
+        .env("PUSHDATA_VERACITY_CLIENT_SECRET", "s3cret-value")
+        .env("PUSHDATA_VERACITY_SUBSCRIPTION_KEY", "k3y-value")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("s3cret-value").not())
+        .stdout(predicate::str::contains("k3y-value").not());
+}
+
+#[test]
+fn a_missing_file_is_one_line() {
+    let tmp = TempDir::new().unwrap();
+    veracity(tmp.path())
+        .args(["push", "nope.parquet", "--workspace", WS, "--create", "x"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: nope.parquet:"))
+        .stderr(predicate::function(|s: &str| s.lines().count() == 1));
+}
