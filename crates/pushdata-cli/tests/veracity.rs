@@ -334,3 +334,90 @@ fn a_missing_file_is_one_line() {
         .stderr(predicate::str::starts_with("error: nope.parquet:"))
         .stderr(predicate::function(|s: &str| s.lines().count() == 1));
 }
+
+/// A `pushdata serve` child on `data_dir`; killed on drop.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Served {
+    fn start(data_dir: &Path) -> Served {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pushdata"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env_remove("PUSHDATA_VERACITY_CLIENT_ID")
+            .env_remove("PUSHDATA_VERACITY_CLIENT_SECRET")
+            .env_remove("PUSHDATA_VERACITY_SUBSCRIPTION_KEY")
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut url = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut url)
+            .unwrap();
+        let addr = url.trim().trim_start_matches("http://");
+        let addr = addr.split('/').next().unwrap().to_string();
+        Served { child, addr }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn url_and_credentials_from_the_environment_and_the_data_dir_lock() {
+    let tmp = TempDir::new().unwrap();
+    let served = Served::start(&tmp.path().join("srv"));
+    let addr = served.addr.clone();
+    let env = [
+        ("PUSHDATA_VERACITY_URL", format!("http://{addr}")),
+        (
+            "PUSHDATA_VERACITY_TOKEN_URL",
+            format!("http://{addr}/tenant/oauth2/token"),
+        ),
+        (
+            "PUSHDATA_VERACITY_CLIENT_ID",
+            "pushdata-veracity-client".into(),
+        ),
+        (
+            "PUSHDATA_VERACITY_CLIENT_SECRET",
+            "pushdata-veracity-secret".into(),
+        ),
+        (
+            "PUSHDATA_VERACITY_SUBSCRIPTION_KEY",
+            "pushdata-veracity-key".into(),
+        ),
+        ("PUSHDATA_VERACITY_WORKSPACE", WS.into()),
+    ];
+    let mut cmd = veracity(tmp.path());
+    cmd.arg("push")
+        .arg(sales())
+        .args(["--create", "Sales", "--json"]);
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.is_empty(), "no embedded note expected: {stderr}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["rows"], 4, "{json}");
+    assert!(!stderr.contains("pushdata-veracity-secret"));
+
+    // Without --url, the embedded server respects the running server's lock.
+    veracity(tmp.path())
+        .arg("push")
+        .arg(sales())
+        .args(["--workspace", WS, "--create", "x", "--data-dir", "srv"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("in use"));
+}
