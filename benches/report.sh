@@ -2,8 +2,9 @@
 # Run every benchmark and write the figures, as the benchmarks printed them, into the
 # results section of BENCHMARKS.md (between the `results:begin` / `results:end` markers).
 #
-#   benches/report.sh                 # encode and csv (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1
-#   SFS="0.1 1" MSTRIO_SF=0.1 benches/report.sh   # other scale factors
+#   benches/report.sh                 # encode and csv (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1,
+#                                     # veracity_load SF 0.1 and 1, the Veracity Python sample SF 0.1
+#   SFS="0.1 1" MSTRIO_SF=0.1 VERACITY_SFS=0.1 VERACITY_PY_SF=0.1 benches/report.sh   # other scale factors
 #
 # Nothing in the tables is typed by hand: each table is the markdown the bench printed.
 set -euo pipefail
@@ -11,6 +12,8 @@ cd "$(dirname "$0")/.."
 
 SFS=${SFS:-"0.1 1 2"}
 MSTRIO_SF=${MSTRIO_SF:-0.1}
+VERACITY_SFS=${VERACITY_SFS:-"0.1 1"}
+VERACITY_PY_SF=${VERACITY_PY_SF:-0.1}
 ENCODE_SF=${PUSHDATA_BENCH_SF:-0.1}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -21,6 +24,7 @@ cargo build --release -q -p pushdata-cli 2>/dev/null || echo "note: pushdata-cli
 cargo bench --bench encode --no-run -q
 cargo bench --bench bulk_load --no-run -q
 cargo bench --bench csv --no-run -q
+cargo bench --bench veracity_load --no-run -q
 
 load_before=$(uptime)
 date_start=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -38,6 +42,12 @@ cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --max-buffered-
 mstrio_python=${PUSHDATA_PYTHON:-${CARGO_TARGET_DIR:-target}/mstrio-venv/bin/python3}
 [ -x "$mstrio_python" ] || mstrio_python=python3
 "$mstrio_python" benches/mstrio_bulk_load.py --sf "$MSTRIO_SF" > "$out/mstrio.txt" || echo "mstrio-py run failed (exit $?)" > "$out/mstrio.txt"
+# Veracity ingest: VeracityPush against the emulation, then Veracity's Python sample flow
+# (requests + azure-storage-file-datalake, in the same virtual environment) for the ratio.
+veracity_args=()
+for sf in $VERACITY_SFS; do veracity_args+=(--sf "$sf"); done
+cargo bench -q --bench veracity_load -- "${veracity_args[@]}" > "$out/veracity.txt"
+"$mstrio_python" benches/veracity_python.py --sf "$VERACITY_PY_SF" > "$out/veracity_py.txt" || echo "Veracity Python sample run failed (exit $?)" > "$out/veracity_py.txt"
 
 load_after=$(uptime)
 {
@@ -61,6 +71,10 @@ load_after=$(uptime)
   tables "$out/bulk_budget.txt"
   echo
   if grep -q '^### ' "$out/mstrio.txt"; then tables "$out/mstrio.txt"; else sed 's/^/    /' "$out/mstrio.txt"; fi
+  echo
+  tables "$out/veracity.txt"
+  echo
+  if grep -q '^### ' "$out/veracity_py.txt"; then tables "$out/veracity_py.txt"; else sed 's/^/    /' "$out/veracity_py.txt"; fi
   echo
   echo "<!-- results:end -->"
 } > "$out/results.md"

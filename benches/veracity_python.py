@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Side-by-side figure for the veracity_load bench: the same data through Veracity's own
+Python sample flow (seeds/002: `requests` for the token, the register, start and status
+calls; Microsoft's `azure-storage-file-datalake` `DataLakeFileClient` for the upload), as
+in crates/pushdata-server/tests/python/veracity_seed_sample.py, against the reference
+server's Veracity emulation.
+
+    python3 benches/veracity_python.py --sf 0.1
+
+- The data is the Parquet file the Rust benches generated and cached
+  (target/bench-data/lineitem-sf{SF}.parquet; run `cargo bench --bench veracity_load --
+  --sf SF` first), read into a pandas DataFrame before the clock starts.
+- The server is started here with `pushdata serve --addr 127.0.0.1:0` (the binary given with
+  --pushdata, else target/release/pushdata, else `cargo run --release -p pushdata-cli`), or
+  an already running one is used with --url.
+- Timed, as the Rust bench's wall time (VeracityPush::create, which also makes the schema
+  and fetches the token): `DataFrame.to_csv` into bytes; the token; a schema made from the
+  Parquet file's Arrow schema with the keys l_orderkey, l_linenumber (the types VeracityPush
+  gives them); the Create job registered; `DataLakeFileClient` create_file, append_data,
+  flush_data; the job started; its status polled every 50 ms until it ends.
+- The sample appends the whole file in one call; the emulation refuses appends over its
+  body limit (512 MiB), so files larger than --part-mb (default 256 MiB) are appended in
+  parts of that size (SF 0.1 is one append, as in the sample).
+- If target/bench-data/veracity_load-results.json holds a pushdata run of the same SF
+  (server in a child process), the speed-up is printed too.
+
+Skips (exit 0 with a message) where requests, azure-storage-file-datalake, pandas or
+pyarrow are missing.
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+GATEWAY = "/veracity/dw/gateway/api/v2"
+# The emulation's defaults (pushdata_server::DEFAULT_VERACITY_*).
+CLIENT_ID = "pushdata-veracity-client"
+CLIENT_SECRET = "pushdata-veracity-secret"
+API_KEY = "pushdata-veracity-key"
+KEYS = ("l_orderkey", "l_linenumber")
+POLL_S = 0.05
+
+
+def target_dir() -> Path:
+    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+
+
+def skip(message: str) -> None:
+    print(f"veracity_python: skipped: {message}")
+    sys.exit(0)
+
+
+def start_server(binary: str | None, data_dir: str):
+    if binary:
+        cmd = [binary]
+    elif (target_dir() / "release" / "pushdata").exists():
+        cmd = [str(target_dir() / "release" / "pushdata")]
+    elif shutil.which("cargo"):
+        cmd = ["cargo", "run", "--quiet", "--release", "-p", "pushdata-cli", "--"]
+    else:
+        skip("no pushdata binary and no cargo to build one")
+    cmd += ["serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    if not line.startswith("http://127.0.0.1:"):
+        proc.terminate()
+        sys.exit(f"veracity_python: `{' '.join(cmd)}` printed {line!r} instead of its URL")
+    return proc, line
+
+
+def pushdata_result(sf: float):
+    path = target_dir() / "bench-data" / "veracity_load-results.json"
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    for r in results:
+        if r.get("mode") == "child" and float(r.get("sf", -1)) == sf:
+            return r
+    return None
+
+
+def veracity_type(t) -> str:
+    """The Veracity column type VeracityPush gives an Arrow type (the types of lineitem)."""
+    import pyarrow as pa
+
+    if pa.types.is_integer(t):
+        return "Int64" if t.bit_width == 64 or t == pa.uint32() else "Int32"
+    if pa.types.is_floating(t):
+        return "Double"
+    if pa.types.is_decimal(t):
+        return "Decimal"
+    if pa.types.is_boolean(t):
+        return "Boolean"
+    if pa.types.is_date(t):
+        return "DateOnly"
+    if pa.types.is_timestamp(t):
+        return "DateTime"
+    is_view = getattr(pa.types, "is_string_view", lambda _: False)
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or is_view(t):
+        return "String"
+    sys.exit(f"veracity_python: no Veracity type for {t}")
+
+
+class Sample:
+    """The sample's steps against one emulation (root: scheme://host:port)."""
+
+    def __init__(self, root: str):
+        import requests
+
+        self.requests = requests
+        self.base_url = root + GATEWAY
+        self.token_url = root + "/dnvglb2cprod.onmicrosoft.com/oauth2/token"
+        self.workspace = str(uuid.uuid4())
+        self.token = None
+
+    def headers(self):
+        return {
+            "Content-Type": "application/json",
+            "Ocp-Apim-Subscription-Key": API_KEY,
+            "Authorization": f"Bearer {self.token}",
+        }
+
+    def step1_token(self):
+        payload = {
+            "resource": "https://dnvglb2cprod.onmicrosoft.com/83054ebf-1d7b-43f5-82ad-b2bde84d7b75",
+            "grant_type": "client_credentials",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        }
+        response = self.requests.post(self.token_url, data=payload)
+        response.raise_for_status()
+        self.token = response.json()["access_token"]
+
+    def add_schema(self, name, columns):
+        r = self.requests.post(
+            self.base_url + f"/workspaces/{self.workspace}/schemas/add",
+            json={"name": name, "columns": columns},
+            headers=self.headers(),
+        )
+        r.raise_for_status()
+        return r.json()["schemaVersions"][0]["id"]
+
+    def step2_register(self, name, version, file_name):
+        r = self.requests.post(
+            self.base_url + f"/workspaces/{self.workspace}/ingest/dataset",
+            json={"datasetName": name, "schemaVersionId": version,
+                  "files": [{"fileName": file_name, "operation": "Create"}],
+                  "startAutomatically": False},
+            headers=self.headers(),
+        )
+        r.raise_for_status()
+        result = r.json()
+        return result["sasToken"], result["jobId"]
+
+    def step3_upload(self, sas_uri, target_file_name, contents: bytes, part_bytes: int):
+        from azure.storage.filedatalake import DataLakeFileClient
+
+        parsed_url = urlparse(sas_uri)
+        account_url = f"{parsed_url.scheme}://{parsed_url.netloc}"
+        file_system_name = parsed_url.path.strip("/").split("/")[0]
+        folder_path = "/".join(parsed_url.path.strip("/").split("/")[1:])
+        file_client = DataLakeFileClient(
+            account_url=account_url,
+            file_system_name=file_system_name,
+            file_path=f"{folder_path}/{target_file_name}",
+            credential=parsed_url.query,
+        )
+        file_client.create_file()
+        view = memoryview(contents)
+        appends = 0
+        for offset in range(0, len(contents), part_bytes):
+            part = view[offset:offset + part_bytes]
+            file_client.append_data(data=part, offset=offset, length=len(part))
+            appends += 1
+        file_client.flush_data(len(contents))
+        return appends
+
+    def step4_start(self, job_id):
+        url = self.base_url + f"/workspaces/{self.workspace}/ingest/job/{job_id}/start"
+        response = self.requests.post(url, json=None, headers=self.headers())
+        response.raise_for_status()
+
+    def step5_wait(self, job_id, timeout_s=15 * 60):
+        url = self.base_url + f"/workspaces/{self.workspace}/ingest/job/{job_id}/status"
+        deadline = time.monotonic() + timeout_s
+        while True:
+            response = self.requests.get(url, headers=self.headers())
+            response.raise_for_status()
+            result = response.json()
+            if result["status"] not in ("Pending", "Running", "Started"):
+                return result
+            if time.monotonic() > deadline:
+                sys.exit(f"veracity_python: job {job_id} did not finish: {result}")
+            time.sleep(POLL_S)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sf", type=float, default=0.1, help="TPC-H scale factor (default 0.1)")
+    ap.add_argument("--url", help="base URL of a running server (default: start one)")
+    ap.add_argument("--pushdata", help="path of the pushdata CLI binary")
+    ap.add_argument("--part-mb", type=int, default=256,
+                    help="most MiB per append (default 256; the emulation's limit is 512)")
+    args = ap.parse_args()
+
+    try:
+        import pandas as pd
+        import pyarrow
+        import pyarrow.parquet as pq
+        import requests  # noqa: F401
+        import azure.storage.filedatalake as sdk
+    except ImportError as e:
+        skip(f"{e.name} is not installed "
+             "(pip install requests azure-storage-file-datalake pandas pyarrow)")
+
+    parquet = target_dir() / "bench-data" / f"lineitem-sf{args.sf:g}.parquet"
+    if not parquet.exists():
+        skip(f"{parquet} is missing: run `cargo bench --bench veracity_load -- --sf {args.sf:g}` first")
+
+    t0 = time.perf_counter()
+    df = pd.read_parquet(parquet)
+    columns = [
+        {"name": f.name, "type": veracity_type(f.type), "isKey": f.name in KEYS,
+         "isRequired": f.name in KEYS or not f.nullable}
+        for f in pq.read_schema(parquet)
+    ]
+    print(f"veracity_python: read {len(df)} rows into pandas in {time.perf_counter() - t0:.1f} s "
+          f"(azure-storage-file-datalake {sdk.__version__}, pandas {pd.__version__}, "
+          f"pyarrow {pyarrow.__version__})", file=sys.stderr)
+
+    proc = None
+    tmp = tempfile.mkdtemp(prefix="pushdata-veracity-py-")
+    try:
+        url = args.url if args.url else None
+        if url is None:
+            proc, url = start_server(args.pushdata, tmp)
+        root = "{0.scheme}://{0.netloc}".format(urlparse(url))
+        sample = Sample(root)
+        name = f"python_lineitem_{int(time.time())}"
+        file_name = "ImportData.csv"
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        contents = df.to_csv(index=False).encode("utf-8")
+        encoded = time.perf_counter() - started
+        sample.step1_token()
+        version = sample.add_schema(name, columns)
+        sas_uri, job_id = sample.step2_register(name, version, file_name)
+        uploading = time.perf_counter()
+        appends = sample.step3_upload(sas_uri, file_name, contents, args.part_mb * 1024 * 1024)
+        uploaded = time.perf_counter()
+        sample.step4_start(job_id)
+        status = sample.step5_wait(job_id)
+        wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+        if status["status"] != "Completed":
+            sys.exit(f"veracity_python: the job ended {status}")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    rows = len(df)
+    csv_bytes = len(contents)
+    # ru_maxrss is in KiB on Linux; it includes the DataFrame read before the clock.
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    ours = pushdata_result(args.sf)
+    fmt = lambda v, f: f.format(v) if v else "—"
+    ours_wall = ours["wall_s"] if ours else None
+    ours_cpu = ours["cpu_s"] if ours else None
+    ours_rss = ours["peak_rss"] if ours else None
+    print()
+    print("### Veracity's Python sample flow (pandas to_csv + DataLakeFileClient) against the same "
+          "emulation (MB = 10^6 bytes)")
+    print()
+    print("| SF | client | rows | CSV MB | appends | to_csv (s) | upload (s) | start + job (s) | wall (s) | "
+          "rows/s | client CPU (s) | peak RSS MB | pushdata wall (s) | pushdata client CPU (s) | "
+          "pushdata client peak RSS MB | pushdata speed-up, wall |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| {args.sf:g} | azure-storage-file-datalake {sdk.__version__}, pandas {pd.__version__} | "
+          f"{rows} | {csv_bytes / 1e6:.0f} | {appends} | {encoded:.2f} | {uploaded - uploading:.2f} | "
+          f"{wall - (uploaded - started):.2f} | {wall:.2f} | {rows / wall:.0f} | {cpu:.2f} | "
+          f"{peak_rss / 1e6:.0f} | {fmt(ours_wall, '{:.2f}')} | {fmt(ours_cpu, '{:.2f}')} | "
+          f"{fmt(ours_rss and ours_rss / 1e6, '{:.0f}')} | "
+          f"{fmt(ours_wall and wall / ours_wall, '{:.1f}×')} |")
+    print()
+    print("pushdata figures: the veracity_load run of the same SF with the server in a child "
+          "process (client CPU = the client process's user + system time); Python client CPU = "
+          "time.process_time() around the timed steps; Python peak RSS includes the DataFrame "
+          "read before the clock. The wall time between the upload and the end (start + job) "
+          "is mostly the server's CSV parse and commit, the same work in both runs.")
+
+
+if __name__ == "__main__":
+    main()
