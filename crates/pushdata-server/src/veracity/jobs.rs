@@ -243,9 +243,13 @@ impl Job {
                 p.state = JobState::Failed;
                 p.validation = issues;
             }
-            Err(Failure::Internal(msg)) => {
+            Err(Failure::Internal { context, source }) => {
+                let ticket = crate::ids::new_object_id().to_lowercase();
+                tracing::error!(job = %self.id, %ticket, "veracity ingest job failed while {context}: {source}");
                 p.state = JobState::Failed;
-                p.notebook_error = msg;
+                p.notebook_error = format!(
+                    "internal error while {context}; the server's log has the details under trace id {ticket}"
+                );
             }
         }
     }
@@ -256,11 +260,27 @@ impl Job {
 pub(crate) enum Failure {
     /// The file does not fit the dataset (reported in `validationError`).
     Invalid(Vec<ValidationIssue>),
-    /// The server failed (reported in `notebookErrorMessage`).
-    Internal(String),
+    /// The server failed: `notebookErrorMessage` names a ticket, the server's log has what
+    /// failed, with its source.
+    Internal {
+        /// What the job was doing.
+        context: &'static str,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl Failure {
+    /// The server's own failure while doing `context`.
+    pub(crate) fn internal(
+        context: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Failure::Internal {
+            context,
+            source: source.into(),
+        }
+    }
+
     /// A failure with one validation issue.
     pub(crate) fn issue(
         row: Option<u64>,

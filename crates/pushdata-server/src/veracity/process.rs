@@ -71,8 +71,7 @@ fn map_header(
 
 /// Read the header line of the CSV.
 fn read_header(path: &std::path::Path) -> Result<Vec<String>, Failure> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| Failure::Internal(format!("opening the upload: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| Failure::internal("opening the upload", e))?;
     let (schema, _) = arrow_csv::reader::Format::default()
         .with_header(true)
         .infer_schema(file, Some(0))
@@ -149,8 +148,7 @@ pub(crate) fn parse_csv(
             .map(|h| Field::new(h, ArrowType::Utf8, true))
             .collect::<Vec<_>>(),
     ));
-    let file = std::fs::File::open(path)
-        .map_err(|e| Failure::Internal(format!("opening the upload: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| Failure::internal("opening the upload", e))?;
     let reader = arrow_csv::ReaderBuilder::new(text_schema)
         .with_header(true)
         .with_batch_size(BATCH_ROWS)
@@ -173,7 +171,7 @@ pub(crate) fn parse_csv(
         let rows = batch.num_rows();
         out.push(
             RecordBatch::try_new(schema.clone(), cols)
-                .map_err(|e| Failure::Internal(format!("building a batch: {e}")))?,
+                .map_err(|e| Failure::internal("building a batch", e))?,
         );
         first_row += rows as u64;
     }
@@ -181,14 +179,12 @@ pub(crate) fn parse_csv(
 }
 
 /// The failure a store error means for a job: the caller's data, or the server's fault.
-pub(crate) fn store_failure(e: &StoreError, ticket: &str) -> Failure {
+pub(crate) fn store_failure(e: StoreError) -> Failure {
     match e {
         StoreError::NoKey { .. } | StoreError::DoesNotFit { .. } => {
             Failure::issue(None, None, e.to_string())
         }
-        _ => Failure::Internal(format!(
-            "internal error; the server's log has the details under trace id {ticket}"
-        )),
+        e => Failure::internal("committing the upload", e),
     }
 }
 

@@ -183,9 +183,6 @@ impl VService {
             let job = job.clone();
             tokio::spawn(async move {
                 let outcome = service.run(&job).await;
-                if let Err(Failure::Internal(msg)) = &outcome {
-                    tracing::warn!(job = %job.id, "veracity ingest job failed: {msg}");
-                }
                 job.finish(outcome);
             });
         }
@@ -215,7 +212,7 @@ impl VService {
                 let def = VDataset::new(&job.workspace, name.clone(), description.clone(), version);
                 let batches = self.parse(job, def.clone()).await?;
                 (
-                    self.catalog.create(def).map_err(|e| internal(&e))?,
+                    self.catalog.create(def).map_err(store_failure)?,
                     Some(batches),
                 )
             }
@@ -240,7 +237,7 @@ impl VService {
         let op = job.operation.clone();
         tokio::task::spawn_blocking(move || parse_csv(&path, &def, &op))
             .await
-            .map_err(|e| Failure::Internal(format!("background task: {e}")))?
+            .map_err(|e| Failure::internal("parsing the upload", e))?
     }
 
     /// Commit under the dataset's publish lock (parsing the file there unless `parsed`).
@@ -272,14 +269,7 @@ impl VService {
             ds.commit(vec![upload], control)
         })
         .await
-        .map_err(|e| Failure::Internal(format!("background task: {e}")))?;
-        outcome.map(|_| ()).map_err(|e| internal(&e))
+        .map_err(|e| Failure::internal("committing the upload", e))?;
+        outcome.map(|_| ()).map_err(store_failure)
     }
-}
-
-/// A store error as a job failure (logged with a trace id when it is the server's fault).
-fn internal(e: &crate::store::StoreError) -> Failure {
-    let ticket = crate::ids::new_object_id().to_lowercase();
-    tracing::error!(%ticket, "veracity ingest commit failed: {e}");
-    store_failure(e, &ticket)
 }
