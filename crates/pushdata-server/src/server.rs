@@ -69,7 +69,10 @@ impl Server {
             ),
             cube_instances: Instances::new(staging_dir.join("cube-instances")),
             chunk_slots: ChunkSlots::new(config.max_concurrent_chunks),
-            staging: Staging::new(config.staging_memory_bytes, config.staging_disk_bytes),
+            staging: Arc::new(Staging::new(
+                config.staging_memory_bytes,
+                config.staging_disk_bytes,
+            )),
             staging_dir,
         });
         spawn_sweeper(&service, config.token_idle_timeout);
@@ -80,7 +83,7 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| ServerError::io("reading the bound address", e))?;
-        let vservice = veracity_service(&config, vstored, addr, hook);
+        let vservice = veracity_service(&config, vstored, addr, hook, service.staging.clone());
         let app = mstr::router(
             service,
             &base,
@@ -156,6 +159,7 @@ fn veracity_service(
     stored: veracity::Stored,
     addr: SocketAddr,
     hook: Arc<dyn PublishHook>,
+    staging: Arc<Staging>,
 ) -> Arc<VService> {
     Arc::new(VService {
         auth: VAuth::new(
@@ -168,6 +172,7 @@ fn veracity_service(
         schemas: stored.schemas,
         jobs: RwLock::new(HashMap::new()),
         staging_dir: stored.staging_dir,
+        staging,
         public_url: format!("http://{addr}"),
         sas_lifetime_secs: i64::try_from(config.veracity_sas_lifetime.as_secs())
             .unwrap_or(i64::MAX),

@@ -43,7 +43,7 @@ pub(crate) struct Service {
     /// Permits for reading and decoding chunk bodies (bounds memory).
     pub(crate) chunk_slots: ChunkSlots,
     /// Staged chunks: memory up to a budget, then files up to a disk quota.
-    pub(crate) staging: Staging,
+    pub(crate) staging: Arc<Staging>,
     /// Where upload sessions stage chunks that do not fit the memory budget.
     pub(crate) staging_dir: PathBuf,
 }

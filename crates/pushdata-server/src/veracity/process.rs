@@ -14,7 +14,7 @@ use pushdata_core::veracity::wire::{FileOperation, SchemaColumn};
 
 use super::definition::{TABLE_ID, VDataset, store_type};
 use super::jobs::Failure;
-use crate::store::{MergePolicy, StoreError};
+use crate::store::{MergePolicy, StagedData, Staging, StoreError};
 
 /// The rows of the CSV read.
 const BATCH_ROWS: usize = 8192;
@@ -132,13 +132,16 @@ fn table_schema(def: &VDataset) -> Arc<ArrowSchema> {
     Arc::new(ArrowSchema::new(fields))
 }
 
-/// Parse the uploaded CSV at `path` into batches of `def`'s table. For Delete, only the key
-/// columns are read (the others are null).
+/// Parse the uploaded CSV at `path` into batches of `def`'s table, staged as they are read
+/// (in memory up to the server's budget, then as files `{spill}-{n}.arrow`), so memory does
+/// not grow with the file. For Delete, only the key columns are read (the others are null).
 pub(crate) fn parse_csv(
     path: &std::path::Path,
     def: &VDataset,
     op: &FileOperation,
-) -> Result<Vec<RecordBatch>, Failure> {
+    staging: &Staging,
+    spill: &std::path::Path,
+) -> Result<Vec<StagedData>, Failure> {
     let delete = *op == FileOperation::Delete;
     let header = read_header(path)?;
     let map = map_header(&header, &def.columns, delete)?;
@@ -169,10 +172,18 @@ pub(crate) fn parse_csv(
             });
         }
         let rows = batch.num_rows();
-        out.push(
-            RecordBatch::try_new(schema.clone(), cols)
-                .map_err(|e| Failure::internal("building a batch", e))?,
+        let typed = RecordBatch::try_new(schema.clone(), cols)
+            .map_err(|e| Failure::internal("building a batch", e))?;
+        let n = out.len();
+        let name = format!(
+            "{}-{n}.arrow",
+            spill
+                .file_name()
+                .map(|f| f.to_string_lossy())
+                .unwrap_or_default()
         );
+        let file = || spill.with_file_name(name);
+        out.push(StagedData::keep(staging, vec![typed], file).map_err(store_failure)?);
         first_row += rows as u64;
     }
     Ok(out)

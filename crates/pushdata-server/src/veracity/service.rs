@@ -20,7 +20,7 @@ use super::process::{parse_csv, policy, store_failure, table_id};
 use super::sas::SasKey;
 use super::{Dataset, FILESYSTEM};
 use crate::hook::PublishHook;
-use crate::store::{Catalog, CommitControl, TableUpload, UploadSource};
+use crate::store::{Catalog, CommitControl, StagedData, TableUpload, UploadSource};
 
 /// The Veracity emulation's shared state.
 #[derive(Debug)]
@@ -37,6 +37,9 @@ pub(crate) struct VService {
     pub(crate) jobs: RwLock<HashMap<String, Arc<Job>>>,
     /// Where uploads are staged (`<staging>/veracity`).
     pub(crate) staging_dir: PathBuf,
+    /// Parsed rows waiting for their commit: the server's memory budget, then files under
+    /// its disk quota (shared with the Push Data API).
+    pub(crate) staging: Arc<crate::store::Staging>,
     /// `http://<addr>`: where SAS URIs point.
     pub(crate) public_url: String,
     /// SAS lifetime in seconds.
@@ -232,10 +235,12 @@ impl VService {
         &self,
         job: &Arc<Job>,
         def: VDataset,
-    ) -> std::result::Result<Vec<arrow_array::RecordBatch>, Failure> {
+    ) -> std::result::Result<Vec<StagedData>, Failure> {
         let path = job.file.clone();
         let op = job.operation.clone();
-        tokio::task::spawn_blocking(move || parse_csv(&path, &def, &op))
+        let staging = self.staging.clone();
+        let spill = self.staging_dir.join(format!("{}-parsed", job.id));
+        tokio::task::spawn_blocking(move || parse_csv(&path, &def, &op, &staging, &spill))
             .await
             .map_err(|e| Failure::internal("parsing the upload", e))?
     }
@@ -245,7 +250,7 @@ impl VService {
         &self,
         job: &Arc<Job>,
         ds: &Arc<Dataset>,
-        parsed: Option<Vec<arrow_array::RecordBatch>>,
+        parsed: Option<Vec<StagedData>>,
     ) -> std::result::Result<(), Failure> {
         let policy = policy(&job.operation)
             .ok_or_else(|| Failure::issue(None, None, "unknown operation"))?;
@@ -260,7 +265,7 @@ impl VService {
             let upload = TableUpload {
                 table_id: table_id(),
                 policy,
-                source: UploadSource::Batches(batches),
+                source: UploadSource::Staged(batches),
             };
             let control = CommitControl {
                 hook: hook.as_ref(),

@@ -5,7 +5,7 @@ use pushdata_core::veracity::wire::{IngestResponse, JobState};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::common::{To, keyed_columns, start};
+use crate::common::{To, keyed_columns, start, start_with};
 
 const BASE: &str = "Id,Name,Value,TS,Ok\n1,a,1.5,2024-05-01T10:00:00,true\n2,b,2.5,2024-05-02T10:00:00,false\n3,c,3.5,2024-05-03T10:00:00,true\n";
 
@@ -232,4 +232,28 @@ async fn a_job_without_its_file_fails_and_a_failed_create_makes_no_dataset() {
         .unwrap()
         .count();
     assert_eq!(entries, 1, "only the first dataset exists");
+}
+
+/// With no staging memory, a job's parsed rows are staged as files (memory does not grow
+/// with the file) and the files go once the job is done.
+#[tokio::test]
+async fn parsed_rows_are_staged_as_files_without_staging_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = start_with(dir.path(), |c| c.with_staging_memory_bytes(0)).await;
+    let id = v.dataset(keyed_columns(), BASE).await;
+    let up = v
+        .ingest(
+            To::Existing(&id),
+            "Upsert",
+            "Id,Name,Value,TS,Ok\n2,B,20,2024-06-02T00:00:00,true\n4,d,4,2024-06-04T00:00:00,false\n",
+        )
+        .await;
+    assert_eq!(up.status, JobState::Completed, "{up:?}");
+    assert_eq!(ids(&v.rows(&id, "Id").await), [1, 2, 3, 4]);
+    let staged: Vec<String> = std::fs::read_dir(dir.path().join("staging").join("veracity"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".arrow"))
+        .collect();
+    assert!(staged.is_empty(), "staged files left behind: {staged:?}");
 }
