@@ -23,37 +23,25 @@
 //! `benches/mstrio_bulk_load.py` reads for its side-by-side ratio).
 
 mod data;
+mod harness;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pushdata::arrow::{ProgressEvent, Push, PushReport};
 use pushdata::core::{Client, Credentials};
-use pushdata::server::{Server, ServerConfig};
 use serde_json::{Value, json};
 
 use data::BenchError;
+use harness::{Args, f, fmt_s, server_label};
 
 const TABLE: &str = "lineitem";
-
-/// Command line of this binary.
-#[derive(Debug, Clone)]
-struct Args {
-    /// Scale factors (orchestrator) or the one to run (worker).
-    sfs: Vec<f64>,
-    /// Which measurements: `inprocess`, `child`, or both.
-    modes: Vec<String>,
-    /// Worker role: `inprocess`, `child` (client with a server child), `server`.
-    role: Option<String>,
-    /// Chunk target in MB instead of the library default (`--chunk-mb`).
-    chunk_mb: Option<usize>,
-    /// Memory budget for encoded chunk data in MB (MiB) instead of the library default
-    /// of 1.5 chunks (`--max-buffered-mb`).
-    max_buffered_mb: Option<usize>,
-}
+/// Chunk target in MB instead of the library default.
+const CHUNK_MB: &str = "--chunk-mb";
+/// Memory budget for encoded chunk data in MB (MiB) instead of the library default of
+/// 1.5 chunks.
+const MAX_BUFFERED_MB: &str = "--max-buffered-mb";
 
 /// The push settings a run changes from the library defaults.
 #[derive(Debug, Clone, Copy)]
@@ -63,16 +51,11 @@ struct Settings {
 }
 
 impl Settings {
-    /// Worker arguments that pass these settings on.
-    fn args(&self) -> Vec<String> {
-        let mut args = Vec::new();
-        if let Some(mb) = self.chunk_mb {
-            args.extend(["--chunk-mb".to_string(), mb.to_string()]);
+    fn of(args: &Args) -> Self {
+        Settings {
+            chunk_mb: args.option(CHUNK_MB),
+            max_buffered_mb: args.option(MAX_BUFFERED_MB),
         }
-        if let Some(mb) = self.max_buffered_mb {
-            args.extend(["--max-buffered-mb".to_string(), mb.to_string()]);
-        }
-        args
     }
 
     /// How the settings read in the tables' titles.
@@ -96,179 +79,20 @@ impl Settings {
     }
 }
 
-impl Args {
-    fn settings(&self) -> Settings {
-        Settings {
-            chunk_mb: self.chunk_mb,
-            max_buffered_mb: self.max_buffered_mb,
-        }
-    }
-}
-
-fn parse_args() -> Result<Args, BenchError> {
-    let mut args = Args {
-        sfs: Vec::new(),
-        modes: vec!["inprocess".into(), "child".into()],
-        role: None,
-        chunk_mb: None,
-        max_buffered_mb: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        match a.as_str() {
-            "--sf" => {
-                for v in value("--sf")?.split(',') {
-                    args.sfs.push(
-                        v.trim()
-                            .parse()
-                            .map_err(|e| format!("--sf {v:?} is not a number: {e}"))?,
-                    );
-                }
-            }
-            "--mode" => {
-                let m = value("--mode")?;
-                args.modes = match m.as_str() {
-                    "both" => vec!["inprocess".into(), "child".into()],
-                    "inprocess" | "child" => vec![m],
-                    other => {
-                        return Err(
-                            format!("--mode {other:?}: expected inprocess, child or both").into(),
-                        );
-                    }
-                };
-            }
-            "--role" => args.role = Some(value("--role")?),
-            "--chunk-mb" => {
-                let v = value("--chunk-mb")?;
-                let mb: usize = v
-                    .parse()
-                    .map_err(|e| format!("--chunk-mb {v:?} is not a whole number: {e}"))?;
-                args.chunk_mb = Some(mb.max(1));
-            }
-            "--max-buffered-mb" => {
-                let v = value("--max-buffered-mb")?;
-                let mb: usize = v
-                    .parse()
-                    .map_err(|e| format!("--max-buffered-mb {v:?} is not a whole number: {e}"))?;
-                args.max_buffered_mb = Some(mb.max(1));
-            }
-            // `cargo bench` passes `--bench`; a criterion-style filter is ignored too.
-            "--bench" => {}
-            other if other.starts_with("--") => {
-                return Err(format!(
-                    "unknown option {other:?} (options: --sf X[,Y], --mode inprocess|child|both, \
-                     --chunk-mb N, --max-buffered-mb N)"
-                )
-                .into());
-            }
-            _ => {}
-        }
-    }
-    if args.sfs.is_empty() {
-        args.sfs.push(0.1);
-    }
-    Ok(args)
-}
-
 fn main() {
-    let result = parse_args().and_then(|args| match args.role.as_deref() {
+    let options = [CHUNK_MB, MAX_BUFFERED_MB];
+    let result = harness::parse_args(&options).and_then(|args| match args.role.as_deref() {
         None => orchestrate(&args),
-        Some("server") => serve(),
+        Some("server") => harness::serve(),
         Some(role @ ("inprocess" | "child")) => {
             let sf = args.sfs.first().copied().unwrap_or(0.1);
-            worker(role, sf, args.settings())
+            worker(role, sf, Settings::of(&args))
         }
         Some(other) => Err(format!("unknown role {other:?}").into()),
     });
     if let Err(e) = result {
         eprintln!("bulk_load: error: {e}");
         std::process::exit(1);
-    }
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, BenchError> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
-}
-
-// ---- server child ----------------------------------------------------------------------
-
-/// `--role server`: start the reference server, print its base URL, serve until stdin
-/// closes, shut down, print `SERVER {json}` with its own peak RSS and CPU time.
-fn serve() -> Result<(), BenchError> {
-    let rt = runtime()?;
-    let dir = tempfile::tempdir()?;
-    rt.block_on(async {
-        let handle = Server::start(ServerConfig::new(dir.path().to_path_buf())).await?;
-        println!("{}", handle.base_url());
-        std::io::stdout().flush()?;
-        // Wait for the parent to close our stdin (off the async threads).
-        tokio::task::spawn_blocking(|| {
-            let mut sink = Vec::new();
-            let _ = std::io::stdin().read_to_end(&mut sink);
-        })
-        .await?;
-        handle.shutdown().await?;
-        Ok::<_, BenchError>(())
-    })?;
-    drop(rt);
-    println!(
-        "SERVER {}",
-        json!({"peak_rss": data::peak_rss_self(), "cpu_s": data::cpu_self()})
-    );
-    Ok(())
-}
-
-/// A server child process; dropping its stdin stops it.
-struct ServerChild {
-    child: std::process::Child,
-    stdout: BufReader<std::process::ChildStdout>,
-    base_url: String,
-}
-
-impl ServerChild {
-    fn spawn() -> Result<Self, BenchError> {
-        let exe = std::env::current_exe()?;
-        let mut child = Command::new(exe)
-            .args(["--role", "server"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let out = child
-            .stdout
-            .take()
-            .ok_or("the server child has no stdout")?;
-        let mut stdout = BufReader::new(out);
-        let mut line = String::new();
-        stdout.read_line(&mut line)?;
-        let base_url = line.trim().to_string();
-        if !base_url.starts_with("http://127.0.0.1:") {
-            return Err(format!("the server child printed {line:?} instead of its URL").into());
-        }
-        Ok(ServerChild {
-            child,
-            stdout,
-            base_url,
-        })
-    }
-
-    /// Stop the server and return its `SERVER` report.
-    fn stop(mut self) -> Result<Value, BenchError> {
-        drop(self.child.stdin.take());
-        let mut rest = String::new();
-        self.stdout.read_to_string(&mut rest)?;
-        let status = self.child.wait()?;
-        if !status.success() {
-            return Err(format!("the server child exited with {status}").into());
-        }
-        let line = rest
-            .lines()
-            .find_map(|l| l.strip_prefix("SERVER "))
-            .ok_or("the server child printed no SERVER line")?;
-        Ok(serde_json::from_str(line)?)
     }
 }
 
@@ -286,11 +110,11 @@ struct Timeline {
 }
 
 async fn push(
-    base_url: &str,
+    base_url: String,
     parquet: PathBuf,
     settings: Settings,
 ) -> Result<(PushReport, Timeline), BenchError> {
-    let client = Client::builder(base_url).build()?;
+    let client = Client::builder(&base_url).build()?;
     client
         .login(Credentials::standard("administrator", ""))
         .await?;
@@ -334,35 +158,10 @@ async fn push(
 
 /// `--role inprocess|child`: one measured push; prints `RESULT {json}`.
 fn worker(role: &str, sf: f64, settings: Settings) -> Result<(), BenchError> {
-    let parquet = data::lineitem_path(sf);
-    if !parquet.exists() {
-        return Err(format!(
-            "{} is missing (the orchestrator generates it)",
-            parquet.display()
-        )
-        .into());
-    }
+    let parquet = harness::lineitem_input(sf)?;
     let input_bytes = std::fs::metadata(&parquet)?.len();
-    let rt = runtime()?;
-    let cpu_before = data::cpu_self();
-    let (report, timeline, server) = if role == "inprocess" {
-        let dir = tempfile::tempdir()?;
-        let (report, timeline) = rt.block_on(async {
-            let handle = Server::start(ServerConfig::new(dir.path().to_path_buf())).await?;
-            let out = push(handle.base_url(), parquet.clone(), settings).await;
-            handle.shutdown().await?;
-            out
-        })?;
-        (report, timeline, None)
-    } else {
-        let server = ServerChild::spawn()?;
-        let pushed = rt.block_on(push(&server.base_url.clone(), parquet.clone(), settings));
-        let server_report = server.stop()?;
-        let (report, timeline) = pushed?;
-        (report, timeline, Some(server_report))
-    };
-    let cpu = data::cpu_self() - cpu_before;
-    drop(rt);
+    let measured = harness::measure(role, |at| push(at.base_url, parquet.clone(), settings))?;
+    let (report, timeline) = measured.value;
     let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
     let rows: u64 = report.tables.iter().map(|t| t.rows).sum();
     let result = json!({
@@ -381,9 +180,9 @@ fn worker(role: &str, sf: f64, settings: Settings) -> Result<(), BenchError> {
         "encoded_s": secs(timeline.encoded),
         "publishing_s": secs(timeline.publishing),
         "published_s": secs(timeline.published),
-        "cpu_s": cpu,
+        "cpu_s": measured.cpu_s,
         "peak_rss": data::peak_rss_self(),
-        "server": server,
+        "server": measured.server,
     });
     println!("RESULT {result}");
     Ok(())
@@ -391,83 +190,30 @@ fn worker(role: &str, sf: f64, settings: Settings) -> Result<(), BenchError> {
 
 // ---- orchestrator ----------------------------------------------------------------------------
 
-fn run_worker(role: &str, sf: f64, settings: Settings) -> Result<Value, BenchError> {
-    let exe = std::env::current_exe()?;
-    let mut cmd = Command::new(exe);
-    cmd.args(["--role", role, "--sf", &sf.to_string()]);
-    cmd.args(settings.args());
-    let out = cmd.stdin(Stdio::null()).stderr(Stdio::inherit()).output()?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        return Err(format!(
-            "the {role} run of SF {sf} failed ({}): {stdout}",
-            out.status
-        )
-        .into());
-    }
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("RESULT "))
-        .ok_or_else(|| format!("the {role} run of SF {sf} printed no RESULT line"))?;
-    Ok(serde_json::from_str(line)?)
-}
-
-fn f(v: &Value, key: &str) -> Option<f64> {
-    v.get(key).and_then(Value::as_f64)
-}
-
-fn fmt_s(v: Option<f64>) -> String {
-    v.map_or("—".into(), |s| format!("{s:.2}"))
-}
-
-fn fmt_mb(v: Option<f64>) -> String {
-    v.map_or("—".into(), |b| format!("{:.0}", b / 1e6))
-}
-
 fn orchestrate(args: &Args) -> Result<(), BenchError> {
-    let results = run_all(args)?;
-    let path = write_results(args, &results)?;
-    let settings = args.settings().describe();
-    print_throughput_table(&results, &settings);
-    print_resources_table(&results, &settings);
-    print_client_scaling(&results, args.settings().is_default());
+    let results = harness::run_all("bulk_load", args)?;
+    let settings = Settings::of(args);
+    let mut name = "bulk_load-results".to_string();
+    if let Some(mb) = settings.chunk_mb {
+        name.push_str(&format!("-chunk{mb}mb"));
+    }
+    if let Some(mb) = settings.max_buffered_mb {
+        name.push_str(&format!("-buffered{mb}mb"));
+    }
+    let path = harness::write_results(&name, &results)?;
+    let described = settings.describe();
+    print_throughput_table(&results, &described);
+    harness::print_resources_table(
+        &results,
+        &format!("Peak resident memory and CPU time (getrusage; {described})"),
+    );
+    print_client_scaling(&results, settings.is_default());
     eprintln!("bulk_load: results written to {}", path.display());
     Ok(())
 }
 
-/// One worker per scale factor and mode, in order.
-fn run_all(args: &Args) -> Result<Vec<serde_json::Value>, BenchError> {
-    let mut results = Vec::new();
-    for &sf in &args.sfs {
-        data::lineitem_parquet(sf)?;
-        for mode in &args.modes {
-            eprintln!("bulk_load: SF {sf}, {mode} ...");
-            let r = run_worker(mode, sf, args.settings())?;
-            eprintln!("bulk_load: {r}");
-            results.push(r);
-        }
-    }
-    Ok(results)
-}
-
-/// Write the results as JSON under `target/bench-data`; returns the file.
-fn write_results(args: &Args, results: &[serde_json::Value]) -> Result<PathBuf, BenchError> {
-    let mut name = "bulk_load-results".to_string();
-    if let Some(mb) = args.chunk_mb {
-        name.push_str(&format!("-chunk{mb}mb"));
-    }
-    if let Some(mb) = args.max_buffered_mb {
-        name.push_str(&format!("-buffered{mb}mb"));
-    }
-    let path = data::target_dir()
-        .join("bench-data")
-        .join(format!("{name}.json"));
-    std::fs::write(&path, serde_json::to_string_pretty(&results)?)?;
-    Ok(path)
-}
-
 /// The end-to-end table: rows, chunks, payload, wall time and its phases.
-fn print_throughput_table(results: &[serde_json::Value], settings: &str) {
+fn print_throughput_table(results: &[Value], settings: &str) {
     println!();
     println!(
         "### End to end: lineitem Parquet -> reference server (multi-request, {settings}; MB = 10^6 bytes)"
@@ -487,11 +233,7 @@ fn print_throughput_table(results: &[serde_json::Value], settings: &str) {
         println!(
             "| {} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.0} | {:.1} | {} | {} | {} | {} |",
             f(r, "sf").unwrap_or(0.0),
-            if r["mode"] == "inprocess" {
-                "same process"
-            } else {
-                "child process"
-            },
+            server_label(r),
             rows,
             f(r, "chunks").unwrap_or(0.0),
             bytes / 1e6,
@@ -506,46 +248,9 @@ fn print_throughput_table(results: &[serde_json::Value], settings: &str) {
     }
 }
 
-/// Peak resident memory and CPU time of client and server.
-fn print_resources_table(results: &[serde_json::Value], settings: &str) {
-    println!();
-    println!("### Peak resident memory and CPU time (getrusage; {settings})");
-    println!();
-    println!(
-        "| SF | server | peak RSS MB (this process) | of which client alone | server process peak RSS MB | client CPU (s) | server CPU (s) |"
-    );
-    println!("|---|---|---:|---:|---:|---:|---:|");
-    for r in results {
-        let child = r["mode"] == "child";
-        let server = r.get("server").filter(|s| !s.is_null());
-        println!(
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            f(r, "sf").unwrap_or(0.0),
-            if child {
-                "child process"
-            } else {
-                "same process"
-            },
-            fmt_mb(f(r, "peak_rss")),
-            if child {
-                fmt_mb(f(r, "peak_rss"))
-            } else {
-                "(shared)".into()
-            },
-            fmt_mb(server.and_then(|s| f(s, "peak_rss"))),
-            if child {
-                fmt_s(f(r, "cpu_s"))
-            } else {
-                format!("{} (both)", fmt_s(f(r, "cpu_s")))
-            },
-            fmt_s(server.and_then(|s| f(s, "cpu_s"))),
-        );
-    }
-}
-
 /// How the client's peak RSS grows with the scale factor (server in a child process);
 /// `default_settings`: whether the targets for the default settings apply.
-fn print_client_scaling(results: &[serde_json::Value], default_settings: bool) {
+fn print_client_scaling(results: &[Value], default_settings: bool) {
     let client: Vec<(f64, f64)> = results
         .iter()
         .filter(|r| r["mode"] == "child")
