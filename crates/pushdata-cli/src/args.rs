@@ -31,7 +31,8 @@ pub(crate) enum Command {
     Pull(PullArgs),
     /// Run the reference server until Ctrl-C; prints its base URL on stdout.
     Serve(ServeArgs),
-    /// Show the column headers, attributes and metrics `push` would create for FILE(s).
+    /// Show the column headers, attributes and metrics `push` would create for FILE(s), and
+    /// the rule that decided each column's role.
     Schema(SchemaArgs),
     /// Push a Parquet file into a Veracity Data Workbench dataset, or pull one back.
     ///

@@ -117,12 +117,9 @@ impl ColumnFacts<'_> {
 fn is_integer(t: &ArrowType) -> bool {
     use ArrowType as A;
     match t {
-        A::Int8 | A::Int16 | A::Int32 | A::Int64 => true,
-        A::UInt8 | A::UInt16 | A::UInt32 | A::UInt64 => true,
-        A::Decimal32(_, s) | A::Decimal64(_, s) => *s == 0,
-        A::Decimal128(_, s) | A::Decimal256(_, s) => *s == 0,
+        A::Decimal32(_, 0) | A::Decimal64(_, 0) | A::Decimal128(_, 0) | A::Decimal256(_, 0) => true,
         A::Dictionary(_, v) => is_integer(v),
-        _ => false,
+        t => t.is_integer(),
     }
 }
 
