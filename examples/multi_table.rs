@@ -25,8 +25,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .await?;
     client.select_project("MicroStrategy Tutorial").await?;
 
-    // `customer_id` is numeric, so it would be a metric; make it the attribute that links
-    // the two tables (one attribute, one expression per table). Same for `order_id`.
+    // The inference already makes `customer_id` (in both tables) the attribute that links
+    // them, one expression per table, and `order_id` (an integer key name) an attribute;
+    // naming them states it explicitly (`pushdata schema` shows the rule of each column).
     let model = ModelOptions::default()
         .with_attribute("customer_id")
         .with_attribute("order_id");

@@ -32,9 +32,10 @@ pub enum Error {
         reason: String,
     },
 
-    /// The model cannot be built as asked (conflicting overrides, unknown column, ...).
+    /// The model cannot be built as asked (conflicting choices, unknown column, ...).
+    /// Boxed: it is large.
     #[error("model: {0}")]
-    Model(String),
+    Model(#[source] Box<crate::model::ModelError>),
 
     /// A value cannot be written in the API's text format.
     #[error(
@@ -243,6 +244,12 @@ impl Error {
     /// [`Error::PublishOutcomeUnknown`]. After any other error nothing was published.
     pub fn is_publish_outcome_unknown(&self) -> bool {
         matches!(self, Error::PublishOutcomeUnknown { .. })
+    }
+}
+
+impl From<crate::model::ModelError> for Error {
+    fn from(e: crate::model::ModelError) -> Self {
+        Error::Model(Box::new(e))
     }
 }
 

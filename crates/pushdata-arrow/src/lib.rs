@@ -57,8 +57,8 @@ pub mod veracity;
 
 pub use error::{Error, Result};
 pub use model::{
-    AttributeModel, ColumnModel, FormModel, MetricModel, Model, ModelOptions, Role, TableModel,
-    TableSchema, infer_model,
+    AttributeModel, ColumnModel, FormModel, MetricModel, Model, ModelError, ModelOptions, Role,
+    RoleReason, TableModel, TableSchema, infer_model,
 };
 pub use pull::{DEFAULT_PAGE_SIZE, Pull, PullPages, PullReport};
 pub use push::{

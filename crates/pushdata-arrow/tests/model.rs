@@ -6,8 +6,8 @@ use std::sync::Arc;
 use arrow_schema::{
     DataType as A, Field, Fields, IntervalUnit, Schema, TimeUnit, UnionFields, UnionMode,
 };
-use pushdata_arrow::model::{ValueText, map_arrow_type, validate_name};
-use pushdata_arrow::{Error, ModelOptions, Role, TableSchema, infer_model};
+use pushdata_arrow::model::{Choice, ValueText, map_arrow_type, validate_name};
+use pushdata_arrow::{Error, ModelError, ModelOptions, Role, RoleReason, TableSchema, infer_model};
 use pushdata_core::wire::DataType as D;
 
 fn dict(v: A) -> A {
@@ -190,7 +190,7 @@ fn sales() -> Arc<Schema> {
 }
 
 #[test]
-fn numeric_columns_are_metrics_others_attributes() {
+fn sales_columns_are_inferred_with_their_reasons() {
     let m = infer_model(
         "d",
         &[TableSchema::new("t", sales())],
@@ -198,10 +198,26 @@ fn numeric_columns_are_metrics_others_attributes() {
     )
     .unwrap();
     let metrics: Vec<&str> = m.metrics.iter().map(|x| x.name.as_str()).collect();
-    assert_eq!(metrics, ["Year", "Category_ID", "Cost", "Profit"]);
+    assert_eq!(metrics, ["Cost", "Profit"]);
     let attrs: Vec<&str> = m.attributes.iter().map(|x| x.name.as_str()).collect();
-    assert_eq!(attrs, ["Category_DESC", "Day"]);
-    assert_eq!(m.attributes[0].forms[0].category, "ID");
+    assert_eq!(attrs, ["Year", "Category", "Day"]);
+    let reasons: Vec<&str> = m.tables[0]
+        .columns
+        .iter()
+        .map(|c| c.reason.rule())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "calendar-part",
+            "id-desc-pair",
+            "id-desc-pair",
+            "numeric",
+            "numeric",
+            "non-numeric"
+        ]
+    );
+    assert_eq!(m.attributes[2].forms[0].category, "ID");
     let headers = m.column_headers("t").unwrap();
     assert_eq!(headers[4].data_type, D::BigDecimal);
     assert_eq!(headers[5].data_type, D::Date);
@@ -210,12 +226,12 @@ fn numeric_columns_are_metrics_others_attributes() {
 #[test]
 fn overrides_and_forms() {
     let opts = ModelOptions::default()
-        .with_attribute("Year")
+        .with_attribute("Cost")
         .with_form("Category", "Category_ID", "ID")
-        .with_form("Category", "t.Category_DESC", "DESC");
+        .with_form("Category", "t.Category_DESC", "desc");
     let m = infer_model("d", &[TableSchema::new("t", sales())], &opts).unwrap();
     let attrs: Vec<&str> = m.attributes.iter().map(|x| x.name.as_str()).collect();
-    assert_eq!(attrs, ["Year", "Category", "Day"]);
+    assert_eq!(attrs, ["Year", "Category", "Cost", "Day"]);
     let cat = &m.attributes[1];
     assert_eq!(cat.forms.len(), 2);
     assert_eq!(cat.forms[0].category, "ID");
@@ -225,13 +241,17 @@ fn overrides_and_forms() {
         cat.forms[1].columns,
         vec![("t".to_string(), "Category_DESC".to_string())]
     );
+    let columns = &m.tables[0].columns;
     assert_eq!(
-        m.tables[0].columns[1].role,
+        columns[1].role,
         Role::Attribute {
             attribute: "Category".into(),
             category: "ID".into()
         }
     );
+    assert_eq!(columns[1].reason, RoleReason::UserForm);
+    assert_eq!(columns[2].reason, RoleReason::UserForm);
+    assert_eq!(columns[3].reason, RoleReason::UserAttribute);
     // The wire forms.
     let creator = m.to_dataset_creator(vec!["W10=".into()]).unwrap();
     let json = serde_json::to_value(&creator).unwrap();
@@ -245,8 +265,15 @@ fn overrides_and_forms() {
         model["attributes"][1]["attributeForms"][0]["expressions"][0],
         serde_json::json!({"tableName": "t", "columnName": "Category_ID"})
     );
-    assert_eq!(model["metrics"][0]["name"], "Cost");
+    assert_eq!(model["metrics"][0]["name"], "Profit");
     assert!(m.to_dataset_creator(vec![]).is_err());
+}
+
+fn model_error(tables: &[TableSchema], opts: &ModelOptions) -> ModelError {
+    match infer_model("d", tables, opts).unwrap_err() {
+        Error::Model(e) => *e,
+        other => panic!("not a model error: {other:?}"),
+    }
 }
 
 #[test]
@@ -256,22 +283,87 @@ fn metric_override_and_conflicts() {
         Field::new("name", A::Utf8, false),
     ]);
     let t = [TableSchema::new("t", s)];
-    let m = infer_model(
-        "d",
+    let opts = ModelOptions::default()
+        .with_attribute("code")
+        .with_metric("t.code");
+    assert_eq!(
+        model_error(&t, &opts),
+        ModelError::AttributeAndMetric {
+            table: "t".into(),
+            column: "code".into()
+        }
+    );
+    assert_eq!(
+        model_error(&t, &ModelOptions::default().with_metric("name")),
+        ModelError::MetricNotNumeric {
+            table: "t".into(),
+            column: "name".into(),
+            data_type: D::String
+        }
+    );
+    assert_eq!(
+        model_error(&t, &ModelOptions::default().with_attribute("nope")),
+        ModelError::UnknownColumn {
+            choice: Choice::Attribute,
+            column: "nope".into()
+        }
+    );
+    // An integer key name made a metric.
+    let m = infer_model("d", &t, &ModelOptions::default().with_metric("code")).unwrap();
+    assert_eq!(m.metrics[0].name, "code");
+    assert_eq!(m.tables[0].columns[0].reason, RoleReason::UserMetric);
+}
+
+#[test]
+fn form_choices_are_checked() {
+    let t = [TableSchema::new("t", sales())];
+    let e = model_error(
         &t,
-        &ModelOptions::default()
-            .with_attribute("code")
-            .with_metric("t.code"),
+        &ModelOptions::default().with_form("Cat", "Cost", "LATITUDE"),
     );
     assert!(
-        m.unwrap_err()
-            .to_string()
-            .contains("both an attribute and a metric")
+        matches!(&e, ModelError::UnknownFormCategory { column, source }
+            if column == "Cost" && source.given == "LATITUDE" && source.expected == ["ID", "DESC"]),
+        "{e:?}"
     );
-    let m = infer_model("d", &t, &ModelOptions::default().with_metric("name"));
-    assert!(m.unwrap_err().to_string().contains("only numeric columns"));
-    let m = infer_model("d", &t, &ModelOptions::default().with_attribute("nope"));
-    assert!(m.unwrap_err().to_string().contains("\"nope\""));
+    let e = model_error(&t, &ModelOptions::default().with_form("Cat", "Nope", "ID"));
+    assert_eq!(
+        e,
+        ModelError::UnknownColumn {
+            choice: Choice::Form {
+                attribute: "Cat".into(),
+                category: "ID".into()
+            },
+            column: "Nope".into()
+        }
+    );
+    let opts = ModelOptions::default()
+        .with_form("A", "Cost", "ID")
+        .with_form("B", "t.Cost", "DESC");
+    assert!(
+        matches!(model_error(&t, &opts), ModelError::TwoForms { table, column, .. }
+            if table == "t" && column == "Cost")
+    );
+    let opts = ModelOptions::default()
+        .with_form("A", "Cost", "ID")
+        .with_form("A", "Profit", "id");
+    assert_eq!(
+        model_error(&t, &opts),
+        ModelError::FormTwoColumns {
+            attribute: "A".into(),
+            category: "ID".into(),
+            table: "t".into(),
+            first: "Cost".into(),
+            second: "Profit".into()
+        }
+    );
+    let opts = ModelOptions::default()
+        .with_form("A", "Cost", "ID")
+        .with_metric("Cost");
+    assert!(matches!(
+        model_error(&t, &opts),
+        ModelError::AttributeAndMetric { .. }
+    ));
 }
 
 #[test]
@@ -281,44 +373,46 @@ fn shared_attributes_across_tables() {
         Field::new("Sales", A::Float64, true),
     ]);
     let t2 = schema(vec![
-        Field::new("Region", A::Utf8, false),
+        Field::new("region", A::Utf8, false),
         Field::new("Sales", A::Float64, true),
         Field::new("Target", A::Int64, true),
     ]);
-    let m = infer_model(
-        "d",
-        &[TableSchema::new("t1", t1), TableSchema::new("t2", t2)],
-        &ModelOptions::default(),
-    )
-    .unwrap();
-    assert_eq!(m.attributes.len(), 1);
+    let tables = [TableSchema::new("t1", t1), TableSchema::new("t2", t2)];
+    let m = infer_model("d", &tables, &ModelOptions::default()).unwrap();
+    let attrs: Vec<&str> = m.attributes.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(attrs, ["Region", "Sales"]);
     assert_eq!(
         m.attributes[0].forms[0].columns,
         vec![
             ("t1".to_string(), "Region".to_string()),
-            ("t2".to_string(), "Region".to_string())
+            ("t2".to_string(), "region".to_string())
         ]
     );
-    assert_eq!(m.metrics.len(), 2);
-    assert_eq!(m.metrics[0].columns.len(), 2);
+    assert_eq!(
+        m.tables[1].columns[1].reason,
+        RoleReason::SharedAcrossTables {
+            tables: vec!["t1".into(), "t2".into()]
+        }
+    );
+    assert_eq!(m.metrics.len(), 1);
+    assert_eq!(m.metrics[0].name, "Target");
     let wire = m.to_dataset_model();
     assert_eq!(wire.tables.len(), 2);
     assert_eq!(wire.attributes[0].attribute_forms[0].expressions.len(), 2);
+    // A shared numeric column chosen as a metric is one metric over both tables.
+    let m = infer_model("d", &tables, &ModelOptions::default().with_metric("Sales")).unwrap();
+    assert_eq!(m.metrics[0].name, "Sales");
+    assert_eq!(m.metrics[0].columns.len(), 2);
 }
 
 #[test]
 fn attribute_and_metric_of_same_name_conflict() {
     let t1 = schema(vec![Field::new("X", A::Float64, true)]);
     let t2 = schema(vec![Field::new("X", A::Utf8, true)]);
-    let err = infer_model(
-        "d",
-        &[TableSchema::new("t1", t1), TableSchema::new("t2", t2)],
-        &ModelOptions::default(),
-    )
-    .unwrap_err();
-    assert!(
-        err.to_string().contains("both an attribute and a metric"),
-        "{err}"
+    let tables = [TableSchema::new("t1", t1), TableSchema::new("t2", t2)];
+    assert_eq!(
+        model_error(&tables, &ModelOptions::default().with_metric("t1.X")),
+        ModelError::AttributeNamedLikeMetric { name: "X".into() }
     );
 }
 

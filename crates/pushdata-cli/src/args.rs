@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pushdata_arrow::veracity::Operation;
 use pushdata_core::Secret;
-use pushdata_core::wire::{Orientation, UpdatePolicy};
+use pushdata_core::wire::{FormCategory, Orientation, UnknownVariant, UpdatePolicy};
 
 /// Push Parquet files into analytics datasets through the Push Data API.
 #[derive(Debug, Parser)]
@@ -31,7 +31,8 @@ pub(crate) enum Command {
     Pull(PullArgs),
     /// Run the reference server until Ctrl-C; prints its base URL on stdout.
     Serve(ServeArgs),
-    /// Show the column headers, attributes and metrics `push` would create for FILE(s).
+    /// Show the column headers, attributes and metrics `push` would create for FILE(s), and
+    /// the rule that decided each column's role.
     Schema(SchemaArgs),
     /// Push a Parquet file into a Veracity Data Workbench dataset, or pull one back.
     ///
@@ -67,16 +68,70 @@ pub(crate) struct ConnectionArgs {
     pub(crate) project: Option<String>,
 }
 
-/// How a column becomes an attribute or a metric.
+/// How a column becomes an attribute or a metric: explicit choices that win over the
+/// inference.
 #[derive(Debug, Args)]
 pub(crate) struct ModelArgs {
-    /// Make column COL an attribute even if it is numeric (`COL` or `TABLE.COL`; repeatable).
+    /// Make column COL an attribute named after it, whatever the inference makes it (`COL`
+    /// or `TABLE.COL`; repeatable).
     #[arg(long = "attribute", value_name = "COL")]
     pub(crate) attributes: Vec<String>,
 
-    /// Make column COL a metric (`COL` or `TABLE.COL`; repeatable).
+    /// Make numeric column COL a metric (`COL` or `TABLE.COL`; repeatable).
     #[arg(long = "metric", value_name = "COL")]
     pub(crate) metrics: Vec<String>,
+
+    /// Make COLUMN (`COL` or `TABLE.COL`) the CATEGORY form of attribute ATTRIBUTE;
+    /// CATEGORY is ID or DESC, the form categories the Push Data API accepts (repeatable),
+    /// e.g. --form Category:ID=Category_ID --form Category:DESC=Category_DESC.
+    #[arg(long = "form", value_name = "ATTRIBUTE:CATEGORY=COLUMN", value_parser = form_arg)]
+    pub(crate) forms: Vec<FormArg>,
+}
+
+/// One `--form ATTRIBUTE:CATEGORY=COLUMN`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FormArg {
+    /// The attribute.
+    pub(crate) attribute: String,
+    /// The form category.
+    pub(crate) category: FormCategory,
+    /// The column, `COL` or `TABLE.COL`.
+    pub(crate) column: String,
+}
+
+/// Why a `--form` value does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum FormArgError {
+    /// Not `ATTRIBUTE:CATEGORY=COLUMN`.
+    #[error("expected ATTRIBUTE:CATEGORY=COLUMN, e.g. Category:DESC=Category_DESC")]
+    Syntax,
+    /// Nothing before the `:`.
+    #[error("the attribute name before ':' is empty")]
+    EmptyAttribute,
+    /// Nothing after the `=`.
+    #[error("the column name after '=' is empty")]
+    EmptyColumn,
+    /// A category the API does not accept.
+    #[error(transparent)]
+    Category(#[from] UnknownVariant),
+}
+
+/// Parse `ATTRIBUTE:CATEGORY=COLUMN`: the column is everything after the first `=`, the
+/// category what follows the last `:` before it (so an attribute name may hold a `:`).
+fn form_arg(value: &str) -> Result<FormArg, FormArgError> {
+    let (left, column) = value.split_once('=').ok_or(FormArgError::Syntax)?;
+    let (attribute, category) = left.rsplit_once(':').ok_or(FormArgError::Syntax)?;
+    if attribute.trim().is_empty() {
+        return Err(FormArgError::EmptyAttribute);
+    }
+    if column.trim().is_empty() {
+        return Err(FormArgError::EmptyColumn);
+    }
+    Ok(FormArg {
+        attribute: attribute.to_string(),
+        category: category.parse()?,
+        column: column.to_string(),
+    })
 }
 
 /// `pushdata push`.
@@ -123,7 +178,7 @@ pub(crate) struct PushArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub(crate) max_buffered_mb: Option<u64>,
 
-    /// Attribute / metric overrides.
+    /// Explicit attribute, metric and form choices.
     #[command(flatten)]
     pub(crate) model: ModelArgs,
 
@@ -260,11 +315,12 @@ pub(crate) struct SchemaArgs {
     #[arg(required = true, value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,
 
-    /// Attribute / metric overrides.
+    /// Explicit attribute, metric and form choices.
     #[command(flatten)]
     pub(crate) model: ModelArgs,
 
-    /// Print the dataset model (POST /api/datasets/models body) as JSON.
+    /// Print the dataset model (the body of POST /api/datasets/models) as JSON, with one
+    /// more key, columnRoles: each column's role and the rule that decided it.
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -615,6 +671,60 @@ mod tests {
         assert!(
             !text.contains("hunter2") && !text.contains("k3y-value"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn form_values_parse_into_attribute_category_and_column() {
+        let form = |v: &str| form_arg(v);
+        assert_eq!(
+            form("Category:desc=sales.Category_DESC"),
+            Ok(FormArg {
+                attribute: "Category".into(),
+                category: FormCategory::Desc,
+                column: "sales.Category_DESC".into()
+            })
+        );
+        let with_colon = form("a:b:ID=c=d").unwrap();
+        assert_eq!(
+            (with_colon.attribute.as_str(), with_colon.column.as_str()),
+            ("a:b", "c=d")
+        );
+        assert_eq!(form("Category=Category_ID"), Err(FormArgError::Syntax));
+        assert_eq!(form("Category:ID"), Err(FormArgError::Syntax));
+        assert_eq!(form(":ID=x"), Err(FormArgError::EmptyAttribute));
+        assert_eq!(form("A:ID= "), Err(FormArgError::EmptyColumn));
+        assert!(matches!(
+            form("Geo:LATITUDE=lat"),
+            Err(FormArgError::Category(UnknownVariant { given, .. })) if given == "LATITUDE"
+        ));
+    }
+
+    #[test]
+    fn form_is_repeatable_on_push_and_schema() {
+        for command in ["push", "schema"] {
+            let cli = Cli::try_parse_from([
+                "pushdata",
+                command,
+                "a.parquet",
+                "--form",
+                "C:ID=C_ID",
+                "--form",
+                "C:DESC=C_DESC",
+            ])
+            .unwrap();
+            let model = match cli.command {
+                Command::Push(p) => p.model,
+                Command::Schema(s) => s.model,
+                _ => panic!("not {command}"),
+            };
+            assert_eq!(model.forms.len(), 2, "{command}");
+            assert_eq!(model.forms[1].category, FormCategory::Desc);
+        }
+        let bad = Cli::try_parse_from(["pushdata", "schema", "a.parquet", "--form", "C:X=c"]);
+        assert_eq!(
+            bad.unwrap_err().kind(),
+            clap::error::ErrorKind::ValueValidation
         );
     }
 

@@ -95,15 +95,19 @@ fn read_footer(path: &Path, table: String) -> Result<InputFile> {
     })
 }
 
-/// `--attribute` / `--metric` as model options.
+/// `--attribute` / `--metric` / `--form` as model options.
 pub(crate) fn model_options(args: &ModelArgs) -> ModelOptions {
     let opts = args
         .attributes
         .iter()
         .fold(ModelOptions::default(), |o, c| o.with_attribute(c.clone()));
-    args.metrics
+    let opts = args
+        .metrics
         .iter()
-        .fold(opts, |o, c| o.with_metric(c.clone()))
+        .fold(opts, |o, c| o.with_metric(c.clone()));
+    args.forms.iter().fold(opts, |o, f| {
+        o.with_form(f.attribute.clone(), f.column.clone(), f.category.as_str())
+    })
 }
 
 #[cfg(test)]

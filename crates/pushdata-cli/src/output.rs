@@ -5,7 +5,8 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use pushdata_arrow::{Model, Role};
+use pushdata_arrow::{ColumnModel, Model, Role, RoleReason};
+use pushdata_core::wire::{DataType, DatasetModel};
 use serde::Serialize;
 
 use crate::error::{CliError, Result};
@@ -136,26 +137,20 @@ fn model_text(model: &Model, inputs: &[InputFile]) -> String {
                 let _ = writeln!(out, "\ntable {}", table.name);
             }
         }
-        let rows: Vec<[String; 4]> = table
+        let rows: Vec<[String; 5]> = table
             .columns
             .iter()
             .map(|c| {
-                let role = match &c.role {
-                    Role::Attribute {
-                        attribute,
-                        category,
-                    } => format!("attribute {attribute} ({category})"),
-                    Role::Metric { metric } => format!("metric {metric}"),
-                };
                 [
                     c.name.clone(),
                     c.mapping.data_type.to_string(),
                     c.arrow_type.to_string(),
-                    role,
+                    role_text(&c.role),
+                    reason_text(&c.reason),
                 ]
             })
             .collect();
-        let header = ["column", "type", "arrow type", "role"].map(String::from);
+        let header = ["column", "type", "arrow type", "role", "rule"].map(String::from);
         table_lines(&mut out, &header, &rows);
     }
     let _ = writeln!(out, "\nattributes ({})", model.attributes.len());
@@ -184,7 +179,106 @@ fn model_text(model: &Model, inputs: &[InputFile]) -> String {
             columns_text(&m.columns)
         );
     }
+    let _ = writeln!(
+        out,
+        "\nto change a role: --attribute COL, --metric COL, --form ATTRIBUTE:ID|DESC=COL"
+    );
     out
+}
+
+/// `attribute Category (DESC)` or `metric Cost`.
+fn role_text(role: &Role) -> String {
+    match role {
+        Role::Attribute {
+            attribute,
+            category,
+        } => format!("attribute {attribute} ({category})"),
+        Role::Metric { metric } => format!("metric {metric}"),
+    }
+}
+
+/// The rule that decided a role; an explicit choice is named by its option.
+fn reason_text(reason: &RoleReason) -> String {
+    match reason {
+        RoleReason::UserAttribute => "--attribute".to_string(),
+        RoleReason::UserMetric => "--metric".to_string(),
+        RoleReason::UserForm => "--form".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// What `schema --json` prints: the dataset model (the body of `POST
+/// /api/datasets/models`) and each column's role with the rule that decided it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SchemaJson<'a> {
+    /// The body of `POST /api/datasets/models`.
+    #[serde(flatten)]
+    model: DatasetModel,
+    /// Every column of every table, in order.
+    column_roles: Vec<ColumnRole<'a>>,
+}
+
+/// One column's role in `schema --json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ColumnRole<'a> {
+    table: &'a str,
+    column: &'a str,
+    data_type: DataType,
+    /// `attribute` or `metric`.
+    role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attribute: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metric: Option<&'a str>,
+    /// [`RoleReason::rule`].
+    rule: &'static str,
+    /// The rule in words, as the text output shows it.
+    reason: String,
+}
+
+impl<'a> SchemaJson<'a> {
+    /// The JSON of `model`.
+    pub(crate) fn new(model: &'a Model) -> Self {
+        let column_roles = model
+            .tables
+            .iter()
+            .flat_map(|t| t.columns.iter().map(|c| column_role(&t.name, c)))
+            .collect();
+        SchemaJson {
+            model: model.to_dataset_model(),
+            column_roles,
+        }
+    }
+}
+
+fn column_role<'a>(table: &'a str, c: &'a ColumnModel) -> ColumnRole<'a> {
+    let (role, attribute, form, metric) = match &c.role {
+        Role::Attribute {
+            attribute,
+            category,
+        } => (
+            "attribute",
+            Some(attribute.as_str()),
+            Some(category.as_str()),
+            None,
+        ),
+        Role::Metric { metric } => ("metric", None, None, Some(metric.as_str())),
+    };
+    ColumnRole {
+        table,
+        column: &c.name,
+        data_type: c.mapping.data_type,
+        role,
+        attribute,
+        form,
+        metric,
+        rule: c.reason.rule(),
+        reason: reason_text(&c.reason),
+    }
 }
 
 fn columns_text(columns: &[(String, String)]) -> String {

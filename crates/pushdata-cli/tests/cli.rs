@@ -449,13 +449,80 @@ fn schema_prints_headers_and_model() {
 }
 
 #[test]
+fn schema_infers_the_seed_model_and_prints_each_rule() {
+    let tmp = TempDir::new().unwrap();
+    pushdata(tmp.path())
+        .arg("schema")
+        .arg(sales())
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(
+                r"Year\s+INTEGER\s+Int32\s+attribute Year \(ID\)\s+integer calendar part \(year\)\n",
+            )
+            .unwrap(),
+        )
+        .stdout(
+            predicate::str::is_match(
+                r"Category_ID\s+INTEGER\s+Int32\s+attribute Category \(ID\)\s+ID/DESC pair Category_ID \+ Category_DESC\n",
+            )
+            .unwrap(),
+        )
+        .stdout(
+            predicate::str::is_match(
+                r"Category_DESC\s+STRING\s+Utf8\s+attribute Category \(DESC\)\s+ID/DESC pair",
+            )
+            .unwrap(),
+        )
+        .stdout(predicate::str::is_match(r"Cost\s+DOUBLE\s+Float64\s+metric Cost\s+numeric\n").unwrap())
+        .stdout(predicate::str::contains(
+            "Category: ID INTEGER = sales.Category_ID; DESC STRING = sales.Category_DESC",
+        ))
+        .stdout(predicate::str::contains(
+            "to change a role: --attribute COL, --metric COL, --form ATTRIBUTE:ID|DESC=COL",
+        ));
+}
+
+#[test]
+fn schema_names_a_users_choice_by_its_option() {
+    let tmp = TempDir::new().unwrap();
+    pushdata(tmp.path())
+        .arg("schema")
+        .arg(sales())
+        .args(["--metric", "Year", "--attribute", "Cost"])
+        .args([
+            "--form",
+            "Kind:id=Category_ID",
+            "--form",
+            "Kind:DESC=sales.Category_DESC",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(r"Year\s+INTEGER\s+Int32\s+metric Year\s+--metric\n").unwrap(),
+        )
+        .stdout(
+            predicate::str::is_match(
+                r"Cost\s+DOUBLE\s+Float64\s+attribute Cost \(ID\)\s+--attribute\n",
+            )
+            .unwrap(),
+        )
+        .stdout(
+            predicate::str::is_match(
+                r"Category_DESC\s+STRING\s+Utf8\s+attribute Kind \(DESC\)\s+--form\n",
+            )
+            .unwrap(),
+        );
+}
+
+#[test]
 fn schema_of_two_tables_links_them_by_attribute() {
     let tmp = TempDir::new().unwrap();
     let out = pushdata(tmp.path())
         .arg("schema")
         .arg(data("orders.parquet"))
         .arg(data("customers.parquet"))
-        .args(["--json", "--attribute", "customer_id"])
+        .arg("--json")
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -474,6 +541,145 @@ fn schema_of_two_tables_links_them_by_attribute() {
         .map(|e| e["tableName"].as_str().unwrap())
         .collect();
     assert_eq!(tables, ["orders", "customers"]);
+    // Each column's role and rule.
+    let roles = v["columnRoles"].as_array().unwrap();
+    assert_eq!(roles.len(), 11 + 8);
+    assert_eq!(
+        roles[1],
+        serde_json::json!({
+            "table": "orders", "column": "customer_id", "dataType": "BIGINTEGER",
+            "role": "attribute", "attribute": "customer_id", "form": "ID",
+            "rule": "shared-across-tables",
+            "reason": "in several tables: orders, customers"
+        })
+    );
+    assert_eq!(
+        roles[6],
+        serde_json::json!({
+            "table": "orders", "column": "quantity", "dataType": "INTEGER",
+            "role": "metric", "metric": "quantity",
+            "rule": "numeric", "reason": "numeric"
+        })
+    );
+    assert_eq!(roles[0]["rule"], "key-name");
+}
+
+#[test]
+fn push_with_forms_creates_the_attribute_they_name() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("store");
+    let dir = dir.to_str().unwrap();
+    let pushed = push_json(
+        tmp.path(),
+        &[
+            sales().to_str().unwrap(),
+            "--data-dir",
+            dir,
+            "--form",
+            "Product:ID=Category_ID",
+            "--form",
+            "Product:DESC=Category_DESC",
+        ],
+    );
+    let id = pushed["datasetId"].as_str().unwrap();
+    let out = tmp.path().join("back.parquet");
+    let pulled = pushdata(tmp.path())
+        .args([
+            "pull",
+            id,
+            "-o",
+            out.to_str().unwrap(),
+            "--data-dir",
+            dir,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(pulled.status.success(), "{pulled:?}");
+    let v: Value = serde_json::from_slice(&pulled.stdout).unwrap();
+    let columns: Vec<&str> = v["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        columns,
+        ["Year", "Product@ID", "Product@DESC", "Cost", "Profit"]
+    );
+    assert_eq!(v["rows"], 4);
+}
+
+#[test]
+fn form_errors_name_the_column_or_the_category() {
+    let tmp = TempDir::new().unwrap();
+    // Checked before any server is contacted (nothing listens on this port).
+    for command in ["schema", "push"] {
+        let mut cmd = pushdata(tmp.path());
+        cmd.arg(command).arg(sales());
+        if command == "push" {
+            cmd.args(["--url", "http://127.0.0.1:9/MicroStrategyLibrary"]);
+        }
+        assert_error(
+            cmd.args(["--form", "Category:ID=Nope"]),
+            &["form Category:ID", "\"Nope\"", "no column"],
+        );
+    }
+    assert_error(
+        pushdata(tmp.path()).arg("schema").arg(sales()).args([
+            "--form",
+            "A:ID=Cost",
+            "--form",
+            "B:DESC=sales.Cost",
+        ]),
+        &["\"Cost\"", "two forms", "form A:ID", "form B:DESC"],
+    );
+    assert_error(
+        pushdata(tmp.path()).arg("schema").arg(sales()).args([
+            "--form",
+            "A:ID=Cost",
+            "--metric",
+            "Cost",
+        ]),
+        &["\"Cost\"", "both an attribute and a metric"],
+    );
+    assert_error(
+        pushdata(tmp.path()).arg("schema").arg(sales()).args([
+            "--form",
+            "A:ID=Cost",
+            "--form",
+            "A:ID=Profit",
+        ]),
+        &[
+            "attribute \"A\", form ID",
+            "two columns",
+            "\"Cost\"",
+            "\"Profit\"",
+        ],
+    );
+    for (value, needles) in [
+        (
+            "Geo:LATITUDE=Cost",
+            ["LATITUDE", "expected one of ID, DESC"],
+        ),
+        (
+            "Category=Cost",
+            ["Category=Cost", "ATTRIBUTE:CATEGORY=COLUMN"],
+        ),
+    ] {
+        let out = pushdata(tmp.path())
+            .arg("schema")
+            .arg(sales())
+            .args(["--form", value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{value}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with("error: invalid value"), "{stderr}");
+        for needle in needles {
+            assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+        }
+    }
 }
 
 #[test]

@@ -18,7 +18,7 @@ pub(crate) fn run(args: SchemaArgs) -> Result<()> {
     let schemas: Vec<TableSchema> = inputs.iter().map(|i| i.table_schema()).collect();
     let model = infer_model(&dataset, &schemas, &model_options(&args.model))?;
     if args.json {
-        output::print_json(&model.to_dataset_model())
+        output::print_json(&output::SchemaJson::new(&model))
     } else {
         output::print_model(&model, &inputs)
     }

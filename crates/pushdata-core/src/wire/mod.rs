@@ -38,7 +38,7 @@ pub use model::{
     CreateModelResponse, DatasetModel, ModelAttribute, ModelForm, ModelMetric, TableDefinition,
 };
 pub use names::{FORBIDDEN_CHARS, MAX_NAME_CHARS, NameError, position_by_name, validate_name};
-pub use types::{DataType, LoginMode, Orientation, UnknownVariant, UpdatePolicy};
+pub use types::{DataType, FormCategory, LoginMode, Orientation, UnknownVariant, UpdatePolicy};
 pub use upload::{
     ChunkBody, ChunkBodyWriter, ChunkIndex, ChunkRequest, PublishState, PublishStatus,
     PublishedTable, UploadSessionRequest, UploadSessionResponse, UploadSessionTable,

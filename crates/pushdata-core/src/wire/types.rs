@@ -172,6 +172,24 @@ lenient_enum! {
     }
 }
 
+lenient_enum! {
+    /// The category of an attribute form (`attributeForms[].category`), as the Push Data API
+    /// documents it: "Valid attribute forms are ID or DESC; longitude and latitude attribute
+    /// forms are not supported". Parsed in any case, written upper case.
+    ///
+    /// ```
+    /// use pushdata_core::wire::FormCategory;
+    /// assert_eq!("desc".parse::<FormCategory>().unwrap(), FormCategory::Desc);
+    /// assert!("LATITUDE".parse::<FormCategory>().is_err());
+    /// ```
+    FormCategory, "form category" {
+        /// The form that identifies an element; its columns are the row key.
+        Id => "ID",
+        /// The description of an element.
+        Desc => "DESC",
+    }
+}
+
 impl Default for Orientation {
     /// The API's default when a session does not name one.
     fn default() -> Self {
