@@ -11,8 +11,8 @@ use futures::{StreamExt, TryStreamExt};
 use pushdata_core::veracity::Client;
 use pushdata_core::veracity::wire::QueryRequest;
 
-use super::push::TransferError;
 use super::schema::{SchemaColumn, arrow_schema};
+use super::transfer_error::TransferError;
 
 /// Rows per query page unless [`VeracityPull::with_page_size`] says otherwise.
 pub const DEFAULT_QUERY_PAGE_SIZE: u64 = 1000;
