@@ -136,6 +136,33 @@ struct Settings {
 /// [`VeracityEvent`] for the schema made, the job registered, every part appended (bytes
 /// and rows so far), the flush, the start, every status poll and the completion.
 ///
+/// ```no_run
+/// use pushdata_arrow::veracity::{TransferError, VeracityEvent, VeracityPush};
+///
+/// # async fn run(client: pushdata_core::veracity::Client) -> Result<(), TransferError> {
+/// let pushed = VeracityPush::create(client, "Wind")
+///     .with_parquet("data/wind.parquet")
+///     .with_progress(|event| {
+///         if let VeracityEvent::PartAppended { rows, total_bytes, .. } = event {
+///             eprintln!("{rows} rows, {total_bytes} bytes uploaded");
+///         }
+///     })
+///     .with_stop_signal(async {
+///         let _ = tokio::signal::ctrl_c().await;
+///     })
+///     .await;
+/// match pushed {
+///     Ok(report) => println!("job {} completed", report.job_id),
+///     Err(TransferError::Stopped { job_id, .. }) => {
+///         eprintln!("stopped; nothing applied, job {job_id:?} left unstarted");
+///     }
+///     Err(e) if e.may_still_apply() => eprintln!("job {:?} may still complete", e.job_id()),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
 /// # Memory
 ///
 /// An encoding thread cuts the CSV file into parts of `part_bytes` (default
@@ -446,6 +473,7 @@ impl<D> VeracityPush<D> {
     ) -> Result<(CsvSummary, wire::JobStatus), TransferError> {
         let job_id = &ingest.job_id;
         self.stage.job_registered(job_id);
+        tracing::info!(table = %self.table, job_id, "veracity job registered");
         (self.progress)(VeracityEvent::JobRegistered {
             job_id: job_id.clone(),
         });
@@ -467,6 +495,7 @@ impl<D> VeracityPush<D> {
                 .start_job(job_id)
                 .await
                 .map_err(self.service("start job"))?;
+            tracing::info!(table = %self.table, job_id, "veracity job started");
             (self.progress)(VeracityEvent::JobStarted {
                 job_id: job_id.clone(),
             });
@@ -497,6 +526,14 @@ impl<D> VeracityPush<D> {
             .take();
         let outcome = until_stopped(work, stop).await;
         let report = self.stage.conclude(&self.table, outcome)?;
+        tracing::info!(
+            table = %self.table,
+            job_id = %report.job_id,
+            dataset_id = %report.dataset_id,
+            rows = report.rows,
+            bytes = report.bytes,
+            "veracity push completed"
+        );
         (self.progress)(VeracityEvent::Completed {
             job_id: report.job_id.clone(),
             dataset_id: report.dataset_id.clone(),

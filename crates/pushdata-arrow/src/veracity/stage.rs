@@ -82,7 +82,7 @@ impl Stage {
             }
             Some(Err(e)) => e,
         };
-        tracing::warn!(error = %error, "veracity push ended");
+        tracing::debug!(error = %error, "veracity push ended");
         Err(error)
     }
 }
