@@ -55,25 +55,21 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
+        Self::with(total_rows, bar, true)
+    }
+
+    /// Nothing shown (`--json`, or no terminal for a command without plain lines).
+    pub(crate) fn hidden() -> Self {
+        Self::with(0, None, false)
+    }
+
+    fn with(total_rows: u64, bar: Option<ProgressBar>, lines: bool) -> Self {
         Progress {
             inner: Arc::new(Inner {
                 total_rows,
                 started: Instant::now(),
                 bar,
-                lines: true,
-                state: Mutex::new(State::default()),
-            }),
-        }
-    }
-
-    /// Nothing shown (`--json`, or no terminal for a command without plain lines).
-    pub(crate) fn hidden() -> Self {
-        Progress {
-            inner: Arc::new(Inner {
-                total_rows: 0,
-                started: Instant::now(),
-                bar: None,
-                lines: false,
+                lines,
                 state: Mutex::new(State::default()),
             }),
         }

@@ -84,15 +84,11 @@ impl VeracityPull {
         let columns = match (&self.columns, &self.schema_id) {
             (Some(columns), _) => columns.clone(),
             (None, Some(id)) => {
-                let schema =
-                    self.client
-                        .schema(id)
-                        .await
-                        .map_err(|source| TransferError::Service {
-                            table: self.table(),
-                            step: "fetch schema",
-                            source: Box::new(source),
-                        })?;
+                let schema = self
+                    .client
+                    .schema(id)
+                    .await
+                    .map_err(TransferError::service(&self.table(), "fetch schema"))?;
                 let version = schema
                     .current_version()
                     .ok_or_else(|| TransferError::Config(format!("schema {id} has no version")))?;
@@ -147,11 +143,7 @@ impl VeracityPull {
             .client
             .query(&self.dataset_id, &request)
             .await
-            .map_err(|source| TransferError::Service {
-                table: self.table(),
-                step: "query",
-                source: Box::new(source),
-            })?;
+            .map_err(TransferError::service(&self.table(), "query"))?;
         let decode = |source| TransferError::Decode {
             table: self.table(),
             page,

@@ -411,13 +411,8 @@ impl<D> VeracityPush<D> {
     fn service(
         &self,
         step: &'static str,
-    ) -> impl Fn(pushdata_core::veracity::Error) -> TransferError {
-        let table = self.table.clone();
-        move |source| TransferError::Service {
-            table: table.clone(),
-            step,
-            source: Box::new(source),
-        }
+    ) -> impl Fn(pushdata_core::veracity::Error) -> TransferError + use<D> {
+        TransferError::service(&self.table, step)
     }
 
     fn check(&self) -> impl Fn(VeracityError) -> TransferError {

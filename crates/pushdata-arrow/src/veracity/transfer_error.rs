@@ -152,6 +152,19 @@ pub enum TransferError {
 }
 
 impl TransferError {
+    /// The error of a failed service call in step `step` of table `table`.
+    pub(super) fn service(
+        table: &str,
+        step: &'static str,
+    ) -> impl Fn(pushdata_core::veracity::Error) -> TransferError + use<> {
+        let table = table.to_string();
+        move |source| TransferError::Service {
+            table: table.clone(),
+            step,
+            source: Box::new(source),
+        }
+    }
+
     /// The ingest job the error concerns, if a job was registered: the one left unstarted,
     /// stopped, or failed.
     pub fn job_id(&self) -> Option<&str> {

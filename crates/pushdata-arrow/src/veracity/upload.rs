@@ -33,13 +33,8 @@ impl FileUpload<'_> {
     fn service(
         &self,
         step: &'static str,
-    ) -> impl Fn(pushdata_core::veracity::Error) -> TransferError {
-        let table = self.table.to_string();
-        move |source| TransferError::Service {
-            table: table.clone(),
-            step,
-            source: Box::new(source),
-        }
+    ) -> impl Fn(pushdata_core::veracity::Error) -> TransferError + use<> {
+        TransferError::service(self.table, step)
     }
 
     /// Create the job's file, append the table's parts as they are encoded, flush.
