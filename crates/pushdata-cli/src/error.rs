@@ -59,6 +59,11 @@ pub(crate) enum CliError {
     #[error("interrupted: {0}")]
     InterruptedAfterPublish(#[source] pushdata_arrow::Error),
 
+    /// Ctrl-C stopped a Veracity push: before its job was started (nothing was applied; the
+    /// job is named, left unstarted) or after (the job may still complete).
+    #[error("interrupted: {0}")]
+    VeracityInterrupted(#[source] pushdata_arrow::veracity::TransferError),
+
     /// Writing JSON output failed.
     #[error("writing JSON output: {0}")]
     Json(#[from] serde_json::Error),
@@ -66,15 +71,16 @@ pub(crate) enum CliError {
 
 impl CliError {
     /// The process exit code for this error: 2 for usage errors (like clap's), 3 when a
-    /// push requested its publish and cannot tell whether it happened (after a failed wait
-    /// or Ctrl-C), 130 after Ctrl-C otherwise (like a shell; nothing was published), 1
-    /// otherwise (nothing was published).
+    /// push requested its publish (or started its Veracity job) and cannot tell whether it
+    /// happened (after a failed wait or Ctrl-C), 130 after Ctrl-C otherwise (like a shell;
+    /// nothing was published or applied), 1 otherwise (nothing was published or applied).
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
             CliError::InterruptedAfterPublish(_) => 3,
             CliError::Arrow(e) if e.is_publish_outcome_unknown() => 3,
-            CliError::Interrupted(_) => 130,
+            CliError::Veracity(e) | CliError::VeracityInterrupted(e) if e.may_still_apply() => 3,
+            CliError::Interrupted(_) | CliError::VeracityInterrupted(_) => 130,
             _ => 1,
         }
     }
@@ -113,5 +119,23 @@ mod tests {
         };
         assert_eq!(CliError::Arrow(unknown).exit_code(), 3);
         assert_eq!(CliError::Interrupted("x").exit_code(), 130);
+    }
+
+    #[test]
+    fn a_veracity_stop_exits_130_before_the_start_and_3_after() {
+        use pushdata_arrow::veracity::TransferError;
+        let before = CliError::VeracityInterrupted(TransferError::Stopped {
+            table: "t".into(),
+            job_id: Some("J".into()),
+            schema_id: None,
+        });
+        assert_eq!(before.exit_code(), 130);
+        assert!(before.one_line().contains("job J"), "{}", before.one_line());
+        let after = CliError::VeracityInterrupted(TransferError::StoppedAfterStart {
+            table: "t".into(),
+            job_id: "J".into(),
+        });
+        assert_eq!(after.exit_code(), 3);
+        assert!(after.one_line().contains("may still complete"));
     }
 }

@@ -1,5 +1,6 @@
 //! Push progress on stderr: an indicatif bar (rows, MB/s) on a terminal, plain lines
-//! otherwise. Fed by the push pipeline's progress events.
+//! otherwise (`push`) or nothing (`veracity push`, and with `--json`). Fed by the push
+//! pipeline's progress events, or a Veracity push's.
 
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
@@ -7,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pushdata_arrow::ProgressEvent;
+use pushdata_arrow::veracity::VeracityEvent;
 
 use crate::output::{human_bytes, rate};
 
@@ -23,6 +25,8 @@ struct Inner {
     total_rows: u64,
     started: Instant,
     bar: Option<ProgressBar>,
+    /// Without a bar: print plain lines (else show nothing).
+    lines: bool,
     state: Mutex<State>,
 }
 
@@ -38,7 +42,7 @@ impl Progress {
     /// A bar when stderr is a terminal, plain lines otherwise. `total_rows` is the number of
     /// rows about to be pushed (from the Parquet footers).
     pub(crate) fn new(total_rows: u64) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = Self::bar_possible().then(|| {
             let bar = ProgressBar::with_draw_target(
                 Some(total_rows),
                 ProgressDrawTarget::stderr_with_hz(10),
@@ -51,14 +55,29 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
+        Self::with(total_rows, bar, true)
+    }
+
+    /// Nothing shown (`--json`, or no terminal for a command without plain lines).
+    pub(crate) fn hidden() -> Self {
+        Self::with(0, None, false)
+    }
+
+    fn with(total_rows: u64, bar: Option<ProgressBar>, lines: bool) -> Self {
         Progress {
             inner: Arc::new(Inner {
                 total_rows,
                 started: Instant::now(),
                 bar,
+                lines,
                 state: Mutex::new(State::default()),
             }),
         }
+    }
+
+    /// Whether stderr is a terminal, where a bar is drawn.
+    pub(crate) fn bar_possible() -> bool {
+        std::io::stderr().is_terminal()
     }
 
     /// Show one event of the push pipeline.
@@ -98,14 +117,51 @@ impl Progress {
         }
     }
 
+    /// Show one event of a Veracity push.
+    pub(crate) fn veracity_event(&self, event: &VeracityEvent) {
+        match event {
+            VeracityEvent::SchemaCreated { schema_id, .. } => {
+                self.step(&format!("schema {schema_id} created"));
+            }
+            VeracityEvent::JobRegistered { job_id } => {
+                self.step(&format!("job {job_id} registered; uploading"));
+            }
+            VeracityEvent::PartAppended {
+                part,
+                total_bytes,
+                rows,
+                ..
+            } => self.uploaded(*rows, *total_bytes, *part, "part"),
+            VeracityEvent::Flushed { bytes, .. } => {
+                self.step(&format!("file flushed ({})", human_bytes(*bytes as f64)));
+            }
+            VeracityEvent::JobStarted { job_id } => self.step(&format!("job {job_id} started")),
+            VeracityEvent::JobPolled { job_id, status } => {
+                self.step(&format!("job {job_id}: {status}"));
+            }
+            VeracityEvent::Completed { .. } => self.step("completed"),
+            _ => {}
+        }
+    }
+
     /// Account for a chunk that reached the server.
     fn chunk_sent(&self, table: &str, rows: u64, bytes: u64) {
+        let (rows, bytes, chunks) = match self.inner.state.lock() {
+            Ok(state) => (state.rows + rows, state.bytes + bytes, state.chunks + 1),
+            Err(_) => return,
+        };
+        self.uploaded(rows, bytes, chunks, &format!("chunk of table {table}"));
+    }
+
+    /// Show the totals that reached the server: `rows`, `bytes` in `chunks` (the last one
+    /// a `what`).
+    fn uploaded(&self, rows: u64, bytes: u64, chunks: u64, what: &str) {
         let Ok(mut state) = self.inner.state.lock() else {
             return;
         };
-        state.rows += rows;
-        state.bytes += bytes;
-        state.chunks += 1;
+        state.rows = rows;
+        state.bytes = bytes;
+        state.chunks = chunks;
         let secs = self.inner.started.elapsed().as_secs_f64();
         let speed = format!("{}/s", human_bytes(rate(state.bytes, secs)));
         match &self.inner.bar {
@@ -113,13 +169,13 @@ impl Progress {
                 bar.set_position(state.rows);
                 bar.set_prefix(speed);
             }
-            None => {
+            None if self.inner.lines => {
                 let due = state.last_line.is_none_or(|t| t.elapsed() >= LINE_INTERVAL)
                     || state.rows >= self.inner.total_rows;
                 if due {
                     state.last_line = Some(Instant::now());
                     eprintln!(
-                        "progress: {}/{} rows, {} chunk{} ({}), {speed}; last chunk of table {table}",
+                        "progress: {}/{} rows, {} chunk{} ({}), {speed}; last {what}",
                         state.rows,
                         self.inner.total_rows,
                         state.chunks,
@@ -128,6 +184,7 @@ impl Progress {
                     );
                 }
             }
+            None => {}
         }
     }
 
@@ -135,7 +192,8 @@ impl Progress {
     fn step(&self, text: &str) {
         match &self.inner.bar {
             Some(bar) => bar.set_message(text.to_string()),
-            None => eprintln!("progress: {text}"),
+            None if self.inner.lines => eprintln!("progress: {text}"),
+            None => {}
         }
     }
 

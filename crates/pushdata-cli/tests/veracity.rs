@@ -421,3 +421,177 @@ fn url_and_credentials_from_the_environment_and_the_data_dir_lock() {
         .code(1)
         .stderr(predicate::str::contains("in use"));
 }
+
+/// A Parquet file of `n` (Id, Name, Speed) rows, ids 0..n.
+fn big_wind(path: &Path, n: i64) {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Id", DataType::Int64, false),
+        Field::new("Name", DataType::Utf8, true),
+        Field::new("Speed", DataType::Float64, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int64Array::from_iter_values(0..n)),
+            Arc::new(StringArray::from_iter_values(
+                (0..n).map(|i| format!("n{i}")),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                (0..n).map(|i| i as f64 * 0.25),
+            )),
+        ],
+    )
+    .unwrap();
+    let mut writer =
+        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_before_the_job_starts_applies_nothing_and_names_the_job() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    wind(&dir.join("wind.parquet"), &[1, 2], &["1.0", "2.0"], false);
+    let created = run_json(
+        dir,
+        &[
+            "push",
+            "wind.parquet",
+            "--workspace",
+            WS,
+            "--create",
+            "Wind",
+            "--key",
+            "Id",
+        ],
+    );
+    let dataset = text(&created, "datasetId");
+    let schema = text(&created, "schemaId");
+    big_wind(&dir.join("big.parquet"), 1_000_000);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pushdata"))
+        .current_dir(dir)
+        .args(["veracity", "push", "big.parquet", "--workspace", WS])
+        .args([
+            "--dataset-id",
+            &dataset,
+            "--operation",
+            "upsert",
+            "--key",
+            "Id",
+        ])
+        .env("RUST_LOG", "pushdata_arrow=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The library logs the registered job; the upload of the 1M rows follows.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut registered = String::new();
+    while !registered.contains("veracity job registered") {
+        registered.clear();
+        assert!(stderr.read_line(&mut registered).unwrap() > 0, "no job");
+    }
+    let job_id = registered
+        .split_once("job_id=")
+        .unwrap()
+        .1
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(130), "{registered}{rest}");
+    let errors: Vec<&str> = rest.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{rest}");
+    let error = errors[0];
+    assert!(error.starts_with("error: interrupted: "), "{error}");
+    assert!(
+        error.contains(&format!("stopped before job {job_id} was started")),
+        "{error}"
+    );
+    assert!(error.contains("nothing was applied"), "{error}");
+    assert!(!rest.contains("panicked"), "{rest}");
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert!(stdout.is_empty(), "{stdout}");
+
+    // The dataset still has its 2 rows.
+    let pulled = run_json(
+        dir,
+        &[
+            "pull",
+            &dataset,
+            "--workspace",
+            WS,
+            "--schema-id",
+            &schema,
+            "-o",
+            "after.parquet",
+        ],
+    );
+    assert_eq!(pulled["rows"], 2, "{pulled}");
+}
+
+/// `pushdata veracity ARGS` on a pseudo-terminal (util-linux `script`), in `cwd`: its
+/// output (stderr and stdout), or `None` where `script` is not available.
+#[cfg(unix)]
+fn on_a_terminal(cwd: &Path, args: &str) -> Option<String> {
+    let probe = std::process::Command::new("script")
+        .arg("--version")
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: util-linux `script` is not available to give the command a terminal");
+        return None;
+    }
+    let command = format!("{} veracity {args}", env!("CARGO_BIN_EXE_pushdata"));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(cwd)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(unix)]
+#[test]
+fn a_terminal_gets_a_progress_bar_unless_json() {
+    let tmp = TempDir::new().unwrap();
+    let file = sales();
+    let push = format!(
+        "push {} --workspace {WS} --create Sales --key Year --key Category_ID",
+        file.display()
+    );
+    let Some(shown) = on_a_terminal(tmp.path(), &push) else {
+        return;
+    };
+    // The bar's frames: rows of the footer's total, the rate, the last step.
+    assert!(shown.contains("4/4 rows"), "{shown}");
+    assert!(shown.contains("completed"), "{shown}");
+    assert!(shown.contains("pushed 4 rows to dataset"), "{shown}");
+    let Some(json) = on_a_terminal(tmp.path(), &format!("{push} --json")) else {
+        return;
+    };
+    assert!(!json.contains(" rows "), "no bar with --json: {json}");
+    let line = json.lines().find(|l| l.starts_with('{')).unwrap();
+    let value: Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(value["rows"], 4, "{value}");
+}

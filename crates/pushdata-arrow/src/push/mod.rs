@@ -4,7 +4,7 @@ mod cleanup;
 mod multi;
 mod options;
 mod pipeline;
-mod progress;
+pub(crate) mod progress;
 mod report;
 mod single;
 
@@ -417,10 +417,9 @@ impl<D> Push<D> {
     }
 
     /// Send every progress event to `tx` (events are dropped once the receiver is gone).
-    pub fn with_progress_channel(self, tx: mpsc::UnboundedSender<ProgressEvent>) -> Self {
-        self.with_progress(move |e| {
-            let _ = tx.send(e);
-        })
+    pub fn with_progress_channel(mut self, tx: mpsc::UnboundedSender<ProgressEvent>) -> Self {
+        self.progress = progress::channel(tx);
+        self
     }
 }
 

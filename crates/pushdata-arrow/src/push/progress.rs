@@ -3,6 +3,8 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use tokio::sync::mpsc::UnboundedSender;
+
 /// Something that happened during a push. Row counts are cumulative per table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -83,9 +85,21 @@ pub enum ProgressEvent {
     },
 }
 
-/// Where progress events go.
-pub(crate) type ProgressSink = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+/// Where the progress events of an operation go (this push's [`ProgressEvent`]s, a
+/// Veracity push's events).
+pub(crate) type Sink<E> = Arc<dyn Fn(E) + Send + Sync>;
 
-pub(crate) fn noop() -> ProgressSink {
+/// Where progress events of a push go.
+pub(crate) type ProgressSink = Sink<ProgressEvent>;
+
+/// A sink that drops every event.
+pub(crate) fn noop<E>() -> Sink<E> {
     Arc::new(|_| {})
+}
+
+/// A sink that sends every event to `tx` (dropped once the receiver is gone).
+pub(crate) fn channel<E: Send + 'static>(tx: UnboundedSender<E>) -> Sink<E> {
+    Arc::new(move |e| {
+        let _ = tx.send(e);
+    })
 }

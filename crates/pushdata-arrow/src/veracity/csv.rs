@@ -173,6 +173,15 @@ impl CsvParts {
         batch: &RecordBatch,
         mut emit: impl FnMut(Bytes) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.push_counted(batch, |part, _| emit(part))
+    }
+
+    /// [`push`](CsvParts::push), with each part's number of rows given to `emit`.
+    pub(crate) fn push_counted<E: From<VeracityError>>(
+        &mut self,
+        batch: &RecordBatch,
+        mut emit: impl FnMut(Bytes, u64) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.check_schema(batch)?;
         let n = batch.num_rows();
         if n > 0 {
@@ -190,8 +199,16 @@ impl CsvParts {
     /// Encode what is queued and emit the last part (a file without rows is one part, its
     /// header).
     pub fn finish<E: From<VeracityError>>(
-        mut self,
+        self,
         mut emit: impl FnMut(Bytes) -> Result<(), E>,
+    ) -> Result<CsvSummary, E> {
+        self.finish_counted(|part, _| emit(part))
+    }
+
+    /// [`finish`](CsvParts::finish), with each part's number of rows given to `emit`.
+    pub(crate) fn finish_counted<E: From<VeracityError>>(
+        mut self,
+        mut emit: impl FnMut(Bytes, u64) -> Result<(), E>,
     ) -> Result<CsvSummary, E> {
         self.encode_queued(true, &mut emit)?;
         if self.part_rows > 0 || self.parts == 0 {
@@ -254,7 +271,7 @@ impl CsvParts {
     fn encode_queued<E: From<VeracityError>>(
         &mut self,
         all: bool,
-        emit: &mut impl FnMut(Bytes) -> Result<(), E>,
+        emit: &mut impl FnMut(Bytes, u64) -> Result<(), E>,
     ) -> Result<(), E> {
         use rayon::prelude::*;
         while self.queued_rows > 0 {
@@ -319,7 +336,7 @@ impl CsvParts {
     fn accept<E: From<VeracityError>>(
         &mut self,
         piece: &Piece,
-        emit: &mut impl FnMut(Bytes) -> Result<(), E>,
+        emit: &mut impl FnMut(Bytes, u64) -> Result<(), E>,
     ) -> Result<(), E> {
         let (bytes, ends) = (&piece.bytes, &piece.ends);
         // Row index (into `ends`) and byte offset of the next row to copy.
@@ -352,13 +369,13 @@ impl CsvParts {
         Ok(())
     }
 
-    fn flush<E>(&mut self, emit: &mut impl FnMut(Bytes) -> Result<(), E>) -> Result<(), E> {
+    fn flush<E>(&mut self, emit: &mut impl FnMut(Bytes, u64) -> Result<(), E>) -> Result<(), E> {
         let part = std::mem::take(&mut self.part);
         self.parts += 1;
         self.bytes_out += part.len() as u64;
         self.rows_out += self.part_rows;
-        self.part_rows = 0;
-        emit(Bytes::from(part))
+        let rows = std::mem::take(&mut self.part_rows);
+        emit(Bytes::from(part), rows)
     }
 }
 

@@ -15,7 +15,9 @@
 //!   operations (Upsert and Delete need key columns, Append a schema without keys) and of
 //!   the file's columns against the schema's;
 //! - [`VeracityPush`]: a Parquet file or batches into a new or existing dataset, encoded
-//!   while uploaded, then the job started and waited for ([`VeracityPushReport`]);
+//!   while uploaded, then the job started and waited for ([`VeracityPushReport`]), with
+//!   progress events ([`VeracityEvent`]) and a stop signal; a failure or a stop before the
+//!   start applies nothing and names the job it left unstarted ([`TransferError`]);
 //! - [`VeracityPull`]: a dataset back as Arrow batches, page by page.
 //!
 //! # Type mapping
@@ -83,17 +85,23 @@
 
 mod csv;
 mod error;
+mod progress;
 mod pull;
 mod push;
 mod rules;
 mod schema;
+mod stage;
+mod transfer_error;
+mod upload;
 
 pub use csv::{CsvParts, CsvSummary, DEFAULT_PART_BYTES};
 pub use error::VeracityError;
+pub use progress::VeracityEvent;
 pub use pull::{DEFAULT_QUERY_PAGE_SIZE, VeracityPull};
 pub use push::{
-    DEFAULT_FILE_NAME, ExistingVeracityDataset, NewVeracityDataset, TransferError, VeracityPush,
+    DEFAULT_FILE_NAME, ExistingVeracityDataset, NewVeracityDataset, VeracityPush,
     VeracityPushReport,
 };
 pub use rules::{Operation, check_file_columns, check_operation, check_upload};
 pub use schema::{ColumnType, SchemaColumn, arrow_schema, schema_columns};
+pub use transfer_error::TransferError;

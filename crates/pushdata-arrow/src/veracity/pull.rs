@@ -11,8 +11,8 @@ use futures::{StreamExt, TryStreamExt};
 use pushdata_core::veracity::Client;
 use pushdata_core::veracity::wire::QueryRequest;
 
-use super::push::TransferError;
 use super::schema::{SchemaColumn, arrow_schema};
+use super::transfer_error::TransferError;
 
 /// Rows per query page unless [`VeracityPull::with_page_size`] says otherwise.
 pub const DEFAULT_QUERY_PAGE_SIZE: u64 = 1000;
@@ -84,15 +84,11 @@ impl VeracityPull {
         let columns = match (&self.columns, &self.schema_id) {
             (Some(columns), _) => columns.clone(),
             (None, Some(id)) => {
-                let schema =
-                    self.client
-                        .schema(id)
-                        .await
-                        .map_err(|source| TransferError::Service {
-                            table: self.table(),
-                            step: "fetch schema",
-                            source: Box::new(source),
-                        })?;
+                let schema = self
+                    .client
+                    .schema(id)
+                    .await
+                    .map_err(TransferError::service(&self.table(), "fetch schema"))?;
                 let version = schema
                     .current_version()
                     .ok_or_else(|| TransferError::Config(format!("schema {id} has no version")))?;
@@ -147,11 +143,7 @@ impl VeracityPull {
             .client
             .query(&self.dataset_id, &request)
             .await
-            .map_err(|source| TransferError::Service {
-                table: self.table(),
-                step: "query",
-                source: Box::new(source),
-            })?;
+            .map_err(TransferError::service(&self.table(), "query"))?;
         let decode = |source| TransferError::Decode {
             table: self.table(),
             page,

@@ -1,127 +1,35 @@
 //! [`VeracityPush`]: an Arrow table (Parquet file, batch iterator or stream) into a Veracity
 //! dataset, as one ingest job whose CSV file is encoded while it is uploaded.
 
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use bytes::Bytes;
 use futures::future::BoxFuture;
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use pushdata_core::veracity::wire::{
     self, AddSchemaRequest, CreateDatasetRequest, FileOperation, IngestFile, IngestResponse,
     JobState, UpdateDatasetRequest,
 };
-use pushdata_core::veracity::{Client, DataLakeUpload, JobWait};
+use pushdata_core::veracity::{Client, JobWait};
 use tokio::sync::mpsc;
 
 use super::csv::{CsvParts, CsvSummary, DEFAULT_PART_BYTES};
 use super::error::VeracityError;
+use super::progress::VeracityEvent;
 use super::rules::{Operation, check_operation, check_upload};
 use super::schema::{SchemaColumn, schema_columns};
+use super::stage::{Stage, until_stopped};
+use super::transfer_error::TransferError;
+use super::upload::FileUpload;
+use crate::push::progress::{self, Sink};
 use crate::source::{BatchItem, BatchIter, DEFAULT_BATCH_ROWS, ReadOptions, Source, TableReader};
 
 /// The name of the CSV file uploaded for a job.
 pub const DEFAULT_FILE_NAME: &str = "ImportData.csv";
-
-/// What can go wrong in a Veracity push or pull. Every variant names the table (the input's
-/// name, or `dataset <id>` for a pull) and keeps the lower-level error as its source.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TransferError {
-    /// The table does not fit the dataset: a type without a Veracity type, an operation the
-    /// schema's keys forbid, a column the schema lacks, a value the CSV cannot hold.
-    #[error("table {table:?}: {source}")]
-    Check {
-        /// The table.
-        table: String,
-        /// What is wrong, naming the column (and row, for values).
-        #[source]
-        source: VeracityError,
-    },
-
-    /// Reading the input (Parquet file, batch iterator or stream) failed.
-    #[error("{source}")]
-    Source {
-        /// The table.
-        table: String,
-        /// The reader's error (naming the table and file).
-        #[source]
-        source: Box<crate::Error>,
-    },
-
-    /// A call to the service failed; for a failed job, the error holds the job id and its
-    /// validation messages.
-    #[error("table {table:?}: {step}: {source}")]
-    Service {
-        /// The table.
-        table: String,
-        /// What was being done (`register`, `upload`, `start job`, `job`, `query`, ...).
-        step: &'static str,
-        /// The client's error.
-        #[source]
-        source: Box<pushdata_core::veracity::Error>,
-    },
-
-    /// A key column given with `with_key` that the table does not have.
-    #[error("table {table:?}: key column {column:?} is not a column of the table")]
-    UnknownKey {
-        /// The table.
-        table: String,
-        /// The key column as given.
-        column: String,
-    },
-
-    /// Rows read back from a query do not convert to the dataset's Arrow schema.
-    #[error("table {table:?}, page {page}: rows do not read as the schema's types: {source}")]
-    Decode {
-        /// The table (`dataset <id>`).
-        table: String,
-        /// The 1-based page index.
-        page: u64,
-        /// Arrow's error (naming the column).
-        #[source]
-        source: arrow_schema::ArrowError,
-    },
-
-    /// Writing a Parquet file failed.
-    #[error("table {table:?}: writing Parquet file {path:?}: {source}")]
-    Parquet {
-        /// The table.
-        table: String,
-        /// The file.
-        path: PathBuf,
-        /// The Parquet error.
-        #[source]
-        source: parquet::errors::ParquetError,
-    },
-
-    /// The builder's settings cannot be used (no input, Create on an existing dataset, ...).
-    #[error("veracity push configuration: {0}")]
-    Config(String),
-
-    /// A job that completed without saying which dataset it created.
-    #[error("table {table:?}: job {job_id} completed without a dataset id")]
-    NoDatasetId {
-        /// The table.
-        table: String,
-        /// The job.
-        job_id: String,
-    },
-
-    /// An internal task panicked or was cancelled.
-    #[error("internal: {task}: {source}")]
-    Task {
-        /// The task.
-        task: &'static str,
-        /// The join error.
-        #[source]
-        source: tokio::task::JoinError,
-    },
-}
 
 /// Marker of [`VeracityPush::create`]: the dataset to create.
 #[derive(Debug, Clone)]
@@ -193,14 +101,67 @@ struct Settings {
 ///   [`with_dataset_columns`](VeracityPush::with_dataset_columns)); otherwise the key rules
 ///   are checked against the [`with_key`](VeracityPush::with_key) columns.
 ///
-/// # Failures
+/// # Failures and stops
 ///
-/// Checks that fail before the job is registered leave nothing behind. A failure after it
-/// (encoding a value, an append, the job itself) leaves the registered job unstarted or
-/// failed, and for `create` the schema made for it; a failed job leaves the dataset's
-/// rows unchanged. The error names the table (the Parquet path, the dataset name, or
-/// `dataset <id>`), the column and row when a value is at fault, and for a failed job its
-/// id and validation messages ([`TransferError::Service`] with step `job`).
+/// The job is started only after its whole file was uploaded and flushed, so whatever
+/// fails or stops the push before then leaves the dataset unchanged:
+///
+/// - checks that fail before the job is registered leave nothing behind;
+/// - a failure after it (a value that cannot be encoded, an append that failed after its
+///   retries, the flush) does not start the job and returns
+///   [`TransferError::NothingApplied`], which names the job, left unstarted (its file is
+///   never applied), and keeps what failed as its source;
+/// - [`with_stop_signal`](VeracityPush::with_stop_signal) stops the push: before the start
+///   was requested it returns [`TransferError::Stopped`] naming the job, left unstarted;
+///   after, [`TransferError::StoppedAfterStart`]: the push stops waiting and the job may
+///   still complete. A push whose future is dropped does the same without an error (it
+///   logs what it left);
+/// - a job that fails leaves the dataset's rows unchanged ([`TransferError::Service`] with
+///   step `job`, the job id and its validation messages in the source).
+///
+/// **What cannot be cleaned up.** The Data Workbench API has no call to delete a schema or
+/// to cancel a registered job (see `VERACITY-API.md`: schemas can be added, read, patched,
+/// versioned, activated and locked). A schema `create` made for a dataset that was not
+/// created stays in the workspace, and the errors above name it (`schema_id`) so that it
+/// can be reused with [`with_schema_version`](VeracityPush::with_schema_version) or removed
+/// in the portal; an unstarted job stays registered, its file never applied.
+///
+/// Errors name the table (the Parquet path, the dataset name, or `dataset <id>`), the column
+/// and row when a value is at fault; [`TransferError::job_id`] gives the job.
+///
+/// # Progress
+///
+/// [`with_progress`](VeracityPush::with_progress) or
+/// [`with_progress_channel`](VeracityPush::with_progress_channel) receive a
+/// [`VeracityEvent`] for the schema made, the job registered, every part appended (bytes
+/// and rows so far), the flush, the start, every status poll and the completion.
+///
+/// ```no_run
+/// use pushdata_arrow::veracity::{TransferError, VeracityEvent, VeracityPush};
+///
+/// # async fn run(client: pushdata_core::veracity::Client) -> Result<(), TransferError> {
+/// let pushed = VeracityPush::create(client, "Wind")
+///     .with_parquet("data/wind.parquet")
+///     .with_progress(|event| {
+///         if let VeracityEvent::PartAppended { rows, total_bytes, .. } = event {
+///             eprintln!("{rows} rows, {total_bytes} bytes uploaded");
+///         }
+///     })
+///     .with_stop_signal(async {
+///         let _ = tokio::signal::ctrl_c().await;
+///     })
+///     .await;
+/// match pushed {
+///     Ok(report) => println!("job {} completed", report.job_id),
+///     Err(TransferError::Stopped { job_id, .. }) => {
+///         eprintln!("stopped; nothing applied, job {job_id:?} left unstarted");
+///     }
+///     Err(e) if e.may_still_apply() => eprintln!("job {:?} may still complete", e.job_id()),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 ///
 /// # Memory
 ///
@@ -240,6 +201,11 @@ pub struct VeracityPush<D> {
     /// In a mutex only to keep the builder `Sync` (the push future holds `&self`).
     source: Mutex<Option<Source>>,
     settings: Settings,
+    progress: Sink<VeracityEvent>,
+    /// In a mutex for the same reason as `source`.
+    stop: Mutex<Option<BoxFuture<'static, ()>>>,
+    /// How far the push got on the service.
+    stage: Stage,
 }
 
 impl<D: std::fmt::Debug> std::fmt::Debug for VeracityPush<D> {
@@ -249,6 +215,7 @@ impl<D: std::fmt::Debug> std::fmt::Debug for VeracityPush<D> {
             .field("table", &self.table)
             .field("source", &self.source)
             .field("settings", &self.settings)
+            .field("stage", &self.stage)
             .finish_non_exhaustive()
     }
 }
@@ -327,6 +294,9 @@ impl<D> VeracityPush<D> {
                 wait: JobWait::default(),
                 batch_rows: DEFAULT_BATCH_ROWS,
             },
+            progress: progress::noop(),
+            stop: Mutex::new(None),
+            stage: Stage::default(),
         }
     }
 
@@ -410,16 +380,39 @@ impl<D> VeracityPush<D> {
         self
     }
 
+    /// Call `f` with every [`VeracityEvent`] (from the push's task; keep it quick).
+    pub fn with_progress<F>(mut self, f: F) -> Self
+    where
+        F: Fn(VeracityEvent) + Send + Sync + 'static,
+    {
+        self.progress = Arc::new(f);
+        self
+    }
+
+    /// Send every [`VeracityEvent`] to `tx` (events are dropped once the receiver is gone).
+    pub fn with_progress_channel(mut self, tx: mpsc::UnboundedSender<VeracityEvent>) -> Self {
+        self.progress = progress::channel(tx);
+        self
+    }
+
+    /// Stop the push when `signal` completes (e.g. on Ctrl-C). Stopped before its job was
+    /// started, the push does not start it and returns [`TransferError::Stopped`]: nothing
+    /// was applied to the dataset. Stopped after, it stops waiting and returns
+    /// [`TransferError::StoppedAfterStart`]: the job may still complete. See
+    /// [failures and stops](VeracityPush#failures-and-stops).
+    pub fn with_stop_signal<F>(self, signal: F) -> Self
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        *self.stop.lock().unwrap_or_else(PoisonError::into_inner) = Some(signal.boxed());
+        self
+    }
+
     fn service(
         &self,
         step: &'static str,
-    ) -> impl Fn(pushdata_core::veracity::Error) -> TransferError {
-        let table = self.table.clone();
-        move |source| TransferError::Service {
-            table: table.clone(),
-            step,
-            source: Box::new(source),
-        }
+    ) -> impl Fn(pushdata_core::veracity::Error) -> TransferError + use<D> {
+        TransferError::service(&self.table, step)
     }
 
     fn check(&self) -> impl Fn(VeracityError) -> TransferError {
@@ -431,12 +424,12 @@ impl<D> VeracityPush<D> {
     }
 
     /// Open the input: its schema, its reader, and the file's columns with the keys marked.
-    async fn open(&mut self) -> Result<(TableReader, CsvParts, Vec<SchemaColumn>), TransferError> {
+    async fn open(&self) -> Result<(TableReader, CsvParts, Vec<SchemaColumn>), TransferError> {
         let source = self
             .source
-            .get_mut()
-            .ok()
-            .and_then(Option::take)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
             .ok_or_else(|| TransferError::Config("no input table given".into()))?;
         let options = ReadOptions {
             batch_rows: self.settings.batch_rows,
@@ -473,110 +466,74 @@ impl<D> VeracityPush<D> {
         reader: TableReader,
         parts: CsvParts,
     ) -> Result<(CsvSummary, wire::JobStatus), TransferError> {
-        let mut upload =
-            DataLakeUpload::create(&self.client, &ingest.sas_token, &self.settings.file_name)
-                .await
-                .map_err(self.service("create file"))?;
-        let (tx, mut rx) = mpsc::channel::<Bytes>(1);
-        let table = self.table.clone();
-        let encoder = tokio::task::spawn_blocking(move || encode(&table, reader, parts, tx));
-        let mut appended: Result<(), TransferError> = Ok(());
-        while let Some(part) = rx.recv().await {
-            if let Err(e) = upload.append(part).await {
-                appended = Err(self.service("append")(e));
-                break;
-            }
+        let job_id = &ingest.job_id;
+        self.stage.job_registered(job_id);
+        tracing::info!(table = %self.table, job_id, "veracity job registered");
+        (self.progress)(VeracityEvent::JobRegistered {
+            job_id: job_id.clone(),
+        });
+        let summary = FileUpload {
+            client: &self.client,
+            table: &self.table,
+            file_name: &self.settings.file_name,
+            starts_at_flush: self.settings.start_automatically,
+            stage: &self.stage,
+            progress: &self.progress,
         }
-        drop(rx);
-        let encoded = encoder.await.map_err(|source| TransferError::Task {
-            task: "encoding CSV parts",
-            source,
-        })?;
-        appended?;
-        let summary = encoded?;
-        upload.flush().await.map_err(self.service("flush"))?;
-        let status = self.run_job(&ingest.job_id).await?;
-        Ok((summary, status))
-    }
-
-    async fn run_job(&self, job_id: &str) -> Result<wire::JobStatus, TransferError> {
+        .run(ingest, reader, parts)
+        .await?;
         if !self.settings.start_automatically {
+            // A stop signalled by now wins: the start is not requested.
+            tokio::task::yield_now().await;
+            self.stage.start_requested();
             self.client
                 .start_job(job_id)
                 .await
                 .map_err(self.service("start job"))?;
-        }
-        self.client
-            .wait_for_job(job_id, &self.settings.wait)
-            .await
-            .map_err(self.service("job"))
-    }
-}
-
-/// Read the table and encode it into parts sent to the uploader (on a blocking thread). An
-/// uploader that stopped ends the encoding quietly: its own error is the one reported.
-fn encode(
-    table: &str,
-    reader: TableReader,
-    mut parts: CsvParts,
-    tx: mpsc::Sender<Bytes>,
-) -> Result<CsvSummary, TransferError> {
-    let mut failure: Option<TransferError> = None;
-    let mut send = |part: Bytes| -> Result<(), Failure> {
-        tx.blocking_send(part)
-            .map_err(|_| Failure::Other(crate::Error::UploaderStopped))
-    };
-    let read = reader.read(table, &mut |batch| {
-        parts.push(&batch, &mut send).map_err(|e| match e {
-            Failure::Check(source) => {
-                failure = Some(TransferError::Check {
-                    table: table.to_string(),
-                    source,
-                });
-                crate::Error::Interrupted
-            }
-            Failure::Other(e) => e,
-        })
-    });
-    if let Some(f) = failure {
-        return Err(f);
-    }
-    match read {
-        Err(crate::Error::UploaderStopped) => return Ok(CsvSummary::default()),
-        Err(source) => {
-            return Err(TransferError::Source {
-                table: table.to_string(),
-                source: Box::new(source),
+            tracing::info!(table = %self.table, job_id, "veracity job started");
+            (self.progress)(VeracityEvent::JobStarted {
+                job_id: job_id.clone(),
             });
         }
-        Ok(()) => {}
+        let status = self
+            .client
+            .wait_for_job_with(job_id, &self.settings.wait, |status| {
+                (self.progress)(VeracityEvent::JobPolled {
+                    job_id: job_id.clone(),
+                    status: status.status.clone(),
+                });
+            })
+            .await
+            .map_err(self.service("job"))?;
+        Ok((summary, status))
     }
-    match parts.finish(&mut send) {
-        Ok(summary) => Ok(summary),
-        Err(Failure::Check(source)) => Err(TransferError::Check {
-            table: table.to_string(),
-            source,
-        }),
-        Err(Failure::Other(_)) => Ok(CsvSummary::default()),
-    }
-}
 
-/// An encoding step's failure: the CSV encoder's, or the reader's / uploader's.
-#[derive(Debug)]
-enum Failure {
-    Check(VeracityError),
-    Other(crate::Error),
-}
-
-impl From<VeracityError> for Failure {
-    fn from(e: VeracityError) -> Self {
-        Failure::Check(e)
-    }
-}
-
-impl From<crate::Error> for Failure {
-    fn from(e: crate::Error) -> Self {
-        Failure::Other(e)
+    /// Run `work` until it ends or the stop signal completes, and make the push's outcome
+    /// of it (see [failures and stops](VeracityPush#failures-and-stops)).
+    async fn run_until_stopped(
+        &self,
+        work: impl std::future::Future<Output = Result<VeracityPushReport, TransferError>>,
+    ) -> Result<VeracityPushReport, TransferError> {
+        let stop = self
+            .stop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let outcome = until_stopped(work, stop).await;
+        let report = self.stage.conclude(&self.table, outcome)?;
+        tracing::info!(
+            table = %self.table,
+            job_id = %report.job_id,
+            dataset_id = %report.dataset_id,
+            rows = report.rows,
+            bytes = report.bytes,
+            "veracity push completed"
+        );
+        (self.progress)(VeracityEvent::Completed {
+            job_id: report.job_id.clone(),
+            dataset_id: report.dataset_id.clone(),
+        });
+        Ok(report)
     }
 }
 
@@ -628,7 +585,11 @@ pub(super) fn local_columns(
 }
 
 impl VeracityPush<NewVeracityDataset> {
-    async fn run(mut self) -> Result<VeracityPushReport, TransferError> {
+    async fn run(self) -> Result<VeracityPushReport, TransferError> {
+        self.run_until_stopped(self.create_dataset()).await
+    }
+
+    async fn create_dataset(&self) -> Result<VeracityPushReport, TransferError> {
         let started = Instant::now();
         let (reader, parts, columns) = self.open().await?;
         let (schema_id, schema_version_id) = match self.dataset.schema_version_id.clone() {
@@ -694,15 +655,24 @@ impl VeracityPush<NewVeracityDataset> {
             .add_schema(&request)
             .await
             .map_err(self.service("add schema"))?;
-        schema
+        self.stage.schema_created(&schema.id);
+        let version = schema
             .current_version()
-            .map(|v| (schema.id.clone(), v.id.clone()))
-            .ok_or_else(|| TransferError::Config(format!("schema {} has no version", schema.id)))
+            .ok_or_else(|| TransferError::Config(format!("schema {} has no version", schema.id)))?;
+        (self.progress)(VeracityEvent::SchemaCreated {
+            schema_id: schema.id.clone(),
+            schema_version_id: version.id.clone(),
+        });
+        Ok((schema.id.clone(), version.id.clone()))
     }
 }
 
 impl VeracityPush<ExistingVeracityDataset> {
-    async fn run(mut self) -> Result<VeracityPushReport, TransferError> {
+    async fn run(self) -> Result<VeracityPushReport, TransferError> {
+        self.run_until_stopped(self.update_dataset()).await
+    }
+
+    async fn update_dataset(&self) -> Result<VeracityPushReport, TransferError> {
         let started = Instant::now();
         let operation = self.dataset.operation;
         if operation == Operation::Create {

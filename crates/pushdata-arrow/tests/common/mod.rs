@@ -1,6 +1,10 @@
 //! The reference server on 127.0.0.1:0 with a logged-in client, shared by the end-to-end
-//! test files (each uses the parts it needs).
+//! test files (each uses the parts it needs); its Veracity emulation with a client
+//! (`veracity`); a fault-injecting proxy for what the server cannot do (`fault_proxy`).
 #![allow(dead_code, clippy::unwrap_used)]
+
+pub(crate) mod fault_proxy;
+pub(crate) mod veracity;
 
 use arrow_array::RecordBatch;
 use pushdata_core::{Client, Credentials};

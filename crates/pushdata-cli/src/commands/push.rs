@@ -154,12 +154,7 @@ fn configure<D>(
     }
     let sink = progress.clone();
     push.with_progress(move |event| sink.event(&event))
-        .with_stop_signal(async {
-            // A handler that cannot be installed never fires (it must not stop the push).
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
+        .with_stop_signal(super::ctrl_c())
 }
 
 fn print_report(args: &PushArgs, report: &PushReport, data_dir: Option<&Path>) -> Result<()> {

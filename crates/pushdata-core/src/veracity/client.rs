@@ -754,10 +754,22 @@ impl Client {
     /// with [`Error::JobTimeout`] at the deadline. A status call that fails (after its own
     /// retries) ends the wait with that error.
     pub async fn wait_for_job(&self, job_id: &str, wait: &JobWait) -> Result<JobStatus> {
+        self.wait_for_job_with(job_id, wait, |_| {}).await
+    }
+
+    /// [`wait_for_job`](Client::wait_for_job), calling `on_status` with every status read
+    /// (before it is judged), e.g. to show progress.
+    pub async fn wait_for_job_with(
+        &self,
+        job_id: &str,
+        wait: &JobWait,
+        mut on_status: impl FnMut(&JobStatus),
+    ) -> Result<JobStatus> {
         let deadline = Instant::now() + wait.timeout;
         let mut backoff = Backoff::new(&wait.poll);
         loop {
             let status = self.job_status(job_id).await?;
+            on_status(&status);
             if status.has_failed() {
                 return Err(Error::JobFailed {
                     workspace: self.workspace.to_string(),

@@ -265,44 +265,93 @@ open_enum! {
 // Lenient scalars
 // ---------------------------------------------------------------------------------------------
 
-/// A JSON number or a string holding one (`"3599"` or `3599`); `null` and `""` are `None`.
-fn de_opt_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    let v = Option::<Value>::deserialize(deserializer)?;
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => {
-            if let Some(u) = n.as_u64() {
-                Ok(Some(u))
-            } else if let Some(f) = n.as_f64().filter(|f| *f >= 0.0 && f.is_finite()) {
-                Ok(Some(f as u64))
-            } else {
-                Err(serde::de::Error::custom(format!(
-                    "expected a non-negative number, got {n}"
-                )))
+/// Numbers that arrive as a JSON number or as a string holding one (`3599` or `"3599"`):
+/// the field adapters of every such field, so the lenient reading is said once. A field
+/// takes one of them with `with`, plus `default` (an absent field has no value):
+///
+/// - `with = "lenient_u64"`: `Option<u64>`, written as a number;
+/// - `with = "lenient_u64::as_string"`: `Option<u64>`, written as a string (the Azure AD v1
+///   token shape);
+/// - `with = "lenient_u64::or_zero"`: `u64`, 0 when absent, written as a number.
+///
+/// `null` and `""` (or only spaces) are no value; a non-negative float is truncated; anything
+/// else (a negative number, other text, a list) is an error naming what was found.
+mod lenient_u64 {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<u64>, D::Error> {
+        match Option::<Value>::deserialize(deserializer)? {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => {
+                if let Some(u) = n.as_u64() {
+                    Ok(Some(u))
+                } else if let Some(f) = n.as_f64().filter(|f| *f >= 0.0 && f.is_finite()) {
+                    Ok(Some(f as u64))
+                } else {
+                    Err(serde::de::Error::custom(format!(
+                        "expected a non-negative number, got {n}"
+                    )))
+                }
+            }
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom(format!("expected a number, got {s:?}"))),
+            Some(other) => Err(serde::de::Error::custom(format!(
+                "expected a number, got {other}"
+            ))),
+        }
+    }
+
+    pub(super) fn serialize<S: Serializer>(
+        v: &Option<u64>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        v.serialize(serializer)
+    }
+
+    /// `Option<u64>` written as the string `"n"`.
+    pub(super) mod as_string {
+        use serde::{Deserializer, Serializer};
+
+        pub(in super::super) fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<u64>, D::Error> {
+            super::deserialize(deserializer)
+        }
+
+        pub(in super::super) fn serialize<S: Serializer>(
+            v: &Option<u64>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(n) => serializer.serialize_str(&n.to_string()),
+                None => serializer.serialize_none(),
             }
         }
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<u64>()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("expected a number, got {s:?}"))),
-        Some(other) => Err(serde::de::Error::custom(format!(
-            "expected a number, got {other}"
-        ))),
     }
-}
 
-/// Like [`de_opt_u64`] with 0 for absent values.
-fn de_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
-    de_opt_u64(deserializer).map(Option::unwrap_or_default)
-}
+    /// `u64`, 0 when absent.
+    pub(super) mod or_zero {
+        use serde::{Deserializer, Serializer};
 
-/// Writes `Some(n)` as the string `"n"` (the Azure AD v1 shape).
-fn ser_opt_u64_as_string<S: Serializer>(v: &Option<u64>, serializer: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(n) => serializer.serialize_str(&n.to_string()),
-        None => serializer.serialize_none(),
+        pub(in super::super) fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<u64, D::Error> {
+            super::deserialize(deserializer).map(Option::unwrap_or_default)
+        }
+
+        pub(in super::super) fn serialize<S: Serializer>(
+            v: &u64,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            serializer.serialize_u64(*v)
+        }
     }
 }
 
@@ -368,32 +417,28 @@ pub struct TokenResponse {
     /// Seconds until the token expires.
     #[serde(
         default,
-        deserialize_with = "de_opt_u64",
-        serialize_with = "ser_opt_u64_as_string",
+        with = "lenient_u64::as_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub expires_in: Option<u64>,
     /// Extended lifetime in seconds (v1 and v2).
     #[serde(
         default,
-        deserialize_with = "de_opt_u64",
-        serialize_with = "ser_opt_u64_as_string",
+        with = "lenient_u64::as_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub ext_expires_in: Option<u64>,
     /// When the token expires, in seconds since the Unix epoch (v1 only).
     #[serde(
         default,
-        deserialize_with = "de_opt_u64",
-        serialize_with = "ser_opt_u64_as_string",
+        with = "lenient_u64::as_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub expires_on: Option<u64>,
     /// Not valid before, seconds since the Unix epoch (v1 only).
     #[serde(
         default,
-        deserialize_with = "de_opt_u64",
-        serialize_with = "ser_opt_u64_as_string",
+        with = "lenient_u64::as_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub not_before: Option<u64>,
@@ -541,7 +586,7 @@ impl<'de> Deserialize<'de> for ValidationIssue {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Obj {
-            #[serde(default, deserialize_with = "de_opt_u64")]
+            #[serde(default, with = "lenient_u64")]
             row: Option<u64>,
             #[serde(default)]
             column: Option<String>,
@@ -899,10 +944,10 @@ pub struct Sorting {
 #[serde(rename_all = "camelCase")]
 pub struct QueryRequest {
     /// Page number, 1-based.
-    #[serde(deserialize_with = "de_u64")]
+    #[serde(with = "lenient_u64::or_zero")]
     pub page_index: u64,
     /// Rows per page.
-    #[serde(deserialize_with = "de_u64")]
+    #[serde(with = "lenient_u64::or_zero")]
     pub page_size: u64,
     /// Filters (combined).
     #[serde(
@@ -941,16 +986,16 @@ impl QueryRequest {
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {
     /// This page's number, 1-based.
-    #[serde(default, deserialize_with = "de_u64")]
+    #[serde(default, with = "lenient_u64::or_zero")]
     pub page_index: u64,
     /// Rows per page.
-    #[serde(default, deserialize_with = "de_u64")]
+    #[serde(default, with = "lenient_u64::or_zero")]
     pub page_size: u64,
     /// Number of pages.
-    #[serde(default, deserialize_with = "de_u64")]
+    #[serde(default, with = "lenient_u64::or_zero")]
     pub total_pages: u64,
     /// Number of rows matching the query.
-    #[serde(default, deserialize_with = "de_u64")]
+    #[serde(default, with = "lenient_u64::or_zero")]
     pub total_count: u64,
 }
 
@@ -991,7 +1036,7 @@ pub struct GatewayErrorBody {
     #[serde(
         default,
         alias = "statusCode",
-        deserialize_with = "de_opt_u64",
+        with = "lenient_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub status: Option<u64>,
@@ -1066,6 +1111,31 @@ mod tests {
         let out = serde_json::to_value(&v2).expect("ser");
         assert_eq!(out["expires_in"], json!("86399"));
         assert!(!format!("{v2:?}").contains("abc"));
+    }
+
+    #[test]
+    fn lenient_numbers_take_empty_null_and_floats_and_refuse_the_rest() {
+        let t: TokenResponse = serde_json::from_value(json!({
+            "access_token": "a", "expires_in": " ", "ext_expires_in": null, "expires_on": 12.7
+        }))
+        .expect("lenient");
+        assert_eq!(
+            (t.expires_in, t.ext_expires_in, t.expires_on),
+            (None, None, Some(12))
+        );
+        let p: Pagination = serde_json::from_value(json!({"pageIndex": "", "totalCount": "7"}))
+            .expect("pagination");
+        assert_eq!((p.page_index, p.page_size, p.total_count), (0, 0, 7));
+        for bad in [json!(-1), json!("seven"), json!([1])] {
+            let r = serde_json::from_value::<Pagination>(json!({ "totalPages": bad }));
+            assert!(r.is_err(), "{bad} must be refused");
+        }
+        let g = serde_json::to_value(GatewayErrorBody {
+            status: Some(401),
+            ..GatewayErrorBody::default()
+        })
+        .expect("ser");
+        assert_eq!(g["status"], json!(401), "written as a number");
     }
 
     #[test]

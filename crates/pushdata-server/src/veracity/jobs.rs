@@ -5,6 +5,7 @@
 //! file is `<staging>/veracity/<jobId>.csv`; appends are written to it as they arrive, so
 //! memory stays bounded whatever the file's size.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -34,15 +35,43 @@ pub(crate) enum Target {
     Update(Arc<Dataset>),
 }
 
-/// The upload's progress (Data Lake semantics: appended bytes become the file at flush).
+/// The upload's progress, with Azure Data Lake's semantics: an append is staged at its
+/// `position` (Azure's "allows the caller to upload data in parallel and control the
+/// order", as the Azure SDKs' parallel uploads do), so appends may arrive in any order and
+/// an append sent again at the same position (a retry after a lost answer) replaces the
+/// range staged there; a flush commits the staged ranges, which must then be contiguous
+/// from the committed length up to its position (else 400 `InvalidFlushPosition`).
 #[derive(Debug, Default)]
 pub(crate) struct Upload {
     /// `PUT ?resource=file` was called.
     pub(crate) created: bool,
-    /// Bytes appended so far (the next append's position).
-    pub(crate) appended: u64,
-    /// The flushed length, once flushed.
+    /// The committed (flushed) length; appends go at or after it.
+    committed: u64,
+    /// Staged, uncommitted ranges: start -> length. Every byte of a range holds what the
+    /// append that staged it sent (a later write over it removes the range).
+    staged: BTreeMap<u64, u64>,
+    /// The flushed length, once flushed (and nothing appended since).
     pub(crate) flushed: Option<u64>,
+}
+
+impl Upload {
+    /// Forget the staged ranges that share a byte with `start..end` (a write there changed
+    /// them).
+    fn forget_overlapping(&mut self, start: u64, end: u64) {
+        self.staged.retain(|&s, len| s >= end || s + *len <= start);
+    }
+
+    /// Whether the staged ranges below `position` cover `committed..position` exactly.
+    fn contiguous_to(&self, position: u64) -> bool {
+        let mut at = self.committed;
+        for (&start, &len) in self.staged.range(..position) {
+            if start != at {
+                return false;
+            }
+            at += len;
+        }
+        at == position
+    }
 }
 
 /// What the status endpoint reports.
@@ -125,8 +154,9 @@ impl Job {
         Ok(())
     }
 
-    /// `PATCH ?action=append&position=N`: write `body` at `position` (which must be the
-    /// appended length). Returns the new appended length.
+    /// `PATCH ?action=append&position=N`: stage `body` at `position` (at or after the
+    /// committed length), replacing a range staged at the same position. Returns the
+    /// length staged.
     pub(crate) async fn append(
         &self,
         position: u64,
@@ -141,28 +171,40 @@ impl Job {
                 "append before create",
             ));
         }
-        if position != up.appended {
+        if position < up.committed {
             return Err(VeracityError::lake(
                 LakeCode::InvalidFlushPosition,
-                format!("append at {position}, appended length {}", up.appended),
+                format!(
+                    "append at {position}, inside the {} bytes already flushed (data can only be appended)",
+                    up.committed
+                ),
             ));
         }
-        let written = self.write_at(position, body, limit).await;
-        match written {
-            Ok(n) => {
-                up.appended += n;
-                up.flushed = None;
-                Ok(up.appended)
-            }
-            Err(e) => {
-                // Drop what a failed body wrote: the file stays as it was.
-                let _ = self.truncate(position).await;
-                Err(e)
-            }
+        let mut written = 0;
+        let result = self.write_at(position, body, limit, &mut written).await;
+        // Whatever was written replaced those bytes: the file is no longer the flushed one,
+        // and no range keeps bytes another append overwrote.
+        up.flushed = None;
+        if written > 0 {
+            up.staged.remove(&position);
+            up.forget_overlapping(position, position + written);
         }
+        result?;
+        if written > 0 {
+            up.staged.insert(position, written);
+        }
+        Ok(written)
     }
 
-    async fn write_at(&self, position: u64, body: axum::body::Body, limit: usize) -> Result<u64> {
+    /// Write `body` at `position`, counting the bytes written into `written` (also when it
+    /// fails part way).
+    async fn write_at(
+        &self,
+        position: u64,
+        body: axum::body::Body,
+        limit: usize,
+        written: &mut u64,
+    ) -> Result<()> {
         let io = |e| VeracityError::io("writing an ingest upload file", e);
         let mut f = tokio::fs::OpenOptions::new()
             .write(true)
@@ -173,20 +215,19 @@ impl Job {
             .await
             .map_err(io)?;
         let mut stream = body.into_data_stream();
-        let mut n: u64 = 0;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| VeracityError::internal("reading an append body", e))?;
-            n += chunk.len() as u64;
-            if n > limit as u64 {
+            if *written + chunk.len() as u64 > limit as u64 {
                 return Err(VeracityError::lake(
                     LakeCode::RequestBodyTooLarge,
                     format!("append over {limit} bytes"),
                 ));
             }
+            // Counted first: a write that fails part way may have changed these bytes.
+            *written += chunk.len() as u64;
             f.write_all(&chunk).await.map_err(io)?;
         }
-        f.flush().await.map_err(io)?;
-        Ok(n)
+        f.flush().await.map_err(io)
     }
 
     async fn truncate(&self, len: u64) -> std::io::Result<()> {
@@ -197,8 +238,9 @@ impl Job {
         f.set_len(len).await
     }
 
-    /// `PATCH ?action=flush&position=N`: commit the appended bytes (N must be their length).
-    /// Returns the file's length.
+    /// `PATCH ?action=flush&position=N`: commit the staged ranges, which must cover the
+    /// committed length up to N exactly; ranges staged at or after N are dropped (Azure's
+    /// `retainUncommittedData=false`). Returns the file's length.
     pub(crate) async fn flush(&self, position: u64) -> Result<u64> {
         let mut up = self.upload.lock().await;
         self.refuse_if_started()?;
@@ -208,15 +250,20 @@ impl Job {
                 "flush before create",
             ));
         }
-        if position != up.appended {
+        if !up.contiguous_to(position) {
             return Err(VeracityError::lake(
                 LakeCode::InvalidFlushPosition,
-                format!("flush at {position}, appended length {}", up.appended),
+                format!(
+                    "flush at {position}: the appended data is not contiguous from {} to {position} (staged ranges {:?})",
+                    up.committed, up.staged
+                ),
             ));
         }
         self.truncate(position)
             .await
             .map_err(|e| VeracityError::io("flushing an ingest upload file", e))?;
+        up.committed = position;
+        up.staged.clear();
         up.flushed = Some(position);
         Ok(position)
     }

@@ -4,6 +4,7 @@
 use std::future::IntoFuture;
 use std::path::Path;
 
+use pushdata_arrow::ParquetSource;
 use pushdata_arrow::veracity::{Operation, VeracityPush, VeracityPushReport};
 use serde::Serialize;
 
@@ -11,6 +12,7 @@ use super::connection::{Connection, DataDir};
 use crate::args::VeracityPushArgs;
 use crate::error::{CliError, Result};
 use crate::output;
+use crate::progress::Progress;
 
 /// The result of a push, as printed by `veracity push --json`.
 #[derive(Debug, Clone, Serialize)]
@@ -41,11 +43,24 @@ pub(crate) async fn run(args: VeracityPushArgs) -> Result<()> {
     if let Some(operation) = args.operation {
         check_keys_known(&args, operation.into())?;
     }
+    let progress = progress(&args)?;
     let connection = Connection::open(&args.connection, DataDir::Create).await?;
     let data_dir = connection.data_dir().map(Path::to_path_buf);
-    let pushed = push(&connection, &args).await;
+    let pushed = push(&connection, &args, &progress).await;
+    progress.finish(pushed.is_ok());
     let report = connection.close(pushed).await?;
     print_report(&args, &report, data_dir.as_deref())
+}
+
+/// A bar on a terminal (rows from the Parquet footer), unless `--json`; nothing otherwise
+/// (the command's output is its one result line or JSON object).
+fn progress(args: &VeracityPushArgs) -> Result<Progress> {
+    if args.connection.json || !Progress::bar_possible() {
+        return Ok(Progress::hidden());
+    }
+    let name = args.file.display().to_string();
+    let rows = ParquetSource::open(&name, &args.file)?.num_rows();
+    Ok(Progress::new(rows))
 }
 
 /// The input must be a readable file; the push names it in every later error.
@@ -61,30 +76,28 @@ fn check_file(path: &Path) -> Result<()> {
     })
 }
 
-/// Run the push the arguments describe; Ctrl-C stops it.
-async fn push(connection: &Connection, args: &VeracityPushArgs) -> Result<VeracityPushReport> {
+/// Run the push the arguments describe, showing its progress; Ctrl-C stops it (the push
+/// then says which job it left unstarted, or which may still complete).
+async fn push(
+    connection: &Connection,
+    args: &VeracityPushArgs,
+    progress: &Progress,
+) -> Result<VeracityPushReport> {
     let client = connection.client.clone();
-    let wait = connection.job_wait();
     let future = match (&args.create, &args.dataset_id, args.operation) {
         (Some(name), _, _) => {
             let mut push = VeracityPush::create(client, name.clone());
             if let Some(version) = &args.schema_version {
                 push = push.with_schema_version(version.clone());
             }
-            with_keys(push, &args.keys)
-                .with_parquet(&args.file)
-                .with_job_wait(wait)
-                .into_future()
+            configure(push, args, connection, progress).into_future()
         }
         (None, Some(id), Some(operation)) => {
             let mut push = VeracityPush::into_dataset(client, id.clone(), operation.into());
             if let Some(schema_id) = &args.schema_id {
                 push = push.with_schema_id(schema_id.clone());
             }
-            with_keys(push, &args.keys)
-                .with_parquet(&args.file)
-                .with_job_wait(wait)
-                .into_future()
+            configure(push, args, connection, progress).into_future()
         }
         _ => {
             return Err(CliError::Usage(
@@ -92,12 +105,30 @@ async fn push(connection: &Connection, args: &VeracityPushArgs) -> Result<Veraci
             ));
         }
     };
-    tokio::select! {
-        r = future => r.map_err(CliError::from),
-        _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted(
-            "the push was stopped; a registered job may be left unstarted",
-        )),
+    future.await.map_err(|e| {
+        if e.is_stopped() {
+            CliError::VeracityInterrupted(e)
+        } else {
+            CliError::from(e)
+        }
+    })
+}
+
+/// The file, keys, job wait, progress and stop signal of either kind of push.
+fn configure<D>(
+    mut push: VeracityPush<D>,
+    args: &VeracityPushArgs,
+    connection: &Connection,
+    progress: &Progress,
+) -> VeracityPush<D> {
+    for key in &args.keys {
+        push = push.with_key(key.clone());
     }
+    let sink = progress.clone();
+    push.with_parquet(&args.file)
+        .with_job_wait(connection.job_wait())
+        .with_progress(move |event| sink.veracity_event(&event))
+        .with_stop_signal(crate::commands::ctrl_c())
 }
 
 /// Upsert and Delete match rows by key: without --schema-id the keys must come from --key.
@@ -110,13 +141,6 @@ fn check_keys_known(args: &VeracityPushArgs, operation: Operation) -> Result<()>
         )));
     }
     Ok(())
-}
-
-fn with_keys<D>(mut push: VeracityPush<D>, keys: &[String]) -> VeracityPush<D> {
-    for key in keys {
-        push = push.with_key(key.clone());
-    }
-    push
 }
 
 fn summary(report: &VeracityPushReport) -> VeracityPushSummary {

@@ -1,0 +1,167 @@
+//! The CSV file of a push's registered job: read and encoded on a blocking thread into
+//! parts, passed through a channel of capacity 1 to the uploader, which appends each while
+//! the next is encoded (a failed append is retried at the same position by
+//! [`DataLakeUpload`](pushdata_core::veracity::DataLakeUpload)), then flushes the file.
+
+use bytes::Bytes;
+use pushdata_core::veracity::Client;
+use pushdata_core::veracity::wire::IngestResponse;
+use tokio::sync::mpsc;
+
+use super::csv::{CsvParts, CsvSummary};
+use super::error::VeracityError;
+use super::progress::VeracityEvent;
+use super::stage::Stage;
+use super::transfer_error::TransferError;
+use crate::push::progress::Sink;
+use crate::source::TableReader;
+
+/// What the upload of one file needs from its push.
+pub(super) struct FileUpload<'a> {
+    pub(super) client: &'a Client,
+    /// The table, named in errors.
+    pub(super) table: &'a str,
+    /// The file name registered with the job.
+    pub(super) file_name: &'a str,
+    /// The job starts when its file is flushed (`startAutomatically`).
+    pub(super) starts_at_flush: bool,
+    pub(super) stage: &'a Stage,
+    pub(super) progress: &'a Sink<VeracityEvent>,
+}
+
+impl FileUpload<'_> {
+    fn service(
+        &self,
+        step: &'static str,
+    ) -> impl Fn(pushdata_core::veracity::Error) -> TransferError + use<> {
+        TransferError::service(self.table, step)
+    }
+
+    /// Create the job's file, append the table's parts as they are encoded, flush.
+    pub(super) async fn run(
+        &self,
+        ingest: &IngestResponse,
+        reader: TableReader,
+        parts: CsvParts,
+    ) -> Result<CsvSummary, TransferError> {
+        let job_id = &ingest.job_id;
+        let mut upload = self
+            .client
+            .start_upload(ingest, self.file_name)
+            .await
+            .map_err(self.service("create file"))?;
+        let (tx, mut rx) = mpsc::channel::<(Bytes, u64)>(1);
+        let table = self.table.to_string();
+        let encoder = tokio::task::spawn_blocking(move || encode(&table, reader, parts, tx));
+        let mut appended: Result<(), TransferError> = Ok(());
+        let (mut part, mut rows) = (0u64, 0u64);
+        while let Some((bytes, part_rows)) = rx.recv().await {
+            let size = bytes.len() as u64;
+            if let Err(e) = upload.append(bytes).await {
+                appended = Err(self.service("append")(e));
+                break;
+            }
+            part += 1;
+            rows += part_rows;
+            (self.progress)(VeracityEvent::PartAppended {
+                job_id: job_id.clone(),
+                part,
+                bytes: size,
+                total_bytes: upload.position(),
+                rows,
+            });
+        }
+        drop(rx);
+        let encoded = encoder.await.map_err(|source| TransferError::Task {
+            task: "encoding CSV parts",
+            source,
+        })?;
+        appended?;
+        let summary = encoded?;
+        if self.starts_at_flush {
+            // A stop signalled by now wins: the flush, which starts the job, is not sent.
+            tokio::task::yield_now().await;
+            self.stage.start_requested();
+        }
+        let bytes = upload.flush().await.map_err(self.service("flush"))?;
+        (self.progress)(VeracityEvent::Flushed {
+            job_id: job_id.clone(),
+            bytes,
+            rows: summary.rows,
+        });
+        if self.starts_at_flush {
+            (self.progress)(VeracityEvent::JobStarted {
+                job_id: job_id.clone(),
+            });
+        }
+        Ok(summary)
+    }
+}
+
+/// Read the table and encode it into parts (with their row counts) sent to the uploader
+/// (on a blocking thread). An uploader that stopped ends the encoding quietly: its own
+/// error is the one reported.
+fn encode(
+    table: &str,
+    reader: TableReader,
+    mut parts: CsvParts,
+    tx: mpsc::Sender<(Bytes, u64)>,
+) -> Result<CsvSummary, TransferError> {
+    let mut failure: Option<TransferError> = None;
+    let mut send = |part: Bytes, rows: u64| -> Result<(), Failure> {
+        tx.blocking_send((part, rows))
+            .map_err(|_| Failure::Other(crate::Error::UploaderStopped))
+    };
+    let read = reader.read(table, &mut |batch| {
+        parts.push_counted(&batch, &mut send).map_err(|e| match e {
+            Failure::Check(source) => {
+                failure = Some(TransferError::Check {
+                    table: table.to_string(),
+                    source,
+                });
+                crate::Error::Interrupted
+            }
+            Failure::Other(e) => e,
+        })
+    });
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    match read {
+        Err(crate::Error::UploaderStopped) => return Ok(CsvSummary::default()),
+        Err(source) => {
+            return Err(TransferError::Source {
+                table: table.to_string(),
+                source: Box::new(source),
+            });
+        }
+        Ok(()) => {}
+    }
+    match parts.finish_counted(&mut send) {
+        Ok(summary) => Ok(summary),
+        Err(Failure::Check(source)) => Err(TransferError::Check {
+            table: table.to_string(),
+            source,
+        }),
+        Err(Failure::Other(_)) => Ok(CsvSummary::default()),
+    }
+}
+
+/// An encoding step's failure: the CSV encoder's, or the reader's / uploader's.
+#[derive(Debug)]
+enum Failure {
+    Check(VeracityError),
+    Other(crate::Error),
+}
+
+impl From<VeracityError> for Failure {
+    fn from(e: VeracityError) -> Self {
+        Failure::Check(e)
+    }
+}
+
+impl From<crate::Error> for Failure {
+    fn from(e: crate::Error) -> Self {
+        Failure::Other(e)
+    }
+}
