@@ -811,6 +811,12 @@ impl std::io::Write for Captured {
 
 /// Trace logs of a token refresh on 401, a retried status poll and a retried append hold
 /// neither the client secret, the subscription key, the tokens nor the SAS signature.
+///
+/// The subscriber is the process's global one, not a thread-local default: with a
+/// thread-local default, a callsite first hit by a concurrent test on another thread could
+/// have its interest cached as "never", and this test's events went missing now and then.
+/// The other tests of this binary log into the same buffer, which they must not leak
+/// secrets into either.
 #[tokio::test]
 async fn logs_hide_secrets() {
     let captured = Captured::default();
@@ -820,7 +826,9 @@ async fn logs_hide_secrets() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("no other test of this binary sets the global subscriber");
+    tracing::callsite::rebuild_interest_cache();
 
     let server = MockServer::start().await;
     Mock::given(method("POST"))
