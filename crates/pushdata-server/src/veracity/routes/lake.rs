@@ -41,7 +41,7 @@ fn authorize(
     };
     let (folder, file) = path.split_once('/').ok_or_else(not_found)?;
     let job = s.jobs.read().get(folder).cloned().ok_or_else(not_found)?;
-    if file != job.file_name {
+    if file != job.spec.file_name {
         return Err(not_found());
     }
     Ok(job)
@@ -142,8 +142,8 @@ pub(crate) async fn patch_path(
                 ));
             }
             let size = job.flush(pos).await?;
-            if job.start_automatically {
-                s.start(&job);
+            if job.spec.start_automatically {
+                s.start(&job).await;
             }
             Ok(answer(
                 StatusCode::OK,
