@@ -6,12 +6,12 @@ mod common;
 
 use std::sync::Arc;
 
-use arrow_array::{Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{Array, Decimal128Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use arrow_select::concat::concat_batches;
 use common::veracity::{Env, batch, columns, create, rows, schema, start, wait};
 use pushdata_arrow::veracity::{
-    Operation, TransferError, VeracityError, VeracityPull, VeracityPush,
+    ColumnType, Operation, SchemaColumn, TransferError, VeracityError, VeracityPull, VeracityPush,
 };
 use pushdata_core::veracity::Error as CoreError;
 
@@ -238,4 +238,55 @@ async fn parquet_input_schema_fetched_by_id_and_parquet_output() {
             "column {i}"
         );
     }
+}
+
+#[tokio::test]
+async fn decimals_are_pushed_and_pulled_back_exactly() {
+    let env = start().await;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Id", DataType::Int64, false),
+        Field::new("Amount", DataType::Decimal128(38, 6), true),
+    ]));
+    // 123456789012345.678901, -0.000001, null, 0, and 26 digits: none survives an f64.
+    let amounts = Decimal128Array::from(vec![
+        Some(123_456_789_012_345_678_901),
+        Some(-1),
+        None,
+        Some(0),
+        Some(99_999_999_999_999_999_999_999_999),
+    ])
+    .with_precision_and_scale(38, 6)
+    .unwrap();
+    let input = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3, 4, 5])),
+            Arc::new(amounts.clone()),
+        ],
+    )
+    .unwrap();
+    let report = VeracityPush::create(env.client.clone(), "Money")
+        .with_batches(schema, vec![input])
+        .with_key("Id")
+        .with_job_wait(wait())
+        .await
+        .unwrap();
+    let (got_schema, got) = VeracityPull::new(env.client.clone(), &report.dataset_id)
+        .with_columns(vec![
+            SchemaColumn::new("Id", ColumnType::Int64).with_key(true),
+            SchemaColumn::new("Amount", ColumnType::Decimal),
+        ])
+        .with_page_size(2)
+        .collect()
+        .await
+        .unwrap();
+    let got = concat_batches(&got_schema, &got).unwrap();
+    // A pull reads Veracity decimals as Decimal128(38, 18) (see the type mapping): the
+    // same values, at the larger scale, and back at the input's scale bit for bit.
+    let pulled = got.column(1);
+    assert_eq!(pulled.data_type(), &DataType::Decimal128(38, 18));
+    let widened = arrow_cast::cast(&amounts, pulled.data_type()).unwrap();
+    assert_eq!(pulled.to_data(), widened.to_data());
+    let back = arrow_cast::cast(pulled, &DataType::Decimal128(38, 6)).unwrap();
+    assert_eq!(back.to_data(), amounts.to_data());
 }

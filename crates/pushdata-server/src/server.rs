@@ -14,7 +14,7 @@ use crate::error::{Result, ServerError};
 use crate::hook::{NoHook, PublishHook};
 use crate::mstr::{self, Auth, ChunkSlots, Instances, Service};
 use crate::store::{self, Catalog, DirLock, Staging};
-use crate::veracity::{self, SasKey, VAuth, VService};
+use crate::veracity::{self, VAuth, VService};
 
 /// The reference server: the Push Data API on a table store in a data directory.
 #[derive(Debug)]
@@ -22,7 +22,8 @@ pub struct Server;
 
 /// A running server: its address, and a way to stop it.
 ///
-/// Dropping the handle also stops the server (gracefully, in the background); keep it
+/// Dropping the handle also stops the server (gracefully, in the background; running
+/// Veracity ingest jobs stop before their commit and run again at the next start); keep it
 /// alive for as long as the server should run.
 #[derive(Debug)]
 pub struct ServerHandle {
@@ -30,6 +31,8 @@ pub struct ServerHandle {
     base_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The Veracity emulation, whose ingest jobs run in the background.
+    veracity: Arc<VService>,
     /// The data directory stays locked until the handle is dropped.
     _lock: DirLock,
 }
@@ -84,13 +87,14 @@ impl Server {
             .local_addr()
             .map_err(|e| ServerError::io("reading the bound address", e))?;
         let vservice = veracity_service(&config, vstored, addr, hook, service.staging.clone());
+        vservice.resume_runs().await;
         let app = mstr::router(
             service,
             &base,
             addr,
             config.allowed_hosts.clone(),
             config.body_idle_timeout,
-            veracity::router(vservice),
+            veracity::router(vservice.clone()),
         );
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -107,6 +111,7 @@ impl Server {
             base_url,
             shutdown: Some(tx),
             task,
+            veracity: vservice,
             _lock: lock,
         })
     }
@@ -152,8 +157,8 @@ fn check_config(config: &ServerConfig) -> Result<()> {
     Ok(())
 }
 
-/// The Veracity emulation's state: its stored datasets and schemas, the configured
-/// credentials, a fresh SAS key, SAS URIs pointing at `addr`.
+/// The Veracity emulation's state: its stored datasets, schemas, SAS key and jobs, the
+/// configured credentials, SAS URIs pointing at `addr`.
 fn veracity_service(
     config: &ServerConfig,
     stored: veracity::Stored,
@@ -167,10 +172,12 @@ fn veracity_service(
             config.veracity_client_secret.clone(),
             config.veracity_subscription_key.clone(),
         ),
-        sas: SasKey::generate(),
+        sas: stored.sas,
         catalog: stored.catalog,
         schemas: stored.schemas,
-        jobs: RwLock::new(HashMap::new()),
+        jobs: RwLock::new(stored.jobs),
+        records: stored.records,
+        runs: veracity::Runs::default(),
         staging_dir: stored.staging_dir,
         staging,
         public_url: format!("http://{addr}"),
@@ -213,15 +220,20 @@ impl ServerHandle {
         self.addr
     }
 
-    /// Stop accepting connections, finish in-flight requests, and wait until stopped.
+    /// Stop accepting connections, finish in-flight requests, stop running Veracity ingest
+    /// jobs (before their commit; they stay `Running` and run again at the next start) and
+    /// wait until all is stopped.
     pub async fn shutdown(mut self) -> Result<()> {
+        self.veracity.runs.request_stop();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        (&mut self.task)
+        let served = (&mut self.task)
             .await
             .map_err(ServerError::Task)?
-            .map_err(|e| ServerError::io("serving", e))
+            .map_err(|e| ServerError::io("serving", e));
+        self.veracity.runs.stop().await;
+        served
     }
 
     /// Wait until the server stops (it stops only on [`ServerHandle::shutdown`] or an I/O
@@ -231,5 +243,12 @@ impl ServerHandle {
             .await
             .map_err(ServerError::Task)?
             .map_err(|e| ServerError::io("serving", e))
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        // Runs stop at their next check: the data directory's lock goes with the handle.
+        self.veracity.runs.request_stop();
     }
 }

@@ -38,7 +38,9 @@
 //!
 //! Back from Veracity to Arrow (for pulls): `Int32` → Int32, `Int64` → Int64, `Decimal` →
 //! Decimal128(38, 18) (the precision/scale of a Veracity decimal is not published; 38, 18 is
-//! Spark's system default, which Veracity's delta tables likely use), `Double` → Float64,
+//! Spark's system default, which Veracity's delta tables likely use; values are read from
+//! the JSON number's digits, exactly: more than 18 after the point are rounded half away
+//! from zero, more than 20 before it fail the page), `Double` → Float64,
 //! `Boolean` → Boolean, `String` → Utf8, `DateOnly` → Date32, `DateTime` →
 //! Timestamp(Millisecond, "UTC") (Veracity keeps milliseconds for uploaded files).
 //!

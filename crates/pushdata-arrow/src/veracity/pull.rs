@@ -153,7 +153,11 @@ impl VeracityPull {
             .with_batch_size(result.data.len().max(1))
             .build_decoder()
             .map_err(decode)?;
-        decoder.serialize(&result.data).map_err(decode)?;
+        // The rows' JSON text, as sent: numbers are parsed by the decoder into their
+        // column's type (decimals exactly, never through a 64-bit float).
+        for row in &result.data {
+            decoder.decode(row.get().as_bytes()).map_err(decode)?;
+        }
         let batch = decoder
             .flush()
             .map_err(decode)?

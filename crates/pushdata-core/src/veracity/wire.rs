@@ -18,6 +18,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::secret::Secret;
@@ -1000,20 +1001,61 @@ pub struct Pagination {
 }
 
 /// Response of a dataset query: rows as JSON objects keyed by column name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+///
+/// Each row is kept as the JSON text the service sent ([`RawValue`]), so that numbers
+/// keep every digit: a `Decimal` such as `123456789012345.678901` is not rounded through a
+/// 64-bit float. Read the rows exactly with a JSON reader of your own (as
+/// `pushdata_arrow`'s pull does, into Arrow decimals), or as `serde_json` values with
+/// [`QueryPage::rows`].
+///
+/// ```
+/// use pushdata_core::veracity::wire::QueryPage;
+/// let page: QueryPage = serde_json::from_str(
+///     r#"{"data": [{"Id": 1, "Amount": 123456789012345.678901}],
+///         "pagination": {"pageIndex": 1, "pageSize": 10, "totalPages": 1, "totalCount": 1}}"#,
+/// )?;
+/// assert_eq!(page.data[0].get(), r#"{"Id": 1, "Amount": 123456789012345.678901}"#);
+/// assert_eq!(page.rows()?[0]["Id"], 1);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct QueryPage {
-    /// The rows of this page.
+    /// The rows of this page, each the JSON text of one object.
     #[serde(default, deserialize_with = "de_null_vec")]
-    pub data: Vec<Map<String, Value>>,
+    pub data: Vec<Box<RawValue>>,
     /// Where this page is.
     #[serde(default)]
     pub pagination: Pagination,
+}
+
+impl PartialEq for QueryPage {
+    /// Pages are equal when their rows have the same JSON text and their pagination is
+    /// the same.
+    fn eq(&self, other: &Self) -> bool {
+        self.pagination == other.pagination
+            && self.data.len() == other.data.len()
+            && self
+                .data
+                .iter()
+                .zip(&other.data)
+                .all(|(a, b)| a.get() == b.get())
+    }
 }
 
 impl QueryPage {
     /// Whether a page follows this one.
     pub fn has_next(&self) -> bool {
         self.pagination.page_index < self.pagination.total_pages
+    }
+
+    /// The rows as JSON objects. `serde_json` reads a number with a fraction, or an
+    /// integer beyond 64 bits, as a 64-bit float: use [`QueryPage::data`] for exact
+    /// decimals.
+    pub fn rows(&self) -> serde_json::Result<Vec<Map<String, Value>>> {
+        self.data
+            .iter()
+            .map(|r| serde_json::from_str(r.get()))
+            .collect()
     }
 }
 
@@ -1281,13 +1323,20 @@ mod tests {
                                      "filterValues": ["2024-05-01"]}],
                    "sorting": {"column": "Timestamp", "order": "Descending"}})
         );
-        let page: QueryPage = serde_json::from_value(json!({
-            "data": [{"a": 1}], "pagination": {"pageIndex": 1, "pageSize": "10",
-            "totalPages": 2, "totalCount": 11}
-        }))
+        let page: QueryPage = serde_json::from_str(
+            r#"{"data": [{"a": 1, "d": 0.000000000000000000001}], "pagination": {"pageIndex": 1,
+                "pageSize": "10", "totalPages": 2, "totalCount": 11}}"#,
+        )
         .expect("page");
         assert!(page.has_next());
         assert_eq!(page.pagination.page_size, 10);
+        assert_eq!(
+            page.data[0].get(),
+            r#"{"a": 1, "d": 0.000000000000000000001}"#
+        );
+        assert_eq!(page.rows().expect("rows")[0]["a"], 1);
+        let null: QueryPage = serde_json::from_str(r#"{"data": null}"#).expect("null data");
+        assert!(null.data.is_empty());
     }
 
     #[test]

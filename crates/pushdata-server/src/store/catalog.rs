@@ -136,13 +136,19 @@ impl Snapshot {
     /// The Arrow type readers see for column `col` of `table`.
     pub(crate) fn column_type(&self, table: &TableDef, col: usize) -> Option<ArrowType> {
         let c = table.columns.get(col)?;
+        Some(read_type(
+            c.data_type,
+            self.stored_type(table, col).as_ref(),
+        ))
+    }
+
+    /// The Arrow type column `col` of `table` is stored with in this version (a decimal's
+    /// precision is the digits its values need); `None` when never published or unreadable.
+    pub(crate) fn stored_type(&self, table: &TableDef, col: usize) -> Option<ArrowType> {
         let stored = self
             .table_file(&table.id)
-            .and_then(|p| files::stored_schema(&p).ok());
-        let stored_type = stored
-            .as_ref()
-            .and_then(|s| s.fields().get(col).map(|f| f.data_type().clone()));
-        Some(read_type(c.data_type, stored_type.as_ref()))
+            .and_then(|p| files::stored_schema(&p).ok())?;
+        stored.fields().get(col).map(|f| f.data_type().clone())
     }
 
     /// All rows of a table as readers see them (empty when never published).

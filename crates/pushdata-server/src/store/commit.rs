@@ -269,13 +269,7 @@ impl<D: Definition> Dataset<D> {
     /// At start: remove the files of interrupted publishes, keeping only what `manifest`
     /// points to, and temporary files of interrupted manifest writes.
     pub(super) fn remove_unreferenced_files(&self, manifest: &Manifest) {
-        if let Ok(rd) = std::fs::read_dir(&self.dir) {
-            for e in rd.flatten() {
-                if e.file_name().to_string_lossy().contains(".tmp-") {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            }
-        }
+        files::remove_temporary_files(&self.dir);
         self.collect_garbage(manifest, manifest);
         for t in self.def.tables() {
             if !manifest.tables.contains_key(&t.id) {

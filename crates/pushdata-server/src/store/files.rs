@@ -35,19 +35,36 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 /// Write `value` as JSON to `path` atomically: a crash leaves either the old or the new
 /// file, never a torn one.
 pub(crate) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| StoreError::io("writing", path, std::io::ErrorKind::InvalidInput.into()))?;
-    let tmp = path.with_extension(format!("tmp-{}", crate::ids::new_token()));
     let bytes = serde_json::to_vec_pretty(value).map_err(|source| StoreError::Json {
         op: "serializing",
         path: path.to_path_buf(),
         source,
     })?;
-    let written = File::create(&tmp)
+    write_file_atomic(path, &bytes, false)
+}
+
+/// Write `bytes` to `path` atomically (temp file, fsync, rename, directory fsync): a crash
+/// leaves either the old or the new file, never a torn one. A `private` file is readable
+/// by its owner only (Unix), from its creation on.
+pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| StoreError::io("writing", path, std::io::ErrorKind::InvalidInput.into()))?;
+    let tmp = path.with_extension(format!("tmp-{}", crate::ids::new_token()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let written = options
+        .open(&tmp)
         .map_err(|e| StoreError::io("creating", &tmp, e))
         .and_then(|mut f| {
-            f.write_all(&bytes)
+            f.write_all(bytes)
                 .map_err(|e| StoreError::io("writing", &tmp, e))?;
             f.sync_all()
                 .map_err(|e| StoreError::io("fsync of", &tmp, e))
@@ -61,6 +78,19 @@ pub(crate) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<
         return Err(e);
     }
     sync_dir(dir)
+}
+
+/// Remove what interrupted [`write_file_atomic`] calls left in `dir` (its
+/// `<name>.tmp-<token>` files).
+pub(crate) fn remove_temporary_files(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in rd.flatten() {
+        if entry.file_name().to_string_lossy().contains(".tmp-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Rows of a row group of a table file.

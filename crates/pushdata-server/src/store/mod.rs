@@ -11,12 +11,14 @@
 //!
 //! Files, one job each: `catalog` (datasets, manifests, pinned snapshots), `commit` (the
 //! atomic versioned commit and garbage collection), `merge` (the keyed merge), `schema`
-//! (the one place for stored column types and the decimal rule), `staging` (uploaded rows
+//! (the one place for stored column types and the decimal rule), `decimal` (exact decimal
+//! text, and the decimal array the rule gives a column of it), `staging` (uploaded rows
 //! before a commit, under a memory budget), `files` (durable file primitives), `lock` (the
 //! data-directory lock), `error`.
 
 mod catalog;
 mod commit;
+mod decimal;
 mod error;
 mod files;
 mod lock;
@@ -26,7 +28,9 @@ mod staging;
 
 pub(crate) use catalog::{Catalog, Dataset, Definition, Snapshot, TableDef, read_table};
 pub(crate) use commit::{CommitControl, Committed, TableUpload, UploadSource};
+pub(crate) use decimal::{DecimalColumn, parse_decimal, plain_number};
 pub(crate) use error::StoreError;
+pub(crate) use files::{remove_temporary_files, sync_dir, write_file_atomic, write_json_atomic};
 pub(crate) use lock::DirLock;
 pub(crate) use merge::MergePolicy;
 pub(crate) use schema::common_decimal;

@@ -35,7 +35,9 @@ pub(crate) fn stored_schema_for(table: &TableDef, inputs: &[SchemaRef]) -> Schem
                         .iter()
                         .filter_map(|s| s.fields().get(i).map(|f| f.data_type())),
                 )
-                .unwrap_or(ArrowType::Decimal128(38, 0))
+                // No input has values (an empty upload): one digit, so that the digits
+                // values need later are not inflated by a width nothing needed.
+                .unwrap_or(ArrowType::Decimal128(1, 0))
             } else {
                 arrow_type(c.data_type)
             };

@@ -20,13 +20,15 @@ use crate::store::{Definition, TableDef};
 pub(crate) const TABLE_ID: &str = "DATA";
 
 /// The store's type for a schema column type (`None`: a type the emulation does not know).
-/// Decimals are stored as 64-bit floats by the emulation.
+/// Decimals are exact: the store keeps them as decimals with the scale and digits their
+/// values need (its decimal rule), at most 38 digits for this service (see `decimals`).
 pub(crate) fn store_type(t: &ColumnType) -> Option<DataType> {
     Some(match t {
         ColumnType::String => DataType::String,
         ColumnType::Int32 => DataType::Integer,
         ColumnType::Int64 => DataType::BigInteger,
-        ColumnType::Decimal | ColumnType::Double => DataType::Double,
+        ColumnType::Decimal => DataType::BigDecimal,
+        ColumnType::Double => DataType::Double,
         ColumnType::Boolean => DataType::Bool,
         ColumnType::DateTime => DataType::DateTime,
         ColumnType::DateOnly => DataType::Date,
@@ -104,21 +106,12 @@ impl Schemas {
         })
     }
 
-    /// Write all schemas (temp file, fsync, rename). Called under the write lock.
+    /// Write all schemas (temp file, fsync, rename, directory fsync). Called under the
+    /// write lock.
     fn save(&self, map: &HashMap<String, StoredSchema>) -> Result<()> {
         let mut list: Vec<&StoredSchema> = map.values().collect();
         list.sort_by(|a, b| a.schema.id.cmp(&b.schema.id));
-        let bytes = serde_json::to_vec_pretty(&list)
-            .map_err(|e| VeracityError::internal("serializing schemas", e))?;
-        let tmp = self.path.with_extension("json.tmp");
-        let write = || -> std::io::Result<()> {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &self.path)
-        };
-        write().map_err(|e| VeracityError::io(format!("writing {}", self.path.display()), e))
+        Ok(crate::store::write_json_atomic(&self.path, &list)?)
     }
 
     /// Store a new schema.
@@ -215,8 +208,9 @@ pub(crate) struct VDataset {
 }
 
 impl VDataset {
-    /// A new dataset of `version`'s columns (key columns from their `isKey` flags).
+    /// A new dataset `id` of `version`'s columns (key columns from their `isKey` flags).
     pub(crate) fn new(
+        id: String,
         workspace_id: &str,
         name: String,
         description: String,
@@ -242,7 +236,7 @@ impl VDataset {
                 .collect(),
         };
         VDataset {
-            id: super::time::uuid(),
+            id,
             workspace_id: workspace_id.to_string(),
             name,
             description,

@@ -33,6 +33,9 @@ pub(crate) enum LakeCode {
     OperationNotAllowedOnThePath,
     /// 413: the request body is larger than the server's limit.
     RequestBodyTooLarge,
+    /// 411: an append without `Content-Length` (Azure requires it: the emulation records
+    /// which staged bytes an append replaces before it writes them).
+    MissingContentLengthHeader,
 }
 
 impl LakeCode {
@@ -47,6 +50,7 @@ impl LakeCode {
             LakeCode::PathNotFound | LakeCode::ResourceNotFound => StatusCode::NOT_FOUND,
             LakeCode::OperationNotAllowedOnThePath => StatusCode::CONFLICT,
             LakeCode::RequestBodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            LakeCode::MissingContentLengthHeader => StatusCode::LENGTH_REQUIRED,
         }
     }
 
@@ -61,6 +65,7 @@ impl LakeCode {
             LakeCode::InvalidQueryParameterValue => "InvalidQueryParameterValue",
             LakeCode::OperationNotAllowedOnThePath => "OperationNotAllowedOnThePath",
             LakeCode::RequestBodyTooLarge => "RequestBodyTooLarge",
+            LakeCode::MissingContentLengthHeader => "MissingContentLengthHeader",
         }
     }
 
@@ -86,6 +91,7 @@ impl LakeCode {
                 "The operation is not allowed: the ingest job of this folder has already started."
             }
             LakeCode::RequestBodyTooLarge => "The request body is too large.",
+            LakeCode::MissingContentLengthHeader => "Content-Length HTTP header is missing.",
         }
     }
 }

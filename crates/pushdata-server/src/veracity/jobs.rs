@@ -1,29 +1,33 @@
-//! Ingest jobs: registered with their operation and file name, uploaded through the Data
-//! Lake calls into one staging file per job, started, and processed (see `process`).
+//! An ingest job: what it was registered for (fixed), and its progress (upload, state,
+//! outcome), kept in memory and written to its record on every change (see `records`), so
+//! that a restarted server answers for it and finishes it (see `resume`).
 //!
-//! Jobs live in memory (a restart forgets them, as it invalidates their SAS). The upload
-//! file is `<staging>/veracity/<jobId>.csv`; appends are written to it as they arrive, so
-//! memory stays bounded whatever the file's size.
+//! States: `Pending` (registered; the file is being uploaded) → `Running` (started) →
+//! `Completed` or `Failed`. A run stopped by a server shutdown stays `Running` on disk and
+//! is run again at the next start.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use parking_lot::Mutex;
 use pushdata_core::veracity::wire::{
     FileOperation, JobState, JobStatus, SchemaVersion, ValidationIssue,
 };
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use serde::{Deserialize, Serialize};
 
-use super::Dataset;
-use super::error::{LakeCode, Result, VeracityError};
+use super::records::JobRecord;
+use super::upload::Upload;
+use crate::store::StoreError;
 
 /// What a job writes to.
-#[derive(Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub(crate) enum Target {
-    /// A new dataset, created when the job succeeds.
+    /// A new dataset, created when the job runs; its id is chosen at registration, so that
+    /// a restarted server can tell whether the dataset was created and committed.
     Create {
+        /// The new dataset's id.
+        dataset_id: String,
         /// Its name.
         name: String,
         /// Its description.
@@ -32,64 +36,25 @@ pub(crate) enum Target {
         version: SchemaVersion,
     },
     /// An existing dataset.
-    Update(Arc<Dataset>),
+    Update {
+        /// The dataset's id.
+        dataset_id: String,
+    },
 }
 
-/// The upload's progress, with Azure Data Lake's semantics: an append is staged at its
-/// `position` (Azure's "allows the caller to upload data in parallel and control the
-/// order", as the Azure SDKs' parallel uploads do), so appends may arrive in any order and
-/// an append sent again at the same position (a retry after a lost answer) replaces the
-/// range staged there; a flush commits the staged ranges, which must then be contiguous
-/// from the committed length up to its position (else 400 `InvalidFlushPosition`).
-#[derive(Debug, Default)]
-pub(crate) struct Upload {
-    /// `PUT ?resource=file` was called.
-    pub(crate) created: bool,
-    /// The committed (flushed) length; appends go at or after it.
-    committed: u64,
-    /// Staged, uncommitted ranges: start -> length. Every byte of a range holds what the
-    /// append that staged it sent (a later write over it removes the range).
-    staged: BTreeMap<u64, u64>,
-    /// The flushed length, once flushed (and nothing appended since).
-    pub(crate) flushed: Option<u64>,
-}
-
-impl Upload {
-    /// Forget the staged ranges that share a byte with `start..end` (a write there changed
-    /// them).
-    fn forget_overlapping(&mut self, start: u64, end: u64) {
-        self.staged.retain(|&s, len| s >= end || s + *len <= start);
-    }
-
-    /// Whether the staged ranges below `position` cover `committed..position` exactly.
-    fn contiguous_to(&self, position: u64) -> bool {
-        let mut at = self.committed;
-        for (&start, &len) in self.staged.range(..position) {
-            if start != at {
-                return false;
-            }
-            at += len;
+impl Target {
+    /// The id of the dataset written.
+    pub(crate) fn dataset_id(&self) -> &str {
+        match self {
+            Target::Create { dataset_id, .. } | Target::Update { dataset_id } => dataset_id,
         }
-        at == position
     }
 }
 
-/// What the status endpoint reports.
-#[derive(Debug)]
-pub(crate) struct Progress {
-    /// The job's state.
-    pub(crate) state: JobState,
-    /// Why it failed (row-level problems).
-    pub(crate) validation: Vec<ValidationIssue>,
-    /// A failure that is not the file's fault.
-    pub(crate) notebook_error: String,
-    /// The dataset (id, name), once completed.
-    pub(crate) dataset: Option<(String, String)>,
-}
-
-/// One ingest job.
-#[derive(Debug)]
-pub(crate) struct Job {
+/// What a job is, fixed at registration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobSpec {
     /// The job id (a UUID; also the upload folder's name).
     pub(crate) id: String,
     /// The workspace it belongs to.
@@ -102,27 +67,138 @@ pub(crate) struct Job {
     pub(crate) file_name: String,
     /// Start processing at flush.
     pub(crate) start_automatically: bool,
-    /// The staged upload.
-    pub(crate) file: PathBuf,
-    /// The upload's progress; held for the whole of each Data Lake call.
-    pub(crate) upload: tokio::sync::Mutex<Upload>,
-    /// The processing state.
-    pub(crate) progress: Mutex<Progress>,
+    /// When it was registered (seconds since the Unix epoch).
+    pub(crate) registered_at: i64,
 }
 
+/// The dataset a completed job wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct DatasetRef {
+    /// Its id.
+    pub(crate) id: String,
+    /// Its name.
+    pub(crate) name: String,
+}
+
+/// What changes as a job goes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Progress {
+    /// The upload.
+    pub(crate) upload: Upload,
+    /// The job's state.
+    pub(crate) state: JobState,
+    /// Why it failed (row-level problems).
+    #[serde(default)]
+    pub(crate) validation: Vec<ValidationIssue>,
+    /// A failure that is not the file's fault.
+    #[serde(default)]
+    pub(crate) notebook_error: String,
+    /// The dataset, once completed.
+    #[serde(default)]
+    pub(crate) dataset: Option<DatasetRef>,
+    /// The dataset version this job's commit makes: recorded just before the commit's swap,
+    /// under the dataset's publish lock, and cleared if the run stops before the swap.
+    /// A restarted server finding the job `Running` with the dataset at this version or
+    /// later knows the commit happened.
+    #[serde(default)]
+    pub(crate) commit_version: Option<u64>,
+    /// Runs begun, less those a shutdown stopped: a job found `Running` at start has had
+    /// this many runs, the last one ended by a crash.
+    #[serde(default)]
+    pub(crate) attempts: u32,
+    /// When the last run began (seconds since the Unix epoch).
+    #[serde(default)]
+    pub(crate) started_at: Option<i64>,
+    /// When the job ended.
+    #[serde(default)]
+    pub(crate) finished_at: Option<i64>,
+    /// The uploaded file was removed (the job ended; its record stays).
+    #[serde(default)]
+    pub(crate) source_removed: bool,
+}
+
+impl Progress {
+    fn pending() -> Self {
+        Progress {
+            upload: Upload::default(),
+            state: JobState::Pending,
+            validation: Vec::new(),
+            notebook_error: String::new(),
+            dataset: None,
+            commit_version: None,
+            attempts: 0,
+            started_at: None,
+            finished_at: None,
+            source_removed: false,
+        }
+    }
+}
+
+/// One ingest job.
+#[derive(Debug)]
+pub(crate) struct Job {
+    /// What it is.
+    pub(crate) spec: JobSpec,
+    /// The uploaded file.
+    pub(crate) file: PathBuf,
+    /// Its record.
+    record: PathBuf,
+    /// Held for the whole of each Data Lake call, and by a run reading the upload's state.
+    pub(crate) lake: tokio::sync::Mutex<()>,
+    progress: Mutex<Progress>,
+    /// Serializes record writes; each writes the progress current when it starts.
+    save_lock: Mutex<()>,
+}
+
+/// How a run ended.
+pub(crate) type Outcome = Result<DatasetRef, Failure>;
+
 impl Job {
+    /// A new `Pending` job, its upload at `file` and its record at `record`.
+    pub(crate) fn new(spec: JobSpec, file: PathBuf, record: PathBuf) -> Self {
+        Self::with_progress(spec, Progress::pending(), file, record)
+    }
+
+    /// A job as its record left it.
+    pub(crate) fn with_progress(
+        spec: JobSpec,
+        progress: Progress,
+        file: PathBuf,
+        record: PathBuf,
+    ) -> Self {
+        Job {
+            spec,
+            file,
+            record,
+            lake: tokio::sync::Mutex::new(()),
+            progress: Mutex::new(progress),
+            save_lock: Mutex::new(()),
+        }
+    }
+
     /// The job's status body.
     pub(crate) fn status(&self) -> JobStatus {
         let p = self.progress.lock();
         JobStatus {
-            job_id: self.id.clone(),
+            job_id: self.spec.id.clone(),
             status: p.state.clone(),
-            operations: vec![self.operation.clone()],
+            operations: vec![self.spec.operation.clone()],
             notebook_error_message: p.notebook_error.clone(),
-            data_set_name: p.dataset.as_ref().map(|d| d.1.clone()),
-            dataset_id: p.dataset.as_ref().map(|d| d.0.clone()),
+            data_set_name: p.dataset.as_ref().map(|d| d.name.clone()),
+            dataset_id: p.dataset.as_ref().map(|d| d.id.clone()),
             validation_error: p.validation.clone(),
         }
+    }
+
+    /// A copy of the progress.
+    pub(crate) fn progress(&self) -> Progress {
+        self.progress.lock().clone()
+    }
+
+    /// Change the progress in memory (the caller saves it).
+    pub(crate) fn update<T>(&self, f: impl FnOnce(&mut Progress) -> T) -> T {
+        f(&mut self.progress.lock())
     }
 
     /// Whether the job was started (its file can no longer change).
@@ -130,142 +206,27 @@ impl Job {
         self.progress.lock().state != JobState::Pending
     }
 
-    fn refuse_if_started(&self) -> Result<()> {
-        if self.started() {
-            return Err(VeracityError::lake(
-                LakeCode::OperationNotAllowedOnThePath,
-                format!("job {} already started", self.id),
-            ));
-        }
-        Ok(())
-    }
-
-    /// `PUT ?resource=file`: create (or truncate) the file.
-    pub(crate) async fn create_file(&self) -> Result<()> {
-        let mut up = self.upload.lock().await;
-        self.refuse_if_started()?;
-        tokio::fs::File::create(&self.file)
-            .await
-            .map_err(|e| VeracityError::io("creating an ingest upload file", e))?;
-        *up = Upload {
-            created: true,
-            ..Upload::default()
+    /// Write the record (blocking: temp file, fsync, rename).
+    pub(crate) fn save_blocking(&self) -> Result<(), StoreError> {
+        let _order = self.save_lock.lock();
+        let record = JobRecord {
+            job: self.spec.clone(),
+            progress: self.progress(),
         };
-        Ok(())
+        crate::store::write_json_atomic(&self.record, &record)
     }
 
-    /// `PATCH ?action=append&position=N`: stage `body` at `position` (at or after the
-    /// committed length), replacing a range staged at the same position. Returns the
-    /// length staged.
-    pub(crate) async fn append(
-        &self,
-        position: u64,
-        body: axum::body::Body,
-        limit: usize,
-    ) -> Result<u64> {
-        let mut up = self.upload.lock().await;
-        self.refuse_if_started()?;
-        if !up.created {
-            return Err(VeracityError::lake(
-                LakeCode::PathNotFound,
-                "append before create",
-            ));
+    /// Write the record on a blocking thread.
+    pub(crate) async fn save(self: &Arc<Self>) -> Result<(), StoreError> {
+        let job = self.clone();
+        match tokio::task::spawn_blocking(move || job.save_blocking()).await {
+            Ok(r) => r,
+            Err(e) => Err(StoreError::io(
+                "writing the record of job",
+                &self.record,
+                std::io::Error::other(e),
+            )),
         }
-        if position < up.committed {
-            return Err(VeracityError::lake(
-                LakeCode::InvalidFlushPosition,
-                format!(
-                    "append at {position}, inside the {} bytes already flushed (data can only be appended)",
-                    up.committed
-                ),
-            ));
-        }
-        let mut written = 0;
-        let result = self.write_at(position, body, limit, &mut written).await;
-        // Whatever was written replaced those bytes: the file is no longer the flushed one,
-        // and no range keeps bytes another append overwrote.
-        up.flushed = None;
-        if written > 0 {
-            up.staged.remove(&position);
-            up.forget_overlapping(position, position + written);
-        }
-        result?;
-        if written > 0 {
-            up.staged.insert(position, written);
-        }
-        Ok(written)
-    }
-
-    /// Write `body` at `position`, counting the bytes written into `written` (also when it
-    /// fails part way).
-    async fn write_at(
-        &self,
-        position: u64,
-        body: axum::body::Body,
-        limit: usize,
-        written: &mut u64,
-    ) -> Result<()> {
-        let io = |e| VeracityError::io("writing an ingest upload file", e);
-        let mut f = tokio::fs::OpenOptions::new()
-            .write(true)
-            .open(&self.file)
-            .await
-            .map_err(io)?;
-        f.seek(std::io::SeekFrom::Start(position))
-            .await
-            .map_err(io)?;
-        let mut stream = body.into_data_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| VeracityError::internal("reading an append body", e))?;
-            if *written + chunk.len() as u64 > limit as u64 {
-                return Err(VeracityError::lake(
-                    LakeCode::RequestBodyTooLarge,
-                    format!("append over {limit} bytes"),
-                ));
-            }
-            // Counted first: a write that fails part way may have changed these bytes.
-            *written += chunk.len() as u64;
-            f.write_all(&chunk).await.map_err(io)?;
-        }
-        f.flush().await.map_err(io)
-    }
-
-    async fn truncate(&self, len: u64) -> std::io::Result<()> {
-        let f = tokio::fs::OpenOptions::new()
-            .write(true)
-            .open(&self.file)
-            .await?;
-        f.set_len(len).await
-    }
-
-    /// `PATCH ?action=flush&position=N`: commit the staged ranges, which must cover the
-    /// committed length up to N exactly; ranges staged at or after N are dropped (Azure's
-    /// `retainUncommittedData=false`). Returns the file's length.
-    pub(crate) async fn flush(&self, position: u64) -> Result<u64> {
-        let mut up = self.upload.lock().await;
-        self.refuse_if_started()?;
-        if !up.created {
-            return Err(VeracityError::lake(
-                LakeCode::PathNotFound,
-                "flush before create",
-            ));
-        }
-        if !up.contiguous_to(position) {
-            return Err(VeracityError::lake(
-                LakeCode::InvalidFlushPosition,
-                format!(
-                    "flush at {position}: the appended data is not contiguous from {} to {position} (staged ranges {:?})",
-                    up.committed, up.staged
-                ),
-            ));
-        }
-        self.truncate(position)
-            .await
-            .map_err(|e| VeracityError::io("flushing an ingest upload file", e))?;
-        up.committed = position;
-        up.staged.clear();
-        up.flushed = Some(position);
-        Ok(position)
     }
 
     /// Move from `Pending` to `Running`; `false` if the job had already started.
@@ -275,34 +236,83 @@ impl Job {
             return false;
         }
         p.state = JobState::Running;
+        p.attempts += 1;
+        p.started_at = Some(super::time::now_secs());
         true
     }
 
-    /// End the job: completed with the dataset, or failed with why.
-    pub(crate) fn finish(&self, outcome: std::result::Result<(String, String), Failure>) {
+    /// Begin another run of a job a stopped server left `Running`.
+    pub(crate) fn rerun(&self) {
         let mut p = self.progress.lock();
-        match outcome {
-            Ok(ds) => {
-                p.state = JobState::Completed;
-                p.dataset = Some(ds);
-            }
-            Err(Failure::Invalid(issues)) => {
-                p.state = JobState::Failed;
-                p.validation = issues;
-            }
-            Err(Failure::Internal { context, source }) => {
-                let ticket = crate::ids::new_object_id().to_lowercase();
-                tracing::error!(job = %self.id, %ticket, "veracity ingest job failed while {context}: {source}");
-                p.state = JobState::Failed;
-                p.notebook_error = format!(
-                    "internal error while {context}; the server's log has the details under trace id {ticket}"
-                );
-            }
+        p.attempts += 1;
+        p.started_at = Some(super::time::now_secs());
+    }
+
+    /// Record, durably, the dataset version this job's commit is about to make.
+    pub(crate) fn mark_commit(&self, version: u64) -> Result<(), StoreError> {
+        self.update(|p| p.commit_version = Some(version));
+        self.save_blocking()
+    }
+
+    /// Record how a run ended: completed with the dataset, or failed with why (the job then
+    /// ends and its uploaded file is removed); or stopped by a shutdown (the job stays
+    /// `Running`, to be run again at the next start). Blocking.
+    pub(crate) fn finish_blocking(&self, outcome: Outcome) {
+        let ended = self.update(|p| apply(p, &self.spec.id, outcome));
+        if let Err(e) = self.save_blocking() {
+            tracing::error!(job = %self.spec.id, "the record of an ingest job could not be written; after a restart its status may be out of date: {e}");
+            return;
+        }
+        if ended {
+            // Retried at the next start if it fails (see `records`).
+            super::records::remove_if_present(&self.file);
+        }
+    }
+
+    /// [`Job::finish_blocking`] on a blocking thread.
+    pub(crate) async fn finish(self: &Arc<Self>, outcome: Outcome) {
+        let job = self.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || job.finish_blocking(outcome)).await {
+            tracing::error!(job = %self.spec.id, "recording the end of an ingest job: {e}");
         }
     }
 }
 
-/// Why a job failed.
+/// Apply a run's outcome to `p`; whether the job ended.
+fn apply(p: &mut Progress, job: &str, outcome: Outcome) -> bool {
+    match outcome {
+        Ok(ds) => {
+            p.state = JobState::Completed;
+            p.dataset = Some(ds);
+        }
+        Err(Failure::Invalid(issues)) => {
+            p.state = JobState::Failed;
+            p.validation = issues;
+        }
+        Err(Failure::Internal { context, source }) => {
+            let ticket = crate::ids::new_object_id().to_lowercase();
+            tracing::error!(%job, %ticket, "veracity ingest job failed while {context}: {source}");
+            p.state = JobState::Failed;
+            p.notebook_error = format!(
+                "internal error while {context}; the server's log has the details under trace id {ticket}"
+            );
+        }
+        Err(Failure::Abandoned(message)) => {
+            p.state = JobState::Failed;
+            p.notebook_error = message;
+        }
+        Err(Failure::Stopped) => {
+            p.commit_version = None;
+            p.attempts = p.attempts.saturating_sub(1);
+            return false;
+        }
+    }
+    p.finished_at = Some(super::time::now_secs());
+    p.source_removed = true;
+    true
+}
+
+/// Why a run did not complete.
 #[derive(Debug)]
 pub(crate) enum Failure {
     /// The file does not fit the dataset (reported in `validationError`).
@@ -314,6 +324,11 @@ pub(crate) enum Failure {
         context: &'static str,
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The server gave up on the job (`notebookErrorMessage` says why): it is not run
+    /// again, and its operation was not applied.
+    Abandoned(String),
+    /// The server is stopping: the run ended before its commit, the job stays `Running`.
+    Stopped,
 }
 
 impl Failure {

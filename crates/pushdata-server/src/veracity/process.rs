@@ -1,17 +1,20 @@
 //! Job processing: the uploaded CSV is read with `arrow-csv` (every field as text), each
-//! column is cast to its schema type, and the rows are committed through the store with
-//! the operation's merge policy, under the dataset's publish lock: a job that fails leaves
-//! the dataset as it was and says why (row, column, message).
+//! column is cast to its schema type (`Decimal` columns exactly, see `decimals`), and the
+//! rows are committed through the store with the operation's merge policy (see `run`): a
+//! job that fails leaves the dataset as it was and says why (row, column, message).
 //!
 //! Rows are numbered from 1 (the first data row; the header is row 0).
 
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, new_null_array};
 use arrow_cast::CastOptions;
 use arrow_schema::{DataType as ArrowType, Field, Schema as ArrowSchema};
-use pushdata_core::veracity::wire::{FileOperation, SchemaColumn};
+use pushdata_core::veracity::wire::{ColumnType, FileOperation, SchemaColumn};
+use pushdata_core::wire::DataType;
 
+use super::decimals::{Digits, read_decimals};
 use super::definition::{TABLE_ID, VDataset, store_type};
 use super::jobs::Failure;
 use crate::store::{MergePolicy, StagedData, Staging, StoreError};
@@ -106,6 +109,11 @@ fn cast_column(
             }
         }
     }
+    Ok(cast)
+}
+
+/// A key or required column must have a value in every row.
+fn check_present(cast: &ArrayRef, col: &SchemaColumn, first_row: u64) -> Result<(), Failure> {
     if (col.is_key || col.is_required)
         && let Some(i) = (0..cast.len()).find(|&i| cast.is_null(i))
     {
@@ -116,85 +124,131 @@ fn cast_column(
             format!("the {what} column has no value"),
         ));
     }
-    Ok(cast)
+    Ok(())
 }
 
-/// The table's Arrow schema (the types the store stores).
-fn table_schema(def: &VDataset) -> Arc<ArrowSchema> {
-    let fields: Vec<Field> = def
-        .columns
-        .iter()
-        .map(|c| {
-            let t = store_type(&c.data_type).unwrap_or(pushdata_core::wire::DataType::String);
-            Field::new(&c.name, pushdata_core::arrow::arrow_type(t), true)
-        })
-        .collect();
-    Arc::new(ArrowSchema::new(fields))
+/// The Arrow type a schema column is read as (a decimal column's precision and scale come
+/// from its values; a column the file does not give is null, of one decimal digit).
+fn column_type(c: &SchemaColumn) -> ArrowType {
+    match store_type(&c.data_type) {
+        Some(DataType::BigDecimal) => ArrowType::Decimal128(1, 0),
+        Some(t) => pushdata_core::arrow::arrow_type(t),
+        None => ArrowType::Utf8,
+    }
 }
 
-/// Parse the uploaded CSV at `path` into batches of `def`'s table, staged as they are read
-/// (in memory up to the server's budget, then as files `{spill}-{n}.arrow`), so memory does
-/// not grow with the file. For Delete, only the key columns are read (the others are null).
-pub(crate) fn parse_csv(
-    path: &std::path::Path,
-    def: &VDataset,
-    op: &FileOperation,
-    staging: &Staging,
-    spill: &std::path::Path,
-) -> Result<Vec<StagedData>, Failure> {
-    let delete = *op == FileOperation::Delete;
-    let header = read_header(path)?;
-    let map = map_header(&header, &def.columns, delete)?;
-    let text_schema = Arc::new(ArrowSchema::new(
-        header
-            .iter()
-            .map(|h| Field::new(h, ArrowType::Utf8, true))
-            .collect::<Vec<_>>(),
-    ));
-    let file = std::fs::File::open(path).map_err(|e| Failure::internal("opening the upload", e))?;
-    let reader = arrow_csv::ReaderBuilder::new(text_schema)
-        .with_header(true)
-        .with_batch_size(BATCH_ROWS)
-        .build(file)
-        .map_err(|e| Failure::issue(None, None, format!("the file cannot be read as CSV: {e}")))?;
-    let schema = table_schema(def);
-    let mut out = Vec::new();
-    let mut first_row: u64 = 1;
-    for batch in reader {
-        let batch = batch
-            .map_err(|e| Failure::issue(None, None, format!("the file is not valid CSV: {e}")))?;
-        let mut cols = Vec::with_capacity(def.columns.len());
-        for ((c, at), field) in def.columns.iter().zip(&map).zip(schema.fields()) {
-            let keep = at.filter(|_| !delete || c.is_key);
-            cols.push(match keep {
-                Some(j) => cast_column(batch.column(j), c, field.data_type(), first_row)?,
-                None => new_null_array(field.data_type(), batch.num_rows()),
-            });
+/// What parsing a job's uploaded CSV needs.
+pub(crate) struct CsvParse<'a> {
+    /// The uploaded file.
+    pub(crate) path: &'a Path,
+    /// The dataset it is parsed for.
+    pub(crate) def: &'a VDataset,
+    /// The job's operation (Delete reads the key columns only).
+    pub(crate) op: &'a FileOperation,
+    /// Where parsed rows wait for the commit.
+    pub(crate) staging: &'a Staging,
+    /// Spill files are named `{spill}-{n}.arrow`.
+    pub(crate) spill: &'a Path,
+    /// Per column, the digits the rows it is merged with need (decimal columns).
+    pub(crate) stored_digits: Vec<Digits>,
+    /// Whether the server is stopping (checked between batches).
+    pub(crate) stopping: &'a (dyn Fn() -> bool + Sync),
+}
+
+impl CsvParse<'_> {
+    /// Parse the uploaded CSV into batches of the dataset's table, staged as they are read
+    /// (in memory up to the server's budget, then as files), so memory does not grow with
+    /// the file. For Delete, only the key columns are read (the others are null).
+    pub(crate) fn run(mut self) -> Result<Vec<StagedData>, Failure> {
+        let delete = *self.op == FileOperation::Delete;
+        let header = read_header(self.path)?;
+        let map = map_header(&header, &self.def.columns, delete)?;
+        let text_schema = Arc::new(ArrowSchema::new(
+            header
+                .iter()
+                .map(|h| Field::new(h, ArrowType::Utf8, true))
+                .collect::<Vec<_>>(),
+        ));
+        let file = std::fs::File::open(self.path)
+            .map_err(|e| Failure::internal("opening the upload", e))?;
+        let reader = arrow_csv::ReaderBuilder::new(text_schema)
+            .with_header(true)
+            .with_batch_size(BATCH_ROWS)
+            .build(file)
+            .map_err(|e| {
+                Failure::issue(None, None, format!("the file cannot be read as CSV: {e}"))
+            })?;
+        let mut out = Vec::new();
+        let mut first_row: u64 = 1;
+        for batch in reader {
+            if (self.stopping)() {
+                return Err(Failure::Stopped);
+            }
+            let batch = batch.map_err(|e| {
+                Failure::issue(None, None, format!("the file is not valid CSV: {e}"))
+            })?;
+            let typed = self.typed(&batch, &map, delete, first_row)?;
+            first_row += batch.num_rows() as u64;
+            out.push(self.stage(typed, out.len())?);
         }
-        let rows = batch.num_rows();
-        let typed = RecordBatch::try_new(schema.clone(), cols)
-            .map_err(|e| Failure::internal("building a batch", e))?;
-        let n = out.len();
+        Ok(out)
+    }
+
+    /// One batch of text as the table's typed columns.
+    fn typed(
+        &mut self,
+        batch: &RecordBatch,
+        map: &[Option<usize>],
+        delete: bool,
+        first_row: u64,
+    ) -> Result<RecordBatch, Failure> {
+        let mut cols = Vec::with_capacity(self.def.columns.len());
+        for (k, (c, at)) in self.def.columns.iter().zip(map).enumerate() {
+            let target = column_type(c);
+            let column = match at.filter(|_| !delete || c.is_key) {
+                Some(j) if c.data_type == ColumnType::Decimal => {
+                    let need = &mut self.stored_digits[k];
+                    read_decimals(batch.column(j), c, first_row, need)?
+                }
+                Some(j) => cast_column(batch.column(j), c, &target, first_row)?,
+                None => new_null_array(&target, batch.num_rows()),
+            };
+            check_present(&column, c, first_row)?;
+            cols.push(column);
+        }
+        let fields: Vec<Field> = self
+            .def
+            .columns
+            .iter()
+            .zip(&cols)
+            .map(|(c, a)| Field::new(&c.name, a.data_type().clone(), true))
+            .collect();
+        RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), cols)
+            .map_err(|e| Failure::internal("building a batch", e))
+    }
+
+    /// Stage batch number `n`.
+    fn stage(&self, typed: RecordBatch, n: usize) -> Result<StagedData, Failure> {
         let name = format!(
             "{}-{n}.arrow",
-            spill
+            self.spill
                 .file_name()
                 .map(|f| f.to_string_lossy())
                 .unwrap_or_default()
         );
-        let file = || spill.with_file_name(name);
-        out.push(StagedData::keep(staging, vec![typed], file).map_err(store_failure)?);
-        first_row += rows as u64;
+        let file = || self.spill.with_file_name(name);
+        StagedData::keep(self.staging, vec![typed], file).map_err(store_failure)
     }
-    Ok(out)
 }
 
-/// The failure a store error means for a job: the caller's data, or the server's fault.
+/// The failure a store error means for a job: the caller's data, the server stopping, or
+/// the server's fault.
 pub(crate) fn store_failure(e: StoreError) -> Failure {
     match e {
         StoreError::NoKey { .. } | StoreError::DoesNotFit { .. } => {
             Failure::issue(None, None, e.to_string())
         }
+        StoreError::Cancelled => Failure::Stopped,
         e => Failure::internal("committing the upload", e),
     }
 }

@@ -3,8 +3,10 @@
 //! window, permission.
 //!
 //! The string to sign is `sp \n st \n se \n /<filesystem>/<directory> \n sv \n sr \n sdd`,
-//! signed with HMAC-SHA256 under a key generated when the server starts (so a restart
-//! invalidates every SAS). The signed directory is the first `sdd` segments of the request
+//! signed with HMAC-SHA256 under the data directory's key (like a storage account key):
+//! generated at the first start, kept in `<data_dir>/veracity/sas.key` (readable by its
+//! owner only), so a SAS stays valid across restarts until it expires and an upload
+//! interrupted by a restart goes on. The signed directory is the first `sdd` segments of the request
 //! path, so a SAS used on another folder fails its signature (403 `AuthenticationFailed`),
 //! as in Azure.
 
@@ -45,7 +47,7 @@ impl Permission {
     }
 }
 
-/// The server's SAS signing key (random per start; never printed).
+/// The SAS signing key (random, kept in the data directory; never printed).
 pub(crate) struct SasKey([u8; 32]);
 
 impl fmt::Debug for SasKey {
@@ -102,6 +104,32 @@ impl SasKey {
         let mut k = [0u8; 32];
         rand::rng().fill_bytes(&mut k);
         SasKey(k)
+    }
+
+    /// The key kept at `path`, or a new one written there (owner-only, atomically) if
+    /// there is none. A file that is not a key is an error: the server does not start
+    /// rather than invalidate every SAS it issued.
+    pub(crate) fn open(path: &std::path::Path) -> Result<Self> {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+                    VeracityError::internal(
+                        format!("reading the SAS key {}", path.display()),
+                        format!("{} bytes, not 32", bytes.len()),
+                    )
+                })?;
+                Ok(SasKey(key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = SasKey::generate();
+                crate::store::write_file_atomic(path, &key.0, true)?;
+                Ok(key)
+            }
+            Err(e) => Err(VeracityError::io(
+                format!("reading the SAS key {}", path.display()),
+                e,
+            )),
+        }
     }
 
     fn mac(&self, p: &SasParams, resource: &str) -> Hmac<Sha256> {

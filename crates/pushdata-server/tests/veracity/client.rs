@@ -76,7 +76,8 @@ async fn the_project_client_ingests_and_queries() {
     let page = client.query(&id, &QueryRequest::page(1, 10)).await.unwrap();
     assert_eq!(page.pagination.total_count, 3);
     let speeds: Vec<f64> = page
-        .data
+        .rows()
+        .unwrap()
         .iter()
         .map(|r| r["Speed"].as_f64().unwrap())
         .collect();

@@ -1,12 +1,13 @@
 //! Helpers: start a server, get a token, call the gateway, upload through the SAS URI.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pushdata_core::veracity::wire::{IngestResponse, JobStatus, QueryPage};
 use pushdata_server::{
     DEFAULT_VERACITY_CLIENT_ID, DEFAULT_VERACITY_CLIENT_SECRET, DEFAULT_VERACITY_SUBSCRIPTION_KEY,
-    Server, ServerConfig, ServerHandle,
+    PublishHook, Server, ServerConfig, ServerHandle,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -51,7 +52,17 @@ pub(crate) async fn start(dir: &Path) -> V {
 
 pub(crate) async fn start_with(dir: &Path, f: impl FnOnce(ServerConfig) -> ServerConfig) -> V {
     let config = f(ServerConfig::new(dir).with_addr("127.0.0.1:0".parse().unwrap()));
-    let handle = Server::start(config).await.unwrap();
+    connect(Server::start(config).await.unwrap()).await
+}
+
+/// A server on `dir` whose publishes run `hook`.
+pub(crate) async fn start_hooked(dir: &Path, hook: Arc<dyn PublishHook>) -> V {
+    let config = ServerConfig::new(dir).with_addr("127.0.0.1:0".parse().unwrap());
+    connect(Server::start_with_hook(config, hook).await.unwrap()).await
+}
+
+/// A client of `handle`'s server, with a token if the default credentials get one.
+async fn connect(handle: ServerHandle) -> V {
     let mut v = V {
         client: reqwest::Client::new(),
         root: format!("http://{}", handle.addr()),
@@ -79,6 +90,20 @@ pub(crate) async fn send(req: reqwest::RequestBuilder) -> Resp {
 }
 
 impl V {
+    /// Shut the server down (its ingest runs stop before their commit) and wait.
+    pub(crate) async fn stop(self) {
+        self._handle.shutdown().await.unwrap();
+    }
+
+    /// The status of job `job`.
+    pub(crate) async fn status(&self, job: &str) -> JobStatus {
+        let r = self
+            .gw(Method::GET, &format!("/ingest/job/{job}/status"), None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        serde_json::from_str(&r.body).unwrap()
+    }
+
     pub(crate) async fn token_request(&self, id: &str, secret: &str) -> Resp {
         let form = [
             ("grant_type", "client_credentials"),
@@ -189,11 +214,7 @@ impl V {
     /// Poll the job until it is done.
     pub(crate) async fn wait(&self, job: &str) -> JobStatus {
         for _ in 0..500 {
-            let r = self
-                .gw(Method::GET, &format!("/ingest/job/{job}/status"), None)
-                .await;
-            assert_eq!(r.status, 200, "{}", r.body);
-            let s: JobStatus = serde_json::from_str(&r.body).unwrap();
+            let s = self.status(job).await;
             if s.status.is_terminal() {
                 return s;
             }
@@ -233,9 +254,10 @@ impl V {
         let p = self
             .query(id, json!({"pageIndex": 1, "pageSize": 1000, "sorting": {"column": col, "order": "Ascending"}}))
             .await;
-        p.data
-            .iter()
-            .map(|r| Value::Object(r.clone()).to_string())
+        p.rows()
+            .unwrap()
+            .into_iter()
+            .map(|r| Value::Object(r).to_string())
             .collect()
     }
 }
@@ -265,6 +287,14 @@ impl FileUrl {
     }
     fn url(&self, ops: &str) -> String {
         format!("{}?{}&{ops}", self.base, self.sas)
+    }
+    /// The same file on the server at `root` (after a restart on another port).
+    pub(crate) fn on(&self, root: &str) -> Self {
+        let path = &self.base[self.base.find("/ingest/").unwrap()..];
+        FileUrl {
+            base: format!("{root}{path}"),
+            sas: self.sas.clone(),
+        }
     }
     pub(crate) async fn create(&self, v: &V) -> Resp {
         send(

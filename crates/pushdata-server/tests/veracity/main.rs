@@ -5,6 +5,8 @@
 mod auth;
 mod client;
 mod common;
+mod decimals;
 mod ingest;
 mod lake;
 mod query;
+mod restart;

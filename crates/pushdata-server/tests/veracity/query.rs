@@ -7,7 +7,8 @@ use crate::common::{keyed_columns, start};
 const CSV: &str = "Id,Name,Value,TS,Ok\n1,alpha,1.5,2024-05-01T10:00:00,true\n2,beta,2.5,2024-05-02T10:00:00,false\n3,gamma,3.5,2024-05-03T10:00:00,true\n4,delta,,2024-05-04T10:00:00,false\n5,Alphabet,5,2024-05-05T10:00:00,true\n";
 
 fn ids(page: &pushdata_core::veracity::wire::QueryPage) -> Vec<i64> {
-    page.data
+    page.rows()
+        .unwrap()
         .iter()
         .map(|r| r["Id"].as_i64().unwrap())
         .collect()
@@ -21,7 +22,7 @@ async fn paging_projection_and_sorting() {
     let p = v.query(&id, json!({"pageIndex": 2, "pageSize": 2, "sorting": {"column": "Id", "order": "Descending"}, "columnFilter": ["Id", "Ok"]})).await;
     assert_eq!(ids(&p), [3, 2]);
     assert_eq!(
-        Value::Object(p.data[0].clone()),
+        Value::Object(p.rows().unwrap()[0].clone()),
         json!({"Id": 3, "Ok": true})
     );
     assert_eq!(

@@ -2,16 +2,16 @@
 
 use std::sync::Arc;
 
+use arrow_array::ArrayRef;
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
     Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
 };
-use arrow_array::{ArrayRef, Decimal128Array, Decimal256Array};
-use arrow_buffer::i256;
 use pushdata_core::wire::DataType;
 
 use super::lexer::{Lexer, Token};
 use super::values;
+use crate::store::DecimalColumn;
 
 /// Builds one column of a chunk from tokens.
 #[derive(Debug)]
@@ -106,6 +106,19 @@ fn fast_f64(b: &mut Float64Builder, lex: &mut Lexer<'_>) -> bool {
     }
 }
 
+/// [`ColumnBuilder::push_fast`] for BIGDECIMAL: a plain number, while every value fits 128
+/// bits.
+#[inline]
+fn fast_decimal(d: &mut DecimalColumn, lex: &mut Lexer<'_>) -> bool {
+    if d.is_wide() {
+        return false;
+    }
+    match lex.fast_plain_number() {
+        Some((v, s)) => d.push_plain(v, s),
+        None => false,
+    }
+}
+
 impl ColumnBuilder {
     /// A builder for `t` with room for `capacity` values.
     pub(crate) fn new(t: DataType, capacity: usize) -> Self {
@@ -172,7 +185,7 @@ impl ColumnBuilder {
         match self {
             ColumnBuilder::Int64(b) => fast_i64(b, lex),
             ColumnBuilder::Int32(b) => fast_i32(b, lex),
-            ColumnBuilder::Decimal(d) => d.push_fast(lex),
+            ColumnBuilder::Decimal(d) => fast_decimal(d, lex),
             ColumnBuilder::Float64(b) => fast_f64(b, lex),
             ColumnBuilder::Utf8(b) => match lex.fast_string() {
                 Some(v) => {
@@ -261,247 +274,11 @@ impl ColumnBuilder {
     }
 }
 
-/// 10^n for n in 0..=38 as i128.
-const POW10_128: [i128; 39] = {
-    let mut t = [1i128; 39];
-    let mut i = 1;
-    while i < 39 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
-
-/// The values of a BIGDECIMAL column: 128-bit mantissas with a scale each while every
-/// value fits (the common case, and the fast one), else 256-bit ones.
-#[derive(Debug)]
-pub(crate) struct DecimalColumn {
-    /// Mantissas (0 for nulls) while every value fits an i128.
-    narrow: Vec<i128>,
-    /// Scale of each value (0 for nulls).
-    scales: Vec<u8>,
-    nulls: arrow_buffer::NullBufferBuilder,
-    max_scale: u8,
-    /// Whether some value has a scale other than `max_scale` so far (rescale at finish).
-    mixed: bool,
-    /// Set once a value does not fit an i128: every value, 256-bit.
-    wide: Option<Vec<Option<(i256, u8)>>>,
-}
-
-impl DecimalColumn {
-    fn with_capacity(capacity: usize) -> Self {
-        DecimalColumn {
-            narrow: Vec::with_capacity(capacity),
-            scales: Vec::with_capacity(capacity),
-            nulls: arrow_buffer::NullBufferBuilder::new(capacity),
-            max_scale: 0,
-            mixed: false,
-            wide: None,
-        }
-    }
-
-    fn len(&self) -> usize {
-        match &self.wide {
-            Some(w) => w.len(),
-            None => self.narrow.len(),
-        }
-    }
-
-    fn push_null(&mut self) {
-        match &mut self.wide {
-            Some(w) => w.push(None),
-            None => {
-                self.narrow.push(0);
-                self.scales.push(0);
-                self.nulls.append_null();
-            }
-        }
-    }
-
-    fn push_text(&mut self, text: &str) -> Result<(), String> {
-        if let Some(w) = &mut self.wide {
-            w.push(Some(values::parse_decimal(text)?));
-            return Ok(());
-        }
-        let (v, s) = match values::plain_number(text.as_bytes()) {
-            Some((v, s)) => (i128::from(v), s),
-            None => {
-                let (big, s) = values::parse_decimal(text)?;
-                match big.to_i128() {
-                    Some(v) => (v, s),
-                    None => {
-                        self.widen();
-                        if let Some(w) = &mut self.wide {
-                            w.push(Some((big, s)));
-                        }
-                        return Ok(());
-                    }
-                }
-            }
-        };
-        self.push_narrow(v, s);
-        Ok(())
-    }
-
-    /// [`ColumnBuilder::push_fast`] for BIGDECIMAL: a plain number, while every value
-    /// fits 128 bits.
-    #[inline]
-    fn push_fast(&mut self, lex: &mut Lexer<'_>) -> bool {
-        if self.wide.is_some() {
-            return false;
-        }
-        match lex.fast_plain_number() {
-            Some((v, s)) => {
-                self.push_narrow(i128::from(v), s);
-                true
-            }
-            None => false,
-        }
-    }
-
-    #[inline]
-    fn push_narrow(&mut self, v: i128, s: u8) {
-        if s != self.max_scale && !self.narrow.is_empty() {
-            self.mixed = true;
-        }
-        self.max_scale = self.max_scale.max(s);
-        self.narrow.push(v);
-        self.scales.push(s);
-        self.nulls.append_non_null();
-    }
-
-    /// The values so far in the 256-bit representation.
-    fn wide_values(&mut self) -> Vec<Option<(i256, u8)>> {
-        let nulls = self.nulls.finish();
-        let narrow = std::mem::take(&mut self.narrow);
-        let scales = std::mem::take(&mut self.scales);
-        narrow
-            .into_iter()
-            .zip(scales)
-            .enumerate()
-            .map(|(i, (v, s))| {
-                nulls
-                    .as_ref()
-                    .is_none_or(|n| n.is_valid(i))
-                    .then(|| (i256::from_i128(v), s))
-            })
-            .collect()
-    }
-
-    /// Move every value so far to the 256-bit representation.
-    fn widen(&mut self) {
-        let w = self.wide_values();
-        self.wide = Some(w);
-    }
-
-    fn finish(mut self) -> Result<ArrayRef, (usize, String)> {
-        if let Some(w) = self.wide.take() {
-            return finish_decimal(w);
-        }
-        let scale = self.max_scale;
-        if scale > 38 {
-            return finish_decimal(self.wide_values());
-        }
-        let limit = POW10_128[38].unsigned_abs();
-        let rescaled: Option<Vec<i128>> = if self.mixed {
-            self.narrow
-                .iter()
-                .zip(&self.scales)
-                .map(|(&v, &s)| {
-                    v.checked_mul(POW10_128[usize::from(scale - s)])
-                        .filter(|r| r.unsigned_abs() < limit)
-                })
-                .collect()
-        } else if self.narrow.iter().all(|v| v.unsigned_abs() < limit) {
-            Some(std::mem::take(&mut self.narrow))
-        } else {
-            None
-        };
-        let Some(values) = rescaled else {
-            // Some value needs more than 38 digits at the common scale: 256 bits.
-            return finish_decimal(self.wide_values());
-        };
-        let nulls = self.nulls.finish();
-        let s = i8::try_from(scale).map_err(|_| (0, "decimal scale too large".to_string()))?;
-        // The precision is the digits the values need (at least the scale): storage keeps
-        // narrow decimals as 64-bit Parquet integers. Readers see Decimal128(38, s).
-        let widest = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
-        let digits = POW10_128
-            .iter()
-            .position(|p| widest < p.unsigned_abs())
-            .unwrap_or(38)
-            .max(1);
-        let precision = u8::try_from(digits).unwrap_or(38).max(scale).clamp(1, 38);
-        Decimal128Array::new(values.into(), nulls)
-            .with_precision_and_scale(precision, s)
-            .map(|a| Arc::new(a) as ArrayRef)
-            .map_err(|e| (0, e.to_string()))
-    }
-}
-
-fn pow10(n: u8) -> i256 {
-    let ten = i256::from_i128(10);
-    let mut p = i256::ONE;
-    for _ in 0..n {
-        p = p.wrapping_mul(ten);
-    }
-    p
-}
-
-fn finish_decimal(v: Vec<Option<(i256, u8)>>) -> Result<ArrayRef, (usize, String)> {
-    let scale = v.iter().flatten().map(|(_, s)| *s).max().unwrap_or(0);
-    let mut out: Vec<Option<i256>> = Vec::with_capacity(v.len());
-    let limit38 = pow10(38);
-    let limit76 = pow10(76);
-    let mut fits128 = scale <= 38;
-    for (row, x) in v.into_iter().enumerate() {
-        match x {
-            None => out.push(None),
-            Some((m, s)) => {
-                let r = m.checked_mul(pow10(scale - s)).ok_or_else(|| {
-                    (
-                        row,
-                        format!("decimal does not fit 76 digits at scale {scale}"),
-                    )
-                })?;
-                let abs = r.checked_abs().unwrap_or(i256::MAX);
-                if abs >= limit76 {
-                    return Err((
-                        row,
-                        format!("decimal does not fit 76 digits at scale {scale}"),
-                    ));
-                }
-                if abs >= limit38 {
-                    fits128 = false;
-                }
-                out.push(Some(r));
-            }
-        }
-    }
-    let s = i8::try_from(scale).map_err(|_| (0, "decimal scale too large".to_string()))?;
-    if fits128 {
-        let arr: Decimal128Array = out
-            .into_iter()
-            .map(|x| x.and_then(|v| v.to_i128()))
-            .collect();
-        let arr = arr
-            .with_precision_and_scale(38, s)
-            .map_err(|e| (0, e.to_string()))?;
-        Ok(Arc::new(arr))
-    } else {
-        let arr: Decimal256Array = out.into_iter().collect();
-        let arr = arr
-            .with_precision_and_scale(76, s)
-            .map_err(|e| (0, e.to_string()))?;
-        Ok(Arc::new(arr))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use arrow_array::Array;
+    use arrow_array::{Array, Decimal128Array};
 
     /// Each value through `push_fast` (when it takes it) gives the same array, or the same
     /// refusal, as through the generic `scalar` + `push`.

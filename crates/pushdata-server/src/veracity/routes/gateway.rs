@@ -103,7 +103,7 @@ pub(crate) async fn register_create(
     body: Bytes,
 ) -> Result<Json<IngestResponse>> {
     let req: CreateDatasetRequest = parse_json(&body, "ingest/dataset")?;
-    Ok(Json(s.register_create(&c.workspace, req)?))
+    Ok(Json(s.register_create(&c.workspace, req).await?))
 }
 
 /// `PUT /workspaces/{ws}/ingest/dataset/{datasetId}`: register an update job.
@@ -114,7 +114,7 @@ pub(crate) async fn register_update(
     body: Bytes,
 ) -> Result<Json<IngestResponse>> {
     let req: UpdateDatasetRequest = parse_json(&body, "ingest/dataset/{id}")?;
-    Ok(Json(s.register_update(&c.workspace, &id, req)?))
+    Ok(Json(s.register_update(&c.workspace, &id, req).await?))
 }
 
 /// `POST /workspaces/{ws}/ingest/job/{jobId}/start` (idempotent).
@@ -124,7 +124,7 @@ pub(crate) async fn start_job(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Json<JobStatus>> {
     let job = s.job(&c.workspace, &id)?;
-    Ok(Json(s.start(&job)))
+    Ok(Json(s.start(&job).await))
 }
 
 /// `GET /workspaces/{ws}/ingest/job/{jobId}/status`.

@@ -41,7 +41,7 @@ fn authorize(
     };
     let (folder, file) = path.split_once('/').ok_or_else(not_found)?;
     let job = s.jobs.read().get(folder).cloned().ok_or_else(not_found)?;
-    if file != job.file_name {
+    if file != job.spec.file_name {
         return Err(not_found());
     }
     Ok(job)
@@ -124,26 +124,33 @@ pub(crate) async fn patch_path(
         Some("append") => {
             let job = authorize(&s, &fs, &path, &q, Permission::Add)?;
             let pos = position(&q)?;
-            job.append(pos, body, s.max_body_bytes).await?;
+            let length = content_length(&headers).ok_or_else(|| {
+                VeracityError::lake(
+                    LakeCode::MissingContentLengthHeader,
+                    "an append needs Content-Length",
+                )
+            })?;
+            if length > s.max_body_bytes as u64 {
+                return Err(VeracityError::lake(
+                    LakeCode::RequestBodyTooLarge,
+                    format!("append of {length} bytes, over {}", s.max_body_bytes),
+                ));
+            }
+            job.append(pos, length, body).await?;
             Ok(answer(StatusCode::ACCEPTED, &headers, &[]))
         }
         Some("flush") => {
             let job = authorize(&s, &fs, &path, &q, Permission::Write)?;
             let pos = position(&q)?;
-            let len = headers
-                .get(axum::http::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0);
-            if len != 0 {
+            if content_length(&headers).unwrap_or(0) != 0 {
                 return Err(VeracityError::lake(
                     LakeCode::ContentLengthMustBeZero,
                     "flush with a body",
                 ));
             }
             let size = job.flush(pos).await?;
-            if job.start_automatically {
-                s.start(&job);
+            if job.spec.start_automatically {
+                s.start(&job).await;
             }
             Ok(answer(
                 StatusCode::OK,
@@ -156,6 +163,14 @@ pub(crate) async fn patch_path(
             "action must be append or flush",
         )),
     }
+}
+
+/// The request's `Content-Length`, when it has a valid one.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 /// Any other method on `/{fs}/{*path}`: 404 (the emulation only uploads).

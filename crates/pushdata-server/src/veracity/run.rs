@@ -1,0 +1,226 @@
+//! Running a started job in the background: parse its upload against the dataset, then,
+//! under the dataset's publish lock, record the version its commit makes, commit with the
+//! operation's merge policy, and record the outcome before the lock is released; so that a
+//! restarted server can tell whether the commit happened (see `resume`).
+//!
+//! Stopping: [`Runs::stop`] asks every run to stop (between parsed batches, and before a
+//! commit's swap) and waits for them. A stopped run leaves its job `Running`, the dataset
+//! unchanged, and its upload in place for the next start.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::Mutex;
+use pushdata_core::veracity::wire::JobState;
+use tokio::task::JoinSet;
+
+use super::Dataset;
+use super::decimals::stored_digits;
+use super::definition::{TABLE_ID, VDataset};
+use super::jobs::{DatasetRef, Failure, Job, Outcome, Target};
+use super::process::{CsvParse, policy, store_failure, table_id};
+use super::service::VService;
+use crate::store::{CommitControl, StagedData, TableUpload, UploadSource};
+
+/// The runs in progress, and whether the server is stopping.
+#[derive(Debug, Default)]
+pub(crate) struct Runs {
+    stopping: Arc<AtomicBool>,
+    tasks: Mutex<JoinSet<()>>,
+}
+
+impl Runs {
+    fn spawn(&self, run: impl Future<Output = ()> + Send + 'static) {
+        let mut tasks = self.tasks.lock();
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(run);
+    }
+
+    /// Ask every run to stop at its next check (and new ones to stop at once).
+    pub(crate) fn request_stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    /// Ask every run to stop, and wait until they have.
+    pub(crate) async fn stop(&self) {
+        self.request_stop();
+        let mut tasks = std::mem::take(&mut *self.tasks.lock());
+        while tasks.join_next().await.is_some() {}
+    }
+
+    fn stopping(&self) -> Arc<AtomicBool> {
+        self.stopping.clone()
+    }
+}
+
+impl VService {
+    /// Record that `job` (now `Running` in memory) runs, then run it in the background. A
+    /// job whose record cannot be written fails (internal error) instead.
+    pub(crate) async fn launch(self: &Arc<Self>, job: Arc<Job>) {
+        if let Err(e) = job.save().await {
+            job.finish(Err(Failure::internal("recording the job's start", e)))
+                .await;
+            return;
+        }
+        let service = self.clone();
+        self.runs.spawn(async move {
+            if let Err(failure) = service.process(&job).await {
+                job.finish(Err(failure)).await;
+            }
+        });
+    }
+
+    /// Run again every job a stopped server left `Running` (see `resume`).
+    pub(crate) async fn resume_runs(self: &Arc<Self>) {
+        let jobs: Vec<Arc<Job>> = self
+            .jobs
+            .read()
+            .values()
+            .filter(|j| j.progress().state == JobState::Running)
+            .cloned()
+            .collect();
+        for job in jobs {
+            job.rerun();
+            self.launch(job).await;
+        }
+    }
+
+    /// Parse and commit. A failure before the commit is returned; the commit step records
+    /// its own outcome.
+    async fn process(&self, job: &Arc<Job>) -> Result<(), Failure> {
+        if self.runs.stopping().load(Ordering::SeqCst) {
+            return Err(Failure::Stopped);
+        }
+        let flushed = {
+            let _lake = job.lake.lock().await;
+            job.progress().upload.flushed
+        };
+        if flushed.is_none() {
+            return Err(Failure::issue(
+                None,
+                None,
+                format!(
+                    "the file {:?} was not uploaded (created, appended and flushed)",
+                    job.spec.file_name
+                ),
+            ));
+        }
+        match &job.spec.target {
+            Target::Update { dataset_id } => {
+                let ds = self.catalog.get(dataset_id).ok_or_else(|| {
+                    Failure::issue(None, None, format!("dataset {dataset_id} not found"))
+                })?;
+                self.commit(job, &ds, None).await
+            }
+            Target::Create {
+                dataset_id,
+                name,
+                description,
+                version,
+            } => {
+                let ws = &job.spec.workspace;
+                let def = VDataset::new(
+                    dataset_id.clone(),
+                    ws,
+                    name.clone(),
+                    description.clone(),
+                    version,
+                );
+                let batches = self.parse(job, def.clone(), None).await?;
+                let ds = self.catalog.create(def).map_err(store_failure)?;
+                self.commit(job, &ds, Some(batches)).await
+            }
+        }
+    }
+
+    /// Parse the job's file against `def` on a blocking thread. `stored`: the dataset whose
+    /// rows the upload is merged with (its decimal columns' digits count).
+    async fn parse(
+        &self,
+        job: &Arc<Job>,
+        def: VDataset,
+        stored: Option<Arc<Dataset>>,
+    ) -> Result<Vec<StagedData>, Failure> {
+        let path = job.file.clone();
+        let op = job.spec.operation.clone();
+        let staging = self.staging.clone();
+        let spill = self.staging_dir.join(format!("{}-parsed", job.spec.id));
+        let stopping = self.runs.stopping();
+        tokio::task::spawn_blocking(move || {
+            let digits = match &stored {
+                Some(ds) => {
+                    let snapshot = ds.snapshot();
+                    stored_digits(ds.table(TABLE_ID).map(|t| (&snapshot, t)), &def)
+                }
+                None => stored_digits(None, &def),
+            };
+            CsvParse {
+                path: &path,
+                def: &def,
+                op: &op,
+                staging: &staging,
+                spill: &spill,
+                stored_digits: digits,
+                stopping: &|| stopping.load(Ordering::SeqCst),
+            }
+            .run()
+        })
+        .await
+        .map_err(|e| Failure::internal("parsing the upload", e))?
+    }
+
+    /// Under the dataset's publish lock: parse the file (unless `parsed`), record the
+    /// version the commit makes, commit, and record the outcome. A Create's dataset
+    /// (`parsed` given) is removed if its commit fails.
+    async fn commit(
+        &self,
+        job: &Arc<Job>,
+        ds: &Arc<Dataset>,
+        parsed: Option<Vec<StagedData>>,
+    ) -> Result<(), Failure> {
+        let policy = policy(&job.spec.operation)
+            .ok_or_else(|| Failure::issue(None, None, "unknown operation"))?;
+        let _guard = ds.publish_lock.lock().await;
+        let created = parsed.is_some();
+        let batches = match parsed {
+            Some(b) => b,
+            None => {
+                let stored = policy.keeps_stored_rows().then(|| ds.clone());
+                self.parse(job, ds.def.clone(), stored).await?
+            }
+        };
+        let (target, job2, hook) = (ds.clone(), job.clone(), self.hook.clone());
+        let stopping = self.runs.stopping();
+        let outcome: Outcome = tokio::task::spawn_blocking(move || {
+            let version = target.manifest().version + 1;
+            job2.mark_commit(version)
+                .map_err(|e| Failure::internal("recording the job's commit", e))?;
+            let upload = TableUpload {
+                table_id: table_id(),
+                policy,
+                source: UploadSource::Staged(batches),
+            };
+            let control = CommitControl {
+                hook: hook.as_ref(),
+                cancelled: &|| stopping.load(Ordering::SeqCst),
+            };
+            target
+                .commit(vec![upload], control)
+                .map_err(store_failure)?;
+            Ok(DatasetRef {
+                id: target.def.id.clone(),
+                name: target.def.name.clone(),
+            })
+        })
+        .await
+        .unwrap_or_else(|e| Err(Failure::internal("committing the upload", e)));
+        if outcome.is_err()
+            && created
+            && let Err(e) = self.catalog.delete(&ds.def.id)
+        {
+            tracing::error!(dataset = %ds.def.id, "removing a dataset whose create failed: {e}");
+        }
+        job.finish(outcome).await;
+        Ok(())
+    }
+}
