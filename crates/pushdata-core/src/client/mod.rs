@@ -14,6 +14,7 @@ mod datasets;
 mod publish;
 mod request;
 pub(crate) mod retry;
+mod tls;
 
 use std::fmt;
 use std::sync::Arc;
