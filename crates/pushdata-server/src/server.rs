@@ -29,6 +29,7 @@ pub struct Server;
 #[derive(Debug)]
 pub struct ServerHandle {
     addr: SocketAddr,
+    scheme: &'static str,
     base_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
@@ -122,6 +123,7 @@ impl Server {
         tracing::info!(%base_url, data_dir = %config.data_dir.display(), "pushdata server listening");
         Ok(ServerHandle {
             addr,
+            scheme,
             base_url,
             shutdown: Some(tx),
             task,
@@ -276,6 +278,11 @@ impl ServerHandle {
     /// (`https://` with [`ServerConfig::with_tls`]).
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// `https` when serving with [`ServerConfig::with_tls`], else `http`.
+    pub fn scheme(&self) -> &'static str {
+        self.scheme
     }
 
     /// The bound address.
