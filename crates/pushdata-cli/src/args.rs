@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pushdata_arrow::veracity::Operation;
 use pushdata_core::Secret;
-use pushdata_core::wire::{Orientation, UpdatePolicy};
+use pushdata_core::wire::{LoginMode, Orientation, UpdatePolicy};
 
 /// Push Parquet files into analytics datasets through the Push Data API.
 #[derive(Debug, Parser)]
@@ -92,7 +92,11 @@ pub(crate) struct ConnectionArgs {
     /// Do not check the server's TLS certificate at all (a test server with a self-signed
     /// certificate): anyone on the way can then read and change what is sent, passwords
     /// included. A warning is printed on every run.
-    #[arg(long, env = "PUSHDATA_INSECURE")]
+    #[arg(
+        long,
+        env = "PUSHDATA_INSECURE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub(crate) insecure: bool,
 
     /// Take the connection settings from this profile of the config file.
@@ -134,6 +138,17 @@ pub(crate) enum LoginModeArg {
     Guest,
     /// An API token instead of user name and password (loginMode 4096).
     ApiToken,
+}
+
+impl From<LoginModeArg> for LoginMode {
+    fn from(mode: LoginModeArg) -> Self {
+        match mode {
+            LoginModeArg::Standard => LoginMode::STANDARD,
+            LoginModeArg::Ldap => LoginMode::LDAP,
+            LoginModeArg::Guest => LoginMode::GUEST,
+            LoginModeArg::ApiToken => LoginMode::API_TOKEN,
+        }
+    }
 }
 
 /// How a column becomes an attribute or a metric.

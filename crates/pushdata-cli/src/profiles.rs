@@ -114,10 +114,14 @@ fn parse_error(text: &str, e: &toml::de::Error) -> String {
     let Some(span) = e.span() else {
         return e.message().to_string();
     };
-    let start = span.start.min(text.len());
-    let line_number = text[..start].matches('\n').count() + 1;
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..].lines().next().unwrap_or("").trim_start();
+    let before = text.get(..span.start).unwrap_or(text);
+    let line_number = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text
+        .get(line_start..)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or("")
+        .trim_start();
     let secret_line = ["password", "api_token", "\"password\"", "\"api_token\""]
         .iter()
         .any(|key| line.starts_with(key));

@@ -306,6 +306,10 @@ async fn insecure_connects_and_warns_on_every_run() {
     by_env.env("PUSHDATA_INSECURE", "true");
     let (_, stderr) = pushed(by_env).await;
     assert!(stderr.contains("warning: --insecure"), "{stderr}");
+    // A false value is no switch: the certificate is checked (and refused).
+    let mut off = env.push(&["--url", env.url()]);
+    off.env("PUSHDATA_INSECURE", "0");
+    failed(off, &["is not trusted"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

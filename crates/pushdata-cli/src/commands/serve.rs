@@ -6,7 +6,7 @@ use pushdata_core::Secret;
 use pushdata_core::wire::LoginMode;
 use pushdata_server::{Server, ServerConfig, TlsConfig};
 
-use crate::args::{LoginModeArg, ServeArgs};
+use crate::args::ServeArgs;
 use crate::error::{CliError, Result};
 use crate::output;
 
@@ -25,7 +25,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         config = config.with_user(user, password);
     }
     if !args.login_modes.is_empty() {
-        config = config.with_login_modes(args.login_modes.iter().map(|m| login_mode(*m)));
+        config = config.with_login_modes(args.login_modes.iter().map(|m| LoginMode::from(*m)));
     }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config = config.with_tls(TlsConfig::from_pem_files(cert, key));
@@ -50,16 +50,6 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     waited?;
     stopped?;
     Ok(())
-}
-
-/// The wire login mode of `--login-modes`.
-fn login_mode(mode: LoginModeArg) -> LoginMode {
-    match mode {
-        LoginModeArg::Standard => LoginMode::STANDARD,
-        LoginModeArg::Ldap => LoginMode::LDAP,
-        LoginModeArg::Guest => LoginMode::GUEST,
-        LoginModeArg::ApiToken => LoginMode::API_TOKEN,
-    }
 }
 
 /// The users to configure: `--users-file`, or `--user` with its password (from
