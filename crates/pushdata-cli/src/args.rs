@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pushdata_arrow::veracity::Operation;
 use pushdata_core::Secret;
-use pushdata_core::wire::{FormCategory, Orientation, UnknownVariant, UpdatePolicy};
+use pushdata_core::wire::{FormCategory, LoginMode, Orientation, UnknownVariant, UpdatePolicy};
 
 /// Push Parquet files into analytics datasets through the Push Data API.
 #[derive(Debug, Parser)]
@@ -41,19 +41,21 @@ pub(crate) enum Command {
     Veracity(VeracityArgs),
 }
 
-/// Where to push, and as whom.
+/// Where to connect, how, and as whom. Each setting comes from its flag, else its
+/// environment variable, else the `--profile`, else its default.
 #[derive(Debug, Args)]
 pub(crate) struct ConnectionArgs {
-    /// Base URL of the server, e.g. https://host/MicroStrategyLibrary (default: an embedded
-    /// reference server).
+    /// Base URL of the server, e.g. https://host/MicroStrategyLibrary (default: the
+    /// profile's, else an embedded reference server).
     #[arg(long, env = "PUSHDATA_URL", value_name = "URL")]
     pub(crate) url: Option<String>,
 
-    /// User name (default: administrator).
+    /// User name (default: the profile's, else administrator).
     #[arg(long, env = "PUSHDATA_USER", value_name = "U")]
     pub(crate) user: Option<String>,
 
-    /// Password (default: empty).
+    /// Password (default: the profile's, else empty); prefer the environment variable to
+    /// the command line, where `ps` shows it.
     #[arg(
         long,
         env = "PUSHDATA_PASSWORD",
@@ -63,9 +65,91 @@ pub(crate) struct ConnectionArgs {
     )]
     pub(crate) password: Option<Secret>,
 
-    /// Project name or id (default: the user's only project).
+    /// How to log in (default: the profile's, else api-token when a token is given, else
+    /// standard).
+    #[arg(long, env = "PUSHDATA_LOGIN_MODE", value_enum, value_name = "MODE")]
+    pub(crate) login_mode: Option<LoginModeArg>,
+
+    /// The API token of `--login-mode api-token` (the server's POST /api/auth/apiTokens
+    /// issues them); prefer the environment variable to the command line.
+    #[arg(
+        long,
+        env = "PUSHDATA_API_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        value_parser = secret
+    )]
+    pub(crate) api_token: Option<Secret>,
+
+    /// Project name or id (default: the profile's, else the user's only project).
     #[arg(long, env = "PUSHDATA_PROJECT", value_name = "NAME_OR_ID")]
     pub(crate) project: Option<String>,
+
+    /// Also trust the CA certificate(s) of this PEM file, for a server whose certificate
+    /// a private CA signed (default: the profile's `ca_cert`).
+    #[arg(long, env = "PUSHDATA_CA_CERT", value_name = "FILE")]
+    pub(crate) ca_cert: Option<PathBuf>,
+
+    /// Do not check the server's TLS certificate at all (a test server with a self-signed
+    /// certificate): anyone on the way can then read and change what is sent, passwords
+    /// included. A warning is printed on every run.
+    #[arg(
+        long,
+        env = "PUSHDATA_INSECURE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub(crate) insecure: bool,
+
+    /// Take the connection settings from this profile of the config file.
+    ///
+    /// The config file is `pushdata/config.toml` in the user's config directory
+    /// (`$XDG_CONFIG_HOME` or `~/.config` on Linux, `~/Library/Application Support` on
+    /// macOS, `%APPDATA%` on Windows), or the file `PUSHDATA_CONFIG` names. One table per
+    /// profile, every key optional:
+    ///
+    /// [profiles.prod]
+    /// url = "https://bi.example.com/MicroStrategyLibrary"
+    /// user = "jdoe"
+    /// login_mode = "ldap"            # standard | ldap | guest | api-token
+    /// project = "Sales"
+    /// ca_cert = "/etc/ssl/corp-ca.pem" # relative paths are to the config file's directory
+    ///
+    /// A flag or environment variable overrides the profile's value. Keep passwords and
+    /// tokens in PUSHDATA_PASSWORD / PUSHDATA_API_TOKEN; a profile may hold `password` or
+    /// `api_token`, and pushdata then warns while the file is readable by other users
+    /// (chmod 600 it).
+    #[arg(
+        long,
+        env = "PUSHDATA_PROFILE",
+        value_name = "NAME",
+        verbatim_doc_comment
+    )]
+    pub(crate) profile: Option<String>,
+}
+
+/// `--login-mode`, and `login_mode` in a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum LoginModeArg {
+    /// User name and password checked by the server (loginMode 1).
+    Standard,
+    /// User name and password checked by the server's LDAP directory (loginMode 16).
+    Ldap,
+    /// Anonymous guest session, no credentials (loginMode 8).
+    Guest,
+    /// An API token instead of user name and password (loginMode 4096).
+    ApiToken,
+}
+
+impl From<LoginModeArg> for LoginMode {
+    fn from(mode: LoginModeArg) -> Self {
+        match mode {
+            LoginModeArg::Standard => LoginMode::STANDARD,
+            LoginModeArg::Ldap => LoginMode::LDAP,
+            LoginModeArg::Guest => LoginMode::GUEST,
+            LoginModeArg::ApiToken => LoginMode::API_TOKEN,
+        }
+    }
 }
 
 /// How a column becomes an attribute or a metric: explicit choices that win over the
@@ -274,6 +358,22 @@ pub(crate) struct ServeArgs {
     /// skipped. Each user sees only their own datasets.
     #[arg(long, value_name = "FILE")]
     pub(crate) users_file: Option<PathBuf>,
+
+    /// The login modes accepted (comma-separated or repeated; default:
+    /// standard,ldap,api-token). Standard and LDAP logins check the same users; guest
+    /// logins are user Guest (only on loopback addresses); API tokens are issued to
+    /// logged-in users by POST /api/auth/apiTokens.
+    #[arg(long, value_enum, value_name = "MODE", value_delimiter = ',')]
+    pub(crate) login_modes: Vec<LoginModeArg>,
+
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first);
+    /// needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
 
     /// Decoded chunks of open upload sessions kept in memory, in MiB, before they are
     /// staged as files (default: the server's, 256).

@@ -23,6 +23,37 @@ pub(crate) enum CliError {
     #[error(transparent)]
     Arrow(#[from] pushdata_arrow::Error),
 
+    /// `--profile NAME` names no profile of the config file (or there is no config file).
+    #[error(
+        "no profile {name:?} in {}: {}",
+        path.display(),
+        KnownProfiles(known.as_deref())
+    )]
+    UnknownProfile {
+        /// The profile asked for.
+        name: String,
+        /// The config file.
+        path: PathBuf,
+        /// The file's profiles; `None` when the file does not exist.
+        known: Option<Vec<String>>,
+    },
+
+    /// The server's TLS certificate is not trusted: says how to trust it.
+    #[error(
+        "{0}; if a private CA signed the server's certificate, trust it with --ca-cert FILE (or ca_cert in the profile); --insecure skips the check (test servers only)"
+    )]
+    UntrustedCertificate(#[source] pushdata_core::Error),
+
+    /// The server could not be reached at login (refused, timed out, not TLS, ...).
+    #[error("cannot reach the server at {url}: {source}")]
+    Unreachable {
+        /// The base URL.
+        url: String,
+        /// The login's error.
+        #[source]
+        source: Box<pushdata_core::Error>,
+    },
+
     /// A call to the server failed (login, project, dataset, upload, publish).
     #[error(transparent)]
     Client(#[from] pushdata_core::Error),
@@ -69,7 +100,42 @@ pub(crate) enum CliError {
     Json(#[from] serde_json::Error),
 }
 
+/// `its profiles are "a", "b"`, or why there are none.
+struct KnownProfiles<'a>(Option<&'a [String]>);
+
+impl std::fmt::Display for KnownProfiles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => f.write_str(
+                "the file does not exist (see --help of --profile for its format, or set PUSHDATA_CONFIG)",
+            ),
+            Some([]) => f.write_str("the file defines no profile ([profiles.NAME] tables)"),
+            Some(names) => {
+                let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+                write!(f, "its profiles are {}", quoted.join(", "))
+            }
+        }
+    }
+}
+
 impl CliError {
+    /// The error of logging in to the server at `url`: naming the server when it could
+    /// not be reached, with advice when its certificate was refused.
+    pub(crate) fn connecting(url: &str, e: pushdata_core::Error) -> Self {
+        match e {
+            e @ pushdata_core::Error::UntrustedCertificate { .. } => {
+                CliError::UntrustedCertificate(e)
+            }
+            e @ (pushdata_core::Error::Http { .. } | pushdata_core::Error::Timeout { .. }) => {
+                CliError::Unreachable {
+                    url: url.to_string(),
+                    source: Box::new(e),
+                }
+            }
+            e => CliError::Client(e),
+        }
+    }
+
     /// The process exit code for this error: 2 for usage errors (like clap's), 3 when a
     /// push requested its publish (or started its Veracity job) and cannot tell whether it
     /// happened (after a failed wait or Ctrl-C), 130 after Ctrl-C otherwise (like a shell;

@@ -7,9 +7,11 @@
 
 mod args;
 mod commands;
+mod connection;
 mod error;
 mod inputs;
 mod output;
+mod profiles;
 mod progress;
 
 use std::process::ExitCode;
@@ -25,7 +27,10 @@ fn main() -> ExitCode {
     init_tracing(match cli.command {
         // The server's own events (logins, datasets, publishes) are what `serve` is watched for.
         Command::Serve(_) => "warn,pushdata_server=info",
-        Command::Push(_) | Command::Pull(_) | Command::Schema(_) | Command::Veracity(_) => "warn",
+        // The client's one warning (certificate checks disabled) is the CLI's own
+        // `--insecure` warning, printed whatever RUST_LOG says.
+        Command::Push(_) | Command::Pull(_) => "warn,pushdata_core::client=error",
+        Command::Schema(_) | Command::Veracity(_) => "warn",
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

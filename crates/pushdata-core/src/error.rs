@@ -69,6 +69,23 @@ pub enum Error {
         source: reqwest::Error,
     },
 
+    /// The server's TLS certificate was refused: not signed by a trusted root (a private
+    /// CA: trust it with
+    /// [`ClientBuilder::with_root_certificate_pem`](crate::ClientBuilder::with_root_certificate_pem)),
+    /// not valid for the host name, expired, ... Nothing was sent; it is never retried.
+    #[error("{endpoint} failed: the TLS certificate of {server} is not trusted ({reason})")]
+    UntrustedCertificate {
+        /// The server, as `https://host:port`.
+        server: String,
+        /// The call that failed.
+        endpoint: Box<Endpoint>,
+        /// Why the certificate was refused, in the TLS library's words.
+        reason: String,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+
     /// The request did not complete within the configured timeout (after any retries).
     #[error("{endpoint} timed out after {timeout:?}")]
     Timeout {
@@ -223,9 +240,9 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Server { status, .. } => Some(*status),
-            Error::Http { source, .. } | Error::Timeout { source, .. } => {
-                source.status().map(|s| s.as_u16())
-            }
+            Error::Http { source, .. }
+            | Error::Timeout { source, .. }
+            | Error::UntrustedCertificate { source, .. } => source.status().map(|s| s.as_u16()),
             Error::Veracity(e) => e.status(),
             _ => None,
         }
@@ -255,6 +272,7 @@ impl Error {
         match self {
             Error::Server { endpoint, .. }
             | Error::Http { endpoint, .. }
+            | Error::UntrustedCertificate { endpoint, .. }
             | Error::Timeout { endpoint, .. }
             | Error::Decode { endpoint, .. }
             | Error::Encode { endpoint, .. }

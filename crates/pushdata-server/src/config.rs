@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use pushdata_core::Secret;
+use pushdata_core::wire::LoginMode;
+
+use crate::tls::TlsConfig;
 
 /// A user the server accepts at login.
 #[derive(Debug, Clone)]
@@ -13,6 +16,15 @@ pub struct UserConfig {
     pub name: String,
     /// Password (may be empty; then the server only listens on loopback).
     pub password: Secret,
+}
+
+/// An API token the server accepts at login mode 4096, for one of its users.
+#[derive(Debug, Clone)]
+pub struct ApiTokenConfig {
+    /// The user the token logs in as (one of the configured users).
+    pub user: String,
+    /// The token.
+    pub token: Secret,
 }
 
 /// A project the server serves.
@@ -45,6 +57,17 @@ pub struct ServerConfig {
     pub users: Vec<UserConfig>,
     /// Projects served (default: `MicroStrategy Tutorial`).
     pub projects: Vec<ProjectConfig>,
+    /// The login modes accepted (default [`DEFAULT_LOGIN_MODES`]: standard, LDAP and API
+    /// token). Standard and LDAP logins check the same users (the emulation's LDAP
+    /// directory is the user list); a guest login (mode 8, only when enabled) is user
+    /// [`GUEST_USER`]; an API token login takes a token of [`api_tokens`](Self::api_tokens)
+    /// or one issued by `POST /api/auth/apiTokens`.
+    pub login_modes: Vec<LoginMode>,
+    /// API tokens accepted from the start (more are issued by `POST /api/auth/apiTokens`,
+    /// and live as long as the server).
+    pub api_tokens: Vec<ApiTokenConfig>,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP (default: none).
+    pub tls: Option<TlsConfig>,
     /// An auth token dies after this long without use (default 30 minutes).
     pub token_idle_timeout: Duration,
     /// Largest accepted request body (default 512 MiB).
@@ -89,6 +112,12 @@ pub struct ServerConfig {
 pub const DEFAULT_PROJECT_ID: &str = "B19DEDCC11D4E0EFC000EB9495D0F44F";
 /// The default project's name.
 pub const DEFAULT_PROJECT_NAME: &str = "MicroStrategy Tutorial";
+/// The login modes a server accepts unless told otherwise: standard, LDAP, API token
+/// (guest logins must be enabled explicitly).
+pub const DEFAULT_LOGIN_MODES: [LoginMode; 3] =
+    [LoginMode::STANDARD, LoginMode::LDAP, LoginMode::API_TOKEN];
+/// The user name of guest (mode 8) sessions.
+pub const GUEST_USER: &str = "Guest";
 /// The default memory for staged chunks: 256 MiB.
 pub const DEFAULT_STAGING_MEMORY_BYTES: usize = 256 * 1024 * 1024;
 /// The default disk quota of staged chunk files: 64 GiB.
@@ -110,6 +139,9 @@ impl Default for ServerConfig {
             base_path: "/MicroStrategyLibrary".to_string(),
             users: Vec::new(),
             projects: Vec::new(),
+            login_modes: DEFAULT_LOGIN_MODES.to_vec(),
+            api_tokens: Vec::new(),
+            tls: None,
             token_idle_timeout: Duration::from_secs(30 * 60),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_concurrent_chunks: 4,
@@ -163,6 +195,30 @@ impl ServerConfig {
             name: name.into(),
             id: id.into(),
         });
+        self
+    }
+
+    /// Accept exactly these login modes (e.g. add [`LoginMode::GUEST`], or only
+    /// [`LoginMode::LDAP`] to check that a client sends it).
+    pub fn with_login_modes(mut self, modes: impl IntoIterator<Item = LoginMode>) -> Self {
+        self.login_modes = modes.into_iter().collect();
+        self
+    }
+
+    /// Accept `token` at API token logins (mode 4096) as `user`, who must be one of the
+    /// configured users.
+    pub fn with_api_token(mut self, user: impl Into<String>, token: impl Into<Secret>) -> Self {
+        self.api_tokens.push(ApiTokenConfig {
+            user: user.into(),
+            token: token.into(),
+        });
+        self
+    }
+
+    /// Serve HTTPS with this certificate and key (see [`TlsConfig`]); the base URL of the
+    /// handle is then `https://...`.
+    pub fn with_tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
         self
     }
 

@@ -34,6 +34,16 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+    /// The HTTPS certificate or key cannot be used (unreadable file, not PEM, a key that
+    /// does not match the certificate); the context names the file.
+    #[error("{context}: {source}")]
+    Tls {
+        /// What is wrong, naming the file.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Reading or writing the data directory failed (a damaged file, a full disk, ...).
     #[error(transparent)]
     Storage(Box<dyn std::error::Error + Send + Sync>),

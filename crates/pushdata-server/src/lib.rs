@@ -34,16 +34,19 @@ mod ids;
 mod mstr;
 mod server;
 mod store;
+mod tls;
 mod veracity;
 
 pub use config::{
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_PROJECT_ID, DEFAULT_PROJECT_NAME, DEFAULT_STAGING_DISK_BYTES,
-    DEFAULT_STAGING_MEMORY_BYTES, DEFAULT_VERACITY_CLIENT_ID, DEFAULT_VERACITY_CLIENT_SECRET,
-    DEFAULT_VERACITY_SUBSCRIPTION_KEY, ProjectConfig, ServerConfig, UserConfig,
+    ApiTokenConfig, DEFAULT_LOGIN_MODES, DEFAULT_MAX_BODY_BYTES, DEFAULT_PROJECT_ID,
+    DEFAULT_PROJECT_NAME, DEFAULT_STAGING_DISK_BYTES, DEFAULT_STAGING_MEMORY_BYTES,
+    DEFAULT_VERACITY_CLIENT_ID, DEFAULT_VERACITY_CLIENT_SECRET, DEFAULT_VERACITY_SUBSCRIPTION_KEY,
+    GUEST_USER, ProjectConfig, ServerConfig, UserConfig,
 };
 pub use error::{Result, ServerError};
 pub use hook::{HookError, PublishHook};
 pub use server::{Server, ServerHandle};
+pub use tls::TlsConfig;
 
 /// Read a table's published rows straight from a data directory (table by id or name),
 /// without a running server: what a pipeline's test checks after a push.

@@ -14,7 +14,9 @@ use crate::error::{Result, ServerError};
 use crate::hook::{NoHook, PublishHook};
 use crate::mstr::{self, Auth, ChunkSlots, Instances, Service};
 use crate::store::{self, Catalog, DirLock, Staging};
+use crate::tls::TlsConfig;
 use crate::veracity::{self, VAuth, VService};
+use pushdata_core::wire::LoginMode;
 
 /// The reference server: the Push Data API on a table store in a data directory.
 #[derive(Debug)]
@@ -28,6 +30,7 @@ pub struct Server;
 #[derive(Debug)]
 pub struct ServerHandle {
     addr: SocketAddr,
+    scheme: &'static str,
     base_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
@@ -53,13 +56,24 @@ impl Server {
         hook: Arc<dyn PublishHook>,
     ) -> Result<ServerHandle> {
         check_config(&config)?;
+        // A certificate that cannot be used stops the start before anything is opened.
+        let tls = config
+            .tls
+            .as_ref()
+            .map(TlsConfig::rustls_config)
+            .transpose()?;
         let data_dir = config.data_dir.clone();
         let (lock, catalog, staging_dir, vstored) =
             tokio::task::spawn_blocking(move || open_data_dir(&data_dir))
                 .await
                 .map_err(ServerError::Task)??;
         let service = Arc::new(Service {
-            auth: Auth::new(config.effective_users(), config.token_idle_timeout),
+            auth: Auth::new(
+                config.effective_users(),
+                config.login_modes.clone(),
+                &config.api_tokens,
+                config.token_idle_timeout,
+            ),
             catalog,
             sessions: RwLock::new(HashMap::new()),
             projects: config.effective_projects(),
@@ -86,7 +100,9 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| ServerError::io("reading the bound address", e))?;
-        let vservice = veracity_service(&config, vstored, addr, hook, service.staging.clone());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let origin = format!("{scheme}://{addr}");
+        let vservice = veracity_service(&config, vstored, &origin, hook, service.staging.clone());
         vservice.resume_runs().await;
         let app = mstr::router(
             service,
@@ -97,17 +113,21 @@ impl Server {
             veracity::router(vservice.clone()),
         );
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
-        });
-        let base_url = format!("http://{addr}{base}");
+        let task = match tls {
+            None => tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+            }),
+            Some(tls) => serve_tls(listener, app, tls, rx)?,
+        };
+        let base_url = format!("{origin}{base}");
         tracing::info!(%base_url, data_dir = %config.data_dir.display(), "pushdata server listening");
         Ok(ServerHandle {
             addr,
+            scheme,
             base_url,
             shutdown: Some(tx),
             task,
@@ -115,6 +135,32 @@ impl Server {
             _lock: lock,
         })
     }
+}
+
+/// Serve HTTPS on `listener` until `stop` fires, then finish the requests in flight.
+fn serve_tls(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    tls: Arc<rustls::ServerConfig>,
+    stop: oneshot::Receiver<()>,
+) -> Result<JoinHandle<std::io::Result<()>>> {
+    let listener = listener
+        .into_std()
+        .map_err(|e| ServerError::io("preparing the HTTPS listener", e))?;
+    let server = axum_server::tls_rustls::from_tcp_rustls(
+        listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    )
+    .map_err(|e| ServerError::io("preparing the HTTPS listener", e))?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        let _ = stop.await;
+        stopper.graceful_shutdown(None);
+    });
+    Ok(tokio::spawn(async move {
+        server.handle(handle).serve(app.into_make_service()).await
+    }))
 }
 
 /// Sweep abandoned upload sessions on a timer (a quarter of the idle timeout, at most a
@@ -151,6 +197,31 @@ fn check_config(config: &ServerConfig) -> Result<()> {
             config.addr, u.name
         )));
     }
+    if !config.addr.ip().is_loopback() && config.login_modes.contains(&LoginMode::GUEST) {
+        return Err(ServerError::Config(format!(
+            "refusing to listen on {} (not loopback) with guest logins enabled: anyone could push; disable them or bind 127.0.0.1",
+            config.addr
+        )));
+    }
+    if config.login_modes.is_empty() {
+        return Err(ServerError::Config("no login mode is enabled".into()));
+    }
+    if let Some(mode) = config.login_modes.iter().find(|m| m.name().is_none()) {
+        return Err(ServerError::Config(format!(
+            "login {mode} is not one this server implements (standard, guest, LDAP, API token)"
+        )));
+    }
+    let users = config.effective_users();
+    if let Some(t) = config
+        .api_tokens
+        .iter()
+        .find(|t| !users.iter().any(|u| u.name.eq_ignore_ascii_case(&t.user)))
+    {
+        return Err(ServerError::Config(format!(
+            "an API token is configured for user {:?}, who is not one of the server's users",
+            t.user
+        )));
+    }
     if config.max_body_bytes == 0 {
         return Err(ServerError::Config("max_body_bytes must be > 0".into()));
     }
@@ -158,11 +229,11 @@ fn check_config(config: &ServerConfig) -> Result<()> {
 }
 
 /// The Veracity emulation's state: its stored datasets, schemas, SAS key and jobs, the
-/// configured credentials, SAS URIs pointing at `addr`.
+/// configured credentials, SAS URIs pointing at `origin` (`http(s)://addr`).
 fn veracity_service(
     config: &ServerConfig,
     stored: veracity::Stored,
-    addr: SocketAddr,
+    origin: &str,
     hook: Arc<dyn PublishHook>,
     staging: Arc<Staging>,
 ) -> Arc<VService> {
@@ -180,7 +251,7 @@ fn veracity_service(
         runs: veracity::Runs::default(),
         staging_dir: stored.staging_dir,
         staging,
-        public_url: format!("http://{addr}"),
+        public_url: origin.to_string(),
         sas_lifetime_secs: i64::try_from(config.veracity_sas_lifetime.as_secs())
             .unwrap_or(i64::MAX),
         max_body_bytes: config.max_body_bytes,
@@ -210,9 +281,15 @@ fn open_data_dir(data_dir: &Path) -> Result<Opened> {
 }
 
 impl ServerHandle {
-    /// The base URL clients use, e.g. `http://127.0.0.1:PORT/MicroStrategyLibrary`.
+    /// The base URL clients use, e.g. `http://127.0.0.1:PORT/MicroStrategyLibrary`
+    /// (`https://` with [`ServerConfig::with_tls`]).
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// `https` when serving with [`ServerConfig::with_tls`], else `http`.
+    pub fn scheme(&self) -> &'static str {
+        self.scheme
     }
 
     /// The bound address.

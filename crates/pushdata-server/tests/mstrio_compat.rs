@@ -1,6 +1,7 @@
 //! Python clients we did not write, unmodified: Veracity's seed sample with Microsoft's Data Lake
 //! SDK (`veracity_seed_sample_with_the_data_lake_sdk`), and mstrio-py in its default configuration,
-//! against the reference server: the three ways to open a connection in a project, and the
+//! against the reference server: the three ways to open a connection in a project (and the
+//! LDAP and API token login modes), and the
 //! SuperCube workflows (one table and several, `attribute_forms`, `to_attribute` /
 //! `to_metric`, create, update with a policy, publish, `to_dataframe()`). The scripts are in
 //! `tests/python/`; they check what mstrio-py reads back and fail on anything mstrio-py logs
@@ -215,6 +216,8 @@ async fn mstrio_connection_forms() {
         "select_project(project_name)",
         "select_project(name as project)",
         "select_project(id as project)",
+        "ldap",
+        "api_token",
     ] {
         assert_eq!(run.get(how), want, "{how}");
     }

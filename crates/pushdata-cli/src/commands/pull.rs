@@ -7,17 +7,15 @@
 use std::path::Path;
 
 use pushdata_arrow::{Pull, PullReport};
-use pushdata_core::{Client, Secret};
+use pushdata_core::Client;
 use pushdata_server::{Server, ServerConfig};
 use serde::Serialize;
 
 use crate::args::PullArgs;
 use crate::commands::session::with_session;
+use crate::connection::Connection;
 use crate::error::{CliError, Result};
 use crate::output;
-
-/// User name when none is given (the embedded server's default user).
-const DEFAULT_USER: &str = "administrator";
 
 /// The result of a pull, as printed by `pull --json`.
 #[derive(Debug, Clone, Serialize)]
@@ -52,14 +50,9 @@ pub(crate) async fn run(args: PullArgs) -> Result<()> {
     if args.dataset_id.trim().is_empty() {
         return Err(CliError::Usage("the dataset id must not be empty".into()));
     }
-    let user = args
-        .connection
-        .user
-        .clone()
-        .unwrap_or_else(|| DEFAULT_USER.to_string());
-    let password = args.connection.password.clone().unwrap_or_default();
-    let report = match args.connection.url.clone() {
-        Some(url) => pull_from(&url, &user, &password, &args).await?,
+    let connection = Connection::resolve(&args.connection)?;
+    let report = match connection.url.clone() {
+        Some(url) => pull_from(&connection, &url, &args).await?,
         None => {
             let data_dir = &args.data_dir;
             if !data_dir.is_dir() {
@@ -68,12 +61,9 @@ pub(crate) async fn run(args: PullArgs) -> Result<()> {
                     data_dir.display()
                 )));
             }
-            let mut config = ServerConfig::new(data_dir.to_path_buf());
-            if args.connection.user.is_some() || args.connection.password.is_some() {
-                config = config.with_user(user.clone(), password.clone());
-            }
+            let config = connection.embedded_config(ServerConfig::new(data_dir.to_path_buf()));
             let server = Server::start(config).await?;
-            let pulled = pull_from(server.base_url(), &user, &password, &args).await;
+            let pulled = pull_from(&connection, server.base_url(), &args).await;
             let stopped = server.shutdown().await;
             let report = pulled?;
             stopped?;
@@ -83,14 +73,8 @@ pub(crate) async fn run(args: PullArgs) -> Result<()> {
     print_report(&args, &report)
 }
 
-async fn pull_from(
-    url: &str,
-    user: &str,
-    password: &Secret,
-    args: &PullArgs,
-) -> Result<PullReport> {
-    let project = args.connection.project.as_deref();
-    with_session(url, user, password, project, async |client: &Client| {
+async fn pull_from(connection: &Connection, url: &str, args: &PullArgs) -> Result<PullReport> {
+    with_session(connection, url, async |client: &Client| {
         let mut pull = match &args.table {
             Some(t) => Pull::table(client.clone(), args.dataset_id.clone(), t.clone()),
             None => Pull::new(client.clone(), args.dataset_id.clone()),

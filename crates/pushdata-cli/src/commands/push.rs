@@ -5,18 +5,16 @@ use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
 
 use pushdata_arrow::{Push, PushReport, TableSchema, Workflow, infer_model};
-use pushdata_core::{Client, Secret};
+use pushdata_core::Client;
 use pushdata_server::{Server, ServerConfig, ServerHandle};
 
 use crate::args::PushArgs;
 use crate::commands::session::with_session;
+use crate::connection::Connection;
 use crate::error::{CliError, Result};
 use crate::inputs::{InputFile, file_stem, model_options, read_inputs, table_names};
 use crate::output::{self, PushSummary, TableSummary};
 use crate::progress::Progress;
-
-/// User name when none is given (the embedded server's default user).
-const DEFAULT_USER: &str = "administrator";
 
 /// Check the inputs, connect, push, print the result.
 pub(crate) async fn run(args: PushArgs) -> Result<()> {
@@ -33,25 +31,19 @@ pub(crate) async fn run(args: PushArgs) -> Result<()> {
     let schemas: Vec<TableSchema> = inputs.iter().map(InputFile::table_schema).collect();
     infer_model(&dataset_name, &schemas, &model_options(&args.model))?;
 
-    let user = args
-        .connection
-        .user
-        .clone()
-        .unwrap_or_else(|| DEFAULT_USER.to_string());
-    let password = args.connection.password.clone().unwrap_or_default();
+    let connection = Connection::resolve(&args.connection)?;
 
-    match args.connection.url.clone() {
+    match connection.url.clone() {
         Some(url) => {
-            let report = push_to(&url, &user, &password, &args, &dataset_name, &inputs).await?;
+            let report = push_to(&connection, &url, &args, &dataset_name, &inputs).await?;
             print_report(&args, &report, None)
         }
         None => {
             let data_dir = absolute(&args.data_dir)?;
-            let server = start_embedded(&data_dir, &args, &user, &password).await?;
+            let server = start_embedded(&data_dir, &connection).await?;
             let pushed = push_to(
+                &connection,
                 server.base_url(),
-                &user,
-                &password,
                 &args,
                 &dataset_name,
                 &inputs,
@@ -67,34 +59,24 @@ pub(crate) async fn run(args: PushArgs) -> Result<()> {
 }
 
 /// Start the reference server on a free loopback port, storing into `data_dir`.
-async fn start_embedded(
-    data_dir: &Path,
-    args: &PushArgs,
-    user: &str,
-    password: &Secret,
-) -> Result<ServerHandle> {
+async fn start_embedded(data_dir: &Path, connection: &Connection) -> Result<ServerHandle> {
     std::fs::create_dir_all(data_dir).map_err(|source| CliError::Io {
         what: format!("creating the data directory {}", data_dir.display()),
         source,
     })?;
-    let mut config = ServerConfig::new(data_dir.to_path_buf());
-    if args.connection.user.is_some() || args.connection.password.is_some() {
-        config = config.with_user(user.to_string(), password.clone());
-    }
+    let config = connection.embedded_config(ServerConfig::new(data_dir.to_path_buf()));
     Ok(Server::start(config).await?)
 }
 
 /// Run the push in a session on `url`.
 async fn push_to(
+    connection: &Connection,
     url: &str,
-    user: &str,
-    password: &Secret,
     args: &PushArgs,
     dataset_name: &str,
     inputs: &[InputFile],
 ) -> Result<PushReport> {
-    let project = args.connection.project.as_deref();
-    with_session(url, user, password, project, async |client: &Client| {
+    with_session(connection, url, async |client: &Client| {
         let progress = Progress::new(inputs.iter().map(|i| i.rows).sum());
         let push = match &args.dataset_id {
             Some(id) => {

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use pushdata_core::Secret;
-use pushdata_server::{Server, ServerConfig};
+use pushdata_core::wire::LoginMode;
+use pushdata_server::{Server, ServerConfig, TlsConfig};
 
 use crate::args::ServeArgs;
 use crate::error::{CliError, Result};
@@ -23,6 +24,12 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     for (user, password) in users {
         config = config.with_user(user, password);
     }
+    if !args.login_modes.is_empty() {
+        config = config.with_login_modes(args.login_modes.iter().map(|m| LoginMode::from(*m)));
+    }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config = config.with_tls(TlsConfig::from_pem_files(cert, key));
+    }
     if let Some(mb) = args.staging_memory_mb {
         config = config
             .with_staging_memory_bytes(usize::try_from(mb * 1024 * 1024).unwrap_or(usize::MAX));
@@ -36,7 +43,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         "serving data in {} (Ctrl-C to stop)",
         args.data_dir.display()
     );
-    veracity.announce(handle.addr());
+    veracity.announce(&format!("{}://{}", handle.scheme(), handle.addr()));
     let waited = signal.wait().await;
     eprintln!("shutting down");
     let stopped = handle.shutdown().await;
@@ -147,13 +154,13 @@ impl VeracityCredentials {
 
     /// Where the emulation listens and with which credentials; a secret is shown only when
     /// it is the public default.
-    fn announce(&self, addr: std::net::SocketAddr) {
+    fn announce(&self, origin: &str) {
         let shown = |given: &Option<Secret>, default: &str| match given {
             Some(_) => "(as given)".to_string(),
             None => format!("{default} (the default)"),
         };
         eprintln!(
-            "veracity emulation: token http://{addr}/<tenant>/oauth2/token, gateway http://{addr}/veracity/dw/gateway/api/v2; client id {}, client secret {}, subscription key {}",
+            "veracity emulation: token {origin}/<tenant>/oauth2/token, gateway {origin}/veracity/dw/gateway/api/v2; client id {}, client secret {}, subscription key {}",
             self.client_id,
             shown(
                 &self.secret,

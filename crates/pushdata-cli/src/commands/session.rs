@@ -1,25 +1,26 @@
 //! A session on a server, shared by the commands that talk to one: log in, choose the
 //! project, do the work, log out (whatever the work's outcome).
 
-use pushdata_core::{Client, Credentials, Secret};
+use pushdata_core::Client;
 
+use crate::connection::Connection;
 use crate::error::{CliError, Result};
 
-/// Log in to `url`, select `project` (or the user's only project), run `work`, log out.
-/// A failed logout is logged, not returned: the work's result is what matters.
+/// Log in to `url` as `connection` says, select its project (or the user's only
+/// project), run `work`, log out. A failed logout is logged, not returned: the work's
+/// result is what matters.
 pub(crate) async fn with_session<T>(
+    connection: &Connection,
     url: &str,
-    user: &str,
-    password: &Secret,
-    project: Option<&str>,
     work: impl AsyncFnOnce(&Client) -> Result<T>,
 ) -> Result<T> {
-    let client = Client::builder(url).build()?;
+    let client = connection.client(url)?;
     client
-        .login(Credentials::standard(user, password.clone()))
-        .await?;
+        .login(connection.credentials())
+        .await
+        .map_err(|e| CliError::connecting(url, e))?;
     let result = async {
-        choose_project(&client, project).await?;
+        choose_project(&client, connection.project.as_deref()).await?;
         work(&client).await
     }
     .await;

@@ -9,7 +9,7 @@ use super::Client;
 use super::request::server_error;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::wire::{AUTH_TOKEN_HEADER, LoginMode, LoginRequest, Project};
+use crate::wire::{AUTH_TOKEN_HEADER, ApiTokenResponse, LoginMode, LoginRequest, Project};
 
 /// Who logs in, and how. The password or API token is a [`Secret`]: `Debug` shows only the
 /// login mode and the user name.
@@ -20,6 +20,12 @@ use crate::wire::{AUTH_TOKEN_HEADER, LoginMode, LoginRequest, Project};
 /// let c = Credentials::standard("administrator", "hunter2");
 /// assert_eq!(c.username(), Some("administrator"));
 /// assert!(!format!("{c:?}").contains("hunter2"));
+///
+/// // An API token is sent in the `username` field (as mstrio-py sends it), yet it is no
+/// // user name and never shown.
+/// let t = Credentials::api_token("tok-0123456789");
+/// assert_eq!(t.username(), None);
+/// assert!(!format!("{t:?}").contains("tok-0123456789"));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -50,9 +56,11 @@ impl Credentials {
         Self::with_mode(LoginMode::GUEST, None, None)
     }
 
-    /// API token authentication (`loginMode` 4096): the token goes in the `password` field.
+    /// API token authentication (`loginMode` 4096): the token goes in the `username`
+    /// field, as mstrio-py sends it (tokens come from `POST /api/auth/apiTokens`).
     pub fn api_token(token: impl Into<Secret>) -> Self {
-        Self::with_mode(LoginMode::API_TOKEN, None, Some(token.into()))
+        let token: Secret = token.into();
+        Self::with_mode(LoginMode::API_TOKEN, Some(token.expose().to_string()), None)
     }
 
     /// Any login body, e.g. for a login mode without a constructor.
@@ -75,9 +83,9 @@ impl Credentials {
         self.request.login_mode
     }
 
-    /// The user name, if the mode has one.
+    /// The user name, if the mode has one (an API token is not one).
     pub fn username(&self) -> Option<&str> {
-        self.request.username.as_deref()
+        self.request.user_name()
     }
 
     /// The body sent to `POST /api/auth/login`.
@@ -90,10 +98,11 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
             .field("login_mode", &self.request.login_mode.0)
-            .field("username", &self.request.username)
+            .field("username", &self.username())
             .field(
-                "password",
-                &self.request.password.as_ref().map(|_| "<redacted>"),
+                "secret",
+                &(self.request.password.is_some() || self.request.api_token().is_some())
+                    .then_some("<redacted>"),
             )
             .finish()
     }
@@ -192,6 +201,15 @@ impl Client {
             Err(e) if e.status() == Some(401) => Ok(()),
             other => other,
         }
+    }
+
+    /// A new API token of the logged-in user (`POST /api/auth/apiTokens`), for
+    /// [`Credentials::api_token`] logins later, e.g. by a scheduled job that should not
+    /// hold a password.
+    pub async fn create_api_token(&self) -> Result<Secret> {
+        let call = self.call(Method::POST, &["auth", "apiTokens"])?;
+        let response: ApiTokenResponse = self.execute_json(&call).await?;
+        Ok(response.api_token)
     }
 
     /// The projects the user can see (`GET /api/projects`).

@@ -14,6 +14,7 @@ mod datasets;
 mod publish;
 mod request;
 pub(crate) mod retry;
+mod tls;
 
 use std::fmt;
 use std::sync::Arc;
@@ -53,7 +54,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     retry: RetryConfig,
-    root_certificates_pem: Vec<Vec<u8>>,
+    root_certificates: Vec<tls::RootCertificate>,
     accept_invalid_certs: bool,
     user_agent: String,
 }
@@ -65,7 +66,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("retry", &self.retry)
-            .field("root_certificates", &self.root_certificates_pem.len())
+            .field("root_certificates", &self.root_certificates)
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("user_agent", &self.user_agent)
             .finish()
@@ -82,7 +83,7 @@ impl ClientBuilder {
             timeout: Duration::from_secs(300),
             connect_timeout: Duration::from_secs(10),
             retry: RetryConfig::default(),
-            root_certificates_pem: Vec::new(),
+            root_certificates: Vec::new(),
             accept_invalid_certs: false,
             user_agent: concat!("pushdata/", env!("CARGO_PKG_VERSION")).to_string(),
         }
@@ -110,7 +111,29 @@ impl ClientBuilder {
     /// Trust the certificate(s) of this PEM text as roots, in addition to the built-in ones
     /// (for servers with a private CA). May be called more than once.
     pub fn with_root_certificate_pem(mut self, pem: &[u8]) -> Self {
-        self.root_certificates_pem.push(pem.to_vec());
+        self.root_certificates
+            .push(tls::RootCertificate::Pem(pem.to_vec()));
+        self
+    }
+
+    /// Trust the certificate(s) of this PEM file as roots, like
+    /// [`with_root_certificate_pem`](Self::with_root_certificate_pem). The file is read by
+    /// [`build`](Self::build), whose error names it when it cannot be read or holds no
+    /// usable certificate.
+    ///
+    /// ```
+    /// use pushdata_core::{Client, Error};
+    ///
+    /// let e = Client::builder("https://127.0.0.1:1/lib")
+    ///     .with_root_certificate_file("/no/such/ca.pem")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(e, Error::Config { .. }));
+    /// assert!(e.to_string().contains("/no/such/ca.pem"));
+    /// ```
+    pub fn with_root_certificate_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.root_certificates
+            .push(tls::RootCertificate::File(path.into()));
         self
     }
 
@@ -143,18 +166,8 @@ impl ClientBuilder {
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent.clone())
             .danger_accept_invalid_certs(self.accept_invalid_certs);
-        for (i, pem) in self.root_certificates_pem.iter().enumerate() {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| Error::Config {
-                message: format!("root certificate #{} is not valid PEM", i + 1),
-                source: Some(Box::new(e)),
-            })?;
-            if certs.is_empty() {
-                return Err(Error::config(format!(
-                    "root certificate #{} holds no PEM certificate",
-                    i + 1
-                )));
-            }
-            for cert in certs {
+        for (i, root) in self.root_certificates.iter().enumerate() {
+            for cert in root.load(i + 1)? {
                 http = http.add_root_certificate(cert);
             }
         }

@@ -423,7 +423,14 @@ impl Client {
     pub(crate) fn transport_error(&self, error: reqwest::Error, endpoint: &Endpoint) -> Error {
         // The endpoint already names the path; drop reqwest's copy of the URL.
         let source = error.without_url();
-        if source.is_timeout() {
+        if let Some(reason) = super::tls::refused_certificate(&source) {
+            Error::UntrustedCertificate {
+                server: self.inner.base.origin().ascii_serialization(),
+                endpoint: Box::new(endpoint.clone()),
+                reason,
+                source,
+            }
+        } else if source.is_timeout() {
             let timeout = if source.is_connect() {
                 self.inner.connect_timeout
             } else {

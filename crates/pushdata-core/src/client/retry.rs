@@ -268,26 +268,9 @@ pub(crate) fn is_retryable_transport(error: &reqwest::Error, idempotent: bool) -
     idempotent && (error.is_timeout() || error.is_request() || error.is_body())
 }
 
-/// Whether the error chain holds the `InvalidData` I/O error that the TLS layer reports
-/// for handshake and certificate failures.
+/// Whether the failure was the TLS layer's (handshake, certificate, not TLS at all).
 fn is_tls_failure(error: &reqwest::Error) -> bool {
-    fn io_invalid_data(io: &std::io::Error) -> bool {
-        io.kind() == std::io::ErrorKind::InvalidData
-            || io
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<std::io::Error>())
-                .is_some_and(io_invalid_data)
-    }
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        if e.downcast_ref::<std::io::Error>()
-            .is_some_and(io_invalid_data)
-        {
-            return true;
-        }
-        source = e.source();
-    }
-    false
+    super::tls::rustls_error(error).is_some()
 }
 
 /// The `Retry-After` header as a wait: delay-seconds, or an HTTP date (relative to `now`).

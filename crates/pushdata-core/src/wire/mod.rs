@@ -16,7 +16,7 @@ mod names;
 mod types;
 mod upload;
 
-pub use auth::{AUTH_TOKEN_HEADER, LoginRequest, PROJECT_ID_HEADER, Project};
+pub use auth::{AUTH_TOKEN_HEADER, ApiTokenResponse, LoginRequest, PROJECT_ID_HEADER, Project};
 pub use compat::{
     ClusterNode, ClusterNodes, CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects,
     DatasetColumn, DatasetDefinition, DatasetDefinitionBody, DatasetDefinitionResult,

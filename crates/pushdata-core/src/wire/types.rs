@@ -213,6 +213,34 @@ impl LoginMode {
     pub const LDAP: LoginMode = LoginMode(16);
     /// API token authentication.
     pub const API_TOKEN: LoginMode = LoginMode(4096);
+
+    /// The mode's name (`standard`, `guest`, `LDAP`, `API token`), or `None` for a mode
+    /// without a constant.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            LoginMode::STANDARD => Some("standard"),
+            LoginMode::GUEST => Some("guest"),
+            LoginMode::LDAP => Some("LDAP"),
+            LoginMode::API_TOKEN => Some("API token"),
+            _ => None,
+        }
+    }
+}
+
+/// `LDAP (16)`, or `mode 64` for a mode without a name.
+///
+/// ```
+/// use pushdata_core::wire::LoginMode;
+/// assert_eq!(LoginMode::LDAP.to_string(), "LDAP (16)");
+/// assert_eq!(LoginMode(64).to_string(), "mode 64");
+/// ```
+impl fmt::Display for LoginMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => write!(f, "{name} ({})", self.0),
+            None => write!(f, "mode {}", self.0),
+        }
+    }
 }
 
 impl Default for LoginMode {

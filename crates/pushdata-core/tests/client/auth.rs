@@ -60,7 +60,7 @@ async fn other_login_modes_send_their_mode() {
         ),
         (json!({"loginMode": 8}), Credentials::guest()),
         (
-            json!({"loginMode": 4096, "password": "api-tok"}),
+            json!({"loginMode": 4096, "username": "api-tok"}),
             Credentials::api_token("api-tok"),
         ),
     ] {

@@ -1,13 +1,16 @@
-//! Auth tokens: issued at login, checked on every call, expired after an idle time, killed
-//! at logout.
+//! Logins and auth tokens: the login modes (standard, LDAP, guest, API token) checked at
+//! login, auth tokens issued then, checked on every call, expired after an idle time,
+//! killed at logout; API tokens issued to logged-in users.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use pushdata_core::Secret;
+use pushdata_core::wire::{LoginMode, LoginRequest};
+use sha2::{Digest, Sha256};
 
-use crate::config::UserConfig;
+use crate::config::{ApiTokenConfig, GUEST_USER, UserConfig};
 use crate::ids;
 use crate::mstr::error::{ApiError, Result};
 
@@ -20,6 +23,9 @@ const MAX_FAILURES: usize = 5;
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 /// The most user names whose failures are remembered (the oldest are forgotten first).
 const MAX_FAILING_NAMES: usize = 10_000;
+
+/// The most API tokens kept (configured and issued).
+const MAX_API_TOKENS: usize = 10_000;
 
 /// Name of the session cookie set at login.
 pub(crate) const SESSION_COOKIE: &str = "JSESSIONID";
@@ -37,10 +43,15 @@ pub(crate) struct Session {
 /// The token store.
 pub(crate) struct Auth {
     users: Vec<UserConfig>,
+    /// The login modes accepted.
+    modes: Vec<LoginMode>,
     idle: Duration,
     tokens: Mutex<HashMap<String, Session>>,
     /// Recent failed logins per lower-cased user name.
     failures: Mutex<HashMap<String, Vec<Instant>>>,
+    /// API tokens by the SHA-256 of the token (the token itself is not kept), to the user
+    /// name they log in as.
+    api_tokens: Mutex<HashMap<[u8; 32], String>>,
 }
 
 /// Shows the user, never the cookie value.
@@ -57,8 +68,10 @@ impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auth")
             .field("users", &self.users)
+            .field("modes", &self.modes)
             .field("idle", &self.idle)
             .field("live_tokens", &self.tokens.lock().len())
+            .field("api_tokens", &self.api_tokens.lock().len())
             .finish()
     }
 }
@@ -68,14 +81,31 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The key an API token is kept under.
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
 impl Auth {
-    /// A store accepting `users`, expiring tokens after `idle` without use.
-    pub(crate) fn new(users: Vec<UserConfig>, idle: Duration) -> Self {
+    /// A store accepting `users` with the login `modes`, and the API tokens `api_tokens`,
+    /// expiring auth tokens after `idle` without use.
+    pub(crate) fn new(
+        users: Vec<UserConfig>,
+        modes: Vec<LoginMode>,
+        api_tokens: &[ApiTokenConfig],
+        idle: Duration,
+    ) -> Self {
+        let api_tokens = api_tokens
+            .iter()
+            .map(|t| (digest(t.token.expose()), t.user.clone()))
+            .collect();
         Auth {
             users,
+            modes,
             idle,
             tokens: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
+            api_tokens: Mutex::new(api_tokens),
         }
     }
 
@@ -84,12 +114,41 @@ impl Auth {
         self.idle
     }
 
-    /// Check credentials; on success issue a token and a cookie value.
-    pub(crate) fn login(
+    /// Check a login body by its mode; on success issue an auth token and a cookie value.
+    pub(crate) fn login(&self, request: &LoginRequest) -> Result<(String, Session)> {
+        let mode = request.login_mode;
+        if !self.modes.contains(&mode) {
+            return Err(ApiError::Unauthorized(format!(
+                "login mode {mode} is not enabled on this server; it accepts {}",
+                self.modes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let user = match mode {
+            LoginMode::STANDARD | LoginMode::LDAP => {
+                self.check_password(mode, request.user_name(), request.password.as_ref())?
+            }
+            LoginMode::GUEST => GUEST_USER.to_string(),
+            LoginMode::API_TOKEN => self.check_api_token(request.api_token())?,
+            other => {
+                return Err(ApiError::Unauthorized(format!(
+                    "login mode {other} is not supported by this server"
+                )));
+            }
+        };
+        Ok(self.open_session(user))
+    }
+
+    /// The user whose name and password these are (standard and LDAP logins).
+    fn check_password(
         &self,
+        mode: LoginMode,
         username: Option<&str>,
         password: Option<&Secret>,
-    ) -> Result<(String, Session)> {
+    ) -> Result<String> {
         let name = username.unwrap_or("");
         let given = password.map(Secret::expose).unwrap_or("");
         self.check_throttle(name)?;
@@ -99,13 +158,56 @@ impl Auth {
         }) else {
             self.record_failure(name);
             return Err(ApiError::Unauthorized(format!(
-                "login failed: wrong user name or password for user {name:?}"
+                "login failed ({mode}): wrong user name or password for user {name:?}"
             )));
         };
         self.failures.lock().remove(&name.to_lowercase());
+        Ok(user.name.clone())
+    }
+
+    /// The user an API token logs in as. Tokens are 160 random bits: guessing is not
+    /// throttled (a throttle would let anyone lock every token user out).
+    fn check_api_token(&self, token: Option<&str>) -> Result<String> {
+        let token = token
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthorized(format!(
+                    "login mode {} needs the API token in the username field",
+                    LoginMode::API_TOKEN
+                ))
+            })?;
+        self.api_tokens
+            .lock()
+            .get(&digest(token))
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::Unauthorized(format!(
+                    "login failed ({}): the API token is not valid (unknown, or issued by a server that has since restarted)",
+                    LoginMode::API_TOKEN
+                ))
+            })
+    }
+
+    /// A new API token for `user` (`POST /api/auth/apiTokens`).
+    pub(crate) fn issue_api_token(&self, user: &str) -> Result<String> {
+        let mut tokens = self.api_tokens.lock();
+        if tokens.len() >= MAX_API_TOKENS {
+            return Err(ApiError::TooManyRequests(format!(
+                "the server already holds {MAX_API_TOKENS} API tokens, the most it keeps; restart it to drop the issued ones"
+            )));
+        }
+        let token = ids::new_token();
+        tokens.insert(digest(&token), user.to_string());
+        Ok(token)
+    }
+
+    /// A new session of `user`: an auth token and a cookie value. The least recently used
+    /// session ends when the store is full.
+    fn open_session(&self, user: String) -> (String, Session) {
         let token = ids::new_token();
         let session = Session {
-            user: user.name.clone(),
+            user,
             cookie: ids::new_token(),
             last_used: Instant::now(),
         };
@@ -121,7 +223,7 @@ impl Auth {
             tokens.remove(&oldest);
         }
         tokens.insert(token.clone(), session.clone());
-        Ok((token, session))
+        (token, session)
     }
 
     /// 429 while `name` has had too many failed logins within the window.
@@ -189,45 +291,96 @@ impl Auth {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::config::DEFAULT_LOGIN_MODES;
+
+    fn ann(password: &str) -> Vec<UserConfig> {
+        vec![UserConfig {
+            name: "ann".into(),
+            password: Secret::from(password),
+        }]
+    }
+
+    fn request(mode: LoginMode, username: Option<&str>, password: Option<&str>) -> LoginRequest {
+        LoginRequest {
+            login_mode: mode,
+            username: username.map(str::to_string),
+            password: password.map(Secret::from),
+        }
+    }
+
+    fn standard(name: &str, password: &str) -> LoginRequest {
+        request(LoginMode::STANDARD, Some(name), Some(password))
+    }
 
     #[test]
     fn repeated_failed_logins_are_throttled_per_user_name() {
         let auth = Auth::new(
-            vec![UserConfig {
-                name: "ann".into(),
-                password: Secret::from("right"),
-            }],
+            ann("right"),
+            DEFAULT_LOGIN_MODES.to_vec(),
+            &[],
             Duration::from_secs(60),
         );
-        let wrong = Secret::from("wrong");
         for _ in 0..MAX_FAILURES {
-            let e = auth.login(Some("Ann"), Some(&wrong)).unwrap_err();
+            let e = auth.login(&standard("Ann", "wrong")).unwrap_err();
             assert!(matches!(e, ApiError::Unauthorized(_)), "{e}");
         }
         // Even the right password is refused while the name is throttled.
-        let e = auth
-            .login(Some("ann"), Some(&Secret::from("right")))
-            .unwrap_err();
+        let e = auth.login(&standard("ann", "right")).unwrap_err();
         assert!(matches!(e, ApiError::TooManyRequests(_)), "{e}");
         // Other names are not affected.
-        let e = auth.login(Some("bob"), Some(&wrong)).unwrap_err();
+        let e = auth.login(&standard("bob", "wrong")).unwrap_err();
         assert!(matches!(e, ApiError::Unauthorized(_)), "{e}");
+    }
+
+    #[test]
+    fn each_mode_is_checked_its_own_way_and_only_when_enabled() {
+        let configured = [ApiTokenConfig {
+            user: "ann".into(),
+            token: Secret::from("configured-token"),
+        }];
+        let idle = Duration::from_secs(60);
+        let auth = Auth::new(ann("pw"), DEFAULT_LOGIN_MODES.to_vec(), &configured, idle);
+        let ldap = request(LoginMode::LDAP, Some("ann"), Some("pw"));
+        assert_eq!(auth.login(&ldap).unwrap().1.user, "ann");
+        let bad = request(LoginMode::LDAP, Some("ann"), Some("no"));
+        assert!(matches!(auth.login(&bad), Err(ApiError::Unauthorized(_))));
+        // Guest is off by default.
+        let guest = request(LoginMode::GUEST, None, None);
+        assert!(matches!(auth.login(&guest), Err(ApiError::Unauthorized(_))));
+        // API tokens: configured, issued, unknown, missing.
+        let token = |t: Option<&str>| request(LoginMode::API_TOKEN, t, None);
+        assert_eq!(
+            auth.login(&token(Some("configured-token"))).unwrap().1.user,
+            "ann"
+        );
+        let issued = auth.issue_api_token("ann").unwrap();
+        assert_eq!(auth.login(&token(Some(&issued))).unwrap().1.user, "ann");
+        assert!(auth.login(&token(Some("not-a-token"))).is_err());
+        assert!(auth.login(&token(None)).is_err());
+        // A token in the password field is not the API token login mstrio-py sends.
+        let in_password = request(LoginMode::API_TOKEN, None, Some("configured-token"));
+        assert!(auth.login(&in_password).is_err());
+
+        let only_guest = Auth::new(ann("pw"), vec![LoginMode::GUEST], &[], idle);
+        assert_eq!(only_guest.login(&guest).unwrap().1.user, GUEST_USER);
+        let e = only_guest.login(&standard("ann", "pw")).unwrap_err();
+        assert!(matches!(e, ApiError::Unauthorized(_)), "{e}");
+        assert!(e.to_string().contains("guest (8)"), "{e}");
     }
 
     #[test]
     fn debug_shows_no_token_cookie_or_password() {
         let auth = Auth::new(
-            vec![UserConfig {
-                name: "ann".into(),
-                password: Secret::from("pw-hunter2"),
-            }],
+            ann("pw-hunter2"),
+            DEFAULT_LOGIN_MODES.to_vec(),
+            &[],
             Duration::from_secs(60),
         );
-        let (token, session) = auth
-            .login(Some("ann"), Some(&Secret::from("pw-hunter2")))
-            .unwrap();
+        let (token, session) = auth.login(&standard("ann", "pw-hunter2")).unwrap();
+        let api_token = auth.issue_api_token("ann").unwrap();
         let shown = format!("{auth:?}");
         assert!(!shown.contains(&token), "{shown}");
+        assert!(!shown.contains(&api_token), "{shown}");
         assert!(!shown.contains(&session.cookie), "{shown}");
         assert!(!shown.contains("pw-hunter2"), "{shown}");
         assert!(shown.contains("live_tokens: 1"), "{shown}");

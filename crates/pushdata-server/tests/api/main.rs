@@ -7,5 +7,6 @@ mod errors;
 mod isolation;
 mod lifecycle;
 mod limits;
+mod login;
 mod policies;
 mod seeds;

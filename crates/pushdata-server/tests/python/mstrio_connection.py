@@ -7,6 +7,9 @@ Usage: python3 mstrio_connection.py BASE_URL PROJECT_ID
 2. ``Connection(url, user, password, project_name='MicroStrategy Tutorial')``
 3. ``Connection(url, user, password)`` then ``select_project(...)`` (by id, by name, and
    with the ``project`` argument), and back to no project with ``select_project()``.
+4. The other login modes: ``login_mode=16`` (LDAP), and an API token from
+   ``conn.get_api_token()`` used as ``Connection(url, api_token=..., project_id=...)``
+   (login mode 4096).
 
 Each connection checks the selected project's id and name (``conn.project_name`` loads the
 project as an object) and is closed; the first also checks the project's status, alias and
@@ -16,6 +19,8 @@ that it is loaded on the cluster's node. Exits non-zero on any failure.
 import sys
 
 from mstrio.server.project import Project, ProjectStatus
+
+from mstrio.connection import Connection
 
 from mstrio_common import PROJECT_NAME, check, connect, finish, result
 
@@ -80,6 +85,19 @@ def main() -> None:
     else:
         raise AssertionError("select_project(project_name='No Such Project') succeeded")
     check(conn.project_id == project_id, "a failed select_project changed the project")
+    conn.close()
+
+    conn = connect(base_url, project_id=project_id, login_mode=16)
+    check_project(conn, project_id, "ldap")
+    ldap_user = conn.user_id
+    check(bool(ldap_user), "ldap: no user id")
+    token = conn.get_api_token()
+    check(isinstance(token, str) and len(token) >= 32, "get_api_token: no usable token")
+    conn.close()
+    conn = Connection(base_url, api_token=token, project_id=project_id)
+    check(conn.login_mode == 4096, f"api_token: login mode is {conn.login_mode!r}")
+    check_project(conn, project_id, "api_token")
+    check(conn.user_id == ldap_user, f"api_token: user id {conn.user_id!r}, not {ldap_user!r}")
     conn.close()
 
     finish()

@@ -118,7 +118,9 @@ async fn uploads_go_on_and_start_after_a_restart() {
     // The staged ranges came through the restart: a flush past them is refused (nothing
     // is staged at 10 yet), and an append sent again at 6, as after a lost answer,
     // replaces its range.
-    file.flush(&v, 12).await.assert_lake(400, "InvalidFlushPosition");
+    file.flush(&v, 12)
+        .await
+        .assert_lake(400, "InvalidFlushPosition");
     assert_eq!(file.append(&v, 6, b"z\n4,".to_vec()).await.status, 202);
     assert_eq!(file.append(&v, 10, b"w\n".to_vec()).await.status, 202);
     assert_eq!(file.flush(&v, 12).await.status, 200);

@@ -6,10 +6,13 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use pushdata_core::wire::{AUTH_TOKEN_HEADER, LoginRequest, Project, ServerStatus, SessionInfo};
+use pushdata_core::Secret;
+use pushdata_core::wire::{
+    AUTH_TOKEN_HEADER, ApiTokenResponse, LoginRequest, Project, ServerStatus, SessionInfo,
+};
 
 use super::extract::Caller;
-use super::{CONTROL_BODY_BYTES, Shared, body_bytes};
+use super::{CONTROL_BODY_BYTES, Shared, body_bytes, parse_json};
 use crate::config::ProjectConfig;
 use crate::mstr::auth::SESSION_COOKIE;
 use crate::mstr::error::{ApiError, Result};
@@ -43,10 +46,8 @@ pub(crate) async fn login(
 ) -> Result<Response> {
     let bytes = body_bytes(body, CONTROL_BODY_BYTES)?;
     let req = parse_login(&headers, &bytes)?;
-    let (token, session) = s
-        .auth
-        .login(req.username.as_deref(), req.password.as_ref())?;
-    tracing::info!(user = %session.user, "login");
+    let (token, session) = s.auth.login(&req)?;
+    tracing::info!(user = %session.user, mode = req.login_mode.0, "login");
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -66,6 +67,45 @@ pub(crate) async fn login(
         HeaderValue::from_static("no-cache, no-store, max-age=0, must-revalidate"),
     );
     Ok(resp)
+}
+
+/// `POST /api/auth/apiTokens`: a new API token of the caller, for login mode 4096; 201
+/// with `{"apiToken": ...}` (as mstrio-py reads it). A body naming another user
+/// (`{"userId": ...}`) is refused: this server has no administrator privilege.
+pub(crate) async fn create_api_token(
+    State(s): State<Shared>,
+    Caller(u): Caller,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Response> {
+    let bytes = body_bytes(body, CONTROL_BODY_BYTES)?;
+    if !bytes.iter().all(u8::is_ascii_whitespace) {
+        let request: ApiTokenRequest = parse_json(&bytes, "POST /api/auth/apiTokens")?;
+        let own = crate::ids::stable_id(&u.user);
+        if let Some(other) = request.user_id.filter(|id| !id.eq_ignore_ascii_case(&own)) {
+            return Err(ApiError::Forbidden(format!(
+                "user {:?} may create API tokens only for themselves (user id {own}), not for user id {other}",
+                u.user
+            )));
+        }
+    }
+    let token = s.auth.issue_api_token(&u.user)?;
+    tracing::info!(user = %u.user, "API token issued");
+    Ok((
+        StatusCode::CREATED,
+        Json(ApiTokenResponse {
+            api_token: Secret::new(token),
+        }),
+    )
+        .into_response())
+}
+
+/// The body of `POST /api/auth/apiTokens`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiTokenRequest {
+    /// The user the token is for (default: the caller).
+    #[serde(default)]
+    user_id: Option<String>,
 }
 
 /// `POST /api/auth/logout`: kills the token; 204.

@@ -136,6 +136,7 @@ pub(crate) fn router(
     let api = Router::new()
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/apiTokens", post(auth::create_api_token))
         .route("/api/projects", get(auth::projects))
         .route("/api/projects/{id}", get(auth::project))
         .route("/api/monitors/iServer/nodes", get(compat::cluster_nodes))
