@@ -7,6 +7,7 @@
 
 mod args;
 mod commands;
+mod dry_run;
 mod error;
 mod inputs;
 mod output;
