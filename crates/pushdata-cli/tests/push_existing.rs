@@ -203,7 +203,7 @@ fn a_dry_run_prints_the_plan_and_writes_nothing() {
         text.contains(&format!("would push into dataset \"sales\" (id {id})")),
         "{text}"
     );
-    assert_eq!(store.datasets(), [id.clone()]);
+    assert_eq!(store.datasets(), [id.as_str()]);
     assert_eq!(store.costs(&id), before);
 }
 
@@ -241,7 +241,7 @@ fn a_taken_name_is_refused_with_its_id_and_if_exists_update_keeps_it() {
     assert_eq!(costs.len(), 5, "{costs:?}");
     assert!(costs.contains(&("Movies".to_string(), 2500.0)), "{costs:?}");
     assert!(costs.contains(&("Games".to_string(), 100.0)), "{costs:?}");
-    assert_eq!(store.datasets(), [id.clone()]);
+    assert_eq!(store.datasets(), [id.as_str()]);
 
     // Another name is another dataset.
     let other = store.json(&[&sales(), "--dataset", "sales 2"]);
