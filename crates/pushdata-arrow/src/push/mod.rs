@@ -259,6 +259,27 @@ impl Push<NewDataset> {
     /// A dry run: every check of the push, local and on the server, every table read and
     /// encoded, and what the push would do (see [`PushPlan`]); nothing is written on the
     /// server (no dataset, no upload session).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: pushdata_core::Client) -> pushdata_arrow::Result<()> {
+    /// use pushdata_arrow::{IfExists, PlannedDataset, Push};
+    /// let plan = Push::create(client, "sales")
+    ///     .with_parquet_table("sales", "data/sales.parquet")
+    ///     .with_if_exists(IfExists::Update)
+    ///     .plan()
+    ///     .await?;
+    /// match &plan.dataset {
+    ///     PlannedDataset::Create { folder, .. } => println!("would create it in {folder}"),
+    ///     PlannedDataset::Update { dataset_id, tolerated, .. } => {
+    ///         println!("would push into {dataset_id}");
+    ///         for difference in tolerated {
+    ///             println!("  tolerated: {difference}");
+    ///         }
+    ///     }
+    /// }
+    /// println!("{} rows in {} chunks, {} bytes", plan.rows(), plan.chunks, plan.bytes);
+    /// # Ok(()) }
+    /// ```
     pub fn plan(self) -> BoxFuture<'static, Result<PushPlan>> {
         let (run, tables, stop) = self.into_run(Target::New);
         Box::pin(run.plan(tables, stop))
