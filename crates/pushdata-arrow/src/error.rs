@@ -137,6 +137,58 @@ pub enum Error {
     #[error("push configuration: {0}")]
     Config(String),
 
+    /// The tables do not match the definition of the existing dataset they are pushed
+    /// into; nothing was written. `differences` lists every refused difference (the
+    /// tolerated ones, see [`DifferenceKind::is_tolerated`](crate::DifferenceKind::is_tolerated),
+    /// are left out).
+    #[error(
+        "dataset {dataset_id} does not match the tables pushed into it ({} difference{}): {}; \
+         tolerated are only column order, the case of names, INTEGER into BIGINTEGER, DOUBLE or \
+         BIGDECIMAL, BIGINTEGER into BIGDECIMAL, DATE into DATETIME, and all-null columns",
+        differences.len(),
+        if differences.len() == 1 { "" } else { "s" },
+        crate::push::differences_text(differences)
+    )]
+    DefinitionDrift {
+        /// The dataset.
+        dataset_id: String,
+        /// Every refused difference, in table and column order.
+        differences: Vec<crate::Difference>,
+    },
+
+    /// A dataset of the name a push would create already exists in the folder, and the push
+    /// was told to fail then ([`IfExists::Fail`](crate::IfExists::Fail), the default);
+    /// nothing was written.
+    #[error(
+        "a dataset named {name:?} already exists in {folder}: {}",
+        existing.iter().map(|d| format!("{:?} (id {})", d.name, d.id)).collect::<Vec<_>>().join(", ")
+    )]
+    DatasetExists {
+        /// The name the push would have created.
+        name: String,
+        /// The folder looked in.
+        folder: pushdata_core::Folder,
+        /// The datasets of that name there (name as stored, and id).
+        existing: Vec<pushdata_core::wire::IdName>,
+    },
+
+    /// Several datasets of the name a push should update are in the folder
+    /// ([`IfExists::Update`](crate::IfExists::Update)): which one is meant is not known;
+    /// nothing was written.
+    #[error(
+        "{} datasets named {name:?} are in {folder}: {}; push into one of them by id",
+        existing.len(),
+        existing.iter().map(|d| format!("{:?} (id {})", d.name, d.id)).collect::<Vec<_>>().join(", ")
+    )]
+    DatasetNameAmbiguous {
+        /// The name.
+        name: String,
+        /// The folder looked in.
+        folder: pushdata_core::Folder,
+        /// The datasets of that name there.
+        existing: Vec<pushdata_core::wire::IdName>,
+    },
+
     /// A chunk could not be uploaded after the client's retries; the upload session was
     /// cancelled, nothing was published.
     #[error("table {table:?}, chunk {chunk} (rows {}..{}): {source}", rows.start, rows.end)]

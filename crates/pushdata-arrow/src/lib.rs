@@ -62,7 +62,8 @@ pub use model::{
 };
 pub use pull::{DEFAULT_PAGE_SIZE, Pull, PullPages, PullReport};
 pub use push::{
-    ExistingDataset, NewDataset, ProgressEvent, Push, PushReport, TableReport, Workflow,
+    Difference, DifferenceKind, ExistingDataset, IfExists, NewDataset, PlannedDataset,
+    ProgressEvent, Push, PushPlan, PushReport, TablePlan, TableReport, Workflow,
 };
 pub use source::{BatchItem, ParquetSource};
 pub use veracity::{VeracityPull, VeracityPush, VeracityPushReport};

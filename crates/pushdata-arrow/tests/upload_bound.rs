@@ -56,6 +56,16 @@ async fn mock_server(arrivals: &Arrivals) -> MockServer {
         .respond_with(ResponseTemplate::new(204).insert_header("X-MSTR-AuthToken", "tok"))
         .mount(&server)
         .await;
+    // the same-name check: My Reports holds nothing
+    Mock::given(method("GET"))
+        .and(path("/api/folders/preDefined/20"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-MSTR-Total-Count", "0")
+                .set_body_json(serde_json::json!([])),
+        )
+        .mount(&server)
+        .await;
     Mock::given(method("POST"))
         .and(path("/api/datasets/models"))
         .respond_with(

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use pushdata_arrow::IfExists;
 use pushdata_arrow::veracity::Operation;
 use pushdata_core::Secret;
 use pushdata_core::wire::{FormCategory, LoginMode, Orientation, UnknownVariant, UpdatePolicy};
@@ -236,6 +237,25 @@ pub(crate) struct PushArgs {
     /// Update this existing dataset (with --policy) instead of creating a new one.
     #[arg(long, value_name = "ID")]
     pub(crate) dataset_id: Option<String>,
+
+    /// When the folder already holds a dataset of the --dataset name: fail, naming it and
+    /// its id, or update it (push into it with --policy, so its id and what is built on it
+    /// stay).
+    #[arg(long, value_enum, default_value_t = IfExistsArg::Fail, conflicts_with = "dataset_id")]
+    pub(crate) if_exists: IfExistsArg,
+
+    /// Create the dataset in the folder with this id (default: the user's My Reports).
+    #[arg(long, value_name = "ID", conflicts_with = "dataset_id")]
+    pub(crate) folder: Option<String>,
+
+    /// The new dataset's description.
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["dataset_id", "single_request"])]
+    pub(crate) description: Option<String>,
+
+    /// Make every check (files, model, the dataset on the server) and read and encode the
+    /// files, then print what the push would do; write nothing on the server.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 
     /// Table name (only with a single FILE; default: the file stem).
     #[arg(long, value_name = "NAME")]
@@ -618,6 +638,24 @@ impl From<PolicyArg> for UpdatePolicy {
             PolicyArg::Add => UpdatePolicy::Add,
             PolicyArg::Update => UpdatePolicy::Update,
             PolicyArg::Upsert => UpdatePolicy::Upsert,
+        }
+    }
+}
+
+/// `--if-exists`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum IfExistsArg {
+    /// Refuse, naming the dataset and its id.
+    Fail,
+    /// Push into it with --policy.
+    Update,
+}
+
+impl From<IfExistsArg> for IfExists {
+    fn from(a: IfExistsArg) -> Self {
+        match a {
+            IfExistsArg::Fail => IfExists::Fail,
+            IfExistsArg::Update => IfExists::Update,
         }
     }
 }

@@ -54,6 +54,14 @@ pub(crate) enum CliError {
         source: Box<pushdata_core::Error>,
     },
 
+    /// The dataset `push` would create is already in the folder: the library's error
+    /// (naming it and its id) and how to push into it instead.
+    #[error(
+        "{0}; push into it with --if-exists update (and --policy), or choose another --dataset \
+         name or --folder"
+    )]
+    DatasetExists(#[source] pushdata_arrow::Error),
+
     /// A call to the server failed (login, project, dataset, upload, publish).
     #[error(transparent)]
     Client(#[from] pushdata_core::Error),

@@ -8,6 +8,7 @@
 mod args;
 mod commands;
 mod connection;
+mod dry_run;
 mod error;
 mod inputs;
 mod output;

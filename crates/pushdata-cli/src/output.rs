@@ -290,7 +290,11 @@ fn columns_text(columns: &[(String, String)]) -> String {
 }
 
 /// Left-aligned columns, two spaces apart, indented by two.
-fn table_lines<const N: usize>(out: &mut String, header: &[String; N], rows: &[[String; N]]) {
+pub(crate) fn table_lines<const N: usize>(
+    out: &mut String,
+    header: &[String; N],
+    rows: &[[String; N]],
+) {
     let mut widths = [0usize; N];
     for row in std::iter::once(header).chain(rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -343,7 +347,8 @@ pub(crate) fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
-fn plural(n: u64) -> &'static str {
+/// `s` unless `n` is 1.
+pub(crate) fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 

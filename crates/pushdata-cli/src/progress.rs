@@ -86,6 +86,11 @@ impl Progress {
             ProgressEvent::DatasetCreated { dataset_id } => {
                 self.step(&format!("dataset {dataset_id} created"));
             }
+            ProgressEvent::DatasetFound { dataset_id, name } => {
+                self.step(&format!(
+                    "dataset {name:?} (id {dataset_id}) is in the folder: pushing into it"
+                ));
+            }
             ProgressEvent::SessionOpened { session_id, .. } => {
                 self.step(&format!("upload session {session_id} opened"));
             }

@@ -33,5 +33,6 @@ pub mod veracity;
 pub mod wire;
 
 pub use client::{BackoffConfig, Client, ClientBuilder, Credentials, PublishWait, RetryConfig};
+pub use client::{Folder, FolderPage};
 pub use error::{Endpoint, Error, Result};
 pub use secret::Secret;

@@ -3,7 +3,8 @@
 //! against the reference server: the three ways to open a connection in a project (and the
 //! LDAP and API token login modes), and the
 //! SuperCube workflows (one table and several, `attribute_forms`, `to_attribute` /
-//! `to_metric`, create, update with a policy, publish, `to_dataframe()`). The scripts are in
+//! `to_metric`, create, update with a policy, publish, `to_dataframe()`, the same-name check
+//! in My Reports and in a folder). The scripts are in
 //! `tests/python/`; they check what mstrio-py reads back and fail on anything mstrio-py logs
 //! as a warning or an error, and these tests also check the stored tables.
 //!
@@ -272,6 +273,29 @@ async fn mstrio_multitable_supercube() {
     );
 }
 
+/// mstrio-py's own same-name check (`SuperCube.create()` lists the folder first): a second
+/// cube of a name is refused in My Reports and in a folder by id, and accepted in the
+/// other folder; nothing is created for a refused cube.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mstrio_refuses_a_second_cube_of_a_name_in_a_folder() {
+    let Some((dir, run)) = run_against_server("mstrio_same_name.py").await else {
+        return;
+    };
+    let mine = run.get("my_reports_id");
+    let there = run.get("folder_cube_id");
+    assert_ne!(mine, there);
+    assert_eq!(stored_rows(dir.path(), mine, "t"), vec!["1|1.0", "2|2.0"]);
+    assert_eq!(
+        stored_rows(dir.path(), there, "t"),
+        vec!["1|20.0", "2|21.0"]
+    );
+    let datasets = std::fs::read_dir(dir.path().join("datasets"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert_eq!(datasets, 2, "the refused cubes created nothing");
+}
+
 /// A logged-in HTTP caller of a test server.
 struct Http {
     client: reqwest::Client,
@@ -363,7 +387,10 @@ async fn mstrio_endpoints_as_mstrio_reads_them() {
         .await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["code"], "ERR004");
+    // a project is not a folder
     let (status, body) = http.get(&format!("/api/objects/{pid}?type=8"), true).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = http.get(&format!("/api/objects/{pid}?type=9"), true).await;
     assert_eq!(status, 400, "{body}");
     let (status, body) = http.get(&format!("/api/objects/{pid}?type=x"), true).await;
     assert_eq!(status, 400, "{body}");

@@ -1,15 +1,18 @@
 //! Push tables into a dataset: the [`Push`] builder, its two workflows and its reports.
 
 mod cleanup;
+mod drift;
 mod multi;
 mod options;
 mod pipeline;
+mod plan;
 pub(crate) mod progress;
 mod report;
 mod single;
+mod target;
 
 use std::future::IntoFuture;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,9 +21,12 @@ use arrow_schema::SchemaRef;
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream, StreamExt};
 use pushdata_core::wire::{Orientation, UpdatePolicy};
-use pushdata_core::{Client, PublishWait};
+use pushdata_core::{Client, Folder, PublishWait};
 use tokio::sync::mpsc;
 
+pub(crate) use drift::differences_text;
+pub use drift::{Difference, DifferenceKind};
+pub use plan::{PlannedDataset, PushPlan, TablePlan};
 pub use progress::ProgressEvent;
 pub(crate) use progress::ProgressSink;
 pub use report::{PushReport, TableReport};
@@ -45,6 +51,24 @@ pub enum Workflow {
 #[derive(Debug, Clone)]
 pub struct NewDataset {
     name: String,
+    folder: Folder,
+    description: Option<String>,
+    if_exists: IfExists,
+}
+
+/// What a push that creates a dataset does when the folder already holds a dataset of that
+/// name (names compared ignoring case): see [`Push::with_if_exists`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IfExists {
+    /// Fail with [`Error::DatasetExists`], naming the dataset and its id; nothing is
+    /// written (the default; mstrio-py refuses too).
+    #[default]
+    Fail,
+    /// Push into that dataset with the push's update policies, as
+    /// [`Push::into_dataset`] does (its definition is checked first), so that its id, and
+    /// what is built on it, stay. Several datasets of the name fail with
+    /// [`Error::DatasetNameAmbiguous`].
+    Update,
 }
 
 /// The dataset of a push into a dataset that exists: see [`Push::into_dataset`].
@@ -83,6 +107,25 @@ struct TableInput {
 /// let push = pushdata_arrow::Push::create(client, "sales").with_table_id("T1");
 /// # }
 /// ```
+///
+/// # Checks before anything is written
+///
+/// After the tables' sources are opened and the model is inferred (all local), and before
+/// anything is written:
+///
+/// - a new dataset ([`Push::create`]) is looked up by name in its folder
+///   ([`with_folder`](Push::with_folder), default My Reports) with the folder listing
+///   mstrio-py uses for the same check; if one exists, [`IfExists`] says whether to fail
+///   (default) or to push into it;
+/// - the definition of an existing dataset (given, or found by name) is read
+///   (`GET /api/datasets/{id}?fields=tables&fields=columns`) and compared with the tables:
+///   a table or column the dataset lacks, a column of the dataset a table lacks, or a
+///   changed type fails with [`Error::DefinitionDrift`] listing every difference. Column
+///   order, the case of names, lossless type widenings (INTEGER into BIGINTEGER, ...) and
+///   all-null columns are tolerated: see [`DifferenceKind::is_tolerated`].
+///
+/// [`plan`](Push::plan) makes these checks, reads and encodes every table, and returns
+/// what the push would do without writing anything (a dry run).
 ///
 /// # Workflows
 ///
@@ -174,14 +217,72 @@ impl<D: std::fmt::Debug> std::fmt::Debug for Push<D> {
 }
 
 impl Push<NewDataset> {
-    /// A push through `client` (logged in, project selected) that creates dataset `name`.
+    /// A push through `client` (logged in, project selected) that creates dataset `name`
+    /// (in My Reports, unless [`with_folder`](Push::with_folder) says otherwise).
     pub fn create(client: Client, name: impl Into<String>) -> Self {
-        Push::with_dataset(client, NewDataset { name: name.into() })
+        let dataset = NewDataset {
+            name: name.into(),
+            folder: Folder::MyReports,
+            description: None,
+            if_exists: IfExists::default(),
+        };
+        Push::with_dataset(client, dataset)
+    }
+
+    /// Create the dataset in folder `folder_id` (default: the user's My Reports; a blank id
+    /// is My Reports). The same-name check looks in that folder.
+    pub fn with_folder(mut self, folder_id: impl Into<String>) -> Self {
+        self.dataset.folder = Folder::from_id(Some(folder_id.into()));
+        self
+    }
+
+    /// The dataset's description (multi-request workflow: the single-request body has no
+    /// description, and such a push fails with [`Error::Config`]). Replaces the one of
+    /// [`ModelOptions::with_description`].
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.dataset.description = Some(description.into());
+        self
+    }
+
+    /// What to do when the folder already holds a dataset of this name (default
+    /// [`IfExists::Fail`]).
+    pub fn with_if_exists(mut self, if_exists: IfExists) -> Self {
+        self.dataset.if_exists = if_exists;
+        self
     }
 
     /// Run the push (the same future as `.await` on the builder).
     pub fn execute(self) -> BoxFuture<'static, Result<PushReport>> {
         self.into_future()
+    }
+
+    /// A dry run: every check of the push, local and on the server, every table read and
+    /// encoded, and what the push would do (see [`PushPlan`]); nothing is written on the
+    /// server (no dataset, no upload session).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: pushdata_core::Client) -> pushdata_arrow::Result<()> {
+    /// use pushdata_arrow::{IfExists, PlannedDataset, Push};
+    /// let plan = Push::create(client, "sales")
+    ///     .with_parquet_table("sales", "data/sales.parquet")
+    ///     .with_if_exists(IfExists::Update)
+    ///     .plan()
+    ///     .await?;
+    /// match &plan.dataset {
+    ///     PlannedDataset::Create { folder, .. } => println!("would create it in {folder}"),
+    ///     PlannedDataset::Update { dataset_id, tolerated, .. } => {
+    ///         println!("would push into {dataset_id}");
+    ///         for difference in tolerated {
+    ///             println!("  tolerated: {difference}");
+    ///         }
+    ///     }
+    /// }
+    /// println!("{} rows in {} chunks, {} bytes", plan.rows(), plan.chunks, plan.bytes);
+    /// # Ok(()) }
+    /// ```
+    pub fn plan(self) -> BoxFuture<'static, Result<PushPlan>> {
+        let (run, tables, stop) = self.into_run(Target::New);
+        Box::pin(run.plan(tables, stop))
     }
 }
 
@@ -207,6 +308,14 @@ impl Push<ExistingDataset> {
     pub fn execute(self) -> BoxFuture<'static, Result<PushReport>> {
         self.into_future()
     }
+
+    /// A dry run: every check of the push, local and on the server (the dataset's
+    /// definition against the tables), every table read and encoded, and what the push
+    /// would do (see [`PushPlan`]); nothing is written on the server.
+    pub fn plan(self) -> BoxFuture<'static, Result<PushPlan>> {
+        let (run, tables, stop) = self.into_run(Target::Existing);
+        Box::pin(run.plan(tables, stop))
+    }
 }
 
 impl IntoFuture for Push<NewDataset> {
@@ -214,7 +323,7 @@ impl IntoFuture for Push<NewDataset> {
     type IntoFuture = BoxFuture<'static, Result<PushReport>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let (run, tables, stop) = self.into_run(|d| Target::New { name: d.name });
+        let (run, tables, stop) = self.into_run(Target::New);
         Box::pin(run.execute(tables, stop))
     }
 }
@@ -224,10 +333,7 @@ impl IntoFuture for Push<ExistingDataset> {
     type IntoFuture = BoxFuture<'static, Result<PushReport>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let (run, tables, stop) = self.into_run(|d| Target::Existing {
-            id: d.id,
-            table_id: d.table_id,
-        });
+        let (run, tables, stop) = self.into_run(Target::Existing);
         Box::pin(run.execute(tables, stop))
     }
 }
@@ -423,16 +529,13 @@ impl<D> Push<D> {
     }
 }
 
-/// The dataset a running push writes to.
+/// The dataset a running push writes to, as it was given.
 #[derive(Debug)]
 enum Target {
-    /// Created by the push.
-    New { name: String },
-    /// Given by id; `table_id` is what a single-request update `PATCH`es.
-    Existing {
-        id: String,
-        table_id: Option<String>,
-    },
+    /// To be created (unless one of its name exists: see [`IfExists`]).
+    New(NewDataset),
+    /// Given by id; its `table_id` is what a single-request update `PATCH`es.
+    Existing(ExistingDataset),
 }
 
 /// A push being run: everything but the tables' sources (which move to the reading
@@ -467,14 +570,16 @@ impl Run {
             self.tracker.clone(),
             self.progress.clone(),
         );
-        if let Target::Existing { id, .. } = &self.target {
-            self.tracker.dataset(id, false);
+        if let Target::Existing(d) = &self.target {
+            self.tracker.dataset(&d.id, false);
         }
         let work = async {
+            let files = table_files(&tables);
             let opened = self.open(tables).await?;
+            let destination = self.resolve(&opened.model, &files).await?;
             match self.settings.workflow {
-                Workflow::MultiRequest => self.multi_request(opened).await,
-                Workflow::SingleRequest => self.single_request(opened).await,
+                Workflow::MultiRequest => self.multi_request(opened, &destination).await,
+                Workflow::SingleRequest => self.single_request(opened, &destination).await,
             }
         };
         let result = match stop {
@@ -528,6 +633,22 @@ impl Run {
         if tables.is_empty() {
             return Err(Error::Config("no tables to push".into()));
         }
+        if self.settings.workflow == Workflow::SingleRequest && tables.len() != 1 {
+            return Err(Error::Config(format!(
+                "the single-request workflow pushes one table; {} were given",
+                tables.len()
+            )));
+        }
+        if let Target::New(d) = &self.target
+            && d.description.is_some()
+            && self.settings.workflow == Workflow::SingleRequest
+        {
+            return Err(Error::Config(
+                "the single-request workflow (POST /api/datasets) cannot set a description; \
+                 use the multi-request workflow"
+                    .into(),
+            ));
+        }
         for name in self.settings.table_policies.keys() {
             if !tables.iter().any(|t| &t.name == name) {
                 return Err(Error::Config(format!(
@@ -548,10 +669,10 @@ impl Run {
             readers.push(reader);
         }
         let (model_name, dataset_id) = match &self.target {
-            Target::New { name } => (name.as_str(), ""),
+            Target::New(d) => (d.name.as_str(), ""),
             // The model of an existing dataset is only used to encode: named after its
             // first table.
-            Target::Existing { id, .. } => (schemas[0].name.as_str(), id.as_str()),
+            Target::Existing(d) => (schemas[0].name.as_str(), d.id.as_str()),
         };
         let model = infer_model(model_name, &schemas, &self.settings.model_options)?;
         tracing::info!(
@@ -599,4 +720,12 @@ impl Run {
             source: Box::new(source),
         }
     }
+}
+
+/// The file each table is read from, when it is one (for messages naming it).
+fn table_files(tables: &[TableInput]) -> Vec<Option<PathBuf>> {
+    tables
+        .iter()
+        .map(|t| t.source.path().map(Path::to_path_buf))
+        .collect()
 }

@@ -6,8 +6,9 @@ use pushdata_core::wire::{PublishStatus, UploadSessionRequest, UploadSessionTabl
 use tokio::sync::mpsc;
 
 use super::pipeline::{ProduceConfig, Produced, Uploaded, produce, upload};
-use super::{Opened, ProgressEvent, PushReport, Run, TableReport, Target};
-use crate::encode::MemoryBudget;
+use super::target::Destination;
+use super::{Opened, ProgressEvent, PushReport, Run, TableReport};
+use crate::encode::{EncodedChunk, MemoryBudget};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::source::TableReader;
@@ -16,9 +17,13 @@ impl Run {
     /// Create the model (new dataset), open the upload session, stream, publish and wait
     /// for the publish; the caller cleans up after an error (see `cleanup`) and deletes the
     /// published session.
-    pub(super) async fn multi_request(&self, opened: Opened) -> Result<PushReport> {
+    pub(super) async fn multi_request(
+        &self,
+        opened: Opened,
+        destination: &Destination,
+    ) -> Result<PushReport> {
         let Opened { model, readers } = opened;
-        let dataset_id = self.dataset_id(&model).await?;
+        let dataset_id = self.dataset_id(&model, destination).await?;
         let session_id = self.open_session(&model, &dataset_id).await?;
         let (produced, uploaded) = self
             .stream(&model, readers, &dataset_id, &session_id)
@@ -50,14 +55,24 @@ impl Run {
         })
     }
 
-    /// The dataset to open the session on: the one given, or a new model's.
-    async fn dataset_id(&self, model: &Model) -> Result<String> {
-        match &self.target {
-            Target::Existing { id, .. } => Ok(id.clone()),
-            Target::New { .. } => {
+    /// The dataset to open the session on: the existing one, or a new model's (in its
+    /// folder, with its description).
+    async fn dataset_id(&self, model: &Model, destination: &Destination) -> Result<String> {
+        match destination {
+            Destination::Existing(d) => Ok(d.id.clone()),
+            Destination::Create {
+                folder,
+                description,
+                ..
+            } => {
+                let mut body = model.to_dataset_model();
+                body.folder_id = folder.id().map(str::to_string);
+                if description.is_some() {
+                    body.description.clone_from(description);
+                }
                 let created = self
                     .client
-                    .create_model(&model.to_dataset_model())
+                    .create_model(&body)
                     .await
                     .map_err(Run::api(format!("create model {:?}", model.name)))?;
                 self.tracker.dataset(&created.id, true);
@@ -107,21 +122,8 @@ impl Run {
         dataset_id: &str,
         session_id: &str,
     ) -> Result<(Vec<Produced>, Uploaded)> {
-        let (tx, rx) = mpsc::channel(1);
-        let cfg = ProduceConfig {
-            orientation: self.settings.orientation,
-            zones: self.settings.zones(),
-            chunk_bytes: self.settings.chunk_bytes,
-        };
         let budget = MemoryBudget::new(self.settings.buffered_bytes_limit());
-        let producer = {
-            let model = model.clone();
-            let progress = self.progress.clone();
-            let budget = budget.clone();
-            tokio::task::spawn_blocking(move || {
-                produce(&model, readers, cfg, budget, tx, &progress)
-            })
-        };
+        let (producer, rx) = self.spawn_producer(model, readers, &budget);
         let uploaded = upload(
             &self.client,
             model,
@@ -132,13 +134,7 @@ impl Run {
             &self.progress,
         )
         .await;
-        let produced = producer
-            .await
-            .map_err(|source| Error::Task {
-                task: "the encoder thread failed".into(),
-                source,
-            })
-            .and_then(|r| r);
+        let produced = join_producer(producer).await;
         tracing::debug!(
             peak = budget.peak(),
             limit = budget.limit(),
@@ -155,6 +151,29 @@ impl Run {
             )));
         }
         Ok((produced, uploaded))
+    }
+
+    /// Read and encode every table on a blocking thread within `budget`: the producer and
+    /// the chunks it sends (through a channel of one chunk).
+    pub(super) fn spawn_producer(
+        &self,
+        model: &Arc<Model>,
+        readers: Vec<TableReader>,
+        budget: &Arc<MemoryBudget>,
+    ) -> (Producer, mpsc::Receiver<EncodedChunk>) {
+        let (tx, rx) = mpsc::channel(1);
+        let cfg = ProduceConfig {
+            orientation: self.settings.orientation,
+            zones: self.settings.zones(),
+            chunk_bytes: self.settings.chunk_bytes,
+        };
+        let model = model.clone();
+        let progress = self.progress.clone();
+        let budget = budget.clone();
+        let producer = tokio::task::spawn_blocking(move || {
+            produce(&model, readers, cfg, budget, tx, &progress)
+        });
+        (producer, rx)
     }
 
     /// Publish the session and wait for it; returns the final status. A failure after the
@@ -198,4 +217,18 @@ impl Run {
         });
         Ok(status)
     }
+}
+
+/// The encoder thread of a push.
+pub(super) type Producer = tokio::task::JoinHandle<Result<Vec<Produced>>>;
+
+/// What the encoder thread produced, or why it stopped.
+pub(super) async fn join_producer(producer: Producer) -> Result<Vec<Produced>> {
+    producer
+        .await
+        .map_err(|source| Error::Task {
+            task: "the encoder thread failed".into(),
+            source,
+        })
+        .and_then(|r| r)
 }

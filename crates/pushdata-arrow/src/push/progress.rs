@@ -14,6 +14,14 @@ pub enum ProgressEvent {
         /// The new dataset id.
         dataset_id: String,
     },
+    /// A dataset of the name to create was found in the folder, and the push goes into it
+    /// ([`IfExists::Update`](super::IfExists::Update)).
+    DatasetFound {
+        /// Its id.
+        dataset_id: String,
+        /// Its name, as stored.
+        name: String,
+    },
     /// The upload session was opened.
     SessionOpened {
         /// Dataset id.

@@ -5,35 +5,32 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 use pushdata_core::wire::Orientation;
 
-use super::{Opened, ProgressEvent, ProgressSink, PushReport, Run, TableReport, Target};
+use super::target::Destination;
+use super::{Opened, ProgressEvent, ProgressSink, PushReport, Run, TableReport};
 use crate::encode::{ZoneMode, encode_base64};
 use crate::error::{Error, Result};
 use crate::model::{Model, TableModel};
 use crate::source::TableReader;
 
 /// The table of a single-request push, encoded.
-struct Encoded {
+pub(super) struct Encoded {
     /// Its base64 data (ROW orientation).
-    data: String,
-    rows: u64,
+    pub(super) data: String,
+    /// Its rows.
+    pub(super) rows: u64,
 }
 
 impl Run {
     /// Read and encode the one table, then create the dataset or update the table.
-    pub(super) async fn single_request(&self, opened: Opened) -> Result<PushReport> {
-        let Opened { model, mut readers } = opened;
-        if model.tables.len() != 1 {
-            return Err(Error::Config(format!(
-                "the single-request workflow pushes one table; {} were given",
-                model.tables.len()
-            )));
-        }
-        let reader = readers
-            .pop()
-            .ok_or_else(|| Error::Config("no tables to push".into()))?;
-        let encoded = self.encode(&model, reader).await?;
+    pub(super) async fn single_request(
+        &self,
+        opened: Opened,
+        destination: &Destination,
+    ) -> Result<PushReport> {
+        let Opened { model, readers } = opened;
+        let encoded = self.encode_one(&model, readers).await?;
         let (rows, bytes) = (encoded.rows, encoded.data.len() as u64);
-        let dataset_id = self.send(&model, encoded.data).await?;
+        let dataset_id = self.send(&model, encoded.data, destination).await?;
         (self.progress)(ProgressEvent::Published {
             dataset_id: dataset_id.clone(),
         });
@@ -53,6 +50,21 @@ impl Run {
         })
     }
 
+    /// Read and encode the one table of a single-request push (`check` made sure there is
+    /// one).
+    pub(super) async fn encode_one(
+        &self,
+        model: &Arc<Model>,
+        mut readers: Vec<TableReader>,
+    ) -> Result<Encoded> {
+        match (model.tables.len(), readers.pop()) {
+            (1, Some(reader)) => self.encode(model, reader).await,
+            (n, _) => Err(Error::Internal(format!(
+                "the single-request workflow pushes one table, not {n}"
+            ))),
+        }
+    }
+
     /// Read the whole table and encode it, on a blocking thread.
     async fn encode(&self, model: &Arc<Model>, reader: TableReader) -> Result<Encoded> {
         let model = model.clone();
@@ -68,14 +80,15 @@ impl Run {
         })?
     }
 
-    /// `POST /api/datasets` (new dataset) or `PATCH` the table (existing dataset); returns
-    /// the dataset id.
-    async fn send(&self, model: &Model, data: String) -> Result<String> {
+    /// `POST /api/datasets` (new dataset, in its folder) or `PATCH` the table (existing
+    /// dataset); returns the dataset id.
+    async fn send(&self, model: &Model, data: String, destination: &Destination) -> Result<String> {
         let table = &model.tables[0].name;
-        match &self.target {
-            Target::Existing { id, table_id } => {
+        match destination {
+            Destination::Existing(d) => {
+                let id = &d.id;
                 let creator = model.to_table_creator(table, data)?;
-                let table_ref = table_id.as_ref().unwrap_or(table);
+                let table_ref = d.table_id.as_ref().unwrap_or(table);
                 let policy = self.settings.policy_of(table);
                 self.tracker.publish_requested();
                 self.client
@@ -88,8 +101,9 @@ impl Run {
                     ))?;
                 Ok(id.clone())
             }
-            Target::New { .. } => {
-                let creator = model.to_dataset_creator(vec![data])?;
+            Destination::Create { folder, .. } => {
+                let mut creator = model.to_dataset_creator(vec![data])?;
+                creator.folder_id = folder.id().map(str::to_string);
                 self.tracker.publish_requested();
                 let created =
                     self.client

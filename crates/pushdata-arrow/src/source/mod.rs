@@ -81,6 +81,14 @@ pub(crate) struct ReadOptions {
 }
 
 impl Source {
+    /// The file of a Parquet source.
+    pub(crate) fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Source::Parquet(path) => Some(path),
+            _ => None,
+        }
+    }
+
     /// Open the source of table `table` for reading on a blocking thread: its schema and
     /// its batches. A Parquet file's metadata is read here (off the async threads); a
     /// stream is forwarded by a task into a bounded channel the reader receives from.

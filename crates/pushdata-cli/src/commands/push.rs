@@ -1,16 +1,16 @@
 //! `pushdata push FILE...`: files -> one dataset, through the push pipeline of
 //! `pushdata-arrow`, against `--url` or an embedded reference server.
 
-use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
 
-use pushdata_arrow::{Push, PushReport, TableSchema, Workflow, infer_model};
+use pushdata_arrow::{NewDataset, Push, PushPlan, PushReport, TableSchema, Workflow, infer_model};
 use pushdata_core::Client;
 use pushdata_server::{Server, ServerConfig, ServerHandle};
 
 use crate::args::PushArgs;
 use crate::commands::session::with_session;
 use crate::connection::Connection;
+use crate::dry_run;
 use crate::error::{CliError, Result};
 use crate::inputs::{InputFile, file_stem, model_options, read_inputs, table_names};
 use crate::output::{self, PushSummary, TableSummary};
@@ -35,8 +35,8 @@ pub(crate) async fn run(args: PushArgs) -> Result<()> {
 
     match connection.url.clone() {
         Some(url) => {
-            let report = push_to(&connection, &url, &args, &dataset_name, &inputs).await?;
-            print_report(&args, &report, None)
+            let outcome = push_to(&connection, &url, &args, &dataset_name, &inputs).await?;
+            print_outcome(&args, &outcome, &inputs, None)
         }
         None => {
             let data_dir = absolute(&args.data_dir)?;
@@ -51,11 +51,19 @@ pub(crate) async fn run(args: PushArgs) -> Result<()> {
             .await;
             // Stop the server whatever happened; a push error is the one worth reporting.
             let stopped = server.shutdown().await;
-            let report = pushed?;
+            let outcome = pushed?;
             stopped?;
-            print_report(&args, &report, Some(&data_dir))
+            print_outcome(&args, &outcome, &inputs, Some(&data_dir))
         }
     }
+}
+
+/// What a push did, or would do (`--dry-run`).
+enum Outcome {
+    /// The push ran.
+    Pushed(PushReport),
+    /// The dry run's plan.
+    Planned(Box<PushPlan>),
 }
 
 /// Start the reference server on a free loopback port, storing into `data_dir`.
@@ -68,41 +76,68 @@ async fn start_embedded(data_dir: &Path, connection: &Connection) -> Result<Serv
     Ok(Server::start(config).await?)
 }
 
-/// Run the push in a session on `url`.
+/// Run the push (or its dry run) in a session on `url`.
 async fn push_to(
     connection: &Connection,
     url: &str,
     args: &PushArgs,
     dataset_name: &str,
     inputs: &[InputFile],
-) -> Result<PushReport> {
+) -> Result<Outcome> {
     with_session(connection, url, async |client: &Client| {
         let progress = Progress::new(inputs.iter().map(|i| i.rows).sum());
-        let push = match &args.dataset_id {
-            Some(id) => {
-                let push = Push::into_dataset(client.clone(), id.clone());
-                configure(push, args, inputs, &progress).into_future()
-            }
-            None => {
-                let push = Push::create(client.clone(), dataset_name.to_string());
-                configure(push, args, inputs, &progress).into_future()
-            }
-        };
         // On Ctrl-C the push stops itself: it cancels its upload session and deletes a
         // dataset it created, before this session logs out.
-        let report = push.await.map_err(|e| match e {
+        let outcome = match &args.dataset_id {
+            Some(id) => {
+                let push = Push::into_dataset(client.clone(), id.clone());
+                let push = configure(push, args, inputs, &progress);
+                if args.dry_run {
+                    push.plan().await.map(|p| Outcome::Planned(Box::new(p)))
+                } else {
+                    push.await.map(Outcome::Pushed)
+                }
+            }
+            None => {
+                let push = new_dataset(client, dataset_name, args);
+                let push = configure(push, args, inputs, &progress);
+                if args.dry_run {
+                    push.plan().await.map(|p| Outcome::Planned(Box::new(p)))
+                } else {
+                    push.await.map(Outcome::Pushed)
+                }
+            }
+        };
+        let outcome = outcome.map_err(|e| match e {
+            pushdata_arrow::Error::Interrupted if args.dry_run => {
+                CliError::Interrupted("the dry run was stopped; nothing was written")
+            }
             pushdata_arrow::Error::Interrupted => {
                 CliError::Interrupted("the push was stopped before its data was published")
             }
             e @ pushdata_arrow::Error::PublishOutcomeUnknown { source: None, .. } => {
                 CliError::InterruptedAfterPublish(e)
             }
+            e @ pushdata_arrow::Error::DatasetExists { .. } => CliError::DatasetExists(e),
             e => CliError::from(e),
         });
-        progress.finish(report.is_ok());
-        report
+        progress.finish(outcome.is_ok());
+        outcome
     })
     .await
+}
+
+/// A push that creates dataset `name` (`--folder`, `--description`, `--if-exists`).
+fn new_dataset(client: &Client, name: &str, args: &PushArgs) -> Push<NewDataset> {
+    let mut push =
+        Push::create(client.clone(), name.to_string()).with_if_exists(args.if_exists.into());
+    if let Some(folder) = &args.folder {
+        push = push.with_folder(folder.clone());
+    }
+    if let Some(description) = &args.description {
+        push = push.with_description(description.clone());
+    }
+    push
 }
 
 /// The push's tables and settings from the command line.
@@ -137,6 +172,19 @@ fn configure<D>(
     let sink = progress.clone();
     push.with_progress(move |event| sink.event(&event))
         .with_stop_signal(super::ctrl_c())
+}
+
+fn print_outcome(
+    args: &PushArgs,
+    outcome: &Outcome,
+    inputs: &[InputFile],
+    data_dir: Option<&Path>,
+) -> Result<()> {
+    match outcome {
+        Outcome::Pushed(report) => print_report(args, report, data_dir),
+        Outcome::Planned(plan) if args.json => dry_run::print_json(plan),
+        Outcome::Planned(plan) => dry_run::print_text(plan, inputs),
+    }
 }
 
 fn print_report(args: &PushArgs, report: &PushReport, data_dir: Option<&Path>) -> Result<()> {

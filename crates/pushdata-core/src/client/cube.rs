@@ -5,6 +5,7 @@
 use http::Method;
 
 use super::Client;
+use super::request::require;
 use crate::error::{Error, Result};
 use crate::wire::{
     CubeDefinition, CubeInstance, CubeInstanceRequest, TABLE_VERSION_HEADER, TOTAL_ROWS_HEADER,
@@ -14,16 +15,6 @@ use crate::wire::{
 /// The `fields` parameter sent with instance calls: the formatted values and extras are
 /// left out (the pull reads the raw values only), as mstrio-py does.
 const INSTANCE_FIELDS: &str = "-data.metricValues.extras,-data.metricValues.formatted";
-
-fn require(what: &'static str, value: &str) -> Result<()> {
-    if value.trim().is_empty() {
-        return Err(Error::InvalidInput {
-            what,
-            message: "must not be empty".to_string(),
-        });
-    }
-    Ok(())
-}
 
 impl Client {
     /// The cube's attributes and metrics with their ids (`GET /api/v2/cubes/{id}`).

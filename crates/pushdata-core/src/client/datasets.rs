@@ -4,23 +4,13 @@
 use http::{HeaderName, HeaderValue, Method};
 
 use super::Client;
-use super::request::Call;
-use crate::error::{Error, Result};
+use super::request::{Call, require};
+use crate::error::Result;
 use crate::wire::{
-    ChunkBody, CreateDatasetResponse, CreateModelResponse, DatasetCreator, DatasetModel,
-    PublishStatus, TableCreator, UpdatePolicy, UploadSessionRequest, UploadSessionResponse,
+    ChunkBody, CreateDatasetResponse, CreateModelResponse, DatasetCreator, DatasetDefinition,
+    DatasetModel, PublishStatus, TableCreator, UpdatePolicy, UploadSessionRequest,
+    UploadSessionResponse,
 };
-
-/// Reject an empty id before it turns into a confusing 404 on a path like `datasets//...`.
-fn require(what: &'static str, value: &str) -> Result<()> {
-    if value.trim().is_empty() {
-        return Err(Error::InvalidInput {
-            what,
-            message: "must not be empty".to_string(),
-        });
-    }
-    Ok(())
-}
 
 impl Client {
     /// A call under `/api/datasets/...` that sends the project header.
@@ -77,6 +67,19 @@ impl Client {
             .dataset_call(Method::POST, &["models"])?
             .detail(format!("dataset {:?}", model.name))
             .json(model)?;
+        self.execute_json(&call).await
+    }
+
+    /// The definition of a dataset: its tables (with their published row counts) and every
+    /// table's columns with their data types
+    /// (`GET /api/datasets/{datasetId}?fields=tables&fields=columns`, as mstrio-py reads
+    /// it).
+    pub async fn dataset_definition(&self, dataset_id: &str) -> Result<DatasetDefinition> {
+        require("dataset id", dataset_id)?;
+        let call = self
+            .dataset_call(Method::GET, &[dataset_id])?
+            .query("fields", "tables")
+            .query("fields", "columns");
         self.execute_json(&call).await
     }
 

@@ -5,12 +5,14 @@
 //! - `request`: sending one call (headers, retries, one re-login on 401, error bodies);
 //! - `retry`: [`RetryConfig`], [`BackoffConfig`] and the backoff itself;
 //! - `auth`: [`Credentials`], login, logout and projects;
-//! - `datasets`: dataset, model, upload session, chunk and publish calls;
+//! - `datasets`: dataset, model, definition, upload session, chunk and publish calls;
+//! - `folders`: [`Folder`], folder listings, object metadata and finding a name in a folder;
 //! - `publish`: [`PublishWait`] and waiting for a publish to finish.
 
 mod auth;
 mod cube;
 mod datasets;
+mod folders;
 mod publish;
 mod request;
 pub(crate) mod retry;
@@ -24,6 +26,7 @@ use parking_lot::RwLock;
 use url::Url;
 
 pub use auth::Credentials;
+pub use folders::{Folder, FolderPage};
 pub use publish::PublishWait;
 pub use retry::{BackoffConfig, RetryConfig};
 

@@ -22,6 +22,18 @@ use crate::wire::{AUTH_TOKEN_HEADER, ErrorBody, PROJECT_ID_HEADER};
 /// The longest raw (non-JSON) error body kept in [`ErrorBody::message`].
 const MAX_RAW_ERROR_CHARS: usize = 2000;
 
+/// Reject an empty id or name before it turns into a confusing 404 on a path like
+/// `datasets//...`.
+pub(crate) fn require(what: &'static str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::InvalidInput {
+            what,
+            message: "must not be empty".to_string(),
+        });
+    }
+    Ok(())
+}
+
 /// A request body: one buffer, or segments sent one after the other (a chunk body).
 /// Either way a retry resends it without copying (cloning [`Bytes`] counts a reference).
 #[derive(Clone)]
@@ -270,6 +282,17 @@ impl Client {
         let response = self.execute(call).await?;
         let bytes = self.read_body(response, &call.endpoint).await?;
         decode_json(&bytes, &call.endpoint)
+    }
+
+    /// Send a call and decode its JSON response; also returns the response headers.
+    pub(crate) async fn execute_json_with_headers<T: DeserializeOwned>(
+        &self,
+        call: &Call,
+    ) -> Result<(T, http::HeaderMap)> {
+        let response = self.execute(call).await?;
+        let headers = response.headers().clone();
+        let bytes = self.read_body(response, &call.endpoint).await?;
+        Ok((decode_json(&bytes, &call.endpoint)?, headers))
     }
 
     /// Send a call whose response body does not matter (it is read, so the connection can

@@ -4,6 +4,26 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Object type (`EnumDSSXMLObjectTypes`) of datasets: report definitions, cubes.
+pub const OBJECT_TYPE_DATASET: i32 = 3;
+/// Object type of folders.
+pub const OBJECT_TYPE_FOLDER: i32 = 8;
+/// Object type of projects.
+pub const OBJECT_TYPE_PROJECT: i32 = 32;
+/// Subtype of intelligent cubes.
+pub const SUBTYPE_CUBE: i32 = 776;
+/// Subtype of super cubes: the datasets of the Push Data API.
+pub const SUBTYPE_SUPER_CUBE: i32 = 779;
+/// Subtype of folders.
+pub const SUBTYPE_FOLDER: i32 = 2048;
+/// Subtype of projects.
+pub const SUBTYPE_PROJECT: i32 = 8192;
+/// The predefined folder (`EnumDSSXMLFolderNames`) of the user's "My Reports", where a
+/// dataset created without a `folderId` is saved: `GET /api/folders/preDefined/20`.
+pub const MY_REPORTS_FOLDER: u32 = 20;
+/// Response header of listings that holds the number of items in all pages.
+pub const TOTAL_COUNT_HEADER: &str = "X-MSTR-Total-Count";
+
 /// Response of `GET /api/sessions` (and `GET /api/sessions/userInfo`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,7 +82,9 @@ pub struct IdName {
     pub name: String,
 }
 
-/// Object metadata, as in `GET /api/objects/{id}?type=3` and folder listings.
+/// Object metadata, as in `GET /api/objects/{id}?type=3` and in folder listings
+/// (`GET /api/folders/{id}`, `GET /api/folders/preDefined/{folderType}`: a JSON array of
+/// these, paged with `offset` and `limit`, the total in [`TOTAL_COUNT_HEADER`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectInfo {

@@ -20,7 +20,9 @@ pub use auth::{AUTH_TOKEN_HEADER, ApiTokenResponse, LoginRequest, PROJECT_ID_HEA
 pub use compat::{
     ClusterNode, ClusterNodes, CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects,
     DatasetColumn, DatasetDefinition, DatasetDefinitionBody, DatasetDefinitionResult,
-    DatasetObjects, DatasetTable, IdName, NodeProject, ObjectInfo, ServerStatus, SessionInfo,
+    DatasetObjects, DatasetTable, IdName, MY_REPORTS_FOLDER, NodeProject, OBJECT_TYPE_DATASET,
+    OBJECT_TYPE_FOLDER, OBJECT_TYPE_PROJECT, ObjectInfo, SUBTYPE_CUBE, SUBTYPE_FOLDER,
+    SUBTYPE_PROJECT, SUBTYPE_SUPER_CUBE, ServerStatus, SessionInfo, TOTAL_COUNT_HEADER,
 };
 pub use cube::{
     CubeInstance, CubeInstanceRequest, Grid, GridAttribute, GridData, GridDefinition, GridElement,

@@ -31,6 +31,30 @@ fn data_types_parse_in_any_case_and_write_upper_case() {
 }
 
 #[test]
+fn the_lossless_widenings_are_exactly_these() {
+    use DataType as D;
+    let mut widenings = Vec::new();
+    for &to in D::ALL {
+        for &from in D::ALL {
+            if from != to && to.accepts_exactly(from) {
+                widenings.push((from, to));
+            }
+        }
+        assert!(to.accepts_exactly(to), "{to}");
+    }
+    assert_eq!(
+        widenings,
+        [
+            (D::Integer, D::BigInteger),
+            (D::Integer, D::Double),
+            (D::Integer, D::BigDecimal),
+            (D::BigInteger, D::BigDecimal),
+            (D::Date, D::DateTime),
+        ]
+    );
+}
+
+#[test]
 fn unknown_data_type_error_names_it_and_the_choices() {
     let e = serde_json::from_value::<DataType>(json!("VARCHAR")).unwrap_err();
     let text = e.to_string();

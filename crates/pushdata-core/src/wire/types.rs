@@ -134,6 +134,48 @@ impl DataType {
             DataType::Integer | DataType::BigInteger | DataType::Double | DataType::BigDecimal
         )
     }
+
+    /// Whether a column of this type stores every value written as `written` exactly: the
+    /// same type, or a lossless widening of it. Values are parsed by the type of the
+    /// column that receives them, so these are the type differences a push into an
+    /// existing dataset can carry without losing or refusing a value:
+    ///
+    /// | written | stored exactly by |
+    /// |---|---|
+    /// | INTEGER | BIGINTEGER, DOUBLE (every 32-bit integer is a double), BIGDECIMAL |
+    /// | BIGINTEGER | BIGDECIMAL |
+    /// | DATE | DATETIME (at midnight) |
+    ///
+    /// Every other difference can refuse values (a narrower integer, a number as a date) or
+    /// change them (BIGINTEGER or BIGDECIMAL as a DOUBLE round, a DOUBLE as a BIGDECIMAL
+    /// cannot hold 1e300, text in a STRING column is no longer a number).
+    ///
+    /// ```
+    /// use pushdata_core::wire::DataType;
+    /// assert!(DataType::BigInteger.accepts_exactly(DataType::Integer));
+    /// assert!(!DataType::Integer.accepts_exactly(DataType::BigInteger));
+    /// assert!(!DataType::Double.accepts_exactly(DataType::BigInteger));
+    /// ```
+    pub const fn accepts_exactly(self, written: DataType) -> bool {
+        matches!(
+            (written, self),
+            (DataType::String, DataType::String)
+                | (DataType::Integer, DataType::Integer)
+                | (DataType::BigInteger, DataType::BigInteger)
+                | (DataType::Bool, DataType::Bool)
+                | (DataType::Double, DataType::Double)
+                | (DataType::BigDecimal, DataType::BigDecimal)
+                | (DataType::Date, DataType::Date)
+                | (DataType::Time, DataType::Time)
+                | (DataType::DateTime, DataType::DateTime)
+                | (
+                    DataType::Integer,
+                    DataType::BigInteger | DataType::Double | DataType::BigDecimal
+                )
+                | (DataType::BigInteger, DataType::BigDecimal)
+                | (DataType::Date, DataType::DateTime)
+        )
+    }
 }
 
 lenient_enum! {

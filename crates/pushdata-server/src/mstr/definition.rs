@@ -23,7 +23,7 @@ pub(crate) struct DatasetDef {
     /// The project the dataset belongs to.
     pub(crate) project_id: String,
     pub(crate) description: Option<String>,
-    /// The folder id, if one was given.
+    /// The folder it is saved in (`None`: its owner's My Reports; see `folders`).
     pub(crate) folder_id: Option<String>,
     pub(crate) tables: Vec<TableDef>,
     /// Attributes with their ids (multi-request form of the expressions).
@@ -331,12 +331,13 @@ impl Draft {
         }
         let attributes = merge_same_named(self.attributes);
         mark_keys(&mut defs, &attributes, &self.metrics)?;
+        let folder_id = super::folders::folder_of(self.folder_id.as_deref(), owner)?;
         Ok(DatasetDef {
             id: ids::new_object_id(),
             name: self.name,
             project_id: project_id.to_string(),
             description: self.description,
-            folder_id: self.folder_id,
+            folder_id,
             tables: defs,
             attributes: with_ids(attributes, Vec::new()),
             metrics: with_ids(self.metrics, Vec::new()),

@@ -4,6 +4,7 @@
 //!
 //! Files, one job each: `service` (the state every request shares, and the lifecycles:
 //! sessions, publish), `definition` (the dataset definition, its row keys and policies),
+//! `folders` (My Reports and the folders datasets are created in),
 //! `sessions` (upload sessions and their staged chunks), `auth` (tokens), `cube` (cube
 //! instances), `routes` (HTTP only: extractors, handlers, the router), `error` (every error's
 //! HTTP answer).
@@ -13,6 +14,7 @@ mod cube;
 mod decode;
 mod definition;
 pub(crate) mod error;
+mod folders;
 mod publish;
 mod routes;
 mod service;

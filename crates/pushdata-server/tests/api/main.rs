@@ -4,6 +4,7 @@
 mod common;
 mod compat;
 mod errors;
+mod folders;
 mod isolation;
 mod lifecycle;
 mod limits;

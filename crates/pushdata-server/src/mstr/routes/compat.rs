@@ -1,107 +1,50 @@
 //! Compatibility endpoints that mstrio-py calls around its SuperCube workflow and when it
-//! selects a project: folder listings, object info (datasets and projects) and delete,
-//! cube definitions, the cluster's nodes.
+//! selects a project: object info (datasets, folders and projects) and delete, cube
+//! definitions, the cluster's nodes. Folder listings are in `folders`.
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
 use pushdata_core::wire::{
     ClusterNode, ClusterNodes, CubeDefinition, CubeDefinitionBody, CubeObject, CubeObjects, IdName,
-    NodeProject, ObjectInfo,
+    NodeProject, OBJECT_TYPE_DATASET, OBJECT_TYPE_FOLDER, OBJECT_TYPE_PROJECT, ObjectInfo,
+    SUBTYPE_PROJECT, SUBTYPE_SUPER_CUBE,
 };
 
 use super::Shared;
 use super::auth::project_by_id;
 use super::extract::{Caller, InDataset, InProject};
+use super::folders::{folder_info, folder_ref};
 use crate::config::ProjectConfig;
 use crate::mstr::Dataset;
 use crate::mstr::error::{ApiError, Result};
 
-/// Object type of datasets (report definitions / cubes).
-const TYPE_CUBE: i32 = 3;
-/// Subtype of super cubes.
-const SUBTYPE_SUPER_CUBE: i32 = 779;
-/// Object type of projects.
-const TYPE_PROJECT: i32 = 32;
-/// Subtype of projects.
-const SUBTYPE_PROJECT: i32 = 8192;
 /// The name of the one node of this server's "cluster".
 const NODE_NAME: &str = "pushdata";
 
-fn my_reports(user: &str) -> IdName {
-    IdName {
-        id: crate::ids::stable_id(&format!("my-reports/{user}")),
-        name: "My Reports".to_string(),
-    }
-}
-
-fn object_info(ds: &Dataset) -> ObjectInfo {
-    let folder = match &ds.def.folder_id {
-        Some(f) => IdName {
-            id: f.clone(),
-            name: "Folder".to_string(),
-        },
-        None => my_reports(&ds.def.owner),
-    };
+/// A dataset as an object: in folder listings and `GET /api/objects/{id}?type=3`.
+pub(crate) fn object_info(ds: &Dataset) -> ObjectInfo {
     ObjectInfo {
         id: ds.def.id.clone(),
         name: ds.def.name.clone(),
-        object_type: TYPE_CUBE,
+        object_type: OBJECT_TYPE_DATASET,
         subtype: Some(SUBTYPE_SUPER_CUBE),
         description: ds.def.description.clone(),
         owner: Some(IdName {
             id: crate::ids::stable_id(&ds.def.owner),
             name: ds.def.owner.clone(),
         }),
-        ancestors: Some(vec![folder]),
+        ancestors: Some(vec![folder_ref(ds.def.folder_id.as_deref(), &ds.def.owner)]),
         project_id: Some(ds.def.project_id.clone()),
     }
 }
 
-/// `GET /api/folders/preDefined/{kind}`: the datasets in the project (offset/limit),
-/// with `X-MSTR-Total-Count`.
-pub(crate) async fn predefined_folder(
-    State(s): State<Shared>,
-    Path(_kind): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    InProject { user, project }: InProject,
-) -> Result<Response> {
-    let project = project.id;
-    let all: Vec<ObjectInfo> = s
-        .catalog
-        .list()
-        .iter()
-        .filter(|d| d.def.project_id.eq_ignore_ascii_case(&project))
-        .filter(|d| d.def.is_visible_to(&user.user))
-        .map(|d| object_info(d))
-        .collect();
-    let total = all.len();
-    let offset: usize = q.get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let limit: i64 = q.get("limit").and_then(|v| v.parse().ok()).unwrap_or(-1);
-    let page: Vec<ObjectInfo> = all
-        .into_iter()
-        .skip(offset)
-        .take(if limit < 0 {
-            usize::MAX
-        } else {
-            usize::try_from(limit).unwrap_or(usize::MAX)
-        })
-        .collect();
-    let mut resp = Json(page).into_response();
-    resp.headers_mut().insert(
-        "X-MSTR-Total-Count",
-        HeaderValue::from_str(&total.to_string()).map_err(|e| ApiError::internal("header", e))?,
-    );
-    Ok(resp)
-}
-
 fn check_type(q: &HashMap<String, String>) -> Result<()> {
     match q.get("type").map(|t| t.parse::<i32>()) {
-        None | Some(Ok(TYPE_CUBE)) => Ok(()),
+        None | Some(Ok(OBJECT_TYPE_DATASET)) => Ok(()),
         Some(_) => Err(ApiError::bad_request(
             "this server stores only datasets: use type=3",
         )),
@@ -111,10 +54,10 @@ fn check_type(q: &HashMap<String, String>) -> Result<()> {
 /// The object type of `?type=` (a dataset when absent).
 fn object_type(q: &HashMap<String, String>) -> Result<i32> {
     match q.get("type") {
-        None => Ok(TYPE_CUBE),
+        None => Ok(OBJECT_TYPE_DATASET),
         Some(t) => t.trim().parse::<i32>().map_err(|_| {
             ApiError::bad_request(format!(
-                "invalid object type {t:?}: use type=3 (datasets) or type=32 (projects)"
+                "invalid object type {t:?}: use type=3 (datasets), type=8 (folders) or type=32 (projects)"
             ))
         }),
     }
@@ -125,7 +68,7 @@ fn project_info(p: &ProjectConfig) -> ObjectInfo {
     ObjectInfo {
         id: p.id.clone(),
         name: p.name.clone(),
-        object_type: TYPE_PROJECT,
+        object_type: OBJECT_TYPE_PROJECT,
         subtype: Some(SUBTYPE_PROJECT),
         description: Some(String::new()),
         owner: None,
@@ -135,8 +78,9 @@ fn project_info(p: &ProjectConfig) -> ObjectInfo {
 }
 
 /// `GET /api/objects/{id}?type=3`: a dataset of the caller in the `X-MSTR-ProjectID`
-/// project; `?type=32`: the project `{id}` (mstrio-py loads the project it selects this
-/// way). Other types are not stored here (400).
+/// project; `?type=8`: a folder of that project (mstrio-py loads the folder it creates a
+/// dataset in this way); `?type=32`: the project `{id}` (mstrio-py loads the project it
+/// selects this way). Other types are not stored here (400).
 pub(crate) async fn get_object(
     State(s): State<Shared>,
     Path(id): Path<String>,
@@ -146,13 +90,17 @@ pub(crate) async fn get_object(
     // authenticate before looking at anything else
     Caller::from_request_parts(&mut parts, &s).await?;
     match object_type(&q)? {
-        TYPE_CUBE => {
+        OBJECT_TYPE_DATASET => {
             let InDataset { ds, .. } = InDataset::from_request_parts(&mut parts, &s).await?;
             Ok(Json(object_info(&ds)))
         }
-        TYPE_PROJECT => Ok(Json(project_info(project_by_id(&s, &id)?))),
+        OBJECT_TYPE_FOLDER => {
+            let InProject { user, project } = InProject::from_request_parts(&mut parts, &s).await?;
+            Ok(Json(folder_info(&s, &project, &user.user, &id)?))
+        }
+        OBJECT_TYPE_PROJECT => Ok(Json(project_info(project_by_id(&s, &id)?))),
         t => Err(ApiError::bad_request(format!(
-            "this server stores only datasets (type=3) and projects (type=32), not type={t}"
+            "this server stores only datasets (type=3), folders (type=8) and projects (type=32), not type={t}"
         ))),
     }
 }

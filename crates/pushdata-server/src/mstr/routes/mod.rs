@@ -5,6 +5,7 @@ mod compat;
 mod cubes;
 mod datasets;
 mod extract;
+mod folders;
 mod hosts;
 mod upload;
 
@@ -175,8 +176,9 @@ pub(crate) fn router(
         )
         .route(
             "/api/folders/preDefined/{kind}",
-            get(compat::predefined_folder),
+            get(folders::predefined_folder),
         )
+        .route("/api/folders/{id}", get(folders::folder_contents))
         .route(
             "/api/objects/{id}",
             get(compat::get_object).delete(compat::delete_object),

@@ -1,0 +1,249 @@
+//! What `push --dry-run` prints: the plan of the push (dataset, tables, rows, chunks, bytes,
+//! policies, the model or the dataset's definition), as text or as one JSON object.
+
+use std::fmt::Write as _;
+
+use pushdata_arrow::{PlannedDataset, PushPlan, Workflow};
+use pushdata_core::wire::{DatasetDefinition, DatasetModel};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::inputs::InputFile;
+use crate::output::{self, human_bytes, plural, table_lines};
+
+/// The plan as `push --dry-run --json` prints it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlanJson<'a> {
+    /// Always true: nothing was written.
+    dry_run: bool,
+    /// `create` or `update`.
+    action: &'static str,
+    /// The dataset's name (as it would be created, or as stored).
+    name: &'a str,
+    /// The existing dataset's id (update).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dataset_id: Option<&'a str>,
+    /// Whether the existing dataset was found by name (`--if-exists update`).
+    found_by_name: bool,
+    /// The folder of a new dataset (`null`: My Reports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    folder_id: Option<&'a str>,
+    /// The description of a new dataset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    workflow: &'static str,
+    orientation: String,
+    tables: Vec<TableJson<'a>>,
+    rows: u64,
+    chunks: u64,
+    bytes: u64,
+    /// The model a new dataset would be created with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<DatasetModel>,
+    /// The definition of the existing dataset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    definition: Option<&'a DatasetDefinition>,
+    /// The differences with the existing dataset the push would carry.
+    tolerated: Vec<String>,
+}
+
+/// One table of [`PlanJson`].
+#[derive(Debug, Serialize)]
+struct TableJson<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
+    rows: u64,
+    chunks: u64,
+    bytes: u64,
+    policy: &'static str,
+}
+
+fn workflow_name(w: Workflow) -> &'static str {
+    match w {
+        Workflow::MultiRequest => "multi-request",
+        Workflow::SingleRequest => "single-request",
+    }
+}
+
+/// Print `plan` as one JSON object.
+pub(crate) fn print_json(plan: &PushPlan) -> Result<()> {
+    let (action, name, dataset_id, found_by_name, folder_id, description, definition, tolerated) =
+        match &plan.dataset {
+            PlannedDataset::Create {
+                name,
+                folder,
+                description,
+            } => (
+                "create",
+                name.as_str(),
+                None,
+                false,
+                folder.id(),
+                description.as_deref(),
+                None,
+                Vec::new(),
+            ),
+            PlannedDataset::Update {
+                dataset_id,
+                found_by_name,
+                definition,
+                tolerated,
+            } => (
+                "update",
+                definition.name.as_str(),
+                Some(dataset_id.as_str()),
+                *found_by_name,
+                None,
+                None,
+                Some(definition.as_ref()),
+                tolerated.iter().map(ToString::to_string).collect(),
+            ),
+        };
+    let json = PlanJson {
+        dry_run: true,
+        action,
+        name,
+        dataset_id,
+        found_by_name,
+        folder_id,
+        description,
+        workflow: workflow_name(plan.workflow),
+        orientation: plan.orientation.to_string(),
+        tables: plan
+            .tables
+            .iter()
+            .map(|t| TableJson {
+                name: &t.name,
+                file: t.file.as_ref().map(|f| f.display().to_string()),
+                rows: t.rows,
+                chunks: t.chunks,
+                bytes: t.bytes,
+                policy: t.policy.as_str(),
+            })
+            .collect(),
+        rows: plan.rows(),
+        chunks: plan.chunks,
+        bytes: plan.bytes,
+        model: (action == "create").then(|| plan.model.to_dataset_model()),
+        definition,
+        tolerated,
+    };
+    output::print_json(&json)
+}
+
+/// Print `plan` as text; `inputs` name the files of the model's tables.
+pub(crate) fn print_text(plan: &PushPlan, inputs: &[InputFile]) -> Result<()> {
+    let mut out = String::from("dry run: every check passed; nothing was written on the server\n");
+    let how = format!(
+        "{} workflow, {} chunks",
+        workflow_name(plan.workflow),
+        plan.orientation
+    );
+    match &plan.dataset {
+        PlannedDataset::Create {
+            name,
+            folder,
+            description,
+        } => {
+            let _ = write!(out, "would create dataset {name:?} in {folder} ({how})");
+            if let Some(d) = description {
+                let _ = write!(out, ", description {d:?}");
+            }
+            out.push('\n');
+        }
+        PlannedDataset::Update {
+            dataset_id,
+            found_by_name,
+            definition,
+            ..
+        } => {
+            let found = if *found_by_name {
+                ", found by name"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "would push into dataset {:?} (id {dataset_id}{found}) ({how})",
+                definition.name
+            );
+        }
+    }
+    tables_text(&mut out, plan);
+    match &plan.dataset {
+        PlannedDataset::Create { .. } => {
+            output::print_line(out.trim_end())?;
+            output::print_model(&plan.model, inputs)
+        }
+        PlannedDataset::Update {
+            definition,
+            tolerated,
+            ..
+        } => {
+            definition_text(&mut out, definition);
+            if !tolerated.is_empty() {
+                let _ = writeln!(out, "\ntolerated differences ({})", tolerated.len());
+                for d in tolerated {
+                    let _ = writeln!(out, "  {d}");
+                }
+            }
+            output::print_line(out.trim_end())
+        }
+    }
+}
+
+/// The tables of the plan and the totals.
+fn tables_text(out: &mut String, plan: &PushPlan) {
+    let header = ["table", "file", "rows", "chunks", "bytes", "policy"].map(String::from);
+    let rows: Vec<[String; 6]> = plan
+        .tables
+        .iter()
+        .map(|t| {
+            [
+                t.name.clone(),
+                t.file
+                    .as_ref()
+                    .map_or_else(|| "-".to_string(), |f| f.display().to_string()),
+                t.rows.to_string(),
+                t.chunks.to_string(),
+                human_bytes(t.bytes as f64),
+                t.policy.to_string(),
+            ]
+        })
+        .collect();
+    out.push('\n');
+    table_lines(out, &header, &rows);
+    let rows = plan.rows();
+    let _ = writeln!(
+        out,
+        "total: {rows} row{}, {} chunk{}, {}",
+        plural(rows),
+        plan.chunks,
+        plural(plan.chunks),
+        human_bytes(plan.bytes as f64)
+    );
+}
+
+/// The existing dataset's tables and columns.
+fn definition_text(out: &mut String, definition: &DatasetDefinition) {
+    let objects = &definition.result.definition.available_objects;
+    let columns = objects.columns.as_deref().unwrap_or_default();
+    let _ = writeln!(out, "\ndefinition of dataset {:?}", definition.name);
+    for t in objects.tables.as_deref().unwrap_or_default() {
+        let _ = writeln!(
+            out,
+            "\ntable {} ({} row{} published)",
+            t.name,
+            t.row_count,
+            plural(t.row_count)
+        );
+        let rows: Vec<[String; 2]> = columns
+            .iter()
+            .filter(|c| c.table_id.eq_ignore_ascii_case(&t.id))
+            .map(|c| [c.column_name.clone(), c.data_type.to_string()])
+            .collect();
+        table_lines(out, &["column", "type"].map(String::from), &rows);
+    }
+}
