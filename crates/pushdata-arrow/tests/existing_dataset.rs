@@ -308,7 +308,11 @@ async fn a_plan_checks_and_counts_everything_and_writes_nothing() {
         .iter()
         .map(|a| a.name.as_str())
         .collect();
-    assert_eq!(attributes, ["name", "day"]);
+    assert_eq!(
+        attributes,
+        ["id", "name", "day"],
+        "an integer id is a key, so an attribute"
+    );
     assert_wrote_nothing(&events);
     assert!(events.any(|e| matches!(e, ProgressEvent::TableEncoded { rows: 3, .. })));
     let folder = Folder::Id(FOLDER.into());

@@ -49,7 +49,7 @@ fn names(batches_schema: &arrow_schema::SchemaRef) -> Vec<String> {
 async fn seed_sales_keeps_its_two_form_attribute_in_both_workflows() {
     let env = Env::start().await;
     for workflow in [Workflow::MultiRequest, Workflow::SingleRequest] {
-        let report = Push::create(env.client.clone(), "sales")
+        let report = Push::create(env.client.clone(), format!("sales {workflow:?}"))
             .with_parquet_table("sales", data("sales.parquet"))
             .with_workflow(workflow)
             .execute()

@@ -83,9 +83,14 @@ impl Env {
     }
 
     /// `pushdata push sales.parquet --json ARGS...` in the working directory.
+    /// `push` of the sales sample; the same test pushes it again and again, so into the
+    /// one dataset of that name (`--if-exists update`).
     fn push(&self, args: &[&str]) -> Command {
         let mut cmd = pushdata(self.path());
-        cmd.arg("push").arg(sales()).arg("--json").args(args);
+        cmd.arg("push")
+            .arg(sales())
+            .args(["--json", "--if-exists", "update"])
+            .args(args);
         cmd
     }
 }
