@@ -29,7 +29,7 @@ pub enum Error {
         /// The name as given (possibly truncated for display by the caller).
         name: String,
         /// Why it is refused.
-        reason: String,
+        reason: pushdata_core::wire::NameProblem,
     },
 
     /// The model cannot be built as asked (conflicting choices, unknown column, ...).

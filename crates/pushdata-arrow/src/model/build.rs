@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use arrow_schema::{DataType as ArrowType, Field};
+use pushdata_core::wire::NameProblem;
 
 use super::error::ModelError;
 use super::infer::{self, TableFacts};
@@ -111,9 +112,7 @@ fn check_table_name(ts: &TableSchema, before: &[TableSchema]) -> Result<()> {
         return Err(Error::InvalidName {
             what: "table".into(),
             name: ts.name.clone(),
-            reason: "two tables of the dataset have this name (names are compared \
-                     ignoring case)"
-                .into(),
+            reason: NameProblem::DuplicateTable,
         });
     }
     Ok(())
@@ -134,9 +133,7 @@ fn column_mappings(ts: &TableSchema, opts: &ModelOptions) -> Result<Vec<Mapping>
                 return Err(Error::InvalidName {
                     what: what.clone(),
                     name: column.to_string(),
-                    reason: "two columns of the table have this name (names are compared \
-                             ignoring case)"
-                        .into(),
+                    reason: NameProblem::DuplicateColumn,
                 });
             }
             let mapping = column_mapping(&ts.name, column, field.data_type(), opts)?;

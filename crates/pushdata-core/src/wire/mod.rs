@@ -39,7 +39,9 @@ pub use escape::word_needs_escape;
 pub use model::{
     CreateModelResponse, DatasetModel, ModelAttribute, ModelForm, ModelMetric, TableDefinition,
 };
-pub use names::{FORBIDDEN_CHARS, MAX_NAME_CHARS, NameError, position_by_name, validate_name};
+pub use names::{
+    FORBIDDEN_CHARS, MAX_NAME_CHARS, NameError, NameProblem, position_by_name, validate_name,
+};
 pub use types::{DataType, FormCategory, LoginMode, Orientation, UnknownVariant, UpdatePolicy};
 pub use upload::{
     ChunkBody, ChunkBodyWriter, ChunkIndex, ChunkRequest, PublishState, PublishStatus,

@@ -23,7 +23,57 @@ pub struct NameError {
     /// The name (shortened to 60 characters).
     pub name: String,
     /// The rule it breaks.
-    pub reason: String,
+    pub reason: NameProblem,
+}
+
+/// The rule a refused name breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NameProblem {
+    /// Empty, or only whitespace.
+    Empty,
+    /// Longer than [`MAX_NAME_CHARS`] characters.
+    TooLong {
+        /// Its length in characters.
+        chars: usize,
+    },
+    /// It contains a control character.
+    ControlCharacter(char),
+    /// It contains one of [`FORBIDDEN_CHARS`].
+    ForbiddenCharacter(char),
+    /// Another table of the dataset has this name, ignoring case.
+    DuplicateTable,
+    /// Another column of the table has this name, ignoring case.
+    DuplicateColumn,
+}
+
+impl fmt::Display for NameProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameProblem::Empty => f.write_str("a name must not be empty or only whitespace"),
+            NameProblem::TooLong { chars } => {
+                write!(
+                    f,
+                    "{chars} characters, at most {MAX_NAME_CHARS} are allowed"
+                )
+            }
+            NameProblem::ControlCharacter(c) => {
+                write!(f, "contains the control character U+{:04X}", u32::from(*c))
+            }
+            NameProblem::ForbiddenCharacter(c) => {
+                write!(
+                    f,
+                    "contains {c:?}; the characters [ ] \" \\ are not allowed"
+                )
+            }
+            NameProblem::DuplicateTable => f.write_str(
+                "two tables of the dataset have this name (names are compared ignoring case)",
+            ),
+            NameProblem::DuplicateColumn => f.write_str(
+                "two columns of the table have this name (names are compared ignoring case)",
+            ),
+        }
+    }
 }
 
 impl fmt::Display for NameError {
@@ -41,13 +91,13 @@ impl std::error::Error for NameError {}
 /// Check a name; `what` says what is named, for the error.
 ///
 /// ```
-/// use pushdata_core::wire::validate_name;
+/// use pushdata_core::wire::{NameProblem, validate_name};
 /// assert!(validate_name("table", "SALES_TABLE").is_ok());
 /// let err = validate_name("column", "a[1]").unwrap_err();
-/// assert!(err.to_string().contains("column"));
+/// assert_eq!(err.reason, NameProblem::ForbiddenCharacter('['));
 /// ```
 pub fn validate_name(what: &str, name: &str) -> Result<(), NameError> {
-    let fail = |reason: String| {
+    let fail = |reason: NameProblem| {
         Err(NameError {
             what: what.to_string(),
             name: shorten(name),
@@ -55,24 +105,17 @@ pub fn validate_name(what: &str, name: &str) -> Result<(), NameError> {
         })
     };
     if name.trim().is_empty() {
-        return fail("a name must not be empty or only whitespace".into());
+        return fail(NameProblem::Empty);
     }
     let chars = name.chars().count();
     if chars > MAX_NAME_CHARS {
-        return fail(format!(
-            "{chars} characters, at most {MAX_NAME_CHARS} are allowed"
-        ));
+        return fail(NameProblem::TooLong { chars });
     }
     if let Some(c) = name.chars().find(|c| c.is_control()) {
-        return fail(format!(
-            "contains the control character U+{:04X}",
-            u32::from(c)
-        ));
+        return fail(NameProblem::ControlCharacter(c));
     }
     if let Some(c) = name.chars().find(|c| FORBIDDEN_CHARS.contains(c)) {
-        return fail(format!(
-            "contains {c:?}; the characters [ ] \" \\ are not allowed"
-        ));
+        return fail(NameProblem::ForbiddenCharacter(c));
     }
     Ok(())
 }
