@@ -7,8 +7,8 @@ use super::Client;
 use super::request::Call;
 use crate::error::{Error, Result};
 use crate::wire::{
-    ChunkBody, CreateDatasetResponse, CreateModelResponse, DatasetCreator, DatasetModel,
-    PublishStatus, TableCreator, UpdatePolicy, UploadSessionRequest, UploadSessionResponse,
+    ChunkBody, CreateDatasetResponse, CreateModelResponse, DatasetCreator, DatasetDefinition,
+    DatasetModel, DatasetTable, PublishStatus, TableCreator, UpdatePolicy, UploadSessionRequest, UploadSessionResponse,
 };
 
 /// Reject an empty id before it turns into a confusing 404 on a path like `datasets//...`.
@@ -153,6 +153,22 @@ impl Client {
             &[dataset_id, "uploadSessions", session_id, "publishStatus"],
         )?;
         self.execute_json(&call).await
+    }
+
+    /// The tables of a dataset, with their ids and published row counts
+    /// (`GET /api/datasets/{datasetId}?fields=tables`). Retried like every GET.
+    pub async fn dataset_tables(&self, dataset_id: &str) -> Result<Vec<DatasetTable>> {
+        require("dataset id", dataset_id)?;
+        let call = self
+            .dataset_call(Method::GET, &[dataset_id])?
+            .query("fields", "tables");
+        let definition: DatasetDefinition = self.execute_json(&call).await?;
+        Ok(definition
+            .result
+            .definition
+            .available_objects
+            .tables
+            .unwrap_or_default())
     }
 
     /// Delete a dataset and its data (`DELETE /api/objects/{datasetId}?type=3`, as
