@@ -1,8 +1,8 @@
 //! A session on a Push Data API server: `pushdata.connect(url, ...)`, and the operations
 //! run in it (push, pull, log out), each as a [`Job`].
 
-use arrow::pyarrow::PyArrowType;
 use arrow::ffi_stream::RecordBatchStreamReader;
+use arrow::pyarrow::PyArrowType;
 use pushdata_arrow::Pull;
 use pushdata_core::{Client as RustClient, Credentials, Secret};
 use pyo3::prelude::*;

@@ -11,7 +11,10 @@ use pyo3::types::{PyDict, PyList};
 use crate::errors::internal;
 
 /// A progress event as a dict: `{"event": "chunk_uploaded", "table": ..., ...}`.
-pub(crate) fn event_dict<'py>(py: Python<'py>, event: &ProgressEvent) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn event_dict<'py>(
+    py: Python<'py>,
+    event: &ProgressEvent,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     let name = match event {
         ProgressEvent::DatasetCreated { dataset_id } => {

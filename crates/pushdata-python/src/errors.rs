@@ -121,8 +121,7 @@ fn core_raise(e: &CoreError) -> Raise {
         .str("ticket_id", e.ticket_id())
         .str("endpoint", e.endpoint().map(ToString::to_string));
     match e {
-        CoreError::UnknownProject { available, .. }
-        | CoreError::ProjectNotChosen { available } => {
+        CoreError::UnknownProject { available, .. } | CoreError::ProjectNotChosen { available } => {
             raise = raise.list("available", available.clone());
         }
         CoreError::PublishFailed {
@@ -189,7 +188,8 @@ fn arrow_raise(e: &ArrowError) -> Raise {
         } => core_raise(source)
             .str("table", Some(table.as_str()))
             .int("chunk", Some(*chunk)),
-        ArrowError::Api { step, source } | ArrowError::NoTableRowsExtension { step, source, .. } => {
+        ArrowError::Api { step, source }
+        | ArrowError::NoTableRowsExtension { step, source, .. } => {
             core_raise(source).str("step", Some(step.as_str()))
         }
         ArrowError::TableRowsPage { step, .. } => {

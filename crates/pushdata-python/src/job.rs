@@ -180,13 +180,19 @@ impl Job {
         let finish = {
             let mut state = self.shared.state.lock();
             if !state.done {
-                return Err(internal(format!("{}: the result was asked before the end", self.what)));
+                return Err(internal(format!(
+                    "{}: the result was asked before the end",
+                    self.what
+                )));
             }
             state.finish.take()
         };
         match finish {
             Some(finish) => finish(py),
-            None => Err(internal(format!("{}: the result was already taken", self.what))),
+            None => Err(internal(format!(
+                "{}: the result was already taken",
+                self.what
+            ))),
         }
     }
 

@@ -105,10 +105,17 @@ pub(crate) fn start_push(
         (Some(id), None) => Target::Existing(id),
         (None, Some(name)) => Target::New(name),
         (Some(_), Some(_)) => {
-            return Err(config_error(py, "give dataset (a new dataset's name) or dataset_id (an existing dataset), not both".into()));
+            return Err(config_error(
+                py,
+                "give dataset (a new dataset's name) or dataset_id (an existing dataset), not both"
+                    .into(),
+            ));
         }
         (None, None) => {
-            return Err(config_error(py, "give dataset (a new dataset's name) or dataset_id (an existing dataset)".into()));
+            return Err(config_error(
+                py,
+                "give dataset (a new dataset's name) or dataset_id (an existing dataset)".into(),
+            ));
         }
     };
     Ok(Box::new(move |stop, events| {
@@ -138,7 +145,12 @@ fn settings(py: Python<'_>, o: &PushOptions) -> PyResult<Settings> {
     };
     Ok(Settings {
         model: model_options(&o.attributes, &o.metrics, &o.forms),
-        policy: o.policy.as_deref().map(policy).transpose()?.unwrap_or(UpdatePolicy::Replace),
+        policy: o
+            .policy
+            .as_deref()
+            .map(policy)
+            .transpose()?
+            .unwrap_or(UpdatePolicy::Replace),
         table_policies: o
             .table_policies
             .iter()
@@ -177,7 +189,10 @@ fn mebibytes(py: Python<'_>, what: &str, mb: Option<f64>) -> PyResult<Option<usi
             let bytes = (mb * 1024.0 * 1024.0) as usize;
             Ok(Some(bytes))
         }
-        Some(mb) => Err(config_error(py, format!("{what} must be a positive number of MiB, not {mb}"))),
+        Some(mb) => Err(config_error(
+            py,
+            format!("{what} must be a positive number of MiB, not {mb}"),
+        )),
     }
 }
 

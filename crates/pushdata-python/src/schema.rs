@@ -32,8 +32,12 @@ pub(crate) fn schema(
             Ok(TableSchema::new(name, schema))
         })
         .collect::<PyResult<Vec<_>>>()?;
-    let model = infer_model(dataset, &schemas, &model_options(&attributes, &metrics, &forms))
-        .map_err(|e| arrow_error(py, &e))?;
+    let model = infer_model(
+        dataset,
+        &schemas,
+        &model_options(&attributes, &metrics, &forms),
+    )
+    .map_err(|e| arrow_error(py, &e))?;
     serde_json::to_string(&model.to_dataset_model())
         .map_err(|e| internal(format!("writing the model as JSON: {e}")))
 }

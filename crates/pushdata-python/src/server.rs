@@ -16,6 +16,7 @@ use crate::job::block_on;
 pub(crate) struct Server {
     handle: Mutex<Option<ServerHandle>>,
     url: String,
+    addr: SocketAddr,
     data_dir: PathBuf,
 }
 
@@ -37,7 +38,10 @@ impl Server {
             .parse()
             .map_err(|e| config_error(py, format!("invalid server address {addr:?}: {e}")))?;
         let data_dir = std::path::absolute(&data_dir).map_err(|e| {
-            config_error(py, format!("resolving the data directory {}: {e}", data_dir.display()))
+            config_error(
+                py,
+                format!("resolving the data directory {}: {e}", data_dir.display()),
+            )
         })?;
         let mut config = ServerConfig::new(data_dir.clone()).with_addr(addr);
         if user.is_some() || password.is_some() {
@@ -47,6 +51,7 @@ impl Server {
         let handle = block_on(py, RustServer::start(config))?.map_err(|e| server_error(py, &e))?;
         Ok(Server {
             url: handle.base_url().to_string(),
+            addr: handle.addr(),
             handle: Mutex::new(Some(handle)),
             data_dir,
         })
@@ -56,6 +61,13 @@ impl Server {
     #[getter]
     fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The bound address, `127.0.0.1:PORT` (the Veracity emulation's service root is
+    /// `http://ADDR`).
+    #[getter]
+    fn addr(&self) -> String {
+        self.addr.to_string()
     }
 
     /// The data directory (absolute).

@@ -8,7 +8,8 @@ use super::request::Call;
 use crate::error::{Error, Result};
 use crate::wire::{
     ChunkBody, CreateDatasetResponse, CreateModelResponse, DatasetCreator, DatasetDefinition,
-    DatasetModel, DatasetTable, PublishStatus, TableCreator, UpdatePolicy, UploadSessionRequest, UploadSessionResponse,
+    DatasetModel, DatasetTable, PublishStatus, TableCreator, UpdatePolicy, UploadSessionRequest,
+    UploadSessionResponse,
 };
 
 /// Reject an empty id before it turns into a confusing 404 on a path like `datasets//...`.

@@ -22,22 +22,45 @@ POLL_S = 0.05
 Deliver = Callable[[dict[str, Any]], Any] | None
 
 
-def _deliver(job: Job, deliver: Deliver) -> None:
-    if deliver is not None:
-        for event in job.events():
-            deliver(event)
+class _Delivery:
+    """Hands a job's progress events to the caller's callback, until it raises."""
+
+    def __init__(self, job: Job, deliver: Deliver) -> None:
+        self.job = job
+        self.deliver = deliver
+        self.broken = False
+
+    def __call__(self) -> None:
+        if self.deliver is None or self.broken:
+            return
+        try:
+            for event in self.job.events():
+                self.deliver(event)
+        except BaseException:
+            self.broken = True
+            raise
+
+    def after_stop(self) -> None:
+        """The events of the cleanup (session cancelled, dataset deleted), while an
+        interruption is on its way: an error of the callback now is dropped."""
+        try:
+            self()
+        except Exception:
+            pass
 
 
 def wait(job: Job, deliver: Deliver = None) -> Any:
     """Wait for ``job`` and return its result (or raise its error)."""
+    delivery = _Delivery(job, deliver)
     try:
         while not job.wait(POLL_S):
-            _deliver(job, deliver)
-        _deliver(job, deliver)
+            delivery()
+        delivery()
     except BaseException:
         job.stop()
         while not job.wait(POLL_S):
-            pass
+            delivery.after_stop()
+        delivery.after_stop()
         raise
     return job.result()
 
@@ -45,10 +68,11 @@ def wait(job: Job, deliver: Deliver = None) -> Any:
 async def wait_async(job: Job, deliver: Deliver = None) -> Any:
     """:func:`wait` for asyncio: the event loop keeps running while the job does."""
     loop = asyncio.get_running_loop()
+    delivery = _Delivery(job, deliver)
     try:
         while not await loop.run_in_executor(None, job.wait, POLL_S):
-            _deliver(job, deliver)
-        _deliver(job, deliver)
+            delivery()
+        delivery()
     except BaseException:
         job.stop()
         # Shielded from a second cancellation: the cleanup is waited for.
@@ -57,5 +81,7 @@ async def wait_async(job: Job, deliver: Deliver = None) -> Any:
                 await asyncio.shield(loop.run_in_executor(None, job.wait, POLL_S))
             except asyncio.CancelledError:
                 continue
+            delivery.after_stop()
+        delivery.after_stop()
         raise
     return job.result()
