@@ -5,7 +5,7 @@
     import pushdata, pushdata.veracity
 
     with pushdata.serve("data-dir") as server:                       # has the Veracity emulation
-        vc = pushdata.veracity.connect(server, workspace="ws")
+        vc = pushdata.veracity.connect(server, workspace=WORKSPACE_ID)
         created = vc.push(table, dataset="Wind", keys=["Id"])
         vc.push(update, dataset_id=created.dataset_id, operation="upsert",
                 schema_id=created.schema_id)
