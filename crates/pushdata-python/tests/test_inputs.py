@@ -59,6 +59,21 @@ def test_a_path_and_a_list_of_paths(client, tmp_path):
     assert stored(client, report.dataset_id, "customers").column("Name").to_pylist() == ["zero", "one"]
 
 
+def test_a_pyarrow_dataset_and_scanner_are_streamed(client, tmp_path):
+    import pyarrow.dataset as ds
+
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    write_parquet(parts / "a.parquet", sales(years=(2020, 2021), revenue=(1.0, 2.0)))
+    write_parquet(parts / "b.parquet", sales(years=(2022,), revenue=(3.0,)))
+    dataset = ds.dataset(parts)
+    report = client.push(dataset, dataset="parts", attributes=["Year"])
+    assert report.rows == 3
+    scanned = client.push(dataset.scanner(filter=ds.field("Year") > 2020), dataset="scanned",
+                          attributes=["Year"])
+    assert sorted(stored(client, scanned.dataset_id, "scanned").column("Year").to_pylist()) == [2021, 2022]
+
+
 def test_a_dict_is_a_multi_table_dataset(client):
     orders = sales()
     customers = pa.table({"Category": ["c0", "c1"], "Name": ["zero", "one"]})

@@ -36,6 +36,8 @@ from ._errors import (
 from ._schema import schema
 from ._server import Server, serve
 
+from . import veracity  # noqa: E402  (pushdata.veracity.connect after `import pushdata`)
+
 __all__ = [
     "connect",
     "serve",
@@ -57,4 +59,5 @@ __all__ = [
     "ClosedError",
     "JobError",
     "ServerError",
+    "veracity",
 ]

@@ -154,8 +154,8 @@ class Client:
         ``dataset_id``, and return the :class:`PushReport` once it is published.
 
         ``data``: an object with the Arrow PyCapsule stream interface (pyarrow ``Table`` or
-        ``RecordBatchReader``, a dataset scanner, polars ``DataFrame``, DuckDB result, ...),
-        a pandas ``DataFrame``, a Parquet path or a list of them (one table per file, named
+        ``RecordBatchReader``, polars ``DataFrame``, DuckDB result, ...), a
+        ``pyarrow.dataset`` ``Dataset`` or ``Scanner``, a pandas ``DataFrame``, a Parquet path or a list of them (one table per file, named
         after the file stem), or a dict ``{table_name: data}`` for a multi-table dataset.
         A stream is read batch by batch as the push goes, never collected: memory stays
         bounded as for a Parquet file (``max_buffered_mb`` of encoded chunks plus the

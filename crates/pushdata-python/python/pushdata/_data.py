@@ -15,7 +15,8 @@ PathType = Union[str, "os.PathLike[str]"]
 
 ACCEPTED = (
     "an object with __arrow_c_stream__ (pyarrow Table or RecordBatchReader, polars "
-    "DataFrame, DuckDB result, ...), a pandas DataFrame, a Parquet path, a list of "
+    "DataFrame, DuckDB result, ...), a pyarrow.dataset Dataset or Scanner, a pandas "
+    "DataFrame, a Parquet path, a list of "
     "Parquet paths, or a dict {table_name: data}"
 )
 
@@ -28,6 +29,18 @@ def _is_pandas(obj: Any) -> bool:
     # pandas is only looked at when the caller has imported it.
     pandas = sys.modules.get("pandas")
     return pandas is not None and isinstance(obj, pandas.DataFrame)
+
+
+def _dataset_reader(obj: Any) -> Any | None:
+    """A pyarrow.dataset Dataset or Scanner as a RecordBatchReader (read lazily), else None."""
+    dataset = sys.modules.get("pyarrow.dataset")
+    if dataset is None:
+        return None
+    if isinstance(obj, dataset.Scanner):
+        return obj.to_reader()
+    if isinstance(obj, dataset.Dataset):
+        return obj.scanner().to_reader()
+    return None
 
 
 def stem(path: PathType) -> str:
@@ -48,6 +61,9 @@ def source(obj: Any, what: str) -> Any:
         return pa.Table.from_pandas(obj)
     if hasattr(obj, "__arrow_c_stream__"):
         return obj
+    reader = _dataset_reader(obj)
+    if reader is not None:
+        return reader
     raise TypeError(f"{what}: cannot push a {type(obj).__module__}.{type(obj).__qualname__}; "
                     f"expected {ACCEPTED}")
 
