@@ -21,57 +21,41 @@ Skips (exit 0 with a message) where mstrio-py, pandas or pyarrow are missing.
 """
 
 import argparse
-import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# The reference server's default project ("MicroStrategy Tutorial").
-PROJECT_ID = "B19DEDCC11D4E0EFC000EB9495D0F44F"
+from bench_common import PROJECT_ID, Bench
 
-
-def target_dir() -> Path:
-    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+BENCH = Bench("mstrio_bulk_load")
 
 
-def skip(message: str) -> None:
-    print(f"mstrio_bulk_load: skipped: {message}")
-    sys.exit(0)
+def push_with_mstrio(url: str, df, chunksize: int) -> tuple[float, float]:
+    """Push `df` as a new one-table dataset with `SuperCube.create` (mstrio-py's defaults):
+    (wall seconds, CPU seconds of this process), login excluded."""
+    from mstrio import config
+    from mstrio.connection import Connection
+    from mstrio.project_objects.datasets import SuperCube
 
-
-def start_server(binary: str | None, data_dir: str):
-    if binary:
-        cmd = [binary]
-    elif (target_dir() / "release" / "pushdata").exists():
-        cmd = [str(target_dir() / "release" / "pushdata")]
-    elif shutil.which("cargo"):
-        cmd = ["cargo", "run", "--quiet", "--release", "-p", "pushdata-cli", "--"]
-    else:
-        skip("no pushdata binary and no cargo to build one")
-    cmd += ["serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("http://127.0.0.1:"):
-        proc.terminate()
-        sys.exit(f"mstrio_bulk_load: `{' '.join(cmd)}` printed {line!r} instead of its URL")
-    return proc, line
-
-
-def pushdata_result(sf: float):
-    path = target_dir() / "bench-data" / "bulk_load-results.json"
-    try:
-        results = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    for r in results:
-        if r.get("mode") == "child" and float(r.get("sf", -1)) == sf:
-            return r
-    return None
+    config.verbose = False
+    # By id: with project_name=, mstrio-py's Connection also builds a Project object,
+    # whose is_loaded() calls GET /api/monitors/iServer/nodes, which the reference
+    # server does not implement (404 ERR004).
+    conn = Connection(url, "administrator", "", project_id=PROJECT_ID, login_mode=1)
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    cube = SuperCube(connection=conn, name=f"mstrio_lineitem_{int(time.time())}",
+                     progress_bar=False)
+    cube.add_table(name="lineitem", data_frame=df, update_policy="replace")
+    cube.create(chunksize=chunksize)
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    status = cube.publish_status()
+    if int(status.get("status", 0)) != 1:
+        BENCH.fail(f"the publish status is {status}, not 1 (ready)")
+    conn.close()
+    return wall, cpu
 
 
 def main() -> None:
@@ -86,18 +70,12 @@ def main() -> None:
     try:
         import pandas as pd
         import pyarrow  # noqa: F401  (pandas' Parquet engine)
-        from mstrio import config
-        from mstrio.connection import Connection
-        from mstrio.project_objects.datasets import SuperCube
         import mstrio
     except ImportError as e:
-        skip(f"{e.name} is not installed (pip install mstrio-py pandas pyarrow)")
+        BENCH.skip(f"{e.name} is not installed (pip install mstrio-py pandas pyarrow)")
 
-    parquet = target_dir() / "bench-data" / f"lineitem-sf{args.sf:g}.parquet"
-    if not parquet.exists():
-        skip(f"{parquet} is missing: run `cargo bench --bench bulk_load -- --sf {args.sf:g}` first")
+    parquet = BENCH.lineitem(args.sf, "bulk_load")
 
-    config.verbose = False
     t0 = time.perf_counter()
     df = pd.read_parquet(parquet)
     print(f"mstrio_bulk_load: read {len(df)} rows into pandas in {time.perf_counter() - t0:.1f} s "
@@ -109,23 +87,8 @@ def main() -> None:
         if args.url:
             url = args.url
         else:
-            proc, url = start_server(args.pushdata, tmp)
-        # By id: with project_name=, mstrio-py's Connection also builds a Project object,
-        # whose is_loaded() calls GET /api/monitors/iServer/nodes, which the reference
-        # server does not implement (404 ERR004).
-        conn = Connection(url, "administrator", "", project_id=PROJECT_ID, login_mode=1)
-        started = time.perf_counter()
-        cpu_started = time.process_time()
-        cube = SuperCube(connection=conn, name=f"mstrio_lineitem_{int(time.time())}",
-                         progress_bar=False)
-        cube.add_table(name="lineitem", data_frame=df, update_policy="replace")
-        cube.create(chunksize=args.chunksize)
-        wall = time.perf_counter() - started
-        cpu = time.process_time() - cpu_started
-        status = cube.publish_status()
-        if int(status.get("status", 0)) != 1:
-            sys.exit(f"mstrio_bulk_load: the publish status is {status}, not 1 (ready)")
-        conn.close()
+            proc, url = BENCH.start_server(args.pushdata, tmp)
+        wall, cpu = push_with_mstrio(url, df, args.chunksize)
     finally:
         if proc is not None:
             proc.terminate()
@@ -138,7 +101,7 @@ def main() -> None:
     print()
     print("| SF | client | rows | chunks | wall (s) | rows/s | client CPU (s) | pushdata wall (s) | pushdata client CPU (s) | pushdata speed-up, wall (target ≥ 10×) | client CPU ratio |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    ours = pushdata_result(args.sf)
+    ours = BENCH.pushdata_result("bulk_load", args.sf)
     ours_wall = ours["wall_s"] if ours else None
     ours_cpu = ours["cpu_s"] if ours else None
     chunks = -(-rows // args.chunksize)

@@ -3,6 +3,7 @@
 # results section of BENCHMARKS.md (between the `results:begin` / `results:end` markers).
 #
 #   benches/report.sh                 # encode and csv (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1,
+#                                     # the Python package against mstrio-py and the CLI SF 0.1 (MSTRIO_SF),
 #                                     # veracity_load SF 0.1 and 1, the Veracity Python sample SF 0.1
 #   SFS="0.1 1" MSTRIO_SF=0.1 VERACITY_SFS=0.1 VERACITY_PY_SF=0.1 benches/report.sh   # other scale factors
 #
@@ -42,6 +43,13 @@ cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --max-buffered-
 mstrio_python=${PUSHDATA_PYTHON:-${CARGO_TARGET_DIR:-target}/mstrio-venv/bin/python3}
 [ -x "$mstrio_python" ] || mstrio_python=python3
 "$mstrio_python" benches/mstrio_bulk_load.py --sf "$MSTRIO_SF" > "$out/mstrio.txt" || echo "mstrio-py run failed (exit $?)" > "$out/mstrio.txt"
+# The Python package, built in release by pip into the same environment, against mstrio-py
+# and the CLI (benches/python_bulk_load.py) at the same SF.
+if "$mstrio_python" -m pip install --quiet --disable-pip-version-check ./crates/pushdata-python; then
+  "$mstrio_python" benches/python_bulk_load.py --sf "$MSTRIO_SF" > "$out/python.txt" || echo "Python package run failed (exit $?)" > "$out/python.txt"
+else
+  echo "the Python package could not be installed into $mstrio_python's environment" > "$out/python.txt"
+fi
 # Veracity ingest: VeracityPush against the emulation, then Veracity's Python sample flow
 # (requests + azure-storage-file-datalake, in the same virtual environment) for the ratio.
 veracity_args=()
@@ -71,6 +79,8 @@ load_after=$(uptime)
   tables "$out/bulk_budget.txt"
   echo
   if grep -q '^### ' "$out/mstrio.txt"; then tables "$out/mstrio.txt"; else sed 's/^/    /' "$out/mstrio.txt"; fi
+  echo
+  if grep -q '^### ' "$out/python.txt"; then tables "$out/python.txt"; else sed 's/^/    /' "$out/python.txt"; fi
   echo
   tables "$out/veracity.txt"
   echo

@@ -29,19 +29,17 @@ pyarrow are missing.
 """
 
 import argparse
-import json
-import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_common import Bench
+
+BENCH = Bench("veracity_python")
 GATEWAY = "/veracity/dw/gateway/api/v2"
 # The emulation's defaults (pushdata_server::DEFAULT_VERACITY_*).
 CLIENT_ID = "pushdata-veracity-client"
@@ -49,45 +47,6 @@ CLIENT_SECRET = "pushdata-veracity-secret"
 API_KEY = "pushdata-veracity-key"
 KEYS = ("l_orderkey", "l_linenumber")
 POLL_S = 0.05
-
-
-def target_dir() -> Path:
-    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-
-
-def skip(message: str) -> None:
-    print(f"veracity_python: skipped: {message}")
-    sys.exit(0)
-
-
-def start_server(binary: str | None, data_dir: str):
-    if binary:
-        cmd = [binary]
-    elif (target_dir() / "release" / "pushdata").exists():
-        cmd = [str(target_dir() / "release" / "pushdata")]
-    elif shutil.which("cargo"):
-        cmd = ["cargo", "run", "--quiet", "--release", "-p", "pushdata-cli", "--"]
-    else:
-        skip("no pushdata binary and no cargo to build one")
-    cmd += ["serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("http://127.0.0.1:"):
-        proc.terminate()
-        sys.exit(f"veracity_python: `{' '.join(cmd)}` printed {line!r} instead of its URL")
-    return proc, line
-
-
-def pushdata_result(sf: float):
-    path = target_dir() / "bench-data" / "veracity_load-results.json"
-    try:
-        results = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    for r in results:
-        if r.get("mode") == "child" and float(r.get("sf", -1)) == sf:
-            return r
-    return None
 
 
 def veracity_type(t) -> str:
@@ -109,7 +68,7 @@ def veracity_type(t) -> str:
     is_view = getattr(pa.types, "is_string_view", lambda _: False)
     if pa.types.is_string(t) or pa.types.is_large_string(t) or is_view(t):
         return "String"
-    sys.exit(f"veracity_python: no Veracity type for {t}")
+    BENCH.fail(f"no Veracity type for {t}")
 
 
 class Sample:
@@ -201,7 +160,7 @@ class Sample:
             if result["status"] not in ("Pending", "Running", "Started"):
                 return result
             if time.monotonic() > deadline:
-                sys.exit(f"veracity_python: job {job_id} did not finish: {result}")
+                BENCH.fail(f"job {job_id} did not finish: {result}")
             time.sleep(POLL_S)
 
 
@@ -221,12 +180,10 @@ def main() -> None:
         import requests  # noqa: F401
         import azure.storage.filedatalake as sdk
     except ImportError as e:
-        skip(f"{e.name} is not installed "
+        BENCH.skip(f"{e.name} is not installed "
              "(pip install requests azure-storage-file-datalake pandas pyarrow)")
 
-    parquet = target_dir() / "bench-data" / f"lineitem-sf{args.sf:g}.parquet"
-    if not parquet.exists():
-        skip(f"{parquet} is missing: run `cargo bench --bench veracity_load -- --sf {args.sf:g}` first")
+    parquet = BENCH.lineitem(args.sf, "veracity_load")
 
     t0 = time.perf_counter()
     df = pd.read_parquet(parquet)
@@ -244,7 +201,7 @@ def main() -> None:
     try:
         url = args.url if args.url else None
         if url is None:
-            proc, url = start_server(args.pushdata, tmp)
+            proc, url = BENCH.start_server(args.pushdata, tmp)
         root = "{0.scheme}://{0.netloc}".format(urlparse(url))
         sample = Sample(root)
         name = f"python_lineitem_{int(time.time())}"
@@ -264,7 +221,7 @@ def main() -> None:
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         if status["status"] != "Completed":
-            sys.exit(f"veracity_python: the job ended {status}")
+            BENCH.fail(f"the job ended {status}")
     finally:
         if proc is not None:
             proc.terminate()
@@ -275,7 +232,7 @@ def main() -> None:
     csv_bytes = len(contents)
     # ru_maxrss is in KiB on Linux; it includes the DataFrame read before the clock.
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    ours = pushdata_result(args.sf)
+    ours = BENCH.pushdata_result("veracity_load", args.sf)
     fmt = lambda v, f: f.format(v) if v else "—"
     ours_wall = ours["wall_s"] if ours else None
     ours_cpu = ours["cpu_s"] if ours else None

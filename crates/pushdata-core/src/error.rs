@@ -214,6 +214,14 @@ pub enum Error {
         available: Vec<String>,
     },
 
+    /// No project was named and the user does not see exactly one
+    /// ([`Client::select_only_project`](crate::Client::select_only_project)).
+    #[error("{}", ProjectChoiceText(available))]
+    ProjectNotChosen {
+        /// The names of the projects the user can see (none, or several).
+        available: Vec<String>,
+    },
+
     /// Login succeeded but the response carried no usable auth token header.
     #[error("{endpoint} returned no usable X-MSTR-AuthToken header: {reason}")]
     MissingAuthToken {
@@ -385,6 +393,22 @@ impl fmt::Display for LastStatusText<'_> {
     }
 }
 
+/// `the user can see no project`, or `the user can see 2 projects; choose one: "A", "B"`.
+struct ProjectChoiceText<'a>(&'a [String]);
+
+impl fmt::Display for ProjectChoiceText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.len() {
+            0 => f.write_str("the user can see no project"),
+            n => write!(
+                f,
+                "the user can see {n} projects; choose one: {}",
+                ListText(self.0)
+            ),
+        }
+    }
+}
+
 /// `a, b, c`, or `(none)`.
 struct ListText<'a>(&'a [String]);
 
@@ -463,6 +487,19 @@ mod tests {
              (last status 6: sql execution)"
         );
         assert!(e.is_timeout());
+    }
+
+    #[test]
+    fn project_not_chosen_says_how_many() {
+        let none = Error::ProjectNotChosen { available: vec![] };
+        assert_eq!(none.to_string(), "the user can see no project");
+        let two = Error::ProjectNotChosen {
+            available: vec!["A".into(), "B".into()],
+        };
+        assert_eq!(
+            two.to_string(),
+            "the user can see 2 projects; choose one: \"A\", \"B\""
+        );
     }
 
     #[test]

@@ -36,20 +36,20 @@ async fn choose_project(client: &Client, project: Option<&str>) -> Result<()> {
         client.select_project(project).await?;
         return Ok(());
     }
-    let projects = client.projects().await?;
-    match projects.as_slice() {
-        [only] => {
-            client.set_project_id(only.id.clone());
-            Ok(())
+    match client.select_only_project().await {
+        Ok(_) => Ok(()),
+        Err(pushdata_core::Error::ProjectNotChosen { available }) if available.is_empty() => {
+            Err(CliError::Usage("the user can see no project".into()))
         }
-        [] => Err(CliError::Usage("the user can see no project".into())),
-        many => Err(CliError::Usage(format!(
+        Err(pushdata_core::Error::ProjectNotChosen { available }) => Err(CliError::Usage(format!(
             "the user can see {} projects; choose one with --project: {}",
-            many.len(),
-            many.iter()
-                .map(|p| format!("{:?}", p.name))
+            available.len(),
+            available
+                .iter()
+                .map(|p| format!("{p:?}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
+        Err(e) => Err(e.into()),
     }
 }

@@ -218,6 +218,23 @@ impl Client {
         self.execute_json(&call).await
     }
 
+    /// Choose the user's only project for later dataset calls, and return it: what a
+    /// client does when no project is named. Fails with [`Error::ProjectNotChosen`],
+    /// listing the project names, when the user can see no project or several.
+    pub async fn select_only_project(&self) -> Result<Project> {
+        let mut projects = self.projects().await?;
+        if projects.len() == 1
+            && let Some(project) = projects.pop()
+        {
+            self.set_project_id(project.id.clone());
+            tracing::debug!(project_id = %project.id, name = %project.name, "the only project selected");
+            return Ok(project);
+        }
+        Err(Error::ProjectNotChosen {
+            available: projects.into_iter().map(|p| p.name).collect(),
+        })
+    }
+
     /// Choose the project of later dataset calls by id or name, and return it.
     ///
     /// Looks the project up with [`projects`](Client::projects): an id matches in any case,

@@ -8,7 +8,7 @@ use super::request::{Call, require};
 use crate::error::Result;
 use crate::wire::{
     ChunkBody, CreateDatasetResponse, CreateModelResponse, DatasetCreator, DatasetDefinition,
-    DatasetModel, PublishStatus, TableCreator, UpdatePolicy, UploadSessionRequest,
+    DatasetModel, DatasetTable, PublishStatus, TableCreator, UpdatePolicy, UploadSessionRequest,
     UploadSessionResponse,
 };
 
@@ -156,6 +156,18 @@ impl Client {
             &[dataset_id, "uploadSessions", session_id, "publishStatus"],
         )?;
         self.execute_json(&call).await
+    }
+
+    /// The tables of a dataset, with their ids and published row counts: the tables of
+    /// [`Client::dataset_definition`].
+    pub async fn dataset_tables(&self, dataset_id: &str) -> Result<Vec<DatasetTable>> {
+        let definition = self.dataset_definition(dataset_id).await?;
+        Ok(definition
+            .result
+            .definition
+            .available_objects
+            .tables
+            .unwrap_or_default())
     }
 
     /// Delete a dataset and its data (`DELETE /api/objects/{datasetId}?type=3`, as

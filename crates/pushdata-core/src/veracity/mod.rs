@@ -20,3 +20,26 @@ pub mod wire;
 pub use client::{Client, ClientBuilder, JobWait};
 pub use error::{CallContext, Error, Result, Service};
 pub use upload::DataLakeUpload;
+
+/// The gateway base URL of a service root: `ROOT/veracity/dw/gateway/api/v2`
+/// ([`wire::GATEWAY_PATH`]), or ROOT itself when it already ends in a gateway path.
+///
+/// ```
+/// use pushdata_core::veracity::gateway_url;
+/// assert_eq!(
+///     gateway_url("https://api.veracity.com/"),
+///     "https://api.veracity.com/veracity/dw/gateway/api/v2"
+/// );
+/// assert_eq!(
+///     gateway_url("http://h:1/veracity/dw/gateway/api/v2/"),
+///     "http://h:1/veracity/dw/gateway/api/v2"
+/// );
+/// ```
+pub fn gateway_url(root: &str) -> String {
+    let root = root.trim_end_matches('/');
+    if root.ends_with("/gateway/api/v2") {
+        root.to_string()
+    } else {
+        format!("{root}{}", wire::GATEWAY_PATH)
+    }
+}

@@ -27,6 +27,8 @@ use crate::secret::Secret;
 // Constants
 // ---------------------------------------------------------------------------------------------
 
+/// The gateway's path under a service root (`https://api.veracity.com` in production).
+pub const GATEWAY_PATH: &str = "/veracity/dw/gateway/api/v2";
 /// The production gateway base URL (v2).
 pub const DEFAULT_BASE_URL: &str = "https://api.veracity.com/veracity/dw/gateway/api/v2";
 /// The Azure AD v1 token URL used by Veracity's samples.

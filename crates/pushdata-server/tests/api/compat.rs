@@ -262,3 +262,52 @@ async fn base_path_is_configurable() {
         h.shutdown().await.unwrap();
     }
 }
+
+/// The core client's choice of project when none is named, and its dataset tables call,
+/// against the server's `GET /api/projects` and `GET /api/datasets/{id}?fields=tables`.
+#[tokio::test]
+async fn core_client_chooses_the_only_project_and_lists_dataset_tables() {
+    use pushdata_core::{Client, Credentials, Error};
+
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let client = Client::builder(h.base_url()).build().unwrap();
+    client
+        .login(Credentials::standard("administrator", ""))
+        .await
+        .unwrap();
+    let only = client.select_only_project().await.unwrap();
+    assert_eq!(only.id, PROJECT);
+    assert_eq!(client.project_id().as_deref(), Some(PROJECT));
+
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("tables")).await;
+    api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
+    let tables = client.dataset_tables(&ds).await.unwrap();
+    assert_eq!(
+        tables
+            .iter()
+            .map(|t| (t.name.as_str(), t.row_count))
+            .collect::<Vec<_>>(),
+        [("items", 3), ("plain", 0)]
+    );
+    let missing = client.dataset_tables(&"0".repeat(32)).await.unwrap_err();
+    assert_eq!(missing.status(), Some(404), "{missing}");
+
+    let dir2 = tempfile::tempdir().unwrap();
+    let two = start_with(dir2.path(), |c| {
+        c.with_project("Sales", "A".repeat(32))
+            .with_project("Finance", "B".repeat(32))
+    })
+    .await;
+    let client = Client::builder(two.base_url()).build().unwrap();
+    client
+        .login(Credentials::standard("administrator", ""))
+        .await
+        .unwrap();
+    match client.select_only_project().await.unwrap_err() {
+        Error::ProjectNotChosen { available } => assert_eq!(available, ["Sales", "Finance"]),
+        other => panic!("{other}"),
+    }
+    assert_eq!(client.project_id(), None);
+}

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use pushdata_core::veracity::{Client, JobWait};
+use pushdata_core::veracity::wire::GATEWAY_PATH;
+use pushdata_core::veracity::{Client, JobWait, gateway_url};
 use pushdata_core::{BackoffConfig, Secret};
 use pushdata_server::{
     DEFAULT_VERACITY_CLIENT_ID, DEFAULT_VERACITY_CLIENT_SECRET, DEFAULT_VERACITY_SUBSCRIPTION_KEY,
@@ -13,9 +14,6 @@ use pushdata_server::{
 
 use crate::args::VeracityConnectionArgs;
 use crate::error::{CliError, Result};
-
-/// The gateway's path under the service root.
-const GATEWAY_PATH: &str = "/veracity/dw/gateway/api/v2";
 
 /// The tenant segment of the embedded server's token URL (the emulation accepts any).
 const EMBEDDED_TENANT: &str = "pushdata";
@@ -82,17 +80,6 @@ impl Connection {
         let value = result?;
         stopped?;
         Ok(value)
-    }
-}
-
-/// The gateway URL for a service root: `ROOT/veracity/dw/gateway/api/v2`, or ROOT itself
-/// when it already ends in a gateway path.
-pub(super) fn gateway_url(root: &str) -> String {
-    let root = root.trim_end_matches('/');
-    if root.ends_with("/gateway/api/v2") {
-        root.to_string()
-    } else {
-        format!("{root}{GATEWAY_PATH}")
     }
 }
 
@@ -184,22 +171,5 @@ fn prepare_dir(dir: &Path, data_dir: DataDir) -> Result<()> {
             "no data directory {} for the embedded server (push something first, or give --url or --data-dir)",
             dir.display()
         ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gateway_is_added_unless_present() {
-        assert_eq!(
-            gateway_url("https://api.veracity.com/"),
-            "https://api.veracity.com/veracity/dw/gateway/api/v2"
-        );
-        assert_eq!(
-            gateway_url("http://h:1/veracity/dw/gateway/api/v2/"),
-            "http://h:1/veracity/dw/gateway/api/v2"
-        );
     }
 }

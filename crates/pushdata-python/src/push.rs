@@ -1,0 +1,235 @@
+//! A push from Python: the options (the CLI's, as a dict), checked before anything starts,
+//! and the `pushdata_arrow::Push` builder configured with them.
+
+use std::collections::HashMap;
+use std::future::IntoFuture;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use arrow::array::RecordBatchReader;
+use arrow::ffi_stream::RecordBatchStreamReader;
+use pushdata_arrow::{ModelOptions, Push, PushReport, Workflow};
+use pushdata_core::Client;
+use pushdata_core::wire::{Orientation, UpdatePolicy};
+use pyo3::prelude::*;
+
+use crate::errors::config_error;
+use crate::job::{EventSink, StopSignal};
+
+/// A table's data.
+pub(crate) enum Input {
+    /// A Parquet file, read row group by row group.
+    Parquet(PathBuf),
+    /// An Arrow C stream (pyarrow, polars, DuckDB, ...), read batch by batch as the push
+    /// consumes it (never collected).
+    Stream(RecordBatchStreamReader),
+}
+
+/// The options of `Client.push`, from the dict the Python layer passes (every key present;
+/// `None` for the library's default).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct PushOptions {
+    /// Name of the dataset to create (`None` with `dataset_id`).
+    dataset: Option<String>,
+    /// The existing dataset to push into.
+    dataset_id: Option<String>,
+    /// Columns made attributes (`COL` or `TABLE.COL`).
+    attributes: Vec<String>,
+    /// Columns made metrics.
+    metrics: Vec<String>,
+    /// Attribute forms: `(attribute, column, category)`.
+    forms: Vec<(String, String, String)>,
+    /// Update policy of every table without its own.
+    policy: Option<String>,
+    /// Update policy per table.
+    table_policies: HashMap<String, String>,
+    /// `row` or `column`.
+    orientation: Option<String>,
+    /// Target chunk size in MiB.
+    chunk_mb: Option<f64>,
+    /// Chunk uploads in flight.
+    concurrency: Option<usize>,
+    /// Most encoded chunk data in memory, in MiB.
+    max_buffered_mb: Option<f64>,
+    /// One request per table instead of the upload session workflow.
+    single_request: bool,
+    /// Whether progress events are collected for Python.
+    progress: bool,
+}
+
+/// The model options from the CLI's `--attribute` / `--metric` and the forms.
+pub(crate) fn model_options(
+    attributes: &[String],
+    metrics: &[String],
+    forms: &[(String, String, String)],
+) -> ModelOptions {
+    let opts = attributes
+        .iter()
+        .fold(ModelOptions::default(), |o, c| o.with_attribute(c.clone()));
+    let opts = metrics.iter().fold(opts, |o, c| o.with_metric(c.clone()));
+    forms.iter().fold(opts, |o, (attribute, column, category)| {
+        o.with_form(attribute.clone(), column.clone(), category.clone())
+    })
+}
+
+/// The settings of a push, checked.
+struct Settings {
+    model: ModelOptions,
+    policy: UpdatePolicy,
+    table_policies: Vec<(String, UpdatePolicy)>,
+    orientation: Orientation,
+    chunk_bytes: Option<usize>,
+    concurrency: Option<usize>,
+    max_buffered_bytes: Option<usize>,
+    workflow: Workflow,
+}
+
+/// A running push.
+pub(crate) type BoxedPush =
+    Pin<Box<dyn Future<Output = pushdata_arrow::Result<PushReport>> + Send + 'static>>;
+
+/// The push, ready to run once given its stop signal and event sink.
+pub(crate) type PushRun = Box<dyn FnOnce(StopSignal, EventSink) -> BoxedPush + Send>;
+
+/// Check `options` and prepare the push of `inputs` through `client`.
+pub(crate) fn start_push(
+    py: Python<'_>,
+    client: Client,
+    inputs: Vec<(String, Input)>,
+    options: PushOptions,
+) -> PyResult<PushRun> {
+    let settings = settings(py, &options)?;
+    let progress = options.progress;
+    let target = match (options.dataset_id, options.dataset) {
+        (Some(id), None) => Target::Existing(id),
+        (None, Some(name)) => Target::New(name),
+        (Some(_), Some(_)) => {
+            return Err(config_error(
+                py,
+                "give dataset (a new dataset's name) or dataset_id (an existing dataset), not both"
+                    .into(),
+            ));
+        }
+        (None, None) => {
+            return Err(config_error(
+                py,
+                "give dataset (a new dataset's name) or dataset_id (an existing dataset)".into(),
+            ));
+        }
+    };
+    Ok(Box::new(move |stop, events| {
+        let events = progress.then_some(events);
+        match target {
+            Target::New(name) => {
+                let push = Push::create(client, name);
+                configure(push, settings, inputs, events, stop).into_future()
+            }
+            Target::Existing(id) => {
+                let push = Push::into_dataset(client, id);
+                configure(push, settings, inputs, events, stop).into_future()
+            }
+        }
+    }))
+}
+
+enum Target {
+    New(String),
+    Existing(String),
+}
+
+fn settings(py: Python<'_>, o: &PushOptions) -> PyResult<Settings> {
+    let policy = |p: &str| {
+        p.parse::<UpdatePolicy>()
+            .map_err(|e| config_error(py, format!("policy: {e}")))
+    };
+    Ok(Settings {
+        model: model_options(&o.attributes, &o.metrics, &o.forms),
+        policy: o
+            .policy
+            .as_deref()
+            .map(policy)
+            .transpose()?
+            .unwrap_or(UpdatePolicy::Replace),
+        table_policies: o
+            .table_policies
+            .iter()
+            .map(|(t, p)| Ok((t.clone(), policy(p)?)))
+            .collect::<PyResult<_>>()?,
+        orientation: o
+            .orientation
+            .as_deref()
+            .map(|s| {
+                s.parse::<Orientation>()
+                    .map_err(|e| config_error(py, format!("orientation: {e}")))
+            })
+            .transpose()?
+            .unwrap_or(Orientation::Row),
+        chunk_bytes: mebibytes(py, "chunk_mb", o.chunk_mb)?,
+        concurrency: match o.concurrency {
+            Some(0) => return Err(config_error(py, "concurrency must be at least 1".into())),
+            n => n,
+        },
+        max_buffered_bytes: mebibytes(py, "max_buffered_mb", o.max_buffered_mb)?,
+        workflow: if o.single_request {
+            Workflow::SingleRequest
+        } else {
+            Workflow::MultiRequest
+        },
+    })
+}
+
+/// `mb` MiB in bytes; it must be a positive number.
+fn mebibytes(py: Python<'_>, what: &str, mb: Option<f64>) -> PyResult<Option<usize>> {
+    match mb {
+        None => Ok(None),
+        Some(mb) if mb.is_finite() && mb > 0.0 => {
+            // Saturating float-to-int conversion: a huge value means "no limit".
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let bytes = (mb * 1024.0 * 1024.0) as usize;
+            Ok(Some(bytes))
+        }
+        Some(mb) => Err(config_error(
+            py,
+            format!("{what} must be a positive number of MiB, not {mb}"),
+        )),
+    }
+}
+
+/// The push's tables and settings (what the CLI's `configure` does for files).
+fn configure<D>(
+    push: Push<D>,
+    s: Settings,
+    inputs: Vec<(String, Input)>,
+    events: Option<EventSink>,
+    stop: StopSignal,
+) -> Push<D> {
+    let mut push = push
+        .with_policy(s.policy)
+        .with_orientation(s.orientation)
+        .with_model_options(s.model)
+        .with_workflow(s.workflow)
+        .with_stop_signal(stop.stopped());
+    for (table, policy) in s.table_policies {
+        push = push.with_table_policy(table, policy);
+    }
+    for (name, input) in inputs {
+        push = match input {
+            Input::Parquet(path) => push.with_parquet_table(name, path),
+            Input::Stream(reader) => push.with_batches_table(name, reader.schema(), reader),
+        };
+    }
+    if let Some(bytes) = s.chunk_bytes {
+        push = push.with_chunk_bytes(bytes);
+    }
+    if let Some(n) = s.concurrency {
+        push = push.with_concurrency(n);
+    }
+    if let Some(bytes) = s.max_buffered_bytes {
+        push = push.with_max_buffered_bytes(bytes);
+    }
+    match events {
+        Some(sink) => push.with_progress(move |e| sink.send(e)),
+        None => push,
+    }
+}
