@@ -150,8 +150,20 @@ async fn survives(rules: Vec<Rule>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunk_reset_mid_body_is_sent_again() {
     survives(vec![
-        Rule::new("PUT", "/uploadSessions/", 1, TcpFault::ResetAfterBodyBytes(1000)).after(1),
-        Rule::new("PUT", "/uploadSessions/", 1, TcpFault::ResetAfterBodyBytes(0)).after(4),
+        Rule::new(
+            "PUT",
+            "/uploadSessions/",
+            1,
+            TcpFault::ResetAfterBodyBytes(1000),
+        )
+        .after(1),
+        Rule::new(
+            "PUT",
+            "/uploadSessions/",
+            1,
+            TcpFault::ResetAfterBodyBytes(0),
+        )
+        .after(4),
     ])
     .await;
 }
@@ -240,7 +252,12 @@ async fn a_publish_reset_before_the_server_read_it_keeps_the_previous_version() 
     let old = rows(0, 1000, 0.0);
     let id = create(&env.client, old.clone()).await.unwrap();
     let (proxy, client) = proxied(&env).await;
-    proxy.inject(Rule::new("POST", "/publish", 1, TcpFault::ResetBeforeRequest));
+    proxy.inject(Rule::new(
+        "POST",
+        "/publish",
+        1,
+        TcpFault::ResetBeforeRequest,
+    ));
     let err = replace(&client, &id, rows(0, 5000, 0.75))
         .await
         .unwrap_err();
@@ -284,30 +301,48 @@ fn slow(batches: Vec<RecordBatch>, pause: Duration) -> impl Iterator<Item = Reco
     })
 }
 
-/// The session token expires (idle timeout) while a slow source is read: the client logs
-/// in again and the push completes with exactly its rows, or fails naming the expiry
-/// (401) with the previous version intact.
+/// The session token expires (idle timeout) while a slow source is read. The client logs
+/// in again, but the server drops an upload session with the login it was opened under
+/// (as a real server's session does), so the push cannot go on: it fails on a chunk,
+/// publishes nothing and deletes the dataset it created. (It completes with exactly its
+/// rows if the session survives.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_token_expiring_mid_upload() {
+async fn a_session_token_expiring_mid_upload_never_publishes_part() {
     let env = Env::start_with(|c| c.with_token_idle_timeout(Duration::from_millis(400))).await;
     let (proxy, client) = proxied(&env).await;
     let input = rows(0, 2000, 0.5);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let result = Push::create(client.clone(), "expiring")
-        .with_batches_table(TABLE, schema(), slow(input.clone(), Duration::from_millis(700)))
+        .with_batches_table(
+            TABLE,
+            schema(),
+            slow(input.clone(), Duration::from_millis(700)),
+        )
         .with_chunk_bytes(16 * 1024)
         .with_publish_wait(quick_publish_wait())
+        .with_progress_channel(tx)
         .await;
     let logins = proxy
         .seen()
         .iter()
         .filter(|s| s.method == "POST" && s.path.ends_with("/auth/login"))
         .count();
+    assert!(logins > 1, "the client logged in again: {:?}", proxy.seen());
     match result {
-        Ok(report) => {
-            assert!(logins > 1, "the client logged in again: {:?}", proxy.seen());
-            assert_rows(&env, &report.dataset_id, &input);
+        Ok(report) => assert_rows(&env, &report.dataset_id, &input),
+        Err(err) => {
+            assert!(matches!(err, Error::Chunk { .. }), "{err:?}");
+            assert!(!err.is_publish_outcome_unknown(), "{err:?}");
+            let mut created = None;
+            while let Ok(e) = rx.try_recv() {
+                if let pushdata_arrow::ProgressEvent::DatasetCreated { dataset_id } = e {
+                    created = Some(dataset_id);
+                }
+            }
+            let id = created.unwrap();
+            let gone = env.client.cube_definition(&id).await.unwrap_err();
+            assert_eq!(gone.status(), Some(404), "{gone:?}");
         }
-        Err(err) => panic!("{err:?} after {logins} logins"),
     }
     env.stop().await;
 }

@@ -176,7 +176,13 @@ async fn serve(client: TcpStream, server: TcpStream, state: Arc<Mutex<State>>) {
     let (server_read, server_write) = server.into_split();
     let client_write = Arc::new(AsyncMutex::new(client_write));
     let (answer_tx, answer_rx) = tokio::sync::watch::channel(Answer::Pass);
-    let up = requests(client_read, server_write, client_write.clone(), state, answer_tx);
+    let up = requests(
+        client_read,
+        server_write,
+        client_write.clone(),
+        state,
+        answer_tx,
+    );
     let down = answers(server_read, client_write, answer_rx);
     // Whichever side ends first ends the connection pair (both halves are dropped).
     tokio::select! {
