@@ -675,6 +675,63 @@ async fn register_is_not_retried_on_502() {
     }
 }
 
+/// A 429 or 503 says the call was not processed: register and start (not idempotent) are
+/// sent again after the time named in `Retry-After`; a 502 on them is not.
+#[tokio::test]
+async fn register_and_start_are_retried_on_429_and_503() {
+    for status in [429, 503] {
+        let server = MockServer::start().await;
+        mount_token(&server, "tok", json!("3599")).await;
+        let register = "/api/v2/workspaces/ws1/ingest/dataset/ds1";
+        Mock::given(method("PUT"))
+            .and(path(register))
+            .respond_with(ResponseTemplate::new(status).insert_header("retry-after", "0"))
+            .up_to_n_times(2)
+            .with_priority(1)
+            .expect(2)
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path(register))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "sasToken": format!("{}/ingest/f?sig=x", server.uri()),
+                "jobId": "job1", "datasetId": "ds1"
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let start = "/api/v2/workspaces/ws1/ingest/job/job1/start";
+        Mock::given(method("POST"))
+            .and(path(start))
+            .respond_with(ResponseTemplate::new(status))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(start))
+            .respond_with(ResponseTemplate::new(202))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let c = client(&server);
+        let ingest = c
+            .update_dataset(
+                "ds1",
+                &UpdateDatasetRequest {
+                    files: vec![],
+                    start_automatically: false,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(ingest.job_id, "job1");
+        c.start_job("job1").await.unwrap();
+        server.verify().await;
+    }
+}
+
 #[tokio::test]
 async fn schemas_add_and_get() {
     let server = MockServer::start().await;

@@ -1,9 +1,11 @@
 //! The reference server on 127.0.0.1:0 with a logged-in client, shared by the end-to-end
 //! test files (each uses the parts it needs); its Veracity emulation with a client
-//! (`veracity`); a fault-injecting proxy for what the server cannot do (`fault_proxy`).
+//! (`veracity`); a fault-injecting HTTP proxy for what the server cannot do (`fault_proxy`) and a TCP one
+//! that resets, stalls and drops connections (`tcp_proxy`).
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub(crate) mod fault_proxy;
+pub(crate) mod tcp_proxy;
 pub(crate) mod veracity;
 
 use arrow_array::RecordBatch;

@@ -23,7 +23,8 @@ impl Client {
 
     /// Create and publish a one-table dataset with its data (`POST /api/datasets`).
     ///
-    /// Not retried on 429/5xx (it is not idempotent).
+    /// Retried on 429 and 503 (not processed), not on a timeout, a dropped connection or
+    /// another 5xx (it is not idempotent).
     pub async fn create_dataset(&self, dataset: &DatasetCreator) -> Result<CreateDatasetResponse> {
         let call = self
             .dataset_call(Method::POST, &[])?
@@ -37,7 +38,7 @@ impl Client {
     /// (`PATCH /api/datasets/{datasetId}/tables/{tableId}` with the `updatePolicy` header).
     ///
     /// `table_id_or_name` is the table id of [`CreateDatasetResponse::tables`] (servers that
-    /// accept it may also take the table name). Not retried on 429/5xx.
+    /// accept it may also take the table name). Retried on 429 and 503 only.
     pub async fn update_table(
         &self,
         dataset_id: &str,
@@ -61,7 +62,7 @@ impl Client {
 
     /// Create the definition of a dataset, without data (`POST /api/datasets/models`).
     ///
-    /// Not retried on 429/5xx.
+    /// Retried on 429 and 503 only (not processed); not idempotent.
     pub async fn create_model(&self, model: &DatasetModel) -> Result<CreateModelResponse> {
         let call = self
             .dataset_call(Method::POST, &["models"])?
@@ -86,7 +87,7 @@ impl Client {
     /// Open an upload session naming each table's update policy, orientation and column
     /// order (`POST /api/datasets/{datasetId}/uploadSessions`). Returns the session id.
     ///
-    /// Not retried on 429/5xx.
+    /// Retried on 429 and 503 only (not processed); not idempotent.
     pub async fn create_upload_session(
         &self,
         dataset_id: &str,
@@ -130,8 +131,8 @@ impl Client {
     /// (`POST /api/datasets/{datasetId}/uploadSessions/{uploadSessionId}/publish`).
     ///
     /// Returns once the server accepted the request; use
-    /// [`wait_for_publish`](Client::wait_for_publish) to wait for the result. Not retried
-    /// on 429/5xx.
+    /// [`wait_for_publish`](Client::wait_for_publish) to wait for the result. Retried on 429
+    /// and 503 only (not processed); not idempotent.
     pub async fn publish(&self, dataset_id: &str, session_id: &str) -> Result<()> {
         require("dataset id", dataset_id)?;
         require("upload session id", session_id)?;

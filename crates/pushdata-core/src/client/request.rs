@@ -120,7 +120,8 @@ pub(crate) struct Call {
     relogin: bool,
     /// Send `X-MSTR-ProjectID` (and fail with `NoProjectSelected` without one).
     project: bool,
-    /// Safe to resend after a timeout, a dropped connection or 429/502/503/504.
+    /// Safe to resend after a timeout, a dropped connection or 502/504 (429 and 503 are
+    /// retried for every call).
     idempotent: bool,
 }
 
@@ -396,7 +397,7 @@ impl Client {
             match request.send().await {
                 Ok(response) => {
                     let status = response.status();
-                    if call.idempotent && is_retryable_status(status) {
+                    if is_retryable_status(status, call.idempotent) {
                         let hint = retry_after(response.headers(), SystemTime::now());
                         if let Some(wait) = state.next_wait(hint) {
                             tracing::debug!(

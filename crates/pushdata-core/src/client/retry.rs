@@ -3,10 +3,14 @@
 //!
 //! The policy, in the style of `object_store`'s:
 //! - a connection that could not be opened is retried for every call (nothing was sent);
-//! - a timeout, a dropped connection and the statuses 429, 502, 503 and 504 are retried
-//!   only for idempotent calls (GET, chunk PUT, DELETE), never for POST/PATCH that create
-//!   or publish something;
-//! - `Retry-After` (seconds or HTTP date) replaces the backoff when the server sends it;
+//! - the statuses 429 and 503 are retried for every call, idempotent or not: they say the
+//!   server did not process the request;
+//! - a timeout, a dropped connection and the statuses 502 and 504 are retried only for
+//!   idempotent calls (GET, chunk PUT, DELETE), never for POST/PATCH that create or publish
+//!   something (the server may have carried them out);
+//! - `Retry-After` (seconds or HTTP date) replaces the backoff when the server sends it,
+//!   as given (not shortened to the longest backoff); a wait that would end past the
+//!   retry budget ends the retrying at once;
 //! - retrying stops after [`RetryConfig::max_retries`] retries or when the next wait would
 //!   end after [`RetryConfig::retry_timeout`] from the end of the first failed attempt (so a
 //!   request that timed out is retried whatever the per-request timeout).
@@ -75,10 +79,18 @@ impl BackoffConfig {
 /// How failed requests are retried.
 ///
 /// - A connection that could not be opened is retried for every call (nothing was sent).
-/// - A timeout, a dropped connection and the statuses 429, 502, 503 and 504 are retried
-///   only for idempotent calls (GET, chunk PUT, DELETE), never for the POST/PATCH calls
-///   that log in, create or publish something.
+/// - HTTP 429 (Too Many Requests) and 503 (Service Unavailable) are retried for every
+///   call, idempotent or not, including the POST/PATCH calls that log in, create or
+///   publish something: both say the server did not process the request.
+/// - A timeout, a dropped connection and the statuses 502 and 504 are retried only for
+///   idempotent calls (GET, chunk PUT, DELETE, Data Lake calls), never for the POST/PATCH
+///   calls that log in, create or publish something (the server may have carried them
+///   out). HTTP 500 is not retried by the Push Data API client.
 /// - `Retry-After` (seconds or HTTP date) replaces the backoff when the server sends it.
+///   The wait it names is kept as given, even above
+///   [`BackoffConfig::max_backoff`] (retrying sooner would only be refused again); when it
+///   would end later than `retry_timeout` after the first failure, retrying stops at once
+///   and the server's answer is returned as the error.
 /// - Retrying stops after `max_retries` retries, or when the next wait would end later
 ///   than `retry_timeout` after the end of the first failed attempt. The budget starts when
 ///   that attempt ends, not when it starts, so it is independent of the per-request timeout:
@@ -243,14 +255,24 @@ impl RetryState {
     }
 }
 
-/// Statuses that mean "try again later" (only retried for idempotent calls).
-pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+/// Whether an answer with `status` may be retried: 429 and 503 for every call (the
+/// request was not processed), 502 and 504 (a gateway lost the answer; the server may
+/// have carried the request out) only for idempotent calls.
+pub(crate) fn is_retryable_status(status: StatusCode, idempotent: bool) -> bool {
+    is_not_processed(status)
+        || (idempotent
+            && matches!(
+                status,
+                StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
+            ))
+}
+
+/// 429 and 503: the server says it did not process the request, so resending it is safe
+/// whatever it does.
+pub(crate) fn is_not_processed(status: StatusCode) -> bool {
     matches!(
         status,
-        StatusCode::TOO_MANY_REQUESTS
-            | StatusCode::BAD_GATEWAY
-            | StatusCode::SERVICE_UNAVAILABLE
-            | StatusCode::GATEWAY_TIMEOUT
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
     )
 }
 
@@ -414,14 +436,18 @@ mod tests {
 
     #[test]
     fn retryable_statuses() {
-        for s in [429, 502, 503, 504] {
-            assert!(is_retryable_status(StatusCode::from_u16(s).unwrap()), "{s}");
+        let status = |s| StatusCode::from_u16(s).unwrap();
+        for s in [429, 503] {
+            assert!(is_retryable_status(status(s), true), "{s}");
+            assert!(is_retryable_status(status(s), false), "{s} not idempotent");
         }
-        for s in [200, 400, 401, 404, 409, 500, 501] {
-            assert!(
-                !is_retryable_status(StatusCode::from_u16(s).unwrap()),
-                "{s}"
-            );
+        for s in [502, 504] {
+            assert!(is_retryable_status(status(s), true), "{s}");
+            assert!(!is_retryable_status(status(s), false), "{s} not idempotent");
+        }
+        for s in [200, 400, 401, 404, 409, 500, 501, 507] {
+            assert!(!is_retryable_status(status(s), true), "{s}");
+            assert!(!is_retryable_status(status(s), false), "{s}");
         }
     }
 }

@@ -19,7 +19,9 @@ use super::wire::{
     IdResponse, IngestResponse, JobStatus, QueryPage, QueryRequest, SUBSCRIPTION_KEY_HEADER,
     Schema, SchemaVersion, TokenErrorBody, TokenRequest, TokenResponse, UpdateDatasetRequest,
 };
-use crate::client::retry::{Backoff, RetryState, is_retryable_transport, retry_after};
+use crate::client::retry::{
+    Backoff, RetryState, is_retryable_status, is_retryable_transport, retry_after,
+};
 use crate::client::{BackoffConfig, RetryConfig};
 use crate::secret::Secret;
 
@@ -368,7 +370,8 @@ struct GatewayCall<'a> {
     segments: &'a [&'a str],
     body: Option<Bytes>,
     context: CallContext,
-    /// Safe to resend after a timeout, a dropped connection or 502/503/504.
+    /// Safe to resend after a timeout, a dropped connection or 502/504 (429 and 503 are
+    /// retried for every call).
     idempotent: bool,
 }
 
@@ -934,19 +937,6 @@ impl Client {
         })
         .await
     }
-}
-
-/// Gateway and token calls: 429 always (the request was refused, not processed);
-/// 502/503/504 only for idempotent calls. (Data Lake calls have their own list.)
-pub(crate) fn is_retryable_status(status: StatusCode, idempotent: bool) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS
-        || (idempotent
-            && matches!(
-                status,
-                StatusCode::BAD_GATEWAY
-                    | StatusCode::SERVICE_UNAVAILABLE
-                    | StatusCode::GATEWAY_TIMEOUT
-            ))
 }
 
 /// A transport error, its URL removed (a Data Lake URL holds the SAS signature).

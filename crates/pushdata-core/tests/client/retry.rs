@@ -112,42 +112,134 @@ async fn retries_stop_at_max_retries() {
     assert!(e.to_string().contains("HTTP 502 Bad Gateway"), "{e}");
 }
 
+/// `status` with `retry` as `Retry-After` (none when empty) for the first `times`
+/// requests of `verb path`, then `ok`.
+async fn busy_then(
+    server: &MockServer,
+    verb: &str,
+    p: &str,
+    busy: ResponseTemplate,
+    times: u64,
+    ok: ResponseTemplate,
+) {
+    Mock::given(method(verb))
+        .and(path(api(p)))
+        .respond_with(busy)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .expect(times)
+        .mount(server)
+        .await;
+    Mock::given(method(verb))
+        .and(path(api(p)))
+        .respond_with(ok)
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// A 429 or 503 says the request was not processed: every call is sent again, also the
+/// POST/PATCH calls that create or publish something, with or without `Retry-After`
+/// (seconds or an HTTP date).
 #[tokio::test]
-async fn non_idempotent_posts_are_not_retried_on_503() {
+async fn non_idempotent_calls_are_retried_on_429_and_503() {
+    let date_now = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let busy = |status: u16, after: &str| {
+        let t = ResponseTemplate::new(status);
+        if after.is_empty() {
+            t
+        } else {
+            t.insert_header("retry-after", after)
+        }
+    };
+    for (status, after) in [(503, "0"), (429, "0"), (503, ""), (429, date_now.as_str())] {
+        let server = MockServer::start().await;
+        let client = logged_in(&server).await;
+        busy_then(
+            &server,
+            "POST",
+            "datasets/models",
+            busy(status, after),
+            2,
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "id": "D", "name": "m", "tables": [{"id": "T", "name": "t"}]
+            })),
+        )
+        .await;
+        busy_then(
+            &server,
+            "POST",
+            "datasets/D/uploadSessions/S/publish",
+            busy(status, after),
+            2,
+            ResponseTemplate::new(200),
+        )
+        .await;
+        busy_then(
+            &server,
+            "PATCH",
+            "datasets/D/tables/T",
+            busy(status, after),
+            1,
+            ResponseTemplate::new(200),
+        )
+        .await;
+        let created = client.create_model(&model()).await.unwrap();
+        assert_eq!(created.id, "D", "{status} {after:?}");
+        client.publish("D", "S").await.unwrap();
+        let table = TableCreator {
+            name: "T".into(),
+            column_headers: vec![],
+            data: "W10=".into(),
+        };
+        client
+            .update_table("D", "T", UpdatePolicy::Add, &table)
+            .await
+            .unwrap();
+        server.verify().await;
+    }
+}
+
+/// A 429/503 that lasts past the retry budget ends with the server's answer.
+#[tokio::test]
+async fn a_post_busy_past_max_retries_returns_the_status() {
     let server = MockServer::start().await;
     let client = logged_in(&server).await;
     Mock::given(method("POST"))
         .and(path(api("datasets/models")))
-        .respond_with(ResponseTemplate::new(503))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(api("datasets/D/uploadSessions/S/publish")))
         .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path(api("datasets/D/tables/T")))
-        .respond_with(ResponseTemplate::new(429))
-        .expect(1)
+        .expect(4) // the first attempt and max_retries = 3 retries
         .mount(&server)
         .await;
     let e = client.create_model(&model()).await.unwrap_err();
     assert_eq!(e.status(), Some(503));
-    let e = client.publish("D", "S").await.unwrap_err();
-    assert_eq!(e.status(), Some(503));
-    let table = TableCreator {
-        name: "T".into(),
-        column_headers: vec![],
-        data: "W10=".into(),
-    };
-    let e = client
-        .update_table("D", "T", UpdatePolicy::Add, &table)
-        .await
-        .unwrap_err();
-    assert_eq!(e.status(), Some(429));
+}
+
+/// A 500, 502 or 504 may come after the server carried the call out: a call that is not
+/// idempotent is not sent twice.
+#[tokio::test]
+async fn non_idempotent_posts_are_not_retried_on_500_502_504() {
+    for status in [500, 502, 504] {
+        let server = MockServer::start().await;
+        let client = logged_in(&server).await;
+        Mock::given(method("POST"))
+            .and(path(api("datasets/models")))
+            .respond_with(ResponseTemplate::new(status))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(api("datasets/D/uploadSessions/S/publish")))
+            .respond_with(ResponseTemplate::new(status).insert_header("retry-after", "0"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let e = client.create_model(&model()).await.unwrap_err();
+        assert_eq!(e.status(), Some(status));
+        let e = client.publish("D", "S").await.unwrap_err();
+        assert_eq!(e.status(), Some(status));
+        server.verify().await;
+    }
 }
 
 #[tokio::test]
