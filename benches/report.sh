@@ -44,8 +44,10 @@ mstrio_python=${PUSHDATA_PYTHON:-${CARGO_TARGET_DIR:-target}/mstrio-venv/bin/pyt
 [ -x "$mstrio_python" ] || mstrio_python=python3
 "$mstrio_python" benches/mstrio_bulk_load.py --sf "$MSTRIO_SF" > "$out/mstrio.txt" || echo "mstrio-py run failed (exit $?)" > "$out/mstrio.txt"
 # The Python package, built in release by pip into the same environment, against mstrio-py
-# and the CLI (benches/python_bulk_load.py) at the same SF.
-if "$mstrio_python" -m pip install --quiet --disable-pip-version-check ./crates/pushdata-python; then
+# and the CLI (benches/python_bulk_load.py) at the same SF. The build uses this target
+# directory, so the release dependencies the benches compiled are reused.
+if CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" "$mstrio_python" -m pip install --quiet \
+    --disable-pip-version-check ./crates/pushdata-python; then
   "$mstrio_python" benches/python_bulk_load.py --sf "$MSTRIO_SF" > "$out/python.txt" || echo "Python package run failed (exit $?)" > "$out/python.txt"
 else
   echo "the Python package could not be installed into $mstrio_python's environment" > "$out/python.txt"
