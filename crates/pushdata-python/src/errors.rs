@@ -180,6 +180,24 @@ fn arrow_raise(e: &ArrowError) -> Raise {
                 .str("path", Some(path.display().to_string()))
         }
         ArrowError::Config(_) => Raise::new("ConfigError"),
+        ArrowError::DefinitionDrift {
+            dataset_id,
+            differences,
+        } => Raise::new("DefinitionDriftError")
+            .str("dataset_id", Some(dataset_id.as_str()))
+            .list(
+                "differences",
+                differences.iter().map(ToString::to_string).collect(),
+            ),
+        ArrowError::DatasetExists { name, existing, .. }
+        | ArrowError::DatasetNameAmbiguous { name, existing, .. } => {
+            Raise::new("DatasetExistsError")
+                .str("name", Some(name.as_str()))
+                .list(
+                    "existing_ids",
+                    existing.iter().map(|d| d.id.clone()).collect(),
+                )
+        }
         ArrowError::Chunk {
             table,
             chunk,
@@ -245,6 +263,11 @@ pub(crate) fn transfer_error(py: Python<'_>, e: &TransferError) -> PyErr {
         TransferError::NoDatasetId { table, job_id } => Raise::new("JobError")
             .str("table", Some(table.as_str()))
             .str("job_id", Some(job_id.as_str())),
+        TransferError::NothingApplied { .. }
+        | TransferError::Stopped { .. }
+        | TransferError::StoppedAfterStart { .. } => {
+            Raise::new("JobError").str("job_id", e.job_id())
+        }
         _ => Raise::new("PushdataError"),
     };
     raise.into_err(py, e.to_string())

@@ -25,12 +25,20 @@ def test_a_refused_call_is_an_api_error_with_status_code_and_ticket(client):
     assert err.endpoint.startswith(f"POST /MicroStrategyLibrary/api/v2/cubes/{MISSING}/instances")
 
 
-def test_an_upload_into_a_table_the_dataset_lacks_names_the_step(client):
+def test_a_table_the_dataset_lacks_is_refused_before_anything_is_sent(client):
     report = client.push(sales(), dataset="sales", attributes=["Year"])
-    with pytest.raises(pushdata.ApiError) as e:
+    with pytest.raises(pushdata.DefinitionDriftError) as e:
         client.push(sales(), dataset_id=report.dataset_id, table="nope", policy="upsert")
-    assert e.value.status == 400 and e.value.code
-    assert e.value.step == f"open upload session on dataset {report.dataset_id}"
+    assert isinstance(e.value, pushdata.DataError)
+    assert e.value.dataset_id == report.dataset_id
+    assert len(e.value.differences) == 1
+
+
+def test_a_taken_name_is_refused_naming_the_dataset(client):
+    report = client.push(sales(), dataset="taken")
+    with pytest.raises(pushdata.DatasetExistsError) as e:
+        client.push(sales(), dataset="taken")
+    assert e.value.name == "taken" and e.value.existing_ids == [report.dataset_id]
 
 
 def test_wrong_credentials_are_an_authentication_error(server):

@@ -39,8 +39,10 @@ def test_policy(client, policy, expected):
 
 
 def test_a_policy_per_table(client):
+    # Revenue is in both tables, which would make it an attribute relating them: a metric
+    # here.
     first = client.push({"t": table(STORED), "u": table(STORED)}, dataset="two",
-                        attributes=["Year"])
+                        attributes=["Year"], metrics=["Revenue"])
     client.push({"t": table(UPLOAD), "u": table(UPLOAD)}, dataset_id=first.dataset_id,
                 policy={"t": "add", "u": "replace"})
     assert rows(client, first.dataset_id) == [(2020, "a", 1.0), (2021, "b", 2.0), (2022, "c", 30.0)]

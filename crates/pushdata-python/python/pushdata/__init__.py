@@ -25,6 +25,8 @@ from ._errors import (
     ConfigError,
     ConnectionError,
     DataError,
+    DatasetExistsError,
+    DefinitionDriftError,
     JobError,
     ModelError,
     ProjectError,
@@ -59,5 +61,7 @@ __all__ = [
     "ClosedError",
     "JobError",
     "ServerError",
+    "DefinitionDriftError",
+    "DatasetExistsError",
     "veracity",
 ]

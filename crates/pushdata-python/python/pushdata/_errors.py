@@ -26,6 +26,8 @@ __all__ = [
     "ClosedError",
     "JobError",
     "ServerError",
+    "DefinitionDriftError",
+    "DatasetExistsError",
 ]
 
 
@@ -135,3 +137,20 @@ class ServerError(PushdataError):
     another server uses)."""
 
     path: str | None = None
+
+
+class DefinitionDriftError(DataError):
+    """The data does not match the existing dataset it is pushed into: ``differences``
+    lists every refused difference (table, column, both types), ``dataset_id`` names the
+    dataset. Checked before anything is sent; nothing was written."""
+
+    dataset_id: str | None = None
+    differences: list[str] | None = None
+
+
+class DatasetExistsError(PushdataError):
+    """A dataset named ``name`` already exists in the folder a new one would be created in
+    (``existing_ids``). Push into it with ``dataset_id=``, or choose another name."""
+
+    name: str | None = None
+    existing_ids: list[str] | None = None
