@@ -115,6 +115,14 @@ pub(crate) fn literal_prefix(pattern: &str) -> PathBuf {
     if root == Path::new(pattern) {
         root.pop();
     }
+    // Literal partition folders (`out/year=2024/*/*.parquet`) are still partitions.
+    while root
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.contains('='))
+    {
+        root.pop();
+    }
     root
 }
 
@@ -190,5 +198,6 @@ mod tests {
         assert_eq!(literal_prefix("out/*.parquet"), Path::new("out"));
         assert_eq!(literal_prefix("a/b/year=*/*.csv"), Path::new("a/b"));
         assert_eq!(literal_prefix("*.csv"), Path::new(""));
+        assert_eq!(literal_prefix("out/year=2024/*/*.pq"), Path::new("out"));
     }
 }

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 #[non_exhaustive]
 pub enum InputError {
     /// A file or folder could not be read.
-    #[error("{path:?}: {source}")]
+    #[error("opening {path:?}: {source}")]
     Io {
         /// The file or folder.
         path: PathBuf,

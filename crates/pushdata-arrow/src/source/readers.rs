@@ -42,12 +42,15 @@ pub(crate) fn file_schema(
             .infer_schema(open(table, path)?, Some(options.infer_rows))
             .map(|(s, _)| Arc::new(s))
             .map_err(fail)?,
-        _ => arrow_json::reader::infer_json_schema(
-            BufReader::new(open(table, path)?),
-            Some(options.infer_rows),
-        )
-        .map(|(s, _)| Arc::new(s))
-        .map_err(fail)?,
+        _ => {
+            let (schema, _) = arrow_json::reader::infer_json_schema(
+                BufReader::new(open(table, path)?),
+                Some(options.infer_rows),
+            )
+            .map_err(fail)?;
+            let order = json_key_order(open(table, path)?, options.infer_rows);
+            Arc::new(in_key_order(schema, &order))
+        }
     };
     Ok((schema, None))
 }
@@ -97,6 +100,60 @@ pub(crate) fn read_file(
         f(batch.map_err(failure(table, path, file.format))?)?;
     }
     Ok(())
+}
+
+/// The keys of the first `rows` JSON objects of `file`, in the order they first appear
+/// (Arrow's inference sorts them; a table keeps the file's order, as pyarrow does).
+fn json_key_order(file: File, rows: usize) -> Vec<String> {
+    use std::io::BufRead;
+    let mut keys: Vec<String> = Vec::new();
+    for line in BufReader::new(file).lines().take(rows) {
+        let Ok(line) = line else { break };
+        let Ok(KeysInOrder(found)) = serde_json::from_str::<KeysInOrder>(&line) else {
+            continue;
+        };
+        for k in found {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
+
+/// `schema`'s fields in `order` (fields not in it last, as they were).
+fn in_key_order(schema: arrow_schema::Schema, order: &[String]) -> arrow_schema::Schema {
+    let position = |name: &str| order.iter().position(|k| k == name).unwrap_or(usize::MAX);
+    let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
+    fields.sort_by_key(|f| position(f.name()));
+    arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone())
+}
+
+/// The keys of one JSON object, in order.
+struct KeysInOrder(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for KeysInOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeysInOrder;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<KeysInOrder, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(KeysInOrder(keys))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 /// The CSV dialect of `path`: header and delimiter from the options, tab for `.tsv`.
