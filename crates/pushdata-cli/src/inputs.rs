@@ -139,9 +139,10 @@ fn schema_file(path: &Path) -> Result<SchemaRef> {
     let fields = columns
         .into_iter()
         .map(|c| {
-            let data_type: DataType = c.data_type.parse().map_err(|e| {
-                fail(format!("column {:?}: type {:?}: {e}", c.name, c.data_type))
-            })?;
+            let data_type: DataType = c
+                .data_type
+                .parse()
+                .map_err(|e| fail(format!("column {:?}: type {:?}: {e}", c.name, c.data_type)))?;
             Ok(Field::new(c.name, data_type, c.nullable))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -199,7 +200,7 @@ mod tests {
         std::fs::create_dir(&out).unwrap();
         let glob = out.join("*.parquet");
         assert_eq!(
-            table_names(&[out.clone()], None).unwrap(),
+            table_names(std::slice::from_ref(&out), None).unwrap(),
             ["sales"]
         );
         assert_eq!(table_names(&[glob], None).unwrap(), ["sales"]);

@@ -101,7 +101,11 @@ fn error_line(cmd: &mut Command, needles: &[&str]) {
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
     for needle in needles {
-        assert!(errors[0].contains(needle), "{needle:?} not in {}", errors[0]);
+        assert!(
+            errors[0].contains(needle),
+            "{needle:?} not in {}",
+            errors[0]
+        );
     }
 }
 
@@ -180,7 +184,13 @@ fn csv_options_delimiter_no_header_and_a_schema_file() {
     assert_eq!(stored_rows(tmp.path(), &id, "raw"), rows(THREE));
     // The schema command sees the names the schema file gives.
     let out = pushdata(tmp.path())
-        .args(["schema", "raw.csv", "--csv-delimiter", ";", "--csv-no-header"])
+        .args([
+            "schema",
+            "raw.csv",
+            "--csv-delimiter",
+            ";",
+            "--csv-no-header",
+        ])
         .args(["--schema", "schema.json", "--json"])
         .output()
         .unwrap();
@@ -191,11 +201,24 @@ fn csv_options_delimiter_no_header_and_a_schema_file() {
 
 /// `out/` as Spark writes it: partition folders, a `_SUCCESS` marker, checksum files.
 fn spark_output(root: &Path) {
-    write_parquet(&root.join("year=2024/month=05/part-00000.parquet"), &batch(&[1, 2]));
-    write_parquet(&root.join("year=2024/month=06/part-00000.parquet"), &batch(&[3]));
-    write_parquet(&root.join("year=2023/month=12/part-00001.parquet"), &batch(&[9]));
+    write_parquet(
+        &root.join("year=2024/month=05/part-00000.parquet"),
+        &batch(&[1, 2]),
+    );
+    write_parquet(
+        &root.join("year=2024/month=06/part-00000.parquet"),
+        &batch(&[3]),
+    );
+    write_parquet(
+        &root.join("year=2023/month=12/part-00001.parquet"),
+        &batch(&[9]),
+    );
     std::fs::write(root.join("_SUCCESS"), b"").unwrap();
-    std::fs::write(root.join("year=2024/month=05/.part-00000.parquet.crc"), b"crc").unwrap();
+    std::fs::write(
+        root.join("year=2024/month=05/.part-00000.parquet.crc"),
+        b"crc",
+    )
+    .unwrap();
 }
 
 const PARTITIONED: &[&[&str]] = &[

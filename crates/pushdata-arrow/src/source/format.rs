@@ -110,7 +110,10 @@ mod tests {
 
     #[test]
     fn content_is_sniffed() {
-        assert_eq!(FileFormat::sniff(b"PAR1\x15\x04"), Some(FileFormat::Parquet));
+        assert_eq!(
+            FileFormat::sniff(b"PAR1\x15\x04"),
+            Some(FileFormat::Parquet)
+        );
         assert_eq!(
             FileFormat::sniff(b"ARROW1\0\0"),
             Some(FileFormat::ArrowFile)

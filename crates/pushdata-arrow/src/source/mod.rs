@@ -24,9 +24,9 @@ use tokio::sync::mpsc;
 
 use crate::error::Error;
 
-pub(crate) use self::parquet::DEFAULT_BATCH_ROWS;
 pub use self::format::FileFormat;
 pub use self::input::{InputError, InputOptions, InputSource};
+pub(crate) use self::parquet::DEFAULT_BATCH_ROWS;
 pub use self::parquet::ParquetSource;
 pub use self::unify::SchemaDifference;
 

@@ -70,7 +70,9 @@ mod tests {
 
     #[test]
     fn folders_become_key_values() {
-        let p = parse(Path::new("year=2024/month=05/region=north%20east/part-0.parquet"));
+        let p = parse(Path::new(
+            "year=2024/month=05/region=north%20east/part-0.parquet",
+        ));
         assert_eq!(
             p,
             [
@@ -89,7 +91,10 @@ mod tests {
 
     #[test]
     fn integers_are_int32_else_string() {
-        assert_eq!(infer_type([Some("2024"), Some("05"), None]), DataType::Int32);
+        assert_eq!(
+            infer_type([Some("2024"), Some("05"), None]),
+            DataType::Int32
+        );
         assert_eq!(infer_type([Some("1"), Some("x")]), DataType::Utf8);
         // Beyond i32: pyarrow falls back to string too.
         assert_eq!(infer_type([Some("3000000000")]), DataType::Utf8);

@@ -172,10 +172,10 @@ fn csv_format(path: &Path, options: &InputOptions) -> arrow_csv::reader::Format 
 /// Open `path` for reading.
 fn open(table: &str, path: &Path) -> Result<File> {
     File::open(path).map_err(|source| Error::Io {
-            table: table.to_string(),
-            path: path.to_path_buf(),
-            source,
-        })
+        table: table.to_string(),
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// An Arrow error reading `path` as `format`, as the crate's error.

@@ -83,9 +83,8 @@ pub(crate) fn unify(so_far: &Schema, next: &Schema) -> Result<Schema, SchemaDiff
                 this: fb.data_type().clone(),
             })?;
         let nullable = fa.is_nullable() || fb.is_nullable() || data_type == DataType::Null;
-        fields.push(
-            Field::new(fa.name(), data_type, nullable).with_metadata(fa.metadata().clone()),
-        );
+        fields
+            .push(Field::new(fa.name(), data_type, nullable).with_metadata(fa.metadata().clone()));
     }
     Ok(Schema::new_with_metadata(fields, so_far.metadata().clone()))
 }
