@@ -111,6 +111,17 @@ pub enum Error {
         source: parquet::errors::ParquetError,
     },
 
+    /// An input location or one of its files cannot be read as a table (no files, unknown
+    /// format, schemas that differ, partition folders that differ, a bad schema file).
+    #[error("table {table:?}: {source}")]
+    Input {
+        /// The table.
+        table: String,
+        /// What is wrong, naming the file.
+        #[source]
+        source: Box<crate::source::InputError>,
+    },
+
     /// Opening a file failed.
     #[error("table {table:?}: opening {path:?}: {source}")]
     Io {

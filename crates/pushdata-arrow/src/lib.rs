@@ -65,5 +65,7 @@ pub use push::{
     Difference, DifferenceKind, ExistingDataset, IfExists, NewDataset, PlannedDataset,
     ProgressEvent, Push, PushPlan, PushReport, TablePlan, TableReport, Workflow,
 };
-pub use source::{BatchItem, ParquetSource};
+pub use source::{
+    BatchItem, FileFormat, InputError, InputOptions, InputSource, ParquetSource, SchemaDifference,
+};
 pub use veracity::{VeracityPull, VeracityPush, VeracityPushReport};

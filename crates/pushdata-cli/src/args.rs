@@ -173,6 +173,34 @@ pub(crate) struct ModelArgs {
     pub(crate) forms: Vec<FormArg>,
 }
 
+/// How input files are read: the CSV dialect, and a schema instead of inference.
+#[derive(Debug, Args, Default)]
+pub(crate) struct InputArgs {
+    /// The CSV field delimiter, one ASCII character (default `,`, tab for .tsv files).
+    #[arg(long, value_name = "CHAR", value_parser = delimiter)]
+    pub(crate) csv_delimiter: Option<u8>,
+
+    /// CSV files have no header line: their columns are column_1, column_2, ...
+    #[arg(long)]
+    pub(crate) csv_no_header: bool,
+
+    /// The schema of CSV and NDJSON inputs instead of inferring it from their first 1000
+    /// rows: a JSON file `[{"name": "id", "type": "Int64", "nullable": false}, ...]` (types
+    /// as Arrow prints them: Utf8, Int64, Float64, Date32, Timestamp(Microsecond, None),
+    /// ...; nullable defaults to true), or a Parquet or Arrow IPC file whose schema is taken.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) schema: Option<PathBuf>,
+}
+
+/// `--csv-delimiter`: one ASCII character (`\t` for a tab).
+fn delimiter(value: &str) -> Result<u8, String> {
+    match (value, value.as_bytes()) {
+        ("\\t" | "tab", _) => Ok(b'\t'),
+        (_, [b]) if b.is_ascii() => Ok(*b),
+        _ => Err("expected one ASCII character (or \\t for a tab)".into()),
+    }
+}
+
 /// One `--form ATTRIBUTE:CATEGORY=COLUMN`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FormArg {
@@ -222,9 +250,15 @@ fn form_arg(value: &str) -> Result<FormArg, FormArgError> {
 /// `pushdata push`.
 #[derive(Debug, Args)]
 pub(crate) struct PushArgs {
-    /// Parquet files; each becomes one table of the dataset, named after the file stem.
-    #[arg(required = true, value_name = "FILE")]
+    /// Inputs: data files (Parquet, Arrow IPC/Feather, CSV, NDJSON), directories of part
+    /// files, or quoted globs; each becomes one table of the dataset, named after the file
+    /// stem, the directory, or the glob's last literal folder.
+    #[arg(required = true, value_name = "INPUT")]
     pub(crate) files: Vec<PathBuf>,
+
+    /// How the inputs are read.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 
     /// Server and credentials.
     #[command(flatten)]
@@ -431,9 +465,15 @@ pub(crate) struct ServeArgs {
 /// `pushdata schema`.
 #[derive(Debug, Args)]
 pub(crate) struct SchemaArgs {
-    /// Parquet files (only their footers are read); one table per file.
-    #[arg(required = true, value_name = "FILE")]
+    /// Inputs: data files (Parquet, Arrow IPC/Feather, CSV, NDJSON), directories of part
+    /// files, or quoted globs; one table per input. Only schemas are read (and the first
+    /// rows of CSV/NDJSON files, to infer theirs).
+    #[arg(required = true, value_name = "INPUT")]
     pub(crate) files: Vec<PathBuf>,
+
+    /// How the inputs are read.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 
     /// Explicit attribute, metric and form choices.
     #[command(flatten)]
@@ -518,9 +558,14 @@ pub(crate) struct VeracityConnectionArgs {
 /// `pushdata veracity push`.
 #[derive(Debug, Args)]
 pub(crate) struct VeracityPushArgs {
-    /// The Parquet file.
-    #[arg(value_name = "FILE")]
+    /// The input: a data file (Parquet, Arrow IPC/Feather, CSV, NDJSON), a directory of
+    /// part files, or a quoted glob.
+    #[arg(value_name = "INPUT")]
     pub(crate) file: PathBuf,
+
+    /// How the input is read.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 
     /// Create a new dataset of this name (operation Create).
     #[arg(

@@ -1,98 +1,152 @@
-//! The input files of `push` and `schema`: checked, named as tables, and their Parquet
-//! footers read (schema and row count) before anything is sent anywhere.
+//! The inputs of `push`, `schema` and `veracity push`: files, directories or globs, each
+//! checked, named as a table, and its schema read before anything is sent anywhere.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use arrow_schema::SchemaRef;
-use pushdata_arrow::{ModelOptions, ParquetSource, TableSchema};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use pushdata_arrow::{FileFormat, InputOptions, InputSource, ModelOptions, TableSchema};
+use serde::Deserialize;
 
-use crate::args::ModelArgs;
+use crate::args::{InputArgs, ModelArgs};
 use crate::error::{CliError, Result};
 
-/// One input file: its path, table name, Arrow schema and row count (from the footer).
+/// One input: its location, table name, the opened source (schema and files) and its row
+/// count when the files say it without being read (Parquet footers).
 #[derive(Debug, Clone)]
 pub(crate) struct InputFile {
-    /// The path as given.
+    /// The location as given (a file, a directory or a glob).
     pub(crate) path: PathBuf,
     /// The table it becomes.
     pub(crate) table: String,
-    /// The Arrow schema stored in (or derived from) the Parquet footer.
-    pub(crate) schema: SchemaRef,
-    /// Rows in the file, from the footer.
-    pub(crate) rows: u64,
+    /// The opened input.
+    pub(crate) source: InputSource,
+    /// Rows, when every file's footer says.
+    pub(crate) rows: Option<u64>,
 }
 
 impl InputFile {
-    /// The model's view of this file.
+    /// The model's view of this input.
     pub(crate) fn table_schema(&self) -> TableSchema {
-        TableSchema::new(self.table.clone(), self.schema.clone())
+        TableSchema::new(self.table.clone(), self.source.schema())
     }
 }
 
-/// Table names for `files`: `table` for a single file, else each file's stem. Two files
-/// that would become the same table are an error.
-pub(crate) fn table_names(files: &[PathBuf], table: Option<&str>) -> Result<Vec<String>> {
+/// Table names for `inputs`: `table` for a single input, else each one's default name
+/// (see [`input_name`]). Two inputs that would become the same table are an error.
+pub(crate) fn table_names(inputs: &[PathBuf], table: Option<&str>) -> Result<Vec<String>> {
     if let Some(table) = table {
-        if files.len() != 1 {
+        if inputs.len() != 1 {
             return Err(CliError::Usage(format!(
-                "--table names the table of a single file, but {} files were given \
-                 (each file's table is named after its file stem)",
-                files.len()
+                "--table names the table of a single input, but {} were given \
+                 (each input's table is named after its file stem or directory)",
+                inputs.len()
             )));
         }
         return Ok(vec![table.to_string()]);
     }
     let mut seen = HashSet::new();
-    files
+    inputs
         .iter()
         .map(|path| {
-            let stem = file_stem(path)?;
-            if !seen.insert(stem.clone()) {
+            let name = input_name(path)?;
+            if !seen.insert(name.clone()) {
                 return Err(CliError::Usage(format!(
-                    "two files would both become table {stem:?}; rename one of them"
+                    "two inputs would both become table {name:?}; rename one of them or push \
+                     them separately with --table"
                 )));
             }
-            Ok(stem)
+            Ok(name)
         })
         .collect()
 }
 
-/// The file name without its extension, as the default table (and dataset) name.
-pub(crate) fn file_stem(path: &Path) -> Result<String> {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| CliError::File {
-            path: path.to_path_buf(),
-            message: "cannot name a table after this path; give a file name".into(),
-        })
+/// The default table (and dataset) name of an input: a file's stem, a directory's name, or
+/// a glob's last literal folder (`out/*.parquet` -> `out`).
+pub(crate) fn input_name(path: &Path) -> Result<String> {
+    InputSource::default_name(path).ok_or_else(|| CliError::File {
+        path: path.to_path_buf(),
+        message: "cannot name a table after this input; give --table (or --dataset)".into(),
+    })
 }
 
-/// Check that every file exists and is a readable Parquet file, and read its footer.
-pub(crate) fn read_inputs(files: &[PathBuf], tables: Vec<String>) -> Result<Vec<InputFile>> {
-    files
+/// Open every input: list its files, read and unify their schemas.
+pub(crate) fn read_inputs(
+    inputs: &[PathBuf],
+    tables: Vec<String>,
+    options: &InputOptions,
+) -> Result<Vec<InputFile>> {
+    inputs
         .iter()
         .zip(tables)
-        .map(|(path, table)| read_footer(path, table))
+        .map(|(path, table)| {
+            let source = InputSource::open(&table, path, options.clone())?;
+            Ok(InputFile {
+                path: path.clone(),
+                rows: source.num_rows(),
+                source,
+                table,
+            })
+        })
         .collect()
 }
 
-fn read_footer(path: &Path, table: String) -> Result<InputFile> {
-    // A directory opens fine on some systems; say what it is before Parquet complains.
-    if path.is_dir() {
-        return Err(CliError::File {
-            path: path.to_path_buf(),
-            message: "is a directory, not a Parquet file".into(),
-        });
+/// `--csv-delimiter`, `--csv-no-header` and `--schema` as input options.
+pub(crate) fn input_options(args: &InputArgs) -> Result<InputOptions> {
+    let mut options = InputOptions::default().with_csv_header(!args.csv_no_header);
+    if let Some(d) = args.csv_delimiter {
+        options = options.with_csv_delimiter(d);
     }
-    let source = ParquetSource::open(&table, path)?;
-    Ok(InputFile {
+    if let Some(path) = &args.schema {
+        options = options.with_schema(schema_file(path)?);
+    }
+    Ok(options)
+}
+
+/// One column of a JSON schema file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemaColumn {
+    name: String,
+    #[serde(rename = "type")]
+    data_type: String,
+    #[serde(default = "yes")]
+    nullable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The schema in `path`: a Parquet or Arrow IPC file's, else a JSON list of columns.
+fn schema_file(path: &Path) -> Result<SchemaRef> {
+    let fail = |message: String| CliError::File {
         path: path.to_path_buf(),
-        schema: source.schema(),
-        rows: source.num_rows(),
-        table,
-    })
+        message: format!("not a schema file: {message}"),
+    };
+    if let Ok(FileFormat::Parquet | FileFormat::ArrowFile | FileFormat::ArrowStream) =
+        FileFormat::detect(path)
+    {
+        return Ok(InputSource::open("--schema", path, InputOptions::default())?.schema());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let columns: Vec<SchemaColumn> = serde_json::from_str(&text).map_err(|e| {
+        fail(format!(
+            "{e}; expected [{{\"name\": \"id\", \"type\": \"Int64\", \"nullable\": false}}, ...]"
+        ))
+    })?;
+    let fields = columns
+        .into_iter()
+        .map(|c| {
+            let data_type: DataType = c
+                .data_type
+                .parse()
+                .map_err(|e| fail(format!("column {:?}: type {:?}: {e}", c.name, c.data_type)))?;
+            Ok(Field::new(c.name, data_type, c.nullable))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Arc::new(Schema::new(fields)))
 }
 
 /// `--attribute` / `--metric` / `--form` as model options.
@@ -128,7 +182,7 @@ mod tests {
     fn table_option_needs_a_single_file() {
         let files = [PathBuf::from("a.parquet"), PathBuf::from("b.parquet")];
         let e = table_names(&files, Some("t")).unwrap_err();
-        assert!(e.to_string().contains("--table"), "{e}");
+        assert!(matches!(e, CliError::Usage(_)), "{e}");
         assert_eq!(table_names(&files[..1], Some("t")).unwrap(), ["t"]);
     }
 
@@ -136,6 +190,36 @@ mod tests {
     fn duplicate_stems_are_refused() {
         let files = [PathBuf::from("x/a.parquet"), PathBuf::from("y/a.parquet")];
         let e = table_names(&files, None).unwrap_err();
-        assert!(e.to_string().contains("\"a\""), "{e}");
+        assert!(matches!(e, CliError::Usage(_)), "{e}");
+    }
+
+    #[test]
+    fn globs_and_directories_are_named_after_their_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("sales");
+        std::fs::create_dir(&out).unwrap();
+        let glob = out.join("*.parquet");
+        assert_eq!(
+            table_names(std::slice::from_ref(&out), None).unwrap(),
+            ["sales"]
+        );
+        assert_eq!(table_names(&[glob], None).unwrap(), ["sales"]);
+    }
+
+    #[test]
+    fn a_json_schema_file_gives_types_and_nullability() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("schema.json");
+        std::fs::write(
+            &path,
+            r#"[{"name": "id", "type": "Int64", "nullable": false}, {"name": "at", "type": "Timestamp(Microsecond, None)"}]"#,
+        )
+        .unwrap();
+        let schema = schema_file(&path).unwrap();
+        assert_eq!(schema.field(0).data_type(), &DataType::Int64);
+        assert!(!schema.field(0).is_nullable());
+        assert!(schema.field(1).is_nullable());
+        std::fs::write(&path, r#"[{"name": "id", "type": "Integer"}]"#).unwrap();
+        assert!(matches!(schema_file(&path), Err(CliError::File { .. })));
     }
 }

@@ -124,14 +124,11 @@ fn model_text(model: &Model, inputs: &[InputFile]) -> String {
         let input = inputs.iter().find(|i| i.table == table.name);
         match input {
             Some(i) => {
-                let _ = writeln!(
-                    out,
-                    "\ntable {} ({}, {} row{})",
-                    table.name,
-                    i.path.display(),
-                    i.rows,
-                    plural(i.rows)
-                );
+                let rows = match i.rows {
+                    Some(n) => format!("{n} row{}", plural(n)),
+                    None => "rows counted when read".to_string(),
+                };
+                let _ = writeln!(out, "\ntable {} ({}, {rows})", table.name, i.path.display());
             }
             None => {
                 let _ = writeln!(out, "\ntable {}", table.name);

@@ -35,7 +35,7 @@ use self::cleanup::{DropGuard, Tracker};
 use self::options::Settings;
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelOptions, TableSchema, infer_model};
-use crate::source::{BatchItem, BatchIter, Source, TableReader};
+use crate::source::{BatchItem, BatchIter, InputSource, Source, TableReader};
 
 /// Which API workflow a push uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -389,6 +389,12 @@ impl<D> Push<D> {
     /// A table read from one Parquet file.
     pub fn with_parquet_table(self, name: impl Into<String>, path: impl Into<PathBuf>) -> Self {
         self.with_source(name, Source::Parquet(path.into()))
+    }
+
+    /// A table read from an opened [`InputSource`]: a file in any supported format, a
+    /// directory of part files, or a glob, read as one table.
+    pub fn with_input_table(self, name: impl Into<String>, input: InputSource) -> Self {
+        self.with_source(name, Source::Input(input))
     }
 
     /// One table per Parquet file, named after the file stem (`data/sales.parquet` -> `sales`).

@@ -1,7 +1,18 @@
-//! Where a table's record batches come from: Parquet files, iterators, async streams, or
-//! batches already in memory.
+//! Where a table's record batches come from: files (Parquet, Arrow IPC, CSV, NDJSON; one,
+//! a directory of them, or a glob), iterators, async streams, or batches already in memory.
+//!
+//! Files are listed and read through [`InputSource`]: a location is expanded into
+//! [`DataFile`](input::DataFile)s, each read by the reader of its [`FileFormat`]. A store
+//! other than the local file system (an object store) plugs in at those two points: the
+//! listing of a location, and the opening of one file's bytes for its format's reader.
 
+mod files;
+mod format;
+mod input;
 mod parquet;
+mod partition;
+mod readers;
+mod unify;
 
 use std::path::PathBuf;
 
@@ -13,8 +24,11 @@ use tokio::sync::mpsc;
 
 use crate::error::Error;
 
+pub use self::format::FileFormat;
+pub use self::input::{InputError, InputOptions, InputSource};
 pub(crate) use self::parquet::DEFAULT_BATCH_ROWS;
 pub use self::parquet::ParquetSource;
+pub use self::unify::SchemaDifference;
 
 /// An iterator of batches, as a `RecordBatchReader` yields them.
 pub(crate) type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
@@ -45,6 +59,8 @@ impl BatchItem for Result<RecordBatch, ArrowError> {
 pub(crate) enum Source {
     /// A Parquet file (opened when the push starts).
     Parquet(PathBuf),
+    /// Files already opened (schemas read): one, a directory's or a glob's.
+    Input(InputSource),
     /// A blocking iterator of batches, with their schema.
     Iter(SchemaRef, BatchIter),
     /// An async stream of batches, with their schema.
@@ -57,6 +73,7 @@ impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Source::Parquet(p) => f.debug_tuple("Parquet").field(p).finish(),
+            Source::Input(i) => f.debug_tuple("Input").field(&i.location()).finish(),
             Source::Iter(s, _) => write!(f, "Iter({} columns)", s.fields().len()),
             Source::Stream(s, _) => write!(f, "Stream({} columns)", s.fields().len()),
             Source::Memory(s, b) => {
@@ -85,6 +102,7 @@ impl Source {
     pub(crate) fn path(&self) -> Option<&std::path::Path> {
         match self {
             Source::Parquet(path) => Some(path),
+            Source::Input(input) => Some(input.location()),
             _ => None,
         }
     }
@@ -113,6 +131,7 @@ impl Source {
                 })??;
                 (file.schema(), TableReader::Parquet(file))
             }
+            Source::Input(input) => (input.schema(), TableReader::Input(input, options)),
             Source::Iter(schema, batches) => (schema, TableReader::Batches(batches)),
             Source::Stream(schema, stream) => {
                 let mut rx = forward_stream(stream);
@@ -131,6 +150,8 @@ impl Source {
 pub(crate) enum TableReader {
     /// Row groups decoded in parallel, in file order.
     Parquet(ParquetSource),
+    /// Files read one after the other, each by its format's reader.
+    Input(InputSource, ReadOptions),
     /// Batches from an iterator, an async stream (through a channel) or memory.
     Batches(BatchIter),
 }
@@ -139,6 +160,7 @@ impl std::fmt::Debug for TableReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TableReader::Parquet(p) => f.debug_tuple("Parquet").field(&p.path()).finish(),
+            TableReader::Input(i, _) => f.debug_tuple("Input").field(&i.location()).finish(),
             TableReader::Batches(_) => f.write_str("Batches"),
         }
     }
@@ -154,6 +176,7 @@ impl TableReader {
     ) -> Result<(), Error> {
         match self {
             TableReader::Parquet(p) => p.read(f),
+            TableReader::Input(input, options) => input.read(options, f),
             TableReader::Batches(batches) => {
                 for b in batches {
                     f(b.map_err(|source| Error::Arrow {

@@ -26,7 +26,9 @@ use super::stage::{Stage, until_stopped};
 use super::transfer_error::TransferError;
 use super::upload::FileUpload;
 use crate::push::progress::{self, Sink};
-use crate::source::{BatchItem, BatchIter, DEFAULT_BATCH_ROWS, ReadOptions, Source, TableReader};
+use crate::source::{
+    BatchItem, BatchIter, DEFAULT_BATCH_ROWS, InputSource, ReadOptions, Source, TableReader,
+};
 
 /// The name of the CSV file uploaded for a job.
 pub const DEFAULT_FILE_NAME: &str = "ImportData.csv";
@@ -311,6 +313,14 @@ impl<D> VeracityPush<D> {
         let path = path.into();
         self.table = path.display().to_string();
         self.source = Mutex::new(Some(Source::Parquet(path)));
+        self
+    }
+
+    /// The input: an opened [`InputSource`] (a file in any supported format, a directory
+    /// of part files, or a glob); its location becomes the table name in errors.
+    pub fn with_input(mut self, input: InputSource) -> Self {
+        self.table = input.location().display().to_string();
+        self.source = Mutex::new(Some(Source::Input(input)));
         self
     }
 

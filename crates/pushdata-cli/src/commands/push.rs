@@ -12,7 +12,9 @@ use crate::commands::session::with_session;
 use crate::connection::Connection;
 use crate::dry_run;
 use crate::error::{CliError, Result};
-use crate::inputs::{InputFile, file_stem, model_options, read_inputs, table_names};
+use crate::inputs::{
+    InputFile, input_name, input_options, model_options, read_inputs, table_names,
+};
 use crate::output::{self, PushSummary, TableSummary};
 use crate::progress::Progress;
 
@@ -23,11 +25,11 @@ pub(crate) async fn run(args: PushArgs) -> Result<()> {
     let dataset_name = match &args.dataset {
         Some(name) => name.clone(),
         None => match args.files.first() {
-            Some(first) => file_stem(first)?,
+            Some(first) => input_name(first)?,
             None => return Err(CliError::Usage("no input file given".into())),
         },
     };
-    let inputs = read_inputs(&args.files, tables)?;
+    let inputs = read_inputs(&args.files, tables, &input_options(&args.input)?)?;
     let schemas: Vec<TableSchema> = inputs.iter().map(InputFile::table_schema).collect();
     infer_model(&dataset_name, &schemas, &model_options(&args.model))?;
 
@@ -85,7 +87,7 @@ async fn push_to(
     inputs: &[InputFile],
 ) -> Result<Outcome> {
     with_session(connection, url, async |client: &Client| {
-        let progress = Progress::new(inputs.iter().map(|i| i.rows).sum());
+        let progress = Progress::new(inputs.iter().filter_map(|i| i.rows).sum());
         // On Ctrl-C the push stops itself: it cancels its upload session and deletes a
         // dataset it created, before this session logs out.
         let outcome = match &args.dataset_id {
@@ -157,7 +159,7 @@ fn configure<D>(
             Workflow::MultiRequest
         });
     for input in inputs {
-        push = push.with_parquet_table(input.table.clone(), input.path.clone());
+        push = push.with_input_table(input.table.clone(), input.source.clone());
     }
     if let Some(mb) = args.chunk_mb {
         push = push.with_chunk_bytes(usize::try_from(mb * 1024 * 1024).unwrap_or(usize::MAX));

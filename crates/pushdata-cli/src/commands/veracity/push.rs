@@ -1,16 +1,17 @@
-//! `pushdata veracity push FILE`: one Parquet file into a Veracity dataset as one ingest
-//! job (Create, or Upsert / Delete / Overwrite / Append on an existing dataset).
+//! `pushdata veracity push INPUT`: one input (a data file, a directory of part files or a
+//! glob) into a Veracity dataset as one ingest job (Create, or Upsert / Delete / Overwrite / Append on an existing dataset).
 
 use std::future::IntoFuture;
 use std::path::Path;
 
-use pushdata_arrow::ParquetSource;
+use pushdata_arrow::InputSource;
 use pushdata_arrow::veracity::{Operation, VeracityPush, VeracityPushReport};
 use serde::Serialize;
 
 use super::connection::{Connection, DataDir};
 use crate::args::VeracityPushArgs;
 use crate::error::{CliError, Result};
+use crate::inputs::input_options;
 use crate::output;
 use crate::progress::Progress;
 
@@ -37,43 +38,29 @@ pub(crate) struct VeracityPushSummary {
     pub(crate) status: String,
 }
 
-/// Check the file, connect, push, print the result.
+/// Open the input, connect, push, print the result.
 pub(crate) async fn run(args: VeracityPushArgs) -> Result<()> {
-    check_file(&args.file)?;
+    let name = args.file.display().to_string();
+    let input = InputSource::open(&name, &args.file, input_options(&args.input)?)?;
     if let Some(operation) = args.operation {
         check_keys_known(&args, operation.into())?;
     }
-    let progress = progress(&args)?;
+    let progress = progress(&args, &input);
     let connection = Connection::open(&args.connection, DataDir::Create).await?;
     let data_dir = connection.data_dir().map(Path::to_path_buf);
-    let pushed = push(&connection, &args, &progress).await;
+    let pushed = push(&connection, &args, input, &progress).await;
     progress.finish(pushed.is_ok());
     let report = connection.close(pushed).await?;
     print_report(&args, &report, data_dir.as_deref())
 }
 
-/// A bar on a terminal (rows from the Parquet footer), unless `--json`; nothing otherwise
-/// (the command's output is its one result line or JSON object).
-fn progress(args: &VeracityPushArgs) -> Result<Progress> {
+/// A bar on a terminal (rows from the Parquet footers, when known), unless `--json`;
+/// nothing otherwise (the command's output is its one result line or JSON object).
+fn progress(args: &VeracityPushArgs, input: &InputSource) -> Progress {
     if args.connection.json || !Progress::bar_possible() {
-        return Ok(Progress::hidden());
+        return Progress::hidden();
     }
-    let name = args.file.display().to_string();
-    let rows = ParquetSource::open(&name, &args.file)?.num_rows();
-    Ok(Progress::new(rows))
-}
-
-/// The input must be a readable file; the push names it in every later error.
-fn check_file(path: &Path) -> Result<()> {
-    let message = match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => return Ok(()),
-        Ok(_) => "not a file".to_string(),
-        Err(e) => e.to_string(),
-    };
-    Err(CliError::File {
-        path: path.to_path_buf(),
-        message,
-    })
+    Progress::new(input.num_rows().unwrap_or(0))
 }
 
 /// Run the push the arguments describe, showing its progress; Ctrl-C stops it (the push
@@ -81,6 +68,7 @@ fn check_file(path: &Path) -> Result<()> {
 async fn push(
     connection: &Connection,
     args: &VeracityPushArgs,
+    input: InputSource,
     progress: &Progress,
 ) -> Result<VeracityPushReport> {
     let client = connection.client.clone();
@@ -90,14 +78,14 @@ async fn push(
             if let Some(version) = &args.schema_version {
                 push = push.with_schema_version(version.clone());
             }
-            configure(push, args, connection, progress).into_future()
+            configure(push, args, input, connection, progress).into_future()
         }
         (None, Some(id), Some(operation)) => {
             let mut push = VeracityPush::into_dataset(client, id.clone(), operation.into());
             if let Some(schema_id) = &args.schema_id {
                 push = push.with_schema_id(schema_id.clone());
             }
-            configure(push, args, connection, progress).into_future()
+            configure(push, args, input, connection, progress).into_future()
         }
         _ => {
             return Err(CliError::Usage(
@@ -114,10 +102,11 @@ async fn push(
     })
 }
 
-/// The file, keys, job wait, progress and stop signal of either kind of push.
+/// The input, keys, job wait, progress and stop signal of either kind of push.
 fn configure<D>(
     mut push: VeracityPush<D>,
     args: &VeracityPushArgs,
+    input: InputSource,
     connection: &Connection,
     progress: &Progress,
 ) -> VeracityPush<D> {
@@ -125,7 +114,7 @@ fn configure<D>(
         push = push.with_key(key.clone());
     }
     let sink = progress.clone();
-    push.with_parquet(&args.file)
+    push.with_input(input)
         .with_job_wait(connection.job_wait())
         .with_progress(move |event| sink.veracity_event(&event))
         .with_stop_signal(crate::commands::ctrl_c())
