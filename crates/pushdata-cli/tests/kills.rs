@@ -51,7 +51,12 @@ fn rng(scenario: &str) -> StdRng {
 
 fn pushdata() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pushdata"));
-    for var in ["PUSHDATA_URL", "PUSHDATA_USER", "PUSHDATA_PASSWORD", "RUST_LOG"] {
+    for var in [
+        "PUSHDATA_URL",
+        "PUSHDATA_USER",
+        "PUSHDATA_PASSWORD",
+        "RUST_LOG",
+    ] {
         cmd.env_remove(var);
     }
     for var in [
@@ -85,7 +90,12 @@ impl Serve {
             .open(&log)
             .unwrap();
         let mut child = pushdata()
-            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .args([
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
             .arg(dir)
             .args(extra)
             .stdout(Stdio::piped())
@@ -154,7 +164,12 @@ impl Drop for Serve {
 /// `n` rows `(id, label)` of version `version`: every row tells which version it is of.
 fn rows(version: u32, n: usize) -> Vec<(i64, String)> {
     (0..n)
-        .map(|i| (i as i64, format!("v{version}-row{i:07}-{}", i * 7919 % 1000)))
+        .map(|i| {
+            (
+                i as i64,
+                format!("v{version}-row{i:07}-{}", i * 7919 % 1000),
+            )
+        })
         .collect()
 }
 
@@ -283,6 +298,31 @@ fn phase(log: &str) -> &'static str {
     }
 }
 
+/// Wait for the moment to kill: half the time a uniformly random one over `took` (the
+/// length of the last complete push), else a random few milliseconds after `marker`
+/// appears in the server's log (the start of a publish or job, which a uniform moment
+/// rarely hits). What was waited.
+fn kill_moment(
+    rng: &mut StdRng,
+    serve: &Serve,
+    from: usize,
+    took: Duration,
+    marker: &str,
+) -> String {
+    if rng.random_bool(0.5) {
+        let delay = took.mul_f64(rng.random_range(0.0..1.1));
+        std::thread::sleep(delay);
+        return format!("{delay:?} after the start");
+    }
+    let started = Instant::now();
+    while !serve.log_since(from).contains(marker) && started.elapsed() < took * 2 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let delay = Duration::from_micros(rng.random_range(0..30_000));
+    std::thread::sleep(delay);
+    format!("{delay:?} after {marker:?}")
+}
+
 /// Counts of one scenario, printed as its `KILLS` line.
 #[derive(Default)]
 struct Tally {
@@ -312,8 +352,11 @@ impl Tally {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let phases: std::collections::BTreeMap<String, usize> =
-            self.phases.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let phases: std::collections::BTreeMap<String, usize> = self
+            .phases
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect();
         println!(
             "KILLS | {scenario} | kills {} | survived {} | rows lost {} | killed at: {} | read back: {}",
             self.kills,
@@ -353,9 +396,15 @@ impl MstrFixture {
 
     fn push_cmd(&self, url: &str, version: usize, dataset: Option<&str>) -> Command {
         let mut cmd = pushdata();
-        cmd.arg("push")
-            .arg(&self.versions[version].0)
-            .args(["--url", url, "--table", "t", "--json", "--chunk-mb", "1"]);
+        cmd.arg("push").arg(&self.versions[version].0).args([
+            "--url",
+            url,
+            "--table",
+            "t",
+            "--json",
+            "--chunk-mb",
+            "1",
+        ]);
         match dataset {
             Some(id) => cmd.args(["--dataset-id", id, "--policy", "replace"]),
             None => cmd.args(["--dataset", "kills"]),
@@ -412,7 +461,6 @@ fn server_killed_during_a_push_keeps_every_dataset_at_its_old_or_new_version() {
     let mut tally = Tally::default();
     for i in 0..iterations() {
         let next = 1 - current;
-        let delay = took.mul_f64(rng.random_range(0.0..1.1));
         let from = serve.log_len();
         let client = f
             .push_cmd(&serve.url, next, Some(&id))
@@ -420,17 +468,17 @@ fn server_killed_during_a_push_keeps_every_dataset_at_its_old_or_new_version() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(delay);
+        let delay = kill_moment(&mut rng, &serve, from, took, "publish started");
         let at = phase(&serve.log_since(from));
         serve = serve.restart(&f.data, &[]);
         tally.kills += 1;
         *tally.phases.entry(at).or_default() += 1;
-        let out = finish_client(client, &format!("kill {i} ({at}, after {delay:?})"));
+        let out = finish_client(client, &format!("kill {i} ({at}, after {delay})"));
         let got = f.read(&serve.url, &id);
         let Some(v) = which(&got, &f.expected()) else {
             tally.fail(&got, &f, "server killed during a push (staging, publish)");
             panic!(
-                "kill {i} ({at}, after {delay:?}): the dataset is neither version ({} rows read)",
+                "kill {i} ({at}, after {delay}): the dataset is neither version ({} rows read)",
                 got.len()
             );
         };
@@ -445,9 +493,16 @@ fn server_killed_during_a_push_keeps_every_dataset_at_its_old_or_new_version() {
                 if out.status.success() { "ok" } else { "failed" }
             ))
             .or_default() += 1;
-        assert!(session_staging(&f.data).is_empty(), "kill {i}: staging left");
+        assert!(
+            session_staging(&f.data).is_empty(),
+            "kill {i}: staging left"
+        );
         // A new push succeeds and reads back exactly.
-        let target = if v as usize == next + 1 { current } else { next };
+        let target = if v as usize == next + 1 {
+            current
+        } else {
+            next
+        };
         took = f.push_fully(&serve.url, target, Some(&id)).1;
         current = target;
         tally.survived += 1;
@@ -468,7 +523,6 @@ fn client_killed_mid_push_publishes_nothing_partial_and_its_staging_is_reclaimed
     let mut tally = Tally::default();
     for i in 0..iterations() {
         let next = 1 - current;
-        let delay = took.mul_f64(rng.random_range(0.0..1.0));
         let from = serve.log_len();
         let mut client = f
             .push_cmd(&serve.url, next, Some(&id))
@@ -476,7 +530,7 @@ fn client_killed_mid_push_publishes_nothing_partial_and_its_staging_is_reclaimed
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(delay);
+        let delay = kill_moment(&mut rng, &serve, from, took, "upload session created");
         let at = phase(&serve.log_since(from));
         client.kill().unwrap();
         client.wait().unwrap();
@@ -496,7 +550,7 @@ fn client_killed_mid_push_publishes_nothing_partial_and_its_staging_is_reclaimed
         let Some(v) = which(&got, &f.expected()) else {
             tally.fail(&got, &f, "client killed mid-push");
             panic!(
-                "kill {i} ({at}, after {delay:?}): the dataset is neither version ({} rows read)",
+                "kill {i} ({at}, after {delay}): the dataset is neither version ({} rows read)",
                 got.len()
             );
         };
@@ -504,7 +558,11 @@ fn client_killed_mid_push_publishes_nothing_partial_and_its_staging_is_reclaimed
             .outcomes
             .entry(if v as usize == next + 1 { "new" } else { "old" }.to_string())
             .or_default() += 1;
-        let target = if v as usize == next + 1 { current } else { next };
+        let target = if v as usize == next + 1 {
+            current
+        } else {
+            next
+        };
         took = f.push_fully(&serve.url, target, Some(&id)).1;
         current = target;
         tally.survived += 1;
@@ -573,12 +631,25 @@ fn server_killed_during_a_veracity_job_leaves_the_dataset_old_or_new_and_the_job
     let read = |serve: &Serve, id: &str, schema: &str| {
         let out = f.dir.path().join("vpulled.parquet");
         let o = pushdata()
-            .args(["veracity", "pull", id, "--schema-id", schema, "--page-size", "50000", "-o"])
+            .args([
+                "veracity",
+                "pull",
+                id,
+                "--schema-id",
+                schema,
+                "--page-size",
+                "50000",
+                "-o",
+            ])
             .arg(&out)
             .args(veracity_flags(serve))
             .output()
             .unwrap();
-        assert!(o.status.success(), "pull: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "pull: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         read_rows(&out)
     };
     let started = Instant::now();
@@ -591,29 +662,39 @@ fn server_killed_during_a_veracity_job_leaves_the_dataset_old_or_new_and_the_job
     let mut tally = Tally::default();
     for i in 0..iterations() {
         let next = 1 - current;
-        let delay = took.mul_f64(rng.random_range(0.0..1.1));
+        let from = serve.log_len();
         let client = push(&serve, next, Some((&id, &schema)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(delay);
-        let at = if running_jobs(&f.data) > 0 { "job running" } else { "upload or poll" };
+        let delay = kill_moment(&mut rng, &serve, from, took, "ingest job running");
+        let log = serve.log_since(from);
+        let at = if log.contains("ingest job ended") {
+            "after the job"
+        } else if log.contains("ingest job running") {
+            "job running"
+        } else {
+            "upload"
+        };
         serve = serve.restart(&f.data, &[]);
         tally.kills += 1;
         *tally.phases.entry(at).or_default() += 1;
-        let out = finish_client(client, &format!("kill {i} ({at}, after {delay:?})"));
+        let out = finish_client(client, &format!("kill {i} ({at}, after {delay})"));
         // Every job left running is re-run or completed by the restarted server.
         let waited = Instant::now();
         while running_jobs(&f.data) > 0 {
-            assert!(waited.elapsed() < Duration::from_secs(60), "kill {i}: a job stays Running");
+            assert!(
+                waited.elapsed() < Duration::from_secs(60),
+                "kill {i}: a job stays Running"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         let got = read(&serve, &id, &schema);
         let Some(v) = which(&got, &f.expected()) else {
             tally.fail(&got, &f, "server killed during a Veracity ingest job");
             panic!(
-                "kill {i} ({at}, after {delay:?}): the dataset is neither version ({} rows read)",
+                "kill {i} ({at}, after {delay}): the dataset is neither version ({} rows read)",
                 got.len()
             );
         };
@@ -628,7 +709,11 @@ fn server_killed_during_a_veracity_job_leaves_the_dataset_old_or_new_and_the_job
                 if out.status.success() { "ok" } else { "failed" }
             ))
             .or_default() += 1;
-        let target = if v as usize == next + 1 { current } else { next };
+        let target = if v as usize == next + 1 {
+            current
+        } else {
+            next
+        };
         let started = Instant::now();
         json(
             &push(&serve, target, Some((&id, &schema))).output().unwrap(),
