@@ -35,7 +35,7 @@ section=$(mktemp)
   echo
   echo "Seeds (\`PUSHDATA_KILL_SEED=N\` replays one):"
   echo
-  grep -E ': seed [0-9]+' "$out" | sed -E 's/^(.*): seed ([0-9]+).*/- \1: `\2`/'
+  grep -E ': seed [0-9]+' "$out" | sed -E 's/^[^A-Za-z]*//; s/^(.*): seed ([0-9]+).*/- \1: `\2`/'
 } > "$section"
 
 python3 - "$section" <<'PY'

@@ -73,6 +73,8 @@ pub struct ServerConfig {
     /// An upload session that sees no request (chunk, publish, status) for this long while
     /// open is cancelled and its staged chunks freed (default 30 minutes): a client that
     /// died mid-push does not hold staging. A session being published is never dropped.
+    /// Sessions are also dropped after [`token_idle_timeout`](Self::token_idle_timeout)
+    /// when that is shorter (their owner's token has expired too).
     pub upload_session_idle_timeout: Duration,
     /// Largest accepted request body (default 512 MiB).
     pub max_body_bytes: usize,

@@ -92,7 +92,13 @@ impl Server {
             )),
             staging_dir,
         });
-        spawn_sweeper(&service, config.upload_session_idle_timeout);
+        // A session outlives neither its own idle timeout nor its owner's token.
+        spawn_sweeper(
+            &service,
+            config
+                .upload_session_idle_timeout
+                .min(config.token_idle_timeout),
+        );
         let base = config.normalized_base_path();
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
