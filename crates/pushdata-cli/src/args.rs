@@ -434,6 +434,11 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=1048576))]
     pub(crate) staging_memory_mb: Option<u64>,
 
+    /// Cancel an upload session that sees no request for this many seconds, and free its
+    /// staged chunks (a client that died mid-push; default: the server's, 1800).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) session_idle_secs: Option<u64>,
+
     /// The Veracity emulation's service account (client id) accepted at its token endpoint
     /// (default: pushdata-veracity-client).
     #[arg(long, env = "PUSHDATA_VERACITY_CLIENT_ID", value_name = "ID")]

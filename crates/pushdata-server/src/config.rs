@@ -70,6 +70,12 @@ pub struct ServerConfig {
     pub tls: Option<TlsConfig>,
     /// An auth token dies after this long without use (default 30 minutes).
     pub token_idle_timeout: Duration,
+    /// An upload session that sees no request (chunk, publish, status) for this long while
+    /// open is cancelled and its staged chunks freed (default 30 minutes): a client that
+    /// died mid-push does not hold staging. A session being published is never dropped.
+    /// Sessions are also dropped after [`token_idle_timeout`](Self::token_idle_timeout)
+    /// when that is shorter (their owner's token has expired too).
+    pub upload_session_idle_timeout: Duration,
     /// Largest accepted request body (default 512 MiB).
     pub max_body_bytes: usize,
     /// How many chunk bodies are read and decoded at once (default 4); further chunk
@@ -143,6 +149,7 @@ impl Default for ServerConfig {
             api_tokens: Vec::new(),
             tls: None,
             token_idle_timeout: Duration::from_secs(30 * 60),
+            upload_session_idle_timeout: Duration::from_secs(30 * 60),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_concurrent_chunks: 4,
             staging_memory_bytes: DEFAULT_STAGING_MEMORY_BYTES,
@@ -231,6 +238,19 @@ impl ServerConfig {
     /// Auth tokens expire after this long without use.
     pub fn with_token_idle_timeout(mut self, timeout: Duration) -> Self {
         self.token_idle_timeout = timeout;
+        self
+    }
+
+    /// Cancel upload sessions idle for longer than `timeout` and free their staging.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = pushdata_server::ServerConfig::new("/tmp/pushdata-data")
+    ///     .with_upload_session_idle_timeout(Duration::from_secs(60));
+    /// assert_eq!(config.upload_session_idle_timeout, Duration::from_secs(60));
+    /// ```
+    pub fn with_upload_session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.upload_session_idle_timeout = timeout;
         self
     }
 

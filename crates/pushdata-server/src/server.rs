@@ -92,7 +92,13 @@ impl Server {
             )),
             staging_dir,
         });
-        spawn_sweeper(&service, config.token_idle_timeout);
+        // A session outlives neither its own idle timeout nor its owner's token.
+        spawn_sweeper(
+            &service,
+            config
+                .upload_session_idle_timeout
+                .min(config.token_idle_timeout),
+        );
         let base = config.normalized_base_path();
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
@@ -179,7 +185,7 @@ fn spawn_sweeper(service: &Arc<Service>, idle: std::time::Duration) {
             let Some(service) = weak.upgrade() else {
                 return;
             };
-            service.sweep_sessions();
+            service.sweep_sessions(idle);
         }
     });
 }

@@ -29,6 +29,7 @@ impl Service {
         sess: Arc<UploadSession>,
     ) -> Result<()> {
         let uploads = sess.begin_publish()?;
+        tracing::info!(dataset = %ds.def.id, session = %sess.id, "publish started");
         let service = self.clone();
         tokio::spawn(async move {
             let outcome = service.run_publish(&ds, &sess, uploads).await;

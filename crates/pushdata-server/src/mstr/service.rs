@@ -138,15 +138,15 @@ impl Service {
         self.auth.check(token)
     }
 
-    /// Drop upload sessions idle for longer than the token idle timeout (their owner's
-    /// token has expired too), with their staged files. Runs on a timer.
-    pub(crate) fn sweep_sessions(&self) {
-        let idle = self.auth.idle_timeout();
+    /// Cancel and drop upload sessions idle for longer than `idle` (a client that died
+    /// mid-push), with their staged chunks and files. Runs on a timer.
+    pub(crate) fn sweep_sessions(&self, idle: std::time::Duration) {
         let mut map = self.sessions.write();
         map.retain(|id, s| {
             let dead = s.is_abandoned(idle);
             if dead {
-                tracing::info!(session = %id, "dropping abandoned upload session");
+                tracing::info!(session = %id, dataset = %s.dataset_id, "dropping abandoned upload session");
+                s.cancel();
                 s.remove_files();
             }
             !dead

@@ -151,6 +151,9 @@ impl UploadSession {
             return Err(self.not_open(&state.phase));
         }
         state.chunks[table].insert(index.0, chunk);
+        drop(state);
+        // A chunk whose body took long to arrive still counts as activity.
+        self.touch();
         Ok(())
     }
 

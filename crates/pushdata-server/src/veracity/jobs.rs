@@ -264,6 +264,7 @@ impl Job {
             return;
         }
         if ended {
+            tracing::info!(job = %self.spec.id, state = ?self.progress().state, "ingest job ended");
             // Retried at the next start if it fails (see `records`).
             super::records::remove_if_present(&self.file);
         }

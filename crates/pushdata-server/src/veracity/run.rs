@@ -62,6 +62,7 @@ impl VService {
                 .await;
             return;
         }
+        tracing::info!(job = %job.spec.id, dataset = %job.spec.target.dataset_id(), "ingest job running");
         let service = self.clone();
         self.runs.spawn(async move {
             if let Err(failure) = service.process(&job).await {
