@@ -3,6 +3,8 @@
 //! stderr, non-zero exit, never a panic).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -12,32 +14,14 @@ use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef, Float64Array, Int32Array, ListArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use assert_cmd::Command;
+use common::{data, pushdata};
 use parquet::arrow::ArrowWriter;
 use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data")
-        .join(name)
-}
-
 fn sales() -> PathBuf {
     data("sales.parquet")
-}
-
-/// `pushdata` run in `cwd`, with no PUSHDATA_* or RUST_LOG from the test environment.
-fn pushdata(cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("pushdata").unwrap();
-    cmd.current_dir(cwd)
-        .env_remove("PUSHDATA_URL")
-        .env_remove("PUSHDATA_USER")
-        .env_remove("PUSHDATA_PASSWORD")
-        .env_remove("PUSHDATA_PROJECT")
-        .env_remove("RUST_LOG")
-        .timeout(std::time::Duration::from_secs(120));
-    cmd
 }
 
 /// Run a push with `--json` and parse its one line of stdout.

@@ -3,6 +3,8 @@
 //! partitions, a quoted glob; the rows read back from the server's store exactly.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,21 +12,10 @@ use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::{DataType, Field, Schema};
 use assert_cmd::Command;
+use common::pushdata;
 use parquet::arrow::ArrowWriter;
 use serde_json::Value;
 use tempfile::TempDir;
-
-fn pushdata(cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("pushdata").unwrap();
-    cmd.current_dir(cwd)
-        .env_remove("PUSHDATA_URL")
-        .env_remove("PUSHDATA_USER")
-        .env_remove("PUSHDATA_PASSWORD")
-        .env_remove("PUSHDATA_PROJECT")
-        .env_remove("RUST_LOG")
-        .timeout(std::time::Duration::from_secs(120));
-    cmd
-}
 
 /// `id, name, amount` rows `ids`.
 fn batch(ids: &[i64]) -> RecordBatch {

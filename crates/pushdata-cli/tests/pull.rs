@@ -2,6 +2,8 @@
 //! Parquet file, compare; error cases print one line.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -9,23 +11,11 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use assert_cmd::Command;
+use common::pushdata;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 use tempfile::TempDir;
-
-fn pushdata(cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("pushdata").unwrap();
-    cmd.current_dir(cwd)
-        .env_remove("PUSHDATA_URL")
-        .env_remove("PUSHDATA_USER")
-        .env_remove("PUSHDATA_PASSWORD")
-        .env_remove("PUSHDATA_PROJECT")
-        .env_remove("RUST_LOG")
-        .timeout(std::time::Duration::from_secs(120));
-    cmd
-}
 
 fn run_json(cwd: &Path, args: &[&str]) -> Value {
     let out = pushdata(cwd).args(args).arg("--json").output().unwrap();

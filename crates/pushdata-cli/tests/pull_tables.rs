@@ -4,6 +4,8 @@
 //! embedded server then serves (over HTTP on loopback).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use assert_cmd::Command;
+use common::pushdata;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pushdata_arrow::{ModelOptions, Push};
 use pushdata_core::wire::UpdatePolicy;
@@ -19,18 +21,6 @@ use pushdata_core::{Client, Credentials};
 use pushdata_server::{Server, ServerConfig};
 use serde_json::Value;
 use tempfile::TempDir;
-
-fn pushdata(cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("pushdata").unwrap();
-    cmd.current_dir(cwd)
-        .env_remove("PUSHDATA_URL")
-        .env_remove("PUSHDATA_USER")
-        .env_remove("PUSHDATA_PASSWORD")
-        .env_remove("PUSHDATA_PROJECT")
-        .env_remove("RUST_LOG")
-        .timeout(std::time::Duration::from_secs(120));
-    cmd
-}
 
 fn run_json(cwd: &Path, args: &[&str]) -> Value {
     let out = pushdata(cwd).args(args).arg("--json").output().unwrap();
