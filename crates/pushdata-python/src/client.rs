@@ -8,10 +8,10 @@ use pushdata_core::{Client as RustClient, Credentials, Secret};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
-use crate::convert::{push_report, pyarrow_table};
+use crate::convert::{push_plan, push_report, pyarrow_table};
 use crate::errors::{arrow_error, core_error, internal};
 use crate::job::{Finish, Job};
-use crate::push::{Input, PushOptions, start_push};
+use crate::push::{Input, Outcome, PushOptions, start_push};
 
 /// User name when none is given: the reference server's default user, as in the CLI.
 pub(crate) const DEFAULT_USER: &str = "administrator";
@@ -111,7 +111,8 @@ impl Client {
         Job::spawn("push", move |stop, events| async move {
             let result = push(stop, events).await;
             Box::new(move |py: Python<'_>| match result {
-                Ok(report) => push_report(py, &report),
+                Ok(Outcome::Pushed(report)) => push_report(py, &report),
+                Ok(Outcome::Planned(plan)) => push_plan(py, &plan),
                 Err(e) => Err(arrow_error(py, &e)),
             }) as Finish
         })

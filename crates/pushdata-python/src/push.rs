@@ -2,13 +2,12 @@
 //! and the `pushdata_arrow::Push` builder configured with them.
 
 use std::collections::HashMap;
-use std::future::IntoFuture;
 use std::path::PathBuf;
 use std::pin::Pin;
 
 use arrow::array::RecordBatchReader;
 use arrow::ffi_stream::RecordBatchStreamReader;
-use pushdata_arrow::{ModelOptions, Push, PushReport, Workflow};
+use pushdata_arrow::{IfExists, ModelOptions, Push, PushPlan, PushReport, Workflow};
 use pushdata_core::Client;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
 use pyo3::prelude::*;
@@ -56,6 +55,14 @@ pub(crate) struct PushOptions {
     single_request: bool,
     /// Whether progress events are collected for Python.
     progress: bool,
+    /// The folder a new dataset is created in (`None`: My Reports).
+    folder: Option<String>,
+    /// A new dataset's description.
+    description: Option<String>,
+    /// `fail` (default) or `update`: what a new dataset's name taken in its folder does.
+    if_exists: Option<String>,
+    /// Make every check and return the plan; write nothing.
+    dry_run: bool,
 }
 
 /// The model options from the CLI's `--attribute` / `--metric` and the forms.
@@ -85,9 +92,17 @@ struct Settings {
     workflow: Workflow,
 }
 
+/// What a push did, or would do (`dry_run`).
+pub(crate) enum Outcome {
+    /// The push ran.
+    Pushed(PushReport),
+    /// The dry run's plan.
+    Planned(Box<PushPlan>),
+}
+
 /// A running push.
 pub(crate) type BoxedPush =
-    Pin<Box<dyn Future<Output = pushdata_arrow::Result<PushReport>> + Send + 'static>>;
+    Pin<Box<dyn Future<Output = pushdata_arrow::Result<Outcome>> + Send + 'static>>;
 
 /// The push, ready to run once given its stop signal and event sink.
 pub(crate) type PushRun = Box<dyn FnOnce(StopSignal, EventSink) -> BoxedPush + Send>;
@@ -101,40 +116,102 @@ pub(crate) fn start_push(
 ) -> PyResult<PushRun> {
     let settings = settings(py, &options)?;
     let progress = options.progress;
-    let target = match (options.dataset_id, options.dataset) {
-        (Some(id), None) => Target::Existing(id),
-        (None, Some(name)) => Target::New(name),
-        (Some(_), Some(_)) => {
-            return Err(config_error(
-                py,
-                "give dataset (a new dataset's name) or dataset_id (an existing dataset), not both"
-                    .into(),
-            ));
-        }
-        (None, None) => {
-            return Err(config_error(
-                py,
-                "give dataset (a new dataset's name) or dataset_id (an existing dataset)".into(),
-            ));
-        }
-    };
+    let dry_run = options.dry_run;
+    let target = target(py, options)?;
     Ok(Box::new(move |stop, events| {
         let events = progress.then_some(events);
         match target {
-            Target::New(name) => {
-                let push = Push::create(client, name);
-                configure(push, settings, inputs, events, stop).into_future()
+            Target::New {
+                name,
+                folder,
+                description,
+                if_exists,
+            } => {
+                let mut push = Push::create(client, name).with_if_exists(if_exists);
+                if let Some(folder) = folder {
+                    push = push.with_folder(folder);
+                }
+                if let Some(description) = description {
+                    push = push.with_description(description);
+                }
+                let push = configure(push, settings, inputs, events, stop);
+                if dry_run {
+                    Box::pin(async move { Ok(Outcome::Planned(Box::new(push.plan().await?))) })
+                } else {
+                    Box::pin(async move { Ok(Outcome::Pushed(push.await?)) })
+                }
             }
             Target::Existing(id) => {
-                let push = Push::into_dataset(client, id);
-                configure(push, settings, inputs, events, stop).into_future()
+                let push = configure(
+                    Push::into_dataset(client, id),
+                    settings,
+                    inputs,
+                    events,
+                    stop,
+                );
+                if dry_run {
+                    Box::pin(async move { Ok(Outcome::Planned(Box::new(push.plan().await?))) })
+                } else {
+                    Box::pin(async move { Ok(Outcome::Pushed(push.await?)) })
+                }
             }
         }
     }))
 }
 
+/// The dataset of `options`: a new one (with its folder, description and what a taken
+/// name does) or an existing one, checked.
+fn target(py: Python<'_>, options: PushOptions) -> PyResult<Target> {
+    let if_exists = match options.if_exists.as_deref() {
+        None | Some("fail") => IfExists::Fail,
+        Some("update") => IfExists::Update,
+        Some(other) => {
+            return Err(config_error(
+                py,
+                format!("if_exists must be \"fail\" or \"update\", not {other:?}"),
+            ));
+        }
+    };
+    match (options.dataset_id, options.dataset) {
+        (Some(id), None) => {
+            if options.folder.is_some()
+                || options.description.is_some()
+                || options.if_exists.is_some()
+            {
+                return Err(config_error(
+                    py,
+                    "folder, description and if_exists are for a new dataset (dataset=), not \
+                     with dataset_id"
+                        .into(),
+                ));
+            }
+            Ok(Target::Existing(id))
+        }
+        (None, Some(name)) => Ok(Target::New {
+            name,
+            folder: options.folder,
+            description: options.description,
+            if_exists,
+        }),
+        (Some(_), Some(_)) => Err(config_error(
+            py,
+            "give dataset (a new dataset's name) or dataset_id (an existing dataset), not both"
+                .into(),
+        )),
+        (None, None) => Err(config_error(
+            py,
+            "give dataset (a new dataset's name) or dataset_id (an existing dataset)".into(),
+        )),
+    }
+}
+
 enum Target {
-    New(String),
+    New {
+        name: String,
+        folder: Option<String>,
+        description: Option<String>,
+        if_exists: IfExists,
+    },
     Existing(String),
 }
 

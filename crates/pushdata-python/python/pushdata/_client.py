@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import os
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -149,7 +151,9 @@ class Client:
              policy: str | Mapping[str, str] = "replace", orientation: str = "row",
              chunk_mb: float | None = None, concurrency: int | None = None,
              max_buffered_mb: float | None = None, single_request: bool = False,
-             progress: _progress.ProgressArg = None) -> PushReport:
+             folder: str | None = None, description: str | None = None,
+             if_exists: str | None = None, dry_run: bool = False,
+             progress: _progress.ProgressArg = None) -> "PushReport | dict[str, Any]":
         """Push ``data`` into a new dataset named ``dataset`` or into the existing dataset
         ``dataset_id``, and return the :class:`PushReport` once it is published.
 
@@ -166,7 +170,9 @@ class Client:
         is named after the first file.
 
         ``attributes`` / ``metrics``: columns (``COL`` or ``TABLE.COL``) made attributes or
-        metrics instead of the default (numeric columns are metrics).
+        metrics instead of what the model rules infer (ID/DESC pairs, key names, calendar
+        parts and columns shared by tables are attributes, other numeric columns metrics;
+        :func:`pushdata.schema` shows the result).
         ``forms``: ``{attribute: {category: column}}``, e.g.
         ``{"Category": {"ID": "Category_ID", "DESC": "Category"}}``.
         ``policy``: ``add``, ``update``, ``upsert`` or ``replace`` (default), or a dict
@@ -175,14 +181,26 @@ class Client:
         command line's options. ``progress``: ``True`` shows a bar (tqdm when installed,
         else lines on stderr); a callable receives every event as a dict.
 
+        ``folder`` (an id; default My Reports) and ``description``: for a new dataset. A
+        new dataset's name taken in its folder raises :class:`DatasetExistsError`, unless
+        ``if_exists="update"``: the data then goes into that dataset with ``policy``.
+        Pushing into an existing dataset first compares the data with its definition and
+        raises :class:`DefinitionDriftError` listing every difference.
+        ``dry_run=True`` makes every check, local and on the server, encodes the data as
+        the push would, writes nothing, and returns the plan as a dict (``action``,
+        ``name``, ``dataset_id``, ``tables`` with rows, chunks, bytes and policy, ``rows``,
+        ``chunks``, ``bytes``, ``model``, ``tolerated``), as ``pushdata push --dry-run
+        --json`` prints it.
+
         Ctrl-C raises ``KeyboardInterrupt`` after the push has cancelled its upload
         session (and deleted the dataset it created): nothing is published.
         """
         options = _push_options(attributes, metrics, forms, policy, orientation, chunk_mb,
-                                concurrency, max_buffered_mb, single_request)
+                                concurrency, max_buffered_mb, single_request, folder,
+                                description, if_exists, dry_run)
         job, target = self._start_push(data, dataset, dataset_id, table, options, progress)
         try:
-            return PushReport._from_native(_jobs.wait(job, target))
+            return _outcome(_jobs.wait(job, target))
         finally:
             _progress.close(target)
 
@@ -194,14 +212,17 @@ class Client:
                          policy: str | Mapping[str, str] = "replace", orientation: str = "row",
                          chunk_mb: float | None = None, concurrency: int | None = None,
                          max_buffered_mb: float | None = None, single_request: bool = False,
-                         progress: _progress.ProgressArg = None) -> PushReport:
+                         folder: str | None = None, description: str | None = None,
+                         if_exists: str | None = None, dry_run: bool = False,
+                         progress: _progress.ProgressArg = None) -> "PushReport | dict[str, Any]":
         """:meth:`push` for asyncio: the event loop runs while the data is pushed;
         cancelling the task stops the push (its upload session is cancelled)."""
         options = _push_options(attributes, metrics, forms, policy, orientation, chunk_mb,
-                                concurrency, max_buffered_mb, single_request)
+                                concurrency, max_buffered_mb, single_request, folder,
+                                description, if_exists, dry_run)
         job, target = self._start_push(data, dataset, dataset_id, table, options, progress)
         try:
-            return PushReport._from_native(await _jobs.wait_async(job, target))
+            return _outcome(await _jobs.wait_async(job, target))
         finally:
             _progress.close(target)
 
@@ -243,7 +264,8 @@ def _needs_table_name(data: Any) -> bool:
 
 
 def _push_options(attributes, metrics, forms, policy, orientation, chunk_mb, concurrency,
-                  max_buffered_mb, single_request) -> dict[str, Any]:
+                  max_buffered_mb, single_request, folder, description, if_exists,
+                  dry_run) -> dict[str, Any]:
     if isinstance(policy, Mapping):
         default, table_policies = "replace", dict(policy)
     else:
@@ -259,7 +281,20 @@ def _push_options(attributes, metrics, forms, policy, orientation, chunk_mb, con
         "concurrency": concurrency,
         "max_buffered_mb": None if max_buffered_mb is None else float(max_buffered_mb),
         "single_request": bool(single_request),
+        "folder": folder,
+        "description": description,
+        "if_exists": if_exists,
+        "dry_run": bool(dry_run),
     }
+
+
+def _outcome(result: Mapping[str, Any]) -> "PushReport | dict[str, Any]":
+    """The report of a push, or a dry run's plan as a dict (its ``model`` parsed)."""
+    if result.get("dry_run"):
+        plan = dict(result)
+        plan["model"] = json.loads(plan["model"])
+        return plan
+    return PushReport._from_native(result)
 
 
 def _total_rows(tables: list[tuple[str, Any]]) -> int | None:
