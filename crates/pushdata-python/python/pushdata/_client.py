@@ -189,8 +189,8 @@ class Client:
         ``dry_run=True`` makes every check, local and on the server, encodes the data as
         the push would, writes nothing, and returns the plan as a dict (``action``,
         ``name``, ``dataset_id``, ``tables`` with rows, chunks, bytes and policy, ``rows``,
-        ``chunks``, ``bytes``, ``model``, ``tolerated``), as ``pushdata push --dry-run
-        --json`` prints it.
+        ``chunks``, ``bytes``, ``model``, ``tolerated``): the fields ``pushdata push
+        --dry-run --json`` prints, in snake_case.
 
         Ctrl-C raises ``KeyboardInterrupt`` after the push has cancelled its upload
         session (and deleted the dataset it created): nothing is published.
