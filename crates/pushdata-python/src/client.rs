@@ -207,7 +207,7 @@ impl Client {
 /// anything else must export an Arrow stream (`__arrow_c_stream__`), imported zero-copy.
 pub(crate) fn input(obj: &Bound<'_, PyAny>) -> PyResult<Input> {
     if obj.is_instance_of::<PyString>() || obj.hasattr("__fspath__")? {
-        return Ok(Input::Parquet(obj.extract()?));
+        return Ok(Input::Path(obj.extract()?));
     }
     let PyArrowType(reader) = obj.extract::<PyArrowType<RecordBatchStreamReader>>()?;
     Ok(Input::Stream(reader))

@@ -180,6 +180,9 @@ fn arrow_raise(e: &ArrowError) -> Raise {
                 .str("path", Some(path.display().to_string()))
         }
         ArrowError::Config(_) => Raise::new("ConfigError"),
+        ArrowError::Input { table, source } => Raise::new("DataError")
+            .str("table", Some(table.as_str()))
+            .str("path", source.path().map(|p| p.display().to_string())),
         ArrowError::DefinitionDrift {
             dataset_id,
             differences,

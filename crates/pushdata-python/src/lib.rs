@@ -29,6 +29,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Client>()?;
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(schema::schema, m)?)?;
+    m.add_function(wrap_pyfunction!(schema::input_name, m)?)?;
     veracity::register(m)?;
     Ok(())
 }

@@ -7,21 +7,46 @@ use std::pin::Pin;
 
 use arrow::array::RecordBatchReader;
 use arrow::ffi_stream::RecordBatchStreamReader;
-use pushdata_arrow::{IfExists, ModelOptions, Push, PushPlan, PushReport, Workflow};
+use pushdata_arrow::{
+    IfExists, InputOptions, InputSource, ModelOptions, Push, PushPlan, PushReport, Workflow,
+};
 use pushdata_core::Client;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
 use pyo3::prelude::*;
 
-use crate::errors::config_error;
+use crate::errors::{arrow_error, config_error};
 use crate::job::{EventSink, StopSignal};
 
 /// A table's data.
 pub(crate) enum Input {
-    /// A Parquet file, read row group by row group.
-    Parquet(PathBuf),
+    /// A file (Parquet, Arrow IPC, CSV, NDJSON), a directory of part files or a glob, read
+    /// as one table through [`InputSource`], batch by batch.
+    Path(PathBuf),
     /// An Arrow C stream (pyarrow, polars, DuckDB, ...), read batch by batch as the push
     /// consumes it (never collected).
     Stream(RecordBatchStreamReader),
+}
+
+/// A table's data, opened: its schema is known.
+pub(crate) enum Opened {
+    /// A path's files, listed and their schemas read.
+    Source(InputSource),
+    /// An Arrow C stream.
+    Stream(RecordBatchStreamReader),
+}
+
+impl Input {
+    /// Open the data of table `table`: for a path, list its files and read their schemas
+    /// (footers, headers; off the GIL).
+    pub(crate) fn open(self, py: Python<'_>, table: &str) -> PyResult<Opened> {
+        match self {
+            Input::Path(path) => py
+                .detach(|| InputSource::open(table, &path, InputOptions::default()))
+                .map(Opened::Source)
+                .map_err(|e| arrow_error(py, &e)),
+            Input::Stream(reader) => Ok(Opened::Stream(reader)),
+        }
+    }
 }
 
 /// The options of `Client.push`, from the dict the Python layer passes (every key present;
@@ -117,6 +142,13 @@ pub(crate) fn start_push(
     let settings = settings(py, &options)?;
     let progress = options.progress;
     let dry_run = options.dry_run;
+    let inputs = inputs
+        .into_iter()
+        .map(|(name, input)| {
+            let opened = input.open(py, &name)?;
+            Ok((name, opened))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
     let target = target(py, options)?;
     Ok(Box::new(move |stop, events| {
         let events = progress.then_some(events);
@@ -277,7 +309,7 @@ fn mebibytes(py: Python<'_>, what: &str, mb: Option<f64>) -> PyResult<Option<usi
 fn configure<D>(
     push: Push<D>,
     s: Settings,
-    inputs: Vec<(String, Input)>,
+    inputs: Vec<(String, Opened)>,
     events: Option<EventSink>,
     stop: StopSignal,
 ) -> Push<D> {
@@ -292,8 +324,8 @@ fn configure<D>(
     }
     for (name, input) in inputs {
         push = match input {
-            Input::Parquet(path) => push.with_parquet_table(name, path),
-            Input::Stream(reader) => push.with_batches_table(name, reader.schema(), reader),
+            Opened::Source(source) => push.with_input_table(name, source),
+            Opened::Stream(reader) => push.with_batches_table(name, reader.schema(), reader),
         };
     }
     if let Some(bytes) = s.chunk_bytes {

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use arrow::array::RecordBatchReader;
 use arrow::datatypes::Schema;
 use arrow::pyarrow::PyArrowType;
-use pushdata_arrow::{ParquetSource, TableSchema, infer_model};
+use pushdata_arrow::{InputSource, TableSchema, infer_model};
 use pyo3::prelude::*;
 
 use crate::client::input;
 use crate::errors::{arrow_error, internal};
-use crate::push::{Input, model_options};
+use crate::push::{Opened, model_options};
 
 /// The dataset model (the body of `POST /api/datasets/models`) as JSON, for `tables`
 /// (pairs of table name and data) as a push named `dataset` would create it. Only schemas
@@ -47,11 +47,15 @@ fn table_schema(py: Python<'_>, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<
         let PyArrowType(schema) = obj.extract::<PyArrowType<Schema>>()?;
         return Ok(Arc::new(schema));
     }
-    match input(obj)? {
-        Input::Parquet(path) => py
-            .detach(|| ParquetSource::open(name, path))
-            .map(|source| source.schema())
-            .map_err(|e| arrow_error(py, &e)),
-        Input::Stream(reader) => Ok(reader.schema()),
+    match input(obj)?.open(py, name)? {
+        Opened::Source(source) => Ok(source.schema()),
+        Opened::Stream(reader) => Ok(reader.schema()),
     }
+}
+
+/// The default table name of a path: a directory's name, the last literal folder of a glob
+/// (`out/*.parquet` -> `out`), or a file's stem; `None` when there is none.
+#[pyfunction]
+pub(crate) fn input_name(path: std::path::PathBuf) -> Option<String> {
+    InputSource::default_name(path)
 }

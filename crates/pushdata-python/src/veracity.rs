@@ -18,7 +18,7 @@ use crate::client::{input, stopped};
 use crate::convert::pyarrow_table;
 use crate::errors::{config_error, transfer_error, veracity_client_error};
 use crate::job::{Finish, Job};
-use crate::push::Input;
+use crate::push::Opened;
 
 /// A client of one Veracity workspace.
 #[pyclass(module = "pushdata._native", frozen)]
@@ -124,13 +124,13 @@ fn operation(py: Python<'_>, name: &str) -> PyResult<Operation> {
 fn with_input<D>(
     mut push: VeracityPush<D>,
     name: String,
-    data: Input,
+    data: Opened,
     keys: Vec<String>,
     wait: JobWait,
 ) -> VeracityPush<D> {
     push = match data {
-        Input::Parquet(path) => push.with_parquet(path),
-        Input::Stream(reader) => push
+        Opened::Source(source) => push.with_input(source),
+        Opened::Stream(reader) => push
             .with_batches(reader.schema(), reader)
             .with_table_name(name),
     };
@@ -157,7 +157,7 @@ impl VeracityClient {
         data: Bound<'_, PyAny>,
         options: VeracityPushOptions,
     ) -> PyResult<Job> {
-        let data = input(&data)?;
+        let data = input(&data)?.open(py, &name)?;
         let o = options;
         let client = self.client.clone();
         let wait = self.wait.clone();

@@ -122,5 +122,5 @@ def test_schema_is_the_model_push_would_create(tmp_path):
 def test_what_is_not_data_is_refused_with_the_accepted_types(client):
     with pytest.raises(TypeError, match="__arrow_c_stream__"):
         client.push({"a": 1}, dataset="x")
-    with pytest.raises(TypeError, match="Parquet paths"):
+    with pytest.raises(TypeError, match="a list must hold paths"):
         client.push([sales()], dataset="x")

@@ -102,6 +102,23 @@ pub enum InputError {
     },
 }
 
+impl InputError {
+    /// The file or folder the error is about, when it is one path (not a glob or a
+    /// location without files).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            InputError::Io { path, .. }
+            | InputError::UnknownFormat { path, .. }
+            | InputError::Read { path, .. }
+            | InputError::SchemaDiffers { path, .. }
+            | InputError::Partitions { path, .. }
+            | InputError::PartitionColumn { path, .. }
+            | InputError::SchemaFile { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+}
+
 /// How text files (CSV, NDJSON) are read.
 #[derive(Debug, Clone)]
 pub struct InputOptions {

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any, Union
 
+from . import _native
 from ._errors import ConfigError
 
 PathType = Union[str, "os.PathLike[str]"]
@@ -16,8 +16,8 @@ PathType = Union[str, "os.PathLike[str]"]
 ACCEPTED = (
     "an object with __arrow_c_stream__ (pyarrow Table or RecordBatchReader, polars "
     "DataFrame, DuckDB result, ...), a pyarrow.dataset Dataset or Scanner, a pandas "
-    "DataFrame, a Parquet path, a list of "
-    "Parquet paths, or a dict {table_name: data}"
+    "DataFrame, a path (Parquet, Arrow IPC, CSV or NDJSON file, a directory of part files, "
+    "or a glob), a list of paths, or a dict {table_name: data}"
 )
 
 
@@ -44,8 +44,9 @@ def _dataset_reader(obj: Any) -> Any | None:
 
 
 def stem(path: PathType) -> str:
-    """The file name without its extension: the default table (and dataset) name."""
-    name = Path(os.fspath(path)).stem
+    """The default table (and dataset) name of a path: a file's name without its
+    extension, a directory's name, or a glob's last literal folder."""
+    name = _native.input_name(os.fspath(path))
     if not name:
         raise ConfigError(f"cannot name a table after the path {os.fspath(path)!r}; give table=")
     return name
@@ -83,7 +84,7 @@ def tables(data: Any, table: str | None, default_name: str | None) -> list[tuple
         return [(_name(k), source(v, f"table {k!r}")) for k, v in data.items()]
     if isinstance(data, (list, tuple)):
         if not data or not all(_is_path(p) for p in data):
-            raise TypeError(f"a list must hold Parquet paths (one table per file); expected {ACCEPTED}")
+            raise TypeError(f"a list must hold paths (one table per path); expected {ACCEPTED}")
         if table is not None and len(data) != 1:
             raise ConfigError(f"table= names the table of a single file, but {len(data)} files were given "
                               "(each file's table is named after its file stem)")

@@ -72,6 +72,9 @@ class Client:
 def connect(url: str, user: str, password: str, project: str | None = None) -> Job: ...
 
 # The dataset model as JSON.
+def input_name(path: str) -> str | None: ...
+
+
 def schema(
     dataset: str,
     tables: Sequence[tuple[str, _Source | pyarrow.Schema]],
