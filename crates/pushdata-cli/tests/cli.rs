@@ -14,7 +14,7 @@ use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef, Float64Array, Int32Array, ListArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use assert_cmd::Command;
-use common::{data, pushdata};
+use common::{data, json_line, pushdata};
 use parquet::arrow::ArrowWriter;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -26,22 +26,9 @@ fn sales() -> PathBuf {
 
 /// Run a push with `--json` and parse its one line of stdout.
 fn push_json(cwd: &Path, args: &[&str]) -> Value {
-    let out = pushdata(cwd)
-        .arg("push")
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "push {args:?} failed: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(
-        stdout.lines().count(),
-        1,
-        "one JSON line expected: {stdout}"
-    );
-    serde_json::from_str(&stdout).unwrap()
+    let mut cmd = pushdata(cwd);
+    cmd.arg("push");
+    json_line(cmd, args)
 }
 
 /// Assert a failed run: non-zero exit, exactly one `error:` line naming every `needles`,

@@ -11,19 +11,14 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use common::pushdata;
+use common::{json_line, pushdata};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 use tempfile::TempDir;
 
 fn run_json(cwd: &Path, args: &[&str]) -> Value {
-    let out = pushdata(cwd).args(args).arg("--json").output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "{args:?} failed: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    serde_json::from_str(stdout.lines().next().unwrap()).unwrap()
+    json_line(pushdata(cwd), args)
 }
 
 fn write_items(path: &Path) {

@@ -13,7 +13,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use common::pushdata;
+use common::{json_line, pushdata};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pushdata_arrow::{ModelOptions, Push};
 use pushdata_core::wire::UpdatePolicy;
@@ -23,13 +23,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 fn run_json(cwd: &Path, args: &[&str]) -> Value {
-    let out = pushdata(cwd).args(args).arg("--json").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    json_line(pushdata(cwd), args)
 }
 
 fn read(path: &Path) -> Vec<RecordBatch> {

@@ -14,45 +14,26 @@ use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+use common::{data, json_line, pushdata};
+
 const WS: &str = "5f1c2d3e-0000-4000-a000-000000000001";
 
 fn sales() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sales.parquet")
+    data("sales.parquet")
 }
 
 /// `pushdata veracity ...` run in `cwd`, with no PUSHDATA_* or RUST_LOG from the test
 /// environment.
 fn veracity(cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("pushdata").unwrap();
-    cmd.current_dir(cwd).arg("veracity");
-    for var in [
-        "URL",
-        "TOKEN_URL",
-        "CLIENT_ID",
-        "CLIENT_SECRET",
-        "SUBSCRIPTION_KEY",
-        "WORKSPACE",
-    ] {
-        cmd.env_remove(format!("PUSHDATA_VERACITY_{var}"));
-    }
-    cmd.env_remove("RUST_LOG")
-        .timeout(std::time::Duration::from_secs(120));
+    let mut cmd = pushdata(cwd);
+    cmd.arg("veracity");
     cmd
 }
 
 /// Run `args` with `--json` in `cwd`; the one line of stdout, parsed.
 fn run_json(cwd: &Path, args: &[&str]) -> Value {
-    let out = veracity(cwd).args(args).arg("--json").output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "{args:?} failed: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(
-        stdout.lines().count(),
-        1,
-        "one JSON line expected: {stdout}"
-    );
-    serde_json::from_str(&stdout).unwrap()
+    json_line(veracity(cwd), args)
 }
 
 fn parquet_rows(path: &Path) -> i64 {

@@ -28,3 +28,19 @@ pub(crate) fn data(name: &str) -> PathBuf {
         .join("../../data")
         .join(name)
 }
+
+/// Run `cmd` with `args` and `--json`: it must succeed without a panic and print one line
+/// of JSON, which is returned parsed.
+pub(crate) fn json_line(mut cmd: Command, args: &[&str]) -> serde_json::Value {
+    let out = cmd.args(args).arg("--json").output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{args:?} failed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one JSON line expected: {stdout}"
+    );
+    serde_json::from_str(&stdout).unwrap()
+}
