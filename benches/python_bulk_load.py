@@ -18,9 +18,12 @@ the same reference server.
   call; the CLI's push as it reports it (`pushdata push FILE --url URL --json`, its
   `seconds`: the push pipeline's wall time, without process start and login); mstrio-py's
   `SuperCube.create` as in benches/mstrio_bulk_load.py. The pushdata figures are the
-  median of --repeat runs (default 3); mstrio-py runs once.
+  median of --repeat runs (default 5), made in rounds of one push of each kind whose order
+  rotates from round to round; mstrio-py runs once.
 - "Python overhead" compares the package pushing the Parquet path with the CLI pushing
-  the same file: the same work (Parquet decode included) behind the two front ends.
+  the same file: the same work (Parquet decode included) behind the two front ends; it is
+  the median over the rounds of each round's ratio, so a drift of the machine's speed
+  between rounds does not count as overhead.
 - The package should be a release build (`pip install ./crates/pushdata-python`, not
   `maturin develop`), in the same environment as mstrio-py.
 
@@ -61,7 +64,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sf", type=float, default=0.1, help="TPC-H scale factor (default 0.1)")
     ap.add_argument("--pushdata", help="path of the pushdata CLI binary")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each pushdata push (median)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of each pushdata push (median)")
     ap.add_argument("--chunksize", type=int, default=100000,
                     help="rows per chunk of mstrio-py (its default 100000)")
     args = ap.parse_args()
@@ -91,14 +94,26 @@ def main() -> None:
     try:
         with pushdata.connect(url) as client:
             runs = {"table": [], "path": [], "cli": []}
-            for i in range(args.repeat):
+
+            def push_table(i):
                 wall, cpu, report = timed(lambda: client.push(table, dataset=f"py_table_{i}"))
                 assert report.rows == rows, report
                 runs["table"].append((wall, cpu, report.chunks))
+
+            def push_path(i):
                 wall, cpu, report = timed(lambda: client.push(str(parquet), dataset=f"py_path_{i}"))
                 assert report.rows == rows, report
                 runs["path"].append((wall, cpu, report.chunks))
+
+            def push_cli(i):
                 runs["cli"].append((cli_push(cli, url, str(parquet), f"cli_{i}"), None, None))
+
+            # The order rotates from round to round, so that no front end always runs
+            # first (or right after the other) while the machine's speed drifts.
+            order = [push_table, push_path, push_cli]
+            for i in range(args.repeat):
+                for push in order[i % 3:] + order[:i % 3]:
+                    push(i)
             mstrio_wall = mstrio_cpu = None
             if mstrio:
                 mstrio_wall, mstrio_cpu = push_with_mstrio(url, df, args.chunksize)
@@ -110,7 +125,9 @@ def main() -> None:
     med = {k: statistics.median(w for w, _, _ in v) for k, v in runs.items()}
     cpu = {k: statistics.median(c for _, c, _ in v) for k, v in runs.items() if k != "cli"}
     chunks = runs["table"][0][2]
-    overhead = (med["path"] / med["cli"] - 1) * 100
+    # Per round: the package's Parquet-path push against the CLI's push of the same file
+    # in the same round; the median of those ratios.
+    overhead = (statistics.median(p[0] / c[0] for p, c in zip(runs["path"], runs["cli"])) - 1) * 100
     speedup = mstrio_wall / med["table"] if mstrio_wall else None
     fmt = lambda v, f: f.format(v) if v is not None else "—"
     print()
@@ -124,7 +141,9 @@ def main() -> None:
           f"{fmt(mstrio_cpu, '{:.2f}')} | {fmt(speedup, '{:.1f}×')}"
           f"{(' (met)' if speedup >= 10 else ' (missed)') if speedup else ''} |")
     print()
-    print(f"pushdata package and CLI: median of {args.repeat} runs each; "
+    print(f"pushdata package and CLI: median of {args.repeat} runs each, in rounds of one push each "
+          f"(the order rotating); the Python overhead is the median of the rounds' ratios "
+          f"(package Parquet path ÷ CLI); "
           f"CPU = time.process_time() of the Python process around the push (all its threads); "
           f"the CLI's wall time is the one it reports (--json seconds). "
           + (f"mstrio-py {mstrio.__version__}: one run." if mstrio else f"mstrio-py: not run ({why_no_mstrio})."))

@@ -34,6 +34,32 @@ def test_polars_dataframe(client):
     assert sorted(got.column("Revenue").to_pylist()) == [1.0, 2.0]
 
 
+def test_duckdb_results_stream_through_the_capsule_interface(client):
+    """A DuckDB relation (the result of `duckdb.sql`) and the record batch reader it hands
+    out both have `__arrow_c_stream__`: pushed batch by batch, the rows exactly."""
+    duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed")
+    con = duckdb.connect()
+    relation = con.sql(
+        "SELECT i AS id, 'item-' || i AS name, i * 0.25 AS price, "
+        "DATE '2024-01-01' + CAST(i % 30 AS INTEGER) AS day FROM range(5000) t(i)")
+    report = client.push(relation, dataset="from_duckdb", attributes=["id"])
+    assert report.rows == 5000
+    got = stored(client, report.dataset_id, "from_duckdb")
+    want = relation.arrow()
+    want = (want.read_all() if hasattr(want, "read_all") else want).sort_by("id")
+    assert got.column("id").to_pylist() == want.column("id").to_pylist()
+    assert got.column("name").to_pylist() == want.column("name").to_pylist()
+    assert got.column("price").to_pylist() == [float(v) for v in want.column("price").to_pylist()]
+    assert got.column("day").to_pylist() == want.column("day").to_pylist()
+
+    relation = con.sql("SELECT * FROM range(3) t(n)")
+    reader = (relation.to_arrow_reader(1) if hasattr(relation, "to_arrow_reader")
+              else relation.fetch_record_batch(rows_per_batch=1))
+    report = client.push(reader, dataset="duckdb_reader", attributes=["n"])
+    assert report.rows == 3
+    assert stored(client, report.dataset_id, "duckdb_reader").column("n").to_pylist() == [0, 1, 2]
+
+
 def test_pandas_dataframe(client):
     pd = pytest.importorskip("pandas", reason="pandas is not installed")
     df = pd.DataFrame({"Year": [2020, 2021, 2022], "Category": ["a", "b", None],
