@@ -3,134 +3,16 @@
 
 use std::fmt::Write as _;
 
-use pushdata_arrow::{PlannedDataset, PushPlan, Workflow};
-use pushdata_core::wire::{DatasetDefinition, DatasetModel};
-use serde::Serialize;
+use pushdata_arrow::{PlannedDataset, PushPlan};
+use pushdata_core::wire::DatasetDefinition;
 
 use crate::error::Result;
 use crate::inputs::InputFile;
 use crate::output::{self, human_bytes, plural, table_lines};
 
-/// The plan as `push --dry-run --json` prints it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PlanJson<'a> {
-    /// Always true: nothing was written.
-    dry_run: bool,
-    /// `create` or `update`.
-    action: &'static str,
-    /// The dataset's name (as it would be created, or as stored).
-    name: &'a str,
-    /// The existing dataset's id (update).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dataset_id: Option<&'a str>,
-    /// Whether the existing dataset was found by name (`--if-exists update`).
-    found_by_name: bool,
-    /// The folder of a new dataset (`null`: My Reports).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    folder_id: Option<&'a str>,
-    /// The description of a new dataset.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a str>,
-    workflow: &'static str,
-    orientation: String,
-    tables: Vec<TableJson<'a>>,
-    rows: u64,
-    chunks: u64,
-    bytes: u64,
-    /// The model a new dataset would be created with.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    model: Option<DatasetModel>,
-    /// The definition of the existing dataset.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    definition: Option<&'a DatasetDefinition>,
-    /// The differences with the existing dataset the push would carry.
-    tolerated: Vec<String>,
-}
-
-/// One table of [`PlanJson`].
-#[derive(Debug, Serialize)]
-struct TableJson<'a> {
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file: Option<String>,
-    rows: u64,
-    chunks: u64,
-    bytes: u64,
-    policy: &'static str,
-}
-
-fn workflow_name(w: Workflow) -> &'static str {
-    match w {
-        Workflow::MultiRequest => "multi-request",
-        Workflow::SingleRequest => "single-request",
-    }
-}
-
-/// Print `plan` as one JSON object.
+/// Print `plan` as one JSON object (its [`PushPlan::summary`]).
 pub(crate) fn print_json(plan: &PushPlan) -> Result<()> {
-    let (action, name, dataset_id, found_by_name, folder_id, description, definition, tolerated) =
-        match &plan.dataset {
-            PlannedDataset::Create {
-                name,
-                folder,
-                description,
-            } => (
-                "create",
-                name.as_str(),
-                None,
-                false,
-                folder.id(),
-                description.as_deref(),
-                None,
-                Vec::new(),
-            ),
-            PlannedDataset::Update {
-                dataset_id,
-                found_by_name,
-                definition,
-                tolerated,
-            } => (
-                "update",
-                definition.name.as_str(),
-                Some(dataset_id.as_str()),
-                *found_by_name,
-                None,
-                None,
-                Some(definition.as_ref()),
-                tolerated.iter().map(ToString::to_string).collect(),
-            ),
-        };
-    let json = PlanJson {
-        dry_run: true,
-        action,
-        name,
-        dataset_id,
-        found_by_name,
-        folder_id,
-        description,
-        workflow: workflow_name(plan.workflow),
-        orientation: plan.orientation.to_string(),
-        tables: plan
-            .tables
-            .iter()
-            .map(|t| TableJson {
-                name: &t.name,
-                file: t.file.as_ref().map(|f| f.display().to_string()),
-                rows: t.rows,
-                chunks: t.chunks,
-                bytes: t.bytes,
-                policy: t.policy.as_str(),
-            })
-            .collect(),
-        rows: plan.rows(),
-        chunks: plan.chunks,
-        bytes: plan.bytes,
-        model: (action == "create").then(|| plan.model.to_dataset_model()),
-        definition,
-        tolerated,
-    };
-    output::print_json(&json)
+    output::print_json(&plan.summary())
 }
 
 /// Print `plan` as text; `inputs` name the files of the model's tables.
@@ -138,7 +20,7 @@ pub(crate) fn print_text(plan: &PushPlan, inputs: &[InputFile]) -> Result<()> {
     let mut out = String::from("dry run: every check passed; nothing was written on the server\n");
     let how = format!(
         "{} workflow, {} chunks",
-        workflow_name(plan.workflow),
+        plan.workflow.as_str(),
         plan.orientation
     );
     match &plan.dataset {

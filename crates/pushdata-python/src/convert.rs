@@ -4,7 +4,7 @@
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use arrow::pyarrow::{IntoPyArrow, Table};
-use pushdata_arrow::{PlannedDataset, ProgressEvent, PushPlan, PushReport, Workflow};
+use pushdata_arrow::{ProgressEvent, PushPlan, PushReport};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -123,65 +123,36 @@ pub(crate) fn push_report(py: Python<'_>, report: &PushReport) -> PyResult<Py<Py
 /// model as JSON text) and `tolerated` (the differences with an existing dataset the push
 /// would carry).
 pub(crate) fn push_plan(py: Python<'_>, plan: &PushPlan) -> PyResult<Py<PyAny>> {
+    let summary = plan.summary();
     let d = PyDict::new(py);
-    d.set_item("dry_run", true)?;
-    let tolerated = PyList::empty(py);
-    match &plan.dataset {
-        PlannedDataset::Create {
-            name,
-            folder,
-            description,
-        } => {
-            d.set_item("action", "create")?;
-            d.set_item("name", name)?;
-            d.set_item("dataset_id", py.None())?;
-            d.set_item("found_by_name", false)?;
-            d.set_item("folder_id", folder.id())?;
-            d.set_item("description", description.as_deref())?;
-        }
-        PlannedDataset::Update {
-            dataset_id,
-            found_by_name,
-            definition,
-            tolerated: carried,
-        } => {
-            d.set_item("action", "update")?;
-            d.set_item("name", definition.name.as_str())?;
-            d.set_item("dataset_id", dataset_id)?;
-            d.set_item("found_by_name", *found_by_name)?;
-            d.set_item("folder_id", py.None())?;
-            d.set_item("description", py.None())?;
-            for difference in carried {
-                tolerated.append(difference.to_string())?;
-            }
-        }
-    }
+    d.set_item("dry_run", summary.dry_run)?;
+    d.set_item("action", summary.action)?;
+    d.set_item("name", summary.name)?;
+    d.set_item("dataset_id", summary.dataset_id)?;
+    d.set_item("found_by_name", summary.found_by_name)?;
+    d.set_item("folder_id", summary.folder_id)?;
+    d.set_item("description", summary.description)?;
+    d.set_item("workflow", summary.workflow)?;
+    d.set_item("orientation", &summary.orientation)?;
     let tables = PyList::empty(py);
-    for t in &plan.tables {
+    for t in &summary.tables {
         let table = PyDict::new(py);
-        table.set_item("name", &t.name)?;
+        table.set_item("name", t.name)?;
         table.set_item("rows", t.rows)?;
         table.set_item("chunks", t.chunks)?;
         table.set_item("bytes", t.bytes)?;
-        table.set_item("policy", t.policy.as_str())?;
+        table.set_item("policy", t.policy)?;
         tables.append(table)?;
     }
-    d.set_item(
-        "workflow",
-        match plan.workflow {
-            Workflow::MultiRequest => "multi-request",
-            Workflow::SingleRequest => "single-request",
-        },
-    )?;
-    d.set_item("orientation", plan.orientation.to_string())?;
     d.set_item("tables", tables)?;
-    d.set_item("rows", plan.rows())?;
-    d.set_item("chunks", plan.chunks)?;
-    d.set_item("bytes", plan.bytes)?;
+    d.set_item("rows", summary.rows)?;
+    d.set_item("chunks", summary.chunks)?;
+    d.set_item("bytes", summary.bytes)?;
+    // The model the tables are encoded with, also when the dataset exists.
     let model = serde_json::to_string(&plan.model.to_dataset_model())
         .map_err(|e| internal(format!("writing the model as JSON: {e}")))?;
     d.set_item("model", model)?;
-    d.set_item("tolerated", tolerated)?;
+    d.set_item("tolerated", &summary.tolerated)?;
     Ok(d.into_any().unbind())
 }
 
