@@ -50,7 +50,7 @@ impl Digits {
     }
 
     /// What values needing `self` and `other` need together.
-    fn with(self, other: Digits) -> Self {
+    pub(crate) fn with(self, other: Digits) -> Self {
         Digits {
             int: self.int.max(other.int),
             scale: self.scale.max(other.scale),
@@ -61,7 +61,8 @@ impl Digits {
         self.int + self.scale
     }
 
-    fn fits(self) -> bool {
+    /// Whether a Decimal128 holds it (38 digits in all).
+    pub(crate) fn fits(self) -> bool {
         self.total() <= u16::from(DECIMAL128_MAX_PRECISION)
     }
 }

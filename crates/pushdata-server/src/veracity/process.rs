@@ -17,10 +17,11 @@ use pushdata_core::wire::DataType;
 use super::decimals::{Digits, read_decimals};
 use super::definition::{TABLE_ID, VDataset, store_type};
 use super::jobs::Failure;
+use super::parallel::Parallel;
 use crate::store::{MergePolicy, StagedData, Staging, StoreError};
 
 /// The rows of the CSV read.
-const BATCH_ROWS: usize = 8192;
+pub(super) const BATCH_ROWS: usize = 8192;
 
 /// The merge policy of an operation (Create writes a new dataset: Replace).
 pub(crate) fn policy(op: &FileOperation) -> Option<MergePolicy> {
@@ -137,6 +138,40 @@ fn column_type(c: &SchemaColumn) -> ArrowType {
     }
 }
 
+/// One batch of text (rows from `first_row`; `map`: where each column of `def` is in it)
+/// as the typed columns of `def`'s table. `need` holds, per column, the digits the
+/// decimal columns need so far, and is updated.
+pub(super) fn typed(
+    def: &VDataset,
+    batch: &RecordBatch,
+    map: &[Option<usize>],
+    delete: bool,
+    first_row: u64,
+    need: &mut [Digits],
+) -> Result<RecordBatch, Failure> {
+    let mut cols = Vec::with_capacity(def.columns.len());
+    for (k, (c, at)) in def.columns.iter().zip(map).enumerate() {
+        let target = column_type(c);
+        let column = match at.filter(|_| !delete || c.is_key) {
+            Some(j) if c.data_type == ColumnType::Decimal => {
+                read_decimals(batch.column(j), c, first_row, &mut need[k])?
+            }
+            Some(j) => cast_column(batch.column(j), c, &target, first_row)?,
+            None => new_null_array(&target, batch.num_rows()),
+        };
+        check_present(&column, c, first_row)?;
+        cols.push(column);
+    }
+    let fields: Vec<Field> = def
+        .columns
+        .iter()
+        .zip(&cols)
+        .map(|(c, a)| Field::new(&c.name, a.data_type().clone(), true))
+        .collect();
+    RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), cols)
+        .map_err(|e| Failure::internal("building a batch", e))
+}
+
 /// What parsing a job's uploaded CSV needs.
 pub(crate) struct CsvParse<'a> {
     /// The uploaded file.
@@ -159,6 +194,9 @@ impl CsvParse<'_> {
     /// Parse the uploaded CSV into batches of the dataset's table, staged as they are read
     /// (in memory up to the server's budget, then as files), so memory does not grow with
     /// the file. For Delete, only the key columns are read (the others are null).
+    ///
+    /// A file without quotes is parsed on all cores (see `parallel`); any other, or one
+    /// the parallel reader gives back, is read here, on one thread.
     pub(crate) fn run(mut self) -> Result<Vec<StagedData>, Failure> {
         let delete = *self.op == FileOperation::Delete;
         let header = read_header(self.path)?;
@@ -169,6 +207,9 @@ impl CsvParse<'_> {
                 .map(|h| Field::new(h, ArrowType::Utf8, true))
                 .collect::<Vec<_>>(),
         ));
+        if let Parallel::Done(staged) = self.run_parallel(&text_schema, &map, delete)? {
+            return Ok(staged);
+        }
         let file = std::fs::File::open(self.path)
             .map_err(|e| Failure::internal("opening the upload", e))?;
         let reader = arrow_csv::ReaderBuilder::new(text_schema)
@@ -187,48 +228,22 @@ impl CsvParse<'_> {
             let batch = batch.map_err(|e| {
                 Failure::issue(None, None, format!("the file is not valid CSV: {e}"))
             })?;
-            let typed = self.typed(&batch, &map, delete, first_row)?;
+            let typed = typed(
+                self.def,
+                &batch,
+                &map,
+                delete,
+                first_row,
+                &mut self.stored_digits,
+            )?;
             first_row += batch.num_rows() as u64;
             out.push(self.stage(typed, out.len())?);
         }
         Ok(out)
     }
 
-    /// One batch of text as the table's typed columns.
-    fn typed(
-        &mut self,
-        batch: &RecordBatch,
-        map: &[Option<usize>],
-        delete: bool,
-        first_row: u64,
-    ) -> Result<RecordBatch, Failure> {
-        let mut cols = Vec::with_capacity(self.def.columns.len());
-        for (k, (c, at)) in self.def.columns.iter().zip(map).enumerate() {
-            let target = column_type(c);
-            let column = match at.filter(|_| !delete || c.is_key) {
-                Some(j) if c.data_type == ColumnType::Decimal => {
-                    let need = &mut self.stored_digits[k];
-                    read_decimals(batch.column(j), c, first_row, need)?
-                }
-                Some(j) => cast_column(batch.column(j), c, &target, first_row)?,
-                None => new_null_array(&target, batch.num_rows()),
-            };
-            check_present(&column, c, first_row)?;
-            cols.push(column);
-        }
-        let fields: Vec<Field> = self
-            .def
-            .columns
-            .iter()
-            .zip(&cols)
-            .map(|(c, a)| Field::new(&c.name, a.data_type().clone(), true))
-            .collect();
-        RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), cols)
-            .map_err(|e| Failure::internal("building a batch", e))
-    }
-
     /// Stage batch number `n`.
-    fn stage(&self, typed: RecordBatch, n: usize) -> Result<StagedData, Failure> {
+    pub(super) fn stage(&self, typed: RecordBatch, n: usize) -> Result<StagedData, Failure> {
         let name = format!(
             "{}-{n}.arrow",
             self.spill

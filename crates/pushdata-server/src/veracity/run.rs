@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use parking_lot::Mutex;
 use pushdata_core::veracity::wire::JobState;
@@ -147,7 +148,9 @@ impl VService {
         let staging = self.staging.clone();
         let spill = self.staging_dir.join(format!("{}-parsed", job.spec.id));
         let stopping = self.runs.stopping();
+        let job_id = job.spec.id.clone();
         tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
             let digits = match &stored {
                 Some(ds) => {
                     let snapshot = ds.snapshot();
@@ -155,7 +158,7 @@ impl VService {
                 }
                 None => stored_digits(None, &def),
             };
-            CsvParse {
+            let parsed = CsvParse {
                 path: &path,
                 def: &def,
                 op: &op,
@@ -164,7 +167,12 @@ impl VService {
                 stored_digits: digits,
                 stopping: &|| stopping.load(Ordering::SeqCst),
             }
-            .run()
+            .run();
+            if parsed.is_ok() {
+                let seconds = started.elapsed().as_secs_f64();
+                tracing::debug!(job = %job_id, seconds, "ingest file parsed");
+            }
+            parsed
         })
         .await
         .map_err(|e| Failure::internal("parsing the upload", e))?
@@ -193,6 +201,7 @@ impl VService {
         let (target, job2, hook) = (ds.clone(), job.clone(), self.hook.clone());
         let stopping = self.runs.stopping();
         let outcome: Outcome = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
             let version = target.manifest().version + 1;
             job2.mark_commit(version)
                 .map_err(|e| Failure::internal("recording the job's commit", e))?;
@@ -208,6 +217,8 @@ impl VService {
             target
                 .commit(vec![upload], control)
                 .map_err(store_failure)?;
+            let seconds = started.elapsed().as_secs_f64();
+            tracing::debug!(job = %job2.spec.id, version, seconds, "ingest upload committed");
             Ok(DatasetRef {
                 id: target.def.id.clone(),
                 name: target.def.name.clone(),
