@@ -142,7 +142,10 @@ struct TableInput {
 /// Every error of a push means nothing was published, except
 /// [`Error::PublishOutcomeUnknown`]: the publish was requested and then the wait for its
 /// status failed (timeout, a failed poll, a status the client does not know) or the push was
-/// stopped; the data may be published. Either way the push cleans up after itself, best
+/// stopped; the data may be published. A lost answer to the publish request or to a status
+/// poll is settled first by asking the server the publish status: the push succeeds when
+/// the server says it published, the publish is sent again when the server says it never
+/// started, and the outcome is unknown only when the server cannot say. Either way the push cleans up after itself, best
 /// effort (a failure to clean up is logged, not returned):
 ///
 /// - the open upload session is cancelled (`DELETE .../uploadSessions/{id}`);
