@@ -125,7 +125,7 @@ fn concurrent_pushes_to_different_datasets_and_to_one_lose_no_update() {
     // and rows of new keys. Every key is there once.
     let upserts: Vec<Vec<(i64, String)>> = (0..N)
         .map(|i| {
-            let mut r: Vec<(i64, String)> = base[i * 500..i * 500 + 500].iter().cloned().collect();
+            let mut r = base[i * 500..i * 500 + 500].to_vec();
             r.extend(shifted(30 + i as u32, 3_000, 1_000_000 * (i as i64 + 1)));
             r
         })
