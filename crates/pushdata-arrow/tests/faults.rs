@@ -457,3 +457,44 @@ async fn a_full_data_directory_during_publish_fails_it_and_keeps_the_previous_ve
     assert_rows(&env, &id, &fits);
     env.stop().await;
 }
+
+/// The session token and the upload session expire after 400 ms idle, and the source
+/// pauses 700 ms between batches: with a keep-alive request every 100 ms of waiting, the
+/// login and the upload session stay alive and the push completes with exactly its rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_source_keeps_the_session_alive_and_the_push_completes() {
+    let env = Env::start_with(|c| {
+        c.with_token_idle_timeout(Duration::from_millis(400))
+            .with_upload_session_idle_timeout(Duration::from_millis(400))
+    })
+    .await;
+    let (proxy, client) = proxied(&env).await;
+    let input = rows(0, 2000, 0.5);
+    let report = Push::create(client.clone(), "kept alive")
+        .with_batches_table(
+            TABLE,
+            schema(),
+            slow(input.clone(), Duration::from_millis(700)),
+        )
+        .with_chunk_bytes(16 * 1024)
+        .with_publish_wait(quick_publish_wait())
+        .with_session_keepalive(Duration::from_millis(100))
+        .await
+        .unwrap();
+    assert_rows(&env, &report.dataset_id, &input);
+    let seen = proxy.seen();
+    let logins = seen
+        .iter()
+        .filter(|s| s.method == "POST" && s.path.ends_with("/auth/login"))
+        .count();
+    assert_eq!(logins, 1, "the login never expired: {seen:?}");
+    let pings = seen
+        .iter()
+        .filter(|s| s.method == "GET" && s.path.ends_with("/publishStatus"))
+        .count();
+    assert!(
+        pings >= 3,
+        "keep-alive requests while the source was slow: {pings}"
+    );
+    env.stop().await;
+}

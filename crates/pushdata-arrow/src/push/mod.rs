@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 
 pub(crate) use drift::differences_text;
 pub use drift::{Difference, DifferenceKind};
+pub use options::DEFAULT_SESSION_KEEPALIVE;
 pub use plan::{PlannedDataset, PushPlan, TablePlan};
 pub use progress::ProgressEvent;
 pub(crate) use progress::ProgressSink;
@@ -519,6 +520,23 @@ impl<D> Push<D> {
     /// How long and how often to poll the publish status.
     pub fn with_publish_wait(mut self, wait: PublishWait) -> Self {
         self.settings.publish_wait = wait;
+        self
+    }
+
+    /// While no chunk is ready for this long (a slow source), ask the upload session's
+    /// publish status, so that the server's idle timeouts do not expire the login or the
+    /// upload session in the middle of the push (multi-request workflow; default
+    /// [`DEFAULT_SESSION_KEEPALIVE`], one minute).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # fn f(client: pushdata_core::Client) {
+    /// let push = pushdata_arrow::Push::into_dataset(client, "A1B2C3D4E5F60718293A4B5C6D7E8F90")
+    ///     .with_session_keepalive(Duration::from_secs(20));
+    /// # }
+    /// ```
+    pub fn with_session_keepalive(mut self, every: std::time::Duration) -> Self {
+        self.settings.session_keepalive = every.max(std::time::Duration::from_millis(10));
         self
     }
 

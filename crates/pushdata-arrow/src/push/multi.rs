@@ -5,7 +5,7 @@ use std::sync::Arc;
 use pushdata_core::wire::{PublishStatus, UploadSessionRequest, UploadSessionTable};
 use tokio::sync::mpsc;
 
-use super::pipeline::{ProduceConfig, Produced, Uploaded, produce, upload};
+use super::pipeline::{Pace, ProduceConfig, Produced, Uploaded, produce, upload};
 use super::target::Destination;
 use super::{Opened, ProgressEvent, PushReport, Run, TableReport};
 use crate::encode::{EncodedChunk, MemoryBudget};
@@ -130,7 +130,10 @@ impl Run {
             dataset_id,
             session_id,
             rx,
-            self.settings.concurrency,
+            Pace {
+                concurrency: self.settings.concurrency,
+                keepalive: self.settings.session_keepalive,
+            },
             &self.progress,
         )
         .await;
