@@ -258,9 +258,12 @@ pub enum Error {
     #[error("the push was stopped before its data was published")]
     Interrupted,
 
-    /// The publish was requested, but whether it happened is not known: the wait for its
-    /// status failed (timeout, a poll that failed, a status the client does not know), the
-    /// publish request itself got no answer, or the push was stopped after the request.
+    /// The publish was requested, but whether it happened is not known, even after asking
+    /// the server: the wait for its status failed (timeout, polls that failed, a status the
+    /// client does not know) and one more status request did not say it was published; or
+    /// the publish request got no answer and the publish status could not be read (a
+    /// publish request lost before it started, which the status shows, is sent again); or
+    /// the push was stopped after the request.
     /// The data may be published (the server may finish the publish after this). The upload
     /// session was cancelled (best effort: a server may stop a publish that has not finished)
     /// and a dataset the push created was kept. Check the dataset before pushing again.

@@ -62,8 +62,9 @@ pub use model::{
 };
 pub use pull::{DEFAULT_PAGE_SIZE, Pull, PullPages, PullReport};
 pub use push::{
-    Difference, DifferenceKind, ExistingDataset, IfExists, NewDataset, PlanSummary, PlannedDataset,
-    ProgressEvent, Push, PushPlan, PushReport, TablePlan, TablePlanSummary, TableReport, Workflow,
+    DEFAULT_SESSION_KEEPALIVE, Difference, DifferenceKind, ExistingDataset, IfExists, NewDataset,
+    PlanSummary, PlannedDataset, ProgressEvent, Push, PushPlan, PushReport, TablePlan,
+    TablePlanSummary, TableReport, Workflow,
 };
 pub use source::{
     BatchItem, FileFormat, InputError, InputOptions, InputSource, ParquetSource, SchemaDifference,

@@ -70,11 +70,16 @@ fn quick_publish_wait() -> PublishWait {
 
 /// A client logged in through `proxy` to the server of `env`.
 async fn client_via(env: &Env, proxy: &TcpProxy) -> Client {
+    client_with(env, proxy, retry()).await
+}
+
+/// A client logged in through `proxy` to the server of `env`, retrying per `retry`.
+async fn client_with(env: &Env, proxy: &TcpProxy, retry: RetryConfig) -> Client {
     let origin = format!("http://{}", env.server.as_ref().unwrap().addr());
     let base = env.base_url().replacen(&origin, &proxy.url(), 1);
     let client = Client::builder(base)
         .with_timeout(Duration::from_millis(1500))
-        .with_retry(retry())
+        .with_retry(retry)
         .build()
         .unwrap();
     client
@@ -212,45 +217,43 @@ async fn busy_answers_on_model_chunk_and_publish_are_waited_out() {
     .await;
 }
 
-/// The publish's answer is lost after the server received it: the push cannot know and
-/// says so (naming the dataset and session); the dataset then holds exactly the previous
-/// or exactly the new version, never part of one.
+/// The publish's answer is lost after the server received it: the push asks the server
+/// the publish status, which says it is running or done, and completes with exactly the
+/// new rows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dropped_publish_answer_is_an_unknown_outcome_never_a_partial_version() {
+async fn a_dropped_publish_answer_is_settled_by_the_publish_status() {
     let env = Env::start().await;
-    let old = rows(0, 1000, 0.0);
-    let id = create(&env.client, old.clone()).await.unwrap();
+    let id = create(&env.client, rows(0, 1000, 0.0)).await.unwrap();
     let (proxy, client) = proxied(&env).await;
     proxy.inject(Rule::new("POST", "/publish", 1, TcpFault::DropResponse));
     let new = rows(0, 5000, 0.75);
-    let err = replace(&client, &id, new.clone()).await.unwrap_err();
-    let Error::PublishOutcomeUnknown {
-        dataset_id: Some(d),
-        session_id: Some(s),
-        ..
-    } = &err
-    else {
-        panic!("{err:?}");
-    };
-    assert_eq!(d, &id);
-    assert!(!s.is_empty());
-    let got = env.read(&id, TABLE);
-    let count: usize = got.iter().map(RecordBatch::num_rows).sum();
-    if count == 1000 {
-        assert_rows(&env, &id, &old);
-    } else {
-        assert_rows(&env, &id, &new);
-    }
+    replace(&client, &id, new.clone()).await.unwrap();
+    assert_eq!(proxy.faults(), 1, "{:?}", proxy.seen());
+    assert_eq!(
+        publishes(&proxy),
+        1,
+        "sent once: the status said it arrived"
+    );
+    assert_rows(&env, &id, &new);
     env.stop().await;
 }
 
-/// A publish reset before the server read it: not sent again (a POST), the push fails
-/// naming the call, and the previous version is intact.
+/// How many publish requests the proxy saw.
+fn publishes(proxy: &TcpProxy) -> usize {
+    proxy
+        .seen()
+        .iter()
+        .filter(|s| s.method == "POST" && s.path.ends_with("/publish"))
+        .count()
+}
+
+/// A publish reset before the server read it: the status says the session is still open
+/// (the publish never started), so the push sends it once more and completes with exactly
+/// the new rows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_publish_reset_before_the_server_read_it_keeps_the_previous_version() {
+async fn a_publish_reset_before_the_server_read_it_is_sent_again_when_the_status_says_open() {
     let env = Env::start().await;
-    let old = rows(0, 1000, 0.0);
-    let id = create(&env.client, old.clone()).await.unwrap();
+    let id = create(&env.client, rows(0, 1000, 0.0)).await.unwrap();
     let (proxy, client) = proxied(&env).await;
     proxy.inject(Rule::new(
         "POST",
@@ -258,12 +261,55 @@ async fn a_publish_reset_before_the_server_read_it_keeps_the_previous_version() 
         1,
         TcpFault::ResetBeforeRequest,
     ));
-    let err = replace(&client, &id, rows(0, 5000, 0.75))
-        .await
-        .unwrap_err();
-    assert!(err.is_publish_outcome_unknown(), "{err:?}");
-    assert_rows(&env, &id, &old);
+    let new = rows(0, 5000, 0.75);
+    replace(&client, &id, new.clone()).await.unwrap();
+    assert_eq!(publishes(&proxy), 2, "{:?}", proxy.seen());
+    assert_rows(&env, &id, &new);
     env.stop().await;
+}
+
+/// When the server cannot be asked either (every publish-status poll is lost, and the
+/// client gives up retrying), the push says the outcome is unknown, naming dataset and
+/// session; the dataset holds exactly the previous or exactly the new version. Once with
+/// the publish answer lost too, once with only the polls lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_whose_status_cannot_be_read_is_an_unknown_outcome_never_a_partial_version() {
+    for lose_publish_answer in [true, false] {
+        let env = Env::start().await;
+        let old = rows(0, 1000, 0.0);
+        let id = create(&env.client, old.clone()).await.unwrap();
+        let proxy = TcpProxy::start(env.server.as_ref().unwrap().addr()).await;
+        let client = client_with(&env, &proxy, retry().with_max_retries(2)).await;
+        if lose_publish_answer {
+            proxy.inject(Rule::new("POST", "/publish", 1, TcpFault::DropResponse));
+        }
+        proxy.inject(Rule::new(
+            "GET",
+            "/publishStatus",
+            usize::MAX / 2,
+            TcpFault::ResetBeforeRequest,
+        ));
+        let new = rows(0, 5000, 0.75);
+        let err = replace(&client, &id, new.clone()).await.unwrap_err();
+        let Error::PublishOutcomeUnknown {
+            dataset_id: Some(d),
+            session_id: Some(s),
+            source: Some(_),
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(d, &id);
+        assert!(!s.is_empty());
+        let got = env.read(&id, TABLE);
+        let count: usize = got.iter().map(RecordBatch::num_rows).sum();
+        if count == 1000 {
+            assert_rows(&env, &id, &old);
+        } else {
+            assert_rows(&env, &id, &new);
+        }
+        env.stop().await;
+    }
 }
 
 /// The staging area fills up (a small disk quota and no memory for staged chunks): the
@@ -344,5 +390,111 @@ async fn a_session_token_expiring_mid_upload_never_publishes_part() {
             assert_eq!(gone.status(), Some(404), "{gone:?}");
         }
     }
+    env.stop().await;
+}
+
+/// The published rows of a table, counted.
+fn count(env: &Env, dataset_id: &str) -> usize {
+    env.read(dataset_id, TABLE)
+        .iter()
+        .map(RecordBatch::num_rows)
+        .sum()
+}
+
+/// Whether `err` is the server's 507 for its full data directory, on a chunk.
+fn is_full_on_a_chunk(err: &Error) -> bool {
+    matches!(err, Error::Chunk { table, source, .. }
+        if table == TABLE && source.status() == Some(507))
+}
+
+/// The data directory fills up (a data quota) while chunks are staged as files: the push
+/// fails on a chunk with the server's 507, the previous version reads back intact, and a
+/// later push that fits succeeds with exactly its rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_data_directory_during_staging_fails_the_push_and_keeps_the_previous_version() {
+    let env = Env::start_with(|c| {
+        c.with_staging_memory_bytes(0)
+            .with_data_quota_bytes(160 * 1024)
+    })
+    .await;
+    let old = rows(0, 1000, 0.0);
+    let id = create(&env.client, old.clone()).await.unwrap();
+    let err = replace(&env.client, &id, rows(0, 40_000, 0.75))
+        .await
+        .unwrap_err();
+    assert!(is_full_on_a_chunk(&err), "{err:?}");
+    assert!(!err.is_publish_outcome_unknown());
+    assert_rows(&env, &id, &old);
+    let fits = rows(0, 1500, 0.25);
+    replace(&env.client, &id, fits.clone()).await.unwrap();
+    assert_rows(&env, &id, &fits);
+    env.stop().await;
+}
+
+/// The data directory fills up while the publish writes the new version (the chunks are
+/// staged in memory): the publish fails, reported by its status with the quota, nothing is
+/// swapped in, the new files are removed, and a later push that fits succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_data_directory_during_publish_fails_it_and_keeps_the_previous_version() {
+    let env = Env::start_with(|c| c.with_data_quota_bytes(160 * 1024)).await;
+    let old = rows(0, 1000, 0.0);
+    let id = create(&env.client, old.clone()).await.unwrap();
+    let err = replace(&env.client, &id, rows(0, 40_000, 0.75))
+        .await
+        .unwrap_err();
+    let Error::Api { source, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert!(
+        matches!(**source, pushdata_core::Error::PublishFailed { .. }),
+        "{err:?}"
+    );
+    assert!(!err.is_publish_outcome_unknown());
+    assert_rows(&env, &id, &old);
+    assert_eq!(count(&env, &id), 1000);
+    let fits = rows(0, 1500, 0.25);
+    replace(&env.client, &id, fits.clone()).await.unwrap();
+    assert_rows(&env, &id, &fits);
+    env.stop().await;
+}
+
+/// The session token and the upload session expire after 400 ms idle, and the source
+/// pauses 700 ms between batches: with a keep-alive request every 100 ms of waiting, the
+/// login and the upload session stay alive and the push completes with exactly its rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_source_keeps_the_session_alive_and_the_push_completes() {
+    let env = Env::start_with(|c| {
+        c.with_token_idle_timeout(Duration::from_millis(400))
+            .with_upload_session_idle_timeout(Duration::from_millis(400))
+    })
+    .await;
+    let (proxy, client) = proxied(&env).await;
+    let input = rows(0, 2000, 0.5);
+    let report = Push::create(client.clone(), "kept alive")
+        .with_batches_table(
+            TABLE,
+            schema(),
+            slow(input.clone(), Duration::from_millis(700)),
+        )
+        .with_chunk_bytes(16 * 1024)
+        .with_publish_wait(quick_publish_wait())
+        .with_session_keepalive(Duration::from_millis(100))
+        .await
+        .unwrap();
+    assert_rows(&env, &report.dataset_id, &input);
+    let seen = proxy.seen();
+    let logins = seen
+        .iter()
+        .filter(|s| s.method == "POST" && s.path.ends_with("/auth/login"))
+        .count();
+    assert_eq!(logins, 1, "the login never expired: {seen:?}");
+    let pings = seen
+        .iter()
+        .filter(|s| s.method == "GET" && s.path.ends_with("/publishStatus"))
+        .count();
+    assert!(
+        pings >= 3,
+        "keep-alive requests while the source was slow: {pings}"
+    );
     env.stop().await;
 }

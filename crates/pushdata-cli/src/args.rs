@@ -439,6 +439,17 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) session_idle_secs: Option<u64>,
 
+    /// The most the data directory's files may take in all, in MiB (published versions,
+    /// staged chunks, Veracity uploads), as a full disk would: a chunk, publish or append
+    /// past it is refused with 507 naming the quota (default: no limit).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=(u64::MAX >> 20)))]
+    pub(crate) data_quota_mb: Option<u64>,
+
+    /// How long a Veracity bearer token from the emulated token endpoint stays valid, in
+    /// seconds (default: the server's, 3599).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) veracity_token_lifetime_secs: Option<u64>,
+
     /// The Veracity emulation's service account (client id) accepted at its token endpoint
     /// (default: pushdata-veracity-client).
     #[arg(long, env = "PUSHDATA_VERACITY_CLIENT_ID", value_name = "ID")]

@@ -10,16 +10,13 @@
 //! into RELIABILITY.md. Each scenario prints one `KILLS` summary line.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow_array::{Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use common::serve::{Serve, bin as pushdata, pull_rows, read_rows, rows, write_parquet};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -47,182 +44,6 @@ fn rng(scenario: &str) -> StdRng {
         });
     eprintln!("{scenario}: seed {seed} (PUSHDATA_KILL_SEED={seed} replays it)");
     StdRng::seed_from_u64(seed)
-}
-
-fn pushdata() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pushdata"));
-    for var in [
-        "PUSHDATA_URL",
-        "PUSHDATA_USER",
-        "PUSHDATA_PASSWORD",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    for var in [
-        "URL",
-        "TOKEN_URL",
-        "CLIENT_ID",
-        "CLIENT_SECRET",
-        "SUBSCRIPTION_KEY",
-        "WORKSPACE",
-    ] {
-        cmd.env_remove(format!("PUSHDATA_VERACITY_{var}"));
-    }
-    cmd
-}
-
-/// A running `pushdata serve`, its log going to a file.
-struct Serve {
-    child: Child,
-    port: u16,
-    url: String,
-    log: PathBuf,
-}
-
-impl Serve {
-    /// Start `serve` on `dir` (port 0: a free one), with `extra` flags.
-    fn start(dir: &Path, port: u16, extra: &[&str]) -> Serve {
-        let log = dir.with_extension("log");
-        let err = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .unwrap();
-        let mut child = pushdata()
-            .args([
-                "serve",
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(dir)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(err)
-            .spawn()
-            .unwrap();
-        let mut url = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut url)
-            .unwrap();
-        let url = url.trim().to_string();
-        assert!(
-            url.starts_with("http://127.0.0.1:"),
-            "serve printed {url:?}; its log: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        let port = url["http://127.0.0.1:".len()..]
-            .split('/')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        Serve {
-            child,
-            port,
-            url,
-            log,
-        }
-    }
-
-    fn origin(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn log_len(&self) -> usize {
-        std::fs::read(&self.log).map(|b| b.len()).unwrap_or(0)
-    }
-
-    /// The log written since `from` bytes.
-    fn log_since(&self, from: usize) -> String {
-        let all = std::fs::read(&self.log).unwrap_or_default();
-        String::from_utf8_lossy(&all[from.min(all.len())..]).into_owned()
-    }
-
-    /// SIGKILL, and wait until the process is gone (its data-directory lock with it).
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// Restart on the same data directory and port (clients retrying reach the new server).
-    fn restart(self, dir: &Path, extra: &[&str]) -> Serve {
-        let port = self.port;
-        self.kill();
-        Serve::start(dir, port, extra)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `n` rows `(id, label)` of version `version`: every row tells which version it is of.
-fn rows(version: u32, n: usize) -> Vec<(i64, String)> {
-    (0..n)
-        .map(|i| {
-            (
-                i as i64,
-                format!("v{version}-row{i:07}-{}", i * 7919 % 1000),
-            )
-        })
-        .collect()
-}
-
-fn write_parquet(path: &Path, rows: &[(i64, String)]) {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("label", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.1))),
-        ],
-    )
-    .unwrap();
-    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
-}
-
-/// The `(id, label)` rows of a pulled Parquet file, sorted (the columns found by name, any
-/// case; `id` read as an integer whatever type the pull gave it).
-fn read_rows(path: &Path) -> Vec<(i64, String)> {
-    let file = std::fs::File::open(path).unwrap();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let mut out = Vec::new();
-    for b in reader {
-        let b = b.unwrap();
-        let col = |name: &str, to: &DataType| {
-            let (i, _) = b
-                .schema()
-                .fields()
-                .iter()
-                .enumerate()
-                .find(|(_, f)| f.name().eq_ignore_ascii_case(name))
-                .unwrap_or_else(|| panic!("no column {name} in {:?}", b.schema()));
-            arrow_cast::cast(b.column(i), to).unwrap()
-        };
-        let ids = col("id", &DataType::Int64);
-        let labels = col("label", &DataType::Utf8);
-        let ids = ids.as_any().downcast_ref::<Int64Array>().unwrap();
-        let labels = labels.as_any().downcast_ref::<StringArray>().unwrap();
-        for i in 0..b.num_rows() {
-            assert!(!ids.is_null(i) && !labels.is_null(i), "a null in row {i}");
-            out.push((ids.value(i), labels.value(i).to_string()));
-        }
-    }
-    out.sort();
-    out
 }
 
 /// Which of `versions` the rows are exactly (all rows compared), or `None`.
@@ -414,18 +235,7 @@ impl MstrFixture {
 
     /// The dataset's rows as `pull --table` reads them.
     fn read(&self, url: &str, id: &str) -> Vec<(i64, String)> {
-        let out = self.dir.path().join("pulled.parquet");
-        let o = pushdata()
-            .args(["pull", id, "--table", "t", "--url", url, "-o"])
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "pull: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        read_rows(&out)
+        pull_rows(url, id, &self.dir.path().join("pulled.parquet"))
     }
 
     /// Push `version` to completion (timed), and check it reads back exactly.

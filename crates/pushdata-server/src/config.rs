@@ -112,6 +112,14 @@ pub struct ServerConfig {
     pub veracity_subscription_key: Secret,
     /// How long a Veracity ingest SAS URI stays valid (default 1 hour).
     pub veracity_sas_lifetime: Duration,
+    /// How long a Veracity bearer token from the emulated token endpoint stays valid
+    /// (default [`DEFAULT_VERACITY_TOKEN_LIFETIME`], as Azure AD's tokens).
+    pub veracity_token_lifetime: Duration,
+    /// The most bytes the data directory's files (published versions, staged chunks,
+    /// Veracity uploads) may take in all (default: no limit), as a full disk would set: a
+    /// chunk, publish or append that would pass it is refused with 507 Insufficient
+    /// Storage naming the quota, and every dataset keeps its previous version.
+    pub data_quota_bytes: Option<u64>,
 }
 
 /// The default project's id.
@@ -134,6 +142,8 @@ pub const DEFAULT_VERACITY_CLIENT_ID: &str = "pushdata-veracity-client";
 pub const DEFAULT_VERACITY_CLIENT_SECRET: &str = "pushdata-veracity-secret";
 /// The default Veracity subscription key (`Ocp-Apim-Subscription-Key`) of the emulation.
 pub const DEFAULT_VERACITY_SUBSCRIPTION_KEY: &str = "pushdata-veracity-key";
+/// The default lifetime of a Veracity bearer token (Azure AD's: just under an hour).
+pub const DEFAULT_VERACITY_TOKEN_LIFETIME: Duration = Duration::from_secs(3599);
 /// The default body limit: 512 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
 
@@ -162,6 +172,8 @@ impl Default for ServerConfig {
             veracity_client_secret: Secret::new(DEFAULT_VERACITY_CLIENT_SECRET),
             veracity_subscription_key: Secret::new(DEFAULT_VERACITY_SUBSCRIPTION_KEY),
             veracity_sas_lifetime: Duration::from_secs(60 * 60),
+            veracity_token_lifetime: DEFAULT_VERACITY_TOKEN_LIFETIME,
+            data_quota_bytes: None,
         }
     }
 }
@@ -313,6 +325,33 @@ impl ServerConfig {
     /// Issue Veracity ingest SAS URIs valid for `lifetime`.
     pub fn with_veracity_sas_lifetime(mut self, lifetime: Duration) -> Self {
         self.veracity_sas_lifetime = lifetime;
+        self
+    }
+
+    /// Issue Veracity bearer tokens valid for `lifetime` (e.g. a second, to see a client
+    /// renew its token in the middle of a push).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = pushdata_server::ServerConfig::new("/tmp/pushdata-data")
+    ///     .with_veracity_token_lifetime(Duration::from_secs(2));
+    /// assert_eq!(config.veracity_token_lifetime, Duration::from_secs(2));
+    /// ```
+    pub fn with_veracity_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.veracity_token_lifetime = lifetime;
+        self
+    }
+
+    /// Let the data directory's files take at most `bytes` in all (see
+    /// [`data_quota_bytes`](Self::data_quota_bytes)).
+    ///
+    /// ```
+    /// let config = pushdata_server::ServerConfig::new("/tmp/pushdata-data")
+    ///     .with_data_quota_bytes(64 << 20);
+    /// assert_eq!(config.data_quota_bytes, Some(64 << 20));
+    /// ```
+    pub fn with_data_quota_bytes(mut self, bytes: u64) -> Self {
+        self.data_quota_bytes = Some(bytes);
         self
     }
 

@@ -13,7 +13,7 @@ use crate::config::ServerConfig;
 use crate::error::{Result, ServerError};
 use crate::hook::{NoHook, PublishHook};
 use crate::mstr::{self, Auth, ChunkSlots, Instances, Service};
-use crate::store::{self, Catalog, DirLock, Staging};
+use crate::store::{self, Catalog, DataQuota, DirLock, Staging};
 use crate::tls::TlsConfig;
 use crate::veracity::{self, VAuth, VService};
 use pushdata_core::wire::LoginMode;
@@ -63,8 +63,10 @@ impl Server {
             .map(TlsConfig::rustls_config)
             .transpose()?;
         let data_dir = config.data_dir.clone();
+        let quota = DataQuota::new(&data_dir, config.data_quota_bytes);
+        let staging_quota = quota.clone();
         let (lock, catalog, staging_dir, vstored) =
-            tokio::task::spawn_blocking(move || open_data_dir(&data_dir))
+            tokio::task::spawn_blocking(move || open_data_dir(&data_dir, &quota))
                 .await
                 .map_err(ServerError::Task)??;
         let service = Arc::new(Service {
@@ -86,10 +88,10 @@ impl Server {
             ),
             cube_instances: Instances::new(staging_dir.join("cube-instances")),
             chunk_slots: ChunkSlots::new(config.max_concurrent_chunks),
-            staging: Arc::new(Staging::new(
-                config.staging_memory_bytes,
-                config.staging_disk_bytes,
-            )),
+            staging: Arc::new(
+                Staging::new(config.staging_memory_bytes, config.staging_disk_bytes)
+                    .with_quota(staging_quota),
+            ),
             staging_dir,
         });
         // A session outlives neither its own idle timeout nor its owner's token.
@@ -248,6 +250,7 @@ fn veracity_service(
             config.veracity_client_id.clone(),
             config.veracity_client_secret.clone(),
             config.veracity_subscription_key.clone(),
+            config.veracity_token_lifetime,
         ),
         sas: stored.sas,
         catalog: stored.catalog,
@@ -262,6 +265,7 @@ fn veracity_service(
             .unwrap_or(i64::MAX),
         max_body_bytes: config.max_body_bytes,
         hook,
+        quota: DataQuota::new(&config.data_dir, config.data_quota_bytes),
     })
 }
 
@@ -275,14 +279,14 @@ type Opened = (
 );
 
 /// Create and lock the data directory, clear its staging area and load the datasets.
-fn open_data_dir(data_dir: &Path) -> Result<Opened> {
+fn open_data_dir(data_dir: &Path, quota: &DataQuota) -> Result<Opened> {
     std::fs::create_dir_all(data_dir).map_err(|e| {
         ServerError::io(format!("creating data directory {}", data_dir.display()), e)
     })?;
     let lock = DirLock::acquire(data_dir)?;
     let staging = store::reset_dir(data_dir)?;
-    let catalog = Catalog::open(&data_dir.join(mstr::DATASETS_DIR))?;
-    let vstored = veracity::open(data_dir, &staging)?;
+    let catalog = Catalog::open_with_quota(&data_dir.join(mstr::DATASETS_DIR), quota.clone())?;
+    let vstored = veracity::open(data_dir, &staging, quota)?;
     Ok((lock, catalog, staging, vstored))
 }
 

@@ -27,6 +27,7 @@ use tokio::sync::mpsc;
 
 pub(crate) use drift::differences_text;
 pub use drift::{Difference, DifferenceKind};
+pub use options::DEFAULT_SESSION_KEEPALIVE;
 pub use plan::{PlannedDataset, PushPlan, TablePlan};
 pub use plan_summary::{PlanSummary, TablePlanSummary};
 pub use progress::ProgressEvent;
@@ -144,7 +145,10 @@ struct TableInput {
 /// Every error of a push means nothing was published, except
 /// [`Error::PublishOutcomeUnknown`]: the publish was requested and then the wait for its
 /// status failed (timeout, a failed poll, a status the client does not know) or the push was
-/// stopped; the data may be published. Either way the push cleans up after itself, best
+/// stopped; the data may be published. A lost answer to the publish request or to a status
+/// poll is settled first by asking the server the publish status: the push succeeds when
+/// the server says it published, the publish is sent again when the server says it never
+/// started, and the outcome is unknown only when the server cannot say. Either way the push cleans up after itself, best
 /// effort (a failure to clean up is logged, not returned):
 ///
 /// - the open upload session is cancelled (`DELETE .../uploadSessions/{id}`);
@@ -518,6 +522,23 @@ impl<D> Push<D> {
     /// How long and how often to poll the publish status.
     pub fn with_publish_wait(mut self, wait: PublishWait) -> Self {
         self.settings.publish_wait = wait;
+        self
+    }
+
+    /// While no chunk is ready for this long (a slow source), ask the upload session's
+    /// publish status, so that the server's idle timeouts do not expire the login or the
+    /// upload session in the middle of the push (multi-request workflow; default
+    /// [`DEFAULT_SESSION_KEEPALIVE`], one minute).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # fn f(client: pushdata_core::Client) {
+    /// let push = pushdata_arrow::Push::into_dataset(client, "A1B2C3D4E5F60718293A4B5C6D7E8F90")
+    ///     .with_session_keepalive(Duration::from_secs(20));
+    /// # }
+    /// ```
+    pub fn with_session_keepalive(mut self, every: std::time::Duration) -> Self {
+        self.settings.session_keepalive = every.max(std::time::Duration::from_millis(10));
         self
     }
 

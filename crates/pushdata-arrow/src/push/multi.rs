@@ -5,7 +5,7 @@ use std::sync::Arc;
 use pushdata_core::wire::{PublishStatus, UploadSessionRequest, UploadSessionTable};
 use tokio::sync::mpsc;
 
-use super::pipeline::{ProduceConfig, Produced, Uploaded, produce, upload};
+use super::pipeline::{Pace, ProduceConfig, Produced, Uploaded, produce, upload};
 use super::target::Destination;
 use super::{Opened, ProgressEvent, PushReport, Run, TableReport};
 use crate::encode::{EncodedChunk, MemoryBudget};
@@ -130,7 +130,10 @@ impl Run {
             dataset_id,
             session_id,
             rx,
-            self.settings.concurrency,
+            Pace {
+                concurrency: self.settings.concurrency,
+                keepalive: self.settings.session_keepalive,
+            },
             &self.progress,
         )
         .await;
@@ -176,46 +179,94 @@ impl Run {
         (producer, rx)
     }
 
-    /// Publish the session and wait for it; returns the final status. A failure after the
-    /// publish may have started is [`Error::PublishOutcomeUnknown`]; a publish refused or
-    /// reported failed (status 3 or negative) is an [`Error::Api`]: nothing was published.
+    /// Publish the session and wait for it; returns the final status. A publish request or
+    /// status poll whose answer is lost is settled by asking the server the publish status
+    /// (see `settle_lost_publish`); a failure after which the server cannot tell either is
+    /// [`Error::PublishOutcomeUnknown`]; a publish refused or reported failed (status 3 or
+    /// negative) is an [`Error::Api`]: nothing was published.
     async fn publish(&self, dataset_id: &str, session_id: &str) -> Result<PublishStatus> {
         self.tracker.publish_requested();
         let ids = || (Some(dataset_id.to_string()), Some(session_id.to_string()));
-        let (d, s) = ids();
-        self.client
-            .publish(dataset_id, session_id)
-            .await
-            .map_err(self.maybe_published(
-                format!("publish upload session {session_id} of dataset {dataset_id}"),
-                d,
-                s,
-            ))?;
+        if let Err(e) = self.client.publish(dataset_id, session_id).await {
+            if !e.outcome_unknown() {
+                let step = format!("publish upload session {session_id} of dataset {dataset_id}");
+                return Err(Run::api(step)(e));
+            }
+            self.settle_lost_publish(dataset_id, session_id, e).await?;
+        }
         (self.progress)(ProgressEvent::Publishing {
             dataset_id: dataset_id.to_string(),
         });
-        let status = self
+        let wait = self
             .client
             .wait_for_publish(dataset_id, session_id, &self.settings.publish_wait)
-            .await
-            .map_err(|e| match e {
-                pushdata_core::Error::PublishFailed { .. } => {
-                    Run::api(format!("wait for publish of dataset {dataset_id}"))(e)
-                }
-                e => {
+            .await;
+        let status = match wait {
+            Ok(status) => status,
+            Err(e @ pushdata_core::Error::PublishFailed { .. }) => {
+                return Err(Run::api(format!(
+                    "wait for publish of dataset {dataset_id}"
+                ))(e));
+            }
+            // The wait failed without the server saying how the publish ended (a lost
+            // poll, a timeout): ask once more before giving up.
+            Err(e) => match self.client.publish_status(dataset_id, session_id).await {
+                Ok(status) if status.status.is_ready() => status,
+                _ => {
                     let (dataset_id, session_id) = ids();
-                    Error::PublishOutcomeUnknown {
+                    return Err(Error::PublishOutcomeUnknown {
                         dataset_id,
                         session_id,
                         source: Some(Box::new(e)),
-                    }
+                    });
                 }
-            })?;
+            },
+        };
         tracing::info!(dataset_id, session_id, "published");
         (self.progress)(ProgressEvent::Published {
             dataset_id: dataset_id.to_string(),
         });
         Ok(status)
+    }
+
+    /// The publish request got no answer (`lost`): ask the server where the session is.
+    /// Running, done or failed: the request arrived, and the wait tells how it ends. Not
+    /// started: it never arrived, so it is sent once more (a 409 then means it did start
+    /// meanwhile). When the server cannot be asked, or the second request is lost too, the
+    /// outcome is unknown.
+    async fn settle_lost_publish(
+        &self,
+        dataset_id: &str,
+        session_id: &str,
+        lost: pushdata_core::Error,
+    ) -> Result<()> {
+        let unknown = |source: pushdata_core::Error| Error::PublishOutcomeUnknown {
+            dataset_id: Some(dataset_id.to_string()),
+            session_id: Some(session_id.to_string()),
+            source: Some(Box::new(source)),
+        };
+        tracing::warn!(dataset_id, session_id, error = %lost, "the publish request got no answer; asking the server the publish status");
+        let Ok(status) = self.client.publish_status(dataset_id, session_id).await else {
+            return Err(unknown(lost));
+        };
+        let s = status.status;
+        if s.is_ready() || s.is_failed() || s.is_in_progress() {
+            return Ok(());
+        }
+        tracing::info!(
+            dataset_id,
+            session_id,
+            status = s.0,
+            "the publish never started; sending it again"
+        );
+        match self.client.publish(dataset_id, session_id).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.outcome_unknown() => Err(unknown(e)),
+            Err(e) if e.status() == Some(409) => Ok(()),
+            Err(e) => Err(Run::api(format!(
+                "publish upload session {session_id} of dataset {dataset_id} (sent again: the first request got no answer)"
+            ))(e)),
+        }
     }
 }
 

@@ -28,7 +28,12 @@ pub(crate) struct Settings {
     pub(crate) model_options: ModelOptions,
     pub(crate) workflow: Workflow,
     pub(crate) publish_wait: PublishWait,
+    pub(crate) session_keepalive: std::time::Duration,
 }
+
+/// How long the uploader waits for the next chunk before a keep-alive request (see
+/// [`Push::with_session_keepalive`](crate::Push::with_session_keepalive)).
+pub const DEFAULT_SESSION_KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Default for Settings {
     fn default() -> Self {
@@ -44,6 +49,7 @@ impl Default for Settings {
             model_options: ModelOptions::default(),
             workflow: Workflow::MultiRequest,
             publish_wait: PublishWait::default(),
+            session_keepalive: DEFAULT_SESSION_KEEPALIVE,
         }
     }
 }

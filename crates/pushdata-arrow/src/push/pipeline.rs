@@ -10,6 +10,7 @@
 //! what stays outside it is the [memory bound](super::Push#memory-bound) of a push.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow_array::RecordBatch;
 use futures::StreamExt;
@@ -95,16 +96,25 @@ pub(crate) struct Uploaded {
     pub(crate) chunks: Vec<u64>,
 }
 
-/// Upload every chunk from `rx`, at most `concurrency` at once. A chunk is dropped (its
-/// bytes released from the budget) as soon as its upload ends. Stops at the first chunk
-/// that fails after the client's retries (dropping `rx`, which stops the producer).
+/// How the uploader paces itself: chunks in flight at once, and how long it may sit idle
+/// (a slow source) before it asks the publish status to keep the login and the upload
+/// session alive (servers expire both after an idle time).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pace {
+    pub(crate) concurrency: usize,
+    pub(crate) keepalive: Duration,
+}
+
+/// Upload every chunk from `rx`, at most `pace.concurrency` at once. A chunk is dropped
+/// (its bytes released from the budget) as soon as its upload ends. Stops at the first
+/// chunk that fails after the client's retries (dropping `rx`, which stops the producer).
 pub(crate) async fn upload(
     client: &Client,
     model: &Model,
     dataset_id: &str,
     session_id: &str,
     mut rx: mpsc::Receiver<EncodedChunk>,
-    concurrency: usize,
+    pace: Pace,
     progress: &ProgressSink,
 ) -> Result<Uploaded> {
     let mut totals = Uploaded {
@@ -113,9 +123,18 @@ pub(crate) async fn upload(
     };
     let mut in_flight = FuturesUnordered::new();
     let mut open = true;
-    let concurrency = concurrency.max(1);
+    let concurrency = pace.concurrency.max(1);
     loop {
         tokio::select! {
+            // Nothing to send for a while (the source is slow): a cheap authenticated call
+            // on the session keeps the login and the session from expiring. Its failure is
+            // only logged: the next chunk meets any real problem.
+            () = tokio::time::sleep(pace.keepalive), if open && in_flight.is_empty() => {
+                tracing::debug!(dataset_id, session_id, "no chunk for a while: keeping the session alive");
+                if let Err(e) = client.publish_status(dataset_id, session_id).await {
+                    tracing::debug!(dataset_id, session_id, error = %e, "the keep-alive status request failed");
+                }
+            },
             next = rx.recv(), if open && in_flight.len() < concurrency => match next {
                 Some(ch) => in_flight.push(async move {
                     let r = client.put_chunk(dataset_id, session_id, &ch.body).await;

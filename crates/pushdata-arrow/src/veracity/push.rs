@@ -418,6 +418,33 @@ impl<D> VeracityPush<D> {
         self
     }
 
+    /// The start request got no answer (`lost`): ask the job's status. Still pending: the
+    /// start never arrived, so it is sent once more (a 409 then means it did arrive);
+    /// running or done: it arrived, and the wait tells how it ends. When the status cannot
+    /// be read, the start's own error is returned (the job may have started).
+    async fn settle_lost_start(
+        &self,
+        job_id: &str,
+        lost: pushdata_core::veracity::Error,
+    ) -> Result<(), TransferError> {
+        tracing::warn!(table = %self.table, job_id, error = %lost, "the start request got no answer; asking the job's status");
+        let Ok(status) = self.client.job_status(job_id).await else {
+            return Err(self.service("start job")(lost));
+        };
+        if status.status != JobState::Pending {
+            return Ok(());
+        }
+        tracing::info!(table = %self.table, job_id, "the job never started; starting it again");
+        match self.client.start_job(job_id).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.status() == Some(409) => Ok(()),
+            Err(e) => Err(self
+                .service("start job (sent again: the first request got no answer)")(
+                e
+            )),
+        }
+    }
+
     fn service(
         &self,
         step: &'static str,
@@ -496,10 +523,12 @@ impl<D> VeracityPush<D> {
             // A stop signalled by now wins: the start is not requested.
             tokio::task::yield_now().await;
             self.stage.start_requested();
-            self.client
-                .start_job(job_id)
-                .await
-                .map_err(self.service("start job"))?;
+            if let Err(e) = self.client.start_job(job_id).await {
+                if !e.outcome_unknown() {
+                    return Err(self.service("start job")(e));
+                }
+                self.settle_lost_start(job_id, e).await?;
+            }
             tracing::info!(table = %self.table, job_id, "veracity job started");
             (self.progress)(VeracityEvent::JobStarted {
                 job_id: job_id.clone(),

@@ -27,8 +27,13 @@ pub(crate) struct Env {
 }
 
 pub(crate) async fn start() -> Env {
+    start_with(|c| c).await
+}
+
+/// The reference server configured by `f`, and a client of its Veracity emulation.
+pub(crate) async fn start_with(f: impl FnOnce(ServerConfig) -> ServerConfig) -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let config = ServerConfig::new(dir.path()).with_addr("127.0.0.1:0".parse().unwrap());
+    let config = f(ServerConfig::new(dir.path()).with_addr("127.0.0.1:0".parse().unwrap()));
     let handle = Server::start(config).await.unwrap();
     let root = format!("http://{}", handle.addr());
     Env {

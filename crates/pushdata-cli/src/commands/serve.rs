@@ -37,6 +37,12 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     if let Some(secs) = args.session_idle_secs {
         config = config.with_upload_session_idle_timeout(std::time::Duration::from_secs(secs));
     }
+    if let Some(mb) = args.data_quota_mb {
+        config = config.with_data_quota_bytes(mb << 20);
+    }
+    if let Some(secs) = args.veracity_token_lifetime_secs {
+        config = config.with_veracity_token_lifetime(std::time::Duration::from_secs(secs));
+    }
     let veracity = VeracityCredentials::from_args(&args);
     config = veracity.configure(config);
     let signal = ShutdownSignal::install()?;

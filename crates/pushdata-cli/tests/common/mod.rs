@@ -1,7 +1,9 @@
 //! What the CLI test files share: the `pushdata` binary with a clean environment, and the
 //! sample data.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
+
+pub(crate) mod serve;
 
 use std::path::{Path, PathBuf};
 

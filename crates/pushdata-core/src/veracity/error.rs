@@ -257,6 +257,18 @@ impl Error {
         }
     }
 
+    /// Whether the call may have been carried out although it failed: its connection
+    /// broke after the request was sent, or it timed out (a connection that could not be
+    /// opened sent nothing), or a gateway answered 504. An answer with any other error
+    /// status means the call was not carried out.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Http { source, .. } => !source.is_connect() && source.status().is_none(),
+            Error::Gateway { status, .. } => *status == 504,
+            _ => false,
+        }
+    }
+
     /// The call that failed, if the error comes from one.
     pub fn context(&self) -> Option<&CallContext> {
         match self {

@@ -173,7 +173,9 @@ fn store_status(e: &StoreError) -> StatusCode {
         StoreError::DoesNotFit { .. } | StoreError::NoKey { .. } => StatusCode::BAD_REQUEST,
         StoreError::UnknownTable { .. } | StoreError::Deleted { .. } => StatusCode::NOT_FOUND,
         StoreError::Cancelled => StatusCode::CONFLICT,
-        StoreError::DiskQuota { .. } => StatusCode::INSUFFICIENT_STORAGE,
+        StoreError::DiskQuota { .. } | StoreError::DataQuota { .. } => {
+            StatusCode::INSUFFICIENT_STORAGE
+        }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

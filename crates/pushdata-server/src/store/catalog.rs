@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{Result, StoreError};
 use super::files;
+use super::quota::DataQuota;
 use super::schema::read_type;
 
 /// What a service stores about a dataset: its tables, and whatever else it needs (the store
@@ -84,6 +85,8 @@ pub(crate) struct Dataset<D> {
     pub(super) deleted: AtomicBool,
     /// Version files readers have pinned (file -> readers): garbage collection keeps them.
     pub(super) pins: Arc<Mutex<HashMap<String, usize>>>,
+    /// The data directory's quota, checked before a commit's swap.
+    pub(super) quota: DataQuota,
 }
 
 pub(super) const DEFINITION: &str = "definition.json";
@@ -209,7 +212,7 @@ impl<D: Definition> Dataset<D> {
 
 impl<D: Definition> Dataset<D> {
     /// Load a dataset directory and remove what its manifest does not point to.
-    fn load(dir: PathBuf) -> Result<Self> {
+    fn load(dir: PathBuf, quota: DataQuota) -> Result<Self> {
         let def: D = read_json(&dir.join(DEFINITION))?;
         let manifest = read_manifest(&dir)?;
         for tv in manifest.tables.values() {
@@ -229,6 +232,7 @@ impl<D: Definition> Dataset<D> {
             publish_lock: tokio::sync::Mutex::new(()),
             deleted: AtomicBool::new(false),
             pins: Arc::default(),
+            quota,
         };
         ds.remove_unreferenced_files(&manifest);
         Ok(ds)
@@ -309,6 +313,8 @@ pub(crate) fn read_table(root: &Path, dataset_id: &str, table: &str) -> Result<V
 pub(crate) struct Catalog<D> {
     root: PathBuf,
     datasets: RwLock<HashMap<String, Arc<Dataset<D>>>>,
+    /// The data directory's quota, which the datasets' commits count on.
+    quota: DataQuota,
 }
 
 impl<D: Definition> Catalog<D> {
@@ -316,7 +322,13 @@ impl<D: Definition> Catalog<D> {
     /// that no manifest points to (leftovers of interrupted publishes), directories without
     /// a definition (leftovers of deletes) and temporary files. A dataset whose files cannot
     /// be read is moved aside to `<root>/../quarantine/` and logged; the others load.
+    #[cfg(test)]
     pub(crate) fn open(root: &Path) -> Result<Self> {
+        Self::open_with_quota(root, DataQuota::default())
+    }
+
+    /// [`open`](Self::open), the datasets' commits counting on `quota`.
+    pub(crate) fn open_with_quota(root: &Path, quota: DataQuota) -> Result<Self> {
         std::fs::create_dir_all(root).map_err(|e| StoreError::io("creating", root, e))?;
         let mut datasets = HashMap::new();
         let rd = std::fs::read_dir(root).map_err(|e| StoreError::io("listing", root, e))?;
@@ -330,7 +342,7 @@ impl<D: Definition> Catalog<D> {
                 let _ = std::fs::remove_dir_all(&dir);
                 continue;
             }
-            match Dataset::<D>::load(dir.clone()) {
+            match Dataset::<D>::load(dir.clone(), quota.clone()) {
                 Ok(ds) => {
                     datasets.insert(ds.def.id().to_string(), Arc::new(ds));
                 }
@@ -341,6 +353,7 @@ impl<D: Definition> Catalog<D> {
         Ok(Catalog {
             root: root.to_path_buf(),
             datasets: RwLock::new(datasets),
+            quota,
         })
     }
 
@@ -361,6 +374,7 @@ impl<D: Definition> Catalog<D> {
             publish_lock: tokio::sync::Mutex::new(()),
             deleted: AtomicBool::new(false),
             pins: Arc::default(),
+            quota: self.quota.clone(),
         });
         self.datasets
             .write()

@@ -138,7 +138,8 @@ impl<D: Definition> Dataset<D> {
         if (control.cancelled)() {
             return Err(StoreError::Cancelled);
         }
-        Ok(())
+        // The new version's files are written: the data directory must hold them.
+        self.quota.check(0)
     }
 
     fn write_versions(

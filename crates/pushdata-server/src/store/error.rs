@@ -100,6 +100,20 @@ pub(crate) enum StoreError {
         /// The quota in bytes.
         quota: usize,
     },
+    /// The data directory is full: a write would pass the server's data quota
+    /// ([`ServerConfig::data_quota_bytes`](crate::ServerConfig::data_quota_bytes)); it was
+    /// refused or undone, and every dataset's previous version is intact.
+    #[error(
+        "the server's data directory is full: {used} bytes in use, {more} more would pass its quota of {quota} bytes (data quota); nothing was written; free space or raise the quota, then try again"
+    )]
+    DataQuota {
+        /// The quota in bytes.
+        quota: u64,
+        /// Bytes in use before the write.
+        used: u64,
+        /// Bytes the write was about to add (0 when checked after writing).
+        more: u64,
+    },
     /// The caller cancelled the commit before its swap; nothing changed.
     #[error("the upload session was cancelled before its publish finished")]
     Cancelled,

@@ -13,7 +13,7 @@
 //! atomic versioned commit and garbage collection), `merge` (the keyed merge), `schema`
 //! (the one place for stored column types and the decimal rule), `decimal` (exact decimal
 //! text, and the decimal array the rule gives a column of it), `staging` (uploaded rows
-//! before a commit, under a memory budget), `files` (durable file primitives), `lock` (the
+//! before a commit, under a memory budget), `quota` (the data directory's byte quota), `files` (durable file primitives), `lock` (the
 //! data-directory lock), `error`.
 
 mod catalog;
@@ -23,6 +23,7 @@ mod error;
 mod files;
 mod lock;
 mod merge;
+mod quota;
 mod schema;
 mod staging;
 
@@ -33,5 +34,6 @@ pub(crate) use error::StoreError;
 pub(crate) use files::{remove_temporary_files, sync_dir, write_file_atomic, write_json_atomic};
 pub(crate) use lock::DirLock;
 pub(crate) use merge::MergePolicy;
+pub(crate) use quota::DataQuota;
 pub(crate) use schema::common_decimal;
 pub(crate) use staging::{StagedData, Staging, reset_dir};

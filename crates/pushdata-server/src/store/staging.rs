@@ -11,6 +11,7 @@ use arrow_schema::SchemaRef;
 
 use super::error::{Result, StoreError};
 use super::files;
+use super::quota::DataQuota;
 
 /// Clear and create the staging directory of a data directory (staged data does not
 /// survive a restart).
@@ -52,7 +53,8 @@ impl StagedData {
     }
 
     /// Stage `batches`: in memory when they fit the memory budget, else as an Arrow IPC
-    /// file at `path` when it fits the disk quota (else [`StoreError::DiskQuota`]).
+    /// file at `path` when it fits the disk quota (else [`StoreError::DiskQuota`]) and the
+    /// data directory's quota (else [`StoreError::DataQuota`]).
     pub(crate) fn keep(
         staging: &Staging,
         batches: Vec<RecordBatch>,
@@ -70,11 +72,13 @@ impl StagedData {
         let size = std::fs::metadata(&path)
             .map(|m| usize::try_from(m.len()).unwrap_or(usize::MAX))
             .map_err(|e| StoreError::io("reading the size of", &path, e));
-        let charge = size.and_then(|size| {
-            staging.disk.try_charge(size).ok_or(StoreError::DiskQuota {
-                quota: staging.disk.limit,
+        let charge = size
+            .and_then(|size| {
+                staging.disk.try_charge(size).ok_or(StoreError::DiskQuota {
+                    quota: staging.disk.limit,
+                })
             })
-        });
+            .and_then(|charge| staging.quota.check(0).map(|()| charge));
         match charge {
             Ok(charge) => Ok(StagedData::File(Arc::new(SpilledFile {
                 path,
@@ -115,6 +119,8 @@ impl Drop for SpilledFile {
 pub(crate) struct Staging {
     memory: Budget,
     disk: Budget,
+    /// The data directory's quota, which spilled files count on too.
+    quota: DataQuota,
 }
 
 impl Staging {
@@ -123,7 +129,14 @@ impl Staging {
         Staging {
             memory: Budget::new(memory),
             disk: Budget::new(disk),
+            quota: DataQuota::default(),
         }
+    }
+
+    /// Count spilled files on the data directory's quota too.
+    pub(crate) fn with_quota(mut self, quota: DataQuota) -> Self {
+        self.quota = quota;
+        self
     }
 
     /// Bytes of memory in use.

@@ -1,6 +1,6 @@
 //! The emulated Azure AD token endpoint and the API Management checks of the gateway:
 //! one service account (client id and secret), one subscription key, bearer tokens that
-//! expire after an hour.
+//! expire after a configured lifetime (an hour by default).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -10,15 +10,14 @@ use pushdata_core::Secret;
 
 use super::error::{Result, VeracityError};
 
-/// How long an issued token is valid.
-pub(crate) const TOKEN_LIFETIME: Duration = Duration::from_secs(3599);
-
 /// Credentials and live tokens. Debug prints no secret.
 #[derive(Debug)]
 pub(crate) struct VAuth {
     client_id: String,
     client_secret: Secret,
     subscription_key: Secret,
+    /// How long an issued token is valid.
+    lifetime: Duration,
     /// Token -> when it expires (tokens are random and never logged).
     tokens: Mutex<HashMap<String, Instant>>,
 }
@@ -35,13 +34,25 @@ fn ct_eq(a: &str, b: &str) -> bool {
 
 impl VAuth {
     /// The one service account and subscription key this emulation accepts.
-    pub(crate) fn new(client_id: String, client_secret: Secret, subscription_key: Secret) -> Self {
+    /// Its tokens live `lifetime`.
+    pub(crate) fn new(
+        client_id: String,
+        client_secret: Secret,
+        subscription_key: Secret,
+        lifetime: Duration,
+    ) -> Self {
         VAuth {
             client_id,
             client_secret,
             subscription_key,
+            lifetime,
             tokens: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// How long an issued token is valid.
+    pub(crate) fn lifetime(&self) -> Duration {
+        self.lifetime
     }
 
     /// A client-credentials grant: a new token, or why not.
@@ -81,7 +92,7 @@ impl VAuth {
         let now = Instant::now();
         let mut tokens = self.tokens.lock();
         tokens.retain(|_, exp| *exp > now);
-        tokens.insert(token.clone(), now + TOKEN_LIFETIME);
+        tokens.insert(token.clone(), now + self.lifetime);
         Ok(token)
     }
 

@@ -258,6 +258,14 @@ fn lake(code: LakeCode) -> Response {
 impl IntoResponse for VeracityError {
     fn into_response(self) -> Response {
         match &self {
+            VeracityError::Store(e @ StoreError::DataQuota { .. }) => {
+                tracing::warn!("veracity request refused: {e}");
+                gateway(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "InsufficientStorage",
+                    e.to_string(),
+                )
+            }
             VeracityError::Store(_) | VeracityError::Io { .. } | VeracityError::Internal { .. } => {
                 let ticket = trace_id();
                 tracing::error!(%ticket, "veracity request failed: {self}");

@@ -75,10 +75,14 @@ pub(crate) struct Stored {
 /// Open the service's directory under `data_dir` and its staging directory under
 /// `staging` (the store's staging area, already cleared): datasets, schemas, the SAS key
 /// and the jobs, settling those a stopped server left running (see `resume`). Blocking.
-pub(crate) fn open(data_dir: &Path, staging: &Path) -> crate::error::Result<Stored> {
+pub(crate) fn open(
+    data_dir: &Path,
+    staging: &Path,
+    quota: &crate::store::DataQuota,
+) -> crate::error::Result<Stored> {
     let storage = |e: error::VeracityError| crate::error::ServerError::Storage(Box::new(e));
     let root = data_dir.join("veracity");
-    let catalog = crate::store::Catalog::open(&root.join("datasets"))?;
+    let catalog = crate::store::Catalog::open_with_quota(&root.join("datasets"), quota.clone())?;
     crate::store::remove_temporary_files(&root);
     let schemas = Schemas::open(&root.join("schemas.json")).map_err(storage)?;
     let sas = sas::SasKey::open(&root.join("sas.key")).map_err(storage)?;

@@ -260,7 +260,7 @@ impl CsvParse<'_> {
 /// the server's fault.
 pub(crate) fn store_failure(e: StoreError) -> Failure {
     match e {
-        StoreError::NoKey { .. } | StoreError::DoesNotFit { .. } => {
+        StoreError::NoKey { .. } | StoreError::DoesNotFit { .. } | StoreError::DataQuota { .. } => {
             Failure::issue(None, None, e.to_string())
         }
         StoreError::Cancelled => Failure::Stopped,

@@ -49,6 +49,8 @@ pub(crate) struct VService {
     pub(crate) public_url: String,
     /// SAS lifetime in seconds.
     pub(crate) sas_lifetime_secs: i64,
+    /// The data directory's quota, checked before an append is written.
+    pub(crate) quota: crate::store::DataQuota,
     /// Largest append body.
     pub(crate) max_body_bytes: usize,
     /// Run at fixed points of every commit (fault injection in tests).

@@ -136,6 +136,7 @@ pub(crate) async fn patch_path(
                     format!("append of {length} bytes, over {}", s.max_body_bytes),
                 ));
             }
+            s.quota.check(length)?;
             job.append(pos, length, body).await?;
             Ok(answer(StatusCode::ACCEPTED, &headers, &[]))
         }

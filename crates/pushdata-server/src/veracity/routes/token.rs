@@ -7,7 +7,6 @@ use axum::body::Bytes;
 use pushdata_core::veracity::wire::TokenResponse;
 
 use super::Shared;
-use crate::veracity::auth::TOKEN_LIFETIME;
 use crate::veracity::error::{Result, VeracityError};
 use crate::veracity::time::now_secs;
 
@@ -23,7 +22,7 @@ pub(crate) async fn token(
         })?;
     let token = s.auth.grant(&form)?;
     let now = u64::try_from(now_secs()).unwrap_or(0);
-    let life = TOKEN_LIFETIME.as_secs();
+    let life = s.auth.lifetime().as_secs().max(1);
     Ok(Json(TokenResponse {
         token_type: Some("Bearer".to_string()),
         access_token: token.into(),
