@@ -7,6 +7,7 @@
 //! cargo bench --bench bulk_load -- --sf 1 --mode child # only the client-alone measurement
 //! cargo bench --bench bulk_load -- --sf 1 --chunk-mb 16  # not the default chunk size
 //! cargo bench --bench bulk_load -- --sf 1 --max-buffered-mb 200  # not the default memory budget
+//! cargo bench --bench bulk_load -- --sf 1 --orientation column  # COLUMN chunks, not ROW
 //! ```
 //!
 //! This binary is its own orchestrator: for every scale factor it generates (once, cached
@@ -30,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pushdata::arrow::{ProgressEvent, Push, PushReport};
+use pushdata::core::wire::Orientation;
 use pushdata::core::{Client, Credentials};
 use serde_json::{Value, json};
 
@@ -42,12 +44,16 @@ const CHUNK_MB: &str = "--chunk-mb";
 /// Memory budget for encoded chunk data in MB (MiB) instead of the library default of
 /// 1.5 chunks.
 const MAX_BUFFERED_MB: &str = "--max-buffered-mb";
+/// The chunk orientation instead of the library default (ROW).
+const ORIENTATION: harness::WordOption = ("--orientation", &["row", "column"]);
 
 /// The push settings a run changes from the library defaults.
 #[derive(Debug, Clone, Copy)]
 struct Settings {
     chunk_mb: Option<usize>,
     max_buffered_mb: Option<usize>,
+    /// COLUMN chunks instead of ROW ones.
+    column: bool,
 }
 
 impl Settings {
@@ -55,6 +61,7 @@ impl Settings {
         Settings {
             chunk_mb: args.option(CHUNK_MB),
             max_buffered_mb: args.option(MAX_BUFFERED_MB),
+            column: args.word(ORIENTATION.0) == Some("column"),
         }
     }
 
@@ -67,6 +74,9 @@ impl Settings {
         if let Some(mb) = self.max_buffered_mb {
             changes.push(format!("a {mb} MiB memory budget"));
         }
+        if self.column {
+            changes.push("COLUMN orientation".to_string());
+        }
         if changes.is_empty() {
             "default settings".to_string()
         } else {
@@ -75,21 +85,22 @@ impl Settings {
     }
 
     fn is_default(&self) -> bool {
-        self.chunk_mb.is_none() && self.max_buffered_mb.is_none()
+        self.chunk_mb.is_none() && self.max_buffered_mb.is_none() && !self.column
     }
 }
 
 fn main() {
     let options = [CHUNK_MB, MAX_BUFFERED_MB];
-    let result = harness::parse_args(&options).and_then(|args| match args.role.as_deref() {
-        None => orchestrate(&args),
-        Some("server") => harness::serve(),
-        Some(role @ ("inprocess" | "child")) => {
-            let sf = args.sfs.first().copied().unwrap_or(0.1);
-            worker(role, sf, Settings::of(&args))
-        }
-        Some(other) => Err(format!("unknown role {other:?}").into()),
-    });
+    let result =
+        harness::parse_args(&options, &[ORIENTATION]).and_then(|args| match args.role.as_deref() {
+            None => orchestrate(&args),
+            Some("server") => harness::serve(),
+            Some(role @ ("inprocess" | "child")) => {
+                let sf = args.sfs.first().copied().unwrap_or(0.1);
+                worker(role, sf, Settings::of(&args))
+            }
+            Some(other) => Err(format!("unknown role {other:?}").into()),
+        });
     if let Err(e) = result {
         eprintln!("bulk_load: error: {e}");
         std::process::exit(1);
@@ -128,6 +139,9 @@ async fn push(
     }
     if let Some(mb) = settings.max_buffered_mb {
         push = push.with_max_buffered_bytes(mb * 1024 * 1024);
+    }
+    if settings.column {
+        push = push.with_orientation(Orientation::Column);
     }
     let report = push
         .with_parquet_table(TABLE, parquet)
@@ -168,6 +182,7 @@ fn worker(role: &str, sf: f64, settings: Settings) -> Result<(), BenchError> {
         "mode": role,
         "chunk_mb": settings.chunk_mb,
         "max_buffered_mb": settings.max_buffered_mb,
+        "orientation": if settings.column { "column" } else { "row" },
         "sf": sf,
         "rows": rows,
         "chunks": report.chunks,
@@ -199,6 +214,9 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
     }
     if let Some(mb) = settings.max_buffered_mb {
         name.push_str(&format!("-buffered{mb}mb"));
+    }
+    if settings.column {
+        name.push_str("-column");
     }
     let path = harness::write_results(&name, &results)?;
     let described = settings.describe();

@@ -39,6 +39,8 @@ cargo bench -q --bench bulk_load -- "${sf_args[@]}" > "$out/bulk.txt"
 cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --chunk-mb "${SMALL_CHUNK_MB:-16}" > "$out/bulk_small.txt"
 # Not the default: a memory budget of two whole chunks (double buffering), client alone.
 cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --max-buffered-mb 200 > "$out/bulk_budget.txt"
+# Not the default: COLUMN chunks (decoded on all cores by the server), client alone.
+cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --orientation column > "$out/bulk_column.txt"
 # mstrio-py lives in the virtual environment .ci/run makes (PUSHDATA_PYTHON overrides).
 mstrio_python=${PUSHDATA_PYTHON:-${CARGO_TARGET_DIR:-target}/mstrio-venv/bin/python3}
 [ -x "$mstrio_python" ] || mstrio_python=python3
@@ -79,6 +81,8 @@ load_after=$(uptime)
   tables "$out/bulk_small.txt"
   echo
   tables "$out/bulk_budget.txt"
+  echo
+  tables "$out/bulk_column.txt"
   echo
   if grep -q '^### ' "$out/mstrio.txt"; then tables "$out/mstrio.txt"; else sed 's/^/    /' "$out/mstrio.txt"; fi
   echo

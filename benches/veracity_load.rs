@@ -58,7 +58,7 @@ const POLL: Duration = Duration::from_millis(50);
 const PART_MB: &str = "--part-mb";
 
 fn main() {
-    let result = harness::parse_args(&[PART_MB]).and_then(|args| match args.role.as_deref() {
+    let result = harness::parse_args(&[PART_MB], &[]).and_then(|args| match args.role.as_deref() {
         None => orchestrate(&args),
         Some("server") => harness::serve(),
         Some(role @ ("inprocess" | "child")) => {

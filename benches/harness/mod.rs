@@ -27,7 +27,13 @@ pub(crate) struct Args {
     /// The bench's own whole-number options (`--chunk-mb 16` is `("--chunk-mb", 16)`),
     /// at least 1.
     pub(crate) options: Vec<(&'static str, usize)>,
+    /// The bench's own word options (`--orientation column` is
+    /// `("--orientation", "column")`), each one of its allowed words.
+    pub(crate) words: Vec<(&'static str, String)>,
 }
+
+/// A word option of a bench: its name (with the leading `--`) and its allowed values.
+pub(crate) type WordOption = (&'static str, &'static [&'static str]);
 
 impl Args {
     /// The value of one of the bench's own options, when given.
@@ -38,23 +44,37 @@ impl Args {
             .map(|(_, v)| *v)
     }
 
+    /// The value of one of the bench's own word options, when given.
+    pub(crate) fn word(&self, name: &str) -> Option<&str> {
+        self.words
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The bench's own options as worker arguments.
     fn option_args(&self) -> Vec<String> {
         self.options
             .iter()
-            .flat_map(|(n, v)| [n.to_string(), v.to_string()])
+            .map(|(n, v)| [n.to_string(), v.to_string()])
+            .chain(self.words.iter().map(|(n, v)| [n.to_string(), v.clone()]))
+            .flatten()
             .collect()
     }
 }
 
 /// Parse `--sf X[,Y]`, `--mode inprocess|child|both`, `--role R` and the bench's own
-/// whole-number `options` (names with their leading `--`).
-pub(crate) fn parse_args(options: &[&'static str]) -> Result<Args, BenchError> {
+/// whole-number `options` (names with their leading `--`) and `words` options.
+pub(crate) fn parse_args(
+    options: &[&'static str],
+    words: &[WordOption],
+) -> Result<Args, BenchError> {
     let mut args = Args {
         sfs: Vec::new(),
         modes: vec!["inprocess".into(), "child".into()],
         role: None,
         options: Vec::new(),
+        words: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -92,6 +112,13 @@ pub(crate) fn parse_args(options: &[&'static str]) -> Result<Args, BenchError> {
                         .map_err(|e| format!("{name} {v:?} is not a whole number: {e}"))?;
                     args.options.retain(|(o, _)| o != name);
                     args.options.push((name, n.max(1)));
+                } else if let Some((name, allowed)) = words.iter().find(|(n, _)| *n == other) {
+                    let v = value(name)?;
+                    if !allowed.contains(&v.as_str()) {
+                        return Err(format!("{name} {v:?}: expected one of {allowed:?}").into());
+                    }
+                    args.words.retain(|(o, _)| o != name);
+                    args.words.push((name, v));
                 } else if other.starts_with("--") {
                     return Err(format!(
                         "unknown option {other:?} (options: --sf X[,Y], \
@@ -99,6 +126,7 @@ pub(crate) fn parse_args(options: &[&'static str]) -> Result<Args, BenchError> {
                         options
                             .iter()
                             .map(|o| format!(", {o} N"))
+                            .chain(words.iter().map(|(o, w)| format!(", {o} {}", w.join("|"))))
                             .collect::<String>()
                     )
                     .into());

@@ -1,7 +1,9 @@
 //! The COLUMN grammar: a chunk's column arrays, one per layout column, all of one length.
 
+use super::columns::ColumnBuilder;
 use super::error::{DecodeError, SyntaxAt};
-use super::grammar::Decoder;
+use super::grammar::{Ctx, Decoder};
+use super::lexer::Lexer;
 
 impl Decoder<'_, '_> {
     /// The column arrays of a COLUMN chunk after its `[`; returns the number of rows.
@@ -20,7 +22,13 @@ impl Decoder<'_, '_> {
                 self.lex
                     .expect(b'[', "'[' starting a column array (COLUMN orientation)")
                     .map_err(|e| self.ctx.syntax(e))?;
-                self.column_array(col)?;
+                column_array(
+                    &mut self.lex,
+                    &mut self.builders[col],
+                    &mut self.scratch,
+                    &self.ctx,
+                    col,
+                )?;
                 n += 1;
                 if !self.next_element()? {
                     break;
@@ -46,37 +54,6 @@ impl Decoder<'_, '_> {
         Ok(rows)
     }
 
-    /// The values of one column array after its `[`, into table column `col`.
-    fn column_array(&mut self, col: usize) -> Result<(), DecodeError> {
-        if self.lex.eat(b']') {
-            return Ok(());
-        }
-        loop {
-            if self.builders[col].push_fast(&mut self.lex) {
-                if !self.next_element()? {
-                    break;
-                }
-                continue;
-            }
-            let row = self.builders[col].len();
-            let tok = self.lex.scalar().map_err(|e| {
-                let column = self.ctx.layout.columns[col].name.clone();
-                let at = SyntaxAt::Column {
-                    column,
-                    row: row + 1,
-                };
-                self.ctx.syntax_at(at, e)
-            })?;
-            self.builders[col]
-                .push(tok, &mut self.scratch)
-                .map_err(|m| self.ctx.value(row, col, m))?;
-            if !self.next_element()? {
-                break;
-            }
-        }
-        Ok(())
-    }
-
     /// The length of the column arrays, which must all have the first one's.
     fn common_length(&self) -> Result<usize, DecodeError> {
         let layout = self.ctx.layout;
@@ -96,5 +73,39 @@ impl Decoder<'_, '_> {
             }
         }
         Ok(rows)
+    }
+}
+
+/// The values of one column array after its `[`, into `builder`, the builder of table
+/// column `col`. Rows are counted from the builder's length, so errors name the row of the
+/// chunk when the builder starts empty.
+pub(super) fn column_array(
+    lex: &mut Lexer<'_>,
+    builder: &mut ColumnBuilder,
+    scratch: &mut String,
+    ctx: &Ctx<'_>,
+    col: usize,
+) -> Result<(), DecodeError> {
+    if lex.eat(b']') {
+        return Ok(());
+    }
+    loop {
+        if !builder.push_fast(lex) {
+            let row = builder.len();
+            let tok = lex.scalar().map_err(|e| {
+                let column = ctx.layout.columns[col].name.clone();
+                let at = SyntaxAt::Column {
+                    column,
+                    row: row + 1,
+                };
+                ctx.syntax_at(at, e)
+            })?;
+            builder
+                .push(tok, scratch)
+                .map_err(|m| ctx.value(row, col, m))?;
+        }
+        if !lex.array_next().map_err(|e| ctx.syntax(e))? {
+            return Ok(());
+        }
     }
 }

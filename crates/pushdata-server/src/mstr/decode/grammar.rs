@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
+use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{Field, Schema};
 use pushdata_core::wire::Orientation;
 
@@ -129,22 +129,30 @@ impl<'a, 'l> Decoder<'a, 'l> {
     /// The batch of the `rows` decoded rows.
     fn finish(self, rows: usize) -> Result<RecordBatch, DecodeError> {
         let Decoder { ctx, builders, .. } = self;
-        let mut arrays = Vec::with_capacity(builders.len());
-        let mut fields = Vec::with_capacity(builders.len());
-        for (i, b) in builders.into_iter().enumerate() {
-            let arr = b.finish().map_err(|(row, msg)| ctx.value(row, i, msg))?;
-            fields.push(Field::new(
-                &ctx.layout.columns[i].name,
-                arr.data_type().clone(),
-                true,
-            ));
-            arrays.push(arr);
-        }
-        let schema = Arc::new(Schema::new(fields));
-        let opts = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
-        RecordBatch::try_new_with_options(schema, arrays, &opts).map_err(|e| DecodeError::Batch {
-            place: ctx.place.clone(),
-            source: BatchError::Build(e),
-        })
+        let arrays = builders
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| b.finish().map_err(|(row, msg)| ctx.value(row, i, msg)))
+            .collect::<Result<Vec<_>, _>>()?;
+        batch_of(&ctx, arrays, rows)
     }
+}
+
+/// The batch of `rows` rows made of `arrays`, one per table column in table order.
+pub(super) fn batch_of(
+    ctx: &Ctx<'_>,
+    arrays: Vec<ArrayRef>,
+    rows: usize,
+) -> Result<RecordBatch, DecodeError> {
+    let fields: Vec<Field> = arrays
+        .iter()
+        .zip(&ctx.layout.columns)
+        .map(|(a, c)| Field::new(&c.name, a.data_type().clone(), true))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let opts = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(schema, arrays, &opts).map_err(|e| DecodeError::Batch {
+        place: ctx.place.clone(),
+        source: BatchError::Build(e),
+    })
 }

@@ -23,12 +23,13 @@
 //! - **column**: a column of the table (`col`: its index in the table); the **layout**
 //!   says which table column each position of a row array or each column array fills
 //!   ([`layout`]).
-//! - **part**: a byte range of whole rows of a large ROW chunk, decoded on its own thread
-//!   ([`split`]).
+//! - **part**: a byte range of whole rows of a large ROW chunk, or one column array of a
+//!   large COLUMN chunk, decoded on its own thread ([`split`], [`column_split`]).
 //! - **place**: the chunk an error is about, `table "t", chunk 4` ([`error`]).
 //! - **batch**: the decoded Arrow `RecordBatch`, with the table's columns.
 
 mod column_arrays;
+mod column_split;
 mod columns;
 mod data;
 mod envelope;
@@ -83,8 +84,8 @@ fn decode_chunk_parts(
 
 /// Decode chunk JSON into batches (in row order, one schema) with the table's columns.
 ///
-/// A large ROW chunk is decoded in parts on all rayon threads ([`split`]); when that fails
-/// it is decoded again on one thread, which gives the exact error.
+/// A large chunk is decoded in parts on all rayon threads ([`split`]); when that fails it
+/// is decoded again on one thread, which gives the exact error.
 pub(crate) fn decode_json_parts(
     json: &[u8],
     layout: &ChunkLayout,

@@ -1,5 +1,6 @@
-//! The parallel decode of a large ROW chunk: its JSON is cut at row boundaries, the parts
-//! are decoded on all rayon threads, and their decimal columns are unified to one type.
+//! The parallel decode of a large chunk. A ROW chunk's JSON is cut at row boundaries, the
+//! parts are decoded on all rayon threads, and their decimal columns are unified to one
+//! type; a COLUMN chunk is cut between its column arrays ([`column_split`]).
 //!
 //! A cut is placed at `]`, `,`, `[` between two rows. It can only be wrong where such a
 //! sequence sits inside a string, and then the part that holds the string's start fails
@@ -13,6 +14,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::{DataType as ArrowType, Field, Schema};
 use pushdata_core::wire::Orientation;
 
+use super::column_split;
 use super::error::Place;
 use super::grammar::{Frame, decode_text};
 use super::layout::ChunkLayout;
@@ -20,22 +22,27 @@ use super::layout::ChunkLayout;
 /// Chunks whose JSON is smaller than this are decoded on one thread.
 pub(crate) const PARALLEL_MIN_BYTES: usize = 4 << 20;
 
-/// The batches of a large ROW chunk decoded in parallel (in row order, one schema); `None`
-/// when the chunk is not one (COLUMN, small, one thread) or any part fails.
+/// The batches of a large chunk decoded in parallel (in row order, one schema); `None`
+/// when the chunk is not one (small, one thread) or any part fails.
 pub(crate) fn decode_parallel(
     json: &[u8],
     layout: &ChunkLayout,
     place: &Place,
 ) -> Option<Vec<RecordBatch>> {
     let threads = rayon::current_num_threads();
-    if layout.orientation != Orientation::Row || json.len() < PARALLEL_MIN_BYTES || threads < 2 {
+    if json.len() < PARALLEL_MIN_BYTES || threads < 2 {
         return None;
     }
-    let ranges = split_rows(json, threads * 2)?;
-    decode_row_parts(json, &ranges, layout, place)
+    match layout.orientation {
+        Orientation::Row => {
+            let ranges = split_rows(json, threads * 2)?;
+            decode_row_parts(json, &ranges, layout, place)
+        }
+        Orientation::Column => column_split::decode_columns(json, layout, place).map(|b| vec![b]),
+    }
 }
 
-fn is_ws(b: u8) -> bool {
+pub(super) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
@@ -69,7 +76,7 @@ fn split_rows(text: &[u8], parts: usize) -> Option<Vec<Range<usize>>> {
 }
 
 /// In `s`, the first `]` ws* `,` ws* `[`: (the index after the `]`, the index of the `[`).
-fn find_row_cut(s: &[u8]) -> Option<(usize, usize)> {
+pub(super) fn find_row_cut(s: &[u8]) -> Option<(usize, usize)> {
     let skip_ws = |mut j: usize| {
         while j < s.len() && is_ws(s[j]) {
             j += 1;
@@ -78,7 +85,7 @@ fn find_row_cut(s: &[u8]) -> Option<(usize, usize)> {
     };
     let mut i = 0;
     while i < s.len() {
-        let p = i + s[i..].iter().position(|&b| b == b']')?;
+        let p = i + memchr::memchr(b']', &s[i..])?;
         let mut j = skip_ws(p + 1);
         if s.get(j) == Some(&b',') {
             j = skip_ws(j + 1);
