@@ -44,7 +44,11 @@ pub(crate) fn object_info(ds: &Dataset) -> ObjectInfo {
 
 fn check_type(q: &HashMap<String, String>) -> Result<()> {
     match q.get("type").map(|t| t.parse::<i32>()) {
-        None | Some(Ok(OBJECT_TYPE_DATASET)) => Ok(()),
+        // A delete is destructive: it names the type it means, as the real server requires.
+        None => Err(ApiError::bad_request(
+            "missing query parameter type: deleting a dataset needs type=3",
+        )),
+        Some(Ok(OBJECT_TYPE_DATASET)) => Ok(()),
         Some(_) => Err(ApiError::bad_request(
             "this server stores only datasets: use type=3",
         )),

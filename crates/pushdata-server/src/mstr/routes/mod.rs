@@ -112,6 +112,14 @@ async fn fallback(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("no endpoint {method} {}", uri.path()))
 }
 
+/// A known path with a method it does not serve: 405 with an error body.
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "{} does not take {method}",
+        uri.path()
+    ))
+}
+
 /// The span of a request: method and path only. The query string is left out: a Data
 /// Lake call carries its SAS signature there, and secrets never reach the log.
 fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
@@ -191,6 +199,7 @@ pub(crate) fn router(
         )
         .route("/api/cubes/{id}", get(compat::cube_definition))
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(CONTROL_BODY_BYTES))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             body_idle_timeout,

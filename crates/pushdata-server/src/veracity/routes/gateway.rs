@@ -1,7 +1,6 @@
 //! The gateway's schema, ingest, job and query endpoints (HTTP only).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pushdata_core::veracity::wire::{
@@ -10,7 +9,7 @@ use pushdata_core::veracity::wire::{
 };
 use serde_json::{Map, json};
 
-use super::{Caller, Shared, parse_json};
+use super::{Caller, GatewayBody, Shared, parse_json};
 use crate::veracity::definition::check_columns;
 use crate::veracity::error::{Result, VeracityError};
 use crate::veracity::time::uuid;
@@ -19,7 +18,7 @@ use crate::veracity::time::uuid;
 pub(crate) async fn add_schema(
     State(s): State<Shared>,
     c: Caller,
-    body: Bytes,
+    GatewayBody(body): GatewayBody,
 ) -> Result<(StatusCode, Json<Schema>)> {
     let req: AddSchemaRequest = parse_json(&body, "schemas/add")?;
     check_columns(&req.columns)?;
@@ -53,7 +52,7 @@ pub(crate) async fn add_schema(
 pub(crate) async fn add_schema_version(
     State(s): State<Shared>,
     c: Caller,
-    body: Bytes,
+    GatewayBody(body): GatewayBody,
 ) -> Result<(StatusCode, Json<serde_json::Value>)> {
     let req: AddSchemaVersionRequest = parse_json(&body, "schemaversions/add")?;
     check_columns(&req.columns)?;
@@ -100,7 +99,7 @@ pub(crate) async fn get_schema(
 pub(crate) async fn register_create(
     State(s): State<Shared>,
     c: Caller,
-    body: Bytes,
+    GatewayBody(body): GatewayBody,
 ) -> Result<Json<IngestResponse>> {
     let req: CreateDatasetRequest = parse_json(&body, "ingest/dataset")?;
     Ok(Json(s.register_create(&c.workspace, req).await?))
@@ -111,7 +110,7 @@ pub(crate) async fn register_update(
     State(s): State<Shared>,
     c: Caller,
     Path((_, id)): Path<(String, String)>,
-    body: Bytes,
+    GatewayBody(body): GatewayBody,
 ) -> Result<Json<IngestResponse>> {
     let req: UpdateDatasetRequest = parse_json(&body, "ingest/dataset/{id}")?;
     Ok(Json(s.register_update(&c.workspace, &id, req).await?))
@@ -141,7 +140,7 @@ pub(crate) async fn query(
     State(s): State<Shared>,
     c: Caller,
     Path((_, id)): Path<(String, String)>,
-    body: Bytes,
+    GatewayBody(body): GatewayBody,
 ) -> Result<Json<QueryPage>> {
     let req: QueryRequest = parse_json(&body, "datasets/{id}/query")?;
     let ds = s.dataset(&c.workspace, &id)?;

@@ -9,7 +9,8 @@ mod token;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::routing::{any, get, post, put};
 use serde::de::DeserializeOwned;
@@ -57,6 +58,27 @@ impl FromRequestParts<Shared> for Caller {
             )));
         }
         Ok(Caller { workspace: ws })
+    }
+}
+
+/// A gateway request body, read whole under the gateway's limit; one that cannot be read
+/// (over the limit, cut short, stalled) is a gateway 400 saying why, not axum's plain text.
+#[derive(Debug)]
+pub(crate) struct GatewayBody(pub(crate) Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for GatewayBody {
+    type Rejection = VeracityError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self> {
+        Bytes::from_request(req, state)
+            .await
+            .map(GatewayBody)
+            .map_err(|r| {
+                VeracityError::bad_request(format!(
+                    "could not read the request body (at most {CONTROL_BODY_BYTES} bytes): {}",
+                    r.body_text()
+                ))
+            })
     }
 }
 
@@ -112,12 +134,15 @@ pub(crate) fn router(state: Shared) -> Router {
         )
         .route(&format!("{ws}/datasets/{{id}}/query"), post(gateway::query))
         .route("/{*rest}", any(gateway_fallback))
+        .method_not_allowed_fallback(gateway_fallback)
         .layer(axum::extract::DefaultBodyLimit::max(CONTROL_BODY_BYTES));
     Router::new()
         .nest(GATEWAY_BASE, gateway)
         .route(
             "/{fs}/oauth2/token",
-            post(token::token).fallback(lake::other_method),
+            post(token::token)
+                .fallback(lake::other_method)
+                .layer(axum::extract::DefaultBodyLimit::max(CONTROL_BODY_BYTES)),
         )
         .route(
             "/{fs}/{*path}",

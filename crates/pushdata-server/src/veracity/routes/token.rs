@@ -14,8 +14,12 @@ use crate::veracity::time::now_secs;
 /// Issue a bearer token for the configured service account.
 pub(crate) async fn token(
     axum::extract::State(s): axum::extract::State<Shared>,
-    body: Bytes,
+    body: std::result::Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<TokenResponse>> {
+    let body = body.map_err(|r| VeracityError::TokenRequest {
+        error: "invalid_request",
+        reason: format!("could not read the request body: {}", r.body_text()),
+    })?;
     let form: HashMap<String, String> =
         serde_urlencoded::from_bytes(&body).map_err(|e| VeracityError::TokenRequest {
             error: "invalid_request",
