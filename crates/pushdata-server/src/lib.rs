@@ -27,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+mod body_deadline;
 mod config;
 mod error;
 mod hook;

@@ -154,8 +154,11 @@ fn lake(f: &Fixture, method: Method, file: &FileUrl, ops: &str, body: &[u8]) -> 
 
 /// A raw HTTP/1.1 request: `head` lines (without the Host), then `body`.
 fn raw(f: &Fixture, request_line: &str, headers: &str, body: &[u8]) -> Wire {
-    let mut bytes =
-        format!("{request_line} HTTP/1.1\r\nHost: {}\r\n{headers}\r\n", f.addr).into_bytes();
+    let mut bytes = format!(
+        "{request_line} HTTP/1.1\r\nHost: {}\r\n{headers}\r\n",
+        f.addr
+    )
+    .into_bytes();
     bytes.extend_from_slice(body);
     Wire::Raw(bytes)
 }
@@ -181,63 +184,540 @@ fn mstr_rows(f: &Fixture) -> Vec<Row> {
             {"name": "value", "dataType": "DOUBLE"}], "data": data})
         .to_string()
     };
-    let auth = |token: &str| format!("X-MSTR-AuthToken: {token}\r\nX-MSTR-ProjectID: {PROJECT}\r\n");
+    let auth =
+        |token: &str| format!("X-MSTR-AuthToken: {token}\r\nX-MSTR-ProjectID: {PROJECT}\r\n");
     let token = auth(&f.token);
     let not_utf8 = base64::engine::general_purpose::STANDARD.encode(b"[[1,\"\xff\xfe\",1.0]]");
     vec![
-        row("login: malformed JSON", mstr(f, Method::POST, "/api/auth/login", "{\"username\":"), 400, "ERR004"),
-        row("login: wrong types", mstr(f, Method::POST, "/api/auth/login", r#"{"loginMode":"one","username":7}"#), 400, "ERR004"),
-        row("login: wrong password", mstr(f, Method::POST, "/api/auth/login", r#"{"loginMode":1,"username":"bob","password":"nope"}"#), 401, "ERR003"),
-        row("login: body over the limit", mstr(f, Method::POST, "/api/auth/login", &format!("{{\"username\":\"{}\"}}", "x".repeat(2 << 20))), 413, "ERR007"),
-        row("no auth token", mstr_as(f, "", Some(PROJECT), &format!("/api/datasets/{ds}")), 401, "ERR003"),
-        row("unknown auth token", mstr_as(f, "0123456789ABCDEF0123456789ABCDEF", Some(PROJECT), &format!("/api/datasets/{ds}")), 401, "ERR003"),
-        row("token used after logout", mstr_as(f, &f.dead_token, Some(PROJECT), &format!("/api/datasets/{ds}")), 401, "ERR003"),
-        row("no X-MSTR-ProjectID", mstr_as(f, &f.token, None, &format!("/api/datasets/{ds}")), 400, "ERR004"),
-        row("unknown X-MSTR-ProjectID", mstr_as(f, &f.token, Some("00000000000000000000000000000000"), &format!("/api/datasets/{ds}")), 401, "ERR003"),
-        row("another user's dataset", mstr_as(f, &f.bob_token, Some(PROJECT), &format!("/api/datasets/{ds}")), 404, "ERR004"),
-        row("unknown dataset id", mstr(f, Method::GET, "/api/datasets/0123456789ABCDEF0123456789ABCDEF", ""), 404, "ERR004"),
-        row("dataset id escaping the data directory", mstr(f, Method::GET, "/api/datasets/..%2F..%2F..%2Fetc%2Fpasswd", ""), 404, "ERR004"),
-        row("dataset id of dots", mstr(f, Method::GET, "/api/datasets/..", ""), 404, "ERR004"),
-        row("table rows: table name escaping", mstr(f, Method::GET, &format!("/api/datasets/{ds}/tables/..%2F..%2Fcatalog/rows"), ""), 404, "ERR004"),
-        row("model: malformed JSON", mstr(f, Method::POST, "/api/datasets/models", "{\"name\": [}"), 400, "ERR004"),
-        row("model: wrong types", mstr(f, Method::POST, "/api/datasets/models", r#"{"name": 5, "tables": "items"}"#), 400, "ERR004"),
-        row("model: unknown data type", mstr(f, Method::POST, "/api/datasets/models", r#"{"name": "m", "tables": [{"name": "t", "columnHeaders": [{"name": "a", "dataType": "BLOB"}]}]}"#), 400, "ERR004"),
-        row("single request: bad base64", mstr(f, Method::PATCH, &patch_path, &single("!!!not base64")), 400, "ERR004"),
-        row("single request: wrong column count", mstr(f, Method::PATCH, &patch_path, &single(&b64(r#"[[1,"a"]]"#))), 400, "ERR004"),
-        row("single request: wrong type", mstr(f, Method::PATCH, &patch_path, &single(&b64(r#"[[1,"a","lots"]]"#))), 400, "ERR004"),
-        row("single request: unknown table", mstr(f, Method::PATCH, &format!("/api/datasets/{ds}/tables/nope"), &single(&b64("[]"))), 404, "ERR004"),
-        row("single request: unknown update policy", http(f, Method::PATCH, format!("{}{patch_path}", f.base), &[("X-MSTR-AuthToken", &f.token), ("X-MSTR-ProjectID", PROJECT), ("updatePolicy", "merge-ish"), ("Content-Type", "application/json")], single(&b64(BASE_ROWS)).as_bytes()), 400, "ERR004"),
-        row("session: malformed JSON", mstr(f, Method::POST, &format!("/api/datasets/{ds}/uploadSessions"), "{\"tables\": [{"), 400, "ERR004"),
-        row("session: unknown table", mstr(f, Method::POST, &format!("/api/datasets/{ds}/uploadSessions"), r#"{"tables": [{"name": "nope", "updatePolicy": "add"}]}"#), 400, "ERR004"),
-        row("session: unknown update policy", mstr(f, Method::POST, &format!("/api/datasets/{ds}/uploadSessions"), r#"{"tables": [{"name": "items", "updatePolicy": "sometimes"}]}"#), 400, "ERR004"),
-        row("chunk: bad base64", mstr(f, Method::PUT, &chunk_path, &chunk("items", 1, "@@@@")), 400, "ERR004"),
-        row("chunk: truncated base64", mstr(f, Method::PUT, &chunk_path, &chunk("items", 1, &b64(BASE_ROWS)[..13])), 400, "ERR004"),
-        row("chunk: malformed JSON inside", mstr(f, Method::PUT, &chunk_path, &chunk("items", 1, &b64(r#"[[1,"a",1.0],[2,"#))), 400, "ERR004"),
-        row("chunk: wrong column count", mstr(f, Method::PUT, &chunk_path, &chunk("items", 1, &b64(r#"[[1,"a",1.0,4]]"#))), 400, "ERR004"),
-        row("chunk: wrong type", mstr(f, Method::PUT, &chunk_path, &chunk("items", 1, &b64(r#"[["x","a",1.0]]"#))), 400, "ERR004"),
-        row("chunk: integer out of range", mstr(f, Method::PUT, &chunk_path, &chunk("items", 1, &b64(r#"[[30000000000,"a",1.0]]"#))), 400, "ERR004"),
-        row("chunk: not UTF-8 inside", mstr(f, Method::PUT, &chunk_path, &chunk("items", 1, &not_utf8)), 400, "ERR004"),
-        row("chunk: index of the wrong type", mstr(f, Method::PUT, &chunk_path, r#"{"tableName": "items", "index": "one", "data": ""}"#), 400, "ERR004"),
-        row("chunk: unknown table", mstr(f, Method::PUT, &chunk_path, &chunk("nope", 1, &b64("[]"))), 400, "ERR004"),
-        row("chunk: unknown session", mstr(f, Method::PUT, &format!("/api/datasets/{ds}/uploadSessions/0123456789ABCDEF0123456789ABCDEF"), &chunk("items", 1, &b64(BASE_ROWS))), 404, "ERR004"),
-        row("chunk: session id escaping", mstr(f, Method::PUT, &format!("/api/datasets/{ds}/uploadSessions/..%2F..%2Fdatasets"), &chunk("items", 1, &b64(BASE_ROWS))), 404, "ERR004"),
-        row("chunk: over the body limit", mstr(f, Method::PUT, &chunk_path, &chunk("items", 1, &"A".repeat(MAX_BODY + 10))), 413, "ERR007"),
-        row("chunk after publish", mstr(f, Method::PUT, &format!("/api/datasets/{ds}/uploadSessions/{}", f.published_sid), &chunk("items", 2, &b64(BASE_ROWS))), 409, "ERR006"),
-        row("publish twice", mstr(f, Method::POST, &format!("/api/datasets/{ds}/uploadSessions/{}/publish", f.published_sid), ""), 409, "ERR006"),
-        row("publish of an unknown session", mstr(f, Method::POST, &format!("/api/datasets/{ds}/uploadSessions/0123456789ABCDEF0123456789ABCDEF/publish"), ""), 404, "ERR004"),
-        row("publish status of an unknown session", mstr(f, Method::GET, &format!("/api/datasets/{ds}/uploadSessions/0123456789ABCDEF0123456789ABCDEF/publishStatus"), ""), 404, "ERR004"),
-        row("cube instance of an unknown cube", mstr(f, Method::POST, "/api/v2/cubes/0123456789ABCDEF0123456789ABCDEF/instances", "{}"), 404, "ERR004"),
-        row("cube instance: malformed JSON", mstr(f, Method::POST, &format!("/api/v2/cubes/{ds}/instances"), "{\"requestedObjects\": "), 400, "ERR004"),
-        row("cube instance: unknown instance", mstr(f, Method::GET, &format!("/api/v2/cubes/{ds}/instances/0123456789ABCDEF0123456789ABCDEF"), ""), 404, "ERR004"),
-        row("object delete without a type", mstr(f, Method::DELETE, &format!("/api/objects/{ds}"), ""), 400, "ERR004"),
-        row("unknown predefined folder", mstr(f, Method::GET, "/api/folders/preDefined/notakind", ""), 400, "ERR004"),
-        row("unknown endpoint", mstr(f, Method::GET, "/api/nothing/here", ""), 404, "ERR004"),
-        row("wrong method on an endpoint", mstr(f, Method::DELETE, "/api/datasets/models", ""), 405, "ERR004"),
-        row("Host naming another server", Wire::Raw(b"GET /MicroStrategyLibrary/api/status HTTP/1.1\r\nHost: evil.example\r\n\r\n".to_vec()), 403, "ERR003"),
-        row("truncated body (Content-Length lies)", raw(f, &format!("PUT /MicroStrategyLibrary{chunk_path}"), &format!("{token}Content-Type: application/json\r\nContent-Length: 500\r\n"), chunk("items", 1, &b64(BASE_ROWS)).as_bytes()), 400, "ERR004"),
-        row("header section over the limit", raw(f, "GET /MicroStrategyLibrary/api/status", &format!("X-Big: {}\r\n", "h".repeat(1 << 20)), b""), 431, ""),
-        row("malformed Content-Length", raw(f, &format!("PUT /MicroStrategyLibrary{chunk_path}"), &format!("{token}Content-Length: lots\r\n"), b"{}"), 400, ""),
-        row("chunk with a wrong Content-Type", http(f, Method::PUT, format!("{}{chunk_path}", f.base), &[("X-MSTR-AuthToken", &f.token), ("X-MSTR-ProjectID", PROJECT), ("Content-Type", "text/csv")], b"1,a,1.0\n"), 400, "ERR004"),
+        row(
+            "login: malformed JSON",
+            mstr(f, Method::POST, "/api/auth/login", "{\"username\":"),
+            400,
+            "ERR004",
+        ),
+        row(
+            "login: wrong types",
+            mstr(
+                f,
+                Method::POST,
+                "/api/auth/login",
+                r#"{"loginMode":"one","username":7}"#,
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "login: wrong password",
+            mstr(
+                f,
+                Method::POST,
+                "/api/auth/login",
+                r#"{"loginMode":1,"username":"bob","password":"nope"}"#,
+            ),
+            401,
+            "ERR003",
+        ),
+        row(
+            "login: body over the limit",
+            mstr(
+                f,
+                Method::POST,
+                "/api/auth/login",
+                &format!("{{\"username\":\"{}\"}}", "x".repeat(2 << 20)),
+            ),
+            413,
+            "ERR007",
+        ),
+        row(
+            "no auth token",
+            mstr_as(f, "", Some(PROJECT), &format!("/api/datasets/{ds}")),
+            401,
+            "ERR003",
+        ),
+        row(
+            "unknown auth token",
+            mstr_as(
+                f,
+                "0123456789ABCDEF0123456789ABCDEF",
+                Some(PROJECT),
+                &format!("/api/datasets/{ds}"),
+            ),
+            401,
+            "ERR003",
+        ),
+        row(
+            "token used after logout",
+            mstr_as(
+                f,
+                &f.dead_token,
+                Some(PROJECT),
+                &format!("/api/datasets/{ds}"),
+            ),
+            401,
+            "ERR003",
+        ),
+        row(
+            "no X-MSTR-ProjectID",
+            mstr_as(f, &f.token, None, &format!("/api/datasets/{ds}")),
+            400,
+            "ERR004",
+        ),
+        row(
+            "unknown X-MSTR-ProjectID",
+            mstr_as(
+                f,
+                &f.token,
+                Some("00000000000000000000000000000000"),
+                &format!("/api/datasets/{ds}"),
+            ),
+            401,
+            "ERR003",
+        ),
+        row(
+            "another user's dataset",
+            mstr_as(
+                f,
+                &f.bob_token,
+                Some(PROJECT),
+                &format!("/api/datasets/{ds}"),
+            ),
+            404,
+            "ERR004",
+        ),
+        row(
+            "unknown dataset id",
+            mstr(
+                f,
+                Method::GET,
+                "/api/datasets/0123456789ABCDEF0123456789ABCDEF",
+                "",
+            ),
+            404,
+            "ERR004",
+        ),
+        row(
+            "dataset id escaping the data directory",
+            mstr(
+                f,
+                Method::GET,
+                "/api/datasets/..%2F..%2F..%2Fetc%2Fpasswd",
+                "",
+            ),
+            404,
+            "ERR004",
+        ),
+        row(
+            "dataset id of dots",
+            mstr(f, Method::GET, "/api/datasets/..", ""),
+            404,
+            "ERR004",
+        ),
+        row(
+            "table rows: table name escaping",
+            mstr(
+                f,
+                Method::GET,
+                &format!("/api/datasets/{ds}/tables/..%2F..%2Fcatalog/rows"),
+                "",
+            ),
+            404,
+            "ERR004",
+        ),
+        row(
+            "model: malformed JSON",
+            mstr(f, Method::POST, "/api/datasets/models", "{\"name\": [}"),
+            400,
+            "ERR004",
+        ),
+        row(
+            "model: wrong types",
+            mstr(
+                f,
+                Method::POST,
+                "/api/datasets/models",
+                r#"{"name": 5, "tables": "items"}"#,
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "model: unknown data type",
+            mstr(
+                f,
+                Method::POST,
+                "/api/datasets/models",
+                r#"{"name": "m", "tables": [{"name": "t", "columnHeaders": [{"name": "a", "dataType": "BLOB"}]}]}"#,
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "single request: bad base64",
+            mstr(f, Method::PATCH, &patch_path, &single("!!!not base64")),
+            400,
+            "ERR004",
+        ),
+        row(
+            "single request: wrong column count",
+            mstr(f, Method::PATCH, &patch_path, &single(&b64(r#"[[1,"a"]]"#))),
+            400,
+            "ERR004",
+        ),
+        row(
+            "single request: wrong type",
+            mstr(
+                f,
+                Method::PATCH,
+                &patch_path,
+                &single(&b64(r#"[[1,"a","lots"]]"#)),
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "single request: unknown table",
+            mstr(
+                f,
+                Method::PATCH,
+                &format!("/api/datasets/{ds}/tables/nope"),
+                &single(&b64("[]")),
+            ),
+            404,
+            "ERR004",
+        ),
+        row(
+            "single request: unknown update policy",
+            http(
+                f,
+                Method::PATCH,
+                format!("{}{patch_path}", f.base),
+                &[
+                    ("X-MSTR-AuthToken", &f.token),
+                    ("X-MSTR-ProjectID", PROJECT),
+                    ("updatePolicy", "merge-ish"),
+                    ("Content-Type", "application/json"),
+                ],
+                single(&b64(BASE_ROWS)).as_bytes(),
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "session: malformed JSON",
+            mstr(
+                f,
+                Method::POST,
+                &format!("/api/datasets/{ds}/uploadSessions"),
+                "{\"tables\": [{",
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "session: unknown table",
+            mstr(
+                f,
+                Method::POST,
+                &format!("/api/datasets/{ds}/uploadSessions"),
+                r#"{"tables": [{"name": "nope", "updatePolicy": "add"}]}"#,
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "session: unknown update policy",
+            mstr(
+                f,
+                Method::POST,
+                &format!("/api/datasets/{ds}/uploadSessions"),
+                r#"{"tables": [{"name": "items", "updatePolicy": "sometimes"}]}"#,
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "chunk: bad base64",
+            mstr(f, Method::PUT, &chunk_path, &chunk("items", 1, "@@@@")),
+            400,
+            "ERR004",
+        ),
+        row(
+            "chunk: truncated base64",
+            mstr(
+                f,
+                Method::PUT,
+                &chunk_path,
+                &chunk("items", 1, &b64(BASE_ROWS)[..13]),
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "chunk: malformed JSON inside",
+            mstr(
+                f,
+                Method::PUT,
+                &chunk_path,
+                &chunk("items", 1, &b64(r#"[[1,"a",1.0],[2,"#)),
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "chunk: wrong column count",
+            mstr(
+                f,
+                Method::PUT,
+                &chunk_path,
+                &chunk("items", 1, &b64(r#"[[1,"a",1.0,4]]"#)),
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "chunk: wrong type",
+            mstr(
+                f,
+                Method::PUT,
+                &chunk_path,
+                &chunk("items", 1, &b64(r#"[["x","a",1.0]]"#)),
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "chunk: integer out of range",
+            mstr(
+                f,
+                Method::PUT,
+                &chunk_path,
+                &chunk("items", 1, &b64(r#"[[30000000000,"a",1.0]]"#)),
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "chunk: not UTF-8 inside",
+            mstr(f, Method::PUT, &chunk_path, &chunk("items", 1, &not_utf8)),
+            400,
+            "ERR004",
+        ),
+        row(
+            "chunk: index of the wrong type",
+            mstr(
+                f,
+                Method::PUT,
+                &chunk_path,
+                r#"{"tableName": "items", "index": "one", "data": ""}"#,
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "chunk: unknown table",
+            mstr(f, Method::PUT, &chunk_path, &chunk("nope", 1, &b64("[]"))),
+            400,
+            "ERR004",
+        ),
+        row(
+            "chunk: unknown session",
+            mstr(
+                f,
+                Method::PUT,
+                &format!("/api/datasets/{ds}/uploadSessions/0123456789ABCDEF0123456789ABCDEF"),
+                &chunk("items", 1, &b64(BASE_ROWS)),
+            ),
+            404,
+            "ERR004",
+        ),
+        row(
+            "chunk: session id escaping",
+            mstr(
+                f,
+                Method::PUT,
+                &format!("/api/datasets/{ds}/uploadSessions/..%2F..%2Fdatasets"),
+                &chunk("items", 1, &b64(BASE_ROWS)),
+            ),
+            404,
+            "ERR004",
+        ),
+        row(
+            "chunk: over the body limit",
+            mstr(
+                f,
+                Method::PUT,
+                &chunk_path,
+                &chunk("items", 1, &"A".repeat(MAX_BODY + 10)),
+            ),
+            413,
+            "ERR007",
+        ),
+        row(
+            "chunk after publish",
+            mstr(
+                f,
+                Method::PUT,
+                &format!("/api/datasets/{ds}/uploadSessions/{}", f.published_sid),
+                &chunk("items", 2, &b64(BASE_ROWS)),
+            ),
+            409,
+            "ERR006",
+        ),
+        row(
+            "publish twice",
+            mstr(
+                f,
+                Method::POST,
+                &format!(
+                    "/api/datasets/{ds}/uploadSessions/{}/publish",
+                    f.published_sid
+                ),
+                "",
+            ),
+            409,
+            "ERR006",
+        ),
+        row(
+            "publish of an unknown session",
+            mstr(
+                f,
+                Method::POST,
+                &format!(
+                    "/api/datasets/{ds}/uploadSessions/0123456789ABCDEF0123456789ABCDEF/publish"
+                ),
+                "",
+            ),
+            404,
+            "ERR004",
+        ),
+        row(
+            "publish status of an unknown session",
+            mstr(
+                f,
+                Method::GET,
+                &format!(
+                    "/api/datasets/{ds}/uploadSessions/0123456789ABCDEF0123456789ABCDEF/publishStatus"
+                ),
+                "",
+            ),
+            404,
+            "ERR004",
+        ),
+        row(
+            "cube instance of an unknown cube",
+            mstr(
+                f,
+                Method::POST,
+                "/api/v2/cubes/0123456789ABCDEF0123456789ABCDEF/instances",
+                "{}",
+            ),
+            404,
+            "ERR004",
+        ),
+        row(
+            "cube instance: malformed JSON",
+            mstr(
+                f,
+                Method::POST,
+                &format!("/api/v2/cubes/{ds}/instances"),
+                "{\"requestedObjects\": ",
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "cube instance: unknown instance",
+            mstr(
+                f,
+                Method::GET,
+                &format!("/api/v2/cubes/{ds}/instances/0123456789ABCDEF0123456789ABCDEF"),
+                "",
+            ),
+            404,
+            "ERR004",
+        ),
+        row(
+            "object delete without a type",
+            mstr(f, Method::DELETE, &format!("/api/objects/{ds}"), ""),
+            400,
+            "ERR004",
+        ),
+        row(
+            "unknown predefined folder",
+            mstr(f, Method::GET, "/api/folders/preDefined/notakind", ""),
+            400,
+            "ERR004",
+        ),
+        row(
+            "unknown endpoint",
+            mstr(f, Method::GET, "/api/nothing/here", ""),
+            404,
+            "ERR004",
+        ),
+        row(
+            "wrong method on an endpoint",
+            mstr(f, Method::DELETE, "/api/datasets/models", ""),
+            405,
+            "ERR004",
+        ),
+        row(
+            "Host naming another server",
+            Wire::Raw(
+                b"GET /MicroStrategyLibrary/api/status HTTP/1.1\r\nHost: evil.example\r\n\r\n"
+                    .to_vec(),
+            ),
+            403,
+            "ERR003",
+        ),
+        row(
+            "truncated body (Content-Length lies)",
+            raw(
+                f,
+                &format!("PUT /MicroStrategyLibrary{chunk_path}"),
+                &format!("{token}Content-Type: application/json\r\nContent-Length: 500\r\n"),
+                chunk("items", 1, &b64(BASE_ROWS)).as_bytes(),
+            ),
+            400,
+            "ERR004",
+        ),
+        row(
+            "header section over the limit",
+            raw(
+                f,
+                "GET /MicroStrategyLibrary/api/status",
+                &format!("X-Big: {}\r\n", "h".repeat(1 << 20)),
+                b"",
+            ),
+            431,
+            "",
+        ),
+        row(
+            "malformed Content-Length",
+            raw(
+                f,
+                &format!("PUT /MicroStrategyLibrary{chunk_path}"),
+                &format!("{token}Content-Length: lots\r\n"),
+                b"{}",
+            ),
+            400,
+            "",
+        ),
+        row(
+            "chunk with a wrong Content-Type",
+            http(
+                f,
+                Method::PUT,
+                format!("{}{chunk_path}", f.base),
+                &[
+                    ("X-MSTR-AuthToken", &f.token),
+                    ("X-MSTR-ProjectID", PROJECT),
+                    ("Content-Type", "text/csv"),
+                ],
+                b"1,a,1.0\n",
+            ),
+            400,
+            "ERR004",
+        ),
     ]
 }
 
@@ -245,52 +725,374 @@ fn mstr_rows(f: &Fixture) -> Vec<Row> {
 fn veracity_rows(f: &Fixture) -> Vec<Row> {
     let token_url = format!("{}/dnvglb2cprod.onmicrosoft.com/oauth2/token", f.root);
     let form = |s: &str| {
-        http(f, Method::POST, token_url.clone(), &[("Content-Type", "application/x-www-form-urlencoded")], s.as_bytes())
+        http(
+            f,
+            Method::POST,
+            token_url.clone(),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            s.as_bytes(),
+        )
     };
     let t = f.vtoken.as_str();
     let vds = &f.vds;
     let id = pushdata_server::DEFAULT_VERACITY_CLIENT_ID;
-    let no_key = http(f, Method::GET, format!("{}{GATEWAY}/workspaces/{WS}/ingest/job/x/status", f.root), &[("Authorization", &format!("Bearer {t}"))], b"");
-    let other_folder = FileUrl { base: f.sas_b.base.clone(), sas: f.sas_a.sas.clone() };
-    let tampered = FileUrl { base: f.sas_a.base.clone(), sas: f.sas_a.sas.replace("sig=", "sig=AAAA") };
-    let escaped = FileUrl { base: format!("{}/../../../../etc/passwd", f.sas_a.base), sas: f.sas_a.sas.clone() };
-    let no_sas = FileUrl { base: f.sas_a.base.clone(), sas: "x=1".to_string() };
+    let no_key = http(
+        f,
+        Method::GET,
+        format!("{}{GATEWAY}/workspaces/{WS}/ingest/job/x/status", f.root),
+        &[("Authorization", &format!("Bearer {t}"))],
+        b"",
+    );
+    let other_folder = FileUrl {
+        base: f.sas_b.base.clone(),
+        sas: f.sas_a.sas.clone(),
+    };
+    let tampered = FileUrl {
+        base: f.sas_a.base.clone(),
+        sas: f.sas_a.sas.replace("sig=", "sig=AAAA"),
+    };
+    let escaped = FileUrl {
+        base: format!("{}/../../../../etc/passwd", f.sas_a.base),
+        sas: f.sas_a.sas.clone(),
+    };
+    let no_sas = FileUrl {
+        base: f.sas_a.base.clone(),
+        sas: "x=1".to_string(),
+    };
     let a = f.a_len;
     vec![
-        row("token: wrong grant type", form(&format!("grant_type=password&client_id={id}&client_secret=x")), 400, "unsupported_grant_type"),
-        row("token: missing fields", form("grant_type=client_credentials"), 400, "invalid_request"),
-        row("token: wrong secret", form(&format!("grant_type=client_credentials&client_id={id}&client_secret=wrong")), 401, "invalid_client"),
-        row("token: unknown client", form("grant_type=client_credentials&client_id=nobody&client_secret=x"), 400, "unauthorized_client"),
-        row("token: body over the limit", form(&format!("grant_type={}", "x".repeat(3 << 20))), 400, "invalid_request"),
+        row(
+            "token: wrong grant type",
+            form(&format!(
+                "grant_type=password&client_id={id}&client_secret=x"
+            )),
+            400,
+            "unsupported_grant_type",
+        ),
+        row(
+            "token: missing fields",
+            form("grant_type=client_credentials"),
+            400,
+            "invalid_request",
+        ),
+        row(
+            "token: wrong secret",
+            form(&format!(
+                "grant_type=client_credentials&client_id={id}&client_secret=wrong"
+            )),
+            401,
+            "invalid_client",
+        ),
+        row(
+            "token: unknown client",
+            form("grant_type=client_credentials&client_id=nobody&client_secret=x"),
+            400,
+            "unauthorized_client",
+        ),
+        row(
+            "token: body over the limit",
+            form(&format!("grant_type={}", "x".repeat(3 << 20))),
+            400,
+            "invalid_request",
+        ),
         row("gateway: no subscription key", no_key, 401, "401"),
-        row("gateway: wrong bearer token", gw(f, Method::GET, "/ingest/job/x/status", "not-a-token", ""), 401, "401"),
-        row("gateway: workspace that is not a UUID", http(f, Method::GET, format!("{}{GATEWAY}/workspaces/..%2F..%2Fetc/ingest/job/x/status", f.root), &[("Ocp-Apim-Subscription-Key", pushdata_server::DEFAULT_VERACITY_SUBSCRIPTION_KEY), ("Authorization", &format!("Bearer {t}"))], b""), 404, "NotFound"),
-        row("schema: malformed JSON", gw(f, Method::POST, "/schemas/add", t, "{\"name\": "), 400, "BusinessError"),
-        row("schema: wrong types", gw(f, Method::POST, "/schemas/add", t, r#"{"name": 1, "columns": {}}"#), 400, "BusinessError"),
-        row("schema: unknown column type", gw(f, Method::POST, "/schemas/add", t, r#"{"name": "s", "columns": [{"name": "a", "type": "Blob"}]}"#), 400, "BusinessError"),
-        row("schema: unknown id", gw(f, Method::GET, "/schemas/0c0c0c0c-0000-4000-a000-000000000000", t, ""), 404, "NotFound"),
-        row("register: unknown schema version", gw(f, Method::POST, "/ingest/dataset", t, r#"{"datasetName": "x", "schemaVersionId": "0c0c0c0c-0000-4000-a000-000000000000", "files": [{"fileName": "a.csv", "operation": "Create"}]}"#), 404, "NotFound"),
-        row("register: unknown dataset", gw(f, Method::PUT, "/ingest/dataset/0c0c0c0c-0000-4000-a000-000000000000", t, r#"{"files": [{"fileName": "a.csv", "operation": "Upsert"}]}"#), 404, "NotFound"),
-        row("register: file name escaping", gw(f, Method::PUT, &format!("/ingest/dataset/{vds}"), t, r#"{"files": [{"fileName": "../../x.csv", "operation": "Upsert"}]}"#), 400, "BusinessError"),
-        row("job start: unknown job", gw(f, Method::POST, "/ingest/job/0c0c0c0c-0000-4000-a000-000000000000/start", t, ""), 404, "NotFound"),
-        row("query: unknown dataset", gw(f, Method::POST, "/datasets/0c0c0c0c-0000-4000-a000-000000000000/query", t, r#"{"pageIndex": 1, "pageSize": 10}"#), 404, "NotFound"),
-        row("query: malformed JSON", gw(f, Method::POST, &format!("/datasets/{vds}/query"), t, "{\"pageIndex\": "), 400, "BusinessError"),
-        row("query: wrong types", gw(f, Method::POST, &format!("/datasets/{vds}/query"), t, r#"{"pageIndex": "first", "pageSize": -1}"#), 400, "BusinessError"),
-        row("gateway: body over the limit", gw(f, Method::POST, "/schemas/add", t, &format!("{{\"name\": \"{}\"}}", "x".repeat(2 << 20))), 400, "BusinessError"),
-        row("gateway: wrong method", gw(f, Method::DELETE, "/schemas/add", t, ""), 404, "NotFound"),
-        row("gateway: unknown endpoint", gw(f, Method::GET, "/nothing", t, ""), 404, "NotFound"),
-        row("lake: no SAS", lake(f, Method::PATCH, &no_sas, &format!("action=append&position={a}"), b"x"), 403, "AuthenticationFailed"),
-        row("lake: tampered signature", lake(f, Method::PATCH, &tampered, &format!("action=append&position={a}"), b"x"), 403, "AuthenticationFailed"),
-        row("lake: a SAS for another folder", lake(f, Method::PATCH, &other_folder, "action=append&position=0", b"x"), 403, "AuthenticationFailed"),
-        row("lake: path escaping the folder", lake(f, Method::PUT, &escaped, "resource=file", b""), 403, "AuthenticationFailed"),
-        row("lake: append inside the flushed bytes", lake(f, Method::PATCH, &f.sas_a, "action=append&position=3", b"2,two"), 400, "InvalidFlushPosition"),
-        row("lake: append without a position", lake(f, Method::PATCH, &f.sas_a, "action=append", b"2,two"), 400, "InvalidQueryParameterValue"),
-        row("lake: flush at the wrong position", lake(f, Method::PATCH, &f.sas_a, &format!("action=flush&position={}", a + 1), b""), 400, "InvalidFlushPosition"),
-        row("lake: flush with a body", lake(f, Method::PATCH, &f.sas_a, &format!("action=flush&position={a}"), b"extra"), 400, "ContentLengthMustBeZero"),
-        row("lake: unknown action", lake(f, Method::PATCH, &f.sas_a, "action=delete", b""), 400, "InvalidQueryParameterValue"),
-        row("lake: append after the job started", lake(f, Method::PATCH, &f.sas_started, &format!("action=append&position={}", BAD_QUOTING.len()), b"9,late"), 409, "OperationNotAllowedOnThePath"),
-        row("lake: read (unsupported method)", lake(f, Method::GET, &f.sas_a, "", b""), 404, "ResourceNotFound"),
-        row("lake: append over the body limit", lake(f, Method::PATCH, &f.sas_a, &format!("action=append&position={a}"), &vec![b'x'; MAX_BODY + 1]), 413, "RequestBodyTooLarge"),
+        row(
+            "gateway: wrong bearer token",
+            gw(f, Method::GET, "/ingest/job/x/status", "not-a-token", ""),
+            401,
+            "401",
+        ),
+        row(
+            "gateway: workspace that is not a UUID",
+            http(
+                f,
+                Method::GET,
+                format!(
+                    "{}{GATEWAY}/workspaces/..%2F..%2Fetc/ingest/job/x/status",
+                    f.root
+                ),
+                &[
+                    (
+                        "Ocp-Apim-Subscription-Key",
+                        pushdata_server::DEFAULT_VERACITY_SUBSCRIPTION_KEY,
+                    ),
+                    ("Authorization", &format!("Bearer {t}")),
+                ],
+                b"",
+            ),
+            404,
+            "NotFound",
+        ),
+        row(
+            "schema: malformed JSON",
+            gw(f, Method::POST, "/schemas/add", t, "{\"name\": "),
+            400,
+            "BusinessError",
+        ),
+        row(
+            "schema: wrong types",
+            gw(
+                f,
+                Method::POST,
+                "/schemas/add",
+                t,
+                r#"{"name": 1, "columns": {}}"#,
+            ),
+            400,
+            "BusinessError",
+        ),
+        row(
+            "schema: unknown column type",
+            gw(
+                f,
+                Method::POST,
+                "/schemas/add",
+                t,
+                r#"{"name": "s", "columns": [{"name": "a", "type": "Blob"}]}"#,
+            ),
+            400,
+            "BusinessError",
+        ),
+        row(
+            "schema: unknown id",
+            gw(
+                f,
+                Method::GET,
+                "/schemas/0c0c0c0c-0000-4000-a000-000000000000",
+                t,
+                "",
+            ),
+            404,
+            "NotFound",
+        ),
+        row(
+            "register: unknown schema version",
+            gw(
+                f,
+                Method::POST,
+                "/ingest/dataset",
+                t,
+                r#"{"datasetName": "x", "schemaVersionId": "0c0c0c0c-0000-4000-a000-000000000000", "files": [{"fileName": "a.csv", "operation": "Create"}]}"#,
+            ),
+            404,
+            "NotFound",
+        ),
+        row(
+            "register: unknown dataset",
+            gw(
+                f,
+                Method::PUT,
+                "/ingest/dataset/0c0c0c0c-0000-4000-a000-000000000000",
+                t,
+                r#"{"files": [{"fileName": "a.csv", "operation": "Upsert"}]}"#,
+            ),
+            404,
+            "NotFound",
+        ),
+        row(
+            "register: file name escaping",
+            gw(
+                f,
+                Method::PUT,
+                &format!("/ingest/dataset/{vds}"),
+                t,
+                r#"{"files": [{"fileName": "../../x.csv", "operation": "Upsert"}]}"#,
+            ),
+            400,
+            "BusinessError",
+        ),
+        row(
+            "job start: unknown job",
+            gw(
+                f,
+                Method::POST,
+                "/ingest/job/0c0c0c0c-0000-4000-a000-000000000000/start",
+                t,
+                "",
+            ),
+            404,
+            "NotFound",
+        ),
+        row(
+            "query: unknown dataset",
+            gw(
+                f,
+                Method::POST,
+                "/datasets/0c0c0c0c-0000-4000-a000-000000000000/query",
+                t,
+                r#"{"pageIndex": 1, "pageSize": 10}"#,
+            ),
+            404,
+            "NotFound",
+        ),
+        row(
+            "query: malformed JSON",
+            gw(
+                f,
+                Method::POST,
+                &format!("/datasets/{vds}/query"),
+                t,
+                "{\"pageIndex\": ",
+            ),
+            400,
+            "BusinessError",
+        ),
+        row(
+            "query: wrong types",
+            gw(
+                f,
+                Method::POST,
+                &format!("/datasets/{vds}/query"),
+                t,
+                r#"{"pageIndex": "first", "pageSize": -1}"#,
+            ),
+            400,
+            "BusinessError",
+        ),
+        row(
+            "gateway: body over the limit",
+            gw(
+                f,
+                Method::POST,
+                "/schemas/add",
+                t,
+                &format!("{{\"name\": \"{}\"}}", "x".repeat(2 << 20)),
+            ),
+            400,
+            "BusinessError",
+        ),
+        row(
+            "gateway: wrong method",
+            gw(f, Method::DELETE, "/schemas/add", t, ""),
+            404,
+            "NotFound",
+        ),
+        row(
+            "gateway: unknown endpoint",
+            gw(f, Method::GET, "/nothing", t, ""),
+            404,
+            "NotFound",
+        ),
+        row(
+            "lake: no SAS",
+            lake(
+                f,
+                Method::PATCH,
+                &no_sas,
+                &format!("action=append&position={a}"),
+                b"x",
+            ),
+            403,
+            "AuthenticationFailed",
+        ),
+        row(
+            "lake: tampered signature",
+            lake(
+                f,
+                Method::PATCH,
+                &tampered,
+                &format!("action=append&position={a}"),
+                b"x",
+            ),
+            403,
+            "AuthenticationFailed",
+        ),
+        row(
+            "lake: a SAS for another folder",
+            lake(
+                f,
+                Method::PATCH,
+                &other_folder,
+                "action=append&position=0",
+                b"x",
+            ),
+            403,
+            "AuthenticationFailed",
+        ),
+        row(
+            "lake: path escaping the folder",
+            lake(f, Method::PUT, &escaped, "resource=file", b""),
+            403,
+            "AuthenticationFailed",
+        ),
+        row(
+            "lake: append inside the flushed bytes",
+            lake(
+                f,
+                Method::PATCH,
+                &f.sas_a,
+                "action=append&position=3",
+                b"2,two",
+            ),
+            400,
+            "InvalidFlushPosition",
+        ),
+        row(
+            "lake: append without a position",
+            lake(f, Method::PATCH, &f.sas_a, "action=append", b"2,two"),
+            400,
+            "InvalidQueryParameterValue",
+        ),
+        row(
+            "lake: flush at the wrong position",
+            lake(
+                f,
+                Method::PATCH,
+                &f.sas_a,
+                &format!("action=flush&position={}", a + 1),
+                b"",
+            ),
+            400,
+            "InvalidFlushPosition",
+        ),
+        row(
+            "lake: flush with a body",
+            lake(
+                f,
+                Method::PATCH,
+                &f.sas_a,
+                &format!("action=flush&position={a}"),
+                b"extra",
+            ),
+            400,
+            "ContentLengthMustBeZero",
+        ),
+        row(
+            "lake: unknown action",
+            lake(f, Method::PATCH, &f.sas_a, "action=delete", b""),
+            400,
+            "InvalidQueryParameterValue",
+        ),
+        row(
+            "lake: append after the job started",
+            lake(
+                f,
+                Method::PATCH,
+                &f.sas_started,
+                &format!("action=append&position={}", BAD_QUOTING.len()),
+                b"9,late",
+            ),
+            409,
+            "OperationNotAllowedOnThePath",
+        ),
+        row(
+            "lake: read (unsupported method)",
+            lake(f, Method::GET, &f.sas_a, "", b""),
+            404,
+            "ResourceNotFound",
+        ),
+        row(
+            "lake: append over the body limit",
+            lake(
+                f,
+                Method::PATCH,
+                &f.sas_a,
+                &format!("action=append&position={a}"),
+                &vec![b'x'; MAX_BODY + 1],
+            ),
+            413,
+            "RequestBodyTooLarge",
+        ),
     ]
 }
 
@@ -370,7 +1172,10 @@ async fn register_file(v: &V, vds: &str) -> (String, FileUrl) {
     let r = v.register(To::Existing(vds), "Upsert", false).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let reg: IngestResponse = serde_json::from_str(&r.body).unwrap();
-    (reg.job_id, FileUrl::new(reg.sas_token.expose(), "ImportData.csv"))
+    (
+        reg.job_id,
+        FileUrl::new(reg.sas_token.expose(), "ImportData.csv"),
+    )
 }
 
 /// One server, both services, the state every row aims at.
@@ -391,9 +1196,16 @@ async fn fixture(dir: &Path) -> (Fixture, V) {
     api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
     let items = json!([{"name": "items", "updatePolicy": "add"}]);
     let published_sid = api.open_session(&ds, &items).await;
-    let r = api.put_chunk(&ds, &published_sid, "items", 1, r#"[[4,"d",4.0]]"#).await;
+    let r = api
+        .put_chunk(&ds, &published_sid, "items", 1, r#"[[4,"d",4.0]]"#)
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(api.publish_and_wait(&ds, &published_sid).await.status.is_ready());
+    assert!(
+        api.publish_and_wait(&ds, &published_sid)
+            .await
+            .status
+            .is_ready()
+    );
     let open_sid = api.open_session(&ds, &items).await;
     let (addr, base) = (h.addr(), h.base_url().to_string());
     let v = veracity_common::connect(h).await;
@@ -408,7 +1220,9 @@ async fn fixture(dir: &Path) -> (Fixture, V) {
     // Bad quoting: the job fails, the dataset stays as it was.
     let bad_quoting = BAD_QUOTING;
     assert_eq!(sas_started.create(&v).await.status, 201);
-    let r = sas_started.append(&v, 0, bad_quoting.as_bytes().to_vec()).await;
+    let r = sas_started
+        .append(&v, 0, bad_quoting.as_bytes().to_vec())
+        .await;
     assert_eq!(r.status, 202, "{}", r.body);
     let r = sas_started.flush(&v, bad_quoting.len()).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -463,8 +1277,80 @@ async fn malformed_requests_get_4xx_and_change_nothing() {
         assert_eq!(digest(dir.path()), files_before, "after {:?}", r.name);
     }
     println!("bad_input rows tried: {}", rows.len());
-    assert!(failures.is_empty(), "{} rows failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rows failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(rows.len() >= 40);
     assert_eq!(stored(dir.path(), &f.ds, "items"), mstr_before);
     assert_eq!(v.rows(&f.vds, "Id").await, veracity_before);
+}
+
+/// A client that trickles its body (a byte at a time, each well inside the idle timeout)
+/// is cut off by the body deadline with 408 or a closed connection, and the server serves
+/// others all along.
+#[tokio::test]
+async fn a_trickling_body_times_out_and_others_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig::new(dir.path())
+        .with_addr("127.0.0.1:0".parse().unwrap())
+        .with_body_idle_timeout(Duration::from_secs(1))
+        .with_body_deadline(Duration::from_secs(3));
+    let h = Server::start(config).await.unwrap();
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("trickle")).await;
+    let sid = api
+        .open_session(&ds, &json!([{"name": "items", "updatePolicy": "add"}]))
+        .await;
+    let body = chunk("items", 1, &b64(BASE_ROWS));
+    let head = format!(
+        "PUT /MicroStrategyLibrary/api/datasets/{ds}/uploadSessions/{sid} HTTP/1.1\r\nHost: {}\r\nX-MSTR-AuthToken: {}\r\nX-MSTR-ProjectID: {PROJECT}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        h.addr(),
+        api.token.as_deref().unwrap(),
+        body.len() + 1000
+    );
+    let mut s = tokio::net::TcpStream::connect(h.addr()).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let (mut rd, mut wr) = s.into_split();
+    let trickle = tokio::spawn(async move {
+        for b in body.bytes().cycle() {
+            if wr.write_all(&[b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let answer = tokio::spawn(async move {
+        let mut out = Vec::new();
+        let _ = rd.read_to_end(&mut out).await;
+        out
+    });
+    // Others are served while the trickle goes on.
+    for _ in 0..5 {
+        api.assert_alive().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let out = tokio::time::timeout(Duration::from_secs(20), answer)
+        .await
+        .expect("the trickling client still holds its connection after 20 s")
+        .unwrap();
+    trickle.abort();
+    let waited = started.elapsed();
+    let (status, body) = parse_raw(&out);
+    assert!(
+        status == 408 || (status == 0 && out.is_empty()),
+        "got {status}: {body}"
+    );
+    if status == 408 {
+        assert_eq!(error_code(&body), "ERR001");
+    }
+    assert!(waited >= Duration::from_secs(3), "{waited:?}");
+    api.assert_alive().await;
+    // The session still takes a good chunk: the trickle staged nothing.
+    let r = api.put_chunk(&ds, &sid, "items", 1, BASE_ROWS).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    h.shutdown().await.unwrap();
 }

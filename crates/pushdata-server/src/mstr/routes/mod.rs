@@ -21,20 +21,21 @@ use serde::de::DeserializeOwned;
 
 use super::Service;
 use super::error::{ApiError, Result};
+use crate::body_deadline::{BodyDeadlineElapsed, find_source, is_timeout};
 
 /// The shared state handle.
 pub(crate) type Shared = Arc<Service>;
 
-/// The body, or 413 / 400 with an error body.
+/// The body, or 413 / 408 / 400 with an error body.
 pub(crate) fn body_bytes(
     body: std::result::Result<Bytes, BytesRejection>,
     limit: usize,
 ) -> Result<Bytes> {
     body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(format!(
-                "request body is larger than the server's limit of {limit} bytes; send smaller chunks"
-            ))
+            too_large(limit)
+        } else if let Some(e) = timeout_error(&r, None) {
+            e
         } else {
             ApiError::bad_request(format!("could not read the request body: {r}"))
         }
@@ -48,41 +49,34 @@ pub(crate) fn too_large(limit: usize) -> ApiError {
     ))
 }
 
-/// Whether a body read failed because the body limit was hit (axum's `LengthLimitError`
-/// somewhere in the error's source chain).
-fn is_length_limit(e: &axum::Error) -> bool {
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = src {
-        if err.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        src = err.source();
-    }
-    false
-}
-
-/// Whether a body read failed because the body sent nothing for the idle timeout.
-fn is_timeout(e: &axum::Error) -> bool {
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = src {
-        if err.is::<tower_http::timeout::TimeoutError>() {
-            return true;
-        }
-        src = err.source();
-    }
-    false
-}
-
-/// The answer to a body that could not be read: 413 past the limit, 408 when it stalled,
-/// else 400.
-pub(crate) fn body_error(e: &axum::Error, limit: usize, idle: std::time::Duration) -> ApiError {
-    if is_length_limit(e) {
-        too_large(limit)
+/// 408 when a body read failed because the body stalled past the idle timeout or took
+/// longer than the body deadline.
+fn timeout_error(
+    e: &(dyn std::error::Error + 'static),
+    idle: Option<std::time::Duration>,
+) -> Option<ApiError> {
+    if let Some(d) = find_source::<BodyDeadlineElapsed>(e) {
+        Some(ApiError::RequestTimeout(d.to_string()))
     } else if is_timeout(e) {
-        ApiError::RequestTimeout(format!(
-            "the request body stalled: nothing arrived for {} s",
-            idle.as_secs()
-        ))
+        Some(ApiError::RequestTimeout(match idle {
+            Some(idle) => format!(
+                "the request body stalled: nothing arrived for {} s",
+                idle.as_secs()
+            ),
+            None => "the request body stalled past the idle timeout".to_string(),
+        }))
+    } else {
+        None
+    }
+}
+
+/// The answer to a body that could not be read: 413 past the limit, 408 when it stalled
+/// or was too slow, else 400.
+pub(crate) fn body_error(e: &axum::Error, limit: usize, idle: std::time::Duration) -> ApiError {
+    if find_source::<http_body_util::LengthLimitError>(e).is_some() {
+        too_large(limit)
+    } else if let Some(t) = timeout_error(e, Some(idle)) {
+        t
     } else {
         ApiError::bad_request(format!("could not read the request body: {e}"))
     }
@@ -114,10 +108,7 @@ async fn fallback(method: Method, uri: Uri) -> ApiError {
 
 /// A known path with a method it does not serve: 405 with an error body.
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
-    ApiError::MethodNotAllowed(format!(
-        "{} does not take {method}",
-        uri.path()
-    ))
+    ApiError::MethodNotAllowed(format!("{} does not take {method}", uri.path()))
 }
 
 /// The span of a request: method and path only. The query string is left out: a Data
@@ -139,6 +130,7 @@ pub(crate) fn router(
     bound: std::net::SocketAddr,
     allowed_hosts: Vec<String>,
     body_idle_timeout: std::time::Duration,
+    body_deadline: std::time::Duration,
     others: Router,
 ) -> Router {
     let hosts = Arc::new(hosts::HostPolicy::new(bound, allowed_hosts));
@@ -201,9 +193,6 @@ pub(crate) fn router(
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(CONTROL_BODY_BYTES))
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            body_idle_timeout,
-        ))
         .with_state(state);
     let app = if base.is_empty() {
         api.merge(others)
@@ -216,7 +205,14 @@ pub(crate) fn router(
             .merge(others)
             .fallback(fallback)
     };
-    app.layer(axum::middleware::from_fn_with_state(
+    // Both services' bodies: abandoned when they stall, cut off when they trickle.
+    app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        body_idle_timeout,
+    ))
+    .layer(tower::util::MapRequestLayer::new(move |req| {
+        crate::body_deadline::with_deadline(req, body_deadline)
+    }))
+    .layer(axum::middleware::from_fn_with_state(
         hosts,
         hosts::check_host,
     ))
