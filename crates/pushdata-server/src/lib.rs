@@ -33,6 +33,7 @@ mod error;
 mod hook;
 mod ids;
 mod mstr;
+mod openapi;
 mod server;
 mod store;
 mod tls;
@@ -46,6 +47,7 @@ pub use config::{
 };
 pub use error::{Result, ServerError};
 pub use hook::{HookError, PublishHook};
+pub use openapi::OPENAPI_PATH;
 pub use server::{Server, ServerHandle};
 pub use tls::TlsConfig;
 

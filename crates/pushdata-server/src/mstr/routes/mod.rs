@@ -16,8 +16,11 @@ use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{Method, StatusCode, Uri};
-use axum::routing::{any, get, patch, post, put};
+use axum::routing::any;
 use serde::de::DeserializeOwned;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Service;
 use super::error::{ApiError, Result};
@@ -131,80 +134,60 @@ pub(crate) fn router(
     allowed_hosts: Vec<String>,
     body_idle_timeout: std::time::Duration,
     body_deadline: std::time::Duration,
-    others: Router,
+    others: (Router, OpenApi),
 ) -> Router {
     let hosts = Arc::new(hosts::HostPolicy::new(bound, allowed_hosts));
-    let api = Router::new()
-        .route("/api/auth/login", post(auth::login))
-        .route("/api/auth/logout", post(auth::logout))
-        .route("/api/auth/apiTokens", post(auth::create_api_token))
-        .route("/api/projects", get(auth::projects))
-        .route("/api/projects/{id}", get(auth::project))
-        .route("/api/monitors/iServer/nodes", get(compat::cluster_nodes))
-        .route(
-            "/api/sessions",
-            get(auth::session_info).put(auth::session_extend),
-        )
-        .route("/api/sessions/userInfo", get(auth::user_info))
-        .route("/api/status", get(auth::status))
-        .route("/api/datasets", post(datasets::create))
-        .route("/api/datasets/models", post(datasets::create_model))
-        .route("/api/datasets/{id}", get(datasets::definition))
-        .route(
-            "/api/datasets/{id}/tables/{table}",
-            patch(datasets::update_table),
-        )
-        .route(
-            "/api/datasets/{id}/tables/{table}/rows",
-            get(cubes::table_rows),
-        )
-        .route(
-            "/api/datasets/{id}/uploadSessions",
-            post(upload::create_session),
-        )
-        .route(
-            "/api/datasets/{id}/uploadSessions/{sid}",
-            put(upload::put_chunk).delete(upload::delete_session),
-        )
-        .route(
-            "/api/datasets/{id}/uploadSessions/{sid}/publish",
-            post(upload::publish),
-        )
-        .route(
-            "/api/datasets/{id}/uploadSessions/{sid}/publishStatus",
-            get(upload::publish_status),
-        )
-        .route(
-            "/api/folders/preDefined/{kind}",
-            get(folders::predefined_folder),
-        )
-        .route("/api/folders/{id}", get(folders::folder_contents))
-        .route(
-            "/api/objects/{id}",
-            get(compat::get_object).delete(compat::delete_object),
-        )
-        .route("/api/v2/cubes/{id}", get(compat::cube_definition))
-        .route("/api/v2/cubes/{id}/instances", post(cubes::create_instance))
-        .route(
-            "/api/v2/cubes/{id}/instances/{iid}",
-            get(cubes::instance_page),
-        )
-        .route("/api/cubes/{id}", get(compat::cube_definition))
+    let (api, api_doc) = OpenApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::create_api_token))
+        .routes(routes!(auth::projects))
+        .routes(routes!(auth::project))
+        .routes(routes!(compat::cluster_nodes))
+        .routes(routes!(auth::session_info, auth::session_extend))
+        .routes(routes!(auth::user_info))
+        .routes(routes!(auth::status))
+        .routes(routes!(datasets::create))
+        .routes(routes!(datasets::create_model))
+        .routes(routes!(datasets::definition))
+        .routes(routes!(datasets::update_table))
+        .routes(routes!(cubes::table_rows))
+        .routes(routes!(upload::create_session))
+        .routes(routes!(upload::put_chunk, upload::delete_session))
+        .routes(routes!(upload::publish))
+        .routes(routes!(upload::publish_status))
+        .routes(routes!(folders::predefined_folder))
+        .routes(routes!(folders::folder_contents))
+        .routes(routes!(compat::get_object, compat::delete_object))
+        .routes(routes!(compat::cube_definition))
+        .routes(routes!(cubes::create_instance))
+        .routes(routes!(cubes::instance_page))
+        .routes(routes!(compat::cube_definition_v1))
+        .split_for_parts();
+    let api = api
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(CONTROL_BODY_BYTES))
         .with_state(state);
-    let app = if base.is_empty() {
-        api.merge(others)
+    let (others, others_doc) = others;
+    let (app, api_doc) = if base.is_empty() {
+        (api.merge(others), api_doc)
     } else {
         // Every path under the base is this API's, also unknown ones: without this route
         // they would reach the other services' root routes (`/{filesystem}/{*path}`).
         let api = api.route("/{*rest}", any(fallback));
-        Router::new()
+        let app = Router::new()
             .nest(base, api)
             .merge(others)
-            .fallback(fallback)
+            .fallback(fallback);
+        (app, OpenApi::default().nest(base, api_doc))
     };
+    let (doc_route, doc_doc) = OpenApiRouter::new()
+        .routes(routes!(crate::openapi::openapi_json))
+        .split_for_parts();
+    let doc = crate::openapi::document([api_doc, others_doc, doc_doc]);
+    let doc = Arc::new(doc.to_json().unwrap_or_default());
+    let app = app.merge(doc_route.layer(axum::Extension(doc)));
     // Both services' bodies: abandoned when they stall, cut off when they trickle.
     app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
         body_idle_timeout,

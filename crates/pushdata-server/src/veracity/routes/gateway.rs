@@ -15,6 +15,14 @@ use crate::veracity::error::{Result, VeracityError};
 use crate::veracity::time::uuid;
 
 /// `POST /workspaces/{ws}/schemas/add`: a schema with version 1 active.
+#[utoipa::path(
+    post,
+    path = "/workspaces/{ws}/schemas/add",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 201, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn add_schema(
     State(s): State<Shared>,
     c: Caller,
@@ -49,6 +57,14 @@ pub(crate) async fn add_schema(
 }
 
 /// `POST /workspaces/{ws}/schemas/schemaversions/add`: a new active version.
+#[utoipa::path(
+    post,
+    path = "/workspaces/{ws}/schemas/schemaversions/add",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 201, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn add_schema_version(
     State(s): State<Shared>,
     c: Caller,
@@ -84,6 +100,13 @@ async fn blocking_schemas<T: Send + 'static>(
 }
 
 /// `GET /workspaces/{ws}/schemas/{schemaId}`.
+#[utoipa::path(
+    get,
+    path = "/workspaces/{ws}/schemas/{schema}",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)"), ("schema" = String, Path, description = "schema id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn get_schema(
     State(s): State<Shared>,
     c: Caller,
@@ -96,6 +119,14 @@ pub(crate) async fn get_schema(
 }
 
 /// `POST /workspaces/{ws}/ingest/dataset`: register a Create job.
+#[utoipa::path(
+    post,
+    path = "/workspaces/{ws}/ingest/dataset",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn register_create(
     State(s): State<Shared>,
     c: Caller,
@@ -106,6 +137,14 @@ pub(crate) async fn register_create(
 }
 
 /// `PUT /workspaces/{ws}/ingest/dataset/{datasetId}`: register an update job.
+#[utoipa::path(
+    put,
+    path = "/workspaces/{ws}/ingest/dataset/{id}",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)"), ("id" = String, Path, description = "dataset id")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn register_update(
     State(s): State<Shared>,
     c: Caller,
@@ -117,6 +156,13 @@ pub(crate) async fn register_update(
 }
 
 /// `POST /workspaces/{ws}/ingest/job/{jobId}/start` (idempotent).
+#[utoipa::path(
+    post,
+    path = "/workspaces/{ws}/ingest/job/{job}/start",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)"), ("job" = String, Path, description = "job id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn start_job(
     State(s): State<Shared>,
     c: Caller,
@@ -127,6 +173,13 @@ pub(crate) async fn start_job(
 }
 
 /// `GET /workspaces/{ws}/ingest/job/{jobId}/status`.
+#[utoipa::path(
+    get,
+    path = "/workspaces/{ws}/ingest/job/{job}/status",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)"), ("job" = String, Path, description = "job id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn job_status(
     State(s): State<Shared>,
     c: Caller,
@@ -136,6 +189,14 @@ pub(crate) async fn job_status(
 }
 
 /// `POST /workspaces/{ws}/datasets/{datasetId}/query`.
+#[utoipa::path(
+    post,
+    path = "/workspaces/{ws}/datasets/{id}/query",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)"), ("id" = String, Path, description = "dataset id")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn query(
     State(s): State<Shared>,
     c: Caller,

@@ -12,6 +12,14 @@ use crate::veracity::error::{Result, VeracityError};
 use crate::veracity::time::now_secs;
 
 /// Issue a bearer token for the configured service account.
+#[utoipa::path(
+    post,
+    path = "/{fs}/oauth2/token",
+    tag = "veracity token",
+    params(("fs" = String, Path, description = "tenant")),
+    request_body(content = crate::openapi::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn token(
     axum::extract::State(s): axum::extract::State<Shared>,
     body: std::result::Result<Bytes, axum::extract::rejection::BytesRejection>,
