@@ -13,6 +13,9 @@
 //!   policy table).
 //! - One server per data directory: a second one on the same directory refuses to start
 //!   ([`ServerError::DataDirLocked`]).
+//! - An OpenAPI 3.1 document of every endpoint of both services (the Push Data API and
+//!   the Veracity emulation) is served at [`OPENAPI_PATH`] (`GET /api-docs/openapi.json`,
+//!   at the server root), generated with `utoipa` by the same calls that build the router.
 //!
 //! Inside, a table store that knows nothing of the API (datasets of typed tables, staging,
 //! a keyed merge, the atomic versioned commit, the data-directory lock) carries the Push

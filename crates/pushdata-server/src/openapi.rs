@@ -11,6 +11,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::path::Paths;
 use utoipa::openapi::response::{Response as ApiResponse, ResponseBuilder};
+use utoipa::openapi::schema::Type;
 use utoipa::openapi::{ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, RefOr};
 
 /// Where the document is served.
@@ -57,11 +58,12 @@ const CLIENT_ERRORS: [(&str, &str); 11] = [
     ("431", "the request's headers are over the limit"),
 ];
 
-/// The error responses, each with a JSON body of `required` fields.
+/// The error responses, each with a JSON object body of `required` string fields.
 fn error_responses(required: &[&str]) -> BTreeMap<String, RefOr<ApiResponse>> {
     let mut body = ObjectBuilder::new();
     for field in required {
-        body = body.property(*field, ObjectBuilder::new()).required(*field);
+        let string = ObjectBuilder::new().schema_type(Type::String);
+        body = body.property(*field, string).required(*field);
     }
     let body = body.build();
     CLIENT_ERRORS

@@ -92,8 +92,7 @@ struct Fixture {
     a_len: usize,
 }
 
-fn http(f: &Fixture, method: Method, url: String, headers: &[(&str, &str)], body: &[u8]) -> Wire {
-    let _ = f;
+fn http(method: Method, url: String, headers: &[(&str, &str)], body: &[u8]) -> Wire {
     Wire::Http {
         method,
         url,
@@ -113,7 +112,7 @@ fn mstr(f: &Fixture, method: Method, path: &str, body: &str) -> Wire {
         ("X-MSTR-ProjectID", PROJECT),
         ("Content-Type", "application/json"),
     ];
-    http(f, method, url, &h, body.as_bytes())
+    http(method, url, &h, body.as_bytes())
 }
 
 /// A Push Data API request with `token` and optionally a project header.
@@ -123,7 +122,7 @@ fn mstr_as(f: &Fixture, token: &str, project: Option<&str>, path: &str) -> Wire 
     if let Some(p) = project {
         h.push(("X-MSTR-ProjectID", p));
     }
-    http(f, Method::GET, url, &h, b"")
+    http(Method::GET, url, &h, b"")
 }
 
 /// A chunk body for the open session.
@@ -143,13 +142,13 @@ fn gw(f: &Fixture, method: Method, path: &str, token: &str, body: &str) -> Wire 
         ("Authorization", bearer.as_str()),
         ("Content-Type", "application/json"),
     ];
-    http(f, method, url, &h, body.as_bytes())
+    http(method, url, &h, body.as_bytes())
 }
 
 /// A Data Lake call on `file` with its SAS and extra query parameters.
 fn lake(f: &Fixture, method: Method, file: &FileUrl, ops: &str, body: &[u8]) -> Wire {
     let url = format!("{}?{}&{ops}", file.base, file.sas);
-    http(f, method, url, &[("x-ms-version", "2023-05-03")], body)
+    http(method, url, &[("x-ms-version", "2023-05-03")], body)
 }
 
 /// A raw HTTP/1.1 request: `head` lines (without the Host), then `body`.
