@@ -387,7 +387,6 @@ fn mstr_rows(f: &Fixture) -> Vec<Row> {
         row(
             "single request: unknown update policy",
             http(
-                f,
                 Method::PATCH,
                 format!("{}{patch_path}", f.base),
                 &[
@@ -704,7 +703,6 @@ fn mstr_rows(f: &Fixture) -> Vec<Row> {
         row(
             "chunk with a wrong Content-Type",
             http(
-                f,
                 Method::PUT,
                 format!("{}{chunk_path}", f.base),
                 &[
@@ -725,7 +723,6 @@ fn veracity_rows(f: &Fixture) -> Vec<Row> {
     let token_url = format!("{}/dnvglb2cprod.onmicrosoft.com/oauth2/token", f.root);
     let form = |s: &str| {
         http(
-            f,
             Method::POST,
             token_url.clone(),
             &[("Content-Type", "application/x-www-form-urlencoded")],
@@ -736,7 +733,6 @@ fn veracity_rows(f: &Fixture) -> Vec<Row> {
     let vds = &f.vds;
     let id = pushdata_server::DEFAULT_VERACITY_CLIENT_ID;
     let no_key = http(
-        f,
         Method::GET,
         format!("{}{GATEWAY}/workspaces/{WS}/ingest/job/x/status", f.root),
         &[("Authorization", &format!("Bearer {t}"))],
@@ -804,7 +800,6 @@ fn veracity_rows(f: &Fixture) -> Vec<Row> {
         row(
             "gateway: workspace that is not a UUID",
             http(
-                f,
                 Method::GET,
                 format!(
                     "{}{GATEWAY}/workspaces/..%2F..%2Fetc/ingest/job/x/status",
