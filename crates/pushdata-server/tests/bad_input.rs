@@ -146,7 +146,7 @@ fn gw(f: &Fixture, method: Method, path: &str, token: &str, body: &str) -> Wire 
 }
 
 /// A Data Lake call on `file` with its SAS and extra query parameters.
-fn lake(f: &Fixture, method: Method, file: &FileUrl, ops: &str, body: &[u8]) -> Wire {
+fn lake(method: Method, file: &FileUrl, ops: &str, body: &[u8]) -> Wire {
     let url = format!("{}?{}&{ops}", file.base, file.sas);
     http(method, url, &[("x-ms-version", "2023-05-03")], body)
 }
@@ -970,7 +970,6 @@ fn veracity_rows(f: &Fixture) -> Vec<Row> {
         row(
             "lake: no SAS",
             lake(
-                f,
                 Method::PATCH,
                 &no_sas,
                 &format!("action=append&position={a}"),
@@ -982,7 +981,6 @@ fn veracity_rows(f: &Fixture) -> Vec<Row> {
         row(
             "lake: tampered signature",
             lake(
-                f,
                 Method::PATCH,
                 &tampered,
                 &format!("action=append&position={a}"),
@@ -994,7 +992,6 @@ fn veracity_rows(f: &Fixture) -> Vec<Row> {
         row(
             "lake: a SAS for another folder",
             lake(
-                f,
                 Method::PATCH,
                 &other_folder,
                 "action=append&position=0",
@@ -1005,14 +1002,13 @@ fn veracity_rows(f: &Fixture) -> Vec<Row> {
         ),
         row(
             "lake: path escaping the folder",
-            lake(f, Method::PUT, &escaped, "resource=file", b""),
+            lake(Method::PUT, &escaped, "resource=file", b""),
             403,
             "AuthenticationFailed",
         ),
         row(
             "lake: append inside the flushed bytes",
             lake(
-                f,
                 Method::PATCH,
                 &f.sas_a,
                 "action=append&position=3",
@@ -1023,14 +1019,13 @@ fn veracity_rows(f: &Fixture) -> Vec<Row> {
         ),
         row(
             "lake: append without a position",
-            lake(f, Method::PATCH, &f.sas_a, "action=append", b"2,two"),
+            lake(Method::PATCH, &f.sas_a, "action=append", b"2,two"),
             400,
             "InvalidQueryParameterValue",
         ),
         row(
             "lake: flush at the wrong position",
             lake(
-                f,
                 Method::PATCH,
                 &f.sas_a,
                 &format!("action=flush&position={}", a + 1),
@@ -1042,7 +1037,6 @@ fn veracity_rows(f: &Fixture) -> Vec<Row> {
         row(
             "lake: flush with a body",
             lake(
-                f,
                 Method::PATCH,
                 &f.sas_a,
                 &format!("action=flush&position={a}"),
@@ -1053,14 +1047,13 @@ fn veracity_rows(f: &Fixture) -> Vec<Row> {
         ),
         row(
             "lake: unknown action",
-            lake(f, Method::PATCH, &f.sas_a, "action=delete", b""),
+            lake(Method::PATCH, &f.sas_a, "action=delete", b""),
             400,
             "InvalidQueryParameterValue",
         ),
         row(
             "lake: append after the job started",
             lake(
-                f,
                 Method::PATCH,
                 &f.sas_started,
                 &format!("action=append&position={}", BAD_QUOTING.len()),
@@ -1071,14 +1064,13 @@ fn veracity_rows(f: &Fixture) -> Vec<Row> {
         ),
         row(
             "lake: read (unsupported method)",
-            lake(f, Method::GET, &f.sas_a, "", b""),
+            lake(Method::GET, &f.sas_a, "", b""),
             404,
             "ResourceNotFound",
         ),
         row(
             "lake: append over the body limit",
             lake(
-                f,
                 Method::PATCH,
                 &f.sas_a,
                 &format!("action=append&position={a}"),
