@@ -83,25 +83,20 @@ echo "server after the run: GET /api/status -> $alive"
 [ "$alive" = "200" ] || status=1
 
 if [ "$RECORD" = "1" ]; then
-  summary=$(grep -E '^(Test cases|API Operations|Test Phases|Failures|Errors|Seed|[0-9]+ (passed|failed))|(passed|failed|errors?) in [0-9.]+s' "$work/st.out" | sed 's/^/    /' || true)
   section=$(mktemp)
   {
-    echo "Last run: $started, \`MAX_TIME=$MAX_TIME MAX_EXAMPLES=$MAX_EXAMPLES tests/reliability/schemathesis.sh\` (schemathesis $version, $(uname -sm), $(nproc) CPUs); exit $status; server after the run: $alive."
+    echo "Last run: $started, \`MAX_TIME=$MAX_TIME MAX_EXAMPLES=$MAX_EXAMPLES tests/reliability/schemathesis.sh\` (schemathesis $version, $(uname -sm), $(nproc) CPUs); exit $status; server after the run: GET /api/status $alive."
     echo
-    echo "$summary"
+    echo "Operations that failed a check:"
+    echo
+    grep -E '^_+ [A-Z]+ /' "$work/st.out" | sed -E 's/^_+ ([A-Z]+ [^ ]+) _*$/- `\1`/' || true
+    grep -qE '^_+ [A-Z]+ /' "$work/st.out" || echo "- none"
+    echo
+    echo '```'
+    sed -n '/= SUMMARY =/,$p' "$work/st.out"
+    echo '```'
   } > "$section"
-  python3 - "$section" <<'PY'
-import sys
-section = open(sys.argv[1]).read().rstrip("\n")
-path = "RELIABILITY.md"
-text = open(path).read()
-begin, end = "<!-- schemathesis:begin -->", "<!-- schemathesis:end -->"
-if begin not in text or end not in text:
-    sys.exit(f"{path} has no {begin} ... {end} markers")
-head, rest = text.split(begin, 1)
-_, tail = rest.split(end, 1)
-open(path, "w").write(f"{head}{begin}\n{section}\n{end}{tail}")
-PY
+  python3 tests/reliability/write-section.py schemathesis "$section"
   rm -f "$section"
 fi
 exit "$status"

@@ -40,6 +40,51 @@ pub(crate) struct TokenForm {
     resource: Option<String>,
 }
 
+/// The body of `POST /api/auth/login`.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub(crate) struct LoginBody {
+    /// 1 standard, 8 guest, 16 LDAP, 4096 API token.
+    login_mode: i32,
+    /// The user name.
+    username: String,
+    /// The password (or the API token).
+    password: String,
+}
+
+/// A table of `POST /api/datasets/{id}/uploadSessions`.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub(crate) struct SessionTable {
+    /// The table's name.
+    name: String,
+    /// `add`, `update`, `upsert` or `replace`.
+    update_policy: String,
+}
+
+/// The body of `POST /api/datasets/{id}/uploadSessions`.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct SessionBody {
+    /// The tables the session uploads.
+    tables: Vec<SessionTable>,
+}
+
+/// The body of `PUT /api/datasets/{id}/uploadSessions/{sid}`: one chunk of a table.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub(crate) struct ChunkBody {
+    /// The table's name.
+    table_name: String,
+    /// The chunk's index in the session (from 1).
+    index: u64,
+    /// The rows: base64 of a JSON array of row arrays.
+    data: String,
+}
+
 /// The 4xx answers of the server, by status.
 const CLIENT_ERRORS: [(&str, &str); 11] = [
     ("400", "malformed request, or data that does not fit"),

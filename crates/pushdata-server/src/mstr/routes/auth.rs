@@ -43,7 +43,7 @@ fn parse_login(headers: &HeaderMap, bytes: &[u8]) -> Result<LoginRequest> {
     post,
     path = "/api/auth/login",
     tag = "auth",
-    request_body(content = serde_json::Value, content_type = "application/json"),
+    request_body(content = crate::openapi::LoginBody, content_type = "application/json"),
     responses((status = 204, description = "success"), crate::openapi::MstrErrors)
 )]
 pub(crate) async fn login(

@@ -23,7 +23,7 @@ use crate::mstr::publish::blocking;
     path = "/api/datasets/{id}/uploadSessions",
     tag = "upload",
     params(("id" = String, Path, description = "dataset id")),
-    request_body(content = serde_json::Value, content_type = "application/json"),
+    request_body(content = crate::openapi::SessionBody, content_type = "application/json"),
     responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
 )]
 pub(crate) async fn create_session(
@@ -45,7 +45,7 @@ pub(crate) async fn create_session(
     path = "/api/datasets/{id}/uploadSessions/{sid}",
     tag = "upload",
     params(("id" = String, Path, description = "dataset id"), ("sid" = String, Path, description = "upload session id")),
-    request_body(content = serde_json::Value, content_type = "application/json"),
+    request_body(content = crate::openapi::ChunkBody, content_type = "application/json"),
     responses((status = 200, description = "success"), crate::openapi::MstrErrors)
 )]
 pub(crate) async fn put_chunk(
