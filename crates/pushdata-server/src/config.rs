@@ -97,6 +97,9 @@ pub struct ServerConfig {
     /// A request body that sends nothing for this long is abandoned (default 30 s): a
     /// stalled client cannot hold a decode slot or its memory.
     pub body_idle_timeout: Duration,
+    /// A request body must arrive whole within this long from its first read (default
+    /// 10 min): a client trickling bytes inside the idle timeout is cut off with 408.
+    pub body_deadline: Duration,
     /// The most upload sessions open or publishing at once (default 1024); a new one past
     /// it is refused with 429.
     pub max_upload_sessions: usize,
@@ -166,6 +169,7 @@ impl Default for ServerConfig {
             staging_disk_bytes: DEFAULT_STAGING_DISK_BYTES,
             allowed_hosts: Vec::new(),
             body_idle_timeout: Duration::from_secs(30),
+            body_deadline: Duration::from_secs(10 * 60),
             max_upload_sessions: 1024,
             max_upload_sessions_per_user: 128,
             veracity_client_id: DEFAULT_VERACITY_CLIENT_ID.to_string(),
@@ -295,6 +299,12 @@ impl ServerConfig {
     /// Abandon a request body that sends nothing for `timeout`.
     pub fn with_body_idle_timeout(mut self, timeout: Duration) -> Self {
         self.body_idle_timeout = timeout;
+        self
+    }
+
+    /// Cut off a request body that has not arrived whole `deadline` after its first read.
+    pub fn with_body_deadline(mut self, deadline: Duration) -> Self {
+        self.body_deadline = deadline;
         self
     }
 

@@ -13,6 +13,9 @@
 //!   policy table).
 //! - One server per data directory: a second one on the same directory refuses to start
 //!   ([`ServerError::DataDirLocked`]).
+//! - An OpenAPI 3.1 document of every endpoint of both services (the Push Data API and
+//!   the Veracity emulation) is served at [`OPENAPI_PATH`] (`GET /api-docs/openapi.json`,
+//!   at the server root), generated with `utoipa` by the same calls that build the router.
 //!
 //! Inside, a table store that knows nothing of the API (datasets of typed tables, staging,
 //! a keyed merge, the atomic versioned commit, the data-directory lock) carries the Push
@@ -27,11 +30,13 @@
 //! # Ok(()) }
 //! ```
 
+mod body_deadline;
 mod config;
 mod error;
 mod hook;
 mod ids;
 mod mstr;
+mod openapi;
 mod server;
 mod store;
 mod tls;
@@ -45,6 +50,7 @@ pub use config::{
 };
 pub use error::{Result, ServerError};
 pub use hook::{HookError, PublishHook};
+pub use openapi::OPENAPI_PATH;
 pub use server::{Server, ServerHandle};
 pub use tls::TlsConfig;
 

@@ -118,6 +118,7 @@ impl Server {
             addr,
             config.allowed_hosts.clone(),
             config.body_idle_timeout,
+            config.body_deadline,
             veracity::router(vservice.clone()),
         );
         let (tx, rx) = oneshot::channel::<()>();

@@ -23,6 +23,9 @@ pub(crate) enum ApiError {
     /// The named dataset, table, upload session or object does not exist (404).
     #[error("{0}")]
     NotFound(String),
+    /// The path exists but not with this method (405).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The request is refused whoever sends it, e.g. a `Host` that is not this server (403).
     #[error("{0}")]
     Forbidden(String),
@@ -104,6 +107,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -117,7 +121,9 @@ impl ApiError {
     /// The error code in the body (`ERR001`-style, as the real server uses).
     fn code(&self) -> &'static str {
         match self.status() {
-            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => "ERR004",
+            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => {
+                "ERR004"
+            }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "ERR003",
             StatusCode::CONFLICT => "ERR006",
             StatusCode::PAYLOAD_TOO_LARGE => "ERR007",

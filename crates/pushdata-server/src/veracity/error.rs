@@ -33,6 +33,10 @@ pub(crate) enum LakeCode {
     OperationNotAllowedOnThePath,
     /// 413: the request body is larger than the server's limit.
     RequestBodyTooLarge,
+    /// 408: the request body stalled past the idle timeout or trickled past the deadline.
+    RequestTimeout,
+    /// 400: the request body could not be read (the client cut it short).
+    InvalidInput,
     /// 411: an append without `Content-Length` (Azure requires it: the emulation records
     /// which staged bytes an append replaces before it writes them).
     MissingContentLengthHeader,
@@ -51,6 +55,8 @@ impl LakeCode {
             LakeCode::OperationNotAllowedOnThePath => StatusCode::CONFLICT,
             LakeCode::RequestBodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             LakeCode::MissingContentLengthHeader => StatusCode::LENGTH_REQUIRED,
+            LakeCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            LakeCode::InvalidInput => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -66,6 +72,8 @@ impl LakeCode {
             LakeCode::OperationNotAllowedOnThePath => "OperationNotAllowedOnThePath",
             LakeCode::RequestBodyTooLarge => "RequestBodyTooLarge",
             LakeCode::MissingContentLengthHeader => "MissingContentLengthHeader",
+            LakeCode::RequestTimeout => "RequestTimeout",
+            LakeCode::InvalidInput => "InvalidInput",
         }
     }
 
@@ -92,6 +100,8 @@ impl LakeCode {
             }
             LakeCode::RequestBodyTooLarge => "The request body is too large.",
             LakeCode::MissingContentLengthHeader => "Content-Length HTTP header is missing.",
+            LakeCode::RequestTimeout => "The request body did not arrive in time.",
+            LakeCode::InvalidInput => "One of the request inputs is not valid.",
         }
     }
 }

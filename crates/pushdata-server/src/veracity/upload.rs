@@ -172,7 +172,14 @@ impl Job {
         let mut stream = body.into_data_stream();
         let mut n: u64 = 0;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| VeracityError::internal("reading an append body", e))?;
+            let chunk = chunk.map_err(|e| {
+                let code = if crate::body_deadline::is_timeout(&e) {
+                    LakeCode::RequestTimeout
+                } else {
+                    LakeCode::InvalidInput
+                };
+                VeracityError::lake(code, format!("reading an append body: {e}"))
+            })?;
             n += chunk.len() as u64;
             if n > length {
                 break;

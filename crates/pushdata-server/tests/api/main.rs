@@ -9,5 +9,6 @@ mod isolation;
 mod lifecycle;
 mod limits;
 mod login;
+mod openapi;
 mod policies;
 mod seeds;

@@ -62,7 +62,7 @@ pub(crate) async fn start_hooked(dir: &Path, hook: Arc<dyn PublishHook>) -> V {
 }
 
 /// A client of `handle`'s server, with a token if the default credentials get one.
-async fn connect(handle: ServerHandle) -> V {
+pub(crate) async fn connect(handle: ServerHandle) -> V {
     let mut v = V {
         client: reqwest::Client::new(),
         root: format!("http://{}", handle.addr()),

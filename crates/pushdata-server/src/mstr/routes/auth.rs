@@ -39,6 +39,13 @@ fn parse_login(headers: &HeaderMap, bytes: &[u8]) -> Result<LoginRequest> {
 }
 
 /// `POST /api/auth/login`: JSON or form body; 204 with `X-MSTR-AuthToken` and a cookie.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    request_body(content = crate::openapi::LoginBody, content_type = "application/json"),
+    responses((status = 204, description = "success"), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn login(
     State(s): State<Shared>,
     headers: HeaderMap,
@@ -72,6 +79,13 @@ pub(crate) async fn login(
 /// `POST /api/auth/apiTokens`: a new API token of the caller, for login mode 4096; 201
 /// with `{"apiToken": ...}` (as mstrio-py reads it). A body naming another user
 /// (`{"userId": ...}`) is refused: this server has no administrator privilege.
+#[utoipa::path(
+    post,
+    path = "/api/auth/apiTokens",
+    tag = "auth",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 201, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn create_api_token(
     State(s): State<Shared>,
     Caller(u): Caller,
@@ -109,6 +123,12 @@ struct ApiTokenRequest {
 }
 
 /// `POST /api/auth/logout`: kills the token; 204.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    responses((status = 204, description = "success"), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn logout(
     State(s): State<Shared>,
     _caller: Caller,
@@ -147,6 +167,12 @@ fn project_by_id_or_name<'s>(s: &'s Shared, key: &str) -> Result<&'s ProjectConf
 }
 
 /// `GET /api/projects`.
+#[utoipa::path(
+    get,
+    path = "/api/projects",
+    tag = "auth",
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn projects(
     State(s): State<Shared>,
     _caller: Caller,
@@ -156,6 +182,13 @@ pub(crate) async fn projects(
 
 /// `GET /api/projects/{id}`: one project, by id or name (mstrio-py reads a project's
 /// status and alias from it, naming the project by its name).
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}",
+    tag = "auth",
+    params(("id" = String, Path, description = "project id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn project(
     State(s): State<Shared>,
     _caller: Caller,
@@ -190,6 +223,12 @@ fn info_for(s: &Shared, user: &str) -> SessionInfo {
 }
 
 /// `GET /api/sessions`: session information (timeout in seconds, working set, ...).
+#[utoipa::path(
+    get,
+    path = "/api/sessions",
+    tag = "auth",
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn session_info(
     State(s): State<Shared>,
     Caller(u): Caller,
@@ -198,11 +237,23 @@ pub(crate) async fn session_info(
 }
 
 /// `PUT /api/sessions`: extend the session (checking the token refreshes it); 204.
+#[utoipa::path(
+    put,
+    path = "/api/sessions",
+    tag = "auth",
+    responses((status = 204, description = "success"), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn session_extend(_caller: Caller) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
 /// `GET /api/sessions/userInfo`.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/userInfo",
+    tag = "auth",
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn user_info(
     State(s): State<Shared>,
     Caller(u): Caller,
@@ -211,6 +262,12 @@ pub(crate) async fn user_info(
 }
 
 /// `GET /api/status`: versions (no auth needed).
+#[utoipa::path(
+    get,
+    path = "/api/status",
+    tag = "auth",
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn status() -> Json<ServerStatus> {
     Json(ServerStatus {
         web_version: format!("{SERVER_VERSION}.0000"),

@@ -44,7 +44,11 @@ pub(crate) fn object_info(ds: &Dataset) -> ObjectInfo {
 
 fn check_type(q: &HashMap<String, String>) -> Result<()> {
     match q.get("type").map(|t| t.parse::<i32>()) {
-        None | Some(Ok(OBJECT_TYPE_DATASET)) => Ok(()),
+        // A delete is destructive: it names the type it means, as the real server requires.
+        None => Err(ApiError::bad_request(
+            "missing query parameter type: deleting a dataset needs type=3",
+        )),
+        Some(Ok(OBJECT_TYPE_DATASET)) => Ok(()),
         Some(_) => Err(ApiError::bad_request(
             "this server stores only datasets: use type=3",
         )),
@@ -81,6 +85,13 @@ fn project_info(p: &ProjectConfig) -> ObjectInfo {
 /// project; `?type=8`: a folder of that project (mstrio-py loads the folder it creates a
 /// dataset in this way); `?type=32`: the project `{id}` (mstrio-py loads the project it
 /// selects this way). Other types are not stored here (400).
+#[utoipa::path(
+    get,
+    path = "/api/objects/{id}",
+    tag = "compat",
+    params(("id" = String, Path, description = "object id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn get_object(
     State(s): State<Shared>,
     Path(id): Path<String>,
@@ -119,6 +130,12 @@ fn host_and_port(headers: &HeaderMap) -> (String, u16) {
 /// node of its cluster, running, with every project loaded on it (mstrio-py reads whether
 /// a project is loaded from it). `projects.id` keeps only that project in the node's list;
 /// `name` keeps only the node of that name.
+#[utoipa::path(
+    get,
+    path = "/api/monitors/iServer/nodes",
+    tag = "compat",
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn cluster_nodes(
     State(s): State<Shared>,
     _caller: Caller,
@@ -161,6 +178,13 @@ pub(crate) async fn cluster_nodes(
 }
 
 /// `DELETE /api/objects/{id}?type=3`: delete a dataset and its data; 204.
+#[utoipa::path(
+    delete,
+    path = "/api/objects/{id}",
+    tag = "compat",
+    params(("id" = String, Path, description = "object id")),
+    responses((status = 204, description = "success"), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn delete_object(
     State(s): State<Shared>,
     InDataset { ds, .. }: InDataset,
@@ -173,6 +197,13 @@ pub(crate) async fn delete_object(
 }
 
 /// `GET /api/v2/cubes/{id}`: the cube definition (attributes and metrics with ids).
+#[utoipa::path(
+    get,
+    path = "/api/v2/cubes/{id}",
+    tag = "cubes",
+    params(("id" = String, Path, description = "dataset id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn cube_definition(
     InDataset { ds, .. }: InDataset,
 ) -> Result<Json<CubeDefinition>> {
@@ -193,6 +224,18 @@ pub(crate) async fn cube_definition(
         owner: info.owner,
         ancestors: info.ancestors,
     }))
+}
+
+/// `GET /api/cubes/{id}`: the v1 path of the cube definition.
+#[utoipa::path(
+    get,
+    path = "/api/cubes/{id}",
+    tag = "cubes",
+    params(("id" = String, Path, description = "dataset id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
+pub(crate) async fn cube_definition_v1(ds: InDataset) -> Result<Json<CubeDefinition>> {
+    cube_definition(ds).await
 }
 
 /// The attributes and metrics of a dataset with their ids.

@@ -94,6 +94,14 @@ fn page_params(q: Option<&str>) -> Result<PageParams> {
 }
 
 /// `POST /api/v2/cubes/{id}/instances`: create an instance, answer its first page (201).
+#[utoipa::path(
+    post,
+    path = "/api/v2/cubes/{id}/instances",
+    tag = "cubes",
+    params(("id" = String, Path, description = "dataset id")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn create_instance(
     State(s): State<Shared>,
     InDataset { ds, .. }: InDataset,
@@ -119,6 +127,13 @@ pub(crate) async fn create_instance(
 }
 
 /// `GET /api/v2/cubes/{id}/instances/{instanceId}`: a page of an instance.
+#[utoipa::path(
+    get,
+    path = "/api/v2/cubes/{id}/instances/{iid}",
+    tag = "cubes",
+    params(("id" = String, Path, description = "dataset id"), ("iid" = String, Path, description = "cube instance id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn instance_page(
     State(s): State<Shared>,
     InDataset { ds, .. }: InDataset,
@@ -178,6 +193,13 @@ fn rows_params(q: Option<&str>) -> Result<PageRequest> {
 
 /// `GET /api/datasets/{id}/tables/{table}/rows` (pushdata extension): a page of one
 /// table's stored rows as an Arrow IPC stream.
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{id}/tables/{table}/rows",
+    tag = "datasets",
+    params(("id" = String, Path, description = "dataset id"), ("table" = String, Path, description = "table name")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn table_rows(
     InDataset { ds, .. }: InDataset,
     Path((_, table)): Path<(String, String)>,

@@ -42,6 +42,13 @@ fn decode_table(table: &TableDef, tc: &TableCreator, policy: UpdatePolicy) -> Re
 }
 
 /// `POST /api/datasets`: create a dataset and publish its data in one request.
+#[utoipa::path(
+    post,
+    path = "/api/datasets",
+    tag = "datasets",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn create(
     State(s): State<Shared>,
     InProject { user, project }: InProject,
@@ -88,6 +95,14 @@ pub(crate) async fn create(
 
 /// `PATCH /api/datasets/{id}/tables/{table}`: apply one table's data under the
 /// `updatePolicy` header and republish. The table is named by id or by name.
+#[utoipa::path(
+    patch,
+    path = "/api/datasets/{id}/tables/{table}",
+    tag = "datasets",
+    params(("id" = String, Path, description = "dataset id"), ("table" = String, Path, description = "table name")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn update_table(
     State(s): State<Shared>,
     InDataset { user, ds }: InDataset,
@@ -132,6 +147,13 @@ pub(crate) async fn update_table(
 }
 
 /// `POST /api/datasets/models`: create a dataset definition (no data yet).
+#[utoipa::path(
+    post,
+    path = "/api/datasets/models",
+    tag = "datasets",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn create_model(
     State(s): State<Shared>,
     InProject { user, project }: InProject,
@@ -199,6 +221,13 @@ fn definition_of(
 }
 
 /// `GET /api/datasets/{id}?fields=tables&fields=columns`.
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{id}",
+    tag = "datasets",
+    params(("id" = String, Path, description = "dataset id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn definition(
     InDataset { ds, .. }: InDataset,
     RawQuery(q): RawQuery,

@@ -38,6 +38,13 @@ pub(crate) fn folder_ref(folder: Option<&str>, owner: &str) -> IdName {
 /// `GET /api/folders/preDefined/{folderType}`: My Reports (type 20) holds the caller's
 /// datasets created without a folder; the other predefined folders hold nothing here (the
 /// server stores only datasets, and they are saved in My Reports or in folders by id).
+#[utoipa::path(
+    get,
+    path = "/api/folders/preDefined/{kind}",
+    tag = "folders",
+    params(("kind" = String, Path, description = "predefined folder kind")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn predefined_folder(
     State(s): State<Shared>,
     Path(kind): Path<String>,
@@ -59,6 +66,13 @@ pub(crate) async fn predefined_folder(
 
 /// `GET /api/folders/{id}`: the caller's datasets in folder `id` (their My Reports id
 /// lists My Reports).
+#[utoipa::path(
+    get,
+    path = "/api/folders/{id}",
+    tag = "folders",
+    params(("id" = String, Path, description = "folder id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn folder_contents(
     State(s): State<Shared>,
     Path(id): Path<String>,

@@ -16,25 +16,29 @@ use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{Method, StatusCode, Uri};
-use axum::routing::{any, get, patch, post, put};
+use axum::routing::any;
 use serde::de::DeserializeOwned;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Service;
 use super::error::{ApiError, Result};
+use crate::body_deadline::{BodyDeadlineElapsed, find_source, is_timeout};
 
 /// The shared state handle.
 pub(crate) type Shared = Arc<Service>;
 
-/// The body, or 413 / 400 with an error body.
+/// The body, or 413 / 408 / 400 with an error body.
 pub(crate) fn body_bytes(
     body: std::result::Result<Bytes, BytesRejection>,
     limit: usize,
 ) -> Result<Bytes> {
     body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(format!(
-                "request body is larger than the server's limit of {limit} bytes; send smaller chunks"
-            ))
+            too_large(limit)
+        } else if let Some(e) = timeout_error(&r, None) {
+            e
         } else {
             ApiError::bad_request(format!("could not read the request body: {r}"))
         }
@@ -48,41 +52,34 @@ pub(crate) fn too_large(limit: usize) -> ApiError {
     ))
 }
 
-/// Whether a body read failed because the body limit was hit (axum's `LengthLimitError`
-/// somewhere in the error's source chain).
-fn is_length_limit(e: &axum::Error) -> bool {
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = src {
-        if err.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        src = err.source();
-    }
-    false
-}
-
-/// Whether a body read failed because the body sent nothing for the idle timeout.
-fn is_timeout(e: &axum::Error) -> bool {
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = src {
-        if err.is::<tower_http::timeout::TimeoutError>() {
-            return true;
-        }
-        src = err.source();
-    }
-    false
-}
-
-/// The answer to a body that could not be read: 413 past the limit, 408 when it stalled,
-/// else 400.
-pub(crate) fn body_error(e: &axum::Error, limit: usize, idle: std::time::Duration) -> ApiError {
-    if is_length_limit(e) {
-        too_large(limit)
+/// 408 when a body read failed because the body stalled past the idle timeout or took
+/// longer than the body deadline.
+fn timeout_error(
+    e: &(dyn std::error::Error + 'static),
+    idle: Option<std::time::Duration>,
+) -> Option<ApiError> {
+    if let Some(d) = find_source::<BodyDeadlineElapsed>(e) {
+        Some(ApiError::RequestTimeout(d.to_string()))
     } else if is_timeout(e) {
-        ApiError::RequestTimeout(format!(
-            "the request body stalled: nothing arrived for {} s",
-            idle.as_secs()
-        ))
+        Some(ApiError::RequestTimeout(match idle {
+            Some(idle) => format!(
+                "the request body stalled: nothing arrived for {} s",
+                idle.as_secs()
+            ),
+            None => "the request body stalled past the idle timeout".to_string(),
+        }))
+    } else {
+        None
+    }
+}
+
+/// The answer to a body that could not be read: 413 past the limit, 408 when it stalled
+/// or was too slow, else 400.
+pub(crate) fn body_error(e: &axum::Error, limit: usize, idle: std::time::Duration) -> ApiError {
+    if find_source::<http_body_util::LengthLimitError>(e).is_some() {
+        too_large(limit)
+    } else if let Some(t) = timeout_error(e, Some(idle)) {
+        t
     } else {
         ApiError::bad_request(format!("could not read the request body: {e}"))
     }
@@ -112,6 +109,11 @@ async fn fallback(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("no endpoint {method} {}", uri.path()))
 }
 
+/// A known path with a method it does not serve: 405 with an error body.
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{} does not take {method}", uri.path()))
+}
+
 /// The span of a request: method and path only. The query string is left out: a Data
 /// Lake call carries its SAS signature there, and secrets never reach the log.
 fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
@@ -131,83 +133,69 @@ pub(crate) fn router(
     bound: std::net::SocketAddr,
     allowed_hosts: Vec<String>,
     body_idle_timeout: std::time::Duration,
-    others: Router,
+    body_deadline: std::time::Duration,
+    others: (Router, OpenApi),
 ) -> Router {
     let hosts = Arc::new(hosts::HostPolicy::new(bound, allowed_hosts));
-    let api = Router::new()
-        .route("/api/auth/login", post(auth::login))
-        .route("/api/auth/logout", post(auth::logout))
-        .route("/api/auth/apiTokens", post(auth::create_api_token))
-        .route("/api/projects", get(auth::projects))
-        .route("/api/projects/{id}", get(auth::project))
-        .route("/api/monitors/iServer/nodes", get(compat::cluster_nodes))
-        .route(
-            "/api/sessions",
-            get(auth::session_info).put(auth::session_extend),
-        )
-        .route("/api/sessions/userInfo", get(auth::user_info))
-        .route("/api/status", get(auth::status))
-        .route("/api/datasets", post(datasets::create))
-        .route("/api/datasets/models", post(datasets::create_model))
-        .route("/api/datasets/{id}", get(datasets::definition))
-        .route(
-            "/api/datasets/{id}/tables/{table}",
-            patch(datasets::update_table),
-        )
-        .route(
-            "/api/datasets/{id}/tables/{table}/rows",
-            get(cubes::table_rows),
-        )
-        .route(
-            "/api/datasets/{id}/uploadSessions",
-            post(upload::create_session),
-        )
-        .route(
-            "/api/datasets/{id}/uploadSessions/{sid}",
-            put(upload::put_chunk).delete(upload::delete_session),
-        )
-        .route(
-            "/api/datasets/{id}/uploadSessions/{sid}/publish",
-            post(upload::publish),
-        )
-        .route(
-            "/api/datasets/{id}/uploadSessions/{sid}/publishStatus",
-            get(upload::publish_status),
-        )
-        .route(
-            "/api/folders/preDefined/{kind}",
-            get(folders::predefined_folder),
-        )
-        .route("/api/folders/{id}", get(folders::folder_contents))
-        .route(
-            "/api/objects/{id}",
-            get(compat::get_object).delete(compat::delete_object),
-        )
-        .route("/api/v2/cubes/{id}", get(compat::cube_definition))
-        .route("/api/v2/cubes/{id}/instances", post(cubes::create_instance))
-        .route(
-            "/api/v2/cubes/{id}/instances/{iid}",
-            get(cubes::instance_page),
-        )
-        .route("/api/cubes/{id}", get(compat::cube_definition))
+    let (api, api_doc) = OpenApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::create_api_token))
+        .routes(routes!(auth::projects))
+        .routes(routes!(auth::project))
+        .routes(routes!(compat::cluster_nodes))
+        .routes(routes!(auth::session_info, auth::session_extend))
+        .routes(routes!(auth::user_info))
+        .routes(routes!(auth::status))
+        .routes(routes!(datasets::create))
+        .routes(routes!(datasets::create_model))
+        .routes(routes!(datasets::definition))
+        .routes(routes!(datasets::update_table))
+        .routes(routes!(cubes::table_rows))
+        .routes(routes!(upload::create_session))
+        .routes(routes!(upload::put_chunk, upload::delete_session))
+        .routes(routes!(upload::publish))
+        .routes(routes!(upload::publish_status))
+        .routes(routes!(folders::predefined_folder))
+        .routes(routes!(folders::folder_contents))
+        .routes(routes!(compat::get_object, compat::delete_object))
+        .routes(routes!(compat::cube_definition))
+        .routes(routes!(cubes::create_instance))
+        .routes(routes!(cubes::instance_page))
+        .routes(routes!(compat::cube_definition_v1))
+        .split_for_parts();
+    let api = api
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(CONTROL_BODY_BYTES))
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            body_idle_timeout,
-        ))
         .with_state(state);
-    let app = if base.is_empty() {
-        api.merge(others)
+    let (others, others_doc) = others;
+    let (app, api_doc) = if base.is_empty() {
+        (api.merge(others), api_doc)
     } else {
         // Every path under the base is this API's, also unknown ones: without this route
         // they would reach the other services' root routes (`/{filesystem}/{*path}`).
         let api = api.route("/{*rest}", any(fallback));
-        Router::new()
+        let app = Router::new()
             .nest(base, api)
             .merge(others)
-            .fallback(fallback)
+            .fallback(fallback);
+        (app, OpenApi::default().nest(base, api_doc))
     };
-    app.layer(axum::middleware::from_fn_with_state(
+    let (doc_route, doc_doc) = OpenApiRouter::new()
+        .routes(routes!(crate::openapi::openapi_json))
+        .split_for_parts();
+    let doc = crate::openapi::document([api_doc, others_doc, doc_doc]);
+    let doc = Arc::new(doc.to_json().unwrap_or_default());
+    let app = app.merge(doc_route.layer(axum::Extension(doc)));
+    // Both services' bodies: abandoned when they stall, cut off when they trickle.
+    app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        body_idle_timeout,
+    ))
+    .layer(tower::util::MapRequestLayer::new(move |req| {
+        crate::body_deadline::with_deadline(req, body_deadline)
+    }))
+    .layer(axum::middleware::from_fn_with_state(
         hosts,
         hosts::check_host,
     ))

@@ -18,6 +18,14 @@ use crate::mstr::error::Result;
 use crate::mstr::publish::blocking;
 
 /// `POST /api/datasets/{id}/uploadSessions`.
+#[utoipa::path(
+    post,
+    path = "/api/datasets/{id}/uploadSessions",
+    tag = "upload",
+    params(("id" = String, Path, description = "dataset id")),
+    request_body(content = crate::openapi::SessionBody, content_type = "application/json"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn create_session(
     State(s): State<Shared>,
     InDataset { user, ds }: InDataset,
@@ -32,6 +40,14 @@ pub(crate) async fn create_session(
 }
 
 /// `PUT /api/datasets/{id}/uploadSessions/{sid}`: one chunk. Re-sending an index replaces it.
+#[utoipa::path(
+    put,
+    path = "/api/datasets/{id}/uploadSessions/{sid}",
+    tag = "upload",
+    params(("id" = String, Path, description = "dataset id"), ("sid" = String, Path, description = "upload session id")),
+    request_body(content = crate::openapi::ChunkBody, content_type = "application/json"),
+    responses((status = 200, description = "success"), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn put_chunk(
     State(s): State<Shared>,
     InDataset { user, ds }: InDataset,
@@ -70,6 +86,13 @@ pub(crate) async fn put_chunk(
 }
 
 /// `POST .../publish`: starts publishing in the background and returns at once.
+#[utoipa::path(
+    post,
+    path = "/api/datasets/{id}/uploadSessions/{sid}/publish",
+    tag = "upload",
+    params(("id" = String, Path, description = "dataset id"), ("sid" = String, Path, description = "upload session id")),
+    responses((status = 200, description = "success"), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn publish(
     State(s): State<Shared>,
     InDataset { ds, .. }: InDataset,
@@ -82,6 +105,13 @@ pub(crate) async fn publish(
 
 /// `GET .../publishStatus`: 6 "sql execution" while running, 1 "result ready" when done,
 /// 3 with the reason when failed.
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{id}/uploadSessions/{sid}/publishStatus",
+    tag = "upload",
+    params(("id" = String, Path, description = "dataset id"), ("sid" = String, Path, description = "upload session id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn publish_status(
     State(s): State<Shared>,
     InDataset { ds, .. }: InDataset,
@@ -92,6 +122,13 @@ pub(crate) async fn publish_status(
 
 /// `DELETE /api/datasets/{id}/uploadSessions/{sid}`: end the session; a running publish
 /// is cancelled if it has not swapped yet.
+#[utoipa::path(
+    delete,
+    path = "/api/datasets/{id}/uploadSessions/{sid}",
+    tag = "upload",
+    params(("id" = String, Path, description = "dataset id"), ("sid" = String, Path, description = "upload session id")),
+    responses((status = 204, description = "success"), crate::openapi::MstrErrors)
+)]
 pub(crate) async fn delete_session(
     State(s): State<Shared>,
     InDataset { ds, .. }: InDataset,

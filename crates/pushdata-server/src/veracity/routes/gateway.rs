@@ -1,7 +1,6 @@
 //! The gateway's schema, ingest, job and query endpoints (HTTP only).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pushdata_core::veracity::wire::{
@@ -10,16 +9,24 @@ use pushdata_core::veracity::wire::{
 };
 use serde_json::{Map, json};
 
-use super::{Caller, Shared, parse_json};
+use super::{Caller, GatewayBody, Shared, parse_json};
 use crate::veracity::definition::check_columns;
 use crate::veracity::error::{Result, VeracityError};
 use crate::veracity::time::uuid;
 
 /// `POST /workspaces/{ws}/schemas/add`: a schema with version 1 active.
+#[utoipa::path(
+    post,
+    path = "/workspaces/{ws}/schemas/add",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 201, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn add_schema(
     State(s): State<Shared>,
     c: Caller,
-    body: Bytes,
+    GatewayBody(body): GatewayBody,
 ) -> Result<(StatusCode, Json<Schema>)> {
     let req: AddSchemaRequest = parse_json(&body, "schemas/add")?;
     check_columns(&req.columns)?;
@@ -50,10 +57,18 @@ pub(crate) async fn add_schema(
 }
 
 /// `POST /workspaces/{ws}/schemas/schemaversions/add`: a new active version.
+#[utoipa::path(
+    post,
+    path = "/workspaces/{ws}/schemas/schemaversions/add",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 201, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn add_schema_version(
     State(s): State<Shared>,
     c: Caller,
-    body: Bytes,
+    GatewayBody(body): GatewayBody,
 ) -> Result<(StatusCode, Json<serde_json::Value>)> {
     let req: AddSchemaVersionRequest = parse_json(&body, "schemaversions/add")?;
     check_columns(&req.columns)?;
@@ -85,6 +100,13 @@ async fn blocking_schemas<T: Send + 'static>(
 }
 
 /// `GET /workspaces/{ws}/schemas/{schemaId}`.
+#[utoipa::path(
+    get,
+    path = "/workspaces/{ws}/schemas/{schema}",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)"), ("schema" = String, Path, description = "schema id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn get_schema(
     State(s): State<Shared>,
     c: Caller,
@@ -97,27 +119,50 @@ pub(crate) async fn get_schema(
 }
 
 /// `POST /workspaces/{ws}/ingest/dataset`: register a Create job.
+#[utoipa::path(
+    post,
+    path = "/workspaces/{ws}/ingest/dataset",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn register_create(
     State(s): State<Shared>,
     c: Caller,
-    body: Bytes,
+    GatewayBody(body): GatewayBody,
 ) -> Result<Json<IngestResponse>> {
     let req: CreateDatasetRequest = parse_json(&body, "ingest/dataset")?;
     Ok(Json(s.register_create(&c.workspace, req).await?))
 }
 
 /// `PUT /workspaces/{ws}/ingest/dataset/{datasetId}`: register an update job.
+#[utoipa::path(
+    put,
+    path = "/workspaces/{ws}/ingest/dataset/{id}",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)"), ("id" = String, Path, description = "dataset id")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn register_update(
     State(s): State<Shared>,
     c: Caller,
     Path((_, id)): Path<(String, String)>,
-    body: Bytes,
+    GatewayBody(body): GatewayBody,
 ) -> Result<Json<IngestResponse>> {
     let req: UpdateDatasetRequest = parse_json(&body, "ingest/dataset/{id}")?;
     Ok(Json(s.register_update(&c.workspace, &id, req).await?))
 }
 
 /// `POST /workspaces/{ws}/ingest/job/{jobId}/start` (idempotent).
+#[utoipa::path(
+    post,
+    path = "/workspaces/{ws}/ingest/job/{job}/start",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)"), ("job" = String, Path, description = "job id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn start_job(
     State(s): State<Shared>,
     c: Caller,
@@ -128,6 +173,13 @@ pub(crate) async fn start_job(
 }
 
 /// `GET /workspaces/{ws}/ingest/job/{jobId}/status`.
+#[utoipa::path(
+    get,
+    path = "/workspaces/{ws}/ingest/job/{job}/status",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)"), ("job" = String, Path, description = "job id")),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn job_status(
     State(s): State<Shared>,
     c: Caller,
@@ -137,11 +189,19 @@ pub(crate) async fn job_status(
 }
 
 /// `POST /workspaces/{ws}/datasets/{datasetId}/query`.
+#[utoipa::path(
+    post,
+    path = "/workspaces/{ws}/datasets/{id}/query",
+    tag = "veracity gateway",
+    params(("ws" = String, Path, description = "workspace id (a UUID)"), ("id" = String, Path, description = "dataset id")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn query(
     State(s): State<Shared>,
     c: Caller,
     Path((_, id)): Path<(String, String)>,
-    body: Bytes,
+    GatewayBody(body): GatewayBody,
 ) -> Result<Json<QueryPage>> {
     let req: QueryRequest = parse_json(&body, "datasets/{id}/query")?;
     let ds = s.dataset(&c.workspace, &id)?;

@@ -89,6 +89,13 @@ fn etag() -> String {
 }
 
 /// `PUT /{fs}/{*path}?resource=file`: create (or overwrite) the job's file.
+#[utoipa::path(
+    put,
+    path = "/{fs}/{*path}",
+    tag = "veracity data lake",
+    params(("fs" = String, Path, description = "file system (container)"), ("path" = String, Path, description = "file path in the SAS folder")),
+    responses((status = 201, description = "success"), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn put_path(
     State(s): State<Shared>,
     Path((fs, path)): Path<(String, String)>,
@@ -112,6 +119,14 @@ pub(crate) async fn put_path(
 }
 
 /// `PATCH /{fs}/{*path}?action=append|flush&position=N`.
+#[utoipa::path(
+    patch,
+    path = "/{fs}/{*path}",
+    tag = "veracity data lake",
+    params(("fs" = String, Path, description = "file system (container)"), ("path" = String, Path, description = "file path in the SAS folder")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, description = "flushed"), (status = 202, description = "appended"), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn patch_path(
     State(s): State<Shared>,
     Path((fs, path)): Path<(String, String)>,

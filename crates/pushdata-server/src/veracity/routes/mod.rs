@@ -9,10 +9,14 @@ mod token;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::routing::{any, get, post, put};
+use axum::routing::any;
 use serde::de::DeserializeOwned;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{Result, VeracityError};
 use super::service::VService;
@@ -60,6 +64,27 @@ impl FromRequestParts<Shared> for Caller {
     }
 }
 
+/// A gateway request body, read whole under the gateway's limit; one that cannot be read
+/// (over the limit, cut short, stalled) is a gateway 400 saying why, not axum's plain text.
+#[derive(Debug)]
+pub(crate) struct GatewayBody(pub(crate) Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for GatewayBody {
+    type Rejection = VeracityError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self> {
+        Bytes::from_request(req, state)
+            .await
+            .map(GatewayBody)
+            .map_err(|r| {
+                VeracityError::bad_request(format!(
+                    "could not read the request body (at most {CONTROL_BODY_BYTES} bytes): {}",
+                    r.body_text()
+                ))
+            })
+    }
+}
+
 /// Parse a JSON body, naming the endpoint in the error.
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     serde_json::from_slice(bytes)
@@ -81,49 +106,35 @@ async fn gateway_fallback(
     }
 }
 
-/// The emulation's routes, to be merged at the server root.
-pub(crate) fn router(state: Shared) -> Router {
-    let ws = "/workspaces/{ws}";
-    let gateway = Router::new()
-        .route(&format!("{ws}/schemas/add"), post(gateway::add_schema))
-        .route(
-            &format!("{ws}/schemas/schemaversions/add"),
-            post(gateway::add_schema_version),
-        )
-        .route(
-            &format!("{ws}/schemas/{{schema}}"),
-            get(gateway::get_schema),
-        )
-        .route(
-            &format!("{ws}/ingest/dataset"),
-            post(gateway::register_create),
-        )
-        .route(
-            &format!("{ws}/ingest/dataset/{{id}}"),
-            put(gateway::register_update),
-        )
-        .route(
-            &format!("{ws}/ingest/job/{{job}}/start"),
-            post(gateway::start_job),
-        )
-        .route(
-            &format!("{ws}/ingest/job/{{job}}/status"),
-            get(gateway::job_status),
-        )
-        .route(&format!("{ws}/datasets/{{id}}/query"), post(gateway::query))
+/// The emulation's routes, to be merged at the server root, and their OpenAPI document.
+pub(crate) fn router(state: Shared) -> (Router, OpenApi) {
+    let (gateway, gateway_doc) = OpenApiRouter::new()
+        .routes(routes!(gateway::add_schema))
+        .routes(routes!(gateway::add_schema_version))
+        .routes(routes!(gateway::get_schema))
+        .routes(routes!(gateway::register_create))
+        .routes(routes!(gateway::register_update))
+        .routes(routes!(gateway::start_job))
+        .routes(routes!(gateway::job_status))
+        .routes(routes!(gateway::query))
+        .split_for_parts();
+    let gateway = gateway
         .route("/{*rest}", any(gateway_fallback))
+        .method_not_allowed_fallback(gateway_fallback)
         .layer(axum::extract::DefaultBodyLimit::max(CONTROL_BODY_BYTES));
-    Router::new()
+    // The token form is small; Data Lake appends stream up to the server's body limit.
+    let (schemas, paths, token) = routes!(token::token);
+    let token = token.layer(axum::extract::DefaultBodyLimit::max(CONTROL_BODY_BYTES));
+    let (root, root_doc) = OpenApiRouter::new()
+        .routes((schemas, paths, token))
+        .routes(routes!(lake::put_path, lake::patch_path))
+        .split_for_parts();
+    let root = root.method_not_allowed_fallback(lake::other_method);
+    let router = Router::new()
         .nest(GATEWAY_BASE, gateway)
-        .route(
-            "/{fs}/oauth2/token",
-            post(token::token).fallback(lake::other_method),
-        )
-        .route(
-            "/{fs}/{*path}",
-            put(lake::put_path)
-                .patch(lake::patch_path)
-                .fallback(lake::other_method),
-        )
-        .with_state(state)
+        .merge(root)
+        .with_state(state);
+    let mut doc = OpenApi::default().nest(GATEWAY_BASE, gateway_doc);
+    doc.merge(root_doc);
+    (router, doc)
 }

@@ -11,10 +11,22 @@ use crate::veracity::error::{Result, VeracityError};
 use crate::veracity::time::now_secs;
 
 /// Issue a bearer token for the configured service account.
+#[utoipa::path(
+    post,
+    path = "/{fs}/oauth2/token",
+    tag = "veracity token",
+    params(("fs" = String, Path, description = "tenant")),
+    request_body(content = crate::openapi::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "success", body = serde_json::Value), crate::openapi::VeracityErrors)
+)]
 pub(crate) async fn token(
     axum::extract::State(s): axum::extract::State<Shared>,
-    body: Bytes,
+    body: std::result::Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<TokenResponse>> {
+    let body = body.map_err(|r| VeracityError::TokenRequest {
+        error: "invalid_request",
+        reason: format!("could not read the request body: {}", r.body_text()),
+    })?;
     let form: HashMap<String, String> =
         serde_urlencoded::from_bytes(&body).map_err(|e| VeracityError::TokenRequest {
             error: "invalid_request",
