@@ -38,18 +38,7 @@ section=$(mktemp)
   grep -E ': seed [0-9]+' "$out" | sed -E 's/^[^A-Za-z]*//; s/^(.*): seed ([0-9]+).*/- \1: `\2`/'
 } > "$section"
 
-python3 - "$section" <<'PY'
-import re, sys
-section = open(sys.argv[1]).read().rstrip("\n")
-path = "RELIABILITY.md"
-text = open(path).read()
-begin, end = "<!-- kills:begin -->", "<!-- kills:end -->"
-if begin not in text or end not in text:
-    sys.exit(f"{path} has no {begin} ... {end} markers")
-head, rest = text.split(begin, 1)
-_, tail = rest.split(end, 1)
-open(path, "w").write(f"{head}{begin}\n{section}\n{end}{tail}")
-PY
+python3 tests/reliability/write_section.py kills "$section"
 rm -f "$section"
 grep '^KILLS |' "$out" || true
 if [ "$status" -ne 0 ]; then

@@ -22,11 +22,11 @@
 //! ```
 
 mod auth;
-mod decimals;
+pub(crate) mod decimals;
 mod definition;
 mod error;
-mod jobs;
-mod process;
+pub(crate) mod jobs;
+pub(crate) mod process;
 mod query;
 mod records;
 mod resume;
@@ -34,7 +34,7 @@ mod routes;
 mod run;
 mod sas;
 mod service;
-mod time;
+pub(crate) mod time;
 mod upload;
 
 use std::collections::HashMap;

@@ -38,7 +38,7 @@ mod layout;
 mod lexer;
 mod rows;
 mod split;
-mod values;
+pub(crate) mod values;
 
 use arrow_array::RecordBatch;
 
