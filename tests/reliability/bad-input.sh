@@ -14,7 +14,7 @@ section=$(mktemp)
 {
   echo "Last run: $started, \`tests/reliability/bad-input.sh\` ($(uname -sm), $(nproc) CPUs): **$rows rows tried**; exit $status; \`$result\`"
 } > "$section"
-python3 tests/reliability/write-section.py bad-input "$section"
+python3 tests/reliability/write_section.py bad-input "$section"
 rm -f "$section"
 cat "$out" | grep -E 'rows tried|test result|FAILED|panicked' || true
 rm -f "$out"

@@ -48,17 +48,6 @@ section=$(mktemp)
   awk '{ runs++; if ($4 == "ok") ok++ } END { printf "In all: %d test runs, %d passed.\n", runs, ok + 0 }' "$out"
 } > "$section"
 
-python3 - "$section" <<'PY'
-import sys
-section = open(sys.argv[1]).read().rstrip("\n")
-path = "RELIABILITY.md"
-text = open(path).read()
-begin, end = "<!-- faults:begin -->", "<!-- faults:end -->"
-if begin not in text or end not in text:
-    sys.exit(f"{path} has no {begin} ... {end} markers")
-head, rest = text.split(begin, 1)
-_, tail = rest.split(end, 1)
-open(path, "w").write(f"{head}{begin}\n{section}\n{end}{tail}")
-PY
+python3 tests/reliability/write_section.py faults "$section"
 rm -f "$section"
 exit "$status"

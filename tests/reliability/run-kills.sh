@@ -38,7 +38,7 @@ section=$(mktemp)
   grep -E ': seed [0-9]+' "$out" | sed -E 's/^[^A-Za-z]*//; s/^(.*): seed ([0-9]+).*/- \1: `\2`/'
 } > "$section"
 
-python3 tests/reliability/write-section.py kills "$section"
+python3 tests/reliability/write_section.py kills "$section"
 rm -f "$section"
 grep '^KILLS |' "$out" || true
 if [ "$status" -ne 0 ]; then

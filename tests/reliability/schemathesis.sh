@@ -96,7 +96,7 @@ if [ "$RECORD" = "1" ]; then
     sed -n '/= SUMMARY =/,$p' "$work/st.out"
     echo '```'
   } > "$section"
-  python3 tests/reliability/write-section.py schemathesis "$section"
+  python3 tests/reliability/write_section.py schemathesis "$section"
   rm -f "$section"
 fi
 exit "$status"

@@ -42,6 +42,10 @@ mod store;
 mod tls;
 mod veracity;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use config::{
     ApiTokenConfig, DEFAULT_LOGIN_MODES, DEFAULT_MAX_BODY_BYTES, DEFAULT_PROJECT_ID,
     DEFAULT_PROJECT_NAME, DEFAULT_STAGING_DISK_BYTES, DEFAULT_STAGING_MEMORY_BYTES,

@@ -10,8 +10,8 @@
 //! HTTP answer).
 
 mod auth;
-mod cube;
-mod decode;
+pub(crate) mod cube;
+pub(crate) mod decode;
 mod definition;
 pub(crate) mod error;
 mod folders;

@@ -22,12 +22,12 @@
 //! ```
 
 mod auth;
-mod decimals;
+pub(crate) mod decimals;
 mod definition;
 mod error;
-mod jobs;
+pub(crate) mod jobs;
 mod parallel;
-mod process;
+pub(crate) mod process;
 mod query;
 mod records;
 mod resume;
@@ -36,7 +36,7 @@ mod row_ends;
 mod run;
 mod sas;
 mod service;
-mod time;
+pub(crate) mod time;
 mod upload;
 
 use std::collections::HashMap;

@@ -43,7 +43,7 @@
 
 mod accumulate;
 mod aggregate;
-mod cells;
+pub(crate) mod cells;
 mod error;
 mod execute;
 mod filter;

@@ -39,7 +39,7 @@ mod layout;
 mod lexer;
 mod rows;
 mod split;
-mod values;
+pub(crate) mod values;
 
 use arrow_array::RecordBatch;
 

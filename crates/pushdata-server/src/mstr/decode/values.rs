@@ -134,9 +134,24 @@ pub(crate) fn plain_date(b: &[u8]) -> Option<i32> {
     i32::try_from(days_from_civil(y, m, d)).ok()
 }
 
-/// Time of day `h:mm[:ss[.f…]]` in microseconds; fractions finer than a microsecond
-/// must be zero.
+/// Microseconds in a day.
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// A TIME: time of day `h:mm[:ss[.f…]]` in microseconds, before 24:00 (a leap second at
+/// 23:59:60 would be the next day, which a time of day cannot hold or be read back as).
 pub(crate) fn parse_time(s: &str) -> Result<i64, String> {
+    let micros = clock_micros(s)?;
+    if micros >= MICROS_PER_DAY {
+        return Err(format!(
+            "{s:?} is not a valid time of day (a TIME is before 24:00:00)"
+        ));
+    }
+    Ok(micros)
+}
+
+/// The clock part `h:mm[:ss[.f…]]` of a time in microseconds (second 60, a leap second,
+/// taken as the next second); fractions finer than a microsecond must be zero.
+fn clock_micros(s: &str) -> Result<i64, String> {
     let mut it = s.splitn(3, ':');
     let h = it.next().unwrap_or("");
     let m = it
@@ -213,7 +228,7 @@ pub(crate) fn parse_date(s: &str) -> Result<i32, String> {
     let days = parse_date_part(date)?;
     if let Some(t) = time {
         let (t, off) = split_zone(t)?;
-        if parse_time(t)? != 0 || off != 0 {
+        if clock_micros(t)? != 0 || off != 0 {
             return Err(format!(
                 "{s:?} is not a date (a date-time is accepted only at midnight)"
             ));
@@ -233,11 +248,19 @@ pub(crate) fn parse_datetime(s: &str) -> Result<i64, String> {
     let (micros, off) = match time {
         Some(t) => {
             let (t, off) = split_zone(t)?;
-            (parse_time(t)?, off)
+            (clock_micros(t)?, off)
         }
         None => (0, 0),
     };
-    Ok(days * 86_400_000_000 + micros - off * 1_000_000)
+    let at = days * MICROS_PER_DAY + micros - off * 1_000_000;
+    // A zone offset can move the instant out of the years 0000-9999 that the text form
+    // (and so the cube API, which writes it) has.
+    if !(days_from_civil(0, 1, 1) * MICROS_PER_DAY..days_from_civil(10_000, 1, 1) * MICROS_PER_DAY)
+        .contains(&at)
+    {
+        return Err(format!("{s:?} is out of range (years 0000 to 9999 in UTC)"));
+    }
+    Ok(at)
 }
 
 #[cfg(test)]
@@ -276,6 +299,37 @@ mod tests {
         assert!(parse_datetime("2020-01-01T\u{e9}\u{e9}:00").is_err());
         assert!(parse_date("\u{e9}\u{e9}-01-01").is_err());
         assert!(parse_time("1\u{e9}:00").is_err());
+    }
+
+    /// Fuzzing (`numbers`): `23:59:60` was a TIME of 24:00:00, which Arrow cannot write
+    /// back as text (the cube API gave `""` for it). A leap second in a DATETIME is still
+    /// the next second.
+    #[test]
+    fn time_of_day_ends_before_midnight() {
+        assert!(parse_time("23:59:60").is_err());
+        assert!(parse_time("23:59:60.5").is_err());
+        assert_eq!(parse_time("23:59:59.999999").unwrap(), MICROS_PER_DAY - 1);
+        assert_eq!(parse_time("10:00:60").unwrap(), 36_060_000_000);
+        assert_eq!(
+            parse_datetime("1970-01-01T23:59:60").unwrap(),
+            MICROS_PER_DAY
+        );
+    }
+
+    /// Fuzzing (`numbers`): a zone offset moved a DATETIME out of the years 0000-9999
+    /// (`0000-01-01T00:00:00+01:00` is in year -1), which the cube API then wrote in a form
+    /// (`-0001-12-31T23:00:00`) that no parser here reads back.
+    #[test]
+    fn date_times_stay_in_years_0000_to_9999() {
+        assert!(parse_datetime("0000-01-01T00:00:00+01:00").is_err());
+        assert!(parse_datetime("9999-12-31T23:59:59-01:00").is_err());
+        assert!(parse_datetime("9999-12-31T23:59:60").is_err());
+        assert_eq!(
+            parse_datetime("0000-01-01T00:00:00Z").unwrap(),
+            -719_528 * MICROS_PER_DAY
+        );
+        assert!(parse_datetime("9999-12-31T23:59:59.999999").is_ok());
+        assert!(parse_datetime("0000-01-01T01:00:00+01:00").is_ok());
     }
 
     #[test]
