@@ -4,7 +4,8 @@
 #
 #   benches/report.sh                 # encode and csv (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1,
 #                                     # the Python package against mstrio-py and the CLI SF 0.1 (MSTRIO_SF),
-#                                     # veracity_load SF 0.1 and 1, the Veracity Python sample SF 0.1
+#                                     # veracity_load SF 0.1 and 1, the Veracity Python sample SF 0.1,
+#                                     # pull_load SF 0.1 and 1 (PULL_SFS), mstrio-py's pull SF 0.1
 #   SFS="0.1 1" MSTRIO_SF=0.1 VERACITY_SFS=0.1 VERACITY_PY_SF=0.1 benches/report.sh   # other scale factors
 #
 # Nothing in the tables is typed by hand: each table is the markdown the bench printed.
@@ -26,6 +27,7 @@ cargo bench --bench encode --no-run -q
 cargo bench --bench bulk_load --no-run -q
 cargo bench --bench csv --no-run -q
 cargo bench --bench veracity_load --no-run -q
+cargo bench --bench pull_load --no-run -q
 
 load_before=$(uptime)
 date_start=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -61,6 +63,13 @@ for sf in $VERACITY_SFS; do veracity_args+=(--sf "$sf"); done
 cargo bench -q --bench veracity_load -- "${veracity_args[@]}" > "$out/veracity.txt"
 "$mstrio_python" benches/veracity_python.py --sf "$VERACITY_PY_SF" > "$out/veracity_py.txt" || echo "Veracity Python sample run failed (exit $?)" > "$out/veracity_py.txt"
 
+# The read-back side: the whole dataset pulled through the Cube API, then mstrio-py's
+# to_dataframe() of the same dataset on the same server for the ratio.
+pull_args=()
+for sf in ${PULL_SFS:-"0.1 1"}; do pull_args+=(--sf "$sf"); done
+cargo bench -q --bench pull_load -- "${pull_args[@]}" > "$out/pull.txt"
+"$mstrio_python" benches/mstrio_pull.py --sf "$MSTRIO_SF" > "$out/mstrio_pull.txt" || echo "mstrio-py pull run failed (exit $?)" > "$out/mstrio_pull.txt"
+
 load_after=$(uptime)
 {
   echo "<!-- results:begin (written by benches/report.sh; do not edit by hand) -->"
@@ -91,6 +100,10 @@ load_after=$(uptime)
   tables "$out/veracity.txt"
   echo
   if grep -q '^### ' "$out/veracity_py.txt"; then tables "$out/veracity_py.txt"; else sed 's/^/    /' "$out/veracity_py.txt"; fi
+  echo
+  tables "$out/pull.txt"
+  echo
+  if grep -q '^### ' "$out/mstrio_pull.txt"; then tables "$out/mstrio_pull.txt"; else sed 's/^/    /' "$out/mstrio_pull.txt"; fi
   echo
   echo "<!-- results:end -->"
 } > "$out/results.md"

@@ -22,8 +22,11 @@ pub(crate) struct Args {
     pub(crate) sfs: Vec<f64>,
     /// Which measurements: `inprocess`, `child`, or both.
     pub(crate) modes: Vec<String>,
-    /// Worker role: `inprocess`, `child` (client with a server child), `server`.
+    /// Worker role: `inprocess`, `child` (client with a server child), `server`, or a
+    /// bench's own.
     pub(crate) role: Option<String>,
+    /// `--url URL`: a running server's base URL, for roles that work against one.
+    pub(crate) url: Option<String>,
     /// The bench's own whole-number options (`--chunk-mb 16` is `("--chunk-mb", 16)`),
     /// at least 1.
     pub(crate) options: Vec<(&'static str, usize)>,
@@ -73,6 +76,7 @@ pub(crate) fn parse_args(
         sfs: Vec::new(),
         modes: vec!["inprocess".into(), "child".into()],
         role: None,
+        url: None,
         options: Vec::new(),
         words: Vec::new(),
     };
@@ -102,6 +106,7 @@ pub(crate) fn parse_args(
                 };
             }
             "--role" => args.role = Some(value("--role")?),
+            "--url" => args.url = Some(value("--url")?),
             // `cargo bench` passes `--bench`; a criterion-style filter is ignored too.
             "--bench" => {}
             other => {
@@ -157,7 +162,8 @@ pub(crate) struct Endpoints {
 }
 
 /// `--role server`: start the reference server, print its endpoints, serve until stdin
-/// closes, shut down, print `SERVER {json}` with its own peak RSS and CPU time.
+/// closes (printing `CPU {json}`, its CPU time so far, for each line read meanwhile), shut
+/// down, print `SERVER {json}` with its own peak RSS and CPU time.
 pub(crate) fn serve() -> Result<(), BenchError> {
     let rt = runtime()?;
     let dir = tempfile::tempdir()?;
@@ -168,10 +174,16 @@ pub(crate) fn serve() -> Result<(), BenchError> {
             json!({"root": format!("http://{}", handle.addr()), "base_url": handle.base_url()})
         );
         std::io::stdout().flush()?;
-        // Wait for the parent to close our stdin (off the async threads).
+        // Answer each line on stdin with the CPU time so far (`CPU {json}`), until the
+        // parent closes our stdin (off the async threads).
         tokio::task::spawn_blocking(|| {
-            let mut sink = Vec::new();
-            let _ = std::io::stdin().read_to_end(&mut sink);
+            for line in std::io::stdin().lock().lines() {
+                if line.is_err() {
+                    break;
+                }
+                println!("CPU {}", json!({"cpu_s": data::cpu_self()}));
+                let _ = std::io::stdout().flush();
+            }
         })
         .await?;
         handle.shutdown().await?;
@@ -227,6 +239,25 @@ impl ServerChild {
             stdout,
             endpoints,
         })
+    }
+
+    /// The server's CPU seconds so far.
+    fn cpu(&mut self) -> Result<f64, BenchError> {
+        let stdin = self
+            .child
+            .stdin
+            .as_mut()
+            .ok_or("the server child's stdin is closed")?;
+        stdin.write_all(b"cpu\n")?;
+        stdin.flush()?;
+        let mut line = String::new();
+        self.stdout.read_line(&mut line)?;
+        line.strip_prefix("CPU ")
+            .and_then(|j| serde_json::from_str::<Value>(j).ok())
+            .and_then(|v| f(&v, "cpu_s"))
+            .ok_or_else(|| {
+                format!("the server child printed {line:?} instead of its CPU time").into()
+            })
     }
 
     /// Stop the server and return its `SERVER` report.
@@ -294,6 +325,65 @@ where
     })
 }
 
+/// [`Measured`] of a run after an untimed setup: the server CPU time is the run's only.
+pub(crate) struct MeasuredAfter<T> {
+    /// What the run measured (its `server` is the child's final report).
+    pub(crate) measured: Measured<T>,
+    /// CPU seconds of the server child during the run alone.
+    pub(crate) server_cpu_s: f64,
+}
+
+/// Run `setup` (not measured; e.g. a publish by another process) against a reference
+/// server in a child process of this binary, then `run`, measuring this process's CPU
+/// time and the server's during `run` only.
+pub(crate) fn measure_after<S, T, F, Fut>(
+    setup: impl FnOnce(&Endpoints) -> Result<S, BenchError>,
+    run: F,
+) -> Result<MeasuredAfter<T>, BenchError>
+where
+    F: FnOnce(Endpoints, S) -> Fut,
+    Fut: Future<Output = Result<T, BenchError>>,
+{
+    let rt = runtime()?;
+    let mut server = ServerChild::spawn()?;
+    let prepared = setup(&server.endpoints)?;
+    let server_before = server.cpu()?;
+    let cpu_before = data::cpu_self();
+    let out = rt.block_on(run(server.endpoints.clone(), prepared));
+    let cpu_s = data::cpu_self() - cpu_before;
+    let server_cpu_s = server.cpu()? - server_before;
+    let report = server.stop()?;
+    drop(rt);
+    Ok(MeasuredAfter {
+        measured: Measured {
+            value: out?,
+            cpu_s,
+            server: Some(report),
+        },
+        server_cpu_s,
+    })
+}
+
+/// Run this binary with `args` and return the `RESULT {json}` it printed (`what` names the
+/// run in errors).
+pub(crate) fn run_self(args: &[String], what: &str) -> Result<Value, BenchError> {
+    let exe = std::env::current_exe()?;
+    let out = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!("the {what} failed ({}): {stdout}", out.status).into());
+    }
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .ok_or_else(|| format!("the {what} printed no RESULT line"))?;
+    Ok(serde_json::from_str(line)?)
+}
+
 /// Run every scale factor and mode of `args`, each in a fresh worker process of this
 /// binary (`bench` names it in the messages), generating the Parquet files first.
 pub(crate) fn run_all(bench: &str, args: &Args) -> Result<Vec<Value>, BenchError> {
@@ -311,24 +401,10 @@ pub(crate) fn run_all(bench: &str, args: &Args) -> Result<Vec<Value>, BenchError
 }
 
 fn run_worker(role: &str, sf: f64, args: &Args) -> Result<Value, BenchError> {
-    let exe = std::env::current_exe()?;
-    let mut cmd = Command::new(exe);
-    cmd.args(["--role", role, "--sf", &sf.to_string()]);
-    cmd.args(args.option_args());
-    let out = cmd.stdin(Stdio::null()).stderr(Stdio::inherit()).output()?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        return Err(format!(
-            "the {role} run of SF {sf} failed ({}): {stdout}",
-            out.status
-        )
-        .into());
-    }
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("RESULT "))
-        .ok_or_else(|| format!("the {role} run of SF {sf} printed no RESULT line"))?;
-    Ok(serde_json::from_str(line)?)
+    let mut argv = vec!["--role".to_string(), role.to_string()];
+    argv.extend(["--sf".to_string(), sf.to_string()]);
+    argv.extend(args.option_args());
+    run_self(&argv, &format!("{role} run of SF {sf}"))
 }
 
 /// Write the results as JSON to `target/bench-data/{name}.json`; returns the file.

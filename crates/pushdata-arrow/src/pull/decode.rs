@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
-use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_cast::CastOptions;
 use arrow_schema::{DataType as ArrowType, Field, Schema, SchemaRef};
 use pushdata_core::wire::{CubeInstance, DataType, RawCell, parse_cube_data_type};
@@ -89,6 +89,13 @@ fn push_token(b: &mut StringBuilder, cell: &RawValue) -> serde_json::Result<()> 
     let t = cell.get().trim();
     if t == "null" {
         b.append_null();
+    } else if let Some(inner) = t
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .filter(|r| !r.contains(['\\', '"']))
+    {
+        // No escape: the text between the quotes is the value.
+        b.append_value(inner);
     } else if t.starts_with('"') {
         let s: String = serde_json::from_str(t)?;
         b.append_value(s);
@@ -141,48 +148,92 @@ impl PageDecoder<'_> {
     }
 
     /// Every attribute form's column (one column for an attribute without forms), named as
-    /// in `schema`.
-    fn attribute_columns(&self, schema: &SchemaRef, out: &mut Vec<TextColumn>) -> Result<()> {
+    /// in `schema`, typed: each element's value is decoded once, then taken for each row.
+    fn attribute_columns(&self, schema: &SchemaRef, out: &mut Vec<ArrayRef>) -> Result<()> {
         for (ai, a) in self.page.attributes().iter().enumerate() {
+            let indices = self.element_indices(schema, out.len(), ai, a.elements.len())?;
             for fi in 0..a.forms.len().max(1) {
-                let name = schema
-                    .fields()
-                    .get(out.len())
-                    .map(|f| f.name().clone())
-                    .unwrap_or_default();
+                let field = self.field(schema, out.len())?;
                 let mut column = TextColumn {
-                    name,
-                    values: StringBuilder::with_capacity(self.rows, self.rows * 8),
+                    name: field.name().clone(),
+                    values: StringBuilder::with_capacity(a.elements.len(), a.elements.len() * 8),
                 };
-                for (row, hr) in self.page.data.headers.rows.iter().enumerate() {
-                    let ei = hr.get(ai).copied().ok_or_else(|| {
-                        let message =
-                            format!("data.headers.rows has no element index for attribute {ai}");
-                        self.malformed(&column.name, row, message)
-                    })?;
-                    let el = a.elements.get(ei as usize).ok_or_else(|| {
-                        let message = format!(
-                            "element index {ei} is out of range ({} elements)",
-                            a.elements.len()
-                        );
-                        self.malformed(&column.name, row, message)
-                    })?;
+                for (ei, el) in a.elements.iter().enumerate() {
                     let cell = el.form_values.get(fi).ok_or_else(|| {
-                        let message = format!("element {ei} has no value for form {fi}");
-                        self.malformed(&column.name, row, message)
+                        let message = format!(
+                            "element {ei} of attribute {:?} has no value for form {fi}",
+                            a.name
+                        );
+                        self.malformed(&column.name, 0, message)
                     })?;
-                    self.push_cell(&mut column, row, cell)?;
+                    self.push_cell(&mut column, 0, cell)?;
                 }
-                out.push(column);
+                let values = self.typed(column, field.data_type())?;
+                let taken =
+                    arrow_select::take::take(&values, &indices, None).map_err(|source| {
+                        Error::Arrow {
+                            table: self.table(),
+                            source,
+                        }
+                    })?;
+                out.push(taken);
             }
         }
         Ok(())
     }
 
-    /// Every metric's column.
-    fn metric_columns(&self, out: &mut Vec<TextColumn>) -> Result<()> {
+    /// Field `i` of `schema` (a page with more columns than the first page is an error).
+    fn field<'s>(&self, schema: &'s SchemaRef, i: usize) -> Result<&'s Field> {
+        schema
+            .fields()
+            .get(i)
+            .map(|f| f.as_ref())
+            .ok_or_else(|| Error::SchemaMismatch {
+                table: self.table(),
+                message: format!(
+                    "page at offset {} has more columns than the first page's {}",
+                    self.offset,
+                    schema.fields().len()
+                ),
+            })
+    }
+
+    /// The element index of attribute `ai` (of `n_elements` elements) on every row; the
+    /// attribute's first column is column `column` of `schema` (for errors).
+    fn element_indices(
+        &self,
+        schema: &SchemaRef,
+        column: usize,
+        ai: usize,
+        n_elements: usize,
+    ) -> Result<UInt32Array> {
+        let name = || {
+            schema
+                .fields()
+                .get(column)
+                .map(|f| f.name().clone())
+                .unwrap_or_default()
+        };
+        let mut indices = Vec::with_capacity(self.rows);
+        for (row, hr) in self.page.data.headers.rows.iter().enumerate() {
+            let ei = hr.get(ai).copied().ok_or_else(|| {
+                let message = format!("data.headers.rows has no element index for attribute {ai}");
+                self.malformed(&name(), row, message)
+            })?;
+            if ei as usize >= n_elements {
+                let message = format!("element index {ei} is out of range ({n_elements} elements)");
+                return Err(self.malformed(&name(), row, message));
+            }
+            indices.push(ei);
+        }
+        Ok(UInt32Array::from(indices))
+    }
+
+    /// Every metric's column, typed as in `schema`.
+    fn metric_columns(&self, schema: &SchemaRef, out: &mut Vec<ArrayRef>) -> Result<()> {
         let raw = &self.page.data.metric_values.raw;
         for (mi, m) in self.page.metrics().iter().enumerate() {
+            let field = self.field(schema, out.len())?;
             let mut column = TextColumn {
                 name: m.name.clone(),
                 values: StringBuilder::with_capacity(self.rows, self.rows * 8),
@@ -195,47 +246,29 @@ impl PageDecoder<'_> {
                 })?;
                 self.push_cell(&mut column, row, cell)?;
             }
-            out.push(column);
+            out.push(self.typed(column, field.data_type())?);
         }
         Ok(())
     }
 
-    /// The text columns converted to `schema`'s types.
-    fn typed_columns(&self, texts: Vec<TextColumn>, schema: &SchemaRef) -> Result<Vec<ArrayRef>> {
-        if texts.len() != schema.fields().len() {
-            return Err(Error::SchemaMismatch {
-                table: self.table(),
-                message: format!(
-                    "page at offset {} has {} columns, the first page {}",
-                    self.offset,
-                    texts.len(),
-                    schema.fields().len()
-                ),
-            });
+    /// A text column converted to `data_type`.
+    fn typed(&self, text: TextColumn, data_type: &ArrowType) -> Result<ArrayRef> {
+        let TextColumn { name, mut values } = text;
+        let a: ArrayRef = Arc::new(values.finish());
+        if data_type == &ArrowType::Utf8 {
+            return Ok(a);
         }
         let opts = CastOptions {
             safe: false,
             ..Default::default()
         };
-        let mut cols: Vec<ArrayRef> = Vec::with_capacity(texts.len());
-        for (mut text, f) in texts.into_iter().zip(schema.fields()) {
-            let a: ArrayRef = Arc::new(text.values.finish());
-            if f.data_type() == &ArrowType::Utf8 {
-                cols.push(a);
-                continue;
-            }
-            let c = arrow_cast::cast_with_options(&a, f.data_type(), &opts).map_err(|source| {
-                Error::Cast {
-                    table: self.table(),
-                    column: text.name.clone(),
-                    rows: self.offset..self.offset + self.rows as u64,
-                    data_type: f.data_type().to_string(),
-                    source,
-                }
-            })?;
-            cols.push(c);
-        }
-        Ok(cols)
+        arrow_cast::cast_with_options(&a, data_type, &opts).map_err(|source| Error::Cast {
+            table: self.table(),
+            column: name,
+            rows: self.offset..self.offset + self.rows as u64,
+            data_type: data_type.to_string(),
+            source,
+        })
     }
 }
 
@@ -252,10 +285,20 @@ pub(crate) fn page_to_batch(
         rows: page.data.headers.rows.len(),
         offset: page.data.paging.offset,
     };
-    let mut texts = Vec::with_capacity(schema.fields().len());
-    decoder.attribute_columns(schema, &mut texts)?;
-    decoder.metric_columns(&mut texts)?;
-    let cols = decoder.typed_columns(texts, schema)?;
+    let mut cols = Vec::with_capacity(schema.fields().len());
+    decoder.attribute_columns(schema, &mut cols)?;
+    decoder.metric_columns(schema, &mut cols)?;
+    if cols.len() != schema.fields().len() {
+        return Err(Error::SchemaMismatch {
+            table: decoder.table(),
+            message: format!(
+                "page at offset {} has {} columns, the first page {}",
+                decoder.offset,
+                cols.len(),
+                schema.fields().len()
+            ),
+        });
+    }
     RecordBatch::try_new_with_options(
         schema.clone(),
         cols,

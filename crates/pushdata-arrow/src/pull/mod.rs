@@ -27,10 +27,13 @@
 //! [`pushdata_core::wire::TableRowsPage`]); other servers answer
 //! [`Error::NoTableRowsExtension`].
 //!
-//! Memory: two pages (the one being decoded and the next one, fetched meanwhile), plus the
-//! Parquet writer's row group buffer when writing a file.
+//! Pages are fetched and decoded in the background, [`Pull::with_concurrency`] at once
+//! (default [`DEFAULT_CONCURRENCY`]), and handed out in row order. Memory: that many pages
+//! and their batches plus the one being consumed, plus the Parquet writer's row group
+//! buffer when writing a file.
 
 mod decode;
+mod pages;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -46,12 +49,17 @@ use pushdata_core::wire::{
     CubeInstance, CubeInstanceRequest, CubeObject, TableRowsPage, position_by_name,
 };
 
-use decode::{page_schema, page_to_batch};
+use decode::page_schema;
+pub use pages::PullPages;
+use pages::Source;
 
 use crate::error::{Error, Result};
 
 /// Rows per page when none is given.
 pub const DEFAULT_PAGE_SIZE: u64 = 50_000;
+
+/// Pages fetched (and decoded) at once in the background when no other number is given.
+pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// Reads a dataset through the Cube API (or one table exactly, [`Pull::table`]). Build with
 /// [`Pull::new`], then `.await` it or call [`Pull::open`] (pages as batches,
@@ -63,6 +71,7 @@ pub struct Pull {
     attributes: Vec<String>,
     metrics: Vec<String>,
     page_size: u64,
+    concurrency: usize,
     request: Option<CubeInstanceRequest>,
     /// The table read exactly, for [`Pull::table`].
     table: Option<String>,
@@ -102,6 +111,7 @@ impl Pull {
             attributes: Vec::new(),
             metrics: Vec::new(),
             page_size: DEFAULT_PAGE_SIZE,
+            concurrency: DEFAULT_CONCURRENCY,
             request: None,
             table: None,
         }
@@ -140,6 +150,14 @@ impl Pull {
     /// Rows per page (default [`DEFAULT_PAGE_SIZE`]; at least 1).
     pub fn with_page_size(mut self, rows: u64) -> Self {
         self.page_size = rows.max(1);
+        self
+    }
+
+    /// Pages fetched and decoded at once in the background (default
+    /// [`DEFAULT_CONCURRENCY`]; at least 1). Batches still come out in row order; memory
+    /// holds about this many pages more than one.
+    pub fn with_concurrency(mut self, pages: usize) -> Self {
+        self.concurrency = pages.max(1);
         self
     }
 
@@ -212,20 +230,19 @@ impl Pull {
             .create_cube_instance(&self.dataset_id, &request, 0, self.page_size)
             .await
             .map_err(self.api(format!("create cube instance of {}", self.dataset_id)))?;
-        let schema = page_schema(&first);
-        Ok(PullPages {
-            total: first.data.paging.total,
+        let source = Source {
+            schema: page_schema(&first),
             instance_id: first.instance_id.clone(),
             version: None,
-            next_offset: 0,
-            pending: Some(Page::Cube(Box::new(first))),
-            inflight: None,
             pull: self,
-            schema,
-            rows: 0,
-            pages: 0,
+        };
+        let total = first.data.paging.total;
+        Ok(PullPages::new(
+            source,
+            total,
+            Page::Cube(Box::new(first)),
             started,
-        })
+        ))
     }
 
     /// [`open`](Pull::open) of an exact table read.
@@ -244,19 +261,14 @@ impl Pull {
             .await
             .map_err(|e| table::call_error(step.clone(), e))?;
         let schema = table::page_schema(&first, &step)?;
-        Ok(PullPages {
-            total: first.total_rows,
+        let source = Source {
+            schema,
             instance_id: String::new(),
             version: Some(first.version.clone()),
-            next_offset: 0,
-            pending: Some(Page::Table(first)),
-            inflight: None,
             pull: self,
-            schema,
-            rows: 0,
-            pages: 0,
-            started,
-        })
+        };
+        let total = first.total_rows;
+        Ok(PullPages::new(source, total, Page::Table(first), started))
     }
 
     /// Read every page into memory.
@@ -355,178 +367,4 @@ fn names(list: &[CubeObject]) -> String {
         .map(|o| format!("{:?}", o.name))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-impl Drop for PullPages {
-    /// A page still being fetched is not needed any more.
-    fn drop(&mut self) {
-        if let Some(h) = self.inflight.take() {
-            h.abort();
-        }
-    }
-}
-
-/// The pages of a cube instance (or of a table's rows, [`Pull::table`]), as batches.
-#[derive(Debug)]
-pub struct PullPages {
-    pull: Pull,
-    schema: SchemaRef,
-    instance_id: String,
-    /// The table's version, for an exact table read.
-    version: Option<String>,
-    total: u64,
-    next_offset: u64,
-    pending: Option<Page>,
-    inflight: Option<tokio::task::JoinHandle<pushdata_core::Result<Page>>>,
-    rows: u64,
-    pages: u64,
-    started: Instant,
-}
-
-impl PullPages {
-    /// The schema of every batch.
-    pub fn schema(&self) -> SchemaRef {
-        self.schema.clone()
-    }
-
-    /// Rows of the instance (grouped rows), or of the table for [`Pull::table`].
-    pub fn total_rows(&self) -> u64 {
-        self.total
-    }
-
-    /// The instance id on the server (empty for [`Pull::table`]).
-    pub fn instance_id(&self) -> &str {
-        &self.instance_id
-    }
-
-    /// Fetch the page at `offset` in the background.
-    fn spawn_fetch(&self, offset: u64) -> tokio::task::JoinHandle<pushdata_core::Result<Page>> {
-        let client = self.pull.client.clone();
-        let cube = self.pull.dataset_id.clone();
-        let instance = self.instance_id.clone();
-        let limit = self.pull.page_size;
-        let table = self.pull.table.clone();
-        let version = self.version.clone();
-        tokio::spawn(async move {
-            match table {
-                Some(t) => client
-                    .table_rows(&cube, &t, offset, limit, version.as_deref())
-                    .await
-                    .map(Page::Table),
-                None => client
-                    .cube_instance_page(&cube, &instance, offset, limit)
-                    .await
-                    .map(|p| Page::Cube(Box::new(p))),
-            }
-        })
-    }
-
-    /// The step of the page at `offset`, for errors.
-    fn step(&self, offset: u64) -> String {
-        match &self.pull.table {
-            Some(t) => table_step(t, &self.pull.dataset_id, offset),
-            None => format!(
-                "cube instance {} of {}, rows {offset}..",
-                self.instance_id, self.pull.dataset_id
-            ),
-        }
-    }
-
-    /// Wait for the page at `offset` (fetched in the background, or now).
-    async fn fetch(&mut self, offset: u64) -> Result<Page> {
-        let handle = match self.inflight.take() {
-            Some(h) => h,
-            None => self.spawn_fetch(offset),
-        };
-        let step = self.step(offset);
-        handle
-            .await
-            .map_err(|source| Error::Task {
-                task: format!("{step}: page fetch task"),
-                source,
-            })?
-            .map_err(|source| Error::Api {
-                step,
-                source: Box::new(source),
-            })
-    }
-
-    /// A page as a batch of the pull's schema.
-    fn decode(&self, page: &Page, offset: u64) -> Result<RecordBatch> {
-        match page {
-            Page::Cube(p) => page_to_batch(p, &self.schema, &self.pull.dataset_id),
-            Page::Table(p) => table::page_to_batch(p, &self.schema, &self.step(offset)),
-        }
-    }
-
-    /// The next page as a batch; `None` after the last one. While a page is decoded, the
-    /// next one is already being fetched (so two pages are in memory at most).
-    pub async fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
-        let offset = self.next_offset;
-        let (page, first) = match self.pending.take() {
-            Some(p) => (p, true),
-            None => {
-                if offset >= self.total {
-                    return Ok(None);
-                }
-                (self.fetch(offset).await?, false)
-            }
-        };
-        // A cube page says how many rows it has: the next fetch starts before decoding.
-        let known = match &page {
-            Page::Cube(p) => Some(p.data.paging.current),
-            Page::Table(_) => None,
-        };
-        if let Some(n) = known {
-            self.advance(offset, n, first)?;
-        }
-        let batch = self.decode(&page, offset)?;
-        drop(page);
-        if known.is_none() {
-            self.advance(offset, batch.num_rows() as u64, first)?;
-        }
-        self.rows += batch.num_rows() as u64;
-        self.pages += 1;
-        Ok(Some(batch))
-    }
-
-    /// Move past the `n` rows of the page at `offset` (`first`: the page read when the
-    /// pull was opened, which may be empty) and start fetching the next page, if any.
-    fn advance(&mut self, offset: u64, n: u64, first: bool) -> Result<()> {
-        if n == 0 && !first {
-            return Err(Error::Api {
-                step: self.step(offset),
-                source: Box::new(pushdata_core::Error::InvalidInput {
-                    what: "page",
-                    message: format!(
-                        "the server returned no rows at offset {offset} of {}",
-                        self.total
-                    ),
-                }),
-            });
-        }
-        self.next_offset += n;
-        if self.inflight.is_none() && self.next_offset < self.total {
-            self.inflight = Some(self.spawn_fetch(self.next_offset));
-        }
-        Ok(())
-    }
-
-    /// The pages as a [`futures::Stream`].
-    pub fn into_stream(self) -> impl futures::Stream<Item = Result<RecordBatch>> {
-        futures::stream::try_unfold(self, |mut p| async move {
-            Ok(p.next_batch().await?.map(|b| (b, p)))
-        })
-    }
-
-    /// What has been read so far.
-    pub fn report(&self) -> PullReport {
-        PullReport {
-            dataset_id: self.pull.dataset_id.clone(),
-            rows: self.rows,
-            pages: self.pages,
-            schema: self.schema.clone(),
-            elapsed: self.started.elapsed(),
-        }
-    }
 }

@@ -10,7 +10,6 @@
 //! memory. Groups come out in order of first appearance within a partition (with one
 //! partition, the input's order).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{BufReader, BufWriter};
@@ -21,6 +20,7 @@ use arrow_array::{RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_ipc::writer::StreamWriter;
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{Field, Schema, SchemaRef};
+use hashbrown::HashTable;
 
 use super::accumulate::{Acc, aggregated_type};
 use super::error::{CubeError, Result};
@@ -62,8 +62,13 @@ struct Groups {
     n_keys: usize,
     /// Converts keys to comparable rows.
     keys: RowConverter,
-    /// Group number by key row.
-    index: HashMap<Box<[u8]>, usize>,
+    /// Group numbers, found by the hash of their key row (the key rows are kept once,
+    /// in `key_rows`).
+    index: HashTable<usize>,
+    /// Hashes key rows.
+    hasher: ahash::RandomState,
+    /// Groups so far.
+    n_groups: usize,
     /// The key row of each group, in group order.
     key_rows: Rows,
     /// One accumulator per metric column.
@@ -85,7 +90,9 @@ impl Groups {
             schema: schema.clone(),
             n_keys,
             keys,
-            index: HashMap::new(),
+            index: HashTable::new(),
+            hasher: ahash::RandomState::new(),
+            n_groups: 0,
             key_rows,
             accs,
         })
@@ -98,8 +105,8 @@ impl Groups {
             if batch.num_rows() == 0 {
                 return Ok(());
             }
-            if self.index.is_empty() {
-                self.new_group(&[]);
+            if self.n_groups == 0 {
+                self.new_group();
             }
             vec![0; batch.num_rows()]
         } else {
@@ -120,11 +127,22 @@ impl Groups {
             .map_err(CubeError::arrow(GROUPING))?;
         let mut groups = Vec::with_capacity(batch.num_rows());
         for r in rows.iter() {
-            let g = match self.index.get(r.as_ref()) {
-                Some(g) => *g,
+            let key = r.as_ref();
+            let hash = self.hasher.hash_one(key);
+            let key_rows = &self.key_rows;
+            let found = self
+                .index
+                .find(hash, |&g| key_rows.row(g).as_ref() == key)
+                .copied();
+            let g = match found {
+                Some(g) => g,
                 None => {
                     self.key_rows.push(r);
-                    self.new_group(r.as_ref())
+                    let g = self.new_group();
+                    let (key_rows, hasher) = (&self.key_rows, &self.hasher);
+                    self.index
+                        .insert_unique(hash, g, |&g| hasher.hash_one(key_rows.row(g).as_ref()));
+                    g
                 }
             };
             groups.push(g);
@@ -132,10 +150,10 @@ impl Groups {
         Ok(groups)
     }
 
-    /// Number a new group with key row `key`, with empty accumulators.
-    fn new_group(&mut self, key: &[u8]) -> usize {
-        let g = self.index.len();
-        self.index.insert(key.into(), g);
+    /// Number a new group, with empty accumulators (its key row is already pushed).
+    fn new_group(&mut self) -> usize {
+        let g = self.n_groups;
+        self.n_groups += 1;
         for a in &mut self.accs {
             a.push_group();
         }
@@ -145,7 +163,7 @@ impl Groups {
     /// The grouped rows: the keys, then the aggregated metrics.
     fn finish(self) -> Result<RecordBatch> {
         let out_schema = output_schema(&self.schema, self.n_keys);
-        let n = self.index.len();
+        let n = self.n_groups;
         let mut cols = if self.n_keys > 0 {
             self.keys
                 .convert_rows(self.key_rows.iter())

@@ -10,7 +10,7 @@
 use std::fmt::Write;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Float64Type;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::DataType as ArrowType;
@@ -26,7 +26,11 @@ enum Kind {
     Float,
     /// Temporal: the formatted text as a JSON string.
     Quoted,
-    /// Integers, decimals, booleans: the formatted text as is.
+    /// 32-bit integers: the digits.
+    Int32,
+    /// 64-bit integers: the digits.
+    Int64,
+    /// Decimals, booleans, other integers: the formatted text as is.
     Plain,
 }
 
@@ -64,6 +68,16 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Append the integer of column `col` (of kind `Int32` or `Int64`) at `row`, not null.
+fn push_int(col: &Col<'_>, row: usize, out: &mut String) {
+    let mut buf = itoa::Buffer::new();
+    let text = match col.kind {
+        Kind::Int32 => buf.format(col.array.as_primitive::<Int32Type>().value(row)),
+        _ => buf.format(col.array.as_primitive::<Int64Type>().value(row)),
+    };
+    out.push_str(text);
+}
+
 /// Arrow's default display options.
 static OPTIONS: std::sync::LazyLock<FormatOptions<'static>> =
     std::sync::LazyLock::new(FormatOptions::default);
@@ -82,6 +96,8 @@ impl<'a> TextColumns<'a> {
                 | ArrowType::Time32(_)
                 | ArrowType::Time64(_)
                 | ArrowType::Timestamp(_, _) => Kind::Quoted,
+                ArrowType::Int32 => Kind::Int32,
+                ArrowType::Int64 => Kind::Int64,
                 _ => Kind::Plain,
             };
             let fmt = ArrayFormatter::try_new(a.as_ref(), &OPTIONS)
@@ -108,6 +124,7 @@ impl<'a> TextColumns<'a> {
         }
         match col.kind {
             Kind::Str => out.push_str(col.array.as_string::<i32>().value(row)),
+            Kind::Int32 | Kind::Int64 => push_int(col, row, out),
             _ => {
                 let _ = write!(out, "{}", col.fmt.value(row));
             }
@@ -144,6 +161,7 @@ impl<'a> TextColumns<'a> {
                 let _ = write!(out, "{}", col.fmt.value(row));
                 out.push('"');
             }
+            Kind::Int32 | Kind::Int64 => push_int(col, row, out),
             Kind::Plain => {
                 let _ = write!(out, "{}", col.fmt.value(row));
             }
@@ -166,9 +184,31 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use std::sync::Arc;
 
-    use arrow_array::{Date32Array, Decimal128Array, Float64Array, StringArray};
+    use arrow_array::{
+        Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array, StringArray,
+    };
 
     use super::*;
+
+    #[test]
+    fn integers_are_their_digits() {
+        let a: ArrayRef = Arc::new(Int32Array::from(vec![Some(i32::MIN), None, Some(0)]));
+        let b: ArrayRef = Arc::new(Int64Array::from(vec![Some(i64::MAX), Some(-5), None]));
+        let t = TextColumns::new(&[&a, &b]).unwrap();
+        let mut out = String::new();
+        for row in 0..3 {
+            for c in 0..2 {
+                t.json(c, row, &mut out);
+                out.push(',');
+                t.text(c, row, &mut out);
+                out.push('|');
+            }
+        }
+        assert_eq!(
+            out,
+            "-2147483648,-2147483648|9223372036854775807,9223372036854775807|null,|-5,-5|0,0|null,|"
+        );
+    }
 
     #[test]
     fn tokens_are_json() {

@@ -1,15 +1,13 @@
-//! One page of an instance as the v2 grid JSON ([`CubeInstance`]): the page's rows, the
-//! attribute headers with the elements the page shows, and the metric values.
+//! One page of an instance as the v2 grid JSON
+//! ([`CubeInstance`](pushdata_core::wire::CubeInstance)): the page's rows, the attribute
+//! headers with the elements the page shows, and the metric values, written straight into
+//! the response's bytes.
 
 use std::collections::HashMap;
 use std::ops::Range;
 
 use arrow_array::{ArrayRef, RecordBatch};
-use pushdata_core::wire::{
-    CubeInstance, Grid, GridAttribute, GridData, GridDefinition, GridElement, GridForm,
-    GridHeaders, GridMetric, GridMetricsHeader, MetricValues, MetricsPosition, Paging, RawCell,
-};
-use serde_json::value::RawValue;
+use pushdata_core::wire::{GridForm, GridMetric, GridMetricsHeader, Paging};
 
 use super::Instance;
 use super::cells::{TextColumns, push_json_str};
@@ -19,92 +17,72 @@ use super::plan::{AttrOut, Plan};
 /// The id of the metrics header, as real servers send it.
 pub(crate) const METRICS_HEADER_ID: &str = "00000000000000000000000000000000";
 
-/// `text` (a JSON token) as a raw cell.
-fn raw(text: String) -> Result<RawCell> {
-    RawValue::from_string(text).map_err(|source| CubeError::Json { source })
-}
-
-/// Render rows `offset..offset + limit` of `inst`. `formatted`: include
-/// `metricValues.formatted`.
+/// Render rows `offset..offset + limit` of `inst` as the bytes of its JSON: exactly what
+/// serde_json writes for the page's [`CubeInstance`] (compact, fields in declaration
+/// order), but written straight into one buffer, without building the page's structs.
+/// `formatted`: include `metricValues.formatted`.
 pub(crate) fn render(
     inst: &Instance,
     offset: u64,
     limit: u64,
     formatted: bool,
-) -> crate::mstr::error::Result<CubeInstance> {
+) -> crate::mstr::error::Result<Vec<u8>> {
     let batches = inst.result.read(offset, limit)?;
     let plan = &inst.plan;
     let mut page = Page::new(plan, formatted);
     for b in &batches {
         page.add_batch(plan, b)?;
     }
-    let current = page.header_rows.len() as u64;
-    let n_metrics = plan.metrics.len();
-    Ok(CubeInstance {
-        id: inst.cube_id.clone(),
-        name: inst.cube_name.clone(),
-        instance_id: inst.id.clone(),
-        status: 1,
-        definition: GridDefinition {
-            grid: Grid {
-                cross_tab: false,
-                metrics_position: Some(MetricsPosition {
-                    axis: "columns".to_string(),
-                    index: 0,
-                }),
-                rows: attribute_headers(plan, page.elements),
-                columns: metrics_header(plan),
-            },
-        },
-        data: GridData {
-            paging: Paging {
-                total: inst.result.total,
-                current,
-                offset,
-                limit,
-            },
-            headers: GridHeaders {
-                rows: page.header_rows,
-                columns: if n_metrics == 0 {
-                    Vec::new()
-                } else {
-                    vec![(0..n_metrics as u32).collect()]
-                },
-            },
-            metric_values: MetricValues {
-                raw: page.raw_rows,
-                formatted: formatted.then_some(page.formatted_rows),
-            },
-        },
-    })
+    Ok(page.finish(inst, plan, offset, limit)?)
+}
+
+/// Append `v` as a JSON string, as serde_json writes it.
+fn json_str(out: &mut Vec<u8>, v: &str) -> Result<()> {
+    serde_json::to_writer(out, v).map_err(|source| CubeError::Json { source })
+}
+
+/// Append `v` as compact JSON, as serde_json writes it.
+fn json_value<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> Result<()> {
+    serde_json::to_writer(out, v).map_err(|source| CubeError::Json { source })
+}
+
+/// Append a whole number.
+fn json_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// The elements of one attribute a page shows, each once, in order of first appearance.
 #[derive(Debug, Default, Clone)]
 struct Elements {
-    /// The elements, in order of first appearance.
-    list: Vec<GridElement>,
-    /// Index in `list` by the element's form values as JSON tokens.
-    seen: HashMap<String, u32>,
+    /// The elements as JSON objects, joined by commas.
+    json: Vec<u8>,
+    /// How many there are.
+    count: u32,
+    /// Index by the element's form values as JSON tokens.
+    seen: HashMap<String, u32, ahash::RandomState>,
 }
 
-/// The data of a page being rendered.
+/// The data of a page being rendered, already as JSON.
 #[derive(Debug)]
 struct Page {
     /// Result columns of each attribute's forms.
     ranges: Vec<Range<usize>>,
     /// Result column of the first metric.
     metric_start: usize,
+    /// Number of metrics.
+    n_metrics: usize,
     /// Whether formatted metric values are wanted.
     formatted: bool,
     /// Per attribute, its elements.
     elements: Vec<Elements>,
-    /// Per row, the element index of each attribute.
-    header_rows: Vec<Vec<u32>>,
-    /// Per row, the metric values as JSON tokens.
-    raw_rows: Vec<Vec<RawCell>>,
-    /// Per row, the metric values as text (when `formatted`).
-    formatted_rows: Vec<Vec<String>>,
+    /// Rows so far.
+    rows: u64,
+    /// `data.headers.rows`: per row, the element index of each attribute, joined by commas.
+    header_rows: Vec<u8>,
+    /// `data.metricValues.raw`: per row, the metric values as JSON tokens, joined by commas.
+    raw_rows: Vec<u8>,
+    /// `data.metricValues.formatted`: per row, the metric values as text (when wanted).
+    formatted_rows: Vec<u8>,
     /// Scratch: an element's key.
     key: String,
     /// Scratch: a value's text.
@@ -123,8 +101,10 @@ impl Page {
         Page {
             ranges,
             metric_start: at,
+            n_metrics: plan.metrics.len(),
             formatted,
             elements: vec![Elements::default(); plan.attributes.len()],
+            rows: 0,
             header_rows: Vec::new(),
             raw_rows: Vec::new(),
             formatted_rows: Vec::new(),
@@ -137,15 +117,24 @@ impl Page {
     fn add_batch(&mut self, plan: &Plan, b: &RecordBatch) -> Result<()> {
         let arrays: Vec<&ArrayRef> = b.columns().iter().collect();
         let texts = TextColumns::new(&arrays)?;
-        self.header_rows.reserve(b.num_rows());
-        self.raw_rows.reserve(b.num_rows());
         for row in 0..b.num_rows() {
-            let mut hr = Vec::with_capacity(self.ranges.len());
+            let sep = if self.rows > 0 { &b","[..] } else { &b""[..] };
+            self.header_rows.extend_from_slice(sep);
+            self.header_rows.push(b'[');
             for ai in 0..self.ranges.len() {
-                hr.push(self.element_index(&plan.attributes[ai], ai, &texts, row)?);
+                let i = self.element_index(&plan.attributes[ai], ai, &texts, row)?;
+                if ai > 0 {
+                    self.header_rows.push(b',');
+                }
+                json_u64(&mut self.header_rows, u64::from(i));
             }
-            self.header_rows.push(hr);
-            self.add_metric_values(plan.metrics.len(), &texts, row)?;
+            self.header_rows.push(b']');
+            self.raw_rows.extend_from_slice(sep);
+            if self.formatted {
+                self.formatted_rows.extend_from_slice(sep);
+            }
+            self.add_metric_values(&texts, row)?;
+            self.rows += 1;
         }
         Ok(())
     }
@@ -168,52 +157,157 @@ impl Page {
         if let Some(i) = els.seen.get(&self.key) {
             return Ok(*i);
         }
-        let i = els.list.len() as u32;
-        let element = new_element(&attr.id, texts, range, row, &mut self.text)?;
-        els.list.push(element);
+        let i = els.count;
+        if i > 0 {
+            els.json.push(b',');
+        }
+        write_element(&mut els.json, &attr.id, texts, range, row, &mut self.text)?;
+        els.count += 1;
         els.seen.insert(self.key.clone(), i);
         Ok(i)
     }
 
     /// Add the metric values of `row`.
-    fn add_metric_values(
-        &mut self,
-        n_metrics: usize,
-        texts: &TextColumns<'_>,
-        row: usize,
-    ) -> Result<()> {
+    fn add_metric_values(&mut self, texts: &TextColumns<'_>, row: usize) -> Result<()> {
         let s = &mut self.text;
-        let mut raw_row = Vec::with_capacity(n_metrics);
-        let mut formatted_row = Vec::new();
-        for c in self.metric_start..self.metric_start + n_metrics {
+        self.raw_rows.push(b'[');
+        if self.formatted {
+            self.formatted_rows.push(b'[');
+        }
+        for (k, c) in (self.metric_start..self.metric_start + self.n_metrics).enumerate() {
+            if k > 0 {
+                self.raw_rows.push(b',');
+            }
             s.clear();
             texts.json(c, row, s);
-            raw_row.push(raw(s.clone())?);
+            self.raw_rows.extend_from_slice(s.as_bytes());
             if self.formatted {
+                if k > 0 {
+                    self.formatted_rows.push(b',');
+                }
                 s.clear();
                 texts.text(c, row, s);
-                formatted_row.push(s.clone());
+                json_str(&mut self.formatted_rows, s)?;
             }
         }
-        self.raw_rows.push(raw_row);
+        self.raw_rows.push(b']');
         if self.formatted {
-            self.formatted_rows.push(formatted_row);
+            self.formatted_rows.push(b']');
         }
         Ok(())
     }
+
+    /// The page's JSON.
+    fn finish(self, inst: &Instance, plan: &Plan, offset: u64, limit: u64) -> Result<Vec<u8>> {
+        let element_bytes: usize = self.elements.iter().map(|e| e.json.len()).sum();
+        let mut out = Vec::with_capacity(
+            1024 + element_bytes
+                + self.header_rows.len()
+                + self.raw_rows.len()
+                + self.formatted_rows.len(),
+        );
+        out.extend_from_slice(b"{\"id\":");
+        json_str(&mut out, &inst.cube_id)?;
+        out.extend_from_slice(b",\"name\":");
+        json_str(&mut out, &inst.cube_name)?;
+        out.extend_from_slice(b",\"instanceId\":");
+        json_str(&mut out, &inst.id)?;
+        out.extend_from_slice(
+            b",\"status\":1,\"definition\":{\"grid\":{\"crossTab\":false,\
+              \"metricsPosition\":{\"axis\":\"columns\",\"index\":0},\"rows\":[",
+        );
+        for (k, (a, els)) in plan.attributes.iter().zip(&self.elements).enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            write_attribute_header(&mut out, a, &els.json)?;
+        }
+        out.extend_from_slice(b"],\"columns\":");
+        json_value(&mut out, &metrics_header(plan))?;
+        out.extend_from_slice(b"}},\"data\":{\"paging\":");
+        let paging = Paging {
+            total: inst.result.total,
+            current: self.rows,
+            offset,
+            limit,
+        };
+        json_value(&mut out, &paging)?;
+        out.extend_from_slice(b",\"headers\":{\"rows\":[");
+        out.extend_from_slice(&self.header_rows);
+        out.extend_from_slice(b"],\"columns\":");
+        let columns: Vec<Vec<u32>> = if self.n_metrics == 0 {
+            Vec::new()
+        } else {
+            vec![(0..self.n_metrics as u32).collect()]
+        };
+        json_value(&mut out, &columns)?;
+        out.extend_from_slice(b"},\"metricValues\":{\"raw\":[");
+        out.extend_from_slice(&self.raw_rows);
+        out.push(b']');
+        if self.formatted {
+            out.extend_from_slice(b",\"formatted\":[");
+            out.extend_from_slice(&self.formatted_rows);
+            out.push(b']');
+        }
+        out.extend_from_slice(b"}}}");
+        Ok(out)
+    }
 }
 
-/// The element of attribute `attr_id` at `row`, its forms in result columns `range`: its id
-/// (`ATTRIBUTE_ID:v1;v2`) and form values. `s` is scratch.
-fn new_element(
+/// Append attribute `a`'s header: name, id, type, forms, and its elements (`elements`, JSON
+/// objects joined by commas).
+fn write_attribute_header(out: &mut Vec<u8>, a: &AttrOut, elements: &[u8]) -> Result<()> {
+    out.extend_from_slice(b"{\"name\":");
+    json_str(out, &a.name)?;
+    out.extend_from_slice(b",\"id\":");
+    json_str(out, &a.id)?;
+    out.extend_from_slice(b",\"type\":\"attribute\",\"forms\":");
+    let forms: Vec<GridForm> = a
+        .forms
+        .iter()
+        .map(|f| GridForm {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            data_type: Some(f.data_type.as_str().to_string()),
+            base_form_category: Some(f.name.clone()),
+            precision: f.decimal.map(|d| d.0),
+            scale: f.decimal.map(|d| d.1),
+        })
+        .collect();
+    json_value(out, &forms)?;
+    out.extend_from_slice(b",\"elements\":[");
+    out.extend_from_slice(elements);
+    out.extend_from_slice(b"]}");
+    Ok(())
+}
+
+/// Append the element of attribute `attr_id` at `row`, its forms in result columns
+/// `range`, as a JSON object: its id (`ATTRIBUTE_ID:v1;v2`) and form values. `s` is
+/// scratch.
+fn write_element(
+    out: &mut Vec<u8>,
     attr_id: &str,
     texts: &TextColumns<'_>,
     range: Range<usize>,
     row: usize,
     s: &mut String,
-) -> Result<GridElement> {
-    let mut form_values = Vec::with_capacity(range.len());
-    for c in range.clone() {
+) -> Result<()> {
+    s.clear();
+    s.push_str(attr_id);
+    s.push(':');
+    for (k, c) in range.clone().enumerate() {
+        if k > 0 {
+            s.push(';');
+        }
+        texts.text(c, row, s);
+    }
+    out.extend_from_slice(b"{\"id\":");
+    json_str(out, s)?;
+    out.extend_from_slice(b",\"formValues\":[");
+    for (k, c) in range.enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
         // Form values are text, as real servers send them (mstrio-py's parser needs one
         // type per column); null stays null.
         s.clear();
@@ -224,47 +318,10 @@ fn new_element(
             texts.text(c, row, &mut t);
             push_json_str(s, &t);
         }
-        form_values.push(raw(s.clone())?);
+        out.extend_from_slice(s.as_bytes());
     }
-    s.clear();
-    s.push_str(attr_id);
-    s.push(':');
-    for (k, c) in range.enumerate() {
-        if k > 0 {
-            s.push(';');
-        }
-        texts.text(c, row, s);
-    }
-    Ok(GridElement {
-        id: s.clone(),
-        form_values,
-    })
-}
-
-/// The attribute headers: each attribute with its forms and the page's elements.
-fn attribute_headers(plan: &Plan, elements: Vec<Elements>) -> Vec<GridAttribute> {
-    plan.attributes
-        .iter()
-        .zip(elements)
-        .map(|(a, els)| GridAttribute {
-            name: a.name.clone(),
-            id: a.id.clone(),
-            object_type: "attribute".to_string(),
-            forms: a
-                .forms
-                .iter()
-                .map(|f| GridForm {
-                    id: f.id.clone(),
-                    name: f.name.clone(),
-                    data_type: Some(f.data_type.as_str().to_string()),
-                    base_form_category: Some(f.name.clone()),
-                    precision: f.decimal.map(|d| d.0),
-                    scale: f.decimal.map(|d| d.1),
-                })
-                .collect(),
-            elements: els.list,
-        })
-        .collect()
+    out.extend_from_slice(b"]}");
+    Ok(())
 }
 
 /// The metrics header (none without metrics).

@@ -268,6 +268,84 @@ mod tests {
     }
 
     #[test]
+    fn rendered_pages_are_exactly_the_json_of_their_structs() {
+        // Keys with characters serde_json escapes in its own way (\b, \f, \u001f) and
+        // characters it does not escape (non-ASCII); pages from the start, the middle
+        // (spanning result batches), past the end, with and without formatted values.
+        let dir = tempfile::tempdir().unwrap();
+        let ds = dataset(dir.path(), 30_000);
+        let inst = Instances::new(dir.path().join("i"));
+        let a = inst.create(&ds, &CubeInstanceRequest::all()).unwrap();
+        for (offset, limit, formatted) in [
+            (0, 5, true),
+            (8190, 5, false),
+            (9998, 10, true),
+            (10_000, 10, true),
+            (0, 10_000, false),
+        ] {
+            let bytes = super::super::grid::render(&a, offset, limit, formatted).unwrap();
+            let page: pushdata_core::wire::CubeInstance = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(
+                String::from_utf8(serde_json::to_vec(&page).unwrap()).unwrap(),
+                String::from_utf8(bytes).unwrap(),
+                "page {offset}+{limit}"
+            );
+            assert_eq!(page.data.paging.offset, offset);
+            assert_eq!(
+                page.data.metric_values.formatted.is_some(),
+                formatted,
+                "formatted values"
+            );
+        }
+        let odd = dataset_with_keys(
+            dir.path(),
+            &["a\u{8}b", "c\u{c}\"d\\", "\u{1f}é😀", "plain", "a\u{8}b"],
+        );
+        let b = inst.create(&odd, &CubeInstanceRequest::all()).unwrap();
+        let bytes = super::super::grid::render(&b, 0, 10, true).unwrap();
+        let page: pushdata_core::wire::CubeInstance = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(serde_json::to_vec(&page).unwrap(), bytes);
+        assert_eq!(page.data.paging.current, 4, "the repeated key is one group");
+        let ids: Vec<&str> = page.definition.grid.rows[0]
+            .elements
+            .iter()
+            .map(|e| e.id.split_once(':').unwrap().1)
+            .collect();
+        assert_eq!(ids, ["a\u{8}b", "c\u{c}\"d\\", "\u{1f}é😀", "plain"]);
+    }
+
+    /// A dataset like [`dataset`] with the given keys (metric 1 each).
+    fn dataset_with_keys(dir: &Path, keys: &[&str]) -> Arc<Dataset> {
+        let ds = dataset(&dir.join("odd"), 0);
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", A::Utf8, true),
+            Field::new("m", A::Int32, true),
+        ]));
+        let b = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(keys.to_vec())),
+                Arc::new(Int32Array::from_iter_values(keys.iter().map(|_| 1))),
+            ],
+        )
+        .unwrap();
+        let control = CommitControl {
+            hook: &NoHook,
+            cancelled: &|| false,
+        };
+        ds.commit(
+            vec![TableUpload {
+                table_id: ds.def.tables[0].id.clone(),
+                policy: MergePolicy::Replace,
+                source: UploadSource::Batches(vec![b]),
+            }],
+            control,
+        )
+        .unwrap();
+        ds
+    }
+
+    #[test]
     fn instances_expire_and_their_files_go() {
         let dir = tempfile::tempdir().unwrap();
         let ds = dataset(dir.path(), 10);

@@ -15,14 +15,13 @@
 //! `application/vnd.apache.arrow.stream` (the schema, then the rows in stored order) with
 //! the headers `X-Pushdata-Total-Rows` (rows in the table) and `X-Pushdata-Table-Version`.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use pushdata_core::wire::{CubeInstance, CubeInstanceRequest};
+use pushdata_core::wire::CubeInstanceRequest;
 
 use super::extract::InDataset;
 use super::{CONTROL_BODY_BYTES, Shared, body_bytes, parse_json};
@@ -107,7 +106,7 @@ pub(crate) async fn create_instance(
     InDataset { ds, .. }: InDataset,
     RawQuery(q): RawQuery,
     body: std::result::Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<CubeInstance>)> {
+) -> Result<(StatusCode, Response)> {
     let id = ds.def.id.clone();
     let params = page_params(q.as_deref())?;
     let bytes = body_bytes(body, CONTROL_BODY_BYTES)?;
@@ -123,7 +122,7 @@ pub(crate) async fn create_instance(
         grid::render(&inst, params.offset, params.rows(), params.formatted)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(page)))
+    Ok((StatusCode::CREATED, json_page(page)))
 }
 
 /// `GET /api/v2/cubes/{id}/instances/{instanceId}`: a page of an instance.
@@ -139,14 +138,27 @@ pub(crate) async fn instance_page(
     InDataset { ds, .. }: InDataset,
     Path((_, instance_id)): Path<(String, String)>,
     RawQuery(q): RawQuery,
-) -> Result<Json<CubeInstance>> {
+) -> Result<Response> {
     let params = page_params(q.as_deref())?;
     let inst = s.cube_instances.get(&ds.def.id, &instance_id)?;
     let page =
         blocking(move || grid::render(&inst, params.offset, params.rows(), params.formatted))
             .await?;
-    Ok(Json(page))
+    Ok(json_page(page))
 }
+
+/// A rendered page (the JSON of a [`CubeInstance`](pushdata_core::wire::CubeInstance)) as
+/// the response body, typed as `axum::Json` types its answers.
+fn json_page(page: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
+        Bytes::from(page),
+    )
+        .into_response()
+}
+
+/// The media type `axum::Json` answers with.
+const JSON: &str = "application/json";
 
 /// The media type of an Arrow IPC stream.
 const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
