@@ -394,9 +394,14 @@ fn list(location: &str, options: &InputOptions) -> std::result::Result<Listing, 
     }
     #[cfg(not(feature = "object-store"))]
     if location.contains("://") {
+        let given = if options.storage.is_empty() {
+            ""
+        } else {
+            " (storage options given)"
+        };
         return Err(InputError::Url {
             url: location.to_string(),
-            message: "this build reads no object store (feature `object-store`)".into(),
+            message: format!("this build reads no object store (feature `object-store`){given}"),
         });
     }
     files::list(location)

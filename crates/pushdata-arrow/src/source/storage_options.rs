@@ -23,6 +23,7 @@ impl StorageOptions {
     }
 
     /// The options, keys lowercase, in key order.
+    #[cfg(feature = "object-store")]
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
