@@ -46,6 +46,15 @@ const CHUNK_MB: &str = "--chunk-mb";
 const MAX_BUFFERED_MB: &str = "--max-buffered-mb";
 /// The chunk orientation instead of the library default (ROW).
 const ORIENTATION: harness::WordOption = ("--orientation", &["row", "column"]);
+/// When set, the workers read lineitem from this object-store URL (the same file, uploaded
+/// there; `benches/report.sh` uploads it to a moto S3 emulator) instead of the local file;
+/// the store's endpoint and credentials come from the environment (`AWS_ENDPOINT`, ...).
+const INPUT_URL_ENV: &str = "PUSHDATA_BENCH_INPUT_URL";
+
+/// The object-store URL lineitem is read from, if not the local file.
+fn input_url() -> Option<String> {
+    std::env::var(INPUT_URL_ENV).ok().filter(|u| !u.is_empty())
+}
 
 /// The push settings a run changes from the library defaults.
 #[derive(Debug, Clone, Copy)]
@@ -77,6 +86,9 @@ impl Settings {
         if self.column {
             changes.push("COLUMN orientation".to_string());
         }
+        if let Some(url) = input_url() {
+            changes.push(format!("the Parquet file read from {url} (ranged reads)"));
+        }
         if changes.is_empty() {
             "default settings".to_string()
         } else {
@@ -85,7 +97,10 @@ impl Settings {
     }
 
     fn is_default(&self) -> bool {
-        self.chunk_mb.is_none() && self.max_buffered_mb.is_none() && !self.column
+        self.chunk_mb.is_none()
+            && self.max_buffered_mb.is_none()
+            && !self.column
+            && input_url().is_none()
     }
 }
 
@@ -143,8 +158,19 @@ async fn push(
     if settings.column {
         push = push.with_orientation(Orientation::Column);
     }
+    let push = match input_url() {
+        Some(url) => {
+            let options = pushdata::arrow::InputOptions::default();
+            let source = tokio::task::spawn_blocking(move || {
+                pushdata::arrow::InputSource::open(TABLE, url, options)
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            push.with_input_table(TABLE, source)
+        }
+        None => push.with_parquet_table(TABLE, parquet),
+    };
     let report = push
-        .with_parquet_table(TABLE, parquet)
         .with_progress(move |e| {
             let at = started.elapsed();
             let Ok(mut t) = tl.lock() else { return };
@@ -184,6 +210,7 @@ fn worker(role: &str, sf: f64, settings: Settings) -> Result<(), BenchError> {
         "max_buffered_mb": settings.max_buffered_mb,
         "orientation": if settings.column { "column" } else { "row" },
         "sf": sf,
+        "input_url": input_url(),
         "rows": rows,
         "chunks": report.chunks,
         "payload_bytes": report.bytes,
@@ -217,6 +244,9 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
     }
     if settings.column {
         name.push_str("-column");
+    }
+    if input_url().is_some() {
+        name.push_str("-object-store");
     }
     let path = harness::write_results(&name, &results)?;
     let described = settings.describe();

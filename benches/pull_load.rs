@@ -40,7 +40,7 @@ const TABLE: &str = "lineitem";
 const PROJECT: &str = "MicroStrategy Tutorial";
 
 fn main() {
-    let result = harness::parse_args(&[]).and_then(|args| {
+    let result = harness::parse_args(&[], &[]).and_then(|args| {
         let sf = args.sfs.first().copied().unwrap_or(0.1);
         match args.role.as_deref() {
             None => orchestrate(&args),

@@ -43,6 +43,35 @@ cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --chunk-mb "${S
 cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --max-buffered-mb 200 > "$out/bulk_budget.txt"
 # Not the default: COLUMN chunks (decoded on all cores by the server), client alone.
 cargo bench -q --bench bulk_load -- --sf 0.1 --sf 1 --mode child --orientation column > "$out/bulk_column.txt"
+# From an object store: SF 1 lineitem uploaded to a moto S3 emulator on loopback (the one
+# .ci/run installs into the target directory), pushed by its s3:// URL (ranged reads), client
+# alone; compare with the local-file rows of the default table. Skipped without moto.
+moto_server=${PUSHDATA_MOTO_SERVER:-${CARGO_TARGET_DIR:-target}/moto-venv/bin/moto_server}
+if [ -x "$moto_server" ]; then
+  moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$moto_server" -H 127.0.0.1 -p "$moto_port" >/dev/null 2>&1 &
+  moto_pid=$!
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null && break; sleep 0.1; done
+  # written by the default bulk_load run above (SFS holds 1 by default)
+  lineitem="${CARGO_TARGET_DIR:-target}/bench-data/lineitem-sf1.parquet"
+  if [ -f "$lineitem" ] && "$(dirname "$moto_server")/python3" - "$moto_port" "$lineitem" <<'PY'
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1",
+                  aws_access_key_id="bench", aws_secret_access_key="bench")
+s3.create_bucket(Bucket="bench")
+s3.upload_file(sys.argv[2], "bench", "lineitem.parquet")
+PY
+  then
+    PUSHDATA_BENCH_INPUT_URL=s3://bench/lineitem.parquet AWS_ENDPOINT="http://127.0.0.1:$moto_port" \
+      AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench \
+      cargo bench -q --bench bulk_load -- --sf 1 --mode child > "$out/bulk_s3.txt"
+  else
+    echo "SF 1 lineitem could not be uploaded to the S3 emulator" > "$out/bulk_s3.txt"
+  fi
+  kill "$moto_pid" 2>/dev/null || true
+else
+  echo "no moto server ($moto_server): the object-store row was not measured" > "$out/bulk_s3.txt"
+fi
 # mstrio-py lives in the virtual environment .ci/run makes (PUSHDATA_PYTHON overrides).
 mstrio_python=${PUSHDATA_PYTHON:-${CARGO_TARGET_DIR:-target}/mstrio-venv/bin/python3}
 [ -x "$mstrio_python" ] || mstrio_python=python3
@@ -92,6 +121,8 @@ load_after=$(uptime)
   tables "$out/bulk_budget.txt"
   echo
   tables "$out/bulk_column.txt"
+  echo
+  if grep -q '^### ' "$out/bulk_s3.txt"; then tables "$out/bulk_s3.txt"; else sed 's/^/    /' "$out/bulk_s3.txt"; fi
   echo
   if grep -q '^### ' "$out/mstrio.txt"; then tables "$out/mstrio.txt"; else sed 's/^/    /' "$out/mstrio.txt"; fi
   echo

@@ -68,5 +68,6 @@ pub use push::{
 };
 pub use source::{
     BatchItem, FileFormat, InputError, InputOptions, InputSource, ParquetSource, SchemaDifference,
+    StorageOptions,
 };
 pub use veracity::{VeracityPull, VeracityPush, VeracityPushReport};

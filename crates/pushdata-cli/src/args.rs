@@ -190,6 +190,40 @@ pub(crate) struct InputArgs {
     /// ...; nullable defaults to true), or a Parquet or Arrow IPC file whose schema is taken.
     #[arg(long, value_name = "FILE")]
     pub(crate) schema: Option<PathBuf>,
+
+    /// An option of the object store an input URL (s3://, gs://, az://, abfss://,
+    /// http(s)://) opens, over what the environment gives (AWS_*, GOOGLE_*, AZURE_*
+    /// variables, as the cloud CLIs read them): a configuration key of the store, such as
+    /// aws_endpoint=http://127.0.0.1:9000, aws_region=eu-west-1, aws_allow_http=true,
+    /// azure_storage_account_name=NAME. Repeat for more.
+    #[arg(long = "storage-option", value_name = "KEY=VALUE", value_parser = storage_option)]
+    pub(crate) storage_options: Vec<StorageOptionArg>,
+}
+
+/// One `--storage-option KEY=VALUE`; the value can be a secret, never shown by `Debug`.
+#[derive(Clone)]
+pub(crate) struct StorageOptionArg {
+    /// The configuration key.
+    pub(crate) key: String,
+    /// Its value.
+    pub(crate) value: String,
+}
+
+impl std::fmt::Debug for StorageOptionArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}=<redacted>", self.key)
+    }
+}
+
+/// `--storage-option`: `KEY=VALUE` with a non-empty key.
+fn storage_option(value: &str) -> Result<StorageOptionArg, String> {
+    match value.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => Ok(StorageOptionArg {
+            key: key.trim().to_string(),
+            value: value.to_string(),
+        }),
+        _ => Err("expected KEY=VALUE, such as aws_region=eu-west-1".into()),
+    }
 }
 
 /// `--csv-delimiter`: one ASCII character (`\t` for a tab).

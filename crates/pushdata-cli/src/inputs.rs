@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use pushdata_arrow::{FileFormat, InputOptions, InputSource, ModelOptions, TableSchema};
+use pushdata_arrow::{
+    FileFormat, InputOptions, InputSource, ModelOptions, StorageOptions, TableSchema,
+};
 use serde::Deserialize;
 
 use crate::args::{InputArgs, ModelArgs};
@@ -92,9 +94,17 @@ pub(crate) fn read_inputs(
         .collect()
 }
 
-/// `--csv-delimiter`, `--csv-no-header` and `--schema` as input options.
+/// `--csv-delimiter`, `--csv-no-header`, `--schema` and `--storage-option` as input
+/// options.
 pub(crate) fn input_options(args: &InputArgs) -> Result<InputOptions> {
-    let mut options = InputOptions::default().with_csv_header(!args.csv_no_header);
+    let storage: StorageOptions = args
+        .storage_options
+        .iter()
+        .map(|o| (o.key.clone(), o.value.clone()))
+        .collect();
+    let mut options = InputOptions::default()
+        .with_csv_header(!args.csv_no_header)
+        .with_storage_options(storage);
     if let Some(d) = args.csv_delimiter {
         options = options.with_csv_delimiter(d);
     }

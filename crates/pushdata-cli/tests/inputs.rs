@@ -8,80 +8,13 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
-use arrow_cast::display::{ArrayFormatter, FormatOptions};
+use arrow_array::{Float64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use assert_cmd::Command;
 use common::pushdata;
-use parquet::arrow::ArrowWriter;
+use common::tables::{THREE, batch, push, rows, stored_rows, write_parquet};
 use serde_json::Value;
 use tempfile::TempDir;
-
-/// `id, name, amount` rows `ids`.
-fn batch(ids: &[i64]) -> RecordBatch {
-    let schema = Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("name", DataType::Utf8, false),
-        Field::new("amount", DataType::Float64, false),
-    ]);
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from(ids.to_vec())),
-        Arc::new(StringArray::from_iter_values(
-            ids.iter().map(|i| format!("n{i}")),
-        )),
-        Arc::new(Float64Array::from_iter_values(
-            ids.iter().map(|i| *i as f64 + 0.5),
-        )),
-    ];
-    RecordBatch::try_new(Arc::new(schema), columns).unwrap()
-}
-
-fn write_parquet(path: &Path, batch: &RecordBatch) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut w =
-        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
-    w.write(batch).unwrap();
-    w.close().unwrap();
-}
-
-/// Push `args` with `--json` in `cwd`; the dataset id.
-fn push(cwd: &Path, args: &[&str]) -> String {
-    let out = pushdata(cwd)
-        .arg("push")
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "push {args:?} failed: {stderr}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["datasetId"].as_str().unwrap().to_string()
-}
-
-/// The rows of `table` as the server stored them, each cell as Arrow displays it.
-fn stored_rows(cwd: &Path, dataset_id: &str, table: &str) -> Vec<Vec<String>> {
-    let batches = pushdata_server::read_table(&cwd.join(".pushdata"), dataset_id, table).unwrap();
-    let options = FormatOptions::default().with_null("null");
-    let mut rows = Vec::new();
-    for b in batches {
-        let formatters: Vec<_> = b
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
-            .collect();
-        for r in 0..b.num_rows() {
-            rows.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
-        }
-    }
-    rows
-}
-
-fn rows(expected: &[&[&str]]) -> Vec<Vec<String>> {
-    expected
-        .iter()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect()
-}
 
 /// One failed run: the single `error:` line, which must name every needle.
 fn error_line(cmd: &mut Command, needles: &[&str]) {
@@ -99,12 +32,6 @@ fn error_line(cmd: &mut Command, needles: &[&str]) {
         );
     }
 }
-
-const THREE: &[&[&str]] = &[
-    &["1", "n1", "1.5"],
-    &["2", "n2", "2.5"],
-    &["3", "n3", "3.5"],
-];
 
 #[test]
 fn arrow_ipc_file_and_stream_are_pushed() {

@@ -8,7 +8,8 @@ use std::pin::Pin;
 use arrow::array::RecordBatchReader;
 use arrow::ffi_stream::RecordBatchStreamReader;
 use pushdata_arrow::{
-    IfExists, InputOptions, InputSource, ModelOptions, Push, PushPlan, PushReport, Workflow,
+    IfExists, InputOptions, InputSource, ModelOptions, Push, PushPlan, PushReport, StorageOptions,
+    Workflow,
 };
 use pushdata_core::Client;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
@@ -38,10 +39,17 @@ pub(crate) enum Opened {
 impl Input {
     /// Open the data of table `table`: for a path, list its files and read their schemas
     /// (footers, headers; off the GIL).
-    pub(crate) fn open(self, py: Python<'_>, table: &str) -> PyResult<Opened> {
+    /// `storage` configures the object store of a URL path.
+    pub(crate) fn open(
+        self,
+        py: Python<'_>,
+        table: &str,
+        storage: &StorageOptions,
+    ) -> PyResult<Opened> {
+        let options = InputOptions::default().with_storage_options(storage.clone());
         match self {
             Input::Path(path) => py
-                .detach(|| InputSource::open(table, &path, InputOptions::default()))
+                .detach(|| InputSource::open(table, &path, options))
                 .map(Opened::Source)
                 .map_err(|e| arrow_error(py, &e)),
             Input::Stream(reader) => Ok(Opened::Stream(reader)),
@@ -78,6 +86,8 @@ pub(crate) struct PushOptions {
     max_buffered_mb: Option<f64>,
     /// One request per table instead of the upload session workflow.
     single_request: bool,
+    /// Options of the object store of URL paths (object_store configuration keys).
+    storage_options: HashMap<String, String>,
     /// Whether progress events are collected for Python.
     progress: bool,
     /// The folder a new dataset is created in (`None`: My Reports).
@@ -142,10 +152,11 @@ pub(crate) fn start_push(
     let settings = settings(py, &options)?;
     let progress = options.progress;
     let dry_run = options.dry_run;
+    let storage: StorageOptions = options.storage_options.clone().into_iter().collect();
     let inputs = inputs
         .into_iter()
         .map(|(name, input)| {
-            let opened = input.open(py, &name)?;
+            let opened = input.open(py, &name, &storage)?;
             Ok((name, opened))
         })
         .collect::<PyResult<Vec<_>>>()?;

@@ -1,11 +1,12 @@
 //! `pushdata.schema(data, ...)`: the model a push would create, from the schemas only.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::RecordBatchReader;
 use arrow::datatypes::Schema;
 use arrow::pyarrow::PyArrowType;
-use pushdata_arrow::{InputSource, TableSchema, infer_model};
+use pushdata_arrow::{InputSource, StorageOptions, TableSchema, infer_model};
 use pyo3::prelude::*;
 
 use crate::client::input;
@@ -16,7 +17,7 @@ use crate::push::{Opened, model_options};
 /// (pairs of table name and data) as a push named `dataset` would create it. Only schemas
 /// are read: Parquet footers, `__arrow_c_schema__`, or the head of an Arrow stream.
 #[pyfunction]
-#[pyo3(signature = (dataset, tables, attributes=Vec::new(), metrics=Vec::new(), forms=Vec::new()))]
+#[pyo3(signature = (dataset, tables, attributes=Vec::new(), metrics=Vec::new(), forms=Vec::new(), storage_options=HashMap::new()))]
 pub(crate) fn schema(
     py: Python<'_>,
     dataset: &str,
@@ -24,11 +25,13 @@ pub(crate) fn schema(
     attributes: Vec<String>,
     metrics: Vec<String>,
     forms: Vec<(String, String, String)>,
+    storage_options: HashMap<String, String>,
 ) -> PyResult<String> {
+    let storage: StorageOptions = storage_options.into_iter().collect();
     let schemas = tables
         .into_iter()
         .map(|(name, obj)| {
-            let schema = table_schema(py, &name, &obj)?;
+            let schema = table_schema(py, &name, &obj, &storage)?;
             Ok(TableSchema::new(name, schema))
         })
         .collect::<PyResult<Vec<_>>>()?;
@@ -42,12 +45,17 @@ pub(crate) fn schema(
         .map_err(|e| internal(format!("writing the model as JSON: {e}")))
 }
 
-fn table_schema(py: Python<'_>, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Arc<Schema>> {
+fn table_schema(
+    py: Python<'_>,
+    name: &str,
+    obj: &Bound<'_, PyAny>,
+    storage: &StorageOptions,
+) -> PyResult<Arc<Schema>> {
     if obj.hasattr("__arrow_c_schema__")? {
         let PyArrowType(schema) = obj.extract::<PyArrowType<Schema>>()?;
         return Ok(Arc::new(schema));
     }
-    match input(obj)?.open(py, name)? {
+    match input(obj)?.open(py, name, storage)? {
         Opened::Source(source) => Ok(source.schema()),
         Opened::Stream(reader) => Ok(reader.schema()),
     }

@@ -5,6 +5,7 @@ use std::future::IntoFuture;
 use std::time::Duration;
 
 use arrow::array::RecordBatchReader;
+use pushdata_arrow::StorageOptions;
 use pushdata_arrow::veracity::{Operation, VeracityPull, VeracityPush, VeracityPushReport};
 use pushdata_core::BackoffConfig;
 use pushdata_core::veracity::{Client, JobWait, gateway_url};
@@ -157,7 +158,7 @@ impl VeracityClient {
         data: Bound<'_, PyAny>,
         options: VeracityPushOptions,
     ) -> PyResult<Job> {
-        let data = input(&data)?.open(py, &name)?;
+        let data = input(&data)?.open(py, &name, &StorageOptions::new())?;
         let o = options;
         let client = self.client.clone();
         let wait = self.wait.clone();

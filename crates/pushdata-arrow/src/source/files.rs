@@ -5,6 +5,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use super::input::InputError;
+use super::location::FileLocation;
 
 /// The files of one input location, and the folder their partition paths start from.
 #[derive(Debug, Clone)]
@@ -12,7 +13,7 @@ pub(crate) struct Listing {
     /// The directory, the glob's literal leading folders, or a file's folder.
     pub(crate) root: PathBuf,
     /// The data files, sorted.
-    pub(crate) files: Vec<PathBuf>,
+    pub(crate) files: Vec<FileLocation>,
 }
 
 /// Whether `location` is a glob pattern (holds `*`, `?` or `[`) rather than a path.
@@ -27,11 +28,11 @@ pub(crate) fn list(location: &str) -> Result<Listing, InputError> {
     let listing = match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Listing {
             root: path.to_path_buf(),
-            files: walk(path)?,
+            files: locations(walk(path)?),
         },
         Ok(_) => Listing {
             root: path.parent().map(Path::to_path_buf).unwrap_or_default(),
-            files: vec![path.to_path_buf()],
+            files: locations(vec![path.to_path_buf()]),
         },
         Err(_) if is_glob(location) => expand_glob(location)?,
         Err(source) => {
@@ -95,7 +96,15 @@ fn expand_glob(pattern: &str) -> Result<Listing, InputError> {
     }
     files.sort();
     files.dedup();
-    Ok(Listing { root, files })
+    Ok(Listing {
+        root,
+        files: locations(files),
+    })
+}
+
+/// Local files as file locations.
+fn locations(files: Vec<PathBuf>) -> Vec<FileLocation> {
+    files.into_iter().map(FileLocation::local).collect()
 }
 
 /// The folders of `pattern` before its first component with a glob character.
@@ -128,7 +137,7 @@ pub(crate) fn literal_prefix(pattern: &str) -> PathBuf {
 
 /// Whether a file or folder name is one pipelines write beside the data: hidden (`.x`),
 /// private (`_SUCCESS`, `_temporary`, `_delta_log`, ...), or a checksum (`*.crc`).
-fn is_skipped(name: &std::ffi::OsStr) -> bool {
+pub(crate) fn is_skipped(name: &std::ffi::OsStr) -> bool {
     let name = name.to_string_lossy();
     name.starts_with('.') || name.starts_with('_') || name.ends_with(".crc")
 }
@@ -163,7 +172,13 @@ mod tests {
         let rel: Vec<_> = listing
             .files
             .iter()
-            .map(|p| p.strip_prefix(d).unwrap().to_string_lossy().into_owned())
+            .map(|f| {
+                f.path()
+                    .strip_prefix(d)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(
             rel,
@@ -185,7 +200,12 @@ mod tests {
         }
         let pattern = format!("{}/out/*.csv", d.display());
         let listing = list(&pattern).unwrap();
-        assert_eq!(listing.files, [d.join("out/a.csv"), d.join("out/b.csv")]);
+        let paths: Vec<_> = listing
+            .files
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .collect();
+        assert_eq!(paths, [d.join("out/a.csv"), d.join("out/b.csv")]);
         assert_eq!(listing.root, d.join("out"));
         match list(&format!("{}/out/*.nothing", d.display())) {
             Err(InputError::NoFiles { location }) => assert!(location.ends_with("*.nothing")),

@@ -1,10 +1,10 @@
 //! Which format a data file is in: by its extension, else by its first bytes.
 
 use std::fmt;
-use std::io::Read;
 use std::path::Path;
 
 use super::input::InputError;
+use super::location::FileLocation;
 
 /// The formats a data file can be read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,16 +57,20 @@ impl FileFormat {
 
     /// The format of the file at `path`: its extension's, else what its first bytes show.
     pub fn detect(path: &Path) -> Result<FileFormat, InputError> {
+        FileFormat::detect_at(&FileLocation::local(path.to_path_buf()))
+    }
+
+    /// The format of the file (or object) at `location`: its extension's, else what its
+    /// first bytes show.
+    pub(crate) fn detect_at(location: &FileLocation) -> Result<FileFormat, InputError> {
+        let path = location.path();
         if let Some(format) = FileFormat::from_extension(path) {
             return Ok(format);
         }
-        let mut head = Vec::with_capacity(64);
-        std::fs::File::open(path)
-            .and_then(|f| f.take(64).read_to_end(&mut head))
-            .map_err(|source| InputError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let head = location.head(64).map_err(|source| InputError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         FileFormat::sniff(&head).ok_or_else(|| InputError::UnknownFormat {
             path: path.to_path_buf(),
         })

@@ -9,6 +9,8 @@ use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 
 use super::files::{self, Listing};
 use super::format::FileFormat;
+use super::location::FileLocation;
+use super::storage_options::StorageOptions;
 use super::unify::{SchemaDifference, unify};
 use super::{ReadOptions, partition, readers};
 use crate::error::{Error, Result};
@@ -92,6 +94,34 @@ pub enum InputError {
         /// The key.
         key: String,
     },
+    /// An input URL does not parse, or names no store this build reads.
+    #[error("input URL {url:?}: {message}")]
+    Url {
+        /// The URL.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A storage option is none of the store's configuration keys.
+    #[error("input URL {url:?}: {key:?} is not a storage option of its store")]
+    StorageOption {
+        /// The URL.
+        url: String,
+        /// The option's key.
+        key: String,
+    },
+    /// An object-store operation failed.
+    #[cfg(feature = "object-store")]
+    #[error("{url:?}: cannot {operation}: {source}")]
+    Object {
+        /// The URL.
+        url: String,
+        /// What was being done (`list the objects`, `read the object's metadata`, ...).
+        operation: &'static str,
+        /// The store's error.
+        #[source]
+        source: object_store::Error,
+    },
     /// A `--schema` file does not give a schema.
     #[error("schema file {path:?}: {message}")]
     SchemaFile {
@@ -126,6 +156,7 @@ pub struct InputOptions {
     pub(crate) csv_header: bool,
     pub(crate) schema: Option<SchemaRef>,
     pub(crate) infer_rows: usize,
+    pub(crate) storage: StorageOptions,
 }
 
 impl Default for InputOptions {
@@ -135,6 +166,7 @@ impl Default for InputOptions {
             csv_header: true,
             schema: None,
             infer_rows: 1000,
+            storage: StorageOptions::default(),
         }
     }
 }
@@ -165,13 +197,20 @@ impl InputOptions {
         self.infer_rows = rows.max(1);
         self
     }
+
+    /// The options of the object store an input URL opens, added to what the environment
+    /// gives (see [`StorageOptions`]).
+    pub fn with_storage_options(mut self, options: StorageOptions) -> Self {
+        self.storage = options;
+        self
+    }
 }
 
 /// One data file of an input.
 #[derive(Debug, Clone)]
 pub(crate) struct DataFile {
     /// Where it is.
-    pub(crate) path: PathBuf,
+    pub(crate) location: FileLocation,
     /// Its format.
     pub(crate) format: FileFormat,
     /// Its own schema (before unification).
@@ -222,17 +261,18 @@ impl InputSource {
             source: Box::new(e),
         };
         let text = location.to_string_lossy();
-        let Listing { root, files } = files::list(&text).map_err(err)?;
+        let Listing { root, files } = list(&text, &options).map_err(err)?;
         let mut data = Vec::with_capacity(files.len());
         let mut keys: Option<Vec<String>> = None;
-        for path in files {
-            let relative = path.strip_prefix(&root).unwrap_or(&path);
+        for file in files {
+            let path = file.path();
+            let relative = path.strip_prefix(&root).unwrap_or(path);
             let (names, values): (Vec<String>, Vec<Option<String>>) =
                 partition::parse(relative).into_iter().unzip();
             match &keys {
                 Some(expected) if *expected != names => {
                     return Err(err(InputError::Partitions {
-                        path,
+                        path: path.to_path_buf(),
                         expected: expected.clone(),
                         found: names,
                     }));
@@ -240,10 +280,10 @@ impl InputSource {
                 Some(_) => {}
                 None => keys = Some(names),
             }
-            let format = FileFormat::detect(&path).map_err(err)?;
-            let (schema, rows) = readers::file_schema(table, &path, format, &options)?;
+            let format = FileFormat::detect_at(&file).map_err(err)?;
+            let (schema, rows) = readers::file_schema(table, &file, format, &options)?;
             data.push(DataFile {
-                path,
+                location: file,
                 format,
                 schema,
                 rows,
@@ -293,7 +333,7 @@ impl InputSource {
 
     /// The data files, in the order they are read, with their formats.
     pub fn files(&self) -> impl Iterator<Item = (&Path, FileFormat)> {
-        self.files.iter().map(|f| (f.path.as_path(), f.format))
+        self.files.iter().map(|f| (f.location.path(), f.format))
     }
 
     /// Pass every batch of every file to `f`, in order, as batches of [`Self::schema`];
@@ -338,12 +378,33 @@ impl InputSource {
         Error::Input {
             table: self.table.clone(),
             source: Box::new(InputError::Read {
-                path: file.path.clone(),
+                path: file.location.path.clone(),
                 format: file.format,
                 source,
             }),
         }
     }
+}
+
+/// The files of `location`: an object-store URL's objects, else local files.
+fn list(location: &str, options: &InputOptions) -> std::result::Result<Listing, InputError> {
+    #[cfg(feature = "object-store")]
+    if super::store::is_url(location) {
+        return super::store::list(location, &options.storage);
+    }
+    #[cfg(not(feature = "object-store"))]
+    if location.contains("://") {
+        let given = if options.storage.is_empty() {
+            ""
+        } else {
+            " (storage options given)"
+        };
+        return Err(InputError::Url {
+            url: location.to_string(),
+            message: format!("this build reads no object store (feature `object-store`){given}"),
+        });
+    }
+    files::list(location)
 }
 
 /// The files' schemas unified, then the partition columns typed over every file's values.
@@ -354,8 +415,8 @@ fn unified_schema(files: &[DataFile], keys: &[String]) -> std::result::Result<Sc
     let mut schema = first.schema.as_ref().clone();
     for file in &files[1..] {
         schema = unify(&schema, &file.schema).map_err(|difference| InputError::SchemaDiffers {
-            first: first.path.clone(),
-            path: file.path.clone(),
+            first: first.location.path.clone(),
+            path: file.location.path.clone(),
             difference,
         })?;
     }
@@ -363,7 +424,7 @@ fn unified_schema(files: &[DataFile], keys: &[String]) -> std::result::Result<Sc
     for (i, key) in keys.iter().enumerate() {
         if schema.field_with_name(key).is_ok() {
             return Err(InputError::PartitionColumn {
-                path: first.path.clone(),
+                path: first.location.path.clone(),
                 key: key.clone(),
             });
         }

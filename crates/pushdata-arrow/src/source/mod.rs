@@ -9,9 +9,15 @@
 mod files;
 mod format;
 mod input;
+mod location;
+#[cfg(feature = "object-store")]
+mod object_parquet;
 mod parquet;
 mod partition;
 mod readers;
+mod storage_options;
+#[cfg(feature = "object-store")]
+mod store;
 mod unify;
 
 use std::path::PathBuf;
@@ -28,6 +34,7 @@ pub use self::format::FileFormat;
 pub use self::input::{InputError, InputOptions, InputSource};
 pub(crate) use self::parquet::DEFAULT_BATCH_ROWS;
 pub use self::parquet::ParquetSource;
+pub use self::storage_options::StorageOptions;
 pub use self::unify::SchemaDifference;
 
 /// An iterator of batches, as a `RecordBatchReader` yields them.

@@ -11,6 +11,7 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 
+use super::location::FileLocation;
 use crate::error::{Error, Result};
 
 /// Decoded batches a row group's decoder may run ahead of the consumer.
@@ -31,6 +32,9 @@ pub struct ParquetSource {
     table: String,
     path: PathBuf,
     metadata: ArrowReaderMetadata,
+    /// The object the file is, when it is one (read in ranges by parquet's async reader).
+    #[cfg(feature = "object-store")]
+    object: Option<super::location::ObjectFile>,
     batch_rows: usize,
     read_parallelism: usize,
 }
@@ -56,9 +60,30 @@ impl ParquetSource {
             table: table.to_string(),
             path,
             metadata,
+            #[cfg(feature = "object-store")]
+            object: None,
             batch_rows: DEFAULT_BATCH_ROWS,
             read_parallelism: 2,
         })
+    }
+
+    /// Open the file (or object) at `location` for table `table` and read its metadata:
+    /// an object's footer is fetched by ranged reads, never the whole object.
+    pub(crate) fn open_at(table: &str, location: &FileLocation) -> Result<Self> {
+        #[cfg(feature = "object-store")]
+        if let Some(object) = &location.object {
+            let metadata = super::object_parquet::load_metadata(object)
+                .map_err(|e| e.into_error(table, location.path()))?;
+            return Ok(ParquetSource {
+                table: table.to_string(),
+                path: location.path().to_path_buf(),
+                metadata,
+                object: Some(object.clone()),
+                batch_rows: DEFAULT_BATCH_ROWS,
+                read_parallelism: 2,
+            });
+        }
+        ParquetSource::open(table, location.path())
     }
 
     /// Rows per batch (default [`DEFAULT_BATCH_ROWS`]).
@@ -104,6 +129,19 @@ impl ParquetSource {
     /// Decode row group `group`, sending its batches one by one to `tx` (blocks while the
     /// channel is full; stops when the receiver is gone).
     fn decode_row_group(&self, group: usize, tx: SyncSender<Result<RecordBatch>>) {
+        #[cfg(feature = "object-store")]
+        if let Some(object) = &self.object {
+            let builder = super::object_parquet::RowGroupRead {
+                object,
+                metadata: &self.metadata,
+                group,
+                batch_rows: self.batch_rows,
+            };
+            let fail = |e: super::object_parquet::ObjectParquetError| {
+                e.into_error(&self.table, &self.path)
+            };
+            return builder.send(tx, fail);
+        }
         let reader = File::open(&self.path)
             .map_err(|source| Error::Io {
                 table: self.table.clone(),

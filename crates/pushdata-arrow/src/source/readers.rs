@@ -1,7 +1,6 @@
 //! A reader per format: a file's schema, and its batches streamed as they are read.
 
-use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,19 +9,21 @@ use arrow_schema::{ArrowError, SchemaRef};
 
 use super::format::FileFormat;
 use super::input::{DataFile, InputError, InputOptions};
+use super::location::{FileLocation, ReadSeek};
 use super::{ParquetSource, ReadOptions};
 use crate::error::{Error, Result};
 
-/// The schema of the file at `path` in `format`, and its rows when known without reading
-/// the data (Parquet footers).
+/// The schema of the file at `location` in `format`, and its rows when known without
+/// reading the data (Parquet footers).
 pub(crate) fn file_schema(
     table: &str,
-    path: &Path,
+    location: &FileLocation,
     format: FileFormat,
     options: &InputOptions,
 ) -> Result<(SchemaRef, Option<u64>)> {
+    let path = location.path();
     if format == FileFormat::Parquet {
-        let source = ParquetSource::open(table, path)?;
+        let source = ParquetSource::open_at(table, location)?;
         return Ok((source.schema(), Some(source.num_rows())));
     }
     if let (FileFormat::Csv | FileFormat::Ndjson, Some(schema)) = (format, &options.schema) {
@@ -30,25 +31,27 @@ pub(crate) fn file_schema(
     }
     let fail = failure(table, path, format);
     let schema = match format {
-        FileFormat::ArrowFile => arrow_ipc::reader::FileReader::try_new(open(table, path)?, None)
-            .map(|r| r.schema())
-            .map_err(fail)?,
+        FileFormat::ArrowFile => {
+            arrow_ipc::reader::FileReader::try_new(seekable(table, location)?, None)
+                .map(|r| r.schema())
+                .map_err(fail)?
+        }
         FileFormat::ArrowStream => {
-            arrow_ipc::reader::StreamReader::try_new_buffered(open(table, path)?, None)
+            arrow_ipc::reader::StreamReader::try_new_buffered(open(table, location)?, None)
                 .map(|r| r.schema())
                 .map_err(fail)?
         }
         FileFormat::Csv => csv_format(path, options)
-            .infer_schema(open(table, path)?, Some(options.infer_rows))
+            .infer_schema(open(table, location)?, Some(options.infer_rows))
             .map(|(s, _)| Arc::new(s))
             .map_err(fail)?,
         _ => {
             let (schema, _) = arrow_json::reader::infer_json_schema(
-                BufReader::new(open(table, path)?),
+                BufReader::new(open(table, location)?),
                 Some(options.infer_rows),
             )
             .map_err(fail)?;
-            let order = json_key_order(open(table, path)?, options.infer_rows);
+            let order = json_key_order(open(table, location)?, options.infer_rows);
             Arc::new(in_key_order(schema, &order))
         }
     };
@@ -65,34 +68,36 @@ pub(crate) fn read_file(
     read: ReadOptions,
     f: &mut dyn FnMut(RecordBatch) -> Result<()>,
 ) -> Result<()> {
-    let path = file.path.as_path();
+    let location = &file.location;
+    let path = location.path();
     let fail = failure(table, path, file.format);
     let batches: Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>>> =
         match file.format {
             FileFormat::Parquet => {
-                return ParquetSource::open(table, path)?
+                return ParquetSource::open_at(table, location)?
                     .with_batch_rows(read.batch_rows)
                     .with_read_parallelism(read.read_parallelism)
                     .read(f);
             }
             FileFormat::ArrowFile => Box::new(
-                arrow_ipc::reader::FileReader::try_new(open(table, path)?, None).map_err(fail)?,
+                arrow_ipc::reader::FileReader::try_new(seekable(table, location)?, None)
+                    .map_err(fail)?,
             ),
             FileFormat::ArrowStream => Box::new(
-                arrow_ipc::reader::StreamReader::try_new_buffered(open(table, path)?, None)
+                arrow_ipc::reader::StreamReader::try_new_buffered(open(table, location)?, None)
                     .map_err(fail)?,
             ),
             FileFormat::Csv => Box::new(
                 arrow_csv::ReaderBuilder::new(file.schema.clone())
                     .with_format(csv_format(path, options))
                     .with_batch_size(read.batch_rows)
-                    .build(open(table, path)?)
+                    .build(open(table, location)?)
                     .map_err(fail)?,
             ),
             FileFormat::Ndjson => Box::new(
                 arrow_json::ReaderBuilder::new(file.schema.clone())
                     .with_batch_size(read.batch_rows)
-                    .build(BufReader::new(open(table, path)?))
+                    .build(BufReader::new(open(table, location)?))
                     .map_err(fail)?,
             ),
         };
@@ -104,7 +109,7 @@ pub(crate) fn read_file(
 
 /// The keys of the first `rows` JSON objects of `file`, in the order they first appear
 /// (Arrow's inference sorts them; a table keeps the file's order, as pyarrow does).
-fn json_key_order(file: File, rows: usize) -> Vec<String> {
+fn json_key_order(file: impl Read, rows: usize) -> Vec<String> {
     use std::io::BufRead;
     let mut keys: Vec<String> = Vec::new();
     for line in BufReader::new(file).lines().take(rows) {
@@ -169,13 +174,23 @@ fn csv_format(path: &Path, options: &InputOptions) -> arrow_csv::reader::Format 
         .with_delimiter(delimiter)
 }
 
-/// Open `path` for reading.
-fn open(table: &str, path: &Path) -> Result<File> {
-    File::open(path).map_err(|source| Error::Io {
+/// Open `location` for reading from the start.
+fn open(table: &str, location: &FileLocation) -> Result<Box<dyn Read + Send>> {
+    location.reader().map_err(io_error(table, location))
+}
+
+/// Open `location` for reading, seekable.
+fn seekable(table: &str, location: &FileLocation) -> Result<Box<dyn ReadSeek>> {
+    location.seekable().map_err(io_error(table, location))
+}
+
+/// An I/O error opening `location`, as the crate's error.
+fn io_error(table: &str, location: &FileLocation) -> impl Fn(std::io::Error) -> Error {
+    move |source| Error::Io {
         table: table.to_string(),
-        path: path.to_path_buf(),
+        path: location.path().to_path_buf(),
         source,
-    })
+    }
 }
 
 /// An Arrow error reading `path` as `format`, as the crate's error.

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub(crate) mod emulator;
+pub(crate) mod tables;
+
 /// The `pushdata` binary run in `cwd`, with no `PUSHDATA_*` setting and no `RUST_LOG` from
 /// the test's environment, and a two-minute timeout.
 pub(crate) fn pushdata(cwd: &Path) -> Command {

@@ -153,7 +153,8 @@ class Client:
              max_buffered_mb: float | None = None, single_request: bool = False,
              folder: str | None = None, description: str | None = None,
              if_exists: str | None = None, dry_run: bool = False,
-             progress: _progress.ProgressArg = None) -> "PushReport | dict[str, Any]":
+             progress: _progress.ProgressArg = None,
+             storage_options: Mapping[str, str] | None = None) -> "PushReport | dict[str, Any]":
         """Push ``data`` into a new dataset named ``dataset`` or into the existing dataset
         ``dataset_id``, and return the :class:`PushReport` once it is published.
 
@@ -192,12 +193,19 @@ class Client:
         ``chunks``, ``bytes``, ``model``, ``tolerated``): the fields ``pushdata push
         --dry-run --json`` prints, in snake_case.
 
+        A path can be an object-store URL (``s3://bucket/prefix/``, ``gs://``, ``az://``,
+        ``abfss://``, ``http(s)://``; a file, a prefix or a glob), read with the credentials
+        of the environment (as the cloud CLIs read them) and ``storage_options``
+        (``{"aws_region": "eu-west-1", "aws_endpoint": ...}``: object_store's configuration
+        keys).
+
         Ctrl-C raises ``KeyboardInterrupt`` after the push has cancelled its upload
         session (and deleted the dataset it created): nothing is published.
         """
         options = _push_options(attributes, metrics, forms, policy, orientation, chunk_mb,
                                 concurrency, max_buffered_mb, single_request, folder,
                                 description, if_exists, dry_run)
+        options["storage_options"] = _data.storage_options(storage_options)
         job, target = self._start_push(data, dataset, dataset_id, table, options, progress)
         try:
             return _outcome(_jobs.wait(job, target))
@@ -214,12 +222,14 @@ class Client:
                          max_buffered_mb: float | None = None, single_request: bool = False,
                          folder: str | None = None, description: str | None = None,
                          if_exists: str | None = None, dry_run: bool = False,
-                         progress: _progress.ProgressArg = None) -> "PushReport | dict[str, Any]":
+                         progress: _progress.ProgressArg = None,
+                         storage_options: Mapping[str, str] | None = None) -> "PushReport | dict[str, Any]":
         """:meth:`push` for asyncio: the event loop runs while the data is pushed;
         cancelling the task stops the push (its upload session is cancelled)."""
         options = _push_options(attributes, metrics, forms, policy, orientation, chunk_mb,
                                 concurrency, max_buffered_mb, single_request, folder,
                                 description, if_exists, dry_run)
+        options["storage_options"] = _data.storage_options(storage_options)
         job, target = self._start_push(data, dataset, dataset_id, table, options, progress)
         try:
             return _outcome(await _jobs.wait_async(job, target))

@@ -141,3 +141,12 @@ def names(value: str | list[str] | tuple[str, ...] | None, what: str) -> list[st
     if not all(isinstance(v, str) for v in value):
         raise TypeError(f"{what} must be column names (str)")
     return list(value)
+
+
+def storage_options(options: Any) -> dict[str, str]:
+    """``storage_options`` (a mapping of object_store configuration keys) as strings."""
+    if options is None:
+        return {}
+    if not hasattr(options, "items"):
+        raise ConfigError(f"storage_options must be a dict, not {type(options).__name__}")
+    return {str(k): str(v) for k, v in options.items()}

@@ -11,13 +11,14 @@ from ._errors import ConfigError
 
 def schema(data: Any, *, dataset: str | None = None, table: str | None = None,
            attributes: str | list[str] | None = None, metrics: str | list[str] | None = None,
-           forms: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+           forms: dict[str, dict[str, str]] | None = None,
+           storage_options: dict[str, str] | None = None) -> dict[str, Any]:
     """The dataset model :meth:`Client.push` would create for ``data`` (the body of
     ``POST /api/datasets/models``: tables with their column headers, attributes with
     their forms, metrics), as a dict. Only schemas are read: Parquet footers, or the
     schema of an Arrow object; a ``RecordBatchReader`` is not consumed.
 
-    ``data``, ``table``, ``attributes``, ``metrics`` and ``forms`` are as for
+    ``data``, ``table``, ``attributes``, ``metrics``, ``forms`` and ``storage_options`` are as for
     :meth:`Client.push`; ``dataset`` names the dataset (default: the first file's stem,
     or the table's name).
     """
@@ -31,7 +32,8 @@ def schema(data: Any, *, dataset: str | None = None, table: str | None = None,
         dataset = tables[0][0]
     schemas = [(name, _schema_source(src)) for name, src in tables]
     model = _native.schema(dataset, schemas, _data.names(attributes, "attributes"),
-                           _data.names(metrics, "metrics"), _data.forms(forms))
+                           _data.names(metrics, "metrics"), _data.forms(forms),
+                           _data.storage_options(storage_options))
     return json.loads(model)
 
 
