@@ -11,6 +11,7 @@ directory: nothing else is needed.
 import tempfile
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import pushdata
@@ -57,7 +58,7 @@ schema = pa.schema([("id", pa.int64()), ("value", pa.float64())])
 def batches(n=20, rows=10_000):
     for i in range(n):
         ids = pa.array(range(i * rows, (i + 1) * rows), pa.int64())
-        yield pa.record_batch([ids, pa.compute.multiply(ids, 0.5)], schema=schema)
+        yield pa.record_batch([ids, pc.multiply(ids, 0.5)], schema=schema)
 
 
 reader = pa.RecordBatchReader.from_batches(schema, batches())
