@@ -4,17 +4,20 @@ how a benchmark skips, and the reference server started as a child process.
     from bench_common import Bench
     bench = Bench("mstrio_bulk_load")
     parquet = bench.lineitem(0.1, "bulk_load")      # skips when the Rust bench has not made it
-    proc, url = bench.start_server(None, data_dir)  # `pushdata serve --addr 127.0.0.1:0`
+    with bench.server(None) as url:                 # `pushdata serve --addr 127.0.0.1:0`
+        ...                                         # (stopped, its data removed, on exit)
     ours = bench.pushdata_result("bulk_load", 0.1)  # the Rust bench's run of that SF, or None
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +70,25 @@ class Bench:
             proc.terminate()
             self.fail(f"`{' '.join(cmd)}` printed {line!r} instead of its URL")
         return proc, line
+
+    @contextlib.contextmanager
+    def server(self, binary: str | None, url: str | None = None):
+        """The base URL of a reference server for the benchmark: `url` when given, else
+        `pushdata serve` started on a temporary data directory, stopped and removed when
+        the `with` block ends."""
+        if url:
+            yield url
+            return
+        data_dir = tempfile.mkdtemp(prefix=f"pushdata-{self.name}-")
+        proc = None
+        try:
+            proc, started = self.start_server(binary, data_dir)
+            yield started
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+            shutil.rmtree(data_dir, ignore_errors=True)
 
     def pushdata_result(self, rust_bench: str, sf: float):
         """The Rust bench's run of `sf` with the server in a child process, if recorded."""

@@ -21,9 +21,7 @@ Skips (exit 0 with a message) where mstrio-py, pandas or pyarrow are missing.
 """
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 
 from bench_common import PROJECT_ID, Bench
@@ -81,19 +79,8 @@ def main() -> None:
     print(f"mstrio_bulk_load: read {len(df)} rows into pandas in {time.perf_counter() - t0:.1f} s "
           f"(mstrio-py {mstrio.__version__}, pandas {pd.__version__})", file=sys.stderr)
 
-    proc = None
-    tmp = tempfile.mkdtemp(prefix="pushdata-mstrio-")
-    try:
-        if args.url:
-            url = args.url
-        else:
-            proc, url = BENCH.start_server(args.pushdata, tmp)
+    with BENCH.server(args.pushdata, args.url) as url:
         wall, cpu = push_with_mstrio(url, df, args.chunksize)
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
-        shutil.rmtree(tmp, ignore_errors=True)
 
     rows = len(df)
     print()

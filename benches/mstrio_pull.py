@@ -23,10 +23,8 @@ Skips (exit 0 with a message) where mstrio-py or pandas are missing.
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 from bench_common import PROJECT_ID, ROOT, Bench
@@ -79,17 +77,9 @@ def main() -> None:
 
     parquet = BENCH.lineitem(args.sf, "pull_load")
     cli = BENCH.pushdata_binary(args.pushdata)
-    proc = None
-    tmp = tempfile.mkdtemp(prefix="pushdata-mstrio-pull-")
-    try:
-        proc, url = BENCH.start_server(args.pushdata, tmp)
+    with BENCH.server(args.pushdata) as url:
         cube_id = publish(cli, url, parquet)
         df, wall, cpu = pull_with_mstrio(url, cube_id)
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
-        shutil.rmtree(tmp, ignore_errors=True)
 
     rows = len(df)
     print(f"mstrio_pull: {rows} rows, {len(df.columns)} columns in {wall:.2f} s "

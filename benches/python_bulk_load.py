@@ -35,10 +35,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
-import tempfile
 import time
 
 from bench_common import ROOT, Bench
@@ -89,9 +87,7 @@ def main() -> None:
     rows = table.num_rows
     cli = BENCH.pushdata_binary(args.pushdata)
 
-    tmp = tempfile.mkdtemp(prefix="pushdata-python-bench-")
-    proc, url = BENCH.start_server(args.pushdata, tmp)
-    try:
+    with BENCH.server(args.pushdata) as url:
         with pushdata.connect(url) as client:
             runs = {"table": [], "path": [], "cli": []}
             outside = []  # the package's wall time around push(path) minus its pipeline's
@@ -119,10 +115,6 @@ def main() -> None:
             mstrio_wall = mstrio_cpu = None
             if mstrio:
                 mstrio_wall, mstrio_cpu = push_with_mstrio(url, df, args.chunksize)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        shutil.rmtree(tmp, ignore_errors=True)
 
     med = {k: statistics.median(w for w, _, _ in v) for k, v in runs.items()}
     cpu = {k: statistics.median(c for _, c, _ in v) for k, v in runs.items() if k != "cli"}

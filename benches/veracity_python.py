@@ -30,9 +30,7 @@ pyarrow are missing.
 
 import argparse
 import resource
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from urllib.parse import urlparse
@@ -196,12 +194,7 @@ def main() -> None:
           f"(azure-storage-file-datalake {sdk.__version__}, pandas {pd.__version__}, "
           f"pyarrow {pyarrow.__version__})", file=sys.stderr)
 
-    proc = None
-    tmp = tempfile.mkdtemp(prefix="pushdata-veracity-py-")
-    try:
-        url = args.url if args.url else None
-        if url is None:
-            proc, url = BENCH.start_server(args.pushdata, tmp)
+    with BENCH.server(args.pushdata, args.url) as url:
         root = "{0.scheme}://{0.netloc}".format(urlparse(url))
         sample = Sample(root)
         name = f"python_lineitem_{int(time.time())}"
@@ -222,11 +215,6 @@ def main() -> None:
         cpu = time.process_time() - cpu_started
         if status["status"] != "Completed":
             BENCH.fail(f"the job ended {status}")
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
-        shutil.rmtree(tmp, ignore_errors=True)
 
     rows = len(df)
     csv_bytes = len(contents)
