@@ -122,6 +122,18 @@ pub enum Error {
         source: Box<crate::source::InputError>,
     },
 
+    /// A local file changed (rewritten, cut short or replaced) while it was being pushed:
+    /// the push stops before publishing anything.
+    #[error(
+        "table {table:?}: the file {path:?} changed while it was being pushed (it was rewritten or replaced); nothing was published from it"
+    )]
+    FileChanged {
+        /// The table.
+        table: String,
+        /// The file.
+        path: PathBuf,
+    },
+
     /// Opening a file failed.
     #[error("table {table:?}: opening {path:?}: {source}")]
     Io {

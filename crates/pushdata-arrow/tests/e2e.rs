@@ -786,3 +786,65 @@ async fn a_source_error_names_the_table_and_publishes_nothing() {
     assert!(err.to_string().contains("the stream broke"), "{err}");
     env.stop().await;
 }
+
+/// A Parquet file that changes while it is being pushed, cut short in place or replaced
+/// by a rename: the push fails naming the table and the file (the change is seen when a row
+/// group is opened, or as a read cut short), nothing is published, and the dataset it
+/// created is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parquet_file_that_changes_while_it_is_pushed() {
+    let env = Env::start().await;
+    let batches: Vec<RecordBatch> = (0..20).map(|i| numbered(i * 500, 500)).collect();
+    let schema = batches[0].schema();
+    for replace in [false, true] {
+        let path = env.dir.path().join(format!("changing-{replace}.parquet"));
+        write_parquet(&path, &batches, schema.clone(), 500);
+        let changed = Arc::new(Mutex::new(false));
+        let (at, flag) = (path.clone(), changed.clone());
+        let other = numbered(1_000_000, 10);
+        let name = format!("changing {replace}");
+        let pushed = Push::create(env.client.clone(), name.clone())
+            .with_parquet_table("t", &path)
+            .with_chunk_bytes(16 * 1024)
+            .with_concurrency(1)
+            .with_batch_rows(100)
+            .with_progress(move |e| {
+                let mut done = flag.lock().unwrap();
+                if !matches!(e, ProgressEvent::ChunkUploaded { .. }) || *done {
+                    return;
+                }
+                *done = true;
+                if replace {
+                    let fresh = at.with_extension("new");
+                    write_parquet(&fresh, std::slice::from_ref(&other), other.schema(), 10);
+                    std::fs::rename(&fresh, &at).unwrap();
+                } else {
+                    let len = std::fs::metadata(&at).unwrap().len();
+                    let file = std::fs::OpenOptions::new().write(true).open(&at).unwrap();
+                    file.set_len(len / 3).unwrap();
+                }
+            })
+            .execute()
+            .await;
+        assert!(
+            *changed.lock().unwrap(),
+            "the file was changed during the push"
+        );
+        let found = env
+            .client
+            .find_in_folder(&pushdata_core::Folder::MyReports, &name, 3)
+            .await
+            .unwrap();
+        match pushed {
+            Err(Error::FileChanged { table, path: p } | Error::Parquet { table, path: p, .. }) => {
+                assert_eq!((table.as_str(), p.as_path()), ("t", path.as_path()));
+            }
+            other => panic!("expected an error naming the changed file, got {other:?}"),
+        }
+        assert!(
+            found.is_empty(),
+            "the dataset it created was deleted: {found:?}"
+        );
+    }
+    env.stop().await;
+}

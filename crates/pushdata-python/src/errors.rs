@@ -174,11 +174,11 @@ fn arrow_raise(e: &ArrowError) -> Raise {
         ArrowError::SchemaMismatch { table, .. } | ArrowError::Arrow { table, .. } => {
             Raise::new("DataError").str("table", Some(table.as_str()))
         }
-        ArrowError::Parquet { table, path, .. } | ArrowError::Io { table, path, .. } => {
-            Raise::new("DataError")
-                .str("table", Some(table.as_str()))
-                .str("path", Some(path.display().to_string()))
-        }
+        ArrowError::Parquet { table, path, .. }
+        | ArrowError::Io { table, path, .. }
+        | ArrowError::FileChanged { table, path } => Raise::new("DataError")
+            .str("table", Some(table.as_str()))
+            .str("path", Some(path.display().to_string())),
         ArrowError::Config(_) => Raise::new("ConfigError"),
         ArrowError::Input { table, source } => Raise::new("DataError")
             .str("table", Some(table.as_str()))

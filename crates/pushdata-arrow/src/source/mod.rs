@@ -8,6 +8,7 @@
 
 mod files;
 mod format;
+mod identity;
 mod input;
 mod location;
 #[cfg(feature = "object-store")]

@@ -11,6 +11,7 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 
+use super::identity::FileIdentity;
 use super::location::FileLocation;
 use crate::error::{Error, Result};
 
@@ -32,6 +33,9 @@ pub struct ParquetSource {
     table: String,
     path: PathBuf,
     metadata: ArrowReaderMetadata,
+    /// The local file as it was opened (`None` for an object, or where the system does
+    /// not say): each row group checks that the path still names it.
+    identity: Option<FileIdentity>,
     /// The object the file is, when it is one (read in ranges by parquet's async reader).
     #[cfg(feature = "object-store")]
     object: Option<super::location::ObjectFile>,
@@ -60,6 +64,7 @@ impl ParquetSource {
             table: table.to_string(),
             path,
             metadata,
+            identity: FileIdentity::of(&file).ok(),
             #[cfg(feature = "object-store")]
             object: None,
             batch_rows: DEFAULT_BATCH_ROWS,
@@ -78,6 +83,7 @@ impl ParquetSource {
                 table: table.to_string(),
                 path: location.path().to_path_buf(),
                 metadata,
+                identity: None,
                 object: Some(object.clone()),
                 batch_rows: DEFAULT_BATCH_ROWS,
                 read_parallelism: 2,
@@ -126,6 +132,22 @@ impl ParquetSource {
         }
     }
 
+    /// Whether `file` (just opened at the path) is still the file this source opened:
+    /// else [`Error::FileChanged`].
+    fn unchanged(&self, file: &File) -> Result<()> {
+        match (&self.identity, FileIdentity::of(file)) {
+            (Some(opened), Ok(now)) if *opened != now => Err(self.changed()),
+            _ => Ok(()),
+        }
+    }
+
+    fn changed(&self) -> Error {
+        Error::FileChanged {
+            table: self.table.clone(),
+            path: self.path.clone(),
+        }
+    }
+
     /// Decode row group `group`, sending its batches one by one to `tx` (blocks while the
     /// channel is full; stops when the receiver is gone).
     fn decode_row_group(&self, group: usize, tx: SyncSender<Result<RecordBatch>>) {
@@ -148,6 +170,7 @@ impl ParquetSource {
                 path: self.path.clone(),
                 source,
             })
+            .and_then(|file| self.unchanged(&file).map(|()| file))
             .and_then(|file| {
                 ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
                     .with_row_groups(vec![group])
@@ -163,9 +186,10 @@ impl ParquetSource {
             }
         };
         for b in reader {
-            let b = b.map_err(|source| Error::Arrow {
-                table: self.table.clone(),
-                source,
+            // A row group that cannot be read (a corrupt page, or a file cut short since
+            // its footer was read) names the file.
+            let b = b.map_err(|source| {
+                self.parquet_err(parquet::errors::ParquetError::External(Box::new(source)))
             });
             let stop = b.is_err();
             if tx.send(b).is_err() || stop {
@@ -195,7 +219,11 @@ impl ParquetSource {
                     next += 1;
                 }
                 let Some(rx) = window.pop_front() else {
-                    return Ok(());
+                    // A change after the last row group was opened is still this push's.
+                    return match (&self.identity, FileIdentity::at(&self.path)) {
+                        (Some(opened), Ok(now)) if *opened != now => Err(self.changed()),
+                        _ => Ok(()),
+                    };
                 };
                 // On an error, returning drops the receivers: the decoders stop at their
                 // next send and the scope joins them.
