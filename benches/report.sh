@@ -95,7 +95,7 @@ cargo bench -q --bench veracity_load -- "${veracity_args[@]}" > "$out/veracity.t
 # The read-back side: the whole dataset pulled through the Cube API, then mstrio-py's
 # to_dataframe() of the same dataset on the same server for the ratio.
 pull_args=()
-for sf in ${PULL_SFS:-"0.1 1"}; do pull_args+=(--sf "$sf"); done
+for sf in ${PULL_SFS:-0.1 1}; do pull_args+=(--sf "$sf"); done
 cargo bench -q --bench pull_load -- "${pull_args[@]}" > "$out/pull.txt"
 "$mstrio_python" benches/mstrio_pull.py --sf "$MSTRIO_SF" > "$out/mstrio_pull.txt" || echo "mstrio-py pull run failed (exit $?)" > "$out/mstrio_pull.txt"
 
