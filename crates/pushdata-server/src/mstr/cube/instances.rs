@@ -204,6 +204,13 @@ mod tests {
         let catalog = Catalog::open(dir).unwrap();
         let def = DatasetDef::from_model(model, "P", "u").unwrap();
         let ds = catalog.create(def).unwrap();
+        let keys: Vec<String> = (0..n).map(|i| format!("k{}", i / 3)).collect();
+        replace_rows(&ds, &keys);
+        ds
+    }
+
+    /// Replace the rows of `ds`'s table with `keys`, metric 1 each.
+    fn replace_rows(ds: &Dataset, keys: &[impl AsRef<str>]) {
         let schema = Arc::new(Schema::new(vec![
             Field::new("k", A::Utf8, true),
             Field::new("m", A::Int32, true),
@@ -212,9 +219,9 @@ mod tests {
             schema,
             vec![
                 Arc::new(StringArray::from_iter_values(
-                    (0..n).map(|i| format!("k{}", i / 3)),
+                    keys.iter().map(|k| k.as_ref()),
                 )),
-                Arc::new(Int32Array::from_iter_values((0..n).map(|_| 1))),
+                Arc::new(Int32Array::from_iter_values(keys.iter().map(|_| 1))),
             ],
         )
         .unwrap();
@@ -231,7 +238,6 @@ mod tests {
             control,
         )
         .unwrap();
-        ds
     }
 
     fn groups(inst: &Instance) -> Vec<(String, i64)> {
@@ -317,31 +323,7 @@ mod tests {
     /// A dataset like [`dataset`] with the given keys (metric 1 each).
     fn dataset_with_keys(dir: &Path, keys: &[&str]) -> Arc<Dataset> {
         let ds = dataset(&dir.join("odd"), 0);
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("k", A::Utf8, true),
-            Field::new("m", A::Int32, true),
-        ]));
-        let b = RecordBatch::try_new(
-            schema,
-            vec![
-                Arc::new(StringArray::from(keys.to_vec())),
-                Arc::new(Int32Array::from_iter_values(keys.iter().map(|_| 1))),
-            ],
-        )
-        .unwrap();
-        let control = CommitControl {
-            hook: &NoHook,
-            cancelled: &|| false,
-        };
-        ds.commit(
-            vec![TableUpload {
-                table_id: ds.def.tables[0].id.clone(),
-                policy: MergePolicy::Replace,
-                source: UploadSource::Batches(vec![b]),
-            }],
-            control,
-        )
-        .unwrap();
+        replace_rows(&ds, keys);
         ds
     }
 
