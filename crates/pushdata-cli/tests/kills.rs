@@ -166,6 +166,39 @@ impl Tally {
         self.print(scenario);
     }
 
+    /// Which of `f`'s versions `got` is (`next + 1` is the new one), counted among the
+    /// outcomes with the client's (`client_ok`: `None` when the client was the one
+    /// killed). When it is neither, the rows lost are counted and printed, and `kill`
+    /// panics; a client that says it pushed must have made the new version.
+    fn version(
+        &mut self,
+        got: &[(i64, String)],
+        f: &MstrFixture,
+        next: usize,
+        client_ok: Option<bool>,
+        scenario: &str,
+        kill: &str,
+    ) -> u32 {
+        let Some(v) = which(got, &f.expected()) else {
+            self.fail(got, f, scenario);
+            panic!(
+                "{kill}: the dataset is neither version ({} rows read)",
+                got.len()
+            );
+        };
+        let new = v as usize == next + 1;
+        if client_ok == Some(true) {
+            assert!(new, "{kill}: the client said it pushed");
+        }
+        let outcome = if new { "new" } else { "old" };
+        let key = match client_ok {
+            Some(ok) => format!("{outcome} (client {})", if ok { "ok" } else { "failed" }),
+            None => outcome.to_string(),
+        };
+        *self.outcomes.entry(key).or_default() += 1;
+        v
+    }
+
     fn print(&self, scenario: &str) {
         let join = |m: &std::collections::BTreeMap<_, usize>| {
             m.iter()
@@ -285,24 +318,14 @@ fn server_killed_during_a_push_keeps_every_dataset_at_its_old_or_new_version() {
         *tally.phases.entry(at).or_default() += 1;
         let out = finish_client(client, &format!("kill {i} ({at}, after {delay})"));
         let got = f.read(&serve.url, &id);
-        let Some(v) = which(&got, &f.expected()) else {
-            tally.fail(&got, &f, "server killed during a push (staging, publish)");
-            panic!(
-                "kill {i} ({at}, after {delay}): the dataset is neither version ({} rows read)",
-                got.len()
-            );
-        };
-        if out.status.success() {
-            assert_eq!(v as usize, next + 1, "kill {i}: the client said it pushed");
-        }
-        *tally
-            .outcomes
-            .entry(format!(
-                "{} (client {})",
-                if v as usize == next + 1 { "new" } else { "old" },
-                if out.status.success() { "ok" } else { "failed" }
-            ))
-            .or_default() += 1;
+        let v = tally.version(
+            &got,
+            &f,
+            next,
+            Some(out.status.success()),
+            "server killed during a push (staging, publish)",
+            &format!("kill {i} ({at}, after {delay})"),
+        );
         assert!(
             session_staging(&f.data).is_empty(),
             "kill {i}: staging left"
@@ -357,17 +380,14 @@ fn client_killed_mid_push_publishes_nothing_partial_and_its_staging_is_reclaimed
             std::thread::sleep(Duration::from_millis(50));
         }
         let got = f.read(&serve.url, &id);
-        let Some(v) = which(&got, &f.expected()) else {
-            tally.fail(&got, &f, "client killed mid-push");
-            panic!(
-                "kill {i} ({at}, after {delay}): the dataset is neither version ({} rows read)",
-                got.len()
-            );
-        };
-        *tally
-            .outcomes
-            .entry(if v as usize == next + 1 { "new" } else { "old" }.to_string())
-            .or_default() += 1;
+        let v = tally.version(
+            &got,
+            &f,
+            next,
+            None,
+            "client killed mid-push",
+            &format!("kill {i} ({at}, after {delay})"),
+        );
         let target = if v as usize == next + 1 {
             current
         } else {
@@ -501,24 +521,14 @@ fn server_killed_during_a_veracity_job_leaves_the_dataset_old_or_new_and_the_job
             std::thread::sleep(Duration::from_millis(50));
         }
         let got = read(&serve, &id, &schema);
-        let Some(v) = which(&got, &f.expected()) else {
-            tally.fail(&got, &f, "server killed during a Veracity ingest job");
-            panic!(
-                "kill {i} ({at}, after {delay}): the dataset is neither version ({} rows read)",
-                got.len()
-            );
-        };
-        if out.status.success() {
-            assert_eq!(v as usize, next + 1, "kill {i}: the client said it pushed");
-        }
-        *tally
-            .outcomes
-            .entry(format!(
-                "{} (client {})",
-                if v as usize == next + 1 { "new" } else { "old" },
-                if out.status.success() { "ok" } else { "failed" }
-            ))
-            .or_default() += 1;
+        let v = tally.version(
+            &got,
+            &f,
+            next,
+            Some(out.status.success()),
+            "server killed during a Veracity ingest job",
+            &format!("kill {i} ({at}, after {delay})"),
+        );
         let target = if v as usize == next + 1 {
             current
         } else {
