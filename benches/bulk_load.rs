@@ -256,6 +256,7 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         &format!("Peak resident memory and CPU time (getrusage; {described})"),
     );
     print_client_scaling(&results, settings.is_default());
+    print_scale_targets(&results, settings.is_default());
     eprintln!("bulk_load: results written to {}", path.display());
     Ok(())
 }
@@ -292,6 +293,63 @@ fn print_throughput_table(results: &[Value], settings: &str) {
             fmt_s(last.zip(opened).map(|(l, o)| l - o)),
             fmt_s(published.zip(last).map(|(p, l)| p - l)),
             fmt_s(f(r, "encoded_s")),
+        );
+    }
+}
+
+/// The scale targets, from SF 1 to SF 10 (server in a child process): client peak
+/// RSS within 1.2×, the wall time in proportion to the rows, and the server's peak RSS
+/// beside it. Printed only when both scale factors ran with the default settings.
+fn print_scale_targets(results: &[Value], default_settings: bool) {
+    let child = |sf: f64| {
+        results
+            .iter()
+            .find(|r| r["mode"] == "child" && f(r, "sf") == Some(sf))
+    };
+    let (Some(one), Some(ten)) = (child(1.0), child(10.0)) else {
+        return;
+    };
+    if !default_settings {
+        return;
+    }
+    let pair = |key: &str| Some((f(one, key)?, f(ten, key)?));
+    let server = |r: &Value| f(&r["server"], "peak_rss");
+    println!();
+    println!("Scale, SF 1 -> SF 10 (server in a child process, default settings):");
+    println!();
+    if let Some((a, b)) = pair("rows") {
+        println!("- rows: {a:.0} -> {b:.0} = {:.2}×.", b / a);
+    }
+    if let Some((a, b)) = pair("wall_s") {
+        let per_row = pair("rows").map(|(ra, rb)| (b / rb) / (a / ra));
+        println!(
+            "- wall: {a:.2} s -> {b:.2} s = {:.2}×; time per row at SF 10 against SF 1: {} (target: in proportion, at most 1.00×: {}).",
+            b / a,
+            per_row.map_or("—".to_string(), |p| format!("{p:.2}×")),
+            match per_row {
+                Some(p) if p <= 1.0 => "met",
+                Some(_) => "missed",
+                None => "not measured",
+            },
+        );
+    }
+    if let Some((a, b)) = pair("peak_rss") {
+        println!(
+            "- client peak RSS: {:.0} MB -> {:.0} MB = {:.2}× (target: within 1.2×: {}).",
+            a / 1e6,
+            b / 1e6,
+            b / a,
+            if b / a <= 1.2 { "met" } else { "missed" },
+        );
+    }
+    if let (Some(a), Some(b)) = (server(one), server(ten)) {
+        println!(
+            "- server peak RSS: {:.0} MB -> {:.0} MB = {:.2}× (its staging memory budget: {} MiB, chunk slots: {}).",
+            a / 1e6,
+            b / 1e6,
+            b / a,
+            pushdata::server::DEFAULT_STAGING_MEMORY_BYTES >> 20,
+            pushdata::server::ServerConfig::default().max_concurrent_chunks,
         );
     }
 }

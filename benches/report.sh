@@ -5,7 +5,8 @@
 #   benches/report.sh                 # encode and csv (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1,
 #                                     # the Python package against mstrio-py and the CLI SF 0.1 (MSTRIO_SF),
 #                                     # veracity_load SF 0.1 and 1, the Veracity Python sample SF 0.1,
-#                                     # pull_load SF 0.1 and 1 (PULL_SFS), mstrio-py's pull SF 0.1
+#                                     # pull_load SF 0.1 and 1 (PULL_SFS), mstrio-py's pull SF 0.1,
+#                                     # the scale run SF 1 and 10, client alone (SCALE_SFS; "" skips it)
 #   SFS="0.1 1" MSTRIO_SF=0.1 VERACITY_SFS=0.1 VERACITY_PY_SF=0.1 benches/report.sh   # other scale factors
 #
 # Nothing in the tables is typed by hand: each table is the markdown the bench printed.
@@ -99,6 +100,17 @@ for sf in ${PULL_SFS:-0.1 1}; do pull_args+=(--sf "$sf"); done
 cargo bench -q --bench pull_load -- "${pull_args[@]}" > "$out/pull.txt"
 "$mstrio_python" benches/mstrio_pull.py --sf "$MSTRIO_SF" > "$out/mstrio_pull.txt" || echo "mstrio-py pull run failed (exit $?)" > "$out/mstrio_pull.txt"
 
+# Scale: SF 1 and SF 10 pushed with the default settings, client alone (SCALE_SFS="" skips
+# it). Last, because it rewrites bulk_load-results.json, which the mstrio-py and Python
+# package benches above read for their side-by-side ratios.
+if [ -n "${SCALE_SFS-1 10}" ]; then
+  scale_args=()
+  for sf in ${SCALE_SFS-1 10}; do scale_args+=(--sf "$sf"); done
+  cargo bench -q --bench bulk_load -- "${scale_args[@]}" --mode child > "$out/bulk_scale.txt"
+else
+  echo "SCALE_SFS is empty: the scale run was skipped" > "$out/bulk_scale.txt"
+fi
+
 load_after=$(uptime)
 {
   echo "<!-- results:begin (written by benches/report.sh; do not edit by hand) -->"
@@ -135,6 +147,8 @@ load_after=$(uptime)
   tables "$out/pull.txt"
   echo
   if grep -q '^### ' "$out/mstrio_pull.txt"; then tables "$out/mstrio_pull.txt"; else sed 's/^/    /' "$out/mstrio_pull.txt"; fi
+  echo
+  if grep -q '^### ' "$out/bulk_scale.txt"; then tables "$out/bulk_scale.txt"; else sed 's/^/    /' "$out/bulk_scale.txt"; fi
   echo
   echo "<!-- results:end -->"
 } > "$out/results.md"
