@@ -84,10 +84,10 @@ findings_total=0
 {
   echo "Last run: $started, \`SECONDS_PER_TARGET=$SECONDS_PER_TARGET tests/reliability/fuzz.sh ${args[*]}\`" \
     "($(uname -sm), $(nproc) CPUs, $JOBS at once, \`-rss_limit_mb=$RSS_LIMIT_MB -timeout=$TIMEOUT\`," \
-    "debug assertions on)."
+    "debug assertions on). Targets it did not run keep the row of their last run (its date in the run column)."
   echo
-  echo "| target | what it checks | seconds | executions | exec/s | coverage | corpus | peak RSS MB | findings |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| target | what it checks | run | seconds | executions | exec/s | coverage | corpus | peak RSS MB | findings |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   for t in "${targets[@]}"; do
     # The first sentence of the target's doc comment.
     what=$(sed -n 's#^//! ##p' "fuzz/fuzz_targets/$t.rs" | tr '\n' ' ' | sed -E 's/([.:]) .*/\1/')
@@ -100,8 +100,18 @@ findings_total=0
     corp=$(last_line "$t" | sed -nE 's/.* corp: ([0-9]+\/[0-9a-zA-Z]+).*/\1/p')
     found=$(find "fuzz/artifacts/$t" -type f -newer "$logs/$t.start" | wc -l)
     findings_total=$((findings_total + found))
-    echo "| \`$t\` | $what | ${secs:-stopped} of ${seconds[$t]} | ${execs:-?} | ${rate:-?} | ${cov:-?} | ${corp:-?} | ${rss:-?} | $found |"
+    echo "| \`$t\` | $what | $started | ${secs:-stopped} of ${seconds[$t]} | ${execs:-?} | ${rate:-?} | ${cov:-?} | ${corp:-?} | ${rss:-?} | $found |"
   done
+  # The rows of the targets not run this time, as the last run that did wrote them.
+  python3 - "${targets[@]}" <<'PY'
+import pathlib, re, sys
+text = (pathlib.Path("RELIABILITY.md")).read_text()
+section = text.split("<!-- fuzz:begin -->", 1)[1].split("<!-- fuzz:end -->", 1)[0]
+for line in section.splitlines():
+    m = re.match(r"\| `([a-z_]+)` \|", line)
+    if m and m.group(1) not in sys.argv[1:]:
+        print(line)
+PY
   if [ "$findings_total" -gt 0 ]; then
     echo
     echo "Findings of this run (input in \`fuzz/artifacts/<target>/\`):"
