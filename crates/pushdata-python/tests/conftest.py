@@ -7,10 +7,10 @@ import os
 import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
@@ -51,20 +51,18 @@ def stored(client, dataset_id: str, table: str) -> pa.Table:
 
 
 class Moto:
-    """A moto S3 server on loopback: buckets and objects put over plain HTTP (moto takes
-    unsigned requests), and the ``storage_options`` that reach it."""
+    """A moto S3 server on loopback: ``fs``, pyarrow's S3 client of it (buckets made on first
+    write), and ``options``, the ``storage_options`` that reach it."""
 
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
+        self.fs = pafs.S3FileSystem(access_key="test", secret_key="test", region="us-east-1",
+                                    endpoint_override=endpoint, scheme="http",
+                                    allow_bucket_creation=True, connect_timeout=5,
+                                    request_timeout=30)
         self.options = {"aws_endpoint": endpoint, "aws_allow_http": "true",
                         "aws_region": "us-east-1", "aws_access_key_id": "test",
                         "aws_secret_access_key": "test"}
-
-    def put(self, key: str, body: bytes = b"") -> None:
-        """PUT ``key`` (``bucket`` or ``bucket/object``)."""
-        request = urllib.request.Request(f"{self.endpoint}/{key}", data=body, method="PUT")
-        with urllib.request.urlopen(request) as response:
-            assert response.status == 200, response.status
 
 
 def moto_server() -> str:

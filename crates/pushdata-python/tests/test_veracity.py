@@ -90,11 +90,9 @@ def test_a_file_url_of_part_files(vc, tmp_path):
 
 
 def test_an_s3_prefix_with_storage_options(vc, moto):
-    moto.put("lake")
+    moto.fs.create_dir("lake")
     for i, (ids, speeds) in enumerate([([1, 2], [5.0, 6.0]), ([3], [7.0])]):
-        sink = pa.BufferOutputStream()
-        pq.write_table(wind(ids, speeds), sink)
-        moto.put(f"lake/wind/part-{i}.parquet", sink.getvalue().to_pybytes())
+        pq.write_table(wind(ids, speeds), f"lake/wind/part-{i}.parquet", filesystem=moto.fs)
     created = vc.push("s3://lake/wind/", dataset="Wind", keys=["Id"],
                       storage_options=moto.options)
     assert created.rows == 3
