@@ -122,8 +122,9 @@ pub enum Error {
         source: Box<crate::source::InputError>,
     },
 
-    /// A local file changed (rewritten, cut short or replaced) while it was being pushed:
-    /// the push stops before publishing anything.
+    /// A local file changed (rewritten, cut short or replaced) while it was being pushed,
+    /// or an object (a URL input) is no longer the version listed (its ETag changed): the
+    /// push stops before publishing anything.
     #[error(
         "table {table:?}: the file {path:?} changed while it was being pushed (it was rewritten or replaced); nothing was published from it"
     )]

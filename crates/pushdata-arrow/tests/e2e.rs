@@ -2,6 +2,7 @@
 //! End to end against the reference server (127.0.0.1:0): push with the pipeline, read the
 //! published table back from the server's data directory, compare values.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use arrow_array::types::Int32Type;
@@ -10,7 +11,9 @@ use arrow_buffer::i256;
 use arrow_schema::{DataType as A, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
-use pushdata_arrow::{Error, ModelOptions, ProgressEvent, Push, Workflow};
+use pushdata_arrow::{
+    Error, InputOptions, InputSource, ModelOptions, ProgressEvent, Push, Workflow,
+};
 use pushdata_core::wire::DataType as D;
 use pushdata_core::wire::{Orientation, UpdatePolicy};
 
@@ -787,24 +790,87 @@ async fn a_source_error_names_the_table_and_publishes_nothing() {
     env.stop().await;
 }
 
+/// An object of any format read by a `file://` URL and rewritten after it was listed (its
+/// schema read) and before the push reads it: every read asks for the ETag listed, so the
+/// push fails with `FileChanged` naming the table and URL, and publishes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_rewritten_after_it_was_listed_is_file_changed() {
+    let env = Env::start().await;
+    let b = numbered(0, 50);
+    let mut ipc = Vec::new();
+    let mut w = arrow_ipc::writer::FileWriter::try_new(&mut ipc, &b.schema()).unwrap();
+    w.write(&b).unwrap();
+    w.finish().unwrap();
+    drop(w);
+    let mut parquet = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut parquet, b.schema(), None).unwrap();
+    w.write(&b).unwrap();
+    w.close().unwrap();
+    let files: [(&str, Vec<u8>); 4] = [
+        ("rows.csv", b"id,name\n1,a\n2,b\n".to_vec()),
+        ("rows.jsonl", b"{\"id\":1}\n{\"id\":2}\n".to_vec()),
+        ("rows.feather", ipc),
+        ("rows.parquet", parquet),
+    ];
+    for (name, bytes) in files {
+        let path = env.dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let url = format!("file://{}", path.display());
+        let input = InputSource::open("t", &url, InputOptions::default()).unwrap();
+        // Another version of the file: longer, and a new inode.
+        let fresh = path.with_extension("new");
+        std::fs::write(&fresh, [bytes.as_slice(), b"\n"].concat()).unwrap();
+        std::fs::rename(&fresh, &path).unwrap();
+        let pushed = Push::create(env.client.clone(), name)
+            .with_input_table("t", input)
+            .execute()
+            .await;
+        match pushed {
+            Err(Error::FileChanged { table, path: p }) => {
+                assert_eq!((table.as_str(), p), ("t", PathBuf::from(&url)));
+            }
+            other => panic!("{name}: expected FileChanged, got {other:?}"),
+        }
+        let found = env
+            .client
+            .find_in_folder(&pushdata_core::Folder::MyReports, name, 3)
+            .await
+            .unwrap();
+        assert!(found.is_empty(), "{name}: nothing published: {found:?}");
+    }
+    env.stop().await;
+}
+
 /// A Parquet file that changes while it is being pushed, cut short in place or replaced
 /// by a rename: the push fails naming the table and the file (the change is seen when a row
 /// group is opened, or as a read cut short), nothing is published, and the dataset it
-/// created is gone.
+/// created is gone. The same for the file read as a `file://` URL through `object_store`'s
+/// local store, where every read asks for the ETag listed: a replaced file is
+/// `FileChanged`, whatever read sees it first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parquet_file_that_changes_while_it_is_pushed() {
     let env = Env::start().await;
     let batches: Vec<RecordBatch> = (0..20).map(|i| numbered(i * 500, 500)).collect();
     let schema = batches[0].schema();
-    for replace in [false, true] {
-        let path = env.dir.path().join(format!("changing-{replace}.parquet"));
+    for (replace, url) in [(false, false), (true, false), (false, true), (true, true)] {
+        let path = env
+            .dir
+            .path()
+            .join(format!("changing-{replace}-{url}.parquet"));
         write_parquet(&path, &batches, schema.clone(), 500);
         let changed = Arc::new(Mutex::new(false));
         let (at, flag) = (path.clone(), changed.clone());
         let other = numbered(1_000_000, 10);
-        let name = format!("changing {replace}");
-        let pushed = Push::create(env.client.clone(), name.clone())
-            .with_parquet_table("t", &path)
+        let name = format!("changing {replace} {url}");
+        let push = Push::create(env.client.clone(), name.clone());
+        let (push, named) = if url {
+            let location = format!("file://{}", path.display());
+            let input = InputSource::open("t", &location, InputOptions::default()).unwrap();
+            (push.with_input_table("t", input), PathBuf::from(location))
+        } else {
+            (push.with_parquet_table("t", &path), path.clone())
+        };
+        let pushed = push
             .with_chunk_bytes(16 * 1024)
             .with_concurrency(1)
             .with_batch_rows(100)
@@ -836,8 +902,11 @@ async fn a_parquet_file_that_changes_while_it_is_pushed() {
             .await
             .unwrap();
         match pushed {
-            Err(Error::FileChanged { table, path: p } | Error::Parquet { table, path: p, .. }) => {
-                assert_eq!((table.as_str(), p.as_path()), ("t", path.as_path()));
+            Err(Error::FileChanged { table, path: p }) => {
+                assert_eq!((table.as_str(), p.as_path()), ("t", named.as_path()));
+            }
+            Err(Error::Parquet { table, path: p, .. }) if !(url && replace) => {
+                assert_eq!((table.as_str(), p.as_path()), ("t", named.as_path()));
             }
             other => panic!("expected an error naming the changed file, got {other:?}"),
         }

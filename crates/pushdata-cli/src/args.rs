@@ -192,7 +192,7 @@ pub(crate) struct InputArgs {
     pub(crate) schema: Option<PathBuf>,
 
     /// An option of the object store an input URL (s3://, gs://, az://, abfss://,
-    /// http(s)://) opens, over what the environment gives (AWS_*, GOOGLE_*, AZURE_*
+    /// http(s)://; file:// takes none) opens, over what the environment gives (AWS_*, GOOGLE_*, AZURE_*
     /// variables, as the cloud CLIs read them): a configuration key of the store, such as
     /// aws_endpoint=http://127.0.0.1:9000, aws_region=eu-west-1, aws_allow_http=true,
     /// azure_storage_account_name=NAME. Repeat for more.
@@ -285,7 +285,8 @@ fn form_arg(value: &str) -> Result<FormArg, FormArgError> {
 #[derive(Debug, Args)]
 pub(crate) struct PushArgs {
     /// Inputs: data files (Parquet, Arrow IPC/Feather, CSV, NDJSON), directories of part
-    /// files, or quoted globs; each becomes one table of the dataset, named after the file
+    /// files, or quoted globs, local or as object-store URLs (s3://, gs://, az://, abfss://,
+    /// http(s)://, file://); each becomes one table of the dataset, named after the file
     /// stem, the directory, or the glob's last literal folder.
     #[arg(required = true, value_name = "INPUT")]
     pub(crate) files: Vec<PathBuf>,

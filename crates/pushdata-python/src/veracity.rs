@@ -1,6 +1,7 @@
 //! Veracity Data Workbench from Python: `pushdata.veracity.connect(...)`, a push (one table
 //! as one ingest job) and a pull (a dataset typed by its schema), each as a [`Job`].
 
+use std::collections::HashMap;
 use std::future::IntoFuture;
 use std::time::Duration;
 
@@ -102,6 +103,8 @@ pub(crate) struct VeracityPushOptions {
     schema_version: Option<String>,
     /// The new dataset's description.
     description: Option<String>,
+    /// Options of the object store of a URL path (object_store configuration keys).
+    storage_options: HashMap<String, String>,
 }
 
 fn operation(py: Python<'_>, name: &str) -> PyResult<Operation> {
@@ -158,7 +161,8 @@ impl VeracityClient {
         data: Bound<'_, PyAny>,
         options: VeracityPushOptions,
     ) -> PyResult<Job> {
-        let data = input(&data)?.open(py, &name, &StorageOptions::new())?;
+        let storage: StorageOptions = options.storage_options.clone().into_iter().collect();
+        let data = input(&data)?.open(py, &name, &storage)?;
         let o = options;
         let client = self.client.clone();
         let wait = self.wait.clone();

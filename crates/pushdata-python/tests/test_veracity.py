@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import pushdata
@@ -70,3 +71,30 @@ def test_a_remote_service_needs_every_credential(monkeypatch):
     with pytest.raises(pushdata.ConfigError, match="client_secret"):
         pushdata.veracity.connect("https://api.veracity.com", workspace=WORKSPACE,
                                   client_id="id", subscription_key="key")
+
+
+def test_a_file_url_of_part_files(vc, tmp_path):
+    out = tmp_path / "wind"
+    out.mkdir()
+    write_parquet(out / "part-0.parquet", wind([1, 2], [5.0, 6.0]))
+    write_parquet(out / "part-1.parquet", wind([3], [7.0]))
+    (out / "_SUCCESS").write_bytes(b"")
+    created = vc.push(f"file://{out}/", dataset="Wind", keys=["Id"])
+    assert created.rows == 3
+    back = vc.pull(created.dataset_id, schema_id=created.schema_id)
+    assert rows(back) == [(1, 5.0, "s1"), (2, 6.0, "s2"), (3, 7.0, "s3")]
+    # The local store takes no option: one given is refused before anything is sent.
+    with pytest.raises(pushdata.DataError) as e:
+        vc.push(f"file://{out}/", dataset="Wind again", storage_options={"no_such_option": "1"})
+    assert e.value.table == "Wind again" and e.value.path is None
+
+
+def test_an_s3_prefix_with_storage_options(vc, moto):
+    moto.fs.create_dir("lake")
+    for i, (ids, speeds) in enumerate([([1, 2], [5.0, 6.0]), ([3], [7.0])]):
+        pq.write_table(wind(ids, speeds), f"lake/wind/part-{i}.parquet", filesystem=moto.fs)
+    created = vc.push("s3://lake/wind/", dataset="Wind", keys=["Id"],
+                      storage_options=moto.options)
+    assert created.rows == 3
+    back = vc.pull(created.dataset_id, schema_id=created.schema_id)
+    assert rows(back) == [(1, 5.0, "s1"), (2, 6.0, "s2"), (3, 7.0, "s3")]

@@ -66,16 +66,43 @@ impl FileLocation {
 #[cfg(feature = "object-store")]
 pub(crate) use self::object::ObjectFile;
 
+/// Whether `error`, or an error it wraps, is a store refusing to read an object because it
+/// is no longer the version listed (its ETag changed: `If-Match` failed).
+pub(crate) fn is_changed_object(error: &(dyn std::error::Error + 'static)) -> bool {
+    #[cfg(feature = "object-store")]
+    {
+        let mut next = Some(error);
+        while let Some(e) = next {
+            if let Some(object_store::Error::Precondition { .. }) = e.downcast_ref() {
+                return true;
+            }
+            // An I/O error's `source` skips the error it wraps: look at that one too.
+            let wrapped = e
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref());
+            if wrapped.is_some_and(|w| is_changed_object(w)) {
+                return true;
+            }
+            next = e.source();
+        }
+    }
+    #[cfg(not(feature = "object-store"))]
+    let _ = error;
+    false
+}
+
 #[cfg(feature = "object-store")]
 mod object {
     use std::io::{Read, Seek, SeekFrom};
     use std::sync::Arc;
 
+    use std::ops::Range;
+
     use bytes::{Buf, Bytes};
     use futures::StreamExt;
     use futures::stream::BoxStream;
     use object_store::path::Path as ObjectPath;
-    use object_store::{ObjectStore, ObjectStoreExt};
+    use object_store::{GetOptions, ObjectStore};
 
     use super::super::store::block_on;
     use super::FileLocation;
@@ -94,6 +121,10 @@ mod object {
         pub(crate) path: ObjectPath,
         /// Its size in bytes.
         pub(crate) size: u64,
+        /// Its ETag when listed (a strong one): every read asks for that version
+        /// (`If-Match`), so an object rewritten since fails the read with the store's
+        /// `Precondition` error instead of mixing two versions.
+        pub(crate) e_tag: Option<String>,
     }
 
     // The store's own Debug may show its credentials: only the URL and size are shown.
@@ -117,9 +148,27 @@ mod object {
     }
 
     impl ObjectFile {
+        /// A GET of the object as it was listed (`If-Match` its ETag), of `range` or whole.
+        fn get_options(&self, range: Option<Range<u64>>) -> GetOptions {
+            GetOptions::new()
+                .with_if_match(self.e_tag.clone())
+                .with_range(range)
+        }
+
+        /// The bytes of `range`, of the object as it was listed.
+        pub(crate) async fn read_range(&self, range: Range<u64>) -> object_store::Result<Bytes> {
+            let options = self.get_options(Some(range));
+            self.store
+                .get_opts(&self.path, options)
+                .await?
+                .bytes()
+                .await
+        }
+
         /// The object's bytes streamed by one GET.
         pub(super) fn stream(&self) -> std::io::Result<ObjectStream> {
-            let result = block_on(self.store.get(&self.path))?.map_err(std::io::Error::other)?;
+            let get = self.store.get_opts(&self.path, self.get_options(None));
+            let result = block_on(get)?.map_err(std::io::Error::other)?;
             Ok(ObjectStream {
                 stream: result.into_stream(),
                 chunk: Bytes::new(),
@@ -173,9 +222,8 @@ mod object {
             let end = self.buffer_start + self.buffer.len() as u64;
             if self.position < self.buffer_start || self.position >= end {
                 let range = self.position..self.object.size.min(self.position + RANGE_BYTES);
-                let object = &self.object;
-                self.buffer = block_on(object.store.get_range(&object.path, range))?
-                    .map_err(std::io::Error::other)?;
+                self.buffer =
+                    block_on(self.object.read_range(range))?.map_err(std::io::Error::other)?;
                 self.buffer_start = self.position;
                 if self.buffer.is_empty() {
                     return Ok(0);

@@ -1,5 +1,6 @@
 //! A Parquet object read by parquet's async reader: the footer, then each row group's
-//! column chunks, fetched by ranged reads; never the whole object.
+//! column chunks, fetched by ranged reads of the object as it was listed (its ETag);
+//! never the whole object.
 
 use std::ops::Range;
 use std::path::Path;
@@ -10,14 +11,14 @@ use arrow_array::RecordBatch;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
-use object_store::ObjectStoreExt;
+use object_store::OBJECT_STORE_COALESCE_DEFAULT;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::arrow::async_reader::{AsyncFileReader, SpawnedReader};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 
-use super::location::ObjectFile;
+use super::location::{ObjectFile, is_changed_object};
 use super::store::{block_on, io_handle};
 use crate::error::{Error, Result};
 
@@ -31,8 +32,19 @@ pub(crate) enum ObjectParquetError {
 }
 
 impl ObjectParquetError {
-    /// As the crate's error for table `table` and the object at `path` (its URL).
+    /// As the crate's error for table `table` and the object at `path` (its URL): an object
+    /// rewritten since it was listed is [`Error::FileChanged`].
     pub(crate) fn into_error(self, table: &str, path: &Path) -> Error {
+        let changed = match &self {
+            ObjectParquetError::Io(e) => is_changed_object(e),
+            ObjectParquetError::Parquet(e) => is_changed_object(e),
+        };
+        if changed {
+            return Error::FileChanged {
+                table: table.to_string(),
+                path: path.to_path_buf(),
+            };
+        }
         match self {
             ObjectParquetError::Io(source) => Error::Io {
                 table: table.to_string(),
@@ -48,8 +60,8 @@ impl ObjectParquetError {
     }
 }
 
-/// An object as parquet's async reader reads a file: ranged GETs (several ranges of a
-/// row group fetched together, as `object_store` coalesces them).
+/// An object as parquet's async reader reads a file: ranged GETs of the version listed
+/// (several ranges of a row group fetched together, coalesced as `object_store` does).
 #[derive(Clone, Debug)]
 struct ObjectReader(ObjectFile);
 
@@ -60,7 +72,7 @@ fn store_error(e: object_store::Error) -> ParquetError {
 impl AsyncFileReader for ObjectReader {
     fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
         let o = &self.0;
-        async move { o.store.get_range(&o.path, range).await.map_err(store_error) }.boxed()
+        async move { o.read_range(range).await.map_err(store_error) }.boxed()
     }
 
     fn get_byte_ranges(
@@ -69,8 +81,8 @@ impl AsyncFileReader for ObjectReader {
     ) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
         let o = &self.0;
         async move {
-            o.store
-                .get_ranges(&o.path, &ranges)
+            let fetch = |range| o.read_range(range);
+            object_store::coalesce_ranges(&ranges, fetch, OBJECT_STORE_COALESCE_DEFAULT)
                 .await
                 .map_err(store_error)
         }

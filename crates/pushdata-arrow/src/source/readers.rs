@@ -9,7 +9,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 
 use super::format::FileFormat;
 use super::input::{DataFile, InputError, InputOptions};
-use super::location::{FileLocation, ReadSeek};
+use super::location::{FileLocation, ReadSeek, is_changed_object};
 use super::{ParquetSource, ReadOptions};
 use crate::error::{Error, Result};
 
@@ -186,10 +186,15 @@ fn seekable(table: &str, location: &FileLocation) -> Result<Box<dyn ReadSeek>> {
 
 /// An I/O error opening `location`, as the crate's error.
 fn io_error(table: &str, location: &FileLocation) -> impl Fn(std::io::Error) -> Error {
-    move |source| Error::Io {
-        table: table.to_string(),
-        path: location.path().to_path_buf(),
-        source,
+    move |source| {
+        if is_changed_object(&source) {
+            return changed(table, location.path());
+        }
+        Error::Io {
+            table: table.to_string(),
+            path: location.path().to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -197,12 +202,25 @@ fn io_error(table: &str, location: &FileLocation) -> impl Fn(std::io::Error) -> 
 fn failure(table: &str, path: &Path, format: FileFormat) -> impl Fn(ArrowError) -> Error {
     let table = table.to_string();
     let path = path.to_path_buf();
-    move |source| Error::Input {
-        table: table.clone(),
-        source: Box::new(InputError::Read {
-            path: path.clone(),
-            format,
-            source,
-        }),
+    move |source| {
+        if is_changed_object(&source) {
+            return changed(&table, &path);
+        }
+        Error::Input {
+            table: table.clone(),
+            source: Box::new(InputError::Read {
+                path: path.clone(),
+                format,
+                source,
+            }),
+        }
+    }
+}
+
+/// An object rewritten since it was listed (its reads ask for the version listed).
+fn changed(table: &str, path: &Path) -> Error {
+    Error::FileChanged {
+        table: table.to_string(),
+        path: path.to_path_buf(),
     }
 }

@@ -1,12 +1,14 @@
-//! Inputs in object stores: an `s3://`, `gs://`, `az://`/`abfss://` or `http(s)://` URL
-//! opened as a store (credentials from the environment, as the cloud CLIs read them, then
-//! the storage options), and listed as the local inputs are: one object, every data object
-//! below a prefix, or the objects a glob matches.
+//! Inputs in object stores: an `s3://`, `gs://`, `az://`/`abfss://`, `http(s)://` or
+//! `file://` URL opened as a store (credentials from the environment, as the cloud CLIs
+//! read them, then the storage options; `file://` is `object_store`'s local store), and
+//! listed as the local inputs are: one object, every data object below a prefix, or the
+//! objects a glob matches.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use futures::TryStreamExt;
+use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, ObjectStoreScheme};
 use url::Url;
@@ -18,8 +20,8 @@ use super::storage_options::StorageOptions;
 
 /// Whether `location` is a URL this module opens (rather than a local path).
 pub(crate) fn is_url(location: &str) -> bool {
-    const SCHEMES: [&str; 10] = [
-        "s3", "s3a", "gs", "az", "azure", "abfs", "abfss", "adl", "http", "https",
+    const SCHEMES: [&str; 11] = [
+        "s3", "s3a", "gs", "az", "azure", "abfs", "abfss", "adl", "http", "https", "file",
     ];
     location
         .split_once("://")
@@ -113,6 +115,11 @@ fn open_store(location: &str, options: &StorageOptions) -> Result<Opened, InputE
             ),
             &url[..url::Position::BeforePath]
         ),
+        // The local store has no options: the first one given is not one of its keys.
+        ObjectStoreScheme::Local => match options.iter().next() {
+            Some((k, _)) => return Err(unknown(k)),
+            None => Arc::new(LocalFileSystem::new()) as Arc<dyn ObjectStore>,
+        },
         other => return Err(bad(format!("{other:?} URLs are not read"))),
     };
     Ok(Opened { store, key, base })
@@ -220,6 +227,8 @@ fn object_file(
         store: store.clone(),
         path: meta.location,
         size: meta.size,
+        // A weak ETag (`W/"..."`) never matches `If-Match`: such an object is read unpinned.
+        e_tag: meta.e_tag.filter(|e| !e.starts_with("W/")),
     })
 }
 
@@ -234,7 +243,8 @@ mod tests {
         assert!(is_url("https://example.com/a.parquet"));
         assert!(!is_url("out/part-0.parquet"));
         assert!(!is_url("C:\\data\\x.csv"));
-        assert!(!is_url("file:///tmp/x.csv"));
+        assert!(is_url("file:///tmp/x.csv"));
+        assert!(!is_url("/tmp/x.csv"));
     }
 
     #[test]

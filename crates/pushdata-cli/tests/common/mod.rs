@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 pub(crate) mod emulator;
+pub(crate) mod stores;
 pub(crate) mod tables;
 
 /// The `pushdata` binary run in `cwd`, with no `PUSHDATA_*` setting and no `RUST_LOG` from

@@ -194,8 +194,8 @@ class Client:
         --dry-run --json`` prints, in snake_case.
 
         A path can be an object-store URL (``s3://bucket/prefix/``, ``gs://``, ``az://``,
-        ``abfss://``, ``http(s)://``; a file, a prefix or a glob), read with the credentials
-        of the environment (as the cloud CLIs read them) and ``storage_options``
+        ``abfss://``, ``http(s)://``, ``file://``; a file, a prefix or a glob), read with the
+        credentials of the environment (as the cloud CLIs read them) and ``storage_options``
         (``{"aws_region": "eu-west-1", "aws_endpoint": ...}``: object_store's configuration
         keys).
 

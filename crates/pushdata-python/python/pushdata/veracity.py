@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from . import _data, _jobs, _native
 from ._errors import ConfigError
@@ -117,7 +117,8 @@ class Client:
 
     def _start_push(self, data: Any, dataset: str | None, dataset_id: str | None,
                     operation: str | None, keys: Any, schema_id: str | None,
-                    schema_version: str | None, description: str | None):
+                    schema_version: str | None, description: str | None,
+                    storage_options: Any = None):
         if dataset is not None and (dataset_id is not None or operation is not None):
             raise ConfigError("give dataset= (create a dataset), or dataset_id= with operation=, not both")
         if dataset_id is not None and operation is None:
@@ -130,15 +131,24 @@ class Client:
         source = _data.source(data, f"table {name!r}")
         options = dict(dataset=dataset, dataset_id=dataset_id, operation=operation,
                        keys=_data.names(keys, "keys"), schema_id=schema_id,
-                       schema_version=schema_version, description=description)
+                       schema_version=schema_version, description=description,
+                       storage_options=_data.storage_options(storage_options))
         return self._native.push(name, source, options)
 
     def push(self, data: Any, *, dataset: str | None = None, dataset_id: str | None = None,
              operation: str | None = None, keys: str | list[str] | None = None,
              schema_id: str | None = None, schema_version: str | None = None,
-             description: str | None = None) -> VeracityPushReport:
-        """Push one table (a Parquet path, a pyarrow/polars/pandas table, a
-        ``RecordBatchReader``, ...) as one ingest job and wait for the job.
+             description: str | None = None,
+             storage_options: Mapping[str, str] | None = None) -> VeracityPushReport:
+        """Push one table (a path: a data file, a directory of part files or a glob; a
+        pyarrow/polars/pandas table, a ``RecordBatchReader``, ...) as one ingest job and
+        wait for the job.
+
+        A path can be an object-store URL (``s3://bucket/prefix/``, ``gs://``, ``az://``,
+        ``abfss://``, ``http(s)://``, ``file://``; an object, a prefix or a glob), read with
+        the credentials of the environment (as the cloud CLIs read them) and
+        ``storage_options`` (object_store's configuration keys, as for
+        :meth:`pushdata.Client.push`).
 
         ``dataset``: create a new dataset of that name, its schema made from the data's
         Arrow schema with ``keys`` as key columns (or ``schema_version``, an existing one).
@@ -148,7 +158,7 @@ class Client:
         A failed job leaves the dataset unchanged (:class:`pushdata.JobError`).
         """
         job = self._start_push(data, dataset, dataset_id, operation, keys, schema_id,
-                               schema_version, description)
+                               schema_version, description, storage_options)
         return VeracityPushReport(**_jobs.wait(job))
 
     async def push_async(self, data: Any, **kwargs: Any) -> VeracityPushReport:
@@ -156,7 +166,8 @@ class Client:
         job = self._start_push(data, kwargs.pop("dataset", None), kwargs.pop("dataset_id", None),
                                kwargs.pop("operation", None), kwargs.pop("keys", None),
                                kwargs.pop("schema_id", None), kwargs.pop("schema_version", None),
-                               kwargs.pop("description", None))
+                               kwargs.pop("description", None),
+                               kwargs.pop("storage_options", None))
         if kwargs:
             raise TypeError(f"unexpected arguments: {', '.join(kwargs)}")
         return VeracityPushReport(**await _jobs.wait_async(job))
