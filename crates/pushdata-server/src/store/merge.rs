@@ -100,6 +100,11 @@ impl Uploaded {
         }
     }
 
+    /// The source, to be used as it is.
+    pub(crate) fn into_source(self) -> UploadSource {
+        self.source
+    }
+
     fn len(&self) -> usize {
         match &self.source {
             UploadSource::Staged(c) => c.len(),
@@ -210,6 +215,34 @@ pub(crate) fn apply(
         rows: out.rows,
         skipped,
     })
+}
+
+/// `InsertNew` of `uploaded` into stored rows that stay as they are (a keyed table):
+/// `None` when no uploaded key is among the `existing` rows (every uploaded row goes in, as
+/// staged); else the uploaded rows of keys not stored are passed to `sink`, and the counts
+/// are of those rows.
+pub(crate) fn insert_new(
+    key_columns: &[usize],
+    schema: &SchemaRef,
+    existing: &mut dyn Iterator<Item = Result<RecordBatch>>,
+    uploaded: &Uploaded,
+    sink: &mut Sink<'_>,
+) -> Result<Option<Merged>> {
+    let keys = Keys::new(schema, key_columns)?;
+    let upload = UploadKeys::collect(&keys, uploaded)?;
+    let mut stored = upload.key_set();
+    for b in existing {
+        filter_stored(MergePolicy::InsertNew, &keys, &mut stored, b?)?;
+    }
+    if !stored.values().any(|found| *found) {
+        return Ok(None);
+    }
+    let mut out = Counted { sink, rows: 0 };
+    let skipped = upload.write(MergePolicy::InsertNew, &stored, uploaded, &mut out)?;
+    Ok(Some(Merged {
+        rows: out.rows,
+        skipped,
+    }))
 }
 
 /// Turns the key columns of batches into comparable rows.

@@ -16,6 +16,7 @@
 //! before a commit, under a memory budget), `quota` (the data directory's byte quota), `files` (durable file primitives), `lock` (the
 //! data-directory lock), `error`.
 
+mod assemble;
 mod catalog;
 mod commit;
 mod decimal;
@@ -23,11 +24,13 @@ mod error;
 mod files;
 mod lock;
 mod merge;
+mod publish;
 mod quota;
 mod schema;
+mod snapshot;
 mod staging;
 
-pub(crate) use catalog::{Catalog, Dataset, Definition, Snapshot, TableDef, read_table};
+pub(crate) use catalog::{Catalog, Dataset, Definition, TableDef, read_table};
 pub(crate) use commit::{CommitControl, Committed, TableUpload, UploadSource};
 pub(crate) use decimal::{DecimalColumn, parse_decimal, plain_number};
 pub(crate) use error::StoreError;
@@ -36,4 +39,5 @@ pub(crate) use lock::DirLock;
 pub(crate) use merge::MergePolicy;
 pub(crate) use quota::DataQuota;
 pub(crate) use schema::common_decimal;
+pub(crate) use snapshot::Snapshot;
 pub(crate) use staging::{StagedData, Staging, reset_dir};
