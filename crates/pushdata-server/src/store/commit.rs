@@ -201,69 +201,15 @@ fn remove_all(paths: &[PathBuf]) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use arrow_array::Int32Array;
-    use arrow_schema::{DataType as A, Field, Schema};
-    use pushdata_core::wire::{ColumnHeader, DataType};
-    use serde::{Deserialize, Serialize};
-
     use super::*;
-    use crate::hook::NoHook;
-    use crate::store::{Catalog, Snapshot, TableDef};
-
-    #[derive(Debug, Serialize, Deserialize)]
-    struct Def {
-        id: String,
-        tables: Vec<TableDef>,
-    }
-
-    impl Definition for Def {
-        fn id(&self) -> &str {
-            &self.id
-        }
-        fn name(&self) -> &str {
-            "d"
-        }
-        fn tables(&self) -> &[TableDef] {
-            &self.tables
-        }
-    }
-
-    fn upload(values: &[i32]) -> TableUpload {
-        let schema = Arc::new(Schema::new(vec![Field::new("v", A::Int32, true)]));
-        let b = RecordBatch::try_new(
-            schema,
-            vec![Arc::new(Int32Array::from_iter_values(
-                values.iter().copied(),
-            ))],
-        )
-        .unwrap();
-        TableUpload {
-            table_id: "T".into(),
-            policy: MergePolicy::Replace,
-            source: UploadSource::Batches(vec![b]),
-        }
-    }
-
-    fn values(snap: &Snapshot) -> Vec<i32> {
-        snap.read_table("T")
-            .unwrap()
-            .iter()
-            .flat_map(|b| {
-                let a = b.column(0).as_any().downcast_ref::<Int32Array>().unwrap();
-                a.values().to_vec()
-            })
-            .collect()
-    }
+    use crate::store::Catalog;
+    use crate::store::testing::{Def, control, def, upload, values};
 
     #[test]
     fn a_pinned_snapshot_reads_its_version_whatever_is_published_meanwhile() {
         let dir = tempfile::tempdir().unwrap();
         let catalog: Catalog<Def> = Catalog::open(dir.path()).unwrap();
-        let ds = catalog.create(def()).unwrap();
-        let control = || CommitControl {
-            hook: &NoHook,
-            cancelled: &|| false,
-        };
+        let ds = catalog.create(def(false)).unwrap();
         ds.commit(vec![upload(&[1])], control()).unwrap();
         let pinned = ds.snapshot();
         // Two publishes: without the pin, the second collects version 1's file.
@@ -281,37 +227,11 @@ mod tests {
         assert!(!file.exists());
     }
 
-    fn def() -> Def {
-        Def {
-            id: "D".into(),
-            tables: vec![TableDef {
-                id: "T".into(),
-                name: "t".into(),
-                columns: vec![ColumnHeader::new("v", DataType::Integer)],
-                key_columns: vec![],
-            }],
-        }
-    }
-
     #[test]
     fn a_version_file_name_is_never_used_twice() {
         let dir = tempfile::tempdir().unwrap();
         let catalog: Catalog<Def> = Catalog::open(dir.path()).unwrap();
-        let ds = catalog
-            .create(Def {
-                id: "D".into(),
-                tables: vec![TableDef {
-                    id: "T".into(),
-                    name: "t".into(),
-                    columns: vec![ColumnHeader::new("v", DataType::Integer)],
-                    key_columns: vec![],
-                }],
-            })
-            .unwrap();
-        let control = || CommitControl {
-            hook: &NoHook,
-            cancelled: &|| false,
-        };
+        let ds = catalog.create(def(false)).unwrap();
         ds.commit(vec![upload(&[1, 2])], control()).unwrap();
         let on_disk = ds.snapshot();
         // Planning the same version twice (as a commit did when memory had fallen out of

@@ -29,6 +29,8 @@ mod quota;
 mod schema;
 mod snapshot;
 mod staging;
+#[cfg(test)]
+mod testing;
 
 pub(crate) use catalog::{Catalog, Dataset, Definition, TableDef, read_table};
 pub(crate) use commit::{CommitControl, Committed, TableUpload, UploadSource};

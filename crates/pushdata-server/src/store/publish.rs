@@ -185,3 +185,7 @@ fn stored_rows(
         .collect::<Result<Vec<_>>>()?;
     Ok(readers.into_iter().flatten())
 }
+
+#[cfg(test)]
+#[path = "publish_tests.rs"]
+mod tests;
