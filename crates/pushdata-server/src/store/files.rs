@@ -7,9 +7,9 @@ use std::path::Path;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
 use parquet::errors::ParquetError;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -243,9 +243,27 @@ impl ParquetSink {
 pub(crate) fn read_stored_parquet(
     path: &Path,
 ) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
+    read_stored_columns(path, None)
+}
+
+/// Batches of the columns `columns` (ascending; `None`: all) of a Parquet file, read
+/// lazily, with the types as stored.
+pub(crate) fn read_stored_columns(
+    path: &Path,
+    columns: Option<&[usize]>,
+) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
     let f = File::open(path).map_err(|e| StoreError::io("opening", path, e))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .and_then(|b| b.with_batch_size(64 * 1024).build())
+        .and_then(|b| {
+            let b = match columns {
+                Some(c) => {
+                    let mask = ProjectionMask::roots(b.parquet_schema(), c.iter().copied());
+                    b.with_projection(mask)
+                }
+                None => b,
+            };
+            b.with_batch_size(64 * 1024).build()
+        })
         .map_err(|e| StoreError::parquet("reading", path, e))?;
     let p = path.to_path_buf();
     Ok(reader.map(move |r| r.map_err(StoreError::arrow(format!("reading {}", p.display())))))

@@ -218,21 +218,26 @@ pub(crate) fn apply(
 }
 
 /// `InsertNew` of `uploaded` into stored rows that stay as they are (a keyed table):
-/// `None` when no uploaded key is among the `existing` rows (every uploaded row goes in, as
-/// staged); else the uploaded rows of keys not stored are passed to `sink`, and the counts
-/// are of those rows.
+/// `None` when no uploaded key is among `stored_keys` (batches of the stored rows' key
+/// columns only, in key order): every uploaded row goes in, as staged. Else the uploaded
+/// rows of keys not stored are passed to `sink`, and the counts are of those rows.
 pub(crate) fn insert_new(
     key_columns: &[usize],
     schema: &SchemaRef,
-    existing: &mut dyn Iterator<Item = Result<RecordBatch>>,
+    stored_keys: &mut dyn Iterator<Item = Result<RecordBatch>>,
     uploaded: &Uploaded,
     sink: &mut Sink<'_>,
 ) -> Result<Option<Merged>> {
     let keys = Keys::new(schema, key_columns)?;
     let upload = UploadKeys::collect(&keys, uploaded)?;
     let mut stored = upload.key_set();
-    for b in existing {
-        filter_stored(MergePolicy::InsertNew, &keys, &mut stored, b?)?;
+    for b in stored_keys {
+        let rows = keys.of_key_columns(&b?)?;
+        for j in 0..rows.num_rows() {
+            if let Some(found) = stored.get_mut(rows.row(j).data()) {
+                *found = true;
+            }
+        }
     }
     if !stored.values().any(|found| *found) {
         return Ok(None);
@@ -259,6 +264,13 @@ impl<'k> Keys<'k> {
             .collect::<Vec<_>>();
         let conv = RowConverter::new(fields).map_err(StoreError::arrow("comparing row keys"))?;
         Ok(Keys { conv, columns })
+    }
+
+    /// The keys of a batch holding only the key columns, in key order.
+    fn of_key_columns(&self, b: &RecordBatch) -> Result<Rows> {
+        self.conv
+            .convert_columns(b.columns())
+            .map_err(StoreError::arrow("comparing row keys"))
     }
 
     fn of(&self, b: &RecordBatch) -> Result<Rows> {

@@ -10,13 +10,15 @@
 //! Staged files are moved in as they are and small pieces coalesced (`assemble`); the
 //! rows, their order and the counts are exactly those of the keyed merge (`merge`).
 
+use std::sync::Arc;
+
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
 use super::assemble::{Assembly, Piece};
 use super::catalog::{DataFile, TableVersion};
 use super::commit::{TableUpload, UploadSource};
-use super::error::Result;
+use super::error::{Result, StoreError};
 use super::files::{self, ParquetSink};
 use super::merge::{self, MergePolicy, Merged, Uploaded};
 use super::schema::stored_schema_for;
@@ -48,7 +50,7 @@ fn way(policy: MergePolicy, keyed: bool, prev: Option<&TableVersion>) -> Way {
 
 /// The new version of `asm.table` after `up`, `prev` being its current version.
 pub(super) fn publish_table(
-    mut asm: Assembly<'_>,
+    asm: Assembly<'_>,
     prev: Option<&TableVersion>,
     up: TableUpload,
 ) -> Result<(TableVersion, Merged)> {
@@ -58,9 +60,7 @@ pub(super) fn publish_table(
         Way::Link { keep } => {
             let kept = if keep { prev_files } else { &[] };
             let pieces = kept_pieces(kept).chain(upload_pieces(up.source)).collect();
-            let version = TableVersion::new(asm.files(pieces)?);
-            let rows = version.rows;
-            Ok((version, Merged { rows, skipped: 0 }))
+            finish(asm, pieces, 0)
         }
         Way::InsertNew => insert_new(asm, prev_files, up),
         Way::Merge => merge_all(asm, prev_files, up),
@@ -87,19 +87,30 @@ fn insert_new(
 ) -> Result<(TableVersion, Merged)> {
     let table = asm.table;
     let schema = merge_schema(&asm, prev, &up.source)?;
-    let mut existing = stored_rows(&asm, prev, &schema)?;
+    let key_schema = schema
+        .project(&table.key_columns)
+        .map_err(StoreError::arrow("reading the stored keys"))?;
+    let mut existing = stored_rows(&asm, prev, &Arc::new(key_schema), Some(&table.key_columns))?;
     let uploaded = Uploaded::new(up.source, schema.clone(), table.name.clone());
     let mut sink: Option<(String, ParquetSink)> = None;
-    let outcome = merge::insert_new(&table.key_columns, &schema, &mut existing, &uploaded, &mut |b| {
-        let s = match &mut sink {
-            Some((_, s)) => s,
-            None => {
-                let (rel, path) = asm.new_file()?;
-                &mut sink.insert((rel, ParquetSink::create(&path, schema.clone())?)).1
-            }
-        };
-        s.write(&b)
-    })?;
+    let outcome = merge::insert_new(
+        &table.key_columns,
+        &schema,
+        &mut existing,
+        &uploaded,
+        &mut |b| {
+            let s = match &mut sink {
+                Some((_, s)) => s,
+                None => {
+                    let (rel, path) = asm.new_file()?;
+                    &mut sink
+                        .insert((rel, ParquetSink::create(&path, schema.clone())?))
+                        .1
+                }
+            };
+            s.write(&b)
+        },
+    )?;
     let mut pieces: Vec<Piece> = kept_pieces(prev).collect();
     let skipped = match outcome {
         None => {
@@ -119,7 +130,12 @@ fn insert_new(
     finish(asm, pieces, skipped)
 }
 
-fn finish(mut asm: Assembly<'_>, pieces: Vec<Piece>, skipped: u64) -> Result<(TableVersion, Merged)> {
+/// The version made of `pieces` (see `assemble`), `skipped` uploaded rows left out.
+fn finish(
+    mut asm: Assembly<'_>,
+    pieces: Vec<Piece>,
+    skipped: u64,
+) -> Result<(TableVersion, Merged)> {
     let version = TableVersion::new(asm.files(pieces)?);
     let rows = version.rows;
     Ok((version, Merged { rows, skipped }))
@@ -134,7 +150,7 @@ fn merge_all(
 ) -> Result<(TableVersion, Merged)> {
     let table = asm.table;
     let schema = merge_schema(&asm, prev, &up.source)?;
-    let mut existing = stored_rows(&asm, prev, &schema)?;
+    let mut existing = stored_rows(&asm, prev, &schema, None)?;
     let (rel, path) = asm.new_file()?;
     let mut sink = ParquetSink::create(&path, schema.clone())?;
     let uploaded = Uploaded::new(up.source, schema.clone(), table.name.clone());
@@ -173,15 +189,16 @@ fn merge_schema(asm: &Assembly<'_>, prev: &[DataFile], source: &UploadSource) ->
     Ok(stored_schema_for(asm.table, &schemas))
 }
 
-/// The stored rows of `files`, in order, as `schema`.
+/// The stored rows of `files`, in order, as `schema` (of `columns` only, when given).
 fn stored_rows(
     asm: &Assembly<'_>,
     files: &[DataFile],
     schema: &SchemaRef,
+    columns: Option<&[usize]>,
 ) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
     let readers = files
         .iter()
-        .map(|f| read_conformed(&asm.dir.join(&f.file), schema, &asm.table.name))
+        .map(|f| read_conformed(&asm.dir.join(&f.file), schema, &asm.table.name, columns))
         .collect::<Result<Vec<_>>>()?;
     Ok(readers.into_iter().flatten())
 }

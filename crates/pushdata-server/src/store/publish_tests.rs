@@ -56,22 +56,38 @@ fn add_keeps_the_previous_files_as_they_are() {
     let before = identity(&dir.path().join("D").join(&first[0]));
     // `add` of new keys only: the upload goes in beside the stored file.
     let c = ds
-        .commit(vec![upload_with(MergePolicy::InsertNew, &[4, 5])], control())
+        .commit(
+            vec![upload_with(MergePolicy::InsertNew, &[4, 5])],
+            control(),
+        )
         .unwrap();
     assert_eq!((c.tables[0].1.rows, c.tables[0].1.skipped), (5, 0));
     // `add` with a stored key: the uploaded row of key 3 is skipped, the rest is a new file.
     let c = ds
-        .commit(vec![upload_with(MergePolicy::InsertNew, &[3, 6])], control())
+        .commit(
+            vec![upload_with(MergePolicy::InsertNew, &[3, 6])],
+            control(),
+        )
         .unwrap();
     assert_eq!((c.tables[0].1.rows, c.tables[0].1.skipped), (6, 1));
     let now = files(&ds);
     assert_eq!(now.len(), 3, "{now:?}");
-    assert_eq!(now[0], first[0], "the first version's file is the version's first");
-    assert_eq!(identity(&dir.path().join("D").join(&now[0])), before, "and not rewritten");
+    assert_eq!(
+        now[0], first[0],
+        "the first version's file is the version's first"
+    );
+    assert_eq!(
+        identity(&dir.path().join("D").join(&now[0])),
+        before,
+        "and not rewritten"
+    );
     assert_eq!(values(&ds.snapshot()), [1, 2, 3, 4, 5, 6]);
     // The same for Append (Veracity) on a table without keys.
     let ds2 = catalog
-        .create(super::super::testing::Def { id: "E".into(), ..def(false) })
+        .create(super::super::testing::Def {
+            id: "E".into(),
+            ..def(false)
+        })
         .unwrap();
     ds2.commit(vec![upload(&[7])], control()).unwrap();
     let kept = ds2.manifest().tables["T"].files[0].clone();
@@ -109,7 +125,10 @@ fn files_shared_by_versions_are_removed_only_when_nothing_refers_to_them() {
     assert!(!left.contains(&a), "{left:?}");
     let expected: BTreeSet<String> = files(&ds).into_iter().collect();
     assert!(expected.is_subset(&left));
-    assert!(left.len() <= expected.len() + 1, "the previous version's file at most: {left:?}");
+    assert!(
+        left.len() <= expected.len() + 1,
+        "the previous version's file at most: {left:?}"
+    );
 }
 
 #[test]
@@ -118,15 +137,18 @@ fn a_manifest_of_the_previous_format_opens_and_publishes_on() {
     let ds_dir = dir.path().join("D");
     std::fs::create_dir_all(ds_dir.join("tables/T")).unwrap();
     let file = "tables/T/v0000000001-0123456789ab.parquet";
-    let mut sink = super::super::files::ParquetSink::create(&ds_dir.join(file), batch(0..1).schema())
-        .unwrap();
+    let mut sink =
+        super::super::files::ParquetSink::create(&ds_dir.join(file), batch(0..1).schema()).unwrap();
     sink.write(&batch([5, 6])).unwrap();
     sink.finish().unwrap();
     // The manifest as the previous release wrote it: one `file` per table.
     let old = format!(r#"{{"version": 1, "tables": {{"T": {{"file": "{file}", "rows": 2}}}}}}"#);
     std::fs::write(ds_dir.join("current.json"), old).unwrap();
-    std::fs::write(ds_dir.join("definition.json"), serde_json::to_vec(&def(false)).unwrap())
-        .unwrap();
+    std::fs::write(
+        ds_dir.join("definition.json"),
+        serde_json::to_vec(&def(false)).unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         super::super::read_table(dir.path(), "D", "t").unwrap()[0].num_rows(),
         2
@@ -158,7 +180,10 @@ fn many_small_chunks_are_coalesced_and_large_staged_files_moved_in() {
             .map(|i| staged(&staging, &stage_dir, i, i as i32 * 10..i as i32 * 10 + 10))
             .collect();
         assert_eq!(
-            chunks.iter().filter(|c| matches!(c, StagedData::File(_))).count(),
+            chunks
+                .iter()
+                .filter(|c| matches!(c, StagedData::File(_)))
+                .count(),
             if memory == 0 { 300 } else { 0 }
         );
         ds.commit(vec![staged_upload(MergePolicy::Replace, chunks)], control())
@@ -175,12 +200,18 @@ fn many_small_chunks_are_coalesced_and_large_staged_files_moved_in() {
     #[cfg(unix)]
     let staged_inode = identity(f.path()).0;
     let small = staged(&staging, &stage_dir, 1001, 0..3);
-    ds.commit(vec![staged_upload(MergePolicy::Replace, vec![big, small])], control())
-        .unwrap();
+    ds.commit(
+        vec![staged_upload(MergePolicy::Replace, vec![big, small])],
+        control(),
+    )
+    .unwrap();
     let now = files(&ds);
     assert_eq!(now.len(), 2);
     #[cfg(unix)]
-    assert_eq!(identity(&dir.path().join("datasets/D").join(&now[0])).0, staged_inode);
+    assert_eq!(
+        identity(&dir.path().join("datasets/D").join(&now[0])).0,
+        staged_inode
+    );
     assert_eq!(ds.manifest().tables["T"].rows, FILE_ROWS + 3);
 }
 

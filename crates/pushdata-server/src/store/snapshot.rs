@@ -120,7 +120,11 @@ impl Snapshot {
         if let Some(s) = self.schemas.lock().get(table_id) {
             return Ok(s.clone());
         }
-        let paths: Vec<PathBuf> = self.table_files(table_id).into_iter().map(|f| f.path).collect();
+        let paths: Vec<PathBuf> = self
+            .table_files(table_id)
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
         let schema = schema_of_files(&paths)?;
         self.schemas
             .lock()
@@ -151,7 +155,7 @@ impl Snapshot {
         };
         let mut out = Vec::new();
         for f in self.table_files(table_id) {
-            for b in read_conformed(&f.path, &schema, table_id)? {
+            for b in read_conformed(&f.path, &schema, table_id, None)? {
                 let place = f.path.display().to_string();
                 out.push(widen_decimals(b?, &place)?);
             }
@@ -170,12 +174,15 @@ pub(super) fn schema_of_files(paths: &[PathBuf]) -> Result<Option<SchemaRef>> {
 }
 
 /// Batches of the version file at `path`, read lazily, conformed to the version's `schema`
-/// (types as stored).
+/// (types as stored). With `columns` (ascending), only those are read, and `schema` is
+/// theirs.
 pub(super) fn read_conformed(
     path: &Path,
     schema: &SchemaRef,
     table: &str,
+    columns: Option<&[usize]>,
 ) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
     let (s, t) = (schema.clone(), table.to_string());
-    Ok(files::read_stored_parquet(path)?.map(move |b| b.and_then(|b| conform(b, &s, &t))))
+    let batches = files::read_stored_columns(path, columns)?;
+    Ok(batches.map(move |b| b.and_then(|b| conform(b, &s, &t))))
 }

@@ -134,7 +134,11 @@ pub(crate) struct MemoryChunk {
 
 /// Write `batches` as a Parquet file of `table`'s stored schema at `path` (fsynced);
 /// returns the schema.
-fn write_staged(path: &std::path::Path, table: &TableDef, batches: Vec<RecordBatch>) -> Result<SchemaRef> {
+fn write_staged(
+    path: &std::path::Path,
+    table: &TableDef,
+    batches: Vec<RecordBatch>,
+) -> Result<SchemaRef> {
     let schemas: Vec<SchemaRef> = batches.iter().map(RecordBatch::schema).collect();
     let schema = stored_schema_for(table, &schemas);
     let mut sink = ParquetSink::create(path, schema.clone())?;

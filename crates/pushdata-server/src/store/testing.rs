@@ -49,11 +49,7 @@ pub(super) fn def(keyed: bool) -> Def {
 /// A batch of `values`.
 pub(super) fn batch(values: impl IntoIterator<Item = i32>) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![Field::new("v", A::Int32, true)]));
-    RecordBatch::try_new(
-        schema,
-        vec![Arc::new(Int32Array::from_iter_values(values))],
-    )
-    .unwrap()
+    RecordBatch::try_new(schema, vec![Arc::new(Int32Array::from_iter_values(values))]).unwrap()
 }
 
 /// `values` uploaded to `T` under `policy`.
