@@ -272,9 +272,9 @@ impl Service {
         let parts = decode_json_parts(&chunk.json, &st.layout, &place)?;
         let decode_ms = started.elapsed().as_millis();
         let rows: usize = parts.iter().map(arrow_array::RecordBatch::num_rows).sum();
-        let data = StagedData::keep(&self.staging, parts, || {
+        let data = StagedData::keep(&self.staging, &st.stored, parts, || {
             sess.dir.join(format!(
-                "t{ti}-c{}-{}.arrow",
+                "t{ti}-c{}-{}.parquet",
                 index.0,
                 &ids::new_token()[..12]
             ))
@@ -319,6 +319,7 @@ fn session_tables(ds: &Dataset, req: &UploadSessionRequest) -> Result<Vec<Sessio
         )?;
         check_key_columns(t.update_policy, td, &layout.missing())?;
         tables.push(SessionTable {
+            stored: td.clone(),
             table_id: td.id.clone(),
             table_name: td.name.clone(),
             policy: t.update_policy,

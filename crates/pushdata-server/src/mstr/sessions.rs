@@ -15,11 +15,13 @@ use pushdata_core::wire::{
 use super::definition::merge_policy;
 use super::error::{ApiError, Result};
 use crate::mstr::decode::ChunkLayout;
-use crate::store::{StagedData, TableUpload, UploadSource};
+use crate::store::{StagedData, TableDef, TableUpload, UploadSource};
 
 /// One table of an upload session.
 #[derive(Debug)]
 pub(crate) struct SessionTable {
+    /// The table as the store keeps it (staged chunks are written with its stored types).
+    pub(crate) stored: TableDef,
     pub(crate) table_id: String,
     pub(crate) table_name: String,
     /// Policy applied at publish.

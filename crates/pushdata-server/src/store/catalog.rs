@@ -3,9 +3,13 @@
 //!
 //! ```text
 //! <root>/<DATASET_ID>/definition.json      the service's definition (tables, key columns, ...)
-//! <root>/<DATASET_ID>/current.json         the manifest: version + one file per table
-//! <root>/<DATASET_ID>/tables/<TABLE_ID>/v<version>.parquet
+//! <root>/<DATASET_ID>/current.json         the manifest: version + the files of each table
+//! <root>/<DATASET_ID>/tables/<TABLE_ID>/v<version>-<token>.parquet
 //! ```
+//!
+//! A table version is a list of Parquet files read in order; two versions may share files
+//! (an `add` keeps the previous version's files and adds its own). A manifest of the
+//! previous format (one `file` per table) is read as a list of one file.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -14,7 +18,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow_array::RecordBatch;
-use arrow_schema::DataType as ArrowType;
 use parking_lot::{Mutex, RwLock};
 use pushdata_core::wire::ColumnHeader;
 use serde::de::DeserializeOwned;
@@ -23,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{Result, StoreError};
 use super::files;
 use super::quota::DataQuota;
-use super::schema::read_type;
+use super::snapshot::{Pin, Snapshot};
 
 /// What a service stores about a dataset: its tables, and whatever else it needs (the store
 /// keeps it in `definition.json` and never looks inside).
@@ -53,13 +56,71 @@ pub(crate) struct TableDef {
     pub(crate) key_columns: Vec<usize>,
 }
 
-/// The published version of one table.
+/// One Parquet file of a table version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct TableVersion {
+pub(crate) struct DataFile {
     /// The Parquet file, relative to the dataset directory.
     pub(crate) file: String,
     /// Number of rows in it.
     pub(crate) rows: u64,
+}
+
+/// The published version of one table: its files, read in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "TableVersionOnDisk")]
+pub(crate) struct TableVersion {
+    /// The Parquet files, in row order.
+    pub(crate) files: Vec<DataFile>,
+    /// Number of rows in all of them.
+    pub(crate) rows: u64,
+}
+
+impl TableVersion {
+    /// A version made of `files`.
+    pub(crate) fn new(files: Vec<DataFile>) -> Self {
+        let rows = files.iter().map(|f| f.rows).sum();
+        TableVersion { files, rows }
+    }
+
+    /// A text naming exactly this version's files (one file: its name, as before versions
+    /// had several files).
+    pub(crate) fn token(&self) -> String {
+        let names: Vec<&str> = self.files.iter().map(|f| f.file.as_str()).collect();
+        names.join("\n")
+    }
+}
+
+/// A table version as manifests hold it: `files` (this format) or the one `file` of the
+/// previous format.
+#[derive(Deserialize)]
+struct TableVersionOnDisk {
+    #[serde(default)]
+    files: Vec<DataFile>,
+    #[serde(default)]
+    file: Option<String>,
+    rows: u64,
+}
+
+impl From<TableVersionOnDisk> for TableVersion {
+    fn from(v: TableVersionOnDisk) -> Self {
+        let mut files = v.files;
+        if let Some(file) = v.file.filter(|_| files.is_empty()) {
+            files.push(DataFile { file, rows: v.rows });
+        }
+        TableVersion {
+            files,
+            rows: v.rows,
+        }
+    }
+}
+
+impl Manifest {
+    /// Every file of every table of this version.
+    pub(crate) fn files(&self) -> impl Iterator<Item = &str> {
+        self.tables
+            .values()
+            .flat_map(|t| t.files.iter().map(|f| f.file.as_str()))
+    }
 }
 
 /// The pointer to a dataset's published data (`current.json`).
@@ -84,84 +145,16 @@ pub(crate) struct Dataset<D> {
     /// instead of recreating its directory.
     pub(super) deleted: AtomicBool,
     /// Version files readers have pinned (file -> readers): garbage collection keeps them.
-    pub(super) pins: Arc<Mutex<HashMap<String, usize>>>,
+    pub(super) pins: Pins,
     /// The data directory's quota, checked before a commit's swap.
     pub(super) quota: DataQuota,
 }
 
+/// Readers of each pinned version file (file -> readers).
+pub(super) type Pins = Arc<Mutex<HashMap<String, usize>>>;
+
 pub(super) const DEFINITION: &str = "definition.json";
 pub(super) const CURRENT: &str = "current.json";
-
-/// One published version of a dataset, pinned: what it reads stays the same whatever is
-/// published meanwhile (its files are not collected while it lives).
-#[derive(Debug, Clone)]
-pub(crate) struct Snapshot {
-    dir: PathBuf,
-    manifest: Arc<Manifest>,
-    _pin: Option<Arc<Pin>>,
-}
-
-/// Keeps a version's files from garbage collection until dropped.
-#[derive(Debug)]
-struct Pin {
-    files: Vec<String>,
-    pins: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-impl Drop for Pin {
-    fn drop(&mut self) {
-        let mut pins = self.pins.lock();
-        for f in &self.files {
-            if let Some(n) = pins.get_mut(f) {
-                *n -= 1;
-                if *n == 0 {
-                    pins.remove(f);
-                }
-            }
-        }
-    }
-}
-
-impl Snapshot {
-    /// The manifest of this version.
-    pub(crate) fn manifest(&self) -> &Manifest {
-        &self.manifest
-    }
-
-    /// The published file of table `table_id` (`None`: never published).
-    pub(crate) fn table_file(&self, table_id: &str) -> Option<PathBuf> {
-        self.manifest
-            .tables
-            .get(table_id)
-            .map(|tv| self.dir.join(&tv.file))
-    }
-
-    /// The Arrow type readers see for column `col` of `table`.
-    pub(crate) fn column_type(&self, table: &TableDef, col: usize) -> Option<ArrowType> {
-        let c = table.columns.get(col)?;
-        Some(read_type(
-            c.data_type,
-            self.stored_type(table, col).as_ref(),
-        ))
-    }
-
-    /// The Arrow type column `col` of `table` is stored with in this version (a decimal's
-    /// precision is the digits its values need); `None` when never published or unreadable.
-    pub(crate) fn stored_type(&self, table: &TableDef, col: usize) -> Option<ArrowType> {
-        let stored = self
-            .table_file(&table.id)
-            .and_then(|p| files::stored_schema(&p).ok())?;
-        stored.fields().get(col).map(|f| f.data_type().clone())
-    }
-
-    /// All rows of a table as readers see them (empty when never published).
-    pub(crate) fn read_table(&self, table_id: &str) -> Result<Vec<RecordBatch>> {
-        match self.table_file(table_id) {
-            None => Ok(Vec::new()),
-            Some(p) => files::read_parquet(&p)?.collect(),
-        }
-    }
-}
 
 impl<D: Definition> Dataset<D> {
     /// The current manifest (a snapshot: readers see one version throughout).
@@ -176,22 +169,9 @@ impl<D: Definition> Dataset<D> {
         // lock before it collects garbage, so it sees the pins of every version it replaces.
         let current = self.manifest.read();
         let manifest = current.clone();
-        let files: Vec<String> = manifest.tables.values().map(|t| t.file.clone()).collect();
-        {
-            let mut pins = self.pins.lock();
-            for f in &files {
-                *pins.entry(f.clone()).or_insert(0) += 1;
-            }
-        }
+        let pin = Pin::new(manifest.files().map(str::to_string).collect(), &self.pins);
         drop(current);
-        Snapshot {
-            dir: self.dir.clone(),
-            manifest,
-            _pin: Some(Arc::new(Pin {
-                files,
-                pins: self.pins.clone(),
-            })),
-        }
+        Snapshot::pinned(self.dir.clone(), manifest, pin)
     }
 
     /// Whether a reader has pinned the version file `rel`.
@@ -215,8 +195,8 @@ impl<D: Definition> Dataset<D> {
     fn load(dir: PathBuf, quota: DataQuota) -> Result<Self> {
         let def: D = read_json(&dir.join(DEFINITION))?;
         let manifest = read_manifest(&dir)?;
-        for tv in manifest.tables.values() {
-            let f = dir.join(&tv.file);
+        for file in manifest.files() {
+            let f = dir.join(file);
             if !f.is_file() {
                 return Err(StoreError::io(
                     "finding the published file",
@@ -300,12 +280,8 @@ pub(crate) fn read_table(root: &Path, dataset_id: &str, table: &str) -> Result<V
             dataset: dataset_id.to_string(),
             table: format!("{table:?}"),
         })?;
-    Snapshot {
-        manifest: Arc::new(read_manifest(&dir)?),
-        dir,
-        _pin: None,
-    }
-    .read_table(&t.id)
+    let manifest = Arc::new(read_manifest(&dir)?);
+    Snapshot::unpinned(dir, manifest).read_table(&t.id)
 }
 
 /// All datasets of one service, loaded from its directory at start.

@@ -1,22 +1,21 @@
-//! The atomic, versioned commit of a dataset: every changed table is merged into a new
-//! version file, which is fsynced; then `current.json` is swapped (temp file, fsync,
-//! rename, directory fsync). Until the rename, readers and a restarted server see the
-//! previous version; after it, the new one. Files no manifest points to are removed.
+//! The atomic, versioned commit of a dataset: every changed table gets a new version (its
+//! files written or moved in, fsynced, with their directory; see `publish`); then
+//! `current.json` is swapped (temp file, fsync, rename, directory fsync). Until the rename,
+//! readers and a restarted server see the previous version; after it, the new one. Files no
+//! manifest points to are removed.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
-
-use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
-
 use std::sync::Arc;
 
-use super::catalog::{
-    CURRENT, Dataset, Definition, Manifest, TableDef, TableVersion, read_manifest,
-};
+use arrow_array::RecordBatch;
+
+use super::assemble::Assembly;
+use super::catalog::{CURRENT, Dataset, Definition, Manifest, read_manifest};
 use super::error::{Result, StoreError};
-use super::files::{self, ParquetSink};
-use super::merge::{self, MergePolicy, Merged, Uploaded};
-use super::schema::{conform, stored_schema_for};
+use super::files;
+use super::merge::{MergePolicy, Merged};
+use super::publish::publish_table;
 use super::staging::StagedData;
 use crate::hook::PublishHook;
 
@@ -53,15 +52,6 @@ pub(crate) struct Committed {
 pub(crate) struct CommitControl<'a> {
     pub(crate) hook: &'a dyn PublishHook,
     pub(crate) cancelled: &'a (dyn Fn() -> bool + Sync),
-}
-
-/// Where one table's new version goes, and the schema it is written with.
-struct TablePlan<'d> {
-    table: &'d TableDef,
-    existing: Option<PathBuf>,
-    schema: SchemaRef,
-    rel: String,
-    path: PathBuf,
 }
 
 impl<D: Definition> Dataset<D> {
@@ -151,116 +141,38 @@ impl<D: Definition> Dataset<D> {
     ) -> Result<Vec<(String, Merged)>> {
         let mut tables = Vec::with_capacity(uploads.len());
         for up in uploads {
-            let plan = self.plan_table(cur, next.version, &up)?;
-            written.push(plan.path.clone());
-            let merged = self.write_table(&plan, up)?;
-            next.tables.insert(
-                plan.table.id.clone(),
-                TableVersion {
-                    file: plan.rel,
-                    rows: merged.rows,
-                },
-            );
-            tables.push((plan.table.id.clone(), merged));
+            let table = self
+                .table(&up.table_id)
+                .ok_or_else(|| StoreError::UnknownTable {
+                    dataset: self.def.id().to_string(),
+                    table: up.table_id.clone(),
+                })?;
+            let asm = Assembly {
+                dir: &self.dir,
+                table,
+                version: next.version,
+                written: &mut *written,
+            };
+            let (version, merged) = publish_table(asm, cur.tables.get(&table.id), up)?;
+            next.tables.insert(table.id.clone(), version);
+            tables.push((table.id.clone(), merged));
         }
         Ok(tables)
     }
 
-    /// Decide the new file of a table and the schema everything merged into it fits.
-    fn plan_table(&self, cur: &Manifest, version: u64, up: &TableUpload) -> Result<TablePlan<'_>> {
-        let table = self
-            .table(&up.table_id)
-            .ok_or_else(|| StoreError::UnknownTable {
-                dataset: self.def.id().to_string(),
-                table: up.table_id.clone(),
-            })?;
-        let existing = match cur.tables.get(&table.id) {
-            Some(tv) if up.policy.keeps_stored_rows() => Some(self.dir.join(&tv.file)),
-            _ => None,
-        };
-        let mut schemas = Vec::new();
-        if let Some(p) = &existing {
-            schemas.push(files::stored_schema(p)?);
-        }
-        match &up.source {
-            UploadSource::Staged(chunks) => {
-                for c in chunks {
-                    schemas.extend(c.schema()?);
-                }
-            }
-            UploadSource::Batches(bs) => schemas.extend(bs.iter().map(|b| b.schema())),
-        }
-        // A file name is never used twice, even for one version number: a file a manifest on
-        // disk points to is never truncated by a later publish.
-        let rel = format!(
-            "tables/{}/v{version:010}-{}.parquet",
-            table.id,
-            &crate::ids::new_token()[..12]
-        );
-        let path = self.dir.join(&rel);
-        Ok(TablePlan {
-            table,
-            existing,
-            schema: stored_schema_for(table, &schemas),
-            rel,
-            path,
-        })
-    }
-
-    /// Merge the stored rows and the upload into the plan's new file.
-    fn write_table(&self, plan: &TablePlan<'_>, up: TableUpload) -> Result<Merged> {
-        self.create_table_dir(&plan.path)?;
-        let mut sink = ParquetSink::create(&plan.path, plan.schema.clone())?;
-        let mut existing: Box<dyn Iterator<Item = Result<RecordBatch>>> = match &plan.existing {
-            Some(p) => {
-                let s = plan.schema.clone();
-                let t = plan.table.name.clone();
-                Box::new(
-                    files::read_stored_parquet(p)?.map(move |b| b.and_then(|b| conform(b, &s, &t))),
-                )
-            }
-            None => Box::new(std::iter::empty()),
-        };
-        let uploaded = Uploaded::new(up.source, plan.schema.clone(), plan.table.name.clone());
-        let merged = merge::apply(
-            up.policy,
-            &plan.table.key_columns,
-            &plan.table.name,
-            &plan.schema,
-            &mut existing,
-            &uploaded,
-            &mut |b| sink.write(&b),
-        )?;
-        sink.finish()?;
-        if let Some(parent) = plan.path.parent() {
-            files::sync_dir(parent)?;
-        }
-        Ok(merged)
-    }
-
-    /// Create the directory of a table's version files (and make it durable) if needed.
-    fn create_table_dir(&self, path: &std::path::Path) -> Result<()> {
-        if let Some(parent) = path.parent()
-            && !parent.is_dir()
-        {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::io("creating", parent, e))?;
-            files::sync_dir(&self.dir.join("tables"))?;
-            files::sync_dir(&self.dir)?;
-        }
-        Ok(())
-    }
-
-    /// Remove version files that neither `next` nor `prev` points to.
+    /// Remove the version files of the tables of `next` that neither `next` nor `prev`
+    /// points to and no reader has pinned (a file two versions share stays while either
+    /// refers to it).
     fn collect_garbage(&self, prev: &Manifest, next: &Manifest) {
-        for (tid, tv) in &next.tables {
-            let keep_prev = prev.tables.get(tid).map(|p| p.file.clone());
+        let keep: HashSet<&str> = prev.files().chain(next.files()).collect();
+        for tid in next.tables.keys() {
             let dir = self.dir.join("tables").join(tid);
             let Ok(rd) = std::fs::read_dir(&dir) else {
                 continue;
             };
             for e in rd.flatten() {
                 let rel = format!("tables/{tid}/{}", e.file_name().to_string_lossy());
-                if rel != tv.file && Some(&rel) != keep_prev.as_ref() && !self.is_pinned(&rel) {
+                if !keep.contains(rel.as_str()) && !self.is_pinned(&rel) {
                     let _ = std::fs::remove_file(e.path());
                 }
             }
@@ -289,69 +201,15 @@ fn remove_all(paths: &[PathBuf]) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use arrow_array::Int32Array;
-    use arrow_schema::{DataType as A, Field, Schema};
-    use pushdata_core::wire::{ColumnHeader, DataType};
-    use serde::{Deserialize, Serialize};
-
     use super::*;
-    use crate::hook::NoHook;
-    use crate::store::{Catalog, Snapshot};
-
-    #[derive(Debug, Serialize, Deserialize)]
-    struct Def {
-        id: String,
-        tables: Vec<TableDef>,
-    }
-
-    impl Definition for Def {
-        fn id(&self) -> &str {
-            &self.id
-        }
-        fn name(&self) -> &str {
-            "d"
-        }
-        fn tables(&self) -> &[TableDef] {
-            &self.tables
-        }
-    }
-
-    fn upload(values: &[i32]) -> TableUpload {
-        let schema = Arc::new(Schema::new(vec![Field::new("v", A::Int32, true)]));
-        let b = RecordBatch::try_new(
-            schema,
-            vec![Arc::new(Int32Array::from_iter_values(
-                values.iter().copied(),
-            ))],
-        )
-        .unwrap();
-        TableUpload {
-            table_id: "T".into(),
-            policy: MergePolicy::Replace,
-            source: UploadSource::Batches(vec![b]),
-        }
-    }
-
-    fn values(snap: &Snapshot) -> Vec<i32> {
-        snap.read_table("T")
-            .unwrap()
-            .iter()
-            .flat_map(|b| {
-                let a = b.column(0).as_any().downcast_ref::<Int32Array>().unwrap();
-                a.values().to_vec()
-            })
-            .collect()
-    }
+    use crate::store::Catalog;
+    use crate::store::testing::{Def, control, def, upload, values};
 
     #[test]
     fn a_pinned_snapshot_reads_its_version_whatever_is_published_meanwhile() {
         let dir = tempfile::tempdir().unwrap();
         let catalog: Catalog<Def> = Catalog::open(dir.path()).unwrap();
-        let ds = catalog.create(def()).unwrap();
-        let control = || CommitControl {
-            hook: &NoHook,
-            cancelled: &|| false,
-        };
+        let ds = catalog.create(def(false)).unwrap();
         ds.commit(vec![upload(&[1])], control()).unwrap();
         let pinned = ds.snapshot();
         // Two publishes: without the pin, the second collects version 1's file.
@@ -363,54 +221,34 @@ mod tests {
         let file = dir
             .path()
             .join("D")
-            .join(&pinned.manifest().tables["T"].file);
+            .join(&pinned.manifest().tables["T"].files[0].file);
         drop(pinned);
         ds.commit(vec![upload(&[4])], control()).unwrap();
         assert!(!file.exists());
-    }
-
-    fn def() -> Def {
-        Def {
-            id: "D".into(),
-            tables: vec![TableDef {
-                id: "T".into(),
-                name: "t".into(),
-                columns: vec![ColumnHeader::new("v", DataType::Integer)],
-                key_columns: vec![],
-            }],
-        }
     }
 
     #[test]
     fn a_version_file_name_is_never_used_twice() {
         let dir = tempfile::tempdir().unwrap();
         let catalog: Catalog<Def> = Catalog::open(dir.path()).unwrap();
-        let ds = catalog
-            .create(Def {
-                id: "D".into(),
-                tables: vec![TableDef {
-                    id: "T".into(),
-                    name: "t".into(),
-                    columns: vec![ColumnHeader::new("v", DataType::Integer)],
-                    key_columns: vec![],
-                }],
-            })
-            .unwrap();
-        let control = || CommitControl {
-            hook: &NoHook,
-            cancelled: &|| false,
-        };
+        let ds = catalog.create(def(false)).unwrap();
         ds.commit(vec![upload(&[1, 2])], control()).unwrap();
         let on_disk = ds.snapshot();
         // Planning the same version twice (as a commit did when memory had fallen out of
         // step with the manifest on disk) never picks the same file: a file a manifest
         // points to is never truncated by a later publish.
         let up = upload(&[3]);
-        let cur = Manifest::default();
-        let a = ds.plan_table(&cur, 1, &up).unwrap();
-        let b = ds.plan_table(&cur, 1, &up).unwrap();
-        assert_ne!(a.rel, b.rel);
-        assert_ne!(a.rel, on_disk.manifest().tables["T"].file);
+        let mut written = Vec::new();
+        let mut asm = Assembly {
+            dir: &ds.dir,
+            table: &ds.def.tables[0],
+            version: 1,
+            written: &mut written,
+        };
+        let (a, _) = asm.new_file().unwrap();
+        let (b, _) = asm.new_file().unwrap();
+        assert_ne!(a, b);
+        assert_ne!(a, on_disk.manifest().tables["T"].files[0].file);
         ds.commit(vec![up], control()).unwrap();
         assert_eq!(values(&on_disk), [1, 2], "the previous version is kept");
         assert_eq!(values(&ds.snapshot()), [3]);

@@ -1,15 +1,15 @@
-//! Durable file primitives: atomic JSON writes (temp file, fsync, rename, dir fsync),
-//! Parquet table files and Arrow IPC staging files.
+//! Durable file primitives: atomic JSON writes (temp file, fsync, rename, dir fsync) and
+//! Parquet table files (version files and staged chunks).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{ArrowError, SchemaRef};
-use parquet::arrow::ArrowWriter;
+use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
 use parquet::errors::ParquetError;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -17,7 +17,6 @@ use parquet::file::writer::SerializedFileWriter;
 use serde::Serialize;
 
 use super::error::{Result, StoreError};
-use super::schema::widen_decimals;
 
 /// fsync a directory so a rename inside it is durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
@@ -240,21 +239,31 @@ impl ParquetSink {
     }
 }
 
-/// Batches of a Parquet file, read lazily, as readers see them (decimals at precision 38).
-pub(crate) fn read_parquet(
-    path: &Path,
-) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
-    let p = path.display().to_string();
-    Ok(read_stored_parquet(path)?.map(move |b| b.and_then(|b| widen_decimals(b, &p))))
-}
-
 /// Batches of a Parquet file, read lazily, with the types as stored.
 pub(crate) fn read_stored_parquet(
     path: &Path,
 ) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
+    read_stored_columns(path, None)
+}
+
+/// Batches of the columns `columns` (ascending; `None`: all) of a Parquet file, read
+/// lazily, with the types as stored.
+pub(crate) fn read_stored_columns(
+    path: &Path,
+    columns: Option<&[usize]>,
+) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
     let f = File::open(path).map_err(|e| StoreError::io("opening", path, e))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .and_then(|b| b.with_batch_size(64 * 1024).build())
+        .and_then(|b| {
+            let b = match columns {
+                Some(c) => {
+                    let mask = ProjectionMask::roots(b.parquet_schema(), c.iter().copied());
+                    b.with_projection(mask)
+                }
+                None => b,
+            };
+            b.with_batch_size(64 * 1024).build()
+        })
         .map_err(|e| StoreError::parquet("reading", path, e))?;
     let p = path.to_path_buf();
     Ok(reader.map(move |r| r.map_err(StoreError::arrow(format!("reading {}", p.display())))))
@@ -266,51 +275,4 @@ pub(crate) fn stored_schema(path: &Path) -> Result<SchemaRef> {
     let b = ParquetRecordBatchReaderBuilder::try_new(f)
         .map_err(|e| StoreError::parquet("reading", path, e))?;
     Ok(b.schema().clone())
-}
-
-/// Write one staged chunk (its batches share one schema) as an Arrow IPC file (temp name,
-/// then rename into place).
-pub(crate) fn write_ipc(path: &Path, batches: &[RecordBatch]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    let schema = batches.first().map(|b| b.schema()).ok_or_else(|| {
-        StoreError::arrow(format!("writing {}", tmp.display()))(ArrowError::InvalidArgumentError(
-            "a staged chunk has no batches".into(),
-        ))
-    })?;
-    {
-        let f = File::create(&tmp).map_err(|e| StoreError::io("creating", &tmp, e))?;
-        let mut w = arrow_ipc::writer::FileWriter::try_new(BufWriter::new(f), &schema)
-            .map_err(StoreError::arrow(format!("writing {}", tmp.display())))?;
-        batches
-            .iter()
-            .try_for_each(|b| w.write(b))
-            .and_then(|_| w.finish())
-            .map_err(StoreError::arrow(format!("writing {}", tmp.display())))?;
-        let mut buf = w
-            .into_inner()
-            .map_err(StoreError::arrow(format!("writing {}", tmp.display())))?;
-        buf.flush()
-            .map_err(|e| StoreError::io("writing", &tmp, e))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| StoreError::io("renaming", &tmp, e))
-}
-
-/// The schema and batches of a staged chunk.
-pub(crate) fn read_ipc(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let f = File::open(path).map_err(|e| StoreError::io("opening", path, e))?;
-    let r = arrow_ipc::reader::FileReader::try_new(BufReader::new(f), None)
-        .map_err(|e| StoreError::arrow(format!("reading {}", path.display()))(e))?;
-    let schema = r.schema();
-    let batches = r
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| StoreError::arrow(format!("reading {}", path.display()))(e))?;
-    Ok((schema, batches))
-}
-
-/// The schema of a staged chunk, without reading its data.
-pub(crate) fn ipc_schema(path: &Path) -> Result<SchemaRef> {
-    let f = File::open(path).map_err(|e| StoreError::io("opening", path, e))?;
-    let r = arrow_ipc::reader::FileReader::try_new(BufReader::new(f), None)
-        .map_err(|e| StoreError::arrow(format!("reading {}", path.display()))(e))?;
-    Ok(r.schema())
 }

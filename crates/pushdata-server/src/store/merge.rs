@@ -100,6 +100,11 @@ impl Uploaded {
         }
     }
 
+    /// The source, to be used as it is.
+    pub(crate) fn into_source(self) -> UploadSource {
+        self.source
+    }
+
     fn len(&self) -> usize {
         match &self.source {
             UploadSource::Staged(c) => c.len(),
@@ -212,6 +217,39 @@ pub(crate) fn apply(
     })
 }
 
+/// `InsertNew` of `uploaded` into stored rows that stay as they are (a keyed table):
+/// `None` when no uploaded key is among `stored_keys` (batches of the stored rows' key
+/// columns only, in key order): every uploaded row goes in, as staged. Else the uploaded
+/// rows of keys not stored are passed to `sink`, and the counts are of those rows.
+pub(crate) fn insert_new(
+    key_columns: &[usize],
+    schema: &SchemaRef,
+    stored_keys: &mut dyn Iterator<Item = Result<RecordBatch>>,
+    uploaded: &Uploaded,
+    sink: &mut Sink<'_>,
+) -> Result<Option<Merged>> {
+    let keys = Keys::new(schema, key_columns)?;
+    let upload = UploadKeys::collect(&keys, uploaded)?;
+    let mut stored = upload.key_set();
+    for b in stored_keys {
+        let rows = keys.of_key_columns(&b?)?;
+        for j in 0..rows.num_rows() {
+            if let Some(found) = stored.get_mut(rows.row(j).data()) {
+                *found = true;
+            }
+        }
+    }
+    if !stored.values().any(|found| *found) {
+        return Ok(None);
+    }
+    let mut out = Counted { sink, rows: 0 };
+    let skipped = upload.write(MergePolicy::InsertNew, &stored, uploaded, &mut out)?;
+    Ok(Some(Merged {
+        rows: out.rows,
+        skipped,
+    }))
+}
+
 /// Turns the key columns of batches into comparable rows.
 struct Keys<'k> {
     conv: RowConverter,
@@ -226,6 +264,13 @@ impl<'k> Keys<'k> {
             .collect::<Vec<_>>();
         let conv = RowConverter::new(fields).map_err(StoreError::arrow("comparing row keys"))?;
         Ok(Keys { conv, columns })
+    }
+
+    /// The keys of a batch holding only the key columns, in key order.
+    fn of_key_columns(&self, b: &RecordBatch) -> Result<Rows> {
+        self.conv
+            .convert_columns(b.columns())
+            .map_err(StoreError::arrow("comparing row keys"))
     }
 
     fn of(&self, b: &RecordBatch) -> Result<Rows> {

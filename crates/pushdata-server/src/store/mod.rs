@@ -9,13 +9,37 @@
 //! <data_dir>/datasets/<DATASET_ID>/ a Push Data API dataset (catalog, commit)
 //! ```
 //!
-//! Files, one job each: `catalog` (datasets, manifests, pinned snapshots), `commit` (the
-//! atomic versioned commit and garbage collection), `merge` (the keyed merge), `schema`
-//! (the one place for stored column types and the decimal rule), `decimal` (exact decimal
-//! text, and the decimal array the rule gives a column of it), `staging` (uploaded rows
-//! before a commit, under a memory budget), `quota` (the data directory's byte quota), `files` (durable file primitives), `lock` (the
-//! data-directory lock), `error`.
+//! A table version is a list of Parquet files, read in order (`current.json` lists them;
+//! a manifest of the previous format, one `file` per table, reads as a list of one). A
+//! publish costs what it changes:
+//!
+//! - staging writes each uploaded chunk of at least `FILE_ROWS` rows as a Parquet file of
+//!   the table's stored schema (fsynced) while the upload goes on; smaller chunks wait in
+//!   memory under the staging budget (past it they are files too);
+//! - `replace` (Veracity Overwrite) makes a version of the staged files only; `append`
+//!   and `add` (Veracity Append, Push Data API `add`) keep the previous version's files as
+//!   they are and add the staged ones (`add` reads the stored keys, and writes a new file
+//!   of the uploaded rows only when some uploaded key is already stored); staged files are
+//!   moved in by a rename, adjacent small pieces are written together into one file, and a
+//!   version of more than `MAX_FILES` files has its small files coalesced;
+//! - `update`, `upsert` and Veracity Delete still merge every stored row with the upload
+//!   and write one new file (they rewrite the table);
+//! - new and moved files, and their directory, are fsynced before the manifest swap; a
+//!   file shared by versions is removed only when neither the current nor the previous
+//!   manifest nor a pinned snapshot refers to it; at start, files no manifest points to
+//!   (a publish killed before its swap) are removed and the staging directory is cleared.
+//!
+//! Files, one job each: `catalog` (datasets, manifests), `snapshot` (a pinned version and
+//! reading its files), `commit` (the atomic versioned commit and garbage collection),
+//! `publish` (how a table's upload becomes its new version, by policy), `assemble` (the
+//! files of a version that keeps rows as they are: kept, moved in, coalesced), `merge`
+//! (the keyed merge), `schema` (the one place for stored column types and the decimal
+//! rule), `decimal` (exact decimal text, and the decimal array the rule gives a column of
+//! it), `staging` (uploaded rows before a commit: memory under a budget, Parquet files),
+//! `quota` (the data directory's byte quota), `files` (durable file primitives), `lock`
+//! (the data-directory lock), `error`.
 
+mod assemble;
 mod catalog;
 mod commit;
 mod decimal;
@@ -23,11 +47,15 @@ mod error;
 mod files;
 mod lock;
 mod merge;
+mod publish;
 mod quota;
 mod schema;
+mod snapshot;
 mod staging;
+#[cfg(test)]
+mod testing;
 
-pub(crate) use catalog::{Catalog, Dataset, Definition, Snapshot, TableDef, read_table};
+pub(crate) use catalog::{Catalog, Dataset, Definition, TableDef, read_table};
 pub(crate) use commit::{CommitControl, Committed, TableUpload, UploadSource};
 pub(crate) use decimal::{DecimalColumn, parse_decimal, plain_number};
 pub(crate) use error::StoreError;
@@ -36,4 +64,5 @@ pub(crate) use lock::DirLock;
 pub(crate) use merge::MergePolicy;
 pub(crate) use quota::DataQuota;
 pub(crate) use schema::common_decimal;
+pub(crate) use snapshot::Snapshot;
 pub(crate) use staging::{StagedData, Staging, reset_dir};

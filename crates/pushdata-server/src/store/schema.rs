@@ -47,6 +47,31 @@ pub(crate) fn stored_schema_for(table: &TableDef, inputs: &[SchemaRef]) -> Schem
     Arc::new(Schema::new(fields))
 }
 
+/// The schema a table version made of files with `schemas` is read with: the first file's
+/// columns, a decimal column at the one type the values of every file fit (`None`: no
+/// files).
+pub(crate) fn version_schema(schemas: &[SchemaRef]) -> Option<SchemaRef> {
+    let first = schemas.first()?;
+    let fields = first
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let t = match f.data_type() {
+                ArrowType::Decimal128(..) | ArrowType::Decimal256(..) => common_decimal(
+                    schemas
+                        .iter()
+                        .filter_map(|s| s.fields().get(i).map(|f| f.data_type())),
+                )
+                .unwrap_or_else(|| f.data_type().clone()),
+                t => t.clone(),
+            };
+            Field::new(f.name(), t, true)
+        })
+        .collect::<Vec<_>>();
+    Some(Arc::new(Schema::new(fields)))
+}
+
 /// The one decimal type values of all `types` fit (`None` when none is a decimal): the
 /// largest scale, and the integer digits the widest needs; 256 bits past 38 digits.
 pub(crate) fn common_decimal<'t>(types: impl Iterator<Item = &'t ArrowType>) -> Option<ArrowType> {

@@ -1,6 +1,10 @@
-//! Uploaded rows waiting for a commit: decoded batches kept in memory up to a budget shared
-//! by the whole server, else written as Arrow IPC files in the staging directory. Staged
-//! data is not durable: only a commit makes rows durable.
+//! Uploaded rows waiting for a commit: a small chunk's decoded batches kept in memory up to
+//! a budget shared by the whole server; a chunk of [`FILE_ROWS`] rows or more (or any chunk
+//! past the budget) written as a Parquet file of the table's stored schema, fsynced, in the
+//! staging directory, while the upload goes on. A commit moves such a file into the new
+//! version as it is (no second write); small chunks are written at the commit, several
+//! into one file. Staged data is not durable until a commit: the staging directory is
+//! cleared at start.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,9 +13,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
+use super::catalog::TableDef;
 use super::error::{Result, StoreError};
-use super::files;
+use super::files::{self, ParquetSink};
 use super::quota::DataQuota;
+use super::schema::{conform, stored_schema_for};
+
+/// A staged chunk of at least this many rows is written as a Parquet file of its own; smaller
+/// chunks wait in memory (while the budget allows) and are written together at the commit.
+pub(crate) const FILE_ROWS: u64 = 64 * 1024;
 
 /// Clear and create the staging directory of a data directory (staged data does not
 /// survive a restart).
@@ -30,8 +40,9 @@ pub(crate) enum StagedData {
     /// In memory, counted against the server's memory budget until the last clone is
     /// dropped.
     Memory(Arc<MemoryChunk>),
-    /// An Arrow IPC file in the session's staging directory, counted against the disk
-    /// quota and removed when the last clone is dropped.
+    /// A Parquet file (the table's stored schema, fsynced) in the staging directory,
+    /// counted against the disk quota and removed when the last clone is dropped (unless a
+    /// commit moved it into a version).
     File(Arc<SpilledFile>),
 }
 
@@ -39,7 +50,7 @@ impl StagedData {
     /// The schema of the staged batches (`None` for an empty chunk kept in memory).
     pub(crate) fn schema(&self) -> Result<Option<SchemaRef>> {
         match self {
-            StagedData::File(f) => files::ipc_schema(&f.path).map(Some),
+            StagedData::File(f) => Ok(Some(f.schema.clone())),
             StagedData::Memory(m) => Ok(m.batches.first().map(|b| b.schema())),
         }
     }
@@ -47,28 +58,47 @@ impl StagedData {
     /// The staged batches.
     pub(crate) fn batches(&self) -> Result<Vec<RecordBatch>> {
         match self {
-            StagedData::File(f) => Ok(files::read_ipc(&f.path)?.1),
+            StagedData::File(f) => files::read_stored_parquet(&f.path)?.collect(),
             StagedData::Memory(m) => Ok(m.batches.clone()),
         }
     }
 
-    /// Stage `batches`: in memory when they fit the memory budget, else as an Arrow IPC
-    /// file at `path` when it fits the disk quota (else [`StoreError::DiskQuota`]) and the
-    /// data directory's quota (else [`StoreError::DataQuota`]).
+    /// The staged rows.
+    pub(crate) fn rows(&self) -> u64 {
+        match self {
+            StagedData::File(f) => f.rows,
+            StagedData::Memory(m) => m.batches.iter().map(|b| b.num_rows() as u64).sum(),
+        }
+    }
+
+    /// Stage `batches` of `table`: in memory when they are fewer than [`FILE_ROWS`] rows and
+    /// fit the memory budget, else as a Parquet file at `path` when it fits the disk quota
+    /// (else [`StoreError::DiskQuota`]) and the data directory's quota (else
+    /// [`StoreError::DataQuota`]).
     pub(crate) fn keep(
         staging: &Staging,
+        table: &TableDef,
         batches: Vec<RecordBatch>,
         path: impl FnOnce() -> PathBuf,
     ) -> Result<Self> {
         let bytes: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
-        if let Some(charge) = staging.memory.try_charge(bytes) {
+        let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+        if rows < FILE_ROWS
+            && let Some(charge) = staging.memory.try_charge(bytes)
+        {
             return Ok(StagedData::Memory(Arc::new(MemoryChunk {
                 batches,
                 _charge: charge,
             })));
         }
         let path = path();
-        files::write_ipc(&path, &batches)?;
+        let schema = match write_staged(&path, table, batches) {
+            Ok(schema) => schema,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
+        };
         let size = std::fs::metadata(&path)
             .map(|m| usize::try_from(m.len()).unwrap_or(usize::MAX))
             .map_err(|e| StoreError::io("reading the size of", &path, e));
@@ -82,6 +112,8 @@ impl StagedData {
         match charge {
             Ok(charge) => Ok(StagedData::File(Arc::new(SpilledFile {
                 path,
+                rows,
+                schema,
                 _charge: charge,
             }))),
             Err(e) => {
@@ -100,11 +132,37 @@ pub(crate) struct MemoryChunk {
     _charge: Charge,
 }
 
+/// Write `batches` as a Parquet file of `table`'s stored schema at `path` (fsynced);
+/// returns the schema.
+fn write_staged(
+    path: &std::path::Path,
+    table: &TableDef,
+    batches: Vec<RecordBatch>,
+) -> Result<SchemaRef> {
+    let schemas: Vec<SchemaRef> = batches.iter().map(RecordBatch::schema).collect();
+    let schema = stored_schema_for(table, &schemas);
+    let mut sink = ParquetSink::create(path, schema.clone())?;
+    for b in batches {
+        sink.write(&conform(b, &schema, &table.name)?)?;
+    }
+    sink.finish()?;
+    Ok(schema)
+}
+
 /// A staged chunk's file, with its charge on the disk quota; removed on drop.
 #[derive(Debug)]
 pub(crate) struct SpilledFile {
     path: PathBuf,
+    rows: u64,
+    schema: SchemaRef,
     _charge: Charge,
+}
+
+impl SpilledFile {
+    /// Where the file is (until a commit moves it).
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.path
+    }
 }
 
 impl Drop for SpilledFile {
@@ -200,6 +258,18 @@ mod tests {
     use super::*;
     use arrow_array::Int64Array;
 
+    fn table() -> TableDef {
+        TableDef {
+            id: "T".into(),
+            name: "t".into(),
+            columns: vec![pushdata_core::wire::ColumnHeader::new(
+                "v",
+                pushdata_core::wire::DataType::BigInteger,
+            )],
+            key_columns: vec![],
+        }
+    }
+
     fn batch(n: i64) -> RecordBatch {
         RecordBatch::try_from_iter([("v", Arc::new(Int64Array::from_iter_values(0..n)) as _)])
             .unwrap()
@@ -214,12 +284,12 @@ mod tests {
             let p = dir.path().join(n);
             move || p
         };
-        let a = StagedData::keep(&staging, vec![batch(1000)], path("a")).unwrap();
-        let b = StagedData::keep(&staging, vec![batch(1000)], path("b")).unwrap();
+        let a = StagedData::keep(&staging, &table(), vec![batch(1000)], path("a")).unwrap();
+        let b = StagedData::keep(&staging, &table(), vec![batch(1000)], path("b")).unwrap();
         assert_eq!(staging.memory_used(), one * 2);
         // Over the memory budget it would be a file; over the disk quota (0) it is refused
         // and leaves no file behind.
-        let err = StagedData::keep(&staging, vec![batch(1000)], path("c")).unwrap_err();
+        let err = StagedData::keep(&staging, &table(), vec![batch(1000)], path("c")).unwrap_err();
         assert!(matches!(err, StoreError::DiskQuota { .. }), "{err}");
         assert!(!dir.path().join("c").exists());
         let clone = a.clone();
@@ -238,9 +308,9 @@ mod tests {
     fn spilled_files_count_on_the_disk_quota_and_go_with_their_last_clone() {
         let dir = tempfile::tempdir().unwrap();
         let staging = Staging::new(0, 1 << 20);
-        let p = dir.path().join("s.arrow");
+        let p = dir.path().join("s.parquet");
         let q = p.clone();
-        let f = StagedData::keep(&staging, vec![batch(100)], move || q).unwrap();
+        let f = StagedData::keep(&staging, &table(), vec![batch(100)], move || q).unwrap();
         assert!(matches!(f, StagedData::File(_)));
         assert!(p.exists());
         assert!(staging.disk_used() > 0);

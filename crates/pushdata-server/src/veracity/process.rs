@@ -18,7 +18,7 @@ use super::decimals::{Digits, read_decimals};
 use super::definition::{TABLE_ID, VDataset, store_type};
 use super::jobs::Failure;
 use super::parallel::Parallel;
-use crate::store::{MergePolicy, StagedData, Staging, StoreError};
+use crate::store::{Definition, MergePolicy, StagedData, Staging, StoreError};
 
 /// The rows of the CSV read.
 pub(super) const BATCH_ROWS: usize = 8192;
@@ -182,7 +182,7 @@ pub(crate) struct CsvParse<'a> {
     pub(crate) op: &'a FileOperation,
     /// Where parsed rows wait for the commit.
     pub(crate) staging: &'a Staging,
-    /// Spill files are named `{spill}-{n}.arrow`.
+    /// Spill files are named `{spill}-{n}.parquet`.
     pub(crate) spill: &'a Path,
     /// Per column, the digits the rows it is merged with need (decimal columns).
     pub(crate) stored_digits: Vec<Digits>,
@@ -245,14 +245,19 @@ impl CsvParse<'_> {
     /// Stage batch number `n`.
     pub(super) fn stage(&self, typed: RecordBatch, n: usize) -> Result<StagedData, Failure> {
         let name = format!(
-            "{}-{n}.arrow",
+            "{}-{n}.parquet",
             self.spill
                 .file_name()
                 .map(|f| f.to_string_lossy())
                 .unwrap_or_default()
         );
         let file = || self.spill.with_file_name(name);
-        StagedData::keep(self.staging, vec![typed], file).map_err(store_failure)
+        let table = self
+            .def
+            .tables()
+            .first()
+            .ok_or_else(|| Failure::issue(None, None, "the dataset has no table"))?;
+        StagedData::keep(self.staging, table, vec![typed], file).map_err(store_failure)
     }
 }
 

@@ -338,3 +338,41 @@ async fn concurrent_publishes_to_one_dataset_are_serialized() {
     assert_eq!(stored(dir.path(), &ds, "items").len(), 9);
     h.shutdown().await.unwrap();
 }
+
+/// The files of the published version of the one table of dataset `ds`, from its manifest.
+fn version_files(dir: &std::path::Path, ds: &str) -> Vec<std::path::PathBuf> {
+    let ds_dir = dir.join("datasets").join(ds);
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ds_dir.join("current.json")).unwrap()).unwrap();
+    let tables = m["tables"].as_object().unwrap();
+    assert_eq!(tables.len(), 1, "{m}");
+    let files = tables.values().next().unwrap()["files"].as_array().unwrap();
+    files
+        .iter()
+        .map(|f| ds_dir.join(f["file"].as_str().unwrap()))
+        .collect()
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn add_publishes_beside_the_stored_file_without_rewriting_it() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let h = start_with(dir.path(), |c| c).await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("a")).await;
+    api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
+    let first = version_files(dir.path(), &ds);
+    let inode = std::fs::metadata(&first[0]).unwrap().ino();
+    api.push(&ds, &[("items", "add", r#"[[4,"d",4.0],[5,"e",5.0]]"#)])
+        .await;
+    let second = version_files(dir.path(), &ds);
+    assert_eq!(second.len(), 2, "{second:?}");
+    assert_eq!(second[0], first[0]);
+    assert_eq!(std::fs::metadata(&second[0]).unwrap().ino(), inode);
+    assert_eq!(
+        stored(dir.path(), &ds, "items"),
+        vec!["1|a|1.0", "2|b|2.0", "3|c|3.0", "4|d|4.0", "5|e|5.0"]
+    );
+    h.shutdown().await.unwrap();
+}

@@ -41,9 +41,10 @@ pub(crate) fn read_table(
         .map(|c| Field::new(&c.name, column_arrow_type(snap, t, c.column), true))
         .collect();
     let schema: SchemaRef = Arc::new(Schema::new(fields));
-    let Some(path) = snap.table_file(&t.id) else {
+    let files = snap.table_files(&t.id);
+    if files.is_empty() {
         return Ok((schema, Box::new(std::iter::empty())));
-    };
+    }
     let mut filter_cols = filter
         .map(|f| filter_columns(def, f, t))
         .unwrap_or_default();
@@ -51,7 +52,6 @@ pub(crate) fn read_table(
     needed.extend(filter_cols.iter().flat_map(|a| a.columns.iter().copied()));
     needed.sort_unstable();
     needed.dedup();
-    let reader = open_projected(&path, &needed)?;
     // Columns come out of the reader in table order, one per needed column.
     let pos = |c: usize| needed.iter().position(|x| *x == c).unwrap_or(0);
     for a in &mut filter_cols {
@@ -63,12 +63,21 @@ pub(crate) fn read_table(
         out_idx: read.columns.iter().map(|c| pos(c.column)).collect(),
         schema: schema.clone(),
     };
-    let iter = reader.map(move |r| {
-        let b = r.map_err(|source| CubeError::ReadBatch {
-            path: path.clone(),
-            source,
-        })?;
-        shape.apply(b)
+    // The files of the version, in order, each opened when the one before is read.
+    let shape = Arc::new(shape);
+    let iter = files.into_iter().flat_map(move |f| {
+        let shape = shape.clone();
+        let batches: Batches = match open_projected(&f.path, &needed) {
+            Ok(reader) => Box::new(reader.map(move |r| {
+                let b = r.map_err(|source| CubeError::ReadBatch {
+                    path: f.path.clone(),
+                    source,
+                })?;
+                shape.apply(b)
+            })),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        };
+        batches
     });
     Ok((schema, Box::new(iter)))
 }

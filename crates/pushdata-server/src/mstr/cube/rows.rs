@@ -82,7 +82,7 @@ fn version_of(snap: &Snapshot, t: &TableDef) -> String {
     snap.manifest()
         .tables
         .get(&t.id)
-        .map(|tv| crate::ids::stable_id(&tv.file))
+        .map(|tv| crate::ids::stable_id(&tv.token()))
         .unwrap_or_else(|| NEVER_PUBLISHED.to_string())
 }
 
@@ -114,10 +114,18 @@ pub(crate) fn read(ds: &Dataset, table: &str, page: &PageRequest) -> Result<Tabl
         .unwrap_or(0);
     let limit = page.limit.clamp(1, MAX_TABLE_PAGE_ROWS);
     let mut w = StreamWriter::try_new(Vec::new(), &schema).map_err(CubeError::arrow(READING))?;
-    if let Some(path) = snap.table_file(&t.id)
-        && page.offset < total
-    {
-        write_page(&path, &schema, page.offset, limit, &mut w)?;
+    let (mut offset, mut left) = (page.offset, limit);
+    for f in snap.table_files(&t.id) {
+        if left == 0 {
+            break;
+        }
+        if offset >= f.rows {
+            offset -= f.rows;
+            continue;
+        }
+        let take = left.min(f.rows - offset);
+        write_page(&f.path, &schema, offset, take, &mut w)?;
+        (offset, left) = (0, left - take);
     }
     let ipc = w.into_inner().map_err(CubeError::arrow(READING))?;
     Ok(TableRows {
