@@ -335,9 +335,10 @@ pub struct JobWait {
     /// Give up (with [`Error::JobTimeout`]) after this long (default 15 minutes).
     pub timeout: Duration,
     /// The waits between polls (default: the first 20 ms, each next drawn between 20 ms
-    /// and 3× the last, so about 1.5× longer on average, up to 15 s: a job that ends
-    /// within a second is seen within tens of milliseconds, and a job of minutes is
-    /// polled a few times a minute).
+    /// and 3× the last, up to 15 s). Whatever the settings, a wait is never longer than a
+    /// quarter of the time waited so far (nor shorter than the first wait allows), so a job
+    /// is seen to end within about a quarter of its length: a job of half a second within
+    /// a few tens of milliseconds, a job of minutes with a poll every few seconds.
     pub poll: BackoffConfig,
 }
 
@@ -771,7 +772,8 @@ impl Client {
         wait: &JobWait,
         mut on_status: impl FnMut(&JobStatus),
     ) -> Result<JobStatus> {
-        let deadline = Instant::now() + wait.timeout;
+        let started = Instant::now();
+        let deadline = started + wait.timeout;
         let mut backoff = Backoff::new(&wait.poll);
         loop {
             let status = self.job_status(job_id).await?;
@@ -797,7 +799,11 @@ impl Client {
                     last_status: Some(status.status),
                 });
             }
-            tokio::time::sleep(backoff.next_wait().min(deadline - now)).await;
+            // Never more than a quarter of the time waited so far (at least the first wait):
+            // the end of a job is seen within about a quarter of its length.
+            let bound = wait.poll.init_backoff.max((now - started) / 4);
+            let pause = backoff.next_wait().min(bound).min(deadline - now);
+            tokio::time::sleep(pause).await;
         }
     }
 
