@@ -22,8 +22,8 @@
 //!
 //! The wall time is the push's own (`VeracityPushReport::seconds`: from opening the Parquet
 //! file to the job's final status, including the token request). The job status is polled
-//! every 50 ms (the library's default starts at 1 s, which would dominate at SF 0.1), as
-//! `benches/veracity_python.py` does.
+//! every 20 ms, as `benches/veracity_python.py` does (the library's default waits 20 ms,
+//! then longer and longer).
 //!
 //! Each run prints one `RESULT {json}` line; the orchestrator prints markdown tables and
 //! writes all results to `target/bench-data/veracity_load-results.json` (which
@@ -53,7 +53,7 @@ const GATEWAY: &str = "/veracity/dw/gateway/api/v2";
 /// The key columns of `lineitem`.
 const KEYS: [&str; 2] = ["l_orderkey", "l_linenumber"];
 /// The job status poll interval (both sides of the comparison).
-const POLL: Duration = Duration::from_millis(50);
+const POLL: Duration = Duration::from_millis(20);
 /// Part size in MiB instead of the library default.
 const PART_MB: &str = "--part-mb";
 

@@ -17,7 +17,7 @@ server's Veracity emulation.
   and fetches the token): `DataFrame.to_csv` into bytes; the token; a schema made from the
   Parquet file's Arrow schema with the keys l_orderkey, l_linenumber (the types VeracityPush
   gives them); the Create job registered; `DataLakeFileClient` create_file, append_data,
-  flush_data; the job started; its status polled every 50 ms until it ends.
+  flush_data; the job started; its status polled every 20 ms until it ends (as the Rust bench does).
 - The sample appends the whole file in one call; the emulation refuses appends over its
   body limit (512 MiB), so files larger than --part-mb (default 256 MiB) are appended in
   parts of that size (SF 0.1 is one append, as in the sample).
@@ -44,7 +44,7 @@ CLIENT_ID = "pushdata-veracity-client"
 CLIENT_SECRET = "pushdata-veracity-secret"
 API_KEY = "pushdata-veracity-key"
 KEYS = ("l_orderkey", "l_linenumber")
-POLL_S = 0.05
+POLL_S = 0.02
 
 
 def veracity_type(t) -> str:

@@ -15,6 +15,7 @@ use pushdata_core::veracity::wire::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::ahead::AheadSlot;
 use super::records::JobRecord;
 use super::upload::Upload;
 use crate::store::StoreError;
@@ -149,6 +150,8 @@ pub(crate) struct Job {
     progress: Mutex<Progress>,
     /// Serializes record writes; each writes the progress current when it starts.
     save_lock: Mutex<()>,
+    /// The file parsed as it is appended (memory only; see `ahead`).
+    pub(crate) ahead: Mutex<AheadSlot>,
 }
 
 /// How a run ended.
@@ -174,6 +177,7 @@ impl Job {
             lake: tokio::sync::Mutex::new(()),
             progress: Mutex::new(progress),
             save_lock: Mutex::new(()),
+            ahead: Mutex::new(AheadSlot::default()),
         }
     }
 

@@ -5,7 +5,8 @@
 //!
 //! Files, one job each: `service` (shared state, register and start jobs), `run` (a
 //! started job's parse and commit, stopping), `jobs` (a job's state and record), `upload`
-//! (its file, written by the Data Lake calls), `records` (jobs on disk), `resume` (jobs a
+//! (its file, written by the Data Lake calls), `ahead` (the file parsed as it is
+//! appended), `records` (jobs on disk), `resume` (jobs a
 //! stopped server left running), `process` (CSV to batches, the operation's merge policy),
 //! `decimals` (exact `Decimal` columns), `definition` (schemas and the stored dataset
 //! definition), `query` (dataset queries), `sas` (SAS issue and validation), `auth`
@@ -19,8 +20,10 @@
 //! <data_dir>/veracity/jobs/<jobId>.json         an ingest job's record (see `records`)
 //! <data_dir>/veracity/uploads/<jobId>.csv       its upload, until the job ends
 //! <data_dir>/staging/veracity/<jobId>-parsed-*  parsed rows spilled before a commit
+//! <data_dir>/staging/veracity/<jobId>-ahead-*   the same, parsed while uploaded
 //! ```
 
+mod ahead;
 mod auth;
 pub(crate) mod decimals;
 mod definition;

@@ -10,23 +10,26 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_schema::{DataType as ArrowType, Field, Schema, SchemaRef};
+use pushdata_core::veracity::wire::ColumnType;
 use rayon::prelude::*;
 
 use super::decimals::Digits;
+use super::definition::VDataset;
 use super::jobs::Failure;
 use super::process::{BATCH_ROWS, CsvParse, typed};
 use super::row_ends::RowEnds;
 use crate::store::StagedData;
 
 /// Bytes of the file read per window, per thread of the pool.
-const WINDOW_BYTES_PER_THREAD: usize = 8 << 20;
+pub(super) const WINDOW_BYTES_PER_THREAD: usize = 8 << 20;
 
 /// Pieces a window is cut into, per thread (more than one, so that a slow piece does not
 /// hold a thread idle).
-const PIECES_PER_THREAD: usize = 2;
+pub(super) const PIECES_PER_THREAD: usize = 2;
 
 /// What the parallel reader did.
 pub(super) enum Parallel {
@@ -71,72 +74,192 @@ impl CsvParse<'_> {
         pieces: usize,
     ) -> Result<Parallel, Failure> {
         let mut windows = Windows::open(self.path, window)?;
-        let mut need = self.stored_digits.clone();
-        let mut staged = Vec::new();
-        let mut first_row: u64 = 1;
-        while let Some(rows) = windows.next_rows()? {
-            if (self.stopping)() {
-                return Err(Failure::Stopped);
-            }
-            let Some(pieces) = rows.map(|(rows, start, end)| rows.cut(start, end, pieces)) else {
-                tracing::debug!(file = %self.path.display(), "read on one thread: quotes a CSV reader takes literally, or a row longer than a window");
-                return Ok(Parallel::Sequential);
-            };
-            let read: Result<Vec<Vec<RecordBatch>>, _> = pieces
-                .par_iter()
-                .map(|piece| read_piece(piece, text_schema))
-                .collect();
-            let Ok(read) = read else {
-                tracing::debug!(file = %self.path.display(), "read again on one thread: a piece is not valid CSV");
-                return Ok(Parallel::Sequential);
-            };
-            let mut numbered = Vec::new();
-            for batch in read.into_iter().flatten() {
-                let rows = batch.num_rows() as u64;
-                numbered.push((first_row, batch));
-                first_row += rows;
-            }
-            let typed: Result<Vec<(RecordBatch, Vec<Digits>)>, Failure> = numbered
-                .par_iter()
-                .map(|(first, batch)| {
-                    let mut batch_need = need.clone();
-                    typed(self.def, batch, map, delete, *first, &mut batch_need)
-                        .map(|t| (t, batch_need))
-                })
-                .collect();
-            let Ok(typed) = typed else {
-                tracing::debug!(file = %self.path.display(), "read again on one thread: a value does not fit");
-                return Ok(Parallel::Sequential);
-            };
-            for (batch, batch_need) in typed {
-                for (n, b) in need.iter_mut().zip(batch_need) {
-                    *n = n.with(b);
-                }
-                staged.push(self.stage(batch, staged.len())?);
-            }
-            // Each batch fitted with the digits before the window; together they may not:
-            // the sequential reader names the row where they stop fitting.
-            if !need.iter().all(|n| n.fits()) {
-                return Ok(Parallel::Sequential);
-            }
+        windows.complete_at(windows.file_len()?);
+        let mut read = WindowsRead::new(self.stored_digits.clone(), pieces);
+        let schema = read_schema(self.def, text_schema, map, delete);
+        match read.advance(self, &mut windows, &schema, map, delete)? {
+            Advanced::Done => Ok(Parallel::Done(read.staged)),
+            Advanced::Sequential | Advanced::Waiting => Ok(Parallel::Sequential),
         }
-        Ok(Parallel::Done(staged))
     }
 }
 
-/// The file's data rows (after the header line), a window of whole lines at a time.
-struct Windows {
+/// What [`WindowsRead::advance`] came to.
+pub(super) enum Advanced {
+    /// Every row the windows had, staged; more bytes may come.
+    Waiting,
+    /// Every row of the file, staged.
+    Done,
+    /// The file is the sequential reader's.
+    Sequential,
+}
+
+/// The rows read so far by the parallel reader: staged batches, the digits the decimal
+/// columns need, the next row's number.
+pub(super) struct WindowsRead {
+    pub(super) staged: Vec<StagedData>,
+    pub(super) need: Vec<Digits>,
+    first_row: u64,
+    pieces: usize,
+}
+
+impl WindowsRead {
+    /// Nothing read yet; `need`: the digits needed before the first row.
+    pub(super) fn new(need: Vec<Digits>, pieces: usize) -> Self {
+        WindowsRead {
+            staged: Vec::new(),
+            need,
+            first_row: 1,
+            pieces,
+        }
+    }
+
+    /// Read every whole row the windows give, in windows of whole rows cut into pieces
+    /// read and typed in parallel, staged in file order (by `parse`, whose `path` the
+    /// windows read). `schema`: the pieces' read schema (see [`read_schema`]).
+    pub(super) fn advance(
+        &mut self,
+        parse: &CsvParse<'_>,
+        windows: &mut Windows,
+        schema: &SchemaRef,
+        map: &[Option<usize>],
+        delete: bool,
+    ) -> Result<Advanced, Failure> {
+        let path = parse.path.display();
+        loop {
+            let rows = match windows.next_rows()? {
+                Next::Done => return Ok(Advanced::Done),
+                Next::Waiting => return Ok(Advanced::Waiting),
+                Next::Sequential => {
+                    tracing::debug!(file = %path, "read on one thread: quotes a CSV reader takes literally, or a row longer than a window");
+                    return Ok(Advanced::Sequential);
+                }
+                Next::Rows(rows, start, end) => rows.cut(start, end, self.pieces),
+            };
+            if (parse.stopping)() {
+                return Err(Failure::Stopped);
+            }
+            let read: Result<Vec<Vec<RecordBatch>>, _> = rows
+                .par_iter()
+                .map(|piece| read_piece(piece, schema))
+                .collect();
+            let Ok(read) = read else {
+                tracing::debug!(file = %path, "read again on one thread: a piece is not valid CSV");
+                return Ok(Advanced::Sequential);
+            };
+            if !self.type_and_stage(parse, read, map, delete)? {
+                return Ok(Advanced::Sequential);
+            }
+        }
+    }
+
+    /// Type one window's batches in parallel and stage them; `false` when a value does
+    /// not fit (the sequential reader names it).
+    fn type_and_stage(
+        &mut self,
+        parse: &CsvParse<'_>,
+        read: Vec<Vec<RecordBatch>>,
+        map: &[Option<usize>],
+        delete: bool,
+    ) -> Result<bool, Failure> {
+        let mut numbered = Vec::new();
+        for batch in read.into_iter().flatten() {
+            let rows = batch.num_rows() as u64;
+            numbered.push((self.first_row, batch));
+            self.first_row += rows;
+        }
+        let need = &self.need;
+        let typed: Result<Vec<(RecordBatch, Vec<Digits>)>, Failure> = numbered
+            .par_iter()
+            .map(|(first, batch)| {
+                let mut batch_need = need.clone();
+                typed(parse.def, batch, map, delete, *first, &mut batch_need)
+                    .map(|t| (t, batch_need))
+            })
+            .collect();
+        let Ok(typed) = typed else {
+            tracing::debug!(file = %parse.path.display(), "read again on one thread: a value does not fit");
+            return Ok(false);
+        };
+        for (batch, batch_need) in typed {
+            for (n, b) in self.need.iter_mut().zip(batch_need) {
+                *n = n.with(b);
+            }
+            self.staged.push(parse.stage(batch, self.staged.len())?);
+        }
+        // Each batch fitted with the digits before the window; together they may not:
+        // the sequential reader names the row where they stop fitting.
+        Ok(self.need.iter().all(|n| n.fits()))
+    }
+}
+
+/// The schema pieces are read with: text, except the columns read into a type whose
+/// text arrow-csv parses exactly as the cast from text does (integers, doubles, dates:
+/// both call the type's `Parser::parse`, and both take an empty field for a null). A
+/// value either cannot parse makes the piece fail, and the sequential reader, which reads
+/// text and casts, names it. Columns a Delete does not read stay text.
+pub(super) fn read_schema(
+    def: &VDataset,
+    text_schema: &SchemaRef,
+    map: &[Option<usize>],
+    delete: bool,
+) -> SchemaRef {
+    let mut fields: Vec<Field> = text_schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for (c, at) in def.columns.iter().zip(map) {
+        let Some(j) = at.filter(|_| !delete || c.is_key) else {
+            continue;
+        };
+        let parsed = match c.data_type {
+            ColumnType::Int32 => ArrowType::Int32,
+            ColumnType::Int64 => ArrowType::Int64,
+            ColumnType::Double => ArrowType::Float64,
+            ColumnType::DateOnly => ArrowType::Date32,
+            _ => continue,
+        };
+        if let Some(f) = fields.get_mut(j) {
+            *f = Field::new(f.name(), parsed, true);
+        }
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// What [`Windows::next_rows`] found.
+pub(super) enum Next<'a> {
+    /// Whole rows: the text, and where they start and end in it.
+    Rows(RowEnds<'a>, usize, usize),
+    /// No whole row until more bytes are available.
+    Waiting,
+    /// The end of the file: every row was handed out.
+    Done,
+    /// The text cannot be read in parallel (quotes the pairing cannot follow, or a row
+    /// longer than a window).
+    Sequential,
+}
+
+/// The file's data rows (after the header line), a window of whole lines at a time, up to
+/// the bytes available so far (see [`Windows::available`]).
+pub(super) struct Windows {
     file: std::fs::File,
     window: usize,
     buf: Vec<u8>,
     /// Bytes at the start of `buf` already handed out (the next window drops them).
     used: usize,
     header_skipped: bool,
-    eof: bool,
+    /// Bytes of the file read into `buf` so far.
+    read: u64,
+    /// Bytes of the file that may be read.
+    available: u64,
+    /// `available` is the file's length: the last row may end without a line end.
+    complete: bool,
 }
 
 impl Windows {
-    fn open(path: &Path, window: usize) -> Result<Self, Failure> {
+    /// The file at `path`, nothing available yet.
+    pub(super) fn open(path: &Path, window: usize) -> Result<Self, Failure> {
         let file =
             std::fs::File::open(path).map_err(|e| Failure::internal("opening the upload", e))?;
         Ok(Windows {
@@ -145,58 +268,116 @@ impl Windows {
             buf: Vec::new(),
             used: 0,
             header_skipped: false,
-            eof: false,
+            read: 0,
+            available: 0,
+            complete: false,
         })
     }
 
-    /// The next window's whole rows, as the text, and where its rows start and end in
-    /// it: `None` at the end of the file, `Some(None)` when the window cannot be read in
-    /// parallel (quotes the pairing cannot follow, or no row end in it).
-    #[allow(clippy::type_complexity)]
-    fn next_rows(&mut self) -> Result<Option<Option<(RowEnds<'_>, usize, usize)>>, Failure> {
+    /// The file's length now.
+    fn file_len(&self) -> Result<u64, Failure> {
+        self.file
+            .metadata()
+            .map(|m| m.len())
+            .map_err(|e| Failure::internal("reading the upload", e))
+    }
+
+    /// The bytes of the file that may be read so far.
+    pub(super) fn available(&self) -> u64 {
+        self.available
+    }
+
+    /// The first `len` bytes may be read (they never change from now on).
+    pub(super) fn make_available(&mut self, len: u64) {
+        self.available = self.available.max(len);
+    }
+
+    /// The file is `len` bytes long: its last row is the last row.
+    pub(super) fn complete_at(&mut self, len: u64) {
+        self.make_available(len);
+        self.complete = true;
+    }
+
+    /// The next window's whole rows (see [`Next`]).
+    pub(super) fn next_rows(&mut self) -> Result<Next<'_>, Failure> {
         self.buf.drain(..self.used);
         self.used = 0;
-        if !self.eof {
-            self.fill()?;
-        }
-        let Some(rows) = RowEnds::scan(&self.buf, self.eof) else {
-            return Ok(Some(None));
+        self.fill()?;
+        let at_end = self.complete && self.read == self.available;
+        let full = self.buf.len() >= self.window;
+        let Some(rows) = RowEnds::scan(&self.buf, at_end) else {
+            return Ok(if at_end || full {
+                Next::Sequential
+            } else {
+                Next::Waiting
+            });
+        };
+        let short = |found_nothing: bool| match (at_end, full) {
+            (true, _) if found_nothing => Next::Done,
+            (false, false) => Next::Waiting,
+            _ => Next::Sequential,
         };
         let mut start = 0;
         if !self.header_skipped {
             match rows.next_end(0) {
                 Some(end) => start = end,
-                None if self.eof => return Ok(None),
-                None => return Ok(Some(None)),
+                None => return Ok(short(true)),
             }
             self.header_skipped = true;
+            // The header is dropped with the next window, whatever this call finds.
+            self.used = start;
         }
-        let end = if self.eof {
+        let end = if at_end {
             self.buf.len()
         } else {
             match rows.last_end(self.buf.len()) {
                 Some(end) if end > start => end,
-                _ => return Ok(Some(None)),
+                _ => return Ok(short(false)),
             }
         };
         if start == end {
-            return Ok(None);
+            return Ok(if at_end { Next::Done } else { Next::Waiting });
         }
         self.used = end;
-        Ok(Some(Some((rows, start, end))))
+        Ok(Next::Rows(rows, start, end))
     }
 
-    /// Read until the buffer holds a window, or the file ends.
+    /// Read until the buffer holds a window, or the available bytes are read.
     fn fill(&mut self) -> Result<(), Failure> {
-        let want = self.window.saturating_sub(self.buf.len());
+        let want = (self.window.saturating_sub(self.buf.len()) as u64)
+            .min(self.available.saturating_sub(self.read));
         let read = (&mut self.file)
-            .take(want as u64)
+            .take(want)
             .read_to_end(&mut self.buf)
             .map_err(|e| Failure::internal("reading the upload", e))?;
-        if read < want {
-            self.eof = true;
+        self.read += read as u64;
+        if (read as u64) < want {
+            // The file is shorter than said: what is there is all there is.
+            self.available = self.read;
+            self.complete = true;
         }
         Ok(())
+    }
+
+    /// The header line, once the bytes read hold all of it: `Some(None)` until then,
+    /// `None` when it cannot be told here (quotes the pairing cannot follow, a header
+    /// longer than a window, or a window already handed out).
+    pub(super) fn header_line(&mut self) -> Result<Option<Option<&[u8]>>, Failure> {
+        if self.header_skipped {
+            return Ok(None);
+        }
+        self.fill()?;
+        let at_end = self.complete && self.read == self.available;
+        let full = self.buf.len() >= self.window;
+        let Some(rows) = RowEnds::scan(&self.buf, at_end) else {
+            return Ok((!at_end && !full).then_some(None));
+        };
+        Ok(match rows.next_end(0) {
+            Some(end) => Some(Some(&self.buf[..end])),
+            None if at_end => Some(Some(&self.buf[..])),
+            None if full => None,
+            None => Some(None),
+        })
     }
 }
 
@@ -341,6 +522,87 @@ mod tests {
 
     fn rows_of(r: Result<Vec<StagedData>, Failure>) -> Vec<Vec<String>> {
         rows(&r.unwrap())
+    }
+
+    /// The rows the windows give when the file's bytes become available `step` at a time
+    /// (as appends arrive), read in windows of `window` bytes: `None` when the reader
+    /// gives the file back to the sequential one.
+    fn fed(csv: &str, step: usize, window: usize) -> Option<Vec<Vec<String>>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upload.csv");
+        std::fs::write(&path, csv).unwrap();
+        let def = dataset();
+        let staging = Staging::new(1 << 30, 1 << 30);
+        let spill = dir.path().join("ahead");
+        let parse = CsvParse {
+            path: &path,
+            def: &def,
+            op: &FileOperation::Create,
+            staging: &staging,
+            spill: &spill,
+            stored_digits: vec![Digits::default(); 4],
+            stopping: &|| false,
+        };
+        let header: Vec<String> = csv
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        let layout = crate::veracity::process::Layout::new(&header, &def, false).unwrap();
+        let schema = read_schema(&def, &layout.text_schema, &layout.map, false);
+        let mut windows = Windows::open(&path, window).unwrap();
+        let mut read = WindowsRead::new(vec![Digits::default(); 4], 3);
+        let mut at = 0;
+        while at < csv.len() {
+            at = (at + step).min(csv.len());
+            windows.make_available(at as u64);
+            match read.advance(&parse, &mut windows, &schema, &layout.map, false) {
+                Ok(Advanced::Waiting) => {}
+                Ok(Advanced::Sequential) => return None,
+                Ok(Advanced::Done) => panic!("done before the end was known"),
+                Err(_) => panic!("failed"),
+            }
+        }
+        windows.complete_at(csv.len() as u64);
+        match read.advance(&parse, &mut windows, &schema, &layout.map, false) {
+            Ok(Advanced::Done) => Some(rows(&read.staged)),
+            Ok(Advanced::Sequential) => None,
+            _ => panic!("not done at the end"),
+        }
+    }
+
+    #[test]
+    fn windows_fed_as_appends_arrive_give_the_sequential_rows() {
+        let text = csv(300);
+        let (_, sequential) = both(&text, 1 << 20);
+        let want = rows_of(sequential);
+        for (step, window) in [
+            (1, 64),
+            (37, 64),
+            (100, 1000),
+            (5000, 1000),
+            (text.len(), 64),
+        ] {
+            assert_eq!(
+                fed(&text, step, window).as_deref(),
+                Some(&want[..]),
+                "appends of {step} bytes, windows of {window}"
+            );
+        }
+        // Quoted values with line ends and commas, cut anywhere; no line end at the end.
+        let quoted = "Id,Name,Amount,Day\n1,\"a,\nb\",1.5,2024-01-01\n2,\"say \"\"hi\"\"\",2,2024-01-02\n3,c,3,2024-01-03";
+        let (_, sequential) = both(quoted, 1 << 20);
+        let want = rows_of(sequential);
+        for step in [1, 2, 7, quoted.len()] {
+            assert_eq!(fed(quoted, step, 64).as_deref(), Some(&want[..]), "{step}");
+        }
+        // A row longer than a window, a value that does not parse: the sequential reader's.
+        let long = format!("Id,Name,Amount,Day\n1,{},1,2024-01-01\n", "x".repeat(500));
+        assert_eq!(fed(&long, 50, 200), None);
+        let bad = format!("{}x,y,1,2024-01-01\n", csv(20));
+        assert_eq!(fed(&bad, 40, 200), None);
     }
 
     #[test]

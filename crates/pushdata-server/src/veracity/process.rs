@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, new_null_array};
 use arrow_cast::CastOptions;
-use arrow_schema::{DataType as ArrowType, Field, Schema as ArrowSchema};
+use arrow_schema::{DataType as ArrowType, Field, Schema as ArrowSchema, SchemaRef};
 use pushdata_core::veracity::wire::{ColumnType, FileOperation, SchemaColumn};
 use pushdata_core::wire::DataType;
 
@@ -73,14 +73,33 @@ fn map_header(
     Ok(map)
 }
 
-/// Read the header line of the CSV.
-fn read_header(path: &std::path::Path) -> Result<Vec<String>, Failure> {
-    let file = std::fs::File::open(path).map_err(|e| Failure::internal("opening the upload", e))?;
+/// Read the header line of the CSV from `reader` (the file, or its first line).
+pub(super) fn read_header(reader: impl std::io::Read) -> Result<Vec<String>, Failure> {
     let (schema, _) = arrow_csv::reader::Format::default()
         .with_header(true)
-        .infer_schema(file, Some(0))
+        .infer_schema(reader, Some(0))
         .map_err(|e| Failure::issue(Some(0), None, format!("the header cannot be read: {e}")))?;
     Ok(schema.fields().iter().map(|f| f.name().clone()).collect())
+}
+
+/// The file's columns as text, and where each column of the dataset is among them.
+pub(super) struct Layout {
+    pub(super) text_schema: SchemaRef,
+    pub(super) map: Vec<Option<usize>>,
+}
+
+impl Layout {
+    /// The layout of a file with `header`, read for `def` (`delete`: key columns only).
+    pub(super) fn new(header: &[String], def: &VDataset, delete: bool) -> Result<Self, Failure> {
+        let map = map_header(header, &def.columns, delete)?;
+        let text_schema = Arc::new(ArrowSchema::new(
+            header
+                .iter()
+                .map(|h| Field::new(h, ArrowType::Utf8, true))
+                .collect::<Vec<_>>(),
+        ));
+        Ok(Layout { text_schema, map })
+    }
 }
 
 /// Cast one text column to the schema column's type; the first value that does not fit
@@ -116,6 +135,7 @@ fn cast_column(
 /// A key or required column must have a value in every row.
 fn check_present(cast: &ArrayRef, col: &SchemaColumn, first_row: u64) -> Result<(), Failure> {
     if (col.is_key || col.is_required)
+        && cast.null_count() > 0
         && let Some(i) = (0..cast.len()).find(|&i| cast.is_null(i))
     {
         let what = if col.is_key { "key" } else { "required" };
@@ -199,14 +219,9 @@ impl CsvParse<'_> {
     /// the parallel reader gives back, is read here, on one thread.
     pub(crate) fn run(mut self) -> Result<Vec<StagedData>, Failure> {
         let delete = *self.op == FileOperation::Delete;
-        let header = read_header(self.path)?;
-        let map = map_header(&header, &self.def.columns, delete)?;
-        let text_schema = Arc::new(ArrowSchema::new(
-            header
-                .iter()
-                .map(|h| Field::new(h, ArrowType::Utf8, true))
-                .collect::<Vec<_>>(),
-        ));
+        let file = std::fs::File::open(self.path)
+            .map_err(|e| Failure::internal("opening the upload", e))?;
+        let Layout { text_schema, map } = Layout::new(&read_header(file)?, self.def, delete)?;
         if let Parallel::Done(staged) = self.run_parallel(&text_schema, &map, delete)? {
             return Ok(staged);
         }

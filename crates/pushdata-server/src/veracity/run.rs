@@ -16,12 +16,17 @@ use pushdata_core::veracity::wire::JobState;
 use tokio::task::JoinSet;
 
 use super::Dataset;
+use super::ahead::Ahead;
 use super::decimals::stored_digits;
 use super::definition::{TABLE_ID, VDataset};
 use super::jobs::{DatasetRef, Failure, Job, Outcome, Target};
 use super::process::{CsvParse, policy, store_failure, table_id};
 use super::service::VService;
 use crate::store::{CommitControl, StagedData, TableUpload, UploadSource};
+
+/// A parse ahead handed to a job's parse: the parse, the flushed length of the file, and
+/// an update's dataset.
+type AheadParse = (Box<Ahead>, u64, Option<Arc<Dataset>>);
 
 /// The runs in progress, and whether the server is stopping.
 #[derive(Debug, Default)]
@@ -49,7 +54,7 @@ impl Runs {
         while tasks.join_next().await.is_some() {}
     }
 
-    fn stopping(&self) -> Arc<AtomicBool> {
+    pub(crate) fn stopping(&self) -> Arc<AtomicBool> {
         self.stopping.clone()
     }
 }
@@ -93,11 +98,11 @@ impl VService {
         if self.runs.stopping().load(Ordering::SeqCst) {
             return Err(Failure::Stopped);
         }
-        let flushed = {
+        let (flushed, ahead) = {
             let _lake = job.lake.lock().await;
-            job.progress().upload.flushed
+            (job.progress().upload.flushed, job.take_ahead())
         };
-        if flushed.is_none() {
+        let Some(flushed) = flushed else {
             return Err(Failure::issue(
                 None,
                 None,
@@ -106,13 +111,14 @@ impl VService {
                     job.spec.file_name
                 ),
             ));
-        }
+        };
+        let ahead = ahead.map(|a| (a, flushed));
         match &job.spec.target {
             Target::Update { dataset_id } => {
                 let ds = self.catalog.get(dataset_id).ok_or_else(|| {
                     Failure::issue(None, None, format!("dataset {dataset_id} not found"))
                 })?;
-                self.commit(job, &ds, None).await
+                self.commit(job, &ds, Err(ahead)).await
             }
             Target::Create {
                 dataset_id,
@@ -128,20 +134,24 @@ impl VService {
                     description.clone(),
                     version,
                 );
-                let batches = self.parse(job, def.clone(), None).await?;
+                let ahead = ahead.map(|(a, flushed)| (a, flushed, None));
+                let batches = self.parse(job, def.clone(), None, ahead).await?;
                 let ds = self.catalog.create(def).map_err(store_failure)?;
-                self.commit(job, &ds, Some(batches)).await
+                self.commit(job, &ds, Ok(batches)).await
             }
         }
     }
 
     /// Parse the job's file against `def` on a blocking thread. `stored`: the dataset whose
-    /// rows the upload is merged with (its decimal columns' digits count).
+    /// rows the upload is merged with (its decimal columns' digits count). `ahead`: the
+    /// file parsed as it was uploaded; it is the parse if it covers the whole file for
+    /// `def` (see `ahead`), else the file is parsed here.
     async fn parse(
         &self,
         job: &Arc<Job>,
         def: VDataset,
         stored: Option<Arc<Dataset>>,
+        ahead: Option<AheadParse>,
     ) -> Result<Vec<StagedData>, Failure> {
         let path = job.file.clone();
         let op = job.spec.operation.clone();
@@ -158,7 +168,7 @@ impl VService {
                 }
                 None => stored_digits(None, &def),
             };
-            let parsed = CsvParse {
+            let parse = CsvParse {
                 path: &path,
                 def: &def,
                 op: &op,
@@ -166,11 +176,17 @@ impl VService {
                 spill: &spill,
                 stored_digits: digits,
                 stopping: &|| stopping.load(Ordering::SeqCst),
-            }
-            .run();
+            };
+            let early =
+                ahead.and_then(|(a, flushed, dataset)| a.finish(&parse, dataset.as_ref(), flushed));
+            let ahead_used = early.is_some();
+            let parsed = match early {
+                Some(staged) => Ok(staged),
+                None => parse.run(),
+            };
             if parsed.is_ok() {
                 let seconds = started.elapsed().as_secs_f64();
-                tracing::debug!(job = %job_id, seconds, "ingest file parsed");
+                tracing::debug!(job = %job_id, seconds, ahead_used, "ingest file parsed");
             }
             parsed
         })
@@ -178,24 +194,26 @@ impl VService {
         .map_err(|e| Failure::internal("parsing the upload", e))?
     }
 
-    /// Under the dataset's publish lock: parse the file (unless `parsed`), record the
-    /// version the commit makes, commit, and record the outcome. A Create's dataset
-    /// (`parsed` given) is removed if its commit fails.
+    /// Under the dataset's publish lock: parse the file (unless `parsed` holds its rows;
+    /// else it may hold the file parsed as it was uploaded), record the version the commit
+    /// makes, commit, and record the outcome. A Create's dataset (`parsed` given) is
+    /// removed if its commit fails.
     async fn commit(
         &self,
         job: &Arc<Job>,
         ds: &Arc<Dataset>,
-        parsed: Option<Vec<StagedData>>,
+        parsed: Result<Vec<StagedData>, Option<(Box<Ahead>, u64)>>,
     ) -> Result<(), Failure> {
         let policy = policy(&job.spec.operation)
             .ok_or_else(|| Failure::issue(None, None, "unknown operation"))?;
         let _guard = ds.publish_lock.lock().await;
-        let created = parsed.is_some();
+        let created = parsed.is_ok();
         let batches = match parsed {
-            Some(b) => b,
-            None => {
+            Ok(b) => b,
+            Err(ahead) => {
                 let stored = policy.keeps_stored_rows().then(|| ds.clone());
-                self.parse(job, ds.def.clone(), stored).await?
+                let ahead = ahead.map(|(a, flushed)| (a, flushed, Some(ds.clone())));
+                self.parse(job, ds.def.clone(), stored, ahead).await?
             }
         };
         let (target, job2, hook) = (ds.clone(), job.clone(), self.hook.clone());

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use std::io::{Seek, Write};
 
 use super::error::{LakeCode, Result, VeracityError};
 use super::jobs::Job;
@@ -64,6 +64,18 @@ impl Upload {
         self.staged.retain(|&s, len| s >= end || s + *len <= start);
     }
 
+    /// The end of the bytes contiguous from the file's start (committed, then staged).
+    pub(crate) fn contiguous_end(&self) -> u64 {
+        let mut at = self.committed;
+        for (&start, &len) in self.staged.range(self.committed..) {
+            if start != at {
+                break;
+            }
+            at += len;
+        }
+        at
+    }
+
     /// Whether the staged ranges below `position` cover `committed..position` exactly.
     fn contiguous_to(&self, position: u64) -> bool {
         let mut at = self.committed;
@@ -75,6 +87,34 @@ impl Upload {
         }
         at == position
     }
+}
+
+/// Bytes of an append body written to the file at once.
+const WRITE_BATCH_BYTES: usize = 4 << 20;
+
+/// Run `op` (file I/O of an append) on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    op: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T> {
+    let io = |e| VeracityError::io("writing an ingest upload file", e);
+    match tokio::task::spawn_blocking(op).await {
+        Ok(r) => r.map_err(io),
+        Err(e) => Err(io(std::io::Error::other(e))),
+    }
+}
+
+/// Write `pieces` to `f` in order (on a blocking thread); the file back.
+async fn write_all(mut f: std::fs::File, pieces: Vec<bytes::Bytes>) -> Result<std::fs::File> {
+    if pieces.is_empty() {
+        return Ok(f);
+    }
+    blocking(move || {
+        for piece in &pieces {
+            f.write_all(piece)?;
+        }
+        Ok(f)
+    })
+    .await
 }
 
 impl Job {
@@ -109,19 +149,26 @@ impl Job {
         if let Some(dir) = self.file.parent() {
             crate::store::sync_dir(dir)?;
         }
+        self.restart_ahead();
         let before = self.progress().upload;
         self.record_upload(before, Upload::created()).await
     }
 
     /// `PATCH ?action=append&position=N` with a body of `length` bytes (its
     /// `Content-Length`): stage the body at `position` (at or after the committed length),
-    /// replacing what was staged over those bytes. Returns the length staged.
-    pub(crate) async fn append(
+    /// replacing what was staged over those bytes. Returns the length staged. `ahead` is
+    /// run with the upload's next state while the bytes are fsynced (see `ahead`).
+    pub(crate) async fn append<F, Fut>(
         self: &Arc<Self>,
         position: u64,
         length: u64,
         body: axum::body::Body,
-    ) -> Result<u64> {
+        ahead: F,
+    ) -> Result<u64>
+    where
+        F: FnOnce(Upload) -> Fut,
+        Fut: Future<Output = ()>,
+    {
         let _lake = self.lake.lock().await;
         self.refuse_if_started()?;
         let before = self.progress().upload;
@@ -151,26 +198,34 @@ impl Job {
         if cleared != before {
             self.record_upload(before, cleared.clone()).await?;
         }
-        self.write_at(position, length, body).await?;
+        let f = self.write_at(position, length, body).await?;
         let mut next = cleared.clone();
         next.staged.insert(position, length);
+        let synced = blocking(move || f.sync_data());
+        let (synced, ()) = tokio::join!(synced, ahead(next.clone()));
+        synced?;
         self.record_upload(cleared, next).await?;
         Ok(length)
     }
 
-    /// Write the body (exactly `length` bytes) at `position` and fsync it.
-    async fn write_at(&self, position: u64, length: u64, body: axum::body::Body) -> Result<()> {
-        let io = |e| VeracityError::io("writing an ingest upload file", e);
-        let mut f = tokio::fs::OpenOptions::new()
-            .write(true)
-            .open(&self.file)
-            .await
-            .map_err(io)?;
-        f.seek(std::io::SeekFrom::Start(position))
-            .await
-            .map_err(io)?;
+    /// Write the body (exactly `length` bytes) at `position`; the file, to fsync. The
+    /// body's pieces are written on a blocking thread a few MiB at a time (one thread
+    /// hand-off per batch, not per piece the connection gives).
+    async fn write_at(
+        &self,
+        position: u64,
+        length: u64,
+        body: axum::body::Body,
+    ) -> Result<std::fs::File> {
+        let path = self.file.clone();
+        let mut f = blocking(move || {
+            let mut f = std::fs::OpenOptions::new().write(true).open(&path)?;
+            f.seek(std::io::SeekFrom::Start(position))?;
+            Ok(f)
+        })
+        .await?;
         let mut stream = body.into_data_stream();
-        let mut n: u64 = 0;
+        let (mut n, mut batch, mut batch_len) = (0u64, Vec::new(), 0usize);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
                 let code = if crate::body_deadline::is_timeout(&e) {
@@ -184,16 +239,21 @@ impl Job {
             if n > length {
                 break;
             }
-            f.write_all(&chunk).await.map_err(io)?;
+            batch_len += chunk.len();
+            batch.push(chunk);
+            if batch_len >= WRITE_BATCH_BYTES {
+                f = write_all(f, std::mem::take(&mut batch)).await?;
+                batch_len = 0;
+            }
         }
+        f = write_all(f, batch).await?;
         if n != length {
             return Err(VeracityError::lake(
                 LakeCode::InvalidQueryParameterValue,
                 format!("the append body has {n} bytes, its Content-Length says {length}"),
             ));
         }
-        f.flush().await.map_err(io)?;
-        f.sync_data().await.map_err(io)
+        Ok(f)
     }
 
     async fn truncate(&self, len: u64) -> std::io::Result<()> {
@@ -227,6 +287,7 @@ impl Job {
                 ),
             ));
         }
+        self.flushed_ahead(position);
         self.truncate(position)
             .await
             .map_err(|e| VeracityError::io("flushing an ingest upload file", e))?;

@@ -141,6 +141,68 @@ async fn appends_are_staged_by_position_in_any_order_and_a_resent_one_replaces()
     assert!(got[1].contains("\"Name\":\"b\""), "{got:?}");
 }
 
+/// The server parses a file as its parts arrive; a part sent again with other bytes, a
+/// flush short of the parts sent, or a value that does not parse must leave the job
+/// reading the file as flushed, with the same errors.
+#[tokio::test]
+async fn the_job_reads_the_file_as_flushed_whatever_was_parsed_while_it_was_uploaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = start(dir.path()).await;
+    let id = v.dataset(keyed_columns(), CSV).await;
+    let header = "Id,Name,Value,TS,Ok\n";
+    let first = "2,b,2.5,2024-05-02T10:00:00,false\n";
+    let other = "2,B,9.5,2024-05-02T10:00:00,false\n";
+    let last = "3,c,3.5,2024-05-03T10:00:00,true\n";
+    // A part sent again at the same position with other bytes: the job reads the new ones.
+    let r = v.register(To::Existing(&id), "Upsert", false).await;
+    let reg: IngestResponse = serde_json::from_str(&r.body).unwrap();
+    let f = FileUrl::new(reg.sas_token.expose(), "ImportData.csv");
+    assert_eq!(f.create(&v).await.status, 201);
+    let mut at = 0;
+    for part in [header, first, last] {
+        assert_eq!(f.append(&v, at, part.as_bytes().to_vec()).await.status, 202);
+        at += part.len();
+    }
+    let resent = f.append(&v, header.len(), other.as_bytes().to_vec()).await;
+    assert_eq!(resent.status, 202, "{}", resent.body);
+    let r = f.flush(&v, header.len() + other.len()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    v.start_job(&reg.job_id).await;
+    assert!(v.wait(&reg.job_id).await.status.is_success());
+    let got = v.rows(&id, "Id").await;
+    assert_eq!(
+        got.len(),
+        2,
+        "the last part was dropped by the flush: {got:?}"
+    );
+    assert!(got[1].contains("\"Name\":\"B\""), "{got:?}");
+    // A value that does not parse in the second part: the job names its row and column.
+    let r = v.register(To::Existing(&id), "Upsert", false).await;
+    let reg: IngestResponse = serde_json::from_str(&r.body).unwrap();
+    let f = FileUrl::new(reg.sas_token.expose(), "ImportData.csv");
+    assert_eq!(f.create(&v).await.status, 201);
+    let bad = "4,d,not a number,2024-05-04T10:00:00,true\n";
+    let mut at = 0;
+    for part in [header, first, bad] {
+        assert_eq!(f.append(&v, at, part.as_bytes().to_vec()).await.status, 202);
+        at += part.len();
+    }
+    assert_eq!(f.flush(&v, at).await.status, 200);
+    v.start_job(&reg.job_id).await;
+    let s = v.wait(&reg.job_id).await;
+    assert!(!s.status.is_success(), "{s:?}");
+    let issue = &s.validation_error[0];
+    assert_eq!(
+        (issue.row, issue.column.as_deref()),
+        (Some(2), Some("Value"))
+    );
+    assert_eq!(
+        v.rows(&id, "Id").await.len(),
+        2,
+        "a failed job changes nothing"
+    );
+}
+
 #[tokio::test]
 async fn a_sas_works_only_on_its_own_folder_and_unaltered() {
     let dir = tempfile::tempdir().unwrap();

@@ -152,7 +152,11 @@ pub(crate) async fn patch_path(
                 ));
             }
             s.quota.check(length)?;
-            job.append(pos, length, body).await?;
+            let (service, parsed) = (s.clone(), job.clone());
+            job.append(pos, length, body, async move |upload| {
+                service.parse_ahead(&parsed, pos, &upload).await;
+            })
+            .await?;
             Ok(answer(StatusCode::ACCEPTED, &headers, &[]))
         }
         Some("flush") => {
