@@ -14,6 +14,7 @@ use arrow_array::types::{
     Date32Type, Decimal128Type, Decimal256Type, Float64Type, Int32Type, Int64Type,
 };
 use arrow_array::{Array, ArrayRef};
+use arrow_buffer::NullBuffer;
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::DataType as ArrowType;
 
@@ -51,6 +52,20 @@ struct Col<'a> {
     /// The values buffer of a fixed-width column, from its first value, and the width of
     /// a value in bytes (the bytes that tell two values apart, see [`TextColumns::key`]).
     fixed: Option<(arrow_buffer::Buffer, usize)>,
+    /// Its validity (`None`: no nulls).
+    nulls: Option<NullBuffer>,
+}
+
+/// The key of a value of a column that is an attribute's only form
+/// ([`TextColumns::single_form_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SingleKey<'a> {
+    /// The value's bytes.
+    Bytes(&'a [u8]),
+    /// The column's null.
+    Null,
+    /// Not a column keyed by its bytes: use [`TextColumns::key`].
+    Other,
 }
 
 /// Formatters for some columns of a batch.
@@ -82,6 +97,13 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
     }
     out.push_str(rest);
     out.push('"');
+}
+
+impl Col<'_> {
+    /// Whether the value at `row` is null.
+    fn is_null(&self, row: usize) -> bool {
+        self.nulls.as_ref().is_some_and(|n| n.is_null(row))
+    }
 }
 
 /// Append the integer of column `col` (of kind `Int32` or `Int64`) at `row`, not null.
@@ -142,7 +164,12 @@ fn push_date32(days: i32, out: &mut String) -> bool {
 /// point before the last `scale` of them (`-0.005`, `12.340`).
 fn push_scaled(v: i128, scale: usize, out: &mut String) {
     let mut buf = itoa::Buffer::new();
-    let digits = buf.format(v.unsigned_abs());
+    let magnitude = v.unsigned_abs();
+    // 64-bit formatting is several times faster than 128-bit; most values fit.
+    let digits = match u64::try_from(magnitude) {
+        Ok(m) => buf.format(m),
+        Err(_) => buf.format(magnitude),
+    };
     if v < 0 {
         out.push('-');
     }
@@ -208,6 +235,7 @@ impl<'a> TextColumns<'a> {
                 kind: kind_of(a.data_type()),
                 fmt,
                 fixed,
+                nulls: a.logical_nulls(),
             });
         }
         Ok(TextColumns { cols })
@@ -215,14 +243,33 @@ impl<'a> TextColumns<'a> {
 
     /// Whether column `c` is null at `row`.
     pub(crate) fn is_null(&self, c: usize, row: usize) -> bool {
-        self.cols.get(c).is_none_or(|col| col.array.is_null(row))
+        self.cols.get(c).is_none_or(|col| col.is_null(row))
+    }
+
+    /// The key of the value of column `c` at `row` when the column is an attribute's only
+    /// form: the value's own bytes for a Utf8 or fixed-width column (they tell it apart
+    /// from every other value of the column), [`SingleKey::Null`] for its nulls,
+    /// [`SingleKey::Other`] for every value of other columns.
+    pub(crate) fn single_form_key(&self, c: usize, row: usize) -> SingleKey<'_> {
+        let Some(col) = self.cols.get(c) else {
+            return SingleKey::Other;
+        };
+        match (&col.fixed, col.kind) {
+            (None, k) if k != Kind::Str => SingleKey::Other,
+            _ if col.is_null(row) => SingleKey::Null,
+            (_, Kind::Str) => SingleKey::Bytes(str_value(col.array, row).as_bytes()),
+            (Some((values, w)), _) => values
+                .get(row * w..(row + 1) * w)
+                .map_or(SingleKey::Other, SingleKey::Bytes),
+            (None, _) => SingleKey::Other,
+        }
     }
 
     /// Append bytes that tell the value of column `c` at `row` apart from every other
     /// value of the column (null included): the value's own bytes, not its text.
     pub(crate) fn key(&self, c: usize, row: usize, out: &mut Vec<u8>) {
         let Some(col) = self.cols.get(c) else { return };
-        if col.array.is_null(row) {
+        if col.is_null(row) {
             out.push(0);
             return;
         }
@@ -246,7 +293,7 @@ impl<'a> TextColumns<'a> {
     /// Append the value of column `c`, row `row` as display text (null: nothing).
     pub(crate) fn text(&self, c: usize, row: usize, out: &mut String) {
         let Some(col) = self.cols.get(c) else { return };
-        if col.array.is_null(row) {
+        if col.is_null(row) {
             return;
         }
         match col.kind {
@@ -272,7 +319,7 @@ impl<'a> TextColumns<'a> {
             out.push_str("null");
             return;
         };
-        if col.array.is_null(row) {
+        if col.is_null(row) {
             out.push_str("null");
             return;
         }

@@ -10,7 +10,7 @@ use hashbrown::HashTable;
 use pushdata_core::wire::{GridForm, GridMetric, GridMetricsHeader, Paging};
 
 use super::Instance;
-use super::cells::{TextColumns, push_json_str};
+use super::cells::{SingleKey, TextColumns, push_json_str};
 use super::error::{CubeError, Result};
 use super::plan::{AttrOut, Plan};
 
@@ -63,6 +63,9 @@ struct Elements {
     key_ends: Vec<usize>,
     /// Element numbers, found by the hash of their key.
     index: HashTable<u32>,
+    /// The number of the null element of a one-form attribute keyed by its value's bytes
+    /// ([`SingleKey`]), once it is there.
+    null: Option<u32>,
 }
 
 impl Elements {
@@ -90,6 +93,14 @@ impl Elements {
     /// The number of the element with `key` (hashed `hash`), if it is there.
     fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
         self.index.find(hash, |&i| self.key(i) == key).copied()
+    }
+
+    /// Number the null element of a one-form attribute (its key is not used).
+    fn insert_null(&mut self) -> u32 {
+        let i = self.count();
+        self.key_ends.push(self.keys.len());
+        self.null = Some(i);
+        i
     }
 
     /// Number a new element with `key` (hashed `hash` by `hasher`).
@@ -206,13 +217,27 @@ impl Page {
         row: usize,
     ) -> Result<u32> {
         let range = self.ranges[ai].clone();
-        self.key.clear();
-        for c in range.clone() {
-            texts.key(c, row, &mut self.key);
-        }
-        let hash = self.hasher.hash_one(&self.key[..]);
         let els = &mut self.elements[ai];
-        if let Some(i) = els.find(hash, &self.key) {
+        // One form of a string or fixed-width column: its value's own bytes are the key
+        // (no copy), and its null is an element of its own. Else the forms' tagged keys.
+        let single = (range.len() == 1).then(|| texts.single_form_key(range.start, row));
+        let key: Option<&[u8]> = match single {
+            Some(SingleKey::Bytes(b)) => Some(b),
+            Some(SingleKey::Null) => None,
+            Some(SingleKey::Other) | None => {
+                self.key.clear();
+                for c in range.clone() {
+                    texts.key(c, row, &mut self.key);
+                }
+                Some(&self.key)
+            }
+        };
+        let hash = key.map(|k| self.hasher.hash_one(k));
+        let found = match (key, hash) {
+            (Some(k), Some(h)) => els.find(h, k),
+            _ => els.null,
+        };
+        if let Some(i) = found {
             return Ok(i);
         }
         if els.count() > 0 {
@@ -220,7 +245,10 @@ impl Page {
         }
         let scratch = (&mut self.text, &mut self.value);
         write_element(&mut els.json, &attr.id, texts, range, row, scratch)?;
-        Ok(els.insert(hash, &self.key, &self.hasher))
+        Ok(match (key, hash) {
+            (Some(k), Some(h)) => els.insert(h, k, &self.hasher),
+            _ => els.insert_null(),
+        })
     }
 
     /// Add the metric values of `row`.
