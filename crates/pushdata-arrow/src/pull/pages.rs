@@ -1,13 +1,13 @@
 //! [`PullPages`]: the pages of a pull as batches, in order, with a bounded window of
 //! pages fetched and decoded in the background.
 //!
-//! The first page is read when the pull is opened. After it, up to the pull's
+//! The first page is read and decoded when the pull is opened. After it, up to the pull's
 //! concurrency ([`Pull::with_concurrency`](super::Pull::with_concurrency)) further pages
-//! are fetched at once, each decoded into a batch on a blocking thread as soon as it
-//! arrives; [`PullPages::next_batch`] hands them out in row order. Pages are requested
-//! at offsets one page size apart; a page shorter than asked (a server capping the page
-//! size, or rows missing) moves the window to where that page ended, so no row is
-//! skipped or read twice.
+//! are fetched at once, each parsed from its JSON body and decoded into a batch on a
+//! blocking thread as soon as it arrives (the async workers only move bytes);
+//! [`PullPages::next_batch`] hands them out in row order. Pages are requested at offsets
+//! one page size apart; a page shorter than asked (a server capping the page size, or rows
+//! missing) moves the window to where that page ended, so no row is skipped or read twice.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
