@@ -21,12 +21,16 @@ use arrow_ipc::writer::StreamWriter;
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{Field, Schema, SchemaRef};
 use hashbrown::HashTable;
+use rayon::prelude::*;
 
 use super::accumulate::{Acc, aggregated_type};
 use super::error::{CubeError, Result};
 
 /// Groups held in memory at once before the input is partitioned (about 1M rows).
 pub(crate) const MAX_GROUPS_IN_MEMORY: usize = 1 << 20;
+
+/// Rows of a batch below which its key rows are converted on one thread.
+const MIN_PARALLEL_ROWS: usize = 4096;
 
 /// The most spill partitions.
 const MAX_PARTITIONS: usize = 4096;
@@ -136,33 +140,57 @@ impl Groups {
 
     /// The group of each row of `batch` by its key (new keys get new groups).
     fn key_groups(&mut self, batch: &RecordBatch) -> Result<Vec<usize>> {
-        let rows = self
-            .keys
-            .convert_columns(&batch.columns()[..self.n_keys])
-            .map_err(CubeError::arrow(GROUPING))?;
         let mut groups = Vec::with_capacity(batch.num_rows());
-        for r in rows.iter() {
-            let key = r.as_ref();
-            let hash = self.hasher.hash_one(key);
-            let key_rows = &self.key_rows;
-            let found = self
-                .index
-                .find(hash, |&g| key_rows.row(g).as_ref() == key)
-                .copied();
-            let g = match found {
-                Some(g) => g,
-                None => {
-                    self.key_rows.push(r);
-                    let g = self.new_group();
-                    let (key_rows, hasher) = (&self.key_rows, &self.hasher);
-                    self.index
-                        .insert_unique(hash, g, |&g| hasher.hash_one(key_rows.row(g).as_ref()));
-                    g
-                }
-            };
-            groups.push(g);
+        for (rows, hashes) in self.key_rows_of(batch)? {
+            for (r, hash) in rows.iter().zip(hashes) {
+                let key = r.as_ref();
+                let key_rows = &self.key_rows;
+                let found = self
+                    .index
+                    .find(hash, |&g| key_rows.row(g).as_ref() == key)
+                    .copied();
+                let g = match found {
+                    Some(g) => g,
+                    None => {
+                        self.key_rows.push(r);
+                        let g = self.new_group();
+                        let (key_rows, hasher) = (&self.key_rows, &self.hasher);
+                        self.index
+                            .insert_unique(hash, g, |&g| hasher.hash_one(key_rows.row(g).as_ref()));
+                        g
+                    }
+                };
+                groups.push(g);
+            }
         }
         Ok(groups)
+    }
+
+    /// The key rows of `batch` and their hashes, in parts of consecutive rows converted
+    /// and hashed on all threads (the grouping itself is sequential).
+    fn key_rows_of(&self, batch: &RecordBatch) -> Result<Vec<(Rows, Vec<u64>)>> {
+        let n = batch.num_rows();
+        let parts = rayon::current_num_threads()
+            .min(n / MIN_PARALLEL_ROWS)
+            .max(1);
+        let step = n.div_ceil(parts).max(1);
+        let keys = &batch.columns()[..self.n_keys];
+        (0..parts)
+            .into_par_iter()
+            .map(|p| {
+                let (offset, len) = (p * step, step.min(n - p * step));
+                let cols: Vec<ArrayRef> = keys.iter().map(|c| c.slice(offset, len)).collect();
+                let rows = self
+                    .keys
+                    .convert_columns(&cols)
+                    .map_err(CubeError::arrow(GROUPING))?;
+                let hashes = rows
+                    .iter()
+                    .map(|r| self.hasher.hash_one(r.as_ref()))
+                    .collect();
+                Ok((rows, hashes))
+            })
+            .collect()
     }
 
     /// Number a new group, with empty accumulators (its key row is already pushed).
