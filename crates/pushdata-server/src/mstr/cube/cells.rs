@@ -117,7 +117,7 @@ fn push_int(col: &Col<'_>, row: usize, out: &mut String) {
 }
 
 /// The string of a Utf8 or LargeUtf8 column at `row`.
-fn str_value<'a>(array: &'a ArrayRef, row: usize) -> &'a str {
+fn str_value(array: &ArrayRef, row: usize) -> &str {
     match array.as_string_opt::<i32>() {
         Some(a) => a.value(row),
         None => array.as_string::<i64>().value(row),

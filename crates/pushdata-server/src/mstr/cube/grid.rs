@@ -80,9 +80,7 @@ impl Elements {
 
     /// The key of element `i`.
     fn key(&self, i: u32) -> &[u8] {
-        let i = i as usize;
-        let start = if i == 0 { 0 } else { self.key_ends[i - 1] };
-        &self.keys[start..self.key_ends[i]]
+        key_of(&self.keys, &self.key_ends, i)
     }
 
     /// How many there are.
@@ -114,13 +112,16 @@ impl Elements {
             index,
             ..
         } = self;
-        index.insert_unique(hash, i, |&e| {
-            let e = e as usize;
-            let start = if e == 0 { 0 } else { key_ends[e - 1] };
-            hasher.hash_one(&keys[start..key_ends[e]])
-        });
+        index.insert_unique(hash, i, |&e| hasher.hash_one(key_of(keys, key_ends, e)));
         i
     }
+}
+
+/// The key of element `i` in `keys`, keys end to end that end at `key_ends`.
+fn key_of<'k>(keys: &'k [u8], key_ends: &[usize], i: u32) -> &'k [u8] {
+    let i = i as usize;
+    let start = if i == 0 { 0 } else { key_ends[i - 1] };
+    &keys[start..key_ends[i]]
 }
 
 /// The data of a page being rendered, already as JSON.
