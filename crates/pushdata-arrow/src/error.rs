@@ -255,6 +255,17 @@ pub enum Error {
         source: Box<pushdata_core::Error>,
     },
 
+    /// A cube instance page is not the JSON of one (malformed, or a field of the wrong
+    /// shape).
+    #[error("{step}: the page is not a valid cube instance page: {source}")]
+    CubePage {
+        /// Which page.
+        step: String,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+
     /// A page of an exact table read is not a valid Arrow IPC stream.
     #[error("{step}: the page is not a valid Arrow IPC stream: {source}")]
     TableRowsPage {

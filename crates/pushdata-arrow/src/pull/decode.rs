@@ -1,4 +1,5 @@
-//! A cube instance page ([`CubeInstance`]) to an Arrow [`RecordBatch`].
+//! A cube instance page ([`GridPage`], the JSON of a
+//! [`CubeInstance`](pushdata_core::wire::CubeInstance)) to an Arrow [`RecordBatch`].
 //!
 //! Columns: each attribute form (named after the attribute when it has one form, else
 //! `Attribute@Form`, as mstrio-py names them), then each metric. Types come from the
@@ -10,15 +11,25 @@
 //! An attribute form with no known type, or a BIGDECIMAL without a scale, is read as Utf8
 //! (the exact text); a metric with no known type as Float64 (real servers' metric values
 //! are numbers).
+//!
+//! Metric values of integer, float and decimal columns are parsed straight from the page's
+//! text into their column; a column with any other cell (a string, a number with more
+//! digits than the type takes) is read as text and cast instead, which also gives the
+//! error naming the column and rows.
 
 use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
-use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
+use arrow_array::{
+    ArrayRef, Decimal128Array, Float64Array, Int32Array, Int64Array, RecordBatch,
+    RecordBatchOptions, UInt32Array,
+};
 use arrow_cast::CastOptions;
 use arrow_schema::{DataType as ArrowType, Field, Schema, SchemaRef};
-use pushdata_core::wire::{CubeInstance, DataType, RawCell, parse_cube_data_type};
+use pushdata_core::wire::{DataType, parse_cube_data_type};
 use serde_json::value::RawValue;
+
+use super::grid::GridPage;
 
 use crate::error::{Error, Result};
 
@@ -43,7 +54,7 @@ fn column_type(
 }
 
 /// The Arrow schema of an instance's pages (from any of its pages).
-pub(crate) fn page_schema(page: &CubeInstance) -> SchemaRef {
+pub(crate) fn page_schema(page: &GridPage<'_>) -> SchemaRef {
     let mut fields = Vec::new();
     for a in page.attributes() {
         let many = a.forms.len() > 1;
@@ -113,7 +124,7 @@ struct TextColumn {
 
 /// One page being decoded; `cube` names the dataset in errors.
 struct PageDecoder<'a> {
-    page: &'a CubeInstance,
+    page: &'a GridPage<'a>,
     cube: &'a str,
     /// Rows of the page.
     rows: usize,
@@ -215,7 +226,9 @@ impl PageDecoder<'_> {
                 .unwrap_or_default()
         };
         let mut indices = Vec::with_capacity(self.rows);
-        for (row, hr) in self.page.data.headers.rows.iter().enumerate() {
+        let rows = &self.page.data.headers.rows;
+        for row in 0..rows.len() {
+            let hr = rows.row(row);
             let ei = hr.get(ai).copied().ok_or_else(|| {
                 let message = format!("data.headers.rows has no element index for attribute {ai}");
                 self.malformed(&name(), row, message)
@@ -234,12 +247,16 @@ impl PageDecoder<'_> {
         let raw = &self.page.data.metric_values.raw;
         for (mi, m) in self.page.metrics().iter().enumerate() {
             let field = self.field(schema, out.len())?;
+            if let Some(values) = self.parsed(mi, field.data_type()) {
+                out.push(values);
+                continue;
+            }
             let mut column = TextColumn {
                 name: m.name.clone(),
                 values: StringBuilder::with_capacity(self.rows, self.rows * 8),
             };
             for row in 0..self.rows {
-                let cell: Option<&RawCell> = raw.get(row).and_then(|r| r.get(mi));
+                let cell = raw.row(row).get(mi);
                 let cell = cell.ok_or_else(|| {
                     let message = format!("data.metricValues.raw has no value for metric {mi}");
                     self.malformed(&m.name, row, message)
@@ -249,6 +266,39 @@ impl PageDecoder<'_> {
             out.push(self.typed(column, field.data_type())?);
         }
         Ok(())
+    }
+
+    /// Metric `mi`'s values parsed straight into a column of `data_type`, when the type is
+    /// one with a fast path and every cell is `null` or a number it takes as it is; `None`
+    /// otherwise (the caller reads the column as text, which names a bad value).
+    fn parsed(&self, mi: usize, data_type: &ArrowType) -> Option<ArrayRef> {
+        let raw = &self.page.data.metric_values.raw;
+        let cells = (0..self.rows).map(|row| {
+            let t = raw.row(row).get(mi)?.get();
+            Some((t != "null").then_some(t))
+        });
+        fn each<'t, T>(
+            cells: impl Iterator<Item = Option<Option<&'t str>>>,
+            parse: impl Fn(&str) -> Option<T>,
+        ) -> Option<Vec<Option<T>>> {
+            cells
+                .map(|c| c?.map(&parse).map_or(Some(None), |v| v.map(Some)))
+                .collect()
+        }
+        Some(match data_type {
+            ArrowType::Int32 => Arc::new(Int32Array::from(each(cells, |t| t.parse().ok())?)),
+            ArrowType::Int64 => Arc::new(Int64Array::from(each(cells, |t| t.parse().ok())?)),
+            ArrowType::Float64 => Arc::new(Float64Array::from(each(cells, |t| {
+                t.starts_with(|c: char| c == '-' || c.is_ascii_digit())
+                    .then(|| t.parse().ok())?
+            })?)),
+            ArrowType::Decimal128(p, s) => Arc::new(
+                Decimal128Array::from(each(cells, |t| parse_decimal(t, *p, *s))?)
+                    .with_precision_and_scale(*p, *s)
+                    .ok()?,
+            ),
+            _ => return None,
+        })
     }
 
     /// A text column converted to `data_type`.
@@ -272,10 +322,41 @@ impl PageDecoder<'_> {
     }
 }
 
+/// A JSON number `t` (`-12.5`) as a decimal of `precision` and `scale`: `None` unless it
+/// has no exponent, at most `scale` digits after the point and at most `precision` digits.
+fn parse_decimal(t: &str, precision: u8, scale: i8) -> Option<i128> {
+    let scale = usize::try_from(scale).ok()?;
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let (int, frac) = match digits.split_once('.') {
+        Some((_, "")) => return None,
+        Some(parts) => parts,
+        None => (digits, ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || frac.len() > scale || !all_digits(int) || !all_digits(frac) {
+        return None;
+    }
+    if int.trim_start_matches('0').len() + scale > usize::from(precision) {
+        return None;
+    }
+    let padding = std::iter::repeat_n(b'0', scale - frac.len());
+    let v = int
+        .bytes()
+        .chain(frac.bytes())
+        .chain(padding)
+        .try_fold(0i128, |v, b| {
+            v.checked_mul(10)?.checked_add(i128::from(b - b'0'))
+        })?;
+    Some(if negative { -v } else { v })
+}
+
 /// Decode one page into a batch of `schema` (from [`page_schema`]). `cube` names the
 /// dataset in errors.
 pub(crate) fn page_to_batch(
-    page: &CubeInstance,
+    page: &GridPage<'_>,
     schema: &SchemaRef,
     cube: &str,
 ) -> Result<RecordBatch> {
@@ -333,7 +414,7 @@ mod tests {
           "data":{"paging":{"total":3,"current":3,"offset":0,"limit":10},
             "headers":{"rows":[[1],[0],[1]],"columns":[[0]]},
             "metricValues":{"raw":[[1.5],[null],[-2]]}}}"#;
-        let page: CubeInstance = serde_json::from_str(text).unwrap();
+        let page: GridPage<'_> = serde_json::from_str(text).unwrap();
         let schema = page_schema(&page);
         let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(names, ["Region@ID", "Region@DESC", "Cost"]);
@@ -356,7 +437,7 @@ mod tests {
                "elements":[{"name":"Units","id":"M","type":"metric","dataType":"INTEGER"}]}]}},
           "data":{"paging":{"total":1,"current":1,"offset":40,"limit":10},
             "headers":{"rows":[[]]},"metricValues":{"raw":[["many"]]}}}"#;
-        let page: CubeInstance = serde_json::from_str(text).unwrap();
+        let page: GridPage<'_> = serde_json::from_str(text).unwrap();
         let e = page_to_batch(&page, &page_schema(&page), "C")
             .unwrap_err()
             .to_string();
@@ -364,5 +445,84 @@ mod tests {
             e.contains("\"Units\"") && e.contains("40") && e.contains("Int32"),
             "{e}"
         );
+    }
+
+    /// The values of metrics of `types` on rows `raw` (a JSON array of rows), as
+    /// [`page_to_batch`] reads them and as the text cast reads their text.
+    fn both_ways(types: &[&str], raw: &str) -> (RecordBatch, Vec<ArrayRef>) {
+        let metrics: Vec<String> = types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!(r#"{{"name":"m{i}","id":"M{i}","type":"metric",{t}}}"#))
+            .collect();
+        let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(raw).unwrap();
+        let text = format!(
+            r#"{{"id":"C","name":"n","instanceId":"I","definition":{{"grid":{{"rows":[],
+              "columns":[{{"name":"Metrics","id":"0","type":"templateMetrics","elements":[{}]}}]}}}},
+              "data":{{"paging":{{"total":{n},"current":{n},"offset":0,"limit":10}},
+              "headers":{{"rows":[{}]}},"metricValues":{{"raw":{raw}}}}}}}"#,
+            metrics.join(","),
+            vec!["[]"; rows.len()].join(","),
+            n = rows.len()
+        );
+        let page: GridPage<'_> = serde_json::from_str(&text).unwrap();
+        let schema = page_schema(&page);
+        let batch = page_to_batch(&page, &schema, "C").unwrap();
+        let opts = CastOptions {
+            safe: false,
+            ..Default::default()
+        };
+        let cast = (0..types.len())
+            .map(|mi| {
+                let texts: Vec<Option<String>> = rows
+                    .iter()
+                    .map(|r| match &r[mi] {
+                        serde_json::Value::Null => None,
+                        serde_json::Value::String(t) => Some(t.clone()),
+                        v => Some(v.to_string()),
+                    })
+                    .collect();
+                let a: ArrayRef = Arc::new(arrow_array::StringArray::from(texts));
+                arrow_cast::cast_with_options(&a, schema.field(mi).data_type(), &opts).unwrap()
+            })
+            .collect();
+        (batch, cast)
+    }
+
+    #[test]
+    fn metric_numbers_parse_as_their_text_casts() {
+        let types = [
+            r#""dataType":"INTEGER""#,
+            r#""dataType":"BIGINTEGER""#,
+            r#""dataType":"DOUBLE""#,
+            r#""dataType":"BIGDECIMAL","precision":12,"scale":3"#,
+        ];
+        let raw = r#"[[1, 9007199254740993, 1.5, 12.5], [null, -2, -0.0, -0.001],
+                      [2147483647, 0, 1e300, 123456789.123], [-7, null, 0.1, null]]"#;
+        let (batch, cast) = both_ways(&types, raw);
+        for (mi, want) in cast.iter().enumerate() {
+            assert_eq!(batch.column(mi).as_ref(), want.as_ref(), "metric {mi}");
+        }
+        let dec = batch
+            .column(3)
+            .as_primitive::<arrow_array::types::Decimal128Type>();
+        assert_eq!((dec.value(0), dec.value(1)), (12_500, -1));
+    }
+
+    #[test]
+    fn numbers_the_fast_path_does_not_take_go_through_the_cast() {
+        for (t, p, s) in [
+            ("1.2345", 12, 3),
+            ("1e5", 12, 3),
+            ("1.", 12, 3),
+            ("12345", 6, 2),
+        ] {
+            assert_eq!(parse_decimal(t, p, s), None, "{t}");
+        }
+        assert_eq!(parse_decimal("-0012.5", 5, 2), Some(-1250));
+        let types = [r#""dataType":"DOUBLE""#, r#""dataType":"INTEGER""#];
+        let (batch, cast) = both_ways(&types, r#"[["2.5", 4], [1, "5"]]"#);
+        assert_eq!(batch.column(0).as_ref(), cast[0].as_ref());
+        assert_eq!(batch.column(1).as_ref(), cast[1].as_ref());
     }
 }

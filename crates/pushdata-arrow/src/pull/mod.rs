@@ -33,6 +33,7 @@
 //! buffer when writing a file.
 
 mod decode;
+mod grid;
 mod pages;
 mod table;
 
@@ -41,15 +42,15 @@ use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use pushdata_core::Client;
-use pushdata_core::wire::{
-    CubeInstance, CubeInstanceRequest, CubeObject, TableRowsPage, position_by_name,
-};
+use pushdata_core::wire::{CubeInstanceRequest, CubeObject, TableRowsPage, position_by_name};
 
-use decode::page_schema;
+use decode::{page_schema, page_to_batch};
+use grid::GridPage;
 pub use pages::PullPages;
 use pages::Source;
 
@@ -80,8 +81,8 @@ pub struct Pull {
 /// A page fetched: of a cube instance, or of a table's rows.
 #[derive(Debug)]
 enum Page {
-    /// A cube instance page (boxed: it is large).
-    Cube(Box<CubeInstance>),
+    /// A cube instance page: its JSON, decoded on a blocking thread ([`GridPage`]).
+    Cube(Bytes),
     /// A table rows page.
     Table(TableRowsPage),
 }
@@ -225,24 +226,34 @@ impl Pull {
         }
         let started = Instant::now();
         let request = self.request().await?;
-        let first = self
+        let body = self
             .client
-            .create_cube_instance(&self.dataset_id, &request, 0, self.page_size)
+            .create_cube_instance_json(&self.dataset_id, &request, 0, self.page_size)
             .await
             .map_err(self.api(format!("create cube instance of {}", self.dataset_id)))?;
+        let cube = self.dataset_id.clone();
+        let step = format!("first page of cube {cube}");
+        let task = step.clone();
+        let first = tokio::task::spawn_blocking(move || -> Result<_> {
+            let page = parse_page(&body, &step)?;
+            let schema = page_schema(&page);
+            let batch = page_to_batch(&page, &schema, &cube)?;
+            let total = page.data.paging.total;
+            Ok((schema, page.instance_id.into_owned(), total, batch))
+        })
+        .await
+        .map_err(|source| Error::Task {
+            task: format!("{task}: page decode task"),
+            source,
+        })?;
+        let (schema, instance_id, total, batch) = first?;
         let source = Source {
-            schema: page_schema(&first),
-            instance_id: first.instance_id.clone(),
+            schema,
+            instance_id,
             version: None,
             pull: self,
         };
-        let total = first.data.paging.total;
-        Ok(PullPages::new(
-            source,
-            total,
-            Page::Cube(Box::new(first)),
-            started,
-        ))
+        PullPages::new(source, total, batch, started)
     }
 
     /// [`open`](Pull::open) of an exact table read.
@@ -261,14 +272,14 @@ impl Pull {
             .await
             .map_err(|e| table::call_error(step.clone(), e))?;
         let schema = table::page_schema(&first, &step)?;
+        let batch = table::page_to_batch(&first, &schema, &step)?;
         let source = Source {
             schema,
             instance_id: String::new(),
             version: Some(first.version.clone()),
             pull: self,
         };
-        let total = first.total_rows;
-        Ok(PullPages::new(source, total, Page::Table(first), started))
+        PullPages::new(source, first.total_rows, batch, started)
     }
 
     /// Read every page into memory.
@@ -352,6 +363,14 @@ fn tmp_path(path: &Path) -> PathBuf {
         .unwrap_or_default();
     name.push(".partial");
     path.with_file_name(name)
+}
+
+/// The cube instance page of JSON `body` (`step` names it in the error).
+fn parse_page<'a>(body: &'a [u8], step: &str) -> Result<GridPage<'a>> {
+    serde_json::from_slice(body).map_err(|source| Error::CubePage {
+        step: step.to_string(),
+        source,
+    })
 }
 
 /// The step of a table rows call, for errors.

@@ -1,13 +1,13 @@
 //! [`PullPages`]: the pages of a pull as batches, in order, with a bounded window of
 //! pages fetched and decoded in the background.
 //!
-//! The first page is read when the pull is opened. After it, up to the pull's
+//! The first page is read and decoded when the pull is opened. After it, up to the pull's
 //! concurrency ([`Pull::with_concurrency`](super::Pull::with_concurrency)) further pages
-//! are fetched at once, each decoded into a batch on a blocking thread as soon as it
-//! arrives; [`PullPages::next_batch`] hands them out in row order. Pages are requested
-//! at offsets one page size apart; a page shorter than asked (a server capping the page
-//! size, or rows missing) moves the window to where that page ended, so no row is
-//! skipped or read twice.
+//! are fetched at once, each parsed from its JSON body and decoded into a batch on a
+//! blocking thread as soon as it arrives (the async workers only move bytes);
+//! [`PullPages::next_batch`] hands them out in row order. Pages are requested at offsets
+//! one page size apart; a page shorter than asked (a server capping the page size, or rows
+//! missing) moves the window to where that page ended, so no row is skipped or read twice.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use arrow_schema::SchemaRef;
 use tokio::task::JoinHandle;
 
 use super::decode::page_to_batch;
-use super::{Page, Pull, PullReport, table, table_step};
+use super::{Page, Pull, PullReport, parse_page, table, table_step};
 use crate::error::{Error, Result};
 
 /// A page being fetched and decoded in the background.
@@ -58,7 +58,10 @@ impl Source {
     /// A page as a batch of the pull's schema.
     fn decode(&self, page: &Page, offset: u64) -> Result<RecordBatch> {
         match page {
-            Page::Cube(p) => page_to_batch(p, &self.schema, &self.pull.dataset_id),
+            Page::Cube(body) => {
+                let page = parse_page(body, &self.step(offset))?;
+                page_to_batch(&page, &self.schema, &self.pull.dataset_id)
+            }
             Page::Table(p) => table::page_to_batch(p, &self.schema, &self.step(offset)),
         }
     }
@@ -73,9 +76,9 @@ impl Source {
                 .await
                 .map(Page::Table),
             None => client
-                .cube_instance_page(cube, &self.instance_id, offset, limit)
+                .cube_instance_page_json(cube, &self.instance_id, offset, limit)
                 .await
-                .map(|p| Page::Cube(Box::new(p))),
+                .map(Page::Cube),
         };
         page.map_err(|source| Error::Api {
             step: self.step(offset),
@@ -89,8 +92,8 @@ impl Source {
 pub struct PullPages {
     source: Arc<Source>,
     total: u64,
-    /// The first page, read when the pull was opened, until it is handed out.
-    pending: Option<Page>,
+    /// The first page, read and decoded when the pull was opened, until it is handed out.
+    pending: Option<RecordBatch>,
     /// The row the next batch starts at.
     next_offset: u64,
     /// The row the next background fetch starts at.
@@ -112,10 +115,17 @@ impl Drop for PullPages {
 }
 
 impl PullPages {
-    /// The pages of `source`, `total` rows in all, starting with `first` (read at offset 0).
-    pub(super) fn new(source: Source, total: u64, first: Page, started: Instant) -> Self {
+    /// The pages of `source`, `total` rows in all, starting with `first` (read at offset 0);
+    /// the pages after it start being fetched.
+    pub(super) fn new(
+        source: Source,
+        total: u64,
+        first: RecordBatch,
+        started: Instant,
+    ) -> Result<Self> {
         let stride = source.pull.page_size;
-        PullPages {
+        let first_rows = first.num_rows() as u64;
+        let mut pages = PullPages {
             source: Arc::new(source),
             total,
             pending: Some(first),
@@ -126,7 +136,9 @@ impl PullPages {
             rows: 0,
             pages: 0,
             started,
-        }
+        };
+        pages.advance(0, first_rows, true)?;
+        Ok(pages)
     }
 
     /// The schema of every batch.
@@ -203,30 +215,18 @@ impl PullPages {
     /// The next page as a batch; `None` after the last one. Up to the pull's concurrency
     /// of further pages are fetched and decoded meanwhile.
     pub async fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
-        let offset = self.next_offset;
-        let (batch, advanced) = match self.pending.take() {
-            Some(page) => {
-                // A cube page says how many rows it has: the next fetches start before
-                // it is decoded.
-                let known = match &page {
-                    Page::Cube(p) => Some(p.data.paging.current),
-                    Page::Table(_) => None,
-                };
-                if let Some(n) = known {
-                    self.advance(offset, n, true)?;
-                }
-                (self.source.decode(&page, offset)?, known.is_some())
-            }
+        let batch = match self.pending.take() {
+            Some(first) => first,
             None => {
+                let offset = self.next_offset;
                 if offset >= self.total {
                     return Ok(None);
                 }
-                (self.take(offset).await?, false)
+                let batch = self.take(offset).await?;
+                self.advance(offset, batch.num_rows() as u64, false)?;
+                batch
             }
         };
-        if !advanced {
-            self.advance(offset, batch.num_rows() as u64, self.pages == 0)?;
-        }
         self.rows += batch.num_rows() as u64;
         self.pages += 1;
         Ok(Some(batch))

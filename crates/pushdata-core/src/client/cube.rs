@@ -2,10 +2,11 @@
 //! (`GET /api/v2/cubes/{id}`, `POST /api/v2/cubes/{id}/instances`,
 //! `GET /api/v2/cubes/{id}/instances/{instanceId}`). All send `X-MSTR-ProjectID`.
 
+use bytes::Bytes;
 use http::Method;
 
 use super::Client;
-use super::request::require;
+use super::request::{Call, require};
 use crate::error::{Error, Result};
 use crate::wire::{
     CubeDefinition, CubeInstance, CubeInstanceRequest, TABLE_VERSION_HEADER, TOTAL_ROWS_HEADER,
@@ -38,17 +39,39 @@ impl Client {
         offset: u64,
         limit: u64,
     ) -> Result<CubeInstance> {
+        let call = self.create_instance_call(cube_id, request, offset, limit)?;
+        self.execute_json(&call).await
+    }
+
+    /// [`create_cube_instance`](Client::create_cube_instance), the first page returned as
+    /// the JSON the server sent (undecoded), for a reader that decodes it its own way.
+    pub async fn create_cube_instance_json(
+        &self,
+        cube_id: &str,
+        request: &CubeInstanceRequest,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Bytes> {
+        let call = self.create_instance_call(cube_id, request, offset, limit)?;
+        self.execute_bytes(&call).await
+    }
+
+    fn create_instance_call(
+        &self,
+        cube_id: &str,
+        request: &CubeInstanceRequest,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Call> {
         require("cube id", cube_id)?;
-        let call = self
-            .call(Method::POST, &["v2", "cubes", cube_id, "instances"])?
+        self.call(Method::POST, &["v2", "cubes", cube_id, "instances"])?
             .with_project()
             .idempotent()
             .query("offset", &offset.to_string())
             .query("limit", &limit.to_string())
             .query("fields", INSTANCE_FIELDS)
             .detail(format!("cube {cube_id}, rows {offset}.. (limit {limit})"))
-            .json(request)?;
-        self.execute_json(&call).await
+            .json(request)
     }
 
     /// A page of an existing cube instance
@@ -60,9 +83,33 @@ impl Client {
         offset: u64,
         limit: u64,
     ) -> Result<CubeInstance> {
+        let call = self.instance_page_call(cube_id, instance_id, offset, limit)?;
+        self.execute_json(&call).await
+    }
+
+    /// [`cube_instance_page`](Client::cube_instance_page), returned as the JSON the server
+    /// sent (undecoded), for a reader that decodes it its own way.
+    pub async fn cube_instance_page_json(
+        &self,
+        cube_id: &str,
+        instance_id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Bytes> {
+        let call = self.instance_page_call(cube_id, instance_id, offset, limit)?;
+        self.execute_bytes(&call).await
+    }
+
+    fn instance_page_call(
+        &self,
+        cube_id: &str,
+        instance_id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Call> {
         require("cube id", cube_id)?;
         require("cube instance id", instance_id)?;
-        let call = self
+        Ok(self
             .call(
                 Method::GET,
                 &["v2", "cubes", cube_id, "instances", instance_id],
@@ -73,8 +120,7 @@ impl Client {
             .query("fields", INSTANCE_FIELDS)
             .detail(format!(
                 "cube {cube_id}, instance {instance_id}, rows {offset}.. (limit {limit})"
-            ));
-        self.execute_json(&call).await
+            )))
     }
 
     /// A page of one table's stored rows, exactly (no grouping, no join):

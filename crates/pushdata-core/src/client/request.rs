@@ -280,9 +280,14 @@ impl Client {
 
     /// Send a call and decode its JSON response.
     pub(crate) async fn execute_json<T: DeserializeOwned>(&self, call: &Call) -> Result<T> {
-        let response = self.execute(call).await?;
-        let bytes = self.read_body(response, &call.endpoint).await?;
+        let bytes = self.execute_bytes(call).await?;
         decode_json(&bytes, &call.endpoint)
+    }
+
+    /// Send a call and return its response body as it came.
+    pub(crate) async fn execute_bytes(&self, call: &Call) -> Result<Bytes> {
+        let response = self.execute(call).await?;
+        self.read_body(response, &call.endpoint).await
     }
 
     /// Send a call and decode its JSON response; also returns the response headers.

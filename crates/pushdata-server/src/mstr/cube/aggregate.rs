@@ -16,17 +16,21 @@ use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{RecordBatch, RecordBatchOptions, UInt32Array};
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_ipc::writer::StreamWriter;
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{Field, Schema, SchemaRef};
 use hashbrown::HashTable;
+use rayon::prelude::*;
 
 use super::accumulate::{Acc, aggregated_type};
 use super::error::{CubeError, Result};
 
 /// Groups held in memory at once before the input is partitioned (about 1M rows).
 pub(crate) const MAX_GROUPS_IN_MEMORY: usize = 1 << 20;
+
+/// Rows of a batch below which its key rows are converted on one thread.
+const MIN_PARALLEL_ROWS: usize = 4096;
 
 /// The most spill partitions.
 const MAX_PARTITIONS: usize = 4096;
@@ -73,13 +77,18 @@ struct Groups {
     key_rows: Rows,
     /// One accumulator per metric column.
     accs: Vec<Acc>,
+    /// The key columns of the batches added, while every row has been a group of its own
+    /// (`None` from the first repeated key): then they are the groups' keys as they are,
+    /// and [`Groups::finish`] need not convert the key rows back into columns.
+    distinct_keys: Option<Vec<Vec<ArrayRef>>>,
 }
 
 impl Groups {
-    /// No groups yet, for input of `schema`.
-    fn new(schema: &SchemaRef, n_keys: usize) -> Result<Self> {
+    /// No groups yet, for input of `schema`, room for `capacity` groups.
+    fn new(schema: &SchemaRef, n_keys: usize, capacity: usize) -> Result<Self> {
         let keys = key_converter(schema, n_keys)?;
-        let key_rows = keys.empty_rows(1024, 64 * 1024);
+        let capacity = capacity.clamp(1024, MAX_GROUPS_IN_MEMORY);
+        let key_rows = keys.empty_rows(capacity, 64 * 1024);
         let accs = schema
             .fields()
             .iter()
@@ -90,11 +99,12 @@ impl Groups {
             schema: schema.clone(),
             n_keys,
             keys,
-            index: HashTable::new(),
+            index: HashTable::with_capacity(capacity),
             hasher: ahash::RandomState::new(),
             n_groups: 0,
             key_rows,
             accs,
+            distinct_keys: Some(Vec::new()),
         })
     }
 
@@ -110,7 +120,16 @@ impl Groups {
             }
             vec![0; batch.num_rows()]
         } else {
-            self.key_groups(batch)?
+            let before = self.n_groups;
+            let groups = self.key_groups(batch)?;
+            if self.n_groups - before == batch.num_rows() {
+                if let Some(d) = &mut self.distinct_keys {
+                    d.push(batch.columns()[..self.n_keys].to_vec());
+                }
+            } else {
+                self.distinct_keys = None;
+            }
+            groups
         };
         for (i, acc) in self.accs.iter_mut().enumerate() {
             let c = self.n_keys + i;
@@ -121,33 +140,57 @@ impl Groups {
 
     /// The group of each row of `batch` by its key (new keys get new groups).
     fn key_groups(&mut self, batch: &RecordBatch) -> Result<Vec<usize>> {
-        let rows = self
-            .keys
-            .convert_columns(&batch.columns()[..self.n_keys])
-            .map_err(CubeError::arrow(GROUPING))?;
         let mut groups = Vec::with_capacity(batch.num_rows());
-        for r in rows.iter() {
-            let key = r.as_ref();
-            let hash = self.hasher.hash_one(key);
-            let key_rows = &self.key_rows;
-            let found = self
-                .index
-                .find(hash, |&g| key_rows.row(g).as_ref() == key)
-                .copied();
-            let g = match found {
-                Some(g) => g,
-                None => {
-                    self.key_rows.push(r);
-                    let g = self.new_group();
-                    let (key_rows, hasher) = (&self.key_rows, &self.hasher);
-                    self.index
-                        .insert_unique(hash, g, |&g| hasher.hash_one(key_rows.row(g).as_ref()));
-                    g
-                }
-            };
-            groups.push(g);
+        for (rows, hashes) in self.key_rows_of(batch)? {
+            for (r, hash) in rows.iter().zip(hashes) {
+                let key = r.as_ref();
+                let key_rows = &self.key_rows;
+                let found = self
+                    .index
+                    .find(hash, |&g| key_rows.row(g).as_ref() == key)
+                    .copied();
+                let g = match found {
+                    Some(g) => g,
+                    None => {
+                        self.key_rows.push(r);
+                        let g = self.new_group();
+                        let (key_rows, hasher) = (&self.key_rows, &self.hasher);
+                        self.index
+                            .insert_unique(hash, g, |&g| hasher.hash_one(key_rows.row(g).as_ref()));
+                        g
+                    }
+                };
+                groups.push(g);
+            }
         }
         Ok(groups)
+    }
+
+    /// The key rows of `batch` and their hashes, in parts of consecutive rows converted
+    /// and hashed on all threads (the grouping itself is sequential).
+    fn key_rows_of(&self, batch: &RecordBatch) -> Result<Vec<(Rows, Vec<u64>)>> {
+        let n = batch.num_rows();
+        let parts = rayon::current_num_threads()
+            .min(n / MIN_PARALLEL_ROWS)
+            .max(1);
+        let step = n.div_ceil(parts).max(1);
+        let keys = &batch.columns()[..self.n_keys];
+        (0..parts)
+            .into_par_iter()
+            .map(|p| {
+                let (offset, len) = (p * step, step.min(n - p * step));
+                let cols: Vec<ArrayRef> = keys.iter().map(|c| c.slice(offset, len)).collect();
+                let rows = self
+                    .keys
+                    .convert_columns(&cols)
+                    .map_err(CubeError::arrow(GROUPING))?;
+                let hashes = rows
+                    .iter()
+                    .map(|r| self.hasher.hash_one(r.as_ref()))
+                    .collect();
+                Ok((rows, hashes))
+            })
+            .collect()
     }
 
     /// Number a new group, with empty accumulators (its key row is already pushed).
@@ -164,12 +207,19 @@ impl Groups {
     fn finish(self) -> Result<RecordBatch> {
         let out_schema = output_schema(&self.schema, self.n_keys);
         let n = self.n_groups;
-        let mut cols = if self.n_keys > 0 {
-            self.keys
+        let mut cols = match (self.n_keys, self.distinct_keys) {
+            (0, _) => Vec::new(),
+            (_, Some(batches)) if !batches.is_empty() => (0..self.n_keys)
+                .map(|c| {
+                    let parts: Vec<&dyn Array> = batches.iter().map(|b| b[c].as_ref()).collect();
+                    arrow_select::concat::concat(&parts)
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(CubeError::arrow(GROUPING))?,
+            _ => self
+                .keys
                 .convert_rows(self.key_rows.iter())
-                .map_err(CubeError::arrow(GROUPING))?
-        } else {
-            Vec::new()
+                .map_err(CubeError::arrow(GROUPING))?,
         };
         for (i, acc) in self.accs.into_iter().enumerate() {
             cols.push(acc.finish(self.schema.field(self.n_keys + i))?);
@@ -208,7 +258,8 @@ pub(crate) fn aggregate(
     let max = max_groups_in_memory.max(1) as u64;
     let parts = rows_hint.div_ceil(max).max(1);
     if parts == 1 || n_keys == 0 {
-        return group(schema, n_keys, input, sink);
+        let capacity = usize::try_from(rows_hint).unwrap_or(usize::MAX);
+        return group(schema, n_keys, capacity, input, sink);
     }
     let parts = usize::try_from(parts)
         .unwrap_or(usize::MAX)
@@ -224,20 +275,23 @@ pub(crate) fn aggregate(
         let r = arrow_ipc::reader::StreamReader::try_new(BufReader::new(f), None)
             .map_err(CubeError::arrow("reading a spill partition"))?;
         let mut batches = r.map(|b| b.map_err(CubeError::arrow("reading a spill partition")));
-        group(schema, n_keys, &mut batches, sink)?;
+        let capacity = usize::try_from(rows_hint.div_ceil(parts as u64)).unwrap_or(usize::MAX);
+        group(schema, n_keys, capacity, &mut batches, sink)?;
         let _ = std::fs::remove_file(p);
     }
     Ok(())
 }
 
-/// Group all of `input` in memory and hand the groups (if any) to `sink`.
+/// Group all of `input` in memory (about `capacity` groups expected) and hand the groups
+/// (if any) to `sink`.
 fn group(
     schema: &SchemaRef,
     n_keys: usize,
+    capacity: usize,
     input: &mut dyn Iterator<Item = Result<RecordBatch>>,
     sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
 ) -> Result<()> {
-    let mut g = Groups::new(schema, n_keys)?;
+    let mut g = Groups::new(schema, n_keys, capacity)?;
     for b in input {
         g.add(&b?)?;
     }
@@ -394,5 +448,49 @@ mod tests {
         assert_eq!(a, b);
         let total: i64 = a.iter().map(|(_, m)| m.unwrap()).sum();
         assert_eq!(total, 10 * (0..100).sum::<i64>());
+    }
+
+    /// Group `batches` of `(key, metric)` rows in memory; the groups in output order.
+    fn group_rows(batches: Vec<Vec<(Option<&str>, i32)>>) -> Vec<(Option<String>, i64)> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", ArrowType::Utf8, true),
+            Field::new("m", ArrowType::Int32, true),
+        ]));
+        let mut input = batches.into_iter().map(|rows| {
+            let k = StringArray::from(rows.iter().map(|r| r.0).collect::<Vec<_>>());
+            let m = Int32Array::from(rows.iter().map(|r| r.1).collect::<Vec<_>>());
+            Ok(RecordBatch::try_new(schema.clone(), vec![Arc::new(k), Arc::new(m)]).unwrap())
+        });
+        let mut out = Vec::new();
+        group(&schema, 1, 8, &mut input, &mut |b| {
+            let k = b.column(0).as_string::<i32>();
+            let m = b.column(1).as_primitive::<Int64Type>();
+            out.extend(
+                (0..b.num_rows())
+                    .map(|i| (k.is_valid(i).then(|| k.value(i).to_string()), m.value(i))),
+            );
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn distinct_keys_come_out_as_they_went_in_and_a_repeat_groups() {
+        let distinct = group_rows(vec![
+            vec![(Some("b"), 1), (None, 2)],
+            vec![(Some("a"), 3), (Some(""), 4)],
+        ]);
+        let want = [(Some("b"), 1), (None, 2), (Some("a"), 3), (Some(""), 4)];
+        let want: Vec<_> = want
+            .iter()
+            .map(|(k, m)| (k.map(str::to_string), *m))
+            .collect();
+        assert_eq!(distinct, want);
+        let repeated = group_rows(vec![
+            vec![(Some("b"), 1), (None, 2)],
+            vec![(None, 3), (Some("b"), 4)],
+        ]);
+        assert_eq!(repeated, [(Some("b".to_string()), 5), (None, 5)]);
     }
 }

@@ -3,14 +3,14 @@
 //! headers with the elements the page shows, and the metric values, written straight into
 //! the response's bytes.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use arrow_array::{ArrayRef, RecordBatch};
+use hashbrown::HashTable;
 use pushdata_core::wire::{GridForm, GridMetric, GridMetricsHeader, Paging};
 
 use super::Instance;
-use super::cells::{TextColumns, push_json_str};
+use super::cells::{SingleKey, TextColumns, push_json_str};
 use super::error::{CubeError, Result};
 use super::plan::{AttrOut, Plan};
 
@@ -29,7 +29,8 @@ pub(crate) fn render(
 ) -> crate::mstr::error::Result<Vec<u8>> {
     let batches = inst.result.read(offset, limit)?;
     let plan = &inst.plan;
-    let mut page = Page::new(plan, formatted);
+    let rows = batches.iter().map(RecordBatch::num_rows).sum();
+    let mut page = Page::new(plan, formatted, rows);
     for b in &batches {
         page.add_batch(plan, b)?;
     }
@@ -52,14 +53,75 @@ fn json_u64(out: &mut Vec<u8>, v: u64) {
 }
 
 /// The elements of one attribute a page shows, each once, in order of first appearance.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 struct Elements {
     /// The elements as JSON objects, joined by commas.
     json: Vec<u8>,
+    /// The key of each element ([`TextColumns::key`] of its forms), end to end.
+    keys: Vec<u8>,
+    /// Where each element's key ends in `keys`.
+    key_ends: Vec<usize>,
+    /// Element numbers, found by the hash of their key.
+    index: HashTable<u32>,
+    /// The number of the null element of a one-form attribute keyed by its value's bytes
+    /// ([`SingleKey`]), once it is there.
+    null: Option<u32>,
+}
+
+impl Elements {
+    /// No elements yet, room for `rows` of them.
+    fn with_capacity(rows: usize) -> Self {
+        Elements {
+            index: HashTable::with_capacity(rows),
+            key_ends: Vec::with_capacity(rows),
+            ..Elements::default()
+        }
+    }
+
+    /// The key of element `i`.
+    fn key(&self, i: u32) -> &[u8] {
+        key_of(&self.keys, &self.key_ends, i)
+    }
+
     /// How many there are.
-    count: u32,
-    /// Index by the element's form values as JSON tokens.
-    seen: HashMap<String, u32, ahash::RandomState>,
+    fn count(&self) -> u32 {
+        self.key_ends.len() as u32
+    }
+
+    /// The number of the element with `key` (hashed `hash`), if it is there.
+    fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
+        self.index.find(hash, |&i| self.key(i) == key).copied()
+    }
+
+    /// Number the null element of a one-form attribute (its key is not used).
+    fn insert_null(&mut self) -> u32 {
+        let i = self.count();
+        self.key_ends.push(self.keys.len());
+        self.null = Some(i);
+        i
+    }
+
+    /// Number a new element with `key` (hashed `hash` by `hasher`).
+    fn insert(&mut self, hash: u64, key: &[u8], hasher: &ahash::RandomState) -> u32 {
+        let i = self.count();
+        self.keys.extend_from_slice(key);
+        self.key_ends.push(self.keys.len());
+        let Elements {
+            keys,
+            key_ends,
+            index,
+            ..
+        } = self;
+        index.insert_unique(hash, i, |&e| hasher.hash_one(key_of(keys, key_ends, e)));
+        i
+    }
+}
+
+/// The key of element `i` in `keys`, keys end to end that end at `key_ends`.
+fn key_of<'k>(keys: &'k [u8], key_ends: &[usize], i: u32) -> &'k [u8] {
+    let i = i as usize;
+    let start = if i == 0 { 0 } else { key_ends[i - 1] };
+    &keys[start..key_ends[i]]
 }
 
 /// The data of a page being rendered, already as JSON.
@@ -83,16 +145,20 @@ struct Page {
     raw_rows: Vec<u8>,
     /// `data.metricValues.formatted`: per row, the metric values as text (when wanted).
     formatted_rows: Vec<u8>,
+    /// Hashes element keys.
+    hasher: ahash::RandomState,
     /// Scratch: an element's key.
-    key: String,
+    key: Vec<u8>,
     /// Scratch: a value's text.
     text: String,
+    /// Scratch: a form value's text.
+    value: String,
 }
 
 impl Page {
-    /// An empty page of `plan`'s result columns.
-    fn new(plan: &Plan, formatted: bool) -> Self {
-        let mut ranges = Vec::with_capacity(plan.attributes.len());
+    /// An empty page of `plan`'s result columns, for `rows` rows.
+    fn new(plan: &Plan, formatted: bool, rows: usize) -> Self {
+        let mut ranges: Vec<Range<usize>> = Vec::with_capacity(plan.attributes.len());
         let mut at = 0;
         for a in &plan.attributes {
             ranges.push(at..at + a.forms.len());
@@ -103,13 +169,17 @@ impl Page {
             metric_start: at,
             n_metrics: plan.metrics.len(),
             formatted,
-            elements: vec![Elements::default(); plan.attributes.len()],
+            elements: (0..plan.attributes.len())
+                .map(|_| Elements::with_capacity(rows))
+                .collect(),
             rows: 0,
-            header_rows: Vec::new(),
-            raw_rows: Vec::new(),
+            header_rows: Vec::with_capacity(rows * (2 + 6 * plan.attributes.len())),
+            raw_rows: Vec::with_capacity(rows * (2 + 12 * plan.metrics.len())),
             formatted_rows: Vec::new(),
-            key: String::new(),
+            hasher: ahash::RandomState::new(),
+            key: Vec::new(),
             text: String::new(),
+            value: String::new(),
         }
     }
 
@@ -148,23 +218,38 @@ impl Page {
         row: usize,
     ) -> Result<u32> {
         let range = self.ranges[ai].clone();
-        self.key.clear();
-        for c in range.clone() {
-            texts.json(c, row, &mut self.key);
-            self.key.push('\u{1}');
-        }
         let els = &mut self.elements[ai];
-        if let Some(i) = els.seen.get(&self.key) {
-            return Ok(*i);
+        // One form of a string or fixed-width column: its value's own bytes are the key
+        // (no copy), and its null is an element of its own. Else the forms' tagged keys.
+        let single = (range.len() == 1).then(|| texts.single_form_key(range.start, row));
+        let key: Option<&[u8]> = match single {
+            Some(SingleKey::Bytes(b)) => Some(b),
+            Some(SingleKey::Null) => None,
+            Some(SingleKey::Other) | None => {
+                self.key.clear();
+                for c in range.clone() {
+                    texts.key(c, row, &mut self.key);
+                }
+                Some(&self.key)
+            }
+        };
+        let hash = key.map(|k| self.hasher.hash_one(k));
+        let found = match (key, hash) {
+            (Some(k), Some(h)) => els.find(h, k),
+            _ => els.null,
+        };
+        if let Some(i) = found {
+            return Ok(i);
         }
-        let i = els.count;
-        if i > 0 {
+        if els.count() > 0 {
             els.json.push(b',');
         }
-        write_element(&mut els.json, &attr.id, texts, range, row, &mut self.text)?;
-        els.count += 1;
-        els.seen.insert(self.key.clone(), i);
-        Ok(i)
+        let scratch = (&mut self.text, &mut self.value);
+        write_element(&mut els.json, &attr.id, texts, range, row, scratch)?;
+        Ok(match (key, hash) {
+            (Some(k), Some(h)) => els.insert(h, k, &self.hasher),
+            _ => els.insert_null(),
+        })
     }
 
     /// Add the metric values of `row`.
@@ -282,7 +367,7 @@ fn write_attribute_header(out: &mut Vec<u8>, a: &AttrOut, elements: &[u8]) -> Re
 }
 
 /// Append the element of attribute `attr_id` at `row`, its forms in result columns
-/// `range`, as a JSON object: its id (`ATTRIBUTE_ID:v1;v2`) and form values. `s` is
+/// `range`, as a JSON object: its id (`ATTRIBUTE_ID:v1;v2`) and form values. `(s, t)` are
 /// scratch.
 fn write_element(
     out: &mut Vec<u8>,
@@ -290,7 +375,7 @@ fn write_element(
     texts: &TextColumns<'_>,
     range: Range<usize>,
     row: usize,
-    s: &mut String,
+    (s, t): (&mut String, &mut String),
 ) -> Result<()> {
     s.clear();
     s.push_str(attr_id);
@@ -314,9 +399,9 @@ fn write_element(
         if texts.is_null(c, row) {
             s.push_str("null");
         } else {
-            let mut t = String::new();
-            texts.text(c, row, &mut t);
-            push_json_str(s, &t);
+            texts.text(c, row, t);
+            push_json_str(s, t);
+            t.clear();
         }
         out.extend_from_slice(s.as_bytes());
     }

@@ -305,19 +305,31 @@ mod tests {
         }
         let odd = dataset_with_keys(
             dir.path(),
-            &["a\u{8}b", "c\u{c}\"d\\", "\u{1f}é😀", "plain", "a\u{8}b"],
+            &[
+                "a\u{8}b",
+                "c\u{c}\"d\\",
+                "\u{1f}é😀",
+                "plain",
+                "a\u{8}b",
+                "",
+                "\u{0}",
+                "",
+            ],
         );
         let b = inst.create(&odd, &CubeInstanceRequest::all()).unwrap();
         let bytes = super::super::grid::render(&b, 0, 10, true).unwrap();
         let page: pushdata_core::wire::CubeInstance = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(serde_json::to_vec(&page).unwrap(), bytes);
-        assert_eq!(page.data.paging.current, 4, "the repeated key is one group");
+        assert_eq!(page.data.paging.current, 6, "a repeated key is one group");
         let ids: Vec<&str> = page.definition.grid.rows[0]
             .elements
             .iter()
             .map(|e| e.id.split_once(':').unwrap().1)
             .collect();
-        assert_eq!(ids, ["a\u{8}b", "c\u{c}\"d\\", "\u{1f}é😀", "plain"]);
+        assert_eq!(
+            ids,
+            ["a\u{8}b", "c\u{c}\"d\\", "\u{1f}é😀", "plain", "", "\u{0}"]
+        );
     }
 
     /// A dataset like [`dataset`] with the given keys (metric 1 each).
