@@ -20,7 +20,8 @@
 //! (getrusage: user + system, all threads) read around each run, and a table of CPU
 //! milliseconds per MB (10^6 bytes) of JSON is printed: a figure that other work on the
 //! machine moves less than wall time. `PUSHDATA_BENCH_CPU_ONLY=1` prints only that table
-//! (no criterion runs).
+//! (no criterion runs); `PUSHDATA_BENCH_ORIENTATION=row` (or `column`) encodes and
+//! decodes only that orientation (for instruction counts under callgrind).
 
 mod data;
 
@@ -80,10 +81,13 @@ fn workload(sf: f64) -> Result<Workload, BenchError> {
     let columns = table.column_headers();
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
     let mut chunks = Vec::new();
+    let only = std::env::var("PUSHDATA_BENCH_ORIENTATION").ok();
     for orientation in [Orientation::Row, Orientation::Column] {
+        if only.as_deref().is_some_and(|o| o != label(orientation)) {
+            continue;
+        }
         let data = encode_base64(table, &batches, orientation)?;
-        let body =
-            format!(r#"{{"tableName":"lineitem","index":1,"data":"{data}"}}"#).into_bytes();
+        let body = format!(r#"{{"tableName":"lineitem","index":1,"data":"{data}"}}"#).into_bytes();
         let (_, _, json) = read_body(&body)?;
         // The decoder must take what the encoder wrote.
         fuzzing::chunk_json(&json, &columns, None, orientation)?;
@@ -136,7 +140,10 @@ fn bench(c: &mut Criterion, w: &Workload, pools: &[(&str, &ThreadPool)]) {
 }
 
 /// CPU seconds (all threads) of the fastest of [`CPU_RUNS`] runs of `run`.
-fn cpu_of(pool: &ThreadPool, run: impl Fn() -> Result<usize, String> + Sync) -> Result<f64, BenchError> {
+fn cpu_of(
+    pool: &ThreadPool,
+    run: impl Fn() -> Result<usize, String> + Sync,
+) -> Result<f64, BenchError> {
     let mut best = f64::INFINITY;
     for _ in 0..CPU_RUNS {
         let before = data::cpu_self();

@@ -239,7 +239,7 @@ impl ColumnBuilder {
     /// number, a string without escapes, a `"YYYY-MM-DD"` date) that this column takes, and
     /// return true; else consume nothing and return false, and the caller reads the value
     /// with [`Lexer::scalar`] and [`ColumnBuilder::push`]. The result is the same as theirs.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_fast(&mut self, lex: &mut Lexer<'_>) -> bool {
         lex.skip_value_ws();
         self.fast_value(lex)

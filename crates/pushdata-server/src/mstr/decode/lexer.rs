@@ -116,7 +116,66 @@ use pushdata_core::wire::word_escape_mask;
 fn clean_prefix(b: &[u8], i: usize) -> Option<usize> {
     let w = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok())?;
     let m = word_escape_mask(u64::from_le_bytes(w));
-    Some(if m == 0 { 8 } else { (m.trailing_zeros() / 8) as usize })
+    Some(if m == 0 {
+        8
+    } else {
+        (m.trailing_zeros() / 8) as usize
+    })
+}
+
+/// The ASCII digits of `b` from `i` appended to `v` (wrapping past 19 digits): the index
+/// after them and the value. Eight at a time (SWAR) while eight bytes are left.
+#[inline(always)]
+fn digits_at(b: &[u8], mut i: usize, mut v: u64) -> (usize, u64) {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    while let Some(w) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        // Digits become 0..=9; any other byte has a high nibble, or gets one by adding 6.
+        // The lowest flagged byte is exact (a carry only leaves a byte already flagged).
+        let t = u64::from_le_bytes(w) ^ ZEROS;
+        let other = (t & HIGH_NIBBLES) | (t.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES);
+        let n = (other.trailing_zeros() / 8) as usize;
+        if n == 0 {
+            return (i, v);
+        }
+        // The n digits in the high bytes, zeros (leading zeros) below them.
+        let digits = t << (8 * (8 - n));
+        v = v.wrapping_mul(POW10[n]).wrapping_add(eight_digits(digits));
+        i += n;
+        if n < 8 {
+            return (i, v);
+        }
+    }
+    while let Some(&c) = b.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d >= 10 {
+            break;
+        }
+        v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    (i, v)
+}
+
+/// 10^n for n in 0..=8.
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// The number of 8 digit values (0..=9, one per byte, the first in the lowest byte).
+#[inline(always)]
+fn eight_digits(t: u64) -> u64 {
+    let t = (t & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561) >> 8;
+    let t = (t & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601) >> 16;
+    (t & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001) >> 32
 }
 
 /// A byte that may follow a number: `,` `]` `}` or whitespace.
@@ -409,15 +468,8 @@ impl<'a> Lexer<'a> {
         let neg = b.get(i) == Some(&b'-');
         i += usize::from(neg);
         let int_start = i;
-        let mut v: u64 = 0;
-        while let Some(&c) = b.get(i) {
-            let d = c.wrapping_sub(b'0');
-            if d >= 10 {
-                break;
-            }
-            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
-            i += 1;
-        }
+        let (end, mut v) = digits_at(b, i, 0);
+        i = end;
         let int_digits = i - int_start;
         if int_digits == 0 {
             return None;
@@ -426,14 +478,7 @@ impl<'a> Lexer<'a> {
         if b.get(i) == Some(&b'.') {
             i += 1;
             let frac_start = i;
-            while let Some(&c) = b.get(i) {
-                let d = c.wrapping_sub(b'0');
-                if d >= 10 {
-                    break;
-                }
-                v = v.wrapping_mul(10).wrapping_add(u64::from(d));
-                i += 1;
-            }
+            (i, v) = digits_at(b, i, v);
             scale = i - frac_start;
             if scale == 0 {
                 return None;
@@ -566,6 +611,42 @@ mod tests {
         assert_eq!(l.scalar().unwrap(), Token::Bool(false));
         assert!(!l.array_next().unwrap());
         l.end().unwrap();
+    }
+
+    /// The eight-at-a-time digit reader gives what `plain_number` gives for the same
+    /// token, whatever follows it and wherever an eight-byte window ends.
+    #[test]
+    fn fast_plain_numbers_match_plain_number() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let follow = [",", "]", "}", " ", "\n", "x", ".", ":"];
+        for _ in 0..20_000 {
+            let mut t = String::new();
+            if rng.random_bool(0.3) {
+                t.push('-');
+            }
+            for _ in 0..rng.random_range(0..22) {
+                t.push(char::from(b'0' + rng.random_range(0..10u8)));
+            }
+            if rng.random_bool(0.5) {
+                t.push('.');
+                for _ in 0..rng.random_range(0..12) {
+                    t.push(char::from(b'0' + rng.random_range(0..10u8)));
+                }
+            }
+            let after = follow[rng.random_range(0..follow.len())];
+            let pad = " ".repeat(rng.random_range(0..10));
+            let text = format!("{t}{after}{pad}");
+            let mut lex = Lexer::new(&text);
+            let got = lex.fast_plain_number(|v, s| Some((v, s)));
+            let delimited = matches!(after, "," | "]" | "}" | " " | "\n");
+            let want = super::super::values::plain_number(t.as_bytes())
+                .filter(|_| delimited && !t.ends_with('.'));
+            assert_eq!(got, want, "{text:?}");
+            if got.is_some() {
+                assert_eq!(lex.offset(), t.len(), "{text:?}");
+            }
+        }
     }
 
     #[test]

@@ -291,29 +291,25 @@ mod tests {
     #[test]
     fn remembered_keys_still_refuse_repeats_and_unknown_keys() {
         let l = layout(Orientation::Row);
-        let e = decode_json(
-            r#"[{"Year":1,"Name":"a"},{"Year":2,"Year":3}]"#,
-            &l,
-            &t(),
-        )
-        .unwrap_err();
+        let e =
+            decode_json(r#"[{"Year":1,"Name":"a"},{"Year":2,"Year":3}]"#, &l, &t()).unwrap_err();
         match e {
-            DecodeError::RepeatedKey { row, column, .. } => assert_eq!((row, column.as_str()), (2, "Year")),
+            DecodeError::RepeatedKey { row, column, .. } => {
+                assert_eq!((row, column.as_str()), (2, "Year"))
+            }
             other => panic!("{other:?}"),
         }
-        let e = decode_json(
-            r#"[{"Year":1,"Name":"a"},{"Year":2,"Nam":"b"}]"#,
-            &l,
-            &t(),
-        )
-        .unwrap_err();
+        let e =
+            decode_json(r#"[{"Year":1,"Name":"a"},{"Year":2,"Nam":"b"}]"#, &l, &t()).unwrap_err();
         match e {
             DecodeError::UnknownKey { row, key, .. } => assert_eq!((row, key.as_str()), (2, "Nam")),
             other => panic!("{other:?}"),
         }
         let e = decode_json(r#"[{"Year":1},{"Year":"x"}]"#, &l, &t()).unwrap_err();
         match e {
-            DecodeError::Value { row, column, .. } => assert_eq!((row, column.as_str()), (2, "Year")),
+            DecodeError::Value { row, column, .. } => {
+                assert_eq!((row, column.as_str()), (2, "Year"))
+            }
             other => panic!("{other:?}"),
         }
     }
