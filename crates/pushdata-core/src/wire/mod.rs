@@ -35,7 +35,7 @@ pub use dataset::{
     DIForm, DIMetric, DatasetCreator, Form, Metric, TableCreator, TableRef, UPDATE_POLICY_HEADER,
 };
 pub use error::ErrorBody;
-pub use escape::word_needs_escape;
+pub use escape::{word_escape_mask, word_needs_escape};
 pub use model::{
     CreateModelResponse, DatasetModel, ModelAttribute, ModelForm, ModelMetric, TableDefinition,
 };

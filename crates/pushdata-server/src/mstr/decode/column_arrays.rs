@@ -1,6 +1,6 @@
 //! The COLUMN grammar: a chunk's column arrays, one per layout column, all of one length.
 
-use super::columns::ColumnBuilder;
+use super::columns::{ColumnBuilder, Run};
 use super::error::{DecodeError, SyntaxAt};
 use super::grammar::{Ctx, Decoder};
 use super::lexer::Lexer;
@@ -90,19 +90,23 @@ pub(super) fn column_array(
         return Ok(());
     }
     loop {
-        if !builder.push_fast(lex) {
-            let row = builder.len();
-            let tok = lex.scalar().map_err(|e| {
-                let column = ctx.layout.columns[col].name.clone();
-                let at = SyntaxAt::Column {
-                    column,
-                    row: row + 1,
-                };
-                ctx.syntax_at(at, e)
-            })?;
-            builder
-                .push(tok, scratch)
-                .map_err(|m| ctx.value(row, col, m))?;
+        match builder.push_fast_run(lex) {
+            Run::End => return Ok(()),
+            Run::Separator => {}
+            Run::Value => {
+                let row = builder.len();
+                let tok = lex.scalar().map_err(|e| {
+                    let column = ctx.layout.columns[col].name.clone();
+                    let at = SyntaxAt::Column {
+                        column,
+                        row: row + 1,
+                    };
+                    ctx.syntax_at(at, e)
+                })?;
+                builder
+                    .push(tok, scratch)
+                    .map_err(|m| ctx.value(row, col, m))?;
+            }
         }
         if !lex.array_next().map_err(|e| ctx.syntax(e))? {
             return Ok(());

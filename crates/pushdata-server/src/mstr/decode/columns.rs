@@ -55,40 +55,69 @@ fn refuse_if(refused: bool, text: &str, what: &str) -> Result<(), String> {
     }
 }
 
-/// [`ColumnBuilder::push_fast`] for BIGINTEGER: a plain whole number.
-#[inline]
+/// How a run of values through the fast path ([`ColumnBuilder::push_fast_run`]) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Run {
+    /// The column array ended: its `]` is consumed.
+    End,
+    /// The next value is not in a form the fast path takes; nothing of it is consumed.
+    Value,
+    /// A value was taken, but neither `,` nor `]` follows it right away (whitespace, or
+    /// an error for [`Lexer::array_next`] to describe).
+    Separator,
+}
+
+/// Values from the cursor through `value` (one value each; false when it cannot take
+/// the next one), each followed by `,` (go on) or `]` (the end).
+#[inline(always)]
+fn run(lex: &mut Lexer<'_>, mut value: impl FnMut(&mut Lexer<'_>) -> bool) -> Run {
+    loop {
+        lex.skip_value_ws();
+        if !value(lex) {
+            return Run::Value;
+        }
+        match lex.fast_array_next() {
+            Some(true) => {}
+            Some(false) => return Run::End,
+            None => return Run::Separator,
+        }
+    }
+}
+
+/// The fast path for BIGINTEGER at the cursor: `null` or a plain whole number.
+#[inline(always)]
 fn fast_i64(b: &mut Int64Builder, lex: &mut Lexer<'_>) -> bool {
-    let mut probe = lex.clone();
-    match probe.fast_plain_number() {
-        Some((v, 0)) => {
-            b.append_value(v);
-            *lex = probe;
-            true
-        }
-        _ => false,
+    if lex.fast_null() {
+        b.append_null();
+        return true;
     }
+    lex.fast_plain_number(|v, s| (s == 0).then(|| b.append_value(v)))
+        .is_some()
 }
 
-/// [`ColumnBuilder::push_fast`] for INTEGER: a plain whole number in range.
-#[inline]
+/// The fast path for INTEGER at the cursor: `null` or a plain whole number in range.
+#[inline(always)]
 fn fast_i32(b: &mut Int32Builder, lex: &mut Lexer<'_>) -> bool {
-    let mut probe = lex.clone();
-    match probe
-        .fast_plain_number()
-        .and_then(|(v, s)| i32::try_from(v).ok().filter(|_| s == 0))
-    {
-        Some(v) => {
-            b.append_value(v);
-            *lex = probe;
-            true
-        }
-        None => false,
+    if lex.fast_null() {
+        b.append_null();
+        return true;
     }
+    lex.fast_plain_number(|v, s| {
+        let v = i32::try_from(v).ok().filter(|_| s == 0)?;
+        b.append_value(v);
+        Some(())
+    })
+    .is_some()
 }
 
-/// [`ColumnBuilder::push_fast`] for DOUBLE: a number of digits, `-` and `.` in JSON syntax.
-#[inline]
+/// The fast path for DOUBLE at the cursor: `null` or a number of digits, `-` and `.` in
+/// JSON syntax.
+#[inline(always)]
 fn fast_f64(b: &mut Float64Builder, lex: &mut Lexer<'_>) -> bool {
+    if lex.fast_null() {
+        b.append_null();
+        return true;
+    }
     let mut probe = lex.clone();
     match probe
         .fast_number()
@@ -106,15 +135,49 @@ fn fast_f64(b: &mut Float64Builder, lex: &mut Lexer<'_>) -> bool {
     }
 }
 
-/// [`ColumnBuilder::push_fast`] for BIGDECIMAL: a plain number, while every value fits 128
-/// bits.
-#[inline]
+/// The fast path for BIGDECIMAL at the cursor: `null` or a plain number, while every
+/// value fits 128 bits.
+#[inline(always)]
 fn fast_decimal(d: &mut DecimalColumn, lex: &mut Lexer<'_>) -> bool {
+    if lex.fast_null() {
+        d.push_null();
+        return true;
+    }
     if d.is_wide() {
         return false;
     }
-    match lex.fast_plain_number() {
-        Some((v, s)) => d.push_plain(v, s),
+    lex.fast_plain_number(|v, s| d.push_plain(v, s).then_some(()))
+        .is_some()
+}
+
+/// The fast path for STRING at the cursor: `null` or a string without escapes.
+#[inline(always)]
+fn fast_utf8(b: &mut StringBuilder, lex: &mut Lexer<'_>) -> bool {
+    if lex.fast_null() {
+        b.append_null();
+        return true;
+    }
+    match lex.fast_string() {
+        Some(v) => {
+            b.append_value(v);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The fast path for DATE at the cursor: `null` or a `"YYYY-MM-DD"` date.
+#[inline(always)]
+fn fast_date(b: &mut Date32Builder, lex: &mut Lexer<'_>) -> bool {
+    if lex.fast_null() {
+        b.append_null();
+        return true;
+    }
+    match lex.fast_date() {
+        Some(days) => {
+            b.append_value(days);
+            true
+        }
         None => false,
     }
 }
@@ -176,32 +239,46 @@ impl ColumnBuilder {
     /// number, a string without escapes, a `"YYYY-MM-DD"` date) that this column takes, and
     /// return true; else consume nothing and return false, and the caller reads the value
     /// with [`Lexer::scalar`] and [`ColumnBuilder::push`]. The result is the same as theirs.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_fast(&mut self, lex: &mut Lexer<'_>) -> bool {
-        if lex.fast_null() {
-            self.push_null();
-            return true;
-        }
+        lex.skip_value_ws();
+        self.fast_value(lex)
+    }
+
+    /// [`ColumnBuilder::push_fast`] after the whitespace.
+    #[inline(always)]
+    fn fast_value(&mut self, lex: &mut Lexer<'_>) -> bool {
         match self {
             ColumnBuilder::Int64(b) => fast_i64(b, lex),
             ColumnBuilder::Int32(b) => fast_i32(b, lex),
             ColumnBuilder::Decimal(d) => fast_decimal(d, lex),
             ColumnBuilder::Float64(b) => fast_f64(b, lex),
-            ColumnBuilder::Utf8(b) => match lex.fast_string() {
-                Some(v) => {
-                    b.append_value(v);
+            ColumnBuilder::Utf8(b) => fast_utf8(b, lex),
+            ColumnBuilder::Date(b) => fast_date(b, lex),
+            _ => {
+                if lex.fast_null() {
+                    self.push_null();
                     true
+                } else {
+                    false
                 }
-                None => false,
-            },
-            ColumnBuilder::Date(b) => match lex.fast_date() {
-                Some(days) => {
-                    b.append_value(days);
-                    true
-                }
-                None => false,
-            },
-            _ => false,
+            }
+        }
+    }
+
+    /// Append the values of a column array from the cursor (after its `[` or a `,`) for
+    /// as long as each is in a form [`ColumnBuilder::push_fast`] takes and is followed
+    /// right away by `,` or `]`; the loop runs on the concrete builder, without a dispatch
+    /// per value. The caller reads what stopped the run as [`Run`] says.
+    pub(crate) fn push_fast_run(&mut self, lex: &mut Lexer<'_>) -> Run {
+        match self {
+            ColumnBuilder::Int64(b) => run(lex, |l| fast_i64(b, l)),
+            ColumnBuilder::Int32(b) => run(lex, |l| fast_i32(b, l)),
+            ColumnBuilder::Decimal(d) => run(lex, |l| fast_decimal(d, l)),
+            ColumnBuilder::Float64(b) => run(lex, |l| fast_f64(b, l)),
+            ColumnBuilder::Utf8(b) => run(lex, |l| fast_utf8(b, l)),
+            ColumnBuilder::Date(b) => run(lex, |l| fast_date(b, l)),
+            other => run(lex, |l| other.fast_value(l)),
         }
     }
 

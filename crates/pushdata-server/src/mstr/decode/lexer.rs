@@ -24,6 +24,11 @@ pub(crate) struct RawStr<'a> {
 }
 
 impl<'a> RawStr<'a> {
+    /// The raw text when it has no escapes (it is then the string's value).
+    pub(crate) fn plain(&self) -> Option<&'a str> {
+        (!self.escaped).then_some(self.raw)
+    }
+
     /// The string's value: borrowed when it has no escapes, else unescaped into `scratch`.
     pub(crate) fn value<'s>(&self, scratch: &'s mut String) -> Result<&'s str, String>
     where
@@ -103,7 +108,81 @@ fn unescape(raw: &str, out: &mut String) -> Result<(), String> {
     Ok(())
 }
 
-use pushdata_core::wire::word_needs_escape;
+use pushdata_core::wire::word_escape_mask;
+
+/// How many of the 8 bytes of `b` from `i` come before the first `"`, `\` or control
+/// character (8 when none is); `None` when fewer than 8 bytes are left.
+#[inline]
+fn clean_prefix(b: &[u8], i: usize) -> Option<usize> {
+    let w = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok())?;
+    let m = word_escape_mask(u64::from_le_bytes(w));
+    Some(if m == 0 {
+        8
+    } else {
+        (m.trailing_zeros() / 8) as usize
+    })
+}
+
+/// The ASCII digits of `b` from `i` appended to `v` (wrapping past 19 digits): the index
+/// after them and the value. Eight at a time (SWAR) while eight bytes are left.
+#[inline(always)]
+fn digits_at(b: &[u8], mut i: usize, mut v: u64) -> (usize, u64) {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    while let Some(w) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        // Digits become 0..=9; any other byte has a high nibble, or gets one by adding 6.
+        // The lowest flagged byte is exact (a carry only leaves a byte already flagged).
+        let t = u64::from_le_bytes(w) ^ ZEROS;
+        let other = (t & HIGH_NIBBLES) | (t.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES);
+        let n = (other.trailing_zeros() / 8) as usize;
+        if n == 0 {
+            return (i, v);
+        }
+        // The n digits in the high bytes, zeros (leading zeros) below them.
+        let digits = t << (8 * (8 - n));
+        v = v.wrapping_mul(POW10[n]).wrapping_add(eight_digits(digits));
+        i += n;
+        if n < 8 {
+            return (i, v);
+        }
+    }
+    while let Some(&c) = b.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d >= 10 {
+            break;
+        }
+        v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    (i, v)
+}
+
+/// 10^n for n in 0..=8.
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// The number of 8 digit values (0..=9, one per byte, the first in the lowest byte).
+#[inline(always)]
+fn eight_digits(t: u64) -> u64 {
+    let t = (t & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561) >> 8;
+    let t = (t & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601) >> 16;
+    (t & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001) >> 32
+}
+
+/// A byte that may follow a number: `,` `]` `}` or whitespace.
+#[inline]
+fn is_delimiter(b: Option<&u8>) -> bool {
+    matches!(b, Some(b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r'))
+}
 
 /// A cursor over a JSON text.
 #[derive(Debug, Clone)]
@@ -123,6 +202,7 @@ impl<'a> Lexer<'a> {
         self.pos
     }
 
+    #[inline]
     fn skip_ws(&mut self) {
         let b = self.s.as_bytes();
         while self.pos < b.len() && matches!(b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
@@ -222,12 +302,12 @@ impl<'a> Lexer<'a> {
         let mut i = self.pos;
         while i < b.len() {
             // Skip 8 bytes at a time while none of them ends the string, starts an escape
-            // or is a control character.
-            if let Some(w) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok())
-                && !word_needs_escape(u64::from_le_bytes(w))
-            {
-                i += 8;
-                continue;
+            // or is a control character; else go to the first one that does.
+            if let Some(skip) = clean_prefix(b, i) {
+                i += skip;
+                if skip == 8 {
+                    continue;
+                }
             }
             match b[i] {
                 b'"' => {
@@ -307,11 +387,47 @@ impl<'a> Lexer<'a> {
         Ok(&self.s[start..i])
     }
 
-    /// Fast path: the next value if it is `null` (consumed; returns true).
+    /// Fast path of [`Lexer::array_next`]: `,` or `]` right at the cursor, consumed
+    /// (`Some(true)`: more follow). `None` (nothing consumed) for anything else, which
+    /// [`Lexer::array_next`] then reads (whitespace, or the error).
+    #[inline]
+    pub(crate) fn fast_array_next(&mut self) -> Option<bool> {
+        let more = match self.s.as_bytes().get(self.pos) {
+            Some(b',') => true,
+            Some(b']') => false,
+            _ => return None,
+        };
+        self.pos += 1;
+        Some(more)
+    }
+
+    /// Fast path of [`Lexer::object_next`], as [`Lexer::fast_array_next`] for `,` / `}`.
+    #[inline]
+    pub(crate) fn fast_object_next(&mut self) -> Option<bool> {
+        let more = match self.s.as_bytes().get(self.pos) {
+            Some(b',') => true,
+            Some(b'}') => false,
+            _ => return None,
+        };
+        self.pos += 1;
+        Some(more)
+    }
+
+    /// Skip whitespace before a value; the `fast_*` readers below start at the cursor.
+    #[inline]
+    pub(crate) fn skip_value_ws(&mut self) {
+        if let Some(c) = self.s.as_bytes().get(self.pos)
+            && matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+        {
+            self.skip_ws();
+        }
+    }
+
+    /// Fast path: `null` at the cursor (consumed; returns true).
     #[inline]
     pub(crate) fn fast_null(&mut self) -> bool {
-        self.skip_ws();
-        if self.s.as_bytes()[self.pos..].starts_with(b"null") {
+        let b = self.s.as_bytes();
+        if b.get(self.pos) == Some(&b'n') && b.get(self.pos..self.pos + 4) == Some(b"null") {
             self.pos += 4;
             true
         } else {
@@ -319,49 +435,41 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Fast path: the next value if it is a number made only of digits, `-` and `.`,
-    /// followed by a delimiter (`,` `]` `}` or whitespace); consumed. `None` (nothing
-    /// consumed) for anything else, which [`Lexer::scalar`] then reads.
+    /// Fast path: a number at the cursor made only of digits, `-` and `.`, followed by a
+    /// delimiter (`,` `]` `}` or whitespace); consumed. `None` (nothing consumed) for
+    /// anything else, which [`Lexer::scalar`] then reads.
     #[inline]
     pub(crate) fn fast_number(&mut self) -> Option<&'a [u8]> {
-        self.skip_ws();
         let b = self.s.as_bytes();
         let start = self.pos;
         let mut i = start;
         while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'-' || b[i] == b'.') {
             i += 1;
         }
-        if i == start
-            || !matches!(
-                b.get(i),
-                Some(b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
-            )
-        {
+        if i == start || !is_delimiter(b.get(i)) {
             return None;
         }
         self.pos = i;
         Some(&b[start..i])
     }
 
-    /// Fast path: the next value if it is a plain number `-?\d+(\.\d+)?` of at most 18
-    /// digits followed by a delimiter, as (mantissa, digits after the point); consumed.
-    /// `None` (nothing consumed) for anything else. The same as
-    /// [`plain_number`](super::values::plain_number) of the token [`Lexer::scalar`] reads.
+    /// Fast path: a plain number `-?\d+(\.\d+)?` of at most 18 digits at the cursor,
+    /// followed by a delimiter, as (mantissa, digits after the point), passed to `take`;
+    /// consumed when `take` gives a value. `None` (nothing consumed) for anything else.
+    /// The same number as [`plain_number`](super::values::plain_number) of the token
+    /// [`Lexer::scalar`] reads.
     #[inline]
-    pub(crate) fn fast_plain_number(&mut self) -> Option<(i64, u8)> {
-        self.skip_ws();
+    pub(crate) fn fast_plain_number<T>(
+        &mut self,
+        take: impl FnOnce(i64, u8) -> Option<T>,
+    ) -> Option<T> {
         let b = self.s.as_bytes();
         let mut i = self.pos;
         let neg = b.get(i) == Some(&b'-');
-        if neg {
-            i += 1;
-        }
-        let mut v: u64 = 0;
+        i += usize::from(neg);
         let int_start = i;
-        while let Some(d) = b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
-            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
-            i += 1;
-        }
+        let (end, mut v) = digits_at(b, i, 0);
+        i = end;
         let int_digits = i - int_start;
         if int_digits == 0 {
             return None;
@@ -370,34 +478,26 @@ impl<'a> Lexer<'a> {
         if b.get(i) == Some(&b'.') {
             i += 1;
             let frac_start = i;
-            while let Some(d) = b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
-                v = v.wrapping_mul(10).wrapping_add(u64::from(d));
-                i += 1;
-            }
+            (i, v) = digits_at(b, i, v);
             scale = i - frac_start;
             if scale == 0 {
                 return None;
             }
         }
-        if int_digits + scale > 18
-            || !matches!(
-                b.get(i),
-                Some(b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
-            )
-        {
+        if int_digits + scale > 18 || !is_delimiter(b.get(i)) {
             return None;
         }
-        self.pos = i;
         // At most 18 digits: no overflow happened, and it fits an i64.
         let v = v as i64;
-        Some((if neg { -v } else { v }, scale as u8))
+        let out = take(if neg { -v } else { v }, scale as u8)?;
+        self.pos = i;
+        Some(out)
     }
 
-    /// Fast path: the next value if it is a `"YYYY-MM-DD"` string of a valid date, as days
-    /// since 1970-01-01; consumed. `None` (nothing consumed) for anything else.
+    /// Fast path: a `"YYYY-MM-DD"` string of a valid date at the cursor, as days since
+    /// 1970-01-01; consumed. `None` (nothing consumed) for anything else.
     #[inline]
     pub(crate) fn fast_date(&mut self) -> Option<i32> {
-        self.skip_ws();
         let b = self.s.as_bytes();
         let p = self.pos;
         if b.get(p) != Some(&b'"') || b.get(p + 11) != Some(&b'"') {
@@ -408,11 +508,10 @@ impl<'a> Lexer<'a> {
         Some(days)
     }
 
-    /// Fast path: the next value if it is a string without escapes; consumed. `None`
-    /// (nothing consumed) for anything else.
+    /// Fast path: a string without escapes at the cursor; consumed. `None` (nothing
+    /// consumed) for anything else.
     #[inline]
     pub(crate) fn fast_string(&mut self) -> Option<&'a str> {
-        self.skip_ws();
         let b = self.s.as_bytes();
         if b.get(self.pos) != Some(&b'"') {
             return None;
@@ -420,11 +519,11 @@ impl<'a> Lexer<'a> {
         let start = self.pos + 1;
         let mut i = start;
         loop {
-            if let Some(w) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok())
-                && !word_needs_escape(u64::from_le_bytes(w))
-            {
-                i += 8;
-                continue;
+            if let Some(skip) = clean_prefix(b, i) {
+                i += skip;
+                if skip == 8 {
+                    continue;
+                }
             }
             match b.get(i) {
                 Some(b'"') => break,
@@ -437,6 +536,26 @@ impl<'a> Lexer<'a> {
         let v = self.s.get(start..i)?;
         self.pos = i + 1;
         Some(v)
+    }
+
+    /// Fast path of an object key: a string without escapes at the cursor, its raw text
+    /// equal to `key`, then `:`; consumed. False (nothing consumed) for anything else.
+    #[inline]
+    pub(crate) fn fast_key(&mut self, key: &str) -> bool {
+        let b = self.s.as_bytes();
+        let k = key.as_bytes();
+        let start = self.pos + 1;
+        let end = start + k.len();
+        if b.get(self.pos) == Some(&b'"')
+            && b.get(start..end) == Some(k)
+            && b.get(end) == Some(&b'"')
+            && b.get(end + 1) == Some(&b':')
+        {
+            self.pos = end + 2;
+            true
+        } else {
+            false
+        }
     }
 
     /// A scalar value. Arrays and objects here are an error (cells hold scalars).
@@ -492,6 +611,42 @@ mod tests {
         assert_eq!(l.scalar().unwrap(), Token::Bool(false));
         assert!(!l.array_next().unwrap());
         l.end().unwrap();
+    }
+
+    /// The eight-at-a-time digit reader gives what `plain_number` gives for the same
+    /// token, whatever follows it and wherever an eight-byte window ends.
+    #[test]
+    fn fast_plain_numbers_match_plain_number() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let follow = [",", "]", "}", " ", "\n", "x", ".", ":"];
+        for _ in 0..20_000 {
+            let mut t = String::new();
+            if rng.random_bool(0.3) {
+                t.push('-');
+            }
+            for _ in 0..rng.random_range(0..22) {
+                t.push(char::from(b'0' + rng.random_range(0..10u8)));
+            }
+            if rng.random_bool(0.5) {
+                t.push('.');
+                for _ in 0..rng.random_range(0..12) {
+                    t.push(char::from(b'0' + rng.random_range(0..10u8)));
+                }
+            }
+            let after = follow[rng.random_range(0..follow.len())];
+            let pad = " ".repeat(rng.random_range(0..10));
+            let text = format!("{t}{after}{pad}");
+            let mut lex = Lexer::new(&text);
+            let got = lex.fast_plain_number(|v, s| Some((v, s)));
+            let delimited = matches!(after, "," | "]" | "}" | " " | "\n");
+            let want = super::super::values::plain_number(t.as_bytes())
+                .filter(|_| delimited && !t.ends_with('.'));
+            assert_eq!(got, want, "{text:?}");
+            if got.is_some() {
+                assert_eq!(lex.offset(), t.len(), "{text:?}");
+            }
+        }
     }
 
     #[test]

@@ -9,12 +9,12 @@ use super::error::{DecodeError, SyntaxAt};
 use super::grammar::{Decoder, Frame};
 use super::layout::find_column;
 
-impl<'l> Decoder<'_, 'l> {
+impl<'a, 'l> Decoder<'a, 'l> {
     /// The rows of a ROW chunk after its `[` (all of the text for a
     /// [`Frame::RowsPart`]); returns how many.
     pub(super) fn rows(&mut self, frame: Frame) -> Result<usize, DecodeError> {
         let part = frame == Frame::RowsPart;
-        let mut objects: Option<RowObjects<'l>> = None;
+        let mut objects: Option<RowObjects<'a, 'l>> = None;
         let mut row = 0usize;
         if !part && self.lex.eat(b']') {
             return Ok(0);
@@ -43,11 +43,21 @@ impl<'l> Decoder<'_, 'l> {
             if part && self.lex.peek().is_none() {
                 break;
             }
-            if !self.next_element()? {
+            if !self.next_after_element()? {
                 break;
             }
         }
         Ok(row)
+    }
+
+    /// After an element of an array: `,` (true: more follow) or `]` (false); the common
+    /// case (right after the element) first.
+    #[inline]
+    fn next_after_element(&mut self) -> Result<bool, DecodeError> {
+        match self.lex.fast_array_next() {
+            Some(more) => Ok(more),
+            None => self.next_element(),
+        }
     }
 
     /// The values of row array `row` (0-based) after its `[`.
@@ -58,31 +68,15 @@ impl<'l> Decoder<'_, 'l> {
         let mut i = 0usize;
         if !self.lex.eat(b']') {
             loop {
-                if let Some(&col) = order.get(i)
-                    && self.builders[col].push_fast(&mut self.lex)
-                {
-                    i += 1;
-                    if !self.next_element()? {
-                        break;
-                    }
-                    continue;
-                }
-                let tok = self
-                    .lex
-                    .scalar()
-                    .map_err(|e| self.ctx.syntax_at(SyntaxAt::Row(row + 1), e))?;
-                let Some(&col) = order.get(i) else {
-                    return Err(DecodeError::RowTooLong {
-                        place: self.ctx.place.clone(),
-                        row: row + 1,
-                        expected: self.ctx.layout.ordered_names(),
-                    });
+                let fast = match order.get(i) {
+                    Some(&col) => self.builders[col].push_fast(&mut self.lex),
+                    None => false,
                 };
-                self.builders[col]
-                    .push(tok, &mut self.scratch)
-                    .map_err(|m| self.ctx.value(row, col, m))?;
+                if !fast {
+                    self.row_value(row, i)?;
+                }
                 i += 1;
-                if !self.next_element()? {
+                if !self.next_after_element()? {
                     break;
                 }
             }
@@ -101,14 +95,44 @@ impl<'l> Decoder<'_, 'l> {
         Ok(())
     }
 
+    /// Value `i` of row array `row` (0-based), read in full (not one of the forms
+    /// [`ColumnBuilder::push_fast`](super::columns::ColumnBuilder::push_fast) takes).
+    #[inline(never)]
+    fn row_value(&mut self, row: usize, i: usize) -> Result<(), DecodeError> {
+        let tok = self
+            .lex
+            .scalar()
+            .map_err(|e| self.ctx.syntax_at(SyntaxAt::Row(row + 1), e))?;
+        let Some(&col) = self.ctx.layout.order.get(i) else {
+            return Err(DecodeError::RowTooLong {
+                place: self.ctx.place.clone(),
+                row: row + 1,
+                expected: self.ctx.layout.ordered_names(),
+            });
+        };
+        self.builders[col]
+            .push(tok, &mut self.scratch)
+            .map_err(|m| self.ctx.value(row, col, m))
+    }
+
     /// The members of row object `row` (0-based) after its `{`.
     #[inline]
-    fn row_object(&mut self, objects: &mut RowObjects<'l>, row: usize) -> Result<(), DecodeError> {
+    fn row_object(
+        &mut self,
+        objects: &mut RowObjects<'a, 'l>,
+        row: usize,
+    ) -> Result<(), DecodeError> {
         objects.seen.fill(false);
         if !self.lex.eat(b'}') {
+            let mut member = 0;
             loop {
-                self.member(objects, row)?;
-                if !self.lex.object_next().map_err(|e| self.ctx.syntax(e))? {
+                self.member(objects, member, row)?;
+                member += 1;
+                let more = match self.lex.fast_object_next() {
+                    Some(more) => more,
+                    None => self.lex.object_next().map_err(|e| self.ctx.syntax(e))?,
+                };
+                if !more {
                     break;
                 }
             }
@@ -121,9 +145,50 @@ impl<'l> Decoder<'_, 'l> {
         Ok(())
     }
 
-    /// One `key: value` member of row object `row` (0-based).
+    /// Member `member` (0-based), `key: value`, of row object `row` (0-based). A key
+    /// written as the previous row's key at the same position (the usual case) takes that
+    /// key's column without a lookup.
     #[inline]
-    fn member(&mut self, objects: &mut RowObjects<'l>, row: usize) -> Result<(), DecodeError> {
+    fn member(
+        &mut self,
+        objects: &mut RowObjects<'a, 'l>,
+        member: usize,
+        row: usize,
+    ) -> Result<(), DecodeError> {
+        let ctx = self.ctx;
+        self.lex.skip_value_ws();
+        let col = match objects.last.get(member).copied().flatten() {
+            Some((key, col)) if self.lex.fast_key(key) => col,
+            _ => self.member_key(objects, member, row)?,
+        };
+        if objects.seen[col] {
+            return Err(DecodeError::RepeatedKey {
+                place: ctx.place.clone(),
+                row: row + 1,
+                column: ctx.layout.columns[col].name.clone(),
+            });
+        }
+        if !self.builders[col].push_fast(&mut self.lex) {
+            let tok = self
+                .lex
+                .scalar()
+                .map_err(|e| ctx.syntax_at(SyntaxAt::Row(row + 1), e))?;
+            self.builders[col]
+                .push(tok, &mut self.scratch)
+                .map_err(|m| ctx.value(row, col, m))?;
+        }
+        objects.seen[col] = true;
+        Ok(())
+    }
+
+    /// The key of member `member` of row object `row` (0-based) and its `:`, read in full:
+    /// the column it names. A key without escapes is remembered for the next row.
+    fn member_key(
+        &mut self,
+        objects: &mut RowObjects<'a, 'l>,
+        member: usize,
+        row: usize,
+    ) -> Result<usize, DecodeError> {
         let ctx = self.ctx;
         let key = self
             .lex
@@ -138,37 +203,30 @@ impl<'l> Decoder<'_, 'l> {
                 columns: ctx.layout.columns.clone(),
             });
         };
-        if objects.seen[col] {
-            return Err(DecodeError::RepeatedKey {
-                place: ctx.place.clone(),
-                row: row + 1,
-                column: ctx.layout.columns[col].name.clone(),
-            });
+        if !objects.seen[col] {
+            self.lex.expect(b':', "':'").map_err(|e| ctx.syntax(e))?;
         }
-        self.lex.expect(b':', "':'").map_err(|e| ctx.syntax(e))?;
-        let tok = self
-            .lex
-            .scalar()
-            .map_err(|e| ctx.syntax_at(SyntaxAt::Row(row + 1), e))?;
-        self.builders[col]
-            .push(tok, &mut self.scratch)
-            .map_err(|m| ctx.value(row, col, m))?;
-        objects.seen[col] = true;
-        Ok(())
+        if let Some(slot) = objects.last.get_mut(member) {
+            *slot = key.plain().map(|k| (k, col));
+        }
+        Ok(col)
     }
 }
 
-/// What the row objects of a chunk need: the column of each key, and which columns the
-/// current row gave.
-struct RowObjects<'l> {
+/// What the row objects of a chunk need: the column of each key, which columns the
+/// current row gave, and the previous row's keys by position.
+struct RowObjects<'a, 'l> {
     /// Exact column names (the common case, hashed).
     keys: HashMap<&'l str, usize>,
     columns: &'l [ColumnHeader],
     /// Per table column: given by the current row.
     seen: Vec<bool>,
+    /// Per member position: the key (raw text, without escapes) the last row that had a
+    /// member there wrote, and its column.
+    last: Vec<Option<(&'a str, usize)>>,
 }
 
-impl<'l> RowObjects<'l> {
+impl<'a, 'l> RowObjects<'a, 'l> {
     fn new(columns: &'l [ColumnHeader]) -> Self {
         RowObjects {
             keys: columns
@@ -178,6 +236,7 @@ impl<'l> RowObjects<'l> {
                 .collect(),
             columns,
             seen: vec![false; columns.len()],
+            last: vec![None; columns.len()],
         }
     }
 
@@ -188,5 +247,70 @@ impl<'l> RowObjects<'l> {
             .get(key)
             .copied()
             .or_else(|| find_column(self.columns, key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use pushdata_core::wire::Orientation;
+
+    use crate::mstr::decode::decode_json;
+    use crate::mstr::decode::error::DecodeError;
+    use crate::mstr::decode::tests::{layout, t};
+
+    /// Row objects whose keys change order, case, escapes and spacing from row to row
+    /// decode as the same rows written as arrays.
+    #[test]
+    fn row_objects_with_changing_keys_match_row_arrays() {
+        let l = layout(Orientation::Row);
+        let objects = decode_json(
+            r#"[{"Year":1,"Name":"a","Cost":1.5,"Amount":2},
+                {"Year":2,"Name":"b","Cost":2.5,"Amount":3},
+                {"Name":"c","Year":3,"Amount":4,"Cost":3.5},
+                {"year":4,"Na\u006de":"d","Cost" :4.5},
+                {"Year":5,"Name":"e","Cost":5.5,"Amount":6},
+                {"Amount":7},
+                {"Year":7,"Name":null,"Cost":"7.5","Amount":"8"}]"#,
+            &l,
+            &t(),
+        )
+        .unwrap();
+        let arrays = decode_json(
+            r#"[[1,"a",1.5,2],[2,"b",2.5,3],[3,"c",3.5,4],[4,"d",4.5,null],[5,"e",5.5,6],
+                [null,null,null,7],[7,null,7.5,8]]"#,
+            &l,
+            &t(),
+        )
+        .unwrap();
+        assert_eq!(objects, arrays);
+    }
+
+    /// A key the previous row wrote at the same position is still checked: repeated and
+    /// unknown keys are refused naming the row.
+    #[test]
+    fn remembered_keys_still_refuse_repeats_and_unknown_keys() {
+        let l = layout(Orientation::Row);
+        let e =
+            decode_json(r#"[{"Year":1,"Name":"a"},{"Year":2,"Year":3}]"#, &l, &t()).unwrap_err();
+        match e {
+            DecodeError::RepeatedKey { row, column, .. } => {
+                assert_eq!((row, column.as_str()), (2, "Year"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let e =
+            decode_json(r#"[{"Year":1,"Name":"a"},{"Year":2,"Nam":"b"}]"#, &l, &t()).unwrap_err();
+        match e {
+            DecodeError::UnknownKey { row, key, .. } => assert_eq!((row, key.as_str()), (2, "Nam")),
+            other => panic!("{other:?}"),
+        }
+        let e = decode_json(r#"[{"Year":1},{"Year":"x"}]"#, &l, &t()).unwrap_err();
+        match e {
+            DecodeError::Value { row, column, .. } => {
+                assert_eq!((row, column.as_str()), (2, "Year"))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -107,31 +107,38 @@ fn parse_date_part(s: &str) -> Result<i64, String> {
 
 /// The fast path of date parsing: exactly `YYYY-MM-DD`, a valid date; `None` for anything
 /// else (which the general parser handles or rejects with its message).
-#[inline]
+#[inline(always)]
 pub(crate) fn plain_date(b: &[u8]) -> Option<i32> {
     let b: &[u8; 10] = b.try_into().ok()?;
     if b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let mut n = [0u32; 8];
-    for (slot, &c) in n
-        .iter_mut()
-        .zip(b[..4].iter().chain(&b[5..7]).chain(&b[8..10]))
-    {
+    let digit = |c: u8| {
         let d = c.wrapping_sub(b'0');
-        if d >= 10 {
-            return None;
-        }
-        *slot = u32::from(d);
-    }
-    let y = n[0] * 1000 + n[1] * 100 + n[2] * 10 + n[3];
-    let m = n[4] * 10 + n[5];
-    let d = n[6] * 10 + n[7];
-    let y = i64::from(y);
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        (d < 10).then_some(u32::from(d))
+    };
+    let y = digit(b[0])? * 1000 + digit(b[1])? * 100 + digit(b[2])? * 10 + digit(b[3])?;
+    let m = digit(b[5])? * 10 + digit(b[6])?;
+    let d = digit(b[8])? * 10 + digit(b[9])?;
+    if !(1..=12).contains(&m) || d < 1 || (d > 28 && d > days_in_month(i64::from(y), m)) {
         return None;
     }
-    i32::try_from(days_from_civil(y, m, d)).ok()
+    Some(days_from_civil_0_9999(y, m, d))
+}
+
+/// [`days_from_civil`] for the years 0 to 9999 (a valid month and day), in unsigned
+/// arithmetic: the year is moved up by one 400-year cycle (which repeats the calendar) so
+/// that it never goes below zero.
+#[inline(always)]
+fn days_from_civil_0_9999(y: u32, m: u32, d: u32) -> i32 {
+    let y = y + 400 - u32::from(m <= 2);
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    // At most 26 cycles of 146,097 days: fits an i32.
+    (era * 146_097 + doe) as i32 - 719_468 - 146_097
 }
 
 /// Microseconds in a day.
@@ -397,6 +404,22 @@ mod tests {
             assert_eq!(plain_date(d.as_bytes()), None, "{d}");
         }
         assert!(parse_date("2001-02-29").is_err());
+    }
+
+    /// The fast date path agrees with the general calendar on every day of the years 0 to
+    /// 9999.
+    #[test]
+    fn plain_dates_agree_with_the_calendar() {
+        for y in 0..=9999u32 {
+            for m in 1..=12 {
+                let last = days_in_month(i64::from(y), m);
+                for d in 1..=31 {
+                    let text = format!("{y:04}-{m:02}-{d:02}");
+                    let want = (d <= last).then(|| days_from_civil(i64::from(y), m, d));
+                    assert_eq!(plain_date(text.as_bytes()).map(i64::from), want, "{text}");
+                }
+            }
+        }
     }
 
     #[test]
