@@ -2,7 +2,7 @@
 # Run every benchmark and write the figures, as the benchmarks printed them, into the
 # results section of BENCHMARKS.md (between the `results:begin` / `results:end` markers).
 #
-#   benches/report.sh                 # encode and csv (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1,
+#   benches/report.sh                 # encode, csv and the server's decode (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1,
 #                                     # the Python package against mstrio-py and the CLI SF 0.1 (MSTRIO_SF),
 #                                     # veracity_load SF 0.1 and 1, the Veracity Python sample SF 0.1,
 #                                     # pull_load SF 0.1 and 1 (PULL_SFS), mstrio-py's pull SF 0.1,
@@ -27,6 +27,7 @@ cargo build --release -q -p pushdata-cli 2>/dev/null || echo "note: pushdata-cli
 cargo bench --bench encode --no-run -q
 cargo bench --bench bulk_load --no-run -q
 cargo bench --bench csv --no-run -q
+cargo bench --bench decode --no-run -q
 cargo bench --bench veracity_load --no-run -q
 cargo bench --bench pull_load --no-run -q
 
@@ -35,6 +36,8 @@ date_start=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 PUSHDATA_BENCH_SF=$ENCODE_SF cargo bench -q --bench encode > "$out/encode.txt"
 PUSHDATA_BENCH_SF=$ENCODE_SF cargo bench -q --bench csv > "$out/csv.txt"
+# The server's chunk decode, CPU time per MB only (criterion's runs skipped).
+PUSHDATA_BENCH_SF=$ENCODE_SF PUSHDATA_BENCH_CPU_ONLY=1 cargo bench -q --bench decode > "$out/decode.txt"
 sf_args=()
 for sf in $SFS; do sf_args+=(--sf "$sf"); done
 cargo bench -q --bench bulk_load -- "${sf_args[@]}" > "$out/bulk.txt"
@@ -125,6 +128,9 @@ load_after=$(uptime)
   tables "$out/encode.txt"
   echo
   tables "$out/csv.txt"
+  echo
+  echo "### Chunk decode on the server (benches/decode.rs, CPU time only)"
+  sed -n '/^#### /,$p' "$out/decode.txt"
   echo
   tables "$out/bulk.txt"
   echo
