@@ -26,9 +26,7 @@ use crate::error::{CliError, one_line};
 fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Serve(_)) {
-        allocator::one_arena_per_core();
-    }
+    allocator::one_arena_per_core();
     init_tracing(match cli.command {
         // The server's own events (logins, datasets, publishes) are what `serve` is watched for.
         Command::Serve(_) => "warn,pushdata_server=info",
