@@ -395,9 +395,6 @@ fn read_piece(piece: &[u8], schema: &SchemaRef) -> Result<Vec<RecordBatch>, ()> 
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use std::sync::Arc;
-
-    use arrow_schema::{DataType, Field, Schema};
     use pushdata_core::veracity::wire::{ColumnType, FileOperation, SchemaColumn, SchemaVersion};
 
     use super::*;
@@ -436,41 +433,64 @@ mod tests {
         out
     }
 
+    /// A CSV upload written to a temporary file, with what a job reads it with.
+    struct Upload {
+        _dir: tempfile::TempDir,
+        path: std::path::PathBuf,
+        spill: std::path::PathBuf,
+        def: VDataset,
+        staging: Staging,
+        layout: crate::veracity::process::Layout,
+    }
+
+    impl Upload {
+        fn new(csv: &str) -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("upload.csv");
+            std::fs::write(&path, csv).unwrap();
+            let def = dataset();
+            let header: Vec<String> = csv
+                .lines()
+                .next()
+                .unwrap()
+                .split(',')
+                .map(str::to_string)
+                .collect();
+            let layout = crate::veracity::process::Layout::new(&header, &def, false).unwrap();
+            Upload {
+                spill: dir.path().join("parsed"),
+                _dir: dir,
+                path,
+                def,
+                staging: Staging::new(1 << 30, 1 << 30),
+                layout,
+            }
+        }
+
+        fn parse(&self) -> CsvParse<'_> {
+            CsvParse {
+                path: &self.path,
+                def: &self.def,
+                op: &FileOperation::Create,
+                staging: &self.staging,
+                spill: &self.spill,
+                stored_digits: vec![Digits::default(); 4],
+                stopping: &|| false,
+            }
+        }
+    }
+
     /// The parallel reader's outcome (windows of `window` bytes, 3 pieces) and the
     /// sequential reader's, for the CSV text `csv`.
     fn both(
         csv: &str,
         window: usize,
     ) -> (Result<Parallel, Failure>, Result<Vec<StagedData>, Failure>) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("upload.csv");
-        std::fs::write(&path, csv).unwrap();
-        let def = dataset();
-        let staging = Staging::new(1 << 30, 1 << 30);
-        let spill = dir.path().join("parsed");
-        let parse = || CsvParse {
-            path: &path,
-            def: &def,
-            op: &FileOperation::Create,
-            staging: &staging,
-            spill: &spill,
-            stored_digits: vec![Digits::default(); 4],
-            stopping: &|| false,
-        };
-        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-        let text = Arc::new(Schema::new(
-            header
-                .iter()
-                .map(|h| Field::new(*h, DataType::Utf8, true))
-                .collect::<Vec<_>>(),
-        ));
-        let map: Vec<Option<usize>> = def
-            .columns
-            .iter()
-            .map(|c| header.iter().position(|h| *h == c.name))
-            .collect();
-        let parallel = parse().run_windows(&text, &map, false, window, 3);
-        (parallel, parse().run())
+        let up = Upload::new(csv);
+        let parallel =
+            up.parse()
+                .run_windows(&up.layout.text_schema, &up.layout.map, false, window, 3);
+        (parallel, up.parse().run())
     }
 
     fn csv(rows: usize) -> String {
@@ -528,31 +548,10 @@ mod tests {
     /// (as appends arrive), read in windows of `window` bytes: `None` when the reader
     /// gives the file back to the sequential one.
     fn fed(csv: &str, step: usize, window: usize) -> Option<Vec<Vec<String>>> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("upload.csv");
-        std::fs::write(&path, csv).unwrap();
-        let def = dataset();
-        let staging = Staging::new(1 << 30, 1 << 30);
-        let spill = dir.path().join("ahead");
-        let parse = CsvParse {
-            path: &path,
-            def: &def,
-            op: &FileOperation::Create,
-            staging: &staging,
-            spill: &spill,
-            stored_digits: vec![Digits::default(); 4],
-            stopping: &|| false,
-        };
-        let header: Vec<String> = csv
-            .lines()
-            .next()
-            .unwrap()
-            .split(',')
-            .map(str::to_string)
-            .collect();
-        let layout = crate::veracity::process::Layout::new(&header, &def, false).unwrap();
-        let schema = read_schema(&def, &layout.text_schema, &layout.map, false);
-        let mut windows = Windows::open(&path, window).unwrap();
+        let up = Upload::new(csv);
+        let (parse, layout, path) = (up.parse(), &up.layout, &up.path);
+        let schema = read_schema(&up.def, &layout.text_schema, &layout.map, false);
+        let mut windows = Windows::open(path, window).unwrap();
         let mut read = WindowsRead::new(vec![Digits::default(); 4], 3);
         let mut at = 0;
         while at < csv.len() {
