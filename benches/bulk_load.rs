@@ -105,6 +105,9 @@ impl Settings {
 }
 
 fn main() {
+    // What the `pushdata` binary does first (one glibc arena per core), so the peak RSS
+    // measured here is the one a `pushdata push`/`pull`/`serve` process gets.
+    pushdata::core::allocator::one_arena_per_core();
     let options = [CHUNK_MB, MAX_BUFFERED_MB];
     let result =
         harness::parse_args(&options, &[ORIENTATION]).and_then(|args| match args.role.as_deref() {

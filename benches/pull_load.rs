@@ -40,6 +40,9 @@ const TABLE: &str = "lineitem";
 const PROJECT: &str = "MicroStrategy Tutorial";
 
 fn main() {
+    // What the `pushdata` binary does first (one glibc arena per core), so the peak RSS
+    // measured here is the one a `pushdata push`/`pull`/`serve` process gets.
+    pushdata::core::allocator::one_arena_per_core();
     let result = harness::parse_args(&[], &[]).and_then(|args| {
         let sf = args.sfs.first().copied().unwrap_or(0.1);
         match args.role.as_deref() {

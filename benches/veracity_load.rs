@@ -58,6 +58,9 @@ const POLL: Duration = Duration::from_millis(20);
 const PART_MB: &str = "--part-mb";
 
 fn main() {
+    // What the `pushdata` binary does first (one glibc arena per core), so the peak RSS
+    // measured here is the one a `pushdata push`/`pull`/`serve` process gets.
+    pushdata::core::allocator::one_arena_per_core();
     let result = harness::parse_args(&[PART_MB], &[]).and_then(|args| match args.role.as_deref() {
         None => orchestrate(&args),
         Some("server") => harness::serve(),

@@ -5,7 +5,6 @@
 //! results; the protocol lives in `pushdata-core`, the Arrow work in `pushdata-arrow` and
 //! the server in `pushdata-server`.
 
-mod allocator;
 mod args;
 mod commands;
 mod connection;
@@ -26,7 +25,7 @@ use crate::error::{CliError, one_line};
 fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
-    allocator::one_arena_per_core();
+    pushdata_core::allocator::one_arena_per_core();
     init_tracing(match cli.command {
         // The server's own events (logins, datasets, publishes) are what `serve` is watched for.
         Command::Serve(_) => "warn,pushdata_server=info",

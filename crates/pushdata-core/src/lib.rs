@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+pub mod allocator;
 #[cfg(feature = "arrow")]
 pub mod arrow;
 pub mod client;

@@ -1,4 +1,4 @@
-//! The process's allocator settings, for every command.
+//! The process's allocator setting that the `pushdata` binary makes for every command.
 //!
 //! Under `pushdata serve` many blocking threads decode, stage and merge at once. glibc's
 //! allocator gives threads up to eight arenas per core and keeps what each arena freed, so
@@ -11,11 +11,25 @@
 //! A push is helped too: in `benches/bulk_load.rs`, the client's peak RSS grew from 221 MB
 //! at SF 1 to 414 MB at SF 10 with glibc's default, and to 230 MB (1.04×) with
 //! `MALLOC_ARENA_MAX=2`, the setting this module gives a 2-core machine.
+//!
+//! A library does not change its host process's allocator by itself: an application
+//! (the `pushdata` binary, the benches that measure it) calls [`one_arena_per_core`] first
+//! thing in `main`. An environment variable `MALLOC_ARENA_MAX` set by the user is read by
+//! glibc before `main`; this call replaces it.
 
-/// Limit glibc's allocator to one arena per core. Called once, first thing in `main`, before
-/// any other thread exists. A no-op elsewhere than glibc.
+/// Limit glibc's allocator to one arena per core (`mallopt(M_ARENA_MAX, cores)`). Call it
+/// once, first thing in `main`, before any other thread exists. A no-op elsewhere than
+/// Linux with glibc.
+///
+/// ```
+/// fn main() {
+///     pushdata_core::allocator::one_arena_per_core();
+///     // ... start the runtime, push, serve ...
+/// }
+/// # main();
+/// ```
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub(crate) fn one_arena_per_core() {
+pub fn one_arena_per_core() {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let arenas = libc::c_int::try_from(cores).unwrap_or(libc::c_int::MAX);
     // SAFETY: `mallopt` only sets an allocator parameter; it is called before the process
@@ -27,6 +41,10 @@ pub(crate) fn one_arena_per_core() {
     }
 }
 
-/// Limit glibc's allocator to one arena per core (a no-op elsewhere than glibc).
+/// Limit glibc's allocator to one arena per core (a no-op elsewhere than Linux with glibc).
+///
+/// ```
+/// pushdata_core::allocator::one_arena_per_core();
+/// ```
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub(crate) fn one_arena_per_core() {}
+pub fn one_arena_per_core() {}
