@@ -117,7 +117,7 @@ impl Ahead {
         }
         self.windows.complete_at(flushed);
         let staged = match self.step(parse) {
-            Ok(Advanced::Done) => self.read.staged,
+            Ok(Advanced::Done) => self.read.staged.finish(parse).ok()?,
             _ => return None,
         };
         let fits = parse

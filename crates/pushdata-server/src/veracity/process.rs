@@ -18,6 +18,7 @@ use super::decimals::{Digits, read_decimals};
 use super::definition::{TABLE_ID, VDataset, store_type};
 use super::jobs::Failure;
 use super::parallel::Parallel;
+use super::staged::Staged;
 use crate::store::{Definition, MergePolicy, StagedData, Staging, StoreError};
 
 /// The rows of the CSV read.
@@ -234,7 +235,7 @@ impl CsvParse<'_> {
             .map_err(|e| {
                 Failure::issue(None, None, format!("the file cannot be read as CSV: {e}"))
             })?;
-        let mut out = Vec::new();
+        let mut out = Staged::default();
         let mut first_row: u64 = 1;
         for batch in reader {
             if (self.stopping)() {
@@ -252,13 +253,13 @@ impl CsvParse<'_> {
                 &mut self.stored_digits,
             )?;
             first_row += batch.num_rows() as u64;
-            out.push(self.stage(typed, out.len())?);
+            out.push(&self, typed)?;
         }
-        Ok(out)
+        out.finish(&self)
     }
 
-    /// Stage batch number `n`.
-    pub(super) fn stage(&self, typed: RecordBatch, n: usize) -> Result<StagedData, Failure> {
+    /// Stage `typed`, the rows of staged piece number `n` (see `staged`).
+    pub(super) fn stage(&self, typed: Vec<RecordBatch>, n: usize) -> Result<StagedData, Failure> {
         let name = format!(
             "{}-{n}.parquet",
             self.spill
@@ -272,7 +273,7 @@ impl CsvParse<'_> {
             .tables()
             .first()
             .ok_or_else(|| Failure::issue(None, None, "the dataset has no table"))?;
-        StagedData::keep(self.staging, table, vec![typed], file).map_err(store_failure)
+        StagedData::keep(self.staging, table, typed, file).map_err(store_failure)
     }
 }
 
