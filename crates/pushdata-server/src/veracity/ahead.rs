@@ -91,8 +91,13 @@ impl Ahead {
         let Some((layout, schema)) = &self.layout else {
             return Ok(Advanced::Sequential);
         };
-        self.read
-            .advance(parse, &mut self.windows, schema, &layout.map, self.delete)
+        let advanced =
+            self.read
+                .advance(parse, &mut self.windows, schema, &layout.map, self.delete)?;
+        if let Advanced::Waiting = advanced {
+            self.read.staged.settle(parse)?;
+        }
+        Ok(advanced)
     }
 
     /// The job's parse, if this parse ahead is it: it read the first `flushed` bytes for

@@ -13,7 +13,7 @@ use pushdata_core::veracity::wire::FileOperation;
 
 use super::jobs::Failure;
 use super::process::CsvParse;
-use crate::store::StagedData;
+use crate::store::{FILE_ROWS, StagedData};
 
 /// Rows gathered into one staged file when the commit keeps the rows as they are (a few
 /// files per SF 0.1 lineitem upload, 23 at SF 1, about the rows of the Push Data API's 100 MB chunks).
@@ -47,6 +47,16 @@ impl Staged {
         self.pending_rows += batch.num_rows();
         self.pending.push(batch);
         if self.pending_rows >= GROUP_ROWS {
+            self.stage_pending(parse)?;
+        }
+        Ok(())
+    }
+
+    /// The rows read so far are all the parse has for now (a parse ahead waiting for the
+    /// next append): stage those gathered if they are enough for a file of their own, so
+    /// the rows of the upload's last append are staged before its flush.
+    pub(super) fn settle(&mut self, parse: &CsvParse<'_>) -> Result<(), Failure> {
+        if self.pending_rows as u64 >= FILE_ROWS {
             self.stage_pending(parse)?;
         }
         Ok(())
@@ -108,6 +118,30 @@ mod tests {
         assert!(matches!(out[0], StagedData::File(_)), "a group is one file");
         let want: Vec<Vec<String>> = (0..times).flat_map(|_| one.iter().cloned()).collect();
         assert_eq!(rows(&out), want, "every row, in order");
+    }
+
+    #[test]
+    fn a_parse_waiting_for_more_bytes_stages_what_makes_a_file() {
+        let (batch, _) = parsed();
+        let up = Upload::new(&csv(1));
+        let parse = up.parse();
+        let mut staged = Staged::default();
+        let batches = (FILE_ROWS / 1000) as usize;
+        for _ in 0..batches {
+            staged.push(&parse, batch.clone()).unwrap();
+        }
+        staged.settle(&parse).unwrap();
+        assert!(
+            staged.staged.is_empty(),
+            "fewer rows than a file: still gathered"
+        );
+        staged.push(&parse, batch.clone()).unwrap();
+        staged.settle(&parse).unwrap();
+        staged.push(&parse, batch.clone()).unwrap();
+        let out = staged.finish(&parse).unwrap();
+        let sizes: Vec<u64> = out.iter().map(StagedData::rows).collect();
+        assert_eq!(sizes, [(batches as u64 + 1) * 1000, 1000]);
+        assert!(matches!(out[0], StagedData::File(_)));
     }
 
     #[test]
