@@ -14,9 +14,14 @@
 //! - at start: the dataset an update's rows were typed for must still be the job's, and
 //!   the digits of the decimal columns are checked against the stored rows then.
 //!
-//! A parse ahead lives in memory only (its rows staged like a job's: memory up to the
-//! server's budget, then files), and is dropped when its job has had no call for
-//! [`IDLE`]; a restarted server parses the file when the job runs.
+//! Rows staged for a commit that keeps them as they are (Create, Overwrite, Append) are
+//! Parquet files of many rows (see `staged`); those gathered when an append's rows are
+//! all read are staged then if they make a file of their own, so the last append's rows
+//! are a file before the flush, and the commit moves the files in.
+//!
+//! A parse ahead is not recorded (its rows are staged like a job's, and its staged files
+//! are removed with it), and is dropped when its job has had no call for [`IDLE`]; a
+//! restarted server parses the file when the job runs.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};

@@ -213,8 +213,10 @@ pub(crate) struct CsvParse<'a> {
 
 impl CsvParse<'_> {
     /// Parse the uploaded CSV into batches of the dataset's table, staged as they are read
-    /// (in memory up to the server's budget, then as files), so memory does not grow with
-    /// the file. For Delete, only the key columns are read (the others are null).
+    /// (see `staged`: Parquet files of many rows when the commit keeps the rows as they
+    /// are, else each batch in memory up to the server's budget, then as a file), so
+    /// memory does not grow with the file. For Delete, only the key columns are read (the
+    /// others are null).
     ///
     /// A file without quotes is parsed on all cores (see `parallel`); any other, or one
     /// the parallel reader gives back, is read here, on one thread.

@@ -4,9 +4,14 @@
 //! store moves staged files into the new version by a rename), the typed batches are
 //! gathered into groups of [`GROUP_ROWS`] rows, each staged as one Parquet file of the
 //! stored schema while the file is still being parsed (during the upload, when the parse
-//! runs ahead): the commit then writes only the last group, not the whole table. The
-//! other operations merge the staged rows with the stored ones, so each batch is staged
-//! on its own (in memory while the server's budget allows, as before).
+//! runs ahead, which also stages what it gathered at the end of each append when that
+//! makes a file: see [`Staged::settle`]); the commit then writes at most the rows of the
+//! last group, not the whole table. The other operations merge the staged rows with the
+//! stored ones, so each batch is staged on its own (in memory while the server's budget
+//! allows, as before).
+//!
+//! Memory: the batches gathered for the next file (under [`GROUP_ROWS`] rows) are held
+//! by the parse, outside the server's staging budget.
 
 use arrow_array::RecordBatch;
 use pushdata_core::veracity::wire::FileOperation;
