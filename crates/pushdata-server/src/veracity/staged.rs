@@ -17,11 +17,12 @@ use arrow_array::RecordBatch;
 use pushdata_core::veracity::wire::FileOperation;
 
 use super::jobs::Failure;
-use super::process::CsvParse;
-use crate::store::{FILE_ROWS, StagedData};
+use super::process::{CsvParse, policy};
+use crate::store::{FILE_ROWS, MergePolicy, StagedData};
 
 /// Rows gathered into one staged file when the commit keeps the rows as they are (a few
-/// files per SF 0.1 lineitem upload, 23 at SF 1, about the rows of the Push Data API's 100 MB chunks).
+/// files per SF 0.1 lineitem upload, 23 at SF 1; about the rows of one of the Push Data
+/// API's default 100 MB chunks).
 pub(super) const GROUP_ROWS: usize = 256 * 1024;
 
 /// Batches staged so far, and those gathered for the next staged file.
@@ -35,10 +36,7 @@ pub(super) struct Staged {
 /// Whether an operation's commit keeps the uploaded rows as they are (so they are
 /// staged in groups).
 fn grouped(op: &FileOperation) -> bool {
-    matches!(
-        op,
-        FileOperation::Create | FileOperation::Overwrite | FileOperation::Append
-    )
+    matches!(policy(op), Some(MergePolicy::Replace | MergePolicy::Append))
 }
 
 impl Staged {
