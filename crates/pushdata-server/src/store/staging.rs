@@ -87,7 +87,7 @@ impl StagedData {
             && let Some(charge) = staging.memory.try_charge(bytes)
         {
             return Ok(StagedData::Memory(Arc::new(MemoryChunk {
-                batches,
+                batches: one_schema(table, batches)?,
                 _charge: charge,
             })));
         }
@@ -130,6 +130,21 @@ pub(crate) struct MemoryChunk {
     /// The batches, in row order, one schema.
     pub(crate) batches: Vec<RecordBatch>,
     _charge: Charge,
+}
+
+/// `batches` of `table` as one schema (their decimal columns may have been read at
+/// different precisions): as they are when they share it, else each conformed to the
+/// stored schema of them all.
+fn one_schema(table: &TableDef, batches: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
+    let schemas: Vec<SchemaRef> = batches.iter().map(RecordBatch::schema).collect();
+    if schemas.windows(2).all(|w| w[0] == w[1]) {
+        return Ok(batches);
+    }
+    let schema = stored_schema_for(table, &schemas);
+    batches
+        .into_iter()
+        .map(|b| conform(b, &schema, &table.name))
+        .collect()
 }
 
 /// Write `batches` as a Parquet file of `table`'s stored schema at `path` (fsynced);
@@ -302,6 +317,32 @@ mod tests {
         drop(clone);
         drop(b);
         assert_eq!(staging.memory_used(), 0);
+    }
+
+    #[test]
+    fn batches_kept_in_memory_share_one_schema() {
+        use arrow_array::Decimal128Array;
+        let mut t = table();
+        t.columns[0] =
+            pushdata_core::wire::ColumnHeader::new("v", pushdata_core::wire::DataType::BigDecimal);
+        let dec = |v: i128, p: u8| {
+            let a = Decimal128Array::from(vec![v])
+                .with_precision_and_scale(p, 1)
+                .unwrap();
+            RecordBatch::try_from_iter([("v", Arc::new(a) as _)]).unwrap()
+        };
+        let staging = Staging::new(1 << 20, 0);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m");
+        let kept = StagedData::keep(&staging, &t, vec![dec(12, 3), dec(12_345, 5)], || p).unwrap();
+        let StagedData::Memory(m) = &kept else {
+            panic!("small batches are kept in memory");
+        };
+        let want = arrow_schema::DataType::Decimal128(5, 1);
+        for b in &m.batches {
+            assert_eq!(b.schema().field(0).data_type(), &want);
+        }
+        assert_eq!(kept.schema().unwrap().unwrap().field(0).data_type(), &want);
     }
 
     #[test]

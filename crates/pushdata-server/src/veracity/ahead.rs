@@ -14,9 +14,14 @@
 //! - at start: the dataset an update's rows were typed for must still be the job's, and
 //!   the digits of the decimal columns are checked against the stored rows then.
 //!
-//! A parse ahead lives in memory only (its rows staged like a job's: memory up to the
-//! server's budget, then files), and is dropped when its job has had no call for
-//! [`IDLE`]; a restarted server parses the file when the job runs.
+//! Rows staged for a commit that keeps them as they are (Create, Overwrite, Append) are
+//! Parquet files of many rows (see `staged`); those gathered when an append's rows are
+//! all read are staged then if they make a file of their own, so the last append's rows
+//! are a file before the flush, and the commit moves the files in.
+//!
+//! A parse ahead is not recorded (its rows are staged like a job's, and its staged files
+//! are removed with it), and is dropped when its job has had no call for [`IDLE`]; a
+//! restarted server parses the file when the job runs.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -91,8 +96,13 @@ impl Ahead {
         let Some((layout, schema)) = &self.layout else {
             return Ok(Advanced::Sequential);
         };
-        self.read
-            .advance(parse, &mut self.windows, schema, &layout.map, self.delete)
+        let advanced =
+            self.read
+                .advance(parse, &mut self.windows, schema, &layout.map, self.delete)?;
+        if let Advanced::Waiting = advanced {
+            self.read.staged.settle(parse)?;
+        }
+        Ok(advanced)
     }
 
     /// The job's parse, if this parse ahead is it: it read the first `flushed` bytes for
@@ -117,7 +127,7 @@ impl Ahead {
         }
         self.windows.complete_at(flushed);
         let staged = match self.step(parse) {
-            Ok(Advanced::Done) => self.read.staged,
+            Ok(Advanced::Done) => self.read.staged.finish(parse).ok()?,
             _ => return None,
         };
         let fits = parse

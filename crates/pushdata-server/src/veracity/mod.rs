@@ -8,6 +8,7 @@
 //! (its file, written by the Data Lake calls), `ahead` (the file parsed as it is
 //! appended), `records` (jobs on disk), `resume` (jobs a
 //! stopped server left running), `process` (CSV to batches, the operation's merge policy),
+//! `staged` (parsed rows staged for the commit, in files of many rows when kept as they are),
 //! `decimals` (exact `Decimal` columns), `definition` (schemas and the stored dataset
 //! definition), `query` (dataset queries), `sas` (SAS issue and validation), `auth`
 //! (tokens, subscription key), `time` (timestamps, UUIDs), `routes` (HTTP only), `error`
@@ -39,6 +40,7 @@ mod row_ends;
 mod run;
 mod sas;
 mod service;
+mod staged;
 pub(crate) mod time;
 mod upload;
 

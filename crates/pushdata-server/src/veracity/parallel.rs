@@ -22,6 +22,7 @@ use super::definition::VDataset;
 use super::jobs::Failure;
 use super::process::{BATCH_ROWS, CsvParse, typed};
 use super::row_ends::RowEnds;
+use super::staged::Staged;
 use crate::store::StagedData;
 
 /// Bytes of the file read per window, per thread of the pool.
@@ -78,7 +79,7 @@ impl CsvParse<'_> {
         let mut read = WindowsRead::new(self.stored_digits.clone(), pieces);
         let schema = read_schema(self.def, text_schema, map, delete);
         match read.advance(self, &mut windows, &schema, map, delete)? {
-            Advanced::Done => Ok(Parallel::Done(read.staged)),
+            Advanced::Done => Ok(Parallel::Done(read.staged.finish(self)?)),
             Advanced::Sequential | Advanced::Waiting => Ok(Parallel::Sequential),
         }
     }
@@ -97,7 +98,7 @@ pub(super) enum Advanced {
 /// The rows read so far by the parallel reader: staged batches, the digits the decimal
 /// columns need, the next row's number.
 pub(super) struct WindowsRead {
-    pub(super) staged: Vec<StagedData>,
+    pub(super) staged: Staged,
     pub(super) need: Vec<Digits>,
     first_row: u64,
     pieces: usize,
@@ -107,7 +108,7 @@ impl WindowsRead {
     /// Nothing read yet; `need`: the digits needed before the first row.
     pub(super) fn new(need: Vec<Digits>, pieces: usize) -> Self {
         WindowsRead {
-            staged: Vec::new(),
+            staged: Staged::default(),
             need,
             first_row: 1,
             pieces,
@@ -185,7 +186,7 @@ impl WindowsRead {
             for (n, b) in self.need.iter_mut().zip(batch_need) {
                 *n = n.with(b);
             }
-            self.staged.push(parse.stage(batch, self.staged.len())?);
+            self.staged.push(parse, batch)?;
         }
         // Each batch fitted with the digits before the window; together they may not:
         // the sequential reader names the row where they stop fitting.
@@ -392,7 +393,7 @@ fn read_piece(piece: &[u8], schema: &SchemaRef) -> Result<Vec<RecordBatch>, ()> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     #![allow(clippy::unwrap_used)]
 
     use pushdata_core::veracity::wire::{ColumnType, FileOperation, SchemaColumn, SchemaVersion};
@@ -402,7 +403,7 @@ mod tests {
     use crate::veracity::definition::VDataset;
 
     /// A dataset of Id (Int64 key), Name (String), Amount (Decimal), Day (DateOnly).
-    fn dataset() -> VDataset {
+    pub(in crate::veracity) fn dataset() -> VDataset {
         let mut version: SchemaVersion = serde_json::from_str(r#"{"id": "v1"}"#).unwrap();
         let mut id = SchemaColumn::new("Id", ColumnType::Int64);
         id.is_key = true;
@@ -416,7 +417,7 @@ mod tests {
     }
 
     /// Every row of `staged`, each value as text, in order.
-    fn rows(staged: &[StagedData]) -> Vec<Vec<String>> {
+    pub(in crate::veracity) fn rows(staged: &[StagedData]) -> Vec<Vec<String>> {
         let mut out = Vec::new();
         for s in staged {
             for b in s.batches().unwrap() {
@@ -434,17 +435,19 @@ mod tests {
     }
 
     /// A CSV upload written to a temporary file, with what a job reads it with.
-    struct Upload {
+    pub(in crate::veracity) struct Upload {
         _dir: tempfile::TempDir,
         path: std::path::PathBuf,
         spill: std::path::PathBuf,
         def: VDataset,
         staging: Staging,
         layout: crate::veracity::process::Layout,
+        /// The job's operation (Create unless a test sets another).
+        pub(in crate::veracity) op: FileOperation,
     }
 
     impl Upload {
-        fn new(csv: &str) -> Self {
+        pub(in crate::veracity) fn new(csv: &str) -> Self {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("upload.csv");
             std::fs::write(&path, csv).unwrap();
@@ -464,14 +467,15 @@ mod tests {
                 def,
                 staging: Staging::new(1 << 30, 1 << 30),
                 layout,
+                op: FileOperation::Create,
             }
         }
 
-        fn parse(&self) -> CsvParse<'_> {
+        pub(in crate::veracity) fn parse(&self) -> CsvParse<'_> {
             CsvParse {
                 path: &self.path,
                 def: &self.def,
-                op: &FileOperation::Create,
+                op: &self.op,
                 staging: &self.staging,
                 spill: &self.spill,
                 stored_digits: vec![Digits::default(); 4],
@@ -493,7 +497,7 @@ mod tests {
         (parallel, up.parse().run())
     }
 
-    fn csv(rows: usize) -> String {
+    pub(in crate::veracity) fn csv(rows: usize) -> String {
         let mut text = String::from("Id,Name,Amount,Day\n");
         for i in 0..rows {
             let amount = if i % 7 == 0 {
@@ -566,7 +570,7 @@ mod tests {
         }
         windows.complete_at(csv.len() as u64);
         match read.advance(&parse, &mut windows, &schema, &layout.map, false) {
-            Ok(Advanced::Done) => Some(rows(&read.staged)),
+            Ok(Advanced::Done) => Some(rows(&read.staged.finish(&parse).unwrap())),
             Ok(Advanced::Sequential) => None,
             _ => panic!("not done at the end"),
         }

@@ -18,6 +18,7 @@ use super::decimals::{Digits, read_decimals};
 use super::definition::{TABLE_ID, VDataset, store_type};
 use super::jobs::Failure;
 use super::parallel::Parallel;
+use super::staged::Staged;
 use crate::store::{Definition, MergePolicy, StagedData, Staging, StoreError};
 
 /// The rows of the CSV read.
@@ -212,8 +213,10 @@ pub(crate) struct CsvParse<'a> {
 
 impl CsvParse<'_> {
     /// Parse the uploaded CSV into batches of the dataset's table, staged as they are read
-    /// (in memory up to the server's budget, then as files), so memory does not grow with
-    /// the file. For Delete, only the key columns are read (the others are null).
+    /// (see `staged`: Parquet files of many rows when the commit keeps the rows as they
+    /// are, else each batch in memory up to the server's budget, then as a file), so
+    /// memory does not grow with the file. For Delete, only the key columns are read (the
+    /// others are null).
     ///
     /// A file without quotes is parsed on all cores (see `parallel`); any other, or one
     /// the parallel reader gives back, is read here, on one thread.
@@ -234,7 +237,7 @@ impl CsvParse<'_> {
             .map_err(|e| {
                 Failure::issue(None, None, format!("the file cannot be read as CSV: {e}"))
             })?;
-        let mut out = Vec::new();
+        let mut out = Staged::default();
         let mut first_row: u64 = 1;
         for batch in reader {
             if (self.stopping)() {
@@ -252,13 +255,13 @@ impl CsvParse<'_> {
                 &mut self.stored_digits,
             )?;
             first_row += batch.num_rows() as u64;
-            out.push(self.stage(typed, out.len())?);
+            out.push(&self, typed)?;
         }
-        Ok(out)
+        out.finish(&self)
     }
 
-    /// Stage batch number `n`.
-    pub(super) fn stage(&self, typed: RecordBatch, n: usize) -> Result<StagedData, Failure> {
+    /// Stage `typed`, the rows of staged piece number `n` (see `staged`).
+    pub(super) fn stage(&self, typed: Vec<RecordBatch>, n: usize) -> Result<StagedData, Failure> {
         let name = format!(
             "{}-{n}.parquet",
             self.spill
@@ -272,7 +275,7 @@ impl CsvParse<'_> {
             .tables()
             .first()
             .ok_or_else(|| Failure::issue(None, None, "the dataset has no table"))?;
-        StagedData::keep(self.staging, table, vec![typed], file).map_err(store_failure)
+        StagedData::keep(self.staging, table, typed, file).map_err(store_failure)
     }
 }
 

@@ -1,0 +1,161 @@
+//! A job's parsed rows staged for its commit, in file order.
+//!
+//! When the commit keeps the uploaded rows as they are (Create, Overwrite, Append: the
+//! store moves staged files into the new version by a rename), the typed batches are
+//! gathered into groups of [`GROUP_ROWS`] rows, each staged as one Parquet file of the
+//! stored schema while the file is still being parsed (during the upload, when the parse
+//! runs ahead, which also stages what it gathered at the end of each append when that
+//! makes a file: see [`Staged::settle`]); the commit then writes at most the rows of the
+//! last group, not the whole table. The other operations merge the staged rows with the
+//! stored ones, so each batch is staged on its own (in memory while the server's budget
+//! allows, as before).
+//!
+//! Memory: the batches gathered for the next file (under [`GROUP_ROWS`] rows) are held
+//! by the parse, outside the server's staging budget.
+
+use arrow_array::RecordBatch;
+use pushdata_core::veracity::wire::FileOperation;
+
+use super::jobs::Failure;
+use super::process::{CsvParse, policy};
+use crate::store::{FILE_ROWS, MergePolicy, StagedData};
+
+/// Rows gathered into one staged file when the commit keeps the rows as they are (a few
+/// files per SF 0.1 lineitem upload, 23 at SF 1; about the rows of one of the Push Data
+/// API's default 100 MB chunks).
+pub(super) const GROUP_ROWS: usize = 256 * 1024;
+
+/// Batches staged so far, and those gathered for the next staged file.
+#[derive(Default)]
+pub(super) struct Staged {
+    staged: Vec<StagedData>,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+}
+
+/// Whether an operation's commit keeps the uploaded rows as they are (so they are
+/// staged in groups).
+fn grouped(op: &FileOperation) -> bool {
+    matches!(policy(op), Some(MergePolicy::Replace | MergePolicy::Append))
+}
+
+impl Staged {
+    /// Stage `batch`, the next rows of the file.
+    pub(super) fn push(&mut self, parse: &CsvParse<'_>, batch: RecordBatch) -> Result<(), Failure> {
+        if !grouped(parse.op) {
+            let n = self.staged.len();
+            self.staged.push(parse.stage(vec![batch], n)?);
+            return Ok(());
+        }
+        self.pending_rows += batch.num_rows();
+        self.pending.push(batch);
+        if self.pending_rows >= GROUP_ROWS {
+            self.stage_pending(parse)?;
+        }
+        Ok(())
+    }
+
+    /// The rows read so far are all the parse has for now (a parse ahead waiting for the
+    /// next append): stage those gathered if they are enough for a file of their own, so
+    /// the rows of the upload's last append are staged before its flush.
+    pub(super) fn settle(&mut self, parse: &CsvParse<'_>) -> Result<(), Failure> {
+        if self.pending_rows as u64 >= FILE_ROWS {
+            self.stage_pending(parse)?;
+        }
+        Ok(())
+    }
+
+    fn stage_pending(&mut self, parse: &CsvParse<'_>) -> Result<(), Failure> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batches = std::mem::take(&mut self.pending);
+        self.pending_rows = 0;
+        let n = self.staged.len();
+        self.staged.push(parse.stage(batches, n)?);
+        Ok(())
+    }
+
+    /// Every row staged (the last group too), in file order.
+    pub(super) fn finish(mut self, parse: &CsvParse<'_>) -> Result<Vec<StagedData>, Failure> {
+        self.stage_pending(parse)?;
+        Ok(self.staged)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::veracity::parallel::tests::{Upload, csv, rows};
+
+    /// 1000 parsed rows: one batch, and each row as text.
+    fn parsed() -> (RecordBatch, Vec<Vec<String>>) {
+        let parsed = Upload::new(&csv(1000)).parse().run().unwrap();
+        let batches: Vec<RecordBatch> = parsed.iter().flat_map(|s| s.batches().unwrap()).collect();
+        let batch = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+        (batch, rows(&parsed))
+    }
+
+    /// `batch` pushed `times` times into a [`Staged`] of `up`'s parse.
+    fn staged(up: &Upload, batch: &RecordBatch, times: usize) -> Vec<StagedData> {
+        let parse = up.parse();
+        let mut staged = Staged::default();
+        for _ in 0..times {
+            staged.push(&parse, batch.clone()).unwrap();
+        }
+        staged.finish(&parse).unwrap()
+    }
+
+    #[test]
+    fn rows_kept_as_they_are_are_staged_in_files_of_a_group_each() {
+        let (batch, one) = parsed();
+        assert_eq!(one.len(), 1000);
+        let times = GROUP_ROWS / 1000 + 40;
+        let up = Upload::new(&csv(1));
+        let out = staged(&up, &batch, times);
+        let sizes: Vec<u64> = out.iter().map(StagedData::rows).collect();
+        let first = (GROUP_ROWS as u64).div_ceil(1000) * 1000;
+        assert_eq!(sizes, [first, times as u64 * 1000 - first]);
+        assert!(matches!(out[0], StagedData::File(_)), "a group is one file");
+        let want: Vec<Vec<String>> = (0..times).flat_map(|_| one.iter().cloned()).collect();
+        assert_eq!(rows(&out), want, "every row, in order");
+    }
+
+    #[test]
+    fn a_parse_waiting_for_more_bytes_stages_what_makes_a_file() {
+        let (batch, _) = parsed();
+        let up = Upload::new(&csv(1));
+        let parse = up.parse();
+        let mut staged = Staged::default();
+        let batches = (FILE_ROWS / 1000) as usize;
+        for _ in 0..batches {
+            staged.push(&parse, batch.clone()).unwrap();
+        }
+        staged.settle(&parse).unwrap();
+        assert!(
+            staged.staged.is_empty(),
+            "fewer rows than a file: still gathered"
+        );
+        staged.push(&parse, batch.clone()).unwrap();
+        staged.settle(&parse).unwrap();
+        staged.push(&parse, batch.clone()).unwrap();
+        let out = staged.finish(&parse).unwrap();
+        let sizes: Vec<u64> = out.iter().map(StagedData::rows).collect();
+        assert_eq!(sizes, [(batches as u64 + 1) * 1000, 1000]);
+        assert!(matches!(out[0], StagedData::File(_)));
+    }
+
+    #[test]
+    fn rows_merged_with_stored_ones_are_staged_batch_by_batch() {
+        let (batch, _) = parsed();
+        for op in [FileOperation::Upsert, FileOperation::Delete] {
+            let mut up = Upload::new(&csv(1));
+            up.op = op;
+            let out = staged(&up, &batch, 3);
+            assert_eq!(out.len(), 3);
+            assert!(out.iter().all(|s| matches!(s, StagedData::Memory(_))));
+        }
+    }
+}
