@@ -377,7 +377,7 @@ fn table_of_files(catalog: &Catalog<Def>, files_rows: &[Vec<Row>]) -> Arc<Datase
         } else {
             MergePolicy::Append
         };
-        ds.commit(vec![pairs_upload(policy, &[rows.clone()])], control())
+        ds.commit(vec![pairs_upload(policy, std::slice::from_ref(rows))], control())
             .unwrap();
     }
     assert_eq!(files(&ds).len(), files_rows.len());
