@@ -377,8 +377,11 @@ fn table_of_files(catalog: &Catalog<Def>, files_rows: &[Vec<Row>]) -> Arc<Datase
         } else {
             MergePolicy::Append
         };
-        ds.commit(vec![pairs_upload(policy, std::slice::from_ref(rows))], control())
-            .unwrap();
+        ds.commit(
+            vec![pairs_upload(policy, std::slice::from_ref(rows))],
+            control(),
+        )
+        .unwrap();
     }
     assert_eq!(files(&ds).len(), files_rows.len());
     ds
