@@ -147,7 +147,8 @@ pub(crate) type Sink<'s> = dyn FnMut(RecordBatch) -> Result<()> + 's;
 /// What a merge wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Merged {
-    /// Rows of the new version.
+    /// Rows written: of the new version for a publish, of the uploaded rows for
+    /// [`KeyedMerge::write`].
     pub(crate) rows: u64,
     /// Uploaded rows the policy did not write (`InsertNew`: their key was stored;
     /// `Update`: it was not).
