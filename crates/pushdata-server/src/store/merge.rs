@@ -17,11 +17,13 @@
 //!
 //! Uploaded rows are never de-duplicated: two uploaded rows with one key are both written
 //! (or both skipped). The rows `InsertNew` and `Update` skip are counted ([`Merged`]).
-//! A table without key columns: `InsertNew` appends every row; `Update`, `Upsert` and
-//! `Delete` are refused.
+//! A table without key columns has no keyed merge: publish appends every row for
+//! `InsertNew` there; `Update`, `Upsert` and `Delete` are refused.
 //!
 //! Output order: the stored rows that stay, in their order, then the uploaded rows that
-//! are written, in upload order (chunk order, then row order).
+//! are written, in upload order (chunk order, then row order). The merge runs in passes
+//! ([`KeyedMerge`]) so that a caller can keep groups of stored rows the upload does not
+//! change (a table's files) without reading or writing them whole.
 
 use std::collections::HashMap;
 
@@ -140,114 +142,184 @@ impl Uploaded {
 }
 
 /// Where the output batches of a merge go.
-type Sink<'s> = dyn FnMut(RecordBatch) -> Result<()> + 's;
-
-/// Counts the rows passed on to the sink (empty batches are not passed on).
-struct Counted<'a, 's> {
-    sink: &'a mut Sink<'s>,
-    rows: u64,
-}
-
-impl Counted<'_, '_> {
-    fn emit(&mut self, b: RecordBatch) -> Result<()> {
-        self.rows += b.num_rows() as u64;
-        if b.num_rows() > 0 {
-            (self.sink)(b)
-        } else {
-            Ok(())
-        }
-    }
-}
+pub(crate) type Sink<'s> = dyn FnMut(RecordBatch) -> Result<()> + 's;
 
 /// What a merge wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Merged {
-    /// Rows of the new version.
+    /// Rows written: of the new version for a publish, of the uploaded rows for
+    /// [`KeyedMerge::write`].
     pub(crate) rows: u64,
     /// Uploaded rows the policy did not write (`InsertNew`: their key was stored;
     /// `Update`: it was not).
     pub(crate) skipped: u64,
 }
 
-/// Merge the uploaded chunks into `existing` under `policy`, passing output batches to
-/// `sink`. Stored batches must already have `schema`.
-pub(crate) fn apply(
+/// A keyed merge of an upload into a table's stored rows, in three passes: the keys of
+/// every uploaded row ([`KeyedMerge::new`]); the stored rows in order, each batch either
+/// filtered ([`KeyedMerge::filter`]: the rows that stay) or only looked up by its keys
+/// ([`KeyedMerge::mark`]: whether the policy would change it); then the uploaded rows the
+/// policy writes ([`KeyedMerge::write`]). Every stored row must go through `filter` or
+/// `mark` (in any order) before `write`: which uploaded keys are stored decides what it
+/// writes. A group of stored rows `mark` finds unchanged (a table's file) can be kept as
+/// it is; filtering every stored batch and writing after them is the whole merge.
+pub(crate) struct KeyedMerge<'k> {
     policy: MergePolicy,
-    key_columns: &[usize],
-    table: &str,
-    schema: &SchemaRef,
-    existing: &mut dyn Iterator<Item = Result<RecordBatch>>,
-    uploaded: &Uploaded,
-    sink: &mut Sink<'_>,
-) -> Result<Merged> {
-    let mut out = Counted { sink, rows: 0 };
-    let unkeyed = key_columns.is_empty() && policy == MergePolicy::InsertNew;
-    if matches!(policy, MergePolicy::Replace | MergePolicy::Append) || unkeyed {
-        if policy != MergePolicy::Replace {
-            for b in existing {
-                out.emit(b?)?;
-            }
-        }
-        for c in 0..uploaded.len() {
-            for b in uploaded.parts(c)? {
-                out.emit(b)?;
-            }
-        }
-        return Ok(Merged {
-            rows: out.rows,
-            skipped: 0,
-        });
-    }
-    if key_columns.is_empty() {
-        return Err(StoreError::NoKey {
-            table: table.to_string(),
-            policy: policy.name(),
-        });
-    }
-    let keys = Keys::new(schema, key_columns)?;
-    let upload = UploadKeys::collect(&keys, uploaded)?;
-    let mut stored = upload.key_set();
-    for b in existing {
-        out.emit(filter_stored(policy, &keys, &mut stored, b?)?)?;
-    }
-    let skipped = upload.write(policy, &stored, uploaded, &mut out)?;
-    Ok(Merged {
-        rows: out.rows,
-        skipped,
-    })
+    keys: Keys<'k>,
+    /// The keys of every uploaded row, per chunk.
+    upload: Vec<Rows>,
 }
 
-/// `InsertNew` of `uploaded` into stored rows that stay as they are (a keyed table):
-/// `None` when no uploaded key is among `stored_keys` (batches of the stored rows' key
-/// columns only, in key order): every uploaded row goes in, as staged. Else the uploaded
-/// rows of keys not stored are passed to `sink`, and the counts are of those rows.
-pub(crate) fn insert_new(
-    key_columns: &[usize],
-    schema: &SchemaRef,
-    stored_keys: &mut dyn Iterator<Item = Result<RecordBatch>>,
-    uploaded: &Uploaded,
-    sink: &mut Sink<'_>,
-) -> Result<Option<Merged>> {
-    let keys = Keys::new(schema, key_columns)?;
-    let upload = UploadKeys::collect(&keys, uploaded)?;
-    let mut stored = upload.key_set();
-    for b in stored_keys {
-        let rows = keys.of_key_columns(&b?)?;
-        for j in 0..rows.num_rows() {
-            if let Some(found) = stored.get_mut(rows.row(j).data()) {
+/// Each uploaded key, and whether a stored row has it (among the stored rows passed to
+/// [`KeyedMerge::filter`] and [`KeyedMerge::mark`] so far). Every stored row is looked up
+/// in it, so it hashes with aHash (SipHash, the standard one, was a tenth of a keyed
+/// publish's CPU time).
+pub(crate) struct Found<'u>(HashMap<&'u [u8], bool, ahash::RandomState>);
+
+impl Found<'_> {
+    /// Whether `key` is uploaded; if so it is marked as stored.
+    fn mark(&mut self, key: &[u8]) -> bool {
+        match self.0.get_mut(key) {
+            Some(found) => {
                 *found = true;
+                true
             }
+            None => false,
         }
     }
-    if !stored.values().any(|found| *found) {
-        return Ok(None);
+}
+
+impl<'k> KeyedMerge<'k> {
+    /// Pass 1: the keys of every uploaded row, for a merge under `policy` on the key
+    /// columns `key_columns` (ascending) of `schema`. A table without key columns has no
+    /// keyed merge ([`StoreError::NoKey`]): publish adds all the rows of `Replace`, `Append`
+    /// and `InsertNew` there without one.
+    pub(crate) fn new(
+        policy: MergePolicy,
+        key_columns: &'k [usize],
+        table: &str,
+        schema: &SchemaRef,
+        uploaded: &Uploaded,
+    ) -> Result<Self> {
+        if key_columns.is_empty() {
+            return Err(StoreError::NoKey {
+                table: table.to_string(),
+                policy: policy.name(),
+            });
+        }
+        let keys = Keys::new(schema, key_columns)?;
+        let mut upload = Vec::with_capacity(uploaded.len());
+        for c in 0..uploaded.len() {
+            upload.push(keys.of(&uploaded.load(c)?)?);
+        }
+        Ok(KeyedMerge {
+            policy,
+            keys,
+            upload,
+        })
     }
-    let mut out = Counted { sink, rows: 0 };
-    let skipped = upload.write(MergePolicy::InsertNew, &stored, uploaded, &mut out)?;
-    Ok(Some(Merged {
-        rows: out.rows,
-        skipped,
-    }))
+
+    /// Every uploaded key, none found among the stored rows yet.
+    pub(crate) fn found(&self) -> Found<'_> {
+        let total: usize = self.upload.iter().map(Rows::num_rows).sum();
+        let mut set = HashMap::with_capacity_and_hasher(total, ahash::RandomState::new());
+        for keys in &self.upload {
+            for r in 0..keys.num_rows() {
+                set.insert(keys.row(r).data(), false);
+            }
+        }
+        Found(set)
+    }
+
+    /// Whether a stored row stays, its key uploaded or not.
+    fn stays(&self, uploaded_key: bool) -> bool {
+        match self.policy {
+            MergePolicy::Replace => false,
+            MergePolicy::Append | MergePolicy::InsertNew => true,
+            MergePolicy::Update | MergePolicy::Upsert | MergePolicy::Delete => !uploaded_key,
+        }
+    }
+
+    /// Whether an uploaded row is written, its key stored or not.
+    fn writes(&self, stored_key: bool) -> bool {
+        match self.policy {
+            MergePolicy::InsertNew => !stored_key,
+            MergePolicy::Update => stored_key,
+            MergePolicy::Delete => false,
+            MergePolicy::Replace | MergePolicy::Append | MergePolicy::Upsert => true,
+        }
+    }
+
+    /// Per stored row of `keys`, whether it stays; marks the uploaded keys among them.
+    fn staying(&self, found: &mut Found<'_>, keys: &Rows) -> Vec<bool> {
+        (0..keys.num_rows())
+            .map(|j| self.stays(found.mark(keys.row(j).data())))
+            .collect()
+    }
+
+    /// Pass 2, for stored rows kept as they are if the policy leaves them so: marks the
+    /// uploaded keys in `key_batch` (the key columns of stored rows, in key order) and says
+    /// whether the policy drops any of its rows.
+    pub(crate) fn mark(&self, found: &mut Found<'_>, key_batch: &RecordBatch) -> Result<bool> {
+        let keys = self.keys.of_key_columns(key_batch)?;
+        Ok(self.staying(found, &keys).contains(&false))
+    }
+
+    /// Pass 2: a stored batch without the rows the upload replaces or deletes; marks the
+    /// uploaded keys found among its rows.
+    pub(crate) fn filter(&self, found: &mut Found<'_>, b: RecordBatch) -> Result<RecordBatch> {
+        let keep = self.staying(found, &self.keys.of(&b)?);
+        if !keep.contains(&false) {
+            return Ok(b);
+        }
+        arrow_select::filter::filter_record_batch(&b, &BooleanArray::from(keep))
+            .map_err(StoreError::arrow("filtering stored rows"))
+    }
+
+    /// Whether [`KeyedMerge::write`] would write every uploaded row as it is (so the
+    /// upload can go in as it was staged).
+    pub(crate) fn writes_every_row(&self, found: &Found<'_>) -> bool {
+        self.policy != MergePolicy::Delete && found.0.values().all(|&f| self.writes(f))
+    }
+
+    /// Pass 3: stream the uploaded chunks again and pass the rows the policy writes to
+    /// `sink`, in upload order; says how many it wrote and how many it skipped (`Delete`
+    /// writes none and skips none: its uploaded rows only name keys).
+    pub(crate) fn write(
+        &self,
+        found: &Found<'_>,
+        uploaded: &Uploaded,
+        sink: &mut Sink<'_>,
+    ) -> Result<Merged> {
+        if self.policy == MergePolicy::Delete {
+            return Ok(Merged::default());
+        }
+        let (mut rows, mut skipped) = (0u64, 0u64);
+        for (c, keys) in self.upload.iter().enumerate() {
+            let take: UInt32Array = (0..keys.num_rows())
+                .filter(|&r| {
+                    let stored = found.0.get(keys.row(r).data()).copied().unwrap_or(false);
+                    let write = self.writes(stored);
+                    skipped += u64::from(!write);
+                    write
+                })
+                .filter_map(|r| u32::try_from(r).ok())
+                .collect();
+            if take.is_empty() {
+                continue;
+            }
+            let b = uploaded.load(c)?;
+            let b = if take.len() == b.num_rows() {
+                b
+            } else {
+                arrow_select::take::take_record_batch(&b, &take)
+                    .map_err(StoreError::arrow("selecting uploaded rows"))?
+            };
+            rows += b.num_rows() as u64;
+            sink(b)?;
+        }
+        Ok(Merged { rows, skipped })
+    }
 }
 
 /// Turns the key columns of batches into comparable rows.
@@ -279,108 +351,6 @@ impl<'k> Keys<'k> {
             .convert_columns(&cols)
             .map_err(StoreError::arrow("comparing row keys"))
     }
-}
-
-/// The keys of every uploaded row, per chunk.
-struct UploadKeys {
-    chunks: Vec<Rows>,
-}
-
-/// Each uploaded key, and whether a stored row has it.
-type KeySet<'k> = HashMap<&'k [u8], bool>;
-
-impl UploadKeys {
-    /// Pass 1: the keys of every uploaded row.
-    fn collect(keys: &Keys<'_>, uploaded: &Uploaded) -> Result<Self> {
-        let mut chunks = Vec::with_capacity(uploaded.len());
-        for c in 0..uploaded.len() {
-            chunks.push(keys.of(&uploaded.load(c)?)?);
-        }
-        Ok(UploadKeys { chunks })
-    }
-
-    /// Every uploaded key, none found among the stored rows yet.
-    fn key_set(&self) -> KeySet<'_> {
-        let total: usize = self.chunks.iter().map(Rows::num_rows).sum();
-        let mut set = HashMap::with_capacity(total);
-        for keys in &self.chunks {
-            for r in 0..keys.num_rows() {
-                set.insert(keys.row(r).data(), false);
-            }
-        }
-        set
-    }
-
-    /// Pass 3: stream the uploaded chunks again and write the rows the policy asks for;
-    /// returns how many it skipped.
-    fn write(
-        &self,
-        policy: MergePolicy,
-        stored: &KeySet<'_>,
-        uploaded: &Uploaded,
-        out: &mut Counted<'_, '_>,
-    ) -> Result<u64> {
-        if policy == MergePolicy::Delete {
-            return Ok(0);
-        }
-        let mut skipped = 0u64;
-        for (c, keys) in self.chunks.iter().enumerate() {
-            let take: UInt32Array = (0..keys.num_rows())
-                .filter(|&r| {
-                    let found = stored.get(keys.row(r).data()).copied().unwrap_or(false);
-                    let write = match policy {
-                        MergePolicy::InsertNew => !found,
-                        MergePolicy::Update => found,
-                        _ => true,
-                    };
-                    skipped += u64::from(!write);
-                    write
-                })
-                .filter_map(|r| u32::try_from(r).ok())
-                .collect();
-            if take.is_empty() {
-                continue;
-            }
-            let b = uploaded.load(c)?;
-            let rows = if take.len() == b.num_rows() {
-                b
-            } else {
-                arrow_select::take::take_record_batch(&b, &take)
-                    .map_err(StoreError::arrow("selecting uploaded rows"))?
-            };
-            out.emit(rows)?;
-        }
-        Ok(skipped)
-    }
-}
-
-/// Pass 2: a stored batch without the rows the upload replaces or deletes; marks the
-/// uploaded keys found among the stored rows.
-fn filter_stored(
-    policy: MergePolicy,
-    keys: &Keys<'_>,
-    uploaded_keys: &mut KeySet<'_>,
-    b: RecordBatch,
-) -> Result<RecordBatch> {
-    let stored = keys.of(&b)?;
-    let keep_matched = policy == MergePolicy::InsertNew;
-    let mut keep = Vec::with_capacity(b.num_rows());
-    let mut dropped = false;
-    for j in 0..b.num_rows() {
-        match uploaded_keys.get_mut(stored.row(j).data()) {
-            Some(found) => {
-                *found = true;
-                dropped |= !keep_matched;
-                keep.push(keep_matched);
-            }
-            None => keep.push(true),
-        }
-    }
-    if !dropped {
-        return Ok(b);
-    }
-    arrow_select::filter::filter_record_batch(&b, &BooleanArray::from(keep))
-        .map_err(StoreError::arrow("filtering stored rows"))
 }
 
 #[cfg(test)]
@@ -415,33 +385,39 @@ mod tests {
         merge_counted(policy, keys, upload).map(|(rows, _)| rows)
     }
 
+    fn texts(b: &RecordBatch) -> Vec<String> {
+        let k = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+        let v = b.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
+        (0..b.num_rows())
+            .map(|i| format!("{}={}", k.value(i), v.value(i)))
+            .collect()
+    }
+
+    fn uploaded(rows: &[(&str, i64)]) -> Uploaded {
+        Uploaded::new(
+            UploadSource::Batches(vec![batch(rows)]),
+            schema(),
+            "t".into(),
+        )
+    }
+
+    /// The whole merge of `upload` into the stored rows a=1, b=2, c=3: every stored row
+    /// filtered, then the uploaded rows written.
     fn merge_counted(
         policy: MergePolicy,
         keys: &[usize],
         upload: &[(&str, i64)],
     ) -> Result<(Vec<String>, u64)> {
-        let stored = batch(&[("a", 1), ("b", 2), ("c", 3)]);
-        let uploaded = Uploaded::new(
-            UploadSource::Batches(vec![batch(upload)]),
-            schema(),
-            "t".into(),
-        );
-        let mut out = Vec::new();
-        let merged = apply(
-            policy,
-            keys,
-            "t",
-            &schema(),
-            &mut std::iter::once(Ok(stored)),
-            &uploaded,
-            &mut |b| {
-                let k = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
-                let v = b.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
-                out.extend((0..b.num_rows()).map(|i| format!("{}={}", k.value(i), v.value(i))));
-                Ok(())
-            },
-        )?;
-        assert_eq!(merged.rows as usize, out.len());
+        let uploaded = uploaded(upload);
+        let m = KeyedMerge::new(policy, keys, "t", &schema(), &uploaded)?;
+        let mut found = m.found();
+        let mut out = texts(&m.filter(&mut found, batch(&[("a", 1), ("b", 2), ("c", 3)]))?);
+        let stayed = out.len();
+        let merged = m.write(&found, &uploaded, &mut |b| {
+            out.extend(texts(&b));
+            Ok(())
+        })?;
+        assert_eq!(stayed + merged.rows as usize, out.len());
         Ok((out, merged.skipped))
     }
 
@@ -492,17 +468,54 @@ mod tests {
     #[test]
     fn keyed_merges_need_key_columns() {
         for p in [
+            MergePolicy::InsertNew,
             MergePolicy::Update,
             MergePolicy::Upsert,
             MergePolicy::Delete,
         ] {
             let err = merge(p, &[], &[("a", 1)]).unwrap_err();
-            assert!(matches!(err, StoreError::NoKey { .. }), "{p:?}: {err}");
+            assert!(
+                matches!(&err, StoreError::NoKey { table, policy } if table == "t" && *policy == p.name()),
+                "{p:?}: {err}"
+            );
         }
-        // Without a key every row is new.
-        assert_eq!(
-            merge(MergePolicy::InsertNew, &[], &[("a", 9)]).unwrap(),
-            ["a=1", "b=2", "c=3", "a=9"]
-        );
+    }
+
+    #[test]
+    fn marking_keys_says_which_stored_rows_change_and_writes_the_same() {
+        let up = [("b", 20), ("d", 40), ("b", 21)];
+        let groups = [batch(&[("a", 1)]), batch(&[("b", 2), ("c", 3)])];
+        for p in [
+            MergePolicy::InsertNew,
+            MergePolicy::Update,
+            MergePolicy::Upsert,
+            MergePolicy::Delete,
+        ] {
+            let uploaded = uploaded(&up);
+            let m = KeyedMerge::new(p, &[0], "t", &schema(), &uploaded).unwrap();
+            let mut found = m.found();
+            let changes: Vec<bool> = groups
+                .iter()
+                .map(|g| m.mark(&mut found, &g.project(&[0]).unwrap()).unwrap())
+                .collect();
+            let drops = p != MergePolicy::InsertNew;
+            assert_eq!(changes, [false, drops], "{p:?}: only the group of b");
+            // Marked only, the uploaded rows written are those of the whole merge.
+            let mut written = Vec::new();
+            let merged = m
+                .write(&found, &uploaded, &mut |b| {
+                    written.extend(texts(&b));
+                    Ok(())
+                })
+                .unwrap();
+            let (whole, skipped) = merge_counted(p, &[0], &up).unwrap();
+            assert_eq!(whole[whole.len() - written.len()..], written, "{p:?}");
+            assert_eq!(merged.skipped, skipped, "{p:?}");
+            assert_eq!(
+                m.writes_every_row(&found),
+                p == MergePolicy::Upsert,
+                "{p:?}: d is not stored, b is"
+            );
+        }
     }
 }

@@ -22,8 +22,11 @@
 //!   of the uploaded rows only when some uploaded key is already stored); staged files are
 //!   moved in by a rename, adjacent small pieces are written together into one file, and a
 //!   version of more than `MAX_FILES` files has its small files coalesced;
-//! - `update`, `upsert` and Veracity Delete still merge every stored row with the upload
-//!   and write one new file (they rewrite the table);
+//! - `update`, `upsert` and Veracity Delete on a keyed table read the key columns of every
+//!   previous file and write again only the files holding an uploaded key (without the
+//!   rows they replace or delete); the other files stay as they are. The uploaded rows they
+//!   write follow, as staged when all are written (`upsert`), else in a new file; rows,
+//!   order and counts are those of the keyed merge of the whole table;
 //! - new and moved files, and their directory, are fsynced before the manifest swap; a
 //!   file shared by versions is removed only when neither the current nor the previous
 //!   manifest nor a pinned snapshot refers to it; at start, files no manifest points to

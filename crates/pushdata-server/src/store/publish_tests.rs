@@ -1,12 +1,19 @@
 #![allow(clippy::unwrap_used)]
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{Int32Array, RecordBatch, StringArray};
+use arrow_schema::{DataType as ArrowType, Field, Schema};
+use proptest::prelude::*;
+use pushdata_core::wire::{ColumnHeader, DataType as WireType};
 
 use super::super::assemble::MAX_FILES;
 use super::super::commit::{CommitControl, TableUpload, UploadSource};
+use super::super::files::read_stored_parquet;
 use super::super::staging::{FILE_ROWS, StagedData, Staging, reset_dir};
 use super::super::testing::{Def, batch, control, def, upload, upload_with, values};
-use super::super::{Catalog, Dataset, MergePolicy};
+use super::super::{Catalog, Dataset, MergePolicy, StoreError, TableDef};
 use crate::hook::{HookError, PublishHook};
 
 fn files(ds: &Dataset<Def>) -> Vec<String> {
@@ -289,4 +296,305 @@ fn a_crash_between_staging_and_the_swap_leaves_the_previous_version() {
     assert_eq!(files(&ds), previous);
     let left: Vec<String> = on_disk(&image.join("datasets")).into_iter().collect();
     assert_eq!(left, previous, "the orphaned files are removed");
+}
+
+/// A row of the table of [`pairs_def`]: its key `k` and payload `w`.
+type Row = (i32, i32);
+
+/// Dataset `D` of one table `T`: an Int32 key `k` and an Int32 payload `w`.
+fn pairs_def() -> Def {
+    Def {
+        id: "D".into(),
+        tables: vec![TableDef {
+            id: "T".into(),
+            name: "t".into(),
+            columns: vec![
+                ColumnHeader::new("k", WireType::Integer),
+                ColumnHeader::new("w", WireType::Integer),
+            ],
+            key_columns: vec![0],
+        }],
+    }
+}
+
+fn pairs(rows: &[Row]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("k", ArrowType::Int32, true),
+        Field::new("w", ArrowType::Int32, true),
+    ]));
+    let k = Int32Array::from_iter_values(rows.iter().map(|r| r.0));
+    let w = Int32Array::from_iter_values(rows.iter().map(|r| r.1));
+    RecordBatch::try_new(schema, vec![Arc::new(k), Arc::new(w)]).unwrap()
+}
+
+fn rows_of(batches: &[RecordBatch]) -> Vec<Row> {
+    let col = |b: &RecordBatch, i: usize| {
+        let a = b.column(i).as_any().downcast_ref::<Int32Array>().unwrap();
+        a.values().to_vec()
+    };
+    batches
+        .iter()
+        .flat_map(|b| col(b, 0).into_iter().zip(col(b, 1)))
+        .collect()
+}
+
+/// The rows of the version file `file` of dataset `ds`.
+fn file_rows(ds: &Dataset<Def>, file: &str) -> Vec<Row> {
+    let batches = read_stored_parquet(&ds.dir.join(file))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    rows_of(&batches)
+}
+
+/// What the keyed merge of the whole table gives, as `merge`'s table says, row by row: the
+/// rows of the new version and the uploaded rows skipped.
+fn reference(policy: MergePolicy, stored: &[Row], upload: &[Row]) -> (Vec<Row>, u64) {
+    let uploaded: HashSet<i32> = upload.iter().map(|r| r.0).collect();
+    let stored_keys: HashSet<i32> = stored.iter().map(|r| r.0).collect();
+    let stays = |k: &i32| policy == MergePolicy::InsertNew || !uploaded.contains(k);
+    let writes = |k: &i32| match policy {
+        MergePolicy::InsertNew => !stored_keys.contains(k),
+        MergePolicy::Update => stored_keys.contains(k),
+        MergePolicy::Delete => false,
+        _ => true,
+    };
+    let mut rows: Vec<Row> = stored.iter().filter(|r| stays(&r.0)).copied().collect();
+    rows.extend(upload.iter().filter(|r| writes(&r.0)));
+    let skipped = match policy {
+        MergePolicy::Delete => 0,
+        _ => upload.iter().filter(|r| !writes(&r.0)).count() as u64,
+    };
+    (rows, skipped)
+}
+
+/// A table of one file per entry of `files` (a replace, then appends).
+fn table_of_files(catalog: &Catalog<Def>, files_rows: &[Vec<Row>]) -> Arc<Dataset<Def>> {
+    let ds = catalog.create(pairs_def()).unwrap();
+    for (i, rows) in files_rows.iter().enumerate() {
+        let policy = if i == 0 {
+            MergePolicy::Replace
+        } else {
+            MergePolicy::Append
+        };
+        ds.commit(
+            vec![pairs_upload(policy, std::slice::from_ref(rows))],
+            control(),
+        )
+        .unwrap();
+    }
+    assert_eq!(files(&ds).len(), files_rows.len());
+    ds
+}
+
+fn pairs_upload(policy: MergePolicy, chunks: &[Vec<Row>]) -> TableUpload {
+    TableUpload {
+        table_id: "T".into(),
+        policy,
+        source: UploadSource::Batches(chunks.iter().map(|c| pairs(c)).collect()),
+    }
+}
+
+/// Publish `chunks` under `policy` into `ds` and check the new version against
+/// [`reference`]: its rows in order and the counts; and that exactly the previous files
+/// the policy changes are gone from it, the others kept under their names. Returns the
+/// previous version's files and the new one's.
+fn publish_and_check(
+    ds: &Dataset<Def>,
+    policy: MergePolicy,
+    chunks: &[Vec<Row>],
+) -> (Vec<String>, Vec<String>) {
+    let before = files(ds);
+    let stored = rows_of(&ds.snapshot().read_table("T").unwrap());
+    let upload: Vec<Row> = chunks.concat();
+    let keys: HashSet<i32> = upload.iter().map(|r| r.0).collect();
+    let c = ds
+        .commit(vec![pairs_upload(policy, chunks)], control())
+        .unwrap();
+    let (rows, skipped) = reference(policy, &stored, &upload);
+    assert_eq!(rows_of(&ds.snapshot().read_table("T").unwrap()), rows);
+    assert_eq!(c.tables[0].1.rows, rows.len() as u64);
+    assert_eq!(c.tables[0].1.skipped, skipped);
+    let after = files(ds);
+    for f in &before {
+        let changed = policy != MergePolicy::InsertNew
+            && file_rows(ds, f).iter().any(|r| keys.contains(&r.0));
+        assert_eq!(
+            !after.contains(f),
+            changed,
+            "{policy:?} of {chunks:?}: {f} (rows {:?}), files {before:?} -> {after:?}",
+            file_rows(ds, f)
+        );
+    }
+    (before, after)
+}
+
+#[cfg(unix)]
+#[test]
+fn keyed_publishes_rewrite_only_the_files_holding_an_uploaded_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog: Catalog<Def> = Catalog::open(dir.path()).unwrap();
+    let ds = table_of_files(
+        &catalog,
+        &[
+            vec![(1, 10), (2, 20), (3, 30)],
+            vec![(4, 40), (5, 50), (6, 60)],
+            vec![(7, 70), (8, 80), (9, 90)],
+        ],
+    );
+    let identities = |names: &[String]| -> Vec<_> {
+        names
+            .iter()
+            .map(|f| identity(&dir.path().join("D").join(f)))
+            .collect()
+    };
+    // Key 5 is in the second file, 10 is new, 5 is uploaded twice.
+    let (before, after) = publish_and_check(
+        &ds,
+        MergePolicy::Upsert,
+        &[vec![(5, 51), (10, 100)], vec![(5, 52)]],
+    );
+    assert_eq!(after.len(), 4, "{after:?}");
+    assert_eq!([&after[0], &after[2]], [&before[0], &before[2]]);
+    assert_eq!(
+        identities(&[after[0].clone(), after[2].clone()]),
+        identities(&[before[0].clone(), before[2].clone()]),
+        "not rewritten"
+    );
+    assert_eq!(file_rows(&ds, &after[1]), [(4, 40), (6, 60)]);
+    // Update: key 8 in the third file; key 11 is not stored (skipped), so the rows written
+    // go into a new file.
+    let (before, after) = publish_and_check(&ds, MergePolicy::Update, &[vec![(8, 81), (11, 110)]]);
+    let kept = [&before[0], &before[1], &before[3]];
+    assert_eq!([&after[0], &after[1], &after[3]], kept);
+    assert_eq!(file_rows(&ds, &after[2]), [(7, 70), (9, 90)]);
+    assert_eq!(file_rows(&ds, &after[4]), [(8, 81)]);
+    // Delete: key 2 in the first file; 99 names no row.
+    let (before, after) = publish_and_check(&ds, MergePolicy::Delete, &[vec![(2, 0), (99, 0)]]);
+    assert_eq!(after[1..], before[1..]);
+    assert_eq!(
+        identities(&after[1..]),
+        identities(&before[1..]),
+        "not rewritten"
+    );
+    assert_eq!(
+        rows_of(&ds.snapshot().read_table("T").unwrap()),
+        [
+            (1, 10),
+            (3, 30),
+            (4, 40),
+            (6, 60),
+            (7, 70),
+            (9, 90),
+            (5, 51),
+            (10, 100),
+            (5, 52),
+            (8, 81)
+        ]
+    );
+    // Every file touched, with a key stored twice: the whole table merged, as before.
+    let (_, after) = publish_and_check(
+        &ds,
+        MergePolicy::Update,
+        &[vec![
+            (1, 1),
+            (4, 4),
+            (7, 7),
+            (5, 5),
+            (10, 0),
+            (8, 8),
+            (12, 0),
+        ]],
+    );
+    assert_eq!(after.len(), 1, "one new file of every row: {after:?}");
+    // Deleting every row leaves no file.
+    let all: Vec<Row> = rows_of(&ds.snapshot().read_table("T").unwrap());
+    let (_, after) = publish_and_check(&ds, MergePolicy::Delete, &[all]);
+    assert!(after.is_empty(), "{after:?}");
+}
+
+#[test]
+fn a_failed_keyed_publish_leaves_the_previous_version_and_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog: Catalog<Def> = Catalog::open(dir.path()).unwrap();
+    let ds = table_of_files(&catalog, &[vec![(1, 10)], vec![(2, 20)]]);
+    let before = files(&ds);
+    // The payload of the second chunk is text that is not a number.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("k", ArrowType::Int32, true),
+        Field::new("w", ArrowType::Utf8, true),
+    ]));
+    let bad = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int32Array::from(vec![2])),
+            Arc::new(StringArray::from(vec!["two"])),
+        ],
+    )
+    .unwrap();
+    for policy in [
+        MergePolicy::InsertNew,
+        MergePolicy::Update,
+        MergePolicy::Upsert,
+        MergePolicy::Delete,
+    ] {
+        let up = TableUpload {
+            table_id: "T".into(),
+            policy,
+            source: UploadSource::Batches(vec![pairs(&[(1, 11)]), bad.clone()]),
+        };
+        let err = ds.commit(vec![up], control()).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::DoesNotFit { table, column, .. } if table == "t" && column == "w"),
+            "{policy:?}: {err}"
+        );
+        assert_eq!(files(&ds), before);
+        assert_eq!(on_disk(dir.path()), before.iter().cloned().collect());
+    }
+    // A table without key columns has no keyed merge.
+    let unkeyed = catalog
+        .create(Def {
+            id: "E".into(),
+            ..def(false)
+        })
+        .unwrap();
+    unkeyed.commit(vec![upload(&[1])], control()).unwrap();
+    let err = unkeyed
+        .commit(vec![upload_with(MergePolicy::Upsert, &[1])], control())
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::NoKey { table, policy: "upsert" } if table == "t"),
+        "{err}"
+    );
+}
+
+fn stored_rows() -> impl Strategy<Value = Vec<Row>> {
+    prop::collection::vec((0..24i32, 0..1000i32), 1..8)
+}
+
+fn uploaded_rows() -> impl Strategy<Value = Vec<Row>> {
+    prop::collection::vec((0..30i32, 1000..2000i32), 0..6)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Random tables of several files (keys stored more than once, in several files) and
+    /// random uploads (keys uploaded more than once, in several files, new keys): the new
+    /// version is the merge of the whole table, and only the files it changes are new.
+    #[test]
+    fn a_keyed_publish_is_the_merge_of_the_whole_table(
+        files_rows in prop::collection::vec(stored_rows(), 1..6),
+        chunks in prop::collection::vec(uploaded_rows(), 1..4),
+        policy in prop::sample::select(vec![
+            MergePolicy::InsertNew,
+            MergePolicy::Update,
+            MergePolicy::Upsert,
+            MergePolicy::Delete,
+        ]),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog: Catalog<Def> = Catalog::open(dir.path()).unwrap();
+        let ds = table_of_files(&catalog, &files_rows);
+        publish_and_check(&ds, policy, &chunks);
+    }
 }
