@@ -6,11 +6,12 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
-use arrow_schema::{Field, Schema, SchemaRef};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, RecordBatchReader};
+use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use pushdata_core::wire::ViewFilter;
+use rayon::prelude::*;
 
 use super::error::{CubeError, Result};
 use super::filter::{self, FilterColumns};
@@ -67,14 +68,8 @@ pub(crate) fn read_table(
     let shape = Arc::new(shape);
     let iter = files.into_iter().flat_map(move |f| {
         let shape = shape.clone();
-        let batches: Batches = match open_projected(&f.path, &needed) {
-            Ok(reader) => Box::new(reader.map(move |r| {
-                let b = r.map_err(|source| CubeError::ReadBatch {
-                    path: f.path.clone(),
-                    source,
-                })?;
-                shape.apply(b)
-            })),
+        let batches: Batches = match ColumnReaders::open(&f.path, &needed) {
+            Ok(reader) => Box::new(reader.map(move |r| shape.apply(r?))),
             Err(e) => Box::new(std::iter::once(Err(e))),
         };
         batches
@@ -123,6 +118,92 @@ fn open_projected(path: &Path, needed: &[usize]) -> Result<ParquetRecordBatchRea
         .with_batch_size(READ_BATCH_ROWS)
         .build()
         .map_err(parquet_err)
+}
+
+/// The columns `needed` of one Parquet file, each decoded by a reader of its own, the
+/// readers advanced together on all rayon threads: a batch of every column is decoded in
+/// parallel (a stored file usually has one row group, so row groups give no parallelism).
+/// The batches are those one reader of all the columns would give.
+struct ColumnReaders {
+    /// The file (for errors).
+    path: PathBuf,
+    /// One reader per needed column, in `needed` order.
+    readers: Vec<ParquetRecordBatchReader>,
+    /// The schema of the batches: the readers' fields in order.
+    schema: SchemaRef,
+    /// Set after the last batch or an error.
+    done: bool,
+}
+
+impl ColumnReaders {
+    /// Readers of columns `needed` (sorted) of the file at `path`.
+    fn open(path: &Path, needed: &[usize]) -> Result<Self> {
+        // No column or one: one reader (with no column it still counts the rows).
+        let groups: Vec<&[usize]> = if needed.len() < 2 {
+            vec![needed]
+        } else {
+            needed.chunks(1).collect()
+        };
+        let readers = groups
+            .into_par_iter()
+            .map(|cols| open_projected(path, cols))
+            .collect::<Result<Vec<_>>>()?;
+        let fields: Vec<_> = readers
+            .iter()
+            .flat_map(|r| r.schema().fields().iter().cloned().collect::<Vec<_>>())
+            .collect();
+        Ok(ColumnReaders {
+            path: path.to_path_buf(),
+            readers,
+            schema: Arc::new(Schema::new(fields)),
+            done: false,
+        })
+    }
+
+    /// The next batch of every column, decoded in parallel.
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        let parts = self
+            .readers
+            .par_iter_mut()
+            .map(Iterator::next)
+            .collect::<Vec<_>>();
+        let read_err = |source| CubeError::ReadBatch {
+            path: self.path.clone(),
+            source,
+        };
+        if parts.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let mut columns = Vec::with_capacity(parts.len());
+        let mut rows = None;
+        for p in parts {
+            let b = p
+                .ok_or_else(|| {
+                    ArrowError::ParquetError("a column ended before the others".to_string())
+                })
+                .and_then(|r| r)
+                .map_err(read_err)?;
+            rows.get_or_insert(b.num_rows());
+            columns.extend(b.columns().iter().cloned());
+        }
+        let opts = RecordBatchOptions::new().with_row_count(rows);
+        RecordBatch::try_new_with_options(self.schema.clone(), columns, &opts)
+            .map(Some)
+            .map_err(read_err)
+    }
+}
+
+impl Iterator for ColumnReaders {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let next = self.next_batch().transpose();
+        self.done = !matches!(next, Some(Ok(_)));
+        next
+    }
 }
 
 /// How a batch as read becomes a batch as grouped: filtered, then its output columns
