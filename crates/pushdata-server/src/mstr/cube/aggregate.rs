@@ -25,7 +25,7 @@ use std::sync::Arc;
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_ipc::writer::StreamWriter;
 use arrow_row::{RowConverter, Rows, SortField};
-use arrow_schema::{Field, Schema, SchemaRef};
+use arrow_schema::{DataType as ArrowType, Field, Schema, SchemaRef};
 use hashbrown::HashTable;
 use rayon::prelude::*;
 
@@ -338,7 +338,16 @@ fn ungrouped(
             let groups: Vec<usize> = (0..n).collect();
             let mut cols = b.columns()[..n_keys].to_vec();
             for (c, f) in schema.fields().iter().enumerate().skip(n_keys) {
-                let mut acc = Acc::new(f.data_type())?;
+                let t = f.data_type();
+                if t.is_integer() || matches!(t, ArrowType::Decimal128(..) | ArrowType::Decimal256(..))
+                {
+                    // The sum of one integer or decimal is that value, widened exactly.
+                    let sum = arrow_cast::cast(b.column(c), &aggregated_type(t))
+                        .map_err(CubeError::arrow(GROUPING))?;
+                    cols.push(sum);
+                    continue;
+                }
+                let mut acc = Acc::new(t)?;
                 (0..n).for_each(|_| acc.push_group());
                 acc.update(b.column(c), &groups, f.name())?;
                 cols.push(acc.finish(f)?);
