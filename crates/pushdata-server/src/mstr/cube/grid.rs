@@ -11,6 +11,8 @@ use rayon::prelude::*;
 use pushdata_core::wire::{GridForm, GridMetric, GridMetricsHeader, Paging};
 
 use super::Instance;
+use super::buffers::BufferPool;
+pub(crate) use super::buffers::PageBytes;
 use super::cells::{SingleKey, TextColumns, push_json_str};
 use super::error::{CubeError, Result};
 use super::plan::{AttrOut, Plan};
@@ -27,11 +29,11 @@ pub(crate) fn render(
     offset: u64,
     limit: u64,
     formatted: bool,
-) -> crate::mstr::error::Result<Vec<u8>> {
+) -> crate::mstr::error::Result<PageBytes> {
     let batches = inst.result.read(offset, limit)?;
     let plan = &inst.plan;
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
-    let mut page = Page::new(plan, formatted, rows);
+    let mut page = Page::new(plan, formatted, rows, &inst.buffers);
     for b in &batches {
         page.add_batch(plan, b)?;
     }
@@ -46,6 +48,13 @@ fn json_str(out: &mut Vec<u8>, v: &str) -> Result<()> {
 /// Append `v` as compact JSON, as serde_json writes it.
 fn json_value<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> Result<()> {
     serde_json::to_writer(out, v).map_err(|source| CubeError::Json { source })
+}
+
+/// A buffer of `pool` with room for `bytes`.
+fn reserved(pool: &BufferPool, bytes: usize) -> Vec<u8> {
+    let mut buf = pool.take();
+    buf.reserve(bytes);
+    buf
 }
 
 /// The elements of one attribute a page shows, each once, in order of first appearance.
@@ -79,10 +88,12 @@ struct Elements {
 }
 
 impl Elements {
-    /// No elements yet, room for `rows` of them.
-    fn with_capacity(rows: usize) -> Self {
+    /// No elements yet, room for `rows` of them, buffers from `pool`.
+    fn with_capacity(rows: usize, pool: &BufferPool) -> Self {
         Elements {
             rows: Vec::with_capacity(rows),
+            json: pool.take(),
+            keys: pool.take(),
             ..Elements::default()
         }
     }
@@ -244,8 +255,8 @@ struct Page {
 }
 
 impl Page {
-    /// An empty page of `plan`'s result columns, for `rows` rows.
-    fn new(plan: &Plan, formatted: bool, rows: usize) -> Self {
+    /// An empty page of `plan`'s result columns, for `rows` rows, its buffers from `pool`.
+    fn new(plan: &Plan, formatted: bool, rows: usize, pool: &BufferPool) -> Self {
         let mut ranges: Vec<Range<usize>> = Vec::with_capacity(plan.attributes.len());
         let mut at = 0;
         for a in &plan.attributes {
@@ -258,12 +269,12 @@ impl Page {
             n_metrics: plan.metrics.len(),
             formatted,
             elements: (0..plan.attributes.len())
-                .map(|_| Elements::with_capacity(rows))
+                .map(|_| Elements::with_capacity(rows, pool))
                 .collect(),
             rows: 0,
-            header_rows: Vec::with_capacity(rows * (2 + 6 * plan.attributes.len())),
-            raw_rows: Vec::with_capacity(rows * (2 + 12 * plan.metrics.len())),
-            formatted_rows: Vec::new(),
+            header_rows: reserved(pool, rows * (2 + 6 * plan.attributes.len())),
+            raw_rows: reserved(pool, rows * (2 + 12 * plan.metrics.len())),
+            formatted_rows: pool.take(),
             hasher: ahash::RandomState::new(),
             text: String::new(),
         }
@@ -339,10 +350,11 @@ impl Page {
         Ok(())
     }
 
-    /// The page's JSON.
-    fn finish(self, inst: &Instance, plan: &Plan, offset: u64, limit: u64) -> Result<Vec<u8>> {
+    /// The page's JSON (its buffers go back to the instance's pool).
+    fn finish(self, inst: &Instance, plan: &Plan, offset: u64, limit: u64) -> Result<PageBytes> {
         let element_bytes: usize = self.elements.iter().map(|e| e.json.len()).sum();
-        let mut out = Vec::with_capacity(
+        let mut out = reserved(
+            &inst.buffers,
             1024 + element_bytes
                 + self.header_rows.len()
                 + self.raw_rows.len()
@@ -392,7 +404,15 @@ impl Page {
             out.push(b']');
         }
         out.extend_from_slice(b"}}}");
-        Ok(out)
+        let pool = &inst.buffers;
+        for b in [self.header_rows, self.raw_rows, self.formatted_rows] {
+            pool.give(b);
+        }
+        for e in self.elements {
+            pool.give(e.json);
+            pool.give(e.keys);
+        }
+        Ok(PageBytes::new(out, inst.buffers.clone()))
     }
 }
 

@@ -12,6 +12,7 @@ use parking_lot::Mutex;
 use pushdata_core::wire::CubeInstanceRequest;
 
 use super::aggregate;
+use super::buffers::BufferPool;
 use super::error::{CubeError, Result};
 use super::execute::Execution;
 use super::plan::Plan;
@@ -43,6 +44,8 @@ pub(crate) struct Instance {
     pub(crate) plan: Plan,
     /// Its grouped rows.
     pub(crate) result: ResultFile,
+    /// Where its pages' buffers come from and go back to (the server's).
+    pub(crate) buffers: Arc<BufferPool>,
     /// Its files (deleted when it is dropped).
     dir: PathBuf,
     /// When it was last created or read.
@@ -66,6 +69,8 @@ pub(crate) struct Instances {
     max_groups_in_memory: usize,
     /// The memory of the instances' grouped rows.
     memory: Budget,
+    /// Buffers pages are rendered into, kept from page to page.
+    buffers: Arc<BufferPool>,
     /// Instances by id.
     map: Mutex<HashMap<String, Arc<Instance>>>,
 }
@@ -80,6 +85,7 @@ impl Instances {
             idle_timeout: INSTANCE_IDLE_TIMEOUT,
             max_groups_in_memory: aggregate::MAX_GROUPS_IN_MEMORY,
             memory: Budget::new(RESULT_MEMORY_BYTES),
+            buffers: Arc::default(),
             map: Mutex::new(HashMap::new()),
         }
     }
@@ -131,6 +137,7 @@ impl Instances {
             cube_name: ds.def.name.clone(),
             plan,
             result,
+            buffers: self.buffers.clone(),
             dir,
             last_used: Mutex::new(Instant::now()),
         });
@@ -342,6 +349,7 @@ mod tests {
             (0, 10_000, false),
         ] {
             let bytes = super::super::grid::render(&a, offset, limit, formatted).unwrap();
+            let bytes = bytes.as_ref().to_vec();
             let page: pushdata_core::wire::CubeInstance = serde_json::from_slice(&bytes).unwrap();
             assert_eq!(
                 String::from_utf8(serde_json::to_vec(&page).unwrap()).unwrap(),
@@ -370,6 +378,7 @@ mod tests {
         );
         let b = inst.create(&odd, &CubeInstanceRequest::all()).unwrap();
         let bytes = super::super::grid::render(&b, 0, 10, true).unwrap();
+        let bytes = bytes.as_ref().to_vec();
         let page: pushdata_core::wire::CubeInstance = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(serde_json::to_vec(&page).unwrap(), bytes);
         assert_eq!(page.data.paging.current, 6, "a repeated key is one group");

@@ -32,6 +32,7 @@
 //! - `distinct`: whether the grouped rows' keys are all distinct (by a hash per row);
 //! - `result`: the instance's grouped rows (in memory or a file; written once, read pages);
 //! - `grid`: a page as the v2 grid JSON;
+//! - `buffers`: byte buffers used again from page to page;
 //! - `cells`: values as JSON tokens and display text;
 //! - `rows`: one table's stored rows exactly, a page at a time (a pushdata extension, not
 //!   a cube instance: no grouping, no join);
@@ -46,6 +47,7 @@
 
 mod accumulate;
 mod aggregate;
+mod buffers;
 mod distinct;
 pub(crate) mod cells;
 mod error;
