@@ -1,4 +1,5 @@
-//! Byte buffers used again from page to page: a page's JSON and the parts it is built from
+//! Byte buffers and element tables used again from page to page: a page's JSON, the parts
+//! it is built from and its attributes' element tables
 //! are large (megabytes for a page of 50,000 rows), and a fresh allocation of that size
 //! costs page faults and zeroing on every page. A rendered page's buffers go back to the
 //! server's [`BufferPool`] (the page's JSON when its response body is dropped), up to a
@@ -8,21 +9,34 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use super::grid::Elements;
+
 /// The most bytes of buffers a server keeps for pages to come.
 pub(crate) const POOLED_BYTES: usize = 128 << 20;
 
 /// Buffers kept for pages to come.
 #[derive(Debug, Default)]
 pub(crate) struct BufferPool {
-    /// The buffers kept (empty, with their capacity), and their capacities in all.
-    kept: Mutex<(Vec<Vec<u8>>, usize)>,
+    /// What is kept.
+    kept: Mutex<Kept>,
+}
+
+/// The buffers and element tables kept.
+#[derive(Debug, Default)]
+struct Kept {
+    /// Byte buffers (empty, with their capacity).
+    bufs: Vec<Vec<u8>>,
+    /// Element tables (empty, with their capacity).
+    elements: Vec<Elements>,
+    /// The bytes of all of them.
+    bytes: usize,
 }
 
 impl BufferPool {
     /// An empty buffer, one kept if any (the largest of the last few given back).
     pub(crate) fn take(&self) -> Vec<u8> {
         let mut kept = self.kept.lock();
-        let (bufs, bytes) = &mut *kept;
+        let Kept { bufs, bytes, .. } = &mut *kept;
         let Some(at) = (0..bufs.len())
             .rev()
             .take(4)
@@ -39,10 +53,32 @@ impl BufferPool {
     pub(crate) fn give(&self, mut buf: Vec<u8>) {
         buf.clear();
         let mut kept = self.kept.lock();
-        let (bufs, bytes) = &mut *kept;
-        if buf.capacity() > 0 && *bytes + buf.capacity() <= POOLED_BYTES {
-            *bytes += buf.capacity();
-            bufs.push(buf);
+        if buf.capacity() > 0 && kept.bytes + buf.capacity() <= POOLED_BYTES {
+            kept.bytes += buf.capacity();
+            kept.bufs.push(buf);
+        }
+    }
+
+    /// Empty element tables, ones kept if any.
+    pub(super) fn take_elements(&self) -> Elements {
+        let mut kept = self.kept.lock();
+        match kept.elements.pop() {
+            Some(e) => {
+                kept.bytes -= e.retained_bytes();
+                e
+            }
+            None => Elements::default(),
+        }
+    }
+
+    /// Keep `e` (emptied) for a page to come, if the pool has room for it.
+    pub(super) fn give_elements(&self, mut e: Elements) {
+        e.reset();
+        let size = e.retained_bytes();
+        let mut kept = self.kept.lock();
+        if kept.bytes + size <= POOLED_BYTES {
+            kept.bytes += size;
+            kept.elements.push(e);
         }
     }
 }

@@ -59,7 +59,7 @@ fn reserved(pool: &BufferPool, bytes: usize) -> Vec<u8> {
 
 /// The elements of one attribute a page shows, each once, in order of first appearance.
 #[derive(Debug, Default)]
-struct Elements {
+pub(super) struct Elements {
     /// The elements as JSON objects, joined by commas.
     json: Vec<u8>,
     /// How many there are.
@@ -88,14 +88,36 @@ struct Elements {
 }
 
 impl Elements {
-    /// No elements yet, room for `rows` of them, buffers from `pool`.
+    /// No elements yet, room for `rows` of them, from `pool`.
     fn with_capacity(rows: usize, pool: &BufferPool) -> Self {
-        Elements {
-            rows: Vec::with_capacity(rows),
-            json: pool.take(),
-            keys: pool.take(),
-            ..Elements::default()
-        }
+        let mut e = pool.take_elements();
+        e.rows.reserve(rows);
+        e
+    }
+
+    /// Forget every element, keeping the memory.
+    pub(super) fn reset(&mut self) {
+        self.json.clear();
+        self.count = 0;
+        self.keys.clear();
+        self.key_ends.clear();
+        self.index.clear();
+        self.fixed.clear();
+        self.null = None;
+        self.rows.clear();
+    }
+
+    /// The bytes it holds (its capacities).
+    pub(super) fn retained_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<(u64, u32)>() + 1;
+        self.json.capacity()
+            + self.keys.capacity()
+            + self.key_ends.capacity() * std::mem::size_of::<usize>()
+            + (self.index.capacity() + self.fixed.capacity()) * entry
+            + self.rows.capacity() * std::mem::size_of::<u32>()
+            + self.key.capacity()
+            + self.text.capacity()
+            + self.value.capacity()
     }
 
     /// Number the elements of attribute `attr` in the `n` rows of `texts` (its forms'
@@ -409,8 +431,7 @@ impl Page {
             pool.give(b);
         }
         for e in self.elements {
-            pool.give(e.json);
-            pool.give(e.keys);
+            pool.give_elements(e);
         }
         Ok(PageBytes::new(out, inst.buffers.clone()))
     }

@@ -363,6 +363,13 @@ mod tests {
                 "formatted values"
             );
         }
+        // Pages rendered again, into the buffers and element tables of the pages before.
+        let first = super::super::grid::render(&a, 0, 10_000, false).unwrap();
+        let first = first.as_ref().to_vec();
+        for _ in 0..3 {
+            let again = super::super::grid::render(&a, 0, 10_000, false).unwrap();
+            assert_eq!(again.as_ref(), &first[..], "a page rendered again");
+        }
         let odd = dataset_with_keys(
             dir.path(),
             &[
