@@ -475,6 +475,28 @@ fn write_element(
     row: usize,
     (s, t): (&mut String, &mut String),
 ) -> Result<()> {
+    if range.len() == 1 {
+        // One form whose text and id need no escape (the common case): the text is
+        // formatted once and copied into both, as both escapers would leave them.
+        t.clear();
+        texts.text(range.start, row, t);
+        if !needs_escape(attr_id) && !needs_escape(t) {
+            out.extend_from_slice(b"{\"id\":\"");
+            out.extend_from_slice(attr_id.as_bytes());
+            out.push(b':');
+            out.extend_from_slice(t.as_bytes());
+            if texts.is_null(range.start, row) {
+                out.extend_from_slice(b"\",\"formValues\":[null]}");
+            } else {
+                out.extend_from_slice(b"\",\"formValues\":[\"");
+                out.extend_from_slice(t.as_bytes());
+                out.extend_from_slice(b"\"]}");
+            }
+            t.clear();
+            return Ok(());
+        }
+        t.clear();
+    }
     s.clear();
     s.push_str(attr_id);
     s.push(':');
@@ -505,6 +527,12 @@ fn write_element(
     }
     out.extend_from_slice(b"]}");
     Ok(())
+}
+
+/// Whether `s` has a character a JSON string escapes (a control character, `"` or `\`;
+/// serde_json and [`push_json_str`] escape exactly these).
+fn needs_escape(s: &str) -> bool {
+    s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// The metrics header (none without metrics).
