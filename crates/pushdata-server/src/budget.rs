@@ -61,4 +61,3 @@ impl Drop for Charge {
         self.used.fetch_sub(self.bytes, Ordering::SeqCst);
     }
 }
-

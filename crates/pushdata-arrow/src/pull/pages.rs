@@ -184,11 +184,11 @@ impl PullPages {
                 source.recycle(page);
                 batch
             })
-                .await
-                .map_err(|e| Error::Task {
-                    task: format!("{step}: page decode task"),
-                    source: e,
-                })?
+            .await
+            .map_err(|e| Error::Task {
+                task: format!("{step}: page decode task"),
+                source: e,
+            })?
         });
         Fetch { offset, task }
     }

@@ -13,11 +13,11 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
 use super::catalog::TableDef;
-use crate::budget::{Budget, Charge};
 use super::error::{Result, StoreError};
 use super::files::{self, ParquetSink};
 use super::quota::DataQuota;
 use super::schema::{conform, stored_schema_for};
+use crate::budget::{Budget, Charge};
 
 /// A staged chunk of at least this many rows is written as a Parquet file of its own; smaller
 /// chunks wait in memory (while the budget allows) and are written together at the commit.

@@ -339,7 +339,8 @@ fn ungrouped(
             let mut cols = b.columns()[..n_keys].to_vec();
             for (c, f) in schema.fields().iter().enumerate().skip(n_keys) {
                 let t = f.data_type();
-                if t.is_integer() || matches!(t, ArrowType::Decimal128(..) | ArrowType::Decimal256(..))
+                if t.is_integer()
+                    || matches!(t, ArrowType::Decimal128(..) | ArrowType::Decimal256(..))
                 {
                     // The sum of one integer or decimal is that value, widened exactly.
                     let sum = arrow_cast::cast(b.column(c), &aggregated_type(t))

@@ -123,8 +123,15 @@ mod tests {
         let cap = a.capacity();
         drop(PageBytes::new(a, pool.clone()));
         let b = pool.take();
-        assert!(b.is_empty() && b.capacity() == cap, "the same buffer, emptied");
+        assert!(
+            b.is_empty() && b.capacity() == cap,
+            "the same buffer, emptied"
+        );
         pool.give(Vec::with_capacity(POOLED_BYTES + 1));
-        assert_eq!(pool.take().capacity(), 0, "a buffer over the bound is not kept");
+        assert_eq!(
+            pool.take().capacity(),
+            0,
+            "a buffer over the bound is not kept"
+        );
     }
 }

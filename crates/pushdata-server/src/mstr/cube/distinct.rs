@@ -206,7 +206,10 @@ mod tests {
 
     #[test]
     fn equal_keys_are_found_within_and_across_batches_nulls_equal() {
-        let a = batch(vec![Some("x"), None, Some("x")], vec![Some(1.0), None, Some(2.0)]);
+        let a = batch(
+            vec![Some("x"), None, Some("x")],
+            vec![Some(1.0), None, Some(2.0)],
+        );
         assert!(distinct(&[a.clone()]), "the metric column is not a key");
         let b = batch(vec![None], vec![None]);
         assert!(!distinct(&[a.clone(), b]), "null keys are equal");

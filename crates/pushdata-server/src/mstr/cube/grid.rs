@@ -7,8 +7,8 @@ use std::ops::Range;
 
 use arrow_array::{ArrayRef, RecordBatch};
 use hashbrown::HashTable;
-use rayon::prelude::*;
 use pushdata_core::wire::{GridForm, GridMetric, GridMetricsHeader, Paging};
+use rayon::prelude::*;
 
 use super::Instance;
 use super::buffers::BufferPool;
@@ -236,7 +236,14 @@ impl Elements {
             self.json.push(b',');
         }
         let scratch = (&mut self.text, &mut self.value);
-        write_element(&mut self.json, &attr.id, texts, 0..attr.forms.len(), row, scratch)?;
+        write_element(
+            &mut self.json,
+            &attr.id,
+            texts,
+            0..attr.forms.len(),
+            row,
+            scratch,
+        )?;
         self.count += 1;
         Ok(self.count - 1)
     }

@@ -306,7 +306,11 @@ mod tests {
         }
         drop(a);
         mem.map.lock().clear();
-        assert_eq!(mem.memory.used(), 0, "a dropped instance gives its memory back");
+        assert_eq!(
+            mem.memory.used(),
+            0,
+            "a dropped instance gives its memory back"
+        );
     }
 
     #[test]

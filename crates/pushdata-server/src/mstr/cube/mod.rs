@@ -48,8 +48,8 @@
 mod accumulate;
 mod aggregate;
 mod buffers;
-mod distinct;
 pub(crate) mod cells;
+mod distinct;
 mod error;
 mod execute;
 mod filter;
