@@ -210,7 +210,10 @@ mod tests {
             vec![Some("x"), None, Some("x")],
             vec![Some(1.0), None, Some(2.0)],
         );
-        assert!(distinct(&[a.clone()]), "the metric column is not a key");
+        assert!(
+            distinct(std::slice::from_ref(&a)),
+            "the metric column is not a key"
+        );
         let b = batch(vec![None], vec![None]);
         assert!(!distinct(&[a.clone(), b]), "null keys are equal");
         let c = batch(vec![Some("x")], vec![Some(2.0)]);

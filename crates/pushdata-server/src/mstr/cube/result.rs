@@ -74,7 +74,7 @@ impl Writer<'_> {
         if self.file.is_none() {
             match self.budget.try_charge(b.get_array_memory_size()) {
                 Some(c) => self.charges.push(c),
-                None => self.to_file()?,
+                None => self.spill_to_file()?,
             }
         }
         let mut off = 0;
@@ -95,7 +95,7 @@ impl Writer<'_> {
     }
 
     /// Move the batches held into the file, and write further batches there.
-    fn to_file(&mut self) -> Result<()> {
+    fn spill_to_file(&mut self) -> Result<()> {
         tracing::debug!(path = %self.path.display(), "cube instance result over the memory budget: written to a file");
         let f = File::create(self.path).map_err(CubeError::io("creating", self.path))?;
         let mut w = FileWriter::try_new(BufWriter::new(f), self.schema)
