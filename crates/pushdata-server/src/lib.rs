@@ -31,6 +31,7 @@
 //! ```
 
 mod body_deadline;
+mod budget;
 mod config;
 mod error;
 mod hook;

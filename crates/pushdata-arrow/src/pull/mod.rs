@@ -42,7 +42,6 @@ use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
@@ -81,8 +80,9 @@ pub struct Pull {
 /// A page fetched: of a cube instance, or of a table's rows.
 #[derive(Debug)]
 enum Page {
-    /// A cube instance page: its JSON, decoded on a blocking thread ([`GridPage`]).
-    Cube(Bytes),
+    /// A cube instance page: its JSON, decoded on a blocking thread ([`GridPage`]), in a
+    /// buffer used again for a later page.
+    Cube(Vec<u8>),
     /// A table rows page.
     Table(TableRowsPage),
 }
@@ -251,6 +251,7 @@ impl Pull {
             schema,
             instance_id,
             version: None,
+            bodies: Default::default(),
             pull: self,
         };
         PullPages::new(source, total, batch, started)
@@ -277,6 +278,7 @@ impl Pull {
             schema,
             instance_id: String::new(),
             version: Some(first.version.clone()),
+            bodies: Default::default(),
             pull: self,
         };
         PullPages::new(source, first.total_rows, batch, started)

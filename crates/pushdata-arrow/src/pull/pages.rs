@@ -41,6 +41,9 @@ pub(super) struct Source {
     pub(super) instance_id: String,
     /// The table's version, for an exact table read.
     pub(super) version: Option<String>,
+    /// Page bodies already read and decoded, for further pages to be read into (at most
+    /// the pull's concurrency of them are kept).
+    pub(super) bodies: std::sync::Mutex<Vec<Vec<u8>>>,
 }
 
 impl Source {
@@ -66,6 +69,15 @@ impl Source {
         }
     }
 
+    /// Keep the body of a page decoded for a later page.
+    fn recycle(&self, page: Page) {
+        if let (Page::Cube(body), Ok(mut bodies)) = (page, self.bodies.lock())
+            && bodies.len() < self.pull.concurrency
+        {
+            bodies.push(body);
+        }
+    }
+
     /// Fetch the `limit` rows at `offset`.
     async fn fetch(&self, offset: u64, limit: u64) -> Result<Page> {
         let client = &self.pull.client;
@@ -75,10 +87,14 @@ impl Source {
                 .table_rows(cube, t, offset, limit, self.version.as_deref())
                 .await
                 .map(Page::Table),
-            None => client
-                .cube_instance_page_json(cube, &self.instance_id, offset, limit)
-                .await
-                .map(Page::Cube),
+            None => {
+                let mut body = self.bodies.lock().ok().and_then(|mut b| b.pop());
+                let body = body.get_or_insert_with(Vec::new);
+                client
+                    .cube_instance_page_json_into(cube, &self.instance_id, offset, limit, body)
+                    .await
+                    .map(|()| Page::Cube(std::mem::take(body)))
+            }
         };
         page.map_err(|source| Error::Api {
             step: self.step(offset),
@@ -163,12 +179,16 @@ impl PullPages {
         let task = tokio::spawn(async move {
             let page = source.fetch(offset, limit).await?;
             let step = source.step(offset);
-            tokio::task::spawn_blocking(move || source.decode(&page, offset))
-                .await
-                .map_err(|e| Error::Task {
-                    task: format!("{step}: page decode task"),
-                    source: e,
-                })?
+            tokio::task::spawn_blocking(move || {
+                let batch = source.decode(&page, offset);
+                source.recycle(page);
+                batch
+            })
+            .await
+            .map_err(|e| Error::Task {
+                task: format!("{step}: page decode task"),
+                source: e,
+            })?
         });
         Fetch { offset, task }
     }

@@ -100,6 +100,21 @@ impl Client {
         self.execute_bytes(&call).await
     }
 
+    /// [`cube_instance_page_json`](Client::cube_instance_page_json), the JSON read into
+    /// `buf` (cleared first): a reader that gives the same buffer to every page reuses its
+    /// memory instead of taking a new body's worth per page.
+    pub async fn cube_instance_page_json_into(
+        &self,
+        cube_id: &str,
+        instance_id: &str,
+        offset: u64,
+        limit: u64,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        let call = self.instance_page_call(cube_id, instance_id, offset, limit)?;
+        self.execute_into(&call, buf).await
+    }
+
     fn instance_page_call(
         &self,
         cube_id: &str,

@@ -19,6 +19,9 @@ use super::retry::{RetryState, is_retryable_status, is_retryable_transport, retr
 use crate::error::{Endpoint, Error, Result};
 use crate::wire::{AUTH_TOKEN_HEADER, ErrorBody, PROJECT_ID_HEADER};
 
+/// The most bytes reserved up front for a response body from its `Content-Length`.
+const MAX_RESERVED_BODY_BYTES: usize = 256 << 20;
+
 /// The longest raw (non-JSON) error body kept in [`ErrorBody::message`].
 const MAX_RAW_ERROR_CHARS: usize = 2000;
 
@@ -306,6 +309,25 @@ impl Client {
     pub(crate) async fn execute_empty(&self, call: &Call) -> Result<()> {
         let response = self.execute(call).await?;
         self.read_body(response, &call.endpoint).await.map(drop)
+    }
+
+    /// Send a call and read its response body into `buf` (cleared first; its capacity is
+    /// kept, so a buffer used again takes no new memory).
+    pub(crate) async fn execute_into(&self, call: &Call, buf: &mut Vec<u8>) -> Result<()> {
+        let mut response = self.execute(call).await?;
+        buf.clear();
+        if let Some(n) = response.content_length() {
+            // The length announced, up to a bound (the body may still be longer).
+            buf.reserve(usize::try_from(n).unwrap_or(0).min(MAX_RESERVED_BODY_BYTES));
+        }
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(e, &call.endpoint))?
+        {
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(())
     }
 
     /// Read a response body (a timeout while reading is an [`Error::Timeout`]).

@@ -8,7 +8,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -18,6 +17,7 @@ use super::error::{Result, StoreError};
 use super::files::{self, ParquetSink};
 use super::quota::DataQuota;
 use super::schema::{conform, stored_schema_for};
+use crate::budget::{Budget, Charge};
 
 /// A staged chunk of at least this many rows is written as a Parquet file of its own; smaller
 /// chunks wait in memory (while the budget allows) and are written together at the commit.
@@ -105,7 +105,7 @@ impl StagedData {
         let charge = size
             .and_then(|size| {
                 staging.disk.try_charge(size).ok_or(StoreError::DiskQuota {
-                    quota: staging.disk.limit,
+                    quota: staging.disk.limit(),
                 })
             })
             .and_then(|charge| staging.quota.check(0).map(|()| charge));
@@ -215,55 +215,13 @@ impl Staging {
     /// Bytes of memory in use.
     #[cfg(test)]
     pub(crate) fn memory_used(&self) -> usize {
-        self.memory.used.load(Ordering::SeqCst)
+        self.memory.used()
     }
 
     /// Bytes of files in use.
     #[cfg(test)]
     pub(crate) fn disk_used(&self) -> usize {
-        self.disk.used.load(Ordering::SeqCst)
-    }
-}
-
-/// A number of bytes that may be in use at once.
-#[derive(Debug)]
-struct Budget {
-    limit: usize,
-    used: Arc<AtomicUsize>,
-}
-
-impl Budget {
-    fn new(limit: usize) -> Self {
-        Budget {
-            limit,
-            used: Arc::new(AtomicUsize::new(0)),
-        }
-    }
-
-    /// Charge `bytes` if they fit.
-    fn try_charge(&self, bytes: usize) -> Option<Charge> {
-        self.used
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |u| {
-                u.checked_add(bytes).filter(|n| *n <= self.limit)
-            })
-            .ok()?;
-        Some(Charge {
-            bytes,
-            used: self.used.clone(),
-        })
-    }
-}
-
-/// Bytes charged on a [`Budget`], given back on drop.
-#[derive(Debug)]
-struct Charge {
-    bytes: usize,
-    used: Arc<AtomicUsize>,
-}
-
-impl Drop for Charge {
-    fn drop(&mut self) {
-        self.used.fetch_sub(self.bytes, Ordering::SeqCst);
+        self.disk.used()
     }
 }
 

@@ -3,7 +3,13 @@
 //!
 //! Input batches have the key columns first (`n_keys` of them), then the metric columns.
 //!
-//! Memory: the groups held at once. When the input has more rows than
+//! Rows whose keys are all distinct (found by a hash of each row's keys,
+//! [`super::distinct`]) are handed on as they are, each a group of its own, with no key
+//! rows built; the check gives up at the first repeated hash, and the rows are then
+//! grouped by their key rows.
+//!
+//! Memory: the groups held at once (with the distinct check, the input batches read until
+//! it gives up). When the input has more rows than
 //! `max_groups_in_memory`, it is first spilled to `ceil(rows / max_groups_in_memory)`
 //! partition files (Arrow IPC) by a hash of the key, and each partition is grouped on its
 //! own, so at most about `max_groups_in_memory` groups (plus one input batch) are in
@@ -19,18 +25,16 @@ use std::sync::Arc;
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_ipc::writer::StreamWriter;
 use arrow_row::{RowConverter, Rows, SortField};
-use arrow_schema::{Field, Schema, SchemaRef};
+use arrow_schema::{DataType as ArrowType, Field, Schema, SchemaRef};
 use hashbrown::HashTable;
 use rayon::prelude::*;
 
 use super::accumulate::{Acc, aggregated_type};
+use super::distinct::{DistinctCheck, row_parts};
 use super::error::{CubeError, Result};
 
 /// Groups held in memory at once before the input is partitioned (about 1M rows).
 pub(crate) const MAX_GROUPS_IN_MEMORY: usize = 1 << 20;
-
-/// Rows of a batch below which its key rows are converted on one thread.
-const MIN_PARALLEL_ROWS: usize = 4096;
 
 /// The most spill partitions.
 const MAX_PARTITIONS: usize = 4096;
@@ -169,17 +173,14 @@ impl Groups {
     /// The key rows of `batch` and their hashes, in parts of consecutive rows converted
     /// and hashed on all threads (the grouping itself is sequential).
     fn key_rows_of(&self, batch: &RecordBatch) -> Result<Vec<(Rows, Vec<u64>)>> {
-        let n = batch.num_rows();
-        let parts = rayon::current_num_threads()
-            .min(n / MIN_PARALLEL_ROWS)
-            .max(1);
-        let step = n.div_ceil(parts).max(1);
         let keys = &batch.columns()[..self.n_keys];
-        (0..parts)
+        row_parts(batch.num_rows())
             .into_par_iter()
-            .map(|p| {
-                let (offset, len) = (p * step, step.min(n - p * step));
-                let cols: Vec<ArrayRef> = keys.iter().map(|c| c.slice(offset, len)).collect();
+            .map(|rows| {
+                let cols: Vec<ArrayRef> = keys
+                    .iter()
+                    .map(|c| c.slice(rows.start, rows.len()))
+                    .collect();
                 let rows = self
                     .keys
                     .convert_columns(&cols)
@@ -291,7 +292,24 @@ fn group(
     input: &mut dyn Iterator<Item = Result<RecordBatch>>,
     sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
 ) -> Result<()> {
+    let mut held = Vec::new();
+    if let Some(mut check) = DistinctCheck::new(schema, n_keys, capacity) {
+        loop {
+            let Some(b) = input.next().transpose()? else {
+                // Every key is distinct: each row is a group of its own.
+                return ungrouped(schema, n_keys, held, sink);
+            };
+            let distinct = check.add(&b);
+            held.push(b);
+            if !distinct {
+                break;
+            }
+        }
+    }
     let mut g = Groups::new(schema, n_keys, capacity)?;
+    for b in held.drain(..) {
+        g.add(&b)?;
+    }
     for b in input {
         g.add(&b?)?;
     }
@@ -300,6 +318,47 @@ fn group(
         sink(out)?;
     }
     Ok(())
+}
+
+/// Hand `batches` (of `schema`, keys all distinct) to `sink` as the groups they are: the
+/// keys as they are, each metric aggregated over its one row (converted on all threads),
+/// exactly as [`Groups`] would give them.
+fn ungrouped(
+    schema: &SchemaRef,
+    n_keys: usize,
+    batches: Vec<RecordBatch>,
+    sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
+) -> Result<()> {
+    let out_schema = output_schema(schema, n_keys);
+    let out = batches
+        .into_par_iter()
+        .filter(|b| b.num_rows() > 0)
+        .map(|b| {
+            let n = b.num_rows();
+            let groups: Vec<usize> = (0..n).collect();
+            let mut cols = b.columns()[..n_keys].to_vec();
+            for (c, f) in schema.fields().iter().enumerate().skip(n_keys) {
+                let t = f.data_type();
+                if t.is_integer()
+                    || matches!(t, ArrowType::Decimal128(..) | ArrowType::Decimal256(..))
+                {
+                    // The sum of one integer or decimal is that value, widened exactly.
+                    let sum = arrow_cast::cast(b.column(c), &aggregated_type(t))
+                        .map_err(CubeError::arrow(GROUPING))?;
+                    cols.push(sum);
+                    continue;
+                }
+                let mut acc = Acc::new(t)?;
+                (0..n).for_each(|_| acc.push_group());
+                acc.update(b.column(c), &groups, f.name())?;
+                cols.push(acc.finish(f)?);
+            }
+            let opts = RecordBatchOptions::new().with_row_count(Some(n));
+            RecordBatch::try_new_with_options(out_schema.clone(), cols, &opts)
+                .map_err(CubeError::arrow(GROUPING))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    out.into_iter().try_for_each(sink)
 }
 
 /// Write `input` to `parts` partition files under `spill_dir` by a hash of its key; their

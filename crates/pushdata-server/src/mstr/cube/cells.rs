@@ -265,6 +265,26 @@ impl<'a> TextColumns<'a> {
         }
     }
 
+    /// The value of column `c` at `row` as a number, for a fixed-width column at most 8
+    /// bytes wide (`None` for other columns): its value bytes, so two values of the column
+    /// are equal exactly when these are. Nulls are not told apart here (see
+    /// [`TextColumns::is_null`]).
+    pub(crate) fn fixed_u64(&self, c: usize, row: usize) -> Option<u64> {
+        let (values, w) = self.cols.get(c)?.fixed.as_ref()?;
+        let bytes = values.get(row * w..(row + 1) * w)?;
+        let mut word = [0u8; 8];
+        word.get_mut(..*w)?.copy_from_slice(bytes);
+        Some(u64::from_le_bytes(word))
+    }
+
+    /// Whether [`TextColumns::fixed_u64`] gives the values of column `c`.
+    pub(crate) fn is_fixed_u64(&self, c: usize) -> bool {
+        self.cols
+            .get(c)
+            .and_then(|col| col.fixed.as_ref())
+            .is_some_and(|(_, w)| *w <= 8)
+    }
+
     /// Append bytes that tell the value of column `c` at `row` apart from every other
     /// value of the column (null included): the value's own bytes, not its text.
     pub(crate) fn key(&self, c: usize, row: usize, out: &mut Vec<u8>) {

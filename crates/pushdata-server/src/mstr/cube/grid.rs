@@ -8,8 +8,11 @@ use std::ops::Range;
 use arrow_array::{ArrayRef, RecordBatch};
 use hashbrown::HashTable;
 use pushdata_core::wire::{GridForm, GridMetric, GridMetricsHeader, Paging};
+use rayon::prelude::*;
 
 use super::Instance;
+use super::buffers::BufferPool;
+pub(crate) use super::buffers::PageBytes;
 use super::cells::{SingleKey, TextColumns, push_json_str};
 use super::error::{CubeError, Result};
 use super::plan::{AttrOut, Plan};
@@ -26,11 +29,11 @@ pub(crate) fn render(
     offset: u64,
     limit: u64,
     formatted: bool,
-) -> crate::mstr::error::Result<Vec<u8>> {
+) -> crate::mstr::error::Result<PageBytes> {
     let batches = inst.result.read(offset, limit)?;
     let plan = &inst.plan;
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
-    let mut page = Page::new(plan, formatted, rows);
+    let mut page = Page::new(plan, formatted, rows, &inst.buffers);
     for b in &batches {
         page.add_batch(plan, b)?;
     }
@@ -47,73 +50,202 @@ fn json_value<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> Result<
     serde_json::to_writer(out, v).map_err(|source| CubeError::Json { source })
 }
 
-/// Append a whole number.
-fn json_u64(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+/// A buffer of `pool` with room for `bytes`.
+fn reserved(pool: &BufferPool, bytes: usize) -> Vec<u8> {
+    let mut buf = pool.take();
+    buf.reserve(bytes);
+    buf
 }
 
 /// The elements of one attribute a page shows, each once, in order of first appearance.
 #[derive(Debug, Default)]
-struct Elements {
+pub(super) struct Elements {
     /// The elements as JSON objects, joined by commas.
     json: Vec<u8>,
-    /// The key of each element ([`TextColumns::key`] of its forms), end to end.
+    /// How many there are.
+    count: u32,
+    /// Keyed by bytes: the key of each element ([`TextColumns::key`] of its forms, or the
+    /// one form's value bytes), end to end.
     keys: Vec<u8>,
-    /// Where each element's key ends in `keys`.
+    /// Keyed by bytes: where each element's key ends in `keys`.
     key_ends: Vec<usize>,
-    /// Element numbers, found by the hash of their key.
-    index: HashTable<u32>,
+    /// Keyed by bytes: (hash of its key, element number), found by the hash.
+    index: HashTable<(u64, u32)>,
+    /// One form of a fixed-width column at most 8 bytes wide: (its value bytes as a
+    /// number, element number), found by the hash of the number.
+    fixed: HashTable<(u64, u32)>,
     /// The number of the null element of a one-form attribute keyed by its value's bytes
-    /// ([`SingleKey`]), once it is there.
+    /// ([`SingleKey`]) or number, once it is there.
     null: Option<u32>,
+    /// The element number of each row of the batch being added.
+    rows: Vec<u32>,
+    /// Scratch: an element's key.
+    key: Vec<u8>,
+    /// Scratch: a value's text.
+    text: String,
+    /// Scratch: a form value's text.
+    value: String,
 }
 
 impl Elements {
-    /// No elements yet, room for `rows` of them.
-    fn with_capacity(rows: usize) -> Self {
-        Elements {
-            index: HashTable::with_capacity(rows),
-            key_ends: Vec::with_capacity(rows),
-            ..Elements::default()
+    /// No elements yet, room for `rows` of them, from `pool`.
+    fn with_capacity(rows: usize, pool: &BufferPool) -> Self {
+        let mut e = pool.take_elements();
+        e.rows.reserve(rows);
+        e
+    }
+
+    /// Forget every element, keeping the memory.
+    pub(super) fn reset(&mut self) {
+        self.json.clear();
+        self.count = 0;
+        self.keys.clear();
+        self.key_ends.clear();
+        self.index.clear();
+        self.fixed.clear();
+        self.null = None;
+        self.rows.clear();
+    }
+
+    /// The bytes it holds (its capacities).
+    pub(super) fn retained_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<(u64, u32)>() + 1;
+        self.json.capacity()
+            + self.keys.capacity()
+            + self.key_ends.capacity() * std::mem::size_of::<usize>()
+            + (self.index.capacity() + self.fixed.capacity()) * entry
+            + self.rows.capacity() * std::mem::size_of::<u32>()
+            + self.key.capacity()
+            + self.text.capacity()
+            + self.value.capacity()
+    }
+
+    /// Number the elements of attribute `attr` in the `n` rows of `texts` (its forms'
+    /// columns), adding those not seen yet, into [`Elements::rows`]; `hasher` hashes keys.
+    fn add_rows(
+        &mut self,
+        attr: &AttrOut,
+        texts: &TextColumns<'_>,
+        n: usize,
+        hasher: &ahash::RandomState,
+    ) -> Result<()> {
+        self.rows.clear();
+        let forms = attr.forms.len();
+        if forms == 1 && texts.is_fixed_u64(0) {
+            if self.fixed.capacity() == 0 {
+                // Room for the page's rows (`rows` was made that large).
+                let room = self.rows.capacity().max(n);
+                self.fixed.reserve(room, |e| hasher.hash_one(e.0));
+            }
+            for row in 0..n {
+                let i = match texts.fixed_u64(0, row).filter(|_| !texts.is_null(0, row)) {
+                    Some(v) => self.fixed_element(attr, texts, row, v, hasher)?,
+                    None => self.null_element(attr, texts, row)?,
+                };
+                self.rows.push(i);
+            }
+            return Ok(());
         }
+        if self.index.capacity() == 0 {
+            let room = self.rows.capacity().max(n);
+            self.index.reserve(room, |e| e.0);
+            self.key_ends.reserve(room);
+        }
+        let mut scratch = std::mem::take(&mut self.key);
+        for row in 0..n {
+            let single = (forms == 1).then(|| texts.single_form_key(0, row));
+            let key: Option<&[u8]> = match single {
+                Some(SingleKey::Bytes(b)) => Some(b),
+                Some(SingleKey::Null) => None,
+                Some(SingleKey::Other) | None => {
+                    scratch.clear();
+                    for c in 0..forms {
+                        texts.key(c, row, &mut scratch);
+                    }
+                    Some(&scratch)
+                }
+            };
+            let i = match key {
+                Some(k) => self.keyed_element(attr, texts, row, k, hasher)?,
+                None => self.null_element(attr, texts, row)?,
+            };
+            self.rows.push(i);
+        }
+        self.key = scratch;
+        Ok(())
     }
 
-    /// The key of element `i`.
-    fn key(&self, i: u32) -> &[u8] {
-        key_of(&self.keys, &self.key_ends, i)
+    /// The number of the element whose one form's value at `row` is `v` (added when new).
+    fn fixed_element(
+        &mut self,
+        attr: &AttrOut,
+        texts: &TextColumns<'_>,
+        row: usize,
+        v: u64,
+        hasher: &ahash::RandomState,
+    ) -> Result<u32> {
+        let hash = hasher.hash_one(v);
+        if let Some(e) = self.fixed.find(hash, |e| e.0 == v) {
+            return Ok(e.1);
+        }
+        let i = self.write_new(attr, texts, row)?;
+        self.fixed
+            .insert_unique(hash, (v, i), |e| hasher.hash_one(e.0));
+        Ok(i)
     }
 
-    /// How many there are.
-    fn count(&self) -> u32 {
-        self.key_ends.len() as u32
-    }
-
-    /// The number of the element with `key` (hashed `hash`), if it is there.
-    fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
-        self.index.find(hash, |&i| self.key(i) == key).copied()
-    }
-
-    /// Number the null element of a one-form attribute (its key is not used).
-    fn insert_null(&mut self) -> u32 {
-        let i = self.count();
-        self.key_ends.push(self.keys.len());
-        self.null = Some(i);
-        i
-    }
-
-    /// Number a new element with `key` (hashed `hash` by `hasher`).
-    fn insert(&mut self, hash: u64, key: &[u8], hasher: &ahash::RandomState) -> u32 {
-        let i = self.count();
+    /// The number of the element with `key` at `row` (added when new).
+    fn keyed_element(
+        &mut self,
+        attr: &AttrOut,
+        texts: &TextColumns<'_>,
+        row: usize,
+        key: &[u8],
+        hasher: &ahash::RandomState,
+    ) -> Result<u32> {
+        let hash = hasher.hash_one(key);
+        let (keys, key_ends) = (&self.keys, &self.key_ends);
+        let found = self
+            .index
+            .find(hash, |e| e.0 == hash && key_of(keys, key_ends, e.1) == key);
+        if let Some(e) = found {
+            return Ok(e.1);
+        }
+        let i = self.write_new(attr, texts, row)?;
         self.keys.extend_from_slice(key);
         self.key_ends.push(self.keys.len());
-        let Elements {
-            keys,
-            key_ends,
-            index,
-            ..
-        } = self;
-        index.insert_unique(hash, i, |&e| hasher.hash_one(key_of(keys, key_ends, e)));
-        i
+        self.index.insert_unique(hash, (hash, i), |e| e.0);
+        Ok(i)
+    }
+
+    /// The number of the null element of a one-form attribute (added when new).
+    fn null_element(&mut self, attr: &AttrOut, texts: &TextColumns<'_>, row: usize) -> Result<u32> {
+        if let Some(i) = self.null {
+            return Ok(i);
+        }
+        let i = self.write_new(attr, texts, row)?;
+        // Its key is not used, but element numbers index `key_ends`.
+        self.key_ends.push(self.keys.len());
+        self.null = Some(i);
+        Ok(i)
+    }
+
+    /// Write the element at `row` and number it.
+    fn write_new(&mut self, attr: &AttrOut, texts: &TextColumns<'_>, row: usize) -> Result<u32> {
+        if self.count > 0 {
+            self.json.push(b',');
+        }
+        let scratch = (&mut self.text, &mut self.value);
+        write_element(
+            &mut self.json,
+            &attr.id,
+            texts,
+            0..attr.forms.len(),
+            row,
+            scratch,
+        )?;
+        self.count += 1;
+        Ok(self.count - 1)
     }
 }
 
@@ -147,17 +279,13 @@ struct Page {
     formatted_rows: Vec<u8>,
     /// Hashes element keys.
     hasher: ahash::RandomState,
-    /// Scratch: an element's key.
-    key: Vec<u8>,
     /// Scratch: a value's text.
     text: String,
-    /// Scratch: a form value's text.
-    value: String,
 }
 
 impl Page {
-    /// An empty page of `plan`'s result columns, for `rows` rows.
-    fn new(plan: &Plan, formatted: bool, rows: usize) -> Self {
+    /// An empty page of `plan`'s result columns, for `rows` rows, its buffers from `pool`.
+    fn new(plan: &Plan, formatted: bool, rows: usize, pool: &BufferPool) -> Self {
         let mut ranges: Vec<Range<usize>> = Vec::with_capacity(plan.attributes.len());
         let mut at = 0;
         for a in &plan.attributes {
@@ -170,96 +298,65 @@ impl Page {
             n_metrics: plan.metrics.len(),
             formatted,
             elements: (0..plan.attributes.len())
-                .map(|_| Elements::with_capacity(rows))
+                .map(|_| Elements::with_capacity(rows, pool))
                 .collect(),
             rows: 0,
-            header_rows: Vec::with_capacity(rows * (2 + 6 * plan.attributes.len())),
-            raw_rows: Vec::with_capacity(rows * (2 + 12 * plan.metrics.len())),
-            formatted_rows: Vec::new(),
+            header_rows: reserved(pool, rows * (2 + 6 * plan.attributes.len())),
+            raw_rows: reserved(pool, rows * (2 + 12 * plan.metrics.len())),
+            formatted_rows: pool.take(),
             hasher: ahash::RandomState::new(),
-            key: Vec::new(),
             text: String::new(),
-            value: String::new(),
         }
     }
 
-    /// Add the rows of a result batch.
+    /// Add the rows of a result batch: each attribute's elements column by column, the
+    /// attributes on all threads, then the rows.
     fn add_batch(&mut self, plan: &Plan, b: &RecordBatch) -> Result<()> {
-        let arrays: Vec<&ArrayRef> = b.columns().iter().collect();
-        let texts = TextColumns::new(&arrays)?;
-        for row in 0..b.num_rows() {
+        let n = b.num_rows();
+        let columns = b.columns();
+        let hasher = &self.hasher;
+        self.elements
+            .par_iter_mut()
+            .zip(plan.attributes.par_iter())
+            .zip(self.ranges.par_iter())
+            .try_for_each(|((els, attr), range)| {
+                let arrays: Vec<&ArrayRef> = columns[range.clone()].iter().collect();
+                els.add_rows(attr, &TextColumns::new(&arrays)?, n, hasher)
+            })?;
+        let metrics: Vec<&ArrayRef> = columns[self.metric_start..].iter().collect();
+        let metrics = TextColumns::new(&metrics)?;
+        let mut digits = itoa::Buffer::new();
+        for row in 0..n {
             let sep = if self.rows > 0 { &b","[..] } else { &b""[..] };
             self.header_rows.extend_from_slice(sep);
             self.header_rows.push(b'[');
-            for ai in 0..self.ranges.len() {
-                let i = self.element_index(&plan.attributes[ai], ai, &texts, row)?;
+            for (ai, els) in self.elements.iter().enumerate() {
                 if ai > 0 {
                     self.header_rows.push(b',');
                 }
-                json_u64(&mut self.header_rows, u64::from(i));
+                let i = els.rows.get(row).copied().unwrap_or(0);
+                self.header_rows
+                    .extend_from_slice(digits.format(i).as_bytes());
             }
             self.header_rows.push(b']');
             self.raw_rows.extend_from_slice(sep);
             if self.formatted {
                 self.formatted_rows.extend_from_slice(sep);
             }
-            self.add_metric_values(&texts, row)?;
+            self.add_metric_values(&metrics, row)?;
             self.rows += 1;
         }
         Ok(())
     }
 
-    /// The index of attribute `ai`'s element at `row` (added when new).
-    fn element_index(
-        &mut self,
-        attr: &AttrOut,
-        ai: usize,
-        texts: &TextColumns<'_>,
-        row: usize,
-    ) -> Result<u32> {
-        let range = self.ranges[ai].clone();
-        let els = &mut self.elements[ai];
-        // One form of a string or fixed-width column: its value's own bytes are the key
-        // (no copy), and its null is an element of its own. Else the forms' tagged keys.
-        let single = (range.len() == 1).then(|| texts.single_form_key(range.start, row));
-        let key: Option<&[u8]> = match single {
-            Some(SingleKey::Bytes(b)) => Some(b),
-            Some(SingleKey::Null) => None,
-            Some(SingleKey::Other) | None => {
-                self.key.clear();
-                for c in range.clone() {
-                    texts.key(c, row, &mut self.key);
-                }
-                Some(&self.key)
-            }
-        };
-        let hash = key.map(|k| self.hasher.hash_one(k));
-        let found = match (key, hash) {
-            (Some(k), Some(h)) => els.find(h, k),
-            _ => els.null,
-        };
-        if let Some(i) = found {
-            return Ok(i);
-        }
-        if els.count() > 0 {
-            els.json.push(b',');
-        }
-        let scratch = (&mut self.text, &mut self.value);
-        write_element(&mut els.json, &attr.id, texts, range, row, scratch)?;
-        Ok(match (key, hash) {
-            (Some(k), Some(h)) => els.insert(h, k, &self.hasher),
-            _ => els.insert_null(),
-        })
-    }
-
-    /// Add the metric values of `row`.
+    /// Add the metric values of `row` (`texts`: the metric columns).
     fn add_metric_values(&mut self, texts: &TextColumns<'_>, row: usize) -> Result<()> {
         let s = &mut self.text;
         self.raw_rows.push(b'[');
         if self.formatted {
             self.formatted_rows.push(b'[');
         }
-        for (k, c) in (self.metric_start..self.metric_start + self.n_metrics).enumerate() {
+        for (k, c) in (0..self.n_metrics).enumerate() {
             if k > 0 {
                 self.raw_rows.push(b',');
             }
@@ -282,10 +379,11 @@ impl Page {
         Ok(())
     }
 
-    /// The page's JSON.
-    fn finish(self, inst: &Instance, plan: &Plan, offset: u64, limit: u64) -> Result<Vec<u8>> {
+    /// The page's JSON (its buffers go back to the instance's pool).
+    fn finish(self, inst: &Instance, plan: &Plan, offset: u64, limit: u64) -> Result<PageBytes> {
         let element_bytes: usize = self.elements.iter().map(|e| e.json.len()).sum();
-        let mut out = Vec::with_capacity(
+        let mut out = reserved(
+            &inst.buffers,
             1024 + element_bytes
                 + self.header_rows.len()
                 + self.raw_rows.len()
@@ -335,7 +433,14 @@ impl Page {
             out.push(b']');
         }
         out.extend_from_slice(b"}}}");
-        Ok(out)
+        let pool = &inst.buffers;
+        for b in [self.header_rows, self.raw_rows, self.formatted_rows] {
+            pool.give(b);
+        }
+        for e in self.elements {
+            pool.give_elements(e);
+        }
+        Ok(PageBytes::new(out, inst.buffers.clone()))
     }
 }
 
@@ -377,6 +482,28 @@ fn write_element(
     row: usize,
     (s, t): (&mut String, &mut String),
 ) -> Result<()> {
+    if range.len() == 1 {
+        // One form whose text and id need no escape (the common case): the text is
+        // formatted once and copied into both, as both escapers would leave them.
+        t.clear();
+        texts.text(range.start, row, t);
+        if !needs_escape(attr_id) && !needs_escape(t) {
+            out.extend_from_slice(b"{\"id\":\"");
+            out.extend_from_slice(attr_id.as_bytes());
+            out.push(b':');
+            out.extend_from_slice(t.as_bytes());
+            if texts.is_null(range.start, row) {
+                out.extend_from_slice(b"\",\"formValues\":[null]}");
+            } else {
+                out.extend_from_slice(b"\",\"formValues\":[\"");
+                out.extend_from_slice(t.as_bytes());
+                out.extend_from_slice(b"\"]}");
+            }
+            t.clear();
+            return Ok(());
+        }
+        t.clear();
+    }
     s.clear();
     s.push_str(attr_id);
     s.push(':');
@@ -407,6 +534,12 @@ fn write_element(
     }
     out.extend_from_slice(b"]}");
     Ok(())
+}
+
+/// Whether `s` has a character a JSON string escapes (a control character, `"` or `\`;
+/// serde_json and [`push_json_str`] escape exactly these).
+fn needs_escape(s: &str) -> bool {
+    s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// The metrics header (none without metrics).

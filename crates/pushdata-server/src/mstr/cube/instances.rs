@@ -1,5 +1,5 @@
 //! The live cube instances of a server: creating one (resolve the request, run the plan,
-//! write the grouped rows under `<root>/<instanceId>/`), finding one, and expiring them
+//! keep the grouped rows in memory or write them under `<root>/<instanceId>/`), finding one, and expiring them
 //! (after [`INSTANCE_IDLE_TIMEOUT`] unused, or the least recently used beyond
 //! [`MAX_INSTANCES`]; an instance's files go with it).
 
@@ -12,11 +12,13 @@ use parking_lot::Mutex;
 use pushdata_core::wire::CubeInstanceRequest;
 
 use super::aggregate;
+use super::buffers::BufferPool;
 use super::error::{CubeError, Result};
 use super::execute::Execution;
 use super::plan::Plan;
 use super::read::cast_to;
 use super::result::ResultFile;
+use crate::budget::Budget;
 use crate::mstr::Dataset;
 use crate::mstr::error::Result as ApiResult;
 use crate::store::Snapshot;
@@ -25,6 +27,9 @@ use crate::store::Snapshot;
 pub(crate) const INSTANCE_IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// The most instances kept at once.
 pub(crate) const MAX_INSTANCES: usize = 256;
+/// The memory the grouped rows of all instances may take; an instance whose rows do not
+/// fit writes them to a file.
+pub(crate) const RESULT_MEMORY_BYTES: usize = 512 << 20;
 
 /// One cube instance.
 #[derive(Debug)]
@@ -39,6 +44,8 @@ pub(crate) struct Instance {
     pub(crate) plan: Plan,
     /// Its grouped rows.
     pub(crate) result: ResultFile,
+    /// Where its pages' buffers come from and go back to (the server's).
+    pub(crate) buffers: Arc<BufferPool>,
     /// Its files (deleted when it is dropped).
     dir: PathBuf,
     /// When it was last created or read.
@@ -60,6 +67,10 @@ pub(crate) struct Instances {
     idle_timeout: Duration,
     /// The grouping's memory bound (see [`aggregate::aggregate`]).
     max_groups_in_memory: usize,
+    /// The memory of the instances' grouped rows.
+    memory: Budget,
+    /// Buffers pages are rendered into, kept from page to page.
+    buffers: Arc<BufferPool>,
     /// Instances by id.
     map: Mutex<HashMap<String, Arc<Instance>>>,
 }
@@ -73,6 +84,8 @@ impl Instances {
             root,
             idle_timeout: INSTANCE_IDLE_TIMEOUT,
             max_groups_in_memory: aggregate::MAX_GROUPS_IN_MEMORY,
+            memory: Budget::new(RESULT_MEMORY_BYTES),
+            buffers: Arc::default(),
             map: Mutex::new(HashMap::new()),
         }
     }
@@ -124,6 +137,7 @@ impl Instances {
             cube_name: ds.def.name.clone(),
             plan,
             result,
+            buffers: self.buffers.clone(),
             dir,
             last_used: Mutex::new(Instant::now()),
         });
@@ -150,7 +164,7 @@ impl Instances {
             max_groups: self.max_groups_in_memory,
             spill_dir: &spill,
         };
-        let result = ResultFile::write(&dir.join("rows.arrow"), &schema, |sink| {
+        let result = ResultFile::write(&dir.join("rows.arrow"), &schema, &self.memory, |sink| {
             run.run(&mut |b| sink(cast_to(&b, &schema, "writing a cube instance")?))
         })?;
         let _ = std::fs::remove_dir_all(&spill);
@@ -274,6 +288,55 @@ mod tests {
     }
 
     #[test]
+    fn results_over_the_memory_budget_are_read_from_a_file_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = dataset(dir.path(), 30_000);
+        let mem = Instances::new(dir.path().join("a"));
+        let mut file = Instances::new(dir.path().join("b"));
+        file.memory = Budget::new(0);
+        let req = CubeInstanceRequest::all();
+        let a = mem.create(&ds, &req).unwrap();
+        let b = file.create(&ds, &req).unwrap();
+        assert!(!a.result.in_file() && b.result.in_file());
+        assert!(mem.memory.used() > 0, "the rows in memory are charged");
+        assert_eq!(groups(&a), groups(&b));
+        for (offset, limit) in [(0, 5), (8190, 5), (9998, 10), (10_000, 1), (0, 10_000)] {
+            let (pa, pb) = (a.result.read(offset, limit), b.result.read(offset, limit));
+            assert_eq!(pa.unwrap(), pb.unwrap(), "rows {offset}+{limit}");
+        }
+        drop(a);
+        mem.map.lock().clear();
+        assert_eq!(
+            mem.memory.used(),
+            0,
+            "a dropped instance gives its memory back"
+        );
+    }
+
+    #[test]
+    fn distinct_keys_are_groups_of_their_own_and_a_repeat_is_summed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = dataset(dir.path(), 0);
+        let keys: Vec<String> = (0..20_000).map(|i| format!("k{i}")).collect();
+        replace_rows(&ds, &keys);
+        let inst = Instances::new(dir.path().join("i"));
+        let req = CubeInstanceRequest::all();
+        let a = inst.create(&ds, &req).unwrap();
+        let mut want: Vec<(String, i64)> = keys.iter().map(|k| (k.clone(), 1)).collect();
+        want.sort();
+        assert_eq!(groups(&a), want);
+        // The same keys with the last repeated: grouped, its metric summed.
+        let mut repeated = keys.clone();
+        repeated.push("k19999".to_string());
+        replace_rows(&ds, &repeated);
+        let b = inst.create(&ds, &req).unwrap();
+        let gb = groups(&b);
+        assert_eq!(gb.len(), 20_000);
+        assert_eq!(gb.iter().find(|(k, _)| k == "k19999").unwrap().1, 2);
+        assert_eq!(gb.iter().map(|(_, m)| m).sum::<i64>(), 20_001);
+    }
+
+    #[test]
     fn rendered_pages_are_exactly_the_json_of_their_structs() {
         // Keys with characters serde_json escapes in its own way (\b, \f, \u001f) and
         // characters it does not escape (non-ASCII); pages from the start, the middle
@@ -290,6 +353,7 @@ mod tests {
             (0, 10_000, false),
         ] {
             let bytes = super::super::grid::render(&a, offset, limit, formatted).unwrap();
+            let bytes = bytes.as_ref().to_vec();
             let page: pushdata_core::wire::CubeInstance = serde_json::from_slice(&bytes).unwrap();
             assert_eq!(
                 String::from_utf8(serde_json::to_vec(&page).unwrap()).unwrap(),
@@ -302,6 +366,13 @@ mod tests {
                 formatted,
                 "formatted values"
             );
+        }
+        // Pages rendered again, into the buffers and element tables of the pages before.
+        let first = super::super::grid::render(&a, 0, 10_000, false).unwrap();
+        let first = first.as_ref().to_vec();
+        for _ in 0..3 {
+            let again = super::super::grid::render(&a, 0, 10_000, false).unwrap();
+            assert_eq!(again.as_ref(), &first[..], "a page rendered again");
         }
         let odd = dataset_with_keys(
             dir.path(),
@@ -318,6 +389,7 @@ mod tests {
         );
         let b = inst.create(&odd, &CubeInstanceRequest::all()).unwrap();
         let bytes = super::super::grid::render(&b, 0, 10, true).unwrap();
+        let bytes = bytes.as_ref().to_vec();
         let page: pushdata_core::wire::CubeInstance = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(serde_json::to_vec(&page).unwrap(), bytes);
         assert_eq!(page.data.paging.current, 6, "a repeated key is one group");

@@ -4,12 +4,14 @@
 //! Data flow of creating an instance ([`instances`]): the request is resolved against the
 //! dataset ([`plan`]); the tables to read and their columns are chosen ([`tables`]); each
 //! table's projected, filtered columns are streamed from the stored Parquet of one pinned
-//! snapshot ([`read`], [`filter`]); several tables are each grouped, then joined on the
+//! snapshot, each column decoded on a thread of its own ([`read`], [`filter`]); several tables are each grouped, then joined on the
 //! attributes they share ([`join`]); the rows are grouped and their metrics aggregated
 //! ([`aggregate`], [`accumulate`]; memory bounded by [`aggregate::MAX_GROUPS_IN_MEMORY`]
-//! groups, beyond which hash partitions spill to disk), [`execute`] running these steps;
-//! the grouped rows are written to an Arrow IPC file ([`result`]) under
-//! `<data_dir>/staging/cube-instances/<instanceId>/`. A page reads only the result batches
+//! groups, beyond which hash partitions spill to disk; when a hash of each row's keys
+//! shows them all distinct, [`distinct`], the rows are their own groups and no key rows
+//! are built), [`execute`] running these steps; the grouped rows are kept in memory under
+//! [`instances::RESULT_MEMORY_BYTES`] for all instances, else written to an Arrow IPC
+//! file ([`result`]) under `<data_dir>/staging/cube-instances/<instanceId>/`. A page reads only the result batches
 //! it covers and renders them as the grid JSON ([`grid`], values by [`cells`]).
 //!
 //! Tables of a multi-table dataset are joined as MicroStrategy documents for multi-table
@@ -27,8 +29,10 @@
 //! - `execute`: running a plan (read, join, group);
 //! - `aggregate`: grouping by key with spill partitions;
 //! - `accumulate`: a metric's per-group sum or maximum;
-//! - `result`: the instance's result file (write once, read pages);
+//! - `distinct`: whether the grouped rows' keys are all distinct (by a hash per row);
+//! - `result`: the instance's grouped rows (in memory or a file; written once, read pages);
 //! - `grid`: a page as the v2 grid JSON;
+//! - `buffers`: byte buffers used again from page to page;
 //! - `cells`: values as JSON tokens and display text;
 //! - `rows`: one table's stored rows exactly, a page at a time (a pushdata extension, not
 //!   a cube instance: no grouping, no join);
@@ -43,7 +47,9 @@
 
 mod accumulate;
 mod aggregate;
+mod buffers;
 pub(crate) mod cells;
+mod distinct;
 mod error;
 mod execute;
 mod filter;

@@ -2,15 +2,17 @@
 //! filter needs (a Parquet projection mask), batch by batch, filtered, as the stored types
 //! the grouped rows expect.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
-use arrow_schema::{Field, Schema, SchemaRef};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, RecordBatchReader};
+use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use pushdata_core::wire::ViewFilter;
+use rayon::prelude::*;
 
 use super::error::{CubeError, Result};
 use super::filter::{self, FilterColumns};
@@ -67,14 +69,8 @@ pub(crate) fn read_table(
     let shape = Arc::new(shape);
     let iter = files.into_iter().flat_map(move |f| {
         let shape = shape.clone();
-        let batches: Batches = match open_projected(&f.path, &needed) {
-            Ok(reader) => Box::new(reader.map(move |r| {
-                let b = r.map_err(|source| CubeError::ReadBatch {
-                    path: f.path.clone(),
-                    source,
-                })?;
-                shape.apply(b)
-            })),
+        let batches: Batches = match ColumnReaders::open(&f.path, &needed) {
+            Ok(reader) => Box::new(reader.map(move |r| shape.apply(r?))),
             Err(e) => Box::new(std::iter::once(Err(e))),
         };
         batches
@@ -110,19 +106,137 @@ fn filter_columns(def: &DatasetDef, f: &ViewFilter, t: &TableDef) -> Vec<FilterC
     out
 }
 
-/// A reader of the Parquet file at `path` giving only the columns `needed` (sorted).
-fn open_projected(path: &Path, needed: &[usize]) -> Result<ParquetRecordBatchReader> {
-    let parquet_err = |source| CubeError::Parquet {
+/// The columns `needed` (sorted) of one Parquet file, row group by row group: each
+/// column of a row group is decoded whole by a reader of its own, the columns on all rayon
+/// threads (a stored file usually has one row group, so row groups give no parallelism,
+/// and columns of unequal sizes decoded a batch at a time leave threads waiting for the
+/// largest). The batches are those one reader of all the columns would give; one row
+/// group's columns are in memory at once.
+struct ColumnReaders {
+    /// The file.
+    path: PathBuf,
+    /// The file's metadata, read once.
+    meta: ArrowReaderMetadata,
+    /// The columns read, in groups each read by one reader (one column each, or one
+    /// group of none or one column).
+    groups: Vec<Vec<usize>>,
+    /// The schema of the batches: the needed columns in order.
+    schema: SchemaRef,
+    /// The next row group to read.
+    next_group: usize,
+    /// Batches of the row group read, not handed out yet.
+    ready: VecDeque<RecordBatch>,
+    /// Set after an error.
+    failed: bool,
+}
+
+impl ColumnReaders {
+    /// Readers of columns `needed` (sorted) of the file at `path`.
+    fn open(path: &Path, needed: &[usize]) -> Result<Self> {
+        let f = File::open(path).map_err(CubeError::io("opening", path))?;
+        let meta = ArrowReaderMetadata::load(&f, Default::default()).map_err(parquet_err(path))?;
+        // No column or one: one reader (with no column it still counts the rows).
+        let groups: Vec<Vec<usize>> = if needed.len() < 2 {
+            vec![needed.to_vec()]
+        } else {
+            needed.iter().map(|c| vec![*c]).collect()
+        };
+        let mask = ProjectionMask::roots(meta.parquet_schema(), needed.iter().copied());
+        let schema = ParquetRecordBatchReaderBuilder::new_with_metadata(f, meta.clone())
+            .with_projection(mask)
+            .build()
+            .map_err(parquet_err(path))?
+            .schema();
+        Ok(ColumnReaders {
+            path: path.to_path_buf(),
+            meta,
+            groups,
+            schema,
+            next_group: 0,
+            ready: VecDeque::new(),
+            failed: false,
+        })
+    }
+
+    /// The batches of the columns of `group` in row group `rg`.
+    fn read_group(&self, rg: usize, group: &[usize]) -> Result<Vec<RecordBatch>> {
+        let path = &self.path;
+        let f = File::open(path).map_err(CubeError::io("opening", path))?;
+        let mask = ProjectionMask::roots(self.meta.parquet_schema(), group.iter().copied());
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(f, self.meta.clone())
+            .with_projection(mask)
+            .with_row_groups(vec![rg])
+            .with_batch_size(READ_BATCH_ROWS)
+            .build()
+            .map_err(parquet_err(path))?;
+        reader
+            .map(|b| {
+                b.map_err(|source| CubeError::ReadBatch {
+                    path: path.clone(),
+                    source,
+                })
+            })
+            .collect()
+    }
+
+    /// Read row group `rg`, its columns in parallel, into `ready`.
+    fn read_row_group(&mut self, rg: usize) -> Result<()> {
+        let parts = self
+            .groups
+            .par_iter()
+            .map(|g| self.read_group(rg, g))
+            .collect::<Result<Vec<_>>>()?;
+        let n = parts.iter().map(Vec::len).max().unwrap_or(0);
+        let read_err = |source| CubeError::ReadBatch {
+            path: self.path.clone(),
+            source,
+        };
+        for i in 0..n {
+            let mut columns = Vec::with_capacity(self.schema.fields().len());
+            let mut rows = None;
+            for p in &parts {
+                let b = p.get(i).ok_or_else(|| {
+                    read_err(ArrowError::ParquetError(
+                        "a column ended before the others".to_string(),
+                    ))
+                })?;
+                rows.get_or_insert(b.num_rows());
+                columns.extend(b.columns().iter().cloned());
+            }
+            let opts = RecordBatchOptions::new().with_row_count(rows);
+            let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &opts)
+                .map_err(read_err)?;
+            self.ready.push_back(batch);
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for ColumnReaders {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.ready.is_empty() && !self.failed {
+            let rg = self.next_group;
+            if rg >= self.meta.metadata().num_row_groups() {
+                return None;
+            }
+            self.next_group += 1;
+            if let Err(e) = self.read_row_group(rg) {
+                self.failed = true;
+                return Some(Err(e));
+            }
+        }
+        self.ready.pop_front().map(Ok)
+    }
+}
+
+/// Wraps a Parquet error of reading the file at `path`.
+fn parquet_err(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> CubeError + '_ {
+    move |source| CubeError::Parquet {
         path: PathBuf::from(path),
         source,
-    };
-    let f = File::open(path).map_err(CubeError::io("opening", path))?;
-    let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(parquet_err)?;
-    let mask = ProjectionMask::roots(b.parquet_schema(), needed.iter().copied());
-    b.with_projection(mask)
-        .with_batch_size(READ_BATCH_ROWS)
-        .build()
-        .map_err(parquet_err)
+    }
 }
 
 /// How a batch as read becomes a batch as grouped: filtered, then its output columns

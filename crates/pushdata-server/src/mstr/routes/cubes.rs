@@ -25,7 +25,7 @@ use pushdata_core::wire::CubeInstanceRequest;
 
 use super::extract::InDataset;
 use super::{CONTROL_BODY_BYTES, Shared, body_bytes, parse_json};
-use crate::mstr::cube::grid;
+use crate::mstr::cube::grid::{self, PageBytes};
 use crate::mstr::cube::rows::{self, MAX_TABLE_PAGE_ROWS, PageRequest};
 use crate::mstr::error::{ApiError, Result};
 use crate::mstr::publish::blocking;
@@ -148,11 +148,12 @@ pub(crate) async fn instance_page(
 }
 
 /// A rendered page (the JSON of a [`CubeInstance`](pushdata_core::wire::CubeInstance)) as
-/// the response body, typed as `axum::Json` types its answers.
-fn json_page(page: Vec<u8>) -> Response {
+/// the response body, typed as `axum::Json` types its answers (its buffer goes back to the
+/// page buffers when the body is dropped).
+fn json_page(page: PageBytes) -> Response {
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
-        Bytes::from(page),
+        Bytes::from_owner(page),
     )
         .into_response()
 }
