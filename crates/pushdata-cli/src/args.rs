@@ -469,6 +469,12 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=1048576))]
     pub(crate) staging_memory_mb: Option<u64>,
 
+    /// The grouped rows of cube instances (what `pull` and mstrio-py read) kept in memory,
+    /// in MiB for all instances, before an instance's rows are written to a file (default:
+    /// the server's, 512).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=1048576))]
+    pub(crate) cube_memory_mb: Option<u64>,
+
     /// Cancel an upload session that sees no request for this many seconds, and free its
     /// staged chunks (a client that died mid-push; default: the server's, 1800).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]

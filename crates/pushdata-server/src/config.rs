@@ -83,13 +83,18 @@ pub struct ServerConfig {
     /// all but one of them (at least one), so that another user is never locked out.
     pub max_concurrent_chunks: usize,
     /// Decoded chunks of open upload sessions are kept in memory up to this many bytes of
-    /// Arrow data in all (default 256 MiB); past it they are staged as Arrow IPC files in
+    /// Arrow data in all (default 256 MiB); past it they are staged as Parquet files in
     /// the data directory. Staged chunks are not durable either way (an upload session does
     /// not survive a restart); only a publish makes data durable.
     pub staging_memory_bytes: usize,
     /// Staged chunk files of open upload sessions may take this many bytes of disk in all
     /// (default 64 GiB); a chunk past it is refused with 507 and the session stays usable.
     pub staging_disk_bytes: usize,
+    /// The grouped rows of all live cube instances (the Cube API's reads) are kept in
+    /// memory up to this many bytes of Arrow data in all (default 512 MiB); an instance
+    /// whose rows do not fit writes them to a file under the data directory, and its pages
+    /// are read from there.
+    pub cube_memory_bytes: usize,
     /// Host names (besides the bound address and loopback names) that requests may name
     /// in their `Host` header, e.g. the machine's name when serving a network. Requests
     /// naming any other host are refused (DNS-rebinding protection).
@@ -137,6 +142,8 @@ pub const DEFAULT_LOGIN_MODES: [LoginMode; 3] =
 pub const GUEST_USER: &str = "Guest";
 /// The default memory for staged chunks: 256 MiB.
 pub const DEFAULT_STAGING_MEMORY_BYTES: usize = 256 * 1024 * 1024;
+/// The default memory for the grouped rows of cube instances: 512 MiB.
+pub const DEFAULT_CUBE_MEMORY_BYTES: usize = 512 << 20;
 /// The default disk quota of staged chunk files: 64 GiB.
 pub const DEFAULT_STAGING_DISK_BYTES: usize = 64 << 30;
 /// The default Veracity service account (client id) of the emulation.
@@ -167,6 +174,7 @@ impl Default for ServerConfig {
             max_concurrent_chunks: 4,
             staging_memory_bytes: DEFAULT_STAGING_MEMORY_BYTES,
             staging_disk_bytes: DEFAULT_STAGING_DISK_BYTES,
+            cube_memory_bytes: DEFAULT_CUBE_MEMORY_BYTES,
             allowed_hosts: Vec::new(),
             body_idle_timeout: Duration::from_secs(30),
             body_deadline: Duration::from_secs(10 * 60),
@@ -285,6 +293,13 @@ impl ServerConfig {
     /// Keep at most `bytes` of decoded chunks in memory (0: stage every chunk as a file).
     pub fn with_staging_memory_bytes(mut self, bytes: usize) -> Self {
         self.staging_memory_bytes = bytes;
+        self
+    }
+
+    /// Keep at most `bytes` of cube instances' grouped rows in memory (0: every instance's
+    /// rows are written to a file).
+    pub fn with_cube_memory_bytes(mut self, bytes: usize) -> Self {
+        self.cube_memory_bytes = bytes;
         self
     }
 

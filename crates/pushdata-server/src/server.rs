@@ -86,7 +86,10 @@ impl Server {
                 config.max_upload_sessions,
                 config.max_upload_sessions_per_user,
             ),
-            cube_instances: Instances::new(staging_dir.join("cube-instances")),
+            cube_instances: Instances::new(
+                staging_dir.join("cube-instances"),
+                config.cube_memory_bytes,
+            ),
             chunk_slots: ChunkSlots::new(config.max_concurrent_chunks),
             staging: Arc::new(
                 Staging::new(config.staging_memory_bytes, config.staging_disk_bytes)

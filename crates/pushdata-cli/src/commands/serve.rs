@@ -34,6 +34,10 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         config = config
             .with_staging_memory_bytes(usize::try_from(mb * 1024 * 1024).unwrap_or(usize::MAX));
     }
+    if let Some(mb) = args.cube_memory_mb {
+        config =
+            config.with_cube_memory_bytes(usize::try_from(mb * 1024 * 1024).unwrap_or(usize::MAX));
+    }
     if let Some(secs) = args.session_idle_secs {
         config = config.with_upload_session_idle_timeout(std::time::Duration::from_secs(secs));
     }

@@ -27,10 +27,6 @@ use crate::store::Snapshot;
 pub(crate) const INSTANCE_IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// The most instances kept at once.
 pub(crate) const MAX_INSTANCES: usize = 256;
-/// The memory the grouped rows of all instances may take; an instance whose rows do not
-/// fit writes them to a file.
-pub(crate) const RESULT_MEMORY_BYTES: usize = 512 << 20;
-
 /// One cube instance.
 #[derive(Debug)]
 pub(crate) struct Instance {
@@ -77,14 +73,15 @@ pub(crate) struct Instances {
 
 impl Instances {
     /// Instances whose files live under `root` (cleared on start: instances do not survive
-    /// a restart).
-    pub(crate) fn new(root: PathBuf) -> Self {
+    /// a restart), their grouped rows kept in memory up to `memory_bytes` in all (the
+    /// server's `cube_memory_bytes`), else in files.
+    pub(crate) fn new(root: PathBuf, memory_bytes: usize) -> Self {
         let _ = std::fs::remove_dir_all(&root);
         Instances {
             root,
             idle_timeout: INSTANCE_IDLE_TIMEOUT,
             max_groups_in_memory: aggregate::MAX_GROUPS_IN_MEMORY,
-            memory: Budget::new(RESULT_MEMORY_BYTES),
+            memory: Budget::new(memory_bytes),
             buffers: Arc::default(),
             map: Mutex::new(HashMap::new()),
         }
@@ -200,6 +197,7 @@ mod tests {
     use pushdata_core::wire::DatasetModel;
 
     use super::*;
+    use crate::config::DEFAULT_CUBE_MEMORY_BYTES;
     use crate::hook::NoHook;
     use crate::mstr::DatasetDef;
     use crate::store::{Catalog, CommitControl, MergePolicy, TableUpload, UploadSource};
@@ -271,8 +269,8 @@ mod tests {
     fn spilled_grouping_equals_in_memory_grouping() {
         let dir = tempfile::tempdir().unwrap();
         let ds = dataset(dir.path(), 30_000);
-        let mem = Instances::new(dir.path().join("a"));
-        let mut spill = Instances::new(dir.path().join("b"));
+        let mem = Instances::new(dir.path().join("a"), DEFAULT_CUBE_MEMORY_BYTES);
+        let mut spill = Instances::new(dir.path().join("b"), DEFAULT_CUBE_MEMORY_BYTES);
         spill.max_groups_in_memory = 1000; // 30 partitions
         let req = CubeInstanceRequest::all();
         let a = mem.create(&ds, &req).unwrap();
@@ -291,8 +289,8 @@ mod tests {
     fn results_over_the_memory_budget_are_read_from_a_file_alike() {
         let dir = tempfile::tempdir().unwrap();
         let ds = dataset(dir.path(), 30_000);
-        let mem = Instances::new(dir.path().join("a"));
-        let mut file = Instances::new(dir.path().join("b"));
+        let mem = Instances::new(dir.path().join("a"), DEFAULT_CUBE_MEMORY_BYTES);
+        let mut file = Instances::new(dir.path().join("b"), DEFAULT_CUBE_MEMORY_BYTES);
         file.memory = Budget::new(0);
         let req = CubeInstanceRequest::all();
         let a = mem.create(&ds, &req).unwrap();
@@ -319,7 +317,7 @@ mod tests {
         let ds = dataset(dir.path(), 0);
         let keys: Vec<String> = (0..20_000).map(|i| format!("k{i}")).collect();
         replace_rows(&ds, &keys);
-        let inst = Instances::new(dir.path().join("i"));
+        let inst = Instances::new(dir.path().join("i"), DEFAULT_CUBE_MEMORY_BYTES);
         let req = CubeInstanceRequest::all();
         let a = inst.create(&ds, &req).unwrap();
         let mut want: Vec<(String, i64)> = keys.iter().map(|k| (k.clone(), 1)).collect();
@@ -343,7 +341,7 @@ mod tests {
         // (spanning result batches), past the end, with and without formatted values.
         let dir = tempfile::tempdir().unwrap();
         let ds = dataset(dir.path(), 30_000);
-        let inst = Instances::new(dir.path().join("i"));
+        let inst = Instances::new(dir.path().join("i"), DEFAULT_CUBE_MEMORY_BYTES);
         let a = inst.create(&ds, &CubeInstanceRequest::all()).unwrap();
         for (offset, limit, formatted) in [
             (0, 5, true),
@@ -415,7 +413,7 @@ mod tests {
     fn instances_expire_and_their_files_go() {
         let dir = tempfile::tempdir().unwrap();
         let ds = dataset(dir.path(), 10);
-        let mut inst = Instances::new(dir.path().join("i"));
+        let mut inst = Instances::new(dir.path().join("i"), DEFAULT_CUBE_MEMORY_BYTES);
         inst.idle_timeout = Duration::from_millis(50);
         let i = inst.create(&ds, &CubeInstanceRequest::all()).unwrap();
         let id = i.id.clone();

@@ -10,7 +10,7 @@
 //! groups, beyond which hash partitions spill to disk; when a hash of each row's keys
 //! shows them all distinct, [`distinct`], the rows are their own groups and no key rows
 //! are built), [`execute`] running these steps; the grouped rows are kept in memory under
-//! [`instances::RESULT_MEMORY_BYTES`] for all instances, else written to an Arrow IPC
+//! the server's `cube_memory_bytes` for all instances, else written to an Arrow IPC
 //! file ([`result`]) under `<data_dir>/staging/cube-instances/<instanceId>/`. A page reads only the result batches
 //! it covers and renders them as the grid JSON ([`grid`], values by [`cells`]).
 //!
