@@ -46,8 +46,9 @@ pub(crate) fn pending(write: FileWrite, staging: Arc<Staging>) -> (ChunkWrite, P
 impl ChunkWrite {
     /// Write the file and hand the outcome to whoever waits for it. When nobody does any
     /// more (the chunk was replaced or its session ended), the file is removed at once.
-    pub(crate) fn run(self) {
-        let outcome = self.write.write(&self.staging).map_err(Arc::new);
+    /// `written` is called (or dropped) once the chunk's rows are freed, before the fsync.
+    pub(crate) fn run(self, written: impl FnOnce()) {
+        let outcome = self.write.write(&self.staging, written).map_err(Arc::new);
         // A send error gives the outcome back; dropping it removes the file.
         let _ = self.done.send(Some(outcome));
     }

@@ -244,7 +244,14 @@ impl ParquetSink {
     }
 
     /// Finish the file and fsync it.
-    pub(crate) fn finish(mut self) -> Result<()> {
+    pub(crate) fn finish(self) -> Result<()> {
+        self.finish_with(|| ())
+    }
+
+    /// As [`finish`](Self::finish), calling `written` once the file's bytes are handed to
+    /// the system and this sink's buffers are freed, before the fsync (which may take tens
+    /// of milliseconds on a disk).
+    pub(crate) fn finish_with(mut self, written: impl FnOnce()) -> Result<()> {
         if self.group_rows > 0 {
             self.close_group()?;
         }
@@ -256,6 +263,7 @@ impl ParquetSink {
         let f = buf
             .into_inner()
             .map_err(|e| StoreError::io("flushing", &path, e.into_error()))?;
+        written();
         f.sync_all()
             .map_err(|e| StoreError::io("fsync of", path, e))
     }

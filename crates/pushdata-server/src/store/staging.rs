@@ -83,7 +83,7 @@ impl StagedData {
     ) -> Result<Self> {
         match Self::in_memory(staging, batches) {
             Ok(kept) => Ok(kept),
-            Err(batches) => FileWrite::new(table, batches, path(), None).write(staging),
+            Err(batches) => FileWrite::new(table, batches, path(), None).write(staging, || ()),
         }
     }
 
@@ -110,7 +110,7 @@ impl StagedData {
         if write.estimate.is_some() {
             return Ok(Kept::Later(write));
         }
-        write.write(staging).map(Kept::Staged)
+        write.write(staging, || ()).map(Kept::Staged)
     }
 
     /// Keep `batches` in memory when they are fewer than [`FILE_ROWS`] rows and fit the
@@ -170,8 +170,10 @@ impl FileWrite {
 
     /// Write the file (fsynced) and charge its size on the disk quota (else
     /// [`StoreError::DiskQuota`]), then check the data directory's quota (else
-    /// [`StoreError::DataQuota`]); on error no file is left.
-    pub(crate) fn write(self, staging: &Staging) -> Result<StagedData> {
+    /// [`StoreError::DataQuota`]); on error no file is left. `written` is called (or
+    /// dropped, on an error before it) once the batches and the writer's buffers are
+    /// freed, before the fsync.
+    pub(crate) fn write(self, staging: &Staging, written: impl FnOnce()) -> Result<StagedData> {
         let FileWrite {
             table,
             batches,
@@ -179,7 +181,7 @@ impl FileWrite {
             estimate,
         } = self;
         let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
-        let schema = match write_staged(&path, &table, batches) {
+        let schema = match write_staged(&path, &table, batches, written) {
             Ok(schema) => schema,
             Err(e) => {
                 let _ = std::fs::remove_file(&path);
@@ -227,6 +229,7 @@ fn write_staged(
     path: &std::path::Path,
     table: &TableDef,
     batches: Vec<RecordBatch>,
+    written: impl FnOnce(),
 ) -> Result<SchemaRef> {
     let schemas: Vec<SchemaRef> = batches.iter().map(RecordBatch::schema).collect();
     let schema = stored_schema_for(table, &schemas);
@@ -234,7 +237,7 @@ fn write_staged(
     for b in batches {
         sink.write(&conform(b, &schema, &table.name)?)?;
     }
-    sink.finish()?;
+    sink.finish_with(written)?;
     Ok(schema)
 }
 
@@ -407,7 +410,7 @@ mod tests {
         };
         assert!(!p.exists());
         assert_eq!(staging.disk_used(), estimate);
-        let data = write.write(&staging).unwrap();
+        let data = write.write(&staging, || ()).unwrap();
         assert!(p.exists());
         assert_eq!(
             staging.disk_used(),
@@ -462,7 +465,7 @@ mod tests {
         else {
             panic!("deferred");
         };
-        let err = write.write(&staging).map(|_| ()).unwrap_err();
+        let err = write.write(&staging, || ()).map(|_| ()).unwrap_err();
         assert!(matches!(err, StoreError::Io { .. }), "{err}");
         assert!(!p.exists());
         assert_eq!(staging.disk_used(), 0);

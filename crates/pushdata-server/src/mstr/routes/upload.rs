@@ -84,11 +84,9 @@ pub(crate) async fn put_chunk(
     let write = blocking(move || service.stage_chunk(&sess, reader.finish()?)).await?;
     if let Some(write) = write {
         // The chunk's file is written after the answer; its decoded rows keep the slot
-        // until then, so memory stays bounded by the slots.
-        tokio::task::spawn_blocking(move || {
-            write.run();
-            drop(slot);
-        });
+        // until they are written (not through the fsync), so memory stays bounded by the
+        // slots.
+        tokio::task::spawn_blocking(move || write.run(move || drop(slot)));
     }
     Ok(StatusCode::OK)
 }
