@@ -28,8 +28,9 @@ use crate::model::TableModel;
 /// base64 for TPC-H lineitem. Chunks of about 20 MB start the server's work sooner (the
 /// first chunk is encoded whole before it is sent) and keep both sides busy: measured
 /// with `benches/bulk_load.rs` against the reference server, pushes of lineitem took about
-/// 20% less wall time at SF 0.1 and less CPU time on both sides at SF 0.1 and SF 1 than with
-/// 100 MiB chunks, with half the client memory (BENCHMARKS.md, "Push (session 7)").
+/// 20% less wall time at SF 0.1, less server CPU time at SF 0.1 and SF 1 and less client
+/// CPU time at SF 0.1 (about the same at SF 1) than with 100 MiB chunks, with half the
+/// client memory (BENCHMARKS.md, "Push (session 7)").
 pub const DEFAULT_CHUNK_BYTES: usize = encode::DEFAULT_CHUNK_BYTES;
 
 /// What [`encode_chunks`] wrote.
