@@ -4,7 +4,7 @@
 //! synthetic table) and for a rayon pool of 1 thread and the default pool (all cores):
 //!
 //! - `pushdata_row` / `pushdata_column`: the project's encoder as the push pipeline runs it
-//!   (`pushdata_arrow::encoding::encode_chunks`, 100 MB chunks: each parallel slice task
+//!   (`pushdata_arrow::encoding::encode_chunks`, default 20 MiB chunks: each parallel slice task
 //!   writes its JSON through a small scratch straight into base64 pieces; the PUT body is
 //!   the pieces, not copied into one buffer);
 //! - `arrowjson_base64`: the obvious alternative, arrow-json's `ArrayWriter` with

@@ -27,6 +27,8 @@ import time
 from bench_common import PROJECT_ID, Bench
 
 BENCH = Bench("mstrio_bulk_load")
+# Issue 17: pushdata end to end at least this many times faster than mstrio-py (wall).
+TARGET_SPEEDUP = 15
 
 
 def push_with_mstrio(url: str, df, chunksize: int) -> tuple[float, float]:
@@ -86,7 +88,7 @@ def main() -> None:
     print()
     print("### mstrio-py (SuperCube.create) against the same reference server")
     print()
-    print("| SF | client | rows | chunks | wall (s) | rows/s | client CPU (s) | pushdata wall (s) | pushdata client CPU (s) | pushdata speed-up, wall (target ≥ 10×) | client CPU ratio |")
+    print(f"| SF | client | rows | chunks | wall (s) | rows/s | client CPU (s) | pushdata wall (s) | pushdata client CPU (s) | pushdata speed-up, wall (target ≥ {TARGET_SPEEDUP:g}×) | client CPU ratio |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     ours = BENCH.pushdata_result("bulk_load", args.sf)
     ours_wall = ours["wall_s"] if ours else None
@@ -96,7 +98,7 @@ def main() -> None:
     print(f"| {args.sf:g} | mstrio-py {mstrio.__version__} | {rows} | {chunks} | {wall:.2f} | "
           f"{rows / wall:.0f} | {cpu:.2f} | {fmt(ours_wall, '{:.2f}')} | {fmt(ours_cpu, '{:.2f}')} | "
           f"{fmt(ours_wall and wall / ours_wall, '{:.1f}×')}"
-          f"{(' (met)' if wall / ours_wall >= 10 else ' (missed)') if ours_wall else ''} | "
+          f"{(' (met)' if wall / ours_wall >= TARGET_SPEEDUP else ' (missed)') if ours_wall else ''} | "
           f"{fmt(ours_cpu and cpu / ours_cpu, '{:.1f}×')} |")
     print()
     print("pushdata figures: the bulk_load run of the same SF with the server in a child process "

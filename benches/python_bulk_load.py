@@ -11,7 +11,7 @@ the same reference server.
   first), read into a pyarrow Table and a pandas DataFrame before any clock starts.
 - The server is `pushdata serve --addr 127.0.0.1:0` in a child process (the binary given
   with --pushdata, else target/release/pushdata, else `cargo run --release -p pushdata-cli`).
-  Every push makes a new dataset with the defaults (100 MiB chunks, 3 uploads in flight;
+  Every push makes a new dataset with the defaults (20 MiB chunks, 3 uploads in flight;
   mstrio-py: chunks of 100000 rows).
 - Timed, login excluded: `client.push(table, dataset=...)` (the pyarrow Table) and
   `client.push(path)` (the same Parquet file the CLI reads) with perf_counter around the

@@ -439,7 +439,9 @@ async fn a_full_data_directory_during_publish_fails_it_and_keeps_the_previous_ve
     let env = Env::start_with(|c| c.with_data_quota_bytes(160 * 1024)).await;
     let old = rows(0, 1000, 0.0);
     let id = create(&env.client, old.clone()).await.unwrap();
-    let err = replace(&env.client, &id, rows(0, 40_000, 0.75))
+    // 60,000 rows: about 230 KB as a table file (the ids are delta-packed to almost
+    // nothing, the values snappy-compressed to about half).
+    let err = replace(&env.client, &id, rows(0, 60_000, 0.75))
         .await
         .unwrap_err();
     let Error::Api { source, .. } = &err else {

@@ -475,7 +475,8 @@ impl<D> Push<D> {
         self
     }
 
-    /// Target size of a chunk's base64 data (default 100 MiB; at least 1 KiB).
+    /// Target size of a chunk's base64 data (default
+    /// [`DEFAULT_CHUNK_BYTES`](crate::encoding::DEFAULT_CHUNK_BYTES), 20 MiB; at least 1 KiB).
     pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
         self.settings.chunk_bytes = bytes.max(1024);
         self

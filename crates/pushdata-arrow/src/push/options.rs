@@ -11,7 +11,7 @@ use crate::encode::{DEFAULT_CHUNK_BYTES, ZoneMode};
 use crate::model::ModelOptions;
 use crate::source::{DEFAULT_BATCH_ROWS, ReadOptions};
 
-/// Defaults: policy `replace`, ROW orientation, 100 MiB chunks, 3 uploads in flight, the
+/// Defaults: policy `replace`, ROW orientation, 20 MiB chunks, 3 uploads in flight, the
 /// memory budget of [`Push`](super::Push#memory-bound), 8192-row Parquet batches, 2 row
 /// groups decoded at once, multi-request workflow, the client's default publish wait.
 #[derive(Debug, Clone)]

@@ -48,6 +48,17 @@ pub(crate) enum ApiError {
     /// The table store refused or failed (status by the store's error).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A chunk's staged file, written after the chunk was acknowledged, could not be
+    /// written (status by the store's error; reported by the publish that waited for it).
+    #[error("chunk {index} of table {table:?} could not be staged: {source}")]
+    Staging {
+        /// The table's name.
+        table: String,
+        /// The chunk's index.
+        index: u64,
+        #[source]
+        source: std::sync::Arc<StoreError>,
+    },
     /// A file-system call of the service failed (500).
     #[error("{context}: {source}")]
     Io {
@@ -112,6 +123,7 @@ impl ApiError {
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Store(e) => store_status(e),
+            ApiError::Staging { source, .. } => store_status(source),
             ApiError::Decode(DecodeError::Batch { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Decode(_) => StatusCode::BAD_REQUEST,
             ApiError::Io { .. } | ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -137,15 +149,7 @@ impl ApiError {
     fn is_internal_detail(&self) -> bool {
         match self {
             ApiError::Io { .. } | ApiError::Internal { .. } => true,
-            ApiError::Store(e) => matches!(
-                e,
-                StoreError::Io { .. }
-                    | StoreError::Parquet { .. }
-                    | StoreError::Json { .. }
-                    | StoreError::Arrow { .. }
-                    | StoreError::Shape { .. }
-                    | StoreError::Locked { .. }
-            ),
+            ApiError::Store(e) => store_is_internal(e),
             ApiError::Decode(e) => matches!(e, DecodeError::Batch { .. }),
             _ => false,
         }
@@ -154,7 +158,18 @@ impl ApiError {
     /// The message a client sees: the error itself, or for the server's own failures
     /// the ticket under which the server's log has it.
     pub(crate) fn public_message(&self, ticket: &str) -> String {
-        if self.is_internal_detail() {
+        if let ApiError::Staging {
+            table,
+            index,
+            source,
+        } = self
+            && store_is_internal(source)
+        {
+            // The chunk is named; the store's details (paths) stay in the log.
+            format!(
+                "chunk {index} of table {table:?} could not be staged: internal server error; the server's log has the details under ticket {ticket}"
+            )
+        } else if self.is_internal_detail() {
             format!("internal server error; the server's log has the details under ticket {ticket}")
         } else {
             self.to_string()
@@ -170,6 +185,20 @@ impl ApiError {
             i_server_code: None,
         }
     }
+}
+
+/// Whether a store error's message may name the server's files or echo another layer's
+/// internals.
+fn store_is_internal(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Io { .. }
+            | StoreError::Parquet { .. }
+            | StoreError::Json { .. }
+            | StoreError::Arrow { .. }
+            | StoreError::Shape { .. }
+            | StoreError::Locked { .. }
+    )
 }
 
 /// The status of a store error: the caller's data (400), a missing table (404), a

@@ -5,11 +5,13 @@
 //! Files, one job each: `service` (the state every request shares, and the lifecycles:
 //! sessions, publish), `definition` (the dataset definition, its row keys and policies),
 //! `folders` (My Reports and the folders datasets are created in),
-//! `sessions` (upload sessions and their staged chunks), `auth` (tokens), `cube` (cube
+//! `sessions` (upload sessions and their staged chunks), `chunk_write` (staged chunk files
+//! written after the chunk's acknowledgement), `auth` (tokens), `cube` (cube
 //! instances), `routes` (HTTP only: extractors, handlers, the router), `error` (every error's
 //! HTTP answer).
 
 mod auth;
+mod chunk_write;
 pub(crate) mod cube;
 pub(crate) mod decode;
 mod definition;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::Dataset;
 use super::error::{ApiError, Result};
 use super::service::Service;
-use super::sessions::{Phase, UploadSession};
+use super::sessions::{Phase, PublishTable, UploadSession};
 use pushdata_core::wire::PublishedTable;
 
 use crate::store::{CommitControl, Committed, TableUpload};
@@ -53,8 +53,14 @@ impl Service {
         &self,
         ds: &Arc<Dataset>,
         sess: &Arc<UploadSession>,
-        uploads: Vec<TableUpload>,
+        tables: Vec<PublishTable>,
     ) -> Result<Committed> {
+        // Chunks acknowledged before their files were written: wait for the writes; a
+        // failed one fails the publish before the dataset is touched.
+        let mut uploads = Vec::with_capacity(tables.len());
+        for table in tables {
+            uploads.push(table.ready().await?);
+        }
         let hook = self.hook.clone();
         let id = ds.def.id.clone();
         blocking(move || {

@@ -12,15 +12,16 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Dataset;
 use super::auth::{Auth, Session};
+use super::chunk_write::{self, ChunkWrite};
 use super::cube::Instances;
 use super::decode::{ChunkLayout, Place, ReceivedChunk, decode_json_parts};
 use super::definition::{DatasetDef, check_key_columns, check_policy};
 use super::error::{ApiError, Result};
-use super::sessions::{Phase, SessionTable, UploadSession};
+use super::sessions::{Phase, SessionChunk, SessionTable, UploadSession};
 use crate::config::ProjectConfig;
 use crate::hook::PublishHook;
 use crate::ids;
-use crate::store::{Catalog, StagedData, Staging};
+use crate::store::{Catalog, Kept, StagedData, Staging};
 
 /// The Push Data API service: its datasets in the store, tokens, sessions, cube instances
 /// and the limits requests run under.
@@ -262,8 +263,14 @@ impl Service {
     }
 
     /// Decode a received chunk and stage it in `sess` (blocking). Re-sending an index
-    /// replaces the chunk.
-    pub(crate) fn stage_chunk(&self, sess: &UploadSession, chunk: ReceivedChunk) -> Result<()> {
+    /// replaces the chunk. A chunk to be written as a file is staged as being written and
+    /// its write returned, for the caller to run once the chunk is acknowledged (when
+    /// a quota is near, the file is written here, so a full quota fails this chunk).
+    pub(crate) fn stage_chunk(
+        &self,
+        sess: &UploadSession,
+        chunk: ReceivedChunk,
+    ) -> Result<Option<ChunkWrite>> {
         let index = chunk.index;
         let ti = sess.table_index(&chunk.table_name, index)?;
         let st = &sess.tables[ti];
@@ -272,17 +279,24 @@ impl Service {
         let parts = decode_json_parts(&chunk.json, &st.layout, &place)?;
         let decode_ms = started.elapsed().as_millis();
         let rows: usize = parts.iter().map(arrow_array::RecordBatch::num_rows).sum();
-        let data = StagedData::keep(&self.staging, &st.stored, parts, || {
+        let kept = StagedData::keep_or_defer(&self.staging, &st.stored, parts, || {
             sess.dir.join(format!(
                 "t{ti}-c{}-{}.parquet",
                 index.0,
                 &ids::new_token()[..12]
             ))
         })?;
-        let in_memory = matches!(data, StagedData::Memory(_));
-        sess.add_chunk(ti, index, data)?;
+        let in_memory = matches!(kept, Kept::Staged(StagedData::Memory(_)));
+        let (chunk, write) = match kept {
+            Kept::Staged(data) => (SessionChunk::Staged(data), None),
+            Kept::Later(write) => {
+                let (write, pending) = chunk_write::pending(write, self.staging.clone());
+                (SessionChunk::Writing(pending), Some(write))
+            }
+        };
+        sess.add_chunk(ti, index, chunk)?;
         tracing::debug!(session = %sess.id, table = %st.table_name, index = index.0, rows, decode_ms, in_memory, "chunk staged");
-        Ok(())
+        Ok(write)
     }
 }
 

@@ -12,10 +12,11 @@ use pushdata_core::wire::{
     ChunkIndex, PublishState, PublishStatus, PublishedTable, UpdatePolicy, position_by_name,
 };
 
+use super::chunk_write::PendingChunk;
 use super::definition::merge_policy;
 use super::error::{ApiError, Result};
 use crate::mstr::decode::ChunkLayout;
-use crate::store::{StagedData, TableDef, TableUpload, UploadSource};
+use crate::store::{MergePolicy, StagedData, TableDef, TableUpload, UploadSource};
 
 /// One table of an upload session.
 #[derive(Debug)]
@@ -43,11 +44,50 @@ pub(crate) enum Phase {
     Failed(String),
 }
 
+/// A chunk of a session: staged, or its file still being written after the chunk was
+/// acknowledged.
+#[derive(Debug, Clone)]
+pub(crate) enum SessionChunk {
+    /// In memory or in its file.
+    Staged(StagedData),
+    /// Its file is being written.
+    Writing(PendingChunk),
+}
+
+/// A table of a session as its publish takes it: some chunks' files may still be written.
+#[derive(Debug)]
+pub(crate) struct PublishTable {
+    table_id: String,
+    table_name: String,
+    policy: MergePolicy,
+    /// By index, in index order.
+    chunks: Vec<(u64, SessionChunk)>,
+}
+
+impl PublishTable {
+    /// The table's upload once every chunk's file is written; the first failed write's
+    /// error (naming the table and chunk) otherwise.
+    pub(crate) async fn ready(self) -> Result<TableUpload> {
+        let mut staged = Vec::with_capacity(self.chunks.len());
+        for (index, chunk) in self.chunks {
+            staged.push(match chunk {
+                SessionChunk::Staged(data) => data,
+                SessionChunk::Writing(pending) => pending.wait(&self.table_name, index).await?,
+            });
+        }
+        Ok(TableUpload {
+            table_id: self.table_id,
+            policy: self.policy,
+            source: UploadSource::Staged(staged),
+        })
+    }
+}
+
 #[derive(Debug)]
 struct SessionState {
     phase: Phase,
     /// Per table (same order as [`UploadSession::tables`]): chunk index -> staged rows.
-    chunks: Vec<BTreeMap<u64, StagedData>>,
+    chunks: Vec<BTreeMap<u64, SessionChunk>>,
 }
 
 /// An upload session.
@@ -145,7 +185,7 @@ impl UploadSession {
         &self,
         table: usize,
         index: ChunkIndex,
-        chunk: StagedData,
+        chunk: SessionChunk,
     ) -> Result<()> {
         let mut state = self.state.lock();
         if state.phase != Phase::Open || self.is_cancelled() {
@@ -159,8 +199,9 @@ impl UploadSession {
         Ok(())
     }
 
-    /// Move to `Publishing` and hand out the staged chunks, per table in index order.
-    pub(crate) fn begin_publish(&self) -> Result<Vec<TableUpload>> {
+    /// Move to `Publishing` and hand out the staged chunks, per table in index order
+    /// (their files may still be written: see [`PublishTable::ready`]).
+    pub(crate) fn begin_publish(&self) -> Result<Vec<PublishTable>> {
         let mut st = self.state.lock();
         if st.phase != Phase::Open {
             return Err(self.not_open(&st.phase));
@@ -170,10 +211,11 @@ impl UploadSession {
             .tables
             .iter()
             .zip(&st.chunks)
-            .map(|(t, chunks)| TableUpload {
+            .map(|(t, chunks)| PublishTable {
                 table_id: t.table_id.clone(),
+                table_name: t.table_name.clone(),
                 policy: merge_policy(t.policy),
-                source: UploadSource::Staged(chunks.values().cloned().collect()),
+                chunks: chunks.iter().map(|(i, c)| (*i, c.clone())).collect(),
             })
             .collect())
     }

@@ -68,4 +68,4 @@ pub(crate) use merge::MergePolicy;
 pub(crate) use quota::DataQuota;
 pub(crate) use schema::common_decimal;
 pub(crate) use snapshot::Snapshot;
-pub(crate) use staging::{FILE_ROWS, StagedData, Staging, reset_dir};
+pub(crate) use staging::{FILE_ROWS, FileWrite, Kept, StagedData, Staging, reset_dir};

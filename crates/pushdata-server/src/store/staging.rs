@@ -81,6 +81,44 @@ impl StagedData {
         batches: Vec<RecordBatch>,
         path: impl FnOnce() -> PathBuf,
     ) -> Result<Self> {
+        match Self::in_memory(staging, batches) {
+            Ok(kept) => Ok(kept),
+            Err(batches) => FileWrite::new(table, batches, path(), None).write(staging, || ()),
+        }
+    }
+
+    /// As [`keep`](Self::keep), but a file that fits the quotas with room to spare (its
+    /// batches' size in memory, charged until it is written) is handed back unwritten,
+    /// for the caller to write later; a file near a quota is written now, so a full quota
+    /// is reported here as [`keep`](Self::keep) reports it.
+    pub(crate) fn keep_or_defer(
+        staging: &Staging,
+        table: &TableDef,
+        batches: Vec<RecordBatch>,
+        path: impl FnOnce() -> PathBuf,
+    ) -> Result<Kept> {
+        let batches = match Self::in_memory(staging, batches) {
+            Ok(kept) => return Ok(Kept::Staged(kept)),
+            Err(batches) => batches,
+        };
+        let estimate: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
+        let charge = staging
+            .disk
+            .try_charge(estimate)
+            .filter(|_| staging.quota.check(estimate as u64).is_ok());
+        let write = FileWrite::new(table, batches, path(), charge);
+        if write.estimate.is_some() {
+            return Ok(Kept::Later(write));
+        }
+        write.write(staging, || ()).map(Kept::Staged)
+    }
+
+    /// Keep `batches` in memory when they are fewer than [`FILE_ROWS`] rows and fit the
+    /// memory budget; else give them back.
+    fn in_memory(
+        staging: &Staging,
+        batches: Vec<RecordBatch>,
+    ) -> std::result::Result<Self, Vec<RecordBatch>> {
         let bytes: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
         let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
         if rows < FILE_ROWS
@@ -91,14 +129,67 @@ impl StagedData {
                 _charge: charge,
             })));
         }
-        let path = path();
-        let schema = match write_staged(&path, table, batches) {
+        Err(batches)
+    }
+}
+
+/// What [`StagedData::keep_or_defer`] did with a chunk.
+#[derive(Debug)]
+pub(crate) enum Kept {
+    /// Staged: in memory, or written as a file.
+    Staged(StagedData),
+    /// To be written as a file ([`FileWrite::write`]).
+    Later(FileWrite),
+}
+
+/// A chunk's batches to be written as a staged Parquet file; dropping it unwritten gives
+/// its estimated charge back and leaves no file.
+#[derive(Debug)]
+pub(crate) struct FileWrite {
+    table: TableDef,
+    batches: Vec<RecordBatch>,
+    path: PathBuf,
+    /// The disk quota charged for the file before it is written (its batches' size).
+    estimate: Option<Charge>,
+}
+
+impl FileWrite {
+    fn new(
+        table: &TableDef,
+        batches: Vec<RecordBatch>,
+        path: PathBuf,
+        estimate: Option<Charge>,
+    ) -> Self {
+        FileWrite {
+            table: table.clone(),
+            batches,
+            path,
+            estimate,
+        }
+    }
+
+    /// Write the file (fsynced) and charge its size on the disk quota (else
+    /// [`StoreError::DiskQuota`]), then check the data directory's quota (else
+    /// [`StoreError::DataQuota`]); on error no file is left. `written` is called (or
+    /// dropped, on an error before it) once the batches and the writer's buffers are
+    /// freed, before the fsync.
+    pub(crate) fn write(self, staging: &Staging, written: impl FnOnce()) -> Result<StagedData> {
+        let FileWrite {
+            table,
+            batches,
+            path,
+            estimate,
+        } = self;
+        let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+        let schema = match write_staged(&path, &table, batches, written) {
             Ok(schema) => schema,
             Err(e) => {
                 let _ = std::fs::remove_file(&path);
                 return Err(e);
             }
         };
+        // The estimate makes way for the file's real size.
+        drop(estimate);
         let size = std::fs::metadata(&path)
             .map(|m| usize::try_from(m.len()).unwrap_or(usize::MAX))
             .map_err(|e| StoreError::io("reading the size of", &path, e));
@@ -153,6 +244,7 @@ fn write_staged(
     path: &std::path::Path,
     table: &TableDef,
     batches: Vec<RecordBatch>,
+    written: impl FnOnce(),
 ) -> Result<SchemaRef> {
     let schemas: Vec<SchemaRef> = batches.iter().map(RecordBatch::schema).collect();
     let schema = stored_schema_for(table, &schemas);
@@ -160,7 +252,7 @@ fn write_staged(
     for b in batches {
         sink.write(&conform(b, &schema, &table.name)?)?;
     }
-    sink.finish()?;
+    sink.finish_with(written)?;
     Ok(schema)
 }
 
@@ -301,6 +393,81 @@ mod tests {
             assert_eq!(b.schema().field(0).data_type(), &want);
         }
         assert_eq!(kept.schema().unwrap().unwrap().field(0).data_type(), &want);
+    }
+
+    #[test]
+    fn a_deferred_file_is_charged_its_estimate_until_written_and_nothing_if_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = Staging::new(0, 1 << 20);
+        let estimate = batch(100).get_array_memory_size();
+        let p = dir.path().join("d.parquet");
+        let q = p.clone();
+        let Kept::Later(write) =
+            StagedData::keep_or_defer(&staging, &table(), vec![batch(100)], move || q).unwrap()
+        else {
+            panic!("a file far from the quota is written later");
+        };
+        assert!(!p.exists());
+        assert_eq!(staging.disk_used(), estimate);
+        let data = write.write(&staging, || ()).unwrap();
+        assert!(p.exists());
+        assert_eq!(
+            staging.disk_used(),
+            std::fs::metadata(&p).unwrap().len() as usize
+        );
+        assert_eq!(data.rows(), 100);
+        assert_eq!(data.batches().unwrap()[0].num_rows(), 100);
+        drop(data);
+        assert_eq!(staging.disk_used(), 0);
+        // Dropped unwritten: the estimate is given back and no file appears.
+        let r = dir.path().join("never.parquet");
+        let s = r.clone();
+        let kept =
+            StagedData::keep_or_defer(&staging, &table(), vec![batch(100)], move || s).unwrap();
+        assert!(matches!(kept, Kept::Later(_)));
+        drop(kept);
+        assert_eq!(staging.disk_used(), 0);
+        assert!(!r.exists());
+    }
+
+    #[test]
+    fn a_file_near_the_quota_is_written_at_once_and_its_error_reported_there() {
+        let dir = tempfile::tempdir().unwrap();
+        // Room for the file, not for its batches' size in memory: written now.
+        let staging = Staging::new(0, batch(10_000).get_array_memory_size() - 1);
+        let p = dir.path().join("now.parquet");
+        let q = p.clone();
+        let kept =
+            StagedData::keep_or_defer(&staging, &table(), vec![batch(10_000)], move || q).unwrap();
+        assert!(matches!(kept, Kept::Staged(StagedData::File(_))));
+        assert!(p.exists());
+        drop(kept);
+        // No room at all: refused here, as `keep` refuses it.
+        let full = Staging::new(0, 16);
+        let r = dir.path().join("full.parquet");
+        let s = r.clone();
+        let err = StagedData::keep_or_defer(&full, &table(), vec![batch(10)], move || s)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(err, StoreError::DiskQuota { quota: 16 }), "{err}");
+        assert!(!r.exists());
+    }
+
+    #[test]
+    fn a_deferred_write_that_fails_leaves_no_file_and_no_charge() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = Staging::new(0, 1 << 20);
+        let p = dir.path().join("gone").join("f.parquet");
+        let q = p.clone();
+        let Kept::Later(write) =
+            StagedData::keep_or_defer(&staging, &table(), vec![batch(100)], move || q).unwrap()
+        else {
+            panic!("deferred");
+        };
+        let err = write.write(&staging, || ()).map(|_| ()).unwrap_err();
+        assert!(matches!(err, StoreError::Io { .. }), "{err}");
+        assert!(!p.exists());
+        assert_eq!(staging.disk_used(), 0);
     }
 
     #[test]

@@ -96,15 +96,14 @@ async fn deleting_an_open_session_discards_its_chunks() {
             .status,
         200
     );
-    assert!(
-        dir.path()
-            .join("staging")
-            .join(&sid)
-            .read_dir()
-            .unwrap()
-            .next()
-            .is_some()
-    );
+    // The chunk's file is written after the answer: wait for it to appear.
+    let staged = dir.path().join("staging").join(&sid);
+    let mut waited = std::time::Duration::ZERO;
+    while staged.read_dir().unwrap().next().is_none() && waited.as_secs() < 10 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        waited += std::time::Duration::from_millis(10);
+    }
+    assert!(staged.read_dir().unwrap().next().is_some());
     let r = api
         .send(
             Method::DELETE,

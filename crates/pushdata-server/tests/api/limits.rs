@@ -178,3 +178,39 @@ async fn a_cube_page_is_capped_whatever_the_limit_asks() {
     }
     h.shutdown().await.unwrap();
 }
+
+/// A chunk's staged file is written after the chunk is acknowledged: when that write
+/// fails, the PUT was already answered 200, so the publish fails instead, naming the table
+/// and the chunk (not the server's paths), and the dataset keeps its previous version.
+#[tokio::test]
+async fn a_staged_file_that_fails_after_the_answer_fails_the_publish_naming_the_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    // No memory for staged chunks: every chunk is a file.
+    let h = start_with(dir.path(), |c| c.with_staging_memory_bytes(0)).await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("late")).await;
+    api.push(&ds, &[("items", "replace", BASE_ROWS)]).await;
+    let before = stored(dir.path(), &ds, "items");
+    let sid = api.open_session(&ds, &replace_items()).await;
+    // The session's staging directory vanishes behind the server's back: the chunk decodes
+    // and is answered, its file cannot be created.
+    let staging = dir.path().join("staging").join(&sid);
+    std::fs::remove_dir_all(&staging).unwrap();
+    let r = api
+        .put_chunk(&ds, &sid, "items", 2, r#"[[7,"q",7.0]]"#)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let st = api.publish_and_wait(&ds, &sid).await;
+    assert_eq!(st.status.0, 3, "{st:?}");
+    for needle in ["chunk 2", "\"items\"", "ticket"] {
+        assert!(st.message.contains(needle), "{needle:?}: {st:?}");
+    }
+    let dir_text = dir.path().display().to_string();
+    assert!(!st.message.contains(&dir_text), "{st:?}");
+    assert_eq!(stored(dir.path(), &ds, "items"), before);
+    // A later session stages and publishes as usual.
+    api.push(&ds, &[("items", "replace", r#"[[8,"r",8.0]]"#)])
+        .await;
+    assert_eq!(stored(dir.path(), &ds, "items").len(), 1);
+    h.shutdown().await.unwrap();
+}

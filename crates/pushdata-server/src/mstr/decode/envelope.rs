@@ -67,9 +67,6 @@ pub(crate) struct ChunkBodyReader {
     expected_json: usize,
 }
 
-/// The JSON reserved before any data has arrived, whatever the body claims.
-const INITIAL_RESERVE: usize = 4 << 20;
-
 impl ChunkBodyReader {
     /// A reader for a body of about `expected` bytes (its Content-Length, if known).
     pub(crate) fn new(expected: Option<usize>) -> Self {
@@ -217,22 +214,19 @@ impl ChunkBodyReader {
         }
     }
 
-    /// Make room for `more` bytes of JSON. The buffer grows fourfold at a time, up to the
-    /// size the declared length implies, so a body of the declared size costs at most two
-    /// moves; but memory follows the bytes that arrived, never the length a client claims.
+    /// Make room for `more` bytes of JSON. Once data arrives, the buffer is reserved at the
+    /// size the declared length implies (at most the body limit, checked before the body
+    /// is read), so a body of the declared size is never moved while it grows; the
+    /// reservation is address space, and a page of it is only touched, so only counts
+    /// in memory, when decoded bytes reach it. Past the declared size (a client that
+    /// understated it) the buffer doubles.
     #[inline]
     fn reserve_for(&mut self, more: usize) {
         let need = self.json.len() + more;
         if need <= self.json.capacity() {
             return;
         }
-        let cap = self.json.capacity();
-        let grown = if self.expected_json > 0 {
-            (cap * 4).max(INITIAL_RESERVE).min(self.expected_json)
-        } else {
-            cap * 2
-        };
-        let target = grown.max(need);
+        let target = need.max(self.expected_json).max(self.json.capacity() * 2);
         self.json.reserve_exact(target - self.json.len());
     }
 

@@ -66,7 +66,7 @@ pub(crate) async fn put_chunk(
         return Err(too_large(limit));
     }
     // Read the body only once a decode slot is free: memory stays bounded by a few chunks.
-    let _slot = s.chunk_slots.acquire(&user.user).await?;
+    let slot = s.chunk_slots.acquire(&user.user).await?;
     // The body is read frame by frame; the base64 data is decoded as it arrives.
     let mut reader = ChunkBodyReader::new(declared.and_then(|n| usize::try_from(n).ok()));
     let mut frames = body.into_data_stream();
@@ -81,7 +81,13 @@ pub(crate) async fn put_chunk(
     }
     let service = s.clone();
     // Finishing may parse an unusual body whole: CPU work, off the async threads.
-    blocking(move || service.stage_chunk(&sess, reader.finish()?)).await?;
+    let write = blocking(move || service.stage_chunk(&sess, reader.finish()?)).await?;
+    if let Some(write) = write {
+        // The chunk's file is written after the answer; its decoded rows keep the slot
+        // until they are written (not through the fsync), so memory stays bounded by the
+        // slots.
+        tokio::task::spawn_blocking(move || write.run(move || drop(slot)));
+    }
     Ok(StatusCode::OK)
 }
 
