@@ -81,7 +81,7 @@ impl StagedData {
         batches: Vec<RecordBatch>,
         path: impl FnOnce() -> PathBuf,
     ) -> Result<Self> {
-        match Self::in_memory(staging, batches) {
+        match Self::in_memory(staging, table, batches)? {
             Ok(kept) => Ok(kept),
             Err(batches) => FileWrite::new(table, batches, path(), None).write(staging, || ()),
         }
@@ -97,7 +97,7 @@ impl StagedData {
         batches: Vec<RecordBatch>,
         path: impl FnOnce() -> PathBuf,
     ) -> Result<Kept> {
-        let batches = match Self::in_memory(staging, batches) {
+        let batches = match Self::in_memory(staging, table, batches)? {
             Ok(kept) => return Ok(Kept::Staged(kept)),
             Err(batches) => batches,
         };
@@ -113,23 +113,24 @@ impl StagedData {
         write.write(staging, || ()).map(Kept::Staged)
     }
 
-    /// Keep `batches` in memory when they are fewer than [`FILE_ROWS`] rows and fit the
-    /// memory budget; else give them back.
+    /// Keep `batches` of `table` in memory (as one schema) when they are fewer than
+    /// [`FILE_ROWS`] rows and fit the memory budget; else give them back.
     fn in_memory(
         staging: &Staging,
+        table: &TableDef,
         batches: Vec<RecordBatch>,
-    ) -> std::result::Result<Self, Vec<RecordBatch>> {
+    ) -> Result<std::result::Result<Self, Vec<RecordBatch>>> {
         let bytes: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
         let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
         if rows < FILE_ROWS
             && let Some(charge) = staging.memory.try_charge(bytes)
         {
-            return Ok(StagedData::Memory(Arc::new(MemoryChunk {
+            return Ok(Ok(StagedData::Memory(Arc::new(MemoryChunk {
                 batches: one_schema(table, batches)?,
                 _charge: charge,
-            })));
+            }))));
         }
-        Err(batches)
+        Ok(Err(batches))
     }
 }
 
