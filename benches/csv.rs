@@ -77,12 +77,7 @@ fn mean_ns(dir: &Path, id: &str) -> Option<f64> {
 }
 
 fn main() -> Result<(), BenchError> {
-    let sf: f64 = match std::env::var("PUSHDATA_BENCH_SF") {
-        Ok(v) => v
-            .parse()
-            .map_err(|e| format!("PUSHDATA_BENCH_SF={v:?}: {e}"))?,
-        Err(_) => 0.1,
-    };
+    let sf = data::env_f64("PUSHDATA_BENCH_SF", 0.1)?;
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let all = rayon::ThreadPoolBuilder::new().build()?;
     let all_threads = all.current_num_threads();

@@ -58,15 +58,6 @@ struct Workload {
     chunks: Vec<Chunk>,
 }
 
-fn env_f64(name: &str, default: f64) -> Result<f64, BenchError> {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .map_err(|e| format!("{name}={v:?} is not a number: {e}").into()),
-        Err(_) => Ok(default),
-    }
-}
-
 fn workload(sf: f64) -> Result<Workload, BenchError> {
     let path = data::lineitem_parquet(sf)?;
     let (schema, batches) = data::read_parquet(&path)?;
@@ -187,7 +178,7 @@ fn print_cpu_table(w: &Workload, pools: &[(&str, &ThreadPool)]) -> Result<(), Be
 }
 
 fn main() -> Result<(), BenchError> {
-    let sf = env_f64("PUSHDATA_BENCH_SF", 0.1)?;
+    let sf = data::env_f64("PUSHDATA_BENCH_SF", 0.1)?;
     let w = workload(sf)?;
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let all = rayon::ThreadPoolBuilder::new().build()?;

@@ -84,15 +84,6 @@ struct Pools {
     all_threads: usize,
 }
 
-fn env_f64(name: &str, default: f64) -> Result<f64, BenchError> {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .map_err(|e| format!("{name}={v:?} is not a number: {e}").into()),
-        Err(_) => Ok(default),
-    }
-}
-
 fn workload(
     group: &str,
     title: String,
@@ -417,8 +408,8 @@ fn print_targets(dir: &Path, workloads: &[Workload]) {
 }
 
 fn main() -> Result<(), BenchError> {
-    let sf = env_f64("PUSHDATA_BENCH_SF", 0.1)?;
-    let mixed_rows = env_f64("PUSHDATA_BENCH_MIXED_ROWS", 100_000.0)? as usize;
+    let sf = data::env_f64("PUSHDATA_BENCH_SF", 0.1)?;
+    let mixed_rows = data::env_f64("PUSHDATA_BENCH_MIXED_ROWS", 100_000.0)? as usize;
     let pools = Pools {
         one: rayon::ThreadPoolBuilder::new().num_threads(1).build()?,
         all: rayon::ThreadPoolBuilder::new().build()?,

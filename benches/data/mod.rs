@@ -36,6 +36,16 @@ pub(crate) fn target_dir() -> PathBuf {
     }
 }
 
+/// The number in environment variable `name` (e.g. `PUSHDATA_BENCH_SF`), else `default`.
+pub(crate) fn env_f64(name: &str, default: f64) -> Result<f64, BenchError> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .map_err(|e| format!("{name}={v:?} is not a number: {e}").into()),
+        Err(_) => Ok(default),
+    }
+}
+
 /// Path of the cached `lineitem` Parquet file of scale factor `sf`.
 pub(crate) fn lineitem_path(sf: f64) -> PathBuf {
     target_dir()
