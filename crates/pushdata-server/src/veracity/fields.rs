@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{PrimitiveBuilder, StringBuilder};
+use arrow_schema::{Field as ArrowField, Schema};
 use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type};
 use arrow_array::{ArrayRef, ArrowPrimitiveType, RecordBatch};
 use arrow_cast::parse::Parser;
@@ -20,6 +21,18 @@ use arrow_schema::{DataType, SchemaRef};
 
 use super::process::BATCH_ROWS;
 use crate::mstr::decode::values::plain_date;
+use crate::store::DecimalColumn;
+
+/// The metadata key of a text column of the read schema that holds decimals (see
+/// [`decimal_text`]).
+const DECIMAL: &str = "pushdata.veracity.decimal";
+
+/// The read schema's field of a decimal column `name`: text for arrow-csv, read into
+/// decimals (as `decimals::read_decimals` reads the text) by the fast path.
+pub(super) fn decimal_text(name: &str) -> ArrowField {
+    ArrowField::new(name, DataType::Utf8, true)
+        .with_metadata(std::collections::HashMap::from([(DECIMAL.to_string(), String::new())]))
+}
 
 /// One column being built.
 enum Column {
@@ -28,14 +41,18 @@ enum Column {
     Int64(PrimitiveBuilder<Int64Type>),
     Float64(PrimitiveBuilder<Float64Type>),
     Date32(PrimitiveBuilder<Date32Type>),
+    Decimal(DecimalColumn),
 }
 
 impl Column {
-    /// A column read as `t` (`None`: a type the fast path does not build), with room for
-    /// a batch of rows and `text_bytes` bytes of text.
-    fn new(t: &DataType, text_bytes: usize) -> Option<Self> {
+    /// A column read as field `f` of the read schema (`None`: a type the fast path does
+    /// not build), with room for a batch of rows and `text_bytes` bytes of text.
+    fn new(f: &ArrowField, text_bytes: usize) -> Option<Self> {
         let rows = BATCH_ROWS;
-        Some(match t {
+        Some(match f.data_type() {
+            DataType::Utf8 if f.metadata().contains_key(DECIMAL) => {
+                Column::Decimal(DecimalColumn::with_capacity(rows))
+            }
             DataType::Utf8 => Column::Text(StringBuilder::with_capacity(rows, text_bytes)),
             DataType::Int32 => Column::Int32(PrimitiveBuilder::with_capacity(rows)),
             DataType::Int64 => Column::Int64(PrimitiveBuilder::with_capacity(rows)),
@@ -57,6 +74,8 @@ impl Column {
             Column::Date32(b) => push_parsed(b, s, |s| {
                 plain_date(s.as_bytes()).or_else(|| Date32Type::parse(s))
             })?,
+            Column::Decimal(d) if s.is_empty() => d.push_null(),
+            Column::Decimal(d) => d.push_text(s).ok()?,
         }
         Some(())
     }
@@ -64,18 +83,19 @@ impl Column {
     /// The rows added so far, as an array; the column is left empty, with room for a
     /// batch like this one (a finished builder keeps no capacity, and growing it again
     /// from nothing copies its buffers over and over).
-    fn finish(&mut self, t: &DataType) -> Option<ArrayRef> {
+    fn finish(&mut self, f: &ArrowField) -> Option<ArrayRef> {
         let text_bytes = match self {
             Column::Text(b) => b.values_slice().len(),
             _ => 0,
         };
-        let next = Column::new(t, text_bytes + text_bytes / 8)?;
+        let next = Column::new(f, text_bytes + text_bytes / 8)?;
         Some(match std::mem::replace(self, next) {
             Column::Text(mut b) => Arc::new(b.finish()),
             Column::Int32(mut b) => Arc::new(b.finish()),
             Column::Int64(mut b) => Arc::new(b.finish()),
             Column::Float64(mut b) => Arc::new(b.finish()),
             Column::Date32(mut b) => Arc::new(b.finish()),
+            Column::Decimal(d) => d.finish().ok()?,
         })
     }
 }
@@ -192,7 +212,7 @@ pub(super) fn read(piece: &[u8], schema: &SchemaRef) -> Option<Vec<RecordBatch>>
     let mut columns = schema
         .fields()
         .iter()
-        .map(|f| Column::new(f.data_type(), BATCH_ROWS * 16))
+        .map(|f| Column::new(f, BATCH_ROWS * 16))
         .collect::<Option<Vec<_>>>()?;
     let last = columns.len().checked_sub(1)?;
     let mut batches = Vec::new();
@@ -226,13 +246,21 @@ pub(super) fn read(piece: &[u8], schema: &SchemaRef) -> Option<Vec<RecordBatch>>
     Some(batches)
 }
 
+/// The rows of `columns` as a batch: `schema`'s, but decimal columns as the decimals
+/// they were read into.
 fn finish(columns: &mut [Column], schema: &SchemaRef) -> Option<RecordBatch> {
     let arrays = columns
         .iter_mut()
         .zip(schema.fields())
-        .map(|(c, f)| c.finish(f.data_type()))
+        .map(|(c, f)| c.finish(f))
         .collect::<Option<Vec<_>>>()?;
-    RecordBatch::try_new(schema.clone(), arrays).ok()
+    let fields: Vec<ArrowField> = schema
+        .fields()
+        .iter()
+        .zip(&arrays)
+        .map(|(f, a)| ArrowField::new(f.name(), a.data_type().clone(), true))
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).ok()
 }
 
 #[cfg(test)]
@@ -285,6 +313,27 @@ mod tests {
         let got = read(many.as_bytes(), &s).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got, arrow_csv(&many, &s).unwrap());
+    }
+
+    #[test]
+    fn decimals_are_read_as_the_text_column_is_read() {
+        use pushdata_core::veracity::wire::{ColumnType, SchemaColumn};
+
+        use crate::veracity::decimals::{Digits, read_decimals};
+
+        let s: SchemaRef = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int64, true),
+            decimal_text("b"),
+        ]));
+        let text = "1,12.5\n2,\n3,-0.125\n4,\"1e3\"\n5,123456789012345678901234567890\n";
+        let text_batch = &arrow_csv(text, &s).unwrap()[0];
+        let col = SchemaColumn::new("b", ColumnType::Decimal);
+        let want = read_decimals(text_batch.column(1), &col, 1, &mut Digits::default()).unwrap();
+        let got = read(text.as_bytes(), &s).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].column(1), &want);
+        assert_eq!(got[0].column(0), text_batch.column(0));
+        assert!(read(b"1,1.2.3\n", &s).is_none(), "not a decimal");
     }
 
     #[test]

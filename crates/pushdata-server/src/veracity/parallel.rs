@@ -18,6 +18,7 @@ use pushdata_core::veracity::wire::ColumnType;
 use rayon::prelude::*;
 
 use super::decimals::Digits;
+use super::fields;
 use super::definition::VDataset;
 use super::jobs::Failure;
 use super::process::{BATCH_ROWS, CsvParse, typed};
@@ -198,7 +199,8 @@ impl WindowsRead {
 /// text arrow-csv parses exactly as the cast from text does (integers, doubles, dates:
 /// both call the type's `Parser::parse`, and both take an empty field for a null). A
 /// value either cannot parse makes the piece fail, and the sequential reader, which reads
-/// text and casts, names it. Columns a Delete does not read stay text.
+/// text and casts, names it. Columns a Delete does not read stay text. Decimal columns
+/// are text marked for the fast path of `fields`, which reads them into decimals.
 pub(super) fn read_schema(
     def: &VDataset,
     text_schema: &SchemaRef,
@@ -219,6 +221,12 @@ pub(super) fn read_schema(
             ColumnType::Int64 => ArrowType::Int64,
             ColumnType::Double => ArrowType::Float64,
             ColumnType::DateOnly => ArrowType::Date32,
+            ColumnType::Decimal => {
+                if let Some(f) = fields.get_mut(j) {
+                    *f = fields::decimal_text(f.name());
+                }
+                continue;
+            }
             _ => continue,
         };
         if let Some(f) = fields.get_mut(j) {
@@ -385,7 +393,7 @@ impl Windows {
 /// One piece's rows as batches of `schema` (a failure: the sequential reader reports
 /// it): by the fast path of `fields` when it can, else by arrow-csv.
 fn read_piece(piece: &[u8], schema: &SchemaRef) -> Result<Vec<RecordBatch>, ()> {
-    if let Some(batches) = super::fields::read(piece, schema) {
+    if let Some(batches) = fields::read(piece, schema) {
         return Ok(batches);
     }
     let reader = arrow_csv::ReaderBuilder::new(schema.clone())
