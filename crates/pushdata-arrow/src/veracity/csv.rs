@@ -584,7 +584,7 @@ fn write_text(s: &[u8], out: &mut Vec<u8>) {
         return;
     };
     let edge = |b: u8| b == b' ' || b == b'\t';
-    if !edge(first) && !edge(last) && !s.iter().any(|&b| NEEDS_QUOTES[b as usize]) {
+    if !edge(first) && !edge(last) && !needs_quotes(s) {
         out.extend_from_slice(s);
         return;
     }
@@ -598,6 +598,29 @@ fn write_text(s: &[u8], out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&s[start..]);
     out.push(b'"');
+}
+
+/// Whether `s` has a byte of [`NEEDS_QUOTES`]: eight bytes at a time (a byte equal to
+/// `c` is a zero byte of `x ^ c` repeated, which the classic bit trick finds exactly),
+/// the rest one at a time.
+#[inline]
+fn needs_quotes(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_ne_bytes(word);
+        if zero_byte(x ^ (ONES * u64::from(b','))) | zero_byte(x ^ (ONES * u64::from(b'"')))
+            | zero_byte(x ^ (ONES * u64::from(b'\n')))
+            | zero_byte(x ^ (ONES * u64::from(b'\r')))
+        {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| NEEDS_QUOTES[b as usize])
 }
 
 /// Write a float: the shortest round-trip text, or `NaN`, `Infinity`, `-Infinity`.
