@@ -674,7 +674,8 @@ fn needs_quotes(s: &[u8]) -> bool {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let x = u64::from_ne_bytes(word);
-        if zero_byte(x ^ (ONES * u64::from(b','))) | zero_byte(x ^ (ONES * u64::from(b'"')))
+        if zero_byte(x ^ (ONES * u64::from(b',')))
+            | zero_byte(x ^ (ONES * u64::from(b'"')))
             | zero_byte(x ^ (ONES * u64::from(b'\n')))
             | zero_byte(x ^ (ONES * u64::from(b'\r')))
         {

@@ -334,7 +334,9 @@ fn the_word_at_a_time_quote_check_finds_every_byte_that_needs_quotes() {
     // in value: the bit trick must not confuse them) at every position.
     for len in 0..24 {
         for at in 0..len {
-            for b in [b',', b'"', b'\n', b'\r', b'+', b'#', b'\t', b'\x0b', 0x80, 0xac, 0] {
+            for b in [
+                b',', b'"', b'\n', b'\r', b'+', b'#', b'\t', b'\x0b', 0x80, 0xac, 0,
+            ] {
                 let mut s = vec![b'a'; len];
                 s[at] = b;
                 let want = NEEDS_QUOTES[b as usize];

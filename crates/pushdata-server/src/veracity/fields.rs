@@ -13,11 +13,11 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{PrimitiveBuilder, StringBuilder};
-use arrow_schema::{Field as ArrowField, Schema};
 use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type};
 use arrow_array::{ArrayRef, ArrowPrimitiveType, RecordBatch};
 use arrow_cast::parse::Parser;
 use arrow_schema::{DataType, SchemaRef};
+use arrow_schema::{Field as ArrowField, Schema};
 
 use super::process::BATCH_ROWS;
 use crate::mstr::decode::values::plain_date;
@@ -30,8 +30,10 @@ const DECIMAL: &str = "pushdata.veracity.decimal";
 /// The read schema's field of a decimal column `name`: text for arrow-csv, read into
 /// decimals (as `decimals::read_decimals` reads the text) by the fast path.
 pub(super) fn decimal_text(name: &str) -> ArrowField {
-    ArrowField::new(name, DataType::Utf8, true)
-        .with_metadata(std::collections::HashMap::from([(DECIMAL.to_string(), String::new())]))
+    ArrowField::new(name, DataType::Utf8, true).with_metadata(std::collections::HashMap::from([(
+        DECIMAL.to_string(),
+        String::new(),
+    )]))
 }
 
 /// One column being built.
@@ -400,6 +402,9 @@ mod tests {
         ] {
             assert!(read(text.as_bytes(), &s).is_none(), "{text:?}");
         }
-        assert!(read(b"1,\xff,1,2024-01-01,1\n", &s).is_none(), "invalid UTF-8");
+        assert!(
+            read(b"1,\xff,1,2024-01-01,1\n", &s).is_none(),
+            "invalid UTF-8"
+        );
     }
 }

@@ -18,8 +18,8 @@ use pushdata_core::veracity::wire::ColumnType;
 use rayon::prelude::*;
 
 use super::decimals::Digits;
-use super::fields;
 use super::definition::VDataset;
+use super::fields;
 use super::jobs::Failure;
 use super::process::{BATCH_ROWS, CsvParse, typed};
 use super::row_ends::RowEnds;
