@@ -1,6 +1,7 @@
 //! Arrow batches → the CSV file of a Veracity ingest job, in parts ([`CsvParts`]).
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, Weak};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
@@ -27,6 +28,56 @@ const MAX_SLICE_BYTES: usize = 1 << 20;
 
 /// Guess of the bytes per value before any row was seen.
 const FIRST_GUESS_PER_VALUE: usize = 16;
+
+/// Buffers of emitted parts kept for the next parts, at most.
+const POOLED_PARTS: usize = 2;
+
+/// The buffers of emitted parts, given back when the last handle to a part is dropped
+/// (after its upload), so that the next parts are written into memory already mapped
+/// instead of faulting in the pages of a new buffer for each part.
+#[derive(Debug, Default)]
+struct PartPool(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl PartPool {
+    /// A buffer given back, emptied, if any.
+    fn take(&self) -> Option<Vec<u8>> {
+        let mut buf = self.0.lock().ok()?.pop()?;
+        buf.clear();
+        Some(buf)
+    }
+
+    /// `part` as the bytes of an emitted part, its buffer given back to this pool when
+    /// they are dropped.
+    fn emitted(&self, part: Vec<u8>) -> Bytes {
+        Bytes::from_owner(PooledPart {
+            bytes: part,
+            pool: Arc::downgrade(&self.0),
+        })
+    }
+}
+
+/// An emitted part's buffer, given back to its pool (if the encoder still lives) on drop.
+struct PooledPart {
+    bytes: Vec<u8>,
+    pool: Weak<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl AsRef<[u8]> for PooledPart {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for PooledPart {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.upgrade()
+            && let Ok(mut pool) = pool.lock()
+            && pool.len() < POOLED_PARTS
+        {
+            pool.push(std::mem::take(&mut self.bytes));
+        }
+    }
+}
 
 /// What [`CsvParts::finish`] reports about the file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -122,6 +173,8 @@ pub struct CsvParts {
     queued_rows: usize,
     /// Buffers of encoded slices, for reuse.
     spare: Vec<Piece>,
+    /// Buffers of emitted parts, for reuse.
+    pool: PartPool,
 }
 
 impl CsvParts {
@@ -156,6 +209,7 @@ impl CsvParts {
             queue: VecDeque::new(),
             queued_rows: 0,
             spare: Vec::new(),
+            pool: PartPool::default(),
         })
     }
 
@@ -354,8 +408,15 @@ impl CsvParts {
                 self.flush(emit)?;
                 continue;
             };
-            if self.part.capacity() == 0 {
-                self.part.reserve_exact(self.part_bytes);
+            if self.part.capacity() < self.part_bytes {
+                // A new part (or the first, which holds the header): room for all of it at
+                // once, not grown (and copied) step by step.
+                match self.part.is_empty().then(|| self.pool.take()).flatten() {
+                    Some(buf) => self.part = buf,
+                    None => self
+                        .part
+                        .reserve_exact(self.part_bytes.saturating_sub(self.part.len())),
+                }
             }
             let end = ends[take - 1];
             self.part.extend_from_slice(&bytes[start..end]);
@@ -375,7 +436,7 @@ impl CsvParts {
         self.bytes_out += part.len() as u64;
         self.rows_out += self.part_rows;
         let rows = std::mem::take(&mut self.part_rows);
-        emit(Bytes::from(part), rows)
+        emit(self.pool.emitted(part), rows)
     }
 }
 
@@ -584,7 +645,7 @@ fn write_text(s: &[u8], out: &mut Vec<u8>) {
         return;
     };
     let edge = |b: u8| b == b' ' || b == b'\t';
-    if !edge(first) && !edge(last) && !s.iter().any(|&b| NEEDS_QUOTES[b as usize]) {
+    if !edge(first) && !edge(last) && !needs_quotes(s) {
         out.extend_from_slice(s);
         return;
     }
@@ -598,6 +659,30 @@ fn write_text(s: &[u8], out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&s[start..]);
     out.push(b'"');
+}
+
+/// Whether `s` has a byte of [`NEEDS_QUOTES`]: eight bytes at a time (a byte equal to
+/// `c` is a zero byte of `x ^ c` repeated, which the classic bit trick finds exactly),
+/// the rest one at a time.
+#[inline]
+fn needs_quotes(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_ne_bytes(word);
+        if zero_byte(x ^ (ONES * u64::from(b',')))
+            | zero_byte(x ^ (ONES * u64::from(b'"')))
+            | zero_byte(x ^ (ONES * u64::from(b'\n')))
+            | zero_byte(x ^ (ONES * u64::from(b'\r')))
+        {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| NEEDS_QUOTES[b as usize])
 }
 
 /// Write a float: the shortest round-trip text, or `NaN`, `Infinity`, `-Infinity`.

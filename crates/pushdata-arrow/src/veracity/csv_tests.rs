@@ -327,3 +327,53 @@ fn emit_errors_stop_the_encoding() {
     let r = r.and_then(|()| enc.finish(|_| Err(Upload::Failed)).map(|_| ()));
     assert!(matches!(r, Err(Upload::Failed)), "{r:?}");
 }
+
+#[test]
+fn the_word_at_a_time_quote_check_finds_every_byte_that_needs_quotes() {
+    // Every length up to three words, each byte that needs quotes (and bytes next to them
+    // in value: the bit trick must not confuse them) at every position.
+    for len in 0..24 {
+        for at in 0..len {
+            for b in [
+                b',', b'"', b'\n', b'\r', b'+', b'#', b'\t', b'\x0b', 0x80, 0xac, 0,
+            ] {
+                let mut s = vec![b'a'; len];
+                s[at] = b;
+                let want = NEEDS_QUOTES[b as usize];
+                assert_eq!(needs_quotes(&s), want, "byte {b:#x} at {at} of {len}");
+            }
+        }
+        assert!(!needs_quotes(&vec![0xff; len]), "{len} bytes 0xff");
+    }
+}
+
+#[test]
+fn buffers_of_parts_dropped_after_their_upload_are_reused_with_the_same_bytes_out() {
+    let batches = varied(3000, 7);
+    let (kept, summary) = parts(&batches, 4096);
+    assert!(summary.parts > 4);
+    // Each part copied and dropped as soon as it is emitted, as after its upload.
+    let mut enc = CsvParts::new(batches[0].schema(), 4096).unwrap();
+    let (mut out, mut buffers) = (Vec::new(), Vec::new());
+    let mut emit = |p: Bytes| {
+        out.push(p.to_vec());
+        buffers.push(p.as_ptr() as usize);
+        Ok::<_, VeracityError>(())
+    };
+    for b in &batches {
+        enc.push(b, &mut emit).unwrap();
+    }
+    let dropped = enc.finish(&mut emit).unwrap();
+    assert_eq!(dropped, summary);
+    assert_eq!(out.concat(), kept.concat(), "the same file");
+    let kept: Vec<Vec<u8>> = kept.iter().map(|p| p.to_vec()).collect();
+    assert_eq!(out, kept, "the same parts");
+    buffers.sort_unstable();
+    buffers.dedup();
+    assert!(
+        (buffers.len() as u64) < summary.parts,
+        "{} buffers for {} parts",
+        buffers.len(),
+        summary.parts
+    );
+}

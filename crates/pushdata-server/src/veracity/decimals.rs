@@ -89,6 +89,16 @@ pub(crate) fn read_decimals(
     first_row: u64,
     need: &mut Digits,
 ) -> Result<ArrayRef, Failure> {
+    if text.data_type() != &ArrowType::Utf8 {
+        // Read into decimals already, by the parallel reader's fast path (`fields`): when
+        // they do not fit, the parallel reader hands the file to the sequential one, which
+        // names the value.
+        return if fitted(text, need) {
+            Ok(text.clone())
+        } else {
+            Err(too_wide_batch(col, first_row))
+        };
+    }
     let strings = text.as_string::<i32>();
     let mut column = DecimalColumn::with_capacity(strings.len());
     for (i, value) in strings.iter().enumerate() {
@@ -106,6 +116,16 @@ pub(crate) fn read_decimals(
     let array = column
         .finish()
         .map_err(|(i, e)| Failure::issue(Some(first_row + i as u64), Some(&col.name), e))?;
+    if fitted(&array, need) {
+        Ok(array)
+    } else {
+        Err(too_wide(strings, col, first_row, *need))
+    }
+}
+
+/// Whether the decimals of `array` fit a Decimal128 with the values that need `need`
+/// (which is then updated).
+fn fitted(array: &ArrayRef, need: &mut Digits) -> bool {
     let batch_need = match array.data_type() {
         ArrowType::Decimal128(..) => Some(Digits::of_type(array.data_type())),
         _ => None,
@@ -113,10 +133,20 @@ pub(crate) fn read_decimals(
     match batch_need.map(|b| need.with(b)).filter(|n| n.fits()) {
         Some(n) => {
             *need = n;
-            Ok(array)
+            true
         }
-        None => Err(too_wide(strings, col, first_row, *need)),
+        None => false,
     }
+}
+
+/// The failure of a batch of `col` (from `first_row`) whose values need more than 38
+/// digits, when the value cannot be named.
+fn too_wide_batch(col: &SchemaColumn, first_row: u64) -> Failure {
+    Failure::issue(
+        Some(first_row),
+        Some(&col.name),
+        format!("the values need more than {DECIMAL128_MAX_PRECISION} digits"),
+    )
 }
 
 /// The failure naming the first value of `strings` that takes `need` past 38 digits.
@@ -144,11 +174,7 @@ fn too_wide(
         }
         need = next;
     }
-    Failure::issue(
-        Some(first_row),
-        Some(&col.name),
-        format!("the values need more than {DECIMAL128_MAX_PRECISION} digits"),
-    )
+    too_wide_batch(col, first_row)
 }
 
 #[cfg(test)]

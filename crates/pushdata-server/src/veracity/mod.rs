@@ -29,6 +29,7 @@ mod auth;
 pub(crate) mod decimals;
 mod definition;
 mod error;
+mod fields;
 pub(crate) mod jobs;
 mod parallel;
 pub(crate) mod process;

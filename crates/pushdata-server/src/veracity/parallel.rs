@@ -1,7 +1,7 @@
 //! The uploaded CSV parsed on all cores. The file is read in windows of whole rows (row
 //! ends found with the quotes paired, see `row_ends`); each window is cut into pieces of
-//! whole rows that arrow-csv reads in parallel, and the pieces' batches are typed in
-//! parallel, then staged in file order.
+//! whole rows read in parallel (by the fast path of `fields`, else by arrow-csv), and the
+//! pieces' batches are typed in parallel, then staged in file order.
 //!
 //! A window whose quotes cannot be paired as the CSV reader would read them, or that holds
 //! no row end, hands the file back to the sequential reader, which starts again from the
@@ -19,6 +19,7 @@ use rayon::prelude::*;
 
 use super::decimals::Digits;
 use super::definition::VDataset;
+use super::fields;
 use super::jobs::Failure;
 use super::process::{BATCH_ROWS, CsvParse, typed};
 use super::row_ends::RowEnds;
@@ -198,7 +199,8 @@ impl WindowsRead {
 /// text arrow-csv parses exactly as the cast from text does (integers, doubles, dates:
 /// both call the type's `Parser::parse`, and both take an empty field for a null). A
 /// value either cannot parse makes the piece fail, and the sequential reader, which reads
-/// text and casts, names it. Columns a Delete does not read stay text.
+/// text and casts, names it. Columns a Delete does not read stay text. Decimal columns
+/// are text marked for the fast path of `fields`, which reads them into decimals.
 pub(super) fn read_schema(
     def: &VDataset,
     text_schema: &SchemaRef,
@@ -219,6 +221,12 @@ pub(super) fn read_schema(
             ColumnType::Int64 => ArrowType::Int64,
             ColumnType::Double => ArrowType::Float64,
             ColumnType::DateOnly => ArrowType::Date32,
+            ColumnType::Decimal => {
+                if let Some(f) = fields.get_mut(j) {
+                    *f = fields::decimal_text(f.name());
+                }
+                continue;
+            }
             _ => continue,
         };
         if let Some(f) = fields.get_mut(j) {
@@ -382,8 +390,12 @@ impl Windows {
     }
 }
 
-/// One piece's rows as text batches (a failure: the sequential reader reports it).
+/// One piece's rows as batches of `schema` (a failure: the sequential reader reports
+/// it): by the fast path of `fields` when it can, else by arrow-csv.
 fn read_piece(piece: &[u8], schema: &SchemaRef) -> Result<Vec<RecordBatch>, ()> {
+    if let Some(batches) = fields::read(piece, schema) {
+        return Ok(batches);
+    }
     let reader = arrow_csv::ReaderBuilder::new(schema.clone())
         .with_header(false)
         .with_batch_size(BATCH_ROWS)

@@ -1,0 +1,410 @@
+//! The fast path of the parallel reader: a piece of whole CSV rows split into fields with
+//! `memchr` and each field parsed straight into its column, the columns arrow-csv builds
+//! for the same read schema (text, or a type whose text both parse with the type's
+//! `Parser::parse`; an empty field is a null), without csv-core's per-byte state machine
+//! and the copy of every field into its record buffer.
+//!
+//! It follows csv-core (quoting on, `""` an escape, no comments, no trimming) only where
+//! that is simple: a carriage return anywhere, a blank line, a quote inside an unquoted
+//! field or after a closing quote anywhere but before a delimiter or a line end, a row with
+//! another number of fields, invalid UTF-8 or a value that does not parse make it give the
+//! piece back (`None`), and arrow-csv reads it as before.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{PrimitiveBuilder, StringBuilder};
+use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type};
+use arrow_array::{ArrayRef, ArrowPrimitiveType, RecordBatch};
+use arrow_cast::parse::Parser;
+use arrow_schema::{DataType, SchemaRef};
+use arrow_schema::{Field as ArrowField, Schema};
+
+use super::process::BATCH_ROWS;
+use crate::mstr::decode::values::plain_date;
+use crate::store::DecimalColumn;
+
+/// The metadata key of a text column of the read schema that holds decimals (see
+/// [`decimal_text`]).
+const DECIMAL: &str = "pushdata.veracity.decimal";
+
+/// The read schema's field of a decimal column `name`: text for arrow-csv, read into
+/// decimals (as `decimals::read_decimals` reads the text) by the fast path.
+pub(super) fn decimal_text(name: &str) -> ArrowField {
+    ArrowField::new(name, DataType::Utf8, true).with_metadata(std::collections::HashMap::from([(
+        DECIMAL.to_string(),
+        String::new(),
+    )]))
+}
+
+/// One column being built.
+enum Column {
+    Text(StringBuilder),
+    Int32(PrimitiveBuilder<Int32Type>),
+    Int64(PrimitiveBuilder<Int64Type>),
+    Float64(PrimitiveBuilder<Float64Type>),
+    Date32(PrimitiveBuilder<Date32Type>),
+    Decimal(DecimalColumn),
+}
+
+impl Column {
+    /// A column read as field `f` of the read schema (`None`: a type the fast path does
+    /// not build), with room for a batch of rows and `text_bytes` bytes of text.
+    fn new(f: &ArrowField, text_bytes: usize) -> Option<Self> {
+        let rows = BATCH_ROWS;
+        Some(match f.data_type() {
+            DataType::Utf8 if f.metadata().contains_key(DECIMAL) => {
+                Column::Decimal(DecimalColumn::with_capacity(rows))
+            }
+            DataType::Utf8 => Column::Text(StringBuilder::with_capacity(rows, text_bytes)),
+            DataType::Int32 => Column::Int32(PrimitiveBuilder::with_capacity(rows)),
+            DataType::Int64 => Column::Int64(PrimitiveBuilder::with_capacity(rows)),
+            DataType::Float64 => Column::Float64(PrimitiveBuilder::with_capacity(rows)),
+            DataType::Date32 => Column::Date32(PrimitiveBuilder::with_capacity(rows)),
+            _ => return None,
+        })
+    }
+
+    /// Add the field `s` (empty: a null); `None` when it does not parse.
+    #[inline]
+    fn push(&mut self, s: &str) -> Option<()> {
+        match self {
+            Column::Text(b) if s.is_empty() => b.append_null(),
+            Column::Text(b) => b.append_value(s),
+            Column::Int32(b) => push_parsed(b, s, Int32Type::parse)?,
+            Column::Int64(b) => push_parsed(b, s, Int64Type::parse)?,
+            Column::Float64(b) => push_parsed(b, s, Float64Type::parse)?,
+            Column::Date32(b) => push_parsed(b, s, |s| {
+                plain_date(s.as_bytes()).or_else(|| Date32Type::parse(s))
+            })?,
+            Column::Decimal(d) if s.is_empty() => d.push_null(),
+            Column::Decimal(d) => d.push_text(s).ok()?,
+        }
+        Some(())
+    }
+
+    /// The rows added so far, as an array; the column is left empty, with room for a
+    /// batch like this one (a finished builder keeps no capacity, and growing it again
+    /// from nothing copies its buffers over and over).
+    fn finish(&mut self, f: &ArrowField) -> Option<ArrayRef> {
+        let text_bytes = match self {
+            Column::Text(b) => b.values_slice().len(),
+            _ => 0,
+        };
+        let next = Column::new(f, text_bytes + text_bytes / 8)?;
+        Some(match std::mem::replace(self, next) {
+            Column::Text(mut b) => Arc::new(b.finish()),
+            Column::Int32(mut b) => Arc::new(b.finish()),
+            Column::Int64(mut b) => Arc::new(b.finish()),
+            Column::Float64(mut b) => Arc::new(b.finish()),
+            Column::Date32(mut b) => Arc::new(b.finish()),
+            Column::Decimal(d) => d.finish().ok()?,
+        })
+    }
+}
+
+#[inline]
+fn push_parsed<T: ArrowPrimitiveType>(
+    b: &mut PrimitiveBuilder<T>,
+    s: &str,
+    parse: impl Fn(&str) -> Option<T::Native>,
+) -> Option<()> {
+    if s.is_empty() {
+        b.append_null();
+    } else {
+        b.append_value(parse(s)?);
+    }
+    Some(())
+}
+
+/// The bytes an unquoted field ends at: a delimiter, a line end, or one the fast path
+/// does not follow there (a quote, which csv-core takes literally; a carriage return).
+static ENDS_FIELD: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
+
+/// Where the unquoted field starting at `pos` ends: the first byte of [`ENDS_FIELD`]
+/// at or after it, or the text's end. Fields are short, too short for a vectorised
+/// search's setup: eight bytes at a time (a byte equal to `c` is a zero byte of `x ^ c`
+/// repeated; the lowest one the classic bit trick flags is exact), the rest one at a time.
+#[inline]
+fn field_end(bytes: &[u8], pos: usize) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut at = pos;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let found = zero_bytes(x ^ (ONES * u64::from(b',')))
+            | zero_bytes(x ^ (ONES * u64::from(b'\n')))
+            | zero_bytes(x ^ (ONES * u64::from(b'"')))
+            | zero_bytes(x ^ (ONES * u64::from(b'\r')));
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| ENDS_FIELD[usize::from(b)])
+        .map_or(bytes.len(), |i| at + i)
+}
+
+/// Where a field's value is.
+enum Value {
+    /// `text[start..end]`.
+    Span(usize, usize),
+    /// In the scratch string (a quoted value with escaped quotes).
+    Unescaped,
+}
+
+/// A field read: its value, where the text after it starts, whether it ended the row.
+struct Field {
+    value: Value,
+    next: usize,
+    row_end: bool,
+}
+
+/// The field of `text` starting at `pos`; `None` when the fast path does not follow
+/// csv-core there.
+#[inline]
+fn field(text: &str, pos: usize, scratch: &mut String) -> Option<Field> {
+    let bytes = text.as_bytes();
+    let (value, end) = if bytes.get(pos) == Some(&b'"') {
+        quoted(text, pos, scratch)?
+    } else {
+        let end = field_end(bytes, pos);
+        if matches!(bytes.get(end), Some(b'"' | b'\r')) {
+            return None;
+        }
+        (Value::Span(pos, end), end)
+    };
+    Some(match bytes.get(end) {
+        None => Field {
+            value,
+            next: end,
+            row_end: true,
+        },
+        Some(b'\n') => Field {
+            value,
+            next: end + 1,
+            row_end: true,
+        },
+        _ => Field {
+            value,
+            next: end + 1,
+            row_end: false,
+        },
+    })
+}
+
+/// The quoted field whose opening quote is at `pos`: its value and the position just
+/// after its closing quote (a delimiter, a line end or the text's end).
+fn quoted(text: &str, pos: usize, scratch: &mut String) -> Option<(Value, usize)> {
+    let bytes = text.as_bytes();
+    let mut from = pos + 1;
+    let mut escaped = false;
+    scratch.clear();
+    loop {
+        let q = from + memchr::memchr(b'"', &bytes[from..])?;
+        match bytes.get(q + 1) {
+            Some(b'"') => {
+                scratch.push_str(&text[from..=q]);
+                escaped = true;
+                from = q + 2;
+            }
+            Some(b',' | b'\n') | None => {
+                if !escaped {
+                    return Some((Value::Span(pos + 1, q), q + 1));
+                }
+                scratch.push_str(&text[from..q]);
+                return Some((Value::Unescaped, q + 1));
+            }
+            Some(_) => return None,
+        }
+    }
+}
+
+/// The rows of `piece` (whole rows, no header) as batches of `schema` (at most
+/// [`BATCH_ROWS`] rows each), or `None` when arrow-csv must read it (see the module's
+/// docs).
+pub(super) fn read(piece: &[u8], schema: &SchemaRef) -> Option<Vec<RecordBatch>> {
+    let text = std::str::from_utf8(piece).ok()?;
+    let mut columns = schema
+        .fields()
+        .iter()
+        .map(|f| Column::new(f, BATCH_ROWS * 16))
+        .collect::<Option<Vec<_>>>()?;
+    let last = columns.len().checked_sub(1)?;
+    let mut batches = Vec::new();
+    let (mut pos, mut rows) = (0, 0);
+    let mut scratch = String::new();
+    while pos < text.len() {
+        if text.as_bytes()[pos] == b'\n' {
+            // A blank line, which csv-core skips.
+            return None;
+        }
+        for (c, column) in columns.iter_mut().enumerate() {
+            let f = field(text, pos, &mut scratch)?;
+            if f.row_end != (c == last) {
+                return None;
+            }
+            column.push(match f.value {
+                Value::Span(start, end) => &text[start..end],
+                Value::Unescaped => &scratch,
+            })?;
+            pos = f.next;
+        }
+        rows += 1;
+        if rows == BATCH_ROWS {
+            batches.push(finish(&mut columns, schema)?);
+            rows = 0;
+        }
+    }
+    if rows > 0 {
+        batches.push(finish(&mut columns, schema)?);
+    }
+    Some(batches)
+}
+
+/// The rows of `columns` as a batch: `schema`'s, but decimal columns as the decimals
+/// they were read into.
+fn finish(columns: &mut [Column], schema: &SchemaRef) -> Option<RecordBatch> {
+    let arrays = columns
+        .iter_mut()
+        .zip(schema.fields())
+        .map(|(c, f)| c.finish(f))
+        .collect::<Option<Vec<_>>>()?;
+    let fields: Vec<ArrowField> = schema
+        .fields()
+        .iter()
+        .zip(&arrays)
+        .map(|(f, a)| ArrowField::new(f.name(), a.data_type().clone(), true))
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use arrow_schema::{Field, Schema};
+
+    use super::*;
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int64, true),
+            Field::new("b", DataType::Utf8, true),
+            Field::new("c", DataType::Float64, true),
+            Field::new("d", DataType::Date32, true),
+            Field::new("e", DataType::Int32, true),
+        ]))
+    }
+
+    /// What arrow-csv reads from `text` with `schema`.
+    fn arrow_csv(text: &str, schema: &SchemaRef) -> Result<Vec<RecordBatch>, ()> {
+        arrow_csv::ReaderBuilder::new(schema.clone())
+            .with_header(false)
+            .with_batch_size(BATCH_ROWS)
+            .build_buffered(text.as_bytes())
+            .map_err(|_| ())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| ())
+    }
+
+    #[test]
+    fn fields_are_read_as_arrow_csv_reads_them() {
+        let s = schema();
+        for text in [
+            "1,x,1.5,2024-02-29,7\n2,,,,\n",
+            "3,\"a,\nb\",-2e3,1999-12-31,-1\n4,\"say \"\"hi\"\"\",0,2024-1-5,0",
+            "5,\"\",1,+2024-01-01,1\n6,\"\"\"\",2,2024-01-01T10:00:00,2\n",
+            "7,é ü,3, 2024-01-01 ,3\n",
+            "",
+        ] {
+            let want = arrow_csv(text, &s).unwrap();
+            let got = read(text.as_bytes(), &s).unwrap_or_else(|| panic!("{text:?}"));
+            assert_eq!(got, want, "{text:?}");
+        }
+        // More rows than a batch: the same batches.
+        let many: String = (0..BATCH_ROWS + 10)
+            .map(|i| format!("{i},n{i},{i}.25,2024-03-{:02},{}\n", i % 28 + 1, i % 5))
+            .collect();
+        let got = read(many.as_bytes(), &s).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got, arrow_csv(&many, &s).unwrap());
+    }
+
+    #[test]
+    fn decimals_are_read_as_the_text_column_is_read() {
+        use pushdata_core::veracity::wire::{ColumnType, SchemaColumn};
+
+        use crate::veracity::decimals::{Digits, read_decimals};
+
+        let s: SchemaRef = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int64, true),
+            decimal_text("b"),
+        ]));
+        let text = "1,12.5\n2,\n3,-0.125\n4,\"1e3\"\n5,123456789012345678901234567890\n";
+        let text_batch = &arrow_csv(text, &s).unwrap()[0];
+        let col = SchemaColumn::new("b", ColumnType::Decimal);
+        let want = read_decimals(text_batch.column(1), &col, 1, &mut Digits::default()).unwrap();
+        let got = read(text.as_bytes(), &s).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].column(1), &want);
+        assert_eq!(got[0].column(0), text_batch.column(0));
+        assert!(read(b"1,1.2.3\n", &s).is_none(), "not a decimal");
+    }
+
+    #[test]
+    fn a_field_ends_at_the_first_delimiter_line_end_quote_or_carriage_return() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in [b',', b'\n', b'"', b'\r', b'+', b'-', b'\x0b', 0x80, 0] {
+                    let mut text = vec![b'a'; len];
+                    text[at] = b;
+                    // A second one further on must not matter.
+                    if at + 3 < len {
+                        text[at + 3] = b',';
+                    }
+                    let want = (0..len)
+                        .find(|&i| ENDS_FIELD[usize::from(text[i])])
+                        .unwrap_or(len);
+                    for pos in 0..=at {
+                        assert_eq!(field_end(&text, pos), want, "{b:#x} at {at} of {len}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn what_the_fast_path_does_not_follow_is_given_back() {
+        let s = schema();
+        for text in [
+            "1,x,1.5,2024-01-01,7\r\n",
+            "1,x,1.5,2024-01-01,7\n\n2,y,1,2024-01-01,1\n",
+            "1,a\"b,1.5,2024-01-01,7\n",
+            "1,\"a\"b,1.5,2024-01-01,7\n",
+            "1,\"open,1.5,2024-01-01,7\n",
+            "1,x,1.5,2024-01-01\n",
+            "1,x,1.5,2024-01-01,7,8\n",
+            "1,x,no,2024-01-01,7\n",
+            "1,x,1,2024-02-30,7\n",
+            "99999999999,x,1,2024-01-01,99999999999\n",
+        ] {
+            assert!(read(text.as_bytes(), &s).is_none(), "{text:?}");
+        }
+        assert!(
+            read(b"1,\xff,1,2024-01-01,1\n", &s).is_none(),
+            "invalid UTF-8"
+        );
+    }
+}
