@@ -1,5 +1,6 @@
-//! The fast path of the parallel reader: a piece of whole CSV rows split into fields with
-//! `memchr` and each field parsed straight into its column, the columns arrow-csv builds
+//! The fast path of the parallel reader: a piece of whole CSV rows split into fields (a
+//! word-at-a-time scan for the bytes that end a field) and each field parsed straight into
+//! its column, the columns arrow-csv builds
 //! for the same read schema (text, or a type whose text both parse with the type's
 //! `Parser::parse`; an empty field is a null), without csv-core's per-byte state machine
 //! and the copy of every field into its record buffer.
