@@ -192,8 +192,9 @@ struct TableInput {
 /// single row larger than the budget still goes through, alone (it is then the only encoded
 /// data in memory).
 ///
-/// Outside the budget: the decoded batches of the Parquet row groups being read
-/// (`read_parallelism`, default 2, a few batches each) or the batches an iterator or
+/// Outside the budget: the decoded batches of the Parquet row groups being read (a few
+/// batches and the pages being decoded per decoder thread: one, or up to
+/// `read_parallelism` while the push waits for decoded batches) or the batches an iterator or
 /// stream yields at once, the batches queued for one group of slices, a JSON scratch of
 /// about 48 KB per encoding thread and the HTTP client's buffers. Peak memory is therefore
 /// about the budget plus those, independent of the input size. The single-request workflow
@@ -502,7 +503,11 @@ impl<D> Push<D> {
         self
     }
 
-    /// Parquet row groups decoded at once (default 2; at least 1).
+    /// The most Parquet row groups decoded at once (default 2; at least 1). One decoder
+    /// thread reads the row groups in file order; another starts (up to this many) only when
+    /// the push spends more than a tenth of its time waiting for decoded batches, as when
+    /// an object store's ranged reads are slow, so a push that encoding or uploading
+    /// limits holds one decoder's memory.
     pub fn with_read_parallelism(mut self, n: usize) -> Self {
         self.settings.read_parallelism = n.max(1);
         self

@@ -5,7 +5,6 @@
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::SyncSender;
 
 use arrow_array::RecordBatch;
 use bytes::Bytes;
@@ -138,14 +137,14 @@ pub(crate) struct RowGroupRead<'a> {
 }
 
 impl RowGroupRead<'_> {
-    /// Decode the row group, sending its batches one by one to `tx` (blocks while the
-    /// channel is full; stops when the receiver is gone or at the first error, which is
-    /// sent as `fail` makes it).
+    /// Decode the row group, passing its batches one by one to `send`, which returns
+    /// whether to go on; stops at the first error, which is sent as `fail` makes it.
+    /// Returns whether the row group was read to its end.
     pub(crate) fn send(
         self,
-        tx: SyncSender<Result<RecordBatch>>,
+        send: &mut dyn FnMut(Result<RecordBatch>) -> bool,
         fail: impl Fn(ObjectParquetError) -> Error,
-    ) {
+    ) -> bool {
         let stream = reader(self.object).and_then(|r| {
             ParquetRecordBatchStreamBuilder::new_with_metadata(r, self.metadata.clone())
                 .with_row_groups(vec![self.group])
@@ -156,19 +155,19 @@ impl RowGroupRead<'_> {
         let mut stream = match stream {
             Ok(s) => s,
             Err(e) => {
-                let _ = tx.send(Err(fail(e)));
-                return;
+                send(Err(fail(e)));
+                return false;
             }
         };
         loop {
             let next = match block_on(stream.next()) {
-                Ok(None) => return,
+                Ok(None) => return true,
                 Ok(Some(batch)) => batch.map_err(ObjectParquetError::Parquet),
                 Err(e) => Err(ObjectParquetError::Io(e)),
             };
             let stop = next.is_err();
-            if tx.send(next.map_err(&fail)).is_err() || stop {
-                return;
+            if !send(next.map_err(&fail)) || stop {
+                return false;
             }
         }
     }
