@@ -681,10 +681,20 @@ fn a_large_target_cuts_a_smaller_first_chunk() {
     let data = |ch: &EncodedChunk| ch.body.data().iter().map(Bytes::len).sum::<usize>();
     assert!(chunks.len() >= 3, "{} chunks", chunks.len());
     let first = data(&chunks[0]);
-    assert!(first <= target / FIRST_CHUNK_PART, "first chunk {first} bytes");
+    assert!(
+        first <= target / FIRST_CHUNK_PART,
+        "first chunk {first} bytes"
+    );
     // Not cut smaller than its own target needs, and the others at the whole target.
-    assert!(first > target / FIRST_CHUNK_PART / 2, "first chunk {first} bytes");
-    assert!(data(&chunks[1]) > target / 2, "second chunk {} bytes", data(&chunks[1]));
+    assert!(
+        first > target / FIRST_CHUNK_PART / 2,
+        "first chunk {first} bytes"
+    );
+    assert!(
+        data(&chunks[1]) > target / 2,
+        "second chunk {} bytes",
+        data(&chunks[1])
+    );
     assert!(chunks.iter().all(|ch| data(ch) <= target));
     let mut next = 0;
     for ch in &chunks {
