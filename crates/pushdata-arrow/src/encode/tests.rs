@@ -670,3 +670,39 @@ fn schema_mismatch_is_refused() {
     let err = c.push(&other, &mut |_| Ok(())).unwrap_err();
     assert!(matches!(err, Error::SchemaMismatch { .. }), "{err}");
 }
+
+#[test]
+fn a_large_target_cuts_a_smaller_first_chunk() {
+    use super::chunk::{FIRST_CHUNK_FROM, FIRST_CHUNK_PART};
+    use bytes::Bytes;
+    let batches: Vec<RecordBatch> = (0..12).map(|s| varied(20_000, s)).collect();
+    let target = FIRST_CHUNK_FROM;
+    let chunks = chunk_all(&batches, Orientation::Row, target);
+    let data = |ch: &EncodedChunk| ch.body.data().iter().map(Bytes::len).sum::<usize>();
+    assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+    let first = data(&chunks[0]);
+    assert!(
+        first <= target / FIRST_CHUNK_PART,
+        "first chunk {first} bytes"
+    );
+    // Not cut smaller than its own target needs, and the others at the whole target.
+    assert!(
+        first > target / FIRST_CHUNK_PART / 2,
+        "first chunk {first} bytes"
+    );
+    assert!(
+        data(&chunks[1]) > target / 2,
+        "second chunk {} bytes",
+        data(&chunks[1])
+    );
+    assert!(chunks.iter().all(|ch| data(ch) <= target));
+    let mut next = 0;
+    for ch in &chunks {
+        assert_eq!(ch.rows.start, next);
+        next = ch.rows.end;
+    }
+    assert_eq!(next, 12 * 20_000);
+    // Under the threshold every chunk is cut at the target, the first included.
+    let small = chunk_all(&batches[..2], Orientation::Row, 1 << 20);
+    assert!(data(&small[0]) > (1 << 20) / 2);
+}

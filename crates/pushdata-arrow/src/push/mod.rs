@@ -478,6 +478,8 @@ impl<D> Push<D> {
 
     /// Target size of a chunk's base64 data (default
     /// [`DEFAULT_CHUNK_BYTES`](crate::encoding::DEFAULT_CHUNK_BYTES), 20 MiB; at least 1 KiB).
+    /// From 8 MiB on, a table's first chunk is cut at a quarter of it, so the server
+    /// starts on the data sooner.
     pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
         self.settings.chunk_bytes = bytes.max(1024);
         self

@@ -22,10 +22,10 @@ use crate::wire::PublishStatus;
 pub struct PublishWait {
     /// The most time to wait for the publish to finish, polls included (default 30 min).
     pub timeout: Duration,
-    /// The waits between polls (default: from 10 ms, each wait drawn between 10 ms and
+    /// The waits between polls (default: from 3 ms, each wait drawn between 3 ms and
     /// 2.5× the previous one, so they grow about 1.25× a poll, to at most 500 ms: a short
-    /// publish is seen done within tens of milliseconds, a long one within half a second
-    /// of finishing, for about ten cheap GETs in the first second and two a second after
+    /// publish is seen done within a few milliseconds of finishing, a long one within half
+    /// a second, for about twenty cheap GETs in the first second and two a second after
     /// — mstrio-py polls every second).
     pub backoff: BackoffConfig,
 }
@@ -35,7 +35,7 @@ impl Default for PublishWait {
         PublishWait {
             timeout: Duration::from_secs(30 * 60),
             backoff: BackoffConfig {
-                init_backoff: Duration::from_millis(10),
+                init_backoff: Duration::from_millis(3),
                 max_backoff: Duration::from_millis(500),
                 base: 2.5,
             },

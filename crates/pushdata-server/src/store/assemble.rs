@@ -17,7 +17,7 @@ use super::catalog::{DataFile, TableDef};
 use super::error::{Result, StoreError};
 use super::files::{self, ParquetSink};
 use super::schema::{conform, stored_schema_for};
-use super::staging::{FILE_ROWS, StagedData};
+use super::staging::{CHUNK_FILE_ROWS, FILE_ROWS, StagedData};
 
 /// Past this many files, a version's small files are coalesced.
 pub(crate) const MAX_FILES: usize = 64;
@@ -49,7 +49,7 @@ impl Piece {
     fn is_small(&self, compact: bool) -> bool {
         match self {
             Piece::Kept(f) => compact && f.rows < FILE_ROWS,
-            Piece::Staged(s @ StagedData::File(_)) => s.rows() < FILE_ROWS,
+            Piece::Staged(s @ StagedData::File(_)) => s.rows() < CHUNK_FILE_ROWS,
             Piece::Staged(StagedData::Memory(_)) | Piece::Rows(_) => true,
         }
     }

@@ -13,7 +13,7 @@
 //! a manifest of the previous format, one `file` per table, reads as a list of one). A
 //! publish costs what it changes:
 //!
-//! - staging writes each uploaded chunk of at least `FILE_ROWS` rows as a Parquet file of
+//! - staging writes each uploaded chunk of at least `CHUNK_FILE_ROWS` rows as a Parquet file of
 //!   the table's stored schema (fsynced) while the upload goes on; smaller chunks wait in
 //!   memory under the staging budget (past it they are files too);
 //! - `replace` (Veracity Overwrite) makes a version of the staged files only; `append`

@@ -1,6 +1,6 @@
 //! Uploaded rows waiting for a commit: a small chunk's decoded batches kept in memory up to
-//! a budget shared by the whole server; a chunk of [`FILE_ROWS`] rows or more (or any chunk
-//! past the budget) written as a Parquet file of the table's stored schema, fsynced, in the
+//! a budget shared by the whole server; a chunk of [`CHUNK_FILE_ROWS`] rows or more (or any
+//! chunk past the budget) written as a Parquet file of the table's stored schema, fsynced, in the
 //! staging directory, while the upload goes on. A commit moves such a file into the new
 //! version as it is (no second write); small chunks are written at the commit, several
 //! into one file. Staged data is not durable until a commit: the staging directory is
@@ -19,9 +19,17 @@ use super::quota::DataQuota;
 use super::schema::{conform, stored_schema_for};
 use crate::budget::{Budget, Charge};
 
-/// A staged chunk of at least this many rows is written as a Parquet file of its own; smaller
-/// chunks wait in memory (while the budget allows) and are written together at the commit.
+/// Rows a staged file gathers (the Veracity job's parse) and under which a version's file
+/// counts as small for compaction.
 pub(crate) const FILE_ROWS: u64 = 64 * 1024;
+
+/// An uploaded chunk of at least this many rows is written as a Parquet file of its own
+/// (after its PUT is answered) and moved into the version as it is; smaller chunks wait in
+/// memory (while the budget allows) and are written together at the commit. Lower than
+/// [`FILE_ROWS`] so that a client's small first chunk (`pushdata` cuts its first chunk at a
+/// quarter of the target, about 27,000 lineitem rows by default) is written while the
+/// upload goes on, not in the commit at the end.
+pub(crate) const CHUNK_FILE_ROWS: u64 = 16 * 1024;
 
 /// Clear and create the staging directory of a data directory (staged data does not
 /// survive a restart).
@@ -81,13 +89,14 @@ impl StagedData {
         batches: Vec<RecordBatch>,
         path: impl FnOnce() -> PathBuf,
     ) -> Result<Self> {
-        match Self::in_memory(staging, table, batches)? {
+        match Self::in_memory(staging, table, batches, FILE_ROWS)? {
             Ok(kept) => Ok(kept),
             Err(batches) => FileWrite::new(table, batches, path(), None).write(staging, || ()),
         }
     }
 
-    /// As [`keep`](Self::keep), but a file that fits the quotas with room to spare (its
+    /// As [`keep`](Self::keep) (an uploaded chunk: in memory under [`CHUNK_FILE_ROWS`]
+    /// rows), but a file that fits the quotas with room to spare (its
     /// batches' size in memory, charged until it is written) is handed back unwritten,
     /// for the caller to write later; a file near a quota is written now, so a full quota
     /// is reported here as [`keep`](Self::keep) reports it.
@@ -97,7 +106,7 @@ impl StagedData {
         batches: Vec<RecordBatch>,
         path: impl FnOnce() -> PathBuf,
     ) -> Result<Kept> {
-        let batches = match Self::in_memory(staging, table, batches)? {
+        let batches = match Self::in_memory(staging, table, batches, CHUNK_FILE_ROWS)? {
             Ok(kept) => return Ok(Kept::Staged(kept)),
             Err(batches) => batches,
         };
@@ -114,15 +123,16 @@ impl StagedData {
     }
 
     /// Keep `batches` of `table` in memory (as one schema) when they are fewer than
-    /// [`FILE_ROWS`] rows and fit the memory budget; else give them back.
+    /// `file_rows` rows and fit the memory budget; else give them back.
     fn in_memory(
         staging: &Staging,
         table: &TableDef,
         batches: Vec<RecordBatch>,
+        file_rows: u64,
     ) -> Result<std::result::Result<Self, Vec<RecordBatch>>> {
         let bytes: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
         let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
-        if rows < FILE_ROWS
+        if rows < file_rows
             && let Some(charge) = staging.memory.try_charge(bytes)
         {
             return Ok(Ok(StagedData::Memory(Arc::new(MemoryChunk {
