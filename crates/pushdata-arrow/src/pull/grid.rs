@@ -16,7 +16,7 @@ use arrow_array::builder::{
     Decimal128Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
 };
 use arrow_schema::{DataType as ArrowType, SchemaRef};
-use jiter::{Jiter, JiterError, Peek};
+use jiter::{Jiter, JiterError, NumberInt, Peek};
 use pushdata_core::wire::{GridForm, GridMetric, GridMetricsHeader, Paging};
 
 use super::decode::page_schema;
@@ -162,18 +162,18 @@ impl Metric {
             j.known_skip(peek)?;
             return Ok(false);
         }
+        if let Metric::Float64(b) = self {
+            b.append_value(j.known_float(peek)?);
+            return Ok(true);
+        }
         let t = j.known_number_bytes(peek)?;
         let taken = match self {
             Metric::Int32(b) => parse_i64(t)
                 .and_then(|v| i32::try_from(v).ok())
                 .map(|v| b.append_value(v)),
             Metric::Int64(b) => parse_i64(t).map(|v| b.append_value(v)),
-            Metric::Float64(b) => std::str::from_utf8(t)
-                .ok()
-                .and_then(|t| t.parse().ok())
-                .map(|v| b.append_value(v)),
             Metric::Decimal(b, p, s) => parse_decimal(t, *p, *s).map(|v| b.append_value(v)),
-            Metric::Text(_) => Some(()),
+            Metric::Float64(_) | Metric::Text(_) => Some(()),
         };
         Ok(taken.is_some())
     }
@@ -580,11 +580,14 @@ fn read_element_rows(
         let mut ai = 0;
         let mut cell = inner_array(j, peek).map_err(json(PATH))?;
         while let Some(peek) = cell {
-            let t = j.known_number_bytes(peek).map_err(json(PATH))?;
+            // An index that is no u32 is out of range of any page's elements.
+            let ei = match j.known_int(peek).map_err(json(PATH))? {
+                NumberInt::Int(v) => u32::try_from(v).unwrap_or(u32::MAX),
+                #[allow(unreachable_patterns)] // a big integer, with jiter's num-bigint
+                _ => u32::MAX,
+            };
             if let Some(column) = columns.get_mut(ai) {
-                // An index that is no u32 is out of range of any page's elements.
-                let ei = parse_i64(t).and_then(|v| u32::try_from(v).ok());
-                column.push(ei.unwrap_or(u32::MAX));
+                column.push(ei);
             }
             ai += 1;
             cell = j.array_step().map_err(json(PATH))?;
