@@ -702,34 +702,43 @@ pub(crate) fn parse_i64(t: &[u8]) -> Option<i64> {
 
 /// A JSON number `t` (`-12.5`) as a decimal of `precision` and `scale`: `None` unless it
 /// has no exponent, at most `scale` digits after the point and at most `precision` digits.
+/// One pass over the text.
 pub(crate) fn parse_decimal(t: &[u8], precision: u8, scale: i8) -> Option<i128> {
     let scale = usize::try_from(scale).ok()?;
     let (negative, digits) = match t.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, t),
     };
-    let (int, frac) = match digits.iter().position(|&b| b == b'.') {
-        Some(dot) if dot + 1 == digits.len() => return None,
-        Some(dot) => (&digits[..dot], &digits[dot + 1..]),
-        None => (digits, &[][..]),
-    };
-    let all_digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    if int.is_empty() || frac.len() > scale || !all_digits(int) || !all_digits(frac) {
+    let mut v: i128 = 0;
+    // Digits before the point, those of them after the leading zeros, and after the point.
+    let (mut int, mut significant, mut frac) = (0usize, 0usize, None::<usize>);
+    for &b in digits {
+        match (b, &mut frac) {
+            (b'0'..=b'9', Some(n)) => {
+                *n += 1;
+                if *n > scale {
+                    return None;
+                }
+            }
+            (b'0'..=b'9', None) => {
+                int += 1;
+                if v != 0 || b != b'0' {
+                    significant += 1;
+                }
+            }
+            (b'.', None) => {
+                frac = Some(0);
+                continue;
+            }
+            _ => return None,
+        }
+        v = v.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+    }
+    if int == 0 || frac == Some(0) || significant + scale > usize::from(precision) {
         return None;
     }
-    let significant = int.iter().skip_while(|&&b| b == b'0').count();
-    if significant + scale > usize::from(precision) {
-        return None;
-    }
-    let padding = std::iter::repeat_n(b'0', scale - frac.len());
-    let v = int
-        .iter()
-        .chain(frac)
-        .copied()
-        .chain(padding)
-        .try_fold(0i128, |v, b| {
-            v.checked_mul(10)?.checked_add(i128::from(b - b'0'))
-        })?;
+    let padding = u32::try_from(scale - frac.unwrap_or(0)).ok()?;
+    let v = v.checked_mul(10i128.checked_pow(padding)?)?;
     Some(if negative { -v } else { v })
 }
 
@@ -805,6 +814,23 @@ mod tests {
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         for t in ["9223372036854775808", "1.0", "1e3", "-", ""] {
             assert_eq!(parse_i64(t.as_bytes()), None, "{t}");
+        }
+        let decimals = [
+            ("0.5", 1, 1, Some(5)),
+            ("-00.50", 2, 2, Some(-50)),
+            ("120", 4, 1, Some(1200)),
+        ];
+        for (t, p, s, want) in decimals {
+            assert_eq!(parse_decimal(t.as_bytes(), p, s), want, "{t}");
+        }
+        for (t, p, s) in [
+            ("120", 3, 1),
+            ("1.5.0", 9, 3),
+            (".5", 9, 3),
+            ("-", 9, 3),
+            ("1e2", 9, 3),
+        ] {
+            assert_eq!(parse_decimal(t.as_bytes(), p, s), None, "{t}");
         }
     }
 }
