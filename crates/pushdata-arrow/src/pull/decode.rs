@@ -288,7 +288,8 @@ impl PageDecoder<'_> {
                 .map_or(0, <[u8]>::len);
         }
         let per_row = texts / a.elements().max(1) + 1;
-        let mut values: Vec<u8> = Vec::with_capacity(per_row * indices.len());
+        let reserve = per_row.saturating_mul(indices.len()).min(i32::MAX as usize);
+        let mut values: Vec<u8> = Vec::with_capacity(reserve);
         let mut offsets: Vec<i32> = Vec::with_capacity(indices.len() + 1);
         let mut nulls = NullBufferBuilder::new(indices.len());
         offsets.push(0);

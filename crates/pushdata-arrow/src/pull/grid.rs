@@ -518,13 +518,13 @@ fn read_data(j: &mut Jiter<'_>, attributes: usize, types: &[ArrowType]) -> Resul
         match k {
             DataMember::Paging => data.paging = Some(serde_value(j, "data.paging")?),
             DataMember::Headers => {
-                let hint = data.paging.as_ref().map_or(0, |p| p.current as usize);
+                let hint = rows_hint(data.paging.as_ref());
                 read_member(j, "data.headers", "rows", |j| {
                     read_element_rows(j, attributes, hint, &mut data)
                 })?
             }
             DataMember::MetricValues => {
-                let hint = data.paging.as_ref().map_or(0, |p| p.current as usize);
+                let hint = rows_hint(data.paging.as_ref());
                 read_member(j, "data.metricValues", "raw", |j| {
                     read_metric_rows(j, types, hint, &mut data)
                 })?
@@ -534,6 +534,12 @@ fn read_data(j: &mut Jiter<'_>, attributes: usize, types: &[ArrowType]) -> Resul
         key = j.next_key().map_err(json(PATH))?.map(member);
     }
     Ok(data)
+}
+
+/// Room to reserve for a page's rows: `paging.current`, at most 1 Mi rows (the number
+/// comes from the server; the vectors grow past it if the page has more).
+fn rows_hint(paging: Option<&Paging>) -> usize {
+    paging.map_or(0, |p| usize::try_from(p.current.min(1 << 20)).unwrap_or(0))
 }
 
 /// Read member `name` of the object at `path` with `read`, skipping the others.
