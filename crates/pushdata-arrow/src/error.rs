@@ -261,9 +261,9 @@ pub enum Error {
     CubePage {
         /// Which page.
         step: String,
-        /// The JSON error.
+        /// What is wrong with it.
         #[source]
-        source: serde_json::Error,
+        source: crate::pull::PageError,
     },
 
     /// A page of an exact table read is not a valid Arrow IPC stream.

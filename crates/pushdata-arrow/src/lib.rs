@@ -60,7 +60,7 @@ pub use model::{
     AttributeModel, ColumnModel, FormModel, MetricModel, Model, ModelError, ModelOptions, Role,
     RoleReason, TableModel, TableSchema, infer_model,
 };
-pub use pull::{DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, Pull, PullPages, PullReport};
+pub use pull::{DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, PageError, Pull, PullPages, PullReport};
 pub use push::{
     DEFAULT_SESSION_KEEPALIVE, Difference, DifferenceKind, ExistingDataset, IfExists, NewDataset,
     PlanSummary, PlannedDataset, ProgressEvent, Push, PushPlan, PushReport, TablePlan,

@@ -1,5 +1,6 @@
-//! A cube instance page ([`GridPage`], the JSON of a
-//! [`CubeInstance`](pushdata_core::wire::CubeInstance)) to an Arrow [`RecordBatch`].
+//! A cube instance page (the JSON of a
+//! [`CubeInstance`](pushdata_core::wire::CubeInstance), read by [`super::grid`]) to an
+//! Arrow [`RecordBatch`].
 //!
 //! Columns: each attribute form (named after the attribute when it has one form, else
 //! `Attribute@Form`, as mstrio-py names them), then each metric. Types come from the
@@ -13,23 +14,22 @@
 //! are numbers).
 //!
 //! Metric values of integer, float and decimal columns are parsed straight from the page's
-//! text into their column; a column with any other cell (a string, a number with more
-//! digits than the type takes) is read as text and cast instead, which also gives the
-//! error naming the column and rows.
+//! text into their column ([`super::grid`]); a column with any other cell (a string, a
+//! number with more digits than the type takes) is read as text and cast instead, which
+//! also gives the error naming the column and rows. An attribute form's Utf8 column is
+//! gathered row by row from its elements' text in the body (one copy); other types are
+//! converted once per element, then taken for each row.
 
 use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
-use arrow_array::{
-    ArrayRef, Decimal128Array, Float64Array, Int32Array, Int64Array, RecordBatch,
-    RecordBatchOptions, UInt32Array,
-};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, StringArray, UInt32Array};
+use arrow_buffer::{Buffer, NullBufferBuilder, OffsetBuffer};
 use arrow_cast::CastOptions;
-use arrow_schema::{DataType as ArrowType, Field, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType as ArrowType, Field, Schema, SchemaRef};
 use pushdata_core::wire::{DataType, parse_cube_data_type};
-use serde_json::value::RawValue;
 
-use super::grid::GridPage;
+use super::grid::{Attribute, GridPage, Header, Metric};
 
 use crate::error::{Error, Result};
 
@@ -53,10 +53,10 @@ fn column_type(
     }
 }
 
-/// The Arrow schema of an instance's pages (from any of its pages).
-pub(crate) fn page_schema(page: &GridPage<'_>) -> SchemaRef {
+/// The Arrow schema of an instance's pages (from any page's grid).
+pub(crate) fn page_schema(header: &Header) -> SchemaRef {
     let mut fields = Vec::new();
-    for a in page.attributes() {
+    for a in &header.attributes {
         let many = a.forms.len() > 1;
         if a.forms.is_empty() {
             fields.push(Field::new(&a.name, ArrowType::Utf8, true));
@@ -79,7 +79,7 @@ pub(crate) fn page_schema(page: &GridPage<'_>) -> SchemaRef {
             ));
         }
     }
-    for m in page.metrics() {
+    for m in &header.metrics {
         fields.push(Field::new(
             &m.name,
             column_type(
@@ -94,32 +94,52 @@ pub(crate) fn page_schema(page: &GridPage<'_>) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// Append a JSON token's value as text: strings unquoted, `null` as null, numbers and
-/// booleans as written.
-fn push_token(b: &mut StringBuilder, cell: &RawValue) -> serde_json::Result<()> {
-    let t = cell.get().trim();
-    if t == "null" {
-        b.append_null();
-    } else if let Some(inner) = t
-        .strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .filter(|r| !r.contains(['\\', '"']))
-    {
-        // No escape: the text between the quotes is the value.
-        b.append_value(inner);
-    } else if t.starts_with('"') {
-        let s: String = serde_json::from_str(t)?;
-        b.append_value(s);
-    } else {
-        b.append_value(t);
-    }
-    Ok(())
+/// A page read and decoded.
+#[derive(Debug)]
+pub(crate) struct DecodedPage {
+    /// The schema of the batch: the one given, or the page's own.
+    pub(crate) schema: SchemaRef,
+    /// The instance id.
+    pub(crate) instance_id: String,
+    /// Rows of the whole instance.
+    pub(crate) total: u64,
+    /// The page's rows.
+    pub(crate) batch: RecordBatch,
 }
 
-/// One column of a page, as the text of its cells.
-struct TextColumn {
-    name: String,
-    values: StringBuilder,
+/// Read the cube instance page of JSON `body` into a batch of `schema` (a pull's schema,
+/// from its first page), or of the page's own schema when `None`. `cube` names the
+/// dataset in errors, `step` the page.
+pub(crate) fn read_page(
+    body: &[u8],
+    schema: Option<&SchemaRef>,
+    cube: &str,
+    step: &str,
+) -> Result<DecodedPage> {
+    let mut page = super::grid::read(body, schema).map_err(|source| Error::CubePage {
+        step: step.to_string(),
+        source,
+    })?;
+    let paging = page.data.paging.ok_or_else(|| Error::CubePage {
+        step: step.to_string(),
+        source: super::grid::PageError::Missing {
+            path: "data.paging",
+        },
+    })?;
+    let metrics = std::mem::take(&mut page.data.metrics);
+    let decoder = PageDecoder {
+        page: &page,
+        cube,
+        rows: page.data.rows,
+        offset: paging.offset,
+    };
+    let batch = decoder.batch(metrics)?;
+    Ok(DecodedPage {
+        total: paging.total,
+        schema: page.schema.clone(),
+        instance_id: page.instance_id.clone(),
+        batch,
+    })
 }
 
 /// One page being decoded; `cube` names the dataset in errors.
@@ -148,49 +168,171 @@ impl PageDecoder<'_> {
         }
     }
 
-    /// Append the text of `cell` (at `row` of the page) to `column`.
-    fn push_cell(&self, column: &mut TextColumn, row: usize, cell: &RawValue) -> Result<()> {
-        push_token(&mut column.values, cell).map_err(|source| Error::Cell {
+    fn arrow(&self, source: ArrowError) -> Error {
+        Error::Arrow {
             table: self.table(),
-            column: column.name.clone(),
-            row: self.offset + row as u64,
             source,
-        })
+        }
+    }
+
+    /// The page as a batch of its schema.
+    fn batch(&self, metrics: Vec<Metric>) -> Result<RecordBatch> {
+        let schema = &self.page.schema;
+        let mut cols = Vec::with_capacity(schema.fields().len());
+        self.attribute_columns(schema, &mut cols)?;
+        self.metric_columns(schema, metrics, &mut cols)?;
+        if cols.len() != schema.fields().len() {
+            return Err(Error::SchemaMismatch {
+                table: self.table(),
+                message: format!(
+                    "page at offset {} has {} columns, the first page {}",
+                    self.offset,
+                    cols.len(),
+                    schema.fields().len()
+                ),
+            });
+        }
+        RecordBatch::try_new_with_options(
+            schema.clone(),
+            cols,
+            &RecordBatchOptions::new().with_row_count(Some(self.rows)),
+        )
+        .map_err(|source| self.arrow(source))
     }
 
     /// Every attribute form's column (one column for an attribute without forms), named as
-    /// in `schema`, typed: each element's value is decoded once, then taken for each row.
+    /// in `schema`, typed.
     fn attribute_columns(&self, schema: &SchemaRef, out: &mut Vec<ArrayRef>) -> Result<()> {
-        for (ai, a) in self.page.attributes().iter().enumerate() {
-            let indices = self.element_indices(schema, out.len(), ai, a.elements.len())?;
+        let data = &self.page.data;
+        if let Some((row, ai)) = data.short_header {
+            let message = format!("data.headers.rows has no element index for attribute {ai}");
+            return Err(self.malformed(&self.attribute_column(schema, ai), row, message));
+        }
+        for (ai, a) in self.page.header.attributes.iter().enumerate() {
+            let indices = data.element_rows.get(ai).map_or(&[][..], Vec::as_slice);
+            let n = a.elements();
+            if let Some(row) = indices.iter().position(|&ei| ei as usize >= n) {
+                let message = format!(
+                    "element index {} is out of range ({n} elements)",
+                    indices[row]
+                );
+                return Err(self.malformed(
+                    &self.field(schema, out.len())?.name().clone(),
+                    row,
+                    message,
+                ));
+            }
             for fi in 0..a.forms.len().max(1) {
                 let field = self.field(schema, out.len())?;
-                let mut column = TextColumn {
-                    name: field.name().clone(),
-                    values: StringBuilder::with_capacity(a.elements.len(), a.elements.len() * 8),
+                let column = if field.data_type() == &ArrowType::Utf8 {
+                    self.gathered(a, fi, indices, field.name())?
+                } else {
+                    let values = self.typed(
+                        field.name(),
+                        self.element_texts(a, fi, field.name())?,
+                        field.data_type(),
+                    )?;
+                    arrow_select::take::take(&values, &UInt32Array::from(indices.to_vec()), None)
+                        .map_err(|source| self.arrow(source))?
                 };
-                for (ei, el) in a.elements.iter().enumerate() {
-                    let cell = el.form_values.get(fi).ok_or_else(|| {
-                        let message = format!(
-                            "element {ei} of attribute {:?} has no value for form {fi}",
-                            a.name
-                        );
-                        self.malformed(&column.name, 0, message)
-                    })?;
-                    self.push_cell(&mut column, 0, cell)?;
-                }
-                let values = self.typed(column, field.data_type())?;
-                let taken =
-                    arrow_select::take::take(&values, &indices, None).map_err(|source| {
-                        Error::Arrow {
-                            table: self.table(),
-                            source,
-                        }
-                    })?;
-                out.push(taken);
+                out.push(column);
             }
         }
         Ok(())
+    }
+
+    /// The name of attribute `ai`'s first column (for errors).
+    fn attribute_column(&self, schema: &SchemaRef, ai: usize) -> String {
+        let column: usize = self.page.header.attributes
+            [..ai.min(self.page.header.attributes.len())]
+            .iter()
+            .map(|a| a.forms.len().max(1))
+            .sum();
+        schema
+            .fields()
+            .get(column)
+            .map(|f| f.name().clone())
+            .unwrap_or_default()
+    }
+
+    /// Form `fi` of element `ei` of `a`, or the error naming `column`.
+    fn cell<'p>(
+        &self,
+        a: &'p Attribute,
+        ei: usize,
+        fi: usize,
+        column: &str,
+    ) -> Result<&'p super::grid::Cell> {
+        a.cell(ei, fi).ok_or_else(|| {
+            let message = format!(
+                "element {ei} of attribute {:?} has no value for form {fi}",
+                a.name
+            );
+            self.malformed(column, 0, message)
+        })
+    }
+
+    /// Form `fi`'s text for each row (`indices`: the row's element), as a Utf8 column.
+    fn gathered(
+        &self,
+        a: &Attribute,
+        fi: usize,
+        indices: &[u32],
+        column: &str,
+    ) -> Result<ArrayRef> {
+        let mut texts = 0;
+        for ei in 0..a.elements() {
+            texts += self
+                .page
+                .text(self.cell(a, ei, fi, column)?)
+                .map_or(0, <[u8]>::len);
+        }
+        let per_row = texts / a.elements().max(1) + 1;
+        let reserve = per_row.saturating_mul(indices.len()).min(i32::MAX as usize);
+        let mut values: Vec<u8> = Vec::with_capacity(reserve);
+        let mut offsets: Vec<i32> = Vec::with_capacity(indices.len() + 1);
+        let mut nulls = NullBufferBuilder::new(indices.len());
+        offsets.push(0);
+        for &ei in indices {
+            match self.page.text(self.cell(a, ei as usize, fi, column)?) {
+                Some(t) => {
+                    values.extend_from_slice(t);
+                    nulls.append_non_null();
+                }
+                None => nulls.append_null(),
+            }
+            let end = i32::try_from(values.len())
+                .map_err(|_| self.arrow(ArrowError::OffsetOverflowError(values.len())))?;
+            offsets.push(end);
+        }
+        let offsets = OffsetBuffer::new(offsets.into());
+        // Checks the text is UTF-8 (the reader does not).
+        let array = StringArray::try_new(offsets, Buffer::from_vec(values), nulls.finish())
+            .map_err(|source| Error::Value {
+                table: self.table(),
+                column: column.to_string(),
+                row: self.offset,
+                message: "the page's values are not UTF-8".to_string(),
+                source: Some(source),
+            })?;
+        Ok(Arc::new(array))
+    }
+
+    /// Form `fi`'s text of every element of `a`, in element order.
+    fn element_texts(&self, a: &Attribute, fi: usize, column: &str) -> Result<ArrayRef> {
+        let mut b = StringBuilder::with_capacity(a.elements(), a.elements() * 8);
+        for ei in 0..a.elements() {
+            match self.page.text(self.cell(a, ei, fi, column)?) {
+                Some(t) => {
+                    let t = std::str::from_utf8(t).map_err(|e| {
+                        self.malformed(column, 0, format!("element {ei} is not UTF-8: {e}"))
+                    })?;
+                    b.append_value(t);
+                }
+                None => b.append_null(),
+            }
+        }
+        Ok(Arc::new(b.finish()))
     }
 
     /// Field `i` of `schema` (a page with more columns than the first page is an error).
@@ -209,186 +351,72 @@ impl PageDecoder<'_> {
             })
     }
 
-    /// The element index of attribute `ai` (of `n_elements` elements) on every row; the
-    /// attribute's first column is column `column` of `schema` (for errors).
-    fn element_indices(
+    /// Every metric's column, typed as in `schema`.
+    fn metric_columns(
         &self,
         schema: &SchemaRef,
-        column: usize,
-        ai: usize,
-        n_elements: usize,
-    ) -> Result<UInt32Array> {
-        let name = || {
-            schema
-                .fields()
-                .get(column)
-                .map(|f| f.name().clone())
-                .unwrap_or_default()
-        };
-        let mut indices = Vec::with_capacity(self.rows);
-        let rows = &self.page.data.headers.rows;
-        for row in 0..rows.len() {
-            let hr = rows.row(row);
-            let ei = hr.get(ai).copied().ok_or_else(|| {
-                let message = format!("data.headers.rows has no element index for attribute {ai}");
-                self.malformed(&name(), row, message)
-            })?;
-            if ei as usize >= n_elements {
-                let message = format!("element index {ei} is out of range ({n_elements} elements)");
-                return Err(self.malformed(&name(), row, message));
-            }
-            indices.push(ei);
+        values: Vec<Metric>,
+        out: &mut Vec<ArrayRef>,
+    ) -> Result<()> {
+        let data = &self.page.data;
+        let metrics = &self.page.header.metrics;
+        if let Some((row, mi)) = data.short_metrics {
+            let name = metrics.get(mi).map(|m| m.name.as_str()).unwrap_or_default();
+            let message = format!("data.metricValues.raw has no value for metric {mi}");
+            return Err(self.malformed(name, row, message));
         }
-        Ok(UInt32Array::from(indices))
-    }
-
-    /// Every metric's column, typed as in `schema`.
-    fn metric_columns(&self, schema: &SchemaRef, out: &mut Vec<ArrayRef>) -> Result<()> {
-        let raw = &self.page.data.metric_values.raw;
-        for (mi, m) in self.page.metrics().iter().enumerate() {
-            let field = self.field(schema, out.len())?;
-            if let Some(values) = self.parsed(mi, field.data_type()) {
-                out.push(values);
-                continue;
-            }
-            let mut column = TextColumn {
-                name: m.name.clone(),
-                values: StringBuilder::with_capacity(self.rows, self.rows * 8),
+        if let Some(m) = metrics.first()
+            && data.metric_rows != self.rows
+        {
+            let message = if data.metric_rows < self.rows {
+                "data.metricValues.raw has no value for metric 0".to_string()
+            } else {
+                format!(
+                    "data.metricValues.raw has {} rows, data.headers.rows {}",
+                    data.metric_rows, self.rows
+                )
             };
-            for row in 0..self.rows {
-                let cell = raw.row(row).get(mi);
-                let cell = cell.ok_or_else(|| {
-                    let message = format!("data.metricValues.raw has no value for metric {mi}");
-                    self.malformed(&m.name, row, message)
-                })?;
-                self.push_cell(&mut column, row, cell)?;
-            }
-            out.push(self.typed(column, field.data_type())?);
+            return Err(self.malformed(&m.name, data.metric_rows.min(self.rows), message));
+        }
+        let mut values = values.into_iter();
+        for m in metrics {
+            let field = self.field(schema, out.len())?;
+            let column: ArrayRef = match values.next() {
+                None => arrow_array::new_empty_array(field.data_type()),
+                Some(Metric::Int32(mut b)) => Arc::new(b.finish()),
+                Some(Metric::Int64(mut b)) => Arc::new(b.finish()),
+                Some(Metric::Float64(mut b)) => Arc::new(b.finish()),
+                Some(Metric::Decimal(mut b, p, s)) => Arc::new(
+                    b.finish()
+                        .with_precision_and_scale(p, s)
+                        .map_err(|source| self.arrow(source))?,
+                ),
+                Some(Metric::Text(mut b)) => {
+                    self.typed(&m.name, Arc::new(b.finish()), field.data_type())?
+                }
+            };
+            out.push(column);
         }
         Ok(())
     }
 
-    /// Metric `mi`'s values parsed straight into a column of `data_type`, when the type is
-    /// one with a fast path and every cell is `null` or a number it takes as it is; `None`
-    /// otherwise (the caller reads the column as text, which names a bad value).
-    fn parsed(&self, mi: usize, data_type: &ArrowType) -> Option<ArrayRef> {
-        let raw = &self.page.data.metric_values.raw;
-        let cells = (0..self.rows).map(|row| {
-            let t = raw.row(row).get(mi)?.get();
-            Some((t != "null").then_some(t))
-        });
-        fn each<'t, T>(
-            cells: impl Iterator<Item = Option<Option<&'t str>>>,
-            parse: impl Fn(&str) -> Option<T>,
-        ) -> Option<Vec<Option<T>>> {
-            cells
-                .map(|c| c?.map(&parse).map_or(Some(None), |v| v.map(Some)))
-                .collect()
-        }
-        Some(match data_type {
-            ArrowType::Int32 => Arc::new(Int32Array::from(each(cells, |t| t.parse().ok())?)),
-            ArrowType::Int64 => Arc::new(Int64Array::from(each(cells, |t| t.parse().ok())?)),
-            ArrowType::Float64 => Arc::new(Float64Array::from(each(cells, |t| {
-                t.starts_with(|c: char| c == '-' || c.is_ascii_digit())
-                    .then(|| t.parse().ok())?
-            })?)),
-            ArrowType::Decimal128(p, s) => Arc::new(
-                Decimal128Array::from(each(cells, |t| parse_decimal(t, *p, *s))?)
-                    .with_precision_and_scale(*p, *s)
-                    .ok()?,
-            ),
-            _ => return None,
-        })
-    }
-
     /// A text column converted to `data_type`.
-    fn typed(&self, text: TextColumn, data_type: &ArrowType) -> Result<ArrayRef> {
-        let TextColumn { name, mut values } = text;
-        let a: ArrayRef = Arc::new(values.finish());
+    fn typed(&self, column: &str, text: ArrayRef, data_type: &ArrowType) -> Result<ArrayRef> {
         if data_type == &ArrowType::Utf8 {
-            return Ok(a);
+            return Ok(text);
         }
         let opts = CastOptions {
             safe: false,
             ..Default::default()
         };
-        arrow_cast::cast_with_options(&a, data_type, &opts).map_err(|source| Error::Cast {
+        arrow_cast::cast_with_options(&text, data_type, &opts).map_err(|source| Error::Cast {
             table: self.table(),
-            column: name,
+            column: column.to_string(),
             rows: self.offset..self.offset + self.rows as u64,
             data_type: data_type.to_string(),
             source,
         })
     }
-}
-
-/// A JSON number `t` (`-12.5`) as a decimal of `precision` and `scale`: `None` unless it
-/// has no exponent, at most `scale` digits after the point and at most `precision` digits.
-fn parse_decimal(t: &str, precision: u8, scale: i8) -> Option<i128> {
-    let scale = usize::try_from(scale).ok()?;
-    let (negative, digits) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t),
-    };
-    let (int, frac) = match digits.split_once('.') {
-        Some((_, "")) => return None,
-        Some(parts) => parts,
-        None => (digits, ""),
-    };
-    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || frac.len() > scale || !all_digits(int) || !all_digits(frac) {
-        return None;
-    }
-    if int.trim_start_matches('0').len() + scale > usize::from(precision) {
-        return None;
-    }
-    let padding = std::iter::repeat_n(b'0', scale - frac.len());
-    let v = int
-        .bytes()
-        .chain(frac.bytes())
-        .chain(padding)
-        .try_fold(0i128, |v, b| {
-            v.checked_mul(10)?.checked_add(i128::from(b - b'0'))
-        })?;
-    Some(if negative { -v } else { v })
-}
-
-/// Decode one page into a batch of `schema` (from [`page_schema`]). `cube` names the
-/// dataset in errors.
-pub(crate) fn page_to_batch(
-    page: &GridPage<'_>,
-    schema: &SchemaRef,
-    cube: &str,
-) -> Result<RecordBatch> {
-    let decoder = PageDecoder {
-        page,
-        cube,
-        rows: page.data.headers.rows.len(),
-        offset: page.data.paging.offset,
-    };
-    let mut cols = Vec::with_capacity(schema.fields().len());
-    decoder.attribute_columns(schema, &mut cols)?;
-    decoder.metric_columns(schema, &mut cols)?;
-    if cols.len() != schema.fields().len() {
-        return Err(Error::SchemaMismatch {
-            table: decoder.table(),
-            message: format!(
-                "page at offset {} has {} columns, the first page {}",
-                decoder.offset,
-                cols.len(),
-                schema.fields().len()
-            ),
-        });
-    }
-    RecordBatch::try_new_with_options(
-        schema.clone(),
-        cols,
-        &RecordBatchOptions::new().with_row_count(Some(decoder.rows)),
-    )
-    .map_err(|source| Error::Arrow {
-        table: decoder.table(),
-        source,
-    })
 }
 
 #[cfg(test)]
@@ -398,6 +426,7 @@ mod tests {
     use arrow_array::cast::AsArray;
     use arrow_array::types::Float64Type;
 
+    use super::super::grid::parse_decimal;
     use super::*;
 
     /// A page as a real server sends it: form types in its own names, metrics without a
@@ -414,14 +443,14 @@ mod tests {
           "data":{"paging":{"total":3,"current":3,"offset":0,"limit":10},
             "headers":{"rows":[[1],[0],[1]],"columns":[[0]]},
             "metricValues":{"raw":[[1.5],[null],[-2]]}}}"#;
-        let page: GridPage<'_> = serde_json::from_str(text).unwrap();
-        let schema = page_schema(&page);
+        let page = read_page(text.as_bytes(), None, "C", "page").unwrap();
+        let schema = page.schema;
         let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(names, ["Region@ID", "Region@DESC", "Cost"]);
         assert_eq!(schema.field(0).data_type(), &ArrowType::Int32);
         assert_eq!(schema.field(1).data_type(), &ArrowType::Utf8);
         assert_eq!(schema.field(2).data_type(), &ArrowType::Float64);
-        let b = page_to_batch(&page, &schema, "C").unwrap();
+        let b = page.batch;
         assert_eq!(b.column(1).as_string::<i32>().value(0), "South");
         let cost = b.column(2).as_primitive::<Float64Type>();
         assert_eq!(
@@ -437,14 +466,60 @@ mod tests {
                "elements":[{"name":"Units","id":"M","type":"metric","dataType":"INTEGER"}]}]}},
           "data":{"paging":{"total":1,"current":1,"offset":40,"limit":10},
             "headers":{"rows":[[]]},"metricValues":{"raw":[["many"]]}}}"#;
-        let page: GridPage<'_> = serde_json::from_str(text).unwrap();
-        let e = page_to_batch(&page, &page_schema(&page), "C")
-            .unwrap_err()
-            .to_string();
+        let e = read_page(text.as_bytes(), None, "C", "page").unwrap_err();
         assert!(
-            e.contains("\"Units\"") && e.contains("40") && e.contains("Int32"),
+            matches!(&e, Error::Cast { column, rows, data_type, .. }
+                if column == "Units" && rows.start == 40 && data_type == "Int32"),
             "{e}"
         );
+    }
+
+    /// A page of attribute `Region` (one STRING form, elements `elements`), metric `Units`
+    /// (INTEGER), rows `headers` and `raw`, at offset 40.
+    fn region_page(elements: &str, headers: &str, raw: &str) -> Vec<u8> {
+        format!(
+            r#"{{"instanceId":"I","definition":{{"grid":{{"rows":[{{"name":"Region","id":"A",
+              "forms":[{{"id":"F","name":"ID","dataType":"STRING"}}],"elements":[{elements}]}}],
+              "columns":[{{"name":"Metrics","id":"0","type":"templateMetrics",
+              "elements":[{{"name":"Units","id":"M","type":"metric","dataType":"INTEGER"}}]}}]}}}},
+              "data":{{"paging":{{"total":99,"current":2,"offset":40,"limit":2}},
+              "headers":{{"rows":{headers}}},"metricValues":{{"raw":{raw}}}}}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn malformed_rows_name_their_column_and_row() {
+        let elements = r#"{"formValues":["N"]},{"formValues":["S\u00fcd"]}"#;
+        let ok = region_page(elements, "[[1],[0]]", "[[1],[2]]");
+        let page = read_page(&ok, None, "C", "page").unwrap();
+        let region = page.batch.column(0).as_string::<i32>();
+        assert_eq!((region.value(0), region.value(1)), ("Süd", "N"));
+        let value_at = |body: Vec<u8>| match read_page(&body, None, "C", "page").unwrap_err() {
+            Error::Value { column, row, .. } => (column, row),
+            e => panic!("{e}"),
+        };
+        let cases = [
+            (region_page(elements, "[[1],[]]", "[[1],[2]]"), "Region", 41),
+            (
+                region_page(elements, "[[1],[2]]", "[[1],[2]]"),
+                "Region",
+                41,
+            ),
+            (region_page(elements, "[[1],[0]]", "[[1],[]]"), "Units", 41),
+            (region_page(elements, "[[1],[0]]", "[[1]]"), "Units", 41),
+        ];
+        for (body, column, row) in cases {
+            assert_eq!(value_at(body), (column.to_string(), row));
+        }
+        let mut latin1 = region_page(
+            r#"{"formValues":["N"]},{"formValues":["S?d"]}"#,
+            "[[1],[0]]",
+            "[[1],[2]]",
+        );
+        let at = latin1.windows(3).position(|w| w == b"S?d").unwrap();
+        latin1[at + 1] = 0xfc;
+        assert_eq!(value_at(latin1), ("Region".to_string(), 40));
     }
 
     /// The values of metrics of `types` on rows `raw` (a JSON array of rows), as
@@ -465,9 +540,8 @@ mod tests {
             vec!["[]"; rows.len()].join(","),
             n = rows.len()
         );
-        let page: GridPage<'_> = serde_json::from_str(&text).unwrap();
-        let schema = page_schema(&page);
-        let batch = page_to_batch(&page, &schema, "C").unwrap();
+        let page = read_page(text.as_bytes(), None, "C", "page").unwrap();
+        let (schema, batch) = (page.schema, page.batch);
         let opts = CastOptions {
             safe: false,
             ..Default::default()
@@ -517,9 +591,9 @@ mod tests {
             ("1.", 12, 3),
             ("12345", 6, 2),
         ] {
-            assert_eq!(parse_decimal(t, p, s), None, "{t}");
+            assert_eq!(parse_decimal(t.as_bytes(), p, s), None, "{t}");
         }
-        assert_eq!(parse_decimal("-0012.5", 5, 2), Some(-1250));
+        assert_eq!(parse_decimal(b"-0012.5", 5, 2), Some(-1250));
         let types = [r#""dataType":"DOUBLE""#, r#""dataType":"INTEGER""#];
         let (batch, cast) = both_ways(&types, r#"[["2.5", 4], [1, "5"]]"#);
         assert_eq!(batch.column(0).as_ref(), cast[0].as_ref());

@@ -48,8 +48,8 @@ use parquet::file::properties::WriterProperties;
 use pushdata_core::Client;
 use pushdata_core::wire::{CubeInstanceRequest, CubeObject, TableRowsPage, position_by_name};
 
-use decode::{page_schema, page_to_batch};
-use grid::GridPage;
+use decode::read_page;
+pub use grid::PageError;
 pub use pages::PullPages;
 use pages::Source;
 
@@ -80,7 +80,7 @@ pub struct Pull {
 /// A page fetched: of a cube instance, or of a table's rows.
 #[derive(Debug)]
 enum Page {
-    /// A cube instance page: its JSON, decoded on a blocking thread ([`GridPage`]), in a
+    /// A cube instance page: its JSON, decoded on a blocking thread ([`read_page`]), in a
     /// buffer used again for a later page.
     Cube(Vec<u8>),
     /// A table rows page.
@@ -235,11 +235,8 @@ impl Pull {
         let step = format!("first page of cube {cube}");
         let task = step.clone();
         let first = tokio::task::spawn_blocking(move || -> Result<_> {
-            let page = parse_page(&body, &step)?;
-            let schema = page_schema(&page);
-            let batch = page_to_batch(&page, &schema, &cube)?;
-            let total = page.data.paging.total;
-            Ok((schema, page.instance_id.into_owned(), total, batch))
+            let page = read_page(&body, None, &cube, &step)?;
+            Ok((page.schema, page.instance_id, page.total, page.batch))
         })
         .await
         .map_err(|source| Error::Task {
@@ -365,14 +362,6 @@ fn tmp_path(path: &Path) -> PathBuf {
         .unwrap_or_default();
     name.push(".partial");
     path.with_file_name(name)
-}
-
-/// The cube instance page of JSON `body` (`step` names it in the error).
-fn parse_page<'a>(body: &'a [u8], step: &str) -> Result<GridPage<'a>> {
-    serde_json::from_slice(body).map_err(|source| Error::CubePage {
-        step: step.to_string(),
-        source,
-    })
 }
 
 /// The step of a table rows call, for errors.

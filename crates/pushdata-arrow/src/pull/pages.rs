@@ -17,8 +17,8 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use tokio::task::JoinHandle;
 
-use super::decode::page_to_batch;
-use super::{Page, Pull, PullReport, parse_page, table, table_step};
+use super::decode::read_page;
+use super::{Page, Pull, PullReport, table, table_step};
 use crate::error::{Error, Result};
 
 /// A page being fetched and decoded in the background.
@@ -62,8 +62,9 @@ impl Source {
     fn decode(&self, page: &Page, offset: u64) -> Result<RecordBatch> {
         match page {
             Page::Cube(body) => {
-                let page = parse_page(body, &self.step(offset))?;
-                page_to_batch(&page, &self.schema, &self.pull.dataset_id)
+                let step = self.step(offset);
+                let page = read_page(body, Some(&self.schema), &self.pull.dataset_id, &step)?;
+                Ok(page.batch)
             }
             Page::Table(p) => table::page_to_batch(p, &self.schema, &self.step(offset)),
         }
