@@ -65,11 +65,12 @@ pub(crate) const DEFAULT_CHUNK_BYTES: usize = 20 * 1024 * 1024;
 /// that chunk the client's memory budget (about 1.5 chunks) lets it encode only half of
 /// the next, so a large first chunk leaves one side idle at the start of every push.
 /// (`benches/bulk_load.rs`, lineitem SF 0.1, default 20 MiB: the first chunk was
-/// acknowledged 80 ms into a push of about 0.4 s.)
-pub(super) const FIRST_CHUNK_FROM: usize = 8 << 20;
+/// acknowledged 80 ms into a push of about 0.4 s.) The Veracity CSV encoder cuts its first
+/// part the same way, for the same reason (the server parses each append as it arrives).
+pub(crate) const FIRST_CHUNK_FROM: usize = 8 << 20;
 
 /// The first chunk's share of the target (from [`FIRST_CHUNK_FROM`] on).
-pub(super) const FIRST_CHUNK_PART: usize = 4;
+pub(crate) const FIRST_CHUNK_PART: usize = 4;
 
 /// Rows encoded first to measure the bytes per row.
 const FIRST_SLICE_ROWS: usize = 1024;
