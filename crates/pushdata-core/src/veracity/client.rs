@@ -334,7 +334,7 @@ impl std::fmt::Debug for Client {
 pub struct JobWait {
     /// Give up (with [`Error::JobTimeout`]) after this long (default 15 minutes).
     pub timeout: Duration,
-    /// The waits between polls (default: the first 20 ms, each next drawn between 20 ms
+    /// The waits between polls (default: the first 5 ms, each next drawn between 5 ms
     /// and 3× the last, up to 15 s). Whatever the settings, a wait is never longer than a
     /// quarter of the time waited so far (nor shorter than the first wait allows), so a job
     /// is seen to end within about a quarter of its length: a job of half a second within
@@ -347,7 +347,7 @@ impl Default for JobWait {
         JobWait {
             timeout: Duration::from_secs(15 * 60),
             poll: BackoffConfig::default()
-                .with_init_backoff(Duration::from_millis(20))
+                .with_init_backoff(Duration::from_millis(5))
                 .with_max_backoff(Duration::from_secs(15))
                 .with_base(3.0),
         }
