@@ -11,6 +11,7 @@ use arrow_array::{
 use arrow_buffer::{NullBuffer, i256};
 use arrow_schema::{DataType, SchemaRef, TimeUnit};
 use bytes::Bytes;
+use pushdata_core::veracity::csv::first_special;
 
 use super::error::VeracityError;
 use super::schema::{SchemaColumn, schema_columns};
@@ -641,16 +642,6 @@ fn encode_slice(
 
 // ---- values -------------------------------------------------------------------------------
 
-/// Bytes that make a field need quotes anywhere in it.
-static NEEDS_QUOTES: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b',' as usize] = true;
-    t[b'"' as usize] = true;
-    t[b'\n' as usize] = true;
-    t[b'\r' as usize] = true;
-    t
-};
-
 /// Write a text field: as is, or quoted (RFC 4180) when it contains `,`, `"`, CR or LF,
 /// starts or ends with a space or tab, or is empty (so that it differs from a null).
 #[inline]
@@ -660,7 +651,7 @@ fn write_text(s: &[u8], out: &mut Vec<u8>) {
         return;
     };
     let edge = |b: u8| b == b' ' || b == b'\t';
-    if !edge(first) && !edge(last) && !needs_quotes(s) {
+    if !edge(first) && !edge(last) && first_special(s, 0) == s.len() {
         out.extend_from_slice(s);
         return;
     }
@@ -674,30 +665,6 @@ fn write_text(s: &[u8], out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&s[start..]);
     out.push(b'"');
-}
-
-/// Whether `s` has a byte of [`NEEDS_QUOTES`]: eight bytes at a time (a byte equal to
-/// `c` is a zero byte of `x ^ c` repeated, which the classic bit trick finds exactly),
-/// the rest one at a time.
-#[inline]
-fn needs_quotes(s: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
-    let mut chunks = s.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_ne_bytes(word);
-        if zero_byte(x ^ (ONES * u64::from(b',')))
-            | zero_byte(x ^ (ONES * u64::from(b'"')))
-            | zero_byte(x ^ (ONES * u64::from(b'\n')))
-            | zero_byte(x ^ (ONES * u64::from(b'\r')))
-        {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(|&b| NEEDS_QUOTES[b as usize])
 }
 
 /// Write a float: the shortest round-trip text, or `NaN`, `Infinity`, `-Infinity`.

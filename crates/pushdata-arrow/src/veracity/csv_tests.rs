@@ -329,25 +329,6 @@ fn emit_errors_stop_the_encoding() {
 }
 
 #[test]
-fn the_word_at_a_time_quote_check_finds_every_byte_that_needs_quotes() {
-    // Every length up to three words, each byte that needs quotes (and bytes next to them
-    // in value: the bit trick must not confuse them) at every position.
-    for len in 0..24 {
-        for at in 0..len {
-            for b in [
-                b',', b'"', b'\n', b'\r', b'+', b'#', b'\t', b'\x0b', 0x80, 0xac, 0,
-            ] {
-                let mut s = vec![b'a'; len];
-                s[at] = b;
-                let want = NEEDS_QUOTES[b as usize];
-                assert_eq!(needs_quotes(&s), want, "byte {b:#x} at {at} of {len}");
-            }
-        }
-        assert!(!needs_quotes(&vec![0xff; len]), "{len} bytes 0xff");
-    }
-}
-
-#[test]
 fn buffers_of_parts_dropped_after_their_upload_are_reused_with_the_same_bytes_out() {
     let batches = varied(3000, 7);
     let (kept, summary) = parts(&batches, 4096);

@@ -13,6 +13,7 @@
 //! ([`Client::query`], page by page) complete it. Errors are this module's [`Error`].
 
 mod client;
+pub mod csv;
 mod error;
 mod upload;
 pub mod wire;

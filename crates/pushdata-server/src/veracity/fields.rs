@@ -21,6 +21,8 @@ use arrow_schema::{DataType, SchemaRef};
 use arrow_schema::{Field as ArrowField, Schema};
 
 use super::process::BATCH_ROWS;
+use pushdata_core::veracity::csv::first_special;
+
 use crate::mstr::decode::values::plain_date;
 use crate::store::DecimalColumn;
 
@@ -117,46 +119,6 @@ fn push_parsed<T: ArrowPrimitiveType>(
     Some(())
 }
 
-/// The bytes an unquoted field ends at: a delimiter, a line end, or one the fast path
-/// does not follow there (a quote, which csv-core takes literally; a carriage return).
-static ENDS_FIELD: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b',' as usize] = true;
-    t[b'\n' as usize] = true;
-    t[b'"' as usize] = true;
-    t[b'\r' as usize] = true;
-    t
-};
-
-/// Where the unquoted field starting at `pos` ends: the first byte of [`ENDS_FIELD`]
-/// at or after it, or the text's end. Fields are short, too short for a vectorised
-/// search's setup: eight bytes at a time (a byte equal to `c` is a zero byte of `x ^ c`
-/// repeated; the lowest one the classic bit trick flags is exact), the rest one at a time.
-#[inline]
-fn field_end(bytes: &[u8], pos: usize) -> usize {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let mut at = pos;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let found = zero_bytes(x ^ (ONES * u64::from(b',')))
-            | zero_bytes(x ^ (ONES * u64::from(b'\n')))
-            | zero_bytes(x ^ (ONES * u64::from(b'"')))
-            | zero_bytes(x ^ (ONES * u64::from(b'\r')));
-        if found != 0 {
-            return at + (found.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    bytes[at..]
-        .iter()
-        .position(|&b| ENDS_FIELD[usize::from(b)])
-        .map_or(bytes.len(), |i| at + i)
-}
-
 /// Where a field's value is.
 enum Value {
     /// `text[start..end]`.
@@ -180,7 +142,7 @@ fn field(text: &str, pos: usize, scratch: &mut String) -> Option<Field> {
     let (value, end) = if bytes.get(pos) == Some(&b'"') {
         quoted(text, pos, scratch)?
     } else {
-        let end = field_end(bytes, pos);
+        let end = first_special(bytes, pos);
         if matches!(bytes.get(end), Some(b'"' | b'\r')) {
             return None;
         }
@@ -362,28 +324,6 @@ mod tests {
         assert_eq!(got[0].column(1), &want);
         assert_eq!(got[0].column(0), text_batch.column(0));
         assert!(read(b"1,1.2.3\n", &s).is_none(), "not a decimal");
-    }
-
-    #[test]
-    fn a_field_ends_at_the_first_delimiter_line_end_quote_or_carriage_return() {
-        for len in 0..20 {
-            for at in 0..len {
-                for b in [b',', b'\n', b'"', b'\r', b'+', b'-', b'\x0b', 0x80, 0] {
-                    let mut text = vec![b'a'; len];
-                    text[at] = b;
-                    // A second one further on must not matter.
-                    if at + 3 < len {
-                        text[at + 3] = b',';
-                    }
-                    let want = (0..len)
-                        .find(|&i| ENDS_FIELD[usize::from(text[i])])
-                        .unwrap_or(len);
-                    for pos in 0..=at {
-                        assert_eq!(field_end(&text, pos), want, "{b:#x} at {at} of {len}");
-                    }
-                }
-            }
-        }
     }
 
     #[test]
