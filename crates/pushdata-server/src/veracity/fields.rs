@@ -148,22 +148,15 @@ fn field(text: &str, pos: usize, scratch: &mut String) -> Option<Field> {
         }
         (Value::Span(pos, end), end)
     };
-    Some(match bytes.get(end) {
-        None => Field {
-            value,
-            next: end,
-            row_end: true,
-        },
-        Some(b'\n') => Field {
-            value,
-            next: end + 1,
-            row_end: true,
-        },
-        _ => Field {
-            value,
-            next: end + 1,
-            row_end: false,
-        },
+    let (next, row_end) = match bytes.get(end) {
+        None => (end, true),
+        Some(b'\n') => (end + 1, true),
+        _ => (end + 1, false),
+    };
+    Some(Field {
+        value,
+        next,
+        row_end,
     })
 }
 
