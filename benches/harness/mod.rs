@@ -145,8 +145,16 @@ pub(crate) fn parse_args(
     Ok(args)
 }
 
-/// The multi-threaded runtime a worker or server child runs on.
+/// The multi-threaded runtime a worker or server child runs on. With
+/// `PUSHDATA_BENCH_LOG` set (a `tracing` filter such as `pushdata_server=debug`), the
+/// process's log goes to stderr, with timestamps, so a run's timeline can be read.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, BenchError> {
+    if let Ok(filter) = std::env::var("PUSHDATA_BENCH_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)

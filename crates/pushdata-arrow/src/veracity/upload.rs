@@ -63,6 +63,7 @@ impl FileUpload<'_> {
             }
             part += 1;
             rows += part_rows;
+            tracing::debug!(table = %self.table, job_id, part, bytes = size, "CSV part appended");
             (self.progress)(VeracityEvent::PartAppended {
                 job_id: job_id.clone(),
                 part,
@@ -109,6 +110,7 @@ fn encode(
 ) -> Result<CsvSummary, TransferError> {
     let mut failure: Option<TransferError> = None;
     let mut send = |part: Bytes, rows: u64| -> Result<(), Failure> {
+        tracing::debug!(table, bytes = part.len(), rows, "CSV part encoded");
         tx.blocking_send((part, rows))
             .map_err(|_| Failure::Other(crate::Error::UploaderStopped))
     };
