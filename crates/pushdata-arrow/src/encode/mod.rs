@@ -41,8 +41,5 @@ mod tests;
 
 pub(crate) use base64::Base64Stream;
 pub(crate) use budget::MemoryBudget;
-pub(crate) use chunk::{
-    Chunker, DEFAULT_CHUNK_BYTES, EncodedChunk, FIRST_CHUNK_FROM, FIRST_CHUNK_PART, encode_base64,
-    encode_json,
-};
+pub(crate) use chunk::{Chunker, DEFAULT_CHUNK_BYTES, EncodedChunk, encode_base64, encode_json};
 pub(crate) use values::ZoneMode;

@@ -17,7 +17,6 @@ use super::error::VeracityError;
 use super::schema::{SchemaColumn, schema_columns};
 use crate::encode::decimal::{write_i128, write_i256};
 use crate::encode::temporal::{SECS_PER_DAY, split_timestamp, write_date};
-use crate::encode::{FIRST_CHUNK_FROM, FIRST_CHUNK_PART};
 
 /// The default size of a part: 32 MiB.
 pub const DEFAULT_PART_BYTES: usize = 32 * 1024 * 1024;
@@ -27,6 +26,16 @@ const FIRST_SLICE_ROWS: usize = 1024;
 
 /// The most bytes of one slice.
 const MAX_SLICE_BYTES: usize = 1 << 20;
+
+/// The first part is cut at this share of `part_bytes` (`1 / RAMP_FIRST`), and each next
+/// one at twice the one before, until parts are `part_bytes`: 2, 4, 8, 16, then 32 MiB with
+/// the default parts. The server parses an upload's rows as their append arrives, so it
+/// starts after a few milliseconds of encoding and then parses a part while the client
+/// encodes one about twice its size.
+const RAMP_FIRST: usize = 16;
+
+/// Parts are not cut below this size while they ramp up (a part costs a request).
+const RAMP_MIN_BYTES: usize = 1 << 20;
 
 /// Guess of the bytes per value before any row was seen.
 const FIRST_GUESS_PER_VALUE: usize = 16;
@@ -148,8 +157,10 @@ struct Piece {
 /// row noted) and copies them in order into the part being built. A part is emitted when the
 /// next row would take it past `part_bytes`, so parts end at row ends, are at most
 /// `part_bytes` (a single row larger than that makes a part of its own), and only the first
-/// starts with the header. With parts of 8 MiB or more the first part is cut at a quarter
-/// of `part_bytes`, so the upload (and the server's parse) starts sooner. The bytes written do not depend on the number of threads.
+/// starts with the header. The first parts are smaller: a sixteenth of `part_bytes` (but at
+/// least 1 MiB), and each next one twice the one before until they are `part_bytes`, so the
+/// upload (and the server's parse) starts sooner. The bytes written do not depend on the
+/// number of threads.
 ///
 /// Held at once: the part being built (at most `part_bytes`, allocated when it starts), one
 /// group of encoded slices (at most about `part_bytes / 2`, and 1 MiB per slice), and the
@@ -434,15 +445,16 @@ impl CsvParts {
         Ok(())
     }
 
-    /// The size the part being built is cut at: the first part is smaller when parts are
-    /// large (a quarter from 8 MiB on, as a push cuts its first chunk), so that the server
-    /// starts parsing the upload while the client still encodes; the others at
-    /// `part_bytes`. Every part's buffer is still allocated at `part_bytes`, for reuse.
+    /// The size the part being built is cut at: the first parts ramp up to `part_bytes`
+    /// (see [`RAMP_FIRST`]), so that the server starts parsing the upload while the client
+    /// still encodes. Every part's buffer is still allocated at `part_bytes`, for reuse.
     fn part_target(&self) -> usize {
-        if self.parts == 0 && self.part_bytes >= FIRST_CHUNK_FROM {
-            self.part_bytes / FIRST_CHUNK_PART
-        } else {
+        let first = (self.part_bytes / RAMP_FIRST).max(RAMP_MIN_BYTES);
+        let doublings = u32::try_from(self.parts).unwrap_or(u32::MAX);
+        if doublings >= first.leading_zeros() {
             self.part_bytes
+        } else {
+            (first << doublings).min(self.part_bytes)
         }
     }
 

@@ -360,33 +360,28 @@ fn buffers_of_parts_dropped_after_their_upload_are_reused_with_the_same_bytes_ou
 }
 
 #[test]
-fn with_large_parts_the_first_part_is_cut_at_a_quarter() {
-    use crate::encode::{FIRST_CHUNK_FROM, FIRST_CHUNK_PART};
+fn the_first_parts_ramp_up_to_the_part_size() {
     let batches = varied(20_000, 16);
     let whole = csv(&batches);
-    let part_bytes = FIRST_CHUNK_FROM;
-    assert!(whole.len() > part_bytes + part_bytes / FIRST_CHUNK_PART);
+    let (mib, part_bytes) = (1usize << 20, 4usize << 20);
+    assert!(whole.len() > 8 * mib, "{} bytes of CSV", whole.len());
     let (ps, summary) = parts(&batches, part_bytes);
     assert_eq!(String::from_utf8(ps.concat()).unwrap(), whole);
     assert_eq!(summary.rows, 320_000);
-    let first = ps[0].len();
-    // Cut at a quarter of the part size (a row short of it at most), the next part whole.
-    assert!(
-        first <= part_bytes / FIRST_CHUNK_PART,
-        "first part {first} bytes"
-    );
-    assert!(
-        first + 200 > part_bytes / FIRST_CHUNK_PART,
-        "first part {first} bytes"
-    );
-    assert!(
-        ps[1].len() + 200 > part_bytes,
-        "second part {} bytes",
-        ps[1].len()
-    );
+    // 1 MiB (a sixteenth of 4 MiB is under the 1 MiB floor), 2 MiB, then 4 MiB parts, each
+    // cut a row short of its size at most; the last part holds what is left.
+    let targets = [mib, 2 * mib, part_bytes, part_bytes];
+    assert!(ps.len() > targets.len(), "{} parts", ps.len());
+    for (i, (p, target)) in ps.iter().zip(targets).enumerate() {
+        assert!(
+            p.len() <= target && p.len() + 200 > target,
+            "part {i}: {} bytes, cut at {target}",
+            p.len()
+        );
+    }
     assert!(ps.iter().all(|p| p.len() <= part_bytes));
-    // Under the threshold the first part is cut at the part size like the others.
-    let small = 1 << 20;
+    // Parts under the floor are cut at the part size from the first on.
+    let small = 256 << 10;
     let (ps, _) = parts(&batches[..2], small);
     assert!(
         ps[0].len() + 200 > small,

@@ -249,3 +249,67 @@ async fn an_expired_sas_is_refused() {
     let f = FileUrl::new(reg.sas_token.expose(), "ImportData.csv");
     f.create(&v).await.assert_lake(403, "AuthenticationFailed");
 }
+
+/// The server parses an append's bytes while its body is still arriving. An append whose
+/// connection drops after several MiB were written and parsed must not leave those rows in
+/// the job: the append sent again at the same position with other bytes is what the job
+/// reads.
+#[tokio::test]
+async fn rows_parsed_from_an_append_that_failed_midway_are_not_kept() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let v = start(dir.path()).await;
+    let id = v.dataset(keyed_columns(), CSV).await;
+    let csv_of = |name: &str| {
+        let mut s = String::from("Id,Name,Value,TS,Ok\n");
+        for i in 1..=200_000 {
+            s.push_str(&format!("{i},{name},{i}.5,2024-05-01T10:00:00,true\n"));
+        }
+        s
+    };
+    let (bad, good) = (csv_of("bad"), csv_of("good"));
+    assert!(
+        bad.len() > 6 << 20,
+        "more than the server writes (and parses) at once"
+    );
+    let r = v.register(To::Existing(&id), "Overwrite", false).await;
+    let reg: IngestResponse = serde_json::from_str(&r.body).unwrap();
+    let f = FileUrl::new(reg.sas_token.expose(), "ImportData.csv");
+    assert_eq!(f.create(&v).await.status, 201);
+    // Six MiB of the `bad` file under a Content-Length of all of it, then the connection
+    // is dropped.
+    let url =
+        reqwest::Url::parse(&format!("{}?{}&action=append&position=0", f.base, f.sas)).unwrap();
+    let addr = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "PATCH {}?{} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n",
+        url.path(),
+        url.query().unwrap(),
+        url.host_str().unwrap(),
+        bad.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&bad.as_bytes()[..6 << 20]).await.unwrap();
+    tcp.flush().await.unwrap();
+    // Let the server write (and parse) what it was sent before the connection goes.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(tcp);
+    let r = f.append(&v, 0, good.as_bytes().to_vec()).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(f.flush(&v, good.len()).await.status, 200);
+    v.start_job(&reg.job_id).await;
+    let s = v.wait(&reg.job_id).await;
+    assert!(s.status.is_success(), "{s:?}");
+    let page = v
+        .query(&id, serde_json::json!({"pageIndex": 1, "pageSize": 1000, "sorting": {"column": "Id", "order": "Ascending"}}))
+        .await;
+    assert_eq!(page.pagination.total_count, 200_000);
+    let rows = page.rows().unwrap();
+    assert_eq!(rows.len(), 1000);
+    assert!(
+        rows.iter().all(|r| r["Name"] == "good"),
+        "{:?}",
+        rows.iter().find(|r| r["Name"] != "good")
+    );
+}
