@@ -152,6 +152,8 @@ pub(crate) struct Job {
     save_lock: Mutex<()>,
     /// The file parsed as it is appended (memory only; see `ahead`).
     pub(crate) ahead: Mutex<AheadSlot>,
+    /// Set once the job ended (its end recorded).
+    ended: tokio::sync::watch::Sender<bool>,
 }
 
 /// How a run ended.
@@ -178,7 +180,14 @@ impl Job {
             progress: Mutex::new(progress),
             save_lock: Mutex::new(()),
             ahead: Mutex::new(AheadSlot::default()),
+            ended: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// Wait until the job has ended (its end recorded), for `limit` at most.
+    pub(crate) async fn wait_end(&self, limit: std::time::Duration) {
+        let mut ended = self.ended.subscribe();
+        let _ = tokio::time::timeout(limit, ended.wait_for(|e| *e)).await;
     }
 
     /// The job's status body.
@@ -269,6 +278,7 @@ impl Job {
         }
         if ended {
             tracing::info!(job = %self.spec.id, state = ?self.progress().state, "ingest job ended");
+            self.ended.send_replace(true);
             // Retried at the next start if it fails (see `records`).
             super::records::remove_if_present(&self.file);
         }

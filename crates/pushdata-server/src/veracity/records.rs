@@ -229,4 +229,35 @@ mod tests {
         assert_eq!(jobs.len(), 3);
         assert!(dir.path().join("jobs/bad.json.unreadable").exists());
     }
+
+    /// A start answers once its job's end is recorded, or after its wait.
+    #[tokio::test]
+    async fn waiting_for_a_job_ends_when_its_end_is_recorded_or_at_the_limit() {
+        use crate::veracity::jobs::DatasetRef;
+        let dir = tempfile::tempdir().unwrap();
+        let store = JobStore::open(dir.path()).unwrap();
+        let job = std::sync::Arc::new(store.new_job(spec("j")));
+        assert!(job.begin());
+        job.wait_end(std::time::Duration::from_millis(20)).await;
+        assert_eq!(
+            job.progress().state,
+            JobState::Running,
+            "not ended: the limit"
+        );
+        let ender = job.clone();
+        let run = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            ender.finish_blocking(Ok(DatasetRef {
+                id: "d".into(),
+                name: "D".into(),
+            }));
+        });
+        job.wait_end(std::time::Duration::from_secs(60)).await;
+        assert_eq!(job.progress().state, JobState::Completed);
+        assert!(
+            store.record_path("j").exists(),
+            "recorded before the wait ends"
+        );
+        run.join().unwrap();
+    }
 }
