@@ -250,10 +250,10 @@ async fn an_expired_sas_is_refused() {
     f.create(&v).await.assert_lake(403, "AuthenticationFailed");
 }
 
-/// The server parses an append's bytes while its body is still arriving. An append whose
-/// connection drops after several MiB were written and parsed must not leave those rows in
-/// the job: the append sent again at the same position with other bytes is what the job
-/// reads.
+/// The server parses each append's rows as it arrives (its parse ahead). An append whose
+/// connection drops after several MiB of its body were written must leave none of its
+/// rows in the job: the append sent again at the same position with other bytes is what
+/// the job reads.
 #[tokio::test]
 async fn rows_parsed_from_an_append_that_failed_midway_are_not_kept() {
     use tokio::io::AsyncWriteExt;
