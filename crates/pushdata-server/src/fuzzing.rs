@@ -175,7 +175,7 @@ pub fn veracity_csv(csv: &[u8], columns: &[SchemaColumn], dir: &Path) -> Result<
         String::new(),
         &version,
     );
-    let staging = Staging::new(usize::MAX / 2, 0);
+    let staging = std::sync::Arc::new(Staging::new(usize::MAX / 2, 0));
     let parsed = CsvParse {
         path: &path,
         def: &def,

@@ -450,9 +450,10 @@ pub(super) mod tests {
     pub(in crate::veracity) struct Upload {
         _dir: tempfile::TempDir,
         path: std::path::PathBuf,
-        spill: std::path::PathBuf,
+        /// Where staged files go (`{spill}-{n}.parquet`).
+        pub(in crate::veracity) spill: std::path::PathBuf,
         def: VDataset,
-        staging: Staging,
+        staging: Arc<Staging>,
         layout: crate::veracity::process::Layout,
         /// The job's operation (Create unless a test sets another).
         pub(in crate::veracity) op: FileOperation,
@@ -477,7 +478,7 @@ pub(super) mod tests {
                 _dir: dir,
                 path,
                 def,
-                staging: Staging::new(1 << 30, 1 << 30),
+                staging: Arc::new(Staging::new(1 << 30, 1 << 30)),
                 layout,
                 op: FileOperation::Create,
             }

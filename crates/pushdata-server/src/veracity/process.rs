@@ -19,7 +19,7 @@ use super::definition::{TABLE_ID, VDataset, store_type};
 use super::jobs::Failure;
 use super::parallel::Parallel;
 use super::staged::Staged;
-use crate::store::{Definition, MergePolicy, StagedData, Staging, StoreError};
+use crate::store::{Definition, Kept, MergePolicy, StagedData, Staging, StoreError};
 
 /// The rows of the CSV read.
 pub(super) const BATCH_ROWS: usize = 8192;
@@ -202,7 +202,7 @@ pub(crate) struct CsvParse<'a> {
     /// The job's operation (Delete reads the key columns only).
     pub(crate) op: &'a FileOperation,
     /// Where parsed rows wait for the commit.
-    pub(crate) staging: &'a Staging,
+    pub(crate) staging: &'a Arc<Staging>,
     /// Spill files are named `{spill}-{n}.parquet`.
     pub(crate) spill: &'a Path,
     /// Per column, the digits the rows it is merged with need (decimal columns).
@@ -262,6 +262,23 @@ impl CsvParse<'_> {
 
     /// Stage `typed`, the rows of staged piece number `n` (see `staged`).
     pub(super) fn stage(&self, typed: Vec<RecordBatch>, n: usize) -> Result<StagedData, Failure> {
+        let file = || self.spill_file(n);
+        StagedData::keep(self.staging, self.table()?, typed, file).map_err(store_failure)
+    }
+
+    /// As [`stage`](Self::stage), but a file that fits the quotas with room to spare is
+    /// handed back unwritten, for the caller to write (see `StagedData::keep_or_defer`).
+    pub(super) fn stage_or_defer(
+        &self,
+        typed: Vec<RecordBatch>,
+        n: usize,
+    ) -> Result<Kept, Failure> {
+        let file = || self.spill_file(n);
+        StagedData::keep_or_defer(self.staging, self.table()?, typed, file).map_err(store_failure)
+    }
+
+    /// The `n`th spill file's path.
+    fn spill_file(&self, n: usize) -> std::path::PathBuf {
         let name = format!(
             "{}-{n}.parquet",
             self.spill
@@ -269,13 +286,15 @@ impl CsvParse<'_> {
                 .map(|f| f.to_string_lossy())
                 .unwrap_or_default()
         );
-        let file = || self.spill.with_file_name(name);
-        let table = self
-            .def
+        self.spill.with_file_name(name)
+    }
+
+    /// The dataset's one table.
+    fn table(&self) -> Result<&crate::store::TableDef, Failure> {
+        self.def
             .tables()
             .first()
-            .ok_or_else(|| Failure::issue(None, None, "the dataset has no table"))?;
-        StagedData::keep(self.staging, table, typed, file).map_err(store_failure)
+            .ok_or_else(|| Failure::issue(None, None, "the dataset has no table"))
     }
 }
 

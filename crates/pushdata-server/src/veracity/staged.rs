@@ -10,25 +10,35 @@
 //! stored ones, so each batch is staged on its own (in memory while the server's budget
 //! allows, as before).
 //!
-//! Memory: the batches gathered for the next file (under [`GROUP_ROWS`] rows) are held
-//! by the parse, outside the server's staging budget.
+//! A group's file is written (encoded, then fsynced) on a thread of its own while the parse
+//! goes on, one file at a time: the parse's threads and the file's encoding share the
+//! cores instead of taking turns, and the parse does not wait for the fsync. A parse that
+//! stops leaves the write to finish and its file to be removed (a staged file is removed
+//! when dropped).
+//!
+//! Memory: the batches gathered for the next file (under [`GROUP_ROWS`] rows), and those
+//! of the file being written, are held by the parse, outside the server's staging budget.
+
+use std::thread::JoinHandle;
 
 use arrow_array::RecordBatch;
 use pushdata_core::veracity::wire::FileOperation;
 
 use super::jobs::Failure;
-use super::process::{CsvParse, policy};
-use crate::store::{FILE_ROWS, MergePolicy, StagedData};
+use super::process::{CsvParse, policy, store_failure};
+use crate::store::{FILE_ROWS, Kept, MergePolicy, StagedData, StoreError};
 
 /// Rows gathered into one staged file when the commit keeps the rows as they are (a few
 /// files per SF 0.1 lineitem upload, 23 at SF 1; about the rows of one of the Push Data
 /// API's default 100 MB chunks).
 pub(super) const GROUP_ROWS: usize = 256 * 1024;
 
-/// Batches staged so far, and those gathered for the next staged file.
+/// Batches staged so far, the file being written after them, and the batches gathered
+/// for the next staged file.
 #[derive(Default)]
 pub(super) struct Staged {
     staged: Vec<StagedData>,
+    writing: Option<JoinHandle<Result<StagedData, StoreError>>>,
     pending: Vec<RecordBatch>,
     pending_rows: usize,
 }
@@ -65,20 +75,49 @@ impl Staged {
         Ok(())
     }
 
+    /// Stage the gathered batches as a file, written on a thread of its own (after the
+    /// file being written, if any, is).
     fn stage_pending(&mut self, parse: &CsvParse<'_>) -> Result<(), Failure> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let batches = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
+        self.wait_write()?;
         let n = self.staged.len();
-        self.staged.push(parse.stage(batches, n)?);
+        match parse.stage_or_defer(batches, n)? {
+            Kept::Staged(data) => self.staged.push(data),
+            Kept::Later(write) => {
+                let staging = parse.staging.clone();
+                let writer = std::thread::Builder::new()
+                    .name("veracity-staged-file".into())
+                    .spawn(move || write.write(&staging, || ()))
+                    .map_err(|e| Failure::internal("starting a staged file's write", e))?;
+                self.writing = Some(writer);
+            }
+        }
+        Ok(())
+    }
+
+    /// Wait for the file being written, and keep it.
+    fn wait_write(&mut self) -> Result<(), Failure> {
+        let Some(writer) = self.writing.take() else {
+            return Ok(());
+        };
+        let written = writer.join().map_err(|_| {
+            Failure::internal(
+                "writing a staged file",
+                std::io::Error::other("the writing thread panicked"),
+            )
+        })?;
+        self.staged.push(written.map_err(store_failure)?);
         Ok(())
     }
 
     /// Every row staged (the last group too), in file order.
     pub(super) fn finish(mut self, parse: &CsvParse<'_>) -> Result<Vec<StagedData>, Failure> {
         self.stage_pending(parse)?;
+        self.wait_write()?;
         Ok(self.staged)
     }
 }
@@ -145,6 +184,25 @@ mod tests {
         let sizes: Vec<u64> = out.iter().map(StagedData::rows).collect();
         assert_eq!(sizes, [(batches as u64 + 1) * 1000, 1000]);
         assert!(matches!(out[0], StagedData::File(_)));
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_on_its_thread_fails_the_parse() {
+        let (batch, _) = parsed();
+        let mut up = Upload::new(&csv(1));
+        up.spill = up.spill.join("no such directory").join("parsed");
+        let parse = up.parse();
+        let mut staged = Staged::default();
+        for _ in 0..GROUP_ROWS / 1000 + 1 {
+            staged.push(&parse, batch.clone()).unwrap();
+        }
+        assert!(staged.writing.is_some(), "a group's file is being written");
+        let failed = staged.finish(&parse);
+        assert!(
+            matches!(failed, Err(Failure::Internal { .. })),
+            "{:?}",
+            failed.map(|s| s.len())
+        );
     }
 
     #[test]
