@@ -28,10 +28,11 @@ use super::jobs::Failure;
 use super::process::{CsvParse, policy, store_failure};
 use crate::store::{FILE_ROWS, Kept, MergePolicy, StagedData, StoreError};
 
-/// Rows gathered into one staged file when the commit keeps the rows as they are (a few
-/// files per SF 0.1 lineitem upload, 23 at SF 1; about the rows of one of the Push Data
-/// API's default 100 MB chunks).
-pub(super) const GROUP_ROWS: usize = 256 * 1024;
+/// Rows gathered into one staged file when the commit keeps the rows as they are (5 files
+/// per SF 0.1 lineitem upload, 46 at SF 1). Two groups are held at once (one gathered, one
+/// being written), as one group of twice this size was when the parse wrote each file
+/// itself.
+pub(super) const GROUP_ROWS: usize = 128 * 1024;
 
 /// Batches staged so far, the file being written after them, and the batches gathered
 /// for the next staged file.
