@@ -61,9 +61,13 @@ impl ReceivedChunk {
 /// of the chunk to be decoded while its body arrives: given the table the chunk names
 /// (`tableName`) and its index, the rows to decode with that table's layout, if the chunk
 /// is one to decode that way.
-pub(crate) struct Layouts(Box<dyn FnOnce(&str, ChunkIndex) -> Option<EarlyRows> + Send>);
+pub(crate) struct Layouts(Box<AskLayout>);
+
+/// See [`Layouts`].
+type AskLayout = dyn FnOnce(&str, ChunkIndex) -> Option<EarlyRows> + Send;
 
 impl Layouts {
+    /// Ask `f` for the rows to decode early.
     pub(crate) fn new(
         f: impl FnOnce(&str, ChunkIndex) -> Option<EarlyRows> + Send + 'static,
     ) -> Self {
