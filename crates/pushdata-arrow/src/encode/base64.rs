@@ -109,19 +109,21 @@ impl<'a> Base64Stream<'a> {
         if src.is_empty() {
             return;
         }
+        if src.len() <= PAR_BLOCK {
+            // Written straight into the spare capacity (whole groups of 3: no padding),
+            // not into zeroes written first.
+            STANDARD.encode_append(src, self.out);
+            return;
+        }
         let start = self.out.len();
         let len = src.len() / 3 * 4;
         self.out.resize(start + len, 0);
         let dst = &mut self.out[start..];
-        if src.len() > PAR_BLOCK {
-            src.par_chunks(PAR_BLOCK)
-                .zip(dst.par_chunks_mut(PAR_BLOCK / 3 * 4))
-                .for_each(|(s, d)| {
-                    let _ = STANDARD.encode(s, Out::from_slice(d));
-                });
-        } else {
-            let _ = STANDARD.encode(src, Out::from_slice(dst));
-        }
+        src.par_chunks(PAR_BLOCK)
+            .zip(dst.par_chunks_mut(PAR_BLOCK / 3 * 4))
+            .for_each(|(s, d)| {
+                let _ = STANDARD.encode(s, Out::from_slice(d));
+            });
     }
 }
 

@@ -23,10 +23,12 @@ pub struct PublishWait {
     /// The most time to wait for the publish to finish, polls included (default 30 min).
     pub timeout: Duration,
     /// The waits between polls (default: from 3 ms, each wait drawn between 3 ms and
-    /// 2.5× the previous one, so they grow about 1.25× a poll, to at most 500 ms: a short
-    /// publish is seen done within a few milliseconds of finishing, a long one within half
-    /// a second, for about twenty cheap GETs in the first second and two a second after
-    /// — mstrio-py polls every second).
+    /// 2.5× the previous one, so they grow about 1.25× a poll, to at most 500 ms, for
+    /// about twenty cheap GETs in the first second and two a second after — mstrio-py
+    /// polls every second). Whatever the backoff, no wait is longer than a quarter of the
+    /// time waited so far (or than the first wait, early on): a publish is seen done
+    /// within about a quarter of its duration after it finished (a 25 ms publish within a
+    /// few milliseconds), a long one within half a second.
     pub backoff: BackoffConfig,
 }
 
@@ -55,6 +57,12 @@ impl PublishWait {
         self.backoff = backoff;
         self
     }
+}
+
+/// The longest wait before the next poll after `waited` of waiting: a quarter of it, at
+/// least the backoff's first wait.
+fn poll_cap(waited: Duration, backoff: &BackoffConfig) -> Duration {
+    (waited / 4).max(backoff.init_backoff)
 }
 
 impl Client {
@@ -115,7 +123,10 @@ impl Client {
             if remaining.is_zero() {
                 return Err(timed_out(Some(status)));
             }
-            let pause = backoff.next_wait().min(remaining);
+            let pause = backoff
+                .next_wait()
+                .min(poll_cap(start.elapsed(), &wait.backoff))
+                .min(remaining);
             tracing::debug!(
                 dataset_id,
                 session_id,
@@ -127,5 +138,36 @@ impl Client {
             last = Some(status);
             tokio::time::sleep(pause).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_wait_is_longer_than_a_quarter_of_the_time_waited() {
+        let config = PublishWait::default().backoff;
+        let mut backoff = Backoff::new(&config);
+        let mut waited = Duration::ZERO;
+        let mut polls = 0;
+        while waited < Duration::from_secs(1) {
+            // The longest waits the backoff draws.
+            let pause = backoff.next_with(1.0).min(poll_cap(waited, &config));
+            assert!(
+                pause <= (waited / 4).max(Duration::from_millis(3)),
+                "{pause:?} after {waited:?}"
+            );
+            waited += pause;
+            polls += 1;
+        }
+        // Cheap for a long publish: about twenty polls in its first second.
+        assert!((15..=40).contains(&polls), "{polls} polls");
+        // The backoff still rules later on: half a second between polls at most.
+        assert_eq!(
+            poll_cap(Duration::from_secs(60), &config),
+            Duration::from_secs(15)
+        );
+        assert!(backoff.next_with(1.0) <= config.max_backoff);
     }
 }

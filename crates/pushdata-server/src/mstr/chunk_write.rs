@@ -48,7 +48,13 @@ impl ChunkWrite {
     /// more (the chunk was replaced or its session ended), the file is removed at once.
     /// `written` is called (or dropped) once the chunk's rows are freed, before the fsync.
     pub(crate) fn run(self, written: impl FnOnce()) {
+        let started = std::time::Instant::now();
         let outcome = self.write.write(&self.staging, written).map_err(Arc::new);
+        tracing::debug!(
+            write_ms = started.elapsed().as_millis() as u64,
+            ok = outcome.is_ok(),
+            "staged chunk file written"
+        );
         // A send error gives the outcome back; dropping it removes the file.
         let _ = self.done.send(Some(outcome));
     }

@@ -57,10 +57,12 @@ impl Service {
     ) -> Result<Committed> {
         // Chunks acknowledged before their files were written: wait for the writes; a
         // failed one fails the publish before the dataset is touched.
+        let started = std::time::Instant::now();
         let mut uploads = Vec::with_capacity(tables.len());
         for table in tables {
             uploads.push(table.ready().await?);
         }
+        tracing::debug!(session = %sess.id, waited_ms = started.elapsed().as_millis() as u64, "publish: chunk files written");
         let hook = self.hook.clone();
         let id = ds.def.id.clone();
         blocking(move || {

@@ -7,14 +7,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use pushdata_core::wire::UploadSessionRequest;
+use pushdata_core::wire::{ChunkIndex, UploadSessionRequest};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Dataset;
 use super::auth::{Auth, Session};
 use super::chunk_write::{self, ChunkWrite};
 use super::cube::Instances;
-use super::decode::{ChunkLayout, Place, ReceivedChunk, decode_json_parts};
+use super::decode::{ChunkLayout, EarlyRows, Place, ReceivedChunk};
 use super::definition::{DatasetDef, check_key_columns, check_policy};
 use super::error::{ApiError, Result};
 use super::sessions::{Phase, SessionChunk, SessionTable, UploadSession};
@@ -276,7 +276,7 @@ impl Service {
         let st = &sess.tables[ti];
         let place = Place::chunk(&st.table_name, index);
         let started = std::time::Instant::now();
-        let parts = decode_json_parts(&chunk.json, &st.layout, &place)?;
+        let parts = chunk.decode(&st.layout, &place)?;
         let decode_ms = started.elapsed().as_millis();
         let rows: usize = parts.iter().map(arrow_array::RecordBatch::num_rows).sum();
         let kept = StagedData::keep_or_defer(&self.staging, &st.stored, parts, || {
@@ -298,6 +298,14 @@ impl Service {
         tracing::debug!(session = %sess.id, table = %st.table_name, index = index.0, rows, decode_ms, in_memory, "chunk staged");
         Ok(write)
     }
+}
+
+/// Rows of chunk `index` of table `name` of `sess` to be decoded while its body arrives,
+/// if the chunk is one to decode that way ([`EarlyRows::new`]); `None` too when the
+/// session has no such table (the chunk is refused once whole, with that error).
+pub(crate) fn early_rows(sess: &UploadSession, name: &str, index: ChunkIndex) -> Option<EarlyRows> {
+    let st = &sess.tables[sess.table_index(name, index).ok()?];
+    EarlyRows::new(st.layout.clone(), Place::chunk(&st.table_name, index))
 }
 
 /// The tables of an upload session request, checked against the dataset.
@@ -337,7 +345,7 @@ fn session_tables(ds: &Dataset, req: &UploadSessionRequest) -> Result<Vec<Sessio
             table_id: td.id.clone(),
             table_name: td.name.clone(),
             policy: t.update_policy,
-            layout,
+            layout: Arc::new(layout),
         });
     }
     Ok(tables)

@@ -27,8 +27,9 @@ pub(crate) struct SessionTable {
     pub(crate) table_name: String,
     /// Policy applied at publish.
     pub(crate) policy: UpdatePolicy,
-    /// How chunk values map onto the table's columns.
-    pub(crate) layout: ChunkLayout,
+    /// How chunk values map onto the table's columns (shared with the decodes of the
+    /// rows of chunks still arriving).
+    pub(crate) layout: Arc<ChunkLayout>,
 }
 
 /// Where a session is in its life.

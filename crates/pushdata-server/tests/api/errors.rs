@@ -408,3 +408,54 @@ async fn requests_naming_another_host_are_refused() {
     );
     h.shutdown().await.unwrap();
 }
+
+/// A ROW chunk of `rows` rows of `items` whose names hold `],[` (where the server may cut
+/// rows off while the body arrives), and the rows as stored.
+fn large_items_chunk(rows: usize) -> (String, Vec<String>) {
+    let mut json = String::from("[");
+    let mut want = Vec::with_capacity(rows);
+    for r in 0..rows {
+        if r > 0 {
+            json.push_str(if r % 5 == 0 { " ,\n " } else { "," });
+        }
+        let name = if r % 1000 == 7 {
+            format!("x],[{r}],[")
+        } else {
+            format!("item {r}")
+        };
+        json.push_str(&format!("[{r},\"{name}\",{r}.5]"));
+        want.push(format!("{r}|{name}|{r}.5"));
+    }
+    json.push(']');
+    (json, want)
+}
+
+#[tokio::test]
+async fn large_row_chunks_are_decoded_while_they_arrive_and_errors_name_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path()).await;
+    let api = Api::login(&h).await;
+    let ds = api.create_model(&items_model("large")).await;
+    let sid = api
+        .open_session(&ds, &json!([{"name": "items", "updatePolicy": "replace"}]))
+        .await;
+    // About 10 MB of chunk JSON: several parts cut off while the body arrives.
+    let (json, want) = large_items_chunk(300_000);
+    assert!(json.len() > 8 << 20, "{}", json.len());
+    // A bad value late in the chunk: the error names its row, as for a chunk decoded whole.
+    let bad = json.replacen("[290001,", "[290001.5,", 1);
+    api.put_chunk(&ds, &sid, "items", 1, &bad)
+        .await
+        .assert_error(400, &["chunk 1", "row 290002", "\"id\""]);
+    // A string broken late in the chunk.
+    let bad = json.replacen("\"item 250001\"", "\"item 250001", 1);
+    api.put_chunk(&ds, &sid, "items", 1, &bad)
+        .await
+        .assert_error(400, &["chunk 1", "malformed JSON"]);
+    let r = api.put_chunk(&ds, &sid, "items", 1, &json).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let st = api.publish_and_wait(&ds, &sid).await;
+    assert!(st.status.is_ready(), "{st:?}");
+    assert_eq!(stored(dir.path(), &ds, "items"), want);
+    h.shutdown().await.unwrap();
+}

@@ -9,11 +9,19 @@
 //! with the ordinary error messages. The envelope without its data (`…"data":""…`) is
 //! parsed with serde at the end, so its other members are checked exactly as before.
 //! Either way the reader hands back one [`ReceivedChunk`].
+//!
+//! Given the layouts of the tables a chunk may belong to ([`ChunkBodyReader::with_layouts`]),
+//! the reader also cuts the rows of a large ROW chunk off into parts decoded while the body
+//! still arrives ([`EarlyRows`]), once the envelope's members before the data name the
+//! table and chunk.
 
+use arrow_array::RecordBatch;
 use pushdata_core::wire::{ChunkIndex, ChunkRequest};
 
 use super::data::{base64_fault, decode_base64};
+use super::early::{EarlyRows, PART_BYTES};
 use super::error::{Base64Fault, DecodeError, Place};
+use super::{ChunkLayout, decode_json_parts};
 
 /// Base64 characters gathered before a decode (a multiple of 4).
 const BLOCK: usize = 256 * 1024;
@@ -27,8 +35,50 @@ const MAX_HEAD: usize = 64 * 1024;
 pub(crate) struct ReceivedChunk {
     pub(crate) table_name: String,
     pub(crate) index: ChunkIndex,
-    /// The chunk JSON (base64-decoded `data`).
+    /// The chunk JSON (base64-decoded `data`); only its rows after those in `early` when
+    /// that is set.
     pub(crate) json: Vec<u8>,
+    /// Rows cut off and decoded while the body arrived.
+    early: Option<EarlyRows>,
+}
+
+impl ReceivedChunk {
+    /// The chunk's batches (in row order, one schema) with the table's columns, `layout`
+    /// being the layout of the table the chunk names (see [`decode_json_parts`]).
+    pub(crate) fn decode(
+        self,
+        layout: &ChunkLayout,
+        place: &Place,
+    ) -> Result<Vec<RecordBatch>, DecodeError> {
+        match self.early {
+            Some(early) => early.finish(self.json, layout, place),
+            None => decode_json_parts(&self.json, layout, place),
+        }
+    }
+}
+
+/// What the reader asks, once the envelope's members before the data are read, for rows
+/// of the chunk to be decoded while its body arrives: given the table the chunk names
+/// (`tableName`) and its index, the rows to decode with that table's layout, if the chunk
+/// is one to decode that way.
+pub(crate) struct Layouts(Box<AskLayout>);
+
+/// See [`Layouts`].
+type AskLayout = dyn FnOnce(&str, ChunkIndex) -> Option<EarlyRows> + Send;
+
+impl Layouts {
+    /// Ask `f` for the rows to decode early.
+    pub(crate) fn new(
+        f: impl FnOnce(&str, ChunkIndex) -> Option<EarlyRows> + Send + 'static,
+    ) -> Self {
+        Layouts(Box::new(f))
+    }
+}
+
+impl std::fmt::Debug for Layouts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Layouts")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +115,10 @@ pub(crate) struct ChunkBodyReader {
     /// The JSON size the declared body length implies (a hint from the client: memory is
     /// reserved from it only as bytes actually arrive).
     expected_json: usize,
+    /// Asked for `early` when the data starts.
+    layouts: Option<Layouts>,
+    /// Rows cut off the JSON and decoded while the body arrives.
+    early: Option<EarlyRows>,
 }
 
 impl ChunkBodyReader {
@@ -80,7 +134,17 @@ impl ChunkBodyReader {
             failure: None,
             json: Vec::new(),
             expected_json: expected.map_or(0, |n| n / 4 * 3),
+            layouts: None,
+            early: None,
         }
+    }
+
+    /// Decode the rows of a large ROW chunk while its body arrives, asking `layouts` for
+    /// them once the members before the data name the table and chunk (see the module
+    /// docs).
+    pub(crate) fn with_layouts(mut self, layouts: Layouts) -> Self {
+        self.layouts = Some(layouts);
+        self
     }
 
     /// Take the next frame of the body.
@@ -111,6 +175,7 @@ impl ChunkBodyReader {
             Ok(at) => {
                 self.head.truncate(at);
                 self.phase = Phase::Data;
+                self.start_early();
                 &frame[at - before..]
             }
             Err(Stop::NeedMore) if self.head.len() <= MAX_HEAD => &[],
@@ -119,6 +184,19 @@ impl ChunkBodyReader {
                 self.json = Vec::new();
                 &[]
             }
+        }
+    }
+
+    /// The data starts: if the members before it name the table and chunk, ask for the
+    /// rows to be decoded while the body arrives.
+    fn start_early(&mut self) {
+        let Some(layouts) = self.layouts.take() else {
+            return;
+        };
+        let mut envelope = self.head.clone();
+        envelope.extend_from_slice(b"\"}");
+        if let Ok(req) = serde_json::from_slice::<ChunkRequest<'_>>(&envelope) {
+            self.early = (layouts.0)(&req.table_name, req.index);
         }
     }
 
@@ -193,6 +271,7 @@ impl ChunkBodyReader {
         }
         self.carry = Vec::new();
         self.json = Vec::new();
+        self.early = None;
     }
 
     /// Decode the gathered characters: all of them at the end of the data, else all whole
@@ -226,7 +305,12 @@ impl ChunkBodyReader {
         if need <= self.json.capacity() {
             return;
         }
-        let target = need.max(self.expected_json).max(self.json.capacity() * 2);
+        let expected = match &self.early {
+            // A part is cut off at about this size.
+            Some(early) if early.cutting() => PART_BYTES + BLOCK,
+            _ => self.expected_json,
+        };
+        let target = need.max(expected).max(self.json.capacity() * 2);
         self.json.reserve_exact(target - self.json.len());
     }
 
@@ -247,6 +331,9 @@ impl ChunkBodyReader {
         match decoded {
             Ok(()) => {
                 self.decoded_chars += block.len();
+                if let Some(early) = &mut self.early {
+                    early.take(&mut self.json, PART_BYTES + BLOCK);
+                }
                 true
             }
             Err(source) => {
@@ -288,6 +375,7 @@ impl ChunkBodyReader {
             table_name: req.table_name.to_string(),
             index: req.index,
             json: self.json,
+            early: self.early,
         })
     }
 }
@@ -302,6 +390,7 @@ fn parse_whole(body: &[u8]) -> Result<ReceivedChunk, DecodeError> {
         table_name: req.table_name.to_string(),
         index: req.index,
         json,
+        early: None,
     })
 }
 
@@ -448,6 +537,7 @@ mod tests {
                     table_name,
                     index,
                     json: got,
+                    ..
                 } = r.finish().unwrap();
                 assert_eq!(table_name, "t\"1");
                 assert_eq!(index.0, 3);

@@ -240,6 +240,9 @@ pub(crate) enum BatchError {
     /// The decode gave no batch at all.
     #[error("no decoded parts")]
     NoParts,
+    /// A part of the rows decoded while the body arrived never came back from its thread.
+    #[error("a part decoded while the body arrived was lost")]
+    PartLost,
     /// The parts of a parallel decode did not concatenate.
     #[error("joining decoded parts: {0}")]
     Join(#[source] ArrowError),

@@ -24,7 +24,8 @@
 //!   says which table column each position of a row array or each column array fills
 //!   ([`layout`]).
 //! - **part**: a byte range of whole rows of a large ROW chunk, or one column array of a
-//!   large COLUMN chunk, decoded on its own thread ([`split`], [`column_split`]).
+//!   large COLUMN chunk, decoded on its own thread ([`split`], [`column_split`]); rows of
+//!   a large ROW chunk are also cut off into parts while its body arrives ([`early`]).
 //! - **place**: the chunk an error is about, `table "t", chunk 4` ([`error`]).
 //! - **batch**: the decoded Arrow `RecordBatch`, with the table's columns.
 
@@ -32,6 +33,7 @@ mod column_arrays;
 mod column_split;
 mod columns;
 mod data;
+mod early;
 mod envelope;
 mod error;
 mod grammar;
@@ -43,7 +45,8 @@ pub(crate) mod values;
 
 use arrow_array::RecordBatch;
 
-pub(crate) use envelope::{ChunkBodyReader, ReceivedChunk};
+pub(crate) use early::EarlyRows;
+pub(crate) use envelope::{ChunkBodyReader, Layouts, ReceivedChunk};
 pub(crate) use error::{DecodeError, Place};
 pub(crate) use layout::{ChunkLayout, find_column, list_columns};
 

@@ -118,7 +118,7 @@ fn decode_row_parts(
 
 /// Cast the parts' decimal columns to one type (the largest scale; 256 bits if any part
 /// needs it). `None` when a value does not fit (the one-thread decode then decides).
-fn unify(parts: Vec<RecordBatch>) -> Option<Vec<RecordBatch>> {
+pub(super) fn unify(parts: Vec<RecordBatch>) -> Option<Vec<RecordBatch>> {
     let first = parts.first()?.schema();
     if parts.iter().all(|p| p.schema() == first) {
         return Some(parts);

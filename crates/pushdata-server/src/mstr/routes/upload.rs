@@ -13,9 +13,10 @@ use pushdata_core::wire::{PublishStatus, UploadSessionRequest, UploadSessionResp
 
 use super::extract::InDataset;
 use super::{CONTROL_BODY_BYTES, Shared, body_bytes, body_error, parse_json, too_large};
-use crate::mstr::decode::ChunkBodyReader;
+use crate::mstr::decode::{ChunkBodyReader, Layouts};
 use crate::mstr::error::Result;
 use crate::mstr::publish::blocking;
+use crate::mstr::service::early_rows;
 
 /// `POST /api/datasets/{id}/uploadSessions`.
 #[utoipa::path(
@@ -67,8 +68,13 @@ pub(crate) async fn put_chunk(
     }
     // Read the body only once a decode slot is free: memory stays bounded by a few chunks.
     let slot = s.chunk_slots.acquire(&user.user).await?;
-    // The body is read frame by frame; the base64 data is decoded as it arrives.
-    let mut reader = ChunkBodyReader::new(declared.and_then(|n| usize::try_from(n).ok()));
+    // The body is read frame by frame; the base64 data is decoded as it arrives, and the
+    // rows of a large ROW chunk are decoded in parts meanwhile.
+    let rows_of = sess.clone();
+    let mut reader = ChunkBodyReader::new(declared.and_then(|n| usize::try_from(n).ok()))
+        .with_layouts(Layouts::new(move |table, index| {
+            early_rows(&rows_of, table, index)
+        }));
     let mut frames = body.into_data_stream();
     let mut received = 0usize;
     while let Some(frame) = frames.next().await {
