@@ -12,13 +12,16 @@
 //!   to 18 digits): delta bit-packed, not compressed further (smaller than snappy makes
 //!   them, for a fraction of its time);
 //! - strings with few distinct values (at most one in [`DICTIONARY_RATIO`] of the first
-//!   batch's values): a dictionary, whose indices are a few bits a value (lineitem's flags
-//!   and modes: 10 to 40 times smaller than plain and snappy, and cheaper to write). Should
-//!   the dictionary outgrow its page later in the file, Parquet falls back to plain pages,
-//!   which are snappy-compressed as other strings are;
-//! - strings of [`LONG_STRING_BYTES`] or more on average: DELTA_LENGTH_BYTE_ARRAY (the
-//!   lengths delta bit-packed apart from the bytes), snappy-compressed: the text alone
-//!   compresses better and faster than with a length before every value;
+//!   batch's values) of [`DICTIONARY_MIN_BYTES`] or more on average: a dictionary, whose
+//!   indices are a few bits a value (lineitem's ship modes and instructions: 6 to 9 times
+//!   smaller than plain and snappy, and cheaper to write). Should the dictionary outgrow
+//!   its page later in the file, Parquet falls back to plain pages, which are
+//!   snappy-compressed as other strings are;
+//! - strings of [`LONG_STRING_BYTES`] or more on average, and strings of few distinct
+//!   values shorter than [`DICTIONARY_MIN_BYTES`] (one-letter flags, for which hashing
+//!   each value costs more than compressing it): DELTA_LENGTH_BYTE_ARRAY (the lengths delta
+//!   bit-packed apart from the bytes), snappy-compressed: the text alone compresses better
+//!   and faster than with a length before every value;
 //! - other strings, floats and booleans: plain, snappy-compressed (lz4_flex's LZ4_RAW was
 //!   slower and larger here; uncompressed strings double a lineitem file).
 
@@ -40,6 +43,8 @@ const DICTIONARY_MIN_SAMPLE: usize = 64;
 /// A string column gets a dictionary when its sample has at most one distinct value in
 /// this many.
 const DICTIONARY_RATIO: usize = 8;
+/// Bytes a string column's sampled values average at least for a dictionary.
+const DICTIONARY_MIN_BYTES: usize = 2;
 /// A string column whose sampled values average at least this many bytes is written with
 /// DELTA_LENGTH_BYTE_ARRAY.
 const LONG_STRING_BYTES: usize = 16;
@@ -49,8 +54,8 @@ const LONG_STRING_BYTES: usize = 16;
 enum Strings {
     /// Few distinct values: a dictionary.
     Dictionary,
-    /// Long values: their lengths apart from their bytes.
-    Long,
+    /// Long values, or few distinct very short ones: their lengths apart from their bytes.
+    Lengths,
     /// Plain.
     Plain,
 }
@@ -94,7 +99,7 @@ fn with_strings(
 ) -> parquet::file::properties::WriterPropertiesBuilder {
     match kind {
         Strings::Dictionary => props.set_column_dictionary_enabled(path, true),
-        Strings::Long => props.set_column_encoding(path, Encoding::DELTA_LENGTH_BYTE_ARRAY),
+        Strings::Lengths => props.set_column_encoding(path, Encoding::DELTA_LENGTH_BYTE_ARRAY),
         Strings::Plain => props,
     }
 }
@@ -114,10 +119,11 @@ fn strings(array: &dyn Array) -> Strings {
         bytes += v.len();
         distinct.insert(v);
     }
-    if values >= DICTIONARY_MIN_SAMPLE && distinct.len() * DICTIONARY_RATIO <= values {
+    let few = values >= DICTIONARY_MIN_SAMPLE && distinct.len() * DICTIONARY_RATIO <= values;
+    if few && bytes >= values * DICTIONARY_MIN_BYTES {
         Strings::Dictionary
-    } else if values > 0 && bytes >= values * LONG_STRING_BYTES {
-        Strings::Long
+    } else if few || (values > 0 && bytes >= values * LONG_STRING_BYTES) {
+        Strings::Lengths
     } else {
         Strings::Plain
     }
@@ -138,11 +144,13 @@ mod tests {
     }
 
     #[test]
-    fn few_distinct_values_get_a_dictionary_long_ones_their_lengths_apart() {
+    fn few_distinct_values_get_a_dictionary_long_and_one_letter_ones_their_lengths_apart() {
+        let modes = column((0..1000).map(|i| ["AIR", "MAIL", "SHIP"][i % 3].to_string()));
+        assert_eq!(strings(&modes), Strings::Dictionary);
         let flags = column((0..1000).map(|i| ["A", "N", "R"][i % 3].to_string()));
-        assert_eq!(strings(&flags), Strings::Dictionary);
+        assert_eq!(strings(&flags), Strings::Lengths);
         let comments = column((0..1000).map(|i| format!("a comment of some length, {i}")));
-        assert_eq!(strings(&comments), Strings::Long);
+        assert_eq!(strings(&comments), Strings::Lengths);
         let ids = column((0..1000).map(|i| format!("id{i}")));
         assert_eq!(strings(&ids), Strings::Plain);
         // Too few values to tell: plain.
@@ -162,7 +170,7 @@ mod tests {
         let batch = RecordBatch::try_new(
             schema.clone(),
             vec![
-                Arc::new(column((0..100).map(|i| ["A", "B"][i % 2].to_string()))),
+                Arc::new(column((0..100).map(|i| ["AB", "CD"][i % 2].to_string()))),
                 Arc::new(column((0..100).map(|i| format!("{i} and some more text")))),
                 Arc::new(arrow_array::Int64Array::from_iter_values(0..100)),
             ],

@@ -348,7 +348,7 @@ mod tests {
 
     fn batch(schema: &SchemaRef, rows: std::ops::Range<i64>, few: bool) -> RecordBatch {
         let flag = rows.clone().map(|i| match few {
-            true => ["A", "N", "R"][(i % 3) as usize].to_string(),
+            true => ["AIR", "MAIL", "SHIP"][(i % 3) as usize].to_string(),
             false => format!("{i:>64}"),
         });
         let text = rows
