@@ -171,7 +171,8 @@ pub(crate) struct Endpoints {
 
 /// `--role server`: start the reference server, print its endpoints, serve until stdin
 /// closes (printing `CPU {json}`, its CPU time so far, for each line read meanwhile), shut
-/// down, print `SERVER {json}` with its own peak RSS and CPU time.
+/// down, print `SERVER {json}` with its own peak RSS and CPU time and the bytes of the
+/// table files it kept (`table_bytes`).
 pub(crate) fn serve() -> Result<(), BenchError> {
     let rt = runtime()?;
     let dir = tempfile::tempdir()?;
@@ -198,11 +199,31 @@ pub(crate) fn serve() -> Result<(), BenchError> {
         Ok::<_, BenchError>(())
     })?;
     drop(rt);
+    let cpu_s = data::cpu_self();
+    let table_bytes = parquet_bytes(dir.path())?;
     println!(
         "SERVER {}",
-        json!({"peak_rss": data::peak_rss_self(), "cpu_s": data::cpu_self()})
+        json!({"peak_rss": data::peak_rss_self(), "cpu_s": cpu_s, "table_bytes": table_bytes})
     );
     Ok(())
+}
+
+/// Bytes of the Parquet files under a server's data directory `dir` but outside the
+/// staging directories: the table files of the dataset versions it kept.
+fn parquet_bytes(dir: &std::path::Path) -> Result<u64, BenchError> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            if entry.file_name() != "staging" {
+                total += parquet_bytes(&path)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
 }
 
 /// A server child process; dropping its stdin stops it.

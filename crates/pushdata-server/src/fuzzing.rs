@@ -12,7 +12,7 @@ use pushdata_core::wire::{ColumnHeader, Orientation};
 
 use crate::mstr::cube::cells::TextColumns;
 use crate::mstr::decode::{self, ChunkBodyReader, ChunkLayout, Place, values};
-use crate::store::{Staging, parse_decimal, plain_number};
+use crate::store::{StagedData, Staging, TableDef, parse_decimal, plain_number};
 use crate::veracity::jobs::Failure;
 use crate::veracity::process::CsvParse;
 use crate::veracity::{VDataset, time};
@@ -61,6 +61,36 @@ pub fn chunk_data(
 ) -> Result<RecordBatch, String> {
     let layout = layout(columns, names, orientation)?;
     decode::decode_chunk(data, &layout, &Place::table("t")).map_err(|e| e.to_string())
+}
+
+/// `batches` of a table of `columns` staged as one Parquet file at `path`, as a Veracity
+/// job stages a group of parsed rows and an upload session a large chunk (the table's
+/// stored schema, fsynced): the file's size in bytes, and with `read_back` its rows as
+/// read from it. The file is removed before this returns.
+pub fn staged_file(
+    path: &Path,
+    columns: &[ColumnHeader],
+    batches: Vec<RecordBatch>,
+    read_back: bool,
+) -> Result<(u64, Vec<RecordBatch>), String> {
+    let table = TableDef {
+        id: "T".into(),
+        name: "t".into(),
+        columns: columns.to_vec(),
+        key_columns: vec![],
+    };
+    // No memory budget: always a file.
+    let staging = Staging::new(0, usize::MAX / 2);
+    let staged = StagedData::keep(&staging, &table, batches, || path.to_path_buf())
+        .map_err(|e| e.to_string())?;
+    let bytes = std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| e.to_string())?;
+    let rows = match read_back {
+        true => staged.batches().map_err(|e| e.to_string())?,
+        false => Vec::new(),
+    };
+    Ok((bytes, rows))
 }
 
 /// The rows of `batch` as ROW chunk JSON, each value written as the cube API writes it

@@ -144,13 +144,23 @@ impl Assembly<'_> {
         let (rel, path) = self.new_file()?;
         let mut sink = ParquetSink::create(&path, schema.clone())?;
         let mut rows = 0;
+        // Batches are written in groups of about a staged file's rows (one wait for the
+        // column tasks a group).
+        let mut group = Vec::new();
+        let mut group_rows = 0;
         for p in run {
             for b in self.batches(p)? {
                 let b = conform(b?, &schema, &self.table.name)?;
                 rows += b.num_rows() as u64;
-                sink.write(&b)?;
+                group_rows += b.num_rows() as u64;
+                group.push(b);
+                if group_rows >= FILE_ROWS {
+                    sink.write_all(&std::mem::take(&mut group))?;
+                    group_rows = 0;
+                }
             }
         }
+        sink.write_all(&group)?;
         sink.finish()?;
         Ok(DataFile { file: rel, rows })
     }

@@ -38,7 +38,7 @@
 //! files of a version that keeps rows as they are: kept, moved in, coalesced), `merge`
 //! (the keyed merge), `schema` (the one place for stored column types and the decimal
 //! rule), `decimal` (exact decimal text, and the decimal array the rule gives a column of
-//! it), `staging` (uploaded rows before a commit: memory under a budget, Parquet files),
+//! it), `encodings` (how a table file's columns are encoded), `staging` (uploaded rows before a commit: memory under a budget, Parquet files),
 //! `quota` (the data directory's byte quota), `files` (durable file primitives), `lock`
 //! (the data-directory lock), `error`.
 
@@ -46,6 +46,7 @@ mod assemble;
 mod catalog;
 mod commit;
 mod decimal;
+mod encodings;
 mod error;
 mod files;
 mod lock;

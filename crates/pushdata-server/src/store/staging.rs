@@ -259,10 +259,13 @@ fn write_staged(
 ) -> Result<SchemaRef> {
     let schemas: Vec<SchemaRef> = batches.iter().map(RecordBatch::schema).collect();
     let schema = stored_schema_for(table, &schemas);
+    let batches = batches
+        .into_iter()
+        .map(|b| conform(b, &schema, &table.name))
+        .collect::<Result<Vec<_>>>()?;
     let mut sink = ParquetSink::create(path, schema.clone())?;
-    for b in batches {
-        sink.write(&conform(b, &schema, &table.name)?)?;
-    }
+    sink.write_all(&batches)?;
+    drop(batches);
     sink.finish_with(written)?;
     Ok(schema)
 }
