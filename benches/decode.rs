@@ -30,7 +30,6 @@ use std::time::Duration;
 use arrow_array::RecordBatch;
 use criterion::{Criterion, SamplingMode, Throughput};
 use pushdata::arrow::encoding::encode_base64;
-use pushdata::arrow::{ModelOptions, TableSchema, infer_model};
 use pushdata::core::wire::{ColumnHeader, Orientation};
 use pushdata_server::fuzzing;
 use rayon::ThreadPool;
@@ -59,16 +58,8 @@ struct Workload {
 }
 
 fn workload(sf: f64) -> Result<Workload, BenchError> {
-    let path = data::lineitem_parquet(sf)?;
-    let (schema, batches) = data::read_parquet(&path)?;
-    let model = infer_model(
-        "lineitem",
-        &[TableSchema::new("lineitem", schema)],
-        &ModelOptions::default(),
-    )?;
-    let table = model
-        .table("lineitem")
-        .ok_or("the model has no table lineitem")?;
+    let (table, batches) = data::lineitem_model(sf)?;
+    let table = &table;
     let columns = table.column_headers();
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
     let mut chunks = Vec::new();

@@ -24,7 +24,6 @@ mod data;
 
 use arrow_array::{Array, RecordBatch};
 use pushdata::arrow::encoding::encode_base64;
-use pushdata::arrow::{ModelOptions, TableSchema, infer_model};
 use pushdata::core::wire::{ColumnHeader, Orientation};
 use pushdata_server::fuzzing;
 
@@ -75,18 +74,9 @@ fn main() -> Result<(), BenchError> {
 
 /// lineitem's column headers, and its rows as the server's chunk decoder gives them.
 fn decoded_lineitem(sf: f64) -> Result<(Vec<ColumnHeader>, Vec<RecordBatch>), BenchError> {
-    let path = data::lineitem_parquet(sf)?;
-    let (schema, batches) = data::read_parquet(&path)?;
-    let model = infer_model(
-        "lineitem",
-        &[TableSchema::new("lineitem", schema)],
-        &ModelOptions::default(),
-    )?;
-    let table = model
-        .table("lineitem")
-        .ok_or("the model has no table lineitem")?;
+    let (table, batches) = data::lineitem_model(sf)?;
     let columns = table.column_headers();
-    let data = encode_base64(table, &batches, Orientation::Row)?;
+    let data = encode_base64(&table, &batches, Orientation::Row)?;
     let body = format!(r#"{{"tableName":"lineitem","index":1,"data":"{data}"}}"#).into_bytes();
     let (_, _, json) = fuzzing::chunk_body(&[&body], Some(body.len()))?;
     let decoded = fuzzing::chunk_json(&json, &columns, None, Orientation::Row)?;

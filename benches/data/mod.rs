@@ -28,6 +28,25 @@ pub(crate) type BenchError = Box<dyn std::error::Error + Send + Sync>;
 /// Rows per generated / read batch (the Parquet source's default, 8192).
 pub(crate) const BATCH_ROWS: usize = 8192;
 
+/// lineitem at scale factor `sf` (the cached Parquet file read whole) and the model
+/// `pushdata` infers for it (its one table is `lineitem`).
+pub(crate) fn lineitem_model(
+    sf: f64,
+) -> Result<(pushdata::arrow::TableModel, Vec<RecordBatch>), BenchError> {
+    let path = lineitem_parquet(sf)?;
+    let (schema, batches) = read_parquet(&path)?;
+    let model = pushdata::arrow::infer_model(
+        "lineitem",
+        &[pushdata::arrow::TableSchema::new("lineitem", schema)],
+        &pushdata::arrow::ModelOptions::default(),
+    )?;
+    let table = model
+        .table("lineitem")
+        .ok_or("the model has no table lineitem")?
+        .clone();
+    Ok((table, batches))
+}
+
 /// The cargo target directory (`CARGO_TARGET_DIR`, else `<workspace>/target`).
 pub(crate) fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
