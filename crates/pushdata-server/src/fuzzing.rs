@@ -86,9 +86,10 @@ pub fn staged_file(
     let bytes = std::fs::metadata(path)
         .map(|m| m.len())
         .map_err(|e| e.to_string())?;
-    let rows = match read_back {
-        true => staged.batches().map_err(|e| e.to_string())?,
-        false => Vec::new(),
+    let rows = if read_back {
+        staged.batches().map_err(|e| e.to_string())?
+    } else {
+        Vec::new()
     };
     Ok((bytes, rows))
 }

@@ -221,9 +221,8 @@ impl VService {
         let (staging, stopping) = (self.staging.clone(), self.runs.stopping());
         let spill = self.staging_dir.join(format!("{}-ahead", job.spec.id));
         let (path, op) = (job.file.clone(), job.spec.operation.clone());
-        let job_id = job.spec.id.clone();
+        let started = Instant::now();
         let stepped = tokio::task::spawn_blocking(move || {
-            tracing::debug!(job = %job_id, end, "parse ahead: reading the rows appended");
             ahead.windows.make_available(end);
             let def = ahead.def.clone();
             let parse = CsvParse {
@@ -241,7 +240,8 @@ impl VService {
             }
         })
         .await;
-        tracing::debug!(job = %job.spec.id, end, "parse ahead: read");
+        let read_ms = started.elapsed().as_secs_f64() * 1e3;
+        tracing::debug!(job = %job.spec.id, end, read_ms, "parse ahead: rows appended read");
         match stepped {
             Ok(Some(ahead)) => {
                 job.ahead.lock().ahead = Some(ahead);

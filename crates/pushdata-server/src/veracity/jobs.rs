@@ -172,6 +172,7 @@ impl Job {
         file: PathBuf,
         record: PathBuf,
     ) -> Self {
+        let ended = tokio::sync::watch::Sender::new(progress.state.is_terminal());
         Job {
             spec,
             file,
@@ -180,7 +181,7 @@ impl Job {
             progress: Mutex::new(progress),
             save_lock: Mutex::new(()),
             ahead: Mutex::new(AheadSlot::default()),
-            ended: tokio::sync::watch::Sender::new(false),
+            ended,
         }
     }
 

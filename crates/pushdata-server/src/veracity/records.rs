@@ -259,5 +259,14 @@ mod tests {
             "recorded before the wait ends"
         );
         run.join().unwrap();
+        // A job that ended before a restart has ended for its waits too.
+        let loaded = store.load().unwrap();
+        let again = loaded.iter().find(|j| j.spec.id == "j").unwrap();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            again.wait_end(std::time::Duration::from_secs(60)),
+        )
+        .await
+        .expect("a loaded ended job is not waited for");
     }
 }

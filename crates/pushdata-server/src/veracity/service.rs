@@ -23,6 +23,12 @@ use super::{Dataset, FILESYSTEM};
 use crate::hook::PublishHook;
 use crate::store::Catalog;
 
+/// How long a start request waits for its job to end before it answers: a job whose
+/// upload was parsed while it arrived (see `ahead`) commits in a few milliseconds, and is
+/// then answered `Completed` at once instead of at the client's next status poll. A longer
+/// job is answered `Running` after this wait.
+const START_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The Veracity emulation's shared state.
 #[derive(Debug)]
 pub(crate) struct VService {
@@ -200,6 +206,14 @@ impl VService {
         if job.begin() {
             self.launch(job.clone()).await;
         }
+        job.status()
+    }
+
+    /// A start request's answer: start `job` (see [`start`](Self::start)), then its
+    /// status once it ended, or after [`START_ANSWER_WAIT`].
+    pub(crate) async fn start_answer(self: &Arc<Self>, job: &Arc<Job>) -> JobStatus {
+        self.start(job).await;
+        job.wait_end(START_ANSWER_WAIT).await;
         job.status()
     }
 }

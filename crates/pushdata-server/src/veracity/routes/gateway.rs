@@ -155,14 +155,8 @@ pub(crate) async fn register_update(
     Ok(Json(s.register_update(&c.workspace, &id, req).await?))
 }
 
-/// How long a start waits for its job to end before it answers: a job whose upload was
-/// parsed while it arrived (see `ahead`) commits in a few milliseconds, and is then
-/// answered `Completed` at once instead of at the client's next status poll. A longer job
-/// is answered `Running` after this wait.
-const START_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
-
 /// `POST /workspaces/{ws}/ingest/job/{jobId}/start` (idempotent): the job's status, once it
-/// ended or after [`START_ANSWER_WAIT`].
+/// ended or after a short wait (see `VService::start_answer`).
 #[utoipa::path(
     post,
     path = "/workspaces/{ws}/ingest/job/{job}/start",
@@ -176,10 +170,7 @@ pub(crate) async fn start_job(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Json<JobStatus>> {
     let job = s.job(&c.workspace, &id)?;
-    if !s.start(&job).await.status.is_terminal() {
-        job.wait_end(START_ANSWER_WAIT).await;
-    }
-    Ok(Json(job.status()))
+    Ok(Json(s.start_answer(&job).await))
 }
 
 /// `GET /workspaces/{ws}/ingest/job/{jobId}/status`.
