@@ -59,12 +59,6 @@ impl PublishWait {
     }
 }
 
-/// The longest wait before the next poll after `waited` of waiting: a quarter of it, at
-/// least the backoff's first wait.
-fn poll_cap(waited: Duration, backoff: &BackoffConfig) -> Duration {
-    (waited / 4).max(backoff.init_backoff)
-}
-
 impl Client {
     /// Poll [`publish_status`](Client::publish_status) until the publish is done.
     ///
@@ -123,10 +117,7 @@ impl Client {
             if remaining.is_zero() {
                 return Err(timed_out(Some(status)));
             }
-            let pause = backoff
-                .next_wait()
-                .min(poll_cap(start.elapsed(), &wait.backoff))
-                .min(remaining);
+            let pause = backoff.next_poll(start.elapsed()).min(remaining);
             tracing::debug!(
                 dataset_id,
                 session_id,
@@ -144,6 +135,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::retry::poll_cap;
 
     #[test]
     fn no_wait_is_longer_than_a_quarter_of_the_time_waited() {
@@ -153,7 +145,9 @@ mod tests {
         let mut polls = 0;
         while waited < Duration::from_secs(1) {
             // The longest waits the backoff draws.
-            let pause = backoff.next_with(1.0).min(poll_cap(waited, &config));
+            let pause = backoff
+                .next_with(1.0)
+                .min(poll_cap(waited, config.init_backoff.as_secs_f64()));
             assert!(
                 pause <= (waited / 4).max(Duration::from_millis(3)),
                 "{pause:?} after {waited:?}"
@@ -165,7 +159,7 @@ mod tests {
         assert!((15..=40).contains(&polls), "{polls} polls");
         // The backoff still rules later on: half a second between polls at most.
         assert_eq!(
-            poll_cap(Duration::from_secs(60), &config),
+            poll_cap(Duration::from_secs(60), config.init_backoff.as_secs_f64()),
             Duration::from_secs(15)
         );
         assert!(backoff.next_with(1.0) <= config.max_backoff);

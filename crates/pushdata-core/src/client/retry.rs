@@ -193,6 +193,13 @@ impl Backoff {
         self.next_with(unit)
     }
 
+    /// The next wait between status polls after `waited` of polling: the next wait, but
+    /// never more than a quarter of the time waited so far (at least the first wait), so
+    /// that the end of what is polled is seen within about a quarter of its length.
+    pub(crate) fn next_poll(&mut self, waited: Duration) -> Duration {
+        self.next_wait().min(poll_cap(waited, self.init))
+    }
+
     /// The next wait, with `unit` in `[0, 1)` choosing where in the jitter range it lands.
     pub(crate) fn next_with(&mut self, unit: f64) -> Duration {
         let hi = self.next * self.base;
@@ -205,6 +212,12 @@ impl Backoff {
         let current = std::mem::replace(&mut self.next, upcoming);
         Duration::try_from_secs_f64(current).unwrap_or(Duration::MAX)
     }
+}
+
+/// The longest wait before the next status poll after `waited` of polling: a quarter of
+/// it, at least `init_secs` (the backoff's first wait).
+pub(crate) fn poll_cap(waited: Duration, init_secs: f64) -> Duration {
+    (waited / 4).max(Duration::try_from_secs_f64(init_secs).unwrap_or(Duration::ZERO))
 }
 
 /// The retry state of one logical request.

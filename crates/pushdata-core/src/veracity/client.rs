@@ -799,10 +799,7 @@ impl Client {
                     last_status: Some(status.status),
                 });
             }
-            // Never more than a quarter of the time waited so far (at least the first wait):
-            // the end of a job is seen within about a quarter of its length.
-            let bound = wait.poll.init_backoff.max((now - started) / 4);
-            let pause = backoff.next_wait().min(bound).min(deadline - now);
+            let pause = backoff.next_poll(now - started).min(deadline - now);
             tokio::time::sleep(pause).await;
         }
     }
