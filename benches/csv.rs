@@ -4,7 +4,7 @@
 //! 1 thread and the default pool (all cores):
 //!
 //! - `pushdata_csv`: the project's encoder, `pushdata_arrow::veracity::CsvParts` with the
-//!   default 32 MiB parts (slices encoded in parallel, copied into parts at row ends; every
+//!   default 8 MiB parts (slices encoded in parallel, copied into parts at row ends; every
 //!   part dropped as it is emitted, as an upload would);
 //! - `arrow_csv`: arrow-csv's `Writer` (default options: LF, quotes when necessary, nulls as
 //!   empty fields, ISO dates) into one buffer. With all threads the batches are split into

@@ -18,8 +18,15 @@ use super::schema::{SchemaColumn, schema_columns};
 use crate::encode::decimal::{write_i128, write_i256};
 use crate::encode::temporal::{SECS_PER_DAY, split_timestamp, write_date};
 
-/// The default size of a part: 32 MiB.
-pub const DEFAULT_PART_BYTES: usize = 32 * 1024 * 1024;
+/// The default size of a part: 8 MiB (AzCopy's default block size too).
+///
+/// Parts are held whole on both sides: the client builds one while the one before waits
+/// in the channel and another is appended; the server parses an append's rows as a window
+/// and holds their batches until they are staged. Against the reference server, lineitem
+/// SF 0.1 with 8 MiB parts took less wall and client CPU time than with 32 MiB, and both
+/// processes' peak RSS fell by about 30 to 45 MB, most of which had been pages touched for
+/// the first time (see BENCHMARKS.md, "Veracity (session 10)").
+pub const DEFAULT_PART_BYTES: usize = 8 * 1024 * 1024;
 
 /// Rows encoded first, alone, to measure the bytes per row.
 const FIRST_SLICE_ROWS: usize = 1024;
@@ -28,8 +35,8 @@ const FIRST_SLICE_ROWS: usize = 1024;
 const MAX_SLICE_BYTES: usize = 1 << 20;
 
 /// The first part is cut at this share of `part_bytes` (`1 / RAMP_FIRST`), and each next
-/// one at twice the one before, until parts are `part_bytes`: 2, 4, 8, 16, then 32 MiB with
-/// the default parts. The server parses an upload's rows as their append arrives, so it
+/// one at twice the one before, until parts are `part_bytes` (never below
+/// [`RAMP_MIN_BYTES`]): 1, 2, 4, then 8 MiB with the default parts. The server parses an upload's rows as their append arrives, so it
 /// starts after a few milliseconds of encoding and then parses a part while the client
 /// encodes one about twice its size.
 const RAMP_FIRST: usize = 16;
