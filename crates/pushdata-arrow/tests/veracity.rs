@@ -105,6 +105,49 @@ async fn tiny_parts_make_several_appends() {
     assert_eq!(got.iter().map(RecordBatch::num_rows).sum::<usize>(), 2000);
 }
 
+/// The input is read and encoded while the schema and the job are registered: by the time
+/// the job is registered, the source has been read (the progress callback waits for the
+/// source's first read, up to ten seconds; were the encoding started only with the upload,
+/// it would wait in vain, since the upload comes after that event).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_input_is_encoded_while_the_job_is_registered() {
+    use std::sync::Mutex;
+    use std::sync::mpsc as std_mpsc;
+    use std::time::Duration;
+
+    use pushdata_arrow::veracity::VeracityEvent;
+
+    let env = start().await;
+    let (read_tx, read_rx) = std_mpsc::channel::<()>();
+    let source = (0..4).map(move |i| {
+        // Ignored once the receiver is gone.
+        let _ = read_tx.send(());
+        batch(&[i * 2, i * 2 + 1], 0.5)
+    });
+    let read_rx = Mutex::new(read_rx);
+    let read_before_register = Arc::new(Mutex::new(None));
+    let seen = read_before_register.clone();
+    let report = VeracityPush::create(env.client.clone(), "Early")
+        .with_batches(schema(), source)
+        .with_key("Id")
+        .with_job_wait(wait())
+        .with_progress(move |e| {
+            if let VeracityEvent::JobRegistered { .. } = e {
+                let read = read_rx
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(10))
+                    .is_ok();
+                *seen.lock().unwrap() = Some(read);
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(*read_before_register.lock().unwrap(), Some(true));
+    assert_eq!(report.rows, 8);
+    assert_eq!(rows(&env, &report.dataset_id, false).await.len(), 8);
+}
+
 #[tokio::test]
 async fn failed_job_names_its_validation_and_leaves_data() {
     let env = start().await;

@@ -24,11 +24,9 @@ use super::rules::{Operation, check_operation, check_upload};
 use super::schema::{SchemaColumn, schema_columns};
 use super::stage::{Stage, until_stopped};
 use super::transfer_error::TransferError;
-use super::upload::FileUpload;
+use super::upload::{Encoding, FileUpload};
 use crate::push::progress::{self, Sink};
-use crate::source::{
-    BatchItem, BatchIter, DEFAULT_BATCH_ROWS, InputSource, ReadOptions, Source, TableReader,
-};
+use crate::source::{BatchItem, BatchIter, DEFAULT_BATCH_ROWS, InputSource, ReadOptions, Source};
 
 /// The name of the CSV file uploaded for a job.
 pub const DEFAULT_FILE_NAME: &str = "ImportData.csv";
@@ -170,7 +168,9 @@ struct Settings {
 /// An encoding thread cuts the CSV file into parts of `part_bytes` (default
 /// [`DEFAULT_PART_BYTES`]) and hands them through a channel of capacity 1 to the uploader,
 /// which appends one while the next is encoded: about two to three parts are held at once,
-/// plus the decoded batches being encoded, whatever the table size.
+/// plus the decoded batches being encoded, whatever the table size. The encoding starts
+/// as soon as the input is open, while the schema and the job are registered; until the
+/// job's file exists, it stops after two parts.
 ///
 /// # Example
 ///
@@ -460,8 +460,9 @@ impl<D> VeracityPush<D> {
         }
     }
 
-    /// Open the input: its schema, its reader, and the file's columns with the keys marked.
-    async fn open(&self) -> Result<(TableReader, CsvParts, Vec<SchemaColumn>), TransferError> {
+    /// Open the input, start encoding it (see [`Encoding`]), and give the file's columns
+    /// with the keys marked.
+    async fn open(&self) -> Result<(Encoding, Vec<SchemaColumn>), TransferError> {
         let source = self
             .source
             .lock()
@@ -493,15 +494,14 @@ impl<D> VeracityPush<D> {
                 })?;
             column.is_key = true;
         }
-        Ok((reader, parts, columns))
+        Ok((Encoding::start(&self.table, reader, parts), columns))
     }
 
     /// Upload, start and wait: the steps after the job is registered.
     async fn transfer(
         &self,
         ingest: &IngestResponse,
-        reader: TableReader,
-        parts: CsvParts,
+        encoding: Encoding,
     ) -> Result<(CsvSummary, wire::JobStatus), TransferError> {
         let job_id = &ingest.job_id;
         self.stage.job_registered(job_id);
@@ -517,7 +517,7 @@ impl<D> VeracityPush<D> {
             stage: &self.stage,
             progress: &self.progress,
         }
-        .run(ingest, reader, parts)
+        .run(ingest, encoding)
         .await?;
         if !self.settings.start_automatically {
             // A stop signalled by now wins: the start is not requested.
@@ -630,7 +630,7 @@ impl VeracityPush<NewVeracityDataset> {
 
     async fn create_dataset(&self) -> Result<VeracityPushReport, TransferError> {
         let started = Instant::now();
-        let (reader, parts, columns) = self.open().await?;
+        let (encoding, columns) = self.open().await?;
         let (schema_id, schema_version_id) = match self.dataset.schema_version_id.clone() {
             Some(id) => (None, id),
             None => {
@@ -639,7 +639,7 @@ impl VeracityPush<NewVeracityDataset> {
             }
         };
         let ingest = self.register(&schema_version_id).await?;
-        let (summary, status) = self.transfer(&ingest, reader, parts).await?;
+        let (summary, status) = self.transfer(&ingest, encoding).await?;
         let dataset_id = status
             .dataset_id
             .clone()
@@ -719,7 +719,7 @@ impl VeracityPush<ExistingVeracityDataset> {
                 "Create makes a new dataset: use VeracityPush::create".into(),
             ));
         }
-        let (reader, parts, columns) = self.open().await?;
+        let (encoding, columns) = self.open().await?;
         self.check_against_schema(operation, &columns).await?;
         let request = UpdateDatasetRequest {
             files: ingest_file(&self.settings.file_name, file_operation(operation)),
@@ -730,7 +730,7 @@ impl VeracityPush<ExistingVeracityDataset> {
             .update_dataset(&self.dataset.id, &request)
             .await
             .map_err(self.service("register"))?;
-        let (summary, status) = self.transfer(&ingest, reader, parts).await?;
+        let (summary, status) = self.transfer(&ingest, encoding).await?;
         let id = self.dataset.id.clone();
         Ok(report(id, operation, &ingest, summary, status, started))
     }

@@ -2,11 +2,17 @@
 //! parts, passed through a channel of capacity 1 to the uploader, which appends each while
 //! the next is encoded (a failed append is retried at the same position by
 //! [`DataLakeUpload`](pushdata_core::veracity::DataLakeUpload)), then flushes the file.
+//!
+//! The encoding starts as soon as the input is open ([`Encoding::start`]), while the push
+//! still registers its schema and job, so that the first parts wait for the job's file
+//! and not the other way round. A push that ends before its upload drops the encoding:
+//! the thread stops at its next part, which nobody receives.
 
 use bytes::Bytes;
 use pushdata_core::veracity::Client;
 use pushdata_core::veracity::wire::IngestResponse;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::csv::{CsvParts, CsvSummary};
 use super::error::VeracityError;
@@ -29,6 +35,23 @@ pub(super) struct FileUpload<'a> {
     pub(super) progress: &'a Sink<VeracityEvent>,
 }
 
+/// A table's CSV parts being encoded on a blocking thread, for one upload.
+pub(super) struct Encoding {
+    parts: mpsc::Receiver<(Bytes, u64)>,
+    task: JoinHandle<Result<CsvSummary, TransferError>>,
+}
+
+impl Encoding {
+    /// Start reading `reader` and encoding its rows into `parts`; the parts wait in a
+    /// channel of capacity 1 for [`FileUpload::run`]. `table` names it in errors.
+    pub(super) fn start(table: &str, reader: TableReader, parts: CsvParts) -> Self {
+        let (tx, rx) = mpsc::channel::<(Bytes, u64)>(1);
+        let table = table.to_string();
+        let task = tokio::task::spawn_blocking(move || encode(&table, reader, parts, tx));
+        Encoding { parts: rx, task }
+    }
+}
+
 impl FileUpload<'_> {
     fn service(
         &self,
@@ -41,18 +64,18 @@ impl FileUpload<'_> {
     pub(super) async fn run(
         &self,
         ingest: &IngestResponse,
-        reader: TableReader,
-        parts: CsvParts,
+        encoding: Encoding,
     ) -> Result<CsvSummary, TransferError> {
         let job_id = &ingest.job_id;
+        let Encoding {
+            parts: mut rx,
+            task: encoder,
+        } = encoding;
         let mut upload = self
             .client
             .start_upload(ingest, self.file_name)
             .await
             .map_err(self.service("create file"))?;
-        let (tx, mut rx) = mpsc::channel::<(Bytes, u64)>(1);
-        let table = self.table.to_string();
-        let encoder = tokio::task::spawn_blocking(move || encode(&table, reader, parts, tx));
         let mut appended: Result<(), TransferError> = Ok(());
         let (mut part, mut rows) = (0u64, 0u64);
         while let Some((bytes, part_rows)) = rx.recv().await {
