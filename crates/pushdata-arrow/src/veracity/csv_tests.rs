@@ -389,3 +389,127 @@ fn the_first_parts_ramp_up_to_the_part_size() {
         ps[0].len()
     );
 }
+
+/// The field of `text` by the file's rules, written plainly.
+fn text_field(text: &str) -> String {
+    let edge = |c: Option<char>| matches!(c, Some(' ' | '\t'));
+    let special = text.contains([',', '"', '\n', '\r']);
+    if !text.is_empty() && !special && !edge(text.chars().next()) && !edge(text.chars().last()) {
+        return text.to_string();
+    }
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// The decimal `v` with `scale`, through the general writer.
+fn decimal_field(v: i128, scale: i8) -> String {
+    let mut out = Vec::new();
+    crate::encode::decimal::write_scaled(
+        v < 0,
+        v.unsigned_abs().to_string().as_bytes(),
+        scale,
+        &mut out,
+    );
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn every_fast_path_matches_a_plain_model_of_the_file() {
+    // Texts: short and long, special bytes and edges at every position of a 16-byte chunk.
+    let mut texts: Vec<Option<String>> = vec![Some(String::new()), None, Some(" ".into())];
+    for len in 1..=40usize {
+        let base: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+        texts.push(Some(base.clone()));
+        for at in 0..len {
+            for c in [',', '"', '\n', '\r', ' ', '\t', 'é'] {
+                let mut t: Vec<char> = base.chars().collect();
+                t[at] = c;
+                texts.push(Some(t.into_iter().collect()));
+            }
+        }
+    }
+    let rows = texts.len();
+    let mut ints: Vec<Option<i64>> = vec![Some(i64::MIN), Some(i64::MAX), None, Some(0), Some(-1)];
+    let mut wide: Vec<Option<i128>> = vec![
+        Some(i128::from(u64::MAX)),
+        Some(-i128::from(u64::MAX)),
+        Some(i128::from(u64::MAX) + 1),
+        Some(i128::from(i64::MIN)),
+        None,
+        Some(0),
+        Some(-5),
+        Some(i128::MAX),
+        Some(i128::MIN),
+    ];
+    let mut days: Vec<Option<i32>> = vec![
+        Some(-719_528),
+        Some(-25_568),
+        Some(-1),
+        None,
+        Some(0),
+        Some(2_932_896),
+    ];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    while ints.len() < rows {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let v = (x as i64) >> (x % 63);
+        ints.push(Some(v));
+        wide.push(Some(i128::from(v) * if x % 3 == 0 { 1_000_003 } else { 1 }));
+        days.push(Some((x % 3_652_424) as i32 - 719_528));
+    }
+    let (ints, wide, days) = (&ints[..rows], &wide[..rows], &days[..rows]);
+    let scales = [0i8, 1, 2, 5, 8, 9, 16, 17, 18, 20, -2];
+    let mut cols: Vec<(String, ArrayRef)> = vec![
+        ("i".into(), Arc::new(Int64Array::from(ints.to_vec()))),
+        ("s".into(), Arc::new(StringArray::from(texts.clone()))),
+        ("l".into(), Arc::new(LargeStringArray::from(texts.clone()))),
+        ("v".into(), Arc::new(StringViewArray::from(texts.clone()))),
+        ("d".into(), Arc::new(Date32Array::from(days.to_vec()))),
+    ];
+    for s in scales {
+        let a = Decimal128Array::from(wide.to_vec())
+            .with_precision_and_scale(38, s)
+            .unwrap();
+        cols.push((format!("dec{s}"), Arc::new(a)));
+    }
+    let small: Vec<Option<i64>> = ints.iter().map(|v| v.map(|v| v % 1_000_000_000)).collect();
+    let d64 = Decimal64Array::from(small.clone()).with_precision_and_scale(18, 2);
+    cols.push(("d64".into(), Arc::new(d64.unwrap())));
+    let b = RecordBatch::try_from_iter(cols).unwrap();
+    let mut want = String::from("i,s,l,v,d");
+    for s in scales {
+        want += &format!(",dec{s}");
+    }
+    want += ",d64\n";
+    for r in 0..rows {
+        let text = texts[r].as_deref().map(text_field).unwrap_or_default();
+        let date = days[r].map(|d| {
+            let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
+                + chrono::TimeDelta::days(d.into());
+            d.format("%Y-%m-%d").to_string()
+        });
+        let mut fields = vec![
+            ints[r].map(|v| v.to_string()).unwrap_or_default(),
+            text.clone(),
+            text.clone(),
+            text,
+            date.unwrap_or_default(),
+        ];
+        for s in scales {
+            fields.push(wide[r].map(|v| decimal_field(v, s)).unwrap_or_default());
+        }
+        fields.push(
+            small[r]
+                .map(|v| decimal_field(v.into(), 2))
+                .unwrap_or_default(),
+        );
+        want += &fields.join(",");
+        want.push('\n');
+    }
+    let got = csv(&[b]);
+    for (n, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+        assert_eq!(g, w, "line {n}");
+    }
+    assert_eq!(got, want);
+}
