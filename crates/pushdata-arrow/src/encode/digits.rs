@@ -38,20 +38,58 @@ fn store(dst: &mut [u8; NUMBER_ROOM], at: usize, word: u64) {
     }
 }
 
+/// The 4 digits of every number below 10^4, zero-padded, as the bytes of a u32 (the most
+/// significant first in memory).
+static DIGITS4: [u32; 10_000] = {
+    let mut t = [0u32; 10_000];
+    let mut i = 0;
+    while i < 10_000 {
+        let d = [
+            b'0' + (i / 1000) as u8,
+            b'0' + (i / 100 % 10) as u8,
+            b'0' + (i / 10 % 10) as u8,
+            b'0' + (i % 10) as u8,
+        ];
+        t[i] = u32::from_le_bytes(d);
+        i += 1;
+    }
+    t
+};
+
+/// The digits of `v` (below 10^4) without leading zeros in the low bytes of a u32, and
+/// their number.
+#[inline(always)]
+fn below_e4(v: u32) -> (u32, usize) {
+    let n = 1 + usize::from(v >= 10) + usize::from(v >= 100) + usize::from(v >= 1000);
+    let padded = DIGITS4.get(v as usize).copied().unwrap_or(0);
+    (padded >> (8 * (4 - n)), n)
+}
+
 /// Write `v` (below 10^8) without leading zeros at `dst[at..]`; returns its length.
 #[inline(always)]
 fn put_below_e8(dst: &mut [u8; NUMBER_ROOM], at: usize, v: u32) -> usize {
-    let d = digits8(v);
-    // Leading zero digits are the low zero bytes; 0 keeps one digit.
-    let zeros = (d.trailing_zeros() / 8).min(7);
-    store(dst, at, (d >> (8 * zeros)) | ZEROS);
-    8 - zeros as usize
+    if v < 10_000 {
+        let (digits, n) = below_e4(v);
+        store(dst, at, u64::from(digits));
+        return n;
+    }
+    let (high, n) = below_e4(v / 10_000);
+    let low = DIGITS4.get((v % 10_000) as usize).copied().unwrap_or(0);
+    store(dst, at, u64::from(high) | (u64::from(low) << (8 * n)));
+    n + 4
 }
 
 /// Write the last `width` (1..=8) digits of `v` (below 10^8), zero-padded, at `dst[at..]`.
 #[inline(always)]
 fn put_width(dst: &mut [u8; NUMBER_ROOM], at: usize, v: u32, width: usize) {
     store(dst, at, (digits8(v) >> (8 * (8 - width))) | ZEROS);
+}
+
+/// Write the 8 digits of `v` (below 10^8), zero-padded, at `dst[at..]`.
+#[inline(always)]
+fn put_full8(dst: &mut [u8; NUMBER_ROOM], at: usize, v: u32) {
+    let digits4 = |v: u32| u64::from(DIGITS4.get(v as usize).copied().unwrap_or(0));
+    store(dst, at, digits4(v / 10_000) | (digits4(v % 10_000) << 32));
 }
 
 /// Write `v` in decimal at `dst[at..]` (at most 20 digits, so `at` at most 20); returns
@@ -67,10 +105,10 @@ pub(crate) fn put_u64(dst: &mut [u8; NUMBER_ROOM], at: usize, v: u64) -> usize {
     } else {
         // 17 to 20 digits: the first 1 to 4, then 8.
         let n = put_below_e8(dst, at, (high / E8) as u32);
-        put_width(dst, at + n, (high % E8) as u32, 8);
+        put_full8(dst, at + n, (high % E8) as u32);
         n + 8
     };
-    put_width(dst, at + n, low, 8);
+    put_full8(dst, at + n, low);
     n + 8
 }
 
@@ -107,7 +145,7 @@ pub(crate) fn write_decimal_u64(
     if scale > 8 {
         // `frac` < 10^16: the first `scale - 8` digits, then 8.
         put_width(dst, at, (frac / E8) as u32, scale - 8);
-        put_width(dst, at + scale - 8, (frac % E8) as u32, 8);
+        put_full8(dst, at + scale - 8, (frac % E8) as u32);
     } else {
         put_width(dst, at, frac as u32, scale);
     }
@@ -188,6 +226,13 @@ mod tests {
             assert_eq!(&dst[..n], v.to_string().as_bytes(), "{v}");
             put_width(&mut dst, 3, v, 8);
             assert_eq!(&dst[3..11], format!("{v:08}").as_bytes(), "{v}");
+            put_full8(&mut dst, 5, v);
+            assert_eq!(&dst[5..13], format!("{v:08}").as_bytes(), "{v}");
+            for width in 1..8 {
+                put_width(&mut dst, 1, v % 10u32.pow(width as u32), width);
+                let want = format!("{:0width$}", v % 10u32.pow(width as u32));
+                assert_eq!(&dst[1..1 + width], want.as_bytes(), "{v} {width}");
+            }
         }
     }
 

@@ -225,9 +225,19 @@ fn special_mask(chunk: [u8; CHUNK], keep: usize) -> bool {
     let word = u128::from_le_bytes(chunk);
     let found = u128::from(flags(word as u64)) | (u128::from(flags((word >> 64) as u64)) << 64);
     // Flags of the first `keep` bytes only (all 16 when `keep` >= 16).
-    let mask = u128::MAX >> (8 * CHUNK.saturating_sub(keep)).min(127);
-    found & mask != 0
+    found & KEEP[keep.min(CHUNK)] != 0
 }
+
+/// The bits of the first `n` bytes of a chunk, for every `n` in 0..=16.
+static KEEP: [u128; CHUNK + 1] = {
+    let mut t = [0u128; CHUNK + 1];
+    let mut n = 1;
+    while n <= CHUNK {
+        t[n] = u128::MAX >> (8 * (CHUNK - n));
+        n += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 #[path = "csv_out_tests.rs"]

@@ -47,7 +47,7 @@ fn a_special_byte_at_every_position_of_a_chunk_is_quoted() {
         for at in 0..len {
             for &c in b",\"\n\r" {
                 let mut text: Vec<u8> = (0..len)
-                    .map(|i| b"abcdefgh+-!#xy\x7f\xff"[i % 16])
+                    .map(|i| b"abcdefgh+-\t#\x01y\x7f\xff"[i % 16])
                     .collect();
                 text[at] = c;
                 // The text alone in its buffer, and followed by more bytes (read past it).

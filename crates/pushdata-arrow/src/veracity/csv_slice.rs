@@ -5,7 +5,7 @@
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
-use arrow_buffer::{Buffer, i256};
+use arrow_buffer::{Buffer, NullBuffer, i256};
 use arrow_schema::{DataType, TimeUnit};
 
 use super::csv_out::{
@@ -44,6 +44,9 @@ enum Fast {
     /// By the general writer.
     Slow,
 }
+
+/// The most room for texts every row of a slice gets (else each row gets its own).
+pub(super) const MAX_SHARED_TEXT_ROOM: usize = 64 * 1024;
 
 /// The message of a row whose bytes outgrew the room made for them (its bound is wrong).
 const NO_ROOM: &str = "internal error: the row's text outgrew the room made for it";
@@ -159,6 +162,24 @@ impl Col<'_> {
             Col::Date32(_) | Col::Date64(_) => 10,
             Col::Ts(..) => 24,
         }
+    }
+
+    /// For a text column, the most room [`Col::text_len`] of one of its texts.
+    fn longest_text(&self) -> usize {
+        fn longest<O: Copy + TryInto<usize>>(offsets: &[O]) -> usize {
+            let len = |w: &[O]| match w {
+                [a, b] => offset_len(&[*a, *b], 0),
+                _ => 0,
+            };
+            offsets.windows(2).map(len).max().unwrap_or(0)
+        }
+        let len = match self {
+            Col::Str(offsets, _) => longest(offsets),
+            Col::LargeStr(offsets, _) => longest(offsets),
+            Col::View(views, _) => views.iter().map(|v| *v as u32).max().unwrap_or(0) as usize,
+            _ => 0,
+        };
+        2 * len
     }
 
     /// For a text column, the room the text at `i` needs besides [`Col::width`]: twice
@@ -408,23 +429,56 @@ pub(super) fn encode_slice(
         .map(|(c, _)| c)
         .filter(|c| matches!(c, Col::Str(..) | Col::LargeStr(..) | Col::View(..)))
         .collect();
+    // Texts short enough: every row gets the room of the slice's longest texts, found
+    // column by column; else each row its own.
+    let longest: usize = texts.iter().map(|c| c.longest_text()).sum();
+    let room_of = |i: usize| {
+        if longest > MAX_SHARED_TEXT_ROOM {
+            texts.iter().fold(fixed, |b, c| b + c.text_len(i))
+        } else {
+            fixed + longest
+        }
+    };
     piece.ends.clear();
     let mut out = SliceOut::new(&mut piece.bytes, capacity);
-    for i in 0..slice.num_rows() {
-        let bound = texts.iter().fold(fixed, |b, c| b + c.text_len(i));
-        let room = out.room(bound);
+    let rows = (slice.num_rows(), &mut f, &mut out, &mut piece.ends);
+    let written = if cols.iter().any(|(_, n)| n.is_some()) {
+        write_rows::<true>(&cols, room_of, rows)
+    } else {
+        write_rows::<false>(&cols, room_of, rows)
+    };
+    written.map_err(|(c, i, message)| VeracityError::Value {
+        column: name(c),
+        row: row0 + i as u64,
+        message,
+        source: None,
+    })?;
+    out.finish();
+    Ok(())
+}
+
+/// Where a value could not be written: its column, its row in the slice, and why.
+type Failed = (usize, usize, String);
+
+/// Write `rows` rows of `cols` (each with its nulls, checked only if `NULLS`), each into
+/// the room `room_of` its index, noting their ends.
+#[inline(always)]
+fn write_rows<const NULLS: bool>(
+    cols: &[(Col<'_>, Option<&NullBuffer>)],
+    room_of: impl Fn(usize) -> usize,
+    (rows, f, out, ends): (usize, &mut Fmt, &mut SliceOut<'_>, &mut Vec<usize>),
+) -> Result<(), Failed> {
+    for i in 0..rows {
+        let room = out.room(room_of(i));
         // Every field is followed by `,`, the row's last one replaced by LF.
         let mut k = 0;
-        for (c, (col, nulls)) in cols.iter().enumerate() {
-            if !nulls.is_some_and(|n| n.is_null(i)) {
-                k = col
-                    .write(i, &mut f, room, k)
-                    .map_err(|message| VeracityError::Value {
-                        column: name(c),
-                        row: row0 + i as u64,
-                        message,
-                        source: None,
-                    })?;
+        for entry in cols {
+            let (col, nulls) = entry;
+            if !NULLS || !nulls.is_some_and(|n| n.is_null(i)) {
+                k = col.write(i, f, room, k).map_err(|message| {
+                    let c = cols.iter().position(|e| std::ptr::eq(e, entry));
+                    (c.unwrap_or_default(), i, message)
+                })?;
             }
             if let Some(sep) = room.get_mut(k) {
                 *sep = b',';
@@ -438,9 +492,8 @@ pub(super) fn encode_slice(
             *end = b'\n';
         }
         out.commit(k);
-        piece.ends.push(out.len());
+        ends.push(out.len());
     }
-    out.finish();
     Ok(())
 }
 

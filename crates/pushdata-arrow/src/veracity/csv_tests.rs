@@ -9,6 +9,7 @@ use arrow_buffer::i256;
 use arrow_schema::{DataType, Field, Schema};
 
 use super::*;
+use crate::veracity::csv_slice::MAX_SHARED_TEXT_ROOM;
 
 fn batch(cols: Vec<(&str, ArrayRef)>) -> RecordBatch {
     RecordBatch::try_from_iter(cols).unwrap()
@@ -512,4 +513,34 @@ fn every_fast_path_matches_a_plain_model_of_the_file() {
         assert_eq!(g, w, "line {n}");
     }
     assert_eq!(got, want);
+}
+
+#[test]
+fn rows_with_long_texts_get_a_room_of_their_own() {
+    // Two columns of texts up to 40 KB (quotes doubled: up to 160 KB of room per row), past
+    // the room every row of a slice shares.
+    let long = |n: usize, quote: usize| {
+        let mut t: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+        if quote < n {
+            t[quote] = b'"';
+        }
+        String::from_utf8(t).unwrap()
+    };
+    let texts: Vec<Option<String>> = (0..20)
+        .map(|r| match r % 4 {
+            0 => Some(long(40_000 - r, r * 100)),
+            1 => None,
+            2 => Some(long(r + 1, usize::MAX)),
+            _ => Some(long(30_000, usize::MAX)),
+        })
+        .collect();
+    assert!(2 * 40_000 * 2 > MAX_SHARED_TEXT_ROOM);
+    let a: ArrayRef = Arc::new(StringArray::from(texts.clone()));
+    let v: ArrayRef = Arc::new(StringViewArray::from(texts.clone()));
+    let mut want = String::from("a,v\n");
+    for t in &texts {
+        let field = t.as_deref().map(text_field).unwrap_or_default();
+        want += &format!("{field},{field}\n");
+    }
+    assert_eq!(csv(&[batch(vec![("a", a), ("v", v)])]), want);
 }
