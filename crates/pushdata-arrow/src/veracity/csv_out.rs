@@ -208,24 +208,33 @@ fn tail_chunk(rest: &[u8]) -> [u8; CHUNK] {
 }
 
 /// Whether one of the first `keep` bytes of `chunk` is special to the CSV (`,`, `"`, LF,
-/// CR), two words at a time: a byte equal to `c` is a zero byte of the word XOR `c`
-/// repeated, flagged by the classic bit trick (a flag above a zero byte may be false, but
-/// only above a true one, so whether any of the first `keep` is flagged is exact).
+/// CR), two words at a time (one when `keep` is at most 8, as in most short texts).
 #[inline(always)]
 fn special_mask(chunk: [u8; CHUNK], keep: usize) -> bool {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let flags = |w: u64| {
-        let zero = |c: u8| {
-            let x = w ^ (ONES * u64::from(c));
-            x.wrapping_sub(ONES) & !x
-        };
-        (zero(b',') | zero(b'"') | zero(b'\n') | zero(b'\r')) & HIGH
-    };
     let word = u128::from_le_bytes(chunk);
-    let found = u128::from(flags(word as u64)) | (u128::from(flags((word >> 64) as u64)) << 64);
+    let found = if keep <= 8 {
+        u128::from(special_flags(word as u64))
+    } else {
+        u128::from(special_flags(word as u64))
+            | (u128::from(special_flags((word >> 64) as u64)) << 64)
+    };
     // Flags of the first `keep` bytes only (all 16 when `keep` >= 16).
     found & KEEP[keep.min(CHUNK)] != 0
+}
+
+/// The high bit of every byte of `w` special to the CSV: a byte equal to `c` is a zero byte
+/// of `w` XOR `c` repeated, flagged by the classic bit trick (a flag above a zero byte may
+/// be false, but only above a true one, so whether any of the first bytes is flagged is
+/// exact).
+#[inline(always)]
+fn special_flags(w: u64) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let zero = |c: u8| {
+        let x = w ^ (ONES * u64::from(c));
+        x.wrapping_sub(ONES) & !x
+    };
+    (zero(b',') | zero(b'"') | zero(b'\n') | zero(b'\r')) & HIGH
 }
 
 /// The bits of the first `n` bytes of a chunk, for every `n` in 0..=16.
