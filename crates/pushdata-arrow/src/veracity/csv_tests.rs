@@ -456,7 +456,9 @@ fn every_fast_path_matches_a_plain_model_of_the_file() {
         x ^= x << 17;
         let v = (x as i64) >> (x % 63);
         ints.push(Some(v));
-        wide.push(Some(i128::from(v) * if x % 3 == 0 { 1_000_003 } else { 1 }));
+        wide.push(Some(
+            i128::from(v) * if x.is_multiple_of(3) { 1_000_003 } else { 1 },
+        ));
         days.push(Some((x % 3_652_424) as i32 - 719_528));
     }
     let (ints, wide, days) = (&ints[..rows], &wide[..rows], &days[..rows]);
@@ -534,7 +536,7 @@ fn rows_with_long_texts_get_a_room_of_their_own() {
             _ => Some(long(30_000, usize::MAX)),
         })
         .collect();
-    assert!(2 * 40_000 * 2 > MAX_SHARED_TEXT_ROOM);
+    const { assert!(2 * 40_000 * 2 > MAX_SHARED_TEXT_ROOM) };
     let a: ArrayRef = Arc::new(StringArray::from(texts.clone()));
     let v: ArrayRef = Arc::new(StringViewArray::from(texts.clone()));
     let mut want = String::from("a,v\n");
