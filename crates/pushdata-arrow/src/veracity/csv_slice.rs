@@ -360,14 +360,15 @@ pub(super) fn write_header(names: &[&str], out: &mut Vec<u8>) {
     let room = out.room(bound);
     let mut k = 0;
     for (i, name) in names.iter().enumerate() {
+        // The bound has room for every name (each whole in its own bytes) and separator.
         if i > 0 {
-            k += 1;
-            room[k - 1] = b',';
+            k = put_bytes(room, k, b",").unwrap_or(k);
         }
-        // A name is whole in its own bytes, and the bound has room for it.
         k = put_text_in(room, k, name.as_bytes(), 0, name.len()).unwrap_or(k);
     }
-    room[k] = b'\n';
+    if let Some(end) = room.get_mut(k) {
+        *end = b'\n';
+    }
     out.commit(k + 1);
     out.finish();
 }
@@ -432,14 +433,13 @@ pub(super) fn encode_slice(
     // Texts short enough: every row gets the room of the slice's longest texts, found
     // column by column; else each row its own.
     let longest: usize = texts.iter().map(|c| c.longest_text()).sum();
-    let room_of = |i: usize| {
-        if longest > MAX_SHARED_TEXT_ROOM {
-            texts.iter().fold(fixed, |b, c| b + c.text_len(i))
-        } else {
-            fixed + longest
-        }
+    let shared = (longest <= MAX_SHARED_TEXT_ROOM).then_some(fixed + longest);
+    let room_of = |i: usize| match shared {
+        Some(room) => room,
+        None => texts.iter().fold(fixed, |b, c| b + c.text_len(i)),
     };
     piece.ends.clear();
+    piece.ends.reserve(slice.num_rows());
     let mut out = SliceOut::new(&mut piece.bytes, capacity);
     let rows = (slice.num_rows(), &mut f, &mut out, &mut piece.ends);
     let written = if cols.iter().any(|(_, n)| n.is_some()) {
@@ -465,7 +465,7 @@ type Failed = (usize, usize, String);
 #[inline(always)]
 fn write_rows<const NULLS: bool>(
     cols: &[(Col<'_>, Option<&NullBuffer>)],
-    room_of: impl Fn(usize) -> usize,
+    room_of: impl Fn(usize) -> usize + Copy,
     (rows, f, out, ends): (usize, &mut Fmt, &mut SliceOut<'_>, &mut Vec<usize>),
 ) -> Result<(), Failed> {
     for i in 0..rows {
@@ -475,7 +475,7 @@ fn write_rows<const NULLS: bool>(
         for entry in cols {
             let (col, nulls) = entry;
             if !NULLS || !nulls.is_some_and(|n| n.is_null(i)) {
-                k = col.write(i, f, room, k).map_err(|message| {
+                k = col.write(i, f, room, k).map_err(move |message| {
                     let c = cols.iter().position(|e| std::ptr::eq(e, entry));
                     (c.unwrap_or_default(), i, message)
                 })?;
