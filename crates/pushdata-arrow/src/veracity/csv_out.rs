@@ -173,9 +173,18 @@ pub(super) fn put_inline_text(room: &mut [u8], k: usize, view: u128) -> Option<u
     } else if edge(bytes[0]) || edge(bytes[len - 1]) || special_mask(bytes, len) {
         put_quoted(room, k, &bytes[..len])
     } else {
-        room.get_mut(k..k + CHUNK)?.copy_from_slice(&bytes);
-        Some(k + len)
+        put_inline_plain(room, k, view)
     }
+}
+
+/// Write the text of at most 12 bytes held in the string view `view` as it is (a text
+/// [`put_inline_text`] does not quote).
+#[inline(always)]
+pub(super) fn put_inline_plain(room: &mut [u8], k: usize, view: u128) -> Option<usize> {
+    let len = (view as u32 as usize).min(12);
+    room.get_mut(k..k + CHUNK)?
+        .copy_from_slice(&(view >> 32).to_le_bytes());
+    Some(k + len)
 }
 
 /// Write `text` in double quotes, each `"` in it doubled.

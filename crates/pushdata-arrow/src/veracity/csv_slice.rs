@@ -4,13 +4,15 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
+use std::cell::Cell;
+
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow_buffer::{Buffer, NullBuffer, i256};
 use arrow_schema::{DataType, TimeUnit};
 
 use super::csv_out::{
-    ROW_SLACK, SliceOut, put_bool, put_bytes, put_date, put_decimal, put_decimal2, put_inline_text,
-    put_int, put_text_in,
+    ROW_SLACK, SliceOut, put_bool, put_bytes, put_date, put_decimal, put_decimal2,
+    put_inline_plain, put_inline_text, put_int, put_text_in,
 };
 use super::error::VeracityError;
 use super::schema::SchemaColumn;
@@ -70,7 +72,7 @@ enum Col<'a> {
     Bool(&'a BooleanArray),
     Str(&'a [i32], &'a [u8]),
     LargeStr(&'a [i64], &'a [u8]),
-    View(&'a [u128], &'a [Buffer]),
+    View(&'a [u128], &'a [Buffer], Box<Seen>),
     Date32(&'a [i32]),
     Date64(&'a [i64]),
     Ts(&'a [i64], TimeUnit),
@@ -132,7 +134,7 @@ impl Col<'_> {
             Col::Bool(a) => put_bool(room, k, a.value(i)),
             Col::Str(offsets, data) => return write_offset_text(offsets, i, data, room, k),
             Col::LargeStr(offsets, data) => return write_offset_text(offsets, i, data, room, k),
-            Col::View(views, buffers) => return write_view(views[i], buffers, room, k),
+            Col::View(views, buffers, seen) => return write_view(views[i], buffers, seen, room, k),
             Col::Date32(v) => return write_date_days(v[i].into(), room, k),
             Col::Date64(v) => {
                 return write_date_days(v[i].div_euclid(SECS_PER_DAY * 1000), room, k);
@@ -176,7 +178,7 @@ impl Col<'_> {
         let len = match self {
             Col::Str(offsets, _) => longest(offsets),
             Col::LargeStr(offsets, _) => longest(offsets),
-            Col::View(views, _) => views.iter().map(|v| *v as u32).max().unwrap_or(0) as usize,
+            Col::View(views, ..) => views.iter().map(|v| *v as u32).max().unwrap_or(0) as usize,
             _ => 0,
         };
         2 * len
@@ -189,7 +191,7 @@ impl Col<'_> {
         let len = match self {
             Col::Str(offsets, _) => offset_len(offsets, i),
             Col::LargeStr(offsets, _) => offset_len(offsets, i),
-            Col::View(views, _) => views[i] as u32 as usize,
+            Col::View(views, ..) => views[i] as u32 as usize,
             _ => 0,
         };
         2 * len
@@ -225,13 +227,53 @@ fn write_offset_text<O: Copy + TryInto<usize>>(
         .ok_or_else(|| TEXT_OUT_OF_BOUNDS.into())
 }
 
+/// Short texts of a string view column lately written as they are (unquoted), by a hash of
+/// their view: a column of few distinct short values (flags, modes, codes) then costs a
+/// comparison per value instead of the look for special bytes. An empty slot holds
+/// `u128::MAX`, which is no view of a short text (its length would be `u32::MAX`).
+struct Seen([Cell<u128>; SEEN_SLOTS]);
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen(std::array::from_fn(|_| Cell::new(u128::MAX)))
+    }
+}
+
+const SEEN_SLOTS: usize = 8;
+
+impl Seen {
+    /// The slot of `view`.
+    #[inline(always)]
+    fn slot(&self, view: u128) -> &Cell<u128> {
+        // Length and first 4 bytes, and the next 8, mixed; the top 3 bits pick the slot.
+        let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        &self.0[(mixed >> 61) as usize % SEEN_SLOTS]
+    }
+}
+
 /// Write the text of an Arrow string view: held in the view up to 12 bytes, else in one of
 /// `buffers` (index and offset in the view's high 64 bits).
 #[inline(always)]
-fn write_view(view: u128, buffers: &[Buffer], room: &mut [u8], k: usize) -> Result<usize, String> {
+fn write_view(
+    view: u128,
+    buffers: &[Buffer],
+    seen: &Seen,
+    room: &mut [u8],
+    k: usize,
+) -> Result<usize, String> {
     let len = view as u32 as usize;
     if len <= 12 {
-        return put_inline_text(room, k, view).ok_or_else(|| NO_ROOM.into());
+        let slot = seen.slot(view);
+        let end = if slot.get() == view {
+            put_inline_plain(room, k, view)
+        } else {
+            let end = put_inline_text(room, k, view);
+            if end == Some(k + len) {
+                slot.set(view);
+            }
+            end
+        };
+        return end.ok_or_else(|| NO_ROOM.into());
     }
     let (index, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
     buffers
@@ -327,7 +369,7 @@ fn column(array: &dyn Array) -> Option<Col<'_>> {
         }
         A::Utf8View => {
             let a = array.as_string_view();
-            Col::View(a.views(), a.data_buffers())
+            Col::View(a.views(), a.data_buffers(), Box::default())
         }
         A::Date32 => Col::Date32(array.as_primitive::<Date32Type>().values()),
         A::Date64 => Col::Date64(array.as_primitive::<Date64Type>().values()),

@@ -546,3 +546,35 @@ fn rows_with_long_texts_get_a_room_of_their_own() {
     }
     assert_eq!(csv(&[batch(vec![("a", a), ("v", v)])]), want);
 }
+
+#[test]
+fn repeated_short_views_are_written_like_the_first_time() {
+    // Few distinct short values, plain and quoted, repeated in varied orders (the column
+    // remembers the plain ones it wrote).
+    let values = [
+        "A",
+        "N",
+        "R",
+        "",
+        "a,b",
+        " x",
+        "x ",
+        "TRUCK",
+        "REG AIR",
+        "MAIL",
+        "\"",
+        "12345678abcd",
+        "12345678abc,",
+        "NONE",
+    ];
+    let texts: Vec<Option<&str>> = (0..2000usize)
+        .map(|i| (i % 17 != 0).then(|| values[(i * i + i / 3) % values.len()]))
+        .collect();
+    let v: ArrayRef = Arc::new(StringViewArray::from(texts.clone()));
+    let mut want = String::from("v\n");
+    for t in &texts {
+        want += &t.map(text_field).unwrap_or_default();
+        want.push('\n');
+    }
+    assert_eq!(csv(&[batch(vec![("v", v)])]), want);
+}
