@@ -51,7 +51,7 @@ enum Fast {
 pub(super) const MAX_SHARED_TEXT_ROOM: usize = 64 * 1024;
 
 /// The message of a row whose bytes outgrew the room made for them (its bound is wrong).
-const NO_ROOM: &str = "internal error: the row's text outgrew the room made for it";
+const NO_ROOM: &str = "internal error: the row's values outgrew the room made for them";
 
 /// A column of a slice, ready to write values of.
 enum Col<'a> {
@@ -154,11 +154,13 @@ impl Col<'_> {
             Col::U8(_) | Col::U16(_) | Col::U32(_) => 10,
             // Sign, 17 digits, point, `e`, exponent sign and 3 digits (`-Infinity` fits).
             Col::F16(_) | Col::F32(_) | Col::F64(_) => 32,
-            // Sign, 39 digits and a point; or up to 38 zeros after them (a negative
-            // scale), or before them (`0.000…`).
-            Col::D32(..) | Col::D64(..) | Col::D128(..) => 96,
-            // 78 digits, and up to 76 zeros.
-            Col::D256(..) => 160,
+            // Sign, 39 digits, a point (or `0.`), and as many zeros as the scale: after the
+            // digits for a negative one, before them (`0.000…`) for a positive one.
+            Col::D32(_, s) | Col::D64(_, s) | Col::D128(_, s) => {
+                42 + s.scale.unsigned_abs() as usize
+            }
+            // The same with 78 digits.
+            Col::D256(_, s) => 81 + s.unsigned_abs() as usize,
             Col::Bool(_) => 5,
             Col::Str(..) | Col::LargeStr(..) | Col::View(..) => 2,
             Col::Date32(_) | Col::Date64(_) => 10,

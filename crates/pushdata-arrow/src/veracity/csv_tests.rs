@@ -578,3 +578,46 @@ fn repeated_short_views_are_written_like_the_first_time() {
     }
     assert_eq!(csv(&[batch(vec![("v", v)])]), want);
 }
+
+#[test]
+fn decimals_with_the_largest_scales_fit_their_rows() {
+    let wide = [i128::MAX, i128::MIN, 1, -1, 0];
+    let mut cols: Vec<(String, ArrayRef)> = Vec::new();
+    let mut want_cols: Vec<Vec<String>> = Vec::new();
+    for scale in [-128i8, -60, 38, 127] {
+        if let Ok(a) = Decimal128Array::from(wide.to_vec()).with_precision_and_scale(38, scale) {
+            cols.push((format!("d{scale}"), Arc::new(a)));
+            want_cols.push(wide.iter().map(|v| decimal_field(*v, scale)).collect());
+        }
+        let big: Vec<i256> = wide
+            .iter()
+            .map(|v| i256::from_i128(*v) * i256::from_i128(i128::MAX))
+            .collect();
+        if let Ok(a) = Decimal256Array::from(big.clone()).with_precision_and_scale(38, scale) {
+            cols.push((format!("w{scale}"), Arc::new(a)));
+            let mut general = Vec::new();
+            want_cols.push(
+                big.iter()
+                    .map(|v| {
+                        general.clear();
+                        crate::encode::decimal::write_i256(*v, scale, &mut general);
+                        String::from_utf8(general.clone()).unwrap()
+                    })
+                    .collect(),
+            );
+        }
+    }
+    assert!(cols.len() >= 4, "{}", cols.len());
+    // Each column alone (its row's room is its own width), then all together.
+    for ((name, col), values) in cols.iter().zip(&want_cols) {
+        let want = format!("{name}\n{}\n", values.join("\n"));
+        assert_eq!(csv(&[batch(vec![(name, col.clone())])]), want, "{name}");
+    }
+    let names: Vec<String> = cols.iter().map(|(n, _)| n.clone()).collect();
+    let mut want = names.join(",") + "\n";
+    for r in 0..wide.len() {
+        let row: Vec<&str> = want_cols.iter().map(|c| c[r].as_str()).collect();
+        want += &(row.join(",") + "\n");
+    }
+    assert_eq!(csv(&[RecordBatch::try_from_iter(cols).unwrap()]), want);
+}
