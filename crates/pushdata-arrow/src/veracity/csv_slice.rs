@@ -2,10 +2,10 @@
 //! a [`Col`] (its values' slice and how to write them), then row by row, field by field,
 //! written into a [`SliceOut`].
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::*;
 use std::cell::Cell;
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow_buffer::{Buffer, NullBuffer, i256};
 use arrow_schema::{DataType, TimeUnit};
