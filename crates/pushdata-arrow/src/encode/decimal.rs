@@ -53,7 +53,7 @@ pub(crate) fn write_i128(v: i128, scale: i8, buf: &mut itoa::Buffer, out: &mut V
 }
 
 /// The two digits of every number 0..100.
-static DIGIT_PAIRS: [[u8; 2]; 100] = {
+pub(crate) static DIGIT_PAIRS: [[u8; 2]; 100] = {
     let mut t = [[0u8; 2]; 100];
     let mut i = 0;
     while i < 100 {
@@ -64,7 +64,7 @@ static DIGIT_PAIRS: [[u8; 2]; 100] = {
 };
 
 /// Powers of ten that fit a u64.
-const POW10: [u64; 20] = {
+pub(crate) const POW10: [u64; 20] = {
     let mut t = [1u64; 20];
     let mut i = 1;
     while i < 20 {

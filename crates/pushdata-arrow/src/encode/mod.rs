@@ -30,6 +30,7 @@ mod base64;
 pub(crate) mod budget;
 mod chunk;
 pub(crate) mod decimal;
+pub(crate) mod digits;
 mod framing;
 mod json;
 mod rows;

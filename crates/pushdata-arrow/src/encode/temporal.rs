@@ -44,6 +44,13 @@ pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 /// Write `YYYY-MM-DD` (no quotes) for `days` since the epoch; errors outside years 0..=9999.
 #[inline]
 pub(crate) fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
+    out.extend_from_slice(&date_bytes(days)?);
+    Ok(())
+}
+
+/// `YYYY-MM-DD` of `days` since the epoch; errors outside years 0..=9999.
+#[inline]
+pub(crate) fn date_bytes(days: i64) -> Result<[u8; 10], String> {
     if !(MIN_DATE_DAYS..=MAX_DATE_DAYS).contains(&days) {
         let (y, _, _) = civil_from_days(days);
         return Err(format!(
@@ -52,15 +59,11 @@ pub(crate) fn write_date(days: i64, out: &mut Vec<u8>) -> Result<(), String> {
     }
     // Dates of 1900..2100 are copied from a table built once (730 KB, of which only the rows
     // of the dates that occur are touched), the rest computed.
-    if let Some(text) = usize::try_from(days - TABLE_FIRST_DAY)
+    Ok(usize::try_from(days - TABLE_FIRST_DAY)
         .ok()
         .and_then(|i| DATE_TABLE.get(i))
-    {
-        out.extend_from_slice(text);
-        return Ok(());
-    }
-    out.extend_from_slice(&date_text(days));
-    Ok(())
+        .copied()
+        .unwrap_or_else(|| date_text(days)))
 }
 
 /// Write `"YYYY-MM-DD"` (with the quotes) for `days` since the epoch (the dates of
@@ -87,6 +90,14 @@ pub(crate) fn write_date_quoted(days: i64, out: &mut Vec<u8>) -> Result<(), Stri
     out.extend_from_slice(&text);
     out.push(b'"');
     Ok(())
+}
+
+/// `YYYY-MM-DD` of `days` since the epoch if it is in the table of 1900..2100.
+#[inline(always)]
+pub(crate) fn table_date(days: i64) -> Option<&'static [u8; 10]> {
+    usize::try_from(days - TABLE_FIRST_DAY)
+        .ok()
+        .and_then(|i| DATE_TABLE.get(i))
 }
 
 /// Days since the epoch of 1900-01-01, the first day of [`DATE_TABLE`].

@@ -3,20 +3,13 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::*;
-use arrow_array::{
-    Array, ArrayRef, BooleanArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
-};
-use arrow_buffer::{NullBuffer, i256};
-use arrow_schema::{DataType, SchemaRef, TimeUnit};
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 use bytes::Bytes;
-use pushdata_core::veracity::csv::first_special;
 
+use super::csv_slice::{Piece, encode_slice, write_header};
 use super::error::VeracityError;
 use super::schema::{SchemaColumn, schema_columns};
-use crate::encode::decimal::{write_i128, write_i256};
-use crate::encode::temporal::{SECS_PER_DAY, split_timestamp, write_date};
 
 /// The default size of a part: 8 MiB (AzCopy's default block size too).
 ///
@@ -119,13 +112,6 @@ struct Queued {
     done: usize,
 }
 
-/// An encoded slice: its CSV lines, and the end of every line in it.
-#[derive(Debug, Default)]
-struct Piece {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-}
-
 /// Encodes a table's batches into the CSV file of a Veracity ingest job, cut into parts of
 /// at most `part_bytes` that end at row ends (format and memory below). Feed batches with
 /// [`push`](CsvParts::push), end with [`finish`](CsvParts::finish); every finished part is passed to `emit`, in order, the first
@@ -206,13 +192,8 @@ impl CsvParts {
         let columns = schema_columns(&schema)?;
         let part_bytes = part_bytes.max(1024);
         let mut header = Vec::new();
-        for (i, f) in schema.fields().iter().enumerate() {
-            if i > 0 {
-                header.push(b',');
-            }
-            write_text(f.name().as_bytes(), &mut header);
-        }
-        header.push(b'\n');
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        write_header(&names, &mut header);
         let group = (rayon::current_num_threads() * 4).clamp(4, 64);
         Ok(CsvParts {
             schema,
@@ -377,10 +358,7 @@ impl CsvParts {
             let results: Vec<Result<(), VeracityError>> = jobs
                 .par_iter_mut()
                 .map(|(slice, row, piece)| {
-                    piece.bytes.clear();
-                    piece.ends.clear();
-                    piece.bytes.reserve(capacity);
-                    encode_slice(slice, *row, &self.columns, piece)
+                    encode_slice(slice, *row, &self.columns, piece, capacity)
                 })
                 .collect();
             for ((slice, _, piece), result) in jobs.into_iter().zip(results) {
@@ -473,260 +451,6 @@ impl CsvParts {
         let rows = std::mem::take(&mut self.part_rows);
         emit(self.pool.emitted(part), rows)
     }
-}
-
-// ---- one slice ----------------------------------------------------------------------------
-
-/// A column of a slice, ready to write values of.
-enum Col<'a> {
-    I8(&'a [i8]),
-    I16(&'a [i16]),
-    I32(&'a [i32]),
-    I64(&'a [i64]),
-    U8(&'a [u8]),
-    U16(&'a [u16]),
-    U32(&'a [u32]),
-    F16(&'a [<Float16Type as arrow_array::ArrowPrimitiveType>::Native]),
-    F32(&'a [f32]),
-    F64(&'a [f64]),
-    D32(&'a [i32], i8),
-    D64(&'a [i64], i8),
-    D128(&'a [i128], i8),
-    D256(&'a [i256], i8),
-    Bool(&'a BooleanArray),
-    Str(&'a StringArray),
-    LargeStr(&'a LargeStringArray),
-    View(&'a StringViewArray),
-    Date32(&'a [i32]),
-    Date64(&'a [i64]),
-    Ts(&'a [i64], TimeUnit),
-}
-
-/// Scratch of the number formatters.
-struct Fmt {
-    int: itoa::Buffer,
-    float: ryu::Buffer,
-}
-
-impl Col<'_> {
-    /// Write the (non-null) value at `i`.
-    #[inline]
-    fn write(&self, i: usize, f: &mut Fmt, out: &mut Vec<u8>) -> Result<(), String> {
-        match self {
-            Col::I8(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
-            Col::I16(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
-            Col::I32(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
-            Col::I64(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
-            Col::U8(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
-            Col::U16(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
-            Col::U32(v) => out.extend_from_slice(f.int.format(v[i]).as_bytes()),
-            Col::F16(v) => write_float(f64::from(v[i].to_f32()), &mut f.float, out),
-            Col::F32(v) => {
-                let x = v[i];
-                if x.is_finite() {
-                    out.extend_from_slice(f.float.format_finite(x).as_bytes());
-                } else {
-                    write_float(f64::from(x), &mut f.float, out);
-                }
-            }
-            Col::F64(v) => write_float(v[i], &mut f.float, out),
-            Col::D32(v, s) => write_i128(i128::from(v[i]), *s, &mut f.int, out),
-            Col::D64(v, s) => write_i128(i128::from(v[i]), *s, &mut f.int, out),
-            Col::D128(v, s) => write_i128(v[i], *s, &mut f.int, out),
-            Col::D256(v, s) => write_i256(v[i], *s, out),
-            Col::Bool(a) => out.extend_from_slice(if a.value(i) { b"true" } else { b"false" }),
-            Col::Str(a) => write_text(a.value(i).as_bytes(), out),
-            Col::LargeStr(a) => write_text(a.value(i).as_bytes(), out),
-            Col::View(a) => write_text(a.value(i).as_bytes(), out),
-            Col::Date32(v) => write_date(i64::from(v[i]), out)?,
-            Col::Date64(v) => write_date(v[i].div_euclid(SECS_PER_DAY * 1000), out)?,
-            Col::Ts(v, unit) => write_timestamp(v[i], *unit, out)?,
-        }
-        Ok(())
-    }
-}
-
-/// The writer of `array` (a column of a type [`schema_columns`] maps; dictionaries are
-/// decoded into `owned` first by [`decode_dictionary`]).
-fn column(array: &dyn Array) -> Option<Col<'_>> {
-    use DataType as A;
-    Some(match array.data_type() {
-        A::Int8 => Col::I8(array.as_primitive::<Int8Type>().values()),
-        A::Int16 => Col::I16(array.as_primitive::<Int16Type>().values()),
-        A::Int32 => Col::I32(array.as_primitive::<Int32Type>().values()),
-        A::Int64 => Col::I64(array.as_primitive::<Int64Type>().values()),
-        A::UInt8 => Col::U8(array.as_primitive::<UInt8Type>().values()),
-        A::UInt16 => Col::U16(array.as_primitive::<UInt16Type>().values()),
-        A::UInt32 => Col::U32(array.as_primitive::<UInt32Type>().values()),
-        A::Float16 => Col::F16(array.as_primitive::<Float16Type>().values()),
-        A::Float32 => Col::F32(array.as_primitive::<Float32Type>().values()),
-        A::Float64 => Col::F64(array.as_primitive::<Float64Type>().values()),
-        A::Decimal32(_, s) => Col::D32(array.as_primitive::<Decimal32Type>().values(), *s),
-        A::Decimal64(_, s) => Col::D64(array.as_primitive::<Decimal64Type>().values(), *s),
-        A::Decimal128(_, s) => Col::D128(array.as_primitive::<Decimal128Type>().values(), *s),
-        A::Decimal256(_, s) => Col::D256(array.as_primitive::<Decimal256Type>().values(), *s),
-        A::Boolean => Col::Bool(array.as_boolean()),
-        A::Utf8 => Col::Str(array.as_string::<i32>()),
-        A::LargeUtf8 => Col::LargeStr(array.as_string::<i64>()),
-        A::Utf8View => Col::View(array.as_string_view()),
-        A::Date32 => Col::Date32(array.as_primitive::<Date32Type>().values()),
-        A::Date64 => Col::Date64(array.as_primitive::<Date64Type>().values()),
-        A::Timestamp(unit, _) => {
-            // Every timestamp array's values are i64, whatever its unit.
-            let values = match unit {
-                TimeUnit::Second => array.as_primitive::<TimestampSecondType>().values(),
-                TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().values(),
-                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().values(),
-                TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().values(),
-            };
-            Col::Ts(values, *unit)
-        }
-        _ => return None,
-    })
-}
-
-/// A dictionary column's values, decoded (the writers read plain string arrays).
-fn decode_dictionary(array: &ArrayRef) -> Result<Option<ArrayRef>, arrow_schema::ArrowError> {
-    match array.data_type() {
-        DataType::Dictionary(_, v) => arrow_cast::cast(array, v).map(Some),
-        _ => Ok(None),
-    }
-}
-
-/// Encode the rows of `slice` (file rows from `row0`) into `piece`, noting every row's end.
-fn encode_slice(
-    slice: &RecordBatch,
-    row0: u64,
-    columns: &[SchemaColumn],
-    piece: &mut Piece,
-) -> Result<(), VeracityError> {
-    let name = |c: usize| columns.get(c).map(|c| c.name.clone()).unwrap_or_default();
-    let decoded = slice
-        .columns()
-        .iter()
-        .enumerate()
-        .map(|(c, a)| {
-            decode_dictionary(a).map_err(|e| VeracityError::Value {
-                column: name(c),
-                row: row0,
-                message: "the dictionary column cannot be decoded".into(),
-                source: Some(e),
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let arrays: Vec<&dyn Array> = slice
-        .columns()
-        .iter()
-        .zip(&decoded)
-        .map(|(a, d)| d.as_deref().unwrap_or(a.as_ref()))
-        .collect();
-    let cols = arrays
-        .iter()
-        .enumerate()
-        .map(|(c, a)| {
-            column(*a).ok_or_else(|| VeracityError::UnsupportedType {
-                column: name(c),
-                arrow_type: a.data_type().to_string(),
-                hint: "",
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let nulls: Vec<Option<&NullBuffer>> = arrays.iter().map(|a| a.nulls()).collect();
-    let mut f = Fmt {
-        int: itoa::Buffer::new(),
-        float: ryu::Buffer::new(),
-    };
-    let out = &mut piece.bytes;
-    for i in 0..slice.num_rows() {
-        for (c, (col, nulls)) in cols.iter().zip(&nulls).enumerate() {
-            if c > 0 {
-                out.push(b',');
-            }
-            if nulls.is_some_and(|n| n.is_null(i)) {
-                continue;
-            }
-            col.write(i, &mut f, out)
-                .map_err(|message| VeracityError::Value {
-                    column: name(c),
-                    row: row0 + i as u64,
-                    message,
-                    source: None,
-                })?;
-        }
-        out.push(b'\n');
-        piece.ends.push(out.len());
-    }
-    Ok(())
-}
-
-// ---- values -------------------------------------------------------------------------------
-
-/// Write a text field: as is, or quoted (RFC 4180) when it contains `,`, `"`, CR or LF,
-/// starts or ends with a space or tab, or is empty (so that it differs from a null).
-#[inline]
-fn write_text(s: &[u8], out: &mut Vec<u8>) {
-    let (Some(&first), Some(&last)) = (s.first(), s.last()) else {
-        out.extend_from_slice(b"\"\"");
-        return;
-    };
-    let edge = |b: u8| b == b' ' || b == b'\t';
-    if !edge(first) && !edge(last) && first_special(s, 0) == s.len() {
-        out.extend_from_slice(s);
-        return;
-    }
-    out.reserve(s.len() + 2);
-    out.push(b'"');
-    let mut start = 0;
-    for q in memchr::memchr_iter(b'"', s) {
-        out.extend_from_slice(&s[start..=q]);
-        out.push(b'"');
-        start = q + 1;
-    }
-    out.extend_from_slice(&s[start..]);
-    out.push(b'"');
-}
-
-/// Write a float: the shortest round-trip text, or `NaN`, `Infinity`, `-Infinity`.
-#[inline]
-fn write_float(v: f64, buf: &mut ryu::Buffer, out: &mut Vec<u8>) {
-    if v.is_finite() {
-        out.extend_from_slice(buf.format_finite(v).as_bytes());
-    } else if v.is_nan() {
-        out.extend_from_slice(b"NaN");
-    } else if v > 0.0 {
-        out.extend_from_slice(b"Infinity");
-    } else {
-        out.extend_from_slice(b"-Infinity");
-    }
-}
-
-/// Write `YYYY-MM-DDThh:mm:ss.fffZ` for a timestamp `v` of `unit` (UTC; truncated to the
-/// millisecond, toward the past).
-#[inline]
-fn write_timestamp(v: i64, unit: TimeUnit, out: &mut Vec<u8>) -> Result<(), String> {
-    let (secs, nanos) = split_timestamp(v, unit);
-    write_date(secs.div_euclid(SECS_PER_DAY), out)?;
-    let sod = secs.rem_euclid(SECS_PER_DAY) as u32;
-    let ms = nanos / 1_000_000;
-    let (h, m, s) = (sod / 3600, sod / 60 % 60, sod % 60);
-    let d = |v: u32| b'0' + (v % 10) as u8;
-    out.extend_from_slice(&[
-        b'T',
-        d(h / 10),
-        d(h),
-        b':',
-        d(m / 10),
-        d(m),
-        b':',
-        d(s / 10),
-        d(s),
-        b'.',
-        d(ms / 100),
-        d(ms / 10),
-        d(ms),
-        b'Z',
-    ]);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use arrow_buffer::i256;
 use arrow_schema::{DataType, Field, Schema};
 
 use super::*;
+use crate::veracity::csv_slice::MAX_SHARED_TEXT_ROOM;
 
 fn batch(cols: Vec<(&str, ArrayRef)>) -> RecordBatch {
     RecordBatch::try_from_iter(cols).unwrap()
@@ -388,4 +389,235 @@ fn the_first_parts_ramp_up_to_the_part_size() {
         "first part {} bytes",
         ps[0].len()
     );
+}
+
+/// The field of `text` by the file's rules, written plainly.
+fn text_field(text: &str) -> String {
+    let edge = |c: Option<char>| matches!(c, Some(' ' | '\t'));
+    let special = text.contains([',', '"', '\n', '\r']);
+    if !text.is_empty() && !special && !edge(text.chars().next()) && !edge(text.chars().last()) {
+        return text.to_string();
+    }
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// The decimal `v` with `scale`, through the general writer.
+fn decimal_field(v: i128, scale: i8) -> String {
+    let mut out = Vec::new();
+    crate::encode::decimal::write_scaled(
+        v < 0,
+        v.unsigned_abs().to_string().as_bytes(),
+        scale,
+        &mut out,
+    );
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn every_fast_path_matches_a_plain_model_of_the_file() {
+    // Texts: short and long, special bytes and edges at every position of a 16-byte chunk.
+    let mut texts: Vec<Option<String>> = vec![Some(String::new()), None, Some(" ".into())];
+    for len in 1..=40usize {
+        let base: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+        texts.push(Some(base.clone()));
+        for at in 0..len {
+            for c in [',', '"', '\n', '\r', ' ', '\t', 'é'] {
+                let mut t: Vec<char> = base.chars().collect();
+                t[at] = c;
+                texts.push(Some(t.into_iter().collect()));
+            }
+        }
+    }
+    let rows = texts.len();
+    let mut ints: Vec<Option<i64>> = vec![Some(i64::MIN), Some(i64::MAX), None, Some(0), Some(-1)];
+    let mut wide: Vec<Option<i128>> = vec![
+        Some(i128::from(u64::MAX)),
+        Some(-i128::from(u64::MAX)),
+        Some(i128::from(u64::MAX) + 1),
+        Some(i128::from(i64::MIN)),
+        None,
+        Some(0),
+        Some(-5),
+        Some(i128::MAX),
+        Some(i128::MIN),
+    ];
+    let mut days: Vec<Option<i32>> = vec![
+        Some(-719_528),
+        Some(-25_568),
+        Some(-1),
+        None,
+        Some(0),
+        Some(2_932_896),
+    ];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    while ints.len() < rows {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let v = (x as i64) >> (x % 63);
+        ints.push(Some(v));
+        wide.push(Some(
+            i128::from(v) * if x.is_multiple_of(3) { 1_000_003 } else { 1 },
+        ));
+        days.push(Some((x % 3_652_424) as i32 - 719_528));
+    }
+    let (ints, wide, days) = (&ints[..rows], &wide[..rows], &days[..rows]);
+    let scales = [0i8, 1, 2, 5, 8, 9, 16, 17, 18, 20, -2];
+    let mut cols: Vec<(String, ArrayRef)> = vec![
+        ("i".into(), Arc::new(Int64Array::from(ints.to_vec()))),
+        ("s".into(), Arc::new(StringArray::from(texts.clone()))),
+        ("l".into(), Arc::new(LargeStringArray::from(texts.clone()))),
+        ("v".into(), Arc::new(StringViewArray::from(texts.clone()))),
+        ("d".into(), Arc::new(Date32Array::from(days.to_vec()))),
+    ];
+    for s in scales {
+        let a = Decimal128Array::from(wide.to_vec())
+            .with_precision_and_scale(38, s)
+            .unwrap();
+        cols.push((format!("dec{s}"), Arc::new(a)));
+    }
+    let small: Vec<Option<i64>> = ints.iter().map(|v| v.map(|v| v % 1_000_000_000)).collect();
+    let d64 = Decimal64Array::from(small.clone()).with_precision_and_scale(18, 2);
+    cols.push(("d64".into(), Arc::new(d64.unwrap())));
+    let b = RecordBatch::try_from_iter(cols).unwrap();
+    let mut want = String::from("i,s,l,v,d");
+    for s in scales {
+        want += &format!(",dec{s}");
+    }
+    want += ",d64\n";
+    for r in 0..rows {
+        let text = texts[r].as_deref().map(text_field).unwrap_or_default();
+        let date = days[r].map(|d| {
+            let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
+                + chrono::TimeDelta::days(d.into());
+            d.format("%Y-%m-%d").to_string()
+        });
+        let mut fields = vec![
+            ints[r].map(|v| v.to_string()).unwrap_or_default(),
+            text.clone(),
+            text.clone(),
+            text,
+            date.unwrap_or_default(),
+        ];
+        for s in scales {
+            fields.push(wide[r].map(|v| decimal_field(v, s)).unwrap_or_default());
+        }
+        fields.push(
+            small[r]
+                .map(|v| decimal_field(v.into(), 2))
+                .unwrap_or_default(),
+        );
+        want += &fields.join(",");
+        want.push('\n');
+    }
+    let got = csv(&[b]);
+    for (n, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+        assert_eq!(g, w, "line {n}");
+    }
+    assert_eq!(got, want);
+}
+
+#[test]
+fn rows_with_long_texts_get_a_room_of_their_own() {
+    // Two columns of texts up to 40 KB (quotes doubled: up to 160 KB of room per row), past
+    // the room every row of a slice shares.
+    let long = |n: usize, quote: usize| {
+        let mut t: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+        if quote < n {
+            t[quote] = b'"';
+        }
+        String::from_utf8(t).unwrap()
+    };
+    let texts: Vec<Option<String>> = (0..20)
+        .map(|r| match r % 4 {
+            0 => Some(long(40_000 - r, r * 100)),
+            1 => None,
+            2 => Some(long(r + 1, usize::MAX)),
+            _ => Some(long(30_000, usize::MAX)),
+        })
+        .collect();
+    const { assert!(2 * 40_000 * 2 > MAX_SHARED_TEXT_ROOM) };
+    let a: ArrayRef = Arc::new(StringArray::from(texts.clone()));
+    let v: ArrayRef = Arc::new(StringViewArray::from(texts.clone()));
+    let mut want = String::from("a,v\n");
+    for t in &texts {
+        let field = t.as_deref().map(text_field).unwrap_or_default();
+        want += &format!("{field},{field}\n");
+    }
+    assert_eq!(csv(&[batch(vec![("a", a), ("v", v)])]), want);
+}
+
+#[test]
+fn repeated_short_views_are_written_like_the_first_time() {
+    // Few distinct short values, plain and quoted, repeated in varied orders (the column
+    // remembers the plain ones it wrote).
+    let values = [
+        "A",
+        "N",
+        "R",
+        "",
+        "a,b",
+        " x",
+        "x ",
+        "TRUCK",
+        "REG AIR",
+        "MAIL",
+        "\"",
+        "12345678abcd",
+        "12345678abc,",
+        "NONE",
+    ];
+    let texts: Vec<Option<&str>> = (0..2000usize)
+        .map(|i| (i % 17 != 0).then(|| values[(i * i + i / 3) % values.len()]))
+        .collect();
+    let v: ArrayRef = Arc::new(StringViewArray::from(texts.clone()));
+    let mut want = String::from("v\n");
+    for t in &texts {
+        want += &t.map(text_field).unwrap_or_default();
+        want.push('\n');
+    }
+    assert_eq!(csv(&[batch(vec![("v", v)])]), want);
+}
+
+#[test]
+fn decimals_with_the_largest_scales_fit_their_rows() {
+    let wide = [i128::MAX, i128::MIN, 1, -1, 0];
+    let mut cols: Vec<(String, ArrayRef)> = Vec::new();
+    let mut want_cols: Vec<Vec<String>> = Vec::new();
+    for scale in [-128i8, -60, 38, 127] {
+        if let Ok(a) = Decimal128Array::from(wide.to_vec()).with_precision_and_scale(38, scale) {
+            cols.push((format!("d{scale}"), Arc::new(a)));
+            want_cols.push(wide.iter().map(|v| decimal_field(*v, scale)).collect());
+        }
+        let big: Vec<i256> = wide
+            .iter()
+            .map(|v| i256::from_i128(*v) * i256::from_i128(i128::MAX))
+            .collect();
+        if let Ok(a) = Decimal256Array::from(big.clone()).with_precision_and_scale(38, scale) {
+            cols.push((format!("w{scale}"), Arc::new(a)));
+            let mut general = Vec::new();
+            want_cols.push(
+                big.iter()
+                    .map(|v| {
+                        general.clear();
+                        crate::encode::decimal::write_i256(*v, scale, &mut general);
+                        String::from_utf8(general.clone()).unwrap()
+                    })
+                    .collect(),
+            );
+        }
+    }
+    assert!(cols.len() >= 4, "{}", cols.len());
+    // Each column alone (its row's room is its own width), then all together.
+    for ((name, col), values) in cols.iter().zip(&want_cols) {
+        let want = format!("{name}\n{}\n", values.join("\n"));
+        assert_eq!(csv(&[batch(vec![(name, col.clone())])]), want, "{name}");
+    }
+    let names: Vec<String> = cols.iter().map(|(n, _)| n.clone()).collect();
+    let mut want = names.join(",") + "\n";
+    for r in 0..wide.len() {
+        let row: Vec<&str> = want_cols.iter().map(|c| c[r].as_str()).collect();
+        want += &(row.join(",") + "\n");
+    }
+    assert_eq!(csv(&[RecordBatch::try_from_iter(cols).unwrap()]), want);
 }

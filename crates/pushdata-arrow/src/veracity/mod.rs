@@ -86,6 +86,8 @@
 //! ```
 
 mod csv;
+mod csv_out;
+mod csv_slice;
 mod error;
 mod progress;
 mod pull;
