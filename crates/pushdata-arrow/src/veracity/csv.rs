@@ -29,7 +29,8 @@ const MAX_SLICE_BYTES: usize = 1 << 20;
 
 /// The first part is cut at this share of `part_bytes` (`1 / RAMP_FIRST`), and each next
 /// one at twice the one before, until parts are `part_bytes` (never below
-/// [`RAMP_MIN_BYTES`]): 1, 2, 4, then 8 MiB with the default parts. The server parses an upload's rows as their append arrives, so it
+/// [`RAMP_MIN_BYTES`]): 1, 2, 4, then 8 MiB with the default parts. The server parses
+/// an upload's rows as their append arrives, so it
 /// starts after a few milliseconds of encoding and then parses a part while the client
 /// encodes one about twice its size.
 const RAMP_FIRST: usize = 16;
