@@ -21,26 +21,35 @@ pub(crate) fn plain_number(b: &[u8]) -> Option<(i64, u8)> {
     if digits.is_empty() || digits.len() > 19 {
         return None;
     }
+    // The digits before the point, then (after a point with a digit either side) the
+    // digits after it: one test per byte.
     let mut v: u64 = 0;
-    let mut point = None;
-    for (i, &c) in digits.iter().enumerate() {
+    let mut i = 0;
+    while let Some(&c) = digits.get(i) {
         let d = c.wrapping_sub(b'0');
-        if d < 10 {
-            v = v * 10 + u64::from(d);
-        } else if c == b'.' && point.is_none() && i > 0 && i + 1 < digits.len() {
-            point = Some(i);
-        } else {
+        if d >= 10 {
+            break;
+        }
+        v = v * 10 + u64::from(d);
+        i += 1;
+    }
+    let scale = if i == digits.len() {
+        if i > 18 {
             return None;
         }
-    }
-    let scale = match point {
-        Some(p) => digits.len() - p - 1,
-        None => {
-            if digits.len() > 18 {
+        0
+    } else {
+        if digits[i] != b'.' || i == 0 || i + 1 == digits.len() {
+            return None;
+        }
+        for &c in &digits[i + 1..] {
+            let d = c.wrapping_sub(b'0');
+            if d >= 10 {
                 return None;
             }
-            0
+            v = v * 10 + u64::from(d);
         }
+        digits.len() - i - 1
     };
     // At most 18 digits: fits an i64 without overflow.
     let v = v as i64;
@@ -263,25 +272,30 @@ impl DecimalColumn {
             self.narrow
                 .iter()
                 .zip(&self.scales)
-                .map(|(&v, &s)| {
-                    v.checked_mul(POW10_128[usize::from(scale - s)])
-                        .filter(|r| r.unsigned_abs() < limit)
-                })
+                .map(|(&v, &s)| v.checked_mul(POW10_128[usize::from(scale - s)]))
                 .collect()
-        } else if self.narrow.iter().all(|v| v.unsigned_abs() < limit) {
-            Some(std::mem::take(&mut self.narrow))
         } else {
-            None
+            Some(std::mem::take(&mut self.narrow))
         };
-        let Some(values) = rescaled else {
+        // The widest value, in one pass: the bound and the precision.
+        let widest = rescaled
+            .as_ref()
+            .and_then(|v| v.iter().map(|v| v.unsigned_abs()).max())
+            .unwrap_or(0);
+        let values = match rescaled {
+            Some(values) if widest < limit => values,
+            Some(values) if !self.mixed => {
+                // Some value needs more than 38 digits: 256 bits, from the values as read.
+                self.narrow = values;
+                return finish_decimal(self.wide_values());
+            }
             // Some value needs more than 38 digits at the common scale: 256 bits.
-            return finish_decimal(self.wide_values());
+            _ => return finish_decimal(self.wide_values()),
         };
         let nulls = self.nulls.finish();
         let s = i8::try_from(scale).map_err(|_| (0, "decimal scale too large".to_string()))?;
         // The precision is the digits the values need (at least the scale): storage keeps
         // narrow decimals as 64-bit Parquet integers. Readers see Decimal128(38, s).
-        let widest = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
         let digits = POW10_128
             .iter()
             .position(|p| widest < p.unsigned_abs())

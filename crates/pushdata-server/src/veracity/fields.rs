@@ -1,6 +1,6 @@
-//! The fast path of the parallel reader: a piece of whole CSV rows split into fields (a
-//! word-at-a-time scan for the bytes that end a field) and each field parsed straight into
-//! its column, the columns arrow-csv builds
+//! The fast path of the parallel reader: a piece of whole CSV rows split into fields (the
+//! bytes that end a field found 64 at a time, see `specials`) and each field parsed straight
+//! into its column, the columns arrow-csv builds
 //! for the same read schema (text, or a type whose text both parse with the type's
 //! `Parser::parse`; an empty field is a null), without csv-core's per-byte state machine
 //! and the copy of every field into its record buffer.
@@ -21,7 +21,7 @@ use arrow_schema::{DataType, SchemaRef};
 use arrow_schema::{Field as ArrowField, Schema};
 
 use super::process::BATCH_ROWS;
-use pushdata_core::veracity::csv::first_special;
+use super::specials::Specials;
 
 use crate::mstr::decode::values::plain_date;
 use crate::store::DecimalColumn;
@@ -73,8 +73,14 @@ impl Column {
         match self {
             Column::Text(b) if s.is_empty() => b.append_null(),
             Column::Text(b) => b.append_value(s),
-            Column::Int32(b) => push_parsed(b, s, Int32Type::parse)?,
-            Column::Int64(b) => push_parsed(b, s, Int64Type::parse)?,
+            Column::Int32(b) => push_parsed(b, s, |s| {
+                short_int(s.as_bytes(), 9)
+                    .and_then(|v| i32::try_from(v).ok())
+                    .or_else(|| Int32Type::parse(s))
+            })?,
+            Column::Int64(b) => push_parsed(b, s, |s| {
+                short_int(s.as_bytes(), 18).or_else(|| Int64Type::parse(s))
+            })?,
             Column::Float64(b) => push_parsed(b, s, Float64Type::parse)?,
             Column::Date32(b) => push_parsed(b, s, |s| {
                 plain_date(s.as_bytes()).or_else(|| Date32Type::parse(s))
@@ -119,6 +125,29 @@ fn push_parsed<T: ArrowPrimitiveType>(
     Some(())
 }
 
+/// `-?[0-9]{1,max_digits}` as an integer (`max_digits` at most 18: no overflow), else
+/// `None` and the type's parser reads it (signs, more digits, the bounds; the same values
+/// for the text this reads).
+#[inline]
+fn short_int(s: &[u8], max_digits: usize) -> Option<i64> {
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits.len() > max_digits.min(18) {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d >= 10 {
+            return None;
+        }
+        v = v * 10 + i64::from(d);
+    }
+    Some(if neg { -v } else { v })
+}
+
 /// Where a field's value is.
 enum Value {
     /// `text[start..end]`.
@@ -134,15 +163,22 @@ struct Field {
     row_end: bool,
 }
 
-/// The field of `text` starting at `pos`; `None` when the fast path does not follow
-/// csv-core there.
+/// The field of `text` starting at `pos` (`specials`: the special bytes from `pos` on not
+/// taken); `None` when the fast path does not follow csv-core there.
 #[inline]
-fn field(text: &str, pos: usize, scratch: &mut String) -> Option<Field> {
+fn field(
+    text: &str,
+    pos: usize,
+    specials: &mut Specials<'_>,
+    scratch: &mut String,
+) -> Option<Field> {
     let bytes = text.as_bytes();
     let (value, end) = if bytes.get(pos) == Some(&b'"') {
-        quoted(text, pos, scratch)?
+        let (value, end) = quoted(text, pos, scratch)?;
+        specials.seek(end + 1);
+        (value, end)
     } else {
-        let end = first_special(bytes, pos);
+        let end = specials.take();
         if matches!(bytes.get(end), Some(b'"' | b'\r')) {
             return None;
         }
@@ -201,13 +237,14 @@ pub(super) fn read(piece: &[u8], schema: &SchemaRef) -> Option<Vec<RecordBatch>>
     let mut batches = Vec::new();
     let (mut pos, mut rows) = (0, 0);
     let mut scratch = String::new();
+    let mut specials = Specials::new(piece);
     while pos < text.len() {
         if text.as_bytes()[pos] == b'\n' {
             // A blank line, which csv-core skips.
             return None;
         }
         for (c, column) in columns.iter_mut().enumerate() {
-            let f = field(text, pos, &mut scratch)?;
+            let f = field(text, pos, &mut specials, &mut scratch)?;
             if f.row_end != (c == last) {
                 return None;
             }
