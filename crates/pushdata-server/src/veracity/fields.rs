@@ -24,7 +24,7 @@ use super::process::BATCH_ROWS;
 use super::specials::Specials;
 
 use crate::mstr::decode::values::plain_date;
-use crate::store::DecimalColumn;
+use crate::store::{DecimalColumn, plain_number};
 
 /// The metadata key of a text column of the read schema that holds decimals (see
 /// [`decimal_text`]).
@@ -67,26 +67,41 @@ impl Column {
         })
     }
 
-    /// Add the field `s` (empty: a null); `None` when it does not parse.
-    #[inline]
-    fn push(&mut self, s: &str) -> Option<()> {
+    /// Add the fields `values` (empty: a null; `None`: not where the fast path can read
+    /// it); `None` when one does not parse.
+    fn push_all<'t>(&mut self, values: impl Iterator<Item = Option<&'t str>>) -> Option<()> {
         match self {
-            Column::Text(b) if s.is_empty() => b.append_null(),
-            Column::Text(b) => b.append_value(s),
-            Column::Int32(b) => push_parsed(b, s, |s| {
+            Column::Text(b) => {
+                for s in values {
+                    match s? {
+                        "" => b.append_null(),
+                        s => b.append_value(s),
+                    }
+                }
+            }
+            Column::Int32(b) => push_parsed(b, values, |s| {
                 short_int(s.as_bytes(), 9)
                     .and_then(|v| i32::try_from(v).ok())
                     .or_else(|| Int32Type::parse(s))
             })?,
-            Column::Int64(b) => push_parsed(b, s, |s| {
+            Column::Int64(b) => push_parsed(b, values, |s| {
                 short_int(s.as_bytes(), 18).or_else(|| Int64Type::parse(s))
             })?,
-            Column::Float64(b) => push_parsed(b, s, Float64Type::parse)?,
-            Column::Date32(b) => push_parsed(b, s, |s| {
+            Column::Float64(b) => push_parsed(b, values, Float64Type::parse)?,
+            Column::Date32(b) => push_parsed(b, values, |s| {
                 plain_date(s.as_bytes()).or_else(|| Date32Type::parse(s))
             })?,
-            Column::Decimal(d) if s.is_empty() => d.push_null(),
-            Column::Decimal(d) => d.push_text(s).ok()?,
+            Column::Decimal(d) => {
+                for s in values {
+                    match s? {
+                        "" => d.push_null(),
+                        s => match plain_number(s.as_bytes()) {
+                            Some((m, scale)) if d.push_plain(m, scale) => {}
+                            _ => d.push_text(s).ok()?,
+                        },
+                    }
+                }
+            }
         }
         Some(())
     }
@@ -111,16 +126,18 @@ impl Column {
     }
 }
 
+/// Add the fields `values` to `b` (see [`Column::push_all`]), each parsed with `parse`.
 #[inline]
-fn push_parsed<T: ArrowPrimitiveType>(
+fn push_parsed<'t, T: ArrowPrimitiveType>(
     b: &mut PrimitiveBuilder<T>,
-    s: &str,
+    values: impl Iterator<Item = Option<&'t str>>,
     parse: impl Fn(&str) -> Option<T::Native>,
 ) -> Option<()> {
-    if s.is_empty() {
-        b.append_null();
-    } else {
-        b.append_value(parse(s)?);
+    for s in values {
+        match s? {
+            "" => b.append_null(),
+            s => b.append_value(parse(s)?),
+        }
     }
     Some(())
 }
@@ -148,119 +165,163 @@ fn short_int(s: &[u8], max_digits: usize) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-/// Where a field's value is.
-enum Value {
-    /// `text[start..end]`.
-    Span(usize, usize),
-    /// In the scratch string (a quoted value with escaped quotes).
-    Unescaped,
+/// The fields of a batch of rows, by rows then columns: where each value is in the text.
+#[derive(Default)]
+struct Spans {
+    /// Start and end of each field's value in the text; a start of [`UNESCAPED`]: the value
+    /// is `unescaped[end]`.
+    spans: Vec<(u32, u32)>,
+    /// The values of quoted fields with escaped quotes, unescaped.
+    unescaped: Vec<String>,
 }
 
-/// A field read: its value, where the text after it starts, whether it ended the row.
-struct Field {
-    value: Value,
-    next: usize,
-    row_end: bool,
+/// The start of a span whose value is an unescaped one (no text is this long: see
+/// [`read`]).
+const UNESCAPED: u32 = u32::MAX;
+
+impl Spans {
+    /// The value of field `span` of `text`; `None` when it is not there (never for the
+    /// spans [`split_rows`] gives).
+    #[inline]
+    fn value<'t>(&'t self, text: &'t str, (start, end): (u32, u32)) -> Option<&'t str> {
+        if start == UNESCAPED {
+            self.unescaped.get(end as usize).map(String::as_str)
+        } else {
+            text.get(start as usize..end as usize)
+        }
+    }
+
+    /// Column `c`'s values of the rows, each row having `columns` fields.
+    fn column<'t>(
+        &'t self,
+        text: &'t str,
+        c: usize,
+        columns: usize,
+    ) -> impl Iterator<Item = Option<&'t str>> {
+        self.spans
+            .iter()
+            .skip(c)
+            .step_by(columns)
+            .map(move |&span| self.value(text, span))
+    }
 }
 
 /// The field of `text` starting at `pos` (`specials`: the special bytes from `pos` on not
-/// taken); `None` when the fast path does not follow csv-core there.
-#[inline]
-fn field(
-    text: &str,
-    pos: usize,
-    specials: &mut Specials<'_>,
-    scratch: &mut String,
-) -> Option<Field> {
-    let bytes = text.as_bytes();
-    let (value, end) = if bytes.get(pos) == Some(&b'"') {
-        let (value, end) = quoted(text, pos, scratch)?;
+/// taken), added to `spans`; the position of the byte after it (a delimiter, LF, the text's
+/// end, or a byte the fast path does not follow there).
+#[inline(always)]
+fn field(text: &str, pos: usize, specials: &mut Specials<'_>, spans: &mut Spans) -> Option<usize> {
+    if text.as_bytes().get(pos) == Some(&b'"') {
+        let end = quoted(text, pos, spans)?;
         specials.seek(end + 1);
-        (value, end)
+        Some(end)
     } else {
         let end = specials.take();
-        if matches!(bytes.get(end), Some(b'"' | b'\r')) {
-            return None;
-        }
-        (Value::Span(pos, end), end)
-    };
-    let (next, row_end) = match bytes.get(end) {
-        None => (end, true),
-        Some(b'\n') => (end + 1, true),
-        _ => (end + 1, false),
-    };
-    Some(Field {
-        value,
-        next,
-        row_end,
-    })
+        spans.spans.push((pos as u32, end as u32));
+        Some(end)
+    }
 }
 
-/// The quoted field whose opening quote is at `pos`: its value and the position just
+/// The quoted field whose opening quote is at `pos`, added to `spans`; the position just
 /// after its closing quote (a delimiter, a line end or the text's end).
-fn quoted(text: &str, pos: usize, scratch: &mut String) -> Option<(Value, usize)> {
+fn quoted(text: &str, pos: usize, spans: &mut Spans) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut from = pos + 1;
-    let mut escaped = false;
-    scratch.clear();
+    let mut value: Option<String> = None;
     loop {
         let q = from + memchr::memchr(b'"', &bytes[from..])?;
         match bytes.get(q + 1) {
             Some(b'"') => {
-                scratch.push_str(&text[from..=q]);
-                escaped = true;
+                value.get_or_insert_default().push_str(&text[from..=q]);
                 from = q + 2;
             }
             Some(b',' | b'\n') | None => {
-                if !escaped {
-                    return Some((Value::Span(pos + 1, q), q + 1));
-                }
-                scratch.push_str(&text[from..q]);
-                return Some((Value::Unescaped, q + 1));
+                let span = match value {
+                    None => (pos as u32 + 1, q as u32),
+                    Some(mut v) => {
+                        v.push_str(&text[from..q]);
+                        spans.unescaped.push(v);
+                        (UNESCAPED, (spans.unescaped.len() - 1) as u32)
+                    }
+                };
+                spans.spans.push(span);
+                return Some(q + 1);
             }
             Some(_) => return None,
         }
     }
 }
 
+/// The rows of `text` from `pos` on, at most [`BATCH_ROWS`], split into `spans` (cleared
+/// first), each of `columns` fields; the position after them and the number of rows.
+/// `None` when the fast path does not follow csv-core there (see the module's docs).
+fn split_rows(
+    text: &str,
+    mut pos: usize,
+    columns: usize,
+    specials: &mut Specials<'_>,
+    spans: &mut Spans,
+) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    spans.spans.clear();
+    spans.unescaped.clear();
+    let mut rows = 0;
+    while rows < BATCH_ROWS {
+        match bytes.get(pos) {
+            None => break,
+            // A blank line, which csv-core skips.
+            Some(b'\n') => return None,
+            Some(_) => {}
+        }
+        for _ in 1..columns {
+            let end = field(text, pos, specials, spans)?;
+            if bytes.get(end) != Some(&b',') {
+                return None;
+            }
+            pos = end + 1;
+        }
+        let end = field(text, pos, specials, spans)?;
+        if !matches!(bytes.get(end), None | Some(b'\n')) {
+            return None;
+        }
+        pos = end + 1;
+        rows += 1;
+    }
+    Some((pos, rows))
+}
+
 /// The rows of `piece` (whole rows, no header) as batches of `schema` (at most
 /// [`BATCH_ROWS`] rows each), or `None` when arrow-csv must read it (see the module's
-/// docs).
+/// docs). Never inlined: profiles show the reader on its own.
+#[inline(never)]
 pub(super) fn read(piece: &[u8], schema: &SchemaRef) -> Option<Vec<RecordBatch>> {
+    // Spans are 32-bit, and no text is as long as `UNESCAPED`.
+    if u32::try_from(piece.len()).ok()? == UNESCAPED {
+        return None;
+    }
     let text = std::str::from_utf8(piece).ok()?;
     let mut columns = schema
         .fields()
         .iter()
         .map(|f| Column::new(f, BATCH_ROWS * 16))
         .collect::<Option<Vec<_>>>()?;
-    let last = columns.len().checked_sub(1)?;
+    if columns.is_empty() {
+        return None;
+    }
     let mut batches = Vec::new();
-    let (mut pos, mut rows) = (0, 0);
-    let mut scratch = String::new();
+    let mut pos = 0;
+    let mut spans = Spans::default();
     let mut specials = Specials::new(piece);
     while pos < text.len() {
-        if text.as_bytes()[pos] == b'\n' {
-            // A blank line, which csv-core skips.
-            return None;
+        let (next, rows) = split_rows(text, pos, columns.len(), &mut specials, &mut spans)?;
+        pos = next;
+        if rows == 0 {
+            break;
         }
+        let n = columns.len();
         for (c, column) in columns.iter_mut().enumerate() {
-            let f = field(text, pos, &mut specials, &mut scratch)?;
-            if f.row_end != (c == last) {
-                return None;
-            }
-            column.push(match f.value {
-                Value::Span(start, end) => &text[start..end],
-                Value::Unescaped => &scratch,
-            })?;
-            pos = f.next;
+            column.push_all(spans.column(text, c, n))?;
         }
-        rows += 1;
-        if rows == BATCH_ROWS {
-            batches.push(finish(&mut columns, schema)?);
-            rows = 0;
-        }
-    }
-    if rows > 0 {
         batches.push(finish(&mut columns, schema)?);
     }
     Some(batches)
