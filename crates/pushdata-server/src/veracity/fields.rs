@@ -13,15 +13,16 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{PrimitiveBuilder, StringBuilder};
+use arrow_array::builder::PrimitiveBuilder;
 use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type};
-use arrow_array::{ArrayRef, ArrowPrimitiveType, RecordBatch};
+use arrow_array::{ArrayRef, ArrowPrimitiveType, RecordBatch, StringArray};
+use arrow_buffer::{Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_cast::parse::Parser;
 use arrow_schema::{DataType, SchemaRef};
 use arrow_schema::{Field as ArrowField, Schema};
 
 use super::process::BATCH_ROWS;
-use super::specials::Specials;
+use super::spans::Spans;
 
 use crate::mstr::decode::values::plain_date;
 use crate::store::{DecimalColumn, plain_number};
@@ -41,7 +42,7 @@ pub(super) fn decimal_text(name: &str) -> ArrowField {
 
 /// One column being built.
 enum Column {
-    Text(StringBuilder),
+    Text(TextColumn),
     Int32(PrimitiveBuilder<Int32Type>),
     Int64(PrimitiveBuilder<Int64Type>),
     Float64(PrimitiveBuilder<Float64Type>),
@@ -58,7 +59,7 @@ impl Column {
             DataType::Utf8 if f.metadata().contains_key(DECIMAL) => {
                 Column::Decimal(DecimalColumn::with_capacity(rows))
             }
-            DataType::Utf8 => Column::Text(StringBuilder::with_capacity(rows, text_bytes)),
+            DataType::Utf8 => Column::Text(TextColumn::with_capacity(rows, text_bytes)),
             DataType::Int32 => Column::Int32(PrimitiveBuilder::with_capacity(rows)),
             DataType::Int64 => Column::Int64(PrimitiveBuilder::with_capacity(rows)),
             DataType::Float64 => Column::Float64(PrimitiveBuilder::with_capacity(rows)),
@@ -69,35 +70,34 @@ impl Column {
 
     /// Add the fields `values` (empty: a null; `None`: not where the fast path can read
     /// it); `None` when one does not parse.
-    fn push_all<'t>(&mut self, values: impl Iterator<Item = Option<&'t str>>) -> Option<()> {
+    fn push_all<'t>(&mut self, values: impl Iterator<Item = Option<&'t [u8]>>) -> Option<()> {
         match self {
-            Column::Text(b) => {
+            Column::Text(t) => {
                 for s in values {
-                    match s? {
-                        "" => b.append_null(),
-                        s => b.append_value(s),
-                    }
+                    t.push(s?)?;
                 }
             }
             Column::Int32(b) => push_parsed(b, values, |s| {
-                short_int(s.as_bytes(), 9)
+                short_int(s, 9)
                     .and_then(|v| i32::try_from(v).ok())
-                    .or_else(|| Int32Type::parse(s))
+                    .or_else(|| Int32Type::parse(std::str::from_utf8(s).ok()?))
             })?,
             Column::Int64(b) => push_parsed(b, values, |s| {
-                short_int(s.as_bytes(), 18).or_else(|| Int64Type::parse(s))
+                short_int(s, 18).or_else(|| Int64Type::parse(std::str::from_utf8(s).ok()?))
             })?,
-            Column::Float64(b) => push_parsed(b, values, Float64Type::parse)?,
+            Column::Float64(b) => push_parsed(b, values, |s| {
+                Float64Type::parse(std::str::from_utf8(s).ok()?)
+            })?,
             Column::Date32(b) => push_parsed(b, values, |s| {
-                plain_date(s.as_bytes()).or_else(|| Date32Type::parse(s))
+                plain_date(s).or_else(|| Date32Type::parse(std::str::from_utf8(s).ok()?))
             })?,
             Column::Decimal(d) => {
                 for s in values {
                     match s? {
-                        "" => d.push_null(),
-                        s => match plain_number(s.as_bytes()) {
+                        [] => d.push_null(),
+                        s => match plain_number(s) {
                             Some((m, scale)) if d.push_plain(m, scale) => {}
-                            _ => d.push_text(s).ok()?,
+                            _ => d.push_text(std::str::from_utf8(s).ok()?).ok()?,
                         },
                     }
                 }
@@ -111,12 +111,12 @@ impl Column {
     /// from nothing copies its buffers over and over).
     fn finish(&mut self, f: &ArrowField) -> Option<ArrayRef> {
         let text_bytes = match self {
-            Column::Text(b) => b.values_slice().len(),
+            Column::Text(t) => t.values.len(),
             _ => 0,
         };
         let next = Column::new(f, text_bytes + text_bytes / 8)?;
         Some(match std::mem::replace(self, next) {
-            Column::Text(mut b) => Arc::new(b.finish()),
+            Column::Text(t) => Arc::new(t.finish()?),
             Column::Int32(mut b) => Arc::new(b.finish()),
             Column::Int64(mut b) => Arc::new(b.finish()),
             Column::Float64(mut b) => Arc::new(b.finish()),
@@ -130,16 +130,58 @@ impl Column {
 #[inline]
 fn push_parsed<'t, T: ArrowPrimitiveType>(
     b: &mut PrimitiveBuilder<T>,
-    values: impl Iterator<Item = Option<&'t str>>,
-    parse: impl Fn(&str) -> Option<T::Native>,
+    values: impl Iterator<Item = Option<&'t [u8]>>,
+    parse: impl Fn(&[u8]) -> Option<T::Native>,
 ) -> Option<()> {
     for s in values {
         match s? {
-            "" => b.append_null(),
+            [] => b.append_null(),
             s => b.append_value(parse(s)?),
         }
     }
     Some(())
+}
+
+/// A text column being built: its values' bytes, where each ends and which are null,
+/// checked to be UTF-8 once, when the array is made.
+struct TextColumn {
+    values: Vec<u8>,
+    /// The end of each value in `values`, after a first 0.
+    offsets: Vec<i32>,
+    nulls: NullBufferBuilder,
+}
+
+impl TextColumn {
+    /// An empty column with room for `rows` values of `bytes` bytes in all.
+    fn with_capacity(rows: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        TextColumn {
+            values: Vec::with_capacity(bytes),
+            offsets,
+            nulls: NullBufferBuilder::new(rows),
+        }
+    }
+
+    /// Add the value `s` (empty: a null); `None` when the values no longer fit 32-bit
+    /// offsets.
+    #[inline]
+    fn push(&mut self, s: &[u8]) -> Option<()> {
+        if s.is_empty() {
+            self.nulls.append_null();
+        } else {
+            self.values.extend_from_slice(s);
+            self.nulls.append_non_null();
+        }
+        self.offsets.push(i32::try_from(self.values.len()).ok()?);
+        Some(())
+    }
+
+    /// The array; `None` when a value is not UTF-8.
+    fn finish(mut self) -> Option<StringArray> {
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
+        StringArray::try_new(offsets, Buffer::from_vec(self.values), self.nulls.finish()).ok()
+    }
 }
 
 /// `-?[0-9]{1,max_digits}` as an integer (`max_digits` at most 18: no overflow), else
@@ -165,166 +207,30 @@ fn short_int(s: &[u8], max_digits: usize) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-/// The fields of a batch of rows, by rows then columns: where each value is in the text.
-#[derive(Default)]
-struct Spans {
-    /// Start and end of each field's value in the text; a start of [`UNESCAPED`]: the value
-    /// is `unescaped[end]`.
-    spans: Vec<(u32, u32)>,
-    /// The values of quoted fields with escaped quotes, unescaped.
-    unescaped: Vec<String>,
-}
-
-/// The start of a span whose value is an unescaped one (no text is this long: see
-/// [`read`]).
-const UNESCAPED: u32 = u32::MAX;
-
-impl Spans {
-    /// The value of field `span` of `text`; `None` when it is not there (never for the
-    /// spans [`split_rows`] gives).
-    #[inline]
-    fn value<'t>(&'t self, text: &'t str, (start, end): (u32, u32)) -> Option<&'t str> {
-        if start == UNESCAPED {
-            self.unescaped.get(end as usize).map(String::as_str)
-        } else {
-            text.get(start as usize..end as usize)
-        }
-    }
-
-    /// Column `c`'s values of the rows, each row having `columns` fields.
-    fn column<'t>(
-        &'t self,
-        text: &'t str,
-        c: usize,
-        columns: usize,
-    ) -> impl Iterator<Item = Option<&'t str>> {
-        self.spans
-            .iter()
-            .skip(c)
-            .step_by(columns)
-            .map(move |&span| self.value(text, span))
-    }
-}
-
-/// The field of `text` starting at `pos` (`specials`: the special bytes from `pos` on not
-/// taken), added to `spans`; the position of the byte after it (a delimiter, LF, the text's
-/// end, or a byte the fast path does not follow there).
-#[inline(always)]
-fn field(text: &str, pos: usize, specials: &mut Specials<'_>, spans: &mut Spans) -> Option<usize> {
-    if text.as_bytes().get(pos) == Some(&b'"') {
-        let end = quoted(text, pos, spans)?;
-        specials.seek(end + 1);
-        Some(end)
-    } else {
-        let end = specials.take();
-        spans.spans.push((pos as u32, end as u32));
-        Some(end)
-    }
-}
-
-/// The quoted field whose opening quote is at `pos`, added to `spans`; the position just
-/// after its closing quote (a delimiter, a line end or the text's end).
-fn quoted(text: &str, pos: usize, spans: &mut Spans) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut from = pos + 1;
-    let mut value: Option<String> = None;
-    loop {
-        let q = from + memchr::memchr(b'"', &bytes[from..])?;
-        match bytes.get(q + 1) {
-            Some(b'"') => {
-                value.get_or_insert_default().push_str(&text[from..=q]);
-                from = q + 2;
-            }
-            Some(b',' | b'\n') | None => {
-                let span = match value {
-                    None => (pos as u32 + 1, q as u32),
-                    Some(mut v) => {
-                        v.push_str(&text[from..q]);
-                        spans.unescaped.push(v);
-                        (UNESCAPED, (spans.unescaped.len() - 1) as u32)
-                    }
-                };
-                spans.spans.push(span);
-                return Some(q + 1);
-            }
-            Some(_) => return None,
-        }
-    }
-}
-
-/// The rows of `text` from `pos` on, at most [`BATCH_ROWS`], split into `spans` (cleared
-/// first), each of `columns` fields; the position after them and the number of rows.
-/// `None` when the fast path does not follow csv-core there (see the module's docs).
-fn split_rows(
-    text: &str,
-    mut pos: usize,
-    columns: usize,
-    specials: &mut Specials<'_>,
-    spans: &mut Spans,
-) -> Option<(usize, usize)> {
-    let bytes = text.as_bytes();
-    spans.spans.clear();
-    spans.unescaped.clear();
-    let mut rows = 0;
-    while rows < BATCH_ROWS {
-        match bytes.get(pos) {
-            None => break,
-            // A blank line, which csv-core skips.
-            Some(b'\n') => return None,
-            Some(_) => {}
-        }
-        for _ in 1..columns {
-            let end = field(text, pos, specials, spans)?;
-            if bytes.get(end) != Some(&b',') {
-                return None;
-            }
-            pos = end + 1;
-        }
-        let end = field(text, pos, specials, spans)?;
-        if !matches!(bytes.get(end), None | Some(b'\n')) {
-            return None;
-        }
-        pos = end + 1;
-        rows += 1;
-    }
-    Some((pos, rows))
-}
-
 /// The rows of `piece` (whole rows, no header) as batches of `schema` (at most
 /// [`BATCH_ROWS`] rows each), or `None` when arrow-csv must read it (see the module's
 /// docs). Never inlined: profiles show the reader on its own.
 #[inline(never)]
 pub(super) fn read(piece: &[u8], schema: &SchemaRef) -> Option<Vec<RecordBatch>> {
-    // Spans are 32-bit, and no text is as long as `UNESCAPED`.
-    if u32::try_from(piece.len()).ok()? == UNESCAPED {
-        return None;
-    }
-    let text = std::str::from_utf8(piece).ok()?;
     let mut columns = schema
         .fields()
         .iter()
         .map(|f| Column::new(f, BATCH_ROWS * 16))
         .collect::<Option<Vec<_>>>()?;
-    if columns.is_empty() {
-        return None;
-    }
+    let mut spans = Spans::for_piece(piece, columns.len())?;
     let mut batches = Vec::new();
     let mut pos = 0;
-    let mut spans = Spans::default();
-    let mut specials = Specials::new(piece);
-    while pos < text.len() {
-        let (next, rows) = split_rows(text, pos, columns.len(), &mut specials, &mut spans)?;
-        pos = next;
+    loop {
+        let (next, rows) = spans.split(pos)?;
         if rows == 0 {
-            break;
+            return Some(batches);
         }
-        let n = columns.len();
+        pos = next;
         for (c, column) in columns.iter_mut().enumerate() {
-            column.push_all(spans.column(text, c, n))?;
+            column.push_all(spans.column(c))?;
         }
         batches.push(finish(&mut columns, schema)?);
     }
-    Some(batches)
 }
 
 /// The rows of `columns` as a batch: `schema`'s, but decimal columns as the decimals
