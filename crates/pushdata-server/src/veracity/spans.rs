@@ -58,17 +58,9 @@ impl<'a> Spans<'a> {
                 Some(_) => {}
             }
             for c in 0..last {
-                let end = self.field(pos, c)?;
-                if bytes.get(end) != Some(&b',') {
-                    return None;
-                }
-                pos = end + 1;
+                pos = self.field(pos, c, b',')?;
             }
-            let end = self.field(pos, last)?;
-            if !matches!(bytes.get(end), None | Some(b'\n')) {
-                return None;
-            }
-            pos = end + 1;
+            pos = self.field(pos, last, b'\n')?;
             self.rows += 1;
         }
         Some((pos, self.rows))
@@ -90,21 +82,32 @@ impl<'a> Spans<'a> {
             })
     }
 
-    /// Read the field starting at `pos` as column `c` of the batch's next row; the position
-    /// of the byte after it (a delimiter, LF, the piece's end, or a byte the fast path does
-    /// not follow there).
+    /// Read the field starting at `pos` as column `c` of the batch's next row, ended by
+    /// `ends` (the delimiter, or LF for the last column, which the piece's end also ends);
+    /// the position after that byte.
     #[inline(always)]
-    fn field(&mut self, pos: usize, c: usize) -> Option<usize> {
-        let (span, end) = if self.piece.get(pos) == Some(&b'"') {
+    fn field(&mut self, pos: usize, c: usize, ends: u8) -> Option<usize> {
+        // Whether the byte at `at` ends the field.
+        let ended = |piece: &[u8], at: usize| match piece.get(at) {
+            Some(&b) => b == ends,
+            None => ends == b'\n',
+        };
+        // The first special byte from `pos` on: the field's end, or its opening quote.
+        let end = self.specials.take();
+        let (span, end) = if ended(self.piece, end) {
+            ((pos as u32, end as u32), end)
+        } else if end == pos && self.piece.get(end) == Some(&b'"') {
             let (span, end) = self.quoted(pos)?;
+            if !ended(self.piece, end) {
+                return None;
+            }
             self.specials.seek(end + 1);
             (span, end)
         } else {
-            let end = self.specials.take();
-            ((pos as u32, end as u32), end)
+            return None;
         };
         *self.spans.get_mut(c * BATCH_ROWS + self.rows)? = span;
-        Some(end)
+        Some(end + 1)
     }
 
     /// The quoted field whose opening quote is at `pos`: its span and the position just

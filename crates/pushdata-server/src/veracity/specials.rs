@@ -13,15 +13,20 @@ const BLOCK: usize = 64;
 /// special) as bits: bit `i` set when `block[i]` is one of [`SPECIAL`].
 #[inline]
 fn block_mask(block: &[u8]) -> u64 {
-    let mut padded = [0u8; BLOCK];
-    let bytes: &[u8; BLOCK] = match block.try_into() {
-        Ok(whole) => whole,
+    match block.try_into() {
+        Ok(whole) => whole_block_mask(whole),
         Err(_) => {
+            let mut padded = [0u8; BLOCK];
             let n = block.len().min(BLOCK);
             padded[..n].copy_from_slice(&block[..n]);
-            &padded
+            whole_block_mask(&padded)
         }
-    };
+    }
+}
+
+/// [`block_mask`] of a whole block.
+#[inline(always)]
+fn whole_block_mask(bytes: &[u8; BLOCK]) -> u64 {
     // One byte 0 or 1 per input byte (vector compares), then each 8 of them gathered into
     // 8 bits by one multiplication: byte j (bit 8j) times the magic's byte 7 - j lands on
     // bit 56 + j, and every other product stays below bit 56 without carries or goes past
@@ -120,7 +125,9 @@ mod tests {
         // three blocks and a partial one, taken from every start.
         for len in [0, 1, 63, 64, 65, 127, 128, 129, 200] {
             for step in [1, 5, 13, 64] {
-                let mut text: Vec<u8> = (0..len).map(|i| b"+-!#\x7fxy\xff\x0b\x0c\x2d\x21"[i % 12]).collect();
+                let mut text: Vec<u8> = (0..len)
+                    .map(|i| b"+-!#\x7fxy\xff\x0b\x0c\x2d\x21"[i % 12])
+                    .collect();
                 let mut want = Vec::new();
                 for (k, at) in (0..len).step_by(step).enumerate() {
                     text[at] = SPECIAL[k % SPECIAL.len()];
