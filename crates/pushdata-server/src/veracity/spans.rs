@@ -14,7 +14,7 @@ const UNESCAPED: u32 = u32::MAX;
 #[derive(Debug)]
 pub(super) struct Spans<'a> {
     piece: &'a [u8],
-    specials: Specials<'a>,
+    specials: Specials,
     columns: usize,
     /// Rows in the batch.
     rows: usize,

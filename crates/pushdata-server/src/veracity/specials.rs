@@ -48,19 +48,31 @@ fn whole_block_mask(bytes: &[u8; BLOCK]) -> u64 {
 /// The special bytes of a piece, taken in order: [`Specials::take`] gives the next one,
 /// [`Specials::seek`] skips to a position (past a quoted field, read otherwise).
 #[derive(Debug)]
-pub(super) struct Specials<'a> {
-    bytes: &'a [u8],
-    /// Where the block of `bits` starts.
+pub(super) struct Specials {
+    /// The length of the piece.
+    len: usize,
+    /// The mask of each block of the piece (all of them classified in one loop).
+    masks: Vec<u64>,
+    /// The block of `bits`.
     block: usize,
     /// The special bytes of the block not taken yet.
     bits: u64,
 }
 
-impl<'a> Specials<'a> {
+impl Specials {
     /// The special bytes of `bytes`, from its start.
-    pub(super) fn new(bytes: &'a [u8]) -> Self {
+    pub(super) fn new(bytes: &[u8]) -> Self {
+        let blocks = bytes.chunks_exact(BLOCK);
+        let tail = blocks.remainder();
+        let mut masks: Vec<u64> = blocks
+            .map(|b| <&[u8; BLOCK]>::try_from(b).map_or(0, whole_block_mask))
+            .collect();
+        if !tail.is_empty() {
+            masks.push(block_mask(tail));
+        }
         let mut s = Specials {
-            bytes,
+            len: bytes.len(),
+            masks,
             block: 0,
             bits: 0,
         };
@@ -73,31 +85,27 @@ impl<'a> Specials<'a> {
     #[inline]
     pub(super) fn take(&mut self) -> usize {
         while self.bits == 0 {
-            self.block += BLOCK;
-            match self.bytes.get(self.block..) {
-                Some(rest) if !rest.is_empty() => {
-                    self.bits = block_mask(&rest[..rest.len().min(BLOCK)]);
-                }
-                _ => {
-                    self.block = self.bytes.len();
-                    return self.bytes.len();
+            self.block += 1;
+            match self.masks.get(self.block) {
+                Some(&m) => self.bits = m,
+                None => {
+                    self.block = self.masks.len();
+                    return self.len;
                 }
             }
         }
-        let at = self.block + self.bits.trailing_zeros() as usize;
+        let at = self.block * BLOCK + self.bits.trailing_zeros() as usize;
         self.bits &= self.bits - 1;
         at
     }
 
     /// Go on from `pos`: the special bytes before it are taken, those from it on are not.
     pub(super) fn seek(&mut self, pos: usize) {
-        self.block = pos - pos % BLOCK;
-        self.bits = match self.bytes.get(self.block..) {
-            Some(rest) if !rest.is_empty() => {
-                block_mask(&rest[..rest.len().min(BLOCK)]) & (u64::MAX << (pos % BLOCK))
-            }
-            _ => 0,
-        };
+        self.block = pos / BLOCK;
+        self.bits = self
+            .masks
+            .get(self.block)
+            .map_or(0, |m| m & (u64::MAX << (pos % BLOCK)));
     }
 }
 
