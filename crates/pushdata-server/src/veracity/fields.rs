@@ -22,7 +22,7 @@ use arrow_schema::{DataType, SchemaRef};
 use arrow_schema::{Field as ArrowField, Schema};
 
 use super::process::BATCH_ROWS;
-use super::spans::Spans;
+use super::spans::{Spans, value};
 
 use crate::mstr::decode::values::plain_date;
 use crate::store::{DecimalColumn, plain_number};
@@ -68,32 +68,33 @@ impl Column {
         })
     }
 
-    /// Add the fields `values` (empty: a null; `None`: not where the fast path can read
-    /// it); `None` when one does not parse.
-    fn push_all<'t>(&mut self, values: impl Iterator<Item = Option<&'t [u8]>>) -> Option<()> {
+    /// Add the fields `fields` (see [`value`]; empty: a null); `None` when one
+    /// does not parse.
+    fn push_all(&mut self, fields: &[&[u8]]) -> Option<()> {
+        let mut scratch = Vec::new();
         match self {
             Column::Text(t) => {
-                for s in values {
-                    t.push(s?)?;
+                for f in fields {
+                    t.push(value(f, &mut scratch))?;
                 }
             }
-            Column::Int32(b) => push_parsed(b, values, |s| {
+            Column::Int32(b) => push_parsed(b, fields, |s| {
                 short_int(s, 9)
                     .and_then(|v| i32::try_from(v).ok())
                     .or_else(|| Int32Type::parse(std::str::from_utf8(s).ok()?))
             })?,
-            Column::Int64(b) => push_parsed(b, values, |s| {
+            Column::Int64(b) => push_parsed(b, fields, |s| {
                 short_int(s, 18).or_else(|| Int64Type::parse(std::str::from_utf8(s).ok()?))
             })?,
-            Column::Float64(b) => push_parsed(b, values, |s| {
+            Column::Float64(b) => push_parsed(b, fields, |s| {
                 Float64Type::parse(std::str::from_utf8(s).ok()?)
             })?,
-            Column::Date32(b) => push_parsed(b, values, |s| {
+            Column::Date32(b) => push_parsed(b, fields, |s| {
                 plain_date(s).or_else(|| Date32Type::parse(std::str::from_utf8(s).ok()?))
             })?,
             Column::Decimal(d) => {
-                for s in values {
-                    match s? {
+                for f in fields {
+                    match value(f, &mut scratch) {
                         [] => d.push_null(),
                         s => match plain_number(s) {
                             Some((m, scale)) if d.push_plain(m, scale) => {}
@@ -126,15 +127,16 @@ impl Column {
     }
 }
 
-/// Add the fields `values` to `b` (see [`Column::push_all`]), each parsed with `parse`.
+/// Add the fields `fields` to `b` (see [`Column::push_all`]), each parsed with `parse`.
 #[inline]
-fn push_parsed<'t, T: ArrowPrimitiveType>(
+fn push_parsed<T: ArrowPrimitiveType>(
     b: &mut PrimitiveBuilder<T>,
-    values: impl Iterator<Item = Option<&'t [u8]>>,
+    fields: &[&[u8]],
     parse: impl Fn(&[u8]) -> Option<T::Native>,
 ) -> Option<()> {
-    for s in values {
-        match s? {
+    let mut scratch = Vec::new();
+    for f in fields {
+        match value(f, &mut scratch) {
             [] => b.append_null(),
             s => b.append_value(parse(s)?),
         }

@@ -1,14 +1,10 @@
-//! A batch of a piece's rows split into fields: where each field's value is in the piece
+//! A batch of a piece's rows split into fields: each field's value as a slice of the piece
 //! (by columns, so that each column is then read in one loop), found with the piece's
 //! special bytes ([`Specials`]). It follows csv-core (quoting on, `""` an escape) only where
 //! that is simple and says where it does not (`None`; see `fields` for what that covers).
 
 use super::process::BATCH_ROWS;
 use super::specials::Specials;
-
-/// The start of a span whose value is an unescaped one (pieces are shorter: see
-/// [`Spans::for_piece`]).
-const UNESCAPED: u32 = u32::MAX;
 
 /// The fields of a batch of rows of a piece: for each column, its rows' values.
 #[derive(Debug)]
@@ -18,18 +14,38 @@ pub(super) struct Spans<'a> {
     columns: usize,
     /// Rows in the batch.
     rows: usize,
-    /// Start and end of each value in the piece, column `c`'s rows from `c * BATCH_ROWS`
-    /// on; a start of [`UNESCAPED`]: the value is `unescaped[end]`.
-    spans: Vec<(u32, u32)>,
-    /// The values of quoted fields with escaped quotes, unescaped.
-    unescaped: Vec<Vec<u8>>,
+    /// Each value, column `c`'s rows from `c * BATCH_ROWS` on: the bytes of an unquoted
+    /// field, the bytes between the quotes of a quoted one, or, for a quoted field with
+    /// escaped quotes, the field with its quotes (see [`value`]).
+    spans: Vec<&'a [u8]>,
+}
+
+/// The value of a field of [`Spans::column`]: the bytes, or the unescaped value (in
+/// `scratch`) of a quoted field with escaped quotes (the only ones that start with a
+/// quote).
+#[inline(always)]
+pub(super) fn value<'s>(field: &'s [u8], scratch: &'s mut Vec<u8>) -> &'s [u8] {
+    match field {
+        [b'"', inner @ .., b'"'] => {
+            scratch.clear();
+            let mut rest = inner;
+            while let Some(q) = memchr::memchr(b'"', rest) {
+                // An escaped quote: `""`, of which one is kept.
+                scratch.extend_from_slice(&rest[..=q]);
+                rest = rest.get(q + 2..).unwrap_or_default();
+            }
+            scratch.extend_from_slice(rest);
+            scratch
+        }
+        _ => field,
+    }
 }
 
 impl<'a> Spans<'a> {
-    /// The batches of `piece`'s rows, each of `columns` fields; `None` when the piece is
-    /// too long for 32-bit spans or there are no columns.
+    /// The batches of `piece`'s rows, each of `columns` fields; `None` when there are no
+    /// columns.
     pub(super) fn for_piece(piece: &'a [u8], columns: usize) -> Option<Self> {
-        if u32::try_from(piece.len()).ok()? == UNESCAPED || columns == 0 {
+        if columns == 0 {
             return None;
         }
         Some(Spans {
@@ -37,8 +53,7 @@ impl<'a> Spans<'a> {
             specials: Specials::new(piece),
             columns,
             rows: 0,
-            spans: vec![(0, 0); columns * BATCH_ROWS],
-            unescaped: Vec::new(),
+            spans: vec![&[][..]; columns * BATCH_ROWS],
         })
     }
 
@@ -47,7 +62,6 @@ impl<'a> Spans<'a> {
     /// follow csv-core there.
     pub(super) fn split(&mut self, mut pos: usize) -> Option<(usize, usize)> {
         let bytes = self.piece;
-        self.unescaped.clear();
         self.rows = 0;
         let last = self.columns - 1;
         while self.rows < BATCH_ROWS {
@@ -66,20 +80,10 @@ impl<'a> Spans<'a> {
         Some((pos, self.rows))
     }
 
-    /// Column `c`'s values of the batch.
-    pub(super) fn column(&self, c: usize) -> impl Iterator<Item = Option<&[u8]>> {
+    /// Column `c`'s fields in the batch (their values: see [`value`]).
+    pub(super) fn column(&self, c: usize) -> &[&'a [u8]] {
         let from = c * BATCH_ROWS;
-        self.spans
-            .get(from..from + self.rows)
-            .unwrap_or_default()
-            .iter()
-            .map(|&(start, end)| {
-                if start == UNESCAPED {
-                    self.unescaped.get(end as usize).map(Vec::as_slice)
-                } else {
-                    self.piece.get(start as usize..end as usize)
-                }
-            })
+        self.spans.get(from..from + self.rows).unwrap_or_default()
     }
 
     /// Read the field starting at `pos` as column `c` of the batch's next row, ended by
@@ -95,7 +99,7 @@ impl<'a> Spans<'a> {
         // The first special byte from `pos` on: the field's end, or its opening quote.
         let end = self.specials.take();
         let (span, end) = if ended(self.piece, end) {
-            ((pos as u32, end as u32), end)
+            (self.piece.get(pos..end)?, end)
         } else if end == pos && self.piece.get(end) == Some(&b'"') {
             let (span, end) = self.quoted(pos)?;
             if !ended(self.piece, end) {
@@ -110,29 +114,25 @@ impl<'a> Spans<'a> {
         Some(end + 1)
     }
 
-    /// The quoted field whose opening quote is at `pos`: its span and the position just
-    /// after its closing quote (a delimiter, a line end or the piece's end).
-    fn quoted(&mut self, pos: usize) -> Option<((u32, u32), usize)> {
+    /// The quoted field whose opening quote is at `pos`: its span (see [`Spans::spans`])
+    /// and the position just after its closing quote (a delimiter, a line end or the
+    /// piece's end).
+    fn quoted(&self, pos: usize) -> Option<(&'a [u8], usize)> {
         let bytes = self.piece;
         let mut from = pos + 1;
-        let mut value: Option<Vec<u8>> = None;
+        let mut escaped = false;
         loop {
             let q = from + memchr::memchr(b'"', bytes.get(from..)?)?;
             match bytes.get(q + 1) {
                 Some(b'"') => {
-                    value
-                        .get_or_insert_default()
-                        .extend_from_slice(&bytes[from..=q]);
+                    escaped = true;
                     from = q + 2;
                 }
                 Some(b',' | b'\n') | None => {
-                    let span = match value {
-                        None => (pos as u32 + 1, q as u32),
-                        Some(mut v) => {
-                            v.extend_from_slice(&bytes[from..q]);
-                            self.unescaped.push(v);
-                            (UNESCAPED, (self.unescaped.len() - 1) as u32)
-                        }
+                    let span = if escaped {
+                        bytes.get(pos..=q)?
+                    } else {
+                        bytes.get(pos + 1..q)?
                     };
                     return Some((span, q + 1));
                 }
