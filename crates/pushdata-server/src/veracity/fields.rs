@@ -169,11 +169,17 @@ impl TextColumn {
     /// offsets.
     #[inline]
     fn push(&mut self, s: &[u8]) -> Option<()> {
-        if s.is_empty() {
-            self.nulls.append_null();
-        } else {
-            self.values.extend_from_slice(s);
-            self.nulls.append_non_null();
+        match s {
+            [] => self.nulls.append_null(),
+            // One byte (a flag, a code) without a call to copy it.
+            &[b] => {
+                self.values.push(b);
+                self.nulls.append_non_null();
+            }
+            s => {
+                self.values.extend_from_slice(s);
+                self.nulls.append_non_null();
+            }
         }
         self.offsets.push(i32::try_from(self.values.len()).ok()?);
         Some(())

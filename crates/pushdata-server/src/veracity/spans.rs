@@ -4,13 +4,15 @@
 //! that is simple and says where it does not (`None`; see `fields` for what that covers).
 
 use super::process::BATCH_ROWS;
-use super::specials::Specials;
+use super::specials::{Cursor, Specials};
 
 /// The fields of a batch of rows of a piece: for each column, its rows' values.
 #[derive(Debug)]
 pub(super) struct Spans<'a> {
     piece: &'a [u8],
     specials: Specials,
+    /// Where the next batch's rows start among the special bytes.
+    cursor: Cursor,
     columns: usize,
     /// Rows in the batch.
     rows: usize,
@@ -48,9 +50,11 @@ impl<'a> Spans<'a> {
         if columns == 0 {
             return None;
         }
+        let specials = Specials::new(piece);
         Some(Spans {
             piece,
-            specials: Specials::new(piece),
+            cursor: specials.start(),
+            specials,
             columns,
             rows: 0,
             spans: vec![&[][..]; columns * BATCH_ROWS],
@@ -61,23 +65,31 @@ impl<'a> Spans<'a> {
     /// them and the number of rows (0: the piece's end). `None` when the fast path does not
     /// follow csv-core there.
     pub(super) fn split(&mut self, mut pos: usize) -> Option<(usize, usize)> {
-        let bytes = self.piece;
-        self.rows = 0;
+        let piece = self.piece;
         let last = self.columns - 1;
-        while self.rows < BATCH_ROWS {
-            match bytes.get(pos) {
+        // The cursor in a local: in registers for the loop.
+        let mut at = self.cursor;
+        let mut rows = 0;
+        while rows < BATCH_ROWS {
+            match piece.get(pos) {
                 None => break,
                 // A blank line, which csv-core skips.
                 Some(b'\n') => return None,
                 Some(_) => {}
             }
             for c in 0..last {
-                pos = self.field(pos, c, b',')?;
+                let (span, next) = self.field(&mut at, pos, b',')?;
+                *self.spans.get_mut(c * BATCH_ROWS + rows)? = span;
+                pos = next;
             }
-            pos = self.field(pos, last, b'\n')?;
-            self.rows += 1;
+            let (span, next) = self.field(&mut at, pos, b'\n')?;
+            *self.spans.get_mut(last * BATCH_ROWS + rows)? = span;
+            pos = next;
+            rows += 1;
         }
-        Some((pos, self.rows))
+        self.cursor = at;
+        self.rows = rows;
+        Some((pos, rows))
     }
 
     /// Column `c`'s fields in the batch (their values: see [`value`]).
@@ -86,32 +98,30 @@ impl<'a> Spans<'a> {
         self.spans.get(from..from + self.rows).unwrap_or_default()
     }
 
-    /// Read the field starting at `pos` as column `c` of the batch's next row, ended by
-    /// `ends` (the delimiter, or LF for the last column, which the piece's end also ends);
-    /// the position after that byte.
+    /// The field starting at `pos` (`at`: the special bytes from `pos` on not taken), ended
+    /// by `ends` (the delimiter, or LF for the last column, which the piece's end also
+    /// ends): its span and the position after that byte.
     #[inline(always)]
-    fn field(&mut self, pos: usize, c: usize, ends: u8) -> Option<usize> {
-        // Whether the byte at `at` ends the field.
-        let ended = |piece: &[u8], at: usize| match piece.get(at) {
+    fn field(&self, at: &mut Cursor, pos: usize, ends: u8) -> Option<(&'a [u8], usize)> {
+        // Whether the byte at `i` ends the field.
+        let ended = |piece: &[u8], i: usize| match piece.get(i) {
             Some(&b) => b == ends,
             None => ends == b'\n',
         };
         // The first special byte from `pos` on: the field's end, or its opening quote.
-        let end = self.specials.take();
-        let (span, end) = if ended(self.piece, end) {
-            (self.piece.get(pos..end)?, end)
+        let end = self.specials.take(at);
+        if ended(self.piece, end) {
+            Some((self.piece.get(pos..end)?, end + 1))
         } else if end == pos && self.piece.get(end) == Some(&b'"') {
             let (span, end) = self.quoted(pos)?;
             if !ended(self.piece, end) {
                 return None;
             }
-            self.specials.seek(end + 1);
-            (span, end)
+            self.specials.seek(at, end + 1);
+            Some((span, end + 1))
         } else {
-            return None;
-        };
-        *self.spans.get_mut(c * BATCH_ROWS + self.rows)? = span;
-        Some(end + 1)
+            None
+        }
     }
 
     /// The quoted field whose opening quote is at `pos`: its span (see [`Spans::spans`])

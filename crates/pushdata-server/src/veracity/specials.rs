@@ -45,14 +45,21 @@ fn whole_block_mask(bytes: &[u8; BLOCK]) -> u64 {
     mask
 }
 
-/// The special bytes of a piece, taken in order: [`Specials::take`] gives the next one,
-/// [`Specials::seek`] skips to a position (past a quoted field, read otherwise).
+/// The special bytes of a piece, each block's classified in one loop; a [`Cursor`] takes
+/// them in order.
 #[derive(Debug)]
 pub(super) struct Specials {
     /// The length of the piece.
     len: usize,
-    /// The mask of each block of the piece (all of them classified in one loop).
+    /// The mask of each block of the piece.
     masks: Vec<u64>,
+}
+
+/// Where a reader of [`Specials`] is (a small value, kept in registers while fields are
+/// split): [`Specials::take`] gives the next special byte, [`Specials::seek`] skips to a
+/// position (past a quoted field, read otherwise).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Cursor {
     /// The block of `bits`.
     block: usize,
     /// The special bytes of the block not taken yet.
@@ -60,7 +67,7 @@ pub(super) struct Specials {
 }
 
 impl Specials {
-    /// The special bytes of `bytes`, from its start.
+    /// The special bytes of `bytes`.
     pub(super) fn new(bytes: &[u8]) -> Self {
         let blocks = bytes.chunks_exact(BLOCK);
         let tail = blocks.remainder();
@@ -70,41 +77,44 @@ impl Specials {
         if !tail.is_empty() {
             masks.push(block_mask(tail));
         }
-        let mut s = Specials {
+        Specials {
             len: bytes.len(),
             masks,
-            block: 0,
-            bits: 0,
-        };
-        s.seek(0);
-        s
+        }
     }
 
-    /// The position of the next special byte not taken (it is taken), or the length of
-    /// the bytes when there is none.
-    #[inline]
-    pub(super) fn take(&mut self) -> usize {
-        while self.bits == 0 {
-            self.block += 1;
-            match self.masks.get(self.block) {
-                Some(&m) => self.bits = m,
+    /// A cursor at the start of the bytes.
+    pub(super) fn start(&self) -> Cursor {
+        let mut at = Cursor::default();
+        self.seek(&mut at, 0);
+        at
+    }
+
+    /// The position of the next special byte not taken at `at` (it is taken), or the
+    /// length of the bytes when there is none.
+    #[inline(always)]
+    pub(super) fn take(&self, at: &mut Cursor) -> usize {
+        while at.bits == 0 {
+            at.block += 1;
+            match self.masks.get(at.block) {
+                Some(&m) => at.bits = m,
                 None => {
-                    self.block = self.masks.len();
+                    at.block = self.masks.len();
                     return self.len;
                 }
             }
         }
-        let at = self.block * BLOCK + self.bits.trailing_zeros() as usize;
-        self.bits &= self.bits - 1;
-        at
+        let pos = at.block * BLOCK + at.bits.trailing_zeros() as usize;
+        at.bits &= at.bits - 1;
+        pos
     }
 
     /// Go on from `pos`: the special bytes before it are taken, those from it on are not.
-    pub(super) fn seek(&mut self, pos: usize) {
-        self.block = pos / BLOCK;
-        self.bits = self
+    pub(super) fn seek(&self, at: &mut Cursor, pos: usize) {
+        at.block = pos / BLOCK;
+        at.bits = self
             .masks
-            .get(self.block)
+            .get(at.block)
             .map_or(0, |m| m & (u64::MAX << (pos % BLOCK)));
     }
 }
@@ -115,11 +125,12 @@ mod tests {
 
     /// Every special byte of `bytes` from `from` on, as [`Specials`] gives them.
     fn all(bytes: &[u8], from: usize) -> Vec<usize> {
-        let mut s = Specials::new(bytes);
-        s.seek(from);
+        let s = Specials::new(bytes);
+        let mut cursor = s.start();
+        s.seek(&mut cursor, from);
         let mut out = Vec::new();
         loop {
-            let at = s.take();
+            let at = s.take(&mut cursor);
             if at == bytes.len() {
                 return out;
             }
