@@ -68,14 +68,12 @@ impl Column {
         })
     }
 
-    /// Add the fields `fields` (see [`value`]; empty: a null); `None` when one
-    /// does not parse.
+    /// Add the values `fields` (empty: a null); `None` when one does not parse.
     fn push_all(&mut self, fields: &[&[u8]]) -> Option<()> {
-        let mut scratch = Vec::new();
         match self {
             Column::Text(t) => {
                 for f in fields {
-                    t.push(value(f, &mut scratch))?;
+                    t.push(f)?;
                 }
             }
             Column::Int32(b) => push_parsed(b, fields, |s| {
@@ -94,7 +92,7 @@ impl Column {
             })?,
             Column::Decimal(d) => {
                 for f in fields {
-                    match value(f, &mut scratch) {
+                    match *f {
                         [] => d.push_null(),
                         s => match plain_number(s) {
                             Some((m, scale)) if d.push_plain(m, scale) => {}
@@ -134,9 +132,8 @@ fn push_parsed<T: ArrowPrimitiveType>(
     fields: &[&[u8]],
     parse: impl Fn(&[u8]) -> Option<T::Native>,
 ) -> Option<()> {
-    let mut scratch = Vec::new();
     for f in fields {
-        match value(f, &mut scratch) {
+        match *f {
             [] => b.append_null(),
             s => b.append_value(parse(s)?),
         }
@@ -235,7 +232,14 @@ pub(super) fn read(piece: &[u8], schema: &SchemaRef) -> Option<Vec<RecordBatch>>
         }
         pos = next;
         for (c, column) in columns.iter_mut().enumerate() {
-            column.push_all(spans.column(c))?;
+            if spans.escaped(c) {
+                // Quoted fields with escaped quotes (rare): the column's values unescaped.
+                let owned: Vec<Vec<u8>> = spans.column(c).iter().map(|f| value(f)).collect();
+                let values: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+                column.push_all(&values)?;
+            } else {
+                column.push_all(spans.column(c))?;
+            }
         }
         batches.push(finish(&mut columns, schema)?);
     }

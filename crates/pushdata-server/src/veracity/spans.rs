@@ -18,29 +18,30 @@ pub(super) struct Spans<'a> {
     rows: usize,
     /// Each value, column `c`'s rows from `c * BATCH_ROWS` on: the bytes of an unquoted
     /// field, the bytes between the quotes of a quoted one, or, for a quoted field with
-    /// escaped quotes, the field with its quotes (see [`value`]).
+    /// escaped quotes, the field with its quotes (see [`Spans::column`]).
     spans: Vec<&'a [u8]>,
+    /// Whether each column has a quoted field with escaped quotes in the batch.
+    escaped: Vec<bool>,
 }
 
-/// The value of a field of [`Spans::column`]: the bytes, or the unescaped value (in
-/// `scratch`) of a quoted field with escaped quotes (the only ones that start with a
-/// quote).
-#[inline(always)]
-pub(super) fn value<'s>(field: &'s [u8], scratch: &'s mut Vec<u8>) -> &'s [u8] {
-    match field {
-        [b'"', inner @ .., b'"'] => {
-            scratch.clear();
-            let mut rest = inner;
-            while let Some(q) = memchr::memchr(b'"', rest) {
-                // An escaped quote: `""`, of which one is kept.
-                scratch.extend_from_slice(&rest[..=q]);
-                rest = rest.get(q + 2..).unwrap_or_default();
-            }
-            scratch.extend_from_slice(rest);
-            scratch
-        }
-        _ => field,
+/// The value of a field of [`Spans::column`]: a quoted field with escaped quotes (the only
+/// fields kept with their quotes) without the outer quotes and each `""` as one quote.
+pub(super) fn value(field: &[u8]) -> Vec<u8> {
+    let Some(inner) = field
+        .strip_prefix(b"\"")
+        .and_then(|f| f.strip_suffix(b"\""))
+    else {
+        return field.to_vec();
+    };
+    let mut out = Vec::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(q) = memchr::memchr(b'"', rest) {
+        // An escaped quote: `""`, of which one is kept.
+        out.extend_from_slice(&rest[..=q]);
+        rest = rest.get(q + 2..).unwrap_or_default();
     }
+    out.extend_from_slice(rest);
+    out
 }
 
 impl<'a> Spans<'a> {
@@ -58,6 +59,7 @@ impl<'a> Spans<'a> {
             columns,
             rows: 0,
             spans: vec![&[][..]; columns * BATCH_ROWS],
+            escaped: vec![false; columns],
         })
     }
 
@@ -70,6 +72,7 @@ impl<'a> Spans<'a> {
         // The cursor in a local: in registers for the loop.
         let mut at = self.cursor;
         let mut rows = 0;
+        self.escaped.fill(false);
         while rows < BATCH_ROWS {
             match piece.get(pos) {
                 None => break,
@@ -78,12 +81,18 @@ impl<'a> Spans<'a> {
                 Some(_) => {}
             }
             for c in 0..last {
-                let (span, next) = self.field(&mut at, pos, b',')?;
+                let (span, next, escaped) = self.field(&mut at, pos, b',')?;
                 *self.spans.get_mut(c * BATCH_ROWS + rows)? = span;
+                if escaped {
+                    *self.escaped.get_mut(c)? = true;
+                }
                 pos = next;
             }
-            let (span, next) = self.field(&mut at, pos, b'\n')?;
+            let (span, next, escaped) = self.field(&mut at, pos, b'\n')?;
             *self.spans.get_mut(last * BATCH_ROWS + rows)? = span;
+            if escaped {
+                *self.escaped.get_mut(last)? = true;
+            }
             pos = next;
             rows += 1;
         }
@@ -92,17 +101,24 @@ impl<'a> Spans<'a> {
         Some((pos, rows))
     }
 
-    /// Column `c`'s fields in the batch (their values: see [`value`]).
+    /// Column `c`'s fields in the batch: each the bytes of its value, unless
+    /// [`Spans::escaped`] (then see [`value`]).
     pub(super) fn column(&self, c: usize) -> &[&'a [u8]] {
         let from = c * BATCH_ROWS;
         self.spans.get(from..from + self.rows).unwrap_or_default()
     }
 
+    /// Whether column `c` has quoted fields with escaped quotes in the batch.
+    pub(super) fn escaped(&self, c: usize) -> bool {
+        self.escaped.get(c).copied().unwrap_or(false)
+    }
+
     /// The field starting at `pos` (`at`: the special bytes from `pos` on not taken), ended
     /// by `ends` (the delimiter, or LF for the last column, which the piece's end also
-    /// ends): its span and the position after that byte.
+    /// ends): its span, the position after that byte and whether it is a quoted field with
+    /// escaped quotes.
     #[inline(always)]
-    fn field(&self, at: &mut Cursor, pos: usize, ends: u8) -> Option<(&'a [u8], usize)> {
+    fn field(&self, at: &mut Cursor, pos: usize, ends: u8) -> Option<(&'a [u8], usize, bool)> {
         // Whether the byte at `i` ends the field.
         let ended = |piece: &[u8], i: usize| match piece.get(i) {
             Some(&b) => b == ends,
@@ -111,23 +127,23 @@ impl<'a> Spans<'a> {
         // The first special byte from `pos` on: the field's end, or its opening quote.
         let end = self.specials.take(at);
         if ended(self.piece, end) {
-            Some((self.piece.get(pos..end)?, end + 1))
+            Some((self.piece.get(pos..end)?, end + 1, false))
         } else if end == pos && self.piece.get(end) == Some(&b'"') {
-            let (span, end) = self.quoted(pos)?;
+            let (span, end, escaped) = self.quoted(pos)?;
             if !ended(self.piece, end) {
                 return None;
             }
             self.specials.seek(at, end + 1);
-            Some((span, end + 1))
+            Some((span, end + 1, escaped))
         } else {
             None
         }
     }
 
-    /// The quoted field whose opening quote is at `pos`: its span (see [`Spans::spans`])
-    /// and the position just after its closing quote (a delimiter, a line end or the
-    /// piece's end).
-    fn quoted(&self, pos: usize) -> Option<(&'a [u8], usize)> {
+    /// The quoted field whose opening quote is at `pos`: its span (see [`Spans::spans`]),
+    /// the position just after its closing quote (a delimiter, a line end or the piece's
+    /// end) and whether it has escaped quotes.
+    fn quoted(&self, pos: usize) -> Option<(&'a [u8], usize, bool)> {
         let bytes = self.piece;
         let mut from = pos + 1;
         let mut escaped = false;
@@ -144,7 +160,7 @@ impl<'a> Spans<'a> {
                     } else {
                         bytes.get(pos + 1..q)?
                     };
-                    return Some((span, q + 1));
+                    return Some((span, q + 1, escaped));
                 }
                 Some(_) => return None,
             }
