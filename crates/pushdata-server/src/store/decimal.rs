@@ -131,7 +131,8 @@ const POW10_128: [i128; 39] = {
 pub(crate) struct DecimalColumn {
     /// Mantissas (0 for nulls) while every value fits an i128.
     narrow: Vec<i128>,
-    /// Scale of each value (0 for nulls).
+    /// Scale of each value once `mixed` (until then every value has `max_scale`; a null's
+    /// scale does not matter).
     scales: Vec<u8>,
     nulls: arrow_buffer::NullBufferBuilder,
     max_scale: u8,
@@ -146,7 +147,7 @@ impl DecimalColumn {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         DecimalColumn {
             narrow: Vec::with_capacity(capacity),
-            scales: Vec::with_capacity(capacity),
+            scales: Vec::new(),
             nulls: arrow_buffer::NullBufferBuilder::new(capacity),
             max_scale: 0,
             mixed: false,
@@ -168,7 +169,9 @@ impl DecimalColumn {
             Some(w) => w.push(None),
             None => {
                 self.narrow.push(0);
-                self.scales.push(0);
+                if self.mixed {
+                    self.scales.push(0);
+                }
                 self.nulls.append_null();
             }
         }
@@ -222,13 +225,25 @@ impl DecimalColumn {
 
     #[inline]
     fn push_narrow(&mut self, v: i128, s: u8) {
-        if s != self.max_scale && !self.narrow.is_empty() {
+        if s != self.max_scale {
+            self.other_scale(s);
+        }
+        self.narrow.push(v);
+        if self.mixed {
+            self.scales.push(s);
+        }
+        self.nulls.append_non_null();
+    }
+
+    /// A value of scale `s`, not `max_scale`, comes next: the first value sets the scale;
+    /// after others, the scales are kept one per value from now on.
+    #[cold]
+    fn other_scale(&mut self, s: u8) {
+        if !self.narrow.is_empty() && !self.mixed {
             self.mixed = true;
+            self.scales = vec![self.max_scale; self.narrow.len()];
         }
         self.max_scale = self.max_scale.max(s);
-        self.narrow.push(v);
-        self.scales.push(s);
-        self.nulls.append_non_null();
     }
 
     /// The values so far in the 256-bit representation.
@@ -236,10 +251,12 @@ impl DecimalColumn {
         let nulls = self.nulls.finish();
         let narrow = std::mem::take(&mut self.narrow);
         let scales = std::mem::take(&mut self.scales);
+        // Until the scales are mixed, every value has the largest.
+        let scale_of = |i: usize| scales.get(i).copied().unwrap_or(self.max_scale);
         narrow
             .into_iter()
-            .zip(scales)
             .enumerate()
+            .map(|(i, v)| (i, (v, scale_of(i))))
             .map(|(i, (v, s))| {
                 nulls
                     .as_ref()
@@ -427,5 +444,36 @@ mod tests {
         assert!(!d.push_plain(1, 0), "wide: the caller pushes text");
         let a = d.finish().unwrap();
         assert_eq!(a.data_type(), &arrow_schema::DataType::Decimal256(76, 0));
+    }
+
+    #[test]
+    fn scales_that_differ_late_or_after_nulls_keep_every_value() {
+        let mut d = DecimalColumn::with_capacity(2);
+        d.push_null();
+        for t in ["1.5", "2.5", "3.25"] {
+            d.push_text(t).unwrap();
+        }
+        d.push_null();
+        let a = d.finish().unwrap();
+        let a = a.as_any().downcast_ref::<Decimal128Array>().unwrap();
+        assert_eq!(a.scale(), 2);
+        let got: Vec<Option<String>> = (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value_as_string(i)))
+            .collect();
+        let want = [None, Some("1.50"), Some("2.50"), Some("3.25"), None];
+        assert_eq!(got, want.map(|v| v.map(str::to_string)));
+        // Mixed, then widened: every value at the largest scale, in 256 bits.
+        let mut d = DecimalColumn::with_capacity(1);
+        for t in ["1.5", "2.25", "1e40"] {
+            d.push_text(t).unwrap();
+        }
+        d.push_null();
+        let a = d.finish().unwrap();
+        let a = a.as_any().downcast_ref::<Decimal256Array>().unwrap();
+        assert_eq!((a.scale(), a.len()), (2, 4));
+        assert_eq!(a.value_as_string(0), "1.50");
+        assert_eq!(a.value_as_string(1), "2.25");
+        assert_eq!(a.value_as_string(2), format!("1{}.00", "0".repeat(40)));
+        assert!(a.is_null(3));
     }
 }
