@@ -1,15 +1,19 @@
-//! The fast path of the parallel reader: a piece of whole CSV rows split into fields (the
-//! bytes that end a field found 64 at a time, see `specials`) and each field parsed straight
-//! into its column, the columns arrow-csv builds
-//! for the same read schema (text, or a type whose text both parse with the type's
-//! `Parser::parse`; an empty field is a null), without csv-core's per-byte state machine
-//! and the copy of every field into its record buffer.
+//! The fast path of the parallel reader: a piece of whole CSV rows split into fields a
+//! batch of rows at a time (`spans`: the bytes that end a field found 64 at a time, see
+//! `specials`), then each column's fields parsed in one loop straight into the column
+//! arrow-csv builds for the same read schema (text, or a type whose text both parse with
+//! the type's `Parser::parse`; an empty field is a null), without csv-core's per-byte
+//! state machine and the copy of every field into its record buffer. Integers of at most
+//! 18 digits (9 for 32 bits), plain decimals and `YYYY-MM-DD` dates have their own parsers,
+//! which read those exactly as the general ones do and leave the rest to them. Text is
+//! checked as UTF-8 once per column and batch; a number that is not ASCII fails its parser.
 //!
 //! It follows csv-core (quoting on, `""` an escape, no comments, no trimming) only where
-//! that is simple: a carriage return anywhere, a blank line, a quote inside an unquoted
-//! field or after a closing quote anywhere but before a delimiter or a line end, a row with
-//! another number of fields, invalid UTF-8 or a value that does not parse make it give the
-//! piece back (`None`), and arrow-csv reads it as before.
+//! that is simple: a carriage return outside quotes, a blank line, a quote inside an
+//! unquoted field or after a closing quote anywhere but before a delimiter or a line end,
+//! a row with another number of fields, invalid UTF-8 or a value that does not parse make
+//! it give the piece back (`None`), and arrow-csv reads it as before (its errors, rows and
+//! messages).
 
 use std::sync::Arc;
 
@@ -263,98 +267,5 @@ fn finish(columns: &mut [Column], schema: &SchemaRef) -> Option<RecordBatch> {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use arrow_schema::{Field, Schema};
-
-    use super::*;
-
-    fn schema() -> SchemaRef {
-        Arc::new(Schema::new(vec![
-            Field::new("a", DataType::Int64, true),
-            Field::new("b", DataType::Utf8, true),
-            Field::new("c", DataType::Float64, true),
-            Field::new("d", DataType::Date32, true),
-            Field::new("e", DataType::Int32, true),
-        ]))
-    }
-
-    /// What arrow-csv reads from `text` with `schema`.
-    fn arrow_csv(text: &str, schema: &SchemaRef) -> Result<Vec<RecordBatch>, ()> {
-        arrow_csv::ReaderBuilder::new(schema.clone())
-            .with_header(false)
-            .with_batch_size(BATCH_ROWS)
-            .build_buffered(text.as_bytes())
-            .map_err(|_| ())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| ())
-    }
-
-    #[test]
-    fn fields_are_read_as_arrow_csv_reads_them() {
-        let s = schema();
-        for text in [
-            "1,x,1.5,2024-02-29,7\n2,,,,\n",
-            "3,\"a,\nb\",-2e3,1999-12-31,-1\n4,\"say \"\"hi\"\"\",0,2024-1-5,0",
-            "5,\"\",1,+2024-01-01,1\n6,\"\"\"\",2,2024-01-01T10:00:00,2\n",
-            "7,é ü,3, 2024-01-01 ,3\n",
-            "",
-        ] {
-            let want = arrow_csv(text, &s).unwrap();
-            let got = read(text.as_bytes(), &s).unwrap_or_else(|| panic!("{text:?}"));
-            assert_eq!(got, want, "{text:?}");
-        }
-        // More rows than a batch: the same batches.
-        let many: String = (0..BATCH_ROWS + 10)
-            .map(|i| format!("{i},n{i},{i}.25,2024-03-{:02},{}\n", i % 28 + 1, i % 5))
-            .collect();
-        let got = read(many.as_bytes(), &s).unwrap();
-        assert_eq!(got.len(), 2);
-        assert_eq!(got, arrow_csv(&many, &s).unwrap());
-    }
-
-    #[test]
-    fn decimals_are_read_as_the_text_column_is_read() {
-        use pushdata_core::veracity::wire::{ColumnType, SchemaColumn};
-
-        use crate::veracity::decimals::{Digits, read_decimals};
-
-        let s: SchemaRef = Arc::new(Schema::new(vec![
-            Field::new("a", DataType::Int64, true),
-            decimal_text("b"),
-        ]));
-        let text = "1,12.5\n2,\n3,-0.125\n4,\"1e3\"\n5,123456789012345678901234567890\n";
-        let text_batch = &arrow_csv(text, &s).unwrap()[0];
-        let col = SchemaColumn::new("b", ColumnType::Decimal);
-        let want = read_decimals(text_batch.column(1), &col, 1, &mut Digits::default()).unwrap();
-        let got = read(text.as_bytes(), &s).unwrap();
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0].column(1), &want);
-        assert_eq!(got[0].column(0), text_batch.column(0));
-        assert!(read(b"1,1.2.3\n", &s).is_none(), "not a decimal");
-    }
-
-    #[test]
-    fn what_the_fast_path_does_not_follow_is_given_back() {
-        let s = schema();
-        for text in [
-            "1,x,1.5,2024-01-01,7\r\n",
-            "1,x,1.5,2024-01-01,7\n\n2,y,1,2024-01-01,1\n",
-            "1,a\"b,1.5,2024-01-01,7\n",
-            "1,\"a\"b,1.5,2024-01-01,7\n",
-            "1,\"open,1.5,2024-01-01,7\n",
-            "1,x,1.5,2024-01-01\n",
-            "1,x,1.5,2024-01-01,7,8\n",
-            "1,x,no,2024-01-01,7\n",
-            "1,x,1,2024-02-30,7\n",
-            "99999999999,x,1,2024-01-01,99999999999\n",
-        ] {
-            assert!(read(text.as_bytes(), &s).is_none(), "{text:?}");
-        }
-        assert!(
-            read(b"1,\xff,1,2024-01-01,1\n", &s).is_none(),
-            "invalid UTF-8"
-        );
-    }
-}
+#[path = "fields_tests.rs"]
+mod tests;
