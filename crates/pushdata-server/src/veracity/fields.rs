@@ -81,12 +81,12 @@ impl Column {
                 }
             }
             Column::Int32(b) => push_parsed(b, fields, |s| {
-                short_int(s, 9)
+                plain_int(s)
                     .and_then(|v| i32::try_from(v).ok())
                     .or_else(|| Int32Type::parse(std::str::from_utf8(s).ok()?))
             })?,
             Column::Int64(b) => push_parsed(b, fields, |s| {
-                short_int(s, 18).or_else(|| Int64Type::parse(std::str::from_utf8(s).ok()?))
+                plain_int(s).or_else(|| Int64Type::parse(std::str::from_utf8(s).ok()?))
             })?,
             Column::Float64(b) => push_parsed(b, fields, |s| {
                 Float64Type::parse(std::str::from_utf8(s).ok()?)
@@ -193,27 +193,15 @@ impl TextColumn {
     }
 }
 
-/// `-?[0-9]{1,max_digits}` as an integer (`max_digits` at most 18: no overflow), else
-/// `None` and the type's parser reads it (signs, more digits, the bounds; the same values
-/// for the text this reads).
+/// A plain integer (`-?[0-9]{1,18}`, [`plain_number`] without a point), else `None` and
+/// the type's parser reads it (signs, more digits, the bounds; the same values for the
+/// text this reads).
 #[inline]
-fn short_int(s: &[u8], max_digits: usize) -> Option<i64> {
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    if digits.is_empty() || digits.len() > max_digits.min(18) {
-        return None;
+fn plain_int(s: &[u8]) -> Option<i64> {
+    match plain_number(s) {
+        Some((v, 0)) => Some(v),
+        _ => None,
     }
-    let mut v: i64 = 0;
-    for &c in digits {
-        let d = c.wrapping_sub(b'0');
-        if d >= 10 {
-            return None;
-        }
-        v = v * 10 + i64::from(d);
-    }
-    Some(if neg { -v } else { v })
 }
 
 /// The rows of `piece` (whole rows, no header) as batches of `schema` (at most
