@@ -3,10 +3,10 @@
 //! `specials`), then each column's fields parsed in one loop straight into the column
 //! arrow-csv builds for the same read schema (text, or a type whose text both parse with
 //! the type's `Parser::parse`; an empty field is a null), without csv-core's per-byte
-//! state machine and the copy of every field into its record buffer. Integers of at most
-//! 18 digits (9 for 32 bits), plain decimals and `YYYY-MM-DD` dates have their own parsers,
-//! which read those exactly as the general ones do and leave the rest to them. Text is
-//! checked as UTF-8 once per column and batch; a number that is not ASCII fails its parser.
+//! state machine and the copy of every field into its record buffer. Plain numbers (at
+//! most 18 digits, `plain_number`) and `YYYY-MM-DD` dates have their own parsers, which
+//! read those exactly as the general ones do and leave the rest to them. Text is checked
+//! as UTF-8 once per column and batch; a number that is not ASCII fails its parser.
 //!
 //! It follows csv-core (quoting on, `""` an escape, no comments, no trimming) only where
 //! that is simple: a carriage return outside quotes, a blank line, a quote inside an
