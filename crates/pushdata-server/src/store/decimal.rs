@@ -21,26 +21,35 @@ pub(crate) fn plain_number(b: &[u8]) -> Option<(i64, u8)> {
     if digits.is_empty() || digits.len() > 19 {
         return None;
     }
+    // The digits before the point, then (after a point with a digit either side) the
+    // digits after it: one test per byte.
     let mut v: u64 = 0;
-    let mut point = None;
-    for (i, &c) in digits.iter().enumerate() {
+    let mut i = 0;
+    while let Some(&c) = digits.get(i) {
         let d = c.wrapping_sub(b'0');
-        if d < 10 {
-            v = v * 10 + u64::from(d);
-        } else if c == b'.' && point.is_none() && i > 0 && i + 1 < digits.len() {
-            point = Some(i);
-        } else {
+        if d >= 10 {
+            break;
+        }
+        v = v * 10 + u64::from(d);
+        i += 1;
+    }
+    let scale = if i == digits.len() {
+        if i > 18 {
             return None;
         }
-    }
-    let scale = match point {
-        Some(p) => digits.len() - p - 1,
-        None => {
-            if digits.len() > 18 {
+        0
+    } else {
+        if digits[i] != b'.' || i == 0 || i + 1 == digits.len() {
+            return None;
+        }
+        for &c in &digits[i + 1..] {
+            let d = c.wrapping_sub(b'0');
+            if d >= 10 {
                 return None;
             }
-            0
+            v = v * 10 + u64::from(d);
         }
+        digits.len() - i - 1
     };
     // At most 18 digits: fits an i64 without overflow.
     let v = v as i64;
@@ -122,7 +131,8 @@ const POW10_128: [i128; 39] = {
 pub(crate) struct DecimalColumn {
     /// Mantissas (0 for nulls) while every value fits an i128.
     narrow: Vec<i128>,
-    /// Scale of each value (0 for nulls).
+    /// Scale of each value once `mixed` (until then every value has `max_scale`; a null's
+    /// scale does not matter).
     scales: Vec<u8>,
     nulls: arrow_buffer::NullBufferBuilder,
     max_scale: u8,
@@ -137,7 +147,7 @@ impl DecimalColumn {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         DecimalColumn {
             narrow: Vec::with_capacity(capacity),
-            scales: Vec::with_capacity(capacity),
+            scales: Vec::new(),
             nulls: arrow_buffer::NullBufferBuilder::new(capacity),
             max_scale: 0,
             mixed: false,
@@ -159,7 +169,9 @@ impl DecimalColumn {
             Some(w) => w.push(None),
             None => {
                 self.narrow.push(0);
-                self.scales.push(0);
+                if self.mixed {
+                    self.scales.push(0);
+                }
                 self.nulls.append_null();
             }
         }
@@ -213,13 +225,25 @@ impl DecimalColumn {
 
     #[inline]
     fn push_narrow(&mut self, v: i128, s: u8) {
-        if s != self.max_scale && !self.narrow.is_empty() {
+        if s != self.max_scale {
+            self.other_scale(s);
+        }
+        self.narrow.push(v);
+        if self.mixed {
+            self.scales.push(s);
+        }
+        self.nulls.append_non_null();
+    }
+
+    /// A value of scale `s`, not `max_scale`, comes next: the first value sets the scale;
+    /// after others, the scales are kept one per value from now on.
+    #[cold]
+    fn other_scale(&mut self, s: u8) {
+        if !self.narrow.is_empty() && !self.mixed {
             self.mixed = true;
+            self.scales = vec![self.max_scale; self.narrow.len()];
         }
         self.max_scale = self.max_scale.max(s);
-        self.narrow.push(v);
-        self.scales.push(s);
-        self.nulls.append_non_null();
     }
 
     /// The values so far in the 256-bit representation.
@@ -227,10 +251,12 @@ impl DecimalColumn {
         let nulls = self.nulls.finish();
         let narrow = std::mem::take(&mut self.narrow);
         let scales = std::mem::take(&mut self.scales);
+        // Until the scales are mixed, every value has the largest.
+        let scale_of = |i: usize| scales.get(i).copied().unwrap_or(self.max_scale);
         narrow
             .into_iter()
-            .zip(scales)
             .enumerate()
+            .map(|(i, v)| (i, (v, scale_of(i))))
             .map(|(i, (v, s))| {
                 nulls
                     .as_ref()
@@ -263,25 +289,30 @@ impl DecimalColumn {
             self.narrow
                 .iter()
                 .zip(&self.scales)
-                .map(|(&v, &s)| {
-                    v.checked_mul(POW10_128[usize::from(scale - s)])
-                        .filter(|r| r.unsigned_abs() < limit)
-                })
+                .map(|(&v, &s)| v.checked_mul(POW10_128[usize::from(scale - s)]))
                 .collect()
-        } else if self.narrow.iter().all(|v| v.unsigned_abs() < limit) {
-            Some(std::mem::take(&mut self.narrow))
         } else {
-            None
+            Some(std::mem::take(&mut self.narrow))
         };
-        let Some(values) = rescaled else {
+        // The widest value, in one pass: the bound and the precision.
+        let widest = rescaled
+            .as_ref()
+            .and_then(|v| v.iter().map(|v| v.unsigned_abs()).max())
+            .unwrap_or(0);
+        let values = match rescaled {
+            Some(values) if widest < limit => values,
+            Some(values) if !self.mixed => {
+                // Some value needs more than 38 digits: 256 bits, from the values as read.
+                self.narrow = values;
+                return finish_decimal(self.wide_values());
+            }
             // Some value needs more than 38 digits at the common scale: 256 bits.
-            return finish_decimal(self.wide_values());
+            _ => return finish_decimal(self.wide_values()),
         };
         let nulls = self.nulls.finish();
         let s = i8::try_from(scale).map_err(|_| (0, "decimal scale too large".to_string()))?;
         // The precision is the digits the values need (at least the scale): storage keeps
         // narrow decimals as 64-bit Parquet integers. Readers see Decimal128(38, s).
-        let widest = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
         let digits = POW10_128
             .iter()
             .position(|p| widest < p.unsigned_abs())
@@ -413,5 +444,36 @@ mod tests {
         assert!(!d.push_plain(1, 0), "wide: the caller pushes text");
         let a = d.finish().unwrap();
         assert_eq!(a.data_type(), &arrow_schema::DataType::Decimal256(76, 0));
+    }
+
+    #[test]
+    fn scales_that_differ_late_or_after_nulls_keep_every_value() {
+        let mut d = DecimalColumn::with_capacity(2);
+        d.push_null();
+        for t in ["1.5", "2.5", "3.25"] {
+            d.push_text(t).unwrap();
+        }
+        d.push_null();
+        let a = d.finish().unwrap();
+        let a = a.as_any().downcast_ref::<Decimal128Array>().unwrap();
+        assert_eq!(a.scale(), 2);
+        let got: Vec<Option<String>> = (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value_as_string(i)))
+            .collect();
+        let want = [None, Some("1.50"), Some("2.50"), Some("3.25"), None];
+        assert_eq!(got, want.map(|v| v.map(str::to_string)));
+        // Mixed, then widened: every value at the largest scale, in 256 bits.
+        let mut d = DecimalColumn::with_capacity(1);
+        for t in ["1.5", "2.25", "1e40"] {
+            d.push_text(t).unwrap();
+        }
+        d.push_null();
+        let a = d.finish().unwrap();
+        let a = a.as_any().downcast_ref::<Decimal256Array>().unwrap();
+        assert_eq!((a.scale(), a.len()), (2, 4));
+        assert_eq!(a.value_as_string(0), "1.50");
+        assert_eq!(a.value_as_string(1), "2.25");
+        assert_eq!(a.value_as_string(2), format!("1{}.00", "0".repeat(40)));
+        assert!(a.is_null(3));
     }
 }

@@ -1,30 +1,35 @@
-//! The fast path of the parallel reader: a piece of whole CSV rows split into fields (a
-//! word-at-a-time scan for the bytes that end a field) and each field parsed straight into
-//! its column, the columns arrow-csv builds
-//! for the same read schema (text, or a type whose text both parse with the type's
-//! `Parser::parse`; an empty field is a null), without csv-core's per-byte state machine
-//! and the copy of every field into its record buffer.
+//! The fast path of the parallel reader: a piece of whole CSV rows split into fields a
+//! batch of rows at a time (`spans`: the bytes that end a field found 64 at a time, see
+//! `specials`), then each column's fields parsed in one loop straight into the column
+//! arrow-csv builds for the same read schema (text, or a type whose text both parse with
+//! the type's `Parser::parse`; an empty field is a null), without csv-core's per-byte
+//! state machine and the copy of every field into its record buffer. Plain numbers (at
+//! most 18 digits, `plain_number`) and `YYYY-MM-DD` dates have their own parsers, which
+//! read those exactly as the general ones do and leave the rest to them. Text is checked
+//! as UTF-8 once per column and batch; a number that is not ASCII fails its parser.
 //!
 //! It follows csv-core (quoting on, `""` an escape, no comments, no trimming) only where
-//! that is simple: a carriage return anywhere, a blank line, a quote inside an unquoted
-//! field or after a closing quote anywhere but before a delimiter or a line end, a row with
-//! another number of fields, invalid UTF-8 or a value that does not parse make it give the
-//! piece back (`None`), and arrow-csv reads it as before.
+//! that is simple: a carriage return outside quotes, a blank line, a quote inside an
+//! unquoted field or after a closing quote anywhere but before a delimiter or a line end,
+//! a row with another number of fields, invalid UTF-8 or a value that does not parse make
+//! it give the piece back (`None`), and arrow-csv reads it as before (its errors, rows and
+//! messages).
 
 use std::sync::Arc;
 
-use arrow_array::builder::{PrimitiveBuilder, StringBuilder};
+use arrow_array::builder::PrimitiveBuilder;
 use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type};
-use arrow_array::{ArrayRef, ArrowPrimitiveType, RecordBatch};
+use arrow_array::{ArrayRef, ArrowPrimitiveType, RecordBatch, StringArray};
+use arrow_buffer::{Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_cast::parse::Parser;
 use arrow_schema::{DataType, SchemaRef};
 use arrow_schema::{Field as ArrowField, Schema};
 
 use super::process::BATCH_ROWS;
-use pushdata_core::veracity::csv::first_special;
+use super::spans::{Spans, value};
 
 use crate::mstr::decode::values::plain_date;
-use crate::store::DecimalColumn;
+use crate::store::{DecimalColumn, plain_number};
 
 /// The metadata key of a text column of the read schema that holds decimals (see
 /// [`decimal_text`]).
@@ -41,7 +46,7 @@ pub(super) fn decimal_text(name: &str) -> ArrowField {
 
 /// One column being built.
 enum Column {
-    Text(StringBuilder),
+    Text(TextColumn),
     Int32(PrimitiveBuilder<Int32Type>),
     Int64(PrimitiveBuilder<Int64Type>),
     Float64(PrimitiveBuilder<Float64Type>),
@@ -58,7 +63,7 @@ impl Column {
             DataType::Utf8 if f.metadata().contains_key(DECIMAL) => {
                 Column::Decimal(DecimalColumn::with_capacity(rows))
             }
-            DataType::Utf8 => Column::Text(StringBuilder::with_capacity(rows, text_bytes)),
+            DataType::Utf8 => Column::Text(TextColumn::with_capacity(rows, text_bytes)),
             DataType::Int32 => Column::Int32(PrimitiveBuilder::with_capacity(rows)),
             DataType::Int64 => Column::Int64(PrimitiveBuilder::with_capacity(rows)),
             DataType::Float64 => Column::Float64(PrimitiveBuilder::with_capacity(rows)),
@@ -67,20 +72,39 @@ impl Column {
         })
     }
 
-    /// Add the field `s` (empty: a null); `None` when it does not parse.
-    #[inline]
-    fn push(&mut self, s: &str) -> Option<()> {
+    /// Add the values `fields` (empty: a null); `None` when one does not parse.
+    fn push_all(&mut self, fields: &[&[u8]]) -> Option<()> {
         match self {
-            Column::Text(b) if s.is_empty() => b.append_null(),
-            Column::Text(b) => b.append_value(s),
-            Column::Int32(b) => push_parsed(b, s, Int32Type::parse)?,
-            Column::Int64(b) => push_parsed(b, s, Int64Type::parse)?,
-            Column::Float64(b) => push_parsed(b, s, Float64Type::parse)?,
-            Column::Date32(b) => push_parsed(b, s, |s| {
-                plain_date(s.as_bytes()).or_else(|| Date32Type::parse(s))
+            Column::Text(t) => {
+                for f in fields {
+                    t.push(f)?;
+                }
+            }
+            Column::Int32(b) => push_parsed(b, fields, |s| {
+                plain_int(s)
+                    .and_then(|v| i32::try_from(v).ok())
+                    .or_else(|| Int32Type::parse(std::str::from_utf8(s).ok()?))
             })?,
-            Column::Decimal(d) if s.is_empty() => d.push_null(),
-            Column::Decimal(d) => d.push_text(s).ok()?,
+            Column::Int64(b) => push_parsed(b, fields, |s| {
+                plain_int(s).or_else(|| Int64Type::parse(std::str::from_utf8(s).ok()?))
+            })?,
+            Column::Float64(b) => push_parsed(b, fields, |s| {
+                Float64Type::parse(std::str::from_utf8(s).ok()?)
+            })?,
+            Column::Date32(b) => push_parsed(b, fields, |s| {
+                plain_date(s).or_else(|| Date32Type::parse(std::str::from_utf8(s).ok()?))
+            })?,
+            Column::Decimal(d) => {
+                for f in fields {
+                    match *f {
+                        [] => d.push_null(),
+                        s => match plain_number(s) {
+                            Some((m, scale)) if d.push_plain(m, scale) => {}
+                            _ => d.push_text(std::str::from_utf8(s).ok()?).ok()?,
+                        },
+                    }
+                }
+            }
         }
         Some(())
     }
@@ -90,12 +114,12 @@ impl Column {
     /// from nothing copies its buffers over and over).
     fn finish(&mut self, f: &ArrowField) -> Option<ArrayRef> {
         let text_bytes = match self {
-            Column::Text(b) => b.values_slice().len(),
+            Column::Text(t) => t.values.len(),
             _ => 0,
         };
         let next = Column::new(f, text_bytes + text_bytes / 8)?;
         Some(match std::mem::replace(self, next) {
-            Column::Text(mut b) => Arc::new(b.finish()),
+            Column::Text(t) => Arc::new(t.finish()?),
             Column::Int32(mut b) => Arc::new(b.finish()),
             Column::Int64(mut b) => Arc::new(b.finish()),
             Column::Float64(mut b) => Arc::new(b.finish()),
@@ -105,128 +129,112 @@ impl Column {
     }
 }
 
+/// Add the fields `fields` to `b` (see [`Column::push_all`]), each parsed with `parse`.
 #[inline]
 fn push_parsed<T: ArrowPrimitiveType>(
     b: &mut PrimitiveBuilder<T>,
-    s: &str,
-    parse: impl Fn(&str) -> Option<T::Native>,
+    fields: &[&[u8]],
+    parse: impl Fn(&[u8]) -> Option<T::Native>,
 ) -> Option<()> {
-    if s.is_empty() {
-        b.append_null();
-    } else {
-        b.append_value(parse(s)?);
+    for f in fields {
+        match *f {
+            [] => b.append_null(),
+            s => b.append_value(parse(s)?),
+        }
     }
     Some(())
 }
 
-/// Where a field's value is.
-enum Value {
-    /// `text[start..end]`.
-    Span(usize, usize),
-    /// In the scratch string (a quoted value with escaped quotes).
-    Unescaped,
+/// A text column being built: its values' bytes, where each ends and which are null,
+/// checked to be UTF-8 once, when the array is made.
+struct TextColumn {
+    values: Vec<u8>,
+    /// The end of each value in `values`, after a first 0.
+    offsets: Vec<i32>,
+    nulls: NullBufferBuilder,
 }
 
-/// A field read: its value, where the text after it starts, whether it ended the row.
-struct Field {
-    value: Value,
-    next: usize,
-    row_end: bool,
+impl TextColumn {
+    /// An empty column with room for `rows` values of `bytes` bytes in all.
+    fn with_capacity(rows: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        TextColumn {
+            values: Vec::with_capacity(bytes),
+            offsets,
+            nulls: NullBufferBuilder::new(rows),
+        }
+    }
+
+    /// Add the value `s` (empty: a null); `None` when the values no longer fit 32-bit
+    /// offsets.
+    #[inline]
+    fn push(&mut self, s: &[u8]) -> Option<()> {
+        match s {
+            [] => self.nulls.append_null(),
+            // One byte (a flag, a code) without a call to copy it.
+            &[b] => {
+                self.values.push(b);
+                self.nulls.append_non_null();
+            }
+            s => {
+                self.values.extend_from_slice(s);
+                self.nulls.append_non_null();
+            }
+        }
+        self.offsets.push(i32::try_from(self.values.len()).ok()?);
+        Some(())
+    }
+
+    /// The array; `None` when a value is not UTF-8.
+    fn finish(mut self) -> Option<StringArray> {
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
+        StringArray::try_new(offsets, Buffer::from_vec(self.values), self.nulls.finish()).ok()
+    }
 }
 
-/// The field of `text` starting at `pos`; `None` when the fast path does not follow
-/// csv-core there.
+/// A plain integer (`-?[0-9]{1,18}`, [`plain_number`] without a point), else `None` and
+/// the type's parser reads it (signs, more digits, the bounds; the same values for the
+/// text this reads).
 #[inline]
-fn field(text: &str, pos: usize, scratch: &mut String) -> Option<Field> {
-    let bytes = text.as_bytes();
-    let (value, end) = if bytes.get(pos) == Some(&b'"') {
-        quoted(text, pos, scratch)?
-    } else {
-        let end = first_special(bytes, pos);
-        if matches!(bytes.get(end), Some(b'"' | b'\r')) {
-            return None;
-        }
-        (Value::Span(pos, end), end)
-    };
-    let (next, row_end) = match bytes.get(end) {
-        None => (end, true),
-        Some(b'\n') => (end + 1, true),
-        _ => (end + 1, false),
-    };
-    Some(Field {
-        value,
-        next,
-        row_end,
-    })
-}
-
-/// The quoted field whose opening quote is at `pos`: its value and the position just
-/// after its closing quote (a delimiter, a line end or the text's end).
-fn quoted(text: &str, pos: usize, scratch: &mut String) -> Option<(Value, usize)> {
-    let bytes = text.as_bytes();
-    let mut from = pos + 1;
-    let mut escaped = false;
-    scratch.clear();
-    loop {
-        let q = from + memchr::memchr(b'"', &bytes[from..])?;
-        match bytes.get(q + 1) {
-            Some(b'"') => {
-                scratch.push_str(&text[from..=q]);
-                escaped = true;
-                from = q + 2;
-            }
-            Some(b',' | b'\n') | None => {
-                if !escaped {
-                    return Some((Value::Span(pos + 1, q), q + 1));
-                }
-                scratch.push_str(&text[from..q]);
-                return Some((Value::Unescaped, q + 1));
-            }
-            Some(_) => return None,
-        }
+fn plain_int(s: &[u8]) -> Option<i64> {
+    match plain_number(s) {
+        Some((v, 0)) => Some(v),
+        _ => None,
     }
 }
 
 /// The rows of `piece` (whole rows, no header) as batches of `schema` (at most
 /// [`BATCH_ROWS`] rows each), or `None` when arrow-csv must read it (see the module's
-/// docs).
+/// docs). Never inlined: profiles show the reader on its own.
+#[inline(never)]
 pub(super) fn read(piece: &[u8], schema: &SchemaRef) -> Option<Vec<RecordBatch>> {
-    let text = std::str::from_utf8(piece).ok()?;
     let mut columns = schema
         .fields()
         .iter()
         .map(|f| Column::new(f, BATCH_ROWS * 16))
         .collect::<Option<Vec<_>>>()?;
-    let last = columns.len().checked_sub(1)?;
+    let mut spans = Spans::for_piece(piece, columns.len())?;
     let mut batches = Vec::new();
-    let (mut pos, mut rows) = (0, 0);
-    let mut scratch = String::new();
-    while pos < text.len() {
-        if text.as_bytes()[pos] == b'\n' {
-            // A blank line, which csv-core skips.
-            return None;
+    let mut pos = 0;
+    loop {
+        let (next, rows) = spans.split(pos)?;
+        if rows == 0 {
+            return Some(batches);
         }
+        pos = next;
         for (c, column) in columns.iter_mut().enumerate() {
-            let f = field(text, pos, &mut scratch)?;
-            if f.row_end != (c == last) {
-                return None;
+            if spans.escaped(c) {
+                // Quoted fields with escaped quotes (rare): the column's values unescaped.
+                let owned: Vec<Vec<u8>> = spans.column(c).iter().map(|f| value(f)).collect();
+                let values: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+                column.push_all(&values)?;
+            } else {
+                column.push_all(spans.column(c))?;
             }
-            column.push(match f.value {
-                Value::Span(start, end) => &text[start..end],
-                Value::Unescaped => &scratch,
-            })?;
-            pos = f.next;
         }
-        rows += 1;
-        if rows == BATCH_ROWS {
-            batches.push(finish(&mut columns, schema)?);
-            rows = 0;
-        }
-    }
-    if rows > 0 {
         batches.push(finish(&mut columns, schema)?);
     }
-    Some(batches)
 }
 
 /// The rows of `columns` as a batch: `schema`'s, but decimal columns as the decimals
@@ -247,98 +255,5 @@ fn finish(columns: &mut [Column], schema: &SchemaRef) -> Option<RecordBatch> {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use arrow_schema::{Field, Schema};
-
-    use super::*;
-
-    fn schema() -> SchemaRef {
-        Arc::new(Schema::new(vec![
-            Field::new("a", DataType::Int64, true),
-            Field::new("b", DataType::Utf8, true),
-            Field::new("c", DataType::Float64, true),
-            Field::new("d", DataType::Date32, true),
-            Field::new("e", DataType::Int32, true),
-        ]))
-    }
-
-    /// What arrow-csv reads from `text` with `schema`.
-    fn arrow_csv(text: &str, schema: &SchemaRef) -> Result<Vec<RecordBatch>, ()> {
-        arrow_csv::ReaderBuilder::new(schema.clone())
-            .with_header(false)
-            .with_batch_size(BATCH_ROWS)
-            .build_buffered(text.as_bytes())
-            .map_err(|_| ())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| ())
-    }
-
-    #[test]
-    fn fields_are_read_as_arrow_csv_reads_them() {
-        let s = schema();
-        for text in [
-            "1,x,1.5,2024-02-29,7\n2,,,,\n",
-            "3,\"a,\nb\",-2e3,1999-12-31,-1\n4,\"say \"\"hi\"\"\",0,2024-1-5,0",
-            "5,\"\",1,+2024-01-01,1\n6,\"\"\"\",2,2024-01-01T10:00:00,2\n",
-            "7,é ü,3, 2024-01-01 ,3\n",
-            "",
-        ] {
-            let want = arrow_csv(text, &s).unwrap();
-            let got = read(text.as_bytes(), &s).unwrap_or_else(|| panic!("{text:?}"));
-            assert_eq!(got, want, "{text:?}");
-        }
-        // More rows than a batch: the same batches.
-        let many: String = (0..BATCH_ROWS + 10)
-            .map(|i| format!("{i},n{i},{i}.25,2024-03-{:02},{}\n", i % 28 + 1, i % 5))
-            .collect();
-        let got = read(many.as_bytes(), &s).unwrap();
-        assert_eq!(got.len(), 2);
-        assert_eq!(got, arrow_csv(&many, &s).unwrap());
-    }
-
-    #[test]
-    fn decimals_are_read_as_the_text_column_is_read() {
-        use pushdata_core::veracity::wire::{ColumnType, SchemaColumn};
-
-        use crate::veracity::decimals::{Digits, read_decimals};
-
-        let s: SchemaRef = Arc::new(Schema::new(vec![
-            Field::new("a", DataType::Int64, true),
-            decimal_text("b"),
-        ]));
-        let text = "1,12.5\n2,\n3,-0.125\n4,\"1e3\"\n5,123456789012345678901234567890\n";
-        let text_batch = &arrow_csv(text, &s).unwrap()[0];
-        let col = SchemaColumn::new("b", ColumnType::Decimal);
-        let want = read_decimals(text_batch.column(1), &col, 1, &mut Digits::default()).unwrap();
-        let got = read(text.as_bytes(), &s).unwrap();
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0].column(1), &want);
-        assert_eq!(got[0].column(0), text_batch.column(0));
-        assert!(read(b"1,1.2.3\n", &s).is_none(), "not a decimal");
-    }
-
-    #[test]
-    fn what_the_fast_path_does_not_follow_is_given_back() {
-        let s = schema();
-        for text in [
-            "1,x,1.5,2024-01-01,7\r\n",
-            "1,x,1.5,2024-01-01,7\n\n2,y,1,2024-01-01,1\n",
-            "1,a\"b,1.5,2024-01-01,7\n",
-            "1,\"a\"b,1.5,2024-01-01,7\n",
-            "1,\"open,1.5,2024-01-01,7\n",
-            "1,x,1.5,2024-01-01\n",
-            "1,x,1.5,2024-01-01,7,8\n",
-            "1,x,no,2024-01-01,7\n",
-            "1,x,1,2024-02-30,7\n",
-            "99999999999,x,1,2024-01-01,99999999999\n",
-        ] {
-            assert!(read(text.as_bytes(), &s).is_none(), "{text:?}");
-        }
-        assert!(
-            read(b"1,\xff,1,2024-01-01,1\n", &s).is_none(),
-            "invalid UTF-8"
-        );
-    }
-}
+#[path = "fields_tests.rs"]
+mod tests;

@@ -41,6 +41,8 @@ mod row_ends;
 mod run;
 mod sas;
 mod service;
+mod spans;
+mod specials;
 mod staged;
 pub(crate) mod time;
 mod upload;

@@ -107,19 +107,39 @@ fn parse_date_part(s: &str) -> Result<i64, String> {
 
 /// The fast path of date parsing: exactly `YYYY-MM-DD`, a valid date; `None` for anything
 /// else (which the general parser handles or rejects with its message).
+///
+/// The ten bytes are checked as two words: the dashes compared at once, and each digit
+/// byte minus `'0'` must be below 10 (a byte below `'0'` wraps to at least `0xD0`, one of
+/// `0xB0` or more keeps its top bit, and one of 10 to `0x7F` reaches the top bit once
+/// `0x76` is added; a valid byte neither borrows from nor carries into its neighbour).
 #[inline(always)]
 pub(crate) fn plain_date(b: &[u8]) -> Option<i32> {
-    let b: &[u8; 10] = b.try_into().ok()?;
-    if b[4] != b'-' || b[7] != b'-' {
+    /// The digit bytes of `YYYY-MM-`.
+    const DIGITS: u64 = 0x00FF_FF00_FFFF_FFFF;
+    const DASHES: u64 = !DIGITS;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    if b.len() != 10 {
         return None;
     }
-    let digit = |c: u8| {
-        let d = c.wrapping_sub(b'0');
-        (d < 10).then_some(u32::from(d))
-    };
-    let y = digit(b[0])? * 1000 + digit(b[1])? * 100 + digit(b[2])? * 10 + digit(b[3])?;
-    let m = digit(b[5])? * 10 + digit(b[6])?;
-    let d = digit(b[8])? * 10 + digit(b[9])?;
+    let (head, tail) = b.split_at(8);
+    let head = u64::from_le_bytes(head.try_into().ok()?);
+    let tail: [u8; 2] = tail.try_into().ok()?;
+    if head & DASHES != (u64::from(b'-') * ONES) & DASHES {
+        return None;
+    }
+    let digits = (head & DIGITS).wrapping_sub((u64::from(b'0') * ONES) & DIGITS);
+    let day = u16::from_le_bytes(tail).wrapping_sub(u16::from(b'0') * 0x0101);
+    let bad = ((digits | digits.wrapping_add((0x76 * ONES) & DIGITS)) & (0x80 * ONES))
+        | u64::from((day | day.wrapping_add(0x7676)) & 0x8080);
+    if bad != 0 {
+        return None;
+    }
+    // Byte k of `pairs`: ten times digit k plus digit k + 1 (at most 99: no carries).
+    let pairs = digits * 10 + (digits >> 8);
+    let byte = |k: u32| ((pairs >> (8 * k)) & 0xFF) as u32;
+    let y = byte(0) * 100 + byte(2);
+    let m = byte(5);
+    let d = u32::from(day & 0xFF) * 10 + u32::from(day >> 8);
     if !(1..=12).contains(&m) || d < 1 || (d > 28 && d > days_in_month(i64::from(y), m)) {
         return None;
     }
@@ -420,6 +440,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn plain_dates_take_only_digits_and_dashes() {
+        // Every byte value at every position of valid dates: a plain date exactly when the
+        // dashes and digits are in place and the calendar has the day.
+        for base in ["2024-02-29", "1999-12-31", "0000-01-01", "9999-12-31"] {
+            for at in 0..10 {
+                for c in 0..=255u8 {
+                    let mut b = base.as_bytes().to_vec();
+                    b[at] = c;
+                    let shape = b.iter().enumerate().all(|(i, &x)| {
+                        if i == 4 || i == 7 {
+                            x == b'-'
+                        } else {
+                            x.is_ascii_digit()
+                        }
+                    });
+                    let want = std::str::from_utf8(&b)
+                        .ok()
+                        .filter(|_| shape)
+                        .and_then(|s| parse_date_part(s).ok());
+                    assert_eq!(plain_date(&b).map(i64::from), want, "{b:?}");
+                }
+            }
+        }
+        assert_eq!(plain_date(b"2024-02-2"), None);
+        assert_eq!(plain_date(b"2024-02-290"), None);
     }
 
     #[test]
