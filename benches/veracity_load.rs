@@ -9,6 +9,7 @@
 //! cargo bench --bench veracity_load -- --sf 0.1 --sf 1     # several, each in its own processes
 //! cargo bench --bench veracity_load -- --sf 1 --mode child # only the client-alone measurement
 //! cargo bench --bench veracity_load -- --sf 1 --part-mb 8  # not the default part size
+//! cargo bench --bench veracity_load -- --sf 0.1 --runs 1   # one run of each (default 5)
 //! ```
 //!
 //! Like `bulk_load`, this binary is its own orchestrator: the Parquet file is generated once
@@ -24,6 +25,11 @@
 //! file to the job's final status, including the token request). The job status is polled
 //! every 20 ms, as `benches/veracity_python.py` does (the library's default waits 20 ms,
 //! then longer and longer).
+//!
+//! Each scale factor and mode is run `--runs` times (default [`DEFAULT_RUNS`]), each in a
+//! fresh process; the tables and the results file hold the run of median wall time, with
+//! every run's wall time under `wall_s_runs` (a single push's wall time moved by about a
+//! tenth from run to run on this shared 2-core machine).
 //!
 //! Each run prints one `RESULT {json}` line; the orchestrator prints markdown tables and
 //! writes all results to `target/bench-data/veracity_load-results.json` (which
@@ -56,20 +62,25 @@ const KEYS: [&str; 2] = ["l_orderkey", "l_linenumber"];
 const POLL: Duration = Duration::from_millis(20);
 /// Part size in MiB instead of the library default.
 const PART_MB: &str = "--part-mb";
+/// Runs of each scale factor and mode, instead of [`DEFAULT_RUNS`].
+const RUNS: &str = "--runs";
+/// Runs of each scale factor and mode: the median one is reported.
+const DEFAULT_RUNS: usize = 5;
 
 fn main() {
     // What the `pushdata` binary does first (one glibc arena per core), so the peak RSS
     // measured here is the one a `pushdata push`/`pull`/`serve` process gets.
     pushdata::core::allocator::one_arena_per_core();
-    let result = harness::parse_args(&[PART_MB], &[]).and_then(|args| match args.role.as_deref() {
-        None => orchestrate(&args),
-        Some("server") => harness::serve(),
-        Some(role @ ("inprocess" | "child")) => {
-            let sf = args.sfs.first().copied().unwrap_or(0.1);
-            worker(role, sf, args.option(PART_MB))
-        }
-        Some(other) => Err(format!("unknown role {other:?}").into()),
-    });
+    let result =
+        harness::parse_args(&[PART_MB, RUNS], &[]).and_then(|args| match args.role.as_deref() {
+            None => orchestrate(&args),
+            Some("server") => harness::serve(),
+            Some(role @ ("inprocess" | "child")) => {
+                let sf = args.sfs.first().copied().unwrap_or(0.1);
+                worker(role, sf, args.option(PART_MB))
+            }
+            Some(other) => Err(format!("unknown role {other:?}").into()),
+        });
     if let Err(e) = result {
         eprintln!("veracity_load: error: {e}");
         std::process::exit(1);
@@ -133,7 +144,8 @@ fn worker(role: &str, sf: f64, part_mb: Option<usize>) -> Result<(), BenchError>
 // ---- orchestrator ----------------------------------------------------------------------------
 
 fn orchestrate(args: &Args) -> Result<(), BenchError> {
-    let results = harness::run_all("veracity_load", args)?;
+    let runs = args.option(RUNS).unwrap_or(DEFAULT_RUNS);
+    let results = harness::run_all_median("veracity_load", args, runs, "wall_s")?;
     let part_mb = args.option(PART_MB);
     let mut name = "veracity_load-results".to_string();
     if let Some(mb) = part_mb {
@@ -144,6 +156,7 @@ fn orchestrate(args: &Args) -> Result<(), BenchError> {
         Some(mb) => format!("{mb} MiB parts"),
         None => format!("default {} MiB parts", DEFAULT_PART_BYTES / (1024 * 1024)),
     };
+    let parts = format!("{parts}; the run of median wall time of {runs}");
     print_throughput_table(&results, &parts);
     harness::print_resources_table(
         &results,
@@ -161,14 +174,26 @@ fn print_throughput_table(results: &[Value], parts: &str) {
          (VeracityPush::create, {parts}; MB = 10^6 bytes)"
     );
     println!();
-    println!("| SF | server | rows | CSV MB | parts | job status | wall (s) | rows/s | CSV MB/s |");
-    println!("|---|---|---:|---:|---:|---|---:|---:|---:|");
+    println!(
+        "| SF | server | rows | CSV MB | parts | job status | wall (s) | rows/s | CSV MB/s | \
+         wall of each run (s) |"
+    );
+    println!("|---|---|---:|---:|---:|---|---:|---:|---:|---|");
     for r in results {
         let wall = f(r, "wall_s").unwrap_or(f64::NAN);
         let rows = f(r, "rows").unwrap_or(0.0);
         let bytes = f(r, "csv_bytes").unwrap_or(0.0);
+        let each: Vec<String> = r["wall_s_runs"]
+            .as_array()
+            .map(|runs| {
+                runs.iter()
+                    .filter_map(Value::as_f64)
+                    .map(|w| format!("{w:.2}"))
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![format!("{wall:.2}")]);
         println!(
-            "| {} | {} | {:.0} | {:.0} | {:.0} | {} | {:.2} | {:.0} | {:.1} |",
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {} | {:.2} | {:.0} | {:.1} | {} |",
             f(r, "sf").unwrap_or(0.0),
             server_label(r),
             rows,
@@ -178,6 +203,7 @@ fn print_throughput_table(results: &[Value], parts: &str) {
             wall,
             rows / wall,
             bytes / 1e6 / wall,
+            each.join(", "),
         );
     }
 }

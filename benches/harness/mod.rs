@@ -416,17 +416,53 @@ pub(crate) fn run_self(args: &[String], what: &str) -> Result<Value, BenchError>
 /// Run every scale factor and mode of `args`, each in a fresh worker process of this
 /// binary (`bench` names it in the messages), generating the Parquet files first.
 pub(crate) fn run_all(bench: &str, args: &Args) -> Result<Vec<Value>, BenchError> {
+    run_all_median(bench, args, 1, "wall_s")
+}
+
+/// [`run_all`], with each scale factor and mode run `runs` times (each in a fresh worker
+/// process): its result is the run of median `wall_key` (of an even number of runs, the
+/// lower middle one), with every run's `wall_key`, in the order they ran, under
+/// `"{wall_key}_runs"` when there was more than one.
+pub(crate) fn run_all_median(
+    bench: &str,
+    args: &Args,
+    runs: usize,
+    wall_key: &str,
+) -> Result<Vec<Value>, BenchError> {
+    let runs = runs.max(1);
     let mut results = Vec::new();
     for &sf in &args.sfs {
         data::lineitem_parquet(sf)?;
         for mode in &args.modes {
-            eprintln!("{bench}: SF {sf}, {mode} ...");
-            let r = run_worker(mode, sf, args)?;
-            eprintln!("{bench}: {r}");
-            results.push(r);
+            let mut done = Vec::with_capacity(runs);
+            for run in 1..=runs {
+                if runs > 1 {
+                    eprintln!("{bench}: SF {sf}, {mode}, run {run} of {runs} ...");
+                } else {
+                    eprintln!("{bench}: SF {sf}, {mode} ...");
+                }
+                let r = run_worker(mode, sf, args)?;
+                eprintln!("{bench}: {r}");
+                done.push(r);
+            }
+            results.push(median_run(done, wall_key));
         }
     }
     Ok(results)
+}
+
+/// The run of `runs` (at least one) with the median `wall_key`; with more than one run,
+/// every run's `wall_key` is added under `"{wall_key}_runs"`.
+fn median_run(mut runs: Vec<Value>, wall_key: &str) -> Value {
+    let walls: Vec<Value> = runs.iter().map(|r| r[wall_key].clone()).collect();
+    let wall = |r: &Value| r[wall_key].as_f64().unwrap_or(f64::INFINITY);
+    runs.sort_by(|a, b| wall(a).total_cmp(&wall(b)));
+    let n = runs.len();
+    let mut median = runs.swap_remove((n - 1) / 2);
+    if n > 1 {
+        median[format!("{wall_key}_runs")] = Value::Array(walls);
+    }
+    median
 }
 
 fn run_worker(role: &str, sf: f64, args: &Args) -> Result<Value, BenchError> {
