@@ -130,13 +130,9 @@ pub(crate) fn write_decimal_u64(
     magnitude: u64,
     scale: usize,
 ) -> usize {
-    // Scale 2 (money) is divided by a constant (a multiplication), others by a table's power.
-    let (int, frac) = if scale == 2 {
-        (magnitude / 100, magnitude % 100)
-    } else {
-        let p = POW10.get(scale).copied().unwrap_or(1);
-        (magnitude / p, magnitude % p)
-    };
+    // Scale 2 (money) has its own writer, `write_decimal2`.
+    let p = POW10.get(scale).copied().unwrap_or(1);
+    let (int, frac) = (magnitude / p, magnitude % p);
     dst[0] = b'-';
     let mut at = usize::from(negative && magnitude != 0);
     at += put_u64(dst, at, int);

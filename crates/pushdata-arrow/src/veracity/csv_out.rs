@@ -4,6 +4,8 @@
 //! overwrites those bytes): a value costs no `memcpy` call and no capacity check per byte.
 //! A writer returns `None` only if the room is too small, which the row's bound rules out.
 
+use pushdata_core::veracity::csv::special_flags;
+
 use crate::encode::digits::{NUMBER_ROOM, write_decimal_u64, write_decimal2, write_i64};
 
 /// Bytes the buffer grows by at least, past what a row needs.
@@ -216,8 +218,8 @@ fn tail_chunk(rest: &[u8]) -> [u8; CHUNK] {
     chunk
 }
 
-/// Whether one of the first `keep` bytes of `chunk` is special to the CSV (`,`, `"`, LF,
-/// CR), two words at a time (one when `keep` is at most 8, as in most short texts).
+/// Whether one of the first `keep` bytes of `chunk` is special to the CSV
+/// ([`SPECIAL`](pushdata_core::veracity::csv::SPECIAL)), two words at a time (one when `keep` is at most 8, as in most short texts).
 #[inline(always)]
 fn special_mask(chunk: [u8; CHUNK], keep: usize) -> bool {
     let word = u128::from_le_bytes(chunk);
@@ -229,21 +231,6 @@ fn special_mask(chunk: [u8; CHUNK], keep: usize) -> bool {
     };
     // Flags of the first `keep` bytes only (all 16 when `keep` >= 16).
     found & KEEP[keep.min(CHUNK)] != 0
-}
-
-/// The high bit of every byte of `w` special to the CSV: a byte equal to `c` is a zero byte
-/// of `w` XOR `c` repeated, flagged by the classic bit trick (a flag above a zero byte may
-/// be false, but only above a true one, so whether any of the first bytes is flagged is
-/// exact).
-#[inline(always)]
-fn special_flags(w: u64) -> u64 {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let zero = |c: u8| {
-        let x = w ^ (ONES * u64::from(c));
-        x.wrapping_sub(ONES) & !x
-    };
-    (zero(b',') | zero(b'"') | zero(b'\n') | zero(b'\r')) & HIGH
 }
 
 /// The bits of the first `n` bytes of a chunk, for every `n` in 0..=16.
