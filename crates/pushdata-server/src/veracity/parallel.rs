@@ -1,7 +1,8 @@
-//! The uploaded CSV parsed on all cores. The file is read in windows of whole rows (row
-//! ends found with the quotes paired, see `row_ends`); each window is cut into pieces of
-//! whole rows read in parallel (by the fast path of `fields`, else by arrow-csv), and the
-//! pieces' batches are typed in parallel, then staged in file order.
+//! The uploaded CSV parsed on all cores. The file is read in windows of whole rows, each
+//! cut into pieces of whole rows read in parallel (by the fast path of `fields`, else by
+//! arrow-csv): cut first at line ends the pieces then confirm, else at the row ends found
+//! with the quotes paired (see `row_ends`). The pieces' batches are typed in parallel,
+//! then staged in file order.
 //!
 //! A window whose quotes cannot be paired as the CSV reader would read them, or that holds
 //! no row end, hands the file back to the sequential reader, which starts again from the
