@@ -177,7 +177,7 @@ impl WindowsRead {
                 .map(|piece| read_piece(piece, schema, guessed.is_some()))
                 .collect();
             if read.iter().any(|r| matches!(r, PieceRead::Unconfirmed)) {
-                tracing::debug!(file = %parse.path.display(), "a window cut again with its quotes paired");
+                tracing::debug!(file = %path, "a window cut again with its quotes paired");
                 next = windows.exact_rows(self.pieces)?;
                 continue;
             }

@@ -183,3 +183,26 @@ fn quoted_rows_fed_as_appends_arrive_give_the_sequential_rows() {
         );
     }
 }
+
+#[test]
+fn a_header_with_quotes_is_found_with_the_quotes_paired() {
+    // The header's first line end is inside its first name: the pairing finds its end.
+    let data = "1,a,1,2024-01-01\n2,b,2,2024-01-02\n";
+    for header in ["\"Id\",Name,Amount,Day\n", "\"I\nd\",Name,Amount,Day\n"] {
+        let text = format!("{header}{data}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upload.csv");
+        std::fs::write(&path, &text).unwrap();
+        let mut windows = Windows::open(&path, 1 << 20).unwrap();
+        windows.complete_at(text.len() as u64);
+        assert_eq!(
+            windows.header_line().unwrap(),
+            Some(Some(header.as_bytes())),
+            "{header:?}"
+        );
+        let Next::Rows(pieces, None) = windows.next_rows(3).unwrap() else {
+            panic!("{header:?}: not cut with the quotes paired");
+        };
+        assert_eq!(pieces.concat(), data.as_bytes(), "{header:?}");
+    }
+}
