@@ -1,7 +1,8 @@
-//! The uploaded CSV parsed on all cores. The file is read in windows of whole rows (row
-//! ends found with the quotes paired, see `row_ends`); each window is cut into pieces of
-//! whole rows read in parallel (by the fast path of `fields`, else by arrow-csv), and the
-//! pieces' batches are typed in parallel, then staged in file order.
+//! The uploaded CSV parsed on all cores. The file is read in windows of whole rows, each
+//! cut into pieces of whole rows read in parallel (by the fast path of `fields`, else by
+//! arrow-csv): cut first at line ends the pieces then confirm, else at the row ends found
+//! with the quotes paired (see `row_ends`). The pieces' batches are typed in parallel,
+//! then staged in file order.
 //!
 //! A window whose quotes cannot be paired as the CSV reader would read them, or that holds
 //! no row end, hands the file back to the sequential reader, which starts again from the
@@ -22,7 +23,7 @@ use super::definition::VDataset;
 use super::fields;
 use super::jobs::Failure;
 use super::process::{BATCH_ROWS, CsvParse, typed};
-use super::row_ends::RowEnds;
+use super::row_ends::{self, RowEnds};
 use super::staged::Staged;
 use crate::store::StagedData;
 
@@ -127,31 +128,74 @@ impl WindowsRead {
         map: &[Option<usize>],
         delete: bool,
     ) -> Result<Advanced, Failure> {
-        let path = parse.path.display();
         loop {
-            let rows = match windows.next_rows()? {
-                Next::Done => return Ok(Advanced::Done),
-                Next::Waiting => return Ok(Advanced::Waiting),
-                Next::Sequential => {
-                    tracing::debug!(file = %path, "read on one thread: quotes a CSV reader takes literally, or a row longer than a window");
-                    return Ok(Advanced::Sequential);
-                }
-                Next::Rows(rows, start, end) => rows.cut(start, end, self.pieces),
+            let started = std::time::Instant::now();
+            let (read, cut_ms) = match self.read_window(parse, windows, schema)? {
+                WindowRead::Rows(read, cut_ms) => (read, cut_ms),
+                WindowRead::Done => return Ok(Advanced::Done),
+                WindowRead::Waiting => return Ok(Advanced::Waiting),
+                WindowRead::Sequential => return Ok(Advanced::Sequential),
             };
-            if (parse.stopping)() {
-                return Err(Failure::Stopped);
-            }
-            let read: Result<Vec<Vec<RecordBatch>>, _> = rows
-                .par_iter()
-                .map(|piece| read_piece(piece, schema))
-                .collect();
-            let Ok(read) = read else {
-                tracing::debug!(file = %path, "read again on one thread: a piece is not valid CSV");
-                return Ok(Advanced::Sequential);
-            };
+            let read_ms = started.elapsed().as_secs_f64() * 1e3 - cut_ms;
+            let typed = std::time::Instant::now();
             if !self.type_and_stage(parse, read, map, delete)? {
                 return Ok(Advanced::Sequential);
             }
+            let stage_ms = typed.elapsed().as_secs_f64() * 1e3;
+            tracing::debug!(file = %parse.path.display(), cut_ms, read_ms, stage_ms, "parse ahead: a window read");
+        }
+    }
+
+    /// Cut the next window into pieces and read them in parallel: at guessed row ends
+    /// first, and again at the row ends the quotes' pairing finds when a piece does not
+    /// confirm its cut (see `row_ends`).
+    fn read_window(
+        &mut self,
+        parse: &CsvParse<'_>,
+        windows: &mut Windows,
+        schema: &SchemaRef,
+    ) -> Result<WindowRead, Failure> {
+        let path = parse.path.display();
+        let started = std::time::Instant::now();
+        let mut next = windows.next_rows(self.pieces)?;
+        loop {
+            let (pieces, guessed) = match next {
+                Next::Done => return Ok(WindowRead::Done),
+                Next::Waiting => return Ok(WindowRead::Waiting),
+                Next::Sequential => {
+                    tracing::debug!(file = %path, "read on one thread: quotes a CSV reader takes literally, or a row longer than a window");
+                    return Ok(WindowRead::Sequential);
+                }
+                Next::Rows(pieces, guessed) => (pieces, guessed),
+            };
+            let cut_ms = started.elapsed().as_secs_f64() * 1e3;
+            if (parse.stopping)() {
+                return Err(Failure::Stopped);
+            }
+            let read: Vec<PieceRead> = pieces
+                .par_iter()
+                .map(|piece| read_piece(piece, schema, guessed.is_some()))
+                .collect();
+            if read.iter().any(|r| matches!(r, PieceRead::Unconfirmed)) {
+                tracing::debug!(file = %path, "a window cut again with its quotes paired");
+                next = windows.exact_rows(self.pieces)?;
+                continue;
+            }
+            if let Some(end) = guessed {
+                windows.confirm(end);
+            }
+            let read: Option<Vec<Vec<RecordBatch>>> = read
+                .into_iter()
+                .map(|r| match r {
+                    PieceRead::Read(batches) => Some(batches),
+                    PieceRead::Failed | PieceRead::Unconfirmed => None,
+                })
+                .collect();
+            let Some(read) = read else {
+                tracing::debug!(file = %path, "read again on one thread: a piece is not valid CSV");
+                return Ok(WindowRead::Sequential);
+            };
+            return Ok(WindowRead::Rows(read, cut_ms));
         }
     }
 
@@ -238,8 +282,10 @@ pub(super) fn read_schema(
 
 /// What [`Windows::next_rows`] found.
 pub(super) enum Next<'a> {
-    /// Whole rows: the text, and where they start and end in it.
-    Rows(RowEnds<'a>, usize, usize),
+    /// Whole rows cut into pieces; `Some(end)`: cut at guessed row ends, the window's
+    /// rows ending at `end`, which the pieces must confirm (then [`Windows::confirm`],
+    /// else [`Windows::exact_rows`]).
+    Rows(Vec<&'a [u8]>, Option<usize>),
     /// No whole row until more bytes are available.
     Waiting,
     /// The end of the file: every row was handed out.
@@ -247,6 +293,28 @@ pub(super) enum Next<'a> {
     /// The text cannot be read in parallel (quotes the pairing cannot follow, or a row
     /// longer than a window).
     Sequential,
+}
+
+/// What [`WindowsRead::read_window`] read.
+enum WindowRead {
+    /// Each piece's batches, in order, and the milliseconds the cuts took.
+    Rows(Vec<Vec<RecordBatch>>, f64),
+    /// No whole row until more bytes are available.
+    Waiting,
+    /// Every row was read.
+    Done,
+    /// The file is the sequential reader's.
+    Sequential,
+}
+
+/// What [`read_piece`] made of a piece.
+enum PieceRead {
+    /// Its rows' batches.
+    Read(Vec<RecordBatch>),
+    /// It is not valid CSV (the sequential reader reports it).
+    Failed,
+    /// A piece of a guessed cut that does not confirm it (see `row_ends`): not read.
+    Unconfirmed,
 }
 
 /// The file's data rows (after the header line), a window of whole lines at a time, up to
@@ -307,11 +375,42 @@ impl Windows {
         self.complete = true;
     }
 
-    /// The next window's whole rows (see [`Next`]).
-    pub(super) fn next_rows(&mut self) -> Result<Next<'_>, Failure> {
+    /// The next window's whole rows (see [`Next`]) cut into about `pieces` pieces, at
+    /// guessed row ends when there are some (see `row_ends`).
+    pub(super) fn next_rows(&mut self, pieces: usize) -> Result<Next<'_>, Failure> {
         self.buf.drain(..self.used);
         self.used = 0;
         self.fill()?;
+        let at_end = self.complete && self.read == self.available;
+        let start = if self.header_skipped {
+            Some(0)
+        } else {
+            row_ends::first_line_end(&self.buf)
+        };
+        let end = match start {
+            Some(start) if at_end && start < self.buf.len() => Some(self.buf.len()),
+            Some(start) if !at_end => row_ends::last_line_end(&self.buf, start),
+            _ => None,
+        };
+        match (start, end) {
+            (Some(start), Some(end)) if start < end => Ok(Next::Rows(
+                row_ends::guessed_cut(&self.buf, start, end, pieces),
+                Some(end),
+            )),
+            _ => self.exact_rows(pieces),
+        }
+    }
+
+    /// The guessed cuts of [`next_rows`](Self::next_rows) hold: its rows, up to `end`,
+    /// are handed out.
+    pub(super) fn confirm(&mut self, end: usize) {
+        self.header_skipped = true;
+        self.used = end;
+    }
+
+    /// The window of [`next_rows`](Self::next_rows) again, its rows found with the quotes
+    /// paired, cut into about `pieces` pieces.
+    pub(super) fn exact_rows(&mut self, pieces: usize) -> Result<Next<'_>, Failure> {
         let at_end = self.complete && self.read == self.available;
         let full = self.buf.len() >= self.window;
         let Some(rows) = RowEnds::scan(&self.buf, at_end) else {
@@ -348,7 +447,7 @@ impl Windows {
             return Ok(if at_end { Next::Done } else { Next::Waiting });
         }
         self.used = end;
-        Ok(Next::Rows(rows, start, end))
+        Ok(Next::Rows(rows.cut(start, end, pieces), None))
     }
 
     /// Read until the buffer holds a window, or the available bytes are read.
@@ -376,6 +475,9 @@ impl Windows {
             return Ok(None);
         }
         self.fill()?;
+        if let Some(end) = row_ends::first_line_end(&self.buf) {
+            return Ok(Some(Some(&self.buf[..end])));
+        }
         let at_end = self.complete && self.read == self.available;
         let full = self.buf.len() >= self.window;
         let Some(rows) = RowEnds::scan(&self.buf, at_end) else {
@@ -391,18 +493,28 @@ impl Windows {
 }
 
 /// One piece's rows as batches of `schema` (a failure: the sequential reader reports
-/// it): by the fast path of `fields` when it can, else by arrow-csv.
-fn read_piece(piece: &[u8], schema: &SchemaRef) -> Result<Vec<RecordBatch>, ()> {
+/// it): by the fast path of `fields` when it can, else by arrow-csv. `guessed`: the piece
+/// ends at a guessed row end, which it must confirm (see `row_ends`).
+fn read_piece(piece: &[u8], schema: &SchemaRef, guessed: bool) -> PieceRead {
     if let Some(batches) = fields::read(piece, schema) {
-        return Ok(batches);
+        return PieceRead::Read(batches);
+    }
+    if guessed && !row_ends::confirms_cut(piece) {
+        return PieceRead::Unconfirmed;
     }
     let reader = arrow_csv::ReaderBuilder::new(schema.clone())
         .with_header(false)
         .with_batch_size(BATCH_ROWS)
-        .build_buffered(piece)
-        .map_err(|_| ())?;
-    reader.collect::<Result<Vec<_>, _>>().map_err(|_| ())
+        .build_buffered(piece);
+    match reader.map(|r| r.collect::<Result<Vec<_>, _>>()) {
+        Ok(Ok(batches)) => PieceRead::Read(batches),
+        _ => PieceRead::Failed,
+    }
 }
+
+#[cfg(test)]
+#[path = "parallel_cut_tests.rs"]
+mod cut_tests;
 
 #[cfg(test)]
 pub(super) mod tests {
@@ -449,12 +561,15 @@ pub(super) mod tests {
     /// A CSV upload written to a temporary file, with what a job reads it with.
     pub(in crate::veracity) struct Upload {
         _dir: tempfile::TempDir,
-        path: std::path::PathBuf,
+        /// The upload.
+        pub(in crate::veracity) path: std::path::PathBuf,
         /// Where staged files go (`{spill}-{n}.parquet`).
         pub(in crate::veracity) spill: std::path::PathBuf,
-        def: VDataset,
+        /// The dataset.
+        pub(in crate::veracity) def: VDataset,
         staging: Arc<Staging>,
-        layout: crate::veracity::process::Layout,
+        /// The header's columns and where the dataset's are.
+        pub(in crate::veracity) layout: crate::veracity::process::Layout,
         /// The job's operation (Create unless a test sets another).
         pub(in crate::veracity) op: FileOperation,
     }
@@ -499,7 +614,7 @@ pub(super) mod tests {
 
     /// The parallel reader's outcome (windows of `window` bytes, 3 pieces) and the
     /// sequential reader's, for the CSV text `csv`.
-    fn both(
+    pub(in crate::veracity) fn both(
         csv: &str,
         window: usize,
     ) -> (Result<Parallel, Failure>, Result<Vec<StagedData>, Failure>) {
@@ -557,14 +672,18 @@ pub(super) mod tests {
         assert_eq!(rows(&staged), rows_of(sequential));
     }
 
-    fn rows_of(r: Result<Vec<StagedData>, Failure>) -> Vec<Vec<String>> {
+    pub(in crate::veracity) fn rows_of(r: Result<Vec<StagedData>, Failure>) -> Vec<Vec<String>> {
         rows(&r.unwrap())
     }
 
     /// The rows the windows give when the file's bytes become available `step` at a time
     /// (as appends arrive), read in windows of `window` bytes: `None` when the reader
     /// gives the file back to the sequential one.
-    fn fed(csv: &str, step: usize, window: usize) -> Option<Vec<Vec<String>>> {
+    pub(in crate::veracity) fn fed(
+        csv: &str,
+        step: usize,
+        window: usize,
+    ) -> Option<Vec<Vec<String>>> {
         let up = Upload::new(csv);
         let (parse, layout, path) = (up.parse(), &up.layout, &up.path);
         let schema = read_schema(&up.def, &layout.text_schema, &layout.map, false);

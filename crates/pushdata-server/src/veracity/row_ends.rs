@@ -8,6 +8,16 @@
 //! else the reader takes a quote literally, or leaves the value in a way the pairing
 //! cannot follow: then the text is [`RowEnds::scan`]'s `None`, and it must be read from
 //! its start.
+//!
+//! Pairing the quotes reads the whole text on one thread, so text is first cut without it
+//! ([`guessed_cut`]: each piece ends at the first line end after its nominal length) and
+//! the pieces, read in parallel, confirm the cuts: a piece that starts at a row's start
+//! ends at one when it holds no quote (every line end outside quotes ends a row; a carriage
+//! return or a blank line does not change that), or when the fast reader of `fields`,
+//! which follows the CSV reader quote by quote from the piece's start, read it whole (its
+//! last field, which the cut's line end or the text's end ends, closed). The first piece
+//! starts at a row's start, so if each piece confirms its cut, every cut is a row's end.
+//! Any other piece sends the text back to the pairing.
 
 /// The quoted values of some CSV text that starts at a row's start.
 pub(super) struct RowEnds<'a> {
@@ -101,19 +111,62 @@ impl<'a> RowEnds<'a> {
 
     /// `text[start..end]` (whole rows) cut into about `n` pieces of whole rows.
     pub(super) fn cut(&self, start: usize, end: usize, n: usize) -> Vec<&'a [u8]> {
-        let target = (end - start).div_ceil(n.max(1)).max(1);
-        let mut pieces = Vec::with_capacity(n);
-        let mut at = start;
-        while at < end {
-            let next = match self.next_end(at + target) {
-                Some(e) if e < end => e,
-                _ => end,
-            };
-            pieces.push(&self.text[at..next]);
-            at = next;
-        }
-        pieces
+        cut_at(self.text, start, end, n, |from| self.next_end(from))
     }
+}
+
+/// `text[start..end]` cut into about `n` pieces, each ended at `next_end(from)` (the end
+/// after the first row end at or after `from`), at its nominal length from its start.
+fn cut_at(
+    text: &[u8],
+    start: usize,
+    end: usize,
+    n: usize,
+    next_end: impl Fn(usize) -> Option<usize>,
+) -> Vec<&[u8]> {
+    let target = (end - start).div_ceil(n.max(1)).max(1);
+    let mut pieces = Vec::with_capacity(n);
+    let mut at = start;
+    while at < end {
+        let next = match next_end(at + target) {
+            Some(e) if e < end => e,
+            _ => end,
+        };
+        pieces.push(&text[at..next]);
+        at = next;
+    }
+    pieces
+}
+
+/// The position just after the first line end at or after `from`.
+fn next_line_end(text: &[u8], from: usize) -> Option<usize> {
+    memchr::memchr(b'\n', text.get(from..)?).map(|i| from + i + 1)
+}
+
+/// `text[start..end]` cut as [`RowEnds::cut`] cuts it, but each cut at the first line end
+/// after the nominal length, quotes not considered: the pieces must confirm the cuts (see
+/// the module's docs and [`confirms_cut`]).
+pub(super) fn guessed_cut(text: &[u8], start: usize, end: usize, n: usize) -> Vec<&[u8]> {
+    cut_at(text, start, end, n, |from| next_line_end(text, from))
+}
+
+/// The position just after the last line end of `text` after `start`, quotes not
+/// considered (the pieces that end there must confirm it).
+pub(super) fn last_line_end(text: &[u8], start: usize) -> Option<usize> {
+    memchr::memrchr(b'\n', text.get(start..)?).map(|i| start + i + 1)
+}
+
+/// The position just after the first line, when no quote comes before its line end (then
+/// it is the first row's end, whatever follows); `None` when the pairing must tell.
+pub(super) fn first_line_end(text: &[u8]) -> Option<usize> {
+    let end = next_line_end(text, 0)?;
+    memchr::memchr(b'"', &text[..end]).is_none().then_some(end)
+}
+
+/// Whether `piece` of [`guessed_cut`], which starts at a row's start and was not read
+/// whole by the fast reader of `fields`, ends at a row's end for sure: it holds no quote.
+pub(super) fn confirms_cut(piece: &[u8]) -> bool {
+    memchr::memchr(b'"', piece).is_none()
 }
 
 #[cfg(test)]
@@ -169,6 +222,29 @@ mod tests {
             Some(4)
         );
         assert_eq!(ends(text), vec![4]);
+    }
+
+    #[test]
+    fn guessed_cuts_are_the_exact_ones_without_quotes() {
+        let text: Vec<u8> = (0..200)
+            .flat_map(|i| format!("{i},{}\r\n", "v".repeat(i % 17)).into_bytes())
+            .collect();
+        let rows = RowEnds::scan(&text, true).unwrap();
+        for n in 1..9 {
+            assert_eq!(
+                super::guessed_cut(&text, 5, text.len(), n),
+                rows.cut(5, text.len(), n),
+                "{n}"
+            );
+        }
+        assert_eq!(super::last_line_end(b"a\nb\nc", 0), Some(4));
+        assert_eq!(super::last_line_end(b"a\nb\nc", 4), None);
+        assert_eq!(super::first_line_end(b"a,b\n\"c\n"), Some(4));
+        // A quote in the first line: the pairing says where it ends.
+        assert_eq!(super::first_line_end(b"a,\"b\nc\"\n"), None);
+        assert_eq!(super::first_line_end(b"a,b"), None);
+        assert!(super::confirms_cut(b"a,b\r\n"));
+        assert!(!super::confirms_cut(b"a,\"b\"\n"));
     }
 
     #[test]
