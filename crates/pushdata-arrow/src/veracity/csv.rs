@@ -14,7 +14,8 @@ use super::schema::{SchemaColumn, schema_columns};
 /// The default size of a part: 8 MiB (AzCopy's default block size too).
 ///
 /// Parts are held whole on both sides: the client builds one while the one before waits
-/// in the channel and another is appended; the server parses an append's rows as a window
+/// in the channel and another is appended (a part is the encoded slices it holds, not a
+/// copy of them); the server parses an append's rows as a window
 /// and holds their batches until they are staged. Against the reference server, lineitem
 /// SF 0.1 with 8 MiB parts took less wall and client CPU time than with 32 MiB, and both
 /// processes' peak RSS fell by about 30 to 45 MB, most of which had been pages touched for
@@ -43,7 +44,7 @@ const FIRST_GUESS_PER_VALUE: usize = 16;
 
 /// Bytes (of capacity) of slice buffers kept for reuse once their parts were appended, at
 /// most: this many parts of `part_bytes` (or of [`MAX_SLICE_BYTES`], if more).
-const POOLED_PARTS: usize = 2;
+const POOLED_PARTS: usize = 4;
 
 /// What [`CsvParts::finish`] reports about the file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,7 +70,8 @@ struct Queued {
 
 /// Encodes a table's batches into the CSV file of a Veracity ingest job, cut into parts of
 /// at most `part_bytes` that end at row ends (format and memory below). Feed batches with
-/// [`push`](CsvParts::push), end with [`finish`](CsvParts::finish); every finished part is passed to `emit`, in order, the first
+/// [`push`](CsvParts::push), end with [`finish`](CsvParts::finish); every finished part is
+/// passed to `emit` as a [`CsvPart`], in order, the first
 /// starting with the header.
 ///
 /// Batches are queued until there are rows for a group of slices, so a value that cannot be
@@ -101,20 +103,27 @@ struct Queued {
 /// # Parts and memory
 ///
 /// [`CsvParts`] queues batches until there are rows for a group of slices (several per
-/// thread), encodes the slices in parallel (each into its own buffer, with the end of every
-/// row noted) and copies them in order into the part being built. A part is emitted when the
-/// next row would take it past `part_bytes`, so parts end at row ends, are at most
-/// `part_bytes` (a single row larger than that makes a part of its own), and only the first
-/// starts with the header. The first parts are smaller: a sixteenth of `part_bytes` (but at
-/// least 1 MiB), and each next one twice the one before until they are `part_bytes`, so the
+/// thread) and encodes the slices in parallel, each into its own buffer, with the end of
+/// every row noted. A part ([`CsvPart`]) is the ordered list of the slices' rows it holds,
+/// as shared views of those buffers (a slice whose rows fall into two parts is shared by
+/// both): no part is copied into a buffer of its own. A part is emitted when the next row
+/// would take it past `part_bytes`, so parts end at row ends, are at most `part_bytes` (a
+/// single row larger than that makes a part of its own), and only the first starts with
+/// the header. The first parts are smaller: a sixteenth of `part_bytes` (but at least
+/// 1 MiB), and each next one twice the one before until they are `part_bytes`, so the
 /// upload (and the server's parse) starts sooner. The bytes written do not depend on the
 /// number of threads.
 ///
-/// Held at once: the part being built (at most `part_bytes`, allocated when it starts), one
-/// group of encoded slices (at most about `part_bytes / 2`, and 1 MiB per slice), and the
-/// batches queued for one group (shared with the caller, not copied). A part handed to
-/// `emit` is the caller's: the upload appends it while the next one is encoded, so memory
-/// stays flat in the file size.
+/// A slice's buffer lives until every part holding its rows is dropped (after the upload
+/// appended them), then goes back to the encoder for a later slice, so that steady-state
+/// slices are written into memory already mapped. Held at once by the encoder: the slices
+/// of the part being built (at most `part_bytes`), one group of encoded slices (at most
+/// about `part_bytes / 2`, and 1 MiB per slice, each with room for a sixteenth more), the
+/// batches queued for one group (shared with the caller, not copied), and buffers given
+/// back and not yet reused (at most `4 * part_bytes` of capacity; they are only kept when
+/// the slices they held were dropped, so they replace memory that was in use anyway). A
+/// part handed to `emit` holds its slices until the caller drops it: the upload appends it
+/// while the next one is encoded, so memory stays flat in the file size.
 #[derive(Debug)]
 pub struct CsvParts {
     schema: SchemaRef,
@@ -164,7 +173,10 @@ impl CsvParts {
             queue: VecDeque::new(),
             queued_rows: 0,
             spare: Vec::new(),
-            pool: SlicePool::new(POOLED_PARTS.saturating_mul(part_bytes.max(MAX_SLICE_BYTES))),
+            pool: SlicePool::new(
+                POOLED_PARTS.saturating_mul(part_bytes.max(MAX_SLICE_BYTES)),
+                slice_capacity((part_bytes / 2 / group).min(MAX_SLICE_BYTES)),
+            ),
         })
     }
 
@@ -286,17 +298,13 @@ impl CsvParts {
                     continue;
                 }
                 let len = per.min(q.batch.num_rows() - done);
-                let mut piece = self.spare.pop().unwrap_or_default();
-                piece.bytes = self.pool.take();
+                let piece = self.spare.pop().unwrap_or_default();
                 jobs.push((q.batch.slice(done, len), q.row + done as u64, piece));
                 done += len;
             }
-            let capacity = (per as f64 * self.per_row() * 1.0625) as usize + 64;
+            let capacity = slice_capacity((per as f64 * self.per_row()) as usize);
             for (_, _, piece) in &mut jobs {
-                if piece.bytes.capacity() < capacity {
-                    // Grown anyway: its stale bytes need not be moved.
-                    piece.bytes.clear();
-                }
+                piece.bytes = self.pool.take(capacity);
             }
             let results: Vec<Result<(), VeracityError>> = jobs
                 .par_iter_mut()
@@ -385,6 +393,12 @@ impl CsvParts {
         self.rows_out += part.rows();
         emit(part)
     }
+}
+
+/// The room made at once for a slice of about `bytes` (a sixteenth more, and the slack of a
+/// row).
+fn slice_capacity(bytes: usize) -> usize {
+    bytes.saturating_add(bytes / 16).saturating_add(64)
 }
 
 #[cfg(test)]

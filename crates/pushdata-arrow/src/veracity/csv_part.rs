@@ -118,6 +118,8 @@ struct Pooled {
     buffers: Vec<Vec<u8>>,
     bytes: usize,
     limit: usize,
+    /// The least capacity of a new buffer.
+    least: usize,
 }
 
 /// Buffers of encoded slices, each given back when the last [`Bytes`] of it is dropped (the
@@ -128,27 +130,35 @@ struct Pooled {
 pub(super) struct SlicePool(Arc<Mutex<Pooled>>);
 
 impl SlicePool {
-    /// A pool that keeps up to `limit` bytes of buffers.
-    pub(super) fn new(limit: usize) -> Self {
+    /// A pool that keeps up to `limit` bytes of buffers, and makes new ones of at least
+    /// `least` bytes of capacity (the size of the slices once parts are full size, so that
+    /// buffers made while parts ramp up fit later slices too; pages never written cost no
+    /// memory).
+    pub(super) fn new(limit: usize, least: usize) -> Self {
         SlicePool(Arc::new(Mutex::new(Pooled {
             buffers: Vec::new(),
             bytes: 0,
             limit,
+            least,
         })))
     }
 
-    /// A buffer given back (with the stale bytes of its last slice), or a new empty one.
-    pub(super) fn take(&self) -> Vec<u8> {
-        let Ok(mut pooled) = self.0.lock() else {
-            return Vec::new();
-        };
-        match pooled.buffers.pop() {
-            Some(buf) => {
+    /// A buffer of at least `capacity` bytes: one given back (with the stale bytes of its
+    /// last slice), else a new one with a quarter more room than `capacity` or the least
+    /// size, so that slices a little longer still find it large enough. Buffers given back
+    /// too small are freed on the way.
+    pub(super) fn take(&self, capacity: usize) -> Vec<u8> {
+        let mut least = capacity;
+        if let Ok(mut pooled) = self.0.lock() {
+            least = least.max(pooled.least);
+            while let Some(buf) = pooled.buffers.pop() {
                 pooled.bytes -= buf.capacity();
-                buf
+                if buf.capacity() >= capacity {
+                    return buf;
+                }
             }
-            None => Vec::new(),
         }
+        Vec::with_capacity(least.saturating_add(least / 4))
     }
 
     /// `buf` as shared bytes, given back to this pool when the last handle is dropped.

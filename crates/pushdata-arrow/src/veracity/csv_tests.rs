@@ -352,8 +352,8 @@ fn parts_dropped_after_their_upload_give_their_buffers_back_with_the_same_bytes_
     for b in &batches {
         enc.push(b, &mut emit).unwrap();
     }
-    let pooled = enc.pool.take();
-    assert!(pooled.capacity() > 0, "no buffer given back");
+    let pooled = enc.pool.take(1);
+    assert!(pooled.capacity() > 1, "no buffer given back");
     drop(pooled);
     let dropped = enc.finish(&mut emit).unwrap();
     assert_eq!(dropped, summary);
@@ -363,25 +363,34 @@ fn parts_dropped_after_their_upload_give_their_buffers_back_with_the_same_bytes_
 
 #[test]
 fn slice_buffers_go_back_to_the_pool_when_their_last_handle_is_dropped() {
-    let pool = SlicePool::new(1 << 20);
+    let pool = SlicePool::new(1 << 20, 0);
     let buf = vec![7u8; 1000];
     let at = buf.as_ptr();
     let bytes = pool.share(buf);
     let (a, b) = (bytes.slice(..10), bytes.slice(10..));
     drop(bytes);
     drop(a);
-    assert_eq!(pool.take().capacity(), 0, "still held by a part");
+    let other = pool.take(10);
+    assert_ne!(other.as_ptr(), at, "still held by a part");
     drop(b);
-    let again = pool.take();
+    let again = pool.take(1000);
     assert_eq!((again.as_ptr(), again.len()), (at, 1000), "the same buffer");
+    // A buffer too small for the slice is not taken; a new one has room to spare.
+    drop(pool.share(again));
+    let larger = pool.take(1001);
+    assert!(larger.capacity() > 1001 && larger.is_empty());
+    drop(pool.share(larger));
     // Past the limit, buffers are freed.
-    let small = SlicePool::new(1500);
-    drop(small.share(vec![0; 1000]));
-    drop(small.share(vec![0; 1000]));
-    assert_eq!(small.take().capacity(), 1000);
-    assert_eq!(small.take().capacity(), 0);
+    let small = SlicePool::new(1500, 0);
+    let (first, second) = (vec![0; 1000], vec![0; 1000]);
+    let kept = first.as_ptr();
+    drop(small.share(first));
+    drop(small.share(second));
+    let reused = small.take(1000);
+    assert_eq!(reused.as_ptr(), kept);
+    assert!(small.take(1000).is_empty(), "a new buffer");
     // A part outliving its encoder keeps its bytes (and frees them).
-    let gone = SlicePool::new(1 << 20);
+    let gone = SlicePool::new(1 << 20, 0);
     let held = gone.share(vec![1; 10]);
     drop(gone);
     assert_eq!(held, vec![1u8; 10]);

@@ -135,7 +135,12 @@ fn encode(
 ) -> Result<CsvSummary, TransferError> {
     let mut failure: Option<TransferError> = None;
     let mut send = |part: CsvPart| -> Result<(), Failure> {
-        tracing::debug!(table, bytes = part.len(), rows = part.rows(), "CSV part encoded");
+        tracing::debug!(
+            table,
+            bytes = part.len(),
+            rows = part.rows(),
+            "CSV part encoded"
+        );
         tx.blocking_send(part)
             .map_err(|_| Failure::Other(crate::Error::UploaderStopped))
     };
