@@ -145,8 +145,11 @@ impl SlicePool {
 
     /// A buffer of at least `capacity` bytes: one given back (with the stale bytes of its
     /// last slice), else a new one with a quarter more room than `capacity` or the least
-    /// size, so that slices a little longer still find it large enough. Buffers given back
-    /// too small are freed on the way.
+    /// size, so that slices a little longer still find it large enough. A new buffer is
+    /// zeroed by the allocator (`calloc`: fresh pages from the kernel are not written again,
+    /// and pages the slice never reaches are never touched); the encoder writes over bytes
+    /// already there without zeroing them first. Buffers given back too small are freed on
+    /// the way.
     pub(super) fn take(&self, capacity: usize) -> Vec<u8> {
         let mut least = capacity;
         if let Ok(mut pooled) = self.0.lock() {
@@ -158,7 +161,7 @@ impl SlicePool {
                 }
             }
         }
-        Vec::with_capacity(least.saturating_add(least / 4))
+        vec![0; least.saturating_add(least / 4)]
     }
 
     /// `buf` as shared bytes, given back to this pool when the last handle is dropped.
