@@ -285,8 +285,10 @@ impl CsvParts {
             if !all && self.queued_rows < per.saturating_mul(count) {
                 break;
             }
-            // Cut up to `count` slices of `per` rows off the queue front.
-            let mut jobs: Vec<(RecordBatch, u64, Piece)> = Vec::with_capacity(count);
+            // Cut up to `count` slices of at most `per` rows off the queue front, each with
+            // the room made for it at once.
+            let per_row = self.per_row();
+            let mut jobs: Vec<(RecordBatch, u64, Piece, usize)> = Vec::with_capacity(count);
             let (mut entry, mut done) = (0, self.queue.front().map_or(0, |q| q.done));
             while jobs.len() < count {
                 let Some(q) = self.queue.get(entry) else {
@@ -297,22 +299,24 @@ impl CsvParts {
                     done = 0;
                     continue;
                 }
-                let len = per.min(q.batch.num_rows() - done);
-                let piece = self.spare.pop().unwrap_or_default();
-                jobs.push((q.batch.slice(done, len), q.row + done as u64, piece));
-                done += len;
-            }
-            let capacity = slice_capacity((per as f64 * self.per_row()) as usize);
-            for (_, _, piece) in &mut jobs {
+                // The batch's rest in slices of equal rows: no short slice at its end, whose
+                // buffer would be held (with the pages of a full slice) for a few rows.
+                let rest = q.batch.num_rows() - done;
+                let len = rest.div_ceil(rest.div_ceil(per));
+                let capacity = slice_capacity((len as f64 * per_row) as usize);
+                let mut piece = self.spare.pop().unwrap_or_default();
                 piece.bytes = self.pool.take(capacity);
+                let slice = q.batch.slice(done, len);
+                jobs.push((slice, q.row + done as u64, piece, capacity));
+                done += len;
             }
             let results: Vec<Result<(), VeracityError>> = jobs
                 .par_iter_mut()
-                .map(|(slice, row, piece)| {
-                    encode_slice(slice, *row, &self.columns, piece, capacity)
+                .map(|(slice, row, piece, capacity)| {
+                    encode_slice(slice, *row, &self.columns, piece, *capacity)
                 })
                 .collect();
-            for ((slice, _, mut piece), result) in jobs.into_iter().zip(results) {
+            for ((slice, _, mut piece, _), result) in jobs.into_iter().zip(results) {
                 result?;
                 self.advance(slice.num_rows());
                 self.seen_bytes += piece.bytes.len() as u64;
