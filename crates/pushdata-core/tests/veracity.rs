@@ -329,6 +329,90 @@ fn ingest_for(server: &MockServer) -> IngestResponse {
     }
 }
 
+/// A segmented append goes out as one body of exact `Content-Length` (not chunked), the
+/// segments in order; a retry after a 503 resends the same bytes at the same position.
+#[tokio::test]
+async fn a_segmented_append_has_a_content_length_and_is_resent_whole() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/fs/dir/s.csv"))
+        .respond_with(ResponseTemplate::new(201))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(query_param("action", "append"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(query_param("action", "append"))
+        .respond_with(ResponseTemplate::new(202))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(query_param("action", "flush"))
+        .and(query_param("position", "17"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let c = client(&server);
+    let mut upload = c.start_upload(&ingest_for(&server), "s.csv").await.unwrap();
+    let rows = Bytes::from_static(b"a,b\n1,2\n3,4\n");
+    let segments = vec![
+        rows.slice(..4),
+        Bytes::new(),
+        rows.slice(4..8),
+        rows.slice(8..),
+    ];
+    upload.append_segments(segments).await.unwrap();
+    upload.append_segments(vec![Bytes::new()]).await.unwrap();
+    upload
+        .append_segments(vec![Bytes::from_static(b"5,6\n"), Bytes::from_static(b"7")])
+        .await
+        .unwrap();
+    assert_eq!(upload.position(), 17);
+    assert_eq!(upload.flush().await.unwrap(), 17);
+
+    let requests = server.received_requests().await.unwrap();
+    let appends: Vec<_> = requests
+        .iter()
+        .filter(|r| r.url.query().unwrap_or_default().contains("action=append"))
+        .collect();
+    assert_eq!(
+        appends.len(),
+        3,
+        "the first append twice (one retry), the second once"
+    );
+    let positions: Vec<_> = appends
+        .iter()
+        .map(|r| {
+            r.url
+                .query()
+                .unwrap()
+                .rsplit('=')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(positions, ["0", "0", "12"]);
+    let bodies: Vec<&[u8]> = appends.iter().map(|r| r.body.as_slice()).collect();
+    assert_eq!(
+        bodies,
+        [&b"a,b\n1,2\n3,4\n"[..], b"a,b\n1,2\n3,4\n", b"5,6\n7"]
+    );
+    for r in &appends {
+        assert_eq!(
+            r.headers.get("content-length").unwrap().to_str().unwrap(),
+            r.body.len().to_string()
+        );
+        assert!(r.headers.get("transfer-encoding").is_none());
+    }
+}
+
 #[tokio::test]
 async fn upload_sends_create_append_flush_with_storage_headers_and_the_sas() {
     let server = MockServer::start().await;

@@ -1,12 +1,12 @@
 //! Arrow batches → the CSV file of a Veracity ingest job, in parts ([`CsvParts`]).
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, Weak};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use bytes::Bytes;
 
+use super::csv_part::{CsvPart, SlicePool};
 use super::csv_slice::{Piece, encode_slice, write_header};
 use super::error::VeracityError;
 use super::schema::{SchemaColumn, schema_columns};
@@ -14,7 +14,8 @@ use super::schema::{SchemaColumn, schema_columns};
 /// The default size of a part: 8 MiB (AzCopy's default block size too).
 ///
 /// Parts are held whole on both sides: the client builds one while the one before waits
-/// in the channel and another is appended; the server parses an append's rows as a window
+/// in the channel and another is appended (a part is the encoded slices it holds, not a
+/// copy of them); the server parses an append's rows as a window
 /// and holds their batches until they are staged. Against the reference server, lineitem
 /// SF 0.1 with 8 MiB parts took less wall and client CPU time than with 32 MiB, and both
 /// processes' peak RSS fell by about 30 to 45 MB, most of which had been pages touched for
@@ -41,55 +42,9 @@ const RAMP_MIN_BYTES: usize = 1 << 20;
 /// Guess of the bytes per value before any row was seen.
 const FIRST_GUESS_PER_VALUE: usize = 16;
 
-/// Buffers of emitted parts kept for the next parts, at most.
-const POOLED_PARTS: usize = 2;
-
-/// The buffers of emitted parts, given back when the last handle to a part is dropped
-/// (after its upload), so that the next parts are written into memory already mapped
-/// instead of faulting in the pages of a new buffer for each part.
-#[derive(Debug, Default)]
-struct PartPool(Arc<Mutex<Vec<Vec<u8>>>>);
-
-impl PartPool {
-    /// A buffer given back, emptied, if any.
-    fn take(&self) -> Option<Vec<u8>> {
-        let mut buf = self.0.lock().ok()?.pop()?;
-        buf.clear();
-        Some(buf)
-    }
-
-    /// `part` as the bytes of an emitted part, its buffer given back to this pool when
-    /// they are dropped.
-    fn emitted(&self, part: Vec<u8>) -> Bytes {
-        Bytes::from_owner(PooledPart {
-            bytes: part,
-            pool: Arc::downgrade(&self.0),
-        })
-    }
-}
-
-/// An emitted part's buffer, given back to its pool (if the encoder still lives) on drop.
-struct PooledPart {
-    bytes: Vec<u8>,
-    pool: Weak<Mutex<Vec<Vec<u8>>>>,
-}
-
-impl AsRef<[u8]> for PooledPart {
-    fn as_ref(&self) -> &[u8] {
-        &self.bytes
-    }
-}
-
-impl Drop for PooledPart {
-    fn drop(&mut self) {
-        if let Some(pool) = self.pool.upgrade()
-            && let Ok(mut pool) = pool.lock()
-            && pool.len() < POOLED_PARTS
-        {
-            pool.push(std::mem::take(&mut self.bytes));
-        }
-    }
-}
+/// Bytes (of capacity) of slice buffers kept for reuse once their parts were appended, at
+/// most: this many parts of `part_bytes` (or of [`MAX_SLICE_BYTES`], if more).
+const POOLED_PARTS: usize = 4;
 
 /// What [`CsvParts::finish`] reports about the file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -115,7 +70,8 @@ struct Queued {
 
 /// Encodes a table's batches into the CSV file of a Veracity ingest job, cut into parts of
 /// at most `part_bytes` that end at row ends (format and memory below). Feed batches with
-/// [`push`](CsvParts::push), end with [`finish`](CsvParts::finish); every finished part is passed to `emit`, in order, the first
+/// [`push`](CsvParts::push), end with [`finish`](CsvParts::finish); every finished part is
+/// passed to `emit` as a [`CsvPart`], in order, the first
 /// starting with the header.
 ///
 /// Batches are queued until there are rows for a group of slices, so a value that cannot be
@@ -147,28 +103,34 @@ struct Queued {
 /// # Parts and memory
 ///
 /// [`CsvParts`] queues batches until there are rows for a group of slices (several per
-/// thread), encodes the slices in parallel (each into its own buffer, with the end of every
-/// row noted) and copies them in order into the part being built. A part is emitted when the
-/// next row would take it past `part_bytes`, so parts end at row ends, are at most
-/// `part_bytes` (a single row larger than that makes a part of its own), and only the first
-/// starts with the header. The first parts are smaller: a sixteenth of `part_bytes` (but at
-/// least 1 MiB), and each next one twice the one before until they are `part_bytes`, so the
+/// thread) and encodes the slices in parallel, each into its own buffer, with the end of
+/// every row noted. A part ([`CsvPart`]) is the ordered list of the slices' rows it holds,
+/// as shared views of those buffers (a slice whose rows fall into two parts is shared by
+/// both): no part is copied into a buffer of its own. A part is emitted when the next row
+/// would take it past `part_bytes`, so parts end at row ends, are at most `part_bytes` (a
+/// single row larger than that makes a part of its own), and only the first starts with
+/// the header. The first parts are smaller: a sixteenth of `part_bytes` (but at least
+/// 1 MiB), and each next one twice the one before until they are `part_bytes`, so the
 /// upload (and the server's parse) starts sooner. The bytes written do not depend on the
 /// number of threads.
 ///
-/// Held at once: the part being built (at most `part_bytes`, allocated when it starts), one
-/// group of encoded slices (at most about `part_bytes / 2`, and 1 MiB per slice), and the
-/// batches queued for one group (shared with the caller, not copied). A part handed to
-/// `emit` is the caller's: the upload appends it while the next one is encoded, so memory
-/// stays flat in the file size.
+/// A slice's buffer lives until every part holding its rows is dropped (after the upload
+/// appended them), then goes back to the encoder for a later slice, so that steady-state
+/// slices are written into memory already mapped. Held at once by the encoder: the slices
+/// of the part being built (at most `part_bytes`), one group of encoded slices (at most
+/// about `part_bytes / 2`, and 1 MiB per slice, each with room for a sixteenth more), the
+/// batches queued for one group (shared with the caller, not copied), and buffers given
+/// back and not yet reused (at most `4 * part_bytes` of capacity; they are only kept when
+/// the slices they held were dropped, so they replace memory that was in use anyway). A
+/// part handed to `emit` holds its slices until the caller drops it: the upload appends it
+/// while the next one is encoded, so memory stays flat in the file size.
 #[derive(Debug)]
 pub struct CsvParts {
     schema: SchemaRef,
     columns: Vec<SchemaColumn>,
     part_bytes: usize,
     /// The part being built (the header, until the first part is emitted).
-    part: Vec<u8>,
-    part_rows: u64,
+    part: CsvPart,
     parts: u64,
     bytes_out: u64,
     rows_in: u64,
@@ -179,10 +141,10 @@ pub struct CsvParts {
     group: usize,
     queue: VecDeque<Queued>,
     queued_rows: usize,
-    /// Buffers of encoded slices, for reuse.
+    /// Row ends of encoded slices, for reuse (their bytes are in the parts).
     spare: Vec<Piece>,
-    /// Buffers of emitted parts, for reuse.
-    pool: PartPool,
+    /// Buffers of encoded slices, given back once their parts were appended.
+    pool: SlicePool,
 }
 
 impl CsvParts {
@@ -200,8 +162,7 @@ impl CsvParts {
             schema,
             columns,
             part_bytes,
-            part: header,
-            part_rows: 0,
+            part: CsvPart::starting_with(Bytes::from(header)),
             parts: 0,
             bytes_out: 0,
             rows_in: 0,
@@ -212,7 +173,10 @@ impl CsvParts {
             queue: VecDeque::new(),
             queued_rows: 0,
             spare: Vec::new(),
-            pool: PartPool::default(),
+            pool: SlicePool::new(
+                POOLED_PARTS.saturating_mul(part_bytes.max(MAX_SLICE_BYTES)),
+                slice_capacity((part_bytes / 2 / group).min(MAX_SLICE_BYTES)),
+            ),
         })
     }
 
@@ -228,16 +192,7 @@ impl CsvParts {
     pub fn push<E: From<VeracityError>>(
         &mut self,
         batch: &RecordBatch,
-        mut emit: impl FnMut(Bytes) -> Result<(), E>,
-    ) -> Result<(), E> {
-        self.push_counted(batch, |part, _| emit(part))
-    }
-
-    /// [`push`](CsvParts::push), with each part's number of rows given to `emit`.
-    pub(crate) fn push_counted<E: From<VeracityError>>(
-        &mut self,
-        batch: &RecordBatch,
-        mut emit: impl FnMut(Bytes, u64) -> Result<(), E>,
+        mut emit: impl FnMut(CsvPart) -> Result<(), E>,
     ) -> Result<(), E> {
         self.check_schema(batch)?;
         let n = batch.num_rows();
@@ -256,19 +211,11 @@ impl CsvParts {
     /// Encode what is queued and emit the last part (a file without rows is one part, its
     /// header).
     pub fn finish<E: From<VeracityError>>(
-        self,
-        mut emit: impl FnMut(Bytes) -> Result<(), E>,
-    ) -> Result<CsvSummary, E> {
-        self.finish_counted(|part, _| emit(part))
-    }
-
-    /// [`finish`](CsvParts::finish), with each part's number of rows given to `emit`.
-    pub(crate) fn finish_counted<E: From<VeracityError>>(
         mut self,
-        mut emit: impl FnMut(Bytes, u64) -> Result<(), E>,
+        mut emit: impl FnMut(CsvPart) -> Result<(), E>,
     ) -> Result<CsvSummary, E> {
         self.encode_queued(true, &mut emit)?;
-        if self.part_rows > 0 || self.parts == 0 {
+        if self.part.rows() > 0 || self.parts == 0 {
             self.flush(&mut emit)?;
         }
         Ok(CsvSummary {
@@ -329,7 +276,7 @@ impl CsvParts {
     fn encode_queued<E: From<VeracityError>>(
         &mut self,
         all: bool,
-        emit: &mut impl FnMut(Bytes, u64) -> Result<(), E>,
+        emit: &mut impl FnMut(CsvPart) -> Result<(), E>,
     ) -> Result<(), E> {
         use rayon::prelude::*;
         while self.queued_rows > 0 {
@@ -338,8 +285,10 @@ impl CsvParts {
             if !all && self.queued_rows < per.saturating_mul(count) {
                 break;
             }
-            // Cut up to `count` slices of `per` rows off the queue front.
-            let mut jobs: Vec<(RecordBatch, u64, Piece)> = Vec::with_capacity(count);
+            // Cut up to `count` slices of at most `per` rows off the queue front, each with
+            // the room made for it at once.
+            let per_row = self.per_row();
+            let mut jobs: Vec<(RecordBatch, u64, Piece, usize)> = Vec::with_capacity(count);
             let (mut entry, mut done) = (0, self.queue.front().map_or(0, |q| q.done));
             while jobs.len() < count {
                 let Some(q) = self.queue.get(entry) else {
@@ -350,24 +299,30 @@ impl CsvParts {
                     done = 0;
                     continue;
                 }
-                let len = per.min(q.batch.num_rows() - done);
-                let piece = self.spare.pop().unwrap_or_default();
-                jobs.push((q.batch.slice(done, len), q.row + done as u64, piece));
+                // The batch's rest in slices of equal rows: no short slice at its end, whose
+                // buffer would be held (with the pages of a full slice) for a few rows.
+                let rest = q.batch.num_rows() - done;
+                let len = rest.div_ceil(rest.div_ceil(per));
+                let capacity = slice_capacity((len as f64 * per_row) as usize);
+                let mut piece = self.spare.pop().unwrap_or_default();
+                piece.bytes = self.pool.take(capacity);
+                let slice = q.batch.slice(done, len);
+                jobs.push((slice, q.row + done as u64, piece, capacity));
                 done += len;
             }
-            let capacity = (per as f64 * self.per_row() * 1.0625) as usize + 64;
             let results: Vec<Result<(), VeracityError>> = jobs
                 .par_iter_mut()
-                .map(|(slice, row, piece)| {
-                    encode_slice(slice, *row, &self.columns, piece, capacity)
+                .map(|(slice, row, piece, capacity)| {
+                    encode_slice(slice, *row, &self.columns, piece, *capacity)
                 })
                 .collect();
-            for ((slice, _, piece), result) in jobs.into_iter().zip(results) {
+            for ((slice, _, mut piece, _), result) in jobs.into_iter().zip(results) {
                 result?;
                 self.advance(slice.num_rows());
                 self.seen_bytes += piece.bytes.len() as u64;
                 self.seen_rows += slice.num_rows() as u64;
-                self.accept(&piece, emit)?;
+                let bytes = self.pool.share(std::mem::take(&mut piece.bytes));
+                self.accept(&bytes, &piece.ends, emit)?;
                 self.spare.push(piece);
             }
             // Keep the buffers of one group at most.
@@ -387,14 +342,15 @@ impl CsvParts {
         self.queued_rows -= len.min(self.queued_rows);
     }
 
-    /// Copy the rows of `piece` (the next rows of the file) into parts.
+    /// Put the rows of an encoded slice (the next rows of the file; `ends`: the end of each
+    /// in `bytes`) into parts, as slices of `bytes` (no copy).
     fn accept<E: From<VeracityError>>(
         &mut self,
-        piece: &Piece,
-        emit: &mut impl FnMut(Bytes, u64) -> Result<(), E>,
+        bytes: &Bytes,
+        ends: &[usize],
+        emit: &mut impl FnMut(CsvPart) -> Result<(), E>,
     ) -> Result<(), E> {
-        let (bytes, ends) = (&piece.bytes, &piece.ends);
-        // Row index (into `ends`) and byte offset of the next row to copy.
+        // Row index (into `ends`) and byte offset of the next row to put.
         let (mut next, mut start) = (0usize, 0usize);
         while next < ends.len() {
             let room = self.part_target().saturating_sub(self.part.len());
@@ -402,26 +358,16 @@ impl CsvParts {
             let fit = next + ends[next..].partition_point(|&e| e - start <= room);
             let take = if fit > next {
                 fit
-            } else if self.part_rows == 0 {
+            } else if self.part.rows() == 0 {
                 // One row larger than a part (with the header, if first): a part of its own.
                 next + 1
             } else {
                 self.flush(emit)?;
                 continue;
             };
-            if self.part.capacity() < self.part_bytes {
-                // A new part (or the first, which holds the header): room for all of it at
-                // once, not grown (and copied) step by step.
-                match self.part.is_empty().then(|| self.pool.take()).flatten() {
-                    Some(buf) => self.part = buf,
-                    None => self
-                        .part
-                        .reserve_exact(self.part_bytes.saturating_sub(self.part.len())),
-                }
-            }
             let end = ends[take - 1];
-            self.part.extend_from_slice(&bytes[start..end]);
-            self.part_rows += (take - next) as u64;
+            self.part
+                .push(bytes.slice(start..end), (take - next) as u64);
             next = take;
             start = end;
             if self.part.len() >= self.part_target() {
@@ -433,7 +379,7 @@ impl CsvParts {
 
     /// The size the part being built is cut at: the first parts ramp up to `part_bytes`
     /// (see [`RAMP_FIRST`]), so that the server starts parsing the upload while the client
-    /// still encodes. Every part's buffer is still allocated at `part_bytes`, for reuse.
+    /// still encodes.
     fn part_target(&self) -> usize {
         let first = (self.part_bytes / RAMP_FIRST).max(RAMP_MIN_BYTES);
         let doublings = u32::try_from(self.parts).unwrap_or(u32::MAX);
@@ -444,14 +390,19 @@ impl CsvParts {
         }
     }
 
-    fn flush<E>(&mut self, emit: &mut impl FnMut(Bytes, u64) -> Result<(), E>) -> Result<(), E> {
+    fn flush<E>(&mut self, emit: &mut impl FnMut(CsvPart) -> Result<(), E>) -> Result<(), E> {
         let part = std::mem::take(&mut self.part);
         self.parts += 1;
         self.bytes_out += part.len() as u64;
-        self.rows_out += self.part_rows;
-        let rows = std::mem::take(&mut self.part_rows);
-        emit(self.pool.emitted(part), rows)
+        self.rows_out += part.rows();
+        emit(part)
     }
+}
+
+/// The room made at once for a slice of about `bytes` (a sixteenth more, and the slack of a
+/// row).
+fn slice_capacity(bytes: usize) -> usize {
+    bytes.saturating_add(bytes / 16).saturating_add(64)
 }
 
 #[cfg(test)]

@@ -15,8 +15,15 @@ fn batch(cols: Vec<(&str, ArrayRef)>) -> RecordBatch {
     RecordBatch::try_from_iter(cols).unwrap()
 }
 
-/// The parts of `batches` with `part_bytes`.
+/// The parts of `batches` with `part_bytes`, each in one buffer (all kept until the end, so
+/// that a part is checked after later ones were encoded).
 fn parts(batches: &[RecordBatch], part_bytes: usize) -> (Vec<Bytes>, CsvSummary) {
+    let (out, summary) = csv_parts(batches, part_bytes);
+    (out.iter().map(CsvPart::to_bytes).collect(), summary)
+}
+
+/// The parts of `batches` with `part_bytes`, as emitted.
+fn csv_parts(batches: &[RecordBatch], part_bytes: usize) -> (Vec<CsvPart>, CsvSummary) {
     let mut enc = CsvParts::new(batches[0].schema(), part_bytes).unwrap();
     let mut out = Vec::new();
     for b in batches {
@@ -161,7 +168,7 @@ fn out_of_range_date_names_column_and_row() {
     let d: ArrayRef = Arc::new(Date32Array::from(vec![0, 0, 3_000_000]));
     let b = batch(vec![("ok", ok), ("when", d)]);
     let mut enc = CsvParts::new(b.schema(), 4096).unwrap();
-    let sink = |_: Bytes| Ok::<_, VeracityError>(());
+    let sink = |_: CsvPart| Ok::<_, VeracityError>(());
     enc.push(&b, sink).unwrap();
     let err = enc
         .push(&b, sink)
@@ -330,34 +337,138 @@ fn emit_errors_stop_the_encoding() {
 }
 
 #[test]
-fn buffers_of_parts_dropped_after_their_upload_are_reused_with_the_same_bytes_out() {
+fn parts_dropped_after_their_upload_give_their_buffers_back_with_the_same_bytes_out() {
     let batches = varied(3000, 7);
     let (kept, summary) = parts(&batches, 4096);
     assert!(summary.parts > 4);
-    // Each part copied and dropped as soon as it is emitted, as after its upload.
+    // Each part copied and dropped as soon as it is emitted, as after its upload: its
+    // slices' buffers are written again by later slices.
     let mut enc = CsvParts::new(batches[0].schema(), 4096).unwrap();
-    let (mut out, mut buffers) = (Vec::new(), Vec::new());
-    let mut emit = |p: Bytes| {
-        out.push(p.to_vec());
-        buffers.push(p.as_ptr() as usize);
+    let mut out = Vec::new();
+    let mut emit = |p: CsvPart| {
+        out.push(p.to_bytes().to_vec());
         Ok::<_, VeracityError>(())
     };
     for b in &batches {
         enc.push(b, &mut emit).unwrap();
     }
+    let pooled = enc.pool.take(1);
+    assert!(pooled.capacity() > 1, "no buffer given back");
+    drop(pooled);
     let dropped = enc.finish(&mut emit).unwrap();
     assert_eq!(dropped, summary);
-    assert_eq!(out.concat(), kept.concat(), "the same file");
     let kept: Vec<Vec<u8>> = kept.iter().map(|p| p.to_vec()).collect();
     assert_eq!(out, kept, "the same parts");
-    buffers.sort_unstable();
-    buffers.dedup();
+}
+
+#[test]
+fn slice_buffers_go_back_to_the_pool_when_their_last_handle_is_dropped() {
+    let pool = SlicePool::new(1 << 20, 0);
+    let buf = vec![7u8; 1000];
+    let at = buf.as_ptr();
+    let bytes = pool.share(buf);
+    let (a, b) = (bytes.slice(..10), bytes.slice(10..));
+    drop(bytes);
+    drop(a);
+    let other = pool.take(10);
+    assert_ne!(other.as_ptr(), at, "still held by a part");
+    drop(b);
+    let again = pool.take(1000);
+    assert_eq!((again.as_ptr(), again.len()), (at, 1000), "the same buffer");
+    // A buffer too small for the slice is not taken; a new one has room to spare.
+    drop(pool.share(again));
+    let larger = pool.take(1001);
     assert!(
-        (buffers.len() as u64) < summary.parts,
-        "{} buffers for {} parts",
-        buffers.len(),
-        summary.parts
+        larger.len() > 1001 && larger.iter().all(|&b| b == 0),
+        "a new, zeroed one"
     );
+    drop(pool.share(larger));
+    // Past the limit, buffers are freed.
+    let small = SlicePool::new(1500, 0);
+    let (first, second) = (vec![0; 1000], vec![0; 1000]);
+    let kept = first.as_ptr();
+    drop(small.share(first));
+    drop(small.share(second));
+    let reused = small.take(1000);
+    assert_eq!(reused.as_ptr(), kept);
+    let fresh = small.take(1000);
+    assert_eq!(fresh.len(), 1250, "a new buffer: the second one was freed");
+    // A part outliving its encoder keeps its bytes (and frees them).
+    let gone = SlicePool::new(1 << 20, 0);
+    let held = gone.share(vec![1; 10]);
+    drop(gone);
+    assert_eq!(held, vec![1u8; 10]);
+}
+
+/// The parts of `header` and `rows` as the encoder cut them when it copied every row into
+/// one buffer per part (before parts were made of the slices): greedily, a row into the
+/// part if it fits the part's target (ramping up), a row larger than the target alone.
+/// Each part with its number of rows.
+fn copied_parts(header: &[u8], rows: &[Vec<u8>], part_bytes: usize) -> Vec<(Vec<u8>, u64)> {
+    let first = (part_bytes / 16).max(1 << 20);
+    let target = |parts: usize| (first << parts.min(40)).min(part_bytes);
+    let (mut out, mut part, mut in_part) = (Vec::new(), header.to_vec(), 0);
+    for row in rows {
+        if in_part > 0 && part.len() + row.len() > target(out.len()) {
+            out.push((std::mem::take(&mut part), std::mem::take(&mut in_part)));
+        }
+        part.extend_from_slice(row);
+        in_part += 1;
+        if part.len() >= target(out.len()) {
+            out.push((std::mem::take(&mut part), std::mem::take(&mut in_part)));
+        }
+    }
+    if in_part > 0 || out.is_empty() {
+        out.push((part, in_part));
+    }
+    out
+}
+
+/// The lines of `batches` (an `id` and a `text` column), written plainly.
+fn plain_rows(batches: &[RecordBatch]) -> Vec<Vec<u8>> {
+    let mut rows = Vec::new();
+    for b in batches {
+        let ids = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        let texts = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+        for i in 0..b.num_rows() {
+            let text = texts.is_valid(i).then(|| text_field(texts.value(i)));
+            rows.push(format!("{},{}\n", ids.value(i), text.unwrap_or_default()).into_bytes());
+        }
+    }
+    rows
+}
+
+#[test]
+fn parts_of_slices_are_the_copied_parts_byte_for_byte() {
+    // About 5 MiB of rows, with one row of 5 MiB / 2 (larger than the 2 MiB parts) inside.
+    let mut batches = varied(20_000, 5);
+    let big = "z".repeat(5 << 19);
+    batches.insert(
+        3,
+        batch(vec![
+            ("id", Arc::new(Int64Array::from(vec![-1, -2])) as ArrayRef),
+            (
+                "text",
+                Arc::new(StringArray::from(vec![big.as_str(), "after"])) as ArrayRef,
+            ),
+        ]),
+    );
+    let rows = plain_rows(&batches);
+    let (mut whole_slices, mut slice_parts) = (false, false);
+    for part_bytes in [2048, 1 << 16, 2 << 20, 4 << 20] {
+        let want = copied_parts(b"id,text\n", &rows, part_bytes);
+        let (got, summary) = csv_parts(&batches, part_bytes);
+        assert_eq!(got.len(), want.len(), "parts of {part_bytes}");
+        for (i, (g, (w, w_rows))) in got.iter().zip(&want).enumerate() {
+            assert!(g.to_bytes() == w.as_slice(), "part {i} of {part_bytes}");
+            assert_eq!((g.rows(), g.len()), (*w_rows, w.len()), "part {i}");
+            whole_slices |= g.chunks().len() > 2;
+            slice_parts |= i > 0 && g.chunks().len() == 1;
+        }
+        assert_eq!(summary.rows, rows.len() as u64);
+    }
+    assert!(whole_slices, "no part made of several slices");
+    assert!(slice_parts, "no part inside one slice");
 }
 
 #[test]

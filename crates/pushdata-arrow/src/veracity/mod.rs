@@ -73,11 +73,11 @@
 //! check_upload(Operation::Upsert, parts.columns(), &dataset)?;
 //! let mut file = Vec::new();
 //! parts.push(&batch, |part| {
-//!     file.extend_from_slice(&part);
+//!     file.extend_from_slice(&part.to_bytes());
 //!     Ok::<_, pushdata_arrow::veracity::VeracityError>(())
 //! })?;
 //! parts.finish(|part| {
-//!     file.extend_from_slice(&part);
+//!     file.extend_from_slice(&part.to_bytes());
 //!     Ok::<_, pushdata_arrow::veracity::VeracityError>(())
 //! })?;
 //! assert_eq!(file, b"id,name\n1,\"a, b\"\n2,\n3,\"\"\n");
@@ -87,6 +87,7 @@
 
 mod csv;
 mod csv_out;
+mod csv_part;
 mod csv_slice;
 mod error;
 mod progress;
@@ -99,6 +100,7 @@ mod transfer_error;
 mod upload;
 
 pub use csv::{CsvParts, CsvSummary, DEFAULT_PART_BYTES};
+pub use csv_part::CsvPart;
 pub use error::VeracityError;
 pub use progress::VeracityEvent;
 pub use pull::{DEFAULT_QUERY_PAGE_SIZE, VeracityPull};

@@ -167,8 +167,10 @@ struct Settings {
 ///
 /// An encoding thread cuts the CSV file into parts of `part_bytes` (default
 /// [`DEFAULT_PART_BYTES`]) and hands them through a channel of capacity 1 to the uploader,
-/// which appends one while the next is encoded: about two to three parts are held at once,
-/// plus the decoded batches being encoded, whatever the table size. The encoding starts
+/// which appends one while the next is encoded: about three to four parts are held at once
+/// (a part is the buffers its rows were encoded into, given back to the encoder once it is
+/// appended; see [`CsvParts`](super::CsvParts)), plus the decoded batches being encoded,
+/// whatever the table size. The encoding starts
 /// as soon as the input is open, while the schema and the job are registered; until the
 /// job's file exists, it stops after two parts.
 ///

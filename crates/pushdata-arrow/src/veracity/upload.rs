@@ -8,13 +8,13 @@
 //! and not the other way round. A push that ends before its upload drops the encoding:
 //! the thread stops at its next part, which nobody receives.
 
-use bytes::Bytes;
 use pushdata_core::veracity::Client;
 use pushdata_core::veracity::wire::IngestResponse;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::csv::{CsvParts, CsvSummary};
+use super::csv_part::CsvPart;
 use super::error::VeracityError;
 use super::progress::VeracityEvent;
 use super::stage::Stage;
@@ -37,7 +37,7 @@ pub(super) struct FileUpload<'a> {
 
 /// A table's CSV parts being encoded on a blocking thread, for one upload.
 pub(super) struct Encoding {
-    parts: mpsc::Receiver<(Bytes, u64)>,
+    parts: mpsc::Receiver<CsvPart>,
     task: JoinHandle<Result<CsvSummary, TransferError>>,
 }
 
@@ -45,7 +45,7 @@ impl Encoding {
     /// Start reading `reader` and encoding its rows into `parts`; the parts wait in a
     /// channel of capacity 1 for [`FileUpload::run`]. `table` names it in errors.
     pub(super) fn start(table: &str, reader: TableReader, parts: CsvParts) -> Self {
-        let (tx, rx) = mpsc::channel::<(Bytes, u64)>(1);
+        let (tx, rx) = mpsc::channel::<CsvPart>(1);
         let table = table.to_string();
         let task = tokio::task::spawn_blocking(move || encode(&table, reader, parts, tx));
         Encoding { parts: rx, task }
@@ -78,9 +78,11 @@ impl FileUpload<'_> {
             .map_err(self.service("create file"))?;
         let mut appended: Result<(), TransferError> = Ok(());
         let (mut part, mut rows) = (0u64, 0u64);
-        while let Some((bytes, part_rows)) = rx.recv().await {
-            let size = bytes.len() as u64;
-            if let Err(e) = upload.append(bytes).await {
+        while let Some(csv_part) = rx.recv().await {
+            let (size, part_rows) = (csv_part.len() as u64, csv_part.rows());
+            // The part's slices go out as they are, and their buffers back to the encoder
+            // when the append is acknowledged (or failed for good).
+            if let Err(e) = upload.append_segments(csv_part.into_chunks()).await {
                 appended = Err(self.service("append")(e));
                 break;
             }
@@ -129,16 +131,21 @@ fn encode(
     table: &str,
     reader: TableReader,
     mut parts: CsvParts,
-    tx: mpsc::Sender<(Bytes, u64)>,
+    tx: mpsc::Sender<CsvPart>,
 ) -> Result<CsvSummary, TransferError> {
     let mut failure: Option<TransferError> = None;
-    let mut send = |part: Bytes, rows: u64| -> Result<(), Failure> {
-        tracing::debug!(table, bytes = part.len(), rows, "CSV part encoded");
-        tx.blocking_send((part, rows))
+    let mut send = |part: CsvPart| -> Result<(), Failure> {
+        tracing::debug!(
+            table,
+            bytes = part.len(),
+            rows = part.rows(),
+            "CSV part encoded"
+        );
+        tx.blocking_send(part)
             .map_err(|_| Failure::Other(crate::Error::UploaderStopped))
     };
     let read = reader.read(table, &mut |batch| {
-        parts.push_counted(&batch, &mut send).map_err(|e| match e {
+        parts.push(&batch, &mut send).map_err(|e| match e {
             Failure::Check(source) => {
                 failure = Some(TransferError::Check {
                     table: table.to_string(),
@@ -162,7 +169,7 @@ fn encode(
         }
         Ok(()) => {}
     }
-    match parts.finish_counted(&mut send) {
+    match parts.finish(&mut send) {
         Ok(summary) => Ok(summary),
         Err(Failure::Check(source)) => Err(TransferError::Check {
             table: table.to_string(),

@@ -30,6 +30,8 @@ pub use folders::{Folder, FolderPage};
 pub use publish::PublishWait;
 pub use retry::{BackoffConfig, RetryConfig};
 
+pub(crate) use request::CallBody;
+
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 

@@ -48,7 +48,7 @@ pub(crate) enum CallBody {
 }
 
 impl CallBody {
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             CallBody::Whole(b) => b.len(),
             CallBody::Segments(s) => s.iter().map(Bytes::len).sum(),
@@ -57,7 +57,7 @@ impl CallBody {
 
     /// The body for reqwest. Segments go out as an [`http_body::Body`] of exact size, so
     /// hyper frames the request with `Content-Length` (not chunked transfer encoding).
-    fn to_reqwest(&self) -> reqwest::Body {
+    pub(crate) fn to_reqwest(&self) -> reqwest::Body {
         match self {
             CallBody::Whole(b) => reqwest::Body::from(b.clone()),
             CallBody::Segments(s) => reqwest::Body::wrap(SegmentedBody::new(s.clone())),
