@@ -105,6 +105,65 @@ async fn tiny_parts_make_several_appends() {
     assert_eq!(got.iter().map(RecordBatch::num_rows).sum::<usize>(), 2000);
 }
 
+/// One append at a time or several in flight, each part lands at its own position: the
+/// dataset holds every row once, and the parts are reported appended in file order.
+#[tokio::test]
+async fn parts_appended_several_at_once_read_back_in_order() {
+    use std::sync::Mutex;
+
+    use pushdata_arrow::veracity::VeracityEvent;
+
+    let env = start().await;
+    let ids: Vec<i64> = (0..3000).collect();
+    for in_flight in [1, 3] {
+        let input: Vec<RecordBatch> = ids.chunks(250).map(|c| batch(c, 0.5)).collect();
+        let appended = Arc::new(Mutex::new(Vec::new()));
+        let seen = appended.clone();
+        let report = VeracityPush::create(env.client.clone(), "Wind")
+            .with_batches(schema(), input)
+            .with_key("Id")
+            .with_part_bytes(2048)
+            .with_appends_in_flight(in_flight)
+            .with_job_wait(wait())
+            .with_progress(move |e| {
+                if let VeracityEvent::PartAppended {
+                    part, total_bytes, ..
+                } = e
+                {
+                    seen.lock().unwrap().push((part, total_bytes));
+                }
+            })
+            .await
+            .unwrap();
+        assert!(report.parts > 10, "{} parts", report.parts);
+        let appended = appended.lock().unwrap().clone();
+        assert_eq!(appended.len() as u64, report.parts);
+        for (i, w) in appended.windows(2).enumerate() {
+            assert_eq!(w[1].0, w[0].0 + 1, "parts in order: {appended:?}");
+            assert!(w[1].1 > w[0].1, "bytes grow: {i} {appended:?}");
+        }
+        assert_eq!(appended.last().map(|a| a.1), Some(report.bytes));
+        let (_, got) = VeracityPull::new(env.client.clone(), &report.dataset_id)
+            .with_columns(columns(true))
+            .collect()
+            .await
+            .unwrap();
+        let mut got_ids: Vec<i64> = got
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<arrow_array::Int64Array>()
+                    .unwrap()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        got_ids.sort_unstable();
+        assert_eq!(got_ids, ids, "{in_flight} in flight");
+    }
+}
+
 /// The input is read and encoded while the schema and the job are registered: by the time
 /// the job is registered, the source has been read (the progress callback waits for the
 /// source's first read, up to ten seconds; were the encoding started only with the upload,

@@ -105,8 +105,8 @@ pub use error::VeracityError;
 pub use progress::VeracityEvent;
 pub use pull::{DEFAULT_QUERY_PAGE_SIZE, VeracityPull};
 pub use push::{
-    DEFAULT_FILE_NAME, ExistingVeracityDataset, NewVeracityDataset, VeracityPush,
-    VeracityPushReport,
+    DEFAULT_APPENDS_IN_FLIGHT, DEFAULT_FILE_NAME, ExistingVeracityDataset, NewVeracityDataset,
+    VeracityPush, VeracityPushReport,
 };
 pub use rules::{Operation, check_file_columns, check_operation, check_upload};
 pub use schema::{ColumnType, SchemaColumn, arrow_schema, schema_columns};

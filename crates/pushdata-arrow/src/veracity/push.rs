@@ -31,6 +31,13 @@ use crate::source::{BatchItem, BatchIter, DEFAULT_BATCH_ROWS, InputSource, ReadO
 /// The name of the CSV file uploaded for a job.
 pub const DEFAULT_FILE_NAME: &str = "ImportData.csv";
 
+/// Parts being appended at once by default (see
+/// [`VeracityPush::with_appends_in_flight`]): one. Against the local reference server a
+/// second append in flight gained nothing (the push is bound by the CPU of both processes)
+/// and cost the client CPU (more part buffers alive than its pool keeps); against a
+/// server across a network, more parts in flight hide the round trip between parts.
+pub const DEFAULT_APPENDS_IN_FLIGHT: usize = 1;
+
 /// Marker of [`VeracityPush::create`]: the dataset to create.
 #[derive(Debug, Clone)]
 pub struct NewVeracityDataset {
@@ -79,6 +86,7 @@ pub struct VeracityPushReport {
 #[derive(Debug, Clone)]
 struct Settings {
     part_bytes: usize,
+    appends_in_flight: usize,
     file_name: String,
     keys: Vec<String>,
     start_automatically: bool,
@@ -167,7 +175,9 @@ struct Settings {
 ///
 /// An encoding thread cuts the CSV file into parts of `part_bytes` (default
 /// [`DEFAULT_PART_BYTES`]) and hands them through a channel of capacity 1 to the uploader,
-/// which appends one while the next is encoded: about three to four parts are held at once
+/// which keeps up to [`DEFAULT_APPENDS_IN_FLIGHT`] of them being appended while the next is
+/// encoded (see [`with_appends_in_flight`](VeracityPush::with_appends_in_flight)): about
+/// three to four parts are held at once, and one more per further append in flight
 /// (a part is the buffers its rows were encoded into, given back to the encoder once it is
 /// appended; see [`CsvParts`](super::CsvParts)), plus the decoded batches being encoded,
 /// whatever the table size. The encoding starts
@@ -292,6 +302,7 @@ impl<D> VeracityPush<D> {
             source: Mutex::new(None),
             settings: Settings {
                 part_bytes: DEFAULT_PART_BYTES,
+                appends_in_flight: DEFAULT_APPENDS_IN_FLIGHT,
                 file_name: DEFAULT_FILE_NAME.to_string(),
                 keys: Vec::new(),
                 start_automatically: false,
@@ -365,6 +376,14 @@ impl<D> VeracityPush<D> {
     /// The most bytes of one appended part (at least 1 KiB).
     pub fn with_part_bytes(mut self, bytes: usize) -> Self {
         self.settings.part_bytes = bytes;
+        self
+    }
+
+    /// The most parts being appended at once (default [`DEFAULT_APPENDS_IN_FLIGHT`]; at
+    /// least 1): the next part is sent while the server still stores the one before, at
+    /// its own position, so the server does not wait a round trip between parts.
+    pub fn with_appends_in_flight(mut self, appends: usize) -> Self {
+        self.settings.appends_in_flight = appends.max(1);
         self
     }
 
@@ -515,6 +534,7 @@ impl<D> VeracityPush<D> {
             client: &self.client,
             table: &self.table,
             file_name: &self.settings.file_name,
+            appends_in_flight: self.settings.appends_in_flight,
             starts_at_flush: self.settings.start_automatically,
             stage: &self.stage,
             progress: &self.progress,

@@ -1,13 +1,17 @@
 //! The CSV file of a push's registered job: read and encoded on a blocking thread into
-//! parts, passed through a channel of capacity 1 to the uploader, which appends each while
-//! the next is encoded (a failed append is retried at the same position by
-//! [`DataLakeUpload`](pushdata_core::veracity::DataLakeUpload)), then flushes the file.
+//! parts, passed through a channel of capacity 1 to the uploader, which keeps up to
+//! `appends_in_flight` of them being appended (each at its own position; a failed append
+//! is retried at its position by
+//! [`DataLakeUpload`](pushdata_core::veracity::DataLakeUpload)) while the next is encoded,
+//! then flushes the file once every append has succeeded.
 //!
 //! The encoding starts as soon as the input is open ([`Encoding::start`]), while the push
 //! still registers its schema and job, so that the first parts wait for the job's file
 //! and not the other way round. A push that ends before its upload drops the encoding:
 //! the thread stops at its next part, which nobody receives.
 
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
 use pushdata_core::veracity::Client;
 use pushdata_core::veracity::wire::IngestResponse;
 use tokio::sync::mpsc;
@@ -29,6 +33,8 @@ pub(super) struct FileUpload<'a> {
     pub(super) table: &'a str,
     /// The file name registered with the job.
     pub(super) file_name: &'a str,
+    /// The most parts being appended at once (at least 1).
+    pub(super) appends_in_flight: usize,
     /// The job starts when its file is flushed (`startAutomatically`).
     pub(super) starts_at_flush: bool,
     pub(super) stage: &'a Stage,
@@ -77,26 +83,59 @@ impl FileUpload<'_> {
             .await
             .map_err(self.service("create file"))?;
         let mut appended: Result<(), TransferError> = Ok(());
-        let (mut part, mut rows) = (0u64, 0u64);
-        while let Some(csv_part) = rx.recv().await {
-            let (size, part_rows) = (csv_part.len() as u64, csv_part.rows());
-            // The part's slices go out as they are, and their buffers back to the encoder
-            // when the append is acknowledged (or failed for good).
-            if let Err(e) = upload.append_segments(csv_part.into_chunks()).await {
+        let (mut part, mut rows, mut bytes) = (0u64, 0u64, 0u64);
+        // Appends in flight, answered in file order; the next part is taken while there is
+        // room for it.
+        let mut in_flight = FuturesOrdered::new();
+        let mut parts_done = false;
+        loop {
+            let answered = if !parts_done && in_flight.len() < self.appends_in_flight.max(1) {
+                tokio::select! {
+                    biased;
+                    Some(answer) = in_flight.next(), if !in_flight.is_empty() => Some(answer),
+                    next = rx.recv() => {
+                        match next {
+                            // The part's slices go out as they are, and their buffers back
+                            // to the encoder when the append is acknowledged (or failed for
+                            // good).
+                            Some(csv_part) => {
+                                let (size, part_rows) = (csv_part.len() as u64, csv_part.rows());
+                                let call = upload.start_append(csv_part.into_chunks());
+                                in_flight.push_back(async move { (call.await, size, part_rows) });
+                            }
+                            None => parts_done = true,
+                        }
+                        None
+                    }
+                }
+            } else {
+                match in_flight.next().await {
+                    Some(answer) => Some(answer),
+                    None => break,
+                }
+            };
+            let Some((answer, size, part_rows)) = answered else {
+                continue;
+            };
+            if let Err(e) = answer {
+                // The appends still in flight are dropped (their calls cancelled): the
+                // push fails, naming this one.
                 appended = Err(self.service("append")(e));
                 break;
             }
             part += 1;
             rows += part_rows;
+            bytes += size;
             tracing::debug!(table = %self.table, job_id, part, bytes = size, "CSV part appended");
             (self.progress)(VeracityEvent::PartAppended {
                 job_id: job_id.clone(),
                 part,
                 bytes: size,
-                total_bytes: upload.position(),
+                total_bytes: bytes,
                 rows,
             });
         }
+        drop(in_flight);
         drop(rx);
         let encoded = encoder.await.map_err(|source| TransferError::Task {
             task: "encoding CSV parts",

@@ -49,6 +49,7 @@ use crate::secret::Secret;
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Clone)]
 pub struct DataLakeUpload {
     client: Client,
     /// `{scheme}://{host}/{filesystem}/{folder}/{file}`, without query.
@@ -145,6 +146,44 @@ impl DataLakeUpload {
     /// ```
     pub async fn append_segments(&mut self, segments: Vec<Bytes>) -> Result<()> {
         self.append_body(CallBody::Segments(segments.into())).await
+    }
+
+    /// Start appending `segments` (as [`append_segments`](Self::append_segments) does) at
+    /// the current position and advance it now, without waiting for the answer: the
+    /// returned future sends the call (and its retries at the same position) and owns what
+    /// it needs. Several such appends may be in flight at once, at their own positions (Data
+    /// Lake stages each at its position, in whatever order they arrive, as the Azure
+    /// SDKs' parallel uploads rely on); [`flush`](Self::flush) only once every one has
+    /// succeeded.
+    ///
+    /// ```no_run
+    /// # use bytes::Bytes;
+    /// # use pushdata_core::veracity::{Client, DataLakeUpload};
+    /// # async fn run(mut upload: DataLakeUpload) -> pushdata_core::veracity::Result<()> {
+    /// let first = upload.start_append(vec![Bytes::from_static(b"a,b\n")]);
+    /// let second = upload.start_append(vec![Bytes::from_static(b"1,2\n")]);
+    /// let (a, b) = tokio::join!(first, second);
+    /// a?;
+    /// b?;
+    /// assert_eq!(upload.flush().await?, 8);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn start_append(
+        &mut self,
+        segments: Vec<Bytes>,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let call = self.clone();
+        let body = CallBody::Segments(segments.into());
+        let position = self.position;
+        self.position += body.len() as u64;
+        async move {
+            if body.len() == 0 {
+                return Ok(());
+            }
+            let ops = format!("action=append&position={position}");
+            call.send(Method::PATCH, &ops, body, Some(position)).await
+        }
     }
 
     async fn append_body(&mut self, body: CallBody) -> Result<()> {
