@@ -173,12 +173,16 @@ impl DataLakeUpload {
         &mut self,
         segments: Vec<Bytes>,
     ) -> impl Future<Output = Result<()>> + Send + 'static {
-        let call = self.clone();
-        let body = CallBody::Segments(segments.into());
-        let position = self.position;
-        self.position += body.len() as u64;
+        self.start_body(CallBody::Segments(segments.into()))
+    }
+
+    /// The append of `body` at the current position (nothing is sent for an empty body),
+    /// the position advanced now.
+    fn start_body(&mut self, body: CallBody) -> impl Future<Output = Result<()>> + Send + 'static {
+        let (call, position, len) = (self.clone(), self.position, body.len() as u64);
+        self.position += len;
         async move {
-            if body.len() == 0 {
+            if len == 0 {
                 return Ok(());
             }
             let ops = format!("action=append&position={position}");
@@ -186,16 +190,14 @@ impl DataLakeUpload {
         }
     }
 
+    /// Append `body` and wait for it; a failed append leaves the position where it was.
     async fn append_body(&mut self, body: CallBody) -> Result<()> {
         let len = body.len() as u64;
-        if len == 0 {
-            return Ok(());
+        let appended = self.start_body(body).await;
+        if appended.is_err() {
+            self.position -= len;
         }
-        let ops = format!("action=append&position={}", self.position);
-        self.send(Method::PATCH, &ops, body, Some(self.position))
-            .await?;
-        self.position += len;
-        Ok(())
+        appended
     }
 
     /// Commit everything appended (`action=flush&position=TOTAL`); returns the file size.
