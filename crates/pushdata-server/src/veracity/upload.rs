@@ -157,7 +157,8 @@ impl Job {
     /// `PATCH ?action=append&position=N` with a body of `length` bytes (its
     /// `Content-Length`): stage the body at `position` (at or after the committed length),
     /// replacing what was staged over those bytes. Returns the length staged. `ahead` is
-    /// run with the upload's next state while the bytes are fsynced (see `ahead`).
+    /// run with the upload's next state while the bytes are fsynced and recorded (see
+    /// `ahead`).
     pub(crate) async fn append<F, Fut>(
         self: &Arc<Self>,
         position: u64,
@@ -201,10 +202,15 @@ impl Job {
         let f = self.write_at(position, length, body).await?;
         let mut next = cleared.clone();
         next.staged.insert(position, length);
-        let synced = blocking(move || f.sync_data());
-        let (synced, ()) = tokio::join!(synced, ahead(next.clone()));
-        synced?;
-        self.record_upload(cleared, next).await?;
+        // The bytes fsynced, then the record that holds them written, while the parse
+        // ahead reads them (from the page cache): the answer waits for the longer of the
+        // two, not for their sum.
+        let recorded = async {
+            blocking(move || f.sync_data()).await?;
+            self.record_upload(cleared, next.clone()).await
+        };
+        let (recorded, ()) = tokio::join!(recorded, ahead(next.clone()));
+        recorded?;
         Ok(length)
     }
 
