@@ -661,6 +661,16 @@ pub(crate) struct VeracityPushArgs {
     #[arg(long, value_name = "ID", requires = "dataset_id")]
     pub(crate) schema_id: Option<String>,
 
+    /// MiB of CSV per append (default 8; the first appends ramp up from a sixteenth of
+    /// it): larger parts take fewer requests, smaller ones less memory.
+    #[arg(long, value_name = "MiB", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub(crate) part_mb: Option<u64>,
+
+    /// Appends sent before the first of them is answered (default 1): raise it against a
+    /// service far away, where each append otherwise waits a round trip.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=16))]
+    pub(crate) appends_in_flight: Option<u64>,
+
     /// Service, workspace and credentials.
     #[command(flatten)]
     pub(crate) connection: VeracityConnectionArgs,

@@ -430,6 +430,87 @@ fn big_wind(path: &Path, n: i64) {
     writer.close().unwrap();
 }
 
+#[test]
+fn small_parts_several_in_flight_arrive_whole_and_in_order() {
+    let tmp = TempDir::new().unwrap();
+    let input = tmp.path().join("wind.parquet");
+    let n = 150_000;
+    big_wind(&input, n);
+    let created = run_json(
+        tmp.path(),
+        &[
+            "push",
+            input.to_str().unwrap(),
+            "--workspace",
+            WS,
+            "--create",
+            "Wind",
+            "--key",
+            "Id",
+            "--part-mb",
+            "1",
+            "--appends-in-flight",
+            "3",
+        ],
+    );
+    assert_eq!(created["status"], "Completed", "{created}");
+    assert_eq!(created["rows"], n, "{created}");
+    // About 3 MB of CSV in parts of at most 1 MiB.
+    let (bytes, parts) = (
+        created["bytes"].as_u64().unwrap(),
+        created["parts"].as_u64().unwrap(),
+    );
+    assert!(
+        parts >= bytes.div_ceil(1024 * 1024) && parts >= 3,
+        "{created}"
+    );
+
+    let output = tmp.path().join("back.parquet");
+    veracity(tmp.path())
+        .args(["pull", &text(&created, "datasetId"), "--workspace", WS])
+        .args(["--schema-id", &text(&created, "schemaId"), "-o"])
+        .arg(&output)
+        .assert()
+        .success();
+    let file = std::fs::File::open(&output).unwrap();
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 65536).unwrap();
+    let mut ids = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let id = batch.column_by_name("Id").unwrap();
+        let id = id.as_any().downcast_ref::<Int64Array>().unwrap();
+        ids.extend(id.values().iter().copied());
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, (0..n).collect::<Vec<_>>());
+}
+
+#[test]
+fn part_size_and_appends_in_flight_out_of_range_are_usage_errors() {
+    let tmp = TempDir::new().unwrap();
+    let file = sales();
+    for (flag, value) in [
+        ("--part-mb", "0"),
+        ("--part-mb", "257"),
+        ("--appends-in-flight", "0"),
+    ] {
+        veracity(tmp.path())
+            .args([
+                "push",
+                file.to_str().unwrap(),
+                "--workspace",
+                WS,
+                "--create",
+                "S",
+            ])
+            .args([flag, value])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(flag));
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_before_the_job_starts_applies_nothing_and_names_the_job() {

@@ -32,6 +32,8 @@ pub(crate) struct VeracityPushSummary {
     pub(crate) rows: u64,
     /// Bytes of the uploaded CSV file.
     pub(crate) bytes: u64,
+    /// Appends the file was uploaded in.
+    pub(crate) parts: u64,
     /// Seconds from the start to the job's end.
     pub(crate) seconds: f64,
     /// The job's final status.
@@ -113,6 +115,13 @@ fn configure<D>(
     for key in &args.keys {
         push = push.with_key(key.clone());
     }
+    if let Some(mb) = args.part_mb {
+        // At most 256 (the argument's range): the product fits.
+        push = push.with_part_bytes(usize::try_from(mb).unwrap_or(256) * 1024 * 1024);
+    }
+    if let Some(n) = args.appends_in_flight {
+        push = push.with_appends_in_flight(usize::try_from(n).unwrap_or(1));
+    }
     let sink = progress.clone();
     push.with_input(input)
         .with_job_wait(connection.job_wait())
@@ -140,6 +149,7 @@ fn summary(report: &VeracityPushReport) -> VeracityPushSummary {
         operation: report.operation.as_str().to_string(),
         rows: report.rows,
         bytes: report.bytes,
+        parts: report.parts,
         seconds: report.seconds,
         status: report.status.as_str().to_string(),
     }
