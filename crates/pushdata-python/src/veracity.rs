@@ -105,6 +105,16 @@ pub(crate) struct VeracityPushOptions {
     description: Option<String>,
     /// Options of the object store of a URL path (object_store configuration keys).
     storage_options: HashMap<String, String>,
+    /// MiB of CSV per append (checked by the Python layer: 1 to 256).
+    part_mb: Option<usize>,
+    /// Appends sent before the first is answered (checked by the Python layer: 1 to 16).
+    appends_in_flight: Option<usize>,
+}
+
+/// How the push's CSV is cut into appends and sent.
+struct Appends {
+    part_mb: Option<usize>,
+    in_flight: Option<usize>,
 }
 
 fn operation(py: Python<'_>, name: &str) -> PyResult<Operation> {
@@ -130,8 +140,15 @@ fn with_input<D>(
     name: String,
     data: Opened,
     keys: Vec<String>,
+    appends: Appends,
     wait: JobWait,
 ) -> VeracityPush<D> {
+    if let Some(mb) = appends.part_mb {
+        push = push.with_part_bytes(mb.saturating_mul(1024 * 1024));
+    }
+    if let Some(n) = appends.in_flight {
+        push = push.with_appends_in_flight(n);
+    }
     push = match data {
         Opened::Source(source) => push.with_input(source),
         Opened::Stream(reader) => push
@@ -166,6 +183,10 @@ impl VeracityClient {
         let o = options;
         let client = self.client.clone();
         let wait = self.wait.clone();
+        let appends = || Appends {
+            part_mb: o.part_mb,
+            in_flight: o.appends_in_flight,
+        };
         let future = match (o.dataset, o.dataset_id, o.operation) {
             (Some(dataset), None, None) => {
                 let mut push = VeracityPush::create(client, dataset);
@@ -175,14 +196,14 @@ impl VeracityClient {
                 if let Some(description) = o.description {
                     push = push.with_description(description);
                 }
-                with_input(push, name, data, o.keys, wait).into_future()
+                with_input(push, name, data, o.keys, appends(), wait).into_future()
             }
             (None, Some(id), Some(op)) => {
                 let mut push = VeracityPush::into_dataset(client, id, operation(py, &op)?);
                 if let Some(schema_id) = o.schema_id {
                     push = push.with_schema_id(schema_id);
                 }
-                with_input(push, name, data, o.keys, wait).into_future()
+                with_input(push, name, data, o.keys, appends(), wait).into_future()
             }
             _ => {
                 return Err(config_error(

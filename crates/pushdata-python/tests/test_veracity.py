@@ -98,3 +98,23 @@ def test_an_s3_prefix_with_storage_options(vc, moto):
     assert created.rows == 3
     back = vc.pull(created.dataset_id, schema_id=created.schema_id)
     assert rows(back) == [(1, 5.0, "s1"), (2, 6.0, "s2"), (3, 7.0, "s3")]
+
+
+def test_small_parts_several_in_flight_arrive_whole(vc):
+    n = 120_000
+    table = pa.table({"Id": pa.array(range(n), pa.int64()),
+                      "Speed": pa.array([i * 0.5 for i in range(n)], pa.float64()),
+                      "Site": pa.array([f"site number {i}" for i in range(n)])})
+    created = vc.push(table, dataset="Wind", keys=["Id"], part_mb=1, appends_in_flight=3)
+    assert created.status == "Completed" and created.rows == n
+    assert created.parts >= max(3, -(-created.bytes // (1024 * 1024))), created
+    back = vc.pull(created.dataset_id, schema_id=created.schema_id, page_size=50_000)
+    assert sorted(back.column("Id").to_pylist()) == list(range(n))
+
+
+@pytest.mark.parametrize("option", [dict(part_mb=0), dict(part_mb=257), dict(part_mb=1.5),
+                                    dict(appends_in_flight=0), dict(appends_in_flight=True)])
+def test_part_size_and_appends_in_flight_out_of_range_are_config_errors(vc, option):
+    with pytest.raises(pushdata.ConfigError) as e:
+        vc.push(wind([1], [1.0]), dataset="Wind", keys=["Id"], **option)
+    assert next(iter(option)) in str(e.value)

@@ -118,7 +118,8 @@ class Client:
     def _start_push(self, data: Any, dataset: str | None, dataset_id: str | None,
                     operation: str | None, keys: Any, schema_id: str | None,
                     schema_version: str | None, description: str | None,
-                    storage_options: Any = None):
+                    storage_options: Any = None, part_mb: int | None = None,
+                    appends_in_flight: int | None = None):
         if dataset is not None and (dataset_id is not None or operation is not None):
             raise ConfigError("give dataset= (create a dataset), or dataset_id= with operation=, not both")
         if dataset_id is not None and operation is None:
@@ -127,19 +128,24 @@ class Client:
             raise ConfigError("give dataset= (a new dataset's name), or dataset_id= with operation=")
         if isinstance(data, (dict, list, tuple)):
             raise TypeError("a Veracity push takes one table: a Parquet path or an Arrow object")
+        _check_count("part_mb", part_mb, 256)
+        _check_count("appends_in_flight", appends_in_flight, 16)
         name = dataset or f"dataset {dataset_id}"
         source = _data.source(data, f"table {name!r}")
         options = dict(dataset=dataset, dataset_id=dataset_id, operation=operation,
                        keys=_data.names(keys, "keys"), schema_id=schema_id,
                        schema_version=schema_version, description=description,
-                       storage_options=_data.storage_options(storage_options))
+                       storage_options=_data.storage_options(storage_options),
+                       part_mb=part_mb, appends_in_flight=appends_in_flight)
         return self._native.push(name, source, options)
 
     def push(self, data: Any, *, dataset: str | None = None, dataset_id: str | None = None,
              operation: str | None = None, keys: str | list[str] | None = None,
              schema_id: str | None = None, schema_version: str | None = None,
              description: str | None = None,
-             storage_options: Mapping[str, str] | None = None) -> VeracityPushReport:
+             storage_options: Mapping[str, str] | None = None,
+             part_mb: int | None = None,
+             appends_in_flight: int | None = None) -> VeracityPushReport:
         """Push one table (a path: a data file, a directory of part files or a glob; a
         pyarrow/polars/pandas table, a ``RecordBatchReader``, ...) as one ingest job and
         wait for the job.
@@ -156,9 +162,15 @@ class Client:
         ``append``): apply it to an existing dataset; with ``schema_id`` the operation and
         the columns are checked against the dataset's schema before anything is uploaded.
         A failed job leaves the dataset unchanged (:class:`pushdata.JobError`).
+
+        The CSV is appended in parts of ``part_mb`` MiB (default 8, at most 256; the first
+        parts ramp up from a sixteenth of it), one append at a time unless
+        ``appends_in_flight`` (at most 16) lets that many be sent before the first is
+        answered: against a service far away each append otherwise waits a round trip.
         """
         job = self._start_push(data, dataset, dataset_id, operation, keys, schema_id,
-                               schema_version, description, storage_options)
+                               schema_version, description, storage_options, part_mb,
+                               appends_in_flight)
         return VeracityPushReport(**_jobs.wait(job))
 
     async def push_async(self, data: Any, **kwargs: Any) -> VeracityPushReport:
@@ -167,7 +179,9 @@ class Client:
                                kwargs.pop("operation", None), kwargs.pop("keys", None),
                                kwargs.pop("schema_id", None), kwargs.pop("schema_version", None),
                                kwargs.pop("description", None),
-                               kwargs.pop("storage_options", None))
+                               kwargs.pop("storage_options", None),
+                               kwargs.pop("part_mb", None),
+                               kwargs.pop("appends_in_flight", None))
         if kwargs:
             raise TypeError(f"unexpected arguments: {', '.join(kwargs)}")
         return VeracityPushReport(**await _jobs.wait_async(job))
@@ -180,3 +194,11 @@ class Client:
     async def pull_async(self, dataset_id: str, *, schema_id: str, page_size: int | None = None):
         """:meth:`pull` for asyncio."""
         return await _jobs.wait_async(self._native.pull(dataset_id, schema_id, page_size))
+
+
+def _check_count(name: str, value: Any, most: int) -> None:
+    """``value`` is None or an int from 1 to ``most``, else :class:`ConfigError`."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+        raise ConfigError(f"{name} must be a whole number from 1 to {most}, not {value!r}")
