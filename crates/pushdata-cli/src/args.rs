@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pushdata_arrow::IfExists;
 use pushdata_arrow::veracity::Operation;
@@ -663,13 +664,13 @@ pub(crate) struct VeracityPushArgs {
 
     /// MiB of CSV per append (default 8; the first appends ramp up from a sixteenth of
     /// it): larger parts take fewer requests, smaller ones less memory.
-    #[arg(long, value_name = "MiB", value_parser = clap::value_parser!(u64).range(1..=256))]
-    pub(crate) part_mb: Option<u64>,
+    #[arg(long, value_name = "MiB", value_parser = RangedU64ValueParser::<usize>::new().range(1..=256))]
+    pub(crate) part_mb: Option<usize>,
 
     /// Appends sent before the first of them is answered (default 1): raise it against a
     /// service far away, where each append otherwise waits a round trip.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=16))]
-    pub(crate) appends_in_flight: Option<u64>,
+    #[arg(long, value_name = "N", value_parser = RangedU64ValueParser::<usize>::new().range(1..=16))]
+    pub(crate) appends_in_flight: Option<usize>,
 
     /// Service, workspace and credentials.
     #[command(flatten)]

@@ -183,7 +183,7 @@ impl VeracityClient {
         let o = options;
         let client = self.client.clone();
         let wait = self.wait.clone();
-        let appends = || Appends {
+        let appends = Appends {
             part_mb: o.part_mb,
             in_flight: o.appends_in_flight,
         };
@@ -196,14 +196,14 @@ impl VeracityClient {
                 if let Some(description) = o.description {
                     push = push.with_description(description);
                 }
-                with_input(push, name, data, o.keys, appends(), wait).into_future()
+                with_input(push, name, data, o.keys, appends, wait).into_future()
             }
             (None, Some(id), Some(op)) => {
                 let mut push = VeracityPush::into_dataset(client, id, operation(py, &op)?);
                 if let Some(schema_id) = o.schema_id {
                     push = push.with_schema_id(schema_id);
                 }
-                with_input(push, name, data, o.keys, appends(), wait).into_future()
+                with_input(push, name, data, o.keys, appends, wait).into_future()
             }
             _ => {
                 return Err(config_error(

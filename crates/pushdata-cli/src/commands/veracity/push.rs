@@ -117,10 +117,10 @@ fn configure<D>(
     }
     if let Some(mb) = args.part_mb {
         // At most 256 (the argument's range): the product fits.
-        push = push.with_part_bytes(usize::try_from(mb).unwrap_or(256) * 1024 * 1024);
+        push = push.with_part_bytes(mb * 1024 * 1024);
     }
     if let Some(n) = args.appends_in_flight {
-        push = push.with_appends_in_flight(usize::try_from(n).unwrap_or(1));
+        push = push.with_appends_in_flight(n);
     }
     let sink = progress.clone();
     push.with_input(input)
