@@ -4,10 +4,10 @@
 #
 #   benches/report.sh                 # encode, csv and the server's decode (SF 0.1), bulk_load SF 0.1, 1 and 2, mstrio-py SF 0.1,
 #                                     # the Python package against mstrio-py and the CLI SF 0.1 (MSTRIO_SF),
-#                                     # veracity_load SF 0.1 and 1, the Veracity Python sample SF 0.1,
+#                                     # veracity_load SF 0.1 and 1, the Veracity Python sample at the same SFs (VERACITY_PY_SFS),
 #                                     # pull_load SF 0.1 and 1 (PULL_SFS), mstrio-py's pull SF 0.1,
 #                                     # the scale run SF 1 and 10, client alone (SCALE_SFS; "" skips it)
-#   SFS="0.1 1" MSTRIO_SF=0.1 VERACITY_SFS=0.1 VERACITY_PY_SF=0.1 benches/report.sh   # other scale factors
+#   SFS="0.1 1" MSTRIO_SF=0.1 VERACITY_SFS=0.1 VERACITY_PY_SFS=0.1 benches/report.sh   # other scale factors
 #
 # Nothing in the tables is typed by hand: each table is the markdown the bench printed.
 set -euo pipefail
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 SFS=${SFS:-"0.1 1 2"}
 MSTRIO_SF=${MSTRIO_SF:-0.1}
 VERACITY_SFS=${VERACITY_SFS:-"0.1 1"}
-VERACITY_PY_SF=${VERACITY_PY_SF:-0.1}
+VERACITY_PY_SFS=${VERACITY_PY_SFS:-$VERACITY_SFS}
 ENCODE_SF=${PUSHDATA_BENCH_SF:-0.1}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -95,7 +95,9 @@ fi
 veracity_args=()
 for sf in $VERACITY_SFS; do veracity_args+=(--sf "$sf"); done
 cargo bench -q --bench veracity_load -- "${veracity_args[@]}" > "$out/veracity.txt"
-"$mstrio_python" benches/veracity_python.py --sf "$VERACITY_PY_SF" > "$out/veracity_py.txt" || echo "Veracity Python sample run failed (exit $?)" > "$out/veracity_py.txt"
+veracity_py_args=()
+for sf in $VERACITY_PY_SFS; do veracity_py_args+=(--sf "$sf"); done
+"$mstrio_python" benches/veracity_python.py "${veracity_py_args[@]}" > "$out/veracity_py.txt" || echo "Veracity Python sample run failed (exit $?)" > "$out/veracity_py.txt"
 
 # The read-back side: the whole dataset pulled through the Cube API, then mstrio-py's
 # to_dataframe() of the same dataset on the same server for the ratio.

@@ -5,7 +5,7 @@ calls; Microsoft's `azure-storage-file-datalake` `DataLakeFileClient` for the up
 in crates/pushdata-server/tests/python/veracity_seed_sample.py, against the reference
 server's Veracity emulation.
 
-    python3 benches/veracity_python.py --sf 0.1
+    python3 benches/veracity_python.py --sf 0.1 --sf 1
 
 - The data is the Parquet file the Rust benches generated and cached
   (target/bench-data/lineitem-sf{SF}.parquet; run `cargo bench --bench veracity_load --
@@ -190,30 +190,14 @@ def timed_run(sample, df, columns, part_mb, run):
             "uploaded": uploaded, "appends": appends, "csv_bytes": len(contents)}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sf", type=float, default=0.1, help="TPC-H scale factor (default 0.1)")
-    ap.add_argument("--url", help="base URL of a running server (default: start one)")
-    ap.add_argument("--pushdata", help="path of the pushdata CLI binary")
-    ap.add_argument("--part-mb", type=int, default=256,
-                    help="most MiB per append (default 256; the emulation's limit is 512)")
-    ap.add_argument("--runs", type=int, default=3,
-                    help="timed runs, each into a new dataset; the run of median wall time "
-                         "is reported (default 3)")
-    args = ap.parse_args()
+def measure(sf, args):
+    """The sample flow at `sf`, timed `--runs` times: the table row and the footnote's walls."""
+    import pandas as pd
+    import pyarrow
+    import pyarrow.parquet as pq
+    import azure.storage.filedatalake as sdk
 
-    try:
-        import pandas as pd
-        import pyarrow
-        import pyarrow.parquet as pq
-        import requests  # noqa: F401
-        import azure.storage.filedatalake as sdk
-    except ImportError as e:
-        BENCH.skip(f"{e.name} is not installed "
-             "(pip install requests azure-storage-file-datalake pandas pyarrow)")
-
-    parquet = BENCH.lineitem(args.sf, "veracity_load")
-
+    parquet = BENCH.lineitem(sf, "veracity_load")
     t0 = time.perf_counter()
     df = pd.read_parquet(parquet)
     columns = [
@@ -221,9 +205,9 @@ def main() -> None:
          "isRequired": f.name in KEYS or not f.nullable}
         for f in pq.read_schema(parquet)
     ]
-    print(f"veracity_python: read {len(df)} rows into pandas in {time.perf_counter() - t0:.1f} s "
-          f"(azure-storage-file-datalake {sdk.__version__}, pandas {pd.__version__}, "
-          f"pyarrow {pyarrow.__version__})", file=sys.stderr)
+    print(f"veracity_python: SF {sf:g}: read {len(df)} rows into pandas in "
+          f"{time.perf_counter() - t0:.1f} s (azure-storage-file-datalake {sdk.__version__}, "
+          f"pandas {pd.__version__}, pyarrow {pyarrow.__version__})", file=sys.stderr)
 
     with BENCH.server(args.pushdata, args.url) as url:
         root = "{0.scheme}://{0.netloc}".format(urlparse(url))
@@ -236,14 +220,50 @@ def main() -> None:
     wall, cpu = run["wall"], run["cpu"]
 
     rows = len(df)
-    csv_bytes = contents_len
-    # ru_maxrss is in KiB on Linux; it includes the DataFrame read before the clock.
+    del df
+    # ru_maxrss is in KiB on Linux; it includes the DataFrame read before the clock (and,
+    # the process's peak so far, any smaller SF measured before this one).
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    ours = BENCH.pushdata_result("veracity_load", args.sf)
+    ours = BENCH.pushdata_result("veracity_load", sf)
     fmt = lambda v, f: f.format(v) if v else "—"
     ours_wall = ours["wall_s"] if ours else None
     ours_cpu = ours["cpu_s"] if ours else None
     ours_rss = ours["peak_rss"] if ours else None
+    row = (f"| {sf:g} | azure-storage-file-datalake {sdk.__version__}, pandas {pd.__version__} | "
+           f"{rows} | {contents_len / 1e6:.0f} | {appends} | {encoded:.2f} | "
+           f"{uploaded - uploading:.2f} | {wall - uploaded:.2f} | {wall:.2f} | {rows / wall:.0f} | "
+           f"{cpu:.2f} | {peak_rss / 1e6:.0f} | {fmt(ours_wall, '{:.2f}')} | "
+           f"{fmt(ours_cpu, '{:.2f}')} | {fmt(ours_rss and ours_rss / 1e6, '{:.0f}')} | "
+           f"{fmt(ours_wall and wall / ours_wall, '{:.1f}×')}"
+           f"{(' (met)' if wall / ours_wall >= 10 else ' (missed)') if ours_wall else ''} |")
+    return row, f"SF {sf:g}: " + ", ".join(f"{w:.2f}" for w in walls) + " s"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sf", type=float, action="append",
+                    help="TPC-H scale factor, once per scale factor, smallest first "
+                         "(default 0.1)")
+    ap.add_argument("--url", help="base URL of a running server (default: start one)")
+    ap.add_argument("--pushdata", help="path of the pushdata CLI binary")
+    ap.add_argument("--part-mb", type=int, default=256,
+                    help="most MiB per append (default 256; the emulation's limit is 512)")
+    ap.add_argument("--runs", type=int, default=3,
+                    help="timed runs per scale factor, each into a new dataset; the run of "
+                         "median wall time is reported (default 3)")
+    args = ap.parse_args()
+
+    try:
+        import pandas  # noqa: F401
+        import pyarrow  # noqa: F401
+        import requests  # noqa: F401
+        import azure.storage.filedatalake  # noqa: F401
+    except ImportError as e:
+        BENCH.skip(f"{e.name} is not installed "
+             "(pip install requests azure-storage-file-datalake pandas pyarrow)")
+
+    measured = [measure(sf, args) for sf in sorted(args.sf or [0.1])]
+    runs = max(1, args.runs)
     print()
     print("### Veracity's Python sample flow (pandas to_csv + DataLakeFileClient) against the same "
           "emulation (MB = 10^6 bytes)")
@@ -252,21 +272,17 @@ def main() -> None:
           "rows/s | client CPU (s) | peak RSS MB | pushdata wall (s) | pushdata client CPU (s) | "
           "pushdata client peak RSS MB | pushdata speed-up, wall (target ≥ 10×) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {args.sf:g} | azure-storage-file-datalake {sdk.__version__}, pandas {pd.__version__} | "
-          f"{rows} | {csv_bytes / 1e6:.0f} | {appends} | {encoded:.2f} | {uploaded - uploading:.2f} | "
-          f"{wall - uploaded:.2f} | {wall:.2f} | {rows / wall:.0f} | {cpu:.2f} | "
-          f"{peak_rss / 1e6:.0f} | {fmt(ours_wall, '{:.2f}')} | {fmt(ours_cpu, '{:.2f}')} | "
-          f"{fmt(ours_rss and ours_rss / 1e6, '{:.0f}')} | "
-          f"{fmt(ours_wall and wall / ours_wall, '{:.1f}×')}"
-          f"{(' (met)' if wall / ours_wall >= 10 else ' (missed)') if ours_wall else ''} |")
+    for row, _ in measured:
+        print(row)
     print()
     print("pushdata figures: the veracity_load run of the same SF with the server in a child "
           "process (client CPU = the client process's user + system time); Python client CPU = "
-          "time.process_time() around the timed steps; Python peak RSS includes the DataFrame "
-          "read before the clock. The wall time between the upload and the end (start + job) "
-          "is mostly the server's CSV parse and commit, the same work in both runs. "
-          f"Python: the run of median wall time of {len(walls)} (each into a new dataset): "
-          + ", ".join(f"{w:.2f}" for w in walls) + " s; pushdata: the veracity_load run of "
+          "time.process_time() around the timed steps; Python peak RSS is the process's peak "
+          "so far: it includes the DataFrame read before the clock. The wall time between the "
+          "upload and the end (start + job) is mostly the server's CSV parse and commit, the "
+          "same work in both runs. "
+          f"Python: the run of median wall time of {runs} (each into a new dataset): "
+          + "; ".join(w for _, w in measured) + "; pushdata: the veracity_load run of "
           "median wall time (see its table).")
 
 
