@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pushdata_arrow::IfExists;
-use pushdata_arrow::veracity::Operation;
+use pushdata_arrow::veracity::{MAX_APPENDS_IN_FLIGHT, MAX_PART_MB, Operation};
 use pushdata_core::Secret;
 use pushdata_core::wire::{FormCategory, LoginMode, Orientation, UnknownVariant, UpdatePolicy};
 
@@ -664,12 +664,12 @@ pub(crate) struct VeracityPushArgs {
 
     /// MiB of CSV per append (default 8; the first appends ramp up from a sixteenth of
     /// it): larger parts take fewer requests, smaller ones less memory.
-    #[arg(long, value_name = "MiB", value_parser = RangedU64ValueParser::<usize>::new().range(1..=256))]
+    #[arg(long, value_name = "MiB", value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_PART_MB as u64))]
     pub(crate) part_mb: Option<usize>,
 
     /// Appends sent before the first of them is answered (default 1): raise it against a
     /// service far away, where each append otherwise waits a round trip.
-    #[arg(long, value_name = "N", value_parser = RangedU64ValueParser::<usize>::new().range(1..=16))]
+    #[arg(long, value_name = "N", value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_APPENDS_IN_FLIGHT as u64))]
     pub(crate) appends_in_flight: Option<usize>,
 
     /// Service, workspace and credentials.

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use arrow::array::RecordBatchReader;
 use pushdata_arrow::StorageOptions;
-use pushdata_arrow::veracity::{Operation, VeracityPull, VeracityPush, VeracityPushReport};
+use pushdata_arrow::veracity::{
+    MAX_APPENDS_IN_FLIGHT, MAX_PART_MB, Operation, VeracityPull, VeracityPush, VeracityPushReport,
+};
 use pushdata_core::BackoffConfig;
 use pushdata_core::veracity::{Client, JobWait, gateway_url};
 use pushdata_server::{
@@ -105,9 +107,9 @@ pub(crate) struct VeracityPushOptions {
     description: Option<String>,
     /// Options of the object store of a URL path (object_store configuration keys).
     storage_options: HashMap<String, String>,
-    /// MiB of CSV per append (checked by the Python layer: 1 to 256).
+    /// MiB of CSV per append (checked by the Python layer: 1 to `MAX_PART_MB`).
     part_mb: Option<usize>,
-    /// Appends sent before the first is answered (checked by the Python layer: 1 to 16).
+    /// Appends sent before the first is answered (checked by the Python layer: 1 to `MAX_APPENDS_IN_FLIGHT`).
     appends_in_flight: Option<usize>,
 }
 
@@ -277,5 +279,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "DEFAULT_VERACITY_SUBSCRIPTION_KEY",
         DEFAULT_VERACITY_SUBSCRIPTION_KEY,
     )?;
+    m.add("VERACITY_MAX_PART_MB", MAX_PART_MB)?;
+    m.add("VERACITY_MAX_APPENDS_IN_FLIGHT", MAX_APPENDS_IN_FLIGHT)?;
     Ok(())
 }

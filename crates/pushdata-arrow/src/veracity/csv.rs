@@ -22,6 +22,13 @@ use super::schema::{SchemaColumn, schema_columns};
 /// the first time (see BENCHMARKS.md, "Veracity (session 10)").
 pub const DEFAULT_PART_BYTES: usize = 8 * 1024 * 1024;
 
+/// The largest part, in MiB, the `pushdata` command line and the Python package accept
+/// (`--part-mb`, `part_mb=`): half the reference server's default body limit of 512 MiB.
+/// [`VeracityPush::with_part_bytes`] itself takes any size.
+///
+/// [`VeracityPush::with_part_bytes`]: super::VeracityPush::with_part_bytes
+pub const MAX_PART_MB: usize = 256;
+
 /// Rows encoded first, alone, to measure the bytes per row.
 const FIRST_SLICE_ROWS: usize = 1024;
 

@@ -99,14 +99,14 @@ mod stage;
 mod transfer_error;
 mod upload;
 
-pub use csv::{CsvParts, CsvSummary, DEFAULT_PART_BYTES};
+pub use csv::{CsvParts, CsvSummary, DEFAULT_PART_BYTES, MAX_PART_MB};
 pub use csv_part::CsvPart;
 pub use error::VeracityError;
 pub use progress::VeracityEvent;
 pub use pull::{DEFAULT_QUERY_PAGE_SIZE, VeracityPull};
 pub use push::{
-    DEFAULT_APPENDS_IN_FLIGHT, DEFAULT_FILE_NAME, ExistingVeracityDataset, NewVeracityDataset,
-    VeracityPush, VeracityPushReport,
+    DEFAULT_APPENDS_IN_FLIGHT, DEFAULT_FILE_NAME, ExistingVeracityDataset, MAX_APPENDS_IN_FLIGHT,
+    NewVeracityDataset, VeracityPush, VeracityPushReport,
 };
 pub use rules::{Operation, check_file_columns, check_operation, check_upload};
 pub use schema::{ColumnType, SchemaColumn, arrow_schema, schema_columns};

@@ -38,6 +38,11 @@ pub const DEFAULT_FILE_NAME: &str = "ImportData.csv";
 /// server across a network, more parts in flight hide the round trip between parts.
 pub const DEFAULT_APPENDS_IN_FLIGHT: usize = 1;
 
+/// The most appends in flight the `pushdata` command line and the Python package accept
+/// (`--appends-in-flight`, `appends_in_flight=`); [`VeracityPush::with_appends_in_flight`]
+/// itself takes any number.
+pub const MAX_APPENDS_IN_FLIGHT: usize = 16;
+
 /// Marker of [`VeracityPush::create`]: the dataset to create.
 #[derive(Debug, Clone)]
 pub struct NewVeracityDataset {

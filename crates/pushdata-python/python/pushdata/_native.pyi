@@ -10,6 +10,8 @@ DEFAULT_USER: str
 DEFAULT_VERACITY_CLIENT_ID: str
 DEFAULT_VERACITY_CLIENT_SECRET: str
 DEFAULT_VERACITY_SUBSCRIPTION_KEY: str
+VERACITY_MAX_PART_MB: int
+VERACITY_MAX_APPENDS_IN_FLIGHT: int
 
 class PushdataError(Exception):
     """The base class of every error pushdata raises."""

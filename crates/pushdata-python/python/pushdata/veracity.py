@@ -128,8 +128,9 @@ class Client:
             raise ConfigError("give dataset= (a new dataset's name), or dataset_id= with operation=")
         if isinstance(data, (dict, list, tuple)):
             raise TypeError("a Veracity push takes one table: a Parquet path or an Arrow object")
-        _check_count("part_mb", part_mb, 256)
-        _check_count("appends_in_flight", appends_in_flight, 16)
+        _check_count("part_mb", part_mb, _native.VERACITY_MAX_PART_MB)
+        _check_count("appends_in_flight", appends_in_flight,
+                     _native.VERACITY_MAX_APPENDS_IN_FLIGHT)
         name = dataset or f"dataset {dataset_id}"
         source = _data.source(data, f"table {name!r}")
         options = dict(dataset=dataset, dataset_id=dataset_id, operation=operation,

@@ -116,7 +116,7 @@ fn configure<D>(
         push = push.with_key(key.clone());
     }
     if let Some(mb) = args.part_mb {
-        // At most 256 (the argument's range): the product fits.
+        // At most MAX_PART_MB (the argument's range): the product fits.
         push = push.with_part_bytes(mb * 1024 * 1024);
     }
     if let Some(n) = args.appends_in_flight {
