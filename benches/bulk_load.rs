@@ -335,6 +335,17 @@ fn print_scale_targets(results: &[Value], default_settings: bool) {
                 None => "not measured",
             },
         );
+        // Beside the verdict, not instead of it: SF 10's keys have a digit more, so its
+        // rows are longer on the wire than SF 1's.
+        if let Some((pa, pb)) = pair("payload_bytes") {
+            println!(
+                "- payload: {:.0} MB -> {:.0} MB = {:.2}×; time per payload byte at SF 10 against SF 1: {:.2}× (for reading the row figure).",
+                pa / 1e6,
+                pb / 1e6,
+                pb / pa,
+                (b / pb) / (a / pa),
+            );
+        }
     }
     if let Some((a, b)) = pair("peak_rss") {
         println!(
