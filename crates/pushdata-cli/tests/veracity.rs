@@ -11,6 +11,7 @@ use arrow_schema::{DataType, Field, Schema};
 use assert_cmd::Command;
 use parquet::arrow::ArrowWriter;
 use predicates::prelude::*;
+use pushdata_arrow::veracity::MAX_PART_MB;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -34,6 +35,23 @@ fn veracity(cwd: &Path) -> Command {
 /// Run `args` with `--json` in `cwd`; the one line of stdout, parsed.
 fn run_json(cwd: &Path, args: &[&str]) -> Value {
     json_line(veracity(cwd), args)
+}
+
+/// Push `input` in `cwd` as a new dataset "Wind" keyed by Id, with `extra` arguments; the
+/// `--json` summary.
+fn create_wind(cwd: &Path, input: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "push",
+        input,
+        "--workspace",
+        WS,
+        "--create",
+        "Wind",
+        "--key",
+        "Id",
+    ];
+    args.extend_from_slice(extra);
+    run_json(cwd, &args)
 }
 
 fn parquet_rows(path: &Path) -> i64 {
@@ -150,19 +168,7 @@ fn upsert_adds_new_keys_and_a_failed_job_says_why() {
     let tmp = TempDir::new().unwrap();
     let dir = tmp.path();
     wind(&dir.join("wind.parquet"), &[1, 2], &["1.0", "2.0"], false);
-    let created = run_json(
-        dir,
-        &[
-            "push",
-            "wind.parquet",
-            "--workspace",
-            WS,
-            "--create",
-            "Wind",
-            "--key",
-            "Id",
-        ],
-    );
+    let created = create_wind(dir, "wind.parquet", &[]);
     let dataset = text(&created, "datasetId");
     let schema = text(&created, "schemaId");
 
@@ -436,22 +442,10 @@ fn small_parts_several_in_flight_arrive_whole_and_in_order() {
     let input = tmp.path().join("wind.parquet");
     let n = 150_000;
     big_wind(&input, n);
-    let created = run_json(
+    let created = create_wind(
         tmp.path(),
-        &[
-            "push",
-            input.to_str().unwrap(),
-            "--workspace",
-            WS,
-            "--create",
-            "Wind",
-            "--key",
-            "Id",
-            "--part-mb",
-            "1",
-            "--appends-in-flight",
-            "3",
-        ],
+        input.to_str().unwrap(),
+        &["--part-mb", "1", "--appends-in-flight", "3"],
     );
     assert_eq!(created["status"], "Completed", "{created}");
     assert_eq!(created["rows"], n, "{created}");
@@ -490,9 +484,10 @@ fn small_parts_several_in_flight_arrive_whole_and_in_order() {
 fn part_size_and_appends_in_flight_out_of_range_are_usage_errors() {
     let tmp = TempDir::new().unwrap();
     let file = sales();
+    let too_large = (MAX_PART_MB + 1).to_string();
     for (flag, value) in [
         ("--part-mb", "0"),
-        ("--part-mb", "257"),
+        ("--part-mb", too_large.as_str()),
         ("--appends-in-flight", "0"),
     ] {
         veracity(tmp.path())
@@ -519,19 +514,7 @@ fn ctrl_c_before_the_job_starts_applies_nothing_and_names_the_job() {
     let tmp = TempDir::new().unwrap();
     let dir = tmp.path();
     wind(&dir.join("wind.parquet"), &[1, 2], &["1.0", "2.0"], false);
-    let created = run_json(
-        dir,
-        &[
-            "push",
-            "wind.parquet",
-            "--workspace",
-            WS,
-            "--create",
-            "Wind",
-            "--key",
-            "Id",
-        ],
-    );
+    let created = create_wind(dir, "wind.parquet", &[]);
     let dataset = text(&created, "datasetId");
     let schema = text(&created, "schemaId");
     big_wind(&dir.join("big.parquet"), 1_000_000);
